@@ -1,0 +1,55 @@
+#include "cli_common.h"
+
+#include <algorithm>
+
+#include "attnscope/heatmap_export.h"
+#include "attnscope/word_tokenizer.h"
+
+namespace attnscope::cli {
+
+ModelPtr load_model_or_fail(const std::string& spec) {
+    auto model = load_model(spec);
+    if (!model.ok()) throw CliError{kBadInput, model.error().message};
+    return model.value();
+}
+
+std::shared_ptr<const Trace> trace_or_fail(const Model& model, const std::string& text) {
+    auto trace = compute_trace(model, text);
+    if (!trace.ok()) throw CliError{kBadInput, "--text: " + trace.error().message};
+    return trace.value();
+}
+
+void check_layer(const Trace& trace, int layer) {
+    const int n = static_cast<int>(trace.layers.size());
+    if (layer < 0 || layer >= n)
+        throw CliError{kUsage, "--layer " + std::to_string(layer) + ": the model has " + std::to_string(n) +
+                                   " layers (0.." + std::to_string(n - 1) + ")"};
+}
+
+void check_head(const Trace& trace, int head) {
+    const int n = trace.model.n_heads;
+    if (head < 0 || head >= n)
+        throw CliError{kUsage, "--head " + std::to_string(head) + ": the model has " + std::to_string(n) +
+                                   " heads per layer (0.." + std::to_string(n - 1) + ")"};
+}
+
+int find_token(const Trace& trace, const std::string& word, bool last) {
+    const std::string want = lowercase_utf8(word);
+    int found = -1;
+    for (int i = 0; i < trace.n_tokens(); ++i) {
+        std::string label = lowercase_utf8(token_label(trace, i));
+        label.erase(0, label.find_first_not_of(' '));  // GPT-2 style tokens carry their leading space
+        if (label == want) {
+            found = i;
+            if (!last) break;
+        }
+    }
+    if (found >= 0) return found;
+    std::string list;
+    for (int i = 0; i < trace.n_tokens(); ++i) list += (i ? " | " : "") + token_label(trace, i);
+    throw CliError{kBadInput, "no token '" + word + "' in the text (tokens: " + list + ")"};
+}
+
+void on_run(CLI::App* sub, std::function<void()> run) { sub->final_callback(std::move(run)); }
+
+}  // namespace attnscope::cli

@@ -1,0 +1,105 @@
+// attnscope-cli bench [--model PATH | --d-model D --layers L --heads H [--d-ff F]] [--tokens N,...]
+// Times the forward pass (with the full trace) and reports it against the machine's own sgemm
+// rate, measured in the same run with the same kernel (Eigen on all cores).
+#include <omp.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "attnscope/bench.h"
+#include "attnscope/random_model.h"
+#include "cli_common.h"
+
+namespace attnscope::cli {
+
+namespace {
+
+struct BenchOptions {
+    std::string model = kDefaultModel;
+    std::vector<int> tokens = {128};
+    int d_model = 0;  // > 0: a random own-format model of this shape instead of --model
+    int layers = 4;
+    int heads = 8;
+    int d_ff = -1;    // -1: 4 * d_model
+    int runs = 10;
+    double seconds = 1.0;
+    int sgemm_size = 2048;
+    bool json = false;
+};
+
+ModelPtr bench_model(const BenchOptions& o, int longest) {
+    if (o.d_model <= 0) return load_model_or_fail(o.model);
+    if (o.heads <= 0 || o.layers <= 0 || o.d_model % o.heads != 0)
+        throw CliError{kUsage, "--d-model must be a positive multiple of --heads, and --layers positive"};
+    TransformerConfig c;
+    c.d_model = o.d_model;
+    c.n_heads = o.heads;
+    c.n_layers = o.layers;
+    c.d_ff = o.d_ff < 0 ? 4 * o.d_model : o.d_ff;
+    c.max_len = longest;
+    c.causal = true;
+    c.positional = Positional::Learned;
+    return make_random_transformer(c, 1000, 1, "random d_model " + std::to_string(c.d_model) + ", " +
+                                                   std::to_string(c.n_layers) + " layers x " + std::to_string(c.n_heads) + " heads");
+}
+
+void run_bench(const BenchOptions& o) {
+    int longest = 1;
+    for (int n : o.tokens) {
+        if (n < 1) throw CliError{kUsage, "--tokens: expected positive counts"};
+        longest = std::max(longest, n);
+    }
+    const auto load_started = std::chrono::steady_clock::now();
+    const ModelPtr model = bench_model(o, longest);
+    const double load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - load_started).count();
+    const ModelInfo& m = model->info();
+    const SgemmPeak peak = measure_sgemm_peak(o.sgemm_size, 5);
+
+    nlohmann::json out = {{"model", m.name}, {"load_ms", load_ms}, {"threads", omp_get_max_threads()},
+                          {"sgemm", {{"size", peak.size}, {"gflops", peak.gflops}}}, {"runs", nlohmann::json::array()}};
+    if (!o.json) {
+        std::printf("model: %s (%s, %d layers x %d heads, d_model %d, d_ff %d, vocab %d), loaded in %.1f ms\n",
+                    m.name.c_str(), architecture_name(m.architecture), m.n_layers, m.n_heads, m.d_model, m.d_ff,
+                    m.vocab_size, load_ms);
+        std::printf("sgemm peak: %.1f GFLOP/s (Eigen, %dx%dx%d, %d threads, best of 5)\n", peak.gflops, peak.size,
+                    peak.size, peak.size, peak.threads);
+        std::printf("%7s %12s %10s %10s %9s %8s\n", "tokens", "ms/forward", "min ms", "GFLOP", "GFLOP/s", "% peak");
+    }
+    for (int n : o.tokens) {
+        auto b = bench_forward(*model, n, o.runs, o.seconds);
+        if (!b.ok()) throw CliError{kBadInput, b.error().message};
+        const ForwardBench& r = b.value();
+        const double gflop = forward_matmul_flops(m, n, true) / 1e9;
+        const double percent = 100.0 * r.gflops / peak.gflops;
+        out["runs"].push_back({{"tokens", n}, {"median_ms", r.median_ms}, {"min_ms", r.min_ms}, {"runs", r.runs},
+                               {"gflop", gflop}, {"gflops", r.gflops}, {"percent_of_peak", percent}});
+        if (!o.json)
+            std::printf("%7d %12.3f %10.3f %10.3f %9.1f %7.1f%%   (median of %d)\n", n, r.median_ms, r.min_ms, gflop,
+                        r.gflops, percent, r.runs);
+    }
+    out["peak_resident_mib"] = peak_resident_mib();
+    if (o.json) std::cout << out.dump(2) << "\n";
+    else std::printf("peak resident memory: %.0f MiB\n", peak_resident_mib());
+}
+
+}  // namespace
+
+void add_bench_command(CLI::App& app) {
+    auto opts = std::make_shared<BenchOptions>();
+    CLI::App* sub = app.add_subcommand("bench", "Time the forward pass against this machine's sgemm peak");
+    sub->add_option("--model", opts->model, "builtin:NAME, a .json model, a .safetensors file or a model folder");
+    sub->add_option("--tokens", opts->tokens, "Token counts, e.g. 128,1024")->delimiter(',');
+    sub->add_option("--d-model", opts->d_model, "Bench a random model of this width instead of --model");
+    sub->add_option("--layers", opts->layers, "Layers of the random model (default 4)");
+    sub->add_option("--heads", opts->heads, "Heads of the random model (default 8)");
+    sub->add_option("--d-ff", opts->d_ff, "MLP width of the random model (default 4 x d-model)");
+    sub->add_option("--runs", opts->runs, "At least this many timed runs (default 10)");
+    sub->add_option("--seconds", opts->seconds, "And at least this long (default 1)");
+    sub->add_option("--sgemm-size", opts->sgemm_size, "n of the n x n x n sgemm that measures the peak (default 2048)");
+    sub->add_flag("--json", opts->json, "Print JSON");
+    on_run(sub, [opts] { run_bench(*opts); });
+}
+
+}  // namespace attnscope::cli

@@ -1,0 +1,77 @@
+// attnscope-cli info [--model PATH] [--list] [--json]
+#include <cstdio>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "attnscope/builtin_models.h"
+#include "attnscope/json_model.h"
+#include "cli_common.h"
+
+namespace attnscope::cli {
+
+namespace {
+
+struct InfoOptions {
+    std::string model = kDefaultModel;
+    bool list = false;
+    bool json = false;
+};
+
+nlohmann::json info_json(const Model& model) {
+    const ModelInfo& m = model.info();
+    return {{"name", m.name}, {"description", m.description}, {"source", m.source},
+            {"architecture", architecture_name(m.architecture)}, {"n_layers", m.n_layers}, {"n_heads", m.n_heads},
+            {"n_kv_heads", m.n_kv_heads}, {"d_model", m.d_model}, {"d_head", m.d_head}, {"d_ff", m.d_ff},
+            {"vocab_size", m.vocab_size}, {"max_len", m.max_len}, {"causal", m.causal},
+            {"parameters", m.n_parameters}, {"positional", m.positional}, {"norm", m.norm},
+            {"activation", m.activation}, {"dtype", m.dtype}, {"tokenizer", model.tokenizer().kind()}};
+}
+
+void print_info(const Model& model) {
+    const ModelInfo& m = model.info();
+    std::printf("%s\n", m.name.c_str());
+    if (!m.description.empty()) std::printf("  %s\n", m.description.c_str());
+    std::printf("  source        %s\n", m.source.c_str());
+    std::printf("  architecture  %s, %s\n", architecture_name(m.architecture),
+                m.causal ? "decoder (causal mask: a token sees only itself and earlier tokens)"
+                         : "encoder (bidirectional: every token sees every token)");
+    std::printf("  layers        %d\n", m.n_layers);
+    std::printf("  heads         %d per layer", m.n_heads);
+    if (m.n_kv_heads != m.n_heads) std::printf(" (%d key/value heads, shared in groups)", m.n_kv_heads);
+    std::printf("\n  d_model       %d (d_head %d)\n", m.d_model, m.d_head);
+    std::printf("  d_ff          %d\n", m.d_ff);
+    std::printf("  positions     %s, up to %d tokens\n", m.positional.c_str(), m.max_len);
+    std::printf("  norm          %s\n", m.norm.c_str());
+    std::printf("  activation    %s\n", m.activation.c_str());
+    std::printf("  parameters    %lld (%s)\n", m.n_parameters, m.dtype.c_str());
+    std::printf("  tokenizer     %s, %d entries\n", model.tokenizer().kind().c_str(), model.tokenizer().vocab_size());
+}
+
+void list_builtins(bool json) {
+    nlohmann::json all = nlohmann::json::array();
+    for (const auto& b : builtin_models()) {
+        auto model = load_json_model_text(b.json, "builtin:" + b.name);
+        if (!model.ok()) throw CliError{kFailure, model.error().message};  // a build defect, not user input
+        all.push_back(info_json(*model.value()));
+        if (!json) std::printf("builtin:%-16s %s\n", b.name.c_str(), model.value()->info().description.c_str());
+    }
+    if (json) std::cout << all.dump(2) << "\n";
+}
+
+}  // namespace
+
+void add_info_command(CLI::App& app) {
+    auto opts = std::make_shared<InfoOptions>();
+    CLI::App* sub = app.add_subcommand("info", "Describe a model: architecture, sizes, parameters, tokenizer");
+    sub->add_option("--model", opts->model, "builtin:NAME, a .json model, a .safetensors file or a model folder");
+    sub->add_flag("--list", opts->list, "List the built-in models");
+    sub->add_flag("--json", opts->json, "Print JSON instead of text");
+    on_run(sub, [opts] {
+        if (opts->list) return list_builtins(opts->json);
+        const ModelPtr model = load_model_or_fail(opts->model);
+        if (opts->json) std::cout << info_json(*model).dump(2) << "\n";
+        else print_info(*model);
+    });
+}
+
+}  // namespace attnscope::cli

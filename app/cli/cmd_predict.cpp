@@ -1,0 +1,132 @@
+// attnscope-cli predict [--model PATH] --text TEXT [--top K] [--generate N] [--json]
+// Decoders: the next token after the text, and greedy continuation. Encoders: what belongs at
+// each [MASK] (or <mask>) in the text.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <numeric>
+
+#include "attnscope/heatmap_export.h"
+#include "cli_common.h"
+
+namespace attnscope::cli {
+
+namespace {
+
+struct PredictOptions {
+    std::string model = kDefaultModel;
+    std::string text;
+    int top = 5;
+    int generate = 0;
+    bool json = false;
+};
+
+struct Candidate {
+    int id;
+    float probability;
+};
+
+// The k most probable tokens of one row of logits, softmax taken over the whole vocabulary.
+std::vector<Candidate> top_k(const Matrix& logits, int row, int k) {
+    const RowVector l = logits.row(row);
+    const float max = l.maxCoeff();
+    const RowVector p = (l.array() - max).exp();
+    const float sum = p.sum();
+    std::vector<int> ids(static_cast<std::size_t>(l.size()));
+    std::iota(ids.begin(), ids.end(), 0);
+    k = std::min<int>(k, static_cast<int>(ids.size()));
+    std::partial_sort(ids.begin(), ids.begin() + k, ids.end(), [&](int a, int b) { return l(a) > l(b); });
+    std::vector<Candidate> out;
+    for (int r = 0; r < k; ++r) out.push_back({ids[static_cast<std::size_t>(r)], p(ids[static_cast<std::size_t>(r)]) / sum});
+    return out;
+}
+
+std::vector<int> mask_positions(const Trace& trace) {
+    std::vector<int> positions;
+    for (int i = 0; i < trace.n_tokens(); ++i) {
+        const std::string& piece = trace.tokens[static_cast<std::size_t>(i)].piece;
+        if (piece == "[MASK]" || piece == "<mask>") positions.push_back(i);
+    }
+    return positions;
+}
+
+void print_candidates(const Model& model, const std::vector<Candidate>& cands, nlohmann::json* json_out) {
+    for (std::size_t r = 0; r < cands.size(); ++r) {
+        const std::string piece = model.tokenizer().piece(cands[r].id);
+        const std::string text = model.tokenizer().decode({cands[r].id});
+        if (json_out) json_out->push_back({{"id", cands[r].id}, {"piece", piece}, {"text", text}, {"probability", cands[r].probability}});
+        else std::printf("  %2zu. %-16s %6.2f%%  (id %d)\n", r + 1, ("'" + text + "'").c_str(),
+                         100.0 * static_cast<double>(cands[r].probability), cands[r].id);
+    }
+}
+
+// Greedy decoding: append the most probable token and run the model again, n times.
+std::string generate(const Model& model, std::vector<Token> tokens, int n) {
+    std::vector<int> generated;
+    for (int step = 0; step < n; ++step) {
+        auto trace = model.forward(tokens, ForwardOptions{});
+        if (!trace.ok()) {
+            if (step == 0) throw CliError{kBadInput, trace.error().message};
+            break;  // reached max_len: stop with what we have
+        }
+        const Matrix& logits = trace.value().logits;
+        Index best = 0;
+        logits.row(logits.rows() - 1).maxCoeff(&best);
+        generated.push_back(static_cast<int>(best));
+        Token next;
+        next.id = static_cast<int>(best);
+        next.piece = model.tokenizer().piece(next.id);
+        tokens.push_back(next);
+    }
+    return model.tokenizer().decode(generated);
+}
+
+void run_predict(const PredictOptions& o) {
+    if (o.top < 1) throw CliError{kUsage, "--top: expected at least 1"};
+    const ModelPtr model = load_model_or_fail(o.model);
+    const auto trace = trace_or_fail(*model, o.text);
+    if (trace->logits.size() == 0)
+        throw CliError{kBadInput, model->info().source + ": the model has no language-model head, so it predicts nothing"};
+    nlohmann::json out = {{"text", o.text}, {"predictions", nlohmann::json::array()}};
+    nlohmann::json* json_out = o.json ? &out["predictions"] : nullptr;
+
+    if (trace->model.causal) {
+        if (!o.json) std::printf("next token after \"%s\":\n", o.text.c_str());
+        nlohmann::json list = nlohmann::json::array();
+        print_candidates(*model, top_k(trace->logits, trace->n_tokens() - 1, o.top), o.json ? &list : nullptr);
+        if (o.json) json_out->push_back({{"position", trace->n_tokens() - 1}, {"candidates", list}});
+    } else {
+        const auto masks = mask_positions(*trace);
+        if (masks.empty()) throw CliError{kBadInput, "--text: an encoder predicts masked words; put [MASK] in the text"};
+        for (int i : masks) {
+            if (!o.json) std::printf("token %d ([MASK]):\n", i);
+            nlohmann::json list = nlohmann::json::array();
+            print_candidates(*model, top_k(trace->logits, i, o.top), o.json ? &list : nullptr);
+            if (o.json) json_out->push_back({{"position", i}, {"candidates", list}});
+        }
+    }
+    if (o.generate > 0) {
+        if (!trace->model.causal) throw CliError{kUsage, "--generate: only decoders (causal models) continue a text"};
+        const std::string continuation = generate(*model, trace->tokens, o.generate);
+        if (o.json) out["generated"] = continuation;
+        else std::printf("greedy continuation (%d tokens): %s\n", o.generate, continuation.c_str());
+    }
+    if (o.json) std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+}
+
+}  // namespace
+
+void add_predict_command(CLI::App& app) {
+    auto opts = std::make_shared<PredictOptions>();
+    CLI::App* sub = app.add_subcommand("predict", "Next-token (decoders) or masked-token (encoders) predictions");
+    sub->add_option("--model", opts->model, "builtin:NAME, a .json model, a .safetensors file or a model folder");
+    sub->add_option("--text", opts->text, "The text")->required();
+    sub->add_option("--top", opts->top, "How many candidates (default 5)");
+    sub->add_option("--generate", opts->generate, "Continue the text greedily by N tokens");
+    sub->add_flag("--json", opts->json, "Print JSON");
+    on_run(sub, [opts] { run_predict(*opts); });
+}
+
+}  // namespace attnscope::cli

@@ -1,0 +1,84 @@
+// attnscope-cli trace [--model PATH] --text TEXT [--layer L] [--head H] [--fields LIST] [--format json|table]
+#include <algorithm>
+#include <cstdio>
+#include <iostream>
+
+#include "attnscope/heatmap_export.h"
+#include "attnscope/trace_json.h"
+#include "cli_common.h"
+
+namespace attnscope::cli {
+
+namespace {
+
+struct TraceOptions {
+    std::string model = kDefaultModel;
+    std::string text;
+    std::optional<int> layer;
+    std::optional<int> head;
+    std::string fields = "q,k,v,scores,weights";
+    std::string format = "json";
+};
+
+std::string clip(std::string s, std::size_t width) {
+    if (s.size() > width) s = s.substr(0, width - 1) + "~";
+    return s;
+}
+
+// The weights of one head as a grid: a row per query token, a column per key token.
+void print_weights_table(const Trace& trace, int l, int h) {
+    const Matrix& w = trace.head(l, h).weights;
+    const int n = trace.n_tokens();
+    std::size_t width = 6;
+    for (int i = 0; i < n; ++i) width = std::max(width, std::min<std::size_t>(token_label(trace, i).size() + 1, 10));
+    std::printf("\nlayer %d, head %d: attention weights (row = query token, column = key token; rows sum to 1%s)\n", l, h,
+                trace.model.causal ? "; '.' = masked later token" : "");
+    std::printf("%*s", static_cast<int>(width), "");
+    for (int j = 0; j < n; ++j) std::printf(" %*s", static_cast<int>(width), clip(token_label(trace, j), width).c_str());
+    std::printf("\n");
+    for (int i = 0; i < n; ++i) {
+        std::printf("%*s", static_cast<int>(width), clip(token_label(trace, i), width).c_str());
+        for (int j = 0; j < n; ++j) {
+            const float s = trace.head(l, h).scores(i, j);
+            if (std::isinf(s) && s < 0) std::printf(" %*s", static_cast<int>(width), ".");
+            else std::printf(" %*.3f", static_cast<int>(width), static_cast<double>(w(i, j)));
+        }
+        std::printf("\n");
+    }
+}
+
+void run_trace(const TraceOptions& o) {
+    auto fields = TraceFields::parse(o.fields);
+    if (!fields.ok()) throw CliError{kUsage, "--fields: " + fields.error().message};
+    if (o.format != "json" && o.format != "table")
+        throw CliError{kUsage, "--format: expected json or table, got '" + o.format + "'"};
+    const ModelPtr model = load_model_or_fail(o.model);
+    const auto trace = trace_or_fail(*model, o.text);
+    if (o.layer) check_layer(*trace, *o.layer);
+    if (o.head) check_head(*trace, *o.head);
+    if (o.format == "json") {
+        std::cout << trace_to_json(*trace, TraceFilter{o.layer, o.head, fields.value()});
+        return;
+    }
+    std::printf("%s (%s): \"%s\", %d tokens, %.2f ms\n", trace->model.name.c_str(), architecture_name(trace->model.architecture),
+                trace->text.c_str(), trace->n_tokens(), trace->compute_ms);
+    for (int l = 0; l < static_cast<int>(trace->layers.size()); ++l)
+        for (int h = 0; h < trace->model.n_heads; ++h)
+            if ((!o.layer || *o.layer == l) && (!o.head || *o.head == h)) print_weights_table(*trace, l, h);
+}
+
+}  // namespace
+
+void add_trace_command(CLI::App& app) {
+    auto opts = std::make_shared<TraceOptions>();
+    CLI::App* sub = app.add_subcommand("trace", "Run the model and print every head's Q, K, V, scores and weights");
+    sub->add_option("--model", opts->model, "builtin:NAME, a .json model, a .safetensors file or a model folder");
+    sub->add_option("--text", opts->text, "The text")->required();
+    sub->add_option("--layer", opts->layer, "Only this layer (0-based)");
+    sub->add_option("--head", opts->head, "Only this head (0-based)");
+    sub->add_option("--fields", opts->fields, "Comma-separated subset of q,k,v,scores,weights");
+    sub->add_option("--format", opts->format, "json (default, the trace document) or table (weights as text)");
+    on_run(sub, [opts] { run_trace(*opts); });
+}
+
+}  // namespace attnscope::cli

@@ -1,0 +1,19 @@
+// Text in, Trace out: tokenize, check, run the model, time it.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "attnscope/model.h"
+
+namespace attnscope {
+
+// Errors name the problem: empty text, invalid UTF-8 (with the byte offset), more tokens than
+// the model's max_len, cancelled.
+Result<std::shared_ptr<const Trace>> compute_trace(const Model& model, const std::string& text,
+                                                   std::uint64_t id = 0,
+                                                   std::function<bool()> cancelled = {});
+
+}  // namespace attnscope

@@ -1,0 +1,45 @@
+// Model: the one interface the CLI and the GUI use, whatever file the weights came from.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "attnscope/model_info.h"
+#include "attnscope/result.h"
+#include "attnscope/tokenizer.h"
+#include "attnscope/trace.h"
+
+namespace attnscope {
+
+struct ForwardOptions {
+    // Polled between heads; when it returns true the pass stops and returns an Error
+    // "cancelled", so a keystroke in the GUI drops work nobody wants any more.
+    std::function<bool()> cancelled;
+    bool want_logits = true;  // the LM head is the largest matmul of small models; skip when unused
+};
+
+class Model {
+public:
+    virtual ~Model() = default;
+    virtual const ModelInfo& info() const = 0;
+    virtual const Tokenizer& tokenizer() const = 0;
+
+    // Fills layers, scale and logits of a Trace for these tokens. Errors: too many tokens for
+    // the model, an id outside the vocabulary, cancelled. Safe to call from several threads.
+    virtual Result<Trace> forward(const std::vector<Token>& tokens, const ForwardOptions& options) const = 0;
+};
+
+using ModelPtr = std::shared_ptr<const Model>;
+
+// Loads what `spec` names: builtin:NAME, a .json model, a .safetensors file or a Hugging Face
+// model directory (or its config.json). The message of an error starts with the file name.
+Result<ModelPtr> load_model(const std::string& spec);
+
+// The built-in model that opens when nothing is named.
+// Until the trained bank models ship, the hand-written worked example opens.
+inline constexpr const char* kDefaultModel = "builtin:abc-example";
+
+}  // namespace attnscope

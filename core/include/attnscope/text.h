@@ -1,0 +1,20 @@
+// Small UTF-8 helpers shared by the tokenizers and the CLI.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace attnscope {
+
+// Byte offset of the first byte that does not start or continue a valid UTF-8 sequence
+// (overlong forms, surrogates and code points above U+10FFFF are invalid too); nullopt if valid.
+std::optional<std::size_t> first_invalid_utf8(std::string_view text);
+
+// Decodes the code point at text[pos]; sets `length` to its byte count. Assumes valid UTF-8.
+char32_t decode_utf8_at(std::string_view text, std::size_t pos, std::size_t& length);
+
+void append_utf8(std::string& out, char32_t code_point);
+
+}  // namespace attnscope

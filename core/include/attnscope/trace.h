@@ -1,0 +1,44 @@
+// Trace: everything one forward pass computed that the views show. Immutable once built; shared
+// between the worker thread and the panels through shared_ptr<const Trace>.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "attnscope/matrix.h"
+#include "attnscope/model_info.h"
+#include "attnscope/tokenizer.h"
+
+namespace attnscope {
+
+// Shapes: n = tokens, d_head = head width.
+struct HeadTrace {
+    Matrix q;        // n x d_head: the queries actually multiplied (after RoPE where the model has it)
+    Matrix k;        // n x d_head: this head's keys (its KV group's for grouped heads)
+    Matrix v;        // n x d_head
+    Matrix scores;   // n x n, rows = queries: q k^T * scale; masked cells are -infinity
+    Matrix weights;  // n x n: softmax of each scores row; masked cells exactly 0, rows sum to 1
+    Matrix out;      // n x d_head: weights v
+};
+
+struct LayerTrace {
+    Matrix x;  // n x d_model: the attention input, after the layer's norm (Q = x W_Q + b_Q)
+    std::vector<HeadTrace> heads;
+};
+
+struct Trace {
+    std::uint64_t id = 0;  // generation counter: caches key on it, never on the address
+    ModelInfo model;
+    std::string text;
+    std::vector<Token> tokens;
+    std::vector<LayerTrace> layers;
+    float scale = 1.0f;  // the factor scores were multiplied by (1/sqrt(d_head) unless configured)
+    Matrix logits;       // n x vocab: next-token (decoder) or masked-token (encoder) logits; empty if none
+    double compute_ms = 0.0;
+
+    const HeadTrace& head(int layer, int head_index) const { return layers[layer].heads[head_index]; }
+    int n_tokens() const { return static_cast<int>(tokens.size()); }
+};
+
+}  // namespace attnscope

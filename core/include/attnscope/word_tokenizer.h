@@ -1,0 +1,41 @@
+// The own format's word tokenizer (design.md): optional lowercasing; words are maximal runs of
+// letters, digits and apostrophes; every other non-space character is a token of its own; a
+// word not in the vocabulary becomes the unk token.
+#pragma once
+
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "attnscope/tokenizer.h"
+
+namespace attnscope {
+
+class WordTokenizer final : public Tokenizer {
+public:
+    // vocab must contain unk; the caller (the loader) checks that and reports it.
+    WordTokenizer(std::vector<std::string> vocab, bool lowercase, std::string unk);
+
+    Result<std::vector<Token>> encode(std::string_view text) const override;
+    std::string decode(const std::vector<int>& ids) const override;
+    std::string kind() const override { return "word"; }
+    int vocab_size() const override { return static_cast<int>(m_vocab.size()); }
+    std::string piece(int id) const override;
+    std::optional<int> find(std::string_view piece) const override;
+
+    bool lowercase() const { return m_lowercase; }
+    const std::string& unk() const { return m_unk; }
+    const std::vector<std::string>& vocab() const { return m_vocab; }
+
+private:
+    std::vector<std::string> m_vocab;
+    std::unordered_map<std::string, int> m_ids;
+    bool m_lowercase;
+    std::string m_unk;
+    int m_unk_id = 0;
+};
+
+// Lowercases UTF-8 text code point by code point (utf8proc); keeps invalid bytes as they are.
+std::string lowercase_utf8(std::string_view text);
+
+}  // namespace attnscope

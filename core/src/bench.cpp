@@ -1,0 +1,76 @@
+#include "attnscope/bench.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <vector>
+
+namespace attnscope {
+
+namespace {
+using Clock = std::chrono::steady_clock;
+double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
+}  // namespace
+
+SgemmPeak measure_sgemm_peak(int size, int repeats) {
+    const Matrix a = Matrix::Random(size, size);
+    const Matrix b = Matrix::Random(size, size);
+    Matrix c(size, size);
+    c.noalias() = a * b;  // warm-up: page in, spin up the OpenMP pool
+    double best_ms = 1e300;
+    for (int r = 0; r < repeats; ++r) {
+        const auto t = Clock::now();
+        c.noalias() = a * b;
+        best_ms = std::min(best_ms, ms_since(t));
+    }
+    const double flops = 2.0 * size * size * static_cast<double>(size);
+    return {size, flops / (best_ms * 1e6), omp_get_max_threads()};
+}
+
+double forward_matmul_flops(const ModelInfo& m, int n, bool with_logits) {
+    const double d = m.d_model, kv = static_cast<double>(m.n_kv_heads) * m.d_head, N = n;
+    double per_layer = 2.0 * N * d * (d + 2 * kv + d);       // Q; K and V (grouped heads are narrower); O
+    per_layer += m.n_heads * 2.0 * (2.0 * N * N * m.d_head);  // q k^T and weights v
+    const double ff_mats = m.architecture == Architecture::Llama ? 3.0 : 2.0;  // SwiGLU has a gate
+    per_layer += ff_mats * 2.0 * N * d * m.d_ff;
+    double total = m.n_layers * per_layer;
+    if (with_logits) total += 2.0 * N * d * m.vocab_size;
+    return total;
+}
+
+Result<ForwardBench> bench_forward(const Model& model, int n, int min_runs, double min_seconds) {
+    const ModelInfo& info = model.info();
+    std::vector<Token> tokens(static_cast<std::size_t>(n));
+    for (int i = 0; i < n; ++i) tokens[static_cast<std::size_t>(i)].id = 1 + i % std::max(1, info.vocab_size - 1);
+
+    ForwardOptions options;
+    if (auto warm = model.forward(tokens, options); !warm.ok()) return warm.error();
+    std::vector<double> times;
+    const auto started = Clock::now();
+    while (static_cast<int>(times.size()) < min_runs || ms_since(started) < min_seconds * 1000.0) {
+        const auto t = Clock::now();
+        auto trace = model.forward(tokens, options);
+        times.push_back(ms_since(t));
+        if (!trace.ok()) return trace.error();
+    }
+    std::sort(times.begin(), times.end());
+    ForwardBench b;
+    b.tokens = n;
+    b.runs = static_cast<int>(times.size());
+    b.median_ms = times[times.size() / 2];
+    b.min_ms = times.front();
+    b.gflops = forward_matmul_flops(info, n, options.want_logits) / (b.median_ms * 1e6);
+    return b;
+}
+
+double peak_resident_mib() {
+    std::ifstream status("/proc/self/status");
+    std::string line;
+    while (std::getline(status, line))
+        if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;  // the value is in kB
+    return -1.0;
+}
+
+}  // namespace attnscope

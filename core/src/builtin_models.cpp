@@ -1,0 +1,28 @@
+#include "attnscope/builtin_models.h"
+
+// The bytes of assets/models/*.json, linked in by cmake/embed.cmake.
+extern "C" const char attnscope_model_abc_example[];
+extern "C" const char attnscope_model_abc_example_end[];
+
+namespace attnscope {
+
+namespace {
+std::string_view embedded(const char* begin, const char* end) {
+    return {begin, static_cast<std::size_t>(end - begin)};
+}
+}  // namespace
+
+const std::vector<BuiltinModel>& builtin_models() {
+    static const std::vector<BuiltinModel> models = {
+        {"abc-example", embedded(attnscope_model_abc_example, attnscope_model_abc_example_end)},
+    };
+    return models;
+}
+
+std::optional<std::string_view> builtin_model_text(std::string_view name) {
+    for (const auto& m : builtin_models())
+        if (m.name == name) return m.json;
+    return std::nullopt;
+}
+
+}  // namespace attnscope

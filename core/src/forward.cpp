@@ -1,0 +1,63 @@
+#include "attnscope/forward.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+
+namespace attnscope {
+
+namespace {
+
+// A trace keeps two n x n matrices per head; past this the machine would swap, so the request
+// is refused with the number instead.
+constexpr double kMaxTraceBytes = 6.0 * (1ull << 30);
+
+bool only_whitespace(const std::string& text) {
+    return text.find_first_not_of(" \t\r\n\v\f") == std::string::npos;
+}
+
+double trace_bytes(const ModelInfo& m, int n) {
+    const double per_head = 2.0 * n * n + 4.0 * n * m.d_head;  // scores, weights; q, k, v, out
+    return 4.0 * (m.n_layers * (m.n_heads * per_head + 1.0 * n * m.d_model) + 1.0 * n * m.vocab_size);
+}
+
+std::string gib(double bytes) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f GiB", bytes / (1ull << 30));
+    return buf;
+}
+
+}  // namespace
+
+Result<std::shared_ptr<const Trace>> compute_trace(const Model& model, const std::string& text, std::uint64_t id,
+                                                   std::function<bool()> cancelled) {
+    const auto started = std::chrono::steady_clock::now();
+    const ModelInfo& info = model.info();
+    if (only_whitespace(text)) return Error{"the text is empty: type a sentence"};
+
+    auto tokens = model.tokenizer().encode(text);
+    if (!tokens.ok()) return tokens.error();
+    const int n = static_cast<int>(tokens.value().size());
+    if (n == 0) return Error{"the text has no tokens"};
+    if (info.max_len > 0 && n > info.max_len)
+        return Error{"the text has " + std::to_string(n) + " tokens but model '" + info.name + "' takes at most " +
+                     std::to_string(info.max_len) + " (max_len); shorten the text"};
+    if (const double bytes = trace_bytes(info, n); bytes > kMaxTraceBytes)
+        return Error{"the trace of " + std::to_string(n) + " tokens would need " + gib(bytes) +
+                     " of memory (it grows with the square of the length); shorten the text"};
+
+    ForwardOptions options;
+    options.cancelled = std::move(cancelled);
+    Result<Trace> forward = model.forward(tokens.value(), options);
+    if (!forward.ok()) return forward.error();
+
+    auto trace = std::make_shared<Trace>(std::move(forward).value());
+    trace->id = id;
+    trace->model = info;
+    trace->text = text;
+    trace->tokens = std::move(tokens).value();
+    trace->compute_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+    return std::shared_ptr<const Trace>(std::move(trace));
+}
+
+}  // namespace attnscope

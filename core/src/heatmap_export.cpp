@@ -1,0 +1,241 @@
+// Sections: [SECTION] Labels  [SECTION] CSV  [SECTION] SVG  [SECTION] Files
+#include "attnscope/heatmap_export.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <limits>
+#include <sstream>
+
+#include "attnscope/text.h"
+#include "attnscope/trace_json.h"
+
+namespace attnscope {
+
+namespace {
+
+const Matrix& field_of(const HeadTrace& h, HeatmapField f) { return f == HeatmapField::Weights ? h.weights : h.scores; }
+
+std::string format_number(float v, const char* fmt = "%.4g") {
+    if (std::isinf(v)) return v < 0 ? "-inf" : "inf";
+    char buf[32];
+    std::snprintf(buf, sizeof buf, fmt, static_cast<double>(v));
+    return buf;
+}
+
+std::string xml_escape(std::string_view s) {
+    std::string out;
+    for (char c : s) {
+        switch (c) {
+            case '&': out += "&amp;"; break;
+            case '<': out += "&lt;"; break;
+            case '>': out += "&gt;"; break;
+            case '"': out += "&quot;"; break;
+            default: out += c;
+        }
+    }
+    return out;
+}
+
+std::string csv_escape(const std::string& s) {
+    if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+    std::string out = "\"";
+    for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return out + "\"";
+}
+
+// Number of code points: a rough width for laying out labels in the SVG.
+std::size_t display_length(std::string_view s) {
+    std::size_t n = 0;
+    for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+    return n;
+}
+
+}  // namespace
+
+// [SECTION] Labels
+
+std::string token_label(const Trace& trace, int i) {
+    const Token& t = trace.tokens[static_cast<std::size_t>(i)];
+    std::string text = t.end > t.start ? trace.text.substr(t.start, t.end - t.start) : t.piece;
+    std::string out;
+    for (char c : text) {
+        if (c == '\n') out += "\\n";
+        else if (c == '\t') out += "\\t";
+        else if (c == '\r') out += "\\r";
+        else out += c;
+    }
+    return out;
+}
+
+// [SECTION] CSV
+
+std::string head_csv(const Trace& trace, int layer, int head, HeatmapField field) {
+    const Matrix& m = field_of(trace.head(layer, head), field);
+    std::ostringstream out;
+    out << (field == HeatmapField::Weights ? "query\\key" : "query\\key (scaled score)");
+    for (int j = 0; j < trace.n_tokens(); ++j) out << ',' << csv_escape(token_label(trace, j));
+    out << '\n';
+    for (int i = 0; i < trace.n_tokens(); ++i) {
+        out << csv_escape(token_label(trace, i));
+        for (int j = 0; j < trace.n_tokens(); ++j) out << ',' << format_number(m(i, j), "%.9g");
+        out << '\n';
+    }
+    return out.str();
+}
+
+// [SECTION] SVG
+
+namespace {
+
+struct SvgLayout {
+    int n = 0;
+    double cell = 0, left = 0, top = 0, grid = 0, legend_x = 0, width = 0, height = 0;
+};
+
+SvgLayout layout_svg(const Trace& trace) {
+    SvgLayout L;
+    L.n = trace.n_tokens();
+    std::size_t longest = 1;
+    for (int i = 0; i < L.n; ++i) longest = std::max(longest, display_length(token_label(trace, i)));
+    longest = std::min<std::size_t>(longest, 24);
+    L.cell = std::clamp(640.0 / L.n, 12.0, 44.0);
+    L.left = 30 + 8.0 * static_cast<double>(longest);
+    L.top = 70 + 6.0 * static_cast<double>(longest);  // column labels are rotated by -45 degrees
+    L.grid = L.cell * L.n;
+    L.legend_x = L.left + L.grid + 30;
+    L.width = L.legend_x + 110;
+    L.height = std::max(L.top + L.grid + 50, L.top + 260);
+    return L;
+}
+
+std::string rgb_css(Rgb c) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "#%02x%02x%02x", c.r, c.g, c.b);
+    return buf;
+}
+
+void svg_cells(std::ostringstream& out, const Trace& trace, const Matrix& m, const HeadTrace& h, const SvgLayout& L,
+               float lo, float hi, Colormap cmap) {
+    const bool numbers = L.cell >= 30;
+    for (int i = 0; i < L.n; ++i) {
+        for (int j = 0; j < L.n; ++j) {
+            const double x = L.left + j * L.cell, y = L.top + i * L.cell;
+            const bool masked = std::isinf(h.scores(i, j)) && h.scores(i, j) < 0;
+            const float t = hi > lo ? (m(i, j) - lo) / (hi - lo) : 0.0f;
+            out << "<rect x='" << x << "' y='" << y << "' width='" << L.cell << "' height='" << L.cell << "' fill='"
+                << (masked ? "url(#masked)" : rgb_css(colormap_rgb(cmap, t))) << "'><title>"
+                << xml_escape(token_label(trace, i)) << " \u2192 " << xml_escape(token_label(trace, j))
+                << (masked ? ": masked (a later token)" : ": score " + format_number(h.scores(i, j)) + ", weight " +
+                                                              format_number(h.weights(i, j)))
+                << "</title></rect>\n";
+            if (numbers && !masked)
+                out << "<text x='" << x + L.cell / 2 << "' y='" << y + L.cell / 2 + 4 << "' text-anchor='middle' font-size='"
+                    << L.cell * 0.3 << "' fill='" << (t > 0.6f ? "#000" : "#fff") << "'>"
+                    << format_number(m(i, j), "%.2f") << "</text>\n";
+        }
+    }
+}
+
+void svg_labels(std::ostringstream& out, const Trace& trace, const SvgLayout& L) {
+    const double font = std::clamp(L.cell * 0.55, 9.0, 14.0);
+    for (int i = 0; i < L.n; ++i) {
+        const std::string label = xml_escape(token_label(trace, i));
+        const double c = L.cell * i + L.cell / 2;
+        out << "<text x='" << L.left - 6 << "' y='" << L.top + c + font / 3 << "' text-anchor='end' font-size='" << font
+            << "'>" << label << "</text>\n";
+        out << "<text transform='translate(" << L.left + c + font / 3 << "," << L.top - 6 << ") rotate(-45)' font-size='"
+            << font << "'>" << label << "</text>\n";
+    }
+    out << "<text x='" << L.left << "' y='" << L.top + L.grid + 24 << "' font-size='12' fill='#444'>"
+        << "rows: query tokens (what am I looking for) \u00b7 columns: key tokens (what do I contain)</text>\n";
+}
+
+void svg_legend(std::ostringstream& out, const SvgLayout& L, float lo, float hi, Colormap cmap, const char* name) {
+    const double bar_top = L.top, bar_h = 200, bar_w = 18;
+    out << "<defs><linearGradient id='legend' x1='0' y1='1' x2='0' y2='0'>";
+    for (int s = 0; s <= 10; ++s)
+        out << "<stop offset='" << s / 10.0 << "' stop-color='" << rgb_css(colormap_rgb(cmap, s / 10.0f)) << "'/>";
+    out << "</linearGradient></defs>\n";
+    out << "<rect x='" << L.legend_x << "' y='" << bar_top << "' width='" << bar_w << "' height='" << bar_h
+        << "' fill='url(#legend)' stroke='#333'/>\n";
+    for (int s = 0; s <= 4; ++s) {
+        const float value = lo + (hi - lo) * s / 4.0f;
+        const double y = bar_top + bar_h * (1.0 - s / 4.0);
+        out << "<line x1='" << L.legend_x + bar_w << "' x2='" << L.legend_x + bar_w + 5 << "' y1='" << y << "' y2='" << y
+            << "' stroke='#333'/><text x='" << L.legend_x + bar_w + 8 << "' y='" << y + 4 << "' font-size='11'>"
+            << format_number(value, "%.3g") << "</text>\n";
+    }
+    out << "<text x='" << L.legend_x << "' y='" << bar_top + bar_h + 18 << "' font-size='12'>" << name << "</text>\n";
+}
+
+}  // namespace
+
+std::string head_svg(const Trace& trace, int layer, int head, HeatmapField field, Colormap cmap) {
+    const HeadTrace& h = trace.head(layer, head);
+    const Matrix& m = field_of(h, field);
+    float lo = 0.0f, hi = 1.0f;
+    if (field == HeatmapField::Scores) {  // the legend spans the finite (unmasked) scores
+        lo = std::numeric_limits<float>::infinity();
+        hi = -lo;
+        for (Index i = 0; i < m.size(); ++i)
+            if (std::isfinite(m.data()[i])) { lo = std::min(lo, m.data()[i]); hi = std::max(hi, m.data()[i]); }
+        if (lo > hi) lo = hi = 0.0f;
+    }
+    const SvgLayout L = layout_svg(trace);
+    std::ostringstream out;
+    out << "<?xml version='1.0' encoding='UTF-8'?>\n<svg xmlns='http://www.w3.org/2000/svg' width='" << L.width
+        << "' height='" << L.height << "' font-family='DejaVu Sans, sans-serif'>\n";
+    out << "<defs><pattern id='masked' width='6' height='6' patternUnits='userSpaceOnUse' patternTransform='rotate(45)'>"
+           "<rect width='6' height='6' fill='#e4e4e4'/><line x1='0' y1='0' x2='0' y2='6' stroke='#b0b0b0' stroke-width='2'/>"
+           "</pattern></defs>\n";
+    out << "<rect width='100%' height='100%' fill='#fff'/>\n";
+    out << "<text x='10' y='22' font-size='16' font-weight='bold'>" << xml_escape(trace.model.name) << " \u00b7 layer "
+        << layer << ", head " << head << " \u00b7 "
+        << (field == HeatmapField::Weights ? "attention weights" : "scaled scores") << "</text>\n";
+    out << "<text x='10' y='40' font-size='12' fill='#444'>" << xml_escape(trace.text.substr(0, 160)) << "</text>\n";
+    svg_cells(out, trace, m, h, L, lo, hi, cmap);
+    svg_labels(out, trace, L);
+    svg_legend(out, L, lo, hi, cmap, field == HeatmapField::Weights ? "weight" : "score");
+    out << "</svg>\n";
+    return out.str();
+}
+
+// [SECTION] Files
+
+Result<std::filesystem::path> write_file_atomically(const std::filesystem::path& path, const std::string& content) {
+    const std::filesystem::path tmp = path.string() + ".tmp";
+    {
+        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+        if (!out) return Error{path.string() + ": cannot open for writing"};
+        out.write(content.data(), static_cast<std::streamsize>(content.size()));
+        out.flush();
+        if (!out) {
+            std::error_code ignored;
+            std::filesystem::remove(tmp, ignored);
+            return Error{path.string() + ": write failed (disk full?)"};
+        }
+    }
+    std::error_code ec;
+    std::filesystem::rename(tmp, path, ec);
+    if (ec) return Error{path.string() + ": cannot replace the file: " + ec.message()};
+    return path;
+}
+
+Result<std::filesystem::path> export_head(const Trace& trace, int layer, int head, const std::filesystem::path& out,
+                                          HeatmapField field) {
+    std::string ext = out.extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (ext == ".svg") return write_file_atomically(out, head_svg(trace, layer, head, field));
+    if (ext == ".csv") return write_file_atomically(out, head_csv(trace, layer, head, field));
+    if (ext == ".json") {
+        TraceFilter filter;
+        filter.layer = layer;
+        filter.head = head;
+        return write_file_atomically(out, trace_to_json(trace, filter));
+    }
+    return Error{out.string() + ": unknown export format '" + ext + "' (expected .svg, .csv or .json)"};
+}
+
+}  // namespace attnscope

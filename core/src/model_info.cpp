@@ -1,0 +1,15 @@
+#include "attnscope/model_info.h"
+
+#include <iterator>
+
+namespace attnscope {
+
+namespace {
+constexpr const char* kArchitectureNames[] = {"attnscope", "gpt2", "bert", "llama"};
+static_assert(std::size(kArchitectureNames) == static_cast<std::size_t>(Architecture::Count),
+              "every architecture needs its name in the trace JSON");
+}  // namespace
+
+const char* architecture_name(Architecture a) { return kArchitectureNames[static_cast<int>(a)]; }
+
+}  // namespace attnscope

@@ -1,0 +1,72 @@
+#include "attnscope/text.h"
+
+#include <cstdint>
+
+namespace attnscope {
+
+namespace {
+
+// Length of the sequence a lead byte starts, 0 for a byte that cannot start one.
+std::size_t sequence_length(unsigned char lead) {
+    if (lead < 0x80) return 1;
+    if (lead >= 0xC2 && lead <= 0xDF) return 2;  // C0/C1 would only give overlong forms
+    if (lead >= 0xE0 && lead <= 0xEF) return 3;
+    if (lead >= 0xF0 && lead <= 0xF4) return 4;  // above F4 is past U+10FFFF
+    return 0;
+}
+
+bool is_continuation(unsigned char b) { return (b & 0xC0) == 0x80; }
+
+}  // namespace
+
+std::optional<std::size_t> first_invalid_utf8(std::string_view text) {
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+        const auto lead = static_cast<unsigned char>(text[pos]);
+        const std::size_t length = sequence_length(lead);
+        if (length == 0 || pos + length > text.size()) return pos;
+        for (std::size_t i = 1; i < length; ++i)
+            if (!is_continuation(static_cast<unsigned char>(text[pos + i]))) return pos;
+        const auto second = static_cast<unsigned char>(text[pos + 1 < text.size() ? pos + 1 : pos]);
+        // The second byte's range rules out overlong forms, surrogates and > U+10FFFF.
+        if (lead == 0xE0 && second < 0xA0) return pos;
+        if (lead == 0xED && second > 0x9F) return pos;
+        if (lead == 0xF0 && second < 0x90) return pos;
+        if (lead == 0xF4 && second > 0x8F) return pos;
+        pos += length;
+    }
+    return std::nullopt;
+}
+
+char32_t decode_utf8_at(std::string_view text, std::size_t pos, std::size_t& length) {
+    const auto lead = static_cast<unsigned char>(text[pos]);
+    length = sequence_length(lead);
+    if (length == 0 || pos + length > text.size()) {
+        length = 1;
+        return lead;  // not valid: hand the byte back so callers can still make progress
+    }
+    if (length == 1) return lead;
+    char32_t cp = lead & (0xFF >> (length + 1));
+    for (std::size_t i = 1; i < length; ++i) cp = (cp << 6) | (static_cast<unsigned char>(text[pos + i]) & 0x3F);
+    return cp;
+}
+
+void append_utf8(std::string& out, char32_t cp) {
+    if (cp < 0x80) {
+        out += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+        out += static_cast<char>(0xC0 | (cp >> 6));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+        out += static_cast<char>(0xE0 | (cp >> 12));
+        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else {
+        out += static_cast<char>(0xF0 | (cp >> 18));
+        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+    }
+}
+
+}  // namespace attnscope

@@ -1,0 +1,117 @@
+#include "attnscope/trace_json.h"
+
+#include <charconv>
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+namespace attnscope {
+
+namespace {
+
+void append_matrix(std::string& out, const Matrix& m) {
+    out += '[';
+    for (Index r = 0; r < m.rows(); ++r) {
+        out += r ? ",[" : "[";
+        for (Index c = 0; c < m.cols(); ++c) {
+            if (c) out += ',';
+            append_json_number(out, m(r, c));
+        }
+        out += ']';
+    }
+    out += ']';
+}
+
+void append_field(std::string& out, bool& first, const char* name, const Matrix& m) {
+    out += first ? "\"" : ", \"";
+    first = false;
+    out += name;
+    out += "\": ";
+    append_matrix(out, m);
+}
+
+void append_head(std::string& out, const HeadTrace& head, int index, const TraceFields& f) {
+    out += "{\"index\": " + std::to_string(index);
+    bool first = false;
+    if (f.q) append_field(out, first, "q", head.q);
+    if (f.k) append_field(out, first, "k", head.k);
+    if (f.v) append_field(out, first, "v", head.v);
+    if (f.scores) append_field(out, first, "scores", head.scores);
+    if (f.weights) append_field(out, first, "weights", head.weights);
+    out += '}';
+}
+
+nlohmann::json model_json(const ModelInfo& m) {
+    return {{"name", m.name}, {"architecture", architecture_name(m.architecture)}, {"n_layers", m.n_layers},
+            {"n_heads", m.n_heads}, {"d_model", m.d_model}, {"d_head", m.d_head}, {"causal", m.causal}};
+}
+
+nlohmann::json tokens_json(const Trace& trace) {
+    nlohmann::json tokens = nlohmann::json::array();
+    for (std::size_t i = 0; i < trace.tokens.size(); ++i) {
+        const Token& t = trace.tokens[i];
+        tokens.push_back({{"index", i}, {"id", t.id}, {"text", trace.text.substr(t.start, t.end - t.start)},
+                          {"piece", t.piece}, {"start", t.start}, {"end", t.end}, {"unknown", t.unknown},
+                          {"special", t.special}});
+    }
+    return tokens;
+}
+
+}  // namespace
+
+Result<TraceFields> TraceFields::parse(std::string_view list) {
+    TraceFields f{false, false, false, false, false};
+    std::size_t pos = 0;
+    while (pos <= list.size()) {
+        const std::size_t comma = std::min(list.find(',', pos), list.size());
+        const std::string_view name = list.substr(pos, comma - pos);
+        if (name == "q") f.q = true;
+        else if (name == "k") f.k = true;
+        else if (name == "v") f.v = true;
+        else if (name == "scores") f.scores = true;
+        else if (name == "weights") f.weights = true;
+        else return Error{"unknown field '" + std::string(name) + "' (fields: q, k, v, scores, weights)"};
+        pos = comma + 1;
+    }
+    return f;
+}
+
+void append_json_number(std::string& out, float value) {
+    if (!std::isfinite(value)) {
+        out += "null";
+        return;
+    }
+    char buf[32];
+    const auto r = std::to_chars(buf, buf + sizeof buf, value);
+    out.append(buf, r.ptr);
+}
+
+std::string trace_to_json(const Trace& trace, const TraceFilter& filter) {
+    std::string out;
+    out += "{\"format\": \"attnscope-trace\", \"version\": 1,\n";
+    out += " \"model\": " + model_json(trace.model).dump() + ",\n";
+    out += " \"text\": " + nlohmann::json(trace.text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + ",\n";
+    out += " \"scale\": ";
+    append_json_number(out, trace.scale);
+    out += ",\n \"tokens\": " + tokens_json(trace).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + ",\n";
+    out += " \"layers\": [";
+    bool first_layer = true;
+    for (int l = 0; l < static_cast<int>(trace.layers.size()); ++l) {
+        if (filter.layer && *filter.layer != l) continue;
+        out += first_layer ? "\n  " : ",\n  ";
+        first_layer = false;
+        out += "{\"index\": " + std::to_string(l) + ", \"heads\": [";
+        bool first_head = true;
+        const auto& heads = trace.layers[static_cast<std::size_t>(l)].heads;
+        for (int h = 0; h < static_cast<int>(heads.size()); ++h) {
+            if (filter.head && *filter.head != h) continue;
+            out += first_head ? "\n    " : ",\n    ";
+            first_head = false;
+            append_head(out, heads[static_cast<std::size_t>(h)], h, filter.fields);
+        }
+        out += "]}";
+    }
+    out += "]}\n";
+    return out;
+}
+
+}  // namespace attnscope

@@ -1,0 +1,187 @@
+// The own-format transformer's forward pass. Shapes: n = tokens, d = d_model, V = vocab.
+#include "attnscope/transformer.h"
+
+#include <cmath>
+#include <iterator>
+#include <string>
+
+#include "attnscope/attention.h"
+
+namespace attnscope {
+
+// [SECTION] Names used by the JSON files
+
+namespace {
+constexpr const char* kPositionalNames[] = {"none", "learned", "sinusoidal"};
+constexpr const char* kNormNames[] = {"none", "layernorm"};
+constexpr const char* kActivationNames[] = {"gelu", "gelu_tanh", "relu"};
+static_assert(std::size(kPositionalNames) == static_cast<std::size_t>(Positional::Count));
+static_assert(std::size(kNormNames) == static_cast<std::size_t>(Norm::Count));
+static_assert(std::size(kActivationNames) == static_cast<std::size_t>(Activation::Count));
+}  // namespace
+
+const char* positional_name(Positional p) { return kPositionalNames[static_cast<int>(p)]; }
+const char* norm_name(Norm n) { return kNormNames[static_cast<int>(n)]; }
+const char* activation_name(Activation a) { return kActivationNames[static_cast<int>(a)]; }
+
+float TransformerConfig::scale() const {
+    if (attn_scale) return *attn_scale;
+    return 1.0f / std::sqrt(static_cast<float>(d_head()));
+}
+
+// [SECTION] Building blocks
+
+Matrix sinusoidal_positions(int n, int d_model) {
+    Matrix pe(n, d_model);
+    for (int p = 0; p < n; ++p) {
+        for (int c = 0; c < d_model; ++c) {
+            const int two_i = c - (c % 2);  // columns 2i and 2i+1 share one frequency
+            const double angle = p / std::pow(10000.0, static_cast<double>(two_i) / d_model);
+            pe(p, c) = static_cast<float>(c % 2 == 0 ? std::sin(angle) : std::cos(angle));
+        }
+    }
+    return pe;
+}
+
+Matrix layer_norm_rows(const Matrix& x, const LayerNormWeights& w, float eps) {
+    Matrix y(x.rows(), x.cols());
+    const float inv_d = 1.0f / static_cast<float>(x.cols());
+    for (Index i = 0; i < x.rows(); ++i) {
+        const float mean = x.row(i).sum() * inv_d;
+        const RowVector centered = x.row(i).array() - mean;
+        const float variance = centered.squaredNorm() * inv_d;  // biased, as PyTorch's LayerNorm
+        const float rstd = 1.0f / std::sqrt(variance + eps);
+        y.row(i) = (centered * rstd).cwiseProduct(w.gamma) + w.beta;
+    }
+    return y;
+}
+
+void apply_activation(Matrix& x, Activation a) {
+    switch (a) {
+        case Activation::Relu:
+            x = x.cwiseMax(0.0f);
+            break;
+        case Activation::Gelu:  // x * Phi(x), with the exact normal CDF
+            x = x.unaryExpr([](float v) { return 0.5f * v * (1.0f + std::erf(v * 0.70710678118654752f)); });
+            break;
+        case Activation::GeluTanh:  // GPT-2's approximation ("gelu_new")
+            x = x.unaryExpr([](float v) {
+                constexpr float kSqrt2OverPi = 0.79788456080286536f;
+                return 0.5f * v * (1.0f + std::tanh(kSqrt2OverPi * (v + 0.044715f * v * v * v)));
+            });
+            break;
+        case Activation::Count:
+            break;
+    }
+}
+
+// [SECTION] TransformerModel
+
+TransformerModel::TransformerModel(ModelInfo info, TransformerConfig config, TransformerWeights weights,
+                                   std::shared_ptr<const Tokenizer> tokenizer)
+    : m_info(std::move(info)), m_config(config), m_weights(std::move(weights)), m_tokenizer(std::move(tokenizer)) {
+    m_info.architecture = Architecture::Attnscope;
+    m_info.n_layers = config.n_layers;
+    m_info.n_heads = config.n_heads;
+    m_info.n_kv_heads = config.n_heads;
+    m_info.d_model = config.d_model;
+    m_info.d_head = config.d_head();
+    m_info.d_ff = config.d_ff;
+    m_info.max_len = config.max_len;
+    m_info.causal = config.causal;
+    m_info.vocab_size = static_cast<int>(m_weights.token_embedding.rows());
+    m_info.positional = positional_name(config.positional);
+    m_info.norm = norm_name(config.norm);
+    m_info.activation = config.d_ff > 0 ? activation_name(config.activation) : "none (no MLP)";
+    long long count = m_weights.token_embedding.size() + m_weights.position_embedding.size() +
+                      m_weights.lm_head.size() + m_weights.final_norm.gamma.size() * 2;
+    for (const auto& l : m_weights.layers)
+        count += l.wq.size() * 4 + l.bq.size() * 4 + l.w1.size() + l.b1.size() + l.w2.size() + l.b2.size() +
+                 l.ln1.gamma.size() * 2 + l.ln2.gamma.size() * 2;
+    m_info.n_parameters = count;
+}
+
+Matrix TransformerModel::embed(const std::vector<Token>& tokens) const {
+    const Index n = static_cast<Index>(tokens.size());
+    Matrix x(n, m_config.d_model);
+    for (Index i = 0; i < n; ++i) x.row(i) = m_weights.token_embedding.row(tokens[i].id);
+    if (m_config.positional == Positional::Learned) x += m_weights.position_embedding.topRows(n);
+    if (m_config.positional == Positional::Sinusoidal) x += sinusoidal_positions(static_cast<int>(n), m_config.d_model);
+    return x;
+}
+
+Matrix TransformerModel::mlp(const Matrix& x, const TransformerLayerWeights& w) const {
+    // x: n x d -> hidden n x d_ff -> n x d
+    Matrix hidden = x * w.w1;
+    hidden.rowwise() += w.b1;
+    apply_activation(hidden, m_config.activation);
+    Matrix out = hidden * w.w2;
+    out.rowwise() += w.b2;
+    return out;
+}
+
+Result<Trace> TransformerModel::forward(const std::vector<Token>& tokens, const ForwardOptions& options) const {
+    const int n = static_cast<int>(tokens.size());
+    if (n == 0) return Error{"no tokens to run the model on"};
+    if (m_config.positional == Positional::Learned && n > m_config.max_len)
+        return Error{"the text has " + std::to_string(n) + " tokens but model '" + m_info.name +
+                     "' takes at most " + std::to_string(m_config.max_len) + " (max_len)"};
+    for (const Token& t : tokens)
+        if (t.id < 0 || t.id >= m_info.vocab_size)
+            return Error{"token id " + std::to_string(t.id) + " is outside the vocabulary (size " +
+                         std::to_string(m_info.vocab_size) + ")"};
+
+    const bool layer_norm = m_config.norm == Norm::LayerNorm;
+    const int d_head = m_config.d_head();
+    const float scale = m_config.scale();
+
+    Trace trace;
+    trace.scale = scale;
+    trace.layers.resize(static_cast<std::size_t>(m_config.n_layers));
+    Matrix x = embed(tokens);  // n x d: the residual stream
+
+    for (int l = 0; l < m_config.n_layers; ++l) {
+        const TransformerLayerWeights& w = m_weights.layers[static_cast<std::size_t>(l)];
+        LayerTrace& layer = trace.layers[static_cast<std::size_t>(l)];
+        layer.x = layer_norm ? layer_norm_rows(x, w.ln1, m_config.norm_eps) : x;
+
+        Matrix q = layer.x * w.wq;  // n x d each
+        Matrix k = layer.x * w.wk;
+        Matrix v = layer.x * w.wv;
+        q.rowwise() += w.bq;
+        k.rowwise() += w.bk;
+        v.rowwise() += w.bv;
+
+        layer.heads.resize(static_cast<std::size_t>(m_config.n_heads));
+        bool cancelled = false;
+        // Heads are independent: one per core. Eigen sees it is inside a parallel region and
+        // keeps each head's products single-threaded.
+#pragma omp parallel for schedule(dynamic) reduction(|| : cancelled)
+        for (int h = 0; h < m_config.n_heads; ++h) {
+            if (options.cancelled && options.cancelled()) { cancelled = true; continue; }
+            const Index c0 = static_cast<Index>(h) * d_head;
+            layer.heads[static_cast<std::size_t>(h)] =
+                attention_head_forward(q.middleCols(c0, d_head), k.middleCols(c0, d_head),
+                                       v.middleCols(c0, d_head), scale, m_config.causal);
+        }
+        if (cancelled) return Error{"cancelled"};
+
+        Matrix concat(n, m_config.d_model);  // heads side by side, in order
+        for (int h = 0; h < m_config.n_heads; ++h)
+            concat.middleCols(static_cast<Index>(h) * d_head, d_head) = layer.heads[static_cast<std::size_t>(h)].out;
+        Matrix attn = concat * w.wo;
+        attn.rowwise() += w.bo;
+        x += attn;  // h = x + Attn(LN1(x))
+
+        if (m_config.d_ff > 0) x += mlp(layer_norm ? layer_norm_rows(x, w.ln2, m_config.norm_eps) : x, w);
+    }
+
+    if (options.want_logits) {
+        const Matrix final_x = layer_norm ? layer_norm_rows(x, m_weights.final_norm, m_config.norm_eps) : x;
+        trace.logits = m_weights.lm_head.size() > 0 ? Matrix(final_x * m_weights.lm_head)
+                                                    : Matrix(final_x * m_weights.token_embedding.transpose());
+    }
+    return trace;
+}
+
+}  // namespace attnscope

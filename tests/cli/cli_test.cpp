@@ -1,0 +1,359 @@
+// attnscope-cli as scripts and users see it: the real binary, its exit codes, its output.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <spawn.h>
+#include <fcntl.h>
+#include <sys/wait.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "../malformed_models.h"
+#include "../test_models.h"
+
+extern char** environ;
+
+namespace attnscope {
+namespace {
+
+using ::testing::HasSubstr;
+namespace fs = std::filesystem;
+
+struct ProcessResult {
+    int exit_code;
+    std::string out, err;
+};
+
+std::string slurp(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+fs::path scratch_dir() {
+    static const fs::path dir = [] {
+        fs::path d = fs::temp_directory_path() / ("attnscope-cli-test-" + std::to_string(::getpid()));
+        fs::create_directories(d);
+        return d;
+    }();
+    return dir;
+}
+
+// Runs a program with stdout and stderr captured in files (no pipes, so no deadlock on big output).
+ProcessResult run_program(const std::string& program, const std::vector<std::string>& args) {
+    const fs::path out = scratch_dir() / "stdout", err = scratch_dir() / "stderr";
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    std::vector<char*> argv = {const_cast<char*>(program.c_str())};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    pid_t pid = 0;
+    const int spawned = posix_spawnp(&pid, program.c_str(), &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    if (spawned != 0) return {-1, "", "could not start " + program};
+    int status = 0;
+    waitpid(pid, &status, 0);
+    const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return {code, slurp(out), slurp(err)};
+}
+
+ProcessResult cli(const std::vector<std::string>& args) { return run_program(std::string(ATTNSCOPE_BIN_DIR) + "/attnscope-cli", args); }
+
+fs::path write_file(const std::string& name, const std::string& text) {
+    const fs::path p = scratch_dir() / name;
+    std::ofstream(p, std::ios::binary) << text;
+    return p;
+}
+
+// A causal tiny model on disk: 2 layers x 2 heads, vocab of the bank sentence, max_len 8.
+std::string tiny_causal_model() {
+    static const std::string path = write_file("tiny.json", testing::tiny_model_json().dump()).string();
+    return path;
+}
+
+// [SECTION] trace
+
+TEST(CliTrace, PrintsAJsonTraceThatValidatesAgainstTheSchema) {
+    const ProcessResult r = cli({"trace", "--model", tiny_causal_model(), "--text", "I took the money to the bank"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const fs::path doc = write_file("trace.json", r.out);
+    const ProcessResult check = run_program("python3", {"-c",
+        "import json, sys, jsonschema\n"
+        "jsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2])))\n",
+        doc.string(), std::string(ATTNSCOPE_SOURCE_DIR) + "/docs/trace.schema.json"});
+    EXPECT_EQ(check.exit_code, 0) << "schema validation failed (python3-jsonschema comes with scripts/install-deps):\n" << check.err;
+}
+
+TEST(CliTrace, HasOneRowPerTokenAndMasksLaterKeysWithNull) {
+    const ProcessResult r = cli({"trace", "--model", tiny_causal_model(), "--text", "I took the money to the bank"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto trace = nlohmann::json::parse(r.out);
+    ASSERT_EQ(trace["tokens"].size(), 7u);
+    EXPECT_EQ(trace["tokens"][6]["text"], "bank");
+    EXPECT_EQ(trace["tokens"][6]["start"], 24);  // "I took the money to the " is 24 bytes
+    EXPECT_EQ(trace["tokens"][6]["end"], 28);
+    ASSERT_EQ(trace["layers"].size(), 2u);
+    for (const auto& layer : trace["layers"]) {
+        ASSERT_EQ(layer["heads"].size(), 2u);
+        for (const auto& head : layer["heads"]) {
+            ASSERT_EQ(head["q"].size(), 7u);
+            EXPECT_EQ(head["q"][0].size(), 2u) << "d_head";
+            for (int i = 0; i < 7; ++i) {
+                double sum = 0;
+                for (int j = 0; j < 7; ++j) {
+                    if (j > i) {
+                        EXPECT_TRUE(head["scores"][i][j].is_null());
+                        EXPECT_EQ(head["weights"][i][j], 0.0);
+                    }
+                    sum += head["weights"][i][j].get<double>();
+                }
+                EXPECT_NEAR(sum, 1.0, 1e-5);
+            }
+        }
+    }
+}
+
+TEST(CliTrace, FiltersByLayerHeadAndFields) {
+    const ProcessResult r = cli({"trace", "--model", tiny_causal_model(), "--text", "the bank", "--layer", "1", "--head", "0",
+                       "--fields", "weights,q"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto trace = nlohmann::json::parse(r.out);
+    ASSERT_EQ(trace["layers"].size(), 1u);
+    EXPECT_EQ(trace["layers"][0]["index"], 1);
+    ASSERT_EQ(trace["layers"][0]["heads"].size(), 1u);
+    const auto& head = trace["layers"][0]["heads"][0];
+    EXPECT_EQ(head["index"], 0);
+    EXPECT_TRUE(head.contains("weights"));
+    EXPECT_TRUE(head.contains("q"));
+    EXPECT_FALSE(head.contains("k"));
+    EXPECT_FALSE(head.contains("scores"));
+}
+
+TEST(CliTrace, RefusesAnUnknownFieldAsBadUsage) {
+    const ProcessResult r = cli({"trace", "--text", "A B", "--fields", "weights,attention"});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_THAT(r.err, HasSubstr("unknown field 'attention'"));
+}
+
+TEST(CliTrace, RefusesALayerTheModelDoesNotHave) {
+    const ProcessResult r = cli({"trace", "--text", "A B", "--layer", "3"});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_THAT(r.err, HasSubstr("--layer 3: the model has 1 layers"));
+}
+
+TEST(CliTrace, PrintsAWeightsTableWithTokensOnBothAxes) {
+    const ProcessResult r = cli({"trace", "--text", "A B C", "--format", "table"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_THAT(r.out, HasSubstr("A      B      C"));
+    EXPECT_THAT(r.out, HasSubstr("0.784"));  // A -> C, worked by hand in abc_example_test
+}
+
+// [SECTION] Bad text
+
+TEST(CliBadText, EmptyTextExitsThreeWithAMessage) {
+    for (const char* text : {"", "   \t "}) {
+        const ProcessResult r = cli({"trace", "--text", text});
+        EXPECT_EQ(r.exit_code, 3);
+        EXPECT_THAT(r.err, HasSubstr("the text is empty"));
+    }
+}
+
+TEST(CliBadText, TextLongerThanMaxLenExitsThreeNamingTheLimit) {
+    const ProcessResult r = cli({"trace", "--model", tiny_causal_model(), "--text", "the bank the bank the bank the bank the"});
+    EXPECT_EQ(r.exit_code, 3);
+    EXPECT_THAT(r.err, HasSubstr("the text has 9 tokens but model 'tiny' takes at most 8 (max_len)"));
+}
+
+TEST(CliBadText, TenThousandWordsExitThreeWithoutCrashing) {
+    std::string text;
+    for (int i = 0; i < 10000; ++i) text += "money bank ";
+    const ProcessResult r = cli({"trace", "--model", tiny_causal_model(), "--text", text});
+    EXPECT_EQ(r.exit_code, 3);
+    EXPECT_THAT(r.err, HasSubstr("20000 tokens"));
+}
+
+TEST(CliBadText, InvalidUtf8ExitsThreeNamingTheByte) {
+    const ProcessResult r = cli({"trace", "--text", "A \xff B"});
+    EXPECT_EQ(r.exit_code, 3);
+    EXPECT_THAT(r.err, HasSubstr("not valid UTF-8 at byte 2"));
+}
+
+// [SECTION] Bad files
+
+TEST(CliBadFile, EveryMalformedModelExitsThreeNamingFileAndProblem) {
+    for (const auto& c : testing::malformed_models()) {
+        const fs::path file = write_file(c.name + ".json", c.text);
+        const ProcessResult r = cli({"info", "--model", file.string()});
+        EXPECT_EQ(r.exit_code, 3) << c.name << ": " << r.err;
+        EXPECT_THAT(r.err, HasSubstr(file.string() + ": ")) << c.name;
+        EXPECT_THAT(r.err, HasSubstr(c.expected)) << c.name;
+    }
+}
+
+TEST(CliBadFile, MissingFilesUnknownBuiltinsAndPickleFilesExitThree) {
+    const fs::path pickle = write_file("model.bin", std::string("\x80\x02}q\x00.", 6));
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {"/nonexistent/model.json", "no such file"},
+        {"builtin:nope", "no such built-in model (built in: abc-example"},
+        {pickle.string(), "PyTorch pickle files are not read"},
+    };
+    for (const auto& [spec, expected] : cases) {
+        const ProcessResult r = cli({"trace", "--model", spec, "--text", "A"});
+        EXPECT_EQ(r.exit_code, 3) << spec;
+        EXPECT_THAT(r.err, HasSubstr(expected));
+    }
+}
+
+// [SECTION] Usage
+
+TEST(CliUsage, UnknownFlagsAndMissingCommandsExitTwo) {
+    EXPECT_EQ(cli({}).exit_code, 2);
+    EXPECT_EQ(cli({"trace", "--text", "A", "--bogus"}).exit_code, 2);
+    EXPECT_EQ(cli({"frobnicate"}).exit_code, 2);
+    EXPECT_EQ(cli({"trace"}).exit_code, 2) << "--text is required";
+    EXPECT_EQ(cli({"--help"}).exit_code, 0);
+}
+
+// [SECTION] info, tokenize
+
+TEST(CliInfo, ListsTheBuiltInModels) {
+    const ProcessResult r = cli({"info", "--list"});
+    ASSERT_EQ(r.exit_code, 0);
+    EXPECT_THAT(r.out, HasSubstr("builtin:abc-example"));
+}
+
+TEST(CliInfo, DescribesTheModelAsJson) {
+    const ProcessResult r = cli({"info", "--model", tiny_causal_model(), "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto info = nlohmann::json::parse(r.out);
+    EXPECT_EQ(info["n_layers"], 2);
+    EXPECT_EQ(info["n_heads"], 2);
+    EXPECT_EQ(info["vocab_size"], 11);
+    EXPECT_EQ(info["tokenizer"], "word");
+    // 11x4 embedding + 8x4 positions + per layer (4 4x4 + 4 biases of 4 + 2 norms + 4x8 + 8 + 8x4 + 4) + final norm
+    EXPECT_EQ(info["parameters"], 44 + 32 + 2 * (64 + 16 + 16 + 32 + 8 + 32 + 4) + 8);
+}
+
+TEST(CliTokenize, GivesIdsAndByteOffsets) {
+    const ProcessResult r = cli({"tokenize", "--model", tiny_causal_model(), "--text", "The bank, by the river", "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto tokens = nlohmann::json::parse(r.out);
+    ASSERT_EQ(tokens.size(), 6u);
+    EXPECT_EQ(tokens[0]["id"], 1);
+    EXPECT_EQ(tokens[2]["text"], ",");
+    EXPECT_TRUE(tokens[2]["unknown"].get<bool>());
+    EXPECT_EQ(tokens[5]["id"], 4);
+    EXPECT_EQ(tokens[5]["start"], 17);
+}
+
+// [SECTION] export
+
+class CliExport : public ::testing::Test {
+protected:
+    nlohmann::json weights_of_layer1_head1() {
+        const ProcessResult r = cli({"trace", "--model", tiny_causal_model(), "--text", "i took the money", "--layer", "1", "--head",
+                           "1", "--fields", "weights"});
+        EXPECT_EQ(r.exit_code, 0) << r.err;
+        return nlohmann::json::parse(r.out)["layers"][0]["heads"][0]["weights"];
+    }
+    ProcessResult export_to(const std::string& name) {
+        return cli({"export", "--model", tiny_causal_model(), "--text", "i took the money", "--layer", "1", "--head", "1",
+                    "--out", (scratch_dir() / name).string()});
+    }
+};
+
+TEST_F(CliExport, WritesCsvWithTokenLabelsAndTheTraceWeights) {
+    ASSERT_EQ(export_to("head.csv").exit_code, 0);
+    std::istringstream csv(slurp(scratch_dir() / "head.csv"));
+    std::string line;
+    std::getline(csv, line);
+    EXPECT_EQ(line, "query\\key,i,took,the,money");
+    const auto weights = weights_of_layer1_head1();
+    for (int i = 0; i < 4; ++i) {
+        ASSERT_TRUE(std::getline(csv, line));
+        std::istringstream cells(line);
+        std::string cell;
+        std::getline(cells, cell, ',');
+        for (int j = 0; j < 4; ++j) {
+            std::getline(cells, cell, ',');
+            EXPECT_NEAR(std::stod(cell), weights[i][j].get<double>(), 1e-6) << i << "," << j;
+        }
+    }
+}
+
+TEST_F(CliExport, WritesAWellFormedSvgHeatmapWithLabelsAndLegend) {
+    ASSERT_EQ(export_to("head.svg").exit_code, 0);
+    const std::string svg = slurp(scratch_dir() / "head.svg");
+    EXPECT_THAT(svg, HasSubstr(">money</text>"));
+    EXPECT_THAT(svg, HasSubstr("url(#legend)"));
+    EXPECT_THAT(svg, HasSubstr("url(#masked)")) << "a causal head has masked cells";
+    EXPECT_THAT(svg, HasSubstr("layer 1, head 1"));
+    const ProcessResult parse = run_program("python3", {"-c", "import sys, xml.dom.minidom; xml.dom.minidom.parse(sys.argv[1])",
+                                              (scratch_dir() / "head.svg").string()});
+    EXPECT_EQ(parse.exit_code, 0) << parse.err;
+}
+
+TEST_F(CliExport, WritesTheHeadAsJson) {
+    ASSERT_EQ(export_to("head.json").exit_code, 0);
+    const auto doc = nlohmann::json::parse(slurp(scratch_dir() / "head.json"));
+    EXPECT_EQ(doc["layers"][0]["heads"][0]["weights"], weights_of_layer1_head1());
+}
+
+TEST_F(CliExport, RefusesAnUnknownFormat) {
+    const ProcessResult r = export_to("head.png");
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_THAT(r.err, HasSubstr("unknown export format '.png'"));
+}
+
+// [SECTION] probe, predict, bench
+
+TEST(CliProbe, ListsEveryHeadsWeightBestFirstMatchingTheTrace) {
+    const std::string text = "i took the money to the bank";
+    const ProcessResult r = cli({"probe", "--model", tiny_causal_model(), "--text", text, "--from", "bank", "--to", "money", "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto probe = nlohmann::json::parse(r.out);
+    const auto trace = nlohmann::json::parse(cli({"trace", "--model", tiny_causal_model(), "--text", text}).out);
+    ASSERT_EQ(probe["heads"].size(), 4u);
+    double previous = 2.0;
+    for (const auto& h : probe["heads"]) {
+        const double w = h["weight"];
+        EXPECT_LE(w, previous);
+        previous = w;
+        EXPECT_NEAR(w, trace["layers"][h["layer"].get<int>()]["heads"][h["head"].get<int>()]["weights"][6][3].get<double>(), 1e-6);
+    }
+}
+
+TEST(CliPredict, RanksNextTokensByProbability) {
+    const ProcessResult r = cli({"predict", "--model", tiny_causal_model(), "--text", "i took the money to the", "--top", "3",
+                       "--generate", "2", "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto out = nlohmann::json::parse(r.out);
+    const auto& candidates = out["predictions"][0]["candidates"];
+    ASSERT_EQ(candidates.size(), 3u);
+    EXPECT_GE(candidates[0]["probability"].get<double>(), candidates[1]["probability"].get<double>());
+    EXPECT_GE(candidates[1]["probability"].get<double>(), candidates[2]["probability"].get<double>());
+    EXPECT_EQ(out["generated"].get<std::string>().rfind(candidates[0]["piece"].get<std::string>(), 0), 0u)
+        << "greedy generation starts with the top candidate";
+}
+
+TEST(CliBench, ReportsTimeThroughputAndThePeakItMeasured) {
+    const ProcessResult r = cli({"bench", "--d-model", "32", "--layers", "2", "--heads", "4", "--tokens", "8,16", "--runs", "2",
+                       "--seconds", "0", "--sgemm-size", "128", "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto out = nlohmann::json::parse(r.out);
+    ASSERT_EQ(out["runs"].size(), 2u);
+    EXPECT_EQ(out["runs"][1]["tokens"], 16);
+    EXPECT_GT(out["sgemm"]["gflops"].get<double>(), 0.0);
+    EXPECT_GT(out["runs"][0]["gflops"].get<double>(), 0.0);
+    // the FLOP count for 16 tokens, d 32, d_ff 128, 2 layers, 4 heads of 8, vocab 1000, by hand:
+    // per layer 4 * 2*16*32*32 + 4 heads * 2 * 2*16*16*8 + 2 * 2*16*32*128 = 131072 + 32768 + 262144
+    EXPECT_NEAR(out["runs"][1]["gflop"].get<double>(), (2 * (131072 + 32768 + 262144) + 2.0 * 16 * 32 * 1000) / 1e9, 1e-12);
+}
+
+}  // namespace
+}  // namespace attnscope

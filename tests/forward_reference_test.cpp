@@ -1,0 +1,214 @@
+// The forward pass against a reference written separately: plain loops over std::vector<double>,
+// no Eigen, reading the weights straight from the JSON text (so the loader is checked too).
+// Compares every layer's and head's q, k, v, scores and weights, and the logits.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+
+#include "attnscope/forward.h"
+#include "attnscope/json_model.h"
+#include "test_models.h"
+
+namespace attnscope {
+namespace {
+
+using Mat = std::vector<std::vector<double>>;
+using Vec = std::vector<double>;
+using Json = nlohmann::json;
+
+// [SECTION] The reference
+
+Mat mat(const Json& j) { return j.get<Mat>(); }
+Vec vec(const Json& j, std::size_t n) { return j.is_null() ? Vec(n, 0.0) : j.get<Vec>(); }
+
+Mat matmul(const Mat& a, const Mat& b) {
+    Mat c(a.size(), Vec(b[0].size(), 0.0));
+    for (std::size_t i = 0; i < a.size(); ++i)
+        for (std::size_t k = 0; k < b.size(); ++k)
+            for (std::size_t j = 0; j < b[0].size(); ++j) c[i][j] += a[i][k] * b[k][j];
+    return c;
+}
+
+void add_bias(Mat& m, const Vec& b) {
+    for (auto& row : m)
+        for (std::size_t j = 0; j < row.size(); ++j) row[j] += b[j];
+}
+
+Mat layernorm(const Mat& x, const Json& p, double eps) {
+    Mat y = x;
+    const Vec g = p["gamma"].get<Vec>(), b = p["beta"].get<Vec>();
+    for (std::size_t i = 0; i < x.size(); ++i) {
+        double mean = 0, var = 0;
+        for (double v : x[i]) mean += v;
+        mean /= x[i].size();
+        for (double v : x[i]) var += (v - mean) * (v - mean);
+        var /= x[i].size();
+        for (std::size_t j = 0; j < x[i].size(); ++j) y[i][j] = (x[i][j] - mean) / std::sqrt(var + eps) * g[j] + b[j];
+    }
+    return y;
+}
+
+double activate(double v, const std::string& kind) {
+    if (kind == "relu") return v > 0 ? v : 0;
+    if (kind == "gelu_tanh") return 0.5 * v * (1 + std::tanh(std::sqrt(2 / M_PI) * (v + 0.044715 * v * v * v)));
+    return 0.5 * v * (1 + std::erf(v / std::sqrt(2.0)));
+}
+
+struct RefHead { Mat q, k, v, scores, weights; };
+struct RefOut { std::vector<std::vector<RefHead>> layers; Mat logits; };
+
+RefOut reference_forward(const Json& model, const std::vector<int>& ids) {
+    const Json& c = model["config"];
+    const Json& w = model["weights"];
+    const int n = static_cast<int>(ids.size()), d = c["d_model"], H = c["n_heads"], dh = d / H;
+    const bool norm = c["norm"] == "layernorm";
+    const double eps = c["norm_eps"];
+    const double scale = c["attn_scale"].is_null() ? 1 / std::sqrt(double(dh)) : c["attn_scale"].get<double>();
+
+    Mat x(n, Vec(d));
+    for (int i = 0; i < n; ++i)
+        for (int j = 0; j < d; ++j) {
+            x[i][j] = w["token_embedding"][ids[i]][j].get<double>();
+            if (c["positional"] == "learned") x[i][j] += w["position_embedding"][i][j].get<double>();
+            if (c["positional"] == "sinusoidal") {
+                const double angle = i / std::pow(10000.0, (j / 2 * 2) / double(d));
+                x[i][j] += j % 2 == 0 ? std::sin(angle) : std::cos(angle);
+            }
+        }
+
+    RefOut out;
+    for (const Json& L : w["layers"]) {
+        const Mat a = norm ? layernorm(x, L["ln1"], eps) : x;
+        Mat Q = matmul(a, mat(L["wq"])), K = matmul(a, mat(L["wk"])), V = matmul(a, mat(L["wv"]));
+        add_bias(Q, vec(L.value("bq", Json()), d));
+        add_bias(K, vec(L.value("bk", Json()), d));
+        add_bias(V, vec(L.value("bv", Json()), d));
+        std::vector<RefHead> heads(H);
+        Mat concat(n, Vec(d, 0.0));
+        for (int h = 0; h < H; ++h) {
+            RefHead& r = heads[h];
+            r.q.assign(n, Vec(dh)); r.k.assign(n, Vec(dh)); r.v.assign(n, Vec(dh));
+            for (int i = 0; i < n; ++i)
+                for (int e = 0; e < dh; ++e) { r.q[i][e] = Q[i][h * dh + e]; r.k[i][e] = K[i][h * dh + e]; r.v[i][e] = V[i][h * dh + e]; }
+            r.scores.assign(n, Vec(n)); r.weights.assign(n, Vec(n));
+            for (int i = 0; i < n; ++i) {
+                double mx = -1e300;
+                for (int j = 0; j < n; ++j) {
+                    double s = 0;
+                    for (int e = 0; e < dh; ++e) s += r.q[i][e] * r.k[j][e];
+                    s *= scale;
+                    if (c["causal"].get<bool>() && j > i) s = -std::numeric_limits<double>::infinity();
+                    r.scores[i][j] = s;
+                    mx = std::max(mx, s);
+                }
+                double total = 0;
+                for (int j = 0; j < n; ++j) total += r.weights[i][j] = std::exp(r.scores[i][j] - mx);
+                for (int j = 0; j < n; ++j) r.weights[i][j] /= total;
+                for (int e = 0; e < dh; ++e)
+                    for (int j = 0; j < n; ++j) concat[i][h * dh + e] += r.weights[i][j] * r.v[j][e];
+            }
+        }
+        Mat attn = L.contains("wo") ? matmul(concat, mat(L["wo"])) : concat;
+        add_bias(attn, vec(L.value("bo", Json()), d));
+        for (int i = 0; i < n; ++i) for (int j = 0; j < d; ++j) x[i][j] += attn[i][j];
+        if (c["d_ff"].get<int>() > 0) {
+            const int f = c["d_ff"];
+            Mat hid = matmul(norm ? layernorm(x, L["ln2"], eps) : x, mat(L["w1"]));
+            add_bias(hid, vec(L.value("b1", Json()), f));
+            for (auto& row : hid) for (double& v : row) v = activate(v, c["activation"]);
+            Mat ff = matmul(hid, mat(L["w2"]));
+            add_bias(ff, vec(L.value("b2", Json()), d));
+            for (int i = 0; i < n; ++i) for (int j = 0; j < d; ++j) x[i][j] += ff[i][j];
+        }
+        out.layers.push_back(heads);
+    }
+    const Mat xf = norm ? layernorm(x, w["final_norm"], eps) : x;
+    if (w.contains("lm_head")) {
+        out.logits = matmul(xf, mat(w["lm_head"]));
+    } else {  // tied: logits = xf E^T
+        const Mat e = mat(w["token_embedding"]);
+        out.logits.assign(n, Vec(e.size(), 0.0));
+        for (int i = 0; i < n; ++i) for (std::size_t t = 0; t < e.size(); ++t) for (int j = 0; j < d; ++j) out.logits[i][t] += xf[i][j] * e[t][j];
+    }
+    return out;
+}
+
+// [SECTION] Comparison
+
+// Largest |a - b| / (1 + |b|) over a matrix; -inf must meet -inf.
+double max_error(const Matrix& got, const Mat& want, const std::string& what) {
+    EXPECT_EQ(got.rows(), static_cast<Index>(want.size())) << what;
+    double worst = 0;
+    for (Index i = 0; i < got.rows(); ++i)
+        for (Index j = 0; j < got.cols(); ++j) {
+            const double w = want[i][j], g = got(i, j);
+            if (std::isinf(w)) { EXPECT_EQ(g, w) << what << " (" << i << "," << j << ")"; continue; }
+            worst = std::max(worst, std::abs(g - w) / (1 + std::abs(w)));
+        }
+    return worst;
+}
+
+struct Case {
+    const char* name;
+    testing::TinyShape shape;
+};
+
+void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
+
+class ForwardReference : public ::testing::TestWithParam<Case> {};
+
+TEST_P(ForwardReference, MatchesThePlainLoopReferenceInEveryField) {
+    const Json json = testing::random_model_json(GetParam().shape, 1234);
+    const auto model = load_json_model_text(json.dump(), "reference.json");
+    ASSERT_TRUE(model.ok()) << model.error().message;
+    const std::string text = "I took the money to the bank .";
+    const auto trace = compute_trace(*model.value(), text);
+    ASSERT_TRUE(trace.ok()) << trace.error().message;
+    std::vector<int> ids;
+    for (const Token& t : trace.value()->tokens) ids.push_back(t.id);
+    ASSERT_EQ(ids, (std::vector<int>{5, 8, 1, 3, 9, 1, 2, 10})) << "tokenizer ids";
+
+    const RefOut ref = reference_forward(json, ids);
+    double worst = 0;
+    for (std::size_t l = 0; l < ref.layers.size(); ++l)
+        for (std::size_t h = 0; h < ref.layers[l].size(); ++h) {
+            const HeadTrace& got = trace.value()->head(static_cast<int>(l), static_cast<int>(h));
+            const RefHead& want = ref.layers[l][h];
+            const std::string where = "layer " + std::to_string(l) + " head " + std::to_string(h);
+            worst = std::max({worst, max_error(got.q, want.q, where + " q"), max_error(got.k, want.k, where + " k"),
+                              max_error(got.v, want.v, where + " v"), max_error(got.scores, want.scores, where + " scores"),
+                              max_error(got.weights, want.weights, where + " weights")});
+        }
+    const double logits_error = max_error(trace.value()->logits, ref.logits, "logits");
+    // float32 against double through three layers: 1e-4 is the project's tolerance for F32.
+    EXPECT_LT(worst, 1e-4) << "largest relative error in q, k, v, scores, weights";
+    EXPECT_LT(logits_error, 1e-4);
+    std::printf("[ %s ] max relative error: fields %.2e, logits %.2e\n", GetParam().name, worst, logits_error);
+}
+
+testing::TinyShape shape(std::function<void(testing::TinyShape&)> edit) {
+    testing::TinyShape s;
+    s.d_model = 12;
+    s.n_heads = 3;
+    s.n_layers = 3;
+    s.d_ff = 20;
+    edit(s);
+    return s;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Forward, ForwardReference,
+    ::testing::Values(
+        Case{"CausalLearnedLayerNormGelu", shape([](auto&) {})},
+        Case{"BidirectionalSinusoidalNoNormRelu",
+             shape([](auto& s) { s.causal = false; s.positional = "sinusoidal"; s.norm = "none"; s.activation = "relu"; })},
+        Case{"CausalNoPositionsGeluTanhUntiedHead",
+             shape([](auto& s) { s.positional = "none"; s.activation = "gelu_tanh"; s.lm_head = true; })},
+        Case{"BidirectionalNoMlpNoBiasesNoWo",
+             shape([](auto& s) { s.causal = false; s.d_ff = 0; s.biases = false; s.wo = false; })},
+        Case{"CausalCustomScaleOneHead", shape([](auto& s) { s.n_heads = 1; s.attn_scale = 0.3; })}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+}  // namespace
+}  // namespace attnscope
