@@ -4,10 +4,12 @@
 #include <cstdio>
 #include <iostream>
 
+#include "attnscope/bench.h"
 #include "cli_common.h"
 
 int main(int argc, char** argv) {
     using namespace attnscope::cli;
+    attnscope::keep_freed_memory_for_reuse();
     CLI::App app{"attnscope-cli: look inside transformer attention from the command line"};
     app.require_subcommand(1);
     add_info_command(app);

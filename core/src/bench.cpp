@@ -1,5 +1,6 @@
 #include "attnscope/bench.h"
 
+#include <malloc.h>
 #include <omp.h>
 
 #include <algorithm>
@@ -63,6 +64,11 @@ Result<ForwardBench> bench_forward(const Model& model, int n, int min_runs, doub
     b.min_ms = times.front();
     b.gflops = forward_matmul_flops(info, n, options.want_logits) / (b.median_ms * 1e6);
     return b;
+}
+
+void keep_freed_memory_for_reuse() {
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);  // the largest glibc accepts; bigger blocks are still mmapped
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
 }
 
 double peak_resident_mib() {

@@ -5,6 +5,8 @@
 #include <iterator>
 #include <string>
 
+#include <unsupported/Eigen/SpecialFunctions>  // vectorised erf() for GELU
+
 #include "attnscope/attention.h"
 
 namespace attnscope {
@@ -62,14 +64,13 @@ void apply_activation(Matrix& x, Activation a) {
             x = x.cwiseMax(0.0f);
             break;
         case Activation::Gelu:  // x * Phi(x), with the exact normal CDF
-            x = x.unaryExpr([](float v) { return 0.5f * v * (1.0f + std::erf(v * 0.70710678118654752f)); });
+            x = (0.5f * x.array() * (1.0f + (x.array() * 0.70710678118654752f).erf())).matrix();  // vectorised erf
             break;
-        case Activation::GeluTanh:  // GPT-2's approximation ("gelu_new")
-            x = x.unaryExpr([](float v) {
-                constexpr float kSqrt2OverPi = 0.79788456080286536f;
-                return 0.5f * v * (1.0f + std::tanh(kSqrt2OverPi * (v + 0.044715f * v * v * v)));
-            });
+        case Activation::GeluTanh: {  // GPT-2's approximation ("gelu_new")
+            constexpr float kSqrt2OverPi = 0.79788456080286536f;
+            x = (0.5f * x.array() * (1.0f + (kSqrt2OverPi * (x.array() + 0.044715f * x.array().cube())).tanh())).matrix();
             break;
+        }
         case Activation::Count:
             break;
     }

@@ -34,6 +34,12 @@ struct ForwardBench {
 // times and for at least `min_seconds`, after one warm-up run.
 Result<ForwardBench> bench_forward(const Model& model, int n, int min_runs, double min_seconds);
 
+// Asks the C allocator to keep freed blocks of up to 32 MiB for reuse instead of returning them
+// to the kernel: each trace allocates two n x n matrices per head, and without this every new
+// trace pays a page fault per 4 KiB (a third of the forward time at 1,024 tokens). Call once
+// at start-up in programs that compute many traces (the CLI, the GUI).
+void keep_freed_memory_for_reuse();
+
 // Peak resident set size of this process so far, in MiB (VmHWM), or -1 where unknown.
 double peak_resident_mib();
 
