@@ -28,9 +28,9 @@ struct Candidate {
     float probability;
 };
 
-// The k most probable tokens of one row of logits, softmax taken over the whole vocabulary.
-std::vector<Candidate> top_k(const Matrix& logits, int row, int k) {
-    const RowVector l = logits.row(row);
+// The k most probable tokens after token i, softmax taken over the whole vocabulary.
+std::vector<Candidate> top_k(const Trace& trace, int i, int k) {
+    const RowVector l = trace.logits_of(i);
     const float max = l.maxCoeff();
     const RowVector p = (l.array() - max).exp();
     const float sum = p.sum();
@@ -66,7 +66,9 @@ void print_candidates(const Model& model, const std::vector<Candidate>& cands, n
 std::string generate(const Model& model, std::vector<Token> tokens, int n) {
     std::vector<int> generated;
     for (int step = 0; step < n; ++step) {
-        auto trace = model.forward(tokens, ForwardOptions{});
+        ForwardOptions options;
+        options.logits = ForwardOptions::Logits::LastRow;
+        auto trace = model.forward(tokens, options);
         if (!trace.ok()) {
             if (step == 0) throw CliError{kBadInput, trace.error().message};
             break;  // reached max_len: stop with what we have
@@ -95,7 +97,7 @@ void run_predict(const PredictOptions& o) {
     if (trace->model.causal) {
         if (!o.json) std::printf("next token after \"%s\":\n", o.text.c_str());
         nlohmann::json list = nlohmann::json::array();
-        print_candidates(*model, top_k(trace->logits, trace->n_tokens() - 1, o.top), o.json ? &list : nullptr);
+        print_candidates(*model, top_k(*trace, trace->n_tokens() - 1, o.top), o.json ? &list : nullptr);
         if (o.json) json_out->push_back({{"position", trace->n_tokens() - 1}, {"candidates", list}});
     } else {
         const auto masks = mask_positions(*trace);
@@ -103,7 +105,7 @@ void run_predict(const PredictOptions& o) {
         for (int i : masks) {
             if (!o.json) std::printf("token %d ([MASK]):\n", i);
             nlohmann::json list = nlohmann::json::array();
-            print_candidates(*model, top_k(trace->logits, i, o.top), o.json ? &list : nullptr);
+            print_candidates(*model, top_k(*trace, i, o.top), o.json ? &list : nullptr);
             if (o.json) json_out->push_back({{"position", i}, {"candidates", list}});
         }
     }

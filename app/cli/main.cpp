@@ -9,7 +9,7 @@
 
 int main(int argc, char** argv) {
     using namespace attnscope::cli;
-    attnscope::keep_freed_memory_for_reuse();
+    attnscope::tune_runtime_for_traces();
     CLI::App app{"attnscope-cli: look inside transformer attention from the command line"};
     app.require_subcommand(1);
     add_info_command(app);

@@ -1,5 +1,6 @@
 #include "attnscope/attention.h"
 
+#include <cassert>
 #include <cmath>
 #include <limits>
 
@@ -48,6 +49,30 @@ HeadTrace attention_head_forward(const Matrix& q, const Matrix& k, const Matrix&
     head.weights = softmax_rows(head.scores);
     head.out.noalias() = head.weights * v;
     return head;
+}
+
+std::optional<Matrix> multi_head_attention(const Matrix& q, const Matrix& k, const Matrix& v, int n_heads,
+                                           int n_kv_heads, float scale, bool causal,
+                                           const std::function<bool()>& cancelled, std::vector<HeadTrace>& heads) {
+    assert(n_heads > 0 && n_kv_heads > 0 && n_heads % n_kv_heads == 0);
+    const Index d_head = q.cols() / n_heads;
+    const int group = n_heads / n_kv_heads;
+    heads.assign(static_cast<std::size_t>(n_heads), HeadTrace{});
+    bool stopped = false;
+    // Heads are independent: one per core. Eigen sees it is inside a parallel region and keeps
+    // each head's products single-threaded.
+#pragma omp parallel for schedule(dynamic) reduction(|| : stopped)
+    for (int h = 0; h < n_heads; ++h) {
+        if (cancelled && cancelled()) { stopped = true; continue; }
+        const Index qc = static_cast<Index>(h) * d_head, kc = static_cast<Index>(h / group) * d_head;
+        heads[static_cast<std::size_t>(h)] = attention_head_forward(
+            q.middleCols(qc, d_head), k.middleCols(kc, d_head), v.middleCols(kc, d_head), scale, causal);
+    }
+    if (stopped) return std::nullopt;
+    Matrix concat(q.rows(), q.cols());
+    for (int h = 0; h < n_heads; ++h)
+        concat.middleCols(static_cast<Index>(h) * d_head, d_head) = heads[static_cast<std::size_t>(h)].out;
+    return concat;
 }
 
 }  // namespace attnscope

@@ -1,5 +1,7 @@
 #include "attnscope/bench.h"
 
+#include "attnscope/parallel_product.h"
+
 #include <malloc.h>
 #include <omp.h>
 
@@ -18,26 +20,29 @@ double ms_since(Clock::time_point t) { return std::chrono::duration<double, std:
 SgemmPeak measure_sgemm_peak(int size, int repeats) {
     const Matrix a = Matrix::Random(size, size);
     const Matrix b = Matrix::Random(size, size);
-    Matrix c(size, size);
-    c.noalias() = a * b;  // warm-up: page in, spin up the OpenMP pool
+    Matrix c = parallel_product(a, b);  // warm-up: page in, spin up the OpenMP pool
     double best_ms = 1e300;
     for (int r = 0; r < repeats; ++r) {
         const auto t = Clock::now();
-        c.noalias() = a * b;
+        c = parallel_product(a, b);
         best_ms = std::min(best_ms, ms_since(t));
     }
     const double flops = 2.0 * size * size * static_cast<double>(size);
-    return {size, flops / (best_ms * 1e6), omp_get_max_threads()};
+    int threads = 1;
+#pragma omp parallel
+#pragma omp single
+    threads = omp_get_num_threads();
+    return {size, flops / (best_ms * 1e6), threads};
 }
 
-double forward_matmul_flops(const ModelInfo& m, int n, bool with_logits) {
+double forward_matmul_flops(const ModelInfo& m, int n, int logit_rows) {
     const double d = m.d_model, kv = static_cast<double>(m.n_kv_heads) * m.d_head, N = n;
     double per_layer = 2.0 * N * d * (d + 2 * kv + d);       // Q; K and V (grouped heads are narrower); O
     per_layer += m.n_heads * 2.0 * (2.0 * N * N * m.d_head);  // q k^T and weights v
     const double ff_mats = m.architecture == Architecture::Llama ? 3.0 : 2.0;  // SwiGLU has a gate
     per_layer += ff_mats * 2.0 * N * d * m.d_ff;
     double total = m.n_layers * per_layer;
-    if (with_logits) total += 2.0 * N * d * m.vocab_size;
+    total += 2.0 * logit_rows * d * m.vocab_size;
     return total;
 }
 
@@ -47,6 +52,7 @@ Result<ForwardBench> bench_forward(const Model& model, int n, int min_runs, doub
     for (int i = 0; i < n; ++i) tokens[static_cast<std::size_t>(i)].id = 1 + i % std::max(1, info.vocab_size - 1);
 
     ForwardOptions options;
+    if (info.causal) options.logits = ForwardOptions::Logits::LastRow;  // as compute_trace does
     if (auto warm = model.forward(tokens, options); !warm.ok()) return warm.error();
     std::vector<double> times;
     const auto started = Clock::now();
@@ -62,13 +68,15 @@ Result<ForwardBench> bench_forward(const Model& model, int n, int min_runs, doub
     b.runs = static_cast<int>(times.size());
     b.median_ms = times[times.size() / 2];
     b.min_ms = times.front();
-    b.gflops = forward_matmul_flops(info, n, options.want_logits) / (b.median_ms * 1e6);
+    b.logit_rows = info.causal ? 1 : n;
+    b.gflops = forward_matmul_flops(info, n, b.logit_rows) / (b.median_ms * 1e6);
     return b;
 }
 
-void keep_freed_memory_for_reuse() {
+void tune_runtime_for_traces() {
     mallopt(M_MMAP_THRESHOLD, 32 << 20);  // the largest glibc accepts; bigger blocks are still mmapped
     mallopt(M_TRIM_THRESHOLD, 1 << 30);
+    omp_set_dynamic(1);
 }
 
 double peak_resident_mib() {

@@ -48,6 +48,7 @@ Result<std::shared_ptr<const Trace>> compute_trace(const Model& model, const std
 
     ForwardOptions options;
     options.cancelled = std::move(cancelled);
+    if (info.causal) options.logits = ForwardOptions::Logits::LastRow;  // what a decoder predicts
     Result<Trace> forward = model.forward(tokens.value(), options);
     if (!forward.ok()) return forward.error();
 
@@ -58,6 +59,15 @@ Result<std::shared_ptr<const Trace>> compute_trace(const Model& model, const std
     trace->tokens = std::move(tokens).value();
     trace->compute_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
     return std::shared_ptr<const Trace>(std::move(trace));
+}
+
+Matrix rows_for_logits(const Matrix& x, const ForwardOptions& options, Trace& trace) {
+    if (options.logits == ForwardOptions::Logits::LastRow) {
+        trace.logits_first_token = static_cast<int>(x.rows()) - 1;
+        return x.bottomRows(1);
+    }
+    trace.logits_first_token = 0;
+    return x;
 }
 
 }  // namespace attnscope

@@ -3,8 +3,10 @@
 #include <fstream>
 
 #include "attnscope/builtin_models.h"
+#include "attnscope/hf_model.h"
 #include "attnscope/json_model.h"
 #include "attnscope/model.h"
+#include "attnscope/safetensors.h"
 
 namespace attnscope {
 
@@ -35,12 +37,11 @@ Result<ModelPtr> load_model(const std::string& spec) {
     std::error_code ec;
     if (!std::filesystem::exists(path, ec)) return Error{spec + ": no such file or directory"};
 
+    if (auto refused = refuse_pickle(path)) return *refused;
     const std::string ext = lower_extension(path);
-    if (ext == ".bin" || ext == ".pt" || ext == ".pth" || ext == ".ckpt" || ext == ".pkl")
-        return Error{spec + ": PyTorch pickle files are not read (loading one can run code in it); "
-                            "convert the model to .safetensors, e.g. model.save_pretrained(dir, safe_serialization=True)"};
-    if (std::filesystem::is_directory(path, ec) || ext == ".safetensors" || path.filename() == "config.json")
-        return Error{spec + ": Hugging Face model folders and .safetensors files are not supported by this build yet"};
+    if (std::filesystem::is_directory(path, ec) || ext == ".safetensors" || path.filename() == "config.json" ||
+        path.filename() == "model.safetensors.index.json")
+        return load_hf_model(path);
     return load_json_model_file(path);
 }
 

@@ -8,6 +8,7 @@
 #include <unsupported/Eigen/SpecialFunctions>  // vectorised erf() for GELU
 
 #include "attnscope/attention.h"
+#include "attnscope/parallel_product.h"
 
 namespace attnscope {
 
@@ -113,10 +114,10 @@ Matrix TransformerModel::embed(const std::vector<Token>& tokens) const {
 
 Matrix TransformerModel::mlp(const Matrix& x, const TransformerLayerWeights& w) const {
     // x: n x d -> hidden n x d_ff -> n x d
-    Matrix hidden = x * w.w1;
+    Matrix hidden = parallel_product(x, w.w1);
     hidden.rowwise() += w.b1;
     apply_activation(hidden, m_config.activation);
-    Matrix out = hidden * w.w2;
+    Matrix out = parallel_product(hidden, w.w2);
     out.rowwise() += w.b2;
     return out;
 }
@@ -133,7 +134,6 @@ Result<Trace> TransformerModel::forward(const std::vector<Token>& tokens, const 
                          std::to_string(m_info.vocab_size) + ")"};
 
     const bool layer_norm = m_config.norm == Norm::LayerNorm;
-    const int d_head = m_config.d_head();
     const float scale = m_config.scale();
 
     Trace trace;
@@ -146,41 +146,28 @@ Result<Trace> TransformerModel::forward(const std::vector<Token>& tokens, const 
         LayerTrace& layer = trace.layers[static_cast<std::size_t>(l)];
         layer.x = layer_norm ? layer_norm_rows(x, w.ln1, m_config.norm_eps) : x;
 
-        Matrix q = layer.x * w.wq;  // n x d each
-        Matrix k = layer.x * w.wk;
-        Matrix v = layer.x * w.wv;
+        Matrix q = parallel_product(layer.x, w.wq);  // n x d each
+        Matrix k = parallel_product(layer.x, w.wk);
+        Matrix v = parallel_product(layer.x, w.wv);
         q.rowwise() += w.bq;
         k.rowwise() += w.bk;
         v.rowwise() += w.bv;
 
-        layer.heads.resize(static_cast<std::size_t>(m_config.n_heads));
-        bool cancelled = false;
-        // Heads are independent: one per core. Eigen sees it is inside a parallel region and
-        // keeps each head's products single-threaded.
-#pragma omp parallel for schedule(dynamic) reduction(|| : cancelled)
-        for (int h = 0; h < m_config.n_heads; ++h) {
-            if (options.cancelled && options.cancelled()) { cancelled = true; continue; }
-            const Index c0 = static_cast<Index>(h) * d_head;
-            layer.heads[static_cast<std::size_t>(h)] =
-                attention_head_forward(q.middleCols(c0, d_head), k.middleCols(c0, d_head),
-                                       v.middleCols(c0, d_head), scale, m_config.causal);
-        }
-        if (cancelled) return Error{"cancelled"};
-
-        Matrix concat(n, m_config.d_model);  // heads side by side, in order
-        for (int h = 0; h < m_config.n_heads; ++h)
-            concat.middleCols(static_cast<Index>(h) * d_head, d_head) = layer.heads[static_cast<std::size_t>(h)].out;
-        Matrix attn = concat * w.wo;
+        const std::optional<Matrix> concat = multi_head_attention(q, k, v, m_config.n_heads, m_config.n_heads, scale,
+                                                                  m_config.causal, options.cancelled, layer.heads);
+        if (!concat) return Error{"cancelled"};
+        Matrix attn = parallel_product(*concat, w.wo);
         attn.rowwise() += w.bo;
         x += attn;  // h = x + Attn(LN1(x))
 
         if (m_config.d_ff > 0) x += mlp(layer_norm ? layer_norm_rows(x, w.ln2, m_config.norm_eps) : x, w);
     }
 
-    if (options.want_logits) {
-        const Matrix final_x = layer_norm ? layer_norm_rows(x, m_weights.final_norm, m_config.norm_eps) : x;
-        trace.logits = m_weights.lm_head.size() > 0 ? Matrix(final_x * m_weights.lm_head)
-                                                    : Matrix(final_x * m_weights.token_embedding.transpose());
+    if (options.logits != ForwardOptions::Logits::None) {
+        const Matrix head_x = rows_for_logits(x, options, trace);
+        const Matrix final_x = layer_norm ? layer_norm_rows(head_x, m_weights.final_norm, m_config.norm_eps) : head_x;
+        trace.logits = m_weights.lm_head.size() > 0 ? parallel_product(final_x, m_weights.lm_head)
+                                                    : parallel_product(final_x, m_weights.token_embedding.transpose());
     }
     return trace;
 }

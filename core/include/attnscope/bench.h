@@ -12,33 +12,40 @@ namespace attnscope {
 struct SgemmPeak {
     int size = 0;          // n of the n x n x n product
     double gflops = 0.0;   // best of the repetitions
-    int threads = 0;
+    int threads = 0;       // OpenMP threads the product ran on (fewer than the cores when the machine is busy)
 };
 
-// Times C = A B for n x n float matrices with Eigen on all cores (OpenMP).
+// Times C = A B for n x n float matrices with parallel_product (the forward pass's kernel:
+// Eigen's single-threaded GEMM on column slices, one slice per core at a time).
 SgemmPeak measure_sgemm_peak(int size, int repeats);
 
 // Floating-point operations of the matrix products of one forward pass over n tokens:
-// Q, K, V, O projections, q k^T and weights v per head, the MLP and (if asked) the LM head.
-double forward_matmul_flops(const ModelInfo& model, int n, bool with_logits);
+// Q, K, V, O projections, q k^T and weights v per head, the MLP and the LM head for
+// `logit_rows` tokens (compute_trace asks for the last token only in decoders).
+double forward_matmul_flops(const ModelInfo& model, int n, int logit_rows);
 
 struct ForwardBench {
     int tokens = 0;
     int runs = 0;
     double median_ms = 0.0;
     double min_ms = 0.0;
+    int logit_rows = 0;
     double gflops = 0.0;  // forward_matmul_flops / median time
 };
 
-// Runs the forward pass on n tokens (ids cycling through the vocabulary) at least `min_runs`
-// times and for at least `min_seconds`, after one warm-up run.
+// Runs the forward pass on n tokens (ids cycling through the vocabulary) with the options
+// compute_trace uses, at least `min_runs` times and for at least `min_seconds`, after one warm-up.
 Result<ForwardBench> bench_forward(const Model& model, int n, int min_runs, double min_seconds);
 
-// Asks the C allocator to keep freed blocks of up to 32 MiB for reuse instead of returning them
-// to the kernel: each trace allocates two n x n matrices per head, and without this every new
-// trace pays a page fault per 4 KiB (a third of the forward time at 1,024 tokens). Call once
-// at start-up in programs that compute many traces (the CLI, the GUI).
-void keep_freed_memory_for_reuse();
+// Prepares the process for computing many traces; call once at start-up (the CLI, the GUI).
+// - The C allocator keeps freed blocks of up to 32 MiB for reuse instead of returning them to the
+//   kernel: each trace allocates two n x n matrices per head, and without this every new trace
+//   pays a page fault per 4 KiB (a third of the forward time at 1,024 tokens).
+// - OpenMP picks its team size from the load average (omp_set_dynamic): a forward pass is many
+//   short parallel regions, and each waits for its slowest thread, so on a busy machine (the
+//   GUI's renderer, other processes) a team as large as the core count made a 7 ms forward take
+//   180 ms. With the machine idle, both cores are used.
+void tune_runtime_for_traces();
 
 // Peak resident set size of this process so far, in MiB (VmHWM), or -1 where unknown.
 double peak_resident_mib();

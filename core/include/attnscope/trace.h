@@ -27,6 +27,8 @@ struct LayerTrace {
     std::vector<HeadTrace> heads;
 };
 
+struct ForwardOptions;
+
 struct Trace {
     std::uint64_t id = 0;  // generation counter: caches key on it, never on the address
     ModelInfo model;
@@ -34,11 +36,16 @@ struct Trace {
     std::vector<Token> tokens;
     std::vector<LayerTrace> layers;
     float scale = 1.0f;  // the factor scores were multiplied by (1/sqrt(d_head) unless configured)
-    Matrix logits;       // n x vocab: next-token (decoder) or masked-token (encoder) logits; empty if none
+    // Next-token (decoder) or masked-token (encoder) logits: row r belongs to token
+    // logits_first_token + r. All tokens, only the last (decoders by default), or none.
+    Matrix logits;
+    int logits_first_token = 0;
     double compute_ms = 0.0;
 
     const HeadTrace& head(int layer, int head_index) const { return layers[layer].heads[head_index]; }
     int n_tokens() const { return static_cast<int>(tokens.size()); }
+    bool has_logits_for(int i) const { return i >= logits_first_token && i < logits_first_token + logits.rows(); }
+    Eigen::Block<const Matrix, 1, Eigen::Dynamic, true> logits_of(int i) const { return logits.row(i - logits_first_token); }
 };
 
 }  // namespace attnscope

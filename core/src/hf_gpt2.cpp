@@ -1,0 +1,139 @@
+// GPT-2 (model_type "gpt2"): learned positions, pre-LayerNorm blocks, one fused c_attn producing
+// Q, K and V, tanh GELU, LM head tied to the token embedding. Its Conv1D weights are stored
+// in x out, so x W needs no transpose.
+#include <cmath>
+
+#include "attnscope/attention.h"
+#include "attnscope/transformer.h"
+#include "hf_architectures.h"
+
+namespace attnscope {
+
+namespace {
+
+// Tensor names, without the "transformer." prefix GPT2LMHeadModel adds.
+constexpr const char* kWte = "wte.weight";
+constexpr const char* kWpe = "wpe.weight";
+constexpr const char* kLnF = "ln_f.%s";
+constexpr const char* kLayer = "h.%d.%s";  // ln_1, attn.c_attn, attn.c_proj, ln_2, mlp.c_fc, mlp.c_proj
+
+std::string layer_name(const std::string& prefix, int l, const char* what) {
+    char buf[160];
+    std::snprintf(buf, sizeof buf, kLayer, l, what);
+    return prefix + buf;
+}
+
+struct Gpt2Layer {
+    LayerNormWeights ln_1, ln_2;
+    const HfTensor *c_attn_w, *c_attn_b, *attn_proj_w, *attn_proj_b, *c_fc_w, *c_fc_b, *mlp_proj_w, *mlp_proj_b;
+};
+
+class Gpt2Model final : public Model {
+public:
+    Gpt2Model(HfContext& c) : m_info(c.info), m_weights(c.weights), m_tokenizer(c.tokenizer) {
+        const nlohmann::json& cfg = c.config;
+        const int d = config_int(cfg, "n_embd"), heads = config_int(cfg, "n_head"), layers = config_int(cfg, "n_layer");
+        const int vocab = config_int(cfg, "vocab_size"), positions = config_int(cfg, "n_positions", config_int(cfg, "n_ctx", 1024));
+        const int d_ff = cfg.contains("n_inner") && !cfg["n_inner"].is_null() ? config_int(cfg, "n_inner") : 4 * d;
+        if (d % heads != 0) throw LoadError("config.json: n_head: expected a divisor of n_embd " + std::to_string(d));
+        m_eps = config_float(cfg, "layer_norm_epsilon", 1e-5f);
+        m_activation = activation_from_config(config_string(cfg, "activation_function", "gelu_new"), "activation_function");
+        m_scale_weights = config_bool(cfg, "scale_attn_weights", true);
+        m_scale_by_layer = config_bool(cfg, "scale_attn_by_inverse_layer_idx", false);
+
+        HfWeights& w = *m_weights;
+        const std::string p = w.contains("transformer.wte.weight") ? "transformer." : "";
+        m_wte = &w.require(p + kWte, {vocab, d});
+        m_wpe = &w.require(p + kWpe, {positions, d});
+        auto norm = [&](const std::string& base) {
+            return LayerNormWeights{w.require(base + "weight", {d}).vector(), w.require(base + "bias", {d}).vector()};
+        };
+        for (int l = 0; l < layers; ++l) {
+            Gpt2Layer L;
+            L.ln_1 = norm(layer_name(p, l, "ln_1."));
+            L.ln_2 = norm(layer_name(p, l, "ln_2."));
+            L.c_attn_w = &w.require(layer_name(p, l, "attn.c_attn.weight"), {d, 3 * d});
+            L.c_attn_b = &w.require(layer_name(p, l, "attn.c_attn.bias"), {3 * d});
+            L.attn_proj_w = &w.require(layer_name(p, l, "attn.c_proj.weight"), {d, d});
+            L.attn_proj_b = &w.require(layer_name(p, l, "attn.c_proj.bias"), {d});
+            L.c_fc_w = &w.require(layer_name(p, l, "mlp.c_fc.weight"), {d, d_ff});
+            L.c_fc_b = &w.require(layer_name(p, l, "mlp.c_fc.bias"), {d_ff});
+            L.mlp_proj_w = &w.require(layer_name(p, l, "mlp.c_proj.weight"), {d_ff, d});
+            L.mlp_proj_b = &w.require(layer_name(p, l, "mlp.c_proj.bias"), {d});
+            m_layers.push_back(L);
+        }
+        char buf[32];
+        std::snprintf(buf, sizeof buf, kLnF, "");
+        m_ln_f = norm(p + buf);
+        // GPT2LMHeadModel ties lm_head to wte and does not store it; a stored one is used if present.
+        m_lm_head = w.optional("lm_head.weight", {vocab, d});
+        if (!m_lm_head) m_lm_head = m_wte;
+
+        m_info.architecture = Architecture::Gpt2;
+        m_info.n_layers = layers;
+        m_info.n_heads = m_info.n_kv_heads = heads;
+        m_info.d_model = d;
+        m_info.d_head = d / heads;
+        m_info.d_ff = d_ff;
+        m_info.vocab_size = vocab;
+        m_info.max_len = positions;
+        m_info.causal = true;
+        m_info.positional = "learned";
+        m_info.norm = "layernorm (pre)";
+        m_info.activation = activation_name(m_activation);
+    }
+
+    const ModelInfo& info() const override { return m_info; }
+    const Tokenizer& tokenizer() const override { return *m_tokenizer; }
+
+    Result<Trace> forward(const std::vector<Token>& tokens, const ForwardOptions& options) const override {
+        const int n = static_cast<int>(tokens.size()), d = m_info.d_model, H = m_info.n_heads;
+        if (n == 0 || n > m_info.max_len)
+            return Error{"the text has " + std::to_string(n) + " tokens; the model takes 1 to " + std::to_string(m_info.max_len)};
+        std::vector<int> ids;
+        for (const Token& t : tokens) {
+            if (t.id < 0 || t.id >= m_info.vocab_size) return Error{"token id " + std::to_string(t.id) + " is outside the vocabulary"};
+            ids.push_back(t.id);
+        }
+        Trace trace;
+        trace.layers.resize(m_layers.size());
+        Matrix x = gather_rows(*m_wte, ids);
+        x += m_wpe->matrix().topRows(n);
+        for (std::size_t l = 0; l < m_layers.size(); ++l) {
+            const Gpt2Layer& L = m_layers[l];
+            LayerTrace& layer = trace.layers[l];
+            layer.x = layer_norm_rows(x, L.ln_1, m_eps);
+            const Matrix qkv = linear_in_out(layer.x, *L.c_attn_w, L.c_attn_b);  // n x 3d: [Q | K | V]
+            float scale = m_scale_weights ? 1.0f / std::sqrt(static_cast<float>(d / H)) : 1.0f;
+            if (m_scale_by_layer) scale /= static_cast<float>(l + 1);
+            trace.scale = static_cast<float>(scale);  // layers differ only with scale_attn_by_inverse_layer_idx
+            const auto heads_out = multi_head_attention(qkv.leftCols(d), qkv.middleCols(d, d), qkv.rightCols(d), H, H,
+                                                        scale, true, options.cancelled, layer.heads);
+            if (!heads_out) return Error{"cancelled"};
+            x += linear_in_out(*heads_out, *L.attn_proj_w, L.attn_proj_b);
+            Matrix hidden = linear_in_out(layer_norm_rows(x, L.ln_2, m_eps), *L.c_fc_w, L.c_fc_b);
+            apply_activation(hidden, m_activation);
+            x += linear_in_out(hidden, *L.mlp_proj_w, L.mlp_proj_b);
+        }
+        if (options.logits != ForwardOptions::Logits::None)
+            trace.logits = linear_out_in(layer_norm_rows(rows_for_logits(x, options, trace), m_ln_f, m_eps), *m_lm_head, nullptr);
+        return trace;
+    }
+
+private:
+    ModelInfo m_info;
+    std::shared_ptr<HfWeights> m_weights;  // owns the memory map every HfTensor points into
+    std::shared_ptr<const Tokenizer> m_tokenizer;
+    const HfTensor *m_wte = nullptr, *m_wpe = nullptr, *m_lm_head = nullptr;
+    std::vector<Gpt2Layer> m_layers;
+    LayerNormWeights m_ln_f;
+    float m_eps = 1e-5f;
+    Activation m_activation = Activation::GeluTanh;
+    bool m_scale_weights = true, m_scale_by_layer = false;
+};
+
+}  // namespace
+
+ModelPtr build_gpt2_model(HfContext& context) { return std::make_shared<Gpt2Model>(context); }
+
+}  // namespace attnscope

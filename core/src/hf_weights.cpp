@@ -1,0 +1,117 @@
+#include "hf_weights.h"
+
+#include "attnscope/parallel_product.h"
+
+#include <cmath>
+#include <cstdint>
+#include <map>
+
+namespace attnscope {
+
+// [SECTION] HfTensor
+
+HfTensor::HfTensor(TensorView view, Index rows, Index cols)
+    : m_view(view),
+      m_rows(rows),
+      m_cols(cols),
+      m_in_place(view.info->dtype == Dtype::F32 && reinterpret_cast<std::uintptr_t>(view.data) % alignof(float) == 0) {}
+
+const float* HfTensor::floats() const {
+    if (m_in_place) return reinterpret_cast<const float*>(m_view.data);
+    std::call_once(m_converted_once, [this] {
+        m_converted.resize(static_cast<std::size_t>(m_rows * m_cols));
+        convert_to_float(m_view.info->dtype, m_view.data, m_converted.size(), m_converted.data());
+    });
+    return m_converted.data();
+}
+
+ConstMatrixMap HfTensor::matrix() const { return ConstMatrixMap(floats(), m_rows, m_cols); }
+
+RowVector HfTensor::vector() const { return Eigen::Map<const RowVector>(floats(), m_rows * m_cols); }
+
+RowVector HfTensor::row(Index r) const {
+    if (m_in_place) return ConstMatrixMap(floats(), m_rows, m_cols).row(r);
+    RowVector out(m_cols);
+    const std::size_t element = dtype_size(m_view.info->dtype);
+    convert_to_float(m_view.info->dtype, m_view.data + static_cast<std::size_t>(r * m_cols) * element,
+                     static_cast<std::size_t>(m_cols), out.data());
+    return out;
+}
+
+// [SECTION] HfWeights
+
+namespace {
+// The 2-D view design.md's convention needs: [n] -> 1 x n, [r, c] -> r x c.
+std::pair<Index, Index> view_shape(const TensorShape& shape) {
+    if (shape.size() == 1) return {1, shape[0]};
+    return {shape[0], shape[1]};
+}
+}  // namespace
+
+const HfTensor& HfWeights::require(const std::string& name, const TensorShape& expected) {
+    const HfTensor* t = optional(name, expected);
+    if (!t) throw LoadError("tensor '" + name + "' is missing (expected shape " + shape_to_string(expected) + ")");
+    return *t;
+}
+
+const HfTensor* HfWeights::optional(const std::string& name, const TensorShape& expected) {
+    const TensorInfo* info = m_checkpoint.find(name);
+    if (!info) return nullptr;
+    if (info->shape != expected)
+        throw LoadError("tensor '" + name + "': expected shape " + shape_to_string(expected) + ", got " +
+                        shape_to_string(info->shape));
+    if (!dtype_readable_as_float(info->dtype))
+        throw LoadError("tensor '" + name + "': expected F32, F16 or BF16, got " + dtype_name(info->dtype));
+    const auto [rows, cols] = view_shape(expected);
+    m_tensors.push_back(std::make_unique<HfTensor>(m_checkpoint.require_view(name), rows, cols));
+    return m_tensors.back().get();
+}
+
+std::string HfWeights::float_dtypes() const {
+    std::string out;
+    for (const DtypeSummary& s : m_checkpoint.dtype_summary()) {
+        if (!dtype_readable_as_float(s.dtype)) continue;
+        std::string name = dtype_name(s.dtype);
+        for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        out += (out.empty() ? "" : "+") + name;
+    }
+    return out;
+}
+
+long long HfWeights::float_parameter_count() const {
+    long long count = 0;
+    for (const DtypeSummary& s : m_checkpoint.dtype_summary())
+        if (dtype_readable_as_float(s.dtype)) count += static_cast<long long>(s.n_elements);
+    return count;
+}
+
+// [SECTION] Operations
+
+Matrix linear_in_out(const Matrix& x, const HfTensor& w, const HfTensor* b) {
+    Matrix y = parallel_product(x, w.matrix());
+    if (b) y.rowwise() += b->vector();
+    return y;
+}
+
+Matrix linear_out_in(const Matrix& x, const HfTensor& w, const HfTensor* b) {
+    Matrix y = parallel_product(x, w.matrix().transpose());
+    if (b) y.rowwise() += b->vector();
+    return y;
+}
+
+Matrix gather_rows(const HfTensor& table, const std::vector<int>& ids) {
+    Matrix out(static_cast<Index>(ids.size()), table.cols());
+    for (std::size_t i = 0; i < ids.size(); ++i) out.row(static_cast<Index>(i)) = table.row(ids[i]);
+    return out;
+}
+
+Matrix rms_norm_rows(const Matrix& x, const RowVector& gamma, float eps) {
+    Matrix y(x.rows(), x.cols());
+    for (Index i = 0; i < x.rows(); ++i) {
+        const float mean_square = x.row(i).squaredNorm() / static_cast<float>(x.cols());
+        y.row(i) = (x.row(i) / std::sqrt(mean_square + eps)).cwiseProduct(gamma);
+    }
+    return y;
+}
+
+}  // namespace attnscope

@@ -1,0 +1,448 @@
+#!/usr/bin/env python3
+"""Independent reference for AttnScope's Hugging Face loaders.
+
+Writes tiny random checkpoints in the real Hugging Face layouts (tensor names, Conv1D vs Linear
+orientation, F32/F16/BF16, one sharded checkpoint, grouped KV heads, tied and untied heads) and,
+for each, the forward pass computed here with plain numpy in float64 from the weights exactly
+as stored (after rounding to F16/BF16). Written separately from the C++ code, straightforwardly.
+
+    make_reference.py OUT_DIR             the test checkpoints + OUT_DIR/<case>/expected.json
+    make_reference.py --gpt2-small DIR    a random GPT-2-small-shaped checkpoint (124M), for benchmarks
+    make_reference.py --llama-1b-bf16 DIR a random 1B-parameter Llama-shaped BF16 checkpoint, for benchmarks
+"""
+import json
+import math
+import os
+import struct
+import sys
+
+import numpy as np
+
+# ---------------------------------------------------------------- safetensors writing
+
+def to_bf16_bits(a):
+    """float32 -> bfloat16 bits, rounding to nearest even (as torch does)."""
+    bits = np.ascontiguousarray(a, dtype=np.float32).view(np.uint32).astype(np.uint64)
+    rounded = (bits + 0x7FFF + ((bits >> 16) & 1)) >> 16
+    return rounded.astype(np.uint16)
+
+
+def stored(a, dtype):
+    """The bytes a tensor is stored as, and the float64 values those bytes mean."""
+    a = np.asarray(a, dtype=np.float32)
+    if dtype == "F32":
+        return a.tobytes(), a.astype(np.float64)
+    if dtype == "F16":
+        h = a.astype(np.float16)
+        return h.tobytes(), h.astype(np.float64)
+    if dtype == "BF16":
+        bits = to_bf16_bits(a)
+        back = (bits.astype(np.uint32) << 16).view(np.float32)
+        return bits.tobytes(), back.astype(np.float64)
+    raise ValueError(dtype)
+
+
+def write_safetensors(path, tensors):
+    """tensors: name -> (dtype, shape, bytes). Header padded with spaces to 8 bytes, as HF does."""
+    header, offset, blobs = {"__metadata__": {"format": "pt"}}, 0, []
+    for name, (dtype, shape, data) in tensors.items():
+        header[name] = {"dtype": dtype, "shape": list(shape), "data_offsets": [offset, offset + len(data)]}
+        blobs.append(data)
+        offset += len(data)
+    text = json.dumps(header).encode()
+    text += b" " * ((8 - len(text) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)))
+        f.write(text)
+        for b in blobs:
+            f.write(b)
+
+
+class Checkpoint:
+    """Collects tensors as they would be saved, and keeps the float64 values they round to."""
+
+    def __init__(self, rng, dtype):
+        self.rng, self.dtype, self.tensors, self.values = rng, dtype, {}, {}
+
+    def add(self, name, shape, scale=0.5, mean=0.0):
+        a = mean + scale * self.rng.standard_normal(shape)
+        data, value = stored(a, self.dtype)
+        self.tensors[name] = (self.dtype, shape, data)
+        self.values[name] = value
+        return value
+
+    def save(self, folder, shards=1):
+        os.makedirs(folder, exist_ok=True)
+        names = list(self.tensors)
+        if shards == 1:
+            write_safetensors(os.path.join(folder, "model.safetensors"), self.tensors)
+            return
+        weight_map = {}
+        for s in range(shards):
+            file = "model-%05d-of-%05d.safetensors" % (s + 1, shards)
+            part = {n: self.tensors[n] for n in names[s::shards]}
+            write_safetensors(os.path.join(folder, file), part)
+            weight_map.update({n: file for n in part})
+        with open(os.path.join(folder, "model.safetensors.index.json"), "w") as f:
+            json.dump({"metadata": {"total_size": 0}, "weight_map": weight_map}, f)
+
+# ---------------------------------------------------------------- tokenizer files
+
+def bytes_to_unicode():
+    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
+    cs = bs[:]
+    n = 0
+    for b in range(256):
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + n)
+            n += 1
+    return [chr(c) for c in cs]
+
+
+def write_byte_level_bpe(folder):
+    """A GPT-2 style vocab.json + merges.txt: the 256 byte symbols and a few merges."""
+    vocab = {s: i for i, s in enumerate(bytes_to_unicode())}
+    merges = [("Ġ", "b"), ("a", "n"), ("Ġb", "an"), ("Ġban", "k"), ("t", "h"), ("th", "e"), ("Ġ", "the")]
+    for a, b in merges:
+        vocab[a + b] = len(vocab)
+    with open(os.path.join(folder, "vocab.json"), "w") as f:
+        json.dump(vocab, f, ensure_ascii=False)
+    with open(os.path.join(folder, "merges.txt"), "w") as f:
+        f.write("#version: 0.2\n" + "".join("%s %s\n" % m for m in merges))
+    return len(vocab)
+
+
+def write_wordpiece(folder):
+    words = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "bank", "money", "river", "i", "took", "to",
+             "sat", "on", "we", ".", ",", "##s", "##ing"] + [chr(c) for c in range(ord("a"), ord("z") + 1)]
+    with open(os.path.join(folder, "vocab.txt"), "w") as f:
+        f.write("\n".join(words) + "\n")
+    return len(words)
+
+# ---------------------------------------------------------------- the reference forward passes
+
+def layer_norm(x, g, b, eps):
+    mu = x.mean(-1, keepdims=True)
+    var = ((x - mu) ** 2).mean(-1, keepdims=True)
+    return (x - mu) / np.sqrt(var + eps) * g + b
+
+
+def rms_norm(x, g, eps):
+    return x / np.sqrt((x ** 2).mean(-1, keepdims=True) + eps) * g
+
+
+def gelu_erf(x):
+    return 0.5 * x * (1 + np.vectorize(math.erf)(x / math.sqrt(2)))
+
+
+def gelu_tanh(x):
+    return 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3)))
+
+
+def attention(q, k, v, n_heads, n_kv, causal, scale):
+    """q: n x (H*dh), k, v: n x (KV*dh). Returns per-head records and the concatenated output."""
+    n, dh = q.shape[0], q.shape[1] // n_heads
+    heads, outs = [], []
+    for h in range(n_heads):
+        kv = h // (n_heads // n_kv)
+        qh, kh, vh = q[:, h * dh:(h + 1) * dh], k[:, kv * dh:(kv + 1) * dh], v[:, kv * dh:(kv + 1) * dh]
+        scores = np.zeros((n, n))
+        weights = np.zeros((n, n))
+        for i in range(n):
+            for j in range(n):
+                scores[i, j] = -math.inf if causal and j > i else float(np.dot(qh[i], kh[j])) * scale
+            finite = [s for s in scores[i] if s != -math.inf]
+            m = max(finite)
+            e = [0.0 if s == -math.inf else math.exp(s - m) for s in scores[i]]
+            weights[i] = np.array(e) / sum(e)
+        heads.append({"q": qh, "k": kh, "v": vh, "scores": scores, "weights": weights})
+        outs.append(weights @ vh)
+    return heads, np.concatenate(outs, axis=1)
+
+
+def gpt2_forward(W, p, cfg, ids):
+    d, H = cfg["n_embd"], cfg["n_head"]
+    x = W[p + "wte.weight"][ids] + W[p + "wpe.weight"][: len(ids)]
+    layers = []
+    for l in range(cfg["n_layer"]):
+        g = lambda name: W["%sh.%d.%s" % (p, l, name)]
+        a = layer_norm(x, g("ln_1.weight"), g("ln_1.bias"), cfg["layer_norm_epsilon"])
+        qkv = a @ g("attn.c_attn.weight") + g("attn.c_attn.bias")  # Conv1D: in x out
+        heads, out = attention(qkv[:, :d], qkv[:, d:2 * d], qkv[:, 2 * d:], H, H, True, 1 / math.sqrt(d // H))
+        layers.append(heads)
+        x = x + out @ g("attn.c_proj.weight") + g("attn.c_proj.bias")
+        m = layer_norm(x, g("ln_2.weight"), g("ln_2.bias"), cfg["layer_norm_epsilon"])
+        x = x + gelu_tanh(m @ g("mlp.c_fc.weight") + g("mlp.c_fc.bias")) @ g("mlp.c_proj.weight") + g("mlp.c_proj.bias")
+    x = layer_norm(x, W[p + "ln_f.weight"], W[p + "ln_f.bias"], cfg["layer_norm_epsilon"])
+    return layers, x @ W[p + "wte.weight"].T  # tied head
+
+
+def bert_forward(W, p, cfg, ids, distil):
+    eps = 1e-12 if distil else cfg["layer_norm_eps"]
+    H = cfg["n_heads"] if distil else cfg["num_attention_heads"]
+    d = cfg["dim"] if distil else cfg["hidden_size"]
+    x = W[p + "embeddings.word_embeddings.weight"][ids] + W[p + "embeddings.position_embeddings.weight"][: len(ids)]
+    if not distil:
+        x = x + W[p + "embeddings.token_type_embeddings.weight"][0]
+    x = layer_norm(x, W[p + "embeddings.LayerNorm.weight"], W[p + "embeddings.LayerNorm.bias"], eps)
+    lin = lambda x, name: x @ W[name + ".weight"].T + W[name + ".bias"]  # Linear: out x in
+    layers = []
+    n_layers = cfg["n_layers"] if distil else cfg["num_hidden_layers"]
+    for l in range(n_layers):
+        if distil:
+            b = "%stransformer.layer.%d." % (p, l)
+            names = [b + "attention.q_lin", b + "attention.k_lin", b + "attention.v_lin", b + "attention.out_lin",
+                     b + "sa_layer_norm", b + "ffn.lin1", b + "ffn.lin2", b + "output_layer_norm"]
+        else:
+            b = "%sencoder.layer.%d." % (p, l)
+            names = [b + "attention.self.query", b + "attention.self.key", b + "attention.self.value",
+                     b + "attention.output.dense", b + "attention.output.LayerNorm", b + "intermediate.dense",
+                     b + "output.dense", b + "output.LayerNorm"]
+        heads, out = attention(lin(x, names[0]), lin(x, names[1]), lin(x, names[2]), H, H, False, 1 / math.sqrt(d // H))
+        layers.append(heads)
+        x = layer_norm(x + lin(out, names[3]), W[names[4] + ".weight"], W[names[4] + ".bias"], eps)
+        x = layer_norm(x + lin(gelu_erf(lin(x, names[5])), names[6]), W[names[7] + ".weight"], W[names[7] + ".bias"], eps)
+    head = ("vocab_transform", "vocab_layer_norm", "vocab_projector.bias") if distil else \
+           ("cls.predictions.transform.dense", "cls.predictions.transform.LayerNorm", "cls.predictions.bias")
+    if head[0] + ".weight" not in W:
+        return layers, None
+    h = layer_norm(gelu_erf(lin(x, head[0])), W[head[1] + ".weight"], W[head[1] + ".bias"], eps)
+    return layers, h @ W[p + "embeddings.word_embeddings.weight"].T + W[head[2]]
+
+
+def rope(x, n_heads, dh, freqs):
+    out = x.copy()
+    half = dh // 2
+    for pos in range(x.shape[0]):
+        for h in range(n_heads):
+            for i in range(half):
+                a, b = x[pos, h * dh + i], x[pos, h * dh + i + half]
+                c, s = math.cos(pos * freqs[i]), math.sin(pos * freqs[i])
+                out[pos, h * dh + i] = a * c - b * s
+                out[pos, h * dh + i + half] = b * c + a * s
+    return out
+
+
+def rope_freqs(cfg, dh):
+    freqs = [1.0 / cfg.get("rope_theta", 10000.0) ** (2 * i / dh) for i in range(dh // 2)]
+    s = cfg.get("rope_scaling")
+    if not s:
+        return freqs
+    if s["rope_type"] == "linear":
+        return [f / s["factor"] for f in freqs]
+    lo, hi, orig, factor = s["low_freq_factor"], s["high_freq_factor"], s["original_max_position_embeddings"], s["factor"]
+    out = []
+    for f in freqs:
+        wavelen = 2 * math.pi / f
+        if wavelen < orig / hi:
+            out.append(f)
+        elif wavelen > orig / lo:
+            out.append(f / factor)
+        else:
+            smooth = (orig / wavelen - lo) / (hi - lo)
+            out.append((1 - smooth) * f / factor + smooth * f)
+    return out
+
+
+def llama_forward(W, cfg, ids):
+    H, KV, dh, eps = cfg["num_attention_heads"], cfg["num_key_value_heads"], cfg["head_dim"], cfg["rms_norm_eps"]
+    freqs = rope_freqs(cfg, dh)
+    lin = lambda x, name: x @ W[name + ".weight"].T + (W[name + ".bias"] if name + ".bias" in W else 0)
+    x = W["model.embed_tokens.weight"][ids]
+    layers = []
+    for l in range(cfg["num_hidden_layers"]):
+        b = "model.layers.%d." % l
+        a = rms_norm(x, W[b + "input_layernorm.weight"], eps)
+        q = rope(lin(a, b + "self_attn.q_proj"), H, dh, freqs)
+        k = rope(lin(a, b + "self_attn.k_proj"), KV, dh, freqs)
+        heads, out = attention(q, k, lin(a, b + "self_attn.v_proj"), H, KV, True, 1 / math.sqrt(dh))
+        layers.append(heads)
+        x = x + lin(out, b + "self_attn.o_proj")
+        m = rms_norm(x, W[b + "post_attention_layernorm.weight"], eps)
+        gate = lin(m, b + "mlp.gate_proj")
+        x = x + lin(gate / (1 + np.exp(-gate)) * lin(m, b + "mlp.up_proj"), b + "mlp.down_proj")
+    x = rms_norm(x, W["model.norm.weight"], eps)
+    head = W["lm_head.weight"] if "lm_head.weight" in W else W["model.embed_tokens.weight"]
+    return layers, x @ head.T
+
+# ---------------------------------------------------------------- the checkpoints
+
+def make_gpt2(folder, rng, dtype, prefix):
+    vocab = write_byte_level_bpe(folder)
+    cfg = {"model_type": "gpt2", "n_embd": 16, "n_head": 4, "n_layer": 2, "n_positions": 32, "vocab_size": vocab,
+           "layer_norm_epsilon": 1e-5, "activation_function": "gelu_new", "n_inner": None}
+    c, d = Checkpoint(rng, dtype), 16
+    p = prefix
+    c.add(p + "wte.weight", (vocab, d)); c.add(p + "wpe.weight", (32, d), 0.2)
+    for l in range(2):
+        b = "%sh.%d." % (p, l)
+        for ln in ("ln_1", "ln_2"):
+            c.add(b + ln + ".weight", (d,), 0.1, 1.0); c.add(b + ln + ".bias", (d,), 0.1)
+        c.add(b + "attn.c_attn.weight", (d, 3 * d)); c.add(b + "attn.c_attn.bias", (3 * d,), 0.1)
+        c.add(b + "attn.c_proj.weight", (d, d)); c.add(b + "attn.c_proj.bias", (d,), 0.1)
+        c.add(b + "mlp.c_fc.weight", (d, 4 * d)); c.add(b + "mlp.c_fc.bias", (4 * d,), 0.1)
+        c.add(b + "mlp.c_proj.weight", (4 * d, d), 0.25); c.add(b + "mlp.c_proj.bias", (d,), 0.1)
+    c.add(p + "ln_f.weight", (d,), 0.1, 1.0); c.add(p + "ln_f.bias", (d,), 0.1)
+    c.save(folder)
+    ids = [int(i) for i in rng.integers(0, vocab, 7)]
+    return cfg, ids, gpt2_forward(c.values, p, cfg, ids)
+
+
+def make_bert(folder, rng, dtype, prefix, with_head, distil=False):
+    vocab = write_wordpiece(folder)
+    d, ff, L = 16, 24, 2
+    if distil:
+        cfg = {"model_type": "distilbert", "dim": d, "n_heads": 4, "n_layers": L, "hidden_dim": ff,
+               "max_position_embeddings": 32, "vocab_size": vocab, "activation": "gelu"}
+    else:
+        cfg = {"model_type": "bert", "hidden_size": d, "num_attention_heads": 4, "num_hidden_layers": L,
+               "intermediate_size": ff, "max_position_embeddings": 32, "vocab_size": vocab, "type_vocab_size": 2,
+               "layer_norm_eps": 1e-12, "hidden_act": "gelu", "position_embedding_type": "absolute"}
+    c, p = Checkpoint(rng, dtype), prefix
+    lin = lambda name, o, i: (c.add(name + ".weight", (o, i)), c.add(name + ".bias", (o,), 0.1))
+    norm = lambda name: (c.add(name + ".weight", (d,), 0.1, 1.0), c.add(name + ".bias", (d,), 0.1))
+    c.add(p + "embeddings.word_embeddings.weight", (vocab, d)); c.add(p + "embeddings.position_embeddings.weight", (32, d), 0.2)
+    if not distil:
+        c.add(p + "embeddings.token_type_embeddings.weight", (2, d), 0.2)
+    norm(p + "embeddings.LayerNorm")
+    for l in range(L):
+        if distil:
+            b = "%stransformer.layer.%d." % (p, l)
+            for n in ("q_lin", "k_lin", "v_lin", "out_lin"):
+                lin(b + "attention." + n, d, d)
+            norm(b + "sa_layer_norm"); lin(b + "ffn.lin1", ff, d); lin(b + "ffn.lin2", d, ff); norm(b + "output_layer_norm")
+        else:
+            b = "%sencoder.layer.%d." % (p, l)
+            for n in ("query", "key", "value"):
+                lin(b + "attention.self." + n, d, d)
+            lin(b + "attention.output.dense", d, d); norm(b + "attention.output.LayerNorm")
+            lin(b + "intermediate.dense", ff, d); lin(b + "output.dense", d, ff); norm(b + "output.LayerNorm")
+    if with_head:
+        if distil:
+            lin("vocab_transform", d, d); norm("vocab_layer_norm"); c.add("vocab_projector.bias", (vocab,), 0.1)
+        else:
+            lin("cls.predictions.transform.dense", d, d); norm("cls.predictions.transform.LayerNorm")
+            c.add("cls.predictions.bias", (vocab,), 0.1)
+    c.save(folder)
+    ids = [2] + [int(i) for i in rng.integers(5, vocab, 6)] + [3]  # [CLS] ... [SEP]
+    return cfg, ids, bert_forward(c.values, p, cfg, ids, distil)
+
+
+def make_llama(folder, rng, dtype, model_type, kv, tied, biases, rope_scaling, shards):
+    vocab = write_byte_level_bpe(folder)
+    d, H, dh, ff, L = 16, 4, 8, 20, 2  # head_dim 8 with 4 heads: q_proj is 32 x 16 (head_dim != d / H)
+    cfg = {"model_type": model_type, "hidden_size": d, "num_attention_heads": H, "num_key_value_heads": kv,
+           "head_dim": dh, "intermediate_size": ff, "num_hidden_layers": L, "vocab_size": vocab,
+           "max_position_embeddings": 64, "rms_norm_eps": 1e-5, "rope_theta": 10000.0, "hidden_act": "silu",
+           "tie_word_embeddings": tied, "rope_scaling": rope_scaling}
+    c = Checkpoint(rng, dtype)
+    c.add("model.embed_tokens.weight", (vocab, d))
+    for l in range(L):
+        b = "model.layers.%d." % l
+        c.add(b + "input_layernorm.weight", (d,), 0.1, 1.0); c.add(b + "post_attention_layernorm.weight", (d,), 0.1, 1.0)
+        for n, o in (("q_proj", H * dh), ("k_proj", kv * dh), ("v_proj", kv * dh)):
+            c.add(b + "self_attn." + n + ".weight", (o, d))
+            if biases:
+                c.add(b + "self_attn." + n + ".bias", (o,), 0.2)
+        c.add(b + "self_attn.o_proj.weight", (d, H * dh), 0.3)
+        c.add(b + "mlp.gate_proj.weight", (ff, d)); c.add(b + "mlp.up_proj.weight", (ff, d)); c.add(b + "mlp.down_proj.weight", (d, ff), 0.3)
+    c.add("model.norm.weight", (d,), 0.1, 1.0)
+    if not tied:
+        c.add("lm_head.weight", (vocab, d))
+    c.save(folder, shards)
+    ids = [int(i) for i in rng.integers(0, vocab, 9)]
+    return cfg, ids, llama_forward(c.values, cfg, ids)
+
+
+CASES = {
+    "gpt2_f32": lambda f, r: make_gpt2(f, r, "F32", "transformer."),
+    "gpt2_f16_bare_names": lambda f, r: make_gpt2(f, r, "F16", ""),
+    "bert_f32_masked_lm": lambda f, r: make_bert(f, r, "F32", "bert.", True),
+    "bert_bf16_encoder_only": lambda f, r: make_bert(f, r, "BF16", "", False),
+    "distilbert_f32_masked_lm": lambda f, r: make_bert(f, r, "F32", "distilbert.", True, distil=True),
+    "llama_f32_gqa_untied_sharded": lambda f, r: make_llama(f, r, "F32", "llama", 2, False, False, None, 2),
+    "llama_bf16_tied_llama3_rope": lambda f, r: make_llama(
+        f, r, "BF16", "llama", 2, True, False,
+        {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+         "original_max_position_embeddings": 64}, 1),
+    "qwen2_f16_biases_one_kv_head": lambda f, r: make_llama(f, r, "F16", "qwen2", 1, False, True, None, 1),
+    "mistral_f32_linear_rope": lambda f, r: make_llama(f, r, "F32", "mistral", 4, False, False,
+                                                       {"rope_type": "linear", "factor": 2.0}, 1),
+}
+
+
+def matrix_json(m):
+    return [[None if v == -math.inf else float(v) for v in row] for row in np.asarray(m)]
+
+
+def write_case(out, name, make):
+    folder = os.path.join(out, name)
+    os.makedirs(folder, exist_ok=True)
+    rng = np.random.default_rng(sum(map(ord, name)))  # a fixed seed per case
+    cfg, ids, (layers, logits) = make(folder, rng)
+    with open(os.path.join(folder, "config.json"), "w") as f:
+        json.dump(cfg, f, indent=1)
+    expected = {"ids": ids, "layers": [[{k: matrix_json(v) for k, v in h.items()} for h in heads] for heads in layers],
+                "logits": matrix_json(logits) if logits is not None else None}
+    with open(os.path.join(folder, "expected.json"), "w") as f:
+        json.dump(expected, f)
+
+
+def write_big_random(folder, kind):
+    """Random checkpoints of real sizes for benchmarks; weights only, no reference outputs."""
+    rng = np.random.default_rng(0)
+    os.makedirs(folder, exist_ok=True)
+    if kind == "gpt2-small":
+        d, L, V, P, dtype = 768, 12, 50257, 1024, "F32"
+        cfg = {"model_type": "gpt2", "n_embd": d, "n_head": 12, "n_layer": L, "n_positions": P, "vocab_size": V,
+               "layer_norm_epsilon": 1e-5, "activation_function": "gelu_new"}
+        shapes = {"transformer.wte.weight": (V, d), "transformer.wpe.weight": (P, d),
+                  "transformer.ln_f.weight": (d,), "transformer.ln_f.bias": (d,)}
+        for l in range(L):
+            b = "transformer.h.%d." % l
+            shapes.update({b + "ln_1.weight": (d,), b + "ln_1.bias": (d,), b + "ln_2.weight": (d,), b + "ln_2.bias": (d,),
+                           b + "attn.c_attn.weight": (d, 3 * d), b + "attn.c_attn.bias": (3 * d,),
+                           b + "attn.c_proj.weight": (d, d), b + "attn.c_proj.bias": (d,),
+                           b + "mlp.c_fc.weight": (d, 4 * d), b + "mlp.c_fc.bias": (4 * d,),
+                           b + "mlp.c_proj.weight": (4 * d, d), b + "mlp.c_proj.bias": (d,)})
+    else:  # llama-1b-bf16: Llama-3.2-1B's shape
+        d, L, V, H, KV, dh, ff, dtype = 2048, 16, 128256, 32, 8, 64, 8192, "BF16"
+        cfg = {"model_type": "llama", "hidden_size": d, "num_attention_heads": H, "num_key_value_heads": KV,
+               "head_dim": dh, "intermediate_size": ff, "num_hidden_layers": L, "vocab_size": V,
+               "max_position_embeddings": 8192, "rms_norm_eps": 1e-5, "rope_theta": 500000.0, "hidden_act": "silu",
+               "tie_word_embeddings": True}
+        shapes = {"model.embed_tokens.weight": (V, d), "model.norm.weight": (d,)}
+        for l in range(L):
+            b = "model.layers.%d." % l
+            shapes.update({b + "input_layernorm.weight": (d,), b + "post_attention_layernorm.weight": (d,),
+                           b + "self_attn.q_proj.weight": (H * dh, d), b + "self_attn.k_proj.weight": (KV * dh, d),
+                           b + "self_attn.v_proj.weight": (KV * dh, d), b + "self_attn.o_proj.weight": (d, H * dh),
+                           b + "mlp.gate_proj.weight": (ff, d), b + "mlp.up_proj.weight": (ff, d),
+                           b + "mlp.down_proj.weight": (d, ff)})
+    tensors = {}
+    for name, shape in shapes.items():
+        scale = 1.0 if len(shape) == 1 else 0.02
+        a = (scale * rng.standard_normal(shape, dtype=np.float32) + (1.0 if len(shape) == 1 else 0.0)).astype(np.float32)
+        tensors[name] = (dtype, shape, stored(a, dtype)[0])
+    write_safetensors(os.path.join(folder, "model.safetensors"), tensors)
+    with open(os.path.join(folder, "config.json"), "w") as f:
+        json.dump(cfg, f, indent=1)
+    write_byte_level_bpe(folder)
+
+
+def main(argv):
+    if len(argv) == 3 and argv[1] in ("--gpt2-small", "--llama-1b-bf16"):
+        write_big_random(argv[2], argv[1][2:])
+        return 0
+    if len(argv) != 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    for name, make in CASES.items():
+        write_case(argv[1], name, make)
+    print("wrote %d reference checkpoints to %s" % (len(CASES), argv[1]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,818 @@
+// Tests for the safetensors reader. Every file here is built byte by byte in the test (8-byte
+// little-endian header length, header JSON typed by hand, data written from known bit patterns),
+// so the expected values come from the IEEE 754 / bfloat16 definitions, not from the reader.
+//
+// Index
+// [SECTION] Helpers
+// [SECTION] Float16 and BFloat16 conversion
+// [SECTION] Reading single files
+// [SECTION] Malformed files
+// [SECTION] Sharded checkpoints and directories
+// [SECTION] Pickle files
+// [SECTION] Robustness under mutation
+// [SECTION] Real checkpoints under ../shared/models
+#include "attnscope/safetensors.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace attnscope {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::string_literals;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+// [SECTION] Helpers
+
+// A fresh directory per test, removed afterwards.
+class TempDir {
+public:
+    TempDir() {
+        const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
+        m_path = fs::path(::testing::TempDir()) /
+                 ("attnscope_safetensors_" + std::to_string(::getpid()) + "_" + test->test_suite_name() + "_" + test->name());
+        fs::remove_all(m_path);
+        fs::create_directories(m_path);
+    }
+    ~TempDir() {
+        std::error_code ec;
+        fs::remove_all(m_path, ec);
+    }
+    const fs::path& path() const { return m_path; }
+
+    fs::path write(const std::string& name, const std::string& bytes) const {
+        const fs::path file = m_path / name;
+        std::ofstream out(file, std::ios::binary | std::ios::trunc);
+        out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+        return file;
+    }
+
+private:
+    fs::path m_path;
+};
+
+std::string le_bytes(std::uint64_t value, int n) {
+    std::string out;
+    for (int i = 0; i < n; ++i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
+    return out;
+}
+
+std::string u64_le(std::uint64_t value) { return le_bytes(value, 8); }
+
+// A whole file: the header length, the header, the data section.
+std::string safetensors_bytes(const std::string& header, const std::string& data) {
+    return u64_le(header.size()) + header + data;
+}
+
+std::string f32_le(std::initializer_list<float> values) {
+    std::string out;
+    for (float v : values) {
+        std::uint32_t bits;
+        std::memcpy(&bits, &v, 4);
+        out += le_bytes(bits, 4);
+    }
+    return out;
+}
+
+std::string u16_le(std::initializer_list<std::uint16_t> values) {
+    std::string out;
+    for (std::uint16_t v : values) out += le_bytes(v, 2);
+    return out;
+}
+
+// The message of a file that must be refused ("<opened>" when it was not).
+std::string open_error(const TempDir& dir, const std::string& bytes, const std::string& name = "bad.safetensors") {
+    const fs::path file = dir.write(name, bytes);
+    const Result<SafetensorsFile> result = SafetensorsFile::open(file);
+    EXPECT_FALSE(result.ok()) << "a malformed file was accepted";
+    if (result.ok()) return "<opened>";
+    EXPECT_THAT(result.error().message, StartsWith(file.string() + ": "));
+    return result.error().message;
+}
+
+// One F32 tensor 'w' with the given entry fields, over 8 bytes of data.
+std::string one_tensor_file(const std::string& entry) {
+    return safetensors_bytes("{\"w\":" + entry + "}", f32_le({1.0f, 2.0f}));
+}
+
+// Independent references from the format definitions, written with ldexp (no bit tricks).
+double f16_reference(std::uint16_t bits) {
+    const int sign = bits >> 15, exponent = (bits >> 10) & 0x1f, mantissa = bits & 0x3ff;
+    double magnitude;
+    if (exponent == 0)
+        magnitude = std::ldexp(mantissa, -24);                               // subnormal: m * 2^-24
+    else if (exponent == 31)
+        magnitude = mantissa == 0 ? HUGE_VAL : std::numeric_limits<double>::quiet_NaN();
+    else
+        magnitude = std::ldexp(1024 + mantissa, exponent - 25);              // (1 + m/2^10) * 2^(e-15)
+    return sign ? -magnitude : magnitude;
+}
+
+double bf16_reference(std::uint16_t bits) {
+    const int sign = bits >> 15, exponent = (bits >> 7) & 0xff, mantissa = bits & 0x7f;
+    double magnitude;
+    if (exponent == 0)
+        magnitude = std::ldexp(mantissa, -133);                              // m * 2^-126 * 2^-7
+    else if (exponent == 255)
+        magnitude = mantissa == 0 ? HUGE_VAL : std::numeric_limits<double>::quiet_NaN();
+    else
+        magnitude = std::ldexp(128 + mantissa, exponent - 134);              // (1 + m/2^7) * 2^(e-127)
+    return sign ? -magnitude : magnitude;
+}
+
+// [SECTION] Float16 and BFloat16 conversion
+
+TEST(Float16, ConvertsKnownBitPatterns) {
+    EXPECT_EQ(f16_to_float(0x3C00), 1.0f);
+    EXPECT_EQ(f16_to_float(0xC000), -2.0f);
+    EXPECT_EQ(f16_to_float(0x7BFF), 65504.0f);                 // largest finite half
+    EXPECT_EQ(f16_to_float(0x0001), std::ldexp(1.0f, -24));    // smallest subnormal
+    EXPECT_EQ(f16_to_float(0x03FF), 1023 * std::ldexp(1.0f, -24));   // largest subnormal
+    EXPECT_EQ(f16_to_float(0x0400), std::ldexp(1.0f, -14));    // smallest normal
+    EXPECT_EQ(f16_to_float(0x3555), 0.333251953125f);          // (1 + 341/1024) / 4
+    EXPECT_EQ(f16_to_float(0x7C00), std::numeric_limits<float>::infinity());
+    EXPECT_EQ(f16_to_float(0xFC00), -std::numeric_limits<float>::infinity());
+    EXPECT_TRUE(std::isnan(f16_to_float(0x7E00)));
+    EXPECT_TRUE(std::isnan(f16_to_float(0x7C01)));             // signalling pattern stays NaN, not inf
+    EXPECT_EQ(f16_to_float(0x8000), 0.0f);
+    EXPECT_TRUE(std::signbit(f16_to_float(0x8000)));           // -0 keeps its sign
+}
+
+TEST(Float16, MatchesTheDefinitionForEveryBitPattern) {
+    for (std::uint32_t bits = 0; bits <= 0xffff; ++bits) {
+        const double expected = f16_reference(static_cast<std::uint16_t>(bits));
+        const float got = f16_to_float(static_cast<std::uint16_t>(bits));
+        if (std::isnan(expected)) {
+            ASSERT_TRUE(std::isnan(got)) << "bits 0x" << std::hex << bits;
+        } else {
+            ASSERT_EQ(static_cast<double>(got), expected) << "bits 0x" << std::hex << bits;
+            ASSERT_EQ(std::signbit(got), std::signbit(expected)) << "bits 0x" << std::hex << bits;
+        }
+    }
+}
+
+TEST(BFloat16, ConvertsKnownBitPatterns) {
+    EXPECT_EQ(bf16_to_float(0x3F80), 1.0f);
+    EXPECT_EQ(bf16_to_float(0x4049), 3.140625f);
+    EXPECT_EQ(bf16_to_float(0xC0A0), -5.0f);
+    EXPECT_EQ(bf16_to_float(0x7F80), std::numeric_limits<float>::infinity());
+    EXPECT_TRUE(std::isnan(bf16_to_float(0x7FC0)));
+    EXPECT_EQ(bf16_to_float(0x0001), std::ldexp(1.0f, -133));   // a float subnormal
+}
+
+TEST(BFloat16, MatchesTheDefinitionForEveryBitPattern) {
+    for (std::uint32_t bits = 0; bits <= 0xffff; ++bits) {
+        const double expected = bf16_reference(static_cast<std::uint16_t>(bits));
+        const float got = bf16_to_float(static_cast<std::uint16_t>(bits));
+        if (std::isnan(expected))
+            ASSERT_TRUE(std::isnan(got)) << "bits 0x" << std::hex << bits;
+        else
+            ASSERT_EQ(static_cast<double>(got), expected) << "bits 0x" << std::hex << bits;
+    }
+}
+
+TEST(ConvertToFloat, ConvertsUnalignedHalvesInBulk) {
+    // One byte of padding in front, so every half sits at an odd address; long enough for the
+    // vector loop and its tail.
+    std::vector<std::uint16_t> halves;
+    for (int i = 0; i < 37; ++i) halves.push_back(static_cast<std::uint16_t>(0x3C00 + 97 * i));
+    std::string bytes = "x";
+    for (std::uint16_t h : halves) bytes += le_bytes(h, 2);
+    std::vector<float> out(halves.size());
+    convert_to_float(Dtype::F16, reinterpret_cast<const std::uint8_t*>(bytes.data()) + 1, halves.size(), out.data());
+    for (std::size_t i = 0; i < halves.size(); ++i) EXPECT_EQ(out[i], f16_reference(halves[i])) << "element " << i;
+    convert_to_float(Dtype::BF16, reinterpret_cast<const std::uint8_t*>(bytes.data()) + 1, halves.size(), out.data());
+    for (std::size_t i = 0; i < halves.size(); ++i) EXPECT_EQ(out[i], bf16_reference(halves[i])) << "element " << i;
+}
+
+// [SECTION] Reading single files
+
+// a: F32 [2, 3] = 1..6, b: F32 [3], ids: I64 [1, 2] = {7, 8}; "format": "pt" metadata.
+std::string f32_file() {
+    const std::string header =
+        R"({"__metadata__":{"format":"pt"},)"
+        R"("a":{"dtype":"F32","shape":[2,3],"data_offsets":[0,24]},)"
+        R"("b":{"dtype":"F32","shape":[3],"data_offsets":[24,36]},)"
+        R"("ids":{"dtype":"I64","shape":[1,2],"data_offsets":[36,52]}})";
+    return safetensors_bytes(header, f32_le({1, 2, 3, 4, 5, 6}) + f32_le({0.5f, -1.5f, 2.25f}) + u64_le(7) + u64_le(8));
+}
+
+// h: F16 [2, 4], n: F16 [1] (NaN), g: BF16 [4]. The header length makes the data start at an odd
+// offset, so every read is unaligned.
+std::string half_file() {
+    const std::string header =
+        R"({"h":{"dtype":"F16","shape":[2,4],"data_offsets":[0,16]},)"
+        R"("n":{"dtype":"F16","shape":[1],"data_offsets":[16,18]},)"
+        R"("g":{"dtype":"BF16","shape":[4],"data_offsets":[18,26]}} )";
+    return safetensors_bytes(header, u16_le({0x3C00, 0xC000, 0x7BFF, 0x0001, 0x7C00, 0xFC00, 0x3555, 0x8000}) +
+                                         u16_le({0x7E00}) + u16_le({0x3F80, 0x4049, 0xC0A0, 0x0001}));
+}
+
+TEST(SafetensorsFile, ListsTensorsWithDtypeShapeAndOffsets) {
+    TempDir dir;
+    const Result<SafetensorsFile> file = SafetensorsFile::open(dir.write("model.safetensors", f32_file()));
+    ASSERT_TRUE(file.ok()) << file.error().message;
+    ASSERT_EQ(file.value().tensors().size(), 3u);
+    const TensorInfo* a = file.value().find("a");
+    ASSERT_NE(a, nullptr);
+    EXPECT_EQ(a->dtype, Dtype::F32);
+    EXPECT_EQ(a->shape, (TensorShape{2, 3}));
+    EXPECT_EQ(a->n_elements, 6u);
+    EXPECT_EQ(a->begin, 0u);
+    EXPECT_EQ(a->end, 24u);
+    EXPECT_EQ(file.value().find("ids")->dtype, Dtype::I64);
+    EXPECT_FALSE(file.value().contains("__metadata__"));
+    EXPECT_EQ(file.value().metadata().at("format"), "pt");
+}
+
+TEST(SafetensorsCheckpoint, ReadsF32TensorsAsRowMajorMatrices) {
+    TempDir dir;
+    const auto checkpoint = SafetensorsCheckpoint::open(dir.write("model.safetensors", f32_file()));
+    ASSERT_TRUE(checkpoint.ok()) << checkpoint.error().message;
+    const Result<Matrix> a = checkpoint.value().read_matrix("a", {2, 3});
+    ASSERT_TRUE(a.ok()) << a.error().message;
+    Matrix expected_a(2, 3);
+    expected_a << 1, 2, 3, 4, 5, 6;
+    EXPECT_EQ(a.value(), expected_a);
+    const Result<Matrix> b = checkpoint.value().read_matrix("b");   // 1-D: one row
+    ASSERT_TRUE(b.ok()) << b.error().message;
+    ASSERT_EQ(b.value().rows(), 1);
+    ASSERT_EQ(b.value().cols(), 3);
+    EXPECT_EQ(b.value()(0, 0), 0.5f);
+    EXPECT_EQ(b.value()(0, 1), -1.5f);
+    EXPECT_EQ(b.value()(0, 2), 2.25f);
+}
+
+TEST(SafetensorsCheckpoint, ReadsF16AndBF16ValuesIncludingSubnormalsAndInfinities) {
+    TempDir dir;
+    const auto checkpoint = SafetensorsCheckpoint::open(dir.write("model.safetensors", half_file()));
+    ASSERT_TRUE(checkpoint.ok()) << checkpoint.error().message;
+    const Result<Matrix> h = checkpoint.value().read_matrix("h", {2, 4});
+    ASSERT_TRUE(h.ok()) << h.error().message;
+    const float inf = std::numeric_limits<float>::infinity();
+    EXPECT_EQ(h.value()(0, 0), 1.0f);
+    EXPECT_EQ(h.value()(0, 1), -2.0f);
+    EXPECT_EQ(h.value()(0, 2), 65504.0f);
+    EXPECT_EQ(h.value()(0, 3), std::ldexp(1.0f, -24));
+    EXPECT_EQ(h.value()(1, 0), inf);
+    EXPECT_EQ(h.value()(1, 1), -inf);
+    EXPECT_EQ(h.value()(1, 2), 0.333251953125f);
+    EXPECT_TRUE(h.value()(1, 3) == 0.0f && std::signbit(h.value()(1, 3)));
+    const Result<Matrix> n = checkpoint.value().read_matrix("n");
+    ASSERT_TRUE(n.ok()) << n.error().message;
+    EXPECT_TRUE(std::isnan(n.value()(0, 0)));
+    const Result<Matrix> g = checkpoint.value().read_matrix("g", {4});
+    ASSERT_TRUE(g.ok()) << g.error().message;
+    EXPECT_EQ(g.value()(0, 0), 1.0f);
+    EXPECT_EQ(g.value()(0, 1), 3.140625f);
+    EXPECT_EQ(g.value()(0, 2), -5.0f);
+    EXPECT_EQ(g.value()(0, 3), std::ldexp(1.0f, -133));
+}
+
+TEST(SafetensorsCheckpoint, ViewsScalarsAndHigherRankTensorsAsTwoDimensions) {
+    TempDir dir;
+    const std::string header =
+        R"({"s":{"dtype":"F32","shape":[],"data_offsets":[0,4]},)"
+        R"("t":{"dtype":"F32","shape":[2,2,2],"data_offsets":[4,36]},)"
+        R"("e":{"dtype":"F32","shape":[0,3],"data_offsets":[36,36]}})";
+    const auto checkpoint = SafetensorsCheckpoint::open(
+        dir.write("model.safetensors", safetensors_bytes(header, f32_le({9, 1, 2, 3, 4, 5, 6, 7, 8}))));
+    ASSERT_TRUE(checkpoint.ok()) << checkpoint.error().message;
+    const Result<Matrix> s = checkpoint.value().read_matrix("s", {});
+    ASSERT_TRUE(s.ok()) << s.error().message;
+    EXPECT_EQ(s.value(), Matrix::Constant(1, 1, 9.0f));
+    const Result<Matrix> t = checkpoint.value().read_matrix("t", {2, 2, 2});
+    ASSERT_TRUE(t.ok()) << t.error().message;
+    Matrix expected_t(2, 4);
+    expected_t << 1, 2, 3, 4, 5, 6, 7, 8;
+    EXPECT_EQ(t.value(), expected_t);
+    const Result<Matrix> e = checkpoint.value().read_matrix("e", {0, 3});
+    ASSERT_TRUE(e.ok()) << e.error().message;
+    EXPECT_EQ(e.value().rows(), 0);
+    EXPECT_EQ(e.value().cols(), 3);
+}
+
+TEST(SafetensorsCheckpoint, NamesTheTensorWhenTheShapeIsNotTheExpectedOne) {
+    TempDir dir;
+    const std::string header = R"({"h.0.attn.c_attn.weight":{"dtype":"F32","shape":[2,5],"data_offsets":[0,40]}})";
+    const fs::path file = dir.write("model.safetensors", safetensors_bytes(header, f32_le({0, 1, 2, 3, 4, 5, 6, 7, 8, 9})));
+    const auto checkpoint = SafetensorsCheckpoint::open(file);
+    ASSERT_TRUE(checkpoint.ok()) << checkpoint.error().message;
+    const Result<Matrix> m = checkpoint.value().read_matrix("h.0.attn.c_attn.weight", {2, 6});
+    ASSERT_FALSE(m.ok());
+    EXPECT_EQ(m.error().message,
+              file.string() + ": tensor 'h.0.attn.c_attn.weight': expected shape [2, 6], got [2, 5]");
+    // The transposed shape holds the same number of values and is still refused.
+    EXPECT_FALSE(checkpoint.value().read_matrix("h.0.attn.c_attn.weight", {5, 2}).ok());
+}
+
+TEST(SafetensorsCheckpoint, RefusesToReadAnIntegerTensorAsFloat) {
+    TempDir dir;
+    const auto checkpoint = SafetensorsCheckpoint::open(dir.write("model.safetensors", f32_file()));
+    ASSERT_TRUE(checkpoint.ok()) << checkpoint.error().message;
+    const Result<Matrix> ids = checkpoint.value().read_matrix("ids");
+    ASSERT_FALSE(ids.ok());
+    EXPECT_THAT(ids.error().message, HasSubstr("tensor 'ids': expected dtype F32, F16 or BF16 to read as float, got I64"));
+}
+
+TEST(SafetensorsCheckpoint, NamesATensorItDoesNotHave) {
+    TempDir dir;
+    const auto checkpoint = SafetensorsCheckpoint::open(dir.write("model.safetensors", f32_file()));
+    ASSERT_TRUE(checkpoint.ok()) << checkpoint.error().message;
+    EXPECT_FALSE(checkpoint.value().contains("wte.weight"));
+    const Result<Matrix> m = checkpoint.value().read_matrix("wte.weight");
+    ASSERT_FALSE(m.ok());
+    EXPECT_THAT(m.error().message, HasSubstr("tensor 'wte.weight': expected in the checkpoint, got no such tensor"));
+    EXPECT_THROW(checkpoint.value().require_matrix("wte.weight", {2}), LoadError);
+}
+
+TEST(SafetensorsCheckpoint, GivesTheRawBytesAndDtypeForLazyConversion) {
+    TempDir dir;
+    const auto checkpoint = SafetensorsCheckpoint::open(dir.write("model.safetensors", half_file()));
+    ASSERT_TRUE(checkpoint.ok()) << checkpoint.error().message;
+    const Result<TensorView> view = checkpoint.value().read_view("h");
+    ASSERT_TRUE(view.ok()) << view.error().message;
+    EXPECT_EQ(view.value().info->dtype, Dtype::F16);
+    ASSERT_EQ(view.value().n_bytes, 16u);
+    const std::string written = u16_le({0x3C00, 0xC000, 0x7BFF, 0x0001, 0x7C00, 0xFC00, 0x3555, 0x8000});
+    EXPECT_EQ(std::memcmp(view.value().data, written.data(), 16), 0);
+    // Convert only the second row, as a per-layer conversion would.
+    float row[4];
+    convert_to_float(view.value().info->dtype, view.value().data + 8, 4, row);
+    EXPECT_EQ(row[2], 0.333251953125f);
+}
+
+TEST(SafetensorsCheckpoint, CountsParametersAndSummarisesDtypes) {
+    TempDir dir;
+    const auto checkpoint = SafetensorsCheckpoint::open(dir.write("model.safetensors", f32_file()));
+    ASSERT_TRUE(checkpoint.ok()) << checkpoint.error().message;
+    EXPECT_EQ(checkpoint.value().parameter_count(), 6u + 3u + 2u);
+    const std::vector<DtypeSummary> summary = checkpoint.value().dtype_summary();
+    ASSERT_EQ(summary.size(), 2u);
+    EXPECT_EQ(summary[0].dtype, Dtype::F32);
+    EXPECT_EQ(summary[0].n_tensors, 2u);
+    EXPECT_EQ(summary[0].n_elements, 9u);
+    EXPECT_EQ(summary[0].n_bytes, 36u);
+    EXPECT_EQ(summary[1].dtype, Dtype::I64);
+    EXPECT_EQ(summary[1].n_elements, 2u);
+    EXPECT_STREQ(dtype_name(summary[1].dtype), "I64");
+    EXPECT_EQ(checkpoint.value().tensor_names(), (std::vector<std::string>{"a", "b", "ids"}));
+}
+
+TEST(SafetensorsFile, AcceptsAHeaderPaddedWithSpaces) {
+    TempDir dir;   // writers pad the header so the data starts 8-byte aligned
+    const std::string header = R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})" + std::string(7, ' ');
+    const Result<SafetensorsFile> file = SafetensorsFile::open(dir.write("m.safetensors", safetensors_bytes(header, f32_le({1, 2}))));
+    ASSERT_TRUE(file.ok()) << file.error().message;
+    EXPECT_EQ(file.value().data_offset(), 8u + header.size());
+}
+
+TEST(MappedFile, MovesOwnershipOfTheMapping) {
+    TempDir dir;
+    Result<MappedFile> opened = MappedFile::open(dir.write("bytes", "hello"));
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    MappedFile a = std::move(opened).value();
+    ASSERT_EQ(a.size(), 5u);
+    const std::uint8_t* data = a.data();
+    MappedFile b = std::move(a);
+    EXPECT_EQ(b.data(), data);
+    EXPECT_EQ(a.data(), nullptr);
+    EXPECT_EQ(a.size(), 0u);
+    EXPECT_EQ(std::string(reinterpret_cast<const char*>(b.data()), b.size()), "hello");
+}
+
+TEST(MappedFile, NamesAFileThatCannotBeOpened) {
+    TempDir dir;
+    const Result<MappedFile> missing = MappedFile::open(dir.path() / "absent.safetensors");
+    ASSERT_FALSE(missing.ok());
+    EXPECT_THAT(missing.error().message, HasSubstr("absent.safetensors: cannot open (No such file or directory)"));
+    const Result<MappedFile> directory = MappedFile::open(dir.path());
+    ASSERT_FALSE(directory.ok());
+    EXPECT_THAT(directory.error().message, HasSubstr("expected a regular file, got a directory"));
+}
+
+// [SECTION] Malformed files
+
+TEST(SafetensorsFile, RefusesAnEmptyFile) {
+    TempDir dir;
+    EXPECT_THAT(open_error(dir, ""), HasSubstr("expected at least 8 bytes (the header length), got a file of 0 bytes"));
+}
+
+TEST(SafetensorsFile, RefusesASevenByteFile) {
+    TempDir dir;
+    EXPECT_THAT(open_error(dir, "\x02\0\0\0\0\0\0"s), HasSubstr("got a file of 7 bytes"));
+}
+
+TEST(SafetensorsFile, RefusesAHeaderLengthOfZero) {
+    TempDir dir;
+    EXPECT_THAT(open_error(dir, u64_le(0) + "{}"), HasSubstr("expected a header length of at least 2 (a JSON object), got 0"));
+}
+
+TEST(SafetensorsFile, RefusesAHeaderLengthLargerThanTheFile) {
+    TempDir dir;
+    EXPECT_THAT(open_error(dir, u64_le(1000) + "{\"w\":1234}"),
+                HasSubstr("expected a header length of at most 10 (the bytes after the length field), got 1000"));
+}
+
+TEST(SafetensorsFile, RefusesAHeaderLengthAboveTheLimitWithoutOverflowing) {
+    TempDir dir;   // 8 + N wraps around to 7 in 64 bits: the check must not add first
+    EXPECT_THAT(open_error(dir, u64_le(std::numeric_limits<std::uint64_t>::max()) + "{}"),
+                HasSubstr("expected a header length of at most 100000000, got 18446744073709551615"));
+}
+
+TEST(SafetensorsFile, RefusesAHeaderThatIsNotJson) {
+    TempDir dir;
+    EXPECT_THAT(open_error(dir, safetensors_bytes("{not json}", "")), HasSubstr("header: expected JSON, got a syntax error"));
+}
+
+TEST(SafetensorsFile, RefusesAHeaderThatIsNotAnObject) {
+    TempDir dir;
+    EXPECT_THAT(open_error(dir, safetensors_bytes("[1, 2]", "")), HasSubstr("header: expected a JSON object, got array"));
+}
+
+TEST(SafetensorsFile, RefusesATensorEntryThatIsNotAnObject) {
+    TempDir dir;
+    EXPECT_THAT(open_error(dir, one_tensor_file("5")),
+                HasSubstr("tensor 'w': expected an object with dtype, shape and data_offsets, got 5"));
+}
+
+TEST(SafetensorsFile, RefusesAnUnknownDtype) {
+    TempDir dir;
+    EXPECT_THAT(open_error(dir, one_tensor_file(R"({"dtype":"Q4_K","shape":[2],"data_offsets":[0,8]})")),
+                HasSubstr("tensor 'w': expected a dtype (F32, F16, BF16, F64, I64, I32, I16, I8, U8, BOOL, ...), got \"Q4_K\""));
+}
+
+TEST(SafetensorsFile, RefusesAMissingDtype) {
+    TempDir dir;
+    EXPECT_THAT(open_error(dir, one_tensor_file(R"({"shape":[2],"data_offsets":[0,8]})")),
+                HasSubstr("tensor 'w': expected a \"dtype\", got none"));
+}
+
+TEST(SafetensorsFile, RefusesANegativeDimension) {
+    TempDir dir;
+    EXPECT_THAT(open_error(dir, one_tensor_file(R"({"dtype":"F32","shape":[2,-1],"data_offsets":[0,8]})")),
+                HasSubstr("tensor 'w': expected non-negative integer dimensions, got shape [2,-1]"));
+}
+
+TEST(SafetensorsFile, RefusesAFractionalDimension) {
+    TempDir dir;
+    EXPECT_THAT(open_error(dir, one_tensor_file(R"({"dtype":"F32","shape":[2.5],"data_offsets":[0,8]})")),
+                HasSubstr("tensor 'w': expected non-negative integer dimensions, got shape [2.5]"));
+}
+
+TEST(SafetensorsFile, RefusesAShapeWhoseElementCountOverflows) {
+    TempDir dir;   // 2^32 * 2^32 = 2^64: wraps to 0 in unchecked 64-bit arithmetic
+    EXPECT_THAT(open_error(dir, one_tensor_file(R"({"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,0]})")),
+                HasSubstr("tensor 'w': expected a shape whose element count fits in 63 bits"));
+}
+
+TEST(SafetensorsFile, RefusesAShapeWhoseByteCountOverflows) {
+    TempDir dir;   // 2^62 elements fit; 2^62 * 4 bytes wraps to 0
+    EXPECT_THAT(open_error(dir, one_tensor_file(R"({"dtype":"F32","shape":[4611686018427387904],"data_offsets":[0,0]})")),
+                HasSubstr("tensor 'w': expected a shape whose size in bytes fits in 64 bits"));
+}
+
+TEST(SafetensorsFile, RefusesReversedDataOffsets) {
+    TempDir dir;
+    EXPECT_THAT(open_error(dir, one_tensor_file(R"({"dtype":"F32","shape":[2],"data_offsets":[8,0]})")),
+                HasSubstr("tensor 'w': expected data_offsets with begin <= end, got [8,0] (reversed)"));
+}
+
+TEST(SafetensorsFile, RefusesDataOffsetsOutsideTheFile) {
+    TempDir dir;
+    EXPECT_THAT(open_error(dir, one_tensor_file(R"({"dtype":"F32","shape":[2],"data_offsets":[1000,1008]})")),
+                HasSubstr("tensor 'w' needs bytes 1000..1008 of the data section, but the data section ends at byte 8"));
+}
+
+TEST(SafetensorsFile, RefusesOffsetsNearTheTopOfTheRange) {
+    TempDir dir;   // begin + size would wrap; only end <= data size is trusted
+    EXPECT_THAT(open_error(dir, one_tensor_file(R"({"dtype":"F32","shape":[2],"data_offsets":[18446744073709551608,18446744073709551615]})")),
+                HasSubstr("tensor 'w': expected 8 bytes (F32 [2])"));
+}
+
+TEST(SafetensorsFile, RefusesASizeThatDoesNotMatchTheShape) {
+    TempDir dir;
+    EXPECT_THAT(open_error(dir, one_tensor_file(R"({"dtype":"F32","shape":[2,3],"data_offsets":[0,8]})")),
+                HasSubstr("tensor 'w': expected 24 bytes (F32 [2, 3]), got data_offsets [0,8] (8 bytes)"));
+}
+
+TEST(SafetensorsFile, RefusesATensorWithoutDataOffsets) {
+    TempDir dir;
+    EXPECT_THAT(open_error(dir, one_tensor_file(R"({"dtype":"F32","shape":[2]})")),
+                HasSubstr("tensor 'w': expected \"data_offsets\" [begin, end], got none"));
+}
+
+TEST(SafetensorsFile, RefusesDataOffsetsThatAreNotAPair) {
+    TempDir dir;
+    EXPECT_THAT(open_error(dir, one_tensor_file(R"({"dtype":"F32","shape":[2],"data_offsets":[0]})")),
+                HasSubstr("tensor 'w': expected data_offsets [begin, end] of two non-negative integers, got [0]"));
+}
+
+TEST(SafetensorsFile, RefusesATensorListedTwice) {
+    TempDir dir;
+    const std::string header = R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"w":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})";
+    EXPECT_THAT(open_error(dir, safetensors_bytes(header, f32_le({1, 2}))), HasSubstr("header: expected each tensor once, got 'w' twice"));
+}
+
+TEST(SafetensorsFile, RefusesMetadataThatIsNotAnObject) {
+    TempDir dir;
+    EXPECT_THAT(open_error(dir, safetensors_bytes(R"({"__metadata__":[1]})", "")),
+                HasSubstr("header: expected __metadata__ to be an object of strings, got [1]"));
+}
+
+TEST(SafetensorsFile, NamesTheFirstTensorInDataOrderWhoseBytesAreMissing) {
+    TempDir dir;
+    // Alphabetically 'a_last' comes first, but in the data 'z_first' then 'm_middle' then 'a_last'.
+    // The file stops at data byte 10: 'm_middle' (8..16) is the first tensor cut off.
+    const std::string header =
+        R"({"a_last":{"dtype":"F32","shape":[2],"data_offsets":[16,24]},)"
+        R"("m_middle":{"dtype":"F32","shape":[2],"data_offsets":[8,16]},)"
+        R"("z_first":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})";
+    const std::string message = open_error(dir, safetensors_bytes(header, f32_le({1, 2}) + "xy"), "cut.safetensors");
+    EXPECT_THAT(message, HasSubstr("cut.safetensors: tensor 'm_middle' needs bytes 8..16 of the data section, "
+                                   "but the data section ends at byte 10"));
+    EXPECT_THAT(message, HasSubstr("1 later tensor is missing too"));
+}
+
+// [SECTION] Sharded checkpoints and directories
+
+// Two shards: a (F32 [2]) and b (F16 [1]) in the first, c (BF16 [2, 2]) in the second.
+void write_sharded(const TempDir& dir, const std::string& weight_map) {
+    dir.write("model-00001-of-00002.safetensors",
+              safetensors_bytes(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
+                                R"("b":{"dtype":"F16","shape":[1],"data_offsets":[8,10]}})",
+                                f32_le({1.5f, -0.25f}) + u16_le({0xC000})));
+    dir.write("model-00002-of-00002.safetensors",
+              safetensors_bytes(R"({"c":{"dtype":"BF16","shape":[2,2],"data_offsets":[0,8]}})",
+                                u16_le({0x3F80, 0x4049, 0xC0A0, 0x0000})));
+    dir.write("model.safetensors.index.json", R"({"metadata":{"total_size":18},"weight_map":)" + weight_map + "}");
+}
+
+const char* kGoodWeightMap =
+    R"({"a":"model-00001-of-00002.safetensors","b":"model-00001-of-00002.safetensors","c":"model-00002-of-00002.safetensors"})";
+
+TEST(SafetensorsCheckpoint, ReadsTensorsFromEveryShardOfAnIndexedDirectory) {
+    TempDir dir;
+    write_sharded(dir, kGoodWeightMap);
+    const auto checkpoint = SafetensorsCheckpoint::open(dir.path());
+    ASSERT_TRUE(checkpoint.ok()) << checkpoint.error().message;
+    EXPECT_EQ(checkpoint.value().files().size(), 2u);
+    EXPECT_EQ(checkpoint.value().tensor_names(), (std::vector<std::string>{"a", "b", "c"}));
+    const Result<Matrix> a = checkpoint.value().read_matrix("a", {2});
+    ASSERT_TRUE(a.ok()) << a.error().message;
+    EXPECT_EQ(a.value()(0, 1), -0.25f);
+    const Result<Matrix> b = checkpoint.value().read_matrix("b", {1});
+    ASSERT_TRUE(b.ok()) << b.error().message;
+    EXPECT_EQ(b.value()(0, 0), -2.0f);
+    const Result<Matrix> c = checkpoint.value().read_matrix("c", {2, 2});
+    ASSERT_TRUE(c.ok()) << c.error().message;
+    Matrix expected_c(2, 2);
+    expected_c << 1.0f, 3.140625f, -5.0f, 0.0f;
+    EXPECT_EQ(c.value(), expected_c);
+}
+
+TEST(SafetensorsCheckpoint, SumsParametersAndDtypesAcrossShards) {
+    TempDir dir;
+    write_sharded(dir, kGoodWeightMap);
+    const auto checkpoint = SafetensorsCheckpoint::open(dir.path() / "model.safetensors.index.json");
+    ASSERT_TRUE(checkpoint.ok()) << checkpoint.error().message;
+    EXPECT_EQ(checkpoint.value().parameter_count(), 2u + 1u + 4u);
+    const std::vector<DtypeSummary> summary = checkpoint.value().dtype_summary();
+    ASSERT_EQ(summary.size(), 3u);
+    EXPECT_EQ(summary[0].dtype, Dtype::F16);
+    EXPECT_EQ(summary[1].dtype, Dtype::BF16);
+    EXPECT_EQ(summary[1].n_bytes, 8u);
+    EXPECT_EQ(summary[2].dtype, Dtype::F32);
+}
+
+TEST(SafetensorsCheckpoint, RefusesAnIndexPointingToAMissingShard) {
+    TempDir dir;
+    write_sharded(dir, R"({"a":"model-00001-of-00002.safetensors","c":"model-00003-of-00002.safetensors"})");
+    const auto checkpoint = SafetensorsCheckpoint::open(dir.path());
+    ASSERT_FALSE(checkpoint.ok());
+    EXPECT_THAT(checkpoint.error().message, HasSubstr("model.safetensors.index.json: tensor 'c' is mapped to shard "
+                                                      "'model-00003-of-00002.safetensors', which does not exist"));
+}
+
+TEST(SafetensorsCheckpoint, RefusesAShardPathThatLeavesTheDirectory) {
+    TempDir dir;
+    write_sharded(dir, R"({"a":"../model-00001-of-00002.safetensors"})");
+    const auto checkpoint = SafetensorsCheckpoint::open(dir.path());
+    ASSERT_FALSE(checkpoint.ok());
+    EXPECT_THAT(checkpoint.error().message,
+                HasSubstr("tensor 'a' is mapped to shard '../model-00001-of-00002.safetensors': expected a plain file name"));
+}
+
+TEST(SafetensorsCheckpoint, RefusesAnAbsoluteShardPath) {
+    TempDir dir;
+    write_sharded(dir, R"({"a":"/etc/passwd"})");
+    const auto checkpoint = SafetensorsCheckpoint::open(dir.path());
+    ASSERT_FALSE(checkpoint.ok());
+    EXPECT_THAT(checkpoint.error().message, HasSubstr("tensor 'a' is mapped to shard '/etc/passwd': expected a plain file name"));
+}
+
+TEST(SafetensorsCheckpoint, RefusesATensorMissingFromItsShard) {
+    TempDir dir;
+    write_sharded(dir, R"({"a":"model-00001-of-00002.safetensors","c":"model-00001-of-00002.safetensors"})");
+    const auto checkpoint = SafetensorsCheckpoint::open(dir.path());
+    ASSERT_FALSE(checkpoint.ok());
+    EXPECT_THAT(checkpoint.error().message,
+                HasSubstr("tensor 'c' is mapped to shard 'model-00001-of-00002.safetensors', which does not contain it"));
+}
+
+TEST(SafetensorsCheckpoint, RefusesAnIndexWithoutAWeightMap) {
+    TempDir dir;
+    dir.write("model.safetensors.index.json", R"({"metadata":{}})");
+    const auto checkpoint = SafetensorsCheckpoint::open(dir.path());
+    ASSERT_FALSE(checkpoint.ok());
+    EXPECT_THAT(checkpoint.error().message, HasSubstr("expected an object with \"weight_map\""));
+}
+
+TEST(SafetensorsCheckpoint, PassesOnTheErrorOfABrokenShard) {
+    TempDir dir;
+    write_sharded(dir, kGoodWeightMap);
+    dir.write("model-00002-of-00002.safetensors", "short");
+    const auto checkpoint = SafetensorsCheckpoint::open(dir.path());
+    ASSERT_FALSE(checkpoint.ok());
+    EXPECT_THAT(checkpoint.error().message,
+                HasSubstr("model-00002-of-00002.safetensors: expected at least 8 bytes (the header length), got a file of 5 bytes"));
+}
+
+TEST(SafetensorsCheckpoint, SaysWhatADirectoryWithoutWeightsLacks) {
+    TempDir dir;
+    dir.write("config.json", "{}");
+    const auto checkpoint = SafetensorsCheckpoint::open(dir.path());
+    ASSERT_FALSE(checkpoint.ok());
+    EXPECT_THAT(checkpoint.error().message, HasSubstr("expected model.safetensors or model.safetensors.index.json, got neither"));
+}
+
+// [SECTION] Pickle files
+
+TEST(PickleRefusal, RefusesABinFileWithAConversionHint) {
+    TempDir dir;
+    const fs::path file = dir.write("pytorch_model.bin", "PK\x03\x04 not really a zip");
+    const auto checkpoint = SafetensorsCheckpoint::open(file);
+    ASSERT_FALSE(checkpoint.ok());
+    const std::string& message = checkpoint.error().message;
+    EXPECT_THAT(message, StartsWith(file.string() + ": PyTorch pickle files are not read (loading one can run code)"));
+    EXPECT_THAT(message, HasSubstr("torch.load('pytorch_model.bin', map_location='cpu', weights_only=True)"));
+    EXPECT_THAT(message, HasSubstr("from safetensors.torch import save_file"));
+    EXPECT_THAT(message, HasSubstr("save_pretrained(directory, safe_serialization=True)"));
+}
+
+TEST(PickleRefusal, RefusesADirectoryHoldingOnlyAPickle) {
+    TempDir dir;
+    dir.write("config.json", "{}");
+    dir.write("pytorch_model.bin", "\x80\x02}q\x00.");
+    const auto checkpoint = SafetensorsCheckpoint::open(dir.path());
+    ASSERT_FALSE(checkpoint.ok());
+    EXPECT_THAT(checkpoint.error().message, HasSubstr("pytorch_model.bin: PyTorch pickle files are not read"));
+}
+
+TEST(PickleRefusal, RecognisesPickleAndZipContentUnderOtherNames) {
+    TempDir dir;
+    EXPECT_TRUE(looks_like_pickle(dir.write("weights", "\x80\x04\x95")));
+    EXPECT_TRUE(looks_like_pickle(dir.write("weights.data", "PK\x03\x04....")));
+    EXPECT_TRUE(looks_like_pickle(dir.path() / "model.pt"));
+    EXPECT_TRUE(looks_like_pickle(dir.path() / "model.pth"));
+    EXPECT_FALSE(looks_like_pickle(dir.write("notes.txt", "hello")));
+    EXPECT_FALSE(refuse_pickle(dir.path() / "notes.txt").has_value());
+}
+
+TEST(PickleRefusal, DoesNotMistakeASafetensorsFileStartingLikeAPickle) {
+    TempDir dir;
+    // A header of 0x0280 = 640 bytes makes the file start 0x80 0x02, a pickle's protocol-2 magic.
+    std::string header = R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})";
+    header.resize(640, ' ');
+    const fs::path file = dir.write("model.safetensors", safetensors_bytes(header, f32_le({7})));
+    ASSERT_EQ(static_cast<unsigned char>(safetensors_bytes(header, "")[0]), 0x80);
+    EXPECT_FALSE(looks_like_pickle(file));
+    const auto checkpoint = SafetensorsCheckpoint::open(file);
+    ASSERT_TRUE(checkpoint.ok()) << checkpoint.error().message;
+    EXPECT_EQ(checkpoint.value().read_matrix("w").value()(0, 0), 7.0f);
+}
+
+// [SECTION] Robustness under mutation
+
+// Deterministic mutations of a valid file's header: byte flips, JSON-ish byte replacements,
+// truncations and rewritten length fields. open() must return (a value or an Error, never a crash
+// or a hang), and a file it accepts must be readable in full without leaving the map (run under
+// ATTNSCOPE_SANITIZE to have AddressSanitizer check that).
+TEST(SafetensorsRobustness, MutatedFilesAreRefusedOrReadSafely) {
+    TempDir dir;
+    const std::string header =
+        R"({"__metadata__":{"format":"pt"},"a":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]},)"
+        R"("b":{"dtype":"F16","shape":[3],"data_offsets":[16,22]},"c":{"dtype":"BF16","shape":[1,1],"data_offsets":[22,24]}})";
+    const std::string valid = safetensors_bytes(header, f32_le({1, 2, 3, 4}) + u16_le({0x3C00, 0x4000, 0x4200, 0x3F80}));
+    const std::string interesting = "{}[]\",:-0123456789.eE \\";
+    std::mt19937 rng(20240606);
+    auto pick = [&](std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng); };
+
+    int accepted = 0, refused = 0;
+    for (int round = 0; round < 600; ++round) {
+        std::string bytes = valid;
+        const int kind = round % 4;
+        if (kind == 0) {                        // flip bits in 1..4 header bytes
+            for (std::size_t k = 0, n = 1 + pick(4); k < n; ++k) bytes[8 + pick(header.size())] ^= static_cast<char>(1 << pick(8));
+        } else if (kind == 1) {                 // replace a header byte with JSON punctuation or a digit
+            bytes[8 + pick(header.size())] = interesting[pick(interesting.size())];
+        } else if (kind == 2) {                 // cut the file anywhere
+            bytes.resize(pick(bytes.size()));
+        } else {                                // rewrite the length field
+            const std::uint64_t lengths[] = {0, 1, header.size() - 1, header.size() + 1, bytes.size(), rng(),
+                                             std::numeric_limits<std::uint64_t>::max() - pick(16)};
+            bytes.replace(0, 8, u64_le(lengths[pick(std::size(lengths))]));
+        }
+        const fs::path file = dir.write("mutant.safetensors", bytes);
+        const auto checkpoint = SafetensorsCheckpoint::open(file);
+        if (!checkpoint.ok()) {
+            ++refused;
+            EXPECT_THAT(checkpoint.error().message, StartsWith(file.string() + ": ")) << "round " << round;
+            continue;
+        }
+        ++accepted;
+        for (const TensorInfo* t : checkpoint.value().tensors()) {
+            const Result<TensorView> view = checkpoint.value().read_view(t->name);
+            ASSERT_TRUE(view.ok());
+            ASSERT_LE(view.value().n_bytes, bytes.size());
+            if (!dtype_readable_as_float(t->dtype)) continue;
+            const Result<Matrix> m = checkpoint.value().read_matrix(t->name);
+            ASSERT_TRUE(m.ok()) << m.error().message;
+            EXPECT_EQ(static_cast<std::uint64_t>(m.value().size()), t->n_elements);
+        }
+    }
+    ::testing::Test::RecordProperty("accepted", accepted);
+    ::testing::Test::RecordProperty("refused", refused);
+    // Both outcomes occur, so the mutations reached the checks rather than all failing one way.
+    EXPECT_GT(accepted, 0);
+    EXPECT_GT(refused, 300);
+}
+
+// [SECTION] Real checkpoints under ../shared/models
+
+fs::path shared_model(const std::string& name) { return fs::path(ATTNSCOPE_SHARED_MODELS) / name; }
+
+#define SKIP_WITHOUT_SHARED_MODEL(name)                                                                  \
+    if (!fs::exists(shared_model(name)))                                                                \
+    GTEST_SKIP() << shared_model(name).string() << " is absent (the shared test checkpoints are not in a user's clone)"
+
+TEST(SharedCheckpoints, FakeGpt2HasItsConv1dAttentionWeight) {
+    SKIP_WITHOUT_SHARED_MODEL("fake_gpt2");
+    const auto checkpoint = SafetensorsCheckpoint::open(shared_model("fake_gpt2"));
+    ASSERT_TRUE(checkpoint.ok()) << checkpoint.error().message;
+    EXPECT_EQ(checkpoint.value().tensors().size(), 16u);
+    EXPECT_EQ(checkpoint.value().parameter_count(), 102640u);
+    const Result<Matrix> w = checkpoint.value().read_matrix("transformer.h.0.attn.c_attn.weight", {2, 6});
+    ASSERT_TRUE(w.ok()) << w.error().message;
+    // First and last values as Python's struct.unpack('<12f') reads them from the file.
+    EXPECT_EQ(w.value()(0, 0), -0.05586402863264084f);
+    EXPECT_EQ(w.value()(1, 5), 8.497906674165279e-05f);
+}
+
+TEST(SharedCheckpoints, BertTiniestHasItsQueryWeight) {
+    SKIP_WITHOUT_SHARED_MODEL("bert_tiniest");
+    const auto checkpoint = SafetensorsCheckpoint::open(shared_model("bert_tiniest") / "model.safetensors");
+    ASSERT_TRUE(checkpoint.ok()) << checkpoint.error().message;
+    EXPECT_EQ(checkpoint.value().parameter_count(), 154874u);
+    const Result<Matrix> w = checkpoint.value().read_matrix("bert.encoder.layer.0.attention.self.query.weight", {4, 4});
+    ASSERT_TRUE(w.ok()) << w.error().message;
+    EXPECT_EQ(w.value()(0, 0), -0.01145912054926157f);
+    EXPECT_EQ(w.value()(3, 3), -0.005054290406405926f);
+}
+
+TEST(SharedCheckpoints, Stories260KOpens) {
+    SKIP_WITHOUT_SHARED_MODEL("stories260K");
+    const auto checkpoint = SafetensorsCheckpoint::open(shared_model("stories260K"));
+    ASSERT_TRUE(checkpoint.ok()) << checkpoint.error().message;
+    EXPECT_EQ(checkpoint.value().tensors().size(), 47u);
+    EXPECT_EQ(checkpoint.value().parameter_count(), 260032u);
+    EXPECT_TRUE(checkpoint.value().contains("model.embed_tokens.weight"));
+    EXPECT_TRUE(checkpoint.value().read_matrix("model.layers.0.mlp.gate_proj.weight", {172, 64}).ok());
+}
+
+TEST(SharedCheckpoints, TruncatedMiniLmIsRefusedNamingTheFirstMissingTensor) {
+    SKIP_WITHOUT_SHARED_MODEL("minilm_truncated");
+    const fs::path file = shared_model("minilm_truncated") / "model.safetensors";
+    const auto checkpoint = SafetensorsCheckpoint::open(shared_model("minilm_truncated"));
+    ASSERT_FALSE(checkpoint.ok());
+    // From the header (Python json.loads): the file has 851968 bytes, a header of 11408, so a data
+    // section of 840552 bytes; embeddings.word_embeddings.weight is the first tensor past it.
+    EXPECT_THAT(checkpoint.error().message,
+                StartsWith(file.string() + ": tensor 'embeddings.word_embeddings.weight' needs bytes 796672..47678464 "
+                                           "of the data section, but the data section ends at byte 840552"));
+}
+
+}  // namespace
+}  // namespace attnscope
