@@ -9,6 +9,7 @@ as stored (after rounding to F16/BF16). Written separately from the C++ code, st
     make_reference.py OUT_DIR             the test checkpoints + OUT_DIR/<case>/expected.json
     make_reference.py --gpt2-small DIR    a random GPT-2-small-shaped checkpoint (124M), for benchmarks
     make_reference.py --llama-1b-bf16 DIR a random 1B-parameter Llama-shaped BF16 checkpoint, for benchmarks
+    make_reference.py --bert-base DIR     a random bert-base-shaped F16 checkpoint (110M), for benchmarks
 """
 import json
 import math
@@ -406,6 +407,24 @@ def write_big_random(folder, kind):
                            b + "attn.c_proj.weight": (d, d), b + "attn.c_proj.bias": (d,),
                            b + "mlp.c_fc.weight": (d, 4 * d), b + "mlp.c_fc.bias": (4 * d,),
                            b + "mlp.c_proj.weight": (4 * d, d), b + "mlp.c_proj.bias": (d,)})
+    elif kind == "bert-base":
+        d, L, V, P, ff, dtype = 768, 12, 30522, 512, 3072, "F16"
+        cfg = {"model_type": "bert", "hidden_size": d, "num_attention_heads": 12, "num_hidden_layers": L,
+               "intermediate_size": ff, "max_position_embeddings": P, "vocab_size": V, "type_vocab_size": 2,
+               "layer_norm_eps": 1e-12, "hidden_act": "gelu"}
+        shapes = {"bert.embeddings.word_embeddings.weight": (V, d), "bert.embeddings.position_embeddings.weight": (P, d),
+                  "bert.embeddings.token_type_embeddings.weight": (2, d), "bert.embeddings.LayerNorm.weight": (d,),
+                  "bert.embeddings.LayerNorm.bias": (d,), "cls.predictions.transform.dense.weight": (d, d),
+                  "cls.predictions.transform.dense.bias": (d,), "cls.predictions.transform.LayerNorm.weight": (d,),
+                  "cls.predictions.transform.LayerNorm.bias": (d,), "cls.predictions.bias": (V,)}
+        for l in range(L):
+            b = "bert.encoder.layer.%d." % l
+            for n in ("attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense"):
+                shapes.update({b + n + ".weight": (d, d), b + n + ".bias": (d,)})
+            shapes.update({b + "intermediate.dense.weight": (ff, d), b + "intermediate.dense.bias": (ff,),
+                           b + "output.dense.weight": (d, ff), b + "output.dense.bias": (d,)})
+            for n in ("attention.output.LayerNorm", "output.LayerNorm"):
+                shapes.update({b + n + ".weight": (d,), b + n + ".bias": (d,)})
     else:  # llama-1b-bf16: Llama-3.2-1B's shape
         d, L, V, H, KV, dh, ff, dtype = 2048, 16, 128256, 32, 8, 64, 8192, "BF16"
         cfg = {"model_type": "llama", "hidden_size": d, "num_attention_heads": H, "num_key_value_heads": KV,
@@ -428,11 +447,14 @@ def write_big_random(folder, kind):
     write_safetensors(os.path.join(folder, "model.safetensors"), tensors)
     with open(os.path.join(folder, "config.json"), "w") as f:
         json.dump(cfg, f, indent=1)
-    write_byte_level_bpe(folder)
+    if kind == "bert-base":
+        write_wordpiece(folder)
+    else:
+        write_byte_level_bpe(folder)
 
 
 def main(argv):
-    if len(argv) == 3 and argv[1] in ("--gpt2-small", "--llama-1b-bf16"):
+    if len(argv) == 3 and argv[1] in ("--gpt2-small", "--llama-1b-bf16", "--bert-base"):
         write_big_random(argv[2], argv[1][2:])
         return 0
     if len(argv) != 2:
