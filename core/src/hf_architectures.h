@@ -21,6 +21,31 @@ struct HfContext {
     ModelInfo info;  // name, source, dtype and parameter count already filled
 };
 
+// What the architectures share: the info, the weights they point into, the tokenizer, and the
+// checks a forward pass makes before it computes anything.
+class HfModelBase : public Model {
+public:
+    explicit HfModelBase(const HfContext& c) : m_info(c.info), m_weights(c.weights), m_tokenizer(c.tokenizer) {}
+    const ModelInfo& info() const override { return m_info; }
+    const Tokenizer& tokenizer() const override { return *m_tokenizer; }
+
+protected:
+    struct Shape {
+        Architecture architecture;
+        int n_layers, n_heads, n_kv_heads, d_model, d_head, d_ff, vocab_size, max_len;
+        bool causal;
+        const char *positional, *norm, *activation;
+    };
+    void describe(const Shape& s);  // fills m_info from the config that was read
+
+    // The token ids, or an error when there are none, too many, or one outside the vocabulary.
+    Result<std::vector<int>> checked_ids(const std::vector<Token>& tokens) const;
+
+    ModelInfo m_info;
+    std::shared_ptr<HfWeights> m_weights;  // owns the memory map every HfTensor points into
+    std::shared_ptr<const Tokenizer> m_tokenizer;
+};
+
 ModelPtr build_gpt2_model(HfContext& context);
 ModelPtr build_bert_model(HfContext& context);   // bert, distilbert and sentence-transformers BERTs
 ModelPtr build_llama_model(HfContext& context);  // llama, mistral, qwen2

@@ -52,9 +52,9 @@ struct BertLayer {
     LayerNormWeights attn_norm, out_norm;
 };
 
-class BertModel final : public Model {
+class BertModel final : public HfModelBase {
 public:
-    explicit BertModel(HfContext& c) : m_info(c.info), m_weights(c.weights), m_tokenizer(c.tokenizer) {
+    explicit BertModel(HfContext& c) : HfModelBase(c) {
         const nlohmann::json& cfg = c.config;
         const bool distil = cfg.value("model_type", "") == "distilbert";
         const BertNames& names = distil ? kDistilBertNames : kBertNames;
@@ -111,36 +111,18 @@ public:
             m_has_head = true;
         }
 
-        m_info.architecture = Architecture::Bert;
-        m_info.n_layers = layers;
-        m_info.n_heads = m_info.n_kv_heads = heads;
-        m_info.d_model = d;
-        m_info.d_head = d / heads;
-        m_info.d_ff = d_ff;
-        m_info.vocab_size = vocab;
-        m_info.max_len = positions;
-        m_info.causal = false;
-        m_info.positional = "learned";
-        m_info.norm = "layernorm (post)";
-        m_info.activation = activation_name(m_activation);
+        describe({Architecture::Bert, layers, heads, heads, d, d / heads, d_ff, vocab, positions, false, "learned",
+                  "layernorm (post)", activation_name(m_activation)});
     }
 
-    const ModelInfo& info() const override { return m_info; }
-    const Tokenizer& tokenizer() const override { return *m_tokenizer; }
-
     Result<Trace> forward(const std::vector<Token>& tokens, const ForwardOptions& options) const override {
+        const auto ids = checked_ids(tokens);
+        if (!ids.ok()) return ids.error();
         const int n = static_cast<int>(tokens.size()), H = m_info.n_heads;
-        if (n == 0 || n > m_info.max_len)
-            return Error{"the text has " + std::to_string(n) + " tokens; the model takes 1 to " + std::to_string(m_info.max_len)};
-        std::vector<int> ids;
-        for (const Token& t : tokens) {
-            if (t.id < 0 || t.id >= m_info.vocab_size) return Error{"token id " + std::to_string(t.id) + " is outside the vocabulary"};
-            ids.push_back(t.id);
-        }
         Trace trace;
         trace.scale = 1.0f / std::sqrt(static_cast<float>(m_info.d_head));
         trace.layers.resize(m_layers.size());
-        Matrix x = gather_rows(*m_word, ids);
+        Matrix x = gather_rows(*m_word, ids.value());
         x += m_position->matrix().topRows(n);
         if (m_token_type) x.rowwise() += m_token_type->row(0);  // one segment: token type 0 throughout
         x = layer_norm_rows(x, m_embed_norm, m_eps);
@@ -166,9 +148,6 @@ public:
     }
 
 private:
-    ModelInfo m_info;
-    std::shared_ptr<HfWeights> m_weights;
-    std::shared_ptr<const Tokenizer> m_tokenizer;
     const HfTensor *m_word = nullptr, *m_position = nullptr, *m_token_type = nullptr;
     LayerNormWeights m_embed_norm;
     std::vector<BertLayer> m_layers;

@@ -28,9 +28,9 @@ struct Gpt2Layer {
     const HfTensor *c_attn_w, *c_attn_b, *attn_proj_w, *attn_proj_b, *c_fc_w, *c_fc_b, *mlp_proj_w, *mlp_proj_b;
 };
 
-class Gpt2Model final : public Model {
+class Gpt2Model final : public HfModelBase {
 public:
-    Gpt2Model(HfContext& c) : m_info(c.info), m_weights(c.weights), m_tokenizer(c.tokenizer) {
+    explicit Gpt2Model(HfContext& c) : HfModelBase(c) {
         const nlohmann::json& cfg = c.config;
         const int d = config_int(cfg, "n_embd"), heads = config_int(cfg, "n_head"), layers = config_int(cfg, "n_layer");
         const int vocab = config_int(cfg, "vocab_size"), positions = config_int(cfg, "n_positions", config_int(cfg, "n_ctx", 1024));
@@ -69,35 +69,17 @@ public:
         m_lm_head = w.optional("lm_head.weight", {vocab, d});
         if (!m_lm_head) m_lm_head = m_wte;
 
-        m_info.architecture = Architecture::Gpt2;
-        m_info.n_layers = layers;
-        m_info.n_heads = m_info.n_kv_heads = heads;
-        m_info.d_model = d;
-        m_info.d_head = d / heads;
-        m_info.d_ff = d_ff;
-        m_info.vocab_size = vocab;
-        m_info.max_len = positions;
-        m_info.causal = true;
-        m_info.positional = "learned";
-        m_info.norm = "layernorm (pre)";
-        m_info.activation = activation_name(m_activation);
+        describe({Architecture::Gpt2, layers, heads, heads, d, d / heads, d_ff, vocab, positions, true, "learned",
+                  "layernorm (pre)", activation_name(m_activation)});
     }
 
-    const ModelInfo& info() const override { return m_info; }
-    const Tokenizer& tokenizer() const override { return *m_tokenizer; }
-
     Result<Trace> forward(const std::vector<Token>& tokens, const ForwardOptions& options) const override {
+        const auto ids = checked_ids(tokens);
+        if (!ids.ok()) return ids.error();
         const int n = static_cast<int>(tokens.size()), d = m_info.d_model, H = m_info.n_heads;
-        if (n == 0 || n > m_info.max_len)
-            return Error{"the text has " + std::to_string(n) + " tokens; the model takes 1 to " + std::to_string(m_info.max_len)};
-        std::vector<int> ids;
-        for (const Token& t : tokens) {
-            if (t.id < 0 || t.id >= m_info.vocab_size) return Error{"token id " + std::to_string(t.id) + " is outside the vocabulary"};
-            ids.push_back(t.id);
-        }
         Trace trace;
         trace.layers.resize(m_layers.size());
-        Matrix x = gather_rows(*m_wte, ids);
+        Matrix x = gather_rows(*m_wte, ids.value());
         x += m_wpe->matrix().topRows(n);
         for (std::size_t l = 0; l < m_layers.size(); ++l) {
             const Gpt2Layer& L = m_layers[l];
@@ -121,9 +103,6 @@ public:
     }
 
 private:
-    ModelInfo m_info;
-    std::shared_ptr<HfWeights> m_weights;  // owns the memory map every HfTensor points into
-    std::shared_ptr<const Tokenizer> m_tokenizer;
     const HfTensor *m_wte = nullptr, *m_wpe = nullptr, *m_lm_head = nullptr;
     std::vector<Gpt2Layer> m_layers;
     LayerNormWeights m_ln_f;

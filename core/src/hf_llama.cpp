@@ -78,9 +78,9 @@ struct LlamaLayer {
     const HfTensor *q, *k, *v, *o, *bq, *bk, *bv, *gate, *up, *down;
 };
 
-class LlamaModel final : public Model {
+class LlamaModel final : public HfModelBase {
 public:
-    explicit LlamaModel(HfContext& c) : m_info(c.info), m_weights(c.weights), m_tokenizer(c.tokenizer) {
+    explicit LlamaModel(HfContext& c) : HfModelBase(c) {
         const nlohmann::json& cfg = c.config;
         const int d = config_int(cfg, "hidden_size"), heads = config_int(cfg, "num_attention_heads");
         const int kv = config_int(cfg, "num_key_value_heads", heads), layers = config_int(cfg, "num_hidden_layers");
@@ -120,37 +120,18 @@ public:
             m_lm_head = m_embed;
         }
 
-        m_info.architecture = Architecture::Llama;
-        m_info.n_layers = layers;
-        m_info.n_heads = heads;
-        m_info.n_kv_heads = kv;
-        m_info.d_model = d;
-        m_info.d_head = d_head;
-        m_info.d_ff = d_ff;
-        m_info.vocab_size = vocab;
-        m_info.max_len = config_int(cfg, "max_position_embeddings", 4096);
-        m_info.causal = true;
-        m_info.positional = "rope";
-        m_info.norm = "rmsnorm (pre)";
-        m_info.activation = "silu (SwiGLU)";
+        describe({Architecture::Llama, layers, heads, kv, d, d_head, d_ff, vocab,
+                  config_int(cfg, "max_position_embeddings", 4096), true, "rope", "rmsnorm (pre)", "silu (SwiGLU)"});
     }
 
-    const ModelInfo& info() const override { return m_info; }
-    const Tokenizer& tokenizer() const override { return *m_tokenizer; }
-
     Result<Trace> forward(const std::vector<Token>& tokens, const ForwardOptions& options) const override {
-        const int n = static_cast<int>(tokens.size()), H = m_info.n_heads, KV = m_info.n_kv_heads, dh = m_info.d_head;
-        if (n == 0 || n > m_info.max_len)
-            return Error{"the text has " + std::to_string(n) + " tokens; the model takes 1 to " + std::to_string(m_info.max_len)};
-        std::vector<int> ids;
-        for (const Token& t : tokens) {
-            if (t.id < 0 || t.id >= m_info.vocab_size) return Error{"token id " + std::to_string(t.id) + " is outside the vocabulary"};
-            ids.push_back(t.id);
-        }
+        const auto ids = checked_ids(tokens);
+        if (!ids.ok()) return ids.error();
+        const int H = m_info.n_heads, KV = m_info.n_kv_heads, dh = m_info.d_head;
         Trace trace;
         trace.scale = 1.0f / std::sqrt(static_cast<float>(dh));
         trace.layers.resize(m_layers.size());
-        Matrix x = gather_rows(*m_embed, ids);
+        Matrix x = gather_rows(*m_embed, ids.value());
         for (std::size_t l = 0; l < m_layers.size(); ++l) {
             const LlamaLayer& L = m_layers[l];
             LayerTrace& layer = trace.layers[l];
@@ -173,9 +154,6 @@ public:
     }
 
 private:
-    ModelInfo m_info;
-    std::shared_ptr<HfWeights> m_weights;
-    std::shared_ptr<const Tokenizer> m_tokenizer;
     const HfTensor *m_embed = nullptr, *m_lm_head = nullptr;
     std::vector<LlamaLayer> m_layers;
     RowVector m_final_norm;

@@ -49,6 +49,39 @@ Activation activation_from_config(const std::string& name, const char* key) {
     throw LoadError(std::string("config.json: ") + key + ": expected gelu, gelu_new or relu, got \"" + name + "\"");
 }
 
+// [SECTION] HfModelBase
+
+void HfModelBase::describe(const Shape& s) {
+    m_info.architecture = s.architecture;
+    m_info.n_layers = s.n_layers;
+    m_info.n_heads = s.n_heads;
+    m_info.n_kv_heads = s.n_kv_heads;
+    m_info.d_model = s.d_model;
+    m_info.d_head = s.d_head;
+    m_info.d_ff = s.d_ff;
+    m_info.vocab_size = s.vocab_size;
+    m_info.max_len = s.max_len;
+    m_info.causal = s.causal;
+    m_info.positional = s.positional;
+    m_info.norm = s.norm;
+    m_info.activation = s.activation;
+}
+
+Result<std::vector<int>> HfModelBase::checked_ids(const std::vector<Token>& tokens) const {
+    const int n = static_cast<int>(tokens.size());
+    if (n == 0 || n > m_info.max_len)
+        return Error{"the text has " + std::to_string(n) + " tokens; the model takes 1 to " + std::to_string(m_info.max_len)};
+    std::vector<int> ids;
+    ids.reserve(tokens.size());
+    for (const Token& t : tokens) {
+        if (t.id < 0 || t.id >= m_info.vocab_size)
+            return Error{"token id " + std::to_string(t.id) + " is outside the vocabulary (size " +
+                         std::to_string(m_info.vocab_size) + ")"};
+        ids.push_back(t.id);
+    }
+    return ids;
+}
+
 // [SECTION] Loading
 
 namespace {
