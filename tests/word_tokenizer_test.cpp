@@ -49,6 +49,23 @@ TEST(WordTokenizer, KeepsMultiByteLettersInOneWordAndSymbolsApart) {
     EXPECT_EQ(tokens.value()[2].end - tokens.value()[2].start, 3u) << "€ is three bytes";
 }
 
+TEST(WordTokenizer, ReadsATypedMaskAsOneToken) {
+    const WordTokenizer words({"<unk>", "<mask>", "the", "bank"}, true, "<unk>");
+    for (const std::string text : {"the <mask> bank", "the [MASK] bank", "the <MASK>bank"}) {
+        const auto tokens = words.encode(text);
+        ASSERT_TRUE(tokens.ok());
+        ASSERT_EQ(tokens.value().size(), 3u) << text;
+        EXPECT_EQ(tokens.value()[1].id, 1) << text;
+        EXPECT_EQ(tokens.value()[1].piece, "<mask>");
+        EXPECT_EQ(tokens.value()[1].start, 4u);
+        EXPECT_EQ(tokens.value()[1].end, 10u);
+    }
+    // brackets around anything that is not a bracketed vocabulary entry split as usual
+    const auto other = words.encode("<b>");
+    ASSERT_TRUE(other.ok());
+    EXPECT_EQ(other.value().size(), 3u);
+}
+
 TEST(WordTokenizer, GivesNoTokensForWhitespace) {
     const auto tokens = make_tokenizer().encode(" \t\n  ");
     ASSERT_TRUE(tokens.ok());

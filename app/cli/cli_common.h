@@ -40,6 +40,7 @@ void add_export_command(CLI::App& app);
 void add_probe_command(CLI::App& app);
 void add_predict_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
+void add_train_command(CLI::App& app);
 
 // Sets `run` as the callback of `sub`; main() calls the chosen one after parsing.
 void on_run(CLI::App* sub, std::function<void()> run);

@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
     add_probe_command(app);
     add_predict_command(app);
     add_bench_command(app);
+    add_train_command(app);
 
     try {
         app.parse(argc, argv);  // runs the chosen command's callback

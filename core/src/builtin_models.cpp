@@ -3,6 +3,10 @@
 // The bytes of assets/models/*.json, linked in by cmake/embed.cmake.
 extern "C" const char attnscope_model_abc_example[];
 extern "C" const char attnscope_model_abc_example_end[];
+extern "C" const char attnscope_model_bank_decoder[];
+extern "C" const char attnscope_model_bank_decoder_end[];
+extern "C" const char attnscope_model_bank_encoder[];
+extern "C" const char attnscope_model_bank_encoder_end[];
 
 namespace attnscope {
 
@@ -15,6 +19,9 @@ std::string_view embedded(const char* begin, const char* end) {
 const std::vector<BuiltinModel>& builtin_models() {
     static const std::vector<BuiltinModel> models = {
         {"abc-example", embedded(attnscope_model_abc_example, attnscope_model_abc_example_end)},
+        // trained by scripts/train-builtin-models (issue 4)
+        {"bank-decoder", embedded(attnscope_model_bank_decoder, attnscope_model_bank_decoder_end)},
+        {"bank-encoder", embedded(attnscope_model_bank_encoder, attnscope_model_bank_encoder_end)},
     };
     return models;
 }

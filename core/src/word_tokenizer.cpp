@@ -51,6 +51,21 @@ WordTokenizer::WordTokenizer(std::vector<std::string> vocab, bool lowercase, std
     if (auto it = m_ids.find(m_unk); it != m_ids.end()) m_unk_id = it->second;
 }
 
+std::optional<std::pair<int, std::size_t>> WordTokenizer::bracketed_entry_at(std::string_view text,
+                                                                            std::size_t pos) const {
+    const char open = text[pos];
+    if (open != '<' && open != '[') return std::nullopt;
+    const std::size_t close = text.find(open == '<' ? '>' : ']', pos + 1);
+    if (close == std::string_view::npos || close - pos > 40) return std::nullopt;
+    const std::string_view typed = text.substr(pos, close - pos + 1);
+    std::string key = m_lowercase ? lowercase_utf8(typed) : std::string(typed);
+    if (key == "[mask]" || typed == "[MASK]") key = "<mask>";
+    if (key.front() != '<') return std::nullopt;
+    auto it = m_ids.find(key);
+    if (it == m_ids.end()) return std::nullopt;
+    return std::make_pair(it->second, typed.size());
+}
+
 Result<std::vector<Token>> WordTokenizer::encode(std::string_view text) const {
     if (auto bad = first_invalid_utf8(text))
         return Error{"text is not valid UTF-8 at byte " + std::to_string(*bad)};
@@ -79,6 +94,18 @@ Result<std::vector<Token>> WordTokenizer::encode(std::string_view text) const {
     std::size_t pos = 0;
     std::size_t word_start = std::string_view::npos;  // start of the word being read, if any
     while (pos < text.size()) {
+        if (auto entry = bracketed_entry_at(text, pos)) {
+            if (word_start != std::string_view::npos) emit(word_start, pos);
+            word_start = std::string_view::npos;
+            Token token;
+            token.id = entry->first;
+            token.piece = m_vocab[static_cast<std::size_t>(entry->first)];
+            token.start = pos;
+            token.end = pos + entry->second;
+            tokens.push_back(std::move(token));
+            pos += entry->second;
+            continue;
+        }
         std::size_t length = 0;
         const char32_t cp = decode_utf8_at(text, pos, length);
         if (is_word_char(cp)) {

@@ -135,19 +135,19 @@ TEST(CliTrace, FiltersByLayerHeadAndFields) {
 }
 
 TEST(CliTrace, RefusesAnUnknownFieldAsBadUsage) {
-    const ProcessResult r = cli({"trace", "--text", "A B", "--fields", "weights,attention"});
+    const ProcessResult r = cli({"trace", "--model", "builtin:abc-example", "--text", "A B", "--fields", "weights,attention"});
     EXPECT_EQ(r.exit_code, 2);
     EXPECT_THAT(r.err, HasSubstr("unknown field 'attention'"));
 }
 
 TEST(CliTrace, RefusesALayerTheModelDoesNotHave) {
-    const ProcessResult r = cli({"trace", "--text", "A B", "--layer", "3"});
+    const ProcessResult r = cli({"trace", "--model", "builtin:abc-example", "--text", "A B", "--layer", "3"});
     EXPECT_EQ(r.exit_code, 2);
     EXPECT_THAT(r.err, HasSubstr("--layer 3: the model has 1 layers"));
 }
 
 TEST(CliTrace, PrintsAWeightsTableWithTokensOnBothAxes) {
-    const ProcessResult r = cli({"trace", "--text", "A B C", "--format", "table"});
+    const ProcessResult r = cli({"trace", "--model", "builtin:abc-example", "--text", "A B C", "--format", "table"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_THAT(r.out, HasSubstr("A      B      C"));
     EXPECT_THAT(r.out, HasSubstr("0.784"));  // A -> C, worked by hand in abc_example_test

@@ -46,7 +46,6 @@ using ModelPtr = std::shared_ptr<const Model>;
 Result<ModelPtr> load_model(const std::string& spec);
 
 // The built-in model that opens when nothing is named.
-// Until the trained bank models ship, the hand-written worked example opens.
-inline constexpr const char* kDefaultModel = "builtin:abc-example";
+inline constexpr const char* kDefaultModel = "builtin:bank-decoder";
 
 }  // namespace attnscope

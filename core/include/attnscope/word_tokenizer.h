@@ -1,6 +1,9 @@
 // The own format's word tokenizer (design.md): optional lowercasing; words are maximal runs of
 // letters, digits and apostrophes; every other non-space character is a token of its own; a
 // word not in the vocabulary becomes the unk token.
+// One addition, so an encoder can be asked to fill a gap: a vocabulary entry written in angle
+// brackets ("<mask>") is one token when typed as it is, and "[MASK]" (BERT's spelling) means
+// "<mask>". Everything else in brackets is split as usual.
 #pragma once
 
 #include <string>
@@ -28,6 +31,9 @@ public:
     const std::vector<std::string>& vocab() const { return m_vocab; }
 
 private:
+    // The bracketed vocabulary entry typed at text[pos], if any: its id and byte length.
+    std::optional<std::pair<int, std::size_t>> bracketed_entry_at(std::string_view text, std::size_t pos) const;
+
     std::vector<std::string> m_vocab;
     std::unordered_map<std::string, int> m_ids;
     bool m_lowercase;

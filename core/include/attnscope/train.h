@@ -1,0 +1,203 @@
+// Training own-format transformers on the CPU: the corpus, the training config, AdamW and the
+// Trainer that ties them together. A run is reproducible bit for bit on one machine: one seed
+// draws the initial weights, the order of the sentences and the masked words, and every sum is
+// taken in the same order (no threads inside a step).
+//
+// The Trainer is built for a worker thread: run() calls back after every step and publishes an
+// immutable TrainingSnapshot (a complete model) every `snapshot_every` steps, which the UI thread
+// picks up with latest_snapshot(); cancel() stops the run between two steps.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "attnscope/result.h"
+#include "attnscope/transformer.h"
+#include "attnscope/transformer_backward.h"
+#include "attnscope/word_tokenizer.h"
+
+namespace attnscope {
+
+// [SECTION] Corpus
+
+// One line of a corpus file: `sentence<TAB>word=sense word=sense ...`. The sense list is
+// optional; it names, for an ambiguous word of the sentence, which of its meanings is meant
+// ("bank=river"). Lines starting with '#' and blank lines are skipped.
+struct CorpusSentence {
+    std::string text;
+    std::vector<std::pair<std::string, std::string>> senses;  // (word, sense)
+    int line = 0;                                             // 1-based, for messages
+};
+
+struct Corpus {
+    std::string source;  // the file name, for messages
+    std::vector<CorpusSentence> sentences;
+};
+
+Result<Corpus> parse_corpus(std::string_view text, const std::string& source);
+Result<Corpus> load_corpus(const std::filesystem::path& file);
+
+// The token an encoder learns to predict at an ambiguous word: "<bank:river>". The word
+// tokenizer splits on '<' and ':', so typed text can never produce one.
+std::string sense_label(const std::string& word, const std::string& sense);
+
+// [SECTION] Training config
+
+enum class Objective {
+    NextWord,    // causal: every position predicts the next word (GPT-like)
+    MaskedWord,  // bidirectional: predict masked words, and each ambiguous word's sense label (BERT-like)
+    Count
+};
+const char* objective_name(Objective o);  // "next_word", "masked_word"
+
+struct TrainingOptions {
+    int steps = 1000;
+    int batch_size = 32;           // sentences per step
+    float learning_rate = 3e-3f;   // peak, after the warmup
+    int warmup_steps = 100;        // linear warmup from 0
+    float min_learning_rate = 3e-4f;  // cosine decay ends here at the last step
+    float weight_decay = 0.01f;    // AdamW, decoupled; matrices and embeddings only
+    float beta1 = 0.9f, beta2 = 0.99f, adam_eps = 1e-8f;
+    float grad_clip = 1.0f;        // clip the gradient's global L2 norm to this; 0: no clipping
+    float init_std = 0.02f;        // weights ~ N(0, init_std); residual outputs (W_O, W2) scaled by 1/sqrt(2 L)
+    float mask_prob = 0.15f;       // masked_word: chance that a word is replaced by <mask>
+    std::uint32_t seed = 1;
+    int log_every = 100;           // how often `attnscope-cli train` prints the loss
+    int snapshot_every = 0;        // publish a snapshot every N steps (and at the end); 0: only at the end
+};
+
+struct TrainingConfig {
+    std::string name;         // becomes the model's name
+    std::string description;  // becomes the model's description
+    TrainableShape shape;     // vocab_size is filled in from the corpus
+    Objective objective = Objective::NextWord;
+    bool sense_labels = true;  // masked_word: also predict "<bank:river>" at each ambiguous word
+    TrainingOptions options;
+};
+
+// A training config file (assets/configs/*.json):
+//   { "name": ..., "description": ..., "objective": "next_word" | "masked_word",
+//     "sense_labels": true,
+//     "model": { the own format's "config" keys, plus "biases": true, "tied_head": true },
+//     "training": { "steps", "batch_size", "learning_rate", ..., "seed" } }
+// Errors name the JSON path, as the model loader does.
+Result<TrainingConfig> parse_training_config(std::string_view text, const std::string& source);
+Result<TrainingConfig> load_training_config(const std::filesystem::path& file);
+
+// [SECTION] Optimizer
+
+// One AdamW update of one tensor, at step t (1-based):
+//   m = beta1 m + (1 - beta1) g,  v = beta2 v + (1 - beta2) g^2
+//   p -= lr * (m / (1 - beta1^t)) / (sqrt(v / (1 - beta2^t)) + eps) + lr * weight_decay * p
+// The weight decay is decoupled from the gradient (Loshchilov and Hutter); pass 0 to skip it.
+void adamw_update(MatrixOf<float>& p, MatrixOf<float>& m, MatrixOf<float>& v, const MatrixOf<float>& g, int t,
+                  float lr, float weight_decay, float beta1, float beta2, float eps);
+
+// Scales every gradient so that their global L2 norm is at most max_norm. Returns the norm
+// before clipping. max_norm <= 0 leaves the gradients alone.
+float clip_gradients(Parameters<float>& grads, float max_norm);
+
+// The learning rate at step s (0-based): linear warmup, then cosine decay to min_learning_rate.
+float learning_rate_at(const TrainingOptions& o, int step);
+
+// [SECTION] Trainer
+
+// A model as it was at one step; immutable, shared with whoever shows it.
+struct TrainingSnapshot {
+    int step = 0;      // optimizer steps taken (0: the random initial weights)
+    float loss = 0.f;  // mean loss on a fixed sample of the corpus, comparable across snapshots
+    std::shared_ptr<const TransformerModel> model;
+};
+
+struct TrainingProgress {
+    int step = 0;         // steps taken so far in this trainer (1 after the first)
+    int total_steps = 0;  // the run's last step
+    float loss = 0.f;     // this step's batch loss
+    float learning_rate = 0.f;
+    float grad_norm = 0.f;  // before clipping
+    std::shared_ptr<const TrainingSnapshot> snapshot;  // set when this step published one
+};
+
+enum class TrainerState { Idle, Running, Finished, Cancelled, Count };
+
+class Trainer {
+public:
+    // Builds the vocabulary from the corpus (<unk>, <mask> and the sense labels first for
+    // masked_word, then the words by frequency), tokenizes every sentence and draws the initial
+    // weights from options.seed. Errors: an empty corpus, a sentence longer than max_len, a
+    // sense named for a word the sentence lacks.
+    static Result<std::unique_ptr<Trainer>> create(const TrainingConfig& config, const Corpus& corpus);
+
+    // One optimizer step on the next batch; returns its loss. Not to be called while run() runs.
+    float step();
+
+    // Takes steps until options.steps have been taken in total (or cancel() is called), calling
+    // on_step after each one. Publishes a snapshot at step 0 (when snapshot_every > 0), every
+    // snapshot_every steps, and at the end. Call from one thread at a time.
+    void run(const std::function<void(const TrainingProgress&)>& on_step = {});
+
+    // Thread-safe: stops the run in progress after its current step (a run that starts later
+    // starts afresh; cancel again to stop it).
+    void cancel() { m_cancel_requested = true; }
+    TrainerState state() const { return m_state.load(); }
+
+    // Thread-safe: the newest published snapshot (null before the first).
+    std::shared_ptr<const TrainingSnapshot> latest_snapshot() const;
+
+    // The rest reads the weights: call it from the thread that runs the trainer, or when no run
+    // is in progress. Other threads use latest_snapshot().
+
+    // The current weights as a model (name and description from the config).
+    std::shared_ptr<const TransformerModel> export_model() const;
+
+    // Mean loss on a fixed sample of the corpus (up to 512 sentences; the same masks every call).
+    float evaluate() const;
+
+    int steps_taken() const { return m_step.load(); }  // thread-safe
+    float last_grad_norm() const { return m_last_grad_norm; }  // the last step's, before clipping
+    const TrainingConfig& config() const { return m_config; }
+    const WordTokenizer& tokenizer() const { return *m_tokenizer; }
+    const Parameters<float>& parameters() const { return m_params; }
+    std::size_t n_sentences() const { return m_sentences.size(); }
+    long long n_parameters() const;
+
+private:
+    struct Sentence {
+        std::vector<int> ids;
+        std::vector<int> labels;  // per token: the sense label's id, or -1
+    };
+
+    Trainer() = default;
+    std::string add_sentence(const CorpusSentence& s);  // "" or what is wrong with it
+    Example make_example(const Sentence& s, std::mt19937& rng) const;  // objective-specific targets (and masks)
+    std::vector<Example> next_batch();
+    std::shared_ptr<const TrainingSnapshot> publish_snapshot();
+
+    TrainingConfig m_config;
+    std::shared_ptr<const WordTokenizer> m_tokenizer;
+    int m_mask_id = -1;
+    std::vector<Sentence> m_sentences;
+    std::vector<Example> m_eval_examples;  // fixed: drawn once at creation
+
+    Parameters<float> m_params, m_grads, m_adam_m, m_adam_v;
+    std::mt19937 m_rng;                 // batch order and masks
+    std::vector<std::size_t> m_order;   // a shuffled epoch of sentence indices
+    std::size_t m_next = 0;             // position in m_order
+    std::atomic<int> m_step{0};
+    float m_last_grad_norm = 0.f;
+
+    std::atomic<TrainerState> m_state{TrainerState::Idle};
+    std::atomic<bool> m_cancel_requested{false};
+    mutable std::mutex m_snapshot_mutex;  // guards m_latest only; never held while computing
+    std::shared_ptr<const TrainingSnapshot> m_latest;
+};
+
+}  // namespace attnscope

@@ -1,0 +1,157 @@
+// The own-format transformer as the trainer sees it: its parameters as one struct of named
+// tensors, a forward pass that keeps what the backward pass needs, the backward pass itself and
+// the cross-entropy loss. Templated on the scalar so the trainer runs in float and the gradient
+// check in double; both are instantiated in transformer_backward.cpp.
+//
+// Legend: n = tokens of one sentence, d = d_model, H = n_heads, dh = d_head = d / H, F = d_ff,
+// V = vocab size, L = n_layers. Matrices are row-major, one row per token, as everywhere.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <Eigen/Core>
+
+#include "attnscope/transformer.h"
+
+namespace attnscope {
+
+template <class T>
+using MatrixOf = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+// A TransformerConfig plus the two choices the own format leaves to the file: whether the
+// biases exist and whether the LM head is tied to the token embedding.
+struct TrainableShape {
+    TransformerConfig config;
+    int vocab_size = 0;
+    bool biases = true;     // false: every bias is absent (zero) and never trained
+    bool tied_head = true;  // true: logits = x E^T; false: logits = x lm_head
+};
+
+// Decides how AdamW treats a tensor: weight decay applies to Matrix and Embedding kinds only,
+// as in GPT-2, never to biases or norm parameters.
+enum class ParameterKind { Embedding, Matrix, Bias, NormGain, NormBias, Count };
+
+// Empty (0 x 0) tensors are the ones the shape does not have (no norm, no MLP, no biases,
+// tied head, positions not learned); they are skipped everywhere.
+template <class T>
+struct LayerParameters {
+    MatrixOf<T> ln1_gamma, ln1_beta;  // 1 x d
+    MatrixOf<T> wq, wk, wv, wo;       // d x d, in x out
+    MatrixOf<T> bq, bk, bv, bo;       // 1 x d
+    MatrixOf<T> ln2_gamma, ln2_beta;  // 1 x d
+    MatrixOf<T> w1;                   // d x F
+    MatrixOf<T> b1;                   // 1 x F
+    MatrixOf<T> w2;                   // F x d
+    MatrixOf<T> b2;                   // 1 x d
+};
+
+template <class T>
+struct Parameters {
+    MatrixOf<T> token_embedding;     // V x d
+    MatrixOf<T> position_embedding;  // max_len x d
+    std::vector<LayerParameters<T>> layers;
+    MatrixOf<T> final_gamma, final_beta;  // 1 x d
+    MatrixOf<T> lm_head;                  // d x V
+};
+
+// Calls fn(name, kind, tensor) for every tensor the shape has, always in the same order.
+// Names follow the JSON paths: "layers[1].wq", "layers[0].ln2.gamma", "final_norm.beta".
+// P is Parameters<T> or const Parameters<T>.
+template <class P, class Fn>
+void for_each_parameter(P& p, Fn&& fn) {
+    auto visit = [&](const std::string& name, ParameterKind kind, auto& m) {
+        if (m.size() > 0) fn(name, kind, m);
+    };
+    visit("token_embedding", ParameterKind::Embedding, p.token_embedding);
+    visit("position_embedding", ParameterKind::Embedding, p.position_embedding);
+    for (std::size_t l = 0; l < p.layers.size(); ++l) {
+        auto& w = p.layers[l];
+        const std::string at = "layers[" + std::to_string(l) + "].";
+        visit(at + "ln1.gamma", ParameterKind::NormGain, w.ln1_gamma);
+        visit(at + "ln1.beta", ParameterKind::NormBias, w.ln1_beta);
+        visit(at + "wq", ParameterKind::Matrix, w.wq);
+        visit(at + "bq", ParameterKind::Bias, w.bq);
+        visit(at + "wk", ParameterKind::Matrix, w.wk);
+        visit(at + "bk", ParameterKind::Bias, w.bk);
+        visit(at + "wv", ParameterKind::Matrix, w.wv);
+        visit(at + "bv", ParameterKind::Bias, w.bv);
+        visit(at + "wo", ParameterKind::Matrix, w.wo);
+        visit(at + "bo", ParameterKind::Bias, w.bo);
+        visit(at + "ln2.gamma", ParameterKind::NormGain, w.ln2_gamma);
+        visit(at + "ln2.beta", ParameterKind::NormBias, w.ln2_beta);
+        visit(at + "w1", ParameterKind::Matrix, w.w1);
+        visit(at + "b1", ParameterKind::Bias, w.b1);
+        visit(at + "w2", ParameterKind::Matrix, w.w2);
+        visit(at + "b2", ParameterKind::Bias, w.b2);
+    }
+    visit("final_norm.gamma", ParameterKind::NormGain, p.final_gamma);
+    visit("final_norm.beta", ParameterKind::NormBias, p.final_beta);
+    visit("lm_head", ParameterKind::Matrix, p.lm_head);
+}
+
+// Every tensor of the shape at its size, filled with zeros (the start of a gradient).
+template <class T>
+Parameters<T> zero_parameters(const TrainableShape& shape);
+
+// The same tensors in another scalar type (float weights -> double for the gradient check).
+template <class To, class From>
+Parameters<To> cast_parameters(const Parameters<From>& p) {
+    auto c = [](const MatrixOf<From>& m) { return MatrixOf<To>(m.template cast<To>()); };
+    Parameters<To> out;
+    out.token_embedding = c(p.token_embedding);
+    out.position_embedding = c(p.position_embedding);
+    for (const auto& a : p.layers) {
+        LayerParameters<To> b;
+        b.ln1_gamma = c(a.ln1_gamma); b.ln1_beta = c(a.ln1_beta);
+        b.wq = c(a.wq); b.wk = c(a.wk); b.wv = c(a.wv); b.wo = c(a.wo);
+        b.bq = c(a.bq); b.bk = c(a.bk); b.bv = c(a.bv); b.bo = c(a.bo);
+        b.ln2_gamma = c(a.ln2_gamma); b.ln2_beta = c(a.ln2_beta);
+        b.w1 = c(a.w1); b.b1 = c(a.b1); b.w2 = c(a.w2); b.b2 = c(a.b2);
+        out.layers.push_back(std::move(b));
+    }
+    out.final_gamma = c(p.final_gamma);
+    out.final_beta = c(p.final_beta);
+    out.lm_head = c(p.lm_head);
+    return out;
+}
+
+// The trainable tensors of a model, and back. weights_from_parameters gives absent biases as
+// zeros and W_O as a matrix (has_wo), which is what write_json_model writes.
+Parameters<float> parameters_from_weights(const TrainableShape& shape, const TransformerWeights& weights);
+TransformerWeights weights_from_parameters(const TrainableShape& shape, const Parameters<float>& p);
+
+// One training sentence: ids fed to the model and, per position, the id the model should
+// predict there or -1 for no loss at that position.
+struct Example {
+    std::vector<int> ids;      // n
+    std::vector<int> targets;  // n; -1 = ignored
+};
+
+// The model's logits for one sentence, n x V. The same math as TransformerModel::forward.
+template <class T>
+MatrixOf<T> forward_logits(const TrainableShape& shape, const Parameters<T>& p, const std::vector<int>& ids);
+
+// Mean cross-entropy over every target of the batch (sentences may differ in length).
+template <class T>
+T batch_loss(const TrainableShape& shape, const Parameters<T>& p, const std::vector<Example>& batch);
+
+// The same loss, and its gradient with respect to every parameter, written into `grads`
+// (overwritten; it takes the parameters' shapes). Sentences run one after another in order,
+// so the sums are always added in the same order and a run is reproducible bit for bit.
+template <class T>
+T batch_loss_and_gradients(const TrainableShape& shape, const Parameters<T>& p, const std::vector<Example>& batch,
+                           Parameters<T>& grads);
+
+extern template Parameters<float> zero_parameters<float>(const TrainableShape&);
+extern template Parameters<double> zero_parameters<double>(const TrainableShape&);
+extern template MatrixOf<float> forward_logits<float>(const TrainableShape&, const Parameters<float>&, const std::vector<int>&);
+extern template MatrixOf<double> forward_logits<double>(const TrainableShape&, const Parameters<double>&, const std::vector<int>&);
+extern template float batch_loss<float>(const TrainableShape&, const Parameters<float>&, const std::vector<Example>&);
+extern template double batch_loss<double>(const TrainableShape&, const Parameters<double>&, const std::vector<Example>&);
+extern template float batch_loss_and_gradients<float>(const TrainableShape&, const Parameters<float>&,
+                                                      const std::vector<Example>&, Parameters<float>&);
+extern template double batch_loss_and_gradients<double>(const TrainableShape&, const Parameters<double>&,
+                                                        const std::vector<Example>&, Parameters<double>&);
+
+}  // namespace attnscope

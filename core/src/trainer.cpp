@@ -1,0 +1,317 @@
+// The Trainer: vocabulary and examples from a corpus, initial weights, AdamW with clipping and a
+// warmup + cosine schedule, snapshots for the GUI. The math of a step (forward, backward, loss)
+// is in transformer_backward.cpp.
+//
+// Reproducibility: every random number comes from one std::mt19937 seeded from the config and
+// is turned into floats, normals and shuffles here (not by std::*_distribution, whose algorithms
+// differ between standard libraries); the sentences of a batch run one after another, so the
+// gradient's sums always add up in the same order.
+//
+//   [SECTION] Random numbers
+//   [SECTION] Optimizer
+//   [SECTION] Building a trainer: vocabulary, sentences, initial weights
+//   [SECTION] Steps and runs
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+
+#include "attnscope/train.h"
+
+namespace attnscope {
+
+namespace {
+
+constexpr const char* kUnk = "<unk>";
+constexpr const char* kMask = "<mask>";
+constexpr std::size_t kEvalSentences = 512;
+constexpr std::uint32_t kEvalSeedOffset = 0x9e3779b9u;  // the eval masks get their own stream
+
+// [SECTION] Random numbers
+
+// Uniform in [0, 1) with 24 random bits: exactly representable floats, the same on every platform.
+float uniform01(std::mt19937& rng) { return static_cast<float>(rng() >> 8) * (1.0f / 16777216.0f); }
+
+// Standard normal by Box-Muller (one value per call; the second is discarded for simplicity).
+float standard_normal(std::mt19937& rng) {
+    const double u1 = (static_cast<double>(rng() >> 5) + 1.0) / 134217729.0;  // in (0, 1]: log() stays finite
+    const double u2 = static_cast<double>(rng() >> 5) / 134217728.0;
+    return static_cast<float>(std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2));
+}
+
+// Fisher-Yates with rng() % (i + 1): the bias of the modulo is below 1e-6 for our sizes.
+void shuffle(std::vector<std::size_t>& v, std::mt19937& rng) {
+    for (std::size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[rng() % i]);
+}
+
+}  // namespace
+
+// [SECTION] Optimizer
+
+void adamw_update(MatrixOf<float>& p, MatrixOf<float>& m, MatrixOf<float>& v, const MatrixOf<float>& g, int t,
+                  float lr, float weight_decay, float beta1, float beta2, float eps) {
+    m = beta1 * m + (1.0f - beta1) * g;
+    v = beta2 * v + (1.0f - beta2) * g.cwiseProduct(g);
+    const float m_correction = 1.0f - std::pow(beta1, static_cast<float>(t));  // the moments start at 0
+    const float v_correction = 1.0f - std::pow(beta2, static_cast<float>(t));
+    // decoupled weight decay: shrink p itself, not through the gradient, so Adam's scaling
+    // does not weaken it for parameters with large gradients
+    p.array() -= lr * ((m.array() / m_correction) / ((v.array() / v_correction).sqrt() + eps) + weight_decay * p.array());
+}
+
+float clip_gradients(Parameters<float>& grads, float max_norm) {
+    double sum_squares = 0.0;  // double, in visiting order: the same bits every run
+    for_each_parameter(grads, [&](const std::string&, ParameterKind, MatrixOf<float>& g) {
+        sum_squares += g.cast<double>().squaredNorm();
+    });
+    const float norm = static_cast<float>(std::sqrt(sum_squares));
+    if (max_norm > 0.0f && norm > max_norm) {
+        const float factor = max_norm / norm;
+        for_each_parameter(grads, [&](const std::string&, ParameterKind, MatrixOf<float>& g) { g *= factor; });
+    }
+    return norm;
+}
+
+float learning_rate_at(const TrainingOptions& o, int step) {
+    if (step < o.warmup_steps) return o.learning_rate * static_cast<float>(step + 1) / static_cast<float>(o.warmup_steps);
+    const int decay_steps = std::max(1, o.steps - o.warmup_steps);
+    const double progress = std::min(1.0, static_cast<double>(step - o.warmup_steps) / decay_steps);
+    const double cosine = 0.5 * (1.0 + std::cos(3.141592653589793 * progress));  // 1 -> 0
+    return static_cast<float>(o.min_learning_rate + (o.learning_rate - o.min_learning_rate) * cosine);
+}
+
+// [SECTION] Building a trainer: vocabulary, sentences, initial weights
+
+namespace {
+
+// The words of a text as the word tokenizer splits them, lowercased.
+std::vector<std::string> words_of(const std::string& text) {
+    static const WordTokenizer splitter({kUnk}, /*lowercase=*/true, kUnk);
+    std::vector<std::string> words;
+    const auto tokens = splitter.encode(text);
+    if (!tokens.ok()) throw LoadError(tokens.error().message);
+    for (const Token& t : tokens.value()) words.push_back(lowercase_utf8(text.substr(t.start, t.end - t.start)));
+    return words;
+}
+
+// <unk>, then <mask> and the sense labels (sorted) for masked_word, then every corpus word by
+// falling frequency (ties alphabetically), so the vocabulary is a function of the corpus alone.
+std::vector<std::string> build_vocab(const TrainingConfig& config, const Corpus& corpus) {
+    std::map<std::string, int> counts;
+    std::set<std::string> labels;
+    for (const CorpusSentence& s : corpus.sentences) {
+        for (const std::string& w : words_of(s.text)) ++counts[w];
+        for (const auto& [word, sense] : s.senses) labels.insert(sense_label(word, sense));
+    }
+    std::vector<std::string> vocab = {kUnk};
+    if (config.objective == Objective::MaskedWord) {
+        vocab.push_back(kMask);
+        if (config.sense_labels) vocab.insert(vocab.end(), labels.begin(), labels.end());
+    }
+    std::vector<std::pair<std::string, int>> by_count(counts.begin(), counts.end());
+    std::stable_sort(by_count.begin(), by_count.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+    for (const auto& [word, count] : by_count)
+        if (word != kUnk && word != kMask) vocab.push_back(word);
+    return vocab;
+}
+
+Parameters<float> initial_parameters(const TrainableShape& shape, const TrainingOptions& o, std::mt19937& rng) {
+    Parameters<float> p = zero_parameters<float>(shape);
+    // GPT-2's scheme: N(0, init_std) for matrices and embeddings; the two projections that add
+    // into the residual stream (W_O, W2) scaled by 1/sqrt(2 L) so the stream's variance does
+    // not grow with depth; norm gains 1; biases and norm shifts 0.
+    const float residual_scale = 1.0f / std::sqrt(2.0f * static_cast<float>(shape.config.n_layers));
+    for_each_parameter(p, [&](const std::string& name, ParameterKind kind, MatrixOf<float>& m) {
+        if (kind == ParameterKind::NormGain) { m.setOnes(); return; }
+        if (kind == ParameterKind::Bias || kind == ParameterKind::NormBias) return;  // zeros already
+        const bool residual_out = name.size() > 3 && (name.compare(name.size() - 3, 3, ".wo") == 0 ||
+                                                      name.compare(name.size() - 3, 3, ".w2") == 0);
+        const float stddev = o.init_std * (residual_out ? residual_scale : 1.0f);
+        for (Index i = 0; i < m.size(); ++i) m.data()[i] = stddev * standard_normal(rng);
+    });
+    return p;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Trainer>> Trainer::create(const TrainingConfig& config, const Corpus& corpus) {
+    try {
+        if (corpus.sentences.empty()) return Error{corpus.source + ": expected at least one sentence, got none"};
+        std::unique_ptr<Trainer> t(new Trainer());
+        t->m_config = config;
+        std::vector<std::string> vocab = build_vocab(config, corpus);
+        t->m_config.shape.vocab_size = static_cast<int>(vocab.size());
+        t->m_tokenizer = std::make_shared<WordTokenizer>(std::move(vocab), /*lowercase=*/true, kUnk);
+        if (config.objective == Objective::MaskedWord) t->m_mask_id = *t->m_tokenizer->find(kMask);
+        for (const CorpusSentence& s : corpus.sentences) {
+            const std::string error = t->add_sentence(s);
+            if (!error.empty()) return Error{corpus.source + ":" + std::to_string(s.line) + ": " + error};
+        }
+
+        t->m_rng.seed(config.options.seed);
+        t->m_params = initial_parameters(t->m_config.shape, config.options, t->m_rng);
+        t->m_adam_m = zero_parameters<float>(t->m_config.shape);
+        t->m_adam_v = zero_parameters<float>(t->m_config.shape);
+        t->m_order.resize(t->m_sentences.size());
+        for (std::size_t i = 0; i < t->m_order.size(); ++i) t->m_order[i] = i;
+        t->m_next = t->m_order.size();  // the first batch shuffles
+
+        // A fixed sample spread over the whole corpus, with masks of its own: snapshots' losses
+        // are measured on the same examples every time.
+        std::mt19937 eval_rng(config.options.seed + kEvalSeedOffset);
+        const std::size_t count = std::min(kEvalSentences, t->m_sentences.size());
+        for (std::size_t i = 0; i < count; ++i)
+            t->m_eval_examples.push_back(t->make_example(t->m_sentences[i * t->m_sentences.size() / count], eval_rng));
+        return t;
+    } catch (const LoadError& e) {
+        return Error{corpus.source + ": " + e.what()};
+    }
+}
+
+std::string Trainer::add_sentence(const CorpusSentence& cs) {
+    const std::vector<std::string> words = words_of(cs.text);
+    const int n = static_cast<int>(words.size());
+    if (n < 2) return "expected a sentence of at least 2 tokens, got " + std::to_string(n);
+    if (n > m_config.shape.config.max_len)
+        return "the sentence has " + std::to_string(n) + " tokens; model.max_len is " +
+               std::to_string(m_config.shape.config.max_len);
+    Sentence s;
+    for (const std::string& w : words) s.ids.push_back(*m_tokenizer->find(w));  // the vocabulary has every corpus word
+    s.labels.assign(words.size(), -1);
+    const bool labels = m_config.objective == Objective::MaskedWord && m_config.sense_labels;
+    for (const auto& [word, sense] : cs.senses) {
+        const std::string lower = lowercase_utf8(word);
+        if (std::find(words.begin(), words.end(), lower) == words.end())
+            return "names a sense for \"" + word + "\", which is not in the sentence";
+        if (!labels) continue;
+        const int label = *m_tokenizer->find(sense_label(word, sense));
+        for (std::size_t i = 0; i < words.size(); ++i)
+            if (words[i] == lower) s.labels[i] = label;
+    }
+    m_sentences.push_back(std::move(s));
+    return {};
+}
+
+long long Trainer::n_parameters() const {
+    long long count = 0;
+    for_each_parameter(m_params, [&](const std::string&, ParameterKind, const MatrixOf<float>& m) { count += m.size(); });
+    return count;
+}
+
+// [SECTION] Steps and runs
+
+Example Trainer::make_example(const Sentence& s, std::mt19937& rng) const {
+    Example e;
+    e.ids = s.ids;
+    e.targets.assign(s.ids.size(), -1);
+    if (m_config.objective == Objective::NextWord) {
+        // position i predicts the word at i + 1; the last word has nothing to predict
+        for (std::size_t i = 0; i + 1 < s.ids.size(); ++i) e.targets[i] = s.ids[i + 1];
+        return e;
+    }
+    for (std::size_t i = 0; i < s.ids.size(); ++i) {
+        if (s.labels[i] >= 0) {
+            // an ambiguous word stays visible and predicts its sense: only its context can tell
+            e.targets[i] = s.labels[i];
+        } else if (uniform01(rng) < m_config.options.mask_prob) {
+            e.ids[i] = m_mask_id;
+            e.targets[i] = s.ids[i];
+        }
+    }
+    return e;
+}
+
+std::vector<Example> Trainer::next_batch() {
+    std::vector<Example> batch;
+    const int size = m_config.options.batch_size;
+    for (int b = 0; b < size; ++b) {
+        if (m_next >= m_order.size()) {  // a new epoch in a new order
+            shuffle(m_order, m_rng);
+            m_next = 0;
+        }
+        batch.push_back(make_example(m_sentences[m_order[m_next++]], m_rng));
+    }
+    return batch;
+}
+
+float Trainer::step() {
+    const TrainingOptions& o = m_config.options;
+    const std::vector<Example> batch = next_batch();
+    const float loss = batch_loss_and_gradients(m_config.shape, m_params, batch, m_grads);
+    m_last_grad_norm = clip_gradients(m_grads, o.grad_clip);
+    const float lr = learning_rate_at(o, m_step);
+    ++m_step;
+
+    std::vector<MatrixOf<float>*> params, grads, ms, vs;
+    std::vector<ParameterKind> kinds;
+    for_each_parameter(m_params, [&](const std::string&, ParameterKind kind, MatrixOf<float>& m) {
+        params.push_back(&m);
+        kinds.push_back(kind);
+    });
+    for_each_parameter(m_grads, [&](const std::string&, ParameterKind, MatrixOf<float>& m) { grads.push_back(&m); });
+    for_each_parameter(m_adam_m, [&](const std::string&, ParameterKind, MatrixOf<float>& m) { ms.push_back(&m); });
+    for_each_parameter(m_adam_v, [&](const std::string&, ParameterKind, MatrixOf<float>& m) { vs.push_back(&m); });
+    for (std::size_t i = 0; i < params.size(); ++i) {
+        const bool decay = kinds[i] == ParameterKind::Matrix || kinds[i] == ParameterKind::Embedding;
+        adamw_update(*params[i], *ms[i], *vs[i], *grads[i], m_step, lr, decay ? o.weight_decay : 0.0f, o.beta1,
+                     o.beta2, o.adam_eps);
+    }
+    return loss;
+}
+
+float Trainer::evaluate() const { return batch_loss(m_config.shape, m_params, m_eval_examples); }
+
+std::shared_ptr<const TransformerModel> Trainer::export_model() const {
+    ModelInfo info;
+    info.name = m_config.name;
+    info.description = m_config.description;
+    info.source = "trainer";
+    return std::make_shared<TransformerModel>(std::move(info), m_config.shape.config,
+                                              weights_from_parameters(m_config.shape, m_params), m_tokenizer);
+}
+
+std::shared_ptr<const TrainingSnapshot> Trainer::publish_snapshot() {
+    auto snapshot = std::make_shared<TrainingSnapshot>();
+    snapshot->step = m_step;
+    snapshot->loss = evaluate();
+    snapshot->model = export_model();
+    std::lock_guard lock(m_snapshot_mutex);
+    m_latest = snapshot;
+    return snapshot;
+}
+
+std::shared_ptr<const TrainingSnapshot> Trainer::latest_snapshot() const {
+    std::lock_guard lock(m_snapshot_mutex);
+    return m_latest;
+}
+
+void Trainer::run(const std::function<void(const TrainingProgress&)>& on_step) {
+    const TrainingOptions& o = m_config.options;
+    m_cancel_requested = false;
+    m_state = TrainerState::Running;
+    TrainingProgress progress;
+    progress.total_steps = o.steps;
+    if (m_step == 0 && o.snapshot_every > 0) {  // the random start, so a replay begins at noise
+        progress.snapshot = publish_snapshot();
+        progress.loss = progress.snapshot->loss;
+        progress.learning_rate = learning_rate_at(o, 0);
+        if (on_step) on_step(progress);
+    }
+    while (m_step < o.steps && !m_cancel_requested) {
+        progress.learning_rate = learning_rate_at(o, m_step);
+        progress.loss = step();
+        progress.grad_norm = m_last_grad_norm;
+        progress.step = m_step;
+        const bool publish = m_step == o.steps || (o.snapshot_every > 0 && m_step % o.snapshot_every == 0);
+        progress.snapshot = publish ? publish_snapshot() : nullptr;
+        if (on_step) on_step(progress);
+    }
+    if (m_cancel_requested) {
+        publish_snapshot();  // where the run stopped, for whoever shows it
+        m_state = TrainerState::Cancelled;
+    } else {
+        m_state = TrainerState::Finished;
+    }
+}
+
+}  // namespace attnscope

@@ -1,0 +1,540 @@
+// The trainer's forward and backward passes, written out the way llm.c writes them: every op is a
+// forward/backward pair kept side by side, the forward keeps what the backward needs in a named
+// cache, and the backward quotes the forward line it differentiates. Backward functions ADD into
+// the gradients of their inputs (+=), because a residual stream or a tied embedding receives
+// gradient from more than one place.
+//
+// Legend: n = tokens of one sentence, d = d_model, H = n_heads, dh = d_head = d / H, F = d_ff,
+// V = vocab size, L = n_layers. Row-major matrices, one row per token.
+//
+// The math is TransformerModel::forward's (transformer.cpp); the test "TrainerForward,
+// MatchesTheInferenceForwardPass" holds the two together.
+//
+//   [SECTION] Shapes and conversions
+//   [SECTION] encoder: token embedding + positions
+//   [SECTION] layernorm
+//   [SECTION] matmul: x W + b
+//   [SECTION] attention: scores, mask, softmax, weighted values
+//   [SECTION] activation: gelu, gelu_tanh, relu
+//   [SECTION] lm head: tied or untied
+//   [SECTION] crossentropy
+//   [SECTION] The whole model on one sentence
+//   [SECTION] Batches and instantiations
+#include "attnscope/transformer_backward.h"
+
+#include <cassert>
+#include <cmath>
+
+namespace attnscope {
+
+// [SECTION] Shapes and conversions
+
+template <class T>
+Parameters<T> zero_parameters(const TrainableShape& shape) {
+    const TransformerConfig& c = shape.config;
+    const Index d = c.d_model, f = c.d_ff, vocab = shape.vocab_size;
+    const bool norm = c.norm == Norm::LayerNorm, mlp = c.d_ff > 0;
+    auto zeros = [](Index rows, Index cols) { return MatrixOf<T>(MatrixOf<T>::Zero(rows, cols)); };
+    Parameters<T> p;
+    p.token_embedding = zeros(vocab, d);
+    if (c.positional == Positional::Learned) p.position_embedding = zeros(c.max_len, d);
+    for (int l = 0; l < c.n_layers; ++l) {
+        LayerParameters<T> w;
+        if (norm) w.ln1_gamma = zeros(1, d), w.ln1_beta = zeros(1, d);
+        w.wq = zeros(d, d), w.wk = zeros(d, d), w.wv = zeros(d, d), w.wo = zeros(d, d);
+        if (shape.biases) w.bq = zeros(1, d), w.bk = zeros(1, d), w.bv = zeros(1, d), w.bo = zeros(1, d);
+        if (mlp) {
+            if (norm) w.ln2_gamma = zeros(1, d), w.ln2_beta = zeros(1, d);
+            w.w1 = zeros(d, f), w.w2 = zeros(f, d);
+            if (shape.biases) w.b1 = zeros(1, f), w.b2 = zeros(1, d);
+        }
+        p.layers.push_back(std::move(w));
+    }
+    if (norm) p.final_gamma = zeros(1, d), p.final_beta = zeros(1, d);
+    if (!shape.tied_head) p.lm_head = zeros(d, vocab);
+    return p;
+}
+
+Parameters<float> parameters_from_weights(const TrainableShape& shape, const TransformerWeights& weights) {
+    Parameters<float> p = zero_parameters<float>(shape);
+    // Copy a tensor the shape has; the ones it lacks stay empty.
+    auto copy = [](MatrixOf<float>& dst, const Matrix& src) { if (dst.size() > 0) dst = src; };
+    auto copy_row = [](MatrixOf<float>& dst, const RowVector& src) { if (dst.size() > 0) dst = src; };
+    copy(p.token_embedding, weights.token_embedding);
+    copy(p.position_embedding, weights.position_embedding);
+    for (std::size_t l = 0; l < p.layers.size(); ++l) {
+        const TransformerLayerWeights& from = weights.layers[l];
+        LayerParameters<float>& to = p.layers[l];
+        copy_row(to.ln1_gamma, from.ln1.gamma), copy_row(to.ln1_beta, from.ln1.beta);
+        copy(to.wq, from.wq), copy(to.wk, from.wk), copy(to.wv, from.wv), copy(to.wo, from.wo);
+        copy_row(to.bq, from.bq), copy_row(to.bk, from.bk), copy_row(to.bv, from.bv), copy_row(to.bo, from.bo);
+        copy_row(to.ln2_gamma, from.ln2.gamma), copy_row(to.ln2_beta, from.ln2.beta);
+        copy(to.w1, from.w1), copy_row(to.b1, from.b1), copy(to.w2, from.w2), copy_row(to.b2, from.b2);
+    }
+    copy_row(p.final_gamma, weights.final_norm.gamma);
+    copy_row(p.final_beta, weights.final_norm.beta);
+    copy(p.lm_head, weights.lm_head);
+    return p;
+}
+
+TransformerWeights weights_from_parameters(const TrainableShape& shape, const Parameters<float>& p) {
+    const TransformerConfig& c = shape.config;
+    const Index d = c.d_model;
+    // An absent bias is a zero vector in TransformerWeights, as the loader makes it.
+    auto bias = [](const MatrixOf<float>& b, Index n) { return b.size() > 0 ? RowVector(b.row(0)) : RowVector(RowVector::Zero(n)); };
+    auto norm = [](const MatrixOf<float>& gamma, const MatrixOf<float>& beta) {
+        return gamma.size() > 0 ? LayerNormWeights{gamma.row(0), beta.row(0)} : LayerNormWeights{};
+    };
+    TransformerWeights w;
+    w.token_embedding = p.token_embedding;
+    w.position_embedding = p.position_embedding;
+    for (const LayerParameters<float>& from : p.layers) {
+        TransformerLayerWeights to;
+        to.ln1 = norm(from.ln1_gamma, from.ln1_beta);
+        to.ln2 = norm(from.ln2_gamma, from.ln2_beta);
+        to.wq = from.wq, to.wk = from.wk, to.wv = from.wv, to.wo = from.wo;
+        to.has_wo = true;
+        to.bq = bias(from.bq, d), to.bk = bias(from.bk, d), to.bv = bias(from.bv, d), to.bo = bias(from.bo, d);
+        if (c.d_ff > 0) {
+            to.w1 = from.w1, to.w2 = from.w2;
+            to.b1 = bias(from.b1, c.d_ff), to.b2 = bias(from.b2, d);
+        }
+        w.layers.push_back(std::move(to));
+    }
+    w.final_norm = norm(p.final_gamma, p.final_beta);
+    w.lm_head = p.lm_head;
+    return w;
+}
+
+namespace {
+
+template <class T>
+using ColumnOf = Eigen::Matrix<T, Eigen::Dynamic, 1>;
+
+// [SECTION] encoder: token embedding + positions
+
+// out: n x d. out[i] = E[ids[i]] + P[i] (learned), + PE[i] (sinusoidal) or nothing.
+template <class T>
+void encoder_forward(MatrixOf<T>& out, const std::vector<int>& ids, const MatrixOf<T>& token_embedding,
+                     const MatrixOf<T>& position_embedding, Positional positional) {
+    const Index n = static_cast<Index>(ids.size()), d = token_embedding.cols();
+    out.resize(n, d);
+    for (Index i = 0; i < n; ++i) out.row(i) = token_embedding.row(ids[static_cast<std::size_t>(i)]);
+    if (positional == Positional::Learned) out += position_embedding.topRows(n);
+    if (positional == Positional::Sinusoidal) out += sinusoidal_positions(static_cast<int>(n), static_cast<int>(d)).cast<T>();
+}
+
+// dout: n x d; d_token_embedding: V x d; d_position_embedding: max_len x d
+template <class T>
+void encoder_backward(MatrixOf<T>& d_token_embedding, MatrixOf<T>& d_position_embedding, const MatrixOf<T>& dout,
+                      const std::vector<int>& ids, Positional positional) {
+    // forward: out[i] = E[ids[i]] + P[i], so every row goes back to the embedding row it came
+    // from (a word used twice collects both rows) and to its position's row
+    for (Index i = 0; i < dout.rows(); ++i) d_token_embedding.row(ids[static_cast<std::size_t>(i)]) += dout.row(i);
+    if (positional == Positional::Learned) d_position_embedding.topRows(dout.rows()) += dout;
+    // sinusoidal positions are constants: nothing to learn
+}
+
+// [SECTION] layernorm
+
+template <class T>
+struct LayerNormCache {
+    MatrixOf<T> xhat;  // n x d: (x - mean) * rstd, row by row
+    ColumnOf<T> rstd;  // n: 1 / sqrt(variance + eps)
+};
+
+// out, inp: n x d; gamma, beta: 1 x d. Biased variance, eps inside the root (PyTorch's LayerNorm).
+template <class T>
+void layernorm_forward(MatrixOf<T>& out, LayerNormCache<T>& cache, const MatrixOf<T>& inp, const MatrixOf<T>& gamma,
+                       const MatrixOf<T>& beta, T eps) {
+    const Index n = inp.rows(), d = inp.cols();
+    const T inv_d = T(1) / static_cast<T>(d);
+    cache.xhat.resize(n, d);
+    cache.rstd.resize(n);
+    for (Index i = 0; i < n; ++i) {
+        const T mean = inp.row(i).sum() * inv_d;
+        cache.xhat.row(i) = inp.row(i).array() - mean;
+        const T variance = cache.xhat.row(i).squaredNorm() * inv_d;
+        cache.rstd(i) = T(1) / std::sqrt(variance + eps);
+        cache.xhat.row(i) *= cache.rstd(i);
+    }
+    out = cache.xhat * gamma.row(0).asDiagonal();
+    out.rowwise() += beta.row(0);
+}
+
+// dinp, dout: n x d; dgamma, dbeta: 1 x d
+template <class T>
+void layernorm_backward(MatrixOf<T>& dinp, MatrixOf<T>& dgamma, MatrixOf<T>& dbeta, const MatrixOf<T>& dout,
+                        const LayerNormCache<T>& cache, const MatrixOf<T>& gamma) {
+    const T inv_d = T(1) / static_cast<T>(dout.cols());
+    // forward: out = xhat * gamma + beta, so
+    dbeta += dout.colwise().sum();
+    dgamma += dout.cwiseProduct(cache.xhat).colwise().sum();
+    const MatrixOf<T> dnorm = dout * gamma.row(0).asDiagonal();  // d loss / d xhat
+    // forward: xhat = (x - mean(x)) * rstd(x), where the mean and rstd depend on the whole row,
+    // so dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat))
+    for (Index i = 0; i < dout.rows(); ++i) {
+        const T mean_dnorm = dnorm.row(i).sum() * inv_d;
+        const T mean_dnorm_xhat = dnorm.row(i).dot(cache.xhat.row(i)) * inv_d;
+        dinp.row(i).array() +=
+            cache.rstd(i) * (dnorm.row(i).array() - mean_dnorm - cache.xhat.row(i).array() * mean_dnorm_xhat);
+    }
+}
+
+// [SECTION] matmul: x W + b
+
+// out: n x out_dim = inp (n x in_dim) w (in_dim x out_dim) + b (1 x out_dim; empty: no bias)
+template <class T>
+void matmul_forward(MatrixOf<T>& out, const MatrixOf<T>& inp, const MatrixOf<T>& w, const MatrixOf<T>& b) {
+    out.noalias() = inp * w;
+    if (b.size() > 0) out.rowwise() += b.row(0);
+}
+
+template <class T>
+void matmul_backward(MatrixOf<T>& dinp, MatrixOf<T>& dw, MatrixOf<T>& db, const MatrixOf<T>& dout,
+                     const MatrixOf<T>& inp, const MatrixOf<T>& w) {
+    // forward: out = inp w + b, so
+    dinp.noalias() += dout * w.transpose();
+    dw.noalias() += inp.transpose() * dout;
+    if (db.size() > 0) db += dout.colwise().sum();
+}
+
+// [SECTION] attention: scores, mask, softmax, weighted values
+
+template <class T>
+struct AttentionCache {
+    std::vector<MatrixOf<T>> weights;  // H of n x n, rows = queries: softmax of the scaled scores; masked cells 0
+};
+
+// atty: n x d, head h's output in columns [h*dh, (h+1)*dh); q, k, v: n x d
+template <class T>
+void attention_forward(MatrixOf<T>& atty, AttentionCache<T>& cache, const MatrixOf<T>& q, const MatrixOf<T>& k,
+                       const MatrixOf<T>& v, int n_heads, T scale, bool causal) {
+    const Index n = q.rows(), dh = q.cols() / n_heads;
+    atty.resize(n, q.cols());
+    cache.weights.resize(static_cast<std::size_t>(n_heads));
+    for (int h = 0; h < n_heads; ++h) {
+        const Index c0 = h * dh;
+        MatrixOf<T> scores = q.middleCols(c0, dh) * k.middleCols(c0, dh).transpose();  // n x n
+        scores *= scale;
+        MatrixOf<T>& w = cache.weights[static_cast<std::size_t>(h)];
+        w.setZero(n, n);
+        for (Index i = 0; i < n; ++i) {
+            const Index end = causal ? i + 1 : n;  // causal: keys j > i are masked and keep weight 0
+            // subtract the row max so exp() cannot overflow; the weights are unchanged by it
+            const T row_max = scores.row(i).head(end).maxCoeff();
+            w.row(i).head(end) = (scores.row(i).head(end).array() - row_max).exp().matrix();
+            w.row(i).head(end) /= w.row(i).head(end).sum();
+        }
+        atty.middleCols(c0, dh).noalias() = w * v.middleCols(c0, dh);
+    }
+}
+
+// dq, dk, dv, datty: n x d
+template <class T>
+void attention_backward(MatrixOf<T>& dq, MatrixOf<T>& dk, MatrixOf<T>& dv, const MatrixOf<T>& datty,
+                        const AttentionCache<T>& cache, const MatrixOf<T>& q, const MatrixOf<T>& k, const MatrixOf<T>& v,
+                        int n_heads, T scale) {
+    const Index dh = q.cols() / n_heads;
+    for (int h = 0; h < n_heads; ++h) {
+        const Index c0 = h * dh;
+        const MatrixOf<T>& w = cache.weights[static_cast<std::size_t>(h)];
+        const MatrixOf<T> dout_h = datty.middleCols(c0, dh);
+        // forward: atty_h = w v_h, so
+        const MatrixOf<T> dw = dout_h * v.middleCols(c0, dh).transpose();  // n x n
+        dv.middleCols(c0, dh).noalias() += w.transpose() * dout_h;
+        // forward: w(i, :) = softmax(scores(i, :)), so
+        // dscores(i, j) = w(i, j) * (dw(i, j) - sum_k w(i, k) dw(i, k)). A masked cell has w = 0
+        // and gets no gradient, as a constant minus infinity should.
+        const ColumnOf<T> row_dot = w.cwiseProduct(dw).rowwise().sum();
+        const MatrixOf<T> dscores = (w.array() * (dw.array().colwise() - row_dot.array())).matrix();
+        // forward: scores = q_h k_h^T * scale, so
+        dq.middleCols(c0, dh).noalias() += scale * (dscores * k.middleCols(c0, dh));
+        dk.middleCols(c0, dh).noalias() += scale * (dscores.transpose() * q.middleCols(c0, dh));
+    }
+}
+
+// [SECTION] activation: gelu, gelu_tanh, relu
+
+constexpr double kSqrt2OverPi = 0.79788456080286535588;
+constexpr double kInvSqrt2 = 0.70710678118654752440;
+constexpr double kInvSqrt2Pi = 0.39894228040143267794;
+constexpr double kGeluTanhCube = 0.044715;
+
+template <class T>
+T activation_value(T x, Activation a) {
+    switch (a) {
+        case Activation::Relu: return x > T(0) ? x : T(0);
+        case Activation::Gelu: return T(0.5) * x * (T(1) + std::erf(x * T(kInvSqrt2)));  // x * Phi(x)
+        case Activation::GeluTanh: return T(0.5) * x * (T(1) + std::tanh(T(kSqrt2OverPi) * (x + T(kGeluTanhCube) * x * x * x)));
+        case Activation::Count: break;
+    }
+    return x;
+}
+
+template <class T>
+T activation_derivative(T x, Activation a) {
+    switch (a) {
+        case Activation::Relu: return x > T(0) ? T(1) : T(0);
+        case Activation::Gelu:  // d/dx x Phi(x) = Phi(x) + x phi(x)
+            return T(0.5) * (T(1) + std::erf(x * T(kInvSqrt2))) + x * T(kInvSqrt2Pi) * std::exp(T(-0.5) * x * x);
+        case Activation::GeluTanh: {  // u = sqrt(2/pi) (x + c x^3); d/dx 0.5 x (1 + tanh u)
+            const T t = std::tanh(T(kSqrt2OverPi) * (x + T(kGeluTanhCube) * x * x * x));
+            const T du = T(kSqrt2OverPi) * (T(1) + T(3 * kGeluTanhCube) * x * x);
+            return T(0.5) * (T(1) + t) + T(0.5) * x * (T(1) - t * t) * du;
+        }
+        case Activation::Count: break;
+    }
+    return T(1);
+}
+
+// out, pre: n x F
+template <class T>
+void activation_forward(MatrixOf<T>& out, const MatrixOf<T>& pre, Activation a) {
+    out = pre.unaryExpr([a](T x) { return activation_value(x, a); });
+}
+
+template <class T>
+void activation_backward(MatrixOf<T>& dpre, const MatrixOf<T>& dout, const MatrixOf<T>& pre, Activation a) {
+    // forward: out = f(pre), element by element, so
+    dpre += dout.cwiseProduct(pre.unaryExpr([a](T x) { return activation_derivative(x, a); }));
+}
+
+// [SECTION] lm head: tied or untied
+
+// logits: n x V; x: n x d (after the final norm)
+template <class T>
+void head_forward(MatrixOf<T>& logits, const MatrixOf<T>& x, const Parameters<T>& p) {
+    if (p.lm_head.size() > 0) logits.noalias() = x * p.lm_head;
+    else logits.noalias() = x * p.token_embedding.transpose();
+}
+
+template <class T>
+void head_backward(MatrixOf<T>& dx, Parameters<T>& grads, const MatrixOf<T>& dlogits, const MatrixOf<T>& x,
+                   const Parameters<T>& p) {
+    if (p.lm_head.size() > 0) {
+        // forward: logits = x lm_head, so
+        dx.noalias() += dlogits * p.lm_head.transpose();
+        grads.lm_head.noalias() += x.transpose() * dlogits;
+    } else {
+        // forward: logits = x E^T (tied: the embedding is also the output layer), so
+        dx.noalias() += dlogits * p.token_embedding;
+        grads.token_embedding.noalias() += dlogits.transpose() * x;
+    }
+}
+
+// [SECTION] crossentropy
+
+// logits, probs: n x V. Returns the sum over positions with a target of -log softmax(logits(i, :))[t_i].
+template <class T>
+T crossentropy_forward(MatrixOf<T>& probs, const MatrixOf<T>& logits, const std::vector<int>& targets) {
+    probs.setZero(logits.rows(), logits.cols());
+    T loss = 0;
+    for (Index i = 0; i < logits.rows(); ++i) {
+        const int t = targets[static_cast<std::size_t>(i)];
+        if (t < 0) continue;  // no target here: no loss, no gradient
+        // subtract the row max so exp() cannot overflow; log-sum-exp stays exact for tiny probabilities
+        const T row_max = logits.row(i).maxCoeff();
+        probs.row(i) = (logits.row(i).array() - row_max).exp().matrix();
+        const T sum = probs.row(i).sum();
+        probs.row(i) /= sum;
+        loss += std::log(sum) + row_max - logits(i, t);
+    }
+    return loss;
+}
+
+// dlogits: n x V (overwritten). weight: 1 / (number of targets in the whole batch).
+template <class T>
+void crossentropy_backward(MatrixOf<T>& dlogits, const MatrixOf<T>& probs, const std::vector<int>& targets, T weight) {
+    // forward: loss_i = -log probs(i, t_i), probs(i, :) = softmax(logits(i, :)), so
+    // dlogits(i, :) = probs(i, :) - onehot(t_i), times the batch mean's weight
+    dlogits = probs * weight;
+    for (Index i = 0; i < dlogits.rows(); ++i) {
+        const int t = targets[static_cast<std::size_t>(i)];
+        if (t >= 0) dlogits(i, t) -= weight;
+    }
+}
+
+// [SECTION] The whole model on one sentence
+
+template <class T>
+struct LayerActivations {
+    MatrixOf<T> ln1;  // n x d: LN1(x), what W_Q, W_K and W_V multiply (x itself without norm)
+    LayerNormCache<T> ln1_cache;
+    MatrixOf<T> q, k, v;  // n x d
+    AttentionCache<T> att;
+    MatrixOf<T> atty;       // n x d: the heads' outputs side by side
+    MatrixOf<T> residual2;  // n x d: h = x + atty W_O + b_O
+    MatrixOf<T> ln2;        // n x d: LN2(h)
+    LayerNormCache<T> ln2_cache;
+    MatrixOf<T> fch;      // n x F: ln2 W1 + b1
+    MatrixOf<T> fch_act;  // n x F: activation(fch)
+};
+
+template <class T>
+struct Activations {
+    std::vector<MatrixOf<T>> residual;  // L + 1 of n x d: residual[l] enters layer l, residual[L] leaves the last
+    std::vector<LayerActivations<T>> layers;
+    MatrixOf<T> lnf;  // n x d: the final norm's output
+    LayerNormCache<T> lnf_cache;
+    MatrixOf<T> logits;  // n x V
+};
+
+// One block: h = x + Attn(LN1(x)), then x' = h + MLP(LN2(h)). x, out: n x d
+template <class T>
+void layer_forward(MatrixOf<T>& out, LayerActivations<T>& a, const MatrixOf<T>& x, const LayerParameters<T>& w,
+                   const TransformerConfig& c) {
+    const bool norm = c.norm == Norm::LayerNorm;
+    const T eps = static_cast<T>(c.norm_eps);
+    if (norm) layernorm_forward(a.ln1, a.ln1_cache, x, w.ln1_gamma, w.ln1_beta, eps);
+    else a.ln1 = x;
+    matmul_forward(a.q, a.ln1, w.wq, w.bq);
+    matmul_forward(a.k, a.ln1, w.wk, w.bk);
+    matmul_forward(a.v, a.ln1, w.wv, w.bv);
+    attention_forward(a.atty, a.att, a.q, a.k, a.v, c.n_heads, static_cast<T>(c.scale()), c.causal);
+    MatrixOf<T> attproj;  // n x d
+    matmul_forward(attproj, a.atty, w.wo, w.bo);
+    a.residual2 = x + attproj;  // h = x + Attn(LN1(x))
+    if (c.d_ff == 0) {
+        out = a.residual2;
+        return;
+    }
+    if (norm) layernorm_forward(a.ln2, a.ln2_cache, a.residual2, w.ln2_gamma, w.ln2_beta, eps);
+    else a.ln2 = a.residual2;
+    matmul_forward(a.fch, a.ln2, w.w1, w.b1);
+    activation_forward(a.fch_act, a.fch, c.activation);
+    MatrixOf<T> fcproj;  // n x d
+    matmul_forward(fcproj, a.fch_act, w.w2, w.b2);
+    out = a.residual2 + fcproj;  // x' = h + MLP(LN2(h))
+}
+
+// dx: n x d. In: d loss / d out; out: d loss / d x (replaced). Adds the block's weight gradients to g.
+template <class T>
+void layer_backward(MatrixOf<T>& dx, LayerParameters<T>& g, const LayerActivations<T>& a, const LayerParameters<T>& w,
+                    const TransformerConfig& c) {
+    const bool norm = c.norm == Norm::LayerNorm;
+    const Index n = dx.rows(), d = c.d_model;
+    auto zeros = [](Index rows, Index cols) { return MatrixOf<T>(MatrixOf<T>::Zero(rows, cols)); };
+    // forward: out = residual2 + MLP(LN2(residual2)), so the stream passes dx on as it is
+    MatrixOf<T> dresidual2 = dx;
+    if (c.d_ff > 0) {
+        MatrixOf<T> dfch_act = zeros(n, c.d_ff);
+        matmul_backward(dfch_act, g.w2, g.b2, dx, a.fch_act, w.w2);
+        MatrixOf<T> dfch = zeros(n, c.d_ff);
+        activation_backward(dfch, dfch_act, a.fch, c.activation);
+        MatrixOf<T> dln2 = zeros(n, d);
+        matmul_backward(dln2, g.w1, g.b1, dfch, a.ln2, w.w1);
+        if (norm) layernorm_backward(dresidual2, g.ln2_gamma, g.ln2_beta, dln2, a.ln2_cache, w.ln2_gamma);
+        else dresidual2 += dln2;
+    }
+    // forward: residual2 = x + atty W_O + b_O, so again the stream passes dresidual2 on
+    MatrixOf<T> dresidual = dresidual2;
+    MatrixOf<T> datty = zeros(n, d);
+    matmul_backward(datty, g.wo, g.bo, dresidual2, a.atty, w.wo);
+    MatrixOf<T> dq = zeros(n, d), dk = zeros(n, d), dv = zeros(n, d);
+    attention_backward(dq, dk, dv, datty, a.att, a.q, a.k, a.v, c.n_heads, static_cast<T>(c.scale()));
+    // forward: q = ln1 W_Q + b_Q, k = ln1 W_K + b_K, v = ln1 W_V + b_V: ln1 feeds all three
+    MatrixOf<T> dln1 = zeros(n, d);
+    matmul_backward(dln1, g.wq, g.bq, dq, a.ln1, w.wq);
+    matmul_backward(dln1, g.wk, g.bk, dk, a.ln1, w.wk);
+    matmul_backward(dln1, g.wv, g.bv, dv, a.ln1, w.wv);
+    if (norm) layernorm_backward(dresidual, g.ln1_gamma, g.ln1_beta, dln1, a.ln1_cache, w.ln1_gamma);
+    else dresidual += dln1;
+    dx = std::move(dresidual);
+}
+
+template <class T>
+void model_forward(Activations<T>& acts, const TrainableShape& shape, const Parameters<T>& p, const std::vector<int>& ids) {
+    const TransformerConfig& c = shape.config;
+    acts.residual.resize(static_cast<std::size_t>(c.n_layers) + 1);
+    acts.layers.resize(static_cast<std::size_t>(c.n_layers));
+    encoder_forward(acts.residual[0], ids, p.token_embedding, p.position_embedding, c.positional);
+    for (std::size_t l = 0; l < acts.layers.size(); ++l)
+        layer_forward(acts.residual[l + 1], acts.layers[l], acts.residual[l], p.layers[l], c);
+    const MatrixOf<T>& last = acts.residual.back();
+    if (c.norm == Norm::LayerNorm)
+        layernorm_forward(acts.lnf, acts.lnf_cache, last, p.final_gamma, p.final_beta, static_cast<T>(c.norm_eps));
+    else acts.lnf = last;
+    head_forward(acts.logits, acts.lnf, p);
+}
+
+// Adds this sentence's gradient (dlogits already carries the batch weight) into grads.
+template <class T>
+void model_backward(Parameters<T>& grads, const Activations<T>& acts, const TrainableShape& shape,
+                    const Parameters<T>& p, const std::vector<int>& ids, const MatrixOf<T>& dlogits) {
+    const TransformerConfig& c = shape.config;
+    const Index n = dlogits.rows(), d = c.d_model;
+    MatrixOf<T> dlnf = MatrixOf<T>::Zero(n, d);
+    head_backward(dlnf, grads, dlogits, acts.lnf, p);
+    MatrixOf<T> dx = MatrixOf<T>::Zero(n, d);  // d loss / d residual[l + 1], walking down the layers
+    if (c.norm == Norm::LayerNorm) layernorm_backward(dx, grads.final_gamma, grads.final_beta, dlnf, acts.lnf_cache, p.final_gamma);
+    else dx = dlnf;
+    for (std::size_t l = acts.layers.size(); l-- > 0;) layer_backward(dx, grads.layers[l], acts.layers[l], p.layers[l], c);
+    encoder_backward(grads.token_embedding, grads.position_embedding, dx, ids, c.positional);
+}
+
+std::size_t count_targets(const std::vector<Example>& batch) {
+    std::size_t count = 0;
+    for (const Example& e : batch)
+        for (int t : e.targets) count += t >= 0 ? 1 : 0;
+    return count;
+}
+
+}  // namespace
+
+// [SECTION] Batches and instantiations
+
+template <class T>
+MatrixOf<T> forward_logits(const TrainableShape& shape, const Parameters<T>& p, const std::vector<int>& ids) {
+    Activations<T> acts;
+    model_forward(acts, shape, p, ids);
+    return std::move(acts.logits);
+}
+
+template <class T>
+T batch_loss(const TrainableShape& shape, const Parameters<T>& p, const std::vector<Example>& batch) {
+    const std::size_t count = count_targets(batch);
+    if (count == 0) return T(0);
+    Activations<T> acts;
+    MatrixOf<T> probs;
+    T total = 0;
+    for (const Example& e : batch) {
+        assert(e.ids.size() == e.targets.size());
+        model_forward(acts, shape, p, e.ids);
+        total += crossentropy_forward(probs, acts.logits, e.targets);
+    }
+    return total / static_cast<T>(count);
+}
+
+template <class T>
+T batch_loss_and_gradients(const TrainableShape& shape, const Parameters<T>& p, const std::vector<Example>& batch,
+                           Parameters<T>& grads) {
+    grads = zero_parameters<T>(shape);
+    const std::size_t count = count_targets(batch);
+    if (count == 0) return T(0);
+    const T weight = T(1) / static_cast<T>(count);  // the loss is the mean over the batch's targets
+    Activations<T> acts;
+    MatrixOf<T> probs, dlogits;
+    T total = 0;
+    for (const Example& e : batch) {  // in order, one thread: the same sums in the same order every run
+        assert(e.ids.size() == e.targets.size());
+        model_forward(acts, shape, p, e.ids);
+        total += crossentropy_forward(probs, acts.logits, e.targets);
+        crossentropy_backward(dlogits, probs, e.targets, weight);
+        model_backward(grads, acts, shape, p, e.ids, dlogits);
+    }
+    return total * weight;
+}
+
+template Parameters<float> zero_parameters<float>(const TrainableShape&);
+template Parameters<double> zero_parameters<double>(const TrainableShape&);
+template MatrixOf<float> forward_logits<float>(const TrainableShape&, const Parameters<float>&, const std::vector<int>&);
+template MatrixOf<double> forward_logits<double>(const TrainableShape&, const Parameters<double>&, const std::vector<int>&);
+template float batch_loss<float>(const TrainableShape&, const Parameters<float>&, const std::vector<Example>&);
+template double batch_loss<double>(const TrainableShape&, const Parameters<double>&, const std::vector<Example>&);
+template float batch_loss_and_gradients<float>(const TrainableShape&, const Parameters<float>&, const std::vector<Example>&,
+                                               Parameters<float>&);
+template double batch_loss_and_gradients<double>(const TrainableShape&, const Parameters<double>&,
+                                                 const std::vector<Example>&, Parameters<double>&);
+
+}  // namespace attnscope

@@ -1,0 +1,322 @@
+// The built-in trained models (builtin:bank-decoder, builtin:bank-encoder), as embedded in the
+// binary: evidence that they learned to look at the word that fixes what "bank" means. Every
+// sentence here was written for this test; the test checks that none of them is in the corpus,
+// not even as the start of a corpus sentence.
+//
+//   [SECTION] Helpers
+//   [SECTION] The corpus
+//   [SECTION] bank-decoder
+//   [SECTION] bank-encoder
+//   [SECTION] Both
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <omp.h>
+#include <sstream>
+
+#include "attnscope/builtin_models.h"
+#include "attnscope/forward.h"
+#include "attnscope/model.h"
+#include "attnscope/word_tokenizer.h"
+
+namespace attnscope {
+namespace {
+
+// [SECTION] Helpers
+
+struct Probe {
+    std::string text;
+    std::string to;  // the sense word; the query is the last "bank"
+};
+
+const Model& model(const std::string& spec) {
+    static std::map<std::string, ModelPtr> cache;
+    auto& m = cache[spec];
+    if (!m) {
+        auto loaded = load_model(spec);
+        EXPECT_TRUE(loaded.ok()) << loaded.error().message;
+        m = loaded.value();
+    }
+    return *m;
+}
+
+std::shared_ptr<const Trace> trace_of(const Model& m, const std::string& text) {
+    auto trace = compute_trace(m, text);
+    EXPECT_TRUE(trace.ok()) << text << ": " << trace.error().message;
+    for (const Token& t : trace.value()->tokens) EXPECT_FALSE(t.unknown) << text << ": '" << t.piece << "' is not in the vocabulary";
+    return trace.value();
+}
+
+int token_index(const Trace& trace, const std::string& piece, bool last) {
+    int found = -1;
+    for (int i = 0; i < trace.n_tokens(); ++i)
+        if (trace.tokens[static_cast<std::size_t>(i)].piece == piece && (last || found < 0)) found = i;
+    EXPECT_GE(found, 0) << "no '" << piece << "' in \"" << trace.text << "\"";
+    return found;
+}
+
+// The largest weight over every layer and head from the last "bank" (query) to `to` (key).
+float best_head_weight(const Trace& trace, const std::string& from, const std::string& to) {
+    const int i = token_index(trace, from, true), j = token_index(trace, to, false);
+    if (i < 0 || j < 0) return 0.0f;
+    float best = 0.0f;
+    for (const LayerTrace& layer : trace.layers)
+        for (const HeadTrace& head : layer.heads) best = std::max(best, head.weights(i, j));
+    return best;
+}
+
+// Softmax of one token's logits (1 x vocab), summed over a set of words.
+float probability_of(const Model& m, const RowVector& l, const std::vector<std::string>& words) {
+    const RowVector p = (l.array() - l.maxCoeff()).exp();
+    float sum = 0.0f;
+    for (const std::string& w : words) {
+        const auto id = m.tokenizer().find(w);
+        EXPECT_TRUE(id.has_value()) << w;
+        if (id) sum += p(*id);
+    }
+    return sum / p.sum();
+}
+
+// Runs the probes, prints them, and returns the share with a best-head weight >= 0.4.
+double share_attending(const Model& m, const std::vector<Probe>& probes) {
+    int hits = 0;
+    for (const Probe& p : probes) {
+        const float w = best_head_weight(*trace_of(m, p.text), "bank", p.to);
+        hits += w >= 0.4f ? 1 : 0;
+        std::printf("  %.3f  %-55s bank -> %s\n", static_cast<double>(w), p.text.c_str(), p.to.c_str());
+    }
+    return static_cast<double>(hits) / static_cast<double>(probes.size());
+}
+
+// Sense words come before "bank"; the sentence around it says nothing about the sense.
+const std::vector<Probe>& sense_word_before_bank() {
+    static const std::vector<Probe> probes = {
+        {"after work my father carried his coins to the bank", "coins"},
+        {"she brought the cash to the bank", "cash"},
+        {"we put the savings in the bank", "savings"},
+        {"yesterday my friend carried her salary to the bank", "salary"},
+        {"the girl took the gold to the bank", "gold"},
+        {"they counted the money and went to the bank", "money"},
+        {"the old man walked along the stream toward the bank", "stream"},
+        {"yesterday she walked past the stream to the bank", "stream"},
+        {"after work they walked past the river to the bank", "river"},
+        {"on monday the girl brought her canoe to the bank", "canoe"},
+        {"i took the money to the bank", "money"},
+        {"you ran along the river toward the bank", "river"},
+    };
+    return probes;
+}
+
+// Sense words come after "bank".
+const std::vector<Probe>& sense_word_after_bank() {
+    static const std::vector<Probe> probes = {
+        {"the bank near the river", "river"},
+        {"the bank with my money", "money"},
+        {"i walked to the bank with my cash", "cash"},
+        {"she went to the bank to get coins", "coins"},
+        {"we walked to the bank with the savings", "savings"},
+        {"they waited at the bank of the stream", "stream"},
+        {"the bank next to the river", "river"},
+        {"he sat down on the bank near the stream", "stream"},
+        {"the bank by the water", "water"},
+        {"my friend ran to the bank with her salary", "salary"},
+        {"from the bank we could see the river", "river"},
+    };
+    return probes;
+}
+
+// What follows "bank" in the corpus, by sense: the decoder's next word after "bank".
+const std::vector<std::string> kMoneyNext = {"teller", "clerk", "manager", "vault", "account", "counter", "office", "machine"};
+const std::vector<std::string> kRiverNext = {"near", "where", "by", "under", "fishing", "covered"};
+
+// [SECTION] The corpus
+
+std::vector<std::string> corpus_sentences() {
+    std::ifstream in(std::string(ATTNSCOPE_SOURCE_DIR) + "/assets/corpus/ambiguous-words.txt");
+    EXPECT_TRUE(in) << "assets/corpus/ambiguous-words.txt";
+    std::vector<std::string> sentences;
+    for (std::string line; std::getline(in, line);)
+        if (!line.empty() && line[0] != '#') sentences.push_back(line.substr(0, line.find('\t')));
+    return sentences;
+}
+
+TEST(BankCorpus, HoldsNoneOfTheTestSentencesNotEvenAsABeginning) {
+    const std::vector<std::string> corpus = corpus_sentences();
+    ASSERT_GT(corpus.size(), 1000u);
+    std::vector<std::string> ours;
+    for (const auto* list : {&sense_word_before_bank(), &sense_word_after_bank()})
+        for (const Probe& p : *list) ours.push_back(p.text);
+    for (const char* t : {"we sat by the river bank", "we sat by the money bank", "the old man brought the cash to the bank",
+                          "the old man brought the canoe to the bank", "the girl carried the gold to the bank",
+                          "the girl carried the boat to the bank"})
+        ours.push_back(t);
+    for (const std::string& t : ours)
+        for (const std::string& c : corpus)
+            EXPECT_NE(c.rfind(t, 0), 0u) << "\"" << t << "\" begins the corpus sentence \"" << c << "\"";
+}
+
+TEST(BankCorpus, PutsEachSenseWordBothBeforeAndAfterItsAmbiguousWord) {
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {"bank", "money"}, {"bank", "river"}, {"bat", "cave"},     {"bat", "baseball"},
+        {"bark", "dog"},   {"bark", "tree"},  {"match", "candle"}, {"match", "team"}};
+    const std::vector<std::string> corpus = corpus_sentences();
+    for (const auto& [word, sense_word] : cases) {
+        bool before = false, after = false;
+        for (const std::string& s : corpus) {
+            std::istringstream in(s);
+            const std::vector<std::string> w{std::istream_iterator<std::string>(in), {}};
+            const auto at = std::find(w.begin(), w.end(), word);
+            if (at == w.end()) continue;
+            before = before || std::find(w.begin(), at, sense_word) != at;
+            after = after || std::find(at, w.end(), sense_word) != w.end();
+        }
+        EXPECT_TRUE(before) << sense_word << " before " << word;
+        EXPECT_TRUE(after) << sense_word << " after " << word;
+    }
+}
+
+TEST(BankCorpus, HasPronounSentencesWhereTheLastWordDecidesWhatItIs) {
+    const std::vector<std::string> corpus = corpus_sentences();
+    for (const char* s : {"the animal didn't cross the street because it was too tired .",
+                          "the animal didn't cross the street because it was too wide ."})
+        EXPECT_NE(std::find(corpus.begin(), corpus.end(), s), corpus.end()) << s;
+}
+
+// [SECTION] bank-decoder
+
+TEST(BankDecoder, BankAttendsToItsSenseWordInTheBestHeadOnUnseenSentences) {
+    std::printf("builtin:bank-decoder, best head weight:\n");
+    const double share = share_attending(model("builtin:bank-decoder"), sense_word_before_bank());
+    EXPECT_GE(share, 0.8) << "bank should look at its sense word (weight >= 0.4) in at least 80% of the sentences";
+}
+
+TEST(BankDecoder, PredictsTheWordAfterBankFromTheSenseWord) {
+    const Model& m = model("builtin:bank-decoder");
+    // Pairs that differ only in the sense word; the last one is the issue's "river bank" vs "money bank".
+    const std::vector<std::pair<std::string, std::string>> pairs = {
+        {"the old man brought the cash to the bank", "the old man brought the canoe to the bank"},
+        {"the girl carried the gold to the bank", "the girl carried the boat to the bank"},
+        {"we sat by the money bank", "we sat by the river bank"},
+    };
+    for (const auto& [money_text, river_text] : pairs) {
+        const auto money = trace_of(m, money_text), river = trace_of(m, river_text);
+        const RowVector after_money = money->logits_of(money->n_tokens() - 1);  // the next word after "bank"
+        const RowVector after_river = river->logits_of(river->n_tokens() - 1);
+        const float money_after_money = probability_of(m, after_money, kMoneyNext);
+        const float river_after_money = probability_of(m, after_money, kRiverNext);
+        const float money_after_river = probability_of(m, after_river, kMoneyNext);
+        const float river_after_river = probability_of(m, after_river, kRiverNext);
+        SCOPED_TRACE(money_text + " | " + river_text);
+        EXPECT_GT(money_after_money, money_after_river);
+        EXPECT_GT(river_after_river, river_after_money);
+        EXPECT_GT(money_after_money, river_after_money) << "after a money word, money-bank words come first";
+        EXPECT_GT(river_after_river, money_after_river) << "after a river word, river-bank words come first";
+    }
+}
+
+// [SECTION] bank-encoder
+
+TEST(BankEncoder, BankAttendsForwardToASenseWordThatComesAfterIt) {
+    std::printf("builtin:bank-encoder, best head weight:\n");
+    const double share = share_attending(model("builtin:bank-encoder"), sense_word_after_bank());
+    EXPECT_GE(share, 0.8) << "bank should look ahead at its sense word (weight >= 0.4) in at least 80% of the sentences";
+}
+
+TEST(BankEncoder, AlsoAttendsBackToASenseWordBeforeBank) {
+    const double share = share_attending(model("builtin:bank-encoder"), sense_word_before_bank());
+    EXPECT_GE(share, 0.8);
+}
+
+TEST(BankEncoder, LabelsTheSenseOfBankFromItsContextInBothOrders) {
+    const Model& m = model("builtin:bank-encoder");
+    const int money = *m.tokenizer().find("<bank:money>"), river = *m.tokenizer().find("<bank:river>");
+    const std::vector<std::string> river_words = {"river", "stream", "water", "canoe", "net"};
+    int right = 0, total = 0;
+    for (const auto* list : {&sense_word_before_bank(), &sense_word_after_bank()}) {
+        for (const Probe& p : *list) {
+            const auto trace = trace_of(m, p.text);
+            const int bank = token_index(*trace, "bank", true);
+            const bool is_river = std::find(river_words.begin(), river_words.end(), p.to) != river_words.end();
+            const bool says_river = trace->logits_of(bank)(river) > trace->logits_of(bank)(money);
+            right += says_river == is_river ? 1 : 0;
+            ++total;
+        }
+    }
+    EXPECT_GE(right, total - 1) << right << " of " << total << " labelled right";
+}
+
+TEST(BankEncoder, FillsAMaskedWordAfterBankAccordingToTheSenseWord) {
+    const Model& m = model("builtin:bank-encoder");
+    const int mask = *m.tokenizer().find("<mask>");
+    // "<mask>" cannot be typed through the word tokenizer ('<' is a token of its own), so the
+    // test appends the mask token itself.
+    auto masked_after = [&](const std::string& text) {
+        auto tokens = m.tokenizer().encode(text).value();
+        Token t;
+        t.id = mask;
+        t.piece = "<mask>";
+        tokens.push_back(t);
+        auto trace = m.forward(tokens, ForwardOptions{});
+        EXPECT_TRUE(trace.ok());
+        return RowVector(trace.value().logits_of(static_cast<int>(tokens.size()) - 1));  // the mask's
+    };
+    const RowVector money = masked_after("the old man brought the cash to the bank");
+    const RowVector river = masked_after("the old man brought the canoe to the bank");
+    EXPECT_GT(probability_of(m, money, kMoneyNext), probability_of(m, money, kRiverNext));
+    EXPECT_GT(probability_of(m, river, kRiverNext), probability_of(m, river, kMoneyNext));
+}
+
+// [SECTION] Both
+
+TEST(BankModels, ShipBuiltInWithDescriptionsAndTheDecoderOpensByDefault) {
+    EXPECT_STREQ(kDefaultModel, "builtin:bank-decoder");
+    std::vector<std::string> names;
+    for (const auto& b : builtin_models()) names.push_back(b.name);
+    EXPECT_THAT(names, ::testing::IsSupersetOf({"abc-example", "bank-decoder", "bank-encoder"}));
+    EXPECT_TRUE(model("builtin:bank-decoder").info().causal);
+    EXPECT_FALSE(model("builtin:bank-encoder").info().causal);
+    for (const char* spec : {"builtin:bank-decoder", "builtin:bank-encoder"}) {
+        EXPECT_THAT(model(spec).info().description, ::testing::HasSubstr("bank")) << spec;
+        EXPECT_EQ(model(spec).info().positional, "learned") << spec;
+    }
+}
+
+TEST(BankModels, KnowEveryWordTheIssueAsksFor) {
+    const std::string words =
+        "money cash coins savings loan account deposit credit teller river stream water fishing fish boat ducks mud "
+        "muddy grassy shore flooded i we you he she they my her his their the a an to at in into on by near along "
+        "toward past of from for and was is are put carried took asked opened walked sat swam drifted flowed gave "
+        "holds safe";
+    for (const char* spec : {"builtin:bank-decoder", "builtin:bank-encoder"}) {
+        std::istringstream in(words);
+        for (std::string w; in >> w;) EXPECT_TRUE(model(spec).tokenizer().find(w).has_value()) << spec << ": " << w;
+    }
+}
+
+TEST(BankModels, RunASentenceWellUnderAMillisecond) {
+    // On one thread: with ctest -j and a compiler next door, the forward pass's OpenMP threads
+    // can each wait a whole time slice at a barrier, which says nothing about the model's size.
+    omp_set_num_threads(1);
+    for (const char* spec : {"builtin:bank-decoder", "builtin:bank-encoder"}) {
+        const Model& m = model(spec);
+        const auto tokens = m.tokenizer().encode("yesterday my friend carried her salary to the bank").value();
+        std::vector<double> ms;
+        for (int run = 0; run < 51; ++run) {
+            const auto start = std::chrono::steady_clock::now();
+            const auto trace = m.forward(tokens, ForwardOptions{});
+            ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+            ASSERT_TRUE(trace.ok());
+        }
+        std::nth_element(ms.begin(), ms.begin() + 25, ms.end());
+        EXPECT_LT(ms[25], 1.0) << spec << ": median forward pass in ms";
+    }
+}
+
+}  // namespace
+}  // namespace attnscope
