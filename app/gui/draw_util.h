@@ -1,0 +1,47 @@
+// Small drawing helpers shared by the panels: rotated labels, a spinner, label shortening,
+// colormap colours on the CPU (for legends and readable numbers on cells).
+#pragma once
+
+#include <imgui.h>
+
+#include <string>
+
+#include "attnscope/colormap.h"
+
+namespace attnscope::gui {
+
+// Draws `text` starting at `pivot`, rotated by `angle` radians around it (negative: anticlockwise
+// on screen, i.e. reading upwards). ImGui 1.86 cannot rotate text, so the glyph quads are rotated.
+void draw_rotated_text(ImDrawList* dl, ImFont* font, float size, ImVec2 pivot, ImU32 color, const char* text, float angle);
+
+// Size of `text` rotated by `angle`: its bounding box.
+ImVec2 rotated_text_extent(ImFont* font, float size, const char* text, float angle);
+
+void draw_spinner(ImDrawList* dl, ImVec2 center, float radius, ImU32 color, float thickness);
+
+// Cuts `s` to fit `max_width` pixels at the current font, ending it with an ellipsis.
+std::string ellipsize(const std::string& s, float max_width);
+
+ImU32 colormap_color(Colormap c, float t, float alpha = 1.0f);
+
+// Black or white, whichever reads better on `background`.
+ImU32 readable_text_on(ImU32 background);
+
+// SameLine() when an item `width` pixels wide still fits on this line, else stay on a new line.
+void same_line_if_fits(float width);
+
+// printf into a std::string.
+std::string format(const char* fmt, ...) IM_FMTARGS(1);
+
+// Text in a given colour, wrapped at the window's edge.
+void colored_wrapped_text(ImU32 color, const std::string& text);
+
+}  // namespace attnscope::gui
+
+namespace attnscope::gui {
+
+// A message in the middle of the remaining space ("Type a sentence above"), with a spinner when
+// something is on its way.
+void draw_centered_message(const char* text, ImU32 color, bool spinner);
+
+}  // namespace attnscope::gui

@@ -1,0 +1,73 @@
+// HeatmapCanvas: the zoomable, pannable grid of one head (rows = queries, columns = keys) with
+// token labels on both axes, numbers in cells that are big enough, hover details and click-to-
+// select. The colours come from a data texture through the colormap shader; HeatmapPanel owns
+// the texture and the toolbar.
+//
+// Mouse: wheel scrolls, Shift+wheel scrolls sideways, Ctrl+wheel zooms at the pointer,
+// right- or middle-drag pans, click a cell to select its query and key, click a label to select it.
+#pragma once
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include <imgui_internal.h>  // ImRect
+
+#include "attnscope/heatmap_export.h"
+#include "gl_texture.h"
+#include "panel.h"
+
+namespace attnscope::gui {
+
+struct HeatmapInput {
+    const Trace& trace;
+    int layer, head;
+    HeatmapField field;
+    const Texture& texture;   // n x n RG32F: value, masked flag
+    ColormapParams& params;   // lives in the panel: used at render time
+    bool numbers;             // write values in cells that are big enough
+};
+
+class HeatmapCanvas {
+public:
+    // Fills `size` at the cursor; returns the part of the grid on screen (below the column labels).
+    // `label_overhang`: pixels right of `size` that leaning column labels may use.
+    ImRect draw(const FrameContext& frame, const HeatmapInput& in, ImVec2 size, float label_overhang);
+
+    void zoom_by(float factor) { m_zoom = std::clamp(m_zoom * factor, 1.0f, 64.0f); }
+    void fit() { m_zoom = 1.0f; m_pan = ImVec2(0, 0); }
+    float zoom() const { return m_zoom; }
+
+private:
+    struct Geometry {
+        ImVec2 min, max;           // whole canvas
+        float overhang = 0;        // pixels right of the canvas that leaning column labels may use
+        ImVec2 grid_min, grid_max; // visible grid area (inside the label gutters)
+        ImVec2 origin;             // screen position of cell (0, 0)'s corner
+        float cell = 0;            // pixels per cell
+        bool rotated_columns = false;
+        int n = 0;
+    };
+
+    void refresh_labels(const Trace& trace);
+    Geometry layout(ImVec2 pos, ImVec2 size, int n) const;
+    void clamp_pan(Geometry& g);
+    void handle_input(const FrameContext& frame, Geometry& g);
+    void draw_image(const FrameContext& frame, const HeatmapInput& in, const Geometry& g) const;
+    void draw_numbers(const FrameContext& frame, const HeatmapInput& in, const Geometry& g) const;
+    void draw_marks(const FrameContext& frame, const Geometry& g) const;
+    void draw_row_labels(const FrameContext& frame, const Geometry& g) const;
+    void draw_column_labels(const FrameContext& frame, const Geometry& g) const;
+    void draw_tooltip(const FrameContext& frame, const HeatmapInput& in, int i, int j) const;
+    bool cell_at(const Geometry& g, ImVec2 p, int& i, int& j) const;
+
+    std::uint64_t m_labels_for = 0;  // Trace::id of m_labels
+    float m_labels_font = 0.0f;      // font size of m_label_widths
+    std::vector<std::string> m_labels;
+    float m_max_label_w = 0.0f;
+    float m_zoom = 1.0f;             // 1 = the whole grid fits
+    ImVec2 m_pan{0, 0};              // pixels the grid is moved by (<= 0 when it is larger than the view)
+    int m_hover_i = -1, m_hover_j = -1;
+};
+
+}  // namespace attnscope::gui

@@ -1,0 +1,54 @@
+// Per-head summaries of a Trace that the GUI sorts and highlights heads by: entropy and the
+// weight a head puts on the previous, the same and the first token, per query row and averaged,
+// plus each layer's average over its heads and each head index's average over layers.
+// Computed once per trace by the worker thread, never on the draw path.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "attnscope/matrix.h"
+#include "attnscope/result.h"
+#include "attnscope/trace.h"
+
+namespace attnscope {
+
+// What a head does, as numbers. Each field exists per query row and as the mean over the rows
+// where it is defined (previous and first skip row 0: token 0 has no previous token, and its
+// own first-token weight is its same-token weight).
+enum class HeadMetric { Entropy, Previous, Same, First, Count };
+
+const char* head_metric_name(HeadMetric m);  // "entropy", "previous token", "same token", "first token"
+
+struct HeadStat {
+    // rows: n; row i of metric m is rows[m](i). Entropy in bits: -sum_j w_ij log2 w_ij.
+    RowVector rows[static_cast<int>(HeadMetric::Count)];
+    float mean[static_cast<int>(HeadMetric::Count)] = {};
+
+    float row(HeadMetric m, int i) const { return rows[static_cast<int>(m)](i); }
+    float average(HeadMetric m) const { return mean[static_cast<int>(m)]; }
+};
+
+struct HeadStats {
+    std::uint64_t trace_id = 0;  // the Trace::id these were computed from
+    int n_layers = 0;
+    int n_heads = 0;
+    int n_tokens = 0;
+    std::vector<HeadStat> heads;            // n_layers * n_heads, layer-major: heads[l * n_heads + h]
+    std::vector<Matrix> mean_over_heads;    // n_layers matrices, n x n: layer l's weights averaged over its heads
+    std::vector<Matrix> mean_over_layers;   // n_heads matrices, n x n: head index h's weights averaged over layers
+    Matrix mean_over_all;                   // n x n: every head of every layer
+
+    const HeadStat& head(int l, int h) const { return heads[static_cast<std::size_t>(l) * n_heads + h]; }
+};
+
+// Errors: "cancelled" when `cancelled` returns true (polled between layers).
+Result<std::shared_ptr<const HeadStats>> compute_head_stats(const Trace& trace,
+                                                            const std::function<bool()>& cancelled = {});
+
+// Row entropy in bits of one row of weights (zero weights contribute nothing).
+float row_entropy_bits(const Eigen::Ref<const RowVector>& weights_row);
+
+}  // namespace attnscope

@@ -1,0 +1,82 @@
+#include "attnscope/head_stats.h"
+
+#include <cmath>
+#include <iterator>
+
+namespace attnscope {
+
+namespace {
+
+constexpr const char* kMetricNames[] = {"entropy", "previous token", "same token", "first token"};
+static_assert(std::size(kMetricNames) == static_cast<std::size_t>(HeadMetric::Count), "name every head metric");
+
+constexpr int idx(HeadMetric m) { return static_cast<int>(m); }
+
+// Mean of rows[from..n), or 0 when that range is empty (a one-token text has no previous token).
+float mean_from(const RowVector& rows, int from) {
+    const int n = static_cast<int>(rows.size());
+    return n > from ? rows.tail(n - from).mean() : 0.0f;
+}
+
+// weights: n x n, rows = queries.
+HeadStat head_stat(const Matrix& weights) {
+    const int n = static_cast<int>(weights.rows());
+    HeadStat s;
+    for (auto& r : s.rows) r = RowVector::Zero(n);
+    for (int i = 0; i < n; ++i) {
+        s.rows[idx(HeadMetric::Entropy)](i) = row_entropy_bits(weights.row(i));
+        s.rows[idx(HeadMetric::Same)](i) = weights(i, i);
+        s.rows[idx(HeadMetric::First)](i) = weights(i, 0);
+        if (i > 0) s.rows[idx(HeadMetric::Previous)](i) = weights(i, i - 1);
+    }
+    s.mean[idx(HeadMetric::Entropy)] = mean_from(s.rows[idx(HeadMetric::Entropy)], 0);
+    s.mean[idx(HeadMetric::Same)] = mean_from(s.rows[idx(HeadMetric::Same)], 0);
+    s.mean[idx(HeadMetric::Previous)] = mean_from(s.rows[idx(HeadMetric::Previous)], 1);
+    s.mean[idx(HeadMetric::First)] = mean_from(s.rows[idx(HeadMetric::First)], 1);
+    return s;
+}
+
+}  // namespace
+
+const char* head_metric_name(HeadMetric m) { return kMetricNames[idx(m)]; }
+
+float row_entropy_bits(const Eigen::Ref<const RowVector>& weights_row) {
+    double h = 0.0;
+    for (Index j = 0; j < weights_row.size(); ++j) {
+        const double w = weights_row(j);
+        if (w > 0.0) h -= w * std::log2(w);  // lim w->0 of w log w is 0: masked keys add nothing
+    }
+    return static_cast<float>(h);
+}
+
+Result<std::shared_ptr<const HeadStats>> compute_head_stats(const Trace& trace, const std::function<bool()>& cancelled) {
+    auto stats = std::make_shared<HeadStats>();
+    const int n = trace.n_tokens();
+    stats->trace_id = trace.id;
+    stats->n_layers = static_cast<int>(trace.layers.size());
+    stats->n_heads = stats->n_layers > 0 ? static_cast<int>(trace.layers[0].heads.size()) : 0;
+    stats->n_tokens = n;
+    stats->heads.reserve(static_cast<std::size_t>(stats->n_layers) * stats->n_heads);
+    stats->mean_over_layers.assign(stats->n_heads, Matrix::Zero(n, n));
+    stats->mean_over_all = Matrix::Zero(n, n);
+
+    for (int l = 0; l < stats->n_layers; ++l) {
+        if (cancelled && cancelled()) return Error{"cancelled"};
+        Matrix layer_sum = Matrix::Zero(n, n);
+        for (int h = 0; h < stats->n_heads; ++h) {
+            const Matrix& w = trace.head(l, h).weights;
+            stats->heads.push_back(head_stat(w));
+            layer_sum += w;
+            stats->mean_over_layers[h] += w;
+        }
+        stats->mean_over_all += layer_sum;
+        if (stats->n_heads > 0) layer_sum /= static_cast<float>(stats->n_heads);
+        stats->mean_over_heads.push_back(std::move(layer_sum));
+    }
+    if (stats->n_layers > 0)
+        for (Matrix& m : stats->mean_over_layers) m /= static_cast<float>(stats->n_layers);
+    if (stats->n_layers * stats->n_heads > 0) stats->mean_over_all /= static_cast<float>(stats->n_layers * stats->n_heads);
+    return std::shared_ptr<const HeadStats>(std::move(stats));
+}
+
+}  // namespace attnscope

@@ -1,0 +1,439 @@
+// The desktop app as a user and the README see it: the real binary under Xvfb. Screenshots of
+// every view (size, not blank, the heatmap follows the sentence), exit codes, typing into the
+// running window with xdotool, and the frame time of a 12 x 12-head model on 64 tokens.
+// Each test starts its own Xvfb on a free display (-displayfd), so tests may run in parallel;
+// without Xvfb (or xdotool) they skip with a message.
+#include <fcntl.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stb_image.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "../test_models.h"
+#include "attnscope/json_model.h"
+#include "attnscope/random_model.h"
+
+extern char** environ;
+
+namespace attnscope {
+namespace {
+
+using ::testing::HasSubstr;
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+// [SECTION] Processes
+
+fs::path scratch_dir() {
+    static const fs::path dir = [] {
+        fs::path d = fs::temp_directory_path() / ("attnscope-gui-test-" + std::to_string(::getpid()));
+        fs::create_directories(d);
+        return d;
+    }();
+    return dir;
+}
+
+// Where the screenshots the tests take are kept, to look at: build/gui-test-screenshots/.
+fs::path kept_screenshots() {
+    const fs::path d = fs::path(ATTNSCOPE_BIN_DIR).parent_path() / "gui-test-screenshots";
+    fs::create_directories(d);
+    return d;
+}
+
+std::string slurp(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+bool on_path(const std::string& program) {
+    std::stringstream dirs(std::getenv("PATH") ? std::getenv("PATH") : "");
+    for (std::string dir; std::getline(dirs, dir, ':');)
+        if (!dir.empty() && ::access((dir + "/" + program).c_str(), X_OK) == 0) return true;
+    return false;
+}
+
+// The environment of this process with some variables replaced.
+std::vector<std::string> environment_with(const std::map<std::string, std::string>& overrides) {
+    std::vector<std::string> env;
+    for (char** e = environ; *e; ++e) {
+        const std::string entry = *e;
+        if (!overrides.count(entry.substr(0, entry.find('=')))) env.push_back(entry);
+    }
+    for (const auto& [k, v] : overrides) env.push_back(k + "=" + v);
+    return env;
+}
+
+struct Spawned {
+    pid_t pid = -1;
+    fs::path out, err;
+};
+
+Spawned spawn(const std::string& program, const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
+              const std::string& tag) {
+    Spawned s{-1, scratch_dir() / (tag + ".out"), scratch_dir() / (tag + ".err")};
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, s.out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&actions, 2, s.err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    std::vector<char*> argv = {const_cast<char*>(program.c_str())};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    std::vector<std::string> envs = environment_with(env);
+    std::vector<char*> envp;
+    for (auto& e : envs) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    if (posix_spawnp(&s.pid, program.c_str(), &actions, nullptr, argv.data(), envp.data()) != 0) s.pid = -1;
+    posix_spawn_file_actions_destroy(&actions);
+    return s;
+}
+
+// Exit code, or -1 after killing a process that outlived the timeout.
+int wait_for(pid_t pid, double seconds) {
+    const auto deadline = Clock::now() + std::chrono::duration<double>(seconds);
+    int status = 0;
+    while (::waitpid(pid, &status, WNOHANG) == 0) {
+        if (Clock::now() > deadline) {
+            ::kill(pid, SIGKILL);
+            ::waitpid(pid, &status, 0);
+            return -1;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// [SECTION] Xvfb
+
+// An X server of its own on a display number it picks itself (-displayfd).
+class VirtualDisplay {
+public:
+    bool start(std::string& why) {
+        if (!on_path("Xvfb")) {
+            why = "Xvfb is not installed (Debian: apt-get install xvfb); skipping the GUI tests";
+            return false;
+        }
+        int fds[2];
+        if (::pipe(fds) != 0) return why = "pipe failed", false;
+        const std::vector<std::string> args = {"-displayfd", std::to_string(fds[1]), "-screen", "0", "1600x1000x24", "-nolisten", "tcp"};
+        m_server = spawn("Xvfb", args, {}, "xvfb-" + std::to_string(fds[1]));
+        ::close(fds[1]);
+        std::string number;
+        pollfd p{fds[0], POLLIN, 0};
+        char c = 0;
+        while (::poll(&p, 1, 15000) > 0 && ::read(fds[0], &c, 1) == 1 && c != '\n') number += c;
+        ::close(fds[0]);
+        if (number.empty()) return why = "Xvfb did not start: " + slurp(m_server.err), false;
+        m_display = ":" + number;
+        return true;
+    }
+    ~VirtualDisplay() {
+        if (m_server.pid > 0) {
+            ::kill(m_server.pid, SIGTERM);
+            wait_for(m_server.pid, 10);
+        }
+    }
+    const std::string& name() const { return m_display; }
+
+private:
+    Spawned m_server;
+    std::string m_display;
+};
+
+// The scratch folder goes when the tests are done.
+class RemoveScratchDir : public ::testing::Environment {
+public:
+    void TearDown() override {
+        std::error_code ec;
+        fs::remove_all(scratch_dir(), ec);
+    }
+};
+const auto* const kRemoveScratchDir = ::testing::AddGlobalTestEnvironment(new RemoveScratchDir);
+
+// [SECTION] Images
+
+struct Image {
+    int width = 0, height = 0;
+    std::vector<unsigned char> rgb;
+    unsigned pixel(int x, int y) const {
+        const unsigned char* p = &rgb[3 * (static_cast<std::size_t>(y) * width + x)];
+        return p[0] << 16 | p[1] << 8 | p[2];
+    }
+};
+
+Image read_png(const fs::path& file) {
+    Image img;
+    int channels = 0;
+    unsigned char* data = stbi_load(file.c_str(), &img.width, &img.height, &channels, 3);
+    if (!data) return img;
+    img.rgb.assign(data, data + 3 * static_cast<std::size_t>(img.width) * img.height);
+    stbi_image_free(data);
+    return img;
+}
+
+struct Rect {
+    int x = 0, y = 0, w = 0, h = 0;
+};
+
+std::size_t distinct_colours(const Image& img, Rect r) {
+    std::set<unsigned> colours;
+    for (int y = r.y; y < r.y + r.h; ++y)
+        for (int x = r.x; x < r.x + r.w; ++x) colours.insert(img.pixel(x, y));
+    return colours.size();
+}
+
+// "region heatmap 10 120 600 580" lines of the app's screenshot report.
+std::map<std::string, Rect> regions(const std::string& out) {
+    std::map<std::string, Rect> found;
+    const std::regex line(R"(region (\S+) (\d+) (\d+) (\d+) (\d+))");
+    for (std::sregex_iterator it(out.begin(), out.end(), line), end; it != end; ++it)
+        found[(*it)[1]] = Rect{std::stoi((*it)[2]), std::stoi((*it)[3]), std::stoi((*it)[4]), std::stoi((*it)[5])};
+    return found;
+}
+
+// [SECTION] Fixture
+
+struct AppRun {
+    int exit_code = -1;
+    std::string out, err;
+};
+
+// A causal model that knows the bank sentences: 2 layers x 2 heads, random weights.
+std::string bank_model() {
+    static const std::string path = [] {
+        testing::TinyShape shape;
+        shape.d_model = 8;
+        shape.max_len = 16;
+        const fs::path p = scratch_dir() / "bank-tiny.json";
+        std::ofstream(p) << testing::random_model_json(shape, 11).dump();
+        return p.string();
+    }();
+    return path;
+}
+
+class GuiApp : public ::testing::Test {
+protected:
+    void SetUp() override {
+        std::string why;
+        if (!m_display.start(why)) GTEST_SKIP() << why;
+        fs::create_directories(config_home());
+        fs::create_directories(home());
+    }
+
+    fs::path config_home() const { return scratch_dir() / "config"; }
+    fs::path home() const { return scratch_dir() / "home"; }
+
+    // Settings never go to the real home: both HOME and XDG_CONFIG_HOME point into the scratch folder.
+    std::map<std::string, std::string> env() const {
+        return {{"DISPLAY", m_display.name()}, {"XDG_CONFIG_HOME", config_home().string()}, {"HOME", home().string()}};
+    }
+
+    Spawned start(const std::vector<std::string>& args, const std::string& tag) {
+        return spawn(std::string(ATTNSCOPE_BIN_DIR) + "/attnscope", args, env(), tag);
+    }
+
+    AppRun run(const std::vector<std::string>& args, double timeout = 120) {
+        const Spawned s = start(args, "app-" + std::to_string(++m_runs));
+        AppRun r;
+        if (s.pid < 0) return r;
+        r.exit_code = wait_for(s.pid, timeout);
+        r.out = slurp(s.out);
+        r.err = slurp(s.err);
+        return r;
+    }
+
+    // --screenshot into the scratch folder (and a copy to look at); returns the report on stdout.
+    AppRun screenshot(const std::string& name, std::vector<std::string> args, fs::path& png) {
+        png = scratch_dir() / (name + ".png");
+        args.insert(args.end(), {"--screenshot", png.string(), "--frames", "3"});
+        AppRun r = run(args);
+        std::error_code ec;
+        fs::copy_file(png, kept_screenshots() / (name + ".png"), fs::copy_options::overwrite_existing, ec);
+        return r;
+    }
+
+    VirtualDisplay m_display;
+    int m_runs = 0;
+};
+
+// [SECTION] Screenshots
+
+class GuiAppViews : public GuiApp, public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(GuiAppViews, WritesAScreenshotOfTheRequestedSizeThatIsNotBlank) {
+    const std::string view = GetParam();
+    fs::path png;
+    const AppRun r = screenshot("view-" + view, {"--model", bank_model(), "--text", "i took the money to the bank", "--view", view,
+                                                 "--key", "3", "--size", "1280x800"}, png);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_THAT(r.out, HasSubstr("screenshot " + png.string() + " 1280x800"));
+    const Image img = read_png(png);
+    ASSERT_EQ(img.width, 1280);
+    ASSERT_EQ(img.height, 800);
+    EXPECT_GT(distinct_colours(img, Rect{0, 0, img.width, img.height}), 100u) << "a blank or single-colour window";
+    const auto found = regions(r.out);
+    ASSERT_TRUE(found.count(view)) << "the app did not report where the " << view << " view is:\n" << r.out;
+    const Rect area = found.at(view);
+    EXPECT_GT(distinct_colours(img, area), 8u) << view << " view is blank";
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryView, GuiAppViews,
+                         ::testing::Values("heatmap", "tokens", "overview", "steps", "compare", "playground", "training"));
+
+TEST_F(GuiApp, HonoursTheWindowSize) {
+    fs::path png;
+    const AppRun r = screenshot("size-1024x700", {"--size", "1024x700", "--theme", "projector", "--font-scale", "1.5"}, png);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const Image img = read_png(png);
+    EXPECT_EQ(img.width, 1024);
+    EXPECT_EQ(img.height, 700);
+}
+
+TEST_F(GuiApp, TheHeatmapFollowsTheSentence) {
+    // Two sentences of seven tokens each: the grid has the same place and size, other colours.
+    fs::path a_png, b_png;
+    const AppRun a = screenshot("heatmap-money", {"--model", bank_model(), "--text", "i took the money to the bank"}, a_png);
+    const AppRun b = screenshot("heatmap-river", {"--model", bank_model(), "--text", "i sat on the river bank ."}, b_png);
+    ASSERT_EQ(a.exit_code, 0) << a.err;
+    ASSERT_EQ(b.exit_code, 0) << b.err;
+    const Rect ra = regions(a.out).at("heatmap"), rb = regions(b.out).at("heatmap");
+    ASSERT_EQ(ra.w, rb.w);
+    ASSERT_EQ(ra.h, rb.h);
+    const Image ia = read_png(a_png), ib = read_png(b_png);
+    std::size_t differ = 0;
+    for (int y = 0; y < ra.h; ++y)
+        for (int x = 0; x < ra.w; ++x) differ += ia.pixel(ra.x + x, ra.y + y) != ib.pixel(rb.x + x, rb.y + y);
+    EXPECT_GT(differ, static_cast<std::size_t>(ra.w) * ra.h / 10) << "the heatmap looks the same for two sentences";
+}
+
+TEST_F(GuiApp, WritesNoSettingsWhenTakingScreenshots) {
+    fs::path png;
+    ASSERT_EQ(screenshot("no-settings", {}, png).exit_code, 0);
+    EXPECT_FALSE(fs::exists(config_home() / "attnscope" / "settings.json"));
+    EXPECT_TRUE(fs::is_empty(home()));
+}
+
+// [SECTION] Exit codes
+
+TEST_F(GuiApp, BadUsageExitsTwo) {
+    EXPECT_EQ(run({"--no-such-flag"}).exit_code, 2);
+    EXPECT_EQ(run({"--view", "sideways"}).exit_code, 2);
+    const AppRun r = run({"--model", bank_model(), "--layer", "9", "--screenshot", (scratch_dir() / "x.png").string()});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_THAT(r.err, HasSubstr("--layer 9"));
+}
+
+TEST_F(GuiApp, AModelThatFailsToLoadExitsThreeWithTheLoadersMessage) {
+    const fs::path broken = scratch_dir() / "broken.json";
+    std::ofstream(broken) << R"({"format": "attnscope-model", "version": 1, "config": )";
+    const AppRun r = run({"--model", broken.string(), "--screenshot", (scratch_dir() / "x.png").string()});
+    EXPECT_EQ(r.exit_code, 3);
+    EXPECT_THAT(r.err, HasSubstr(broken.string()));
+    EXPECT_EQ(run({"--model", "/no/such/model.json"}).exit_code, 3);
+}
+
+TEST_F(GuiApp, ATextTooLongForTheModelIsReportedNotFatal) {
+    fs::path png;
+    std::string text;
+    for (int i = 0; i < 20; ++i) text += "the bank ";  // 40 tokens, max_len 16
+    const AppRun r = screenshot("too-long", {"--model", bank_model(), "--text", text}, png);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_THAT(r.out, HasSubstr("max_len"));
+}
+
+// [SECTION] Typing
+
+// Sends SIGUSR1 and waits for the app to say it wrote the screenshot of the current text.
+std::string signal_screenshot(pid_t pid, const fs::path& out_file, std::size_t previous_reports) {
+    ::kill(pid, SIGUSR1);
+    const auto deadline = Clock::now() + std::chrono::seconds(60);
+    while (Clock::now() < deadline) {
+        const std::string out = slurp(out_file);
+        std::size_t reports = 0;
+        for (std::size_t at = 0; (at = out.find("signal screenshot", at)) != std::string::npos; ++at) ++reports;
+        if (reports > previous_reports) return out;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return "";
+}
+
+int xdotool(const std::map<std::string, std::string>& env, const std::vector<std::string>& args) {
+    const Spawned s = spawn("xdotool", args, env, "xdotool");
+    return s.pid < 0 ? -1 : wait_for(s.pid, 30);
+}
+
+TEST_F(GuiApp, TypingASentenceRecomputesTheViews) {
+    if (!on_path("xdotool")) GTEST_SKIP() << "xdotool is not installed (Debian: apt-get install xdotool)";
+    const fs::path png = scratch_dir() / "typed.png";
+    const Spawned app = start({"--model", bank_model(), "--text", "i took the money to the bank", "--size", "1280x800",
+                               "--screenshot-on-signal", png.string()}, "typing");
+    ASSERT_GT(app.pid, 0);
+    ASSERT_EQ(xdotool(env(), {"search", "--sync", "--name", "AttnScope"}), 0) << "the window did not appear";
+    const std::string first = signal_screenshot(app.pid, app.out, 0);
+    ASSERT_THAT(first, HasSubstr("text: i took the money to the bank"));
+    const Image before = read_png(png);
+
+    // The sentence field has the keyboard when the app opens: select all, type over it.
+    EXPECT_EQ(xdotool(env(), {"key", "--delay", "50", "ctrl+a"}), 0);
+    EXPECT_EQ(xdotool(env(), {"type", "--delay", "40", "we sat on the river bank"}), 0);
+    const std::string second = signal_screenshot(app.pid, app.out, 1);
+    EXPECT_THAT(second, HasSubstr("text: we sat on the river bank"));
+    const Image after = read_png(png);
+    std::error_code ec;
+    fs::copy_file(png, kept_screenshots() / "typed.png", fs::copy_options::overwrite_existing, ec);
+    ASSERT_EQ(before.rgb.size(), after.rgb.size());
+    std::size_t differ = 0;
+    for (std::size_t i = 0; i < before.rgb.size(); i += 3) differ += before.rgb[i] != after.rgb[i] || before.rgb[i + 1] != after.rgb[i + 1];
+    EXPECT_GT(differ, 5000u) << "the screen did not change after typing";
+
+    // Ctrl+Q quits cleanly, and the settings land in XDG_CONFIG_HOME, not in HOME.
+    EXPECT_EQ(xdotool(env(), {"key", "ctrl+q"}), 0);
+    EXPECT_EQ(wait_for(app.pid, 30), 0) << slurp(app.err);
+    EXPECT_TRUE(fs::exists(config_home() / "attnscope" / "settings.json"));
+    EXPECT_FALSE(fs::exists(home() / ".config"));
+}
+
+// [SECTION] Frame time
+
+// The issue's measurement: 1280x800 under Xvfb, a random own-format model of 12 layers x 12 heads,
+// 64 tokens. Prints the numbers; fails only if a frame takes longer than a second.
+TEST_F(GuiApp, FrameTimeOf12LayersOf12HeadsOn64Tokens) {
+    TransformerConfig c;
+    c.d_model = 96;
+    c.n_heads = 12;
+    c.n_layers = 12;
+    c.d_ff = 0;
+    c.max_len = 64;
+    c.causal = true;
+    const fs::path model = scratch_dir() / "random-12x12.json";
+    std::ofstream(model) << write_json_model(*make_random_transformer(c, 100, 3, "random 12x12"));
+    std::string text;
+    for (int i = 1; i <= 64; ++i) text += "w" + std::to_string(i) + " ";
+    for (const char* view : {"heatmap", "tokens", "overview"}) {
+        const AppRun r = run({"--model", model.string(), "--text", text, "--view", view, "--key", "10", "--size", "1280x800",
+                              "--screenshot", (scratch_dir() / "perf.png").string(), "--frames", "120", "--frame-stats"});
+        ASSERT_EQ(r.exit_code, 0) << r.err;
+        std::smatch m;
+        ASSERT_TRUE(std::regex_search(r.out, m, std::regex(R"(frame time at 1280x800 over \d+ frames: mean ([\d.]+) ms)"))) << r.out;
+        std::cout << "[ frame time ] " << view << ": " << r.out.substr(r.out.find("frame time"));
+        RecordProperty(std::string("mean_frame_ms_") + view, m[1].str());
+        EXPECT_LT(std::stod(m[1].str()), 1000.0);
+    }
+}
+
+}  // namespace
+}  // namespace attnscope

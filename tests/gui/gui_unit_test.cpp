@@ -1,0 +1,263 @@
+// The parts of the desktop app that need no window: the command line, the settings file, the
+// trace worker, the model loader and the thumbnail atlas.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "attnscope/forward.h"
+#include "examples.h"
+#include "model_loader.h"
+#include "options.h"
+#include "settings.h"
+#include "thumbnails.h"
+#include "trace_worker.h"
+
+namespace attnscope::gui {
+namespace {
+
+using ::testing::HasSubstr;
+namespace fs = std::filesystem;
+
+ParsedOptions parse(std::vector<const char*> args) {
+    args.insert(args.begin(), "attnscope");
+    return parse_options(static_cast<int>(args.size()), args.data());
+}
+
+fs::path scratch_dir() {
+    static const fs::path dir = [] {
+        fs::path d = fs::temp_directory_path() / ("attnscope-gui-unit-" + std::to_string(::getpid()));
+        fs::create_directories(d);
+        return d;
+    }();
+    return dir;
+}
+
+ModelPtr abc_model() {
+    static const ModelPtr model = [] {
+        auto m = load_model("builtin:abc-example");
+        EXPECT_TRUE(m.ok());
+        return m.ok() ? m.value() : nullptr;
+    }();
+    return model;
+}
+
+// Polls until the worker has answered the newest request (or 30 s pass).
+TraceStatus wait_until_idle(const TraceWorker& worker) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    TraceStatus s = worker.latest();
+    while (s.busy && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        s = worker.latest();
+    }
+    return s;
+}
+
+// The scratch folder goes when the tests are done.
+class RemoveScratchDir : public ::testing::Environment {
+public:
+    void TearDown() override {
+        std::error_code ec;
+        fs::remove_all(scratch_dir(), ec);
+    }
+};
+const auto* const kRemoveScratchDir = ::testing::AddGlobalTestEnvironment(new RemoveScratchDir);
+
+// [SECTION] Command line
+
+TEST(LaunchOptions, ReadsEveryFlagOfTheDesign) {
+    const ParsedOptions p = parse({"--model", "builtin:abc-example", "--text", "A B C", "--compare", "C B A", "--layer", "0",
+                                   "--head", "0", "--token", "2", "--view", "overview", "--theme", "projector",
+                                   "--font-scale", "1.5", "--size", "1024x768", "--screenshot", "x.png", "--frames", "4"});
+    ASSERT_TRUE(p.options);
+    const LaunchOptions& o = *p.options;
+    EXPECT_EQ(*o.model, "builtin:abc-example");
+    EXPECT_EQ(*o.text, "A B C");
+    EXPECT_EQ(o.compare, "C B A");
+    EXPECT_EQ(*o.token, 2);
+    EXPECT_EQ(o.view, ViewId::Overview);
+    EXPECT_EQ(*o.theme, ThemeId::Projector);
+    EXPECT_FLOAT_EQ(*o.font_scale, 1.5f);
+    EXPECT_EQ(*o.width, 1024);
+    EXPECT_EQ(*o.height, 768);
+    EXPECT_EQ(o.screenshot, "x.png");
+    EXPECT_EQ(o.frames, 4);
+}
+
+TEST(LaunchOptions, AcceptsTheViewsOfLaterVersions) {
+    for (const char* view : {"steps", "compare", "playground", "training"}) {
+        const ParsedOptions p = parse({"--view", view});
+        ASSERT_TRUE(p.options) << view;
+        EXPECT_STREQ(view_name(p.options->view), view);
+    }
+}
+
+TEST(LaunchOptions, BadUsageExitsTwo) {
+    EXPECT_EQ(parse({"--no-such-flag"}).exit_code, kExitUsage);
+    EXPECT_EQ(parse({"--view", "sideways"}).exit_code, kExitUsage);
+    EXPECT_EQ(parse({"--theme", "neon"}).exit_code, kExitUsage);
+    EXPECT_EQ(parse({"--size", "big"}).exit_code, kExitUsage);
+    EXPECT_EQ(parse({"--size", "10x10"}).exit_code, kExitUsage);
+    EXPECT_EQ(parse({"--font-scale", "9"}).exit_code, kExitUsage);
+    EXPECT_EQ(parse({"--frames", "3"}).exit_code, kExitUsage);  // --frames needs --screenshot
+    EXPECT_EQ(parse({"--layer", "-1"}).exit_code, kExitUsage);
+    EXPECT_EQ(parse({"stray"}).exit_code, kExitUsage);
+    EXPECT_FALSE(parse({"--view", "sideways"}).options);
+}
+
+TEST(LaunchOptions, HelpExitsZero) {
+    const ParsedOptions p = parse({"--help"});
+    EXPECT_FALSE(p.options);
+    EXPECT_EQ(p.exit_code, kExitOk);
+}
+
+// [SECTION] Settings
+
+TEST(Settings, RoundTripThroughTheFile) {
+    Settings s;
+    s.width = 1600;
+    s.height = 900;
+    s.theme = ThemeId::Projector;
+    s.font_scale = 1.75f;
+    s.colormap = Colormap::Cividis;
+    s.recent_models = {"/models/bank.json", "/models/gpt2"};
+    const fs::path file = scratch_dir() / "nested" / "settings.json";
+    ASSERT_TRUE(save_settings(file, s).ok());
+    std::string warning;
+    EXPECT_EQ(load_settings(file, warning), s);
+    EXPECT_EQ(warning, "");
+}
+
+TEST(Settings, ABadFieldKeepsItsDefaultAndTheOthersLoad) {
+    std::string warning;
+    const Settings s = parse_settings(R"({"width": "wide", "theme": "light", "font_scale": 99})", warning);
+    EXPECT_EQ(s.width, Settings{}.width);
+    EXPECT_EQ(s.theme, ThemeId::Light);
+    EXPECT_FLOAT_EQ(s.font_scale, 1.0f);
+    EXPECT_THAT(warning, HasSubstr("'width'"));
+}
+
+TEST(Settings, AFileThatIsNotJsonGivesTheDefaults) {
+    std::string warning;
+    EXPECT_EQ(parse_settings("{{{ not json", warning), Settings{});
+    EXPECT_THAT(warning, HasSubstr("not a JSON object"));
+}
+
+TEST(Settings, AMissingFileIsTheFirstRunNotAProblem) {
+    std::string warning = "stale";
+    EXPECT_EQ(load_settings(scratch_dir() / "absent.json", warning), Settings{});
+    EXPECT_EQ(warning, "");
+}
+
+TEST(Settings, LiveUnderXdgConfigHome) {
+    const char* old = std::getenv("XDG_CONFIG_HOME");
+    const std::string saved = old ? old : "";
+    ::setenv("XDG_CONFIG_HOME", "/tmp/xdg-test", 1);
+    EXPECT_EQ(default_settings_path(), fs::path("/tmp/xdg-test/attnscope/settings.json"));
+    if (old) ::setenv("XDG_CONFIG_HOME", saved.c_str(), 1);
+    else ::unsetenv("XDG_CONFIG_HOME");
+}
+
+TEST(Settings, RecentFilesAreNewestFirstWithoutDuplicates) {
+    Settings s;
+    for (int i = 0; i < 12; ++i) remember_recent(s, "m" + std::to_string(i));
+    remember_recent(s, "m5");
+    ASSERT_EQ(s.recent_models.size(), Settings::kMaxRecent);
+    EXPECT_EQ(s.recent_models[0], "m5");
+    EXPECT_EQ(s.recent_models[1], "m11");
+    EXPECT_EQ(std::count(s.recent_models.begin(), s.recent_models.end(), "m5"), 1);
+}
+
+// [SECTION] Trace worker
+
+TEST(TraceWorker, TheNewestRequestWins) {
+    TraceWorker worker;
+    const char* texts[] = {"A", "A B", "A B C", "C B A", "B"};
+    for (const char* t : texts) worker.request(abc_model(), t);
+    const TraceStatus s = wait_until_idle(worker);
+    ASSERT_TRUE(s.good);
+    EXPECT_EQ(s.good->trace->text, "B");
+    EXPECT_EQ(s.good->id(), worker.newest_id());
+    EXPECT_EQ(s.error, "");
+}
+
+TEST(TraceWorker, AnErrorKeepsTheLastGoodTrace) {
+    TraceWorker worker;
+    worker.request(abc_model(), "A B C");
+    ASSERT_TRUE(wait_until_idle(worker).good);
+    worker.request(abc_model(), "   ");
+    const TraceStatus s = wait_until_idle(worker);
+    EXPECT_THAT(s.error, HasSubstr("empty"));
+    ASSERT_TRUE(s.good);
+    EXPECT_EQ(s.good->trace->text, "A B C");
+}
+
+TEST(TraceWorker, PublishesStatisticsAndThumbnailsWithTheTrace) {
+    TraceWorker worker;
+    worker.request(abc_model(), "A B C A");
+    const TraceStatus s = wait_until_idle(worker);
+    ASSERT_TRUE(s.good);
+    EXPECT_EQ(s.good->stats->trace_id, s.good->id());
+    EXPECT_EQ(s.good->thumbnails->trace_id, s.good->id());
+    EXPECT_EQ(s.good->thumbnails->rows, 2);  // 1 layer + the average row
+    EXPECT_EQ(s.good->thumbnails->cols, 2);  // 1 head + the average column
+}
+
+// [SECTION] Thumbnails
+
+TEST(ThumbnailAtlas, MaxPoolsLongSentencesIntoTilesOfAtMost64Texels) {
+    Trace t;
+    const int n = 100;
+    HeadTrace h;
+    h.weights = Matrix::Zero(n, n);
+    h.scores = Matrix::Zero(n, n);
+    h.weights(99, 0) = 0.8f;  // one strong weight in a 100 x 100 head survives the pooling
+    t.tokens.resize(n);
+    t.layers.push_back(LayerTrace{Matrix(), {h}});
+    HeadStats stats;
+    stats.n_layers = 1;
+    stats.n_heads = 1;
+    stats.mean_over_heads = {h.weights};
+    stats.mean_over_layers = {h.weights};
+    stats.mean_over_all = h.weights;
+    const ThumbnailAtlas a = build_thumbnail_atlas(t, stats);
+    EXPECT_EQ(a.tile, 50);  // pooled by 2
+    EXPECT_EQ(a.width, 2 * (50 + 2 * ThumbnailAtlas::kPad));
+    // Texel (row 49, column 0) of tile (0, 0) holds max(weights[98..99][0..1]) = 0.8.
+    const std::size_t texel = 2 * (static_cast<std::size_t>(ThumbnailAtlas::kPad + 49) * a.width + ThumbnailAtlas::kPad);
+    EXPECT_EQ(a.texels[texel], 204);  // round(0.8 * 255)
+    const UvRect uv = a.tile_uv(1, 1);
+    EXPECT_GT(uv.u0, a.tile_uv(0, 0).u1);  // tiles never share texels
+    EXPECT_LE(uv.u1, 1.0f);
+}
+
+// [SECTION] Model loader
+
+TEST(ModelLoader, SuggestsTheExampleTheModelKnowsBest) {
+    LoadedModel loaded;
+    ModelLoader::rate_examples(*abc_model(), loaded);
+    EXPECT_EQ(loaded.suggested_text, "A B C");
+    ASSERT_EQ(loaded.example_unknowns.size(), example_sentences().size());
+    EXPECT_GT(loaded.example_unknowns.front(), 0);  // "I took the money to the bank": unknown words
+}
+
+TEST(ModelLoader, AFailedLoadReportsTheLoadersMessage) {
+    ModelLoader loader;
+    const auto id = loader.request("/no/such/model.json");
+    std::optional<LoadOutcome> out;
+    for (int i = 0; i < 3000 && !out; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        out = loader.take_finished();
+    }
+    ASSERT_TRUE(out);
+    EXPECT_EQ(out->id, id);
+    ASSERT_FALSE(out->result.ok());
+    EXPECT_THAT(out->result.error().message, HasSubstr("/no/such/model.json"));
+}
+
+}  // namespace
+}  // namespace attnscope::gui
