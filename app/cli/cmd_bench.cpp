@@ -26,6 +26,7 @@ struct BenchOptions {
     int runs = 10;
     double seconds = 1.0;
     int sgemm_size = 2048;
+    int threads = 0;  // 0: every core
     bool json = false;
 };
 
@@ -46,6 +47,10 @@ ModelPtr bench_model(const BenchOptions& o, int longest) {
 }
 
 void run_bench(const BenchOptions& o) {
+    // A fixed team, not one sized by the load average (tune_runtime_for_traces): the benchmark's
+    // own load would otherwise talk it down to one thread. Peak and forward use the same team.
+    omp_set_dynamic(0);
+    omp_set_num_threads(o.threads > 0 ? o.threads : omp_get_num_procs());
     int longest = 1;
     for (int n : o.tokens) {
         if (n < 1) throw CliError{kUsage, "--tokens: expected positive counts"};
@@ -99,6 +104,7 @@ void add_bench_command(CLI::App& app) {
     sub->add_option("--runs", opts->runs, "At least this many timed runs (default 10)");
     sub->add_option("--seconds", opts->seconds, "And at least this long (default 1)");
     sub->add_option("--sgemm-size", opts->sgemm_size, "n of the n x n x n sgemm that measures the peak (default 2048)");
+    sub->add_option("--threads", opts->threads, "OpenMP threads (default: every core)");
     sub->add_flag("--json", opts->json, "Print JSON");
     on_run(sub, [opts] { run_bench(*opts); });
 }
