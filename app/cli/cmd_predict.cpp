@@ -57,8 +57,9 @@ void print_candidates(const Model& model, const std::vector<Candidate>& cands, n
         const std::string piece = model.tokenizer().piece(cands[r].id);
         const std::string text = model.tokenizer().decode({cands[r].id});
         if (json_out) json_out->push_back({{"id", cands[r].id}, {"piece", piece}, {"text", text}, {"probability", cands[r].probability}});
-        else std::printf("  %2zu. %-16s %6.2f%%  (id %d)\n", r + 1, ("'" + text + "'").c_str(),
-                         100.0 * static_cast<double>(cands[r].probability), cands[r].id);
+        else  // the piece shows what decoding hides: "▁g" is the start of a word, "g" is not
+            std::printf("  %2zu. %-16s %8.3g%%  (piece %s, id %d)\n", r + 1, ("'" + text + "'").c_str(),
+                        100.0 * static_cast<double>(cands[r].probability), piece.c_str(), cands[r].id);
     }
 }
 
