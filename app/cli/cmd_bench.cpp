@@ -27,6 +27,7 @@ struct BenchOptions {
     double seconds = 1.0;
     int sgemm_size = 2048;
     int threads = 0;  // 0: every core
+    bool no_logits = false;
     bool json = false;
 };
 
@@ -74,7 +75,7 @@ void run_bench(const BenchOptions& o) {
         std::printf("%7s %12s %10s %10s %9s %8s\n", "tokens", "ms/forward", "min ms", "GFLOP", "GFLOP/s", "% peak");
     }
     for (int n : o.tokens) {
-        auto b = bench_forward(*model, n, o.runs, o.seconds);
+        auto b = bench_forward(*model, n, o.runs, o.seconds, !o.no_logits);
         if (!b.ok()) throw CliError{kBadInput, b.error().message};
         const ForwardBench& r = b.value();
         const double gflop = forward_matmul_flops(m, n, r.logit_rows) / 1e9;
@@ -105,6 +106,7 @@ void add_bench_command(CLI::App& app) {
     sub->add_option("--seconds", opts->seconds, "And at least this long (default 1)");
     sub->add_option("--sgemm-size", opts->sgemm_size, "n of the n x n x n sgemm that measures the peak (default 2048)");
     sub->add_option("--threads", opts->threads, "OpenMP threads (default: every core)");
+    sub->add_flag("--no-logits", opts->no_logits, "Skip the LM head: time the attention trace alone");
     sub->add_flag("--json", opts->json, "Print JSON");
     on_run(sub, [opts] { run_bench(*opts); });
 }

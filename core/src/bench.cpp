@@ -46,13 +46,14 @@ double forward_matmul_flops(const ModelInfo& m, int n, int logit_rows) {
     return total;
 }
 
-Result<ForwardBench> bench_forward(const Model& model, int n, int min_runs, double min_seconds) {
+Result<ForwardBench> bench_forward(const Model& model, int n, int min_runs, double min_seconds, bool with_logits) {
     const ModelInfo& info = model.info();
     std::vector<Token> tokens(static_cast<std::size_t>(n));
     for (int i = 0; i < n; ++i) tokens[static_cast<std::size_t>(i)].id = 1 + i % std::max(1, info.vocab_size - 1);
 
     ForwardOptions options;
     if (info.causal) options.logits = ForwardOptions::Logits::LastRow;  // as compute_trace does
+    if (!with_logits) options.logits = ForwardOptions::Logits::None;
     if (auto warm = model.forward(tokens, options); !warm.ok()) return warm.error();
     std::vector<double> times;
     const auto started = Clock::now();
@@ -68,7 +69,7 @@ Result<ForwardBench> bench_forward(const Model& model, int n, int min_runs, doub
     b.runs = static_cast<int>(times.size());
     b.median_ms = times[times.size() / 2];
     b.min_ms = times.front();
-    b.logit_rows = info.causal ? 1 : n;
+    b.logit_rows = !with_logits ? 0 : info.causal ? 1 : n;
     b.gflops = forward_matmul_flops(info, n, b.logit_rows) / (b.median_ms * 1e6);
     return b;
 }

@@ -35,7 +35,9 @@ struct ForwardBench {
 
 // Runs the forward pass on n tokens (ids cycling through the vocabulary) with the options
 // compute_trace uses, at least `min_runs` times and for at least `min_seconds`, after one warm-up.
-Result<ForwardBench> bench_forward(const Model& model, int n, int min_runs, double min_seconds);
+// Without `with_logits` the LM head is skipped: the attention trace alone (for GPT-2 the head
+// is a third of the weights a forward pass reads).
+Result<ForwardBench> bench_forward(const Model& model, int n, int min_runs, double min_seconds, bool with_logits = true);
 
 // Prepares the process for computing many traces; call once at start-up (the CLI, the GUI).
 // - The C allocator keeps freed blocks of up to 32 MiB for reuse instead of returning them to the
