@@ -6,13 +6,18 @@
 #include <algorithm>
 
 #include "attnscope/model.h"
+#include "caption_panel.h"
+#include "compare_panel.h"
 #include "draw_util.h"
 #include "heatmap_panel.h"
 #include "later_view_panel.h"
 #include "model_overview_panel.h"
+#include "playground_panel.h"
 #include "sentence_bar_panel.h"
 #include "status_bar_panel.h"
+#include "steps_panel.h"
 #include "token_lines_panel.h"
+#include "training_panel.h"
 #include "view_tabs_panel.h"
 
 namespace attnscope::gui {
@@ -30,6 +35,8 @@ App::App(GLFWwindow* window, LaunchOptions options, Settings settings, std::opti
     if (m_options.text) m_state.text = *m_options.text;
     m_theme = make_theme(m_state.settings.theme);
     register_panels();
+    start_lesson();     // sets the first step's model and text before init() loads them
+    restore_session();  // --session FILE, or the autosaved one beside the settings
 }
 
 App::~App() = default;
@@ -40,7 +47,7 @@ bool App::init(std::string& error) {
     m_worker = std::make_unique<TraceWorker>([] { glfwPostEmptyEvent(); });
     m_loader = std::make_unique<ModelLoader>([] { glfwPostEmptyEvent(); });
     m_startup_load = m_loader->request(m_options.model.value_or(kDefaultModel));
-    if (!m_options.screenshot_mode()) m_sentence_bar->focus_text();  // type at once
+    if (!m_options.screenshot_mode() && !m_lesson.active()) m_sentence_bar->focus_text();  // type at once; a lesson keeps N / P
     return true;
 }
 
@@ -62,19 +69,11 @@ void App::register_panels() {
     add<HeatmapPanel>({Bar::None, ViewId::Heatmap});
     add<TokenLinesPanel>({Bar::None, ViewId::Tokens});
     add<ModelOverviewPanel>({Bar::None, ViewId::Overview});
-    add<LaterViewPanel>({Bar::None, ViewId::Steps}, ViewId::Steps, "Step by step",
-                        "How one number was computed, for the selected layer, head and query token: the input rows X, "
-                        "W_Q, W_K and W_V, the query q, every key k, each dot product q\xC2\xB7k term by term, the scale "
-                        "1/\xE2\x88\x9A" "d_head, the mask, the softmax and the weighted sum of the values. One step per click.");
-    add<LaterViewPanel>({Bar::None, ViewId::Compare}, ViewId::Compare, "Compare two sentences",
-                        "Two sentences side by side with the same layer and head: for a word in both (bank in a money "
-                        "sentence and in a river sentence), its attention rows next to each other and their difference.");
-    add<LaterViewPanel>({Bar::None, ViewId::Playground}, ViewId::Playground, "Playground",
-                        "A tiny model whose query, key and value vectors you drag with sliders; scores, softmax and output "
-                        "update live. Opens on the A/B/C worked example (raw scores 1, 4, 5).");
-    add<LaterViewPanel>({Bar::None, ViewId::Training}, ViewId::Training, "Live training",
-                        "Train a small model from a corpus inside the app and watch a sentence's heatmaps change as it "
-                        "learns, with a loss curve and a timeline of snapshots.");
+    add<StepsPanel>({Bar::None, ViewId::Steps});
+    m_compare = add<ComparePanel>({Bar::None, ViewId::Compare}, [] { glfwPostEmptyEvent(); });
+    add<PlaygroundPanel>({Bar::None, ViewId::Playground});
+    m_training = add<TrainingPanel>({Bar::None, ViewId::Training}, [] { glfwPostEmptyEvent(); }, m_options.train_steps);
+    add<CaptionPanel>({Bar::Caption});
     add<StatusBarPanel>({Bar::Bottom});
 }
 
@@ -105,6 +104,9 @@ void App::before_frame() {
     }
     poll_model_loader();
     poll_trace_worker();
+    update_lesson();
+    apply_session_selection();
+    autosave_session();
     if (!m_native_dialog.running())
         if (auto chosen = m_native_dialog.take_result(); chosen && !chosen->empty()) open_model(*chosen);
 }
@@ -125,6 +127,8 @@ void App::draw() {
 
 // [SECTION] Layout
 
+constexpr float kCaptionFraction = 0.38f;  // of the width, for a lesson's caption in presentation mode
+
 void App::layout_panels(const FrameContext& frame, float menu_height) {
     const ImVec2 display = ImGui::GetIO().DisplaySize;
     const ImGuiStyle& style = ImGui::GetStyle();
@@ -144,14 +148,25 @@ void App::layout_panels(const FrameContext& frame, float menu_height) {
     y += tabs_h;
 
     const float status_h = ImGui::GetFrameHeight() + style.WindowPadding.y * 2;
-    const float height = std::max(50.0f, display.y - y - status_h);
-    const float splitter_w = std::max(6.0f, ImGui::GetFontSize() * 0.4f);
-    const float side_w = std::floor(display.x * m_state.settings.side_fraction);
+    // A lesson's caption: in presentation mode it takes the side view's place (the views keep
+    // the full height for large cells), otherwise a bar under the views.
+    Panel* caption = bar(Placement::Bar::Caption);
+    const bool caption_beside = m_state.lesson.active() && m_state.presentation;
+    const float caption_h = m_state.lesson.active() && !caption_beside ? bar_height(caption, 4.0f) : 0.0f;
+    const float height = std::max(50.0f, display.y - y - status_h - caption_h);
+    // Presentation mode shows one view, and the caption beside it when a lesson plays.
+    const float splitter_w = m_state.presentation ? 0.0f : std::max(6.0f, ImGui::GetFontSize() * 0.4f);
+    const float side_w = !m_state.presentation ? std::floor(display.x * m_state.settings.side_fraction)
+                                               : caption_beside ? std::floor(display.x * kCaptionFraction) : 0.0f;
     const float main_w = display.x - side_w - splitter_w;
     view_panel(m_state.front)->draw(frame, ImVec2(0, y), ImVec2(main_w, height));
-    draw_splitter(main_w, y, height);
-    const ViewId side = m_state.front == ViewId::Overview ? ViewId::Heatmap : ViewId::Overview;
-    view_panel(side)->draw(frame, ImVec2(main_w + splitter_w, y), ImVec2(side_w, height));
+    if (!m_state.presentation) {
+        draw_splitter(main_w, y, height);
+        const ViewId side = m_state.front == ViewId::Overview ? ViewId::Heatmap : ViewId::Overview;
+        view_panel(side)->draw(frame, ImVec2(main_w + splitter_w, y), ImVec2(side_w, height));
+    }
+    if (caption_beside) caption->draw(frame, ImVec2(main_w, y), ImVec2(side_w, height));
+    else if (caption_h > 0.0f) caption->draw(frame, ImVec2(0, y + height), ImVec2(display.x, caption_h));
     bar(Placement::Bar::Bottom)->draw(frame, ImVec2(0, display.y - status_h), ImVec2(display.x, status_h));
 }
 
@@ -187,6 +202,14 @@ void App::set_text(const std::string& text) {
 void App::open_model(const std::string& spec) {
     if (spec.empty()) return;
     m_loader->request(spec);
+}
+
+void App::use_model(ModelPtr model, const std::string& label) {
+    if (!model) return;
+    m_state.model = std::move(model);
+    m_state.model_spec = label;
+    m_state.load_error.clear();
+    set_text(m_state.text);
 }
 
 void App::open_file_dialog() {

@@ -17,6 +17,8 @@
 #include <vector>
 
 #include "file_browser.h"
+#include "attnscope/session.h"
+#include "lesson_player.h"
 #include "main_menu.h"
 #include "model_loader.h"
 #include "options.h"
@@ -26,10 +28,12 @@
 namespace attnscope::gui {
 
 class SentenceBarPanel;
+class TrainingPanel;
+class ComparePanel;
 
 // Where a registered panel goes: a fixed bar, or a view that takes the main place when in front.
 struct Placement {
-    enum class Bar { None, Top, Tabs, Bottom } bar = Bar::None;
+    enum class Bar { None, Top, Tabs, Caption, Bottom } bar = Bar::None;
     ViewId view = ViewId::Count;  // for views
 };
 
@@ -66,6 +70,7 @@ public:
     // AppActions
     void set_text(const std::string& text) override;
     void open_model(const std::string& spec) override;
+    void use_model(ModelPtr model, const std::string& label) override;
     void show_view(ViewId view) override { m_state.front = view; }
     void open_file_dialog() override;
     void open_in_app_browser() override;
@@ -75,6 +80,11 @@ public:
     void clear_recent() override;
     void request_quit() override { m_quit = true; }
     void show_help() override { m_help_requested = true; }
+    void lesson_step(int delta) override;
+    void set_presentation(bool on) override;
+    void toggle_fullscreen() override;
+    void export_view(ExportKind kind) override;
+    void save_session_now() override;
     void report_region(const char* name, ImVec2 min, ImVec2 max) override { m_regions.push_back({name, min, max}); }
 
 private:
@@ -91,6 +101,15 @@ private:
     void follow_text_end(const Trace& trace);
 
     void handle_keys();
+    void handle_lesson_keys();
+    // Presentation and lessons (app_presentation.cpp).
+    void start_lesson();
+    void update_lesson();
+    // Sessions and export (app_session.cpp).
+    void restore_session();
+    void autosave_session();
+    void apply_session_selection();
+    Session current_session() const;
     void layout_panels(const FrameContext& frame, float menu_height);
     void draw_splitter(float x, float y, float height);
     void draw_popups(const FrameContext& frame);
@@ -113,6 +132,16 @@ private:
     };
     std::vector<Registered> m_panels;
     SentenceBarPanel* m_sentence_bar = nullptr;
+    TrainingPanel* m_training = nullptr;  // ready() waits for its --train-steps run
+    ComparePanel* m_compare = nullptr;    // ready() waits for its second sentence
+    LessonPlayer m_lesson;                        // --lesson; inactive otherwise
+    Settings m_before_presentation;               // theme and font scale to restore when presentation mode ends
+    int m_windowed[4] = {0, 0, 0, 0};             // x, y, width, height before F11
+    std::optional<std::filesystem::path> m_session_file;  // autosaved; none with --screenshot unless --session
+    Session m_saved_session;                      // what the file holds, so unchanged sessions are not rewritten
+    std::optional<Selection> m_session_selection; // a restored selection, applied once the first trace is in
+    double m_session_checked = 0.0;               // glfwGetTime() of the last autosave check
+    std::filesystem::path m_png_export;           // File -> Export -> PNG: written after the next render
     MainMenu m_menu;
     FileBrowser m_browser;
     NativeFileDialog m_native_dialog;

@@ -6,8 +6,10 @@
 #include <iostream>
 
 #include "app.h"
+#include "compare_panel.h"
 #include "draw_util.h"
 #include "screenshot.h"
+#include "training_panel.h"
 
 namespace attnscope::gui {
 
@@ -92,6 +94,9 @@ void App::follow_text_end(const Trace& trace) {
 
 bool App::ready() const {
     if (!m_state.model || m_state.loading || m_state.trace.busy) return false;
+    if (m_training && !m_training->settled()) return false;  // --train-steps: shoot the finished run
+    if (m_compare && !m_compare->settled()) return false;
+    if (!m_lesson.settled()) return false;                   // --lesson: the step's model, text and selection
     const bool shown = m_bundle && m_bundle->trace->text == m_state.text;
     return shown || !m_state.trace.error.empty();
 }
@@ -120,10 +125,15 @@ void App::handle_keys() {
         return;
     }
     if (pressed(GLFW_KEY_F1)) show_help();
+    if (pressed(GLFW_KEY_F11)) toggle_fullscreen();
+    if (pressed(GLFW_KEY_F5)) set_presentation(!m_state.presentation);
     if (io.WantTextInput || ImGui::IsPopupOpen(nullptr, ImGuiPopupFlags_AnyPopupId)) return;
+    handle_lesson_keys();
     Selection& s = m_state.selection;
-    if (pressed(GLFW_KEY_LEFT)) --s.query;
-    if (pressed(GLFW_KEY_RIGHT)) ++s.query;
+    // In the step-by-step view ←/→ walk the steps (steps_panel.cpp); the chips pick the query there.
+    const bool arrows_step = m_state.front == ViewId::Steps && !m_state.lesson.active();
+    if (!arrows_step && pressed(GLFW_KEY_LEFT)) --s.query;
+    if (!arrows_step && pressed(GLFW_KEY_RIGHT)) ++s.query;
     if (pressed(GLFW_KEY_UP)) --s.head;
     if (pressed(GLFW_KEY_DOWN)) ++s.head;
     if (pressed(GLFW_KEY_PAGE_UP)) --s.layer;
@@ -167,9 +177,15 @@ void App::after_render(int width, int height) {
     if (m_signal_screenshot && !m_options.screenshot_on_signal.empty() && ready()) {
         m_signal_screenshot = false;
         const auto written = write_screenshot(m_options.screenshot_on_signal, width, height);
+        if (written.ok() && m_lesson.active()) std::printf("%s\n", m_lesson.report().c_str());  // before the line tests wait for
         if (written.ok()) std::printf("signal screenshot %s text: %s\n", m_options.screenshot_on_signal.c_str(), m_state.text.c_str());
         else std::cerr << "attnscope: " << written.error().message << "\n";
         std::fflush(stdout);
+    }
+    if (!m_png_export.empty()) {  // File -> Export -> Window as PNG: this frame, as rendered
+        const auto written = write_screenshot(m_png_export, width, height);
+        m_state.notice = written.ok() ? "saved " + m_png_export.string() : written.error().message;
+        m_png_export.clear();
     }
     if (m_options.screenshot_mode() && !m_quit) take_screenshots(width, height);
 }
@@ -183,6 +199,12 @@ void App::take_screenshots(int width, int height) {
     if (written.ok()) {
         std::printf("screenshot %s %dx%d\n", m_options.screenshot.c_str(), width, height);
         print_regions();
+        if (m_lesson.active()) std::printf("%s\n", m_lesson.report().c_str());
+        if (!m_options.session.empty()) {  // what a restored session shows (tests)
+            const Session s = current_session();
+            std::printf("session view %s model %s layer %d head %d token %d key %d text: %s\n", s.view.c_str(), s.model.c_str(),
+                        s.layer, s.head, s.token, s.key, s.text.c_str());
+        }
     } else {
         std::cerr << "attnscope: " << written.error().message << "\n";
         m_exit_code = kExitFailure;
@@ -209,7 +231,12 @@ void App::save_settings_now() {
         m_state.settings.width = w;
         m_state.settings.height = h;
     }
-    const auto saved = save_settings(*m_settings_file, m_state.settings);
+    Settings kept = m_state.settings;
+    if (m_state.presentation) {  // presentation mode is for now: the next start looks as before it
+        kept.theme = m_before_presentation.theme;
+        kept.font_scale = m_before_presentation.font_scale;
+    }
+    const auto saved = save_settings(*m_settings_file, kept);
     if (!saved.ok()) std::cerr << "attnscope: " << saved.error().message << "\n";
 }
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "attnscope/model.h"
+#include "lesson_player.h"
 #include "selection.h"
 #include "settings.h"
 #include "trace_worker.h"
@@ -35,6 +36,10 @@ struct AppState {
     ViewId front = ViewId::Heatmap;
     std::string compare_text;    // --compare, for the compare view (issue 7)
     Settings settings;           // theme, font scale, colormap, recent files
+    LessonCaption lesson;        // the playing lesson's step (--lesson); inactive when none
+    bool presentation = false;   // projector theme, large type, no side view (F5, --presentation)
+    bool fullscreen = false;     // F11
+    std::string notice;          // the last export or session save: "saved attnscope-bank-L1H0.svg"
     double frame_ms = 0.0;       // building and rendering a frame, smoothed
 };
 

@@ -212,6 +212,7 @@ int main(int argc, char** argv) {
 
     // Cleanup
     if (chosen.file) app->save_settings_now();
+    app->save_session_now();  // --session, or the autosaved one
     if (options.frame_stats) {
         print_frame_stats("frame time", frame_ms, fb_w, fb_h);
         print_frame_stats("of which building the UI (CPU)", build_ms, fb_w, fb_h);

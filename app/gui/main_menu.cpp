@@ -24,6 +24,10 @@ void draw_key_help() {
         "PgUp / PgDn   previous / next layer\n"
         "Ctrl + / \xE2\x88\x92    bigger / smaller text (Ctrl 0: normal)\n"
         "Ctrl O        open a model file\n"
+        "F5            presentation mode (projector theme, large type)\n"
+        "F11           full screen\n"
+        "N / P         next / previous lesson step (--lesson)\n"
+        "\xE2\x86\x92 \xE2\x86\x90 or Space / Bksp  next / previous step in the Steps view (no lesson playing)\n"
         "Ctrl Q        quit\n"
         "Enter         leave the sentence field (then the arrows move the query)\n"
         "\n"
@@ -67,6 +71,14 @@ void MainMenu::draw_file_menu(const FrameContext& frame) {
         ImGui::EndMenu();
     }
     ImGui::Separator();
+    if (ImGui::BeginMenu("Export", frame.trace != nullptr)) {  // into the working folder (export.h)
+        for (int k = 0; k < static_cast<int>(ExportKind::Count); ++k)
+            if (ImGui::MenuItem(kExportLabels[k])) frame.actions.export_view(static_cast<ExportKind>(k));
+        ImGui::EndMenu();
+    }
+    if (ImGui::MenuItem("Save session now")) frame.actions.save_session_now();
+    if (!frame.state.notice.empty()) ImGui::TextDisabled("%s", frame.state.notice.c_str());
+    ImGui::Separator();
     if (ImGui::MenuItem("Quit", "Ctrl+Q")) frame.actions.request_quit();
     ImGui::EndMenu();
 }
@@ -82,6 +94,9 @@ void MainMenu::draw_view_menu(const FrameContext& frame) {
     if (ImGui::MenuItem("Smaller text", "Ctrl \xE2\x88\x92")) frame.actions.set_font_scale(scale / 1.15f);
     if (ImGui::MenuItem("Normal text", "Ctrl 0")) frame.actions.set_font_scale(1.0f);
     ImGui::TextDisabled("text size %.0f%%", scale * 100.0f);
+    ImGui::Separator();
+    if (ImGui::MenuItem("Presentation mode", "F5", frame.state.presentation)) frame.actions.set_presentation(!frame.state.presentation);
+    if (ImGui::MenuItem("Full screen", "F11", frame.state.fullscreen)) frame.actions.toggle_fullscreen();
     ImGui::EndMenu();
 }
 

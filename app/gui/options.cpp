@@ -37,6 +37,10 @@ void add_view_options(CLI::App& app, RawOptions& raw, LaunchOptions& o) {
     app.add_option("--model", raw.model, "a .json model, .safetensors file, model directory or builtin:NAME");
     app.add_option("--text", raw.text, "the sentence to look at");
     app.add_option("--compare", o.compare, "a second sentence for the compare view");
+    auto* lesson = app.add_option("--lesson", o.lesson, "play this lesson (assets/lessons/*.json); N / P step through it");
+    app.add_option("--lesson-step", o.lesson_step, "start the lesson at this step (1-based)")->check(CLI::Range(1, 10000))->needs(lesson);
+    app.add_flag("--presentation", o.presentation, "presentation mode: projector theme, large type (F5 toggles)");
+    app.add_option("--session", o.session, "restore this session file when it exists, and autosave to it");
     app.add_option("--layer", raw.layer, "selected layer (0-based)")->check(CLI::NonNegativeNumber);
     app.add_option("--head", raw.head, "selected head (0-based)")->check(CLI::NonNegativeNumber);
     app.add_option("--token", raw.token, "selected query token (0-based)")->check(CLI::NonNegativeNumber);
@@ -56,6 +60,8 @@ void add_test_options(CLI::App& app, RawOptions& raw, LaunchOptions& o) {
         ->needs(shot);
     app.add_flag("--frame-stats", o.frame_stats, "print the frame times in ms on exit");
     app.add_option("--screenshot-on-signal", o.screenshot_on_signal, "write this PNG whenever SIGUSR1 arrives (tests)");
+    app.add_option("--train-steps", o.train_steps, "start live training (N steps) at launch; --screenshot waits for it (tests)")
+        ->check(CLI::Range(1, 100000));
     auto* settings = app.add_option("--settings", raw.settings, "settings file (default: $XDG_CONFIG_HOME/attnscope/settings.json)");
     app.add_flag("--no-settings", o.no_settings, "neither read nor write the settings file")->excludes(settings);
 }

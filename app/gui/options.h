@@ -17,6 +17,10 @@ struct LaunchOptions {
     std::optional<std::string> model;    // --model PATH | builtin:NAME; default: the built-in default model
     std::optional<std::string> text;     // --text; default: the example the model knows best
     std::string compare;                 // --compare: the second sentence of the compare view (issue 7)
+    std::string lesson;                  // --lesson FILE: play this lesson (assets/lessons/*.json)
+    int lesson_step = 1;                 // --lesson-step N: start at step N (1-based, as the caption counts)
+    bool presentation = false;           // --presentation: projector theme, large type, no side view
+    std::string session;                 // --session FILE: restore this session when it exists; autosave to it
     std::optional<int> layer, head, token;
     std::optional<int> key;              // --key J: the chosen key token (ranks heads by query -> key weight)
     ViewId view = ViewId::Heatmap;
@@ -32,6 +36,7 @@ struct LaunchOptions {
     std::string screenshot_on_signal;    // --screenshot-on-signal FILE.png: write it on SIGUSR1
     std::optional<std::string> settings; // --settings FILE: instead of $XDG_CONFIG_HOME/attnscope/settings.json
     bool no_settings = false;            // --no-settings: neither read nor write the settings file
+    int train_steps = 0;                 // --train-steps N: start live training at launch; screenshots wait for its end
 
     bool screenshot_mode() const { return !screenshot.empty(); }
 };

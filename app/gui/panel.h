@@ -9,6 +9,7 @@
 
 #include "app_state.h"
 #include "colormap_shader.h"
+#include "export.h"
 #include "fonts.h"
 #include "theme.h"
 
@@ -20,6 +21,9 @@ public:
     virtual ~AppActions() = default;
     virtual void set_text(const std::string& text) = 0;   // recomputes on the worker
     virtual void open_model(const std::string& spec) = 0; // loads on the loader thread
+    // Shows a model that is already in memory (a live-training snapshot); `label` stands where a
+    // file name would. The current text is traced again with it.
+    virtual void use_model(ModelPtr model, const std::string& label) = 0;
     virtual void show_view(ViewId view) = 0;               // brings a view to the front
     virtual void open_file_dialog() = 0;                   // zenity when present, else the in-app browser
     virtual void open_in_app_browser() = 0;
@@ -29,6 +33,11 @@ public:
     virtual void clear_recent() = 0;
     virtual void request_quit() = 0;
     virtual void show_help() = 0;
+    virtual void lesson_step(int delta) = 0;               // next (+1) or previous (-1) lesson step
+    virtual void set_presentation(bool on) = 0;            // projector theme and large type, or back
+    virtual void toggle_fullscreen() = 0;                  // F11
+    virtual void export_view(ExportKind kind) = 0;         // File -> Export (export.h)
+    virtual void save_session_now() = 0;                   // also autosaved every few seconds and on exit
     // Names a screen rectangle in the screenshot report, so tests can look at one panel's pixels.
     virtual void report_region(const char* name, ImVec2 min, ImVec2 max) = 0;
 };

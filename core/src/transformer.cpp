@@ -103,6 +103,15 @@ TransformerModel::TransformerModel(ModelInfo info, TransformerConfig config, Tra
     m_info.n_parameters = count;
 }
 
+// Columns [head*d_head, (head+1)*d_head) of the layer's W_Q, W_K, W_V and their biases.
+std::optional<HeadProjection> TransformerModel::head_projection(int layer, int head) const {
+    if (layer < 0 || layer >= m_config.n_layers || head < 0 || head >= m_config.n_heads) return std::nullopt;
+    const TransformerLayerWeights& l = m_weights.layers[static_cast<std::size_t>(layer)];
+    const Index dh = m_config.d_head(), c0 = head * dh;
+    return HeadProjection{l.wq.middleCols(c0, dh), l.wk.middleCols(c0, dh), l.wv.middleCols(c0, dh),
+                          l.bq.segment(c0, dh), l.bk.segment(c0, dh), l.bv.segment(c0, dh)};
+}
+
 Matrix TransformerModel::embed(const std::vector<Token>& tokens) const {
     const Index n = static_cast<Index>(tokens.size());
     Matrix x(n, m_config.d_model);

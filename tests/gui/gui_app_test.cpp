@@ -407,6 +407,30 @@ TEST_F(GuiApp, TypingASentenceRecomputesTheViews) {
     EXPECT_FALSE(fs::exists(home() / ".config"));
 }
 
+// The steps view (issue 7): Space moves one step forward, so the page under the buttons changes.
+TEST_F(GuiApp, SpaceStepsTheStepsViewForward) {
+    if (!on_path("xdotool")) GTEST_SKIP() << "xdotool is not installed (Debian: apt-get install xdotool)";
+    const fs::path png = scratch_dir() / "steps-space.png";
+    const Spawned app = start({"--model", "builtin:abc-example", "--text", "A B C", "--view", "steps", "--size", "1280x800",
+                               "--screenshot-on-signal", png.string()}, "steps-space");
+    ASSERT_GT(app.pid, 0);
+    ASSERT_EQ(xdotool(env(), {"search", "--sync", "--name", "AttnScope"}), 0) << "the window did not appear";
+    EXPECT_EQ(xdotool(env(), {"key", "--delay", "50", "Return"}), 0);  // leave the sentence field
+    const std::string first = signal_screenshot(app.pid, app.out, 0);
+    ASSERT_THAT(first, HasSubstr("text: A B C"));
+    const Image before = read_png(png);
+    EXPECT_EQ(xdotool(env(), {"key", "--delay", "50", "space"}), 0);
+    const std::string second = signal_screenshot(app.pid, app.out, 1);
+    const Image after = read_png(png);
+    ASSERT_EQ(before.rgb.size(), after.rgb.size());
+    std::size_t differ = 0;
+    for (std::size_t i = 0; i < before.rgb.size(); i += 3) differ += before.rgb[i] != after.rgb[i] || before.rgb[i + 1] != after.rgb[i + 1];
+    EXPECT_GT(differ, 2000u) << "Space did not move the steps view to its next page";
+    (void)second;
+    EXPECT_EQ(xdotool(env(), {"key", "ctrl+q"}), 0);
+    EXPECT_EQ(wait_for(app.pid, 30), 0) << slurp(app.err);
+}
+
 // [SECTION] Frame time
 
 // The issue's measurement: 1280x800 under Xvfb, a random own-format model of 12 layers x 12 heads,

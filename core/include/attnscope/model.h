@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,13 @@ struct ForwardOptions {
     Logits logits = Logits::All;
 };
 
+// One head's slice of a layer's projections: Q_h = x w_q + b_q, and so on. w_*: d_model x d_head
+// (columns [h*d_head, (h+1)*d_head) of the layer's W); b_*: d_head.
+struct HeadProjection {
+    Matrix w_q, w_k, w_v;
+    RowVector b_q, b_k, b_v;
+};
+
 // The rows of the final hidden state x (n x d) that the LM head must see, and records in the
 // trace which token the first of them is.
 Matrix rows_for_logits(const Matrix& x, const ForwardOptions& options, Trace& trace);
@@ -37,6 +45,9 @@ public:
     // Fills layers, scale and logits of a Trace for these tokens. Errors: too many tokens for
     // the model, an id outside the vocabulary, cancelled. Safe to call from several threads.
     virtual Result<Trace> forward(const std::vector<Token>& tokens, const ForwardOptions& options) const = 0;
+
+    // W_Q, W_K, W_V of one head, for the step-by-step view; nullopt when the model does not expose them.
+    virtual std::optional<HeadProjection> head_projection(int /*layer*/, int /*head*/) const { return std::nullopt; }
 };
 
 using ModelPtr = std::shared_ptr<const Model>;

@@ -82,6 +82,7 @@ public:
     const ModelInfo& info() const override { return m_info; }
     const Tokenizer& tokenizer() const override { return *m_tokenizer; }
     Result<Trace> forward(const std::vector<Token>& tokens, const ForwardOptions& options) const override;
+    std::optional<HeadProjection> head_projection(int layer, int head) const override;
 
     const TransformerConfig& config() const { return m_config; }
     const TransformerWeights& weights() const { return m_weights; }

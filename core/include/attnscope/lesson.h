@@ -1,0 +1,70 @@
+// Lessons: a JSON script that walks a class through sentences, views and captions, one step per
+// key press (assets/lessons/*.json). The format, version 1:
+//
+//   { "format": "attnscope-lesson", "version": 1,
+//     "title": "What are Q, K and V?",
+//     "model": "builtin:bank-decoder",          // optional: the default for every step
+//     "steps": [ {
+//       "caption": {"title": "A word looks for context", "text": "Each row is one word asking..."},
+//       "model": "builtin:bank-encoder",        // optional: else the previous step's (else the lesson's)
+//       "sentence": "i took the money to the bank",  // optional after the first step: else the previous one
+//       "view": "heatmap",                      // optional: else the previous step's (else heatmap)
+//       "layer": 0, "head": 1,                  // optional: else the previous step's (else 0)
+//       "token": "bank",                        // optional: query token, a word or a 0-based index; else the last token
+//       "key": "money"                          // optional: key token, a word or an index; else none
+//     } ] }
+//
+// Parsing resolves what a step inherits, so every Step is complete. Words are matched against the
+// tokens only once the sentence is traced (resolve_token); layers and heads against the model.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "attnscope/result.h"
+
+namespace attnscope {
+
+// The views a step may show (the GUI's --view names, design.md "The GUI binary").
+inline constexpr const char* kLessonViews[] = {"heatmap", "tokens", "overview", "steps", "compare", "playground", "training"};
+inline constexpr int kLessonViewCount = static_cast<int>(sizeof(kLessonViews) / sizeof(kLessonViews[0]));
+
+inline constexpr const char* kDefaultLessonModel = "builtin:bank-decoder";
+
+// A token named in a lesson: a 0-based index, or a word (matched case-insensitively, first hit).
+struct TokenRef {
+    int index = -1;
+    std::string word;
+    bool empty() const { return index < 0 && word.empty(); }
+    std::string describe() const;  // "\"bank\"" or "6"
+};
+
+struct LessonStep {
+    std::string title, text;         // the caption
+    std::string model;               // a model spec, as --model takes it
+    std::string sentence;
+    std::string view = "heatmap";    // one of kLessonViews
+    int layer = 0, head = 0;
+    TokenRef token;                  // empty: the last token
+    TokenRef key;                    // empty: no key chosen
+};
+
+struct Lesson {
+    std::string title;
+    std::vector<LessonStep> steps;   // at least one
+};
+
+// `source` names the document in messages (a file name); errors read
+// "<source>: steps[2].view: expected one of heatmap, tokens, ..., got \"foo\"".
+Result<Lesson> parse_lesson(std::string_view json, const std::string& source = "lesson");
+Result<Lesson> load_lesson(const std::filesystem::path& file);
+
+// The index of `ref` among `tokens` (each token's text as it appears in the sentence): the index
+// itself when in range, else the first token equal to the word ignoring case. Empty `ref`: the
+// last token. None when nothing matches.
+std::optional<int> resolve_token(const TokenRef& ref, const std::vector<std::string>& tokens);
+
+}  // namespace attnscope

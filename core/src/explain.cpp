@@ -1,0 +1,117 @@
+#include "attnscope/explain.h"
+
+#include <cassert>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+
+namespace attnscope {
+
+namespace {
+
+// exp() overflows a float past about 88; below this the step view shows plain exp(score).
+constexpr float kLargestPlainExp = 30.0f;
+
+std::string token_text(const Trace& trace, int t) {
+    const Token& tok = trace.tokens[static_cast<std::size_t>(t)];
+    if (tok.end > tok.start && tok.end <= trace.text.size()) return trace.text.substr(tok.start, tok.end - tok.start);
+    return tok.piece;
+}
+
+// A factor inside a product: negative numbers get brackets, "(−1)".
+std::string factor(float value) {
+    const std::string s = format_number(value);
+    return value < 0.0f ? "(" + s + ")" : s;
+}
+
+KeyExplanation explain_key(const Trace& trace, const HeadTrace& h, const RowVector& q, int query, int j) {
+    KeyExplanation key;
+    key.j = j;
+    key.token = token_text(trace, j);
+    key.k = h.k.row(j);
+    key.v = h.v.row(j);
+    key.products = q.cwiseProduct(key.k);
+    key.dot = key.products.sum();
+    key.score = h.scores(query, j);
+    key.masked = std::isinf(key.score) && key.score < 0.0f;
+    key.weight = h.weights(query, j);
+    key.dot_formula = dot_terms(q, key.k) + " = " + format_number(key.dot);
+    key.score_formula = key.masked ? std::string("masked: \xE2\x88\x92\xE2\x88\x9E")
+                                   : format_number(key.dot) + " \xC3\x97 " + format_number(trace.scale) + " = " +
+                                         format_number(key.score);
+    return key;
+}
+
+// exp and its sum over the unmasked keys. Subtracting the largest score leaves the weights as
+// they are; we only do it when plain exp() could overflow, since exp(score) reads better.
+void fill_exponentials(HeadExplanation& e) {
+    float max_score = -std::numeric_limits<float>::infinity();
+    for (const KeyExplanation& k : e.keys)
+        if (!k.masked) max_score = std::max(max_score, k.score);
+    e.shift = max_score > kLargestPlainExp ? max_score : 0.0f;
+    e.exp_sum = 0.0f;
+    for (KeyExplanation& k : e.keys) {
+        k.exp_score = k.masked ? 0.0f : std::exp(k.score - e.shift);
+        e.exp_sum += k.exp_score;
+    }
+}
+
+}  // namespace
+
+HeadExplanation explain_head(const Trace& trace, int layer, int head, int query, std::optional<HeadProjection> projection) {
+    assert(layer >= 0 && layer < static_cast<int>(trace.layers.size()));
+    assert(query >= 0 && query < trace.n_tokens());
+    const HeadTrace& h = trace.head(layer, head);
+    HeadExplanation e;
+    e.layer = layer;
+    e.head = head;
+    e.query = query;
+    e.d_model = trace.model.d_model;
+    e.d_head = static_cast<int>(h.q.cols());
+    e.scale = trace.scale;
+    e.scale_is_default = std::abs(trace.scale * std::sqrt(static_cast<float>(e.d_head)) - 1.0f) < 1e-4f;
+    e.causal = trace.model.causal;
+    for (int t = 0; t < trace.n_tokens(); ++t) e.tokens.push_back(token_text(trace, t));
+    e.x = trace.layers[static_cast<std::size_t>(layer)].x;
+    e.projection = std::move(projection);
+    e.q = h.q.row(query);
+    for (int j = 0; j < trace.n_tokens(); ++j) e.keys.push_back(explain_key(trace, h, e.q, query, j));
+    fill_exponentials(e);
+    e.out = h.out.row(query);
+    return e;
+}
+
+std::string format_number(float value) {
+    if (std::isinf(value)) return value < 0 ? "\xE2\x88\x92\xE2\x88\x9E" : "\xE2\x88\x9E";
+    if (std::isnan(value)) return "NaN";
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.3f", static_cast<double>(std::abs(value)));
+    std::string s = buf;
+    while (s.back() == '0') s.pop_back();
+    if (s.back() == '.') s.pop_back();
+    if (s == "0") return s;  // no "−0"
+    return value < 0.0f ? "\xE2\x88\x92" + s : s;
+}
+
+std::string dot_terms(const RowVector& a, const RowVector& b, int max_terms) {
+    const int n = static_cast<int>(a.size());
+    const int shown = std::min(n, max_terms);
+    std::string s;
+    for (int c = 0; c < shown; ++c) {
+        if (c > 0) s += " + ";
+        s += factor(a[c]) + "\xC2\xB7" + factor(b[c]);
+    }
+    if (shown < n) s += " + \xE2\x80\xA6 (" + std::to_string(n) + " terms)";
+    return s;
+}
+
+std::string format_vector(const RowVector& v, int max_terms) {
+    const int n = static_cast<int>(v.size());
+    const int shown = std::min(n, max_terms);
+    std::string s = "[";
+    for (int c = 0; c < shown; ++c) s += (c > 0 ? ", " : "") + format_number(v[c]);
+    if (shown < n) s += ", \xE2\x80\xA6 (" + std::to_string(n) + " values)";
+    return s + "]";
+}
+
+}  // namespace attnscope

@@ -1,0 +1,84 @@
+// Export (app/gui/export.h): file names say what they show and never overwrite; the weights
+// table pastes as cells. Expected tables are written out by hand for a 2-token trace.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+#include <limits>
+#include <fstream>
+
+#include "export.h"
+
+namespace attnscope::gui {
+namespace {
+
+namespace fs = std::filesystem;
+
+// "to bank" with one causal head: to -> [1, 0], bank -> [0.25, 0.75].
+Trace two_token_trace() {
+    Trace t;
+    t.text = "to bank";
+    Token a, b;
+    a.start = 0, a.end = 2;
+    b.start = 3, b.end = 7;
+    t.tokens = {a, b};
+    HeadTrace h;
+    h.weights = Matrix(2, 2);
+    h.weights << 1.0f, 0.0f, 0.25f, 0.75f;
+    h.scores = Matrix(2, 2);  // softmax([0, ln 3]) = [0.25, 0.75]; "bank" is after "to": masked
+    h.scores << 0.0f, -std::numeric_limits<float>::infinity(), 0.0f, std::log(3.0f);
+    t.layers.resize(1);
+    t.layers[0].heads = {h};
+    return t;
+}
+
+TEST(Export, NamesFilesAfterTheTextAndTheHead) {
+    EXPECT_EQ(export_stem("I took the money, to the bank!", 1, 3, ExportKind::HeatmapSvg), "attnscope-i-took-the-money-to-the-bank-L1H3");
+    EXPECT_EQ(export_stem("I took the money", 1, 3, ExportKind::WindowPng), "attnscope-i-took-the-money");
+    EXPECT_EQ(export_stem("?!", 0, 0, ExportKind::WeightsCsv), "attnscope-text-L0H0");
+}
+
+TEST(Export, KeepsAtMost32CharactersOfText) {
+    const std::string stem = export_stem(std::string(100, 'a'), 0, 0, ExportKind::WindowPng);
+    EXPECT_EQ(stem, "attnscope-" + std::string(32, 'a'));
+}
+
+TEST(Export, NeverOverwritesAnEarlierExport) {
+    const fs::path dir = fs::temp_directory_path() / ("attnscope-export-test-" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    EXPECT_EQ(unused_export_path(dir, "x", ExportKind::HeatmapSvg), dir / "x.svg");
+    std::ofstream(dir / "x.svg") << "old";
+    EXPECT_EQ(unused_export_path(dir, "x", ExportKind::HeatmapSvg), dir / "x-2.svg");
+    std::ofstream(dir / "x-2.svg") << "old";
+    EXPECT_EQ(unused_export_path(dir, "x", ExportKind::HeatmapSvg), dir / "x-3.svg");
+    fs::remove_all(dir);
+}
+
+TEST(Export, CopiesTheWeightsAsATabSeparatedTable) {
+    EXPECT_EQ(weights_table_tsv(two_token_trace(), 0, 0),
+              "query \\ key\tto\tbank\n"
+              "to\t1.000\t0.000\n"
+              "bank\t0.250\t0.750\n");
+}
+
+TEST(Export, WritesTheHeadAsSvgCsvAndJson) {
+    const fs::path dir = fs::temp_directory_path() / ("attnscope-export-files-" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    for (ExportKind kind : {ExportKind::HeatmapSvg, ExportKind::WeightsCsv}) {
+        const fs::path file = unused_export_path(dir, "head", kind);
+        const auto written = export_head_file(two_token_trace(), 0, 0, kind, file);
+        ASSERT_TRUE(written.ok()) << written.error().message;
+        EXPECT_GT(fs::file_size(file), 20u);
+    }
+    std::ifstream csv(dir / "head.csv");
+    std::string header;
+    std::getline(csv, header);
+    EXPECT_THAT(header, ::testing::HasSubstr("to,bank"));
+    EXPECT_FALSE(export_head_file(two_token_trace(), 0, 0, ExportKind::WindowPng, dir / "x.png").ok());
+    fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace attnscope::gui

@@ -1,0 +1,371 @@
+// The shipped lessons played end to end by the real app under Xvfb: every step of each lesson
+// starts with --lesson FILE --lesson-step N, loads its model, traces its sentence, selects its
+// view, layer, head and tokens, draws its caption and exits 0; the report names the step. The
+// expected views, models and titles are read from the lesson files here, with the format's
+// inheritance rule written out again, not through the app's parser. A broken step must fail.
+// Without Xvfb the tests skip with a message.
+#include <fcntl.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+extern char** environ;
+
+namespace attnscope {
+namespace {
+
+using ::testing::HasSubstr;
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+// [SECTION] Processes
+
+fs::path scratch_dir() {
+    static const fs::path dir = [] {
+        fs::path d = fs::temp_directory_path() / ("attnscope-lesson-test-" + std::to_string(::getpid()));
+        fs::create_directories(d);
+        return d;
+    }();
+    return dir;
+}
+
+std::string slurp(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+bool on_path(const std::string& program) {
+    std::stringstream dirs(std::getenv("PATH") ? std::getenv("PATH") : "");
+    for (std::string dir; std::getline(dirs, dir, ':');)
+        if (!dir.empty() && ::access((dir + "/" + program).c_str(), X_OK) == 0) return true;
+    return false;
+}
+
+struct Spawned {
+    pid_t pid = -1;
+    fs::path out, err;
+};
+
+Spawned spawn(const std::string& program, const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
+              const std::string& tag) {
+    Spawned s{-1, scratch_dir() / (tag + ".out"), scratch_dir() / (tag + ".err")};
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, s.out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&actions, 2, s.err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    std::vector<char*> argv = {const_cast<char*>(program.c_str())};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    std::vector<std::string> envs;
+    for (char** e = environ; *e; ++e) {
+        const std::string entry = *e;
+        if (!env.count(entry.substr(0, entry.find('=')))) envs.push_back(entry);
+    }
+    for (const auto& [k, v] : env) envs.push_back(k + "=" + v);
+    std::vector<char*> envp;
+    for (auto& e : envs) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    if (posix_spawnp(&s.pid, program.c_str(), &actions, nullptr, argv.data(), envp.data()) != 0) s.pid = -1;
+    posix_spawn_file_actions_destroy(&actions);
+    return s;
+}
+
+// Exit code, or -1 after killing a process that outlived the timeout.
+int wait_for(pid_t pid, double seconds) {
+    const auto deadline = Clock::now() + std::chrono::duration<double>(seconds);
+    int status = 0;
+    while (::waitpid(pid, &status, WNOHANG) == 0) {
+        if (Clock::now() > deadline) {
+            ::kill(pid, SIGKILL);
+            ::waitpid(pid, &status, 0);
+            return -1;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// An X server of its own on a display number it picks itself (-displayfd).
+class VirtualDisplay {
+public:
+    bool start(std::string& why) {
+        if (!on_path("Xvfb")) return why = "Xvfb is not installed (Debian: apt-get install xvfb); skipping", false;
+        int fds[2];
+        if (::pipe(fds) != 0) return why = "pipe failed", false;
+        m_server = spawn("Xvfb", {"-displayfd", std::to_string(fds[1]), "-screen", "0", "1600x1000x24", "-nolisten", "tcp"}, {},
+                         "xvfb-" + std::to_string(fds[1]));
+        ::close(fds[1]);
+        std::string number;
+        pollfd p{fds[0], POLLIN, 0};
+        char c = 0;
+        while (::poll(&p, 1, 15000) > 0 && ::read(fds[0], &c, 1) == 1 && c != '\n') number += c;
+        ::close(fds[0]);
+        if (number.empty()) return why = "Xvfb did not start: " + slurp(m_server.err), false;
+        m_display = ":" + number;
+        return true;
+    }
+    ~VirtualDisplay() {
+        if (m_server.pid > 0) {
+            ::kill(m_server.pid, SIGTERM);
+            wait_for(m_server.pid, 10);
+        }
+    }
+    const std::string& name() const { return m_display; }
+
+private:
+    Spawned m_server;
+    std::string m_display;
+};
+
+// [SECTION] What each step should show, read from the file with the format's rules
+
+struct ExpectedStep {
+    std::string title, model, view;
+    int layer = 0, head = 0;
+};
+
+// Inheritance (lesson.h): model, view, layer and head carry over from the step before; the
+// lesson's "model" (else builtin:bank-decoder) and "heatmap" start them off.
+std::vector<ExpectedStep> expected_steps(const fs::path& file) {
+    const auto root = nlohmann::json::parse(slurp(file), nullptr, true, /*ignore_comments=*/true);
+    ExpectedStep carried{"", root.value("model", std::string("builtin:bank-decoder")), "heatmap"};
+    std::vector<ExpectedStep> out;
+    for (const auto& step : root.at("steps")) {
+        carried.title = step.at("caption").at("title").get<std::string>();
+        carried.model = step.value("model", carried.model);
+        carried.view = step.value("view", carried.view);
+        carried.layer = step.value("layer", carried.layer);
+        carried.head = step.value("head", carried.head);
+        out.push_back(carried);
+    }
+    return out;
+}
+
+fs::path lesson_file(const std::string& name) { return fs::path(ATTNSCOPE_SOURCE_DIR) / "assets/lessons" / name; }
+
+// [SECTION] Fixture
+
+struct AppRun {
+    int exit_code = -1;
+    std::string out, err;
+};
+
+class LessonPlay : public ::testing::Test {
+protected:
+    void SetUp() override {
+        std::string why;
+        if (!m_display.start(why)) GTEST_SKIP() << why;
+    }
+
+    AppRun run(const std::vector<std::string>& args) {
+        const std::string tag = "app-" + std::to_string(++m_runs);
+        const std::map<std::string, std::string> env = {
+            {"DISPLAY", m_display.name()}, {"HOME", scratch_dir().string()}, {"XDG_CONFIG_HOME", scratch_dir().string()}};
+        const Spawned s = spawn(std::string(ATTNSCOPE_BIN_DIR) + "/attnscope", args, env, tag);
+        AppRun r;
+        if (s.pid < 0) return r;
+        r.exit_code = wait_for(s.pid, 120);
+        r.out = slurp(s.out);
+        r.err = slurp(s.err);
+        return r;
+    }
+
+    AppRun play(const fs::path& lesson, int step, const std::string& png_name) {
+        const fs::path png = scratch_dir() / png_name;
+        return run({"--lesson", lesson.string(), "--lesson-step", std::to_string(step), "--screenshot", png.string(),
+                    "--frames", "3", "--size", "1600x1000", "--no-settings"});
+    }
+
+    // Every step: exit 0, and the report names the step's number, view, model, layer, head and title.
+    void expect_every_step_plays(const std::string& name) {
+        const auto steps = expected_steps(lesson_file(name));
+        ASSERT_GE(steps.size(), 5u);
+        for (std::size_t i = 0; i < steps.size(); ++i) {
+            const ExpectedStep& e = steps[i];
+            SCOPED_TRACE(name + " step " + std::to_string(i + 1) + ": " + e.title);
+            const AppRun r = play(lesson_file(name), static_cast<int>(i) + 1, name + "-" + std::to_string(i + 1) + ".png");
+            ASSERT_EQ(r.exit_code, 0) << r.err;
+            std::ostringstream want;
+            want << "lesson step " << i + 1 << "/" << steps.size() << " view " << e.view << " model " << e.model << " layer "
+                 << e.layer << " head " << e.head << " token ";
+            EXPECT_THAT(r.out, HasSubstr(want.str()));
+            EXPECT_THAT(r.out, HasSubstr(": " + e.title + "\n"));
+            EXPECT_THAT(r.out, HasSubstr("region caption "));
+            EXPECT_TRUE(fs::file_size(scratch_dir() / (name + "-" + std::to_string(i + 1) + ".png")) > 1000);
+        }
+    }
+
+    fs::path write(const std::string& name, const std::string& text) {
+        const fs::path p = scratch_dir() / name;
+        std::ofstream(p) << text;
+        return p;
+    }
+
+    VirtualDisplay m_display;
+    int m_runs = 0;
+};
+
+const char* kBrokenModelLesson = R"({"format": "attnscope-lesson", "version": 1, "title": "broken",
+  "steps": [{"caption": {"title": "fine", "text": "t"}, "sentence": "i took the money to the bank"},
+            {"caption": {"title": "broken", "text": "t"}, "model": "builtin:no-such-model"}]})";
+
+// [SECTION] Tests
+
+TEST_F(LessonPlay, QkvBankPlaysEveryStep) { expect_every_step_plays("qkv-bank.json"); }
+
+TEST_F(LessonPlay, EncoderVsDecoderPlaysEveryStep) { expect_every_step_plays("encoder-vs-decoder.json"); }
+
+// Worked out by hand: "i took the money to the bank" -> bank is token 6, money token 3;
+// "the bank near the river" -> bank 1, river 4.
+TEST_F(LessonPlay, SelectsTheStepsWordsAsQueryAndKey) {
+    const AppRun qkv = play(lesson_file("qkv-bank.json"), 1, "words-1.png");
+    ASSERT_EQ(qkv.exit_code, 0) << qkv.err;
+    EXPECT_THAT(qkv.out, HasSubstr(" token 6 key 3: "));
+    const AppRun masked = play(lesson_file("encoder-vs-decoder.json"), 3, "words-2.png");
+    ASSERT_EQ(masked.exit_code, 0) << masked.err;
+    EXPECT_THAT(masked.out, HasSubstr(" token 1 key 4: "));
+}
+
+TEST_F(LessonPlay, AStepWhoseModelFailsToLoadExits3) {
+    const AppRun first = play(write("broken-model.json", kBrokenModelLesson), 1, "broken-1.png");
+    EXPECT_EQ(first.exit_code, 0) << first.err;
+    const AppRun r = play(scratch_dir() / "broken-model.json", 2, "broken-2.png");
+    EXPECT_EQ(r.exit_code, 3);
+    EXPECT_THAT(r.err, HasSubstr("builtin:no-such-model"));
+}
+
+TEST_F(LessonPlay, AWordNotInTheSentenceExits3) {
+    const fs::path p = write("bad-word.json", R"({"format": "attnscope-lesson", "version": 1, "title": "t",
+      "steps": [{"caption": {"title": "a", "text": "t"}, "sentence": "i took the money to the bank", "token": "river"}]})");
+    const AppRun r = play(p, 1, "bad-word.png");
+    EXPECT_EQ(r.exit_code, 3);
+    EXPECT_THAT(r.err, HasSubstr("lesson step 1 (\"a\"): token \"river\" is not in \"i took the money to the bank\""));
+}
+
+TEST_F(LessonPlay, AMalformedLessonExits3NamingTheJsonPath) {
+    const fs::path p = write("bad-view.json", R"({"format": "attnscope-lesson", "version": 1, "title": "t",
+      "steps": [{"caption": {"title": "a", "text": "t"}, "sentence": "x", "view": "foo"}]})");
+    const AppRun r = play(p, 1, "bad-view.png");
+    EXPECT_EQ(r.exit_code, 3);
+    EXPECT_THAT(r.err, HasSubstr("bad-view.json: steps[0].view: expected one of heatmap"));
+}
+
+TEST_F(LessonPlay, AStepPastTheEndIsBadUsage) {
+    const AppRun r = play(lesson_file("qkv-bank.json"), 99, "past-end.png");
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_THAT(r.err, HasSubstr("--lesson-step 99: the lesson has"));
+}
+
+// Presentation mode shows the main view alone (no overview beside it) and reads the same
+// flags without a lesson.
+TEST_F(LessonPlay, PresentationModeShowsOneViewWithoutALesson) {
+    const AppRun normal = run({"--screenshot", (scratch_dir() / "normal.png").string(), "--frames", "2", "--no-settings"});
+    ASSERT_EQ(normal.exit_code, 0) << normal.err;
+    EXPECT_THAT(normal.out, HasSubstr("region overview "));
+    const AppRun shown = run({"--presentation", "--screenshot", (scratch_dir() / "presenting.png").string(), "--frames", "2",
+                              "--no-settings"});
+    ASSERT_EQ(shown.exit_code, 0) << shown.err;
+    EXPECT_THAT(shown.out, HasSubstr("region heatmap "));
+    EXPECT_THAT(shown.out, ::testing::Not(HasSubstr("region overview ")));
+    EXPECT_THAT(shown.out, ::testing::Not(HasSubstr("region caption ")));
+}
+
+// [SECTION] Keys: N and P step through a running lesson (xdotool)
+
+// Sends SIGUSR1 and waits for the app's answer: the line "signal screenshot ..." number `previous + 1`.
+std::string signal_screenshot(pid_t pid, const fs::path& out_file, std::size_t previous_reports) {
+    ::kill(pid, SIGUSR1);
+    const auto deadline = Clock::now() + std::chrono::seconds(60);
+    while (Clock::now() < deadline) {
+        const std::string out = slurp(out_file);
+        std::size_t reports = 0;
+        for (std::size_t at = 0; (at = out.find("signal screenshot", at)) != std::string::npos; ++at) ++reports;
+        if (reports > previous_reports) return out;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return "";
+}
+
+TEST_F(LessonPlay, NAndPStepThroughARunningLesson) {
+    if (!on_path("xdotool")) GTEST_SKIP() << "xdotool is not installed (Debian: apt-get install xdotool)";
+    const std::map<std::string, std::string> env = {
+        {"DISPLAY", m_display.name()}, {"HOME", scratch_dir().string()}, {"XDG_CONFIG_HOME", scratch_dir().string()}};
+    auto xdotool = [&](const std::vector<std::string>& args) {
+        const Spawned s = spawn("xdotool", args, env, "xdotool");
+        return s.pid < 0 ? -1 : wait_for(s.pid, 30);
+    };
+    const fs::path png = scratch_dir() / "keys.png";
+    const Spawned app = spawn(std::string(ATTNSCOPE_BIN_DIR) + "/attnscope",
+                              {"--lesson", lesson_file("qkv-bank.json").string(), "--size", "1280x800", "--no-settings",
+                               "--screenshot-on-signal", png.string()},
+                              env, "keys");
+    ASSERT_GT(app.pid, 0);
+    ASSERT_EQ(xdotool({"search", "--sync", "--name", "AttnScope"}), 0) << "the window did not appear";
+    EXPECT_THAT(signal_screenshot(app.pid, app.out, 0), HasSubstr("lesson step 1/6 view heatmap"));
+    EXPECT_EQ(xdotool({"key", "--delay", "50", "n", "n"}), 0);
+    EXPECT_THAT(signal_screenshot(app.pid, app.out, 1), HasSubstr("lesson step 3/6 view steps"));
+    EXPECT_EQ(xdotool({"key", "--delay", "50", "p"}), 0);
+    EXPECT_THAT(signal_screenshot(app.pid, app.out, 2), HasSubstr("lesson step 2/6 view tokens"));
+    EXPECT_EQ(xdotool({"key", "ctrl+q"}), 0);
+    EXPECT_EQ(wait_for(app.pid, 30), 0) << slurp(app.err);
+}
+
+// [SECTION] Sessions: --session FILE is restored at start and saved on exit
+
+using SessionFile = LessonPlay;
+
+TEST_F(SessionFile, SavesWhatTheAppShowedOnExit) {
+    const fs::path file = scratch_dir() / "saved-session.json";
+    fs::remove(file);
+    const AppRun r = run({"--session", file.string(), "--model", "builtin:bank-encoder", "--text", "we sat on the river bank",
+                          "--view", "tokens", "--layer", "1", "--head", "2", "--token", "5", "--key", "4", "--screenshot",
+                          (scratch_dir() / "session-save.png").string(), "--frames", "2", "--no-settings"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    ASSERT_TRUE(fs::exists(file));
+    const auto saved = nlohmann::json::parse(slurp(file));
+    EXPECT_EQ(saved.at("format"), "attnscope-session");
+    EXPECT_EQ(saved.at("model"), "builtin:bank-encoder");
+    EXPECT_EQ(saved.at("text"), "we sat on the river bank");
+    EXPECT_EQ(saved.at("view"), "tokens");
+    EXPECT_EQ(saved.at("layer"), 1);
+    EXPECT_EQ(saved.at("head"), 2);
+    EXPECT_EQ(saved.at("token"), 5);
+    EXPECT_EQ(saved.at("key"), 4);
+    EXPECT_FALSE(fs::exists(file.string() + ".tmp"));
+}
+
+TEST_F(SessionFile, RestoresAHandWrittenSession) {
+    const fs::path file = write("restore-session.json", R"({"format": "attnscope-session", "version": 1,
+        "model": "builtin:bank-encoder", "text": "the bank near the river", "compare": "",
+        "view": "overview", "layer": 1, "head": 3, "token": 1, "key": 4})");
+    const AppRun r = run({"--session", file.string(), "--screenshot", (scratch_dir() / "session-restore.png").string(),
+                          "--frames", "2", "--no-settings"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_THAT(r.out, HasSubstr("session view overview model builtin:bank-encoder layer 1 head 3 token 1 key 4 text: "
+                                 "the bank near the river\n"));
+}
+
+TEST_F(SessionFile, IgnoresABrokenSessionAndSaysWhy) {
+    const fs::path file = write("broken-session.json", R"({"format": "attnscope-session", "version": 1, "view": "foo"})");
+    const AppRun r = run({"--session", file.string(), "--screenshot", (scratch_dir() / "session-broken.png").string(),
+                          "--frames", "2", "--no-settings"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_THAT(r.err, HasSubstr("broken-session.json: model: missing (the session is not restored)"));
+}
+
+}  // namespace
+}  // namespace attnscope

@@ -1,0 +1,179 @@
+// Lessons: the format's errors name the JSON path; steps inherit what they leave out; both shipped
+// lessons parse, and every step's model loads, its sentence traces, and its layer, head, token and
+// key exist (the GUI plays them end to end in gui/lesson_play_test.cpp).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "attnscope/forward.h"
+#include "attnscope/lesson.h"
+#include "attnscope/model.h"
+
+namespace attnscope {
+namespace {
+
+using ::testing::HasSubstr;
+namespace fs = std::filesystem;
+
+const char* kTwoSteps = R"({
+  "format": "attnscope-lesson", "version": 1, "title": "T", "model": "builtin:bank-encoder",
+  "steps": [
+    {"caption": {"title": "one", "text": "first"}, "sentence": "a b c", "view": "tokens", "layer": 1, "head": 2,
+     "token": "B", "key": 0},
+    {"caption": {"title": "two", "text": "second"}, "model": "builtin:bank-decoder"}
+  ]})";
+
+std::string error_of(const std::string& json) {
+    const auto result = parse_lesson(json, "x.json");
+    return result.ok() ? "(parsed)" : result.error().message;
+}
+
+// kTwoSteps with one piece of text replaced.
+std::string two_steps_with(const std::string& from, const std::string& to) {
+    std::string s = kTwoSteps;
+    const auto at = s.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    return s.replace(at, from.size(), to);
+}
+
+TEST(Lesson, ReadsEveryFieldOfAStep) {
+    const auto lesson = parse_lesson(kTwoSteps);
+    ASSERT_TRUE(lesson.ok()) << lesson.error().message;
+    ASSERT_EQ(lesson.value().steps.size(), 2u);
+    const LessonStep& s = lesson.value().steps[0];
+    EXPECT_EQ(lesson.value().title, "T");
+    EXPECT_EQ(s.title, "one");
+    EXPECT_EQ(s.text, "first");
+    EXPECT_EQ(s.model, "builtin:bank-encoder");
+    EXPECT_EQ(s.sentence, "a b c");
+    EXPECT_EQ(s.view, "tokens");
+    EXPECT_EQ(s.layer, 1);
+    EXPECT_EQ(s.head, 2);
+    EXPECT_EQ(s.token.word, "B");
+    EXPECT_EQ(s.key.index, 0);
+}
+
+TEST(Lesson, LaterStepsInheritModelSentenceViewLayerAndHeadButNotTokens) {
+    const auto lesson = parse_lesson(kTwoSteps);
+    ASSERT_TRUE(lesson.ok()) << lesson.error().message;
+    const LessonStep& s = lesson.value().steps[1];
+    EXPECT_EQ(s.model, "builtin:bank-decoder");
+    EXPECT_EQ(s.sentence, "a b c");
+    EXPECT_EQ(s.view, "tokens");
+    EXPECT_EQ(s.layer, 1);
+    EXPECT_EQ(s.head, 2);
+    EXPECT_TRUE(s.token.empty());
+    EXPECT_TRUE(s.key.empty());
+}
+
+TEST(Lesson, DefaultsToTheBuiltinDecoderAndTheHeatmap) {
+    const auto lesson = parse_lesson(R"({"format": "attnscope-lesson", "version": 1, "title": "T",
+        "steps": [{"caption": {"title": "a", "text": "b"}, "sentence": "s"}]})");
+    ASSERT_TRUE(lesson.ok()) << lesson.error().message;
+    EXPECT_EQ(lesson.value().steps[0].model, "builtin:bank-decoder");
+    EXPECT_EQ(lesson.value().steps[0].view, "heatmap");
+    EXPECT_EQ(lesson.value().steps[0].layer, 0);
+}
+
+TEST(Lesson, AcceptsCommentsSoALessonCanExplainItself) {
+    EXPECT_EQ(error_of("// a note\n" + std::string(kTwoSteps)), "(parsed)");
+}
+
+TEST(Lesson, NamesTheViewsItKnowsWhenAViewIsWrong) {
+    EXPECT_EQ(error_of(two_steps_with(R"("model": "builtin:bank-decoder")", R"("view": "foo")")),
+              "x.json: steps[1].view: expected one of heatmap, tokens, overview, steps, compare, playground, training, "
+              "got \"foo\"");
+}
+
+TEST(Lesson, NamesThePathOfAMissingCaptionTitle) {
+    EXPECT_EQ(error_of(two_steps_with(R"("title": "two", )", "")), "x.json: steps[1].caption.title: missing");
+}
+
+TEST(Lesson, RejectsANegativeLayer) {
+    EXPECT_THAT(error_of(two_steps_with(R"("layer": 1)", R"("layer": -1)")),
+                HasSubstr("steps[0].layer: expected an integer in 0.."));
+}
+
+TEST(Lesson, RejectsATokenThatIsNeitherWordNorIndex) {
+    EXPECT_EQ(error_of(two_steps_with(R"("token": "B")", R"("token": true)")),
+              "x.json: steps[0].token: expected a word or a 0-based token index, got boolean");
+}
+
+TEST(Lesson, CatchesATypoInAStepKey) {
+    EXPECT_THAT(error_of(two_steps_with(R"("head": 2)", R"("haed": 2)")), HasSubstr("steps[0].haed: unknown key"));
+}
+
+TEST(Lesson, NeedsASentenceInTheFirstStep) {
+    EXPECT_THAT(error_of(two_steps_with(R"("sentence": "a b c", )", "")), HasSubstr("x.json: steps[0].sentence: missing"));
+}
+
+TEST(Lesson, NeedsAtLeastOneStep) {
+    EXPECT_EQ(error_of(R"({"format": "attnscope-lesson", "version": 1, "title": "T", "steps": []})"),
+              "x.json: steps: expected a non-empty array of steps, got empty array");
+}
+
+TEST(Lesson, RefusesAnotherFormatAndVersion) {
+    EXPECT_EQ(error_of(two_steps_with("attnscope-lesson", "attnscope-model")),
+              "x.json: format: expected \"attnscope-lesson\", got \"attnscope-model\"");
+    EXPECT_EQ(error_of(two_steps_with(R"("version": 1)", R"("version": 2)")), "x.json: version: expected an integer in 1..1, got 2");
+}
+
+TEST(Lesson, SaysWhenTheTextIsNotJson) { EXPECT_THAT(error_of("{"), HasSubstr("x.json: not valid JSON")); }
+
+TEST(Lesson, SaysWhichFileCannotBeOpened) {
+    const auto result = load_lesson("/nonexistent/lesson.json");
+    ASSERT_FALSE(result.ok());
+    EXPECT_EQ(result.error().message, "/nonexistent/lesson.json: cannot open the file");
+}
+
+TEST(ResolveToken, FindsAWordIgnoringCaseAnIndexOrTheLastToken) {
+    const std::vector<std::string> tokens = {"I", "took", "the", "money", "to", "the", "bank"};
+    EXPECT_EQ(resolve_token(TokenRef{-1, "MONEY"}, tokens), 3);
+    EXPECT_EQ(resolve_token(TokenRef{-1, "the"}, tokens), 2);  // the first of two
+    EXPECT_EQ(resolve_token(TokenRef{5, ""}, tokens), 5);
+    EXPECT_EQ(resolve_token(TokenRef{}, tokens), 6);
+    EXPECT_EQ(resolve_token(TokenRef{7, ""}, tokens), std::nullopt);
+    EXPECT_EQ(resolve_token(TokenRef{-1, "river"}, tokens), std::nullopt);
+}
+
+// [SECTION] The shipped lessons
+
+std::vector<std::string> token_texts(const Trace& trace) {
+    std::vector<std::string> out;
+    for (const auto& t : trace.tokens) out.push_back(trace.text.substr(t.start, t.end - t.start));
+    return out;
+}
+
+void expect_every_step_plays(const fs::path& file, std::size_t min_steps) {
+    const auto lesson = load_lesson(file);
+    ASSERT_TRUE(lesson.ok()) << lesson.error().message;
+    EXPECT_GE(lesson.value().steps.size(), min_steps);
+    for (std::size_t i = 0; i < lesson.value().steps.size(); ++i) {
+        const LessonStep& step = lesson.value().steps[i];
+        SCOPED_TRACE("step " + std::to_string(i) + ": " + step.title);
+        EXPECT_LE(step.text.size(), 220u) << "a caption a class can read from the back row";
+        const auto model = load_model(step.model);
+        ASSERT_TRUE(model.ok()) << model.error().message;
+        const auto trace = compute_trace(*model.value(), step.sentence);
+        ASSERT_TRUE(trace.ok()) << trace.error().message;
+        const Trace& t = *trace.value();
+        EXPECT_LT(step.layer, static_cast<int>(t.layers.size()));
+        EXPECT_LT(step.head, t.model.n_heads);
+        EXPECT_TRUE(resolve_token(step.token, token_texts(t))) << step.token.describe();
+        if (!step.key.empty()) {
+            EXPECT_TRUE(resolve_token(step.key, token_texts(t))) << step.key.describe();
+        }
+    }
+}
+
+TEST(ShippedLessons, QkvBankPlaysEveryStep) {
+    expect_every_step_plays(fs::path(ATTNSCOPE_SOURCE_DIR) / "assets/lessons/qkv-bank.json", 5);
+}
+
+TEST(ShippedLessons, EncoderVsDecoderPlaysEveryStep) {
+    expect_every_step_plays(fs::path(ATTNSCOPE_SOURCE_DIR) / "assets/lessons/encoder-vs-decoder.json", 5);
+}
+
+}  // namespace
+}  // namespace attnscope
