@@ -10,7 +10,6 @@
 #include <sstream>
 
 #include "attnscope/json_model.h"
-#include "attnscope/text.h"
 #include "attnscope/word_tokenizer.h"
 #include "json_path.h"
 
@@ -18,7 +17,6 @@ namespace attnscope {
 
 namespace {
 
-constexpr int kMaxNesting = 64;  // the format needs 5 levels; anything deep is not a model file
 constexpr std::uintmax_t kMaxFileBytes = std::uintmax_t{4} << 30;
 
 // [SECTION] Reading the file
@@ -39,57 +37,7 @@ std::string read_file(const std::filesystem::path& file) {
     return text;
 }
 
-// Finds nesting deeper than kMaxNesting before the parser sees it, so a hostile file cannot
-// exhaust the stack. Skips strings and // or /* */ comments the way the parser does.
-void check_nesting(std::string_view text) {
-    int depth = 0;
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        const char c = text[i];
-        if (c == '"') {
-            for (++i; i < text.size() && text[i] != '"'; ++i)
-                if (text[i] == '\\') ++i;
-        } else if (c == '/' && i + 1 < text.size() && text[i + 1] == '/') {
-            while (i < text.size() && text[i] != '\n') ++i;
-        } else if (c == '/' && i + 1 < text.size() && text[i + 1] == '*') {
-            const auto end = text.find("*/", i + 2);
-            i = end == std::string_view::npos ? text.size() : end + 1;
-        } else if (c == '[' || c == '{') {
-            if (++depth > kMaxNesting)
-                throw LoadError("JSON nested deeper than " + std::to_string(kMaxNesting) + " levels at byte " +
-                                std::to_string(i) + "; a model file needs 5");
-        } else if (c == ']' || c == '}') {
-            --depth;
-        }
-    }
-}
-
-nlohmann::json parse_json(std::string_view text) {
-    if (auto bad = first_invalid_utf8(text)) throw LoadError("not valid UTF-8 at byte " + std::to_string(*bad));
-    check_nesting(text);
-    try {
-        return nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/true, /*ignore_comments=*/true);
-    } catch (const nlohmann::json::exception& e) {
-        // Drop the library's "[json.exception.parse_error.101] " prefix; keep line and column.
-        std::string what = e.what();
-        if (auto close = what.find("] "); what.rfind("[json.exception", 0) == 0 && close != std::string::npos)
-            what = what.substr(close + 2);
-        throw LoadError("not valid JSON: " + what);
-    }
-}
-
 // [SECTION] Config and tokenizer
-
-template <class Enum>
-Enum read_enum(const nlohmann::json& node, const JsonPath& at, const char* (*name_of)(Enum)) {
-    const std::string value = read_string(node, at);
-    std::string allowed;
-    for (int i = 0; i < static_cast<int>(Enum::Count); ++i) {
-        const auto e = static_cast<Enum>(i);
-        if (value == name_of(e)) return e;
-        allowed += std::string(allowed.empty() ? "" : ", ") + "\"" + name_of(e) + "\"";
-    }
-    at.fail("expected one of " + allowed + ", got \"" + value + "\"");
-}
 
 TransformerConfig read_config(const nlohmann::json& root, const JsonPath& root_at) {
     const JsonPath at = root_at.key("config");
@@ -226,7 +174,7 @@ TransformerWeights read_weights(const nlohmann::json& root, const JsonPath& root
 }
 
 ModelPtr parse_model(std::string_view text, const std::string& source) {
-    const nlohmann::json root = parse_json(text);
+    const nlohmann::json root = parse_json_text(text);
     const JsonPath at;
     if (!root.is_object()) at.fail("expected a JSON object at the top level, got " + describe_type(root));
     reject_unknown_keys(root, at, {"format", "version", "name", "description", "config", "tokenizer", "weights",

@@ -1,5 +1,7 @@
 #include "json_path.h"
 
+#include "attnscope/text.h"
+
 #include <cmath>
 #include <sstream>
 
@@ -115,6 +117,52 @@ void reject_unknown_keys(const nlohmann::json& node, const JsonPath& at, const s
         std::string list;
         for (auto k : known) list += (list.empty() ? "" : ", ") + std::string(k);
         at.key(it.key()).fail("unknown key (expected one of: " + list + ")");
+    }
+}
+
+// [SECTION] Parsing
+
+namespace {
+
+constexpr int kMaxNesting = 64;  // the own format needs 5 levels; deeper is not one of our files
+
+// Finds nesting deeper than kMaxNesting before the parser sees it, so a hostile file cannot
+// exhaust the stack. Skips strings and // or /* */ comments the way the parser does.
+void check_nesting(std::string_view text) {
+    int depth = 0;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (c == '"') {
+            for (++i; i < text.size() && text[i] != '"'; ++i)
+                if (text[i] == '\\') ++i;
+        } else if (c == '/' && i + 1 < text.size() && text[i + 1] == '/') {
+            while (i < text.size() && text[i] != '\n') ++i;
+        } else if (c == '/' && i + 1 < text.size() && text[i + 1] == '*') {
+            const auto end = text.find("*/", i + 2);
+            i = end == std::string_view::npos ? text.size() : end + 1;
+        } else if (c == '[' || c == '{') {
+            if (++depth > kMaxNesting)
+                throw LoadError("JSON nested deeper than " + std::to_string(kMaxNesting) + " levels at byte " +
+                                std::to_string(i) + "; AttnScope's files need at most 5");
+        } else if (c == ']' || c == '}') {
+            --depth;
+        }
+    }
+}
+
+}  // namespace
+
+nlohmann::json parse_json_text(std::string_view text) {
+    if (auto bad = first_invalid_utf8(text)) throw LoadError("not valid UTF-8 at byte " + std::to_string(*bad));
+    check_nesting(text);
+    try {
+        return nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/true, /*ignore_comments=*/true);
+    } catch (const nlohmann::json::exception& e) {
+        // Drop the library's "[json.exception.parse_error.101] " prefix; keep line and column.
+        std::string what = e.what();
+        if (auto close = what.find("] "); what.rfind("[json.exception", 0) == 0 && close != std::string::npos)
+            what = what.substr(close + 2);
+        throw LoadError("not valid JSON: " + what);
     }
 }
 

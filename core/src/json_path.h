@@ -43,6 +43,24 @@ std::string read_string(const nlohmann::json& node, const JsonPath& at);
 Matrix read_matrix(const nlohmann::json& node, const JsonPath& at, Index rows, Index cols, std::string_view dims);
 RowVector read_vector(const nlohmann::json& node, const JsonPath& at, Index n, std::string_view dims);
 
+// Parses JSON text that may hold // and /* */ comments. Refuses invalid UTF-8 and nesting deeper
+// than 64 levels before the parser sees it (a hostile file cannot exhaust the stack); a syntax
+// error reads "not valid JSON: parse error at line 3, column 5: ...".
+nlohmann::json parse_json_text(std::string_view text);
+
+// One of an enum's names (name_of(e) for e < Enum::Count), or "<path>: expected one of ..., got ...".
+template <class Enum>
+Enum read_enum(const nlohmann::json& node, const JsonPath& at, const char* (*name_of)(Enum)) {
+    const std::string value = read_string(node, at);
+    std::string allowed;
+    for (int i = 0; i < static_cast<int>(Enum::Count); ++i) {
+        const auto e = static_cast<Enum>(i);
+        if (value == name_of(e)) return e;
+        allowed += std::string(allowed.empty() ? "" : ", ") + "\"" + name_of(e) + "\"";
+    }
+    at.fail("expected one of " + allowed + ", got \"" + value + "\"");
+}
+
 // Fails on the first key of object `node` that is not in `known`, naming the keys it knows:
 // a typo in a hand-written file is caught instead of silently ignored.
 void reject_unknown_keys(const nlohmann::json& node, const JsonPath& at, const std::vector<std::string_view>& known);

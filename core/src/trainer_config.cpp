@@ -81,29 +81,6 @@ Corpus read_corpus(std::string_view text, const std::string& source) {
 
 // [SECTION] Training config
 
-nlohmann::json parse_json(std::string_view text) {
-    try {
-        return nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/true, /*ignore_comments=*/true);
-    } catch (const nlohmann::json::exception& e) {
-        std::string what = e.what();  // drop the "[json.exception.parse_error.101] " prefix
-        if (auto close = what.find("] "); what.rfind("[json.exception", 0) == 0 && close != std::string::npos)
-            what = what.substr(close + 2);
-        throw LoadError("not valid JSON: " + what);
-    }
-}
-
-template <class Enum>
-Enum read_enum(const nlohmann::json& node, const JsonPath& at, const char* (*name_of)(Enum)) {
-    const std::string value = read_string(node, at);
-    std::string allowed;
-    for (int i = 0; i < static_cast<int>(Enum::Count); ++i) {
-        const auto e = static_cast<Enum>(i);
-        if (value == name_of(e)) return e;
-        allowed += std::string(allowed.empty() ? "" : ", ") + "\"" + name_of(e) + "\"";
-    }
-    at.fail("expected one of " + allowed + ", got \"" + value + "\"");
-}
-
 // Reads an optional member into `out`, leaving the default when absent.
 class ObjectReader {
 public:
@@ -187,7 +164,7 @@ TrainingOptions read_options(const nlohmann::json& node, const JsonPath& at) {
 }
 
 TrainingConfig read_training_config(std::string_view text) {
-    const nlohmann::json root = parse_json(text);
+    const nlohmann::json root = parse_json_text(text);
     const JsonPath at;
     if (!root.is_object()) at.fail("expected a JSON object at the top level, got " + describe_type(root));
     reject_unknown_keys(root, at, {"name", "description", "objective", "sense_labels", "model", "training"});
