@@ -1,9 +1,11 @@
 #include "draw_util.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdarg>
 #include <cstdio>
-#include <algorithm>
+
+#include "attnscope/heatmap_export.h"
 
 namespace attnscope::gui {
 
@@ -105,6 +107,18 @@ void draw_centered_message(const char* text, ImU32 color, bool spinner) {
     ImDrawList* dl = ImGui::GetWindowDrawList();
     dl->AddText(nullptr, 0.0f, p, color, text, nullptr, wrap);
     if (spinner) draw_spinner(dl, ImVec2(p.x - line, p.y + line * 0.5f), line * 0.4f, color, 3.0f);
+}
+
+void TokenLabels::refresh(const Trace& trace) {
+    if (m_for == trace.id && m_font == ImGui::GetFontSize() && !m_text.empty()) return;
+    m_for = trace.id;
+    m_font = ImGui::GetFontSize();
+    m_text.clear();
+    m_max_width = 0.0f;
+    for (int i = 0; i < trace.n_tokens(); ++i) {
+        m_text.push_back(token_label(trace, i));
+        m_max_width = std::max(m_max_width, ImGui::CalcTextSize(m_text.back().c_str()).x);
+    }
 }
 
 }  // namespace attnscope::gui

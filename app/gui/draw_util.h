@@ -4,9 +4,12 @@
 
 #include <imgui.h>
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "attnscope/colormap.h"
+#include "attnscope/trace.h"
 
 namespace attnscope::gui {
 
@@ -43,5 +46,20 @@ namespace attnscope::gui {
 // A message in the middle of the remaining space ("Type a sentence above"), with a spinner when
 // something is on its way.
 void draw_centered_message(const char* text, ImU32 color, bool spinner);
+
+// A trace's token labels and the widest one's width in the current font: rebuilt only when the
+// trace or the font size changes, never every frame.
+class TokenLabels {
+public:
+    void refresh(const Trace& trace);
+    const std::string& operator[](std::size_t i) const { return m_text[i]; }
+    float max_width() const { return m_max_width; }
+
+private:
+    std::uint64_t m_for = 0;  // Trace::id of m_text
+    float m_font = 0.0f;      // font size of m_max_width
+    std::vector<std::string> m_text;
+    float m_max_width = 0.0f;
+};
 
 }  // namespace attnscope::gui

@@ -28,34 +28,22 @@ void visible_range(float origin, float view_min, float view_max, float cell, int
 
 // [SECTION] Layout
 
-void HeatmapCanvas::refresh_labels(const Trace& trace) {
-    if (m_labels_for == trace.id && m_labels_font == ImGui::GetFontSize() && !m_labels.empty()) return;
-    m_labels_for = trace.id;
-    m_labels_font = ImGui::GetFontSize();
-    m_labels.clear();
-    m_max_label_w = 0.0f;
-    for (int i = 0; i < trace.n_tokens(); ++i) {
-        m_labels.push_back(token_label(trace, i));
-        m_max_label_w = std::max(m_max_label_w, ImGui::CalcTextSize(m_labels.back().c_str()).x);
-    }
-}
-
 HeatmapCanvas::Geometry HeatmapCanvas::layout(ImVec2 pos, ImVec2 size, int n) const {
     Geometry g;
     g.n = n;
     g.min = pos;
     g.max = add(pos, size);
     const float line_h = ImGui::GetTextLineHeight();
-    const float left = std::min(m_max_label_w + 2 * kPad, size.x * 0.3f);
+    const float left = std::min(m_labels.max_width() + 2 * kPad, size.x * 0.3f);
     auto cell_for = [&](float top) {
         const float fit = std::min((size.x - left) / n, (size.y - top) / n);
         return std::clamp(fit, 1.0f, kMaxCellLines * line_h) * m_zoom;
     };
     float top = line_h + 2 * kPad;
     g.cell = cell_for(top);
-    g.rotated_columns = g.cell < m_max_label_w + kPad;  // labels wider than their column lean
+    g.rotated_columns = g.cell < m_labels.max_width() + kPad;  // labels wider than their column lean
     if (g.rotated_columns) {
-        top = std::min(m_max_label_w * 0.7071f + line_h * 1.5f + kPad, size.y * 0.3f);
+        top = std::min(m_labels.max_width() * 0.7071f + line_h * 1.5f + kPad, size.y * 0.3f);
         g.cell = cell_for(top);
     }
     g.grid_min = ImVec2(pos.x + left, pos.y + top);
@@ -79,7 +67,7 @@ bool HeatmapCanvas::cell_at(const Geometry& g, ImVec2 p, int& i, int& j) const {
 }
 
 ImRect HeatmapCanvas::draw(const FrameContext& frame, const HeatmapInput& in, ImVec2 size, float label_overhang) {
-    refresh_labels(in.trace);
+    m_labels.refresh(in.trace);
     const int n = in.trace.n_tokens();
     if (n == 0 || size.x < 40 || size.y < 40) return ImRect(ImGui::GetCursorScreenPos(), ImGui::GetCursorScreenPos());
     Geometry g = layout(ImGui::GetCursorScreenPos(), size, n);

@@ -15,6 +15,7 @@
 
 #include "attnscope/heatmap_export.h"
 #include "gl_texture.h"
+#include "draw_util.h"
 #include "panel.h"
 
 namespace attnscope::gui {
@@ -49,7 +50,6 @@ private:
         int n = 0;
     };
 
-    void refresh_labels(const Trace& trace);
     Geometry layout(ImVec2 pos, ImVec2 size, int n) const;
     void clamp_pan(Geometry& g);
     void handle_input(const FrameContext& frame, Geometry& g);
@@ -61,10 +61,7 @@ private:
     void draw_tooltip(const FrameContext& frame, const HeatmapInput& in, int i, int j) const;
     bool cell_at(const Geometry& g, ImVec2 p, int& i, int& j) const;
 
-    std::uint64_t m_labels_for = 0;  // Trace::id of m_labels
-    float m_labels_font = 0.0f;      // font size of m_label_widths
-    std::vector<std::string> m_labels;
-    float m_max_label_w = 0.0f;
+    TokenLabels m_labels;  // cached per trace and font size
     float m_zoom = 1.0f;             // 1 = the whole grid fits
     ImVec2 m_pan{0, 0};              // pixels the grid is moved by (<= 0 when it is larger than the view)
     int m_hover_i = -1, m_hover_j = -1;

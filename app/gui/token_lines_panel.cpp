@@ -28,25 +28,13 @@ std::string TokenLinesPanel::caption(const FrameContext& frame) const {
                   frame.selection.layer, m_all_heads ? "all heads" : format("head %d", frame.selection.head).c_str());
 }
 
-void TokenLinesPanel::refresh_labels(const Trace& trace) {
-    if (m_labels_for == trace.id && m_labels_font == ImGui::GetFontSize() && !m_labels.empty()) return;
-    m_labels_for = trace.id;
-    m_labels_font = ImGui::GetFontSize();
-    m_labels.clear();
-    m_max_label_w = 0.0f;
-    for (int i = 0; i < trace.n_tokens(); ++i) {
-        m_labels.push_back(token_label(trace, i));
-        m_max_label_w = std::max(m_max_label_w, ImGui::CalcTextSize(m_labels.back().c_str()).x);
-    }
-}
-
 void TokenLinesPanel::draw_content(const FrameContext& frame) {
     if (!frame.trace) {
         draw_centered_message(frame.state.loading ? "Loading the model\xE2\x80\xA6" : "Type a sentence above to see its attention.",
                               frame.theme.text_dim, frame.state.loading || frame.state.trace.busy);
         return;
     }
-    refresh_labels(*frame.trace);
+    m_labels.refresh(*frame.trace);
     draw_toolbar(frame);
     const int query = m_preview >= 0 && m_preview < frame.trace->n_tokens() ? m_preview : frame.selection.query;
     draw_summary(frame, query);
@@ -120,7 +108,7 @@ TokenLinesPanel::Columns TokenLinesPanel::layout(ImVec2 pos, ImVec2 size, int n)
     Columns c;
     c.n = n;
     const float line_h = ImGui::GetTextLineHeight();
-    const float label_w = std::min(m_max_label_w + kPad, size.x * 0.22f);
+    const float label_w = std::min(m_labels.max_width() + kPad, size.x * 0.22f);
     const float bars_w = std::max(size.x * 0.24f, ImGui::CalcTextSize("0.00").x * 3.0f);
     c.query_x0 = pos.x;
     c.query_x1 = pos.x + label_w;

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "draw_util.h"
 #include "panel.h"
 
 namespace attnscope::gui {
@@ -29,7 +30,6 @@ private:
         float row_y(int i) const { return top + (i + 0.5f) * row_h; }
     };
 
-    void refresh_labels(const Trace& trace);
     void draw_toolbar(const FrameContext& frame);
     void draw_head_legend(const FrameContext& frame);
     void draw_summary(const FrameContext& frame, int query);
@@ -53,10 +53,7 @@ private:
     SummaryKey m_summary_key;  // what m_summary was written for
     std::string m_summary;
     int m_preview = -1;  // query token under the mouse: its lines are shown until the mouse leaves
-    std::uint64_t m_labels_for = 0;
-    float m_labels_font = 0.0f;
-    std::vector<std::string> m_labels;
-    float m_max_label_w = 0.0f;
+    TokenLabels m_labels;  // cached per trace and font size
 };
 
 }  // namespace attnscope::gui
