@@ -3,6 +3,7 @@
 #pragma once
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -134,5 +135,15 @@ private:
     Spawned m_server;
     std::string m_display;
 };
+
+// The scratch folder goes when the tests are done (one registration per test program).
+class RemoveScratchDir : public ::testing::Environment {
+public:
+    void TearDown() override {
+        std::error_code ec;
+        fs::remove_all(scratch_dir(), ec);
+    }
+};
+inline const auto* const kRemoveScratchDir = ::testing::AddGlobalTestEnvironment(new RemoveScratchDir);
 
 }  // namespace attnscope::testing

@@ -27,15 +27,10 @@
 #include "attnscope/json_model.h"
 #include "attnscope/random_model.h"
 
-extern char** environ;
-
 namespace attnscope {
 namespace {
 
 using ::testing::HasSubstr;
-namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
-
 // [SECTION] Processes
 
 using namespace attnscope::testing;
@@ -46,16 +41,6 @@ fs::path kept_screenshots() {
     fs::create_directories(d);
     return d;
 }
-
-// The scratch folder goes when the tests are done.
-class RemoveScratchDir : public ::testing::Environment {
-public:
-    void TearDown() override {
-        std::error_code ec;
-        fs::remove_all(scratch_dir(), ec);
-    }
-};
-const auto* const kRemoveScratchDir = ::testing::AddGlobalTestEnvironment(new RemoveScratchDir);
 
 // [SECTION] Images
 

@@ -23,15 +23,10 @@
 
 #include "app_process.h"
 
-extern char** environ;
-
 namespace attnscope {
 namespace {
 
 using ::testing::HasSubstr;
-namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
-
 using namespace attnscope::testing;
 
 // [SECTION] What each step should show, read from the file with the format's rules
