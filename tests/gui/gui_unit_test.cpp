@@ -9,6 +9,7 @@
 #include <fstream>
 #include <thread>
 
+#include "app_process.h"
 #include "attnscope/forward.h"
 #include "examples.h"
 #include "model_loader.h"
@@ -21,20 +22,12 @@ namespace attnscope::gui {
 namespace {
 
 using ::testing::HasSubstr;
+using attnscope::testing::scratch_dir;  // removed again when the tests end (app_process.h)
 namespace fs = std::filesystem;
 
 ParsedOptions parse(std::vector<const char*> args) {
     args.insert(args.begin(), "attnscope");
     return parse_options(static_cast<int>(args.size()), args.data());
-}
-
-fs::path scratch_dir() {
-    static const fs::path dir = [] {
-        fs::path d = fs::temp_directory_path() / ("attnscope-gui-unit-" + std::to_string(::getpid()));
-        fs::create_directories(d);
-        return d;
-    }();
-    return dir;
 }
 
 ModelPtr abc_model() {
@@ -56,16 +49,6 @@ TraceStatus wait_until_idle(const TraceWorker& worker) {
     }
     return s;
 }
-
-// The scratch folder goes when the tests are done.
-class RemoveScratchDir : public ::testing::Environment {
-public:
-    void TearDown() override {
-        std::error_code ec;
-        fs::remove_all(scratch_dir(), ec);
-    }
-};
-const auto* const kRemoveScratchDir = ::testing::AddGlobalTestEnvironment(new RemoveScratchDir);
 
 // [SECTION] Command line
 
