@@ -11,6 +11,7 @@
 
 #include "attnscope/forward.h"
 #include "attnscope/hf_model.h"
+#include "test_scratch.h"
 
 namespace attnscope {
 namespace {
@@ -103,7 +104,7 @@ TEST(HfModel, DescribesAGroupedHeadCheckpoint) {
 class HfBrokenFolder : public ::testing::Test {
 protected:
     void SetUp() override {
-        m_dir = fs::temp_directory_path() / ("attnscope-hf-" + std::to_string(::getpid()));
+        m_dir = testing::scratch_dir() / "gpt2_f32";
         fs::remove_all(m_dir);
         if (!fs::exists(kReferenceDir / "gpt2_f32")) GTEST_SKIP() << "no reference checkpoints";
         fs::copy(kReferenceDir / "gpt2_f32", m_dir);

@@ -2,12 +2,12 @@
 // is replaced whole.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 
 #include "attnscope/session.h"
+#include "test_scratch.h"
 
 namespace attnscope {
 namespace {
@@ -28,11 +28,8 @@ Session example_session() {
     return s;
 }
 
-fs::path scratch(const std::string& name) {
-    const fs::path dir = fs::temp_directory_path() / ("attnscope-session-test-" + std::to_string(::getpid()));
-    fs::create_directories(dir);
-    return dir / name;
-}
+// A file in this process's scratch folder, which goes when the tests end.
+fs::path scratch(const std::string& name) { return testing::scratch_dir() / name; }
 
 std::string error_of(const std::string& json) {
     const auto result = parse_session(json, "s.json");

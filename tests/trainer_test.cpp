@@ -24,12 +24,12 @@
 #include <sstream>
 #include <thread>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include "attnscope/json_model.h"
 #include "attnscope/train.h"
 #include "attnscope/transformer_backward.h"
 #include "attnscope/word_tokenizer.h"
+#include "test_scratch.h"
 
 namespace attnscope {
 namespace {
@@ -476,14 +476,7 @@ struct CliRun {
     std::string out, err;
 };
 
-fs::path scratch_dir() {
-    static const fs::path dir = [] {
-        fs::path d = fs::temp_directory_path() / ("attnscope-train-test-" + std::to_string(::getpid()));
-        fs::create_directories(d);
-        return d;
-    }();
-    return dir;
-}
+using testing::scratch_dir;  // removed again when the tests end
 
 std::string slurp(const fs::path& p) {
     std::ifstream in(p, std::ios::binary);

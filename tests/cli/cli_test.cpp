@@ -12,6 +12,7 @@
 
 #include "../malformed_models.h"
 #include "../test_models.h"
+#include "../test_scratch.h"
 
 extern char** environ;
 
@@ -19,6 +20,7 @@ namespace attnscope {
 namespace {
 
 using ::testing::HasSubstr;
+using testing::scratch_dir;  // removed again when the tests end
 namespace fs = std::filesystem;
 
 struct ProcessResult {
@@ -31,15 +33,6 @@ std::string slurp(const fs::path& p) {
     std::ostringstream s;
     s << in.rdbuf();
     return s.str();
-}
-
-fs::path scratch_dir() {
-    static const fs::path dir = [] {
-        fs::path d = fs::temp_directory_path() / ("attnscope-cli-test-" + std::to_string(::getpid()));
-        fs::create_directories(d);
-        return d;
-    }();
-    return dir;
 }
 
 // Runs a program with stdout and stderr captured in files (no pipes, so no deadlock on big output).

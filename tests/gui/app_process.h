@@ -20,22 +20,14 @@
 #include <thread>
 #include <vector>
 
+#include "../test_scratch.h"  // scratch_dir(): this process's folder, removed when the tests end
+
 extern char** environ;
 
 namespace attnscope::testing {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
-
-// A folder of this test process's own (tests delete it at the end).
-inline fs::path scratch_dir() {
-    static const fs::path dir = [] {
-        fs::path d = fs::temp_directory_path() / ("attnscope-gui-test-" + std::to_string(::getpid()));
-        fs::create_directories(d);
-        return d;
-    }();
-    return dir;
-}
 
 inline std::string slurp(const fs::path& p) {
     std::ifstream in(p, std::ios::binary);
@@ -135,15 +127,5 @@ private:
     Spawned m_server;
     std::string m_display;
 };
-
-// The scratch folder goes when the tests are done (one registration per test program).
-class RemoveScratchDir : public ::testing::Environment {
-public:
-    void TearDown() override {
-        std::error_code ec;
-        fs::remove_all(scratch_dir(), ec);
-    }
-};
-inline const auto* const kRemoveScratchDir = ::testing::AddGlobalTestEnvironment(new RemoveScratchDir);
 
 }  // namespace attnscope::testing

@@ -2,13 +2,13 @@
 // table pastes as cells. Expected tables are written out by hand for a 2-token trace.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <filesystem>
 #include <limits>
 #include <fstream>
 
+#include "../test_scratch.h"
 #include "export.h"
 
 namespace attnscope::gui {
@@ -46,14 +46,12 @@ TEST(Export, KeepsAtMost32CharactersOfText) {
 }
 
 TEST(Export, NeverOverwritesAnEarlierExport) {
-    const fs::path dir = fs::temp_directory_path() / ("attnscope-export-test-" + std::to_string(::getpid()));
-    fs::create_directories(dir);
+    const fs::path dir = attnscope::testing::test_scratch_dir();  // empty at first
     EXPECT_EQ(unused_export_path(dir, "x", ExportKind::HeatmapSvg), dir / "x.svg");
     std::ofstream(dir / "x.svg") << "old";
     EXPECT_EQ(unused_export_path(dir, "x", ExportKind::HeatmapSvg), dir / "x-2.svg");
     std::ofstream(dir / "x-2.svg") << "old";
     EXPECT_EQ(unused_export_path(dir, "x", ExportKind::HeatmapSvg), dir / "x-3.svg");
-    fs::remove_all(dir);
 }
 
 TEST(Export, CopiesTheWeightsAsATabSeparatedTable) {
@@ -64,8 +62,7 @@ TEST(Export, CopiesTheWeightsAsATabSeparatedTable) {
 }
 
 TEST(Export, WritesTheHeadAsSvgCsvAndJson) {
-    const fs::path dir = fs::temp_directory_path() / ("attnscope-export-files-" + std::to_string(::getpid()));
-    fs::create_directories(dir);
+    const fs::path dir = attnscope::testing::test_scratch_dir();  // empty at first
     for (ExportKind kind : {ExportKind::HeatmapSvg, ExportKind::WeightsCsv}) {
         const fs::path file = unused_export_path(dir, "head", kind);
         const auto written = export_head_file(two_token_trace(), 0, 0, kind, file);
@@ -77,7 +74,6 @@ TEST(Export, WritesTheHeadAsSvgCsvAndJson) {
     std::getline(csv, header);
     EXPECT_THAT(header, ::testing::HasSubstr("to,bank"));
     EXPECT_FALSE(export_head_file(two_token_trace(), 0, 0, ExportKind::WindowPng, dir / "x.png").ok());
-    fs::remove_all(dir);
 }
 
 }  // namespace

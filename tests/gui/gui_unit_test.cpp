@@ -22,7 +22,7 @@ namespace attnscope::gui {
 namespace {
 
 using ::testing::HasSubstr;
-using attnscope::testing::scratch_dir;  // removed again when the tests end (app_process.h)
+using attnscope::testing::scratch_dir;  // removed again when the tests end (test_scratch.h)
 namespace fs = std::filesystem;
 
 ParsedOptions parse(std::vector<const char*> args) {

@@ -11,8 +11,8 @@
 #include <filesystem>
 #include <fstream>
 #include <thread>
-#include <unistd.h>
 
+#include "../test_scratch.h"
 #include "attnscope/json_model.h"
 #include "attnscope/word_tokenizer.h"
 #include "compare_logic.h"
@@ -276,8 +276,9 @@ TEST(SnapshotFiles, ReadsTheStepFromTheCliFileNames) {
     EXPECT_EQ(snapshot_step_of("model.json"), -1);
 }
 
+// An empty folder in this process's scratch folder, which goes when the tests end.
 fs::path scratch(const std::string& name) {
-    const fs::path d = fs::temp_directory_path() / ("attnscope-training-test-" + std::to_string(::getpid())) / name;
+    const fs::path d = attnscope::testing::scratch_dir() / name;
     fs::remove_all(d);
     fs::create_directories(d);
     return d;
