@@ -61,17 +61,17 @@ void run_bench(const BenchOptions& o) {
     const ModelPtr model = bench_model(o, longest);
     const double load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - load_started).count();
     const ModelInfo& m = model->info();
-    const SgemmPeak peak = measure_sgemm_peak(o.sgemm_size, 5);
+    const SgemmPeak peak = measure_sgemm_peak(o.sgemm_size, 5, matmul_kernel_of(m));
 
     nlohmann::json out = {{"model", m.name}, {"load_ms", load_ms}, {"threads", omp_get_max_threads()},
-                          {"sgemm", {{"size", peak.size}, {"gflops", peak.gflops}, {"threads", peak.threads}}}, {"runs", nlohmann::json::array()}};
+                          {"sgemm", {{"kernel", matmul_kernel_description(peak.kernel)}, {"size", peak.size}, {"gflops", peak.gflops}, {"threads", peak.threads}}}, {"runs", nlohmann::json::array()}};
     if (!o.json) {
         std::printf("model: %s (%s, %d layers x %d heads, d_model %d, d_ff %d, vocab %d), loaded in %.1f ms\n",
                     m.name.c_str(), architecture_name(m.architecture), m.n_layers, m.n_heads, m.d_model, m.d_ff,
                     m.vocab_size, load_ms);
-        std::printf("sgemm peak: %.1f GFLOP/s (Eigen GEMM in column slices as the forward runs it, %dx%dx%d, "
-                    "%d of %d threads, best of 5)\n",
-                    peak.gflops, peak.size, peak.size, peak.size, peak.threads, omp_get_num_procs());
+        std::printf("sgemm peak: %.1f GFLOP/s (%s, %dx%dx%d, %d of %d threads, best of 5)\n", peak.gflops,
+                    matmul_kernel_description(peak.kernel), peak.size, peak.size, peak.size, peak.threads,
+                    omp_get_num_procs());
         std::printf("%7s %12s %10s %10s %9s %8s\n", "tokens", "ms/forward", "min ms", "GFLOP", "GFLOP/s", "% peak");
     }
     for (int n : o.tokens) {

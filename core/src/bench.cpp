@@ -1,5 +1,6 @@
 #include "attnscope/bench.h"
 
+#include "attnscope/packed_matrix.h"
 #include "attnscope/parallel_product.h"
 
 #include <malloc.h>
@@ -17,14 +18,26 @@ using Clock = std::chrono::steady_clock;
 double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
 }  // namespace
 
-SgemmPeak measure_sgemm_peak(int size, int repeats) {
+MatmulKernel matmul_kernel_of(const ModelInfo& model) {
+    return model.architecture == Architecture::Attnscope ? MatmulKernel::EigenColumnSlices : MatmulKernel::PackedPanels;
+}
+
+const char* matmul_kernel_description(MatmulKernel kernel) {
+    return kernel == MatmulKernel::PackedPanels ? "packed weight panels, as Hugging Face models run"
+                                                : "Eigen GEMM in column slices, as own-format models run";
+}
+
+SgemmPeak measure_sgemm_peak(int size, int repeats, MatmulKernel kernel) {
     const Matrix a = Matrix::Random(size, size);
     const Matrix b = Matrix::Random(size, size);
-    Matrix c = parallel_product(a, b);  // warm-up: page in, spin up the OpenMP pool
+    const PackedMatrix packed_b =
+        kernel == MatmulKernel::PackedPanels ? PackedMatrix::from_in_out(b.data(), size, size) : PackedMatrix();
+    const auto multiply = [&] { return kernel == MatmulKernel::PackedPanels ? packed_product(a, packed_b) : parallel_product(a, b); };
+    Matrix c = multiply();  // warm-up: page in, spin up the OpenMP pool
     double best_ms = 1e300;
     for (int r = 0; r < repeats; ++r) {
         const auto t = Clock::now();
-        c = parallel_product(a, b);
+        c = multiply();
         best_ms = std::min(best_ms, ms_since(t));
     }
     const double flops = 2.0 * size * size * static_cast<double>(size);
@@ -32,7 +45,7 @@ SgemmPeak measure_sgemm_peak(int size, int repeats) {
 #pragma omp parallel
 #pragma omp single
     threads = omp_get_num_threads();
-    return {size, flops / (best_ms * 1e6), threads};
+    return {kernel, size, flops / (best_ms * 1e6), threads};
 }
 
 double forward_matmul_flops(const ModelInfo& m, int n, int logit_rows) {

@@ -142,7 +142,7 @@ public:
         if (options.logits != ForwardOptions::Logits::None && m_has_head) {
             Matrix h = linear_out_in(rows_for_logits(x, options, trace), *m_head_dense.w, m_head_dense.b);
             apply_activation(h, m_activation);
-            trace.logits = linear_out_in(layer_norm_rows(h, m_head_norm, m_eps), *m_decoder, m_decoder_bias);
+            trace.logits = lm_head_product(layer_norm_rows(h, m_head_norm, m_eps), *m_decoder, m_decoder_bias);
         }
         return trace;
     }

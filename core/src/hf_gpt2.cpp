@@ -98,7 +98,7 @@ public:
             x += linear_in_out(hidden, *L.mlp_proj_w, L.mlp_proj_b);
         }
         if (options.logits != ForwardOptions::Logits::None)
-            trace.logits = linear_out_in(layer_norm_rows(rows_for_logits(x, options, trace), m_ln_f, m_eps), *m_lm_head, nullptr);
+            trace.logits = lm_head_product(layer_norm_rows(rows_for_logits(x, options, trace), m_ln_f, m_eps), *m_lm_head, nullptr);
         return trace;
     }
 

@@ -149,7 +149,7 @@ public:
             x += linear_out_in(gate.cwiseProduct(linear_out_in(m, *L.up, nullptr)), *L.down, nullptr);
         }
         if (options.logits != ForwardOptions::Logits::None)
-            trace.logits = linear_out_in(rms_norm_rows(rows_for_logits(x, options, trace), m_final_norm, m_eps), *m_lm_head, nullptr);
+            trace.logits = lm_head_product(rms_norm_rows(rows_for_logits(x, options, trace), m_final_norm, m_eps), *m_lm_head, nullptr);
         return trace;
     }
 

@@ -4,6 +4,8 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
+#include <stdexcept>
 #include <map>
 
 namespace attnscope {
@@ -30,12 +32,30 @@ ConstMatrixMap HfTensor::matrix() const { return ConstMatrixMap(floats(), m_rows
 RowVector HfTensor::vector() const { return Eigen::Map<const RowVector>(floats(), m_rows * m_cols); }
 
 RowVector HfTensor::row(Index r) const {
-    if (m_in_place) return ConstMatrixMap(floats(), m_rows, m_cols).row(r);
     RowVector out(m_cols);
-    const std::size_t element = dtype_size(m_view.info->dtype);
-    convert_to_float(m_view.info->dtype, m_view.data + static_cast<std::size_t>(r * m_cols) * element,
-                     static_cast<std::size_t>(m_cols), out.data());
+    read_row(r, out.data());
     return out;
+}
+
+void HfTensor::read_row(Index r, float* out) const {
+    const std::size_t count = static_cast<std::size_t>(m_cols);
+    if (m_in_place) {
+        std::memcpy(out, m_view.data + static_cast<std::size_t>(r) * count * sizeof(float), count * sizeof(float));
+        return;
+    }
+    const std::size_t element = dtype_size(m_view.info->dtype);
+    convert_to_float(m_view.info->dtype, m_view.data + static_cast<std::size_t>(r) * count * element, count, out);
+}
+
+const PackedMatrix& HfTensor::packed(Layout layout) const {
+    std::call_once(m_packed_once, [&] {
+        const auto reader = [this](Index r, float* out) { read_row(r, out); };
+        m_packed_layout = layout;
+        m_packed = layout == Layout::InOut ? PackedMatrix::from_in_out_rows(reader, m_rows, m_cols)
+                                           : PackedMatrix::from_out_in_rows(reader, m_rows, m_cols);
+    });
+    if (layout != m_packed_layout) throw std::logic_error("tensor '" + name() + "' is used in two layouts");
+    return m_packed;
 }
 
 // [SECTION] HfWeights
@@ -88,12 +108,16 @@ long long HfWeights::float_parameter_count() const {
 // [SECTION] Operations
 
 Matrix linear_in_out(const Matrix& x, const HfTensor& w, const HfTensor* b) {
-    Matrix y = parallel_product(x, w.matrix());
-    if (b) y.rowwise() += b->vector();
-    return y;
+    const RowVector bias = b ? b->vector() : RowVector();
+    return packed_product(x, w.packed(HfTensor::Layout::InOut), b ? bias.data() : nullptr);
 }
 
 Matrix linear_out_in(const Matrix& x, const HfTensor& w, const HfTensor* b) {
+    const RowVector bias = b ? b->vector() : RowVector();
+    return packed_product(x, w.packed(HfTensor::Layout::OutIn), b ? bias.data() : nullptr);
+}
+
+Matrix lm_head_product(const Matrix& x, const HfTensor& w, const HfTensor* b) {
     Matrix y = parallel_product(x, w.matrix().transpose());
     if (b) y.rowwise() += b->vector();
     return y;

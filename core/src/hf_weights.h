@@ -2,6 +2,8 @@
 // checkpoint whole. F32 tensors are used in place, straight from the memory map; F16 and BF16
 // tensors are converted the first time a forward pass needs them (one layer at a time), so a
 // large half-precision model opens at once and costs float32 memory only for what has run.
+// The weight matrices of the layers are packed for packed_product the first time they are used,
+// straight from the file's bytes (no float copy of a half-precision tensor on the way).
 #pragma once
 
 #include <memory>
@@ -10,6 +12,7 @@
 #include <vector>
 
 #include "attnscope/matrix.h"
+#include "attnscope/packed_matrix.h"
 #include "attnscope/safetensors.h"
 
 namespace attnscope {
@@ -31,14 +34,23 @@ public:
     RowVector vector() const;       // a copy of the whole tensor as one row (norms and biases)
     RowVector row(Index r) const;   // one row, converting only that row (embedding lookups)
 
+    // How a weight matrix is stored: in x out (GPT-2's Conv1D) or out x in (torch.nn.Linear).
+    enum class Layout { InOut, OutIn };
+    // The matrix packed for x * W, built on first use. A tensor is used in one layout only.
+    const PackedMatrix& packed(Layout layout) const;
+
 private:
     const float* floats() const;
+    void read_row(Index r, float* out) const;
 
     TensorView m_view;
     Index m_rows, m_cols;
     bool m_in_place;  // F32 with 4-byte alignment: no copy at all
     mutable std::once_flag m_converted_once;
     mutable std::vector<float> m_converted;
+    mutable std::once_flag m_packed_once;
+    mutable PackedMatrix m_packed;
+    mutable Layout m_packed_layout = Layout::InOut;
 };
 
 // Looks tensors up by name and checks their shapes when the model is built, so a forward pass
@@ -68,6 +80,10 @@ private:
 Matrix linear_in_out(const Matrix& x, const HfTensor& w, const HfTensor* b);
 // y = x W^T + b for W stored out x in (torch.nn.Linear).  x: n x in -> n x out
 Matrix linear_out_in(const Matrix& x, const HfTensor& w, const HfTensor* b);
+// y = x W^T + b for an LM head (out x in, vocab x d). Not packed: it is usually the token
+// embedding table itself (tied), read once per trace for one row, so packing would double the
+// largest tensor of the model to save nothing.
+Matrix lm_head_product(const Matrix& x, const HfTensor& w, const HfTensor* b);
 // Embedding rows for the ids.                              -> n x d
 Matrix gather_rows(const HfTensor& table, const std::vector<int>& ids);
 

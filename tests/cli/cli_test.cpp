@@ -342,6 +342,7 @@ TEST(CliBench, ReportsTimeThroughputAndThePeakItMeasured) {
     ASSERT_EQ(out["runs"].size(), 2u);
     EXPECT_EQ(out["runs"][1]["tokens"], 16);
     EXPECT_GT(out["sgemm"]["gflops"].get<double>(), 0.0);
+    EXPECT_THAT(out["sgemm"]["kernel"].get<std::string>(), HasSubstr("Eigen")) << "own-format models run on Eigen";
     EXPECT_GT(out["runs"][0]["gflops"].get<double>(), 0.0);
     // the FLOP count for 16 tokens, d 32, d_ff 128, 2 layers, 4 heads of 8, vocab 1000, by hand:
     // per layer 4 * 2*16*32*32 + 4 heads * 2 * 2*16*16*8 + 2 * 2*16*32*128 = 131072 + 32768 + 262144,
@@ -377,6 +378,16 @@ TEST(CliRealCheckpoint, InfoNamesArchitectureTokenizerAndGroupedHeads) {
     EXPECT_EQ(info["dtype"], "f32");
     // 512 x 64 embedding + 5 layers x (64 x 64 q, o + 32 x 64 k, v + 3 x 172 x 64 MLP + 2 x 64 norms) + 64
     EXPECT_EQ(info["parameters"], 512 * 64 + 5 * (2 * 64 * 64 + 2 * 32 * 64 + 3 * 172 * 64 + 2 * 64) + 64);
+}
+
+TEST(CliRealCheckpoint, BenchMeasuresThePeakWithThePackedKernelHuggingFaceModelsRun) {
+    if (!fs::exists(kShared / "stories260K")) GTEST_SKIP() << "../shared/models/stories260K is absent";
+    const ProcessResult r = cli({"bench", "--model", (kShared / "stories260K").string(), "--tokens", "8", "--runs", "1",
+                                 "--seconds", "0", "--sgemm-size", "128", "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto out = nlohmann::json::parse(r.out);
+    EXPECT_THAT(out["sgemm"]["kernel"].get<std::string>(), HasSubstr("packed"));
+    EXPECT_GT(out["sgemm"]["gflops"].get<double>(), 0.0);
 }
 
 TEST(CliRealCheckpoint, TruncatedCheckpointExitsThreeNamingTheTensor) {

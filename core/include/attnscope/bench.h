@@ -1,6 +1,6 @@
 // Measurements for `attnscope-cli bench`: the forward pass against this machine's own
-// single-precision matrix-multiply rate, measured in the same run with the same kernel (Eigen),
-// so the ratio means something on a noisy shared machine.
+// single-precision matrix-multiply rate, measured in the same run with the same kernel the
+// model's forward pass uses, so the ratio means something on a noisy shared machine.
 #pragma once
 
 #include <string>
@@ -9,15 +9,24 @@
 
 namespace attnscope {
 
+// The two matrix-product kernels of the forward passes.
+enum class MatmulKernel {
+    EigenColumnSlices,  // parallel_product: the own format, whose weights the trainer changes
+    PackedPanels,       // packed_product: Hugging Face checkpoints, weights packed once on first use
+};
+MatmulKernel matmul_kernel_of(const ModelInfo& model);
+const char* matmul_kernel_description(MatmulKernel kernel);
+
 struct SgemmPeak {
+    MatmulKernel kernel = MatmulKernel::EigenColumnSlices;
     int size = 0;          // n of the n x n x n product
     double gflops = 0.0;   // best of the repetitions
     int threads = 0;       // OpenMP threads the product ran on (fewer than the cores when the machine is busy)
 };
 
-// Times C = A B for n x n float matrices with parallel_product (the forward pass's kernel:
-// Eigen's single-threaded GEMM on column slices, one slice per core at a time).
-SgemmPeak measure_sgemm_peak(int size, int repeats);
+// Times C = A B for n x n float matrices with the kernel (for PackedPanels B is packed once,
+// before the clock starts, as a model's weights are).
+SgemmPeak measure_sgemm_peak(int size, int repeats, MatmulKernel kernel = MatmulKernel::EigenColumnSlices);
 
 // Floating-point operations of the matrix products of one forward pass over n tokens:
 // Q, K, V, O projections, q k^T and weights v per head, the MLP and the LM head for
