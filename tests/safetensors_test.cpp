@@ -15,6 +15,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstring>
@@ -342,6 +343,21 @@ TEST(MappedFile, MovesOwnershipOfTheMapping) {
     EXPECT_EQ(a.data(), nullptr);
     EXPECT_EQ(a.size(), 0u);
     EXPECT_EQ(std::string(reinterpret_cast<const char*>(b.data()), b.size()), "hello");
+}
+
+TEST(MappedFile, ReleasedPagesReadBackFromTheFile) {
+    // Five pages of distinct bytes; releasing a range that starts and ends mid-page drops the
+    // three pages inside it, and reading them again must give the file's bytes, not zeros.
+    const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+    std::string bytes(5 * page, '\0');
+    for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>(1 + i % 251);
+    TempDir dir;
+    Result<MappedFile> opened = MappedFile::open(dir.write("pages", bytes));
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    const MappedFile file = std::move(opened).value();
+    ASSERT_EQ(std::string(reinterpret_cast<const char*>(file.data()), file.size()), bytes);  // all pages touched
+    MappedFile::release_pages(file.data() + page / 2, 4 * page);
+    EXPECT_EQ(std::string(reinterpret_cast<const char*>(file.data()), file.size()), bytes);
 }
 
 TEST(MappedFile, NamesAFileThatCannotBeOpened) {

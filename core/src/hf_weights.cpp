@@ -53,6 +53,8 @@ const PackedMatrix& HfTensor::packed(Layout layout) const {
         m_packed_layout = layout;
         m_packed = layout == Layout::InOut ? PackedMatrix::from_in_out_rows(reader, m_rows, m_cols)
                                            : PackedMatrix::from_out_in_rows(reader, m_rows, m_cols);
+        // The forward passes read the packed copy only; a later matrix() or row() maps them back in.
+        MappedFile::release_pages(m_view.data, m_view.n_bytes);
     });
     if (layout != m_packed_layout) throw std::logic_error("tensor '" + name() + "' is used in two layouts");
     return m_packed;

@@ -231,6 +231,13 @@ void MappedFile::advise_will_need(std::size_t offset, std::size_t length) const 
     ::madvise(m_data + start, length + (offset - start), MADV_WILLNEED);   // a hint: failure is harmless
 }
 
+void MappedFile::release_pages(const std::uint8_t* begin, std::size_t length) {
+    const std::uintptr_t page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+    const std::uintptr_t first = (reinterpret_cast<std::uintptr_t>(begin) + page - 1) / page * page;
+    const std::uintptr_t end = (reinterpret_cast<std::uintptr_t>(begin) + length) / page * page;
+    if (end > first) ::madvise(reinterpret_cast<void*>(first), end - first, MADV_DONTNEED);   // failure is harmless
+}
+
 // [SECTION] SafetensorsFile: header parsing and validation
 namespace {
 

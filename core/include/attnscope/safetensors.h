@@ -72,6 +72,10 @@ public:
     // Hints to the kernel for the pages holding [offset, offset + length); out-of-range parts are
     // ignored. Reading a tensor asks for its pages up front (MADV_WILLNEED).
     void advise_will_need(std::size_t offset, std::size_t length) const;
+    // Drops the pages lying wholly inside [begin, begin + length) of any read-only mapping from this
+    // process's memory (MADV_DONTNEED); touching them again reads them back from the file. For a
+    // tensor whose bytes have been copied elsewhere (packed weights), so they are not held twice.
+    static void release_pages(const std::uint8_t* begin, std::size_t length);
 
 private:
     friend class SafetensorsFile;
