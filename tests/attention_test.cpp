@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "attnscope/attention.h"
 
@@ -74,6 +75,46 @@ TEST(CausalMask, GivesLaterKeysExactlyZeroWeight) {
         EXPECT_NEAR(h.weights.row(i).sum(), 1.0f, 1e-6f);
     }
     EXPECT_EQ(h.weights(0, 0), 1.0f) << "the first token can only look at itself";
+}
+
+// A causal head longer than the blocks the products are cut into, against the definition
+// written out in double precision: every score, weight and output, masked cells included.
+TEST(CausalMask, MatchesTheDefinitionAcrossBlockBoundaries) {
+    const Index n = 300, d = 5;  // blocks of 128 rows: two full ones and a partial one
+    const float scale = 0.37f;
+    const Matrix q = Matrix::Random(n, d), k = Matrix::Random(n, d), v = Matrix::Random(n, d);
+    const HeadTrace h = attention_head_forward(q, k, v, scale, /*causal=*/true);
+    double worst_score = 0, worst_weight = 0, worst_out = 0;
+    for (Index i = 0; i < n; ++i) {
+        std::vector<double> s(static_cast<std::size_t>(i + 1));
+        double max = -1e300, sum = 0;
+        for (Index j = 0; j <= i; ++j) {
+            double dot = 0;
+            for (Index c = 0; c < d; ++c) dot += static_cast<double>(q(i, c)) * k(j, c);
+            s[static_cast<std::size_t>(j)] = dot * scale;
+            max = std::max(max, s[static_cast<std::size_t>(j)]);
+        }
+        for (double& x : s) sum += (x = std::exp(x - max));
+        for (Index j = 0; j < n; ++j) {
+            if (j > i) {
+                ASSERT_EQ(h.scores(i, j), -kInf) << i << "," << j;
+                ASSERT_EQ(h.weights(i, j), 0.0f) << i << "," << j;
+                continue;
+            }
+            double dot = 0;
+            for (Index c = 0; c < d; ++c) dot += static_cast<double>(q(i, c)) * k(j, c);
+            worst_score = std::max(worst_score, std::abs(h.scores(i, j) - dot * scale));
+            worst_weight = std::max(worst_weight, std::abs(h.weights(i, j) - s[static_cast<std::size_t>(j)] / sum));
+        }
+        for (Index c = 0; c < d; ++c) {
+            double o = 0;
+            for (Index j = 0; j <= i; ++j) o += s[static_cast<std::size_t>(j)] / sum * v(j, c);
+            worst_out = std::max(worst_out, std::abs(h.out(i, c) - o));
+        }
+    }
+    EXPECT_LT(worst_score, 1e-5);
+    EXPECT_LT(worst_weight, 1e-6);
+    EXPECT_LT(worst_out, 1e-5);
 }
 
 // Two heads of one layer, d_head = 2, worked by hand. The heads see the same two tokens but
