@@ -51,7 +51,10 @@ SgemmPeak measure_sgemm_peak(int size, int repeats, MatmulKernel kernel) {
 double forward_matmul_flops(const ModelInfo& m, int n, int logit_rows) {
     const double d = m.d_model, kv = static_cast<double>(m.n_kv_heads) * m.d_head, N = n;
     double per_layer = 2.0 * N * d * (d + 2 * kv + d);       // Q; K and V (grouped heads are narrower); O
-    per_layer += m.n_heads * 2.0 * (2.0 * N * N * m.d_head);  // q k^T and weights v
+    // q k^T and weights v, over the (query, key) pairs that are not masked: a decoder's query i
+    // sees keys 0..i, and its forward pass skips the masked triangle.
+    const double pairs = m.causal ? N * (N + 1) / 2 : N * N;
+    per_layer += m.n_heads * 2.0 * (2.0 * pairs * m.d_head);
     const double ff_mats = m.architecture == Architecture::Llama ? 3.0 : 2.0;  // SwiGLU has a gate
     per_layer += ff_mats * 2.0 * N * d * m.d_ff;
     double total = m.n_layers * per_layer;

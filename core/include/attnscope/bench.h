@@ -29,7 +29,8 @@ struct SgemmPeak {
 SgemmPeak measure_sgemm_peak(int size, int repeats, MatmulKernel kernel = MatmulKernel::EigenColumnSlices);
 
 // Floating-point operations of the matrix products of one forward pass over n tokens:
-// Q, K, V, O projections, q k^T and weights v per head, the MLP and the LM head for
+// Q, K, V, O projections, q k^T and weights v per head (unmasked pairs only: n(n+1)/2 in a
+// decoder), the MLP and the LM head for
 // `logit_rows` tokens (compute_trace asks for the last token only in decoders).
 double forward_matmul_flops(const ModelInfo& model, int n, int logit_rows);
 
