@@ -9,6 +9,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "attnscope/explain.h"
 #include "attnscope/forward.h"
 #include "attnscope/hf_model.h"
 #include "test_scratch.h"
@@ -75,6 +76,63 @@ TEST_P(HfReference, MatchesTheNumpyForwardInEveryField) {
         const double logits_error = max_error(trace.value().logits, expected["logits"], "logits");
         EXPECT_LE(logits_error, 1e-4);
         std::printf("[ %s ] max relative error %.2e, logits %.2e\n", GetParam().c_str(), worst, logits_error);
+    }
+}
+
+// The step-by-step view's W_Q, W_K, W_V of every head: x W + b, with x the attention input of the
+// trace, must give the numpy reference's q, k and v. RoPE turns q and k by an angle that is zero
+// at position 0, so for rotary models the first row is compared, and v (never turned) in full.
+TEST_P(HfReference, HeadProjectionsGiveTheReferenceQueriesKeysAndValues) {
+    const fs::path folder = kReferenceDir / GetParam();
+    if (!fs::exists(folder / "expected.json")) GTEST_SKIP() << "no reference at " << folder;
+    const auto expected = nlohmann::json::parse(std::ifstream(folder / "expected.json"));
+    const auto model = load_model(folder.string());
+    ASSERT_TRUE(model.ok()) << model.error().message;
+    std::vector<Token> tokens;
+    for (int id : expected["ids"]) tokens.push_back(Token{id, "", 0, 0, false, false, false});
+    const auto trace = model.value()->forward(tokens, ForwardOptions{});
+    ASSERT_TRUE(trace.ok()) << trace.error().message;
+
+    const bool rotary = model.value()->info().architecture == Architecture::Llama;
+    double worst = 0;
+    for (std::size_t l = 0; l < expected["layers"].size(); ++l)
+        for (std::size_t h = 0; h < expected["layers"][l].size(); ++h) {
+            const auto p = model.value()->head_projection(static_cast<int>(l), static_cast<int>(h));
+            ASSERT_TRUE(p.has_value()) << "layer " << l << " head " << h;
+            EXPECT_EQ(p->rotary, rotary);
+            const Matrix& x = trace.value().layers[l].x;
+            const Matrix q = (x * p->w_q).rowwise() + p->b_q, k = (x * p->w_k).rowwise() + p->b_k;
+            const Matrix v = (x * p->w_v).rowwise() + p->b_v;
+            const auto& want = expected["layers"][l][h];
+            const std::string at = "layer " + std::to_string(l) + " head " + std::to_string(h);
+            const Index rows = rotary ? 1 : q.rows();
+            nlohmann::json want_q = want["q"], want_k = want["k"];
+            want_q.erase(want_q.begin() + rows, want_q.end());
+            want_k.erase(want_k.begin() + rows, want_k.end());
+            worst = std::max({worst, max_error(q.topRows(rows), want_q, at + " x W_Q"),
+                              max_error(k.topRows(rows), want_k, at + " x W_K"), max_error(v, want["v"], at + " x W_V")});
+        }
+    EXPECT_LE(worst, 1e-4);
+    EXPECT_FALSE(model.value()->head_projection(static_cast<int>(expected["layers"].size()), 0).has_value());
+}
+
+// The steps view of a Llama-family head shows its W and says q and k are turned by RoPE; a GPT-2
+// head's says q = x W_Q + b_Q.
+TEST(HfModel, StepsNameRopeOnlyForRotaryModels) {
+    for (const auto& [name, rotary] : {std::pair<std::string, bool>{"llama_f32_gqa_untied_sharded", true}, {"gpt2_f32", false}}) {
+        const fs::path folder = kReferenceDir / name;
+        if (!fs::exists(folder)) GTEST_SKIP() << "no reference checkpoints at " << kReferenceDir;
+        const auto model = load_model(folder.string());
+        ASSERT_TRUE(model.ok()) << model.error().message;
+        const auto trace = compute_trace(*model.value(), "a b c");
+        ASSERT_TRUE(trace.ok()) << trace.error().message;
+        const auto pages = explain_steps(explain_head(*trace.value(), 0, 1, 1, model.value()->head_projection(0, 1)));
+        std::string projections, query;
+        for (const std::string& f : pages.at(1).formulas) projections += f + "\n";
+        for (const std::string& f : pages.at(2).formulas) query += f + "\n";
+        EXPECT_EQ(pages.at(1).matrices.size(), 3u) << name << ": W_Q, W_K, W_V shown";
+        EXPECT_EQ(projections.find("RoPE") != std::string::npos, rotary) << name << ":\n" << projections;
+        EXPECT_EQ(query.find("RoPE(x_") != std::string::npos, rotary) << name << ":\n" << query;
     }
 }
 

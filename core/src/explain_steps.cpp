@@ -12,7 +12,7 @@ std::string str(float v) { return format_number(v); }
 std::string dims(Index r, Index c) { return std::to_string(r) + " \u00d7 " + std::to_string(c); }
 
 // Which column the query's own token row is in the tables: every table has one row per key.
-StepPage page(const HeadExplanation& e, const char* title, const char* caption) {
+StepPage page(const HeadExplanation& e, const char* title, const std::string& caption) {
     StepPage p;
     p.title = title;
     p.caption = caption;
@@ -35,10 +35,19 @@ StepPage input_page(const HeadExplanation& e) {
     return p;
 }
 
+// Llama-family models rotate q and k by position after the projection.
+bool rotary(const HeadExplanation& e) { return e.projection && e.projection->rotary; }
+
 StepPage projections_page(const HeadExplanation& e) {
     StepPage p = page(e, "2. Three projections: W_Q, W_K, W_V",
                       "The head multiplies each row x by three learned matrices. Same word, three different roles.");
-    p.formulas.push_back("q = x W_Q + b_Q     k = x W_K + b_K     v = x W_V + b_V");
+    if (rotary(e)) {
+        p.formulas.push_back("q = RoPE(x W_Q + b_Q)     k = RoPE(x W_K + b_K)     v = x W_V + b_V");
+        p.formulas.push_back("RoPE turns q and k by angles that grow with the token's position, so q \u00b7 k also "
+                             "depends on how far apart two tokens are. The q and k on the next pages are the turned ones.");
+    } else {
+        p.formulas.push_back("q = x W_Q + b_Q     k = x W_K + b_K     v = x W_V + b_V");
+    }
     if (!e.projection) {
         p.formulas.push_back("This model does not show its W matrices here; q, k and v below come straight from the trace.");
         return p;
@@ -55,14 +64,18 @@ StepPage projections_page(const HeadExplanation& e) {
 StepPage query_page(const HeadExplanation& e) {
     StepPage p = page(e, "3. The query q: what am I looking for?",
                       "The query token asks a question with its q vector. Keys that point the same way will answer it.");
-    p.formulas.push_back("q_" + e.tokens[e.query] + " = x_" + e.tokens[e.query] + " W_Q + b_Q = " + format_vector(e.q));
+    const std::string projected = "x_" + e.tokens[e.query] + " W_Q + b_Q";
+    p.formulas.push_back("q_" + e.tokens[e.query] + " = " + (rotary(e) ? "RoPE(" + projected + ")" : projected) + " = " +
+                         format_vector(e.q));
     p.formulas.push_back("d_head = " + std::to_string(e.d_head) + " numbers");
     p.matrices.push_back({"q (1 \u00d7 " + std::to_string(e.d_head) + ")", Matrix(e.q), {e.tokens[e.query]}, -1});
     return p;
 }
 
 StepPage keys_page(const HeadExplanation& e) {
-    StepPage p = page(e, "4. The keys k: what do I contain?", "Every token shows a key k = x W_K: a label saying what it has to offer.");
+    StepPage p = page(e, "4. The keys k: what do I contain?",
+                      std::string("Every token shows a key k = x W_K") + (rotary(e) ? ", turned by RoPE" : "") +
+                          ": a label saying what it has to offer.");
     Matrix keys(static_cast<Index>(e.keys.size()), e.d_head);  // n x d_head, row j = k_j
     for (const KeyExplanation& k : e.keys) keys.row(k.j) = k.k;
     p.matrices.push_back({"K (" + dims(keys.rows(), keys.cols()) + ")", keys, e.tokens, -1});

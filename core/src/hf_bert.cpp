@@ -147,6 +147,16 @@ public:
         return trace;
     }
 
+    // torch.nn.Linear weights, out x in: the head's rows, transposed.
+    std::optional<HeadProjection> head_projection(int layer, int head) const override {
+        if (layer < 0 || layer >= m_info.n_layers || head < 0 || head >= m_info.n_heads) return std::nullopt;
+        const BertLayer& L = m_layers[static_cast<std::size_t>(layer)];
+        const Index dh = m_info.d_head, r0 = static_cast<Index>(head) * dh;
+        const auto w = [&](const Linear& lin) { return head_slice(*lin.w, HfTensor::Layout::OutIn, r0, dh); };
+        const auto b = [&](const Linear& lin) { return bias_slice(lin.b, r0, dh); };
+        return HeadProjection{w(L.q), w(L.k), w(L.v), b(L.q), b(L.k), b(L.v)};
+    }
+
 private:
     const HfTensor *m_word = nullptr, *m_position = nullptr, *m_token_type = nullptr;
     LayerNormWeights m_embed_norm;

@@ -102,6 +102,16 @@ public:
         return trace;
     }
 
+    // c_attn holds [W_Q | W_K | W_V] side by side, in x out: the head's columns of each third.
+    std::optional<HeadProjection> head_projection(int layer, int head) const override {
+        if (layer < 0 || layer >= m_info.n_layers || head < 0 || head >= m_info.n_heads) return std::nullopt;
+        const Gpt2Layer& L = m_layers[static_cast<std::size_t>(layer)];
+        const Index d = m_info.d_model, dh = m_info.d_head, c0 = static_cast<Index>(head) * dh;
+        const auto w = [&](Index third) { return head_slice(*L.c_attn_w, HfTensor::Layout::InOut, third * d + c0, dh); };
+        const auto b = [&](Index third) { return bias_slice(L.c_attn_b, third * d + c0, dh); };
+        return HeadProjection{w(0), w(1), w(2), b(0), b(1), b(2)};
+    }
+
 private:
     const HfTensor *m_wte = nullptr, *m_wpe = nullptr, *m_lm_head = nullptr;
     std::vector<Gpt2Layer> m_layers;

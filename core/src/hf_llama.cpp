@@ -153,6 +153,20 @@ public:
         return trace;
     }
 
+    // Linear weights, out x in; a query head's K and V are its key/value group's, and q and k are
+    // rotated by position after the projection (RoPE).
+    std::optional<HeadProjection> head_projection(int layer, int head) const override {
+        if (layer < 0 || layer >= m_info.n_layers || head < 0 || head >= m_info.n_heads) return std::nullopt;
+        const LlamaLayer& L = m_layers[static_cast<std::size_t>(layer)];
+        const Index dh = m_info.d_head, q0 = static_cast<Index>(head) * dh;
+        const Index kv0 = static_cast<Index>(head / (m_info.n_heads / m_info.n_kv_heads)) * dh;
+        HeadProjection p{head_slice(*L.q, HfTensor::Layout::OutIn, q0, dh), head_slice(*L.k, HfTensor::Layout::OutIn, kv0, dh),
+                         head_slice(*L.v, HfTensor::Layout::OutIn, kv0, dh), bias_slice(L.bq, q0, dh),
+                         bias_slice(L.bk, kv0, dh), bias_slice(L.bv, kv0, dh)};
+        p.rotary = true;
+        return p;
+    }
+
 private:
     const HfTensor *m_embed = nullptr, *m_lm_head = nullptr;
     std::vector<LlamaLayer> m_layers;

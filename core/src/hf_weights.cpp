@@ -125,6 +125,21 @@ Matrix lm_head_product(const Matrix& x, const HfTensor& w, const HfTensor* b) {
     return y;
 }
 
+Matrix head_slice(const HfTensor& w, HfTensor::Layout layout, Index c0, Index width) {
+    if (layout == HfTensor::Layout::InOut) {
+        Matrix out(w.rows(), width);
+        for (Index r = 0; r < w.rows(); ++r) out.row(r) = w.row(r).segment(c0, width);
+        return out;
+    }
+    Matrix out(w.cols(), width);
+    for (Index j = 0; j < width; ++j) out.col(j) = w.row(c0 + j).transpose();
+    return out;
+}
+
+RowVector bias_slice(const HfTensor* b, Index c0, Index width) {
+    return b ? RowVector(b->vector().segment(c0, width)) : RowVector(RowVector::Zero(width));
+}
+
 Matrix gather_rows(const HfTensor& table, const std::vector<int>& ids) {
     Matrix out(static_cast<Index>(ids.size()), table.cols());
     for (std::size_t i = 0; i < ids.size(); ++i) out.row(static_cast<Index>(i)) = table.row(ids[i]);

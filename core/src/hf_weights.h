@@ -84,6 +84,12 @@ Matrix linear_out_in(const Matrix& x, const HfTensor& w, const HfTensor* b);
 // embedding table itself (tied), read once per trace for one row, so packing would double the
 // largest tensor of the model to save nothing.
 Matrix lm_head_product(const Matrix& x, const HfTensor& w, const HfTensor* b);
+// One head's slice of a projection as d_model x width, read row by row from the file (the packed
+// copy the forward pass uses has no simple slice), for the step-by-step view:
+// columns [c0, c0 + width) of an in x out W, or rows [c0, c0 + width) of an out x in W, transposed.
+Matrix head_slice(const HfTensor& w, HfTensor::Layout layout, Index c0, Index width);
+// Entries [c0, c0 + width) of a bias, or zeros when there is none.
+RowVector bias_slice(const HfTensor* b, Index c0, Index width);
 // Embedding rows for the ids.                              -> n x d
 Matrix gather_rows(const HfTensor& table, const std::vector<int>& ids);
 

@@ -28,8 +28,9 @@ struct ForwardOptions {
 // One head's slice of a layer's projections: Q_h = x w_q + b_q, and so on. w_*: d_model x d_head
 // (columns [h*d_head, (h+1)*d_head) of the layer's W); b_*: d_head.
 struct HeadProjection {
-    Matrix w_q, w_k, w_v;
-    RowVector b_q, b_k, b_v;
+    Matrix w_q, w_k, w_v;     // d_model x d_head each
+    RowVector b_q, b_k, b_v;  // d_head each (zeros where the model has no bias)
+    bool rotary = false;      // q and k are then rotated by position (RoPE): the trace holds the rotated ones
 };
 
 // The rows of the final hidden state x (n x d) that the LM head must see, and records in the
