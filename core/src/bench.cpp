@@ -70,7 +70,9 @@ Result<ForwardBench> bench_forward(const Model& model, int n, int min_runs, doub
     ForwardOptions options;
     if (info.causal) options.logits = ForwardOptions::Logits::LastRow;  // as compute_trace does
     if (!with_logits) options.logits = ForwardOptions::Logits::None;
+    const auto first_started = Clock::now();
     if (auto warm = model.forward(tokens, options); !warm.ok()) return warm.error();
+    const double first_ms = ms_since(first_started);
     std::vector<double> times;
     const auto started = Clock::now();
     while (static_cast<int>(times.size()) < min_runs || ms_since(started) < min_seconds * 1000.0) {
@@ -85,6 +87,7 @@ Result<ForwardBench> bench_forward(const Model& model, int n, int min_runs, doub
     b.runs = static_cast<int>(times.size());
     b.median_ms = times[times.size() / 2];
     b.min_ms = times.front();
+    b.first_ms = first_ms;
     b.logit_rows = !with_logits ? 0 : info.causal ? 1 : n;
     b.gflops = forward_matmul_flops(info, n, b.logit_rows) / (b.median_ms * 1e6);
     return b;

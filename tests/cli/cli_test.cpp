@@ -344,6 +344,7 @@ TEST(CliBench, ReportsTimeThroughputAndThePeakItMeasured) {
     EXPECT_GT(out["sgemm"]["gflops"].get<double>(), 0.0);
     EXPECT_THAT(out["sgemm"]["kernel"].get<std::string>(), HasSubstr("Eigen")) << "own-format models run on Eigen";
     EXPECT_GT(out["runs"][0]["gflops"].get<double>(), 0.0);
+    EXPECT_GT(out["runs"][0]["first_ms"].get<double>(), 0.0) << "the untimed first run is reported too";
     // the FLOP count for 16 tokens, d 32, d_ff 128, 2 layers, 4 heads of 8, vocab 1000, by hand:
     // per layer 4 * 2*16*32*32 + 4 heads * 2 * 2*(16*17/2)*8 + 2 * 2*16*32*128 = 131072 + 17408 + 262144
     // (a decoder's query i meets keys 0..i only: 136 pairs, not 256), and the LM head for the last

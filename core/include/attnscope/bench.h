@@ -39,6 +39,7 @@ struct ForwardBench {
     int runs = 0;
     double median_ms = 0.0;
     double min_ms = 0.0;
+    double first_ms = 0.0;  // the untimed warm-up: includes what a model does once (packing its weights)
     int logit_rows = 0;
     double gflops = 0.0;  // forward_matmul_flops / median time
 };
