@@ -143,11 +143,14 @@ void App::layout_panels(const FrameContext& frame, float menu_height) {
     top->draw(frame, ImVec2(0, y), ImVec2(display.x, top_h));
     y += top_h;
     Panel* tabs = bar(Placement::Bar::Tabs);
-    const float tabs_h = bar_height(tabs, 1.0f);
-    tabs->draw(frame, ImVec2(0, y), ImVec2(display.x, tabs_h));
+    // Presentation mode squeezes the tabs onto one slim line of smaller type (view_tabs_panel.cpp):
+    // they take just that height, not the full-size line the minimum is made of.
+    const bool slim_tabs = m_state.presentation && tabs->content_height() > 0.0f;
+    const float tabs_h = slim_tabs ? tabs->content_height() : bar_height(tabs, 1.0f);
+    draw_bar(tabs, frame, y, tabs_h, m_state.presentation);
     y += tabs_h;
 
-    const float status_h = ImGui::GetFrameHeight() + style.WindowPadding.y * 2;
+    const float status_h = status_bar_height();
     // A lesson's caption: in presentation mode it takes the side view's place (the views keep
     // the full height for large cells), otherwise a bar under the views.
     Panel* caption = bar(Placement::Bar::Caption);
@@ -167,7 +170,28 @@ void App::layout_panels(const FrameContext& frame, float menu_height) {
     }
     if (caption_beside) caption->draw(frame, ImVec2(main_w, y), ImVec2(side_w, height));
     else if (caption_h > 0.0f) caption->draw(frame, ImVec2(0, y + height), ImVec2(display.x, caption_h));
-    bar(Placement::Bar::Bottom)->draw(frame, ImVec2(0, display.y - status_h), ImVec2(display.x, status_h));
+    draw_bar(bar(Placement::Bar::Bottom), frame, display.y - status_h, status_h, m_state.presentation);
+}
+
+// Presentation mode: the class reads the views, not the status, so the bar keeps one slim line of
+// small type (status_bar_panel.cpp).
+float App::status_bar_height() const {
+    const ImGuiStyle& style = ImGui::GetStyle();
+    if (m_state.presentation) return ImGui::GetFontSize() * kCompactFontScale + style.FramePadding.y * 2;
+    return ImGui::GetFrameHeight() + style.WindowPadding.y * 2;
+}
+
+// A bar across the window. `slim`: the padding above and below its content is a frame's, not a
+// window's (presentation mode's bars of small type would otherwise be mostly padding), and the
+// bar may be lower than ImGui's minimum window size, which would overlap the panel below.
+void App::draw_bar(Panel* panel, const FrameContext& frame, float y, float height, bool slim) {
+    const ImVec2 padding(ImGui::GetStyle().WindowPadding.x, ImGui::GetStyle().FramePadding.y);
+    if (slim) {
+        ImGui::PushStyleVar(ImGuiStyleVar_WindowPadding, padding);
+        ImGui::PushStyleVar(ImGuiStyleVar_WindowMinSize, ImVec2(1, 1));
+    }
+    panel->draw(frame, ImVec2(0, y), ImVec2(ImGui::GetIO().DisplaySize.x, height));
+    if (slim) ImGui::PopStyleVar(2);
 }
 
 // The handle between the main and the side view: drag it to share the width differently.

@@ -112,6 +112,8 @@ private:
     Session current_session() const;
     void layout_panels(const FrameContext& frame, float menu_height);
     void draw_splitter(float x, float y, float height);
+    float status_bar_height() const;
+    void draw_bar(Panel* panel, const FrameContext& frame, float y, float height, bool slim);
     void draw_popups(const FrameContext& frame);
     void take_screenshots(int width, int height);
     void print_regions() const;

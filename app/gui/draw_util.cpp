@@ -71,10 +71,12 @@ ImU32 readable_text_on(ImU32 background) {
     return luminance > 0.5f ? IM_COL32(0, 0, 0, 255) : IM_COL32(255, 255, 255, 255);
 }
 
-void same_line_if_fits(float width) {
-    ImGui::SameLine();
+void same_line_if_fits(float width, float gap) {
+    ImGui::SameLine(0.0f, gap);
     if (ImGui::GetContentRegionAvail().x < width) ImGui::NewLine();
 }
+
+float smallest_text_px() { return std::max(10.0f, ImGui::GetFontSize() * 0.45f); }
 
 std::string format(const char* fmt, ...) {
     char buf[512];

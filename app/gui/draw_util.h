@@ -31,7 +31,31 @@ ImU32 colormap_color(Colormap c, float t, float alpha = 1.0f);
 ImU32 readable_text_on(ImU32 background);
 
 // SameLine() when an item `width` pixels wide still fits on this line, else stay on a new line.
-void same_line_if_fits(float width);
+// `gap`: pixels between the items (negative: the style's item spacing).
+void same_line_if_fits(float width, float gap = -1.0f);
+
+// The smallest type the heatmap shrinks its labels, numbers and legend to before it leaves some
+// out: 45% of the interface's font size (14 px in presentation mode), never under 10 px.
+float smallest_text_px();
+
+// Presentation mode draws the teacher's controls (view buttons, steppers, the heatmap toolbar, the
+// status line) in type down to this share of its large size, so the class gets the room.
+inline constexpr float kCompactFontScale = 0.6f;
+
+// Shrinks the current window's type until a row of controls fits on one line: sets the window font
+// scale to the largest of 1, 0.95, 0.9, ... down to `min_scale` at which `row_width()` (measured at
+// the scale being tried) is at most `available`, and returns it. The caller resets the scale to 1
+// before its window ends: ImGui keeps a window's scale from one frame to the next.
+template <class RowWidth>
+float shrink_to_fit(float available, float min_scale, RowWidth row_width) {
+    float scale = 1.0f;
+    ImGui::SetWindowFontScale(scale);
+    while (scale - 0.05f >= min_scale - 1e-4f && row_width() > available) {
+        scale -= 0.05f;
+        ImGui::SetWindowFontScale(scale);
+    }
+    return scale;
+}
 
 // printf into a std::string.
 std::string format(const char* fmt, ...) IM_FMTARGS(1);

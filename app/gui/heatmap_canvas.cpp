@@ -2,6 +2,7 @@
 #include "heatmap_canvas.h"
 
 #include <algorithm>
+#include <cfloat>
 #include <cmath>
 
 #include "draw_util.h"
@@ -13,6 +14,11 @@ namespace {
 constexpr float kPad = 6.0f;
 constexpr float kMaxCellLines = 10.0f;  // a 3-token sentence gets big cells, not a wall of colour
 constexpr float kDiagonal = -0.7853982f;  // column labels read upwards at 45 degrees
+constexpr float kSlant = 0.7071f;         // cos 45 degrees: leaning labels are cell * kSlant apart
+constexpr float kLineFill = 0.9f;         // a label's type fills at most 90% of its row: neighbours keep a gap
+constexpr float kLeanRise = 0.5f;         // of a leaning label's height: see leaning_gutter()
+constexpr float kTopShare = 0.3f;         // the column labels take at most this share of the height
+constexpr float kNumberFill = 0.85f;      // of a cell's width, for the number in it
 
 ImVec2 add(ImVec2 a, ImVec2 b) { return ImVec2(a.x + b.x, a.y + b.y); }
 
@@ -28,28 +34,59 @@ void visible_range(float origin, float view_min, float view_max, float cell, int
 
 // [SECTION] Layout
 
+// Two passes: the cells for labels at the font size, then labels sized for those cells and the
+// cells again. Smaller labels only narrow the gutters, so the second cells are no smaller than the
+// first, and labels sized for the first still fit them.
 HeatmapCanvas::Geometry HeatmapCanvas::layout(ImVec2 pos, ImVec2 size, int n) const {
     Geometry g;
     g.n = n;
     g.min = pos;
     g.max = add(pos, size);
-    const float line_h = ImGui::GetTextLineHeight();
-    const float left = std::min(m_labels.max_width() + 2 * kPad, size.x * 0.3f);
-    auto cell_for = [&](float top) {
-        const float fit = std::min((size.x - left) / n, (size.y - top) / n);
-        return std::clamp(fit, 1.0f, kMaxCellLines * line_h) * m_zoom;
-    };
-    float top = line_h + 2 * kPad;
-    g.cell = cell_for(top);
-    g.rotated_columns = g.cell < m_labels.max_width() + kPad;  // labels wider than their column lean
-    if (g.rotated_columns) {
-        top = std::min(m_labels.max_width() * 0.7071f + line_h * 1.5f + kPad, size.y * 0.3f);
-        g.cell = cell_for(top);
-    }
-    g.grid_min = ImVec2(pos.x + left, pos.y + top);
-    g.grid_max = g.max;
+    g.row_text = g.column_text = ImGui::GetFontSize();
+    place_grid(g, size);
+    size_labels(g, size);
+    place_grid(g, size);
     g.origin = add(g.grid_min, m_pan);
     return g;
+}
+
+// The label gutters for the current label sizes, and the largest cells that fit beside them.
+void HeatmapCanvas::place_grid(Geometry& g, ImVec2 size) const {
+    const float left = std::min(label_width(g.row_text) + 2 * kPad, size.x * 0.3f);
+    auto cell_for = [&](float top) {
+        const float fit = std::min((size.x - left) / g.n, (size.y - top) / g.n);
+        return std::clamp(fit, 1.0f, kMaxCellLines * ImGui::GetTextLineHeight()) * m_zoom;
+    };
+    float top = g.column_text + 2 * kPad;
+    g.cell = cell_for(top);
+    g.rotated_columns = g.cell < label_width(g.column_text) + kPad;  // labels wider than their column lean
+    if (g.rotated_columns) {
+        top = std::min(leaning_gutter(g.column_text), size.y * kTopShare);
+        g.cell = cell_for(top);
+    }
+    g.grid_min = ImVec2(g.min.x + left, g.min.y + top);
+    g.grid_max = g.max;
+}
+
+// A label leaning from its anchor (kPad above the grid) rises width * cos 45 + height / (2 sqrt 2)
+// above it; half its height leaves a little room.
+float HeatmapCanvas::leaning_gutter(float text_px) const { return label_width(text_px) * kSlant + text_px * kLeanRise + kPad; }
+
+// Labels shrink to fit their row or column (and leaning ones the gutter above the grid), down to
+// smallest_text_px(); only below that do draw_row_labels / draw_column_labels leave some out.
+void HeatmapCanvas::size_labels(Geometry& g, ImVec2 size) const {
+    const float full = ImGui::GetFontSize(), smallest = std::min(full, smallest_text_px());
+    g.row_text = std::clamp(g.cell * kLineFill, smallest, full);
+    if (!g.rotated_columns) return;  // level labels fit their columns at the font size
+    // leaning_gutter(s) = s * (width per px * kSlant + kLeanRise) + kPad must stay within the top share
+    const float in_gutter = (size.y * kTopShare - kPad) / (label_width(1.0f) * kSlant + kLeanRise);
+    g.column_text = std::clamp(std::min(g.cell * kSlant * kLineFill, in_gutter), smallest, full);
+}
+
+float HeatmapCanvas::cell_size(const Trace& trace, ImVec2 size) {
+    m_labels.refresh(trace);
+    const int n = trace.n_tokens();
+    return n == 0 ? 0.0f : layout(ImVec2(0, 0), size, n).cell;
 }
 
 void HeatmapCanvas::clamp_pan(Geometry& g) {
@@ -147,12 +184,14 @@ void HeatmapCanvas::draw_image(const FrameContext& frame, const HeatmapInput& in
 void HeatmapCanvas::draw_numbers(const FrameContext& frame, const HeatmapInput& in, const Geometry& g) const {
     if (!in.numbers) return;
     ImFont* font = frame.fonts.mono;
-    const float size = std::min(ImGui::GetFontSize(), g.cell * 0.34f);
     const bool weights = in.field == HeatmapField::Weights;
-    const float sample_w = font->CalcTextSizeA(size, 1e9f, 0.0f, weights ? "0.00" : "-0.00").x;
-    // Numbers much smaller than the text around them cannot be read from the back of a room:
-    // below 60% of the font size, the colours speak alone (the tooltip still has the values).
-    if (size < std::max(10.0f, ImGui::GetFontSize() * 0.6f) || sample_w > g.cell - 4.0f) return;
+    // At the font size, or smaller so a number fills at most kNumberFill of its cell's width and
+    // half its height. Much smaller numbers cannot be read from the back of a room: below
+    // smallest_text_px() the colours speak alone (the tooltip still has the values).
+    const float full = ImGui::GetFontSize();
+    const float sample_w = font->CalcTextSizeA(full, FLT_MAX, 0.0f, weights ? "0.00" : "-0.00").x;
+    const float size = std::min({full, full * g.cell * kNumberFill / sample_w, g.cell * 0.5f});
+    if (size < smallest_text_px()) return;
     const HeadTrace& h = in.trace.head(in.layer, in.head);
     int i0, i1, j0, j1;
     visible_range(g.origin.y, g.grid_min.y, g.grid_max.y, g.cell, g.n, i0, i1);
@@ -197,9 +236,12 @@ void HeatmapCanvas::draw_marks(const FrameContext& frame, const Geometry& g) con
 
 // [SECTION] Labels
 
+// Row labels in type of g.row_text pixels, so each row has its own; when even the smallest type is
+// taller than a row, every few rows have one, and the query row always does.
 void HeatmapCanvas::draw_row_labels(const FrameContext& frame, const Geometry& g) const {
     ImDrawList* dl = ImGui::GetWindowDrawList();
-    const float line_h = ImGui::GetTextLineHeight();
+    ImFont* font = ImGui::GetFont();
+    const float line_h = g.row_text;
     const int every = std::max(1, static_cast<int>(std::ceil(line_h / g.cell)));  // skip labels that would overlap
     int i0, i1;
     visible_range(g.origin.y, g.grid_min.y, g.grid_max.y, g.cell, g.n, i0, i1);
@@ -208,7 +250,7 @@ void HeatmapCanvas::draw_row_labels(const FrameContext& frame, const Geometry& g
         const bool query = i == frame.selection.query, key = i == frame.selection.key;
         if (i % every != 0 && !query) continue;
         const std::string& label = m_labels[static_cast<std::size_t>(i)];
-        const float w = ImGui::CalcTextSize(label.c_str()).x;
+        const float w = font->CalcTextSizeA(line_h, FLT_MAX, 0.0f, label.c_str()).x;
         // Centred on its row. Rows thinner than a line: a label that would stick out of the grid is
         // skipped, except the query's, which is pulled inside.
         float y = g.origin.y + (i + 0.5f) * g.cell - line_h * 0.5f;
@@ -218,15 +260,18 @@ void HeatmapCanvas::draw_row_labels(const FrameContext& frame, const Geometry& g
         const ImVec2 p(g.grid_min.x - kPad - w, y);
         if (query) dl->AddRectFilled(ImVec2(p.x - 3, p.y), ImVec2(p.x + w + 3, p.y + line_h), frame.theme.chip_query, 3.0f);
         const ImU32 color = query ? readable_text_on(frame.theme.chip_query) : (key ? frame.theme.chip_key : frame.theme.text);
-        dl->AddText(p, color, label.c_str());
+        dl->AddText(font, line_h, p, color, label.c_str());
     }
     dl->PopClipRect();
 }
 
+// Column labels in type of g.column_text pixels, level or leaning; like the rows, only labels the
+// smallest type cannot keep apart are left out, and never the key column's.
 void HeatmapCanvas::draw_column_labels(const FrameContext& frame, const Geometry& g) const {
     ImDrawList* dl = ImGui::GetWindowDrawList();
-    const float line_h = ImGui::GetTextLineHeight();
-    const float spacing = g.rotated_columns ? g.cell * 0.7071f : g.cell;  // distance between neighbouring labels
+    ImFont* font = ImGui::GetFont();
+    const float line_h = g.column_text;
+    const float spacing = g.rotated_columns ? g.cell * kSlant : g.cell;  // distance between neighbouring labels
     const int every = g.rotated_columns ? std::max(1, static_cast<int>(std::ceil(line_h / spacing))) : 1;
     int j0, j1;
     visible_range(g.origin.x, g.grid_min.x, g.grid_max.x, g.cell, g.n, j0, j1);
@@ -238,15 +283,15 @@ void HeatmapCanvas::draw_column_labels(const FrameContext& frame, const Geometry
         const ImU32 color = key ? frame.theme.chip_key : (query ? frame.theme.highlight : frame.theme.text);
         const float cx = g.origin.x + (j + 0.5f) * g.cell;
         if (!g.rotated_columns) {
-            const float w = ImGui::CalcTextSize(label).x;
-            dl->AddText(ImVec2(cx - w * 0.5f, g.grid_min.y - kPad - line_h), color, label);
+            const float w = font->CalcTextSizeA(line_h, FLT_MAX, 0.0f, label).x;
+            dl->AddText(font, line_h, ImVec2(cx - w * 0.5f, g.grid_min.y - kPad - line_h), color, label);
             continue;
         }
         // The label's left end, half a line down its own "down" direction, sits above the column.
-        const ImVec2 down(0.7071f, 0.7071f);
+        const ImVec2 down(kSlant, kSlant);
         const ImVec2 anchor(cx, g.grid_min.y - kPad);
         const ImVec2 pivot(anchor.x - down.x * line_h * 0.5f, anchor.y - down.y * line_h * 0.5f);
-        draw_rotated_text(dl, nullptr, ImGui::GetFontSize(), pivot, color, label, kDiagonal);
+        draw_rotated_text(dl, font, line_h, pivot, color, label, kDiagonal);
     }
     dl->PopClipRect();
 }

@@ -35,6 +35,10 @@ public:
     // `label_overhang`: pixels right of `size` that leaning column labels may use.
     ImRect draw(const FrameContext& frame, const HeatmapInput& in, ImVec2 size, float label_overhang);
 
+    // Pixels per cell that draw() would give `trace`'s grid in `size`: lets the panel compare
+    // places for its toolbar before it draws.
+    float cell_size(const Trace& trace, ImVec2 size);
+
     void zoom_by(float factor) { m_zoom = std::clamp(m_zoom * factor, 1.0f, 64.0f); }
     void fit() { m_zoom = 1.0f; m_pan = ImVec2(0, 0); }
     float zoom() const { return m_zoom; }
@@ -46,11 +50,19 @@ private:
         ImVec2 grid_min, grid_max; // visible grid area (inside the label gutters)
         ImVec2 origin;             // screen position of cell (0, 0)'s corner
         float cell = 0;            // pixels per cell
+        float row_text = 0;        // pixel size of the row labels: the font size, or less to fit a row
+        float column_text = 0;     // pixel size of the column labels: likewise for a column
         bool rotated_columns = false;
         int n = 0;
     };
 
     Geometry layout(ImVec2 pos, ImVec2 size, int n) const;
+    void place_grid(Geometry& g, ImVec2 size) const;
+    void size_labels(Geometry& g, ImVec2 size) const;
+    // The widest token label, and the gutter above the grid for labels leaning at 45 degrees, in
+    // type of `text_px` pixels.
+    float label_width(float text_px) const { return m_labels.max_width() * text_px / ImGui::GetFontSize(); }
+    float leaning_gutter(float text_px) const;
     void clamp_pan(Geometry& g);
     void handle_input(const FrameContext& frame, Geometry& g);
     void draw_image(const FrameContext& frame, const HeatmapInput& in, const Geometry& g) const;

@@ -28,7 +28,24 @@ private:
         }
     };
 
-    void draw_toolbar(const FrameContext& frame);
+    // Widths of the toolbar's groups at the current type size, in pixels.
+    struct ToolbarWidths {
+        float weights, scores, numbers, colormap, zoom;
+        float spacing, gap;  // between Weights and Scores; between the other groups
+        float row() const;
+        float column() const;
+    };
+
+    // Where the toolbar goes, and the window font scale it is drawn at.
+    struct ToolbarPlace {
+        bool beside = false;  // a column right of the legend; else a row above the grid
+        float scale = 1.0f;
+    };
+
+    ToolbarPlace place_toolbar(const FrameContext& frame);
+    void draw_toolbar(const FrameContext& frame, ToolbarPlace place);
+    void draw_zoom_buttons();
+    ToolbarWidths toolbar_widths() const;
     void refresh_texture(const Trace& trace, const Selection& s);
     void update_params(const FrameContext& frame);
     void draw_legend(const FrameContext& frame, ImVec2 pos, float height);

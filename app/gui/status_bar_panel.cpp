@@ -15,10 +15,13 @@ void separator_dot() {
 }  // namespace
 
 void StatusBarPanel::draw_content(const FrameContext& frame) {
+    // Presentation mode: small type, so the views get the height (App::status_bar_height).
+    if (frame.state.presentation) ImGui::SetWindowFontScale(kCompactFontScale);
     draw_busy(frame);
     draw_model(frame);
     draw_trace(frame);
     draw_problem(frame);
+    ImGui::SetWindowFontScale(1.0f);
 }
 
 void StatusBarPanel::draw_busy(const FrameContext& frame) {

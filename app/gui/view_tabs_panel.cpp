@@ -13,6 +13,20 @@ static_assert(sizeof(kViewLabels) / sizeof(kViewLabels[0]) == static_cast<int>(V
 
 bool is_later_view(ViewId v) { return v >= ViewId::Steps; }  // issue 7
 
+// Widths at the current type size: all view buttons; one stepper ("Layer [<] 0 [>]"); a
+// stepper's range ("(0-11)"); the gap between the two steppers.
+float buttons_width() {
+    float w = 0.0f;
+    for (const char* label : kViewLabels) w += ImGui::CalcTextSize(label).x + 2 * ImGui::GetStyle().FramePadding.x;
+    return w + (static_cast<int>(ViewId::Count) - 1) * ImGui::GetStyle().ItemSpacing.x;
+}
+float stepper_width() {
+    return ImGui::CalcTextSize("Layer").x + ImGui::CalcTextSize("00").x + 2 * ImGui::GetFrameHeight() +
+           4 * ImGui::GetStyle().ItemSpacing.x;
+}
+float range_width() { return ImGui::CalcTextSize("(0\xE2\x80\x93" "00)").x + ImGui::GetStyle().ItemSpacing.x; }
+float steppers_gap() { return ImGui::GetStyle().ItemSpacing.x * 3; }
+
 }  // namespace
 
 int draw_stepper(const char* label, int value, int count, const char* tooltip, bool show_range) {
@@ -30,15 +44,24 @@ int draw_stepper(const char* label, int value, int count, const char* tooltip, b
     ImGui::TextUnformatted(shown.c_str());
     ImGui::SameLine(x + w + ImGui::GetStyle().ItemSpacing.x);
     if (ImGui::ArrowButton("more", ImGuiDir_Right)) ++value;
-    ImGui::SameLine();
-    if (show_range && count > 0) ImGui::TextDisabled("(0\xE2\x80\x93%d)", count - 1);  // the valid range, 0-based like --layer
+    if (show_range && count > 0) {  // the valid range, 0-based like --layer
+        ImGui::SameLine();
+        ImGui::TextDisabled("(0\xE2\x80\x93%d)", count - 1);
+    }
     ImGui::PopID();
     return std::clamp(value, 0, std::max(0, count - 1));
 }
 
 void ViewTabsPanel::draw_content(const FrameContext& frame) {
+    // Presentation mode keeps the buttons and the steppers on one line, in smaller type when the
+    // large type does not fit: the line they would wrap onto is height the views need.
+    if (frame.state.presentation) {  // the steppers without their ranges
+        auto one_line = [] { return buttons_width() + ImGui::GetStyle().ItemSpacing.x + 2 * stepper_width() + steppers_gap(); };
+        shrink_to_fit(ImGui::GetContentRegionAvail().x, kCompactFontScale, one_line);
+    }
     draw_view_buttons(frame);
     draw_steppers(frame);
+    ImGui::SetWindowFontScale(1.0f);
 }
 
 void ViewTabsPanel::draw_view_buttons(const FrameContext& frame) {
@@ -60,14 +83,10 @@ void ViewTabsPanel::draw_steppers(const FrameContext& frame) {
     const int heads = frame.trace ? frame.trace->model.n_heads : 0;
     // Right-aligned on the row of view buttons; without the ranges, or on a line of their own,
     // when the window is narrow or the text large.
-    const ImGuiStyle& style = ImGui::GetStyle();
-    const float range_w = ImGui::CalcTextSize("(0\xE2\x80\x93" "00)").x + style.ItemSpacing.x;
-    const float stepper_w = ImGui::CalcTextSize("Layer").x + ImGui::CalcTextSize("00").x + 2 * ImGui::GetFrameHeight() +
-                            4 * style.ItemSpacing.x;
+    const float range_w = range_width(), stepper_w = stepper_width(), gap = steppers_gap();
     ImGui::SameLine();
     const float right = ImGui::GetWindowContentRegionMax().x;
     const float room = right - ImGui::GetCursorPosX();
-    const float gap = style.ItemSpacing.x * 3;
     bool show_range = room >= 2 * (stepper_w + range_w) + gap;
     float wanted = 2 * stepper_w + gap + (show_range ? 2 * range_w : 0.0f);
     if (room < wanted) {

@@ -198,6 +198,27 @@ TEST_F(GuiApp, TheHeatmapFollowsTheSentence) {
     EXPECT_GT(differ, static_cast<std::size_t>(ra.w) * ra.h / 10) << "the heatmap looks the same for two sentences";
 }
 
+// Presentation mode on a projector's resolution: the 7 x 7 grid takes most of the height (it was
+// 138 px high at 1280x720 and 482 px at 1920x1080, under menus, bars and a wrapped stepper row),
+// and the legend ends within the grid's height instead of running out of the window.
+TEST_F(GuiApp, PresentationModeGivesTheHeatmapMostOfAProjectorScreen) {
+    const std::vector<std::pair<std::string, int>> screens = {{"1280x720", 250}, {"1920x1080", 550}};
+    for (const auto& [size, min_side] : screens) {
+        SCOPED_TRACE(size);
+        fs::path png;
+        const AppRun r = screenshot("presentation-" + size, {"--model", bank_model(), "--text", "i took the money to the bank",
+                                                              "--presentation", "--view", "heatmap", "--size", size}, png);
+        ASSERT_EQ(r.exit_code, 0) << r.err;
+        const auto found = regions(r.out);
+        ASSERT_TRUE(found.count("heatmap") && found.count("heatmap-legend")) << r.out;
+        const Rect grid = found.at("heatmap"), legend = found.at("heatmap-legend");
+        EXPECT_GE(grid.h, min_side) << "the grid is too small to read from the back of a classroom";
+        EXPECT_EQ(grid.w, grid.h);
+        EXPECT_LE(legend.y + legend.h, grid.y + grid.h) << "the legend runs past the grid";
+        EXPECT_GE(legend.x, grid.x + grid.w) << "the legend overlaps the grid";
+    }
+}
+
 TEST_F(GuiApp, WritesNoSettingsWhenTakingScreenshots) {
     fs::path png;
     ASSERT_EQ(screenshot("no-settings", {}, png).exit_code, 0);
