@@ -116,6 +116,21 @@ json tiny_bpe(const std::vector<std::string>& vocab_pieces, const json& merges) 
     return j;
 }
 
+// Found by tests/fuzz (hf_tokenizer): an added token whose content the vocabulary holds under
+// another id kept the file's id, so a typed "[UNK]" became [PAD] (id 0) while the model's unknown
+// words were [UNK] (id 1). The reference uses the vocabulary's id and only warns.
+TEST(HfTokenizerComponents, AddedTokensInTheVocabularyKeepTheVocabularyId) {
+    json j = word_level({"[PAD]", "hi"});  // [UNK] 0, [PAD] 1, hi 2
+    j["pre_tokenizer"] = {{"type", "WhitespaceSplit"}};
+    j["added_tokens"] = {{{"id", 1}, {"content", "[UNK]"}, {"special", true}},
+                         {{"id", 0}, {"content", "[PAD]"}, {"special", true}}};
+    auto t = load_json(j);
+    ASSERT_TRUE(t);
+    EXPECT_THAT(ids(*t, "[UNK] hi [PAD] zebra"), ElementsAre(0, 2, 1, 0));
+    EXPECT_EQ(t->piece(0), "[UNK]");
+    EXPECT_EQ(t->piece(1), "[PAD]");
+}
+
 TEST(HfTokenizerComponents, BpeContinuingSubwordPrefixAndEndOfWordSuffixShapeTheSymbols) {
     json prefixed = tiny_bpe({"a", "##b", "##c", "ab"}, {"a ##b"});
     prefixed["model"]["continuing_subword_prefix"] = "##";
@@ -283,6 +298,45 @@ TEST(HfTokenizerErrors, NamesABadRegexAndAnUndefinedTemplateToken) {
                              "post_processor.special_tokens, got '[CLS]'");
 }
 
+// Found by tests/fuzz (hf_tokenizer): get<int>() turned the id 2147483648 into -2147483648.
+TEST(HfTokenizerErrors, RefusesAPostProcessorIdThatIsNoTokenId) {
+    json j = word_level({"<s>", "</s>", "hi"});
+    j["post_processor"] = {{"type", "BertProcessing"}, {"sep", {"</s>", 2147483648LL}}, {"cls", {"<s>", 1}}};
+    EXPECT_EQ(load_error(j), "bad.json: post_processor.sep: expected [\"token\", id], got an array");
+    j["post_processor"] = {{"type", "TemplateProcessing"}, {"single", "<s> $A"},
+                           {"special_tokens", {{"<s>", {{"id", "<s>"}, {"ids", {-1}}, {"tokens", {"<s>"}}}}}}};
+    EXPECT_EQ(load_error(j), "bad.json: post_processor.special_tokens.<s>: expected integer ids and string tokens, got "
+                             "the number -1 and the string '<s>'");
+}
+
+// Found by tests/fuzz (hf_tokenizer): these messages dump()ed the value they quoted, which recurses
+// once per level of nesting; 100,000 nested arrays overflowed the stack.
+TEST(HfTokenizerErrors, DescribesADeeplyNestedValueWithoutRecursing) {
+    const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+    const std::string model = R"("model": {"type": "WordLevel", "vocab": {"a": 0}, "unk_token": "a"})";
+    auto result = load_hf_tokenizer_json(
+        "{" + model + R"(, "pre_tokenizer": {"type": "Split", "behavior": "Isolated", "pattern": {"Foo": )" + deep + "}}}");
+    ASSERT_FALSE(result.ok());
+    EXPECT_EQ(result.error().message, "tokenizer.json: pre_tokenizer.pattern: expected {\"String\": ...} or "
+                                      "{\"Regex\": ...}, got an object with neither key");
+    result = load_hf_tokenizer_json("{" + model + R"(, "post_processor": {"type": "TemplateProcessing", "single": "x $A",)"
+                                    R"( "special_tokens": {"x": {"id": "x", "ids": [0], "tokens": [)" + deep + "]}}}}");
+    ASSERT_FALSE(result.ok());
+    EXPECT_EQ(result.error().message, "tokenizer.json: post_processor.special_tokens.x: expected integer ids and string "
+                                      "tokens, got the number 0 and an array");
+}
+
+// Found by tests/fuzz (hf_tokenizer): pieces are held in a vector indexed by id, so the 70-byte
+// vocabulary {"a": 100000000} took 3 GB and 5 s to load, and an id near 2^30 asked for 32 GB.
+TEST(HfTokenizerErrors, RefusesAVocabularyIdFarBeyondItsEntries) {
+    json j = word_level({});  // {"[UNK]": 0}
+    j["model"]["vocab"]["a"] = 65538;
+    EXPECT_EQ(load_error(j), "bad.json: model.vocab.a: expected an id of at most 65537 (the 2 entries, plus 65536 for "
+                             "gaps), got the number 65538");
+    j["model"]["vocab"]["a"] = 65537;  // gaps are allowed
+    EXPECT_TRUE(load_hf_tokenizer_json(j.dump()).ok());
+}
+
 TEST(HfTokenizerErrors, NeverCrashesOnATruncatedFile) {
     const std::string text = small_wordpiece().dump();
     for (std::size_t n = 0; n < text.size(); ++n) {
@@ -324,6 +378,15 @@ TEST(HfTokenizerErrors, OlderLayoutsNameTheFileAtFault) {
     result = load_hf_tokenizer(bert);
     ASSERT_FALSE(result.ok());
     EXPECT_EQ(result.error().message, (bert / "vocab.txt").string() + ": expected the token '[CLS]' in the vocabulary, got nothing");
+
+    // Found by tests/fuzz (hf_vocab_files): std::stoi read the key "1e39" as id 1, so "[PAD]" took [UNK]'s id.
+    write_file(bert / "vocab.txt", "[PAD]\n[UNK]\n[CLS]\n[SEP]\nhello\n");
+    write_file(bert / "tokenizer_config.json", R"({"added_tokens_decoder": {"1": {"content": "[UNK]", "special": true},
+                                                                         "1e39": {"content": "[PAD]", "special": true}}})");
+    result = load_hf_tokenizer(bert);
+    ASSERT_FALSE(result.ok());
+    EXPECT_EQ(result.error().message, "tokenizer_config.json: added_tokens_decoder.1e39: expected a non-negative integer id "
+                                      "below 10^9 as the key, got '1e39'");
 
     write_file(bert / "tokenizer.json", "{}");
     result = load_hf_tokenizer(bert);

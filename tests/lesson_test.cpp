@@ -121,6 +121,13 @@ TEST(Lesson, RefusesAnotherFormatAndVersion) {
 
 TEST(Lesson, SaysWhenTheTextIsNotJson) { EXPECT_THAT(error_of("{"), HasSubstr("x.json: not valid JSON")); }
 
+// Found by tests/fuzz (lesson): nlohmann::json reports a number too large for a double as an
+// out_of_range, not a parse_error, and it escaped parse_lesson.
+TEST(Lesson, SaysWhenANumberIsTooLargeForJson) {
+    EXPECT_THAT(error_of(two_steps_with(R"("layer": 1)", R"("layer": 1e999)")),
+                HasSubstr("x.json: not valid JSON: [json.exception.out_of_range.406] number overflow parsing '1e999'"));
+}
+
 TEST(Lesson, SaysWhichFileCannotBeOpened) {
     const auto result = load_lesson("/nonexistent/lesson.json");
     ASSERT_FALSE(result.ok());

@@ -124,6 +124,27 @@ TEST(SafetensorsCheckpoint, RefusesAnIndexWithoutAWeightMap) {
     EXPECT_THAT(checkpoint.error().message, HasSubstr("expected an object with \"weight_map\""));
 }
 
+// Found by tests/fuzz: the message quoting a value that is not a file name dump()ed it, recursing
+// once per level of nesting, until the stack ran out.
+TEST(SafetensorsCheckpoint, RefusesAnIndexNestedDeeperThanAnyRealFile) {
+    TempDir dir;
+    dir.write("model.safetensors.index.json",
+              R"({"weight_map":{"a":)" + std::string(100000, '[') + std::string(100000, ']') + "}}");
+    const auto checkpoint = SafetensorsCheckpoint::open(dir.path());
+    ASSERT_FALSE(checkpoint.ok());
+    EXPECT_THAT(checkpoint.error().message, HasSubstr("model.safetensors.index.json: expected JSON nested at most 64 levels deep"));
+}
+
+// Found by tests/fuzz: a number too large for a double is an out_of_range to nlohmann::json, not a
+// parse_error, and escaped open().
+TEST(SafetensorsCheckpoint, RefusesAnIndexWithANumberTooLargeForADouble) {
+    TempDir dir;
+    dir.write("model.safetensors.index.json", R"({"metadata":{"total_size":1e999},"weight_map":{}})");
+    const auto checkpoint = SafetensorsCheckpoint::open(dir.path());
+    ASSERT_FALSE(checkpoint.ok());
+    EXPECT_THAT(checkpoint.error().message, HasSubstr("number overflow parsing '1e999'"));
+}
+
 TEST(SafetensorsCheckpoint, PassesOnTheErrorOfABrokenShard) {
     TempDir dir;
     write_sharded(dir, kGoodWeightMap);

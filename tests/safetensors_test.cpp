@@ -513,6 +513,25 @@ TEST(SafetensorsFile, NamesTheFirstTensorInDataOrderWhoseBytesAreMissing) {
     EXPECT_THAT(message, HasSubstr("1 later tensor is missing too"));
 }
 
+// Found by tests/fuzz (safetensors): the message quoting the entry dump()ed it, recursing once per
+// level, and a header of 100,000 nested arrays overflowed the stack.
+TEST(SafetensorsFile, RefusesAHeaderNestedDeeperThanAnyRealFile) {
+    TempDir dir;
+    const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+    EXPECT_THAT(open_error(dir, safetensors_bytes("{\"w\":" + deep + "}", "")),
+                HasSubstr("header: expected JSON nested at most 64 levels deep, got deeper"));
+    EXPECT_THAT(open_error(dir, safetensors_bytes("{\"__metadata__\":{\"x\":" + deep + "}}", "")),
+                HasSubstr("header: expected JSON nested at most 64 levels deep, got deeper"));
+}
+
+// Found by tests/fuzz (safetensors): a number too large for a double is not a parse_error to
+// nlohmann::json but an out_of_range, which escaped open() and ended the program.
+TEST(SafetensorsFile, RefusesANumberTooLargeForADouble) {
+    TempDir dir;
+    EXPECT_THAT(open_error(dir, one_tensor_file(R"({"dtype":"F32","shape":[2],"data_offsets":[0,1e999]})")),
+                HasSubstr("header: expected JSON, got a syntax error (number overflow parsing '1e999')"));
+}
+
 // [SECTION] Robustness under mutation
 
 // Deterministic mutations of a valid file's header: byte flips, JSON-ish byte replacements,

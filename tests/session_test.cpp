@@ -77,6 +77,14 @@ TEST(Session, RefusesAnotherFormat) {
     EXPECT_THAT(error_of(R"({"format": "attnscope-lesson", "version": 1})"), HasSubstr("s.json: format: expected \"attnscope-session\""));
 }
 
+// Found by tests/fuzz (session): nlohmann::json reports a number too large for a double as an
+// out_of_range, not a parse_error, and it escaped parse_session.
+TEST(Session, SaysWhenANumberIsTooLargeForJson) {
+    EXPECT_THAT(error_of(R"({"format": "attnscope-session", "version": 1, "model": "m", "text": "t", "view": "heatmap",
+        "layer": 1e999, "head": 0, "token": 0})"),
+                HasSubstr("s.json: not valid JSON: [json.exception.out_of_range.406] number overflow parsing '1e999'"));
+}
+
 TEST(Session, ReplacesAnOldFileWholeAndLeavesNoTemporaryBehind) {
     const fs::path file = scratch("replace.json");
     { std::ofstream(file) << "old contents that are much longer than any session could ever be ................"; }

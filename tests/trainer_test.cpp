@@ -461,6 +461,14 @@ TEST(TrainingConfigFile, NamesThePathOfAWrongValue) {
         {R"({"name": "x", "objective": "next_word", "model": {"d_model": 8, "n_heads": 2, "n_layers": 1, "max_len": 8},
              "training": {"stpes": 5}})",
          "cfg.json: training.stpes: unknown key (expected one of: steps, "},
+        // Found by tests/fuzz (training_config): 0 was accepted, and the trained model was then
+        // refused by the model loader ("config.norm_eps: expected a positive number").
+        {R"({"name": "x", "objective": "next_word", "model": {"d_model": 8, "n_heads": 2, "n_layers": 1, "max_len": 8,
+             "norm_eps": 0}})",
+         "cfg.json: model.norm_eps: expected a positive number, got 0"},
+        {R"({"name": "x", "objective": "next_word", "model": {"d_model": 8, "n_heads": 2, "n_layers": 1, "max_len": 8,
+             "norm_eps": 1e-50}})",
+         "cfg.json: model.norm_eps: expected a positive number, got 1e-50"},
     };
     for (const auto& [text, expected] : cases) {
         const auto r = parse_training_config(text, "cfg.json");

@@ -86,5 +86,14 @@ TEST(WordTokenizer, HandlesTenThousandWords) {
     EXPECT_EQ(tokens.value().size(), 20000u);
 }
 
+// Found by tests/fuzz (text_encoding): a stray byte came back as a Latin-1 letter ("\xC0" -> "à"),
+// and a lead byte followed by ASCII swallowed the letter after it.
+TEST(LowercaseUtf8, KeepsInvalidBytesAsTheyAre) {
+    EXPECT_EQ(lowercase_utf8("\xC0\xAF BANK \xFF"), "\xC0\xAF bank \xFF");
+    EXPECT_EQ(lowercase_utf8("A\xC3" "B\xE2\x82" "C"), "a\xC3" "b\xE2\x82" "c");
+    EXPECT_EQ(lowercase_utf8("\xED\xA0\x80\xF4\x90\x80\x80"), "\xED\xA0\x80\xF4\x90\x80\x80");  // a surrogate, > U+10FFFF
+    EXPECT_EQ(lowercase_utf8("\xC3\x89T\xC3\x89 \xFF"), "\xC3\xA9t\xC3\xA9 \xFF");  // valid text around them is lowercased
+}
+
 }  // namespace
 }  // namespace attnscope

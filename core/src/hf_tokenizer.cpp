@@ -142,7 +142,10 @@ public:
         const Vocab& vocab = m_parts.model->vocab();
         m_vocab_size = static_cast<int>(vocab.pieces.size());
         for (std::size_t i = 0; i < m_parts.added_tokens.size(); ++i) {
-            const AddedToken& t = m_parts.added_tokens[i];
+            AddedToken& t = m_parts.added_tokens[i];
+            // Content the model's vocabulary holds keeps the model's id, as in the reference (which
+            // only warns when the file gives another): one piece, one id, whatever the file claims.
+            if (const std::optional<int> id = vocab.find(t.content)) t.id = *id;
             m_added_by_id[t.id] = static_cast<int>(i);
             m_added_by_content[t.content] = t.id;
             if (t.special) m_special_ids.insert(t.id);

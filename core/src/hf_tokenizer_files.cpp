@@ -41,12 +41,11 @@ std::vector<AddedToken> config_added_tokens(const json& config, const Vocab& voc
             const std::string item_path = child(path, it.key());
             expect_object(it.value(), item_path);
             AddedToken t;
-            try {
-                t.id = std::stoi(it.key());
-            } catch (const std::exception&) {
-                fail(item_path, "expected a numeric id as the key, got '" + it.key() + "'");
-            }
-            if (t.id < 0) fail(item_path, "expected a non-negative id, got " + it.key());
+            // Digits only (std::stoi alone reads "1e39" as 1), at most 9 so the id fits an int.
+            const std::string& key = it.key();
+            if (key.empty() || key.size() > 9 || key.find_first_not_of("0123456789") != std::string::npos)
+                fail(item_path, "expected a non-negative integer id below 10^9 as the key, got '" + key + "'");
+            t.id = std::stoi(key);
             t.content = get_string(it.value(), item_path, "content");
             t.single_word = get_bool(it.value(), item_path, "single_word", false);
             t.lstrip = get_bool(it.value(), item_path, "lstrip", false);

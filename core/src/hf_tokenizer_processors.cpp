@@ -5,6 +5,7 @@
 // [SECTION] Decoders
 // [SECTION] Factories
 #include <algorithm>
+#include <limits>
 #include <utility>
 
 #include "hf_tokenizer_internal.h"
@@ -74,10 +75,17 @@ public:
     void process(std::vector<Token>&, std::size_t) const override {}
 };
 
+// A special token's id: an integer in the range the vocabulary's ids are held to (get<int>()
+// alone turns 2147483648 into a negative id).
+bool is_token_id(const json& value) {
+    return value.is_number_integer() && value.get<long long>() >= 0 &&
+           value.get<long long>() <= std::numeric_limits<int>::max() / 2;
+}
+
 // "cls": ["[CLS]", 101] as BertProcessing and RobertaProcessing give it.
 SpecialTokens parse_pair(const json& config, const std::string& path, const char* key) {
     const json& pair = require(config, path, key);
-    if (!pair.is_array() || pair.size() != 2 || !pair[0].is_string() || !pair[1].is_number_integer())
+    if (!pair.is_array() || pair.size() != 2 || !pair[0].is_string() || !is_token_id(pair[1]))
         fail(child(path, key), "expected [\"token\", id], got " + describe(pair));
     return SpecialTokens{{pair[1].get<int>()}, {pair[0].get<std::string>()}};
 }
@@ -100,8 +108,8 @@ std::unique_ptr<PostProcessor> make_template(const json& config, const std::stri
                                  describe(pieces));
         SpecialTokens out;
         for (std::size_t k = 0; k < ids.size(); ++k) {
-            if (!ids[k].is_number_integer() || !pieces[k].is_string())
-                fail(entry_path, "expected integer ids and string tokens, got " + ids[k].dump() + " and " + pieces[k].dump());
+            if (!is_token_id(ids[k]) || !pieces[k].is_string())
+                fail(entry_path, "expected integer ids and string tokens, got " + describe(ids[k]) + " and " + describe(pieces[k]));
             out.ids.push_back(ids[k].get<int>());
             out.pieces.push_back(pieces[k].get<std::string>());
         }

@@ -378,7 +378,8 @@ Pattern::Pattern(const json& config, const std::string& path) {
         if (!regex->is_string()) fail(child(path, "Regex"), "expected a string, got " + describe(*regex));
         m_regex.emplace(oniguruma_to_pcre2(regex->get<std::string>()), child(path, "Regex"));
     } else {
-        fail(path, "expected {\"String\": ...} or {\"Regex\": ...}, got " + config.dump());
+        // Not config.dump(): it recurses once per level, and a hostile file nests 100,000 deep.
+        fail(path, "expected {\"String\": ...} or {\"Regex\": ...}, got an object with neither key");
     }
 }
 

@@ -27,13 +27,19 @@ void Vocab::add(const std::string& piece, int id) {
 
 Vocab parse_vocab(const json& vocab, const std::string& path) {
     expect_object(vocab, path);
+    // Vocab::pieces is indexed by id, so an id bounds the memory it takes: ids number the entries,
+    // with room for gaps (ids the added tokens hold), but a 20-byte file cannot ask for 30 GB.
+    const long long max_id = static_cast<long long>(vocab.size()) + (1 << 16) - 1;
     Vocab out;
     out.ids.reserve(vocab.size());
     for (auto it = vocab.begin(); it != vocab.end(); ++it) {
         const json& id = it.value();
-        if (!id.is_number_integer() || id.get<long long>() < 0 ||
-            id.get<long long>() > std::numeric_limits<int>::max() / 2)
+        if (!id.is_number_integer() || id.get<long long>() < 0)
             fail(child(path, it.key()), "expected a non-negative integer id, got " + describe(id));
+        if (id.get<long long>() > max_id)
+            fail(child(path, it.key()), "expected an id of at most " + std::to_string(max_id) + " (the " +
+                                            std::to_string(vocab.size()) + " entries, plus 65536 for gaps), got " +
+                                            describe(id));
         out.add(it.key(), id.get<int>());
     }
     return out;

@@ -141,7 +141,7 @@ Result<Lesson> parse_lesson(std::string_view text, const std::string& source) {
         json root;
         try {
             root = json::parse(text.begin(), text.end(), nullptr, true, /*ignore_comments=*/true);
-        } catch (const json::parse_error& e) {
+        } catch (const json::exception& e) {  // parse_error, or out_of_range for a number such as 1e999
             throw LoadError(std::string("not valid JSON: ") + e.what());
         }
         return read_lesson(root);

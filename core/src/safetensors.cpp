@@ -304,10 +304,21 @@ std::map<std::string, std::string> parse_metadata(const json& node) {
     return metadata;
 }
 
+// A parser callback refusing JSON nested deeper than any header or index (3 levels): the messages
+// dump() the values they quote, which recurses once per level, so a header of a million '[' would
+// exhaust the stack. `where` starts the message.
+bool check_depth(int depth, json::parse_event_t event, const std::string& where) {
+    constexpr int kMaxDepth = 64;
+    if ((event == json::parse_event_t::object_start || event == json::parse_event_t::array_start) && depth >= kMaxDepth)
+        fail(where + "expected JSON nested at most " + std::to_string(kMaxDepth) + " levels deep, got deeper");
+    return true;
+}
+
 // Parses the header JSON, refusing a tensor name listed twice (plain parsing keeps the last one).
 json parse_header_json(const std::uint8_t* first, const std::uint8_t* last) {
     std::set<std::string> seen;
     auto reject_duplicates = [&](int depth, json::parse_event_t event, json& parsed) {
+        check_depth(depth, event, "header: ");
         if (event == json::parse_event_t::key && depth == 1 && parsed.is_string()) {
             const std::string& key = parsed.get_ref<const std::string&>();
             if (!seen.insert(key).second) fail("header: expected each tensor once, got " + quote_name(key) + " twice");
@@ -316,7 +327,7 @@ json parse_header_json(const std::uint8_t* first, const std::uint8_t* last) {
     };
     try {
         return json::parse(first, last, reject_duplicates);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {  // parse_error, or out_of_range for a number such as 1e999
         // e.what() starts "[json.exception.parse_error.101] "; keep what follows.
         std::string detail = e.what();
         const std::size_t cut = detail.find("] ");
@@ -493,8 +504,9 @@ SafetensorsCheckpoint SafetensorsCheckpoint::open_index_or_throw(const std::file
              " bytes, got " + std::to_string(index_file.size()));
     json index;
     try {
-        index = json::parse(index_file.data(), index_file.data() + index_file.size());
-    } catch (const json::parse_error& e) {
+        index = json::parse(index_file.data(), index_file.data() + index_file.size(),
+                            [&](int depth, json::parse_event_t event, json&) { return check_depth(depth, event, where); });
+    } catch (const json::exception& e) {  // parse_error, or out_of_range for a number such as 1e999
         fail(where + "expected JSON, got a syntax error (" + std::string(e.what()) + ")");
     }
     const auto map_it = index.is_object() ? index.find("weight_map") : index.end();

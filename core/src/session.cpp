@@ -84,7 +84,7 @@ Result<Session> parse_session(std::string_view text, const std::string& source) 
         json root;
         try {
             root = json::parse(text.begin(), text.end());
-        } catch (const json::parse_error& e) {
+        } catch (const json::exception& e) {  // parse_error, or out_of_range for a number such as 1e999
             throw LoadError(std::string("not valid JSON: ") + e.what());
         }
         return read_session(root);

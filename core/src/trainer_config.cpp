@@ -125,6 +125,8 @@ TrainableShape read_shape(const nlohmann::json& node, const JsonPath& at) {
     if (node.contains("positional")) c.positional = read_enum(node["positional"], at.key("positional"), positional_name);
     if (node.contains("norm")) c.norm = read_enum(node["norm"], at.key("norm"), norm_name);
     r.number("norm_eps", c.norm_eps, 0.0f, 1.0f);
+    if (c.norm_eps <= 0)  // as the model loader requires: else the trained model could not be opened
+        at.key("norm_eps").fail("expected a positive number, got " + node["norm_eps"].dump());
     if (node.contains("activation")) c.activation = read_enum(node["activation"], at.key("activation"), activation_name);
     if (node.contains("attn_scale") && !node["attn_scale"].is_null()) {
         float scale = 0;

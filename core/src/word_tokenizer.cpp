@@ -38,6 +38,12 @@ std::string lowercase_utf8(std::string_view text) {
     while (pos < text.size()) {
         std::size_t length = 0;
         const char32_t cp = decode_utf8_at(text, pos, length);
+        // decode_utf8_at assumes valid UTF-8: a stray byte would come back as a Latin-1 letter
+        // ("\xC0" -> "à"), and a cut sequence would swallow the byte after it.
+        if (first_invalid_utf8(text.substr(pos, length))) {
+            out += text[pos++];
+            continue;
+        }
         append_utf8(out, static_cast<char32_t>(utf8proc_tolower(static_cast<utf8proc_int32_t>(cp))));
         pos += length;
     }
