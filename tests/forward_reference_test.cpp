@@ -214,5 +214,37 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"CausalCustomScaleOneHead", shape([](auto& s) { s.n_heads = 1; s.attn_scale = 0.3; })}),
     [](const auto& info) { return std::string(info.param.name); });
 
+// Finite weights can still overflow float32: q = k = 3e38 makes q . k infinite and softmax NaN.
+// The trace is refused with a message naming where, instead of showing NaN to a student.
+TEST(ForwardOverflow, IsRefusedNamingTheLayerAndHead) {
+    const std::string text = R"({"format": "attnscope-model", "version": 1, "name": "overflow",
+        "config": {"d_model": 1, "n_heads": 1, "n_layers": 1, "d_ff": 0, "max_len": 4, "causal": false,
+                   "positional": "none", "norm": "none"},
+        "tokenizer": {"type": "word", "unk": "<unk>", "vocab": ["<unk>", "a"]},
+        "weights": {"token_embedding": [[1], [1]], "layers": [{"wq": [[WQ]], "wk": [[3e38]], "wv": [[1]]}]}})";
+    const auto with_wq = [&](const std::string& wq) {
+        std::string t = text;
+        return t.replace(t.find("WQ"), 2, wq);
+    };
+    const auto overflowing = load_json_model_text(with_wq("3e38"), "overflow.json");
+    ASSERT_TRUE(overflowing.ok()) << overflowing.error().message;  // every weight is a finite float
+    const auto refused = compute_trace(*overflowing.value(), "a a");
+    ASSERT_FALSE(refused.ok());
+    EXPECT_NE(refused.error().message.find("overflowed at layer 0, head 0"), std::string::npos) << refused.error().message;
+    EXPECT_NE(refused.error().message.find("too large for 32-bit floats"), std::string::npos) << refused.error().message;
+
+    // Overflowing the other way, q . k = -infinity: weight 0 and a finite output, but the heatmap
+    // would draw an unmasked cell as masked.
+    const auto negative = load_json_model_text(with_wq("-3e38"), "negative.json");
+    ASSERT_TRUE(negative.ok()) << negative.error().message;
+    const auto refused_too = compute_trace(*negative.value(), "a a");
+    ASSERT_FALSE(refused_too.ok());
+    EXPECT_NE(refused_too.error().message.find("overflowed at layer 0, head 0"), std::string::npos);
+
+    const auto fine = load_json_model_text(with_wq("1e-38"), "fine.json");  // the same model, small q
+    ASSERT_TRUE(fine.ok()) << fine.error().message;
+    EXPECT_TRUE(compute_trace(*fine.value(), "a a").ok());
+}
+
 }  // namespace
 }  // namespace attnscope

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 
 namespace attnscope {
 
@@ -25,6 +26,39 @@ std::string gib(double bytes) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.1f GiB", bytes / (1ull << 30));
     return buf;
+}
+
+// An unmasked score that overflowed to -infinity gets weight 0 and leaves everything else finite,
+// but the heatmap would show it as masked. |q . k| <= |q| |k|, so the n x n scores are scanned
+// only when the longest query and key could overflow together (never in a sane model).
+bool unmasked_score_overflowed(const HeadTrace& head, bool causal) {
+    const double longest_q = head.q.rowwise().norm().maxCoeff(), longest_k = head.k.rowwise().norm().maxCoeff();
+    if (longest_q * longest_k < 0.25 * std::numeric_limits<float>::max()) return false;
+    for (Index i = 0; i < head.scores.rows(); ++i) {
+        const Index keys = causal ? i + 1 : head.scores.cols();
+        if (!head.scores.row(i).head(keys).allFinite()) return true;
+    }
+    return false;
+}
+
+// Where a forward pass left float32's range: weights too large make q . k overflow to infinity, and
+// softmax then gives NaN, which no view can show and no explanation can justify. A NaN or an
+// infinity reaches the head's output (weights v) and the next layer's input, so those, q, k and v
+// are checked, and the scores where an overflow is possible (masked scores are -infinity by design).
+std::string non_finite_part(const Trace& trace, bool causal) {
+    for (std::size_t l = 0; l < trace.layers.size(); ++l) {
+        const LayerTrace& layer = trace.layers[l];
+        const std::string at = "layer " + std::to_string(l);
+        if (!layer.x.allFinite()) return at + "'s input";
+        for (std::size_t h = 0; h < layer.heads.size(); ++h) {
+            const HeadTrace& head = layer.heads[h];
+            if (!head.q.allFinite() || !head.k.allFinite() || !head.v.allFinite() || !head.out.allFinite() ||
+                unmasked_score_overflowed(head, causal))
+                return at + ", head " + std::to_string(h);
+        }
+    }
+    if (!trace.logits.allFinite()) return "the next-token logits";
+    return {};
 }
 
 }  // namespace
@@ -51,6 +85,10 @@ Result<std::shared_ptr<const Trace>> compute_trace(const Model& model, const std
     if (info.causal) options.logits = ForwardOptions::Logits::LastRow;  // what a decoder predicts
     Result<Trace> forward = model.forward(tokens.value(), options);
     if (!forward.ok()) return forward.error();
+
+    if (const std::string part = non_finite_part(forward.value(), info.causal); !part.empty())
+        return Error{"model '" + info.name + "': the numbers overflowed at " + part +
+                     " (infinity or NaN): its weights are too large for 32-bit floats, so there is no trace to show"};
 
     auto trace = std::make_shared<Trace>(std::move(forward).value());
     trace->id = id;

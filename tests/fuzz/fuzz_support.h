@@ -177,12 +177,10 @@ inline void encode_and_check(const Tokenizer& tokenizer, std::string_view text, 
     (void)tokenizer.decode(ids);
 }
 
-// Known and not fixed: weights that are finite but large (1e19 is enough) overflow float32 in the
-// forward pass, and compute_trace returns inf scores, NaN weights and NaN logits without an error
-// (tests/fuzz/open-findings/json_model/). The fix belongs in the forward pass (refuse such a trace
-// with a message); until then a head holding a non-finite number is not checked further. Set this
-// to true to make it a failure.
-inline constexpr bool kNonFiniteTraceFails = false;
+// Weights that are finite but large (1e19 is enough) overflow float32 in the forward pass;
+// compute_trace refuses such a trace with a message (corpus/json_model/regression_overflowing_scores.json),
+// so a trace that reaches the checks must hold no NaN and no infinity but masked scores.
+inline constexpr bool kNonFiniteTraceFails = true;
 
 // A trace the views can draw: every head's matrices have the model's shapes, the weights are a
 // probability per row with masked cells exactly 0, and nothing the heatmap colours is NaN.
