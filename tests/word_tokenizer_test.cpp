@@ -1,6 +1,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "attnscope/text.h"
 #include "attnscope/word_tokenizer.h"
 
 namespace attnscope {
@@ -88,6 +89,14 @@ TEST(WordTokenizer, HandlesTenThousandWords) {
 
 // Found by tests/fuzz (text_encoding): a stray byte came back as a Latin-1 letter ("\xC0" -> "à"),
 // and a lead byte followed by ASCII swallowed the letter after it.
+// Messages that quote input: a JSON parser's "last read: '...'" may stop inside a character.
+TEST(ValidUtf8, ReplacesEachStrayByteWithTheReplacementCharacter) {
+    EXPECT_EQ(valid_utf8("plain \xC3\xA9 text"), "plain \xC3\xA9 text");                 // é stays
+    EXPECT_EQ(valid_utf8("read: '\xC3'"), "read: '\xEF\xBF\xBD'");                      // a cut é
+    EXPECT_EQ(valid_utf8("\xFF\xFEok\xE2\x82"), "\xEF\xBF\xBD\xEF\xBF\xBDok\xEF\xBF\xBD\xEF\xBF\xBD");
+    EXPECT_EQ(valid_utf8(""), "");
+}
+
 TEST(LowercaseUtf8, KeepsInvalidBytesAsTheyAre) {
     EXPECT_EQ(lowercase_utf8("\xC0\xAF BANK \xFF"), "\xC0\xAF bank \xFF");
     EXPECT_EQ(lowercase_utf8("A\xC3" "B\xE2\x82" "C"), "a\xC3" "b\xE2\x82" "c");

@@ -17,6 +17,7 @@
 #include <utf8proc.h>
 
 #include "attnscope/hf_tokenizer.h"
+#include "attnscope/text.h"
 #include "hf_tokenizer_internal.h"
 
 namespace attnscope::hf {
@@ -191,7 +192,7 @@ public:
             if (m_parts.post_processor) m_parts.post_processor->process(tokens, text.size());
             return tokens;
         } catch (const std::exception& e) {  // a regex engine limit; the text itself was fine
-            return Error{std::string("text: ") + e.what()};
+            return Error{std::string("text: ") + valid_utf8(e.what())};
         }
     }
 
@@ -318,7 +319,7 @@ std::shared_ptr<const Tokenizer> parse_tokenizer_json(std::string_view text) {
     try {
         root = json::parse(text.begin(), text.end());
     } catch (const json::parse_error& e) {
-        throw LoadError("expected JSON, got a syntax error at byte " + std::to_string(e.byte) + " (" + e.what() + ")");
+        throw LoadError("expected JSON, got a syntax error at byte " + std::to_string(e.byte) + " (" + valid_utf8(e.what()) + ")");
     }
     if (!root.is_object()) throw LoadError("expected a JSON object at the top level, got " + describe(root));
     TokenizerParts parts;
@@ -358,9 +359,9 @@ Result<std::shared_ptr<const Tokenizer>> guarded(const std::string& name, Parse 
     try {
         return parse();
     } catch (const LoadError& e) {
-        return Error{prefix + e.what()};
+        return Error{prefix + valid_utf8(e.what())};
     } catch (const json::exception& e) {
-        return Error{prefix + "unexpected JSON content (" + e.what() + ")"};
+        return Error{prefix + "unexpected JSON content (" + valid_utf8(e.what()) + ")"};
     } catch (const std::bad_alloc&) {
         return Error{prefix + "too large to load into memory"};
     }
@@ -376,7 +377,7 @@ json read_tokenizer_config(const fs::path& dir) {
         const std::string text = read_whole_file(file);
         config = json::parse(text);
     } catch (const LoadError& e) {
-        throw LoadError(file.string() + ": " + e.what());
+        throw LoadError(file.string() + ": " + valid_utf8(e.what()));
     } catch (const json::parse_error& e) {
         throw LoadError(file.string() + ": expected JSON, got a syntax error at byte " + std::to_string(e.byte));
     }
@@ -388,7 +389,7 @@ hf::FileText read_named(const fs::path& file) {
     try {
         return hf::FileText{file.string(), read_whole_file(file)};
     } catch (const LoadError& e) {
-        throw LoadError(file.string() + ": " + e.what());
+        throw LoadError(file.string() + ": " + valid_utf8(e.what()));
     }
 }
 

@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "hf_tokenizer_internal.h"
+#include "attnscope/text.h"
 
 namespace attnscope::hf {
 
@@ -102,7 +103,7 @@ auto in_file(const std::string& file, Build build) -> decltype(build()) {
     try {
         return build();
     } catch (const LoadError& e) {
-        throw LoadError(file + ": " + e.what());
+        throw LoadError(file + ": " + valid_utf8(e.what()));
     }
 }
 

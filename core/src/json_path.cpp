@@ -159,7 +159,7 @@ nlohmann::json parse_json_text(std::string_view text) {
         return nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/true, /*ignore_comments=*/true);
     } catch (const nlohmann::json::exception& e) {
         // Drop the library's "[json.exception.parse_error.101] " prefix; keep line and column.
-        std::string what = e.what();
+        std::string what = valid_utf8(e.what());
         if (auto close = what.find("] "); what.rfind("[json.exception", 0) == 0 && close != std::string::npos)
             what = what.substr(close + 2);
         throw LoadError("not valid JSON: " + what);

@@ -2,6 +2,7 @@
 // what each step inherits from the one before.
 // Sections: [SECTION] Names  [SECTION] Fields  [SECTION] Steps  [SECTION] Entry points
 #include "attnscope/lesson.h"
+#include "attnscope/text.h"
 
 #include <algorithm>
 #include <cctype>
@@ -142,11 +143,11 @@ Result<Lesson> parse_lesson(std::string_view text, const std::string& source) {
         try {
             root = json::parse(text.begin(), text.end(), nullptr, true, /*ignore_comments=*/true);
         } catch (const json::exception& e) {  // parse_error, or out_of_range for a number such as 1e999
-            throw LoadError(std::string("not valid JSON: ") + e.what());
+            throw LoadError(std::string("not valid JSON: ") + valid_utf8(e.what()));
         }
         return read_lesson(root);
     } catch (const LoadError& e) {
-        return Error{source + ": " + e.what()};
+        return Error{source + ": " + valid_utf8(e.what())};
     }
 }
 

@@ -12,6 +12,7 @@
 // Every error is a LoadError thrown inside and turned into a Result once, in the public open()
 // and read_*() functions. Messages read "<file>: <where>: expected <what>, got <what>".
 #include "attnscope/safetensors.h"
+#include "attnscope/text.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -202,7 +203,7 @@ Result<MappedFile> MappedFile::open(const std::filesystem::path& path) {
     try {
         return map_or_throw(path);
     } catch (const LoadError& e) {
-        return Error{e.what()};
+        return Error{valid_utf8(e.what())};
     }
 }
 
@@ -329,7 +330,7 @@ json parse_header_json(const std::uint8_t* first, const std::uint8_t* last) {
         return json::parse(first, last, reject_duplicates);
     } catch (const json::exception& e) {  // parse_error, or out_of_range for a number such as 1e999
         // e.what() starts "[json.exception.parse_error.101] "; keep what follows.
-        std::string detail = e.what();
+        std::string detail = valid_utf8(e.what());
         const std::size_t cut = detail.find("] ");
         if (cut != std::string::npos) detail = detail.substr(cut + 2);
         fail("header: expected JSON, got a syntax error (" + detail + ")");
@@ -346,7 +347,7 @@ SafetensorsFile SafetensorsFile::open_or_throw(const std::filesystem::path& path
     try {
         file.parse_header();
     } catch (const LoadError& e) {
-        fail(path.string() + ": " + e.what());
+        fail(path.string() + ": " + valid_utf8(e.what()));
     }
     return file;
 }
@@ -415,7 +416,7 @@ Result<SafetensorsFile> SafetensorsFile::open(const std::filesystem::path& path)
     try {
         return open_or_throw(path);
     } catch (const LoadError& e) {
-        return Error{e.what()};
+        return Error{valid_utf8(e.what())};
     }
 }
 
@@ -507,7 +508,7 @@ SafetensorsCheckpoint SafetensorsCheckpoint::open_index_or_throw(const std::file
         index = json::parse(index_file.data(), index_file.data() + index_file.size(),
                             [&](int depth, json::parse_event_t event, json&) { return check_depth(depth, event, where); });
     } catch (const json::exception& e) {  // parse_error, or out_of_range for a number such as 1e999
-        fail(where + "expected JSON, got a syntax error (" + std::string(e.what()) + ")");
+        fail(where + "expected JSON, got a syntax error (" + valid_utf8(e.what()) + ")");
     }
     const auto map_it = index.is_object() ? index.find("weight_map") : index.end();
     if (!index.is_object() || map_it == index.end() || !map_it->is_object())
@@ -551,7 +552,7 @@ Result<SafetensorsCheckpoint> SafetensorsCheckpoint::open(const std::filesystem:
     try {
         return open_or_throw(path);
     } catch (const LoadError& e) {
-        return Error{e.what()};
+        return Error{valid_utf8(e.what())};
     }
 }
 
@@ -647,7 +648,7 @@ Result<TensorView> SafetensorsCheckpoint::read_view(std::string_view name) const
     try {
         return require_view(name);
     } catch (const LoadError& e) {
-        return Error{m_path.string() + ": " + e.what()};
+        return Error{m_path.string() + ": " + valid_utf8(e.what())};
     }
 }
 
@@ -656,7 +657,7 @@ Result<Matrix> SafetensorsCheckpoint::read_matrix(std::string_view name) const {
         return require_matrix(name);
     } catch (const LoadError& e) {
         const SafetensorsFile* file = file_of(name);
-        return Error{(file ? file->path() : m_path).string() + ": " + e.what()};
+        return Error{(file ? file->path() : m_path).string() + ": " + valid_utf8(e.what())};
     }
 }
 
@@ -665,7 +666,7 @@ Result<Matrix> SafetensorsCheckpoint::read_matrix(std::string_view name, const T
         return require_matrix(name, expected);
     } catch (const LoadError& e) {
         const SafetensorsFile* file = file_of(name);
-        return Error{(file ? file->path() : m_path).string() + ": " + e.what()};
+        return Error{(file ? file->path() : m_path).string() + ": " + valid_utf8(e.what())};
     }
 }
 

@@ -1,6 +1,7 @@
 // Sessions (attnscope/session.h): one name table, read with the JSON path in every message,
 // written atomically.
 #include "attnscope/session.h"
+#include "attnscope/text.h"
 
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -85,11 +86,11 @@ Result<Session> parse_session(std::string_view text, const std::string& source) 
         try {
             root = json::parse(text.begin(), text.end());
         } catch (const json::exception& e) {  // parse_error, or out_of_range for a number such as 1e999
-            throw LoadError(std::string("not valid JSON: ") + e.what());
+            throw LoadError(std::string("not valid JSON: ") + valid_utf8(e.what()));
         }
         return read_session(root);
     } catch (const LoadError& e) {
-        return Error{source + ": " + e.what()};
+        return Error{source + ": " + valid_utf8(e.what())};
     }
 }
 

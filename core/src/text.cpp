@@ -69,4 +69,17 @@ void append_utf8(std::string& out, char32_t cp) {
     }
 }
 
+std::string valid_utf8(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    while (!text.empty()) {
+        const std::size_t bad = first_invalid_utf8(text).value_or(text.size());
+        out.append(text.substr(0, bad));
+        if (bad == text.size()) break;
+        append_utf8(out, U'\uFFFD');
+        text.remove_prefix(bad + 1);
+    }
+    return out;
+}
+
 }  // namespace attnscope

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "attnscope/train.h"
+#include "attnscope/text.h"
 #include "json_path.h"
 
 namespace attnscope {
@@ -192,7 +193,7 @@ Result<Corpus> parse_corpus(std::string_view text, const std::string& source) {
     try {
         return read_corpus(text, source);
     } catch (const LoadError& e) {
-        return Error{source + ": " + e.what()};
+        return Error{source + ": " + valid_utf8(e.what())};
     }
 }
 
@@ -200,7 +201,7 @@ Result<Corpus> load_corpus(const std::filesystem::path& file) {
     try {
         return read_corpus(read_text_file(file), file.string());
     } catch (const LoadError& e) {
-        return Error{file.string() + ": " + e.what()};
+        return Error{file.string() + ": " + valid_utf8(e.what())};
     }
 }
 
@@ -208,7 +209,7 @@ Result<TrainingConfig> parse_training_config(std::string_view text, const std::s
     try {
         return read_training_config(text);
     } catch (const LoadError& e) {
-        return Error{source + ": " + e.what()};
+        return Error{source + ": " + valid_utf8(e.what())};
     }
 }
 
@@ -216,7 +217,7 @@ Result<TrainingConfig> load_training_config(const std::filesystem::path& file) {
     try {
         return read_training_config(read_text_file(file));
     } catch (const LoadError& e) {
-        return Error{file.string() + ": " + e.what()};
+        return Error{file.string() + ": " + valid_utf8(e.what())};
     }
 }
 

@@ -17,4 +17,8 @@ char32_t decode_utf8_at(std::string_view text, std::size_t pos, std::size_t& len
 
 void append_utf8(std::string& out, char32_t code_point);
 
+// `text` with every byte that is not part of valid UTF-8 replaced by U+FFFD, for messages that
+// quote input (a JSON parser's "last read: '...'" can stop inside a character).
+std::string valid_utf8(std::string_view text);
+
 }  // namespace attnscope
