@@ -40,27 +40,37 @@ double max_error(const Matrix& got, const nlohmann::json& want, const std::strin
     return worst;
 }
 
-class HfReference : public ::testing::TestWithParam<std::string> {};
+// One reference checkpoint: what the numpy script expects, the model loaded from the folder, and
+// its forward pass over the script's token ids.
+class HfReference : public ::testing::TestWithParam<std::string> {
+protected:
+    void SetUp() override {
+        const fs::path folder = kReferenceDir / GetParam();
+        if (!fs::exists(folder / "expected.json"))
+            GTEST_SKIP() << "no reference at " << folder << " (ctest makes it with tests/hf_reference/make_reference.py)";
+        expected = nlohmann::json::parse(std::ifstream(folder / "expected.json"));
+        auto loaded = load_model(folder.string());
+        ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+        model = loaded.value();
+        std::vector<Token> tokens;
+        for (int id : expected["ids"]) tokens.push_back(Token{id, "", 0, 0, false, false, false});
+        auto forward = model->forward(tokens, ForwardOptions{});
+        ASSERT_TRUE(forward.ok()) << forward.error().message;
+        trace = std::move(forward).value();
+    }
+
+    nlohmann::json expected;
+    ModelPtr model;
+    Trace trace;
+};
 
 TEST_P(HfReference, MatchesTheNumpyForwardInEveryField) {
-    const fs::path folder = kReferenceDir / GetParam();
-    if (!fs::exists(folder / "expected.json"))
-        GTEST_SKIP() << "no reference at " << folder << " (ctest makes it with tests/hf_reference/make_reference.py)";
-    const auto expected = nlohmann::json::parse(std::ifstream(folder / "expected.json"));
-    const auto model = load_model(folder.string());
-    ASSERT_TRUE(model.ok()) << model.error().message;
-
-    std::vector<Token> tokens;
-    for (int id : expected["ids"]) tokens.push_back(Token{id, "", 0, 0, false, false, false});
-    const auto trace = model.value()->forward(tokens, ForwardOptions{});
-    ASSERT_TRUE(trace.ok()) << trace.error().message;
-
     double worst = 0;
-    ASSERT_EQ(trace.value().layers.size(), expected["layers"].size());
+    ASSERT_EQ(trace.layers.size(), expected["layers"].size());
     for (std::size_t l = 0; l < expected["layers"].size(); ++l) {
-        ASSERT_EQ(trace.value().layers[l].heads.size(), expected["layers"][l].size());
+        ASSERT_EQ(trace.layers[l].heads.size(), expected["layers"][l].size());
         for (std::size_t h = 0; h < expected["layers"][l].size(); ++h) {
-            const HeadTrace& got = trace.value().layers[l].heads[h];
+            const HeadTrace& got = trace.layers[l].heads[h];
             const auto& want = expected["layers"][l][h];
             const std::string at = "layer " + std::to_string(l) + " head " + std::to_string(h);
             worst = std::max({worst, max_error(got.q, want["q"], at + " q"), max_error(got.k, want["k"], at + " k"),
@@ -70,10 +80,10 @@ TEST_P(HfReference, MatchesTheNumpyForwardInEveryField) {
     }
     EXPECT_LE(worst, 1e-4);
     if (expected["logits"].is_null()) {
-        EXPECT_EQ(trace.value().logits.size(), 0) << "a checkpoint without an LM head has no logits";
+        EXPECT_EQ(trace.logits.size(), 0) << "a checkpoint without an LM head has no logits";
         std::printf("[ %s ] max relative error %.2e (no LM head)\n", GetParam().c_str(), worst);
     } else {
-        const double logits_error = max_error(trace.value().logits, expected["logits"], "logits");
+        const double logits_error = max_error(trace.logits, expected["logits"], "logits");
         EXPECT_LE(logits_error, 1e-4);
         std::printf("[ %s ] max relative error %.2e, logits %.2e\n", GetParam().c_str(), worst, logits_error);
     }
@@ -83,24 +93,14 @@ TEST_P(HfReference, MatchesTheNumpyForwardInEveryField) {
 // trace, must give the numpy reference's q, k and v. RoPE turns q and k by an angle that is zero
 // at position 0, so for rotary models the first row is compared, and v (never turned) in full.
 TEST_P(HfReference, HeadProjectionsGiveTheReferenceQueriesKeysAndValues) {
-    const fs::path folder = kReferenceDir / GetParam();
-    if (!fs::exists(folder / "expected.json")) GTEST_SKIP() << "no reference at " << folder;
-    const auto expected = nlohmann::json::parse(std::ifstream(folder / "expected.json"));
-    const auto model = load_model(folder.string());
-    ASSERT_TRUE(model.ok()) << model.error().message;
-    std::vector<Token> tokens;
-    for (int id : expected["ids"]) tokens.push_back(Token{id, "", 0, 0, false, false, false});
-    const auto trace = model.value()->forward(tokens, ForwardOptions{});
-    ASSERT_TRUE(trace.ok()) << trace.error().message;
-
-    const bool rotary = model.value()->info().architecture == Architecture::Llama;
+    const bool rotary = model->info().architecture == Architecture::Llama;
     double worst = 0;
     for (std::size_t l = 0; l < expected["layers"].size(); ++l)
         for (std::size_t h = 0; h < expected["layers"][l].size(); ++h) {
-            const auto p = model.value()->head_projection(static_cast<int>(l), static_cast<int>(h));
+            const auto p = model->head_projection(static_cast<int>(l), static_cast<int>(h));
             ASSERT_TRUE(p.has_value()) << "layer " << l << " head " << h;
             EXPECT_EQ(p->rotary, rotary);
-            const Matrix& x = trace.value().layers[l].x;
+            const Matrix& x = trace.layers[l].x;
             const Matrix q = (x * p->w_q).rowwise() + p->b_q, k = (x * p->w_k).rowwise() + p->b_k;
             const Matrix v = (x * p->w_v).rowwise() + p->b_v;
             const auto& want = expected["layers"][l][h];
@@ -113,7 +113,7 @@ TEST_P(HfReference, HeadProjectionsGiveTheReferenceQueriesKeysAndValues) {
                               max_error(k.topRows(rows), want_k, at + " x W_K"), max_error(v, want["v"], at + " x W_V")});
         }
     EXPECT_LE(worst, 1e-4);
-    EXPECT_FALSE(model.value()->head_projection(static_cast<int>(expected["layers"].size()), 0).has_value());
+    EXPECT_FALSE(model->head_projection(static_cast<int>(expected["layers"].size()), 0).has_value());
 }
 
 // The steps view of a Llama-family head shows its W and says q and k are turned by RoPE; a GPT-2
