@@ -11,10 +11,23 @@ constexpr float kTextScale = 1.15f;  // the caption is the one thing to read: a 
 
 }  // namespace
 
+// The step and the Back / Next buttons first, so they stay on screen however long the text is.
+// In presentation mode the caption is a column beside the views and its title and text scroll
+// when a small projector cannot show them whole; under the views it is a bar that grows with them.
 void CaptionPanel::draw_content(const FrameContext& frame) {
-    const LessonCaption& c = frame.state.lesson;
     draw_progress(frame);
+    draw_buttons(frame);
     ImGui::Spacing();
+    const bool column = frame.state.presentation;
+    if (column) ImGui::BeginChild("caption_text", ImVec2(0, 0), false);
+    draw_text(frame);
+    if (column) ImGui::EndChild();
+    const ImVec2 pos = ImGui::GetWindowPos(), size = ImGui::GetWindowSize();
+    frame.actions.report_region("caption", pos, ImVec2(pos.x + size.x, pos.y + size.y));
+}
+
+void CaptionPanel::draw_text(const FrameContext& frame) {
+    const LessonCaption& c = frame.state.lesson;
     ImGui::SetWindowFontScale(kTitleScale);
     ImGui::PushStyleColor(ImGuiCol_Text, frame.theme.accent);
     ImGui::TextWrapped("%s", c.title.c_str());
@@ -23,10 +36,6 @@ void CaptionPanel::draw_content(const FrameContext& frame) {
     ImGui::Spacing();
     ImGui::TextWrapped("%s", c.text.c_str());
     ImGui::SetWindowFontScale(1.0f);
-    ImGui::Spacing();
-    draw_buttons(frame);
-    const ImVec2 pos = ImGui::GetWindowPos(), size = ImGui::GetWindowSize();
-    frame.actions.report_region("caption", pos, ImVec2(pos.x + size.x, pos.y + size.y));
 }
 
 // "Step 2 of 6 · What are Q, K and V?"

@@ -18,6 +18,7 @@ protected:
 private:
     void draw_progress(const FrameContext& frame);
     void draw_buttons(const FrameContext& frame);
+    void draw_text(const FrameContext& frame);
 };
 
 }  // namespace attnscope::gui
