@@ -48,18 +48,38 @@ void ModelOverviewPanel::draw_content(const FrameContext& frame) {
     refresh_atlas(*frame.bundle);
     draw_toolbar(frame);
     refresh_ranking(frame);
-    const float list_h = list_height();
     const ImVec2 avail = ImGui::GetContentRegionAvail();
-    const Grid g = layout(frame, avail.x, avail.y - list_h);
-    draw_header(frame, g);
-    draw_grid(frame, g);
-    draw_top_list(frame);
+    const float list_h = list_height(), list_w = list_width();
+    const Grid under = layout(frame, avail.x, avail.y - list_h);
+    const Grid beside = layout(frame, avail.x - list_w, avail.y);
+    // The top-five list goes beside the grid when that leaves the tiles clearly bigger (a wide
+    // window with large type, as on a projector); otherwise under it.
+    if (beside.step() > under.step() * 1.2f) {
+        ImGui::BeginGroup();
+        draw_header(frame, beside);
+        draw_grid(frame, beside, ImVec2(avail.x - list_w, 0));
+        ImGui::EndGroup();
+        ImGui::SameLine();
+        ImGui::BeginChild("top_beside", ImVec2(0, 0), false);
+        draw_top_list(frame, true);
+        ImGui::EndChild();
+        return;
+    }
+    draw_header(frame, under);
+    draw_grid(frame, under, ImVec2(0, -list_h));
+    draw_top_list(frame, false);
 }
 
 // The top-five list under the grid: a title line, a row of buttons and room for its scrollbar.
 float ModelOverviewPanel::list_height() const {
     const ImGuiStyle& st = ImGui::GetStyle();
     return ImGui::GetTextLineHeightWithSpacing() + ImGui::GetFrameHeightWithSpacing() + st.ScrollbarSize + st.ItemSpacing.y;
+}
+
+// The top-five list beside the grid: one button per line, wide enough for "5. L31 H31 0.00".
+float ModelOverviewPanel::list_width() const {
+    const ImGuiStyle& st = ImGui::GetStyle();
+    return ImGui::CalcTextSize("5. L00 H00 0.00").x + st.FramePadding.x * 2 + st.ItemSpacing.x + st.ScrollbarSize;
 }
 
 // [SECTION] Toolbar
@@ -204,10 +224,9 @@ void ModelOverviewPanel::draw_header(const FrameContext& frame, const Grid& g) {
     ImGui::Dummy(ImVec2(1, ImGui::GetTextLineHeight()));
 }
 
-void ModelOverviewPanel::draw_grid(const FrameContext& frame, Grid g) {
-    const float list_h = list_height();
+void ModelOverviewPanel::draw_grid(const FrameContext& frame, Grid g, ImVec2 size) {
     ImGui::PushStyleVar(ImGuiStyleVar_ItemSpacing, ImVec2(0, 0));  // the clipper needs rows of exactly one step
-    const bool open = ImGui::BeginChild("grid", ImVec2(0, -list_h), false);
+    const bool open = ImGui::BeginChild("grid", size, false);
     if (open) {
         const float avg_gap = ImGui::GetFontSize() * 0.4f;
         std::vector<int> rows;
@@ -336,26 +355,30 @@ std::string ModelOverviewPanel::ranking_title(const FrameContext& frame) const {
 }
 
 // One line of buttons, scrolling sideways when it does not fit: the grid keeps the height.
-void ModelOverviewPanel::draw_top_list(const FrameContext& frame) {
+// Under the grid: the title and one row of buttons that scrolls sideways. Beside it (`column`):
+// the title wrapped and one button per line.
+void ModelOverviewPanel::draw_top_list(const FrameContext& frame, bool column) {
     if (!m_ranking.valid) {
         ImGui::TextWrapped("Pick a key token above (or right-click a token chip) to rank the heads.");
         return;
     }
-    ImGui::TextUnformatted(ranking_title(frame).c_str());
-    ImGui::BeginChild("top", ImVec2(0, ImGui::GetFrameHeightWithSpacing() + ImGui::GetStyle().ScrollbarSize), false,
-                      ImGuiWindowFlags_HorizontalScrollbar);
+    if (column) ImGui::TextWrapped("%s", ranking_title(frame).c_str());
+    else ImGui::TextUnformatted(ranking_title(frame).c_str());
+    if (!column)
+        ImGui::BeginChild("top", ImVec2(0, ImGui::GetFrameHeightWithSpacing() + ImGui::GetStyle().ScrollbarSize), false,
+                          ImGuiWindowFlags_HorizontalScrollbar);
     const int shown = std::min(kTop, static_cast<int>(m_ranking.order.size()));
     for (int k = 0; k < shown; ++k) {
         const int index = m_ranking.order[static_cast<std::size_t>(k)];
         const int l = index / m_ranking.n_heads, h = index % m_ranking.n_heads;
-        if (k > 0) ImGui::SameLine();
+        if (k > 0 && !column) ImGui::SameLine();
         const std::string label = format("%d. L%d H%d %.2f", k + 1, l, h, m_ranking.value[static_cast<std::size_t>(index)]);
         if (ImGui::SmallButton(label.c_str())) {
             frame.selection.layer = l;
             frame.selection.head = h;
         }
     }
-    ImGui::EndChild();
+    if (!column) ImGui::EndChild();
 }
 
 }  // namespace attnscope::gui

@@ -62,13 +62,14 @@ private:
     float head_value(const FrameContext& frame, int l, int h) const;
     Grid layout(const FrameContext& frame, float width, float height) const;
     void draw_header(const FrameContext& frame, const Grid& g);
-    void draw_grid(const FrameContext& frame, Grid g);
+    void draw_grid(const FrameContext& frame, Grid g, ImVec2 size);
     void draw_tiles(const FrameContext& frame, const Grid& g, const std::vector<int>& rows, const std::vector<float>& ys);
     void draw_tile_marks(const FrameContext& frame, const Grid& g, int row, float y);
     void handle_tile_input(const FrameContext& frame, const Grid& g, int row, float y);
     void draw_tile_tooltip(const FrameContext& frame, int l, int h);
-    void draw_top_list(const FrameContext& frame);
+    void draw_top_list(const FrameContext& frame, bool column);
     float list_height() const;
+    float list_width() const;
     float tile_alpha(int l, int h) const;
     bool worth_framing(int l, int h) const;
     std::string ranking_title(const FrameContext& frame) const;

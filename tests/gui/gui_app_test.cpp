@@ -219,6 +219,19 @@ TEST_F(GuiApp, PresentationModeGivesTheHeatmapMostOfAProjectorScreen) {
     }
 }
 
+// The overview's ranked list goes beside the grid on a wide projector screen, so the 2 x 4 heads'
+// thumbnails (plus the averages) get the height: 3 rows of at least 60 px.
+TEST_F(GuiApp, PresentationModeGivesTheOverviewGridTheHeight) {
+    fs::path png;
+    const AppRun r = screenshot("presentation-overview", {"--model", bank_model(), "--text", "i took the money to the bank",
+                                                         "--presentation", "--view", "overview", "--key", "3",
+                                                         "--size", "1280x720"}, png);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto found = regions(r.out);
+    ASSERT_TRUE(found.count("overview")) << r.out;
+    EXPECT_GE(found.at("overview").h, 3 * 60) << "the thumbnails are too small to read from the back of a classroom";
+}
+
 TEST_F(GuiApp, WritesNoSettingsWhenTakingScreenshots) {
     fs::path png;
     ASSERT_EQ(screenshot("no-settings", {}, png).exit_code, 0);
