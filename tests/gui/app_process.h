@@ -93,6 +93,21 @@ inline int wait_for(pid_t pid, double seconds) {
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+// Sends SIGUSR1 to an app started with --screenshot-on-signal and waits for its answer: the line
+// "signal screenshot ..." number `previous_reports + 1` in its stdout file. "" after a minute.
+inline std::string signal_screenshot(pid_t pid, const fs::path& out_file, std::size_t previous_reports) {
+    ::kill(pid, SIGUSR1);
+    const auto deadline = Clock::now() + std::chrono::seconds(60);
+    while (Clock::now() < deadline) {
+        const std::string out = slurp(out_file);
+        std::size_t reports = 0;
+        for (std::size_t at = 0; (at = out.find("signal screenshot", at)) != std::string::npos; ++at) ++reports;
+        if (reports > previous_reports) return out;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return "";
+}
+
 // An X server of its own on a display number it picks itself (-displayfd).
 class VirtualDisplay {
 public:

@@ -269,20 +269,6 @@ TEST_F(GuiApp, ATextTooLongForTheModelIsReportedNotFatal) {
 
 // [SECTION] Typing
 
-// Sends SIGUSR1 and waits for the app to say it wrote the screenshot of the current text.
-std::string signal_screenshot(pid_t pid, const fs::path& out_file, std::size_t previous_reports) {
-    ::kill(pid, SIGUSR1);
-    const auto deadline = Clock::now() + std::chrono::seconds(60);
-    while (Clock::now() < deadline) {
-        const std::string out = slurp(out_file);
-        std::size_t reports = 0;
-        for (std::size_t at = 0; (at = out.find("signal screenshot", at)) != std::string::npos; ++at) ++reports;
-        if (reports > previous_reports) return out;
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return "";
-}
-
 int xdotool(const std::map<std::string, std::string>& env, const std::vector<std::string>& args) {
     const Spawned s = spawn("xdotool", args, env, "xdotool");
     return s.pid < 0 ? -1 : wait_for(s.pid, 30);

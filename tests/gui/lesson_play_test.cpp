@@ -184,20 +184,6 @@ TEST_F(LessonPlay, PresentationModeShowsOneViewWithoutALesson) {
 
 // [SECTION] Keys: N and P step through a running lesson (xdotool)
 
-// Sends SIGUSR1 and waits for the app's answer: the line "signal screenshot ..." number `previous + 1`.
-std::string signal_screenshot(pid_t pid, const fs::path& out_file, std::size_t previous_reports) {
-    ::kill(pid, SIGUSR1);
-    const auto deadline = Clock::now() + std::chrono::seconds(60);
-    while (Clock::now() < deadline) {
-        const std::string out = slurp(out_file);
-        std::size_t reports = 0;
-        for (std::size_t at = 0; (at = out.find("signal screenshot", at)) != std::string::npos; ++at) ++reports;
-        if (reports > previous_reports) return out;
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return "";
-}
-
 TEST_F(LessonPlay, NAndPStepThroughARunningLesson) {
     if (!on_path("xdotool")) GTEST_SKIP() << "xdotool is not installed (Debian: apt-get install xdotool)";
     const std::map<std::string, std::string> env = {
