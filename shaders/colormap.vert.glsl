@@ -1,7 +1,7 @@
 #version 330 core
 // Vertex stage of the colormap shader. Same vertex layout as Dear ImGui's own OpenGL 3 shader
 // (ImDrawVert: position, uv, colour), so heatmap images go through ImGui's draw lists and only
-// the program is swapped for them (app/gui/colormap_shader.cpp).
+// the program is swapped for them (app/gui/gfx/colormap_shader.cpp).
 layout (location = 0) in vec2 Position;
 layout (location = 1) in vec2 UV;
 layout (location = 2) in vec4 Color;

@@ -12,10 +12,10 @@
 
 #include <vector>
 
-#include "attnscope/attention.h"
+#include "kernels/attention.h"
 #include "attnscope/bench.h"
-#include "attnscope/packed_matrix.h"
-#include "attnscope/parallel_product.h"
+#include "kernels/packed_matrix.h"
+#include "kernels/parallel_product.h"
 #include "attnscope/random_model.h"
 
 namespace attnscope {

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string>
 
-#include "attnscope/hf_tokenizer.h"
+#include "tokenize/hf_tokenizer.h"
 #include "fuzz_support.h"
 
 namespace {

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "attnscope/hf_tokenizer.h"
+#include "tokenize/hf_tokenizer.h"
 #include "fuzz_support.h"
 
 namespace {

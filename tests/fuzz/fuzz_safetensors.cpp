@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string>
 
-#include "attnscope/safetensors.h"
+#include "formats/safetensors.h"
 #include "fuzz_support.h"
 
 namespace {

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "attnscope/forward.h"
-#include "attnscope/hf_tokenizer.h"
+#include "tokenize/hf_tokenizer.h"
 #include "attnscope/model.h"
 #include "attnscope/text.h"
 #include "attnscope/word_tokenizer.h"

@@ -1,4 +1,4 @@
-// Export (app/gui/export.h): file names say what they show and never overwrite; the weights
+// Export (app/gui/shell/export.h): file names say what they show and never overwrite; the weights
 // table pastes as cells. Expected tables are written out by hand for a 2-token trace.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -9,7 +9,7 @@
 #include <fstream>
 
 #include "../test_scratch.h"
-#include "export.h"
+#include "shell/export.h"
 
 namespace attnscope::gui {
 namespace {

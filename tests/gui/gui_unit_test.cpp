@@ -11,12 +11,12 @@
 
 #include "app_process.h"
 #include "attnscope/forward.h"
-#include "examples.h"
-#include "model_loader.h"
-#include "options.h"
-#include "settings.h"
-#include "thumbnails.h"
-#include "trace_worker.h"
+#include "shell/examples.h"
+#include "workers/model_loader.h"
+#include "shell/options.h"
+#include "shell/settings.h"
+#include "workers/thumbnails.h"
+#include "workers/trace_worker.h"
 
 namespace attnscope::gui {
 namespace {

@@ -15,8 +15,8 @@
 #include "../test_scratch.h"
 #include "attnscope/json_model.h"
 #include "attnscope/word_tokenizer.h"
-#include "compare_logic.h"
-#include "training_worker.h"
+#include "workers/compare_logic.h"
+#include "workers/training_worker.h"
 
 namespace attnscope::gui {
 namespace {

@@ -1,0 +1,60 @@
+#include "panels/caption_panel.h"
+
+#include <string>
+
+namespace attnscope::gui {
+
+namespace {
+
+constexpr float kTitleScale = 1.5f;  // the title reads first, from across the room
+constexpr float kTextScale = 1.15f;  // the caption is the one thing to read: a little larger than the interface
+
+}  // namespace
+
+// The step and the Back / Next buttons first, so they stay on screen however long the text is.
+// In presentation mode the caption is a column beside the views and its title and text scroll
+// when a small projector cannot show them whole; under the views it is a bar that grows with them.
+void CaptionPanel::draw_content(const FrameContext& frame) {
+    draw_progress(frame);
+    draw_buttons(frame);
+    ImGui::Spacing();
+    const bool column = frame.state.presentation;
+    if (column) ImGui::BeginChild("caption_text", ImVec2(0, 0), false);
+    draw_text(frame);
+    if (column) ImGui::EndChild();
+    const ImVec2 pos = ImGui::GetWindowPos(), size = ImGui::GetWindowSize();
+    frame.actions.report_region("caption", pos, ImVec2(pos.x + size.x, pos.y + size.y));
+}
+
+void CaptionPanel::draw_text(const FrameContext& frame) {
+    const LessonCaption& c = frame.state.lesson;
+    ImGui::SetWindowFontScale(kTitleScale);
+    ImGui::PushStyleColor(ImGuiCol_Text, frame.theme.accent);
+    ImGui::TextWrapped("%s", c.title.c_str());
+    ImGui::PopStyleColor();
+    ImGui::SetWindowFontScale(kTextScale);
+    ImGui::Spacing();
+    ImGui::TextWrapped("%s", c.text.c_str());
+    ImGui::SetWindowFontScale(1.0f);
+}
+
+// "Step 2 of 6 · What are Q, K and V?"
+void CaptionPanel::draw_progress(const FrameContext& frame) {
+    const LessonCaption& c = frame.state.lesson;
+    ImGui::PushStyleColor(ImGuiCol_Text, frame.theme.text_dim);
+    ImGui::TextWrapped("Step %d of %d  \xC2\xB7  %s", c.step + 1, c.count, c.lesson_title.c_str());
+    ImGui::PopStyleColor();
+}
+
+void CaptionPanel::draw_buttons(const FrameContext& frame) {
+    const LessonCaption& c = frame.state.lesson;
+    ImGui::BeginDisabled(c.step == 0);
+    if (ImGui::Button("\xE2\x97\x80 Back (P)")) frame.actions.lesson_step(-1);
+    ImGui::EndDisabled();
+    ImGui::SameLine();
+    ImGui::BeginDisabled(c.step + 1 >= c.count);
+    if (ImGui::Button("Next (N) \xE2\x96\xB6")) frame.actions.lesson_step(+1);
+    ImGui::EndDisabled();
+}
+
+}  // namespace attnscope::gui

@@ -1,0 +1,233 @@
+// Sections: [SECTION] Panel  [SECTION] Toolbar  [SECTION] Texture  [SECTION] Legend
+#include "panels/heatmap_panel.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "widgets/draw_util.h"
+
+namespace attnscope::gui {
+
+namespace {
+
+constexpr int kColumnLines = 5;  // the toolbar as a column: Weights, Scores, Numbers, colour map, zoom buttons
+
+// `f()` with the window's type at `scale`; the scale goes back to 1 (ImGui keeps it between frames).
+template <class F>
+auto at_font_scale(float scale, F f) {
+    ImGui::SetWindowFontScale(scale);
+    const auto result = f();
+    ImGui::SetWindowFontScale(1.0f);
+    return result;
+}
+
+const char* kZoomOut = " \xE2\x88\x92 ";  // a typographic minus
+const char* kZoomHelp = "Ctrl + mouse wheel: zoom at the pointer\nwheel / Shift + wheel: scroll\nright- or middle-drag: pan";
+
+}  // namespace
+
+const char* field_noun(HeatmapField f) { return f == HeatmapField::Weights ? "weight" : "score"; }
+
+// [SECTION] Panel
+
+std::string HeatmapPanel::caption(const FrameContext& frame) const {
+    if (!frame.trace) return "Heatmap";
+    return format("Heatmap \xC2\xB7 layer %d, head %d \xC2\xB7 %s", frame.selection.layer, frame.selection.head,
+                  m_field == HeatmapField::Weights ? "weights (after softmax)" : "scores q\xC2\xB7k \xC3\x97 scale (before softmax)");
+}
+
+void HeatmapPanel::draw_content(const FrameContext& frame) {
+    if (!frame.trace) {
+        draw_centered_message(frame.state.loading ? "Loading the model\xE2\x80\xA6" : "Type a sentence above to see its attention.",
+                              frame.theme.text_dim, frame.state.loading || frame.state.trace.busy);
+        return;
+    }
+    refresh_texture(*frame.trace, frame.selection);
+    update_params(frame);
+    const ToolbarPlace place = place_toolbar(frame);
+    if (!place.beside) draw_toolbar(frame, place);
+    const ImVec2 avail = ImGui::GetContentRegionAvail();
+    const ImVec2 pos = ImGui::GetCursorScreenPos();
+    const float gap = ImGui::GetFontSize();
+    const float legend_w = legend_width();
+    const float column_w = place.beside ? at_font_scale(place.scale, [this] { return toolbar_widths().column(); }) + gap : 0.0f;
+    HeatmapInput in{*frame.trace, m_key.layer, m_key.head, m_field, m_texture, m_params, m_numbers};
+    // The legend stands beside the grid, level with its top, so the column labels may lean over
+    // its corner.
+    const ImRect grid = m_canvas.draw(frame, in, ImVec2(avail.x - legend_w - column_w, avail.y), legend_w);
+    const float legend_x = std::min(grid.Max.x + gap, pos.x + avail.x - legend_w - column_w);
+    draw_legend(frame, ImVec2(legend_x, grid.Min.y), avail.y - (grid.Min.y - pos.y));
+    if (!place.beside) return;
+    ImGui::SetCursorScreenPos(ImVec2(legend_x + legend_w + gap, pos.y));
+    ImGui::BeginGroup();  // the column's lines start at its left edge
+    draw_toolbar(frame, place);
+    ImGui::EndGroup();
+}
+
+// [SECTION] Toolbar
+
+// Normal mode: a row above the grid, as it has always been. Presentation mode: the height runs out
+// first (a wide screen, a square grid, large type), so the row takes small type, and the toolbar may
+// stand in a column right of the legend instead (in large type when that fits the height, else in
+// small): whichever leaves the bigger cells.
+HeatmapPanel::ToolbarPlace HeatmapPanel::place_toolbar(const FrameContext& frame) {
+    if (!frame.state.presentation) return ToolbarPlace{false, 1.0f};
+    const ImVec2 avail = ImGui::GetContentRegionAvail();
+    const float legend_w = legend_width(), gap = ImGui::GetFontSize();
+    const ToolbarPlace row{false, kCompactFontScale};
+    const float row_h = at_font_scale(row.scale, [&] {  // two lines if even small type wraps
+        return ImGui::GetFrameHeightWithSpacing() * (toolbar_widths().row() > avail.x ? 2.0f : 1.0f);
+    });
+    auto column_h = [] { return kColumnLines * ImGui::GetFrameHeightWithSpacing(); };
+    const float column_scale = column_h() <= avail.y ? 1.0f : kCompactFontScale;
+    const ImVec2 column = at_font_scale(column_scale, [&] { return ImVec2(toolbar_widths().column(), column_h()); });
+    if (column.y > avail.y) return row;
+    const float cell_above = m_canvas.cell_size(*frame.trace, ImVec2(avail.x - legend_w, avail.y - row_h));
+    const float cell_beside = m_canvas.cell_size(*frame.trace, ImVec2(avail.x - legend_w - column.x - gap, avail.y));
+    return cell_beside > cell_above ? ToolbarPlace{true, column_scale} : row;
+}
+
+HeatmapPanel::ToolbarWidths HeatmapPanel::toolbar_widths() const {
+    const ImGuiStyle& style = ImGui::GetStyle();
+    auto text = [](const char* s) { return ImGui::CalcTextSize(s).x; };
+    auto button = [&](const char* s) { return text(s) + 2 * style.FramePadding.x; };
+    const float box = ImGui::GetFrameHeight() + style.ItemInnerSpacing.x;  // a radio button's or checkbox's square
+    ToolbarWidths w;
+    w.weights = box + text("Weights");
+    w.scores = box + text("Scores");
+    w.numbers = box + text("Numbers");
+    w.colormap = text("cividis") + ImGui::GetFrameHeight() * 2;
+    w.zoom = button(kZoomOut) + button(" + ") + button("Fit") + text("(?)") + 3 * style.ItemSpacing.x;
+    w.spacing = style.ItemSpacing.x;
+    w.gap = ImGui::GetFontSize();
+    return w;
+}
+
+float HeatmapPanel::ToolbarWidths::row() const { return weights + spacing + scores + numbers + colormap + zoom + 3 * gap; }
+float HeatmapPanel::ToolbarWidths::column() const { return std::max({weights, scores, numbers, colormap, zoom}); }
+
+// A row above the grid that wraps when the panel is narrow, or a column beside the legend
+// (place_toolbar).
+void HeatmapPanel::draw_toolbar(const FrameContext& frame, ToolbarPlace place) {
+    ImGui::SetWindowFontScale(place.scale);
+    const ToolbarWidths w = toolbar_widths();
+    auto next = [column = place.beside](float width, float gap) {
+        if (!column) same_line_if_fits(width, gap);
+    };
+    int field = static_cast<int>(m_field);
+    ImGui::RadioButton("Weights", &field, static_cast<int>(HeatmapField::Weights));
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("softmax of each row: how much each query token takes from each key token (rows sum to 1)");
+    next(w.scores, -1.0f);
+    ImGui::RadioButton("Scores", &field, static_cast<int>(HeatmapField::Scores));
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("q\xC2\xB7k \xC3\x97 scale, before the softmax; masked cells are \xE2\x88\x92\xE2\x88\x9E");
+    m_field = static_cast<HeatmapField>(field);
+
+    next(w.numbers, w.gap);
+    ImGui::Checkbox("Numbers", &m_numbers);
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("write the value in every cell that is big enough");
+
+    next(w.colormap, w.gap);
+    const Colormap current = frame.state.settings.colormap;
+    ImGui::SetNextItemWidth(w.colormap);
+    if (ImGui::BeginCombo("##colormap", colormap_name(current))) {
+        for (int c = 0; c < static_cast<int>(Colormap::Count); ++c)
+            if (ImGui::Selectable(colormap_name(static_cast<Colormap>(c)), c == static_cast<int>(current)))
+                frame.actions.set_colormap(static_cast<Colormap>(c));
+        ImGui::EndCombo();
+    }
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("colour map (all four are readable with colour-blindness)");
+
+    next(w.zoom, w.gap);
+    draw_zoom_buttons();
+    ImGui::SetWindowFontScale(1.0f);  // the grid and legend size themselves from the panel's own type
+}
+
+void HeatmapPanel::draw_zoom_buttons() {
+    if (ImGui::Button(kZoomOut)) m_canvas.zoom_by(0.8f);
+    ImGui::SameLine();
+    if (ImGui::Button(" + ")) m_canvas.zoom_by(1.25f);
+    ImGui::SameLine();
+    if (ImGui::Button("Fit")) m_canvas.fit();
+    ImGui::SameLine();
+    ImGui::TextDisabled("(?)");
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", kZoomHelp);
+}
+
+// [SECTION] Texture
+
+// Uploads the selected head as an n x n RG32F texture: r = the value, g = 1 where masked.
+// Done once per (trace, layer, head, field), never per frame.
+void HeatmapPanel::refresh_texture(const Trace& trace, const Selection& s) {
+    const TextureKey key{trace.id, s.layer, s.head, m_field};
+    if (key == m_key && m_texture.valid()) return;
+    m_key = key;
+    const HeadTrace& h = trace.head(s.layer, s.head);
+    const int n = trace.n_tokens();
+    std::vector<float> texels(2 * static_cast<std::size_t>(n) * n);
+    float lo = std::numeric_limits<float>::infinity(), hi = -lo;
+    for (int i = 0; i < n; ++i)
+        for (int j = 0; j < n; ++j) {
+            const bool masked = std::isinf(h.scores(i, j)) && h.scores(i, j) < 0;
+            const float v = masked ? 0.0f : (m_field == HeatmapField::Weights ? h.weights(i, j) : h.scores(i, j));
+            texels[2 * (static_cast<std::size_t>(i) * n + j)] = v;
+            texels[2 * (static_cast<std::size_t>(i) * n + j) + 1] = masked ? 1.0f : 0.0f;
+            if (!masked) lo = std::min(lo, v), hi = std::max(hi, v);
+        }
+    m_texture.upload_rg32f(n, n, texels.data(), Filter::Nearest);
+    // Weights keep the fixed range 0..1, so heads can be compared by colour; scores use their own.
+    m_lo = m_field == HeatmapField::Weights ? 0.0f : lo;
+    m_hi = m_field == HeatmapField::Weights ? 1.0f : (hi > lo ? hi : lo + 1.0f);
+}
+
+void HeatmapPanel::update_params(const FrameContext& frame) {
+    m_params.lo = m_lo;
+    m_params.hi = m_hi;
+    m_params.colormap = frame.state.settings.colormap;
+    m_params.mask_a = frame.theme.mask_a;
+    m_params.mask_b = frame.theme.mask_b;
+    m_params.grid = frame.theme.grid;
+    m_params.grid_min_px = 14.0f;
+}
+
+// [SECTION] Legend
+
+float HeatmapPanel::legend_width() const { return ImGui::CalcTextSize("-00.00").x + ImGui::GetFontSize() * 2.5f; }
+
+// The colour bar (60% of `height`), its title above, five ticks and the masked swatch below. A
+// short panel gets a smaller bar in smaller type (down to smallest_text_px()) rather than a legend
+// cut off at its bottom: the whole needs about 8 lines (4 for the bar's tick gaps).
+void HeatmapPanel::draw_legend(const FrameContext& frame, ImVec2 pos, float height) {
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    ImFont* font = ImGui::GetFont();
+    const float full = ImGui::GetFontSize();
+    const float line = std::clamp(height / 8.0f, std::min(full, smallest_text_px()), full);  // the legend's type size
+    const float bar_w = line * 0.9f;
+    const ImVec2 bar_min(pos.x + line * 0.5f, pos.y + line * 1.5f);
+    const ImVec2 bar_max(bar_min.x + bar_w, bar_min.y + std::clamp(height * 0.6f, line * 4, std::max(line * 4, height - line * 4)));
+    dl->AddText(font, line, ImVec2(pos.x + line * 0.3f, pos.y), frame.theme.text, field_noun(m_field));
+    // The lookup texture drawn upright: high values at the top.
+    const ImTextureID lut = frame.shader.lut(frame.state.settings.colormap).imgui_id();
+    dl->AddImageQuad(lut, ImVec2(bar_min.x, bar_max.y), ImVec2(bar_max.x, bar_max.y), ImVec2(bar_max.x, bar_min.y),
+                     ImVec2(bar_min.x, bar_min.y), ImVec2(0, 0.5f), ImVec2(0, 0.5f), ImVec2(1, 0.5f), ImVec2(1, 0.5f));
+    dl->AddRect(bar_min, bar_max, frame.theme.text_dim);
+    for (int k = 0; k <= 4; ++k) {
+        const float t = k / 4.0f;
+        const float y = bar_max.y - t * (bar_max.y - bar_min.y);
+        dl->AddLine(ImVec2(bar_max.x, y), ImVec2(bar_max.x + 4, y), frame.theme.text);
+        const float v = m_lo + t * (m_hi - m_lo);
+        // A typographic minus: "-4.97" beside a tick mark would read as "--4.97".
+        const std::string value = (v < 0 ? "\xE2\x88\x92" : "") + format(std::fabs(m_hi) < 10 && std::fabs(m_lo) < 10 ? "%.2f" : "%.1f", std::fabs(v));
+        dl->AddText(font, line, ImVec2(bar_max.x + 8, y - line * 0.5f), frame.theme.text, value.c_str());
+    }
+    // A masked cell, drawn by the same shader as the grid.
+    const ImVec2 swatch_min(bar_min.x, bar_max.y + line), swatch_max(bar_max.x, bar_max.y + line + bar_w);
+    frame.shader.begin(dl, &m_params);
+    dl->AddImage(frame.shader.masked_swatch().imgui_id(), swatch_min, swatch_max);
+    ColormapShader::end(dl);
+    dl->AddText(font, line, ImVec2(swatch_max.x + 6, swatch_min.y + (bar_w - line) * 0.5f), frame.theme.text, "masked");
+    frame.actions.report_region("heatmap-legend", pos, ImVec2(pos.x + legend_width(), swatch_max.y));
+}
+
+}  // namespace attnscope::gui

@@ -1,0 +1,83 @@
+#include "panels/status_bar_panel.h"
+
+#include "widgets/draw_util.h"
+
+namespace attnscope::gui {
+
+namespace {
+
+void separator_dot() {
+    ImGui::SameLine();
+    ImGui::TextDisabled("\xC2\xB7");
+    ImGui::SameLine();
+}
+
+}  // namespace
+
+void StatusBarPanel::draw_content(const FrameContext& frame) {
+    // Presentation mode: small type, so the views get the height (App::status_bar_height).
+    if (frame.state.presentation) ImGui::SetWindowFontScale(kCompactFontScale);
+    draw_busy(frame);
+    draw_model(frame);
+    draw_trace(frame);
+    draw_problem(frame);
+    ImGui::SetWindowFontScale(1.0f);
+}
+
+void StatusBarPanel::draw_busy(const FrameContext& frame) {
+    const float line = ImGui::GetTextLineHeight();
+    const ImVec2 p = ImGui::GetCursorScreenPos();
+    if (frame.state.loading || frame.state.trace.busy)
+        draw_spinner(ImGui::GetWindowDrawList(), ImVec2(p.x + line * 0.5f, p.y + line * 0.5f), line * 0.35f, frame.theme.accent, 2.5f);
+    ImGui::Dummy(ImVec2(line, line));
+    ImGui::SameLine();
+    if (frame.state.loading) {
+        ImGui::Text("loading %s \xE2\x80\xA6 %.1f s", frame.state.loading_spec.c_str(), frame.state.loading_seconds);
+        separator_dot();
+    }
+}
+
+void StatusBarPanel::draw_model(const FrameContext& frame) {
+    if (!frame.state.model) {
+        ImGui::TextDisabled("no model");
+        return;
+    }
+    const ModelInfo& m = frame.state.model->info();
+    ImGui::Text("%s", m.name.c_str());
+    if (ImGui::IsItemHovered() && !m.description.empty()) {
+        ImGui::BeginTooltip();
+        ImGui::PushTextWrapPos(ImGui::GetFontSize() * 30);
+        ImGui::Text("%s\n\n%s", frame.state.model_spec.c_str(), m.description.c_str());
+        ImGui::PopTextWrapPos();
+        ImGui::EndTooltip();
+    }
+    separator_dot();
+    ImGui::Text("%s%s", architecture_name(m.architecture), m.causal ? " (decoder)" : " (encoder)");
+    separator_dot();
+    ImGui::Text("%d layers \xC3\x97 %d heads", m.n_layers, m.n_heads);
+}
+
+void StatusBarPanel::draw_trace(const FrameContext& frame) {
+    if (!frame.trace) return;
+    separator_dot();
+    const int max_len = frame.trace->model.max_len;
+    if (max_len > 0) ImGui::Text("%d / %d tokens", frame.trace->n_tokens(), max_len);
+    else ImGui::Text("%d tokens", frame.trace->n_tokens());
+    separator_dot();
+    ImGui::Text("%.1f ms", frame.trace->compute_ms);
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("forward pass with every head's Q, K, V, scores and weights");
+    separator_dot();
+    ImGui::TextDisabled("frame %.1f ms", frame.state.frame_ms);
+}
+
+void StatusBarPanel::draw_problem(const FrameContext& frame) {
+    const std::string& problem = !frame.state.trace.error.empty() ? frame.state.trace.error : frame.state.load_error;
+    if (problem.empty()) return;
+    separator_dot();
+    ImGui::PushStyleColor(ImGuiCol_Text, frame.theme.error);
+    ImGui::TextUnformatted(ellipsize("\xE2\x9A\xA0 " + problem, ImGui::GetContentRegionAvail().x).c_str());
+    ImGui::PopStyleColor();
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", problem.c_str());
+}
+
+}  // namespace attnscope::gui

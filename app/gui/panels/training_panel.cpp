@@ -1,0 +1,215 @@
+// Sections: [SECTION] Panel  [SECTION] Controls  [SECTION] Progress and timeline
+//           [SECTION] Loss and heatmap  [SECTION] Files
+#include "panels/training_panel.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "widgets/draw_util.h"
+#include "widgets/mini_heatmap.h"
+
+namespace attnscope::gui {
+
+namespace {
+
+constexpr const char* kDefaultSentence = "i took the money to the bank";
+// Every recorded snapshot is a whole model in memory (bank-decoder's shape: about 0.4 MB), so a
+// long run records less often rather than more snapshots.
+constexpr int kMaxRecorded = 200;
+
+}  // namespace
+
+// [SECTION] Panel
+
+TrainingPanel::TrainingPanel(std::function<void()> wake, int autostart_steps)
+    : m_worker(std::move(wake)), m_autostart_steps(autostart_steps) {
+    std::snprintf(m_sentence.data(), m_sentence.size(), "%s", kDefaultSentence);
+    std::snprintf(m_save_path.data(), m_save_path.size(), "%s", "trained-live.json");
+    std::snprintf(m_folder.data(), m_folder.size(), "%s", "model.snapshots");
+    if (autostart_steps > 0) {
+        m_steps = autostart_steps;
+        m_record_every = std::max(1, autostart_steps / 20);
+    }
+}
+
+bool TrainingPanel::settled() const {
+    if (m_autostart_steps <= 0) return true;
+    if (!m_autostarted) return false;
+    const TrainingPhase p = m_worker.latest().phase;
+    return p == TrainingPhase::Finished || p == TrainingPhase::Failed || p == TrainingPhase::Stopped;
+}
+
+std::string TrainingPanel::caption(const FrameContext&) const { return "Live training"; }
+
+void TrainingPanel::draw_content(const FrameContext& frame) {
+    if (m_autostart_steps > 0 && !m_autostarted) {
+        m_autostarted = true;
+        start();
+    }
+    const TrainingStatus status = m_worker.latest();  // immutable for this frame
+    draw_controls(status);
+    draw_progress(frame, status);
+    draw_timeline(status);
+    draw_files(frame, status);
+    draw_loss_and_heatmap(frame, status);
+    frame.actions.report_region("training", ImGui::GetWindowPos(),
+                                ImVec2(ImGui::GetWindowPos().x + ImGui::GetWindowSize().x, ImGui::GetWindowPos().y + ImGui::GetWindowSize().y));
+}
+
+const TrainingFrame* TrainingPanel::selected_frame(const TrainingStatus& status) const {
+    if (!status.frames || status.frames->empty()) return nullptr;
+    const int n = static_cast<int>(status.frames->size());
+    const int i = m_selected < 0 ? n - 1 : std::min(m_selected, n - 1);
+    return &(*status.frames)[static_cast<std::size_t>(i)];
+}
+
+// [SECTION] Controls
+
+void TrainingPanel::start() {
+    m_record_every = std::max(m_record_every, (m_steps + kMaxRecorded - 1) / kMaxRecorded);
+    auto setup = builtin_training_setup(m_steps, m_record_every, m_sentence.data());
+    if (!setup.ok()) {
+        m_message = setup.error().message;
+        m_message_is_error = true;
+        return;
+    }
+    m_selected = -1;
+    m_message.clear();
+    m_worker.start(std::move(setup).value());
+}
+
+void TrainingPanel::draw_controls(const TrainingStatus& status) {
+    const bool running = status.phase == TrainingPhase::Running || status.phase == TrainingPhase::Preparing;
+    const float fs = ImGui::GetFontSize();
+    if (running) {
+        if (ImGui::Button("Stop")) m_worker.stop();
+    } else {
+        if (ImGui::Button("Train")) start();
+        if (ImGui::IsItemHovered()) ImGui::SetTooltip("train bank-decoder's shape afresh on the ambiguous-words corpus");
+        if (status.phase == TrainingPhase::Stopped) {
+            ImGui::SameLine();
+            if (ImGui::Button("Resume")) m_worker.resume();
+        }
+    }
+    ImGui::SameLine(0, fs);
+    ImGui::SetNextItemWidth(fs * 6);
+    ImGui::BeginDisabled(running);
+    ImGui::InputInt("steps", &m_steps, 100, 1000);
+    m_steps = std::clamp(m_steps, 10, 100000);
+    ImGui::SameLine(0, fs);
+    ImGui::SetNextItemWidth(fs * 5);
+    ImGui::InputInt("record every", &m_record_every, 10, 100);
+    m_record_every = std::clamp(m_record_every, 1, 10000);
+    ImGui::EndDisabled();
+    ImGui::AlignTextToFramePadding();
+    ImGui::TextUnformatted("Watch");
+    ImGui::SameLine();
+    ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x);
+    if (ImGui::InputText("##sentence", m_sentence.data(), m_sentence.size(), ImGuiInputTextFlags_EnterReturnsTrue) ||
+        ImGui::IsItemDeactivatedAfterEdit())
+        if (status.sentence != m_sentence.data()) m_worker.set_sentence(m_sentence.data());
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("the sentence whose heatmap is shown for each snapshot (Enter to apply)");
+}
+
+// [SECTION] Progress and timeline
+
+void TrainingPanel::draw_progress(const FrameContext& frame, const TrainingStatus& status) {
+    const float fraction = status.total_steps > 0 ? static_cast<float>(status.step) / static_cast<float>(status.total_steps) : 0.f;
+    std::string label = format("%s \xC2\xB7 step %d / %d", training_phase_name(status.phase), status.step, status.total_steps);
+    if (status.losses && !status.losses->empty()) label += format(" \xC2\xB7 batch loss %.3f", static_cast<double>(status.losses->back()));
+    ImGui::ProgressBar(fraction, ImVec2(-1, 0), label.c_str());
+    if (status.phase == TrainingPhase::Failed) colored_wrapped_text(frame.theme.error, status.error);
+    if (!m_message.empty()) colored_wrapped_text(m_message_is_error ? frame.theme.error : frame.theme.text_dim, m_message);
+}
+
+void TrainingPanel::draw_timeline(const TrainingStatus& status) {
+    const int n = status.frames ? static_cast<int>(status.frames->size()) : 0;
+    if (n == 0) return;
+    int index = m_selected < 0 ? n - 1 : std::min(m_selected, n - 1);
+    const TrainingFrame& f = (*status.frames)[static_cast<std::size_t>(index)];
+    ImGui::AlignTextToFramePadding();
+    ImGui::TextUnformatted("Snapshot");
+    ImGui::SameLine();
+    ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x - ImGui::CalcTextSize("newest").x - ImGui::GetFontSize() * 3);
+    const std::string shown = std::isnan(f.loss) ? format("step %d", f.step) : format("step %d \xC2\xB7 loss %.3f", f.step, static_cast<double>(f.loss));
+    if (ImGui::SliderInt("##timeline", &index, 0, n - 1, shown.c_str())) m_selected = index;
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("drag to replay how the attention formed");
+    ImGui::SameLine();
+    bool follow = m_selected < 0;
+    if (ImGui::Checkbox("newest", &follow)) m_selected = follow ? -1 : index;
+}
+
+// [SECTION] Loss and heatmap
+
+void TrainingPanel::draw_loss_and_heatmap(const FrameContext& frame, const TrainingStatus& status) {
+    const ImVec2 avail = ImGui::GetContentRegionAvail();
+    const float gap = ImGui::GetFontSize();
+    const float plot_w = std::floor((avail.x - gap) * 0.42f);
+    ImGui::BeginGroup();
+    ImGui::TextUnformatted("Loss (each step's batch)");
+    const std::vector<float>* losses = status.losses.get();
+    if (losses && !losses->empty())
+        ImGui::PlotLines("##loss", losses->data(), static_cast<int>(losses->size()), 0,
+                         format("%.2f \xE2\x86\x92 %.2f", static_cast<double>(losses->front()), static_cast<double>(losses->back())).c_str(),
+                         0.0f, FLT_MAX,
+                         ImVec2(plot_w, std::max(gap * 6, avail.y - ImGui::GetTextLineHeightWithSpacing() * 2)));
+    else
+        colored_wrapped_text(frame.theme.text_dim, "Press Train: the loss falls as the model learns which words go together.");
+    ImGui::EndGroup();
+    ImGui::SameLine(0, gap);
+    ImGui::BeginGroup();
+    const TrainingFrame* f = selected_frame(status);
+    if (!f) {
+        ImGui::TextUnformatted("Attention");
+    } else if (!f->trace) {
+        ImGui::TextUnformatted(format("Step %d", f->step).c_str());
+        colored_wrapped_text(frame.theme.error, f->trace_error);
+    } else {
+        const int layer = std::min(frame.selection.layer, static_cast<int>(f->trace->layers.size()) - 1);
+        const int head = std::min(frame.selection.head, static_cast<int>(f->trace->layers[0].heads.size()) - 1);
+        ImGui::TextUnformatted(format("Step %d \xC2\xB7 layer %d, head %d", f->step, layer, head).c_str());
+        const ImVec2 size(avail.x - plot_w - gap, avail.y - ImGui::GetTextLineHeightWithSpacing());
+        draw_mini_heatmap(frame, *f->trace, layer, head, f->trace->n_tokens() - 1, size);
+    }
+    ImGui::EndGroup();
+}
+
+// [SECTION] Files
+
+void TrainingPanel::draw_files(const FrameContext& frame, const TrainingStatus& status) {
+    const float fs = ImGui::GetFontSize();
+    const TrainingFrame* f = selected_frame(status);
+    ImGui::BeginDisabled(f == nullptr);
+    if (ImGui::Button("Use this model") && f) {
+        frame.actions.use_model(f->model, format("trained: step %d", f->step));
+        m_message = format("The main views now show the model at step %d.", f->step);
+        m_message_is_error = false;
+    }
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("show the selected snapshot in the heatmap, tokens and overview views");
+    ImGui::SameLine(0, fs);
+    if (ImGui::Button("Save") && f) {
+        const auto saved = save_training_model(*f->model, m_save_path.data());
+        m_message_is_error = !saved.ok();
+        m_message = saved.ok() ? "Saved " + saved.value().string() : saved.error().message;
+    }
+    ImGui::EndDisabled();
+    ImGui::SameLine();
+    ImGui::SetNextItemWidth(fs * 10);
+    ImGui::InputText("##save", m_save_path.data(), m_save_path.size());
+    ImGui::SameLine(0, fs);
+    const bool running = status.phase == TrainingPhase::Running;
+    ImGui::BeginDisabled(running);
+    if (ImGui::Button("Open snapshots")) {
+        m_selected = -1;
+        m_message.clear();
+        m_worker.open_snapshot_folder(m_folder.data());
+    }
+    ImGui::EndDisabled();
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("a folder of step-NNNNNN.json files from attnscope-cli train --snapshot-every");
+    ImGui::SameLine();
+    ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x);
+    ImGui::InputText("##folder", m_folder.data(), m_folder.size());
+}
+
+}  // namespace attnscope::gui

@@ -1,0 +1,167 @@
+// App: the desktop app's state, its workers and its panels. main.cpp owns the window and the
+// loop; each frame it calls before_frame() (outside ImGui's frame: font rebuilds, worker
+// results), draw() (between NewFrame and Render) and after_render() (screenshots).
+//
+// Layout (fixed; ImGui 1.86 has no docking), top to bottom:
+//   menu bar | sentence bar | view buttons + layer/head steppers | main view <splitter> side view | status bar
+// The main place shows the view in front (--view); the side shows the model overview, or the
+// heatmap while the overview is in front.
+#pragma once
+
+#include <GLFW/glfw3.h>
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "widgets/file_browser.h"
+#include "attnscope/session.h"
+#include "shell/lesson_player.h"
+#include "shell/main_menu.h"
+#include "workers/model_loader.h"
+#include "shell/options.h"
+#include "panels/panel.h"
+#include "workers/trace_worker.h"
+
+namespace attnscope::gui {
+
+class SentenceBarPanel;
+class TrainingPanel;
+class ComparePanel;
+
+// Where a registered panel goes: a fixed bar, or a view that takes the main place when in front.
+struct Placement {
+    enum class Bar { None, Top, Tabs, Caption, Bottom } bar = Bar::None;
+    ViewId view = ViewId::Count;  // for views
+};
+
+struct Region {
+    std::string name;
+    ImVec2 min, max;
+};
+
+class App final : public AppActions {
+public:
+    // `settings_file`: where settings are saved; none with --no-settings and --screenshot.
+    App(GLFWwindow* window, LaunchOptions options, Settings settings, std::optional<std::filesystem::path> settings_file);
+    ~App() override;
+
+    // Needs the GL context and ImGui's OpenGL 3 backend. Starts loading the model.
+    bool init(std::string& error);
+
+    void before_frame();
+    void draw();
+    void after_render(int framebuffer_width, int framebuffer_height);
+
+    bool should_quit() const { return m_quit; }
+    int exit_code() const { return m_exit_code; }
+    bool ready() const;      // the model is loaded and the trace of the current text is on screen
+    bool animating() const;  // a spinner turns: keep drawing without waiting for events
+    void on_drop(const std::vector<std::string>& paths);
+    void request_signal_screenshot() { m_signal_screenshot = true; }
+    // The time the last frame took to build and render (not the time waiting for events).
+    void set_frame_work_ms(double ms) { m_state.frame_ms = m_state.frame_ms == 0.0 ? ms : m_state.frame_ms * 0.9 + ms * 0.1; }
+    const Settings& settings() const { return m_state.settings; }
+    Settings& settings() { return m_state.settings; }
+    void save_settings_now();
+
+    // AppActions
+    void set_text(const std::string& text) override;
+    void open_model(const std::string& spec) override;
+    void use_model(ModelPtr model, const std::string& label) override;
+    void show_view(ViewId view) override { m_state.front = view; }
+    void open_file_dialog() override;
+    void open_in_app_browser() override;
+    void set_theme(ThemeId theme) override;
+    void set_font_scale(float scale) override;
+    void set_colormap(Colormap colormap) override { m_state.settings.colormap = colormap; }
+    void clear_recent() override;
+    void request_quit() override { m_quit = true; }
+    void show_help() override { m_help_requested = true; }
+    void lesson_step(int delta) override;
+    void set_presentation(bool on) override;
+    void toggle_fullscreen() override;
+    void export_view(ExportKind kind) override;
+    void save_session_now() override;
+    void report_region(const char* name, ImVec2 min, ImVec2 max) override { m_regions.push_back({name, min, max}); }
+
+private:
+    void register_panels();
+    template <class T, class... Args>
+    T* add(Placement where, Args&&... args);
+    Panel* bar(Placement::Bar b) const;
+    Panel* view_panel(ViewId v) const;
+
+    void poll_model_loader();
+    void on_model_loaded(LoadOutcome& outcome);
+    void poll_trace_worker();
+    void apply_launch_selection(const Trace& trace);
+    void follow_text_end(const Trace& trace);
+
+    void handle_keys();
+    void handle_lesson_keys();
+    // Presentation and lessons (app_presentation.cpp).
+    void start_lesson();
+    void update_lesson();
+    // Sessions and export (app_session.cpp).
+    void restore_session();
+    void autosave_session();
+    void apply_session_selection();
+    Session current_session() const;
+    void layout_panels(const FrameContext& frame, float menu_height);
+    void draw_splitter(float x, float y, float height);
+    float status_bar_height() const;
+    void draw_bar(Panel* panel, const FrameContext& frame, float y, float height, bool slim);
+    void draw_popups(const FrameContext& frame);
+    void take_screenshots(int width, int height);
+    void print_regions() const;
+
+    GLFWwindow* m_window;
+    std::optional<std::filesystem::path> m_settings_file;
+    LaunchOptions m_options;
+    AppState m_state;  // "our state": everything panels read
+    Theme m_theme;
+    Fonts m_fonts;
+    ColormapShader m_shader;
+    std::unique_ptr<TraceWorker> m_worker;
+    std::unique_ptr<ModelLoader> m_loader;
+
+    struct Registered {
+        Placement where;
+        std::unique_ptr<Panel> panel;
+    };
+    std::vector<Registered> m_panels;
+    SentenceBarPanel* m_sentence_bar = nullptr;
+    TrainingPanel* m_training = nullptr;  // ready() waits for its --train-steps run
+    ComparePanel* m_compare = nullptr;    // ready() waits for its second sentence
+    LessonPlayer m_lesson;                        // --lesson; inactive otherwise
+    Settings m_before_presentation;               // theme and font scale to restore when presentation mode ends
+    int m_windowed[4] = {0, 0, 0, 0};             // x, y, width, height before F11
+    std::optional<std::filesystem::path> m_session_file;  // autosaved; none with --screenshot unless --session
+    Session m_saved_session;                      // what the file holds, so unchanged sessions are not rewritten
+    std::optional<Selection> m_session_selection; // a restored selection, applied once the first trace is in
+    double m_session_checked = 0.0;               // glfwGetTime() of the last autosave check
+    std::filesystem::path m_png_export;           // File -> Export -> PNG: written after the next render
+    MainMenu m_menu;
+    FileBrowser m_browser;
+    NativeFileDialog m_native_dialog;
+
+    std::shared_ptr<const TraceBundle> m_bundle;  // this frame's snapshot
+    std::uint64_t m_startup_load = 0;             // the load of --model (or the default): failure exits 3
+    std::uint64_t m_seen_trace = 0;               // Trace::id of the last bundle taken from the worker
+    int m_seen_tokens = 0;
+    bool m_launch_selection_applied = false;
+    float m_font_scale_applied = 0.0f;            // the atlas is rebuilt when the setting differs
+    ThemeId m_theme_applied = ThemeId::Count;
+    std::string m_load_error_popup;               // shown once in a modal, also kept in the status bar
+    bool m_help_requested = false;
+    std::vector<Region> m_regions;                // this frame's named rectangles (screenshot report)
+    int m_ready_frames = 0;
+    bool m_signal_screenshot = false;
+    bool m_quit = false;
+    int m_exit_code = kExitOk;
+};
+
+}  // namespace attnscope::gui

@@ -1,0 +1,243 @@
+// App, continued: what arrives from outside the frame. Worker and loader results, keys, dropped
+// files, popups, screenshots and settings.
+// Sections: [SECTION] Model loader  [SECTION] Trace worker  [SECTION] Keys  [SECTION] Popups
+//           [SECTION] Screenshots  [SECTION] Settings
+#include <cstdio>
+#include <iostream>
+
+#include "shell/app.h"
+#include "panels/compare_panel.h"
+#include "widgets/draw_util.h"
+#include "gfx/screenshot.h"
+#include "panels/training_panel.h"
+
+namespace attnscope::gui {
+
+// [SECTION] Model loader
+
+void App::poll_model_loader() {
+    m_state.loading = m_loader->busy();
+    m_state.loading_spec = m_loader->loading_spec();
+    m_state.loading_seconds = m_loader->loading_seconds();
+    if (auto outcome = m_loader->take_finished()) on_model_loaded(*outcome);
+}
+
+void App::on_model_loaded(LoadOutcome& outcome) {
+    if (!outcome.result.ok()) {
+        const std::string& message = outcome.result.error().message;
+        if (outcome.id == m_startup_load) {  // design.md: a model that fails to load exits 3
+            std::cerr << "attnscope: " << message << "\n";
+            m_exit_code = kExitBadInput;
+            m_quit = true;
+            return;
+        }
+        m_state.load_error = message;  // the current model stays
+        m_load_error_popup = message;
+        return;
+    }
+    LoadedModel& loaded = outcome.result.value();
+    m_state.model = loaded.model;
+    m_state.model_spec = outcome.spec;
+    m_state.example_unknowns = loaded.example_unknowns;
+    m_state.load_error.clear();
+    if (outcome.spec.rfind("builtin:", 0) != 0 && !m_options.screenshot_mode()) {
+        remember_recent(m_state.settings, outcome.spec);
+        save_settings_now();
+    }
+    // A text the app chose follows the model; a text the user typed stays.
+    if (m_state.text.empty() || m_state.text == m_state.suggested_text) {
+        m_state.suggested_text = loaded.suggested_text;
+        m_state.text = loaded.suggested_text;
+    }
+    set_text(m_state.text);
+}
+
+// [SECTION] Trace worker
+
+void App::poll_trace_worker() {
+    m_state.trace = m_worker->latest();
+    m_bundle = m_state.trace.good;
+    if (!m_bundle || m_bundle->id() == m_seen_trace) return;
+    const Trace& trace = *m_bundle->trace;
+    m_seen_trace = trace.id;
+    if (!m_launch_selection_applied) apply_launch_selection(trace);
+    else follow_text_end(trace);
+    m_seen_tokens = trace.n_tokens();
+}
+
+// --layer, --head, --token and --key apply to the first trace; out of range exits 2 (bad usage).
+void App::apply_launch_selection(const Trace& trace) {
+    m_launch_selection_applied = true;
+    Selection& s = m_state.selection;
+    s.query = trace.n_tokens() - 1;  // the last word: "... to the bank"
+    auto check = [&](const std::optional<int>& v, int count, const char* flag, const char* what, int& out) {
+        if (!v) return;
+        if (*v < count) {
+            out = *v;
+            return;
+        }
+        std::cerr << "attnscope: " << flag << " " << *v << ": the " << what << " has " << count << " (0.." << count - 1 << ")\n";
+        m_exit_code = kExitUsage;
+        m_quit = true;
+    };
+    check(m_options.layer, static_cast<int>(trace.layers.size()), "--layer", "model's layer count", s.layer);
+    check(m_options.head, trace.model.n_heads, "--head", "model's heads per layer", s.head);
+    check(m_options.token, trace.n_tokens(), "--token", "text's token count", s.query);
+    check(m_options.key, trace.n_tokens(), "--key", "text's token count", s.key);
+}
+
+// While typing, a query on the last token stays on the last token.
+void App::follow_text_end(const Trace& trace) {
+    Selection& s = m_state.selection;
+    if (s.query == m_seen_tokens - 1) s.query = trace.n_tokens() - 1;
+}
+
+bool App::ready() const {
+    if (!m_state.model || m_state.loading || m_state.trace.busy) return false;
+    if (m_training && !m_training->settled()) return false;  // --train-steps: shoot the finished run
+    if (m_compare && !m_compare->settled()) return false;
+    if (!m_lesson.settled()) return false;                   // --lesson: the step's model, text and selection
+    const bool shown = m_bundle && m_bundle->trace->text == m_state.text;
+    return shown || !m_state.trace.error.empty();
+}
+
+bool App::animating() const {
+    return m_state.loading || m_state.trace.busy || m_native_dialog.running() || m_signal_screenshot;
+}
+
+void App::on_drop(const std::vector<std::string>& paths) {
+    if (!paths.empty()) open_model(paths.front());  // a file or a model folder
+}
+
+// [SECTION] Keys
+
+// Arrows, PgUp and PgDn move the selection only when no text field has the keyboard.
+void App::handle_keys() {
+    const ImGuiIO& io = ImGui::GetIO();
+    auto pressed = [](int glfw_key) { return ImGui::IsKeyPressed(glfw_key); };  // 1.86: key index = GLFW key
+    if (io.KeyCtrl) {
+        const float scale = m_state.settings.font_scale;
+        if (pressed(GLFW_KEY_EQUAL) || pressed(GLFW_KEY_KP_ADD)) set_font_scale(scale * 1.15f);
+        if (pressed(GLFW_KEY_MINUS) || pressed(GLFW_KEY_KP_SUBTRACT)) set_font_scale(scale / 1.15f);
+        if (pressed(GLFW_KEY_0) || pressed(GLFW_KEY_KP_0)) set_font_scale(1.0f);
+        if (pressed(GLFW_KEY_O)) open_file_dialog();
+        if (pressed(GLFW_KEY_Q)) request_quit();
+        return;
+    }
+    if (pressed(GLFW_KEY_F1)) show_help();
+    if (pressed(GLFW_KEY_F11)) toggle_fullscreen();
+    if (pressed(GLFW_KEY_F5)) set_presentation(!m_state.presentation);
+    if (io.WantTextInput || ImGui::IsPopupOpen(nullptr, ImGuiPopupFlags_AnyPopupId)) return;
+    handle_lesson_keys();
+    Selection& s = m_state.selection;
+    // In the step-by-step view ←/→ walk the steps (steps_panel.cpp); the chips pick the query there.
+    const bool arrows_step = m_state.front == ViewId::Steps && !m_state.lesson.active();
+    if (!arrows_step && pressed(GLFW_KEY_LEFT)) --s.query;
+    if (!arrows_step && pressed(GLFW_KEY_RIGHT)) ++s.query;
+    if (pressed(GLFW_KEY_UP)) --s.head;
+    if (pressed(GLFW_KEY_DOWN)) ++s.head;
+    if (pressed(GLFW_KEY_PAGE_UP)) --s.layer;
+    if (pressed(GLFW_KEY_PAGE_DOWN)) ++s.layer;
+    s.query = std::max(0, s.query);  // the upper ends are clamped to the trace at the next frame
+    s.head = std::max(0, s.head);
+    s.layer = std::max(0, s.layer);
+}
+
+// [SECTION] Popups
+
+void App::draw_popups(const FrameContext& frame) {
+    if (auto chosen = m_browser.draw(frame)) open_model(*chosen);
+    if (m_help_requested) {
+        ImGui::OpenPopup("Keys and mouse");
+        m_help_requested = false;
+    }
+    if (ImGui::BeginPopupModal("Keys and mouse", nullptr, ImGuiWindowFlags_AlwaysAutoResize)) {
+        draw_key_help();
+        if (ImGui::Button("Close") || ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Escape))) ImGui::CloseCurrentPopup();
+        ImGui::EndPopup();
+    }
+    if (!m_load_error_popup.empty()) ImGui::OpenPopup("Could not open the model");
+    const ImVec2 display = ImGui::GetIO().DisplaySize;
+    ImGui::SetNextWindowSize(ImVec2(display.x * 0.5f, 0));
+    if (ImGui::BeginPopupModal("Could not open the model", nullptr, ImGuiWindowFlags_NoSavedSettings)) {
+        colored_wrapped_text(m_theme.error, m_state.load_error);
+        ImGui::Spacing();
+        ImGui::TextWrapped("The model that was open stays open.");
+        if (ImGui::Button("OK") || ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Enter))) ImGui::CloseCurrentPopup();
+        ImGui::EndPopup();
+    }
+    m_load_error_popup.clear();
+}
+
+// [SECTION] Screenshots
+
+void App::after_render(int width, int height) {
+    // SIGUSR1 (--screenshot-on-signal): waits until the current text's trace is on screen, then
+    // writes the file and says on stdout which text it shows, so a test knows what it looks at.
+    if (m_signal_screenshot && !m_options.screenshot_on_signal.empty() && ready()) {
+        m_signal_screenshot = false;
+        const auto written = write_screenshot(m_options.screenshot_on_signal, width, height);
+        if (written.ok() && m_lesson.active()) std::printf("%s\n", m_lesson.report().c_str());  // before the line tests wait for
+        if (written.ok()) std::printf("signal screenshot %s text: %s\n", m_options.screenshot_on_signal.c_str(), m_state.text.c_str());
+        else std::cerr << "attnscope: " << written.error().message << "\n";
+        std::fflush(stdout);
+    }
+    if (!m_png_export.empty()) {  // File -> Export -> Window as PNG: this frame, as rendered
+        const auto written = write_screenshot(m_png_export, width, height);
+        m_state.notice = written.ok() ? "saved " + m_png_export.string() : written.error().message;
+        m_png_export.clear();
+    }
+    if (m_options.screenshot_mode() && !m_quit) take_screenshots(width, height);
+}
+
+// --screenshot: counts frames only once the trace is on screen, so the picture never depends on
+// how fast the worker was.
+void App::take_screenshots(int width, int height) {
+    if (!ready()) return;
+    if (++m_ready_frames < m_options.frames) return;
+    const auto written = write_screenshot(m_options.screenshot, width, height);
+    if (written.ok()) {
+        std::printf("screenshot %s %dx%d\n", m_options.screenshot.c_str(), width, height);
+        print_regions();
+        if (m_lesson.active()) std::printf("%s\n", m_lesson.report().c_str());
+        if (!m_options.session.empty()) {  // what a restored session shows (tests)
+            const Session s = current_session();
+            std::printf("session view %s model %s layer %d head %d token %d key %d text: %s\n", s.view.c_str(), s.model.c_str(),
+                        s.layer, s.head, s.token, s.key, s.text.c_str());
+        }
+    } else {
+        std::cerr << "attnscope: " << written.error().message << "\n";
+        m_exit_code = kExitFailure;
+    }
+    if (!m_state.trace.error.empty()) std::printf("text problem: %s\n", m_state.trace.error.c_str());
+    m_quit = true;
+}
+
+// "region heatmap 10 120 600 580": x y width height in pixels, for tests that look at one panel.
+void App::print_regions() const {
+    for (const Region& r : m_regions)
+        std::printf("region %s %d %d %d %d\n", r.name.c_str(), static_cast<int>(r.min.x), static_cast<int>(r.min.y),
+                    static_cast<int>(r.max.x - r.min.x), static_cast<int>(r.max.y - r.min.y));
+    std::fflush(stdout);
+}
+
+// [SECTION] Settings
+
+void App::save_settings_now() {
+    if (!m_settings_file) return;
+    int w = 0, h = 0;
+    glfwGetWindowSize(m_window, &w, &h);
+    if (w >= 320 && h >= 240) {
+        m_state.settings.width = w;
+        m_state.settings.height = h;
+    }
+    Settings kept = m_state.settings;
+    if (m_state.presentation) {  // presentation mode is for now: the next start looks as before it
+        kept.theme = m_before_presentation.theme;
+        kept.font_scale = m_before_presentation.font_scale;
+    }
+    const auto saved = save_settings(*m_settings_file, kept);
+    if (!saved.ok()) std::cerr << "attnscope: " << saved.error().message << "\n";
+}
+
+}  // namespace attnscope::gui

@@ -1,0 +1,112 @@
+// App, continued: sessions (model, sentences, selection and view; restored at start, autosaved
+// atomically every few seconds when changed and on exit) and File -> Export.
+// Sections: [SECTION] Sessions  [SECTION] Export
+#include <cstdio>
+#include <iostream>
+
+#include "shell/app.h"
+
+namespace attnscope::gui {
+
+namespace {
+
+constexpr double kAutosaveSeconds = 5.0;
+constexpr const char* kSessionFileName = "session.json";  // beside settings.json
+
+}  // namespace
+
+// [SECTION] Sessions
+
+// --session FILE wins; else the autosaved session beside the settings, but only when no
+// --model, --text or --lesson says what to show. A missing file is a fresh start; a broken
+// one is reported and ignored (a session is a convenience, never a reason not to start).
+void App::restore_session() {
+    if (!m_options.session.empty()) m_session_file = m_options.session;
+    else if (m_settings_file) m_session_file = m_settings_file->parent_path() / kSessionFileName;
+    if (!m_session_file || m_lesson.active()) return;
+    const bool explicit_file = !m_options.session.empty();
+    if (!explicit_file && (m_options.model || m_options.text)) return;
+    if (!std::filesystem::exists(*m_session_file)) return;
+    auto loaded = load_session(*m_session_file);
+    if (!loaded.ok()) {
+        std::cerr << "attnscope: " << loaded.error().message << " (the session is not restored)\n";
+        return;
+    }
+    const Session& s = loaded.value();
+    m_saved_session = s;
+    const bool model_there = s.model.rfind("builtin:", 0) == 0 || std::filesystem::exists(s.model);
+    if (!m_options.model && model_there) m_options.model = s.model;
+    if (!m_options.text) m_state.text = s.text;
+    if (m_options.compare.empty()) m_state.compare_text = s.compare;
+    m_state.front = view_from_name(s.view).value_or(ViewId::Heatmap);
+    m_session_selection = Selection{s.layer, s.head, s.token, s.key};
+}
+
+// After the launch selection (--layer, ...) has been applied to the first trace; draw() clamps
+// it to the trace, so a session from another model never points outside.
+void App::apply_session_selection() {
+    if (!m_session_selection || !m_launch_selection_applied) return;
+    m_state.selection = *m_session_selection;
+    m_session_selection.reset();
+}
+
+Session App::current_session() const {
+    Session s;
+    s.model = m_state.model_spec;
+    s.text = m_state.text;
+    s.compare = m_state.compare_text;
+    s.view = view_name(m_state.front);
+    s.layer = m_state.selection.layer;
+    s.head = m_state.selection.head;
+    s.token = m_state.selection.query;
+    s.key = m_state.selection.key;
+    return s;
+}
+
+// Only what loaded is saved: no model yet, a failed start or a pending restore saves nothing.
+void App::save_session_now() {
+    if (!m_session_file || !m_state.model || m_exit_code != kExitOk || m_session_selection) return;
+    const Session s = current_session();
+    if (s == m_saved_session && std::filesystem::exists(*m_session_file)) return;
+    const auto saved = save_session(*m_session_file, s);
+    if (!saved.ok()) {
+        std::cerr << "attnscope: " << saved.error().message << "\n";
+        m_session_file.reset();  // say it once, not every few seconds
+        return;
+    }
+    m_saved_session = s;
+    m_state.notice = "session saved to " + m_session_file->string();
+}
+
+void App::autosave_session() {
+    if (m_options.screenshot_mode()) return;  // a screenshot run saves once, on exit
+    const double now = glfwGetTime();
+    if (now - m_session_checked < kAutosaveSeconds) return;
+    m_session_checked = now;
+    save_session_now();
+}
+
+// [SECTION] Export
+
+void App::export_view(ExportKind kind) {
+    const Trace* trace = m_bundle ? m_bundle->trace.get() : nullptr;
+    const Selection& s = m_state.selection;
+    if (kind == ExportKind::WindowPng) {
+        m_png_export = unused_export_path(std::filesystem::current_path(), export_stem(m_state.text, s.layer, s.head, kind), kind);
+        return;
+    }
+    if (!trace) {
+        m_state.notice = "nothing to export yet: the sentence is still being computed";
+        return;
+    }
+    if (kind == ExportKind::CopyWeights) {
+        ImGui::SetClipboardText(weights_table_tsv(*trace, s.layer, s.head).c_str());
+        m_state.notice = "copied the weights of layer " + std::to_string(s.layer) + ", head " + std::to_string(s.head);
+        return;
+    }
+    const auto file = unused_export_path(std::filesystem::current_path(), export_stem(m_state.text, s.layer, s.head, kind), kind);
+    const auto written = export_head_file(*trace, s.layer, s.head, kind, file);
+    m_state.notice = written.ok() ? "saved " + file.string() : written.error().message;
+}
+
+}  // namespace attnscope::gui

@@ -1,0 +1,46 @@
+// AppState: the app's state as plain data, in one place (like the "Our state" block of ImGui's
+// examples). App owns it; panels read it through FrameContext and change it through AppActions,
+// except the Selection, which every panel may move directly.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "attnscope/model.h"
+#include "shell/lesson_player.h"
+#include "shell/selection.h"
+#include "shell/settings.h"
+#include "workers/trace_worker.h"
+#include "shell/view_id.h"
+
+namespace attnscope::gui {
+
+struct AppState {
+    // The model: the last one that loaded. A failed load keeps it and sets load_error.
+    ModelPtr model;
+    std::string model_spec;
+    std::vector<int> example_unknowns;  // per example sentence: tokens the model does not know
+    std::string load_error;
+
+    // Loading, refreshed at the start of each frame.
+    bool loading = false;
+    std::string loading_spec;
+    double loading_seconds = 0.0;
+
+    // The text and what the worker made of it, refreshed at the start of each frame.
+    std::string text;
+    std::string suggested_text;  // the text the app chose (not typed); replaced when the model changes
+    TraceStatus trace;
+
+    Selection selection;
+    ViewId front = ViewId::Heatmap;
+    std::string compare_text;    // --compare, for the compare view (issue 7)
+    Settings settings;           // theme, font scale, colormap, recent files
+    LessonCaption lesson;        // the playing lesson's step (--lesson); inactive when none
+    bool presentation = false;   // projector theme, large type, no side view (F5, --presentation)
+    bool fullscreen = false;     // F11
+    std::string notice;          // the last export or session save: "saved attnscope-bank-L1H0.svg"
+    double frame_ms = 0.0;       // building and rendering a frame, smoothed
+};
+
+}  // namespace attnscope::gui

@@ -1,0 +1,121 @@
+// Sections: [SECTION] Stepping  [SECTION] Phases  [SECTION] Caption and report
+#include "shell/lesson_player.h"
+
+#include <algorithm>
+#include <sstream>
+
+#include "panels/panel.h"
+
+namespace attnscope::gui {
+
+static_assert(kLessonViewCount == static_cast<int>(ViewId::Count), "a lesson may name every view, and only those");
+
+// [SECTION] Stepping
+
+void LessonPlayer::start(Lesson lesson, int step) {
+    m_lesson = std::move(lesson);
+    m_step = -1;
+    go(step + 1);
+}
+
+void LessonPlayer::go(int delta) {
+    const int next = std::clamp(m_step + delta, 0, step_count() - 1);
+    if (next == m_step) return;
+    m_step = next;
+    m_phase = Phase::Model;
+    m_model_requested = false;
+    m_query = m_key = -1;
+}
+
+std::string LessonPlayer::update(AppState& state, AppActions& actions) {
+    if (!active()) return "";
+    std::string error;
+    switch (m_phase) {
+    case Phase::Model: error = wait_for_model(state, actions); break;
+    case Phase::Text: show_text(state, actions); break;
+    case Phase::Selection: error = select(state); break;
+    case Phase::Shown:
+    case Phase::Failed: break;
+    }
+    if (!error.empty()) {
+        m_phase = Phase::Failed;
+        std::ostringstream out;
+        out << "lesson step " << m_step + 1 << " (\"" << current().title << "\"): " << error;
+        return out.str();
+    }
+    return "";
+}
+
+// [SECTION] Phases
+
+// The startup load (--model is set to the first step's model) counts as this step's request.
+std::string LessonPlayer::wait_for_model(AppState& state, AppActions& actions) {
+    const std::string& spec = current().model;
+    if (state.loading && state.loading_spec == spec) {
+        m_model_requested = true;
+        return "";
+    }
+    if (!state.loading && state.model_spec == spec && state.model) {
+        m_phase = Phase::Text;
+        show_text(state, actions);
+        return "";
+    }
+    if (!m_model_requested) {
+        state.load_error.clear();  // so a failure below is this request's
+        actions.open_model(spec);
+        m_model_requested = true;
+        return "";
+    }
+    if (!state.loading) return "model " + spec + " did not load: " + (state.load_error.empty() ? "unknown error" : state.load_error);
+    return "";  // another model is still loading; ours is queued behind it
+}
+
+// Sent even when the text is unchanged: the trace must come from this step's model.
+void LessonPlayer::show_text(AppState& state, AppActions& actions) {
+    actions.show_view(*view_from_name(current().view));
+    m_trace_before = state.trace.good ? state.trace.good->id() : 0;
+    actions.set_text(current().sentence);
+    m_phase = Phase::Selection;
+}
+
+std::string LessonPlayer::select(AppState& state) {
+    const TraceBundle* bundle = state.trace.good.get();
+    if (state.trace.busy) return "";
+    if (!state.trace.error.empty() && state.trace.error_id > m_trace_before) return "the sentence did not trace: " + state.trace.error;
+    if (!bundle || bundle->id() <= m_trace_before || bundle->trace->text != current().sentence) return "";
+    const Trace& trace = *bundle->trace;
+    std::vector<std::string> words;
+    for (const auto& t : trace.tokens) words.push_back(trace.text.substr(t.start, t.end - t.start));
+    const LessonStep& step = current();
+    if (step.layer >= static_cast<int>(trace.layers.size()))
+        return "layer " + std::to_string(step.layer) + ": the model has " + std::to_string(trace.layers.size()) + " layers";
+    if (step.head >= trace.model.n_heads)
+        return "head " + std::to_string(step.head) + ": the model has " + std::to_string(trace.model.n_heads) + " heads";
+    const auto query = resolve_token(step.token, words);
+    if (!query) return "token " + step.token.describe() + " is not in \"" + step.sentence + "\"";
+    const auto key = step.key.empty() ? std::optional<int>(-1) : resolve_token(step.key, words);
+    if (!key) return "key " + step.key.describe() + " is not in \"" + step.sentence + "\"";
+    state.selection = Selection{step.layer, step.head, *query, *key};
+    m_query = *query;
+    m_key = *key;
+    m_phase = Phase::Shown;
+    return "";
+}
+
+// [SECTION] Caption and report
+
+LessonCaption LessonPlayer::caption() const {
+    if (!active()) return {};
+    return {m_lesson.title, current().title, current().text, m_step, step_count()};
+}
+
+std::string LessonPlayer::report() const {
+    if (!active()) return "";
+    const LessonStep& s = current();
+    std::ostringstream out;
+    out << "lesson step " << m_step + 1 << "/" << step_count() << " view " << s.view << " model " << s.model << " layer "
+        << s.layer << " head " << s.head << " token " << m_query << " key " << m_key << ": " << s.title;
+    return out.str();
+}
+
+}  // namespace attnscope::gui

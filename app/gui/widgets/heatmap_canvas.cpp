@@ -1,0 +1,319 @@
+// Sections: [SECTION] Layout  [SECTION] Input  [SECTION] Grid  [SECTION] Labels  [SECTION] Tooltip
+#include "widgets/heatmap_canvas.h"
+
+#include <algorithm>
+#include <cfloat>
+#include <cmath>
+
+#include "widgets/draw_util.h"
+
+namespace attnscope::gui {
+
+namespace {
+
+constexpr float kPad = 6.0f;
+constexpr float kMaxCellLines = 10.0f;  // a 3-token sentence gets big cells, not a wall of colour
+constexpr float kDiagonal = -0.7853982f;  // column labels read upwards at 45 degrees
+constexpr float kSlant = 0.7071f;         // cos 45 degrees: leaning labels are cell * kSlant apart
+constexpr float kLineFill = 0.9f;         // a label's type fills at most 90% of its row: neighbours keep a gap
+constexpr float kLeanRise = 0.5f;         // of a leaning label's height: see leaning_gutter()
+constexpr float kTopShare = 0.3f;         // the column labels take at most this share of the height
+constexpr float kNumberFill = 0.85f;      // of a cell's width, for the number in it
+
+ImVec2 add(ImVec2 a, ImVec2 b) { return ImVec2(a.x + b.x, a.y + b.y); }
+
+bool is_masked(float score) { return std::isinf(score) && score < 0; }
+
+// Rows (or columns) [first, last) of the grid that are on screen.
+void visible_range(float origin, float view_min, float view_max, float cell, int n, int& first, int& last) {
+    first = std::clamp(static_cast<int>(std::floor((view_min - origin) / cell)), 0, n);
+    last = std::clamp(static_cast<int>(std::ceil((view_max - origin) / cell)), 0, n);
+}
+
+}  // namespace
+
+// [SECTION] Layout
+
+// Two passes: the cells for labels at the font size, then labels sized for those cells and the
+// cells again. Smaller labels only narrow the gutters, so the second cells are no smaller than the
+// first, and labels sized for the first still fit them.
+HeatmapCanvas::Geometry HeatmapCanvas::layout(ImVec2 pos, ImVec2 size, int n) const {
+    Geometry g;
+    g.n = n;
+    g.min = pos;
+    g.max = add(pos, size);
+    g.row_text = g.column_text = ImGui::GetFontSize();
+    place_grid(g, size);
+    size_labels(g, size);
+    place_grid(g, size);
+    g.origin = add(g.grid_min, m_pan);
+    return g;
+}
+
+// The label gutters for the current label sizes, and the largest cells that fit beside them.
+void HeatmapCanvas::place_grid(Geometry& g, ImVec2 size) const {
+    const float left = std::min(label_width(g.row_text) + 2 * kPad, size.x * 0.3f);
+    auto cell_for = [&](float top) {
+        const float fit = std::min((size.x - left) / g.n, (size.y - top) / g.n);
+        return std::clamp(fit, 1.0f, kMaxCellLines * ImGui::GetTextLineHeight()) * m_zoom;
+    };
+    float top = g.column_text + 2 * kPad;
+    g.cell = cell_for(top);
+    g.rotated_columns = g.cell < label_width(g.column_text) + kPad;  // labels wider than their column lean
+    if (g.rotated_columns) {
+        top = std::min(leaning_gutter(g.column_text), size.y * kTopShare);
+        g.cell = cell_for(top);
+    }
+    g.grid_min = ImVec2(g.min.x + left, g.min.y + top);
+    g.grid_max = g.max;
+}
+
+// A label leaning from its anchor (kPad above the grid) rises width * cos 45 + height / (2 sqrt 2)
+// above it; half its height leaves a little room.
+float HeatmapCanvas::leaning_gutter(float text_px) const { return label_width(text_px) * kSlant + text_px * kLeanRise + kPad; }
+
+// Labels shrink to fit their row or column (and leaning ones the gutter above the grid), down to
+// smallest_text_px(); only below that do draw_row_labels / draw_column_labels leave some out.
+void HeatmapCanvas::size_labels(Geometry& g, ImVec2 size) const {
+    const float full = ImGui::GetFontSize(), smallest = std::min(full, smallest_text_px());
+    g.row_text = std::clamp(g.cell * kLineFill, smallest, full);
+    if (!g.rotated_columns) return;  // level labels fit their columns at the font size
+    // leaning_gutter(s) = s * (width per px * kSlant + kLeanRise) + kPad must stay within the top share
+    const float in_gutter = (size.y * kTopShare - kPad) / (label_width(1.0f) * kSlant + kLeanRise);
+    g.column_text = std::clamp(std::min(g.cell * kSlant * kLineFill, in_gutter), smallest, full);
+}
+
+float HeatmapCanvas::cell_size(const Trace& trace, ImVec2 size) {
+    m_labels.refresh(trace);
+    const int n = trace.n_tokens();
+    return n == 0 ? 0.0f : layout(ImVec2(0, 0), size, n).cell;
+}
+
+void HeatmapCanvas::clamp_pan(Geometry& g) {
+    const float total = g.cell * g.n;
+    auto clamp_axis = [total](float pan, float view) { return total <= view ? 0.0f : std::clamp(pan, view - total, 0.0f); };
+    m_pan = ImVec2(clamp_axis(m_pan.x, g.grid_max.x - g.grid_min.x), clamp_axis(m_pan.y, g.grid_max.y - g.grid_min.y));
+    g.origin = add(g.grid_min, m_pan);
+}
+
+bool HeatmapCanvas::cell_at(const Geometry& g, ImVec2 p, int& i, int& j) const {
+    if (p.x < g.grid_min.x || p.y < g.grid_min.y || p.x >= g.grid_max.x || p.y >= g.grid_max.y) return false;
+    j = static_cast<int>(std::floor((p.x - g.origin.x) / g.cell));
+    i = static_cast<int>(std::floor((p.y - g.origin.y) / g.cell));
+    return i >= 0 && j >= 0 && i < g.n && j < g.n;
+}
+
+ImRect HeatmapCanvas::draw(const FrameContext& frame, const HeatmapInput& in, ImVec2 size, float label_overhang) {
+    m_labels.refresh(in.trace);
+    const int n = in.trace.n_tokens();
+    if (n == 0 || size.x < 40 || size.y < 40) return ImRect(ImGui::GetCursorScreenPos(), ImGui::GetCursorScreenPos());
+    Geometry g = layout(ImGui::GetCursorScreenPos(), size, n);
+    g.overhang = label_overhang;
+    clamp_pan(g);
+    handle_input(frame, g);
+    draw_image(frame, in, g);
+    draw_numbers(frame, in, g);
+    draw_marks(frame, g);
+    draw_row_labels(frame, g);
+    draw_column_labels(frame, g);
+    if (m_hover_i >= 0) draw_tooltip(frame, in, m_hover_i, m_hover_j);
+    const ImVec2 shown_max(std::min(g.grid_max.x, g.origin.x + g.cell * n), std::min(g.grid_max.y, g.origin.y + g.cell * n));
+    frame.actions.report_region("heatmap", g.grid_min, shown_max);
+    return ImRect(g.grid_min, shown_max);
+}
+
+// [SECTION] Input
+
+void HeatmapCanvas::handle_input(const FrameContext& frame, Geometry& g) {
+    ImGui::SetCursorScreenPos(g.min);
+    ImGui::InvisibleButton("canvas", ImVec2(g.max.x - g.min.x, g.max.y - g.min.y),
+                           ImGuiButtonFlags_MouseButtonLeft | ImGuiButtonFlags_MouseButtonRight | ImGuiButtonFlags_MouseButtonMiddle);
+    const ImGuiIO& io = ImGui::GetIO();
+    const bool hovered = ImGui::IsItemHovered();
+    if (hovered && io.MouseWheel != 0.0f && io.KeyCtrl) {
+        // Zoom at the pointer: the grid point under it stays under it.
+        const float old_cell = g.cell;
+        const ImVec2 under((io.MousePos.x - g.origin.x) / old_cell, (io.MousePos.y - g.origin.y) / old_cell);
+        zoom_by(io.MouseWheel > 0 ? 1.25f : 0.8f);
+        const float overhang = g.overhang;
+        g = layout(g.min, ImVec2(g.max.x - g.min.x, g.max.y - g.min.y), g.n);
+        g.overhang = overhang;
+        m_pan = ImVec2(io.MousePos.x - under.x * g.cell - g.grid_min.x, io.MousePos.y - under.y * g.cell - g.grid_min.y);
+    } else if (hovered && io.MouseWheel != 0.0f) {
+        const float step = 3.0f * ImGui::GetTextLineHeight() * io.MouseWheel;
+        (io.KeyShift ? m_pan.x : m_pan.y) += step;
+    }
+    if (hovered) m_pan.x += 3.0f * ImGui::GetTextLineHeight() * io.MouseWheelH;
+    if (ImGui::IsItemActive() && (ImGui::IsMouseDragging(ImGuiMouseButton_Right) || ImGui::IsMouseDragging(ImGuiMouseButton_Middle)))
+        m_pan = add(m_pan, io.MouseDelta);
+    clamp_pan(g);
+
+    m_hover_i = m_hover_j = -1;
+    int i = -1, j = -1;
+    if (hovered && cell_at(g, io.MousePos, i, j)) {
+        m_hover_i = i;
+        m_hover_j = j;
+    }
+    if (!ImGui::IsItemClicked(ImGuiMouseButton_Left)) return;
+    Selection& s = frame.selection;
+    const ImVec2 m = io.MousePos;
+    const int row = static_cast<int>(std::floor((m.y - g.origin.y) / g.cell));
+    const int col = static_cast<int>(std::floor((m.x - g.origin.x) / g.cell));
+    if (m_hover_i >= 0) {
+        s.query = m_hover_i;
+        s.key = m_hover_j;
+    } else if (m.x < g.grid_min.x && m.y >= g.grid_min.y && row >= 0 && row < g.n) {
+        s.query = row;  // a row label
+    } else if (m.y < g.grid_min.y && m.x >= g.grid_min.x && col >= 0 && col < g.n) {
+        s.key = col;    // a column label
+    }
+}
+
+// [SECTION] Grid
+
+void HeatmapCanvas::draw_image(const FrameContext& frame, const HeatmapInput& in, const Geometry& g) const {
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    const float side = g.cell * g.n;
+    dl->PushClipRect(g.grid_min, g.grid_max, true);
+    frame.shader.begin(dl, &in.params);
+    dl->AddImage(in.texture.imgui_id(), g.origin, ImVec2(g.origin.x + side, g.origin.y + side));
+    ColormapShader::end(dl);
+    dl->PopClipRect();
+}
+
+void HeatmapCanvas::draw_numbers(const FrameContext& frame, const HeatmapInput& in, const Geometry& g) const {
+    if (!in.numbers) return;
+    ImFont* font = frame.fonts.mono;
+    const bool weights = in.field == HeatmapField::Weights;
+    // At the font size, or smaller so a number fills at most kNumberFill of its cell's width and
+    // half its height. Much smaller numbers cannot be read from the back of a room: below
+    // smallest_text_px() the colours speak alone (the tooltip still has the values).
+    const float full = ImGui::GetFontSize();
+    const float sample_w = font->CalcTextSizeA(full, FLT_MAX, 0.0f, weights ? "0.00" : "-0.00").x;
+    const float size = std::min({full, full * g.cell * kNumberFill / sample_w, g.cell * 0.5f});
+    if (size < smallest_text_px()) return;
+    const HeadTrace& h = in.trace.head(in.layer, in.head);
+    int i0, i1, j0, j1;
+    visible_range(g.origin.y, g.grid_min.y, g.grid_max.y, g.cell, g.n, i0, i1);
+    visible_range(g.origin.x, g.grid_min.x, g.grid_max.x, g.cell, g.n, j0, j1);
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    dl->PushClipRect(g.grid_min, g.grid_max, true);
+    for (int i = i0; i < i1; ++i)
+        for (int j = j0; j < j1; ++j) {
+            if (is_masked(h.scores(i, j))) continue;
+            const float v = weights ? h.weights(i, j) : h.scores(i, j);
+            const std::string text = format(weights || std::fabs(v) < 10 ? "%.2f" : "%.1f", v);
+            const float t = (v - in.params.lo) / std::max(in.params.hi - in.params.lo, 1e-12f);
+            const ImU32 color = readable_text_on(colormap_color(in.params.colormap, t));
+            const ImVec2 ts = font->CalcTextSizeA(size, 1e9f, 0.0f, text.c_str());
+            const ImVec2 p(g.origin.x + (j + 0.5f) * g.cell - ts.x * 0.5f, g.origin.y + (i + 0.5f) * g.cell - ts.y * 0.5f);
+            dl->AddText(font, size, p, color, text.c_str());
+        }
+    dl->PopClipRect();
+}
+
+// Outlines: the hovered cell's row and column, the selected query row and the chosen key column.
+void HeatmapCanvas::draw_marks(const FrameContext& frame, const Geometry& g) const {
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    const Theme& th = frame.theme;
+    const float side = g.cell * g.n;
+    auto row_rect = [&](int i, ImU32 c, float w) {
+        dl->AddRect(ImVec2(g.origin.x, g.origin.y + i * g.cell), ImVec2(g.origin.x + side, g.origin.y + (i + 1) * g.cell), c, 0, 0, w);
+    };
+    auto col_rect = [&](int j, ImU32 c, float w) {
+        dl->AddRect(ImVec2(g.origin.x + j * g.cell, g.origin.y), ImVec2(g.origin.x + (j + 1) * g.cell, g.origin.y + side), c, 0, 0, w);
+    };
+    dl->PushClipRect(ImVec2(g.grid_min.x - 2, g.grid_min.y - 2), ImVec2(g.grid_max.x, g.grid_max.y), true);
+    if (m_hover_i >= 0) {
+        row_rect(m_hover_i, th.text_dim, 1.0f);
+        col_rect(m_hover_j, th.text_dim, 1.0f);
+    }
+    const Selection& s = frame.selection;
+    if (s.key >= 0 && s.key < g.n) col_rect(s.key, th.chip_key, 2.5f * th.stroke);
+    if (s.query < g.n) row_rect(s.query, th.highlight, 2.5f * th.stroke);
+    dl->PopClipRect();
+}
+
+// [SECTION] Labels
+
+// Row labels in type of g.row_text pixels, so each row has its own; when even the smallest type is
+// taller than a row, every few rows have one, and the query row always does.
+void HeatmapCanvas::draw_row_labels(const FrameContext& frame, const Geometry& g) const {
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    ImFont* font = ImGui::GetFont();
+    const float line_h = g.row_text;
+    const int every = std::max(1, static_cast<int>(std::ceil(line_h / g.cell)));  // skip labels that would overlap
+    int i0, i1;
+    visible_range(g.origin.y, g.grid_min.y, g.grid_max.y, g.cell, g.n, i0, i1);
+    dl->PushClipRect(ImVec2(g.min.x, g.grid_min.y), ImVec2(g.grid_min.x, g.grid_max.y), true);
+    for (int i = i0; i < i1; ++i) {
+        const bool query = i == frame.selection.query, key = i == frame.selection.key;
+        if (i % every != 0 && !query) continue;
+        const std::string& label = m_labels[static_cast<std::size_t>(i)];
+        const float w = font->CalcTextSizeA(line_h, FLT_MAX, 0.0f, label.c_str()).x;
+        // Centred on its row. Rows thinner than a line: a label that would stick out of the grid is
+        // skipped, except the query's, which is pulled inside.
+        float y = g.origin.y + (i + 0.5f) * g.cell - line_h * 0.5f;
+        const bool outside = y < g.grid_min.y || y + line_h > g.grid_max.y;
+        if (outside && !query) continue;
+        if (outside) y = std::clamp(y, g.grid_min.y, g.grid_max.y - line_h);
+        const ImVec2 p(g.grid_min.x - kPad - w, y);
+        if (query) dl->AddRectFilled(ImVec2(p.x - 3, p.y), ImVec2(p.x + w + 3, p.y + line_h), frame.theme.chip_query, 3.0f);
+        const ImU32 color = query ? readable_text_on(frame.theme.chip_query) : (key ? frame.theme.chip_key : frame.theme.text);
+        dl->AddText(font, line_h, p, color, label.c_str());
+    }
+    dl->PopClipRect();
+}
+
+// Column labels in type of g.column_text pixels, level or leaning; like the rows, only labels the
+// smallest type cannot keep apart are left out, and never the key column's.
+void HeatmapCanvas::draw_column_labels(const FrameContext& frame, const Geometry& g) const {
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    ImFont* font = ImGui::GetFont();
+    const float line_h = g.column_text;
+    const float spacing = g.rotated_columns ? g.cell * kSlant : g.cell;  // distance between neighbouring labels
+    const int every = g.rotated_columns ? std::max(1, static_cast<int>(std::ceil(line_h / spacing))) : 1;
+    int j0, j1;
+    visible_range(g.origin.x, g.grid_min.x, g.grid_max.x, g.cell, g.n, j0, j1);
+    dl->PushClipRect(ImVec2(g.grid_min.x - line_h, g.min.y), ImVec2(g.max.x + g.overhang, g.grid_min.y), true);
+    for (int j = j0; j < j1; ++j) {
+        const bool key = j == frame.selection.key, query = j == frame.selection.query;
+        if (j % every != 0 && !key) continue;
+        const char* label = m_labels[static_cast<std::size_t>(j)].c_str();
+        const ImU32 color = key ? frame.theme.chip_key : (query ? frame.theme.highlight : frame.theme.text);
+        const float cx = g.origin.x + (j + 0.5f) * g.cell;
+        if (!g.rotated_columns) {
+            const float w = font->CalcTextSizeA(line_h, FLT_MAX, 0.0f, label).x;
+            dl->AddText(font, line_h, ImVec2(cx - w * 0.5f, g.grid_min.y - kPad - line_h), color, label);
+            continue;
+        }
+        // The label's left end, half a line down its own "down" direction, sits above the column.
+        const ImVec2 down(kSlant, kSlant);
+        const ImVec2 anchor(cx, g.grid_min.y - kPad);
+        const ImVec2 pivot(anchor.x - down.x * line_h * 0.5f, anchor.y - down.y * line_h * 0.5f);
+        draw_rotated_text(dl, font, line_h, pivot, color, label, kDiagonal);
+    }
+    dl->PopClipRect();
+}
+
+// [SECTION] Tooltip
+
+void HeatmapCanvas::draw_tooltip(const FrameContext& frame, const HeatmapInput& in, int i, int j) const {
+    const HeadTrace& h = in.trace.head(in.layer, in.head);
+    const float scaled = h.scores(i, j);
+    ImGui::BeginTooltip();
+    ImGui::Text("query %d \"%s\"  \xE2\x86\x92  key %d \"%s\"", i, m_labels[i].c_str(), j, m_labels[j].c_str());
+    ImGui::Separator();
+    if (is_masked(scaled)) {
+        colored_wrapped_text(frame.theme.text_dim, "masked: in a causal model a token cannot look at later tokens, so this weight is exactly 0");
+    } else {
+        const float scale = in.trace.scale;
+        ImGui::Text("raw score  q\xC2\xB7k         %9.4f", scaled / scale);
+        ImGui::Text("scaled score \xC3\x97 %.4f  %9.4f", scale, scaled);
+        ImGui::Text("weight (softmax)      %9.4f", h.weights(i, j));
+    }
+    ImGui::TextDisabled("click: query %d, key %d", i, j);
+    ImGui::EndTooltip();
+}
+
+}  // namespace attnscope::gui

@@ -1,0 +1,82 @@
+// HeatmapCanvas: the zoomable, pannable grid of one head (rows = queries, columns = keys) with
+// token labels on both axes, numbers in cells that are big enough, hover details and click-to-
+// select. The colours come from a data texture through the colormap shader; HeatmapPanel owns
+// the texture and the toolbar.
+//
+// Mouse: wheel scrolls, Shift+wheel scrolls sideways, Ctrl+wheel zooms at the pointer,
+// right- or middle-drag pans, click a cell to select its query and key, click a label to select it.
+#pragma once
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include <imgui_internal.h>  // ImRect
+
+#include "attnscope/heatmap_export.h"
+#include "gfx/gl_texture.h"
+#include "widgets/draw_util.h"
+#include "panels/panel.h"
+
+namespace attnscope::gui {
+
+struct HeatmapInput {
+    const Trace& trace;
+    int layer, head;
+    HeatmapField field;
+    const Texture& texture;   // n x n RG32F: value, masked flag
+    ColormapParams& params;   // lives in the panel: used at render time
+    bool numbers;             // write values in cells that are big enough
+};
+
+class HeatmapCanvas {
+public:
+    // Fills `size` at the cursor; returns the part of the grid on screen (below the column labels).
+    // `label_overhang`: pixels right of `size` that leaning column labels may use.
+    ImRect draw(const FrameContext& frame, const HeatmapInput& in, ImVec2 size, float label_overhang);
+
+    // Pixels per cell that draw() would give `trace`'s grid in `size`: lets the panel compare
+    // places for its toolbar before it draws.
+    float cell_size(const Trace& trace, ImVec2 size);
+
+    void zoom_by(float factor) { m_zoom = std::clamp(m_zoom * factor, 1.0f, 64.0f); }
+    void fit() { m_zoom = 1.0f; m_pan = ImVec2(0, 0); }
+    float zoom() const { return m_zoom; }
+
+private:
+    struct Geometry {
+        ImVec2 min, max;           // whole canvas
+        float overhang = 0;        // pixels right of the canvas that leaning column labels may use
+        ImVec2 grid_min, grid_max; // visible grid area (inside the label gutters)
+        ImVec2 origin;             // screen position of cell (0, 0)'s corner
+        float cell = 0;            // pixels per cell
+        float row_text = 0;        // pixel size of the row labels: the font size, or less to fit a row
+        float column_text = 0;     // pixel size of the column labels: likewise for a column
+        bool rotated_columns = false;
+        int n = 0;
+    };
+
+    Geometry layout(ImVec2 pos, ImVec2 size, int n) const;
+    void place_grid(Geometry& g, ImVec2 size) const;
+    void size_labels(Geometry& g, ImVec2 size) const;
+    // The widest token label, and the gutter above the grid for labels leaning at 45 degrees, in
+    // type of `text_px` pixels.
+    float label_width(float text_px) const { return m_labels.max_width() * text_px / ImGui::GetFontSize(); }
+    float leaning_gutter(float text_px) const;
+    void clamp_pan(Geometry& g);
+    void handle_input(const FrameContext& frame, Geometry& g);
+    void draw_image(const FrameContext& frame, const HeatmapInput& in, const Geometry& g) const;
+    void draw_numbers(const FrameContext& frame, const HeatmapInput& in, const Geometry& g) const;
+    void draw_marks(const FrameContext& frame, const Geometry& g) const;
+    void draw_row_labels(const FrameContext& frame, const Geometry& g) const;
+    void draw_column_labels(const FrameContext& frame, const Geometry& g) const;
+    void draw_tooltip(const FrameContext& frame, const HeatmapInput& in, int i, int j) const;
+    bool cell_at(const Geometry& g, ImVec2 p, int& i, int& j) const;
+
+    TokenLabels m_labels;  // cached per trace and font size
+    float m_zoom = 1.0f;             // 1 = the whole grid fits
+    ImVec2 m_pan{0, 0};              // pixels the grid is moved by (<= 0 when it is larger than the view)
+    int m_hover_i = -1, m_hover_j = -1;
+};
+
+}  // namespace attnscope::gui

@@ -1,0 +1,109 @@
+#include "workers/compare_logic.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <numeric>
+
+namespace attnscope::gui {
+
+std::string word_of(const Trace& trace, int i) {
+    const Token& t = trace.tokens[static_cast<std::size_t>(i)];
+    if (t.special || t.end <= t.start || t.end > trace.text.size()) return "";
+    std::string w = trace.text.substr(t.start, t.end - t.start);
+    bool has_alnum = false;
+    for (char& c : w) {
+        const auto u = static_cast<unsigned char>(c);
+        has_alnum = has_alnum || std::isalnum(u) || u >= 0x80;
+        c = static_cast<char>(std::tolower(u));
+    }
+    return has_alnum ? w : "";
+}
+
+namespace {
+
+int last_index_of(const Trace& t, const std::string& word) {
+    for (int i = t.n_tokens() - 1; i >= 0; --i)
+        if (word_of(t, i) == word) return i;
+    return -1;
+}
+
+std::vector<std::string> labels_of(const Trace& t) {
+    std::vector<std::string> out;
+    for (const Token& tok : t.tokens) out.push_back(tok.end > tok.start ? t.text.substr(tok.start, tok.end - tok.start) : tok.piece);
+    return out;
+}
+
+// Adds `weight` to the entry of `word` (a new entry when it has none yet).
+KeyWordWeights& entry_for(std::vector<KeyWordWeights>& list, const std::string& word) {
+    for (KeyWordWeights& k : list)
+        if (k.word == word) return k;
+    list.push_back({word});
+    return list.back();
+}
+
+}  // namespace
+
+std::optional<SharedWord> choose_shared_word(const Trace& a, const Trace& b, int selected_query) {
+    if (selected_query >= 0 && selected_query < a.n_tokens()) {
+        const std::string w = word_of(a, selected_query);
+        const int j = w.empty() ? -1 : last_index_of(b, w);
+        if (j >= 0) return SharedWord{w, selected_query, j};
+    }
+    for (int i = a.n_tokens() - 1; i >= 0; --i) {
+        const std::string w = word_of(a, i);
+        const int j = w.empty() ? -1 : last_index_of(b, w);
+        if (j >= 0) return SharedWord{w, i, j};
+    }
+    return std::nullopt;
+}
+
+RowComparison compare_rows(const Trace& a, const Trace& b, const SharedWord& shared, int layer, int head) {
+    RowComparison out;
+    out.shared = shared;
+    out.layer = layer;
+    out.head = head;
+    out.labels_a = labels_of(a);
+    out.labels_b = labels_of(b);
+    const Matrix& wa = a.head(layer, head).weights;  // n_a x n_a, rows = queries
+    const Matrix& wb = b.head(layer, head).weights;  // n_b x n_b
+    for (int j = 0; j < a.n_tokens(); ++j) out.row_a.push_back(wa(shared.i_a, j));
+    for (int j = 0; j < b.n_tokens(); ++j) out.row_b.push_back(wb(shared.i_b, j));
+    // Tokens without a word (".", "<s>") are keyed by their label, so their weight still shows.
+    for (int j = 0; j < a.n_tokens(); ++j) {
+        const std::string w = word_of(a, j);
+        entry_for(out.by_word, w.empty() ? out.labels_a[static_cast<std::size_t>(j)] : w).a += out.row_a[static_cast<std::size_t>(j)];
+    }
+    for (int j = 0; j < b.n_tokens(); ++j) {
+        const std::string w = word_of(b, j);
+        entry_for(out.by_word, w.empty() ? out.labels_b[static_cast<std::size_t>(j)] : w).b += out.row_b[static_cast<std::size_t>(j)];
+    }
+    for (KeyWordWeights& k : out.by_word) k.diff = k.a - k.b;
+    std::stable_sort(out.by_word.begin(), out.by_word.end(),
+                     [](const KeyWordWeights& x, const KeyWordWeights& y) { return std::fabs(x.diff) > std::fabs(y.diff); });
+    return out;
+}
+
+NextWord top_next_words(const Trace& trace, const Tokenizer& tokenizer, int preferred, int k) {
+    NextWord out;
+    if (trace.has_logits_for(preferred)) out.after = preferred;
+    else
+        for (int i = trace.n_tokens() - 1; i >= 0 && out.after < 0; --i)
+            if (trace.has_logits_for(i)) out.after = i;
+    if (out.after < 0) return out;
+    const auto row = trace.logits_of(out.after);
+    // Subtract the row max so exp() cannot overflow; the probabilities are unchanged.
+    const float max = row.maxCoeff();
+    std::vector<double> p(static_cast<std::size_t>(row.size()));
+    double sum = 0.0;
+    for (Eigen::Index v = 0; v < row.size(); ++v) sum += p[static_cast<std::size_t>(v)] = std::exp(static_cast<double>(row(v) - max));
+    std::vector<int> order(p.size());
+    std::iota(order.begin(), order.end(), 0);
+    const int n = std::min<int>(k, static_cast<int>(order.size()));
+    std::partial_sort(order.begin(), order.begin() + n, order.end(), [&](int x, int y) { return p[static_cast<std::size_t>(x)] > p[static_cast<std::size_t>(y)]; });
+    for (int r = 0; r < n; ++r)
+        out.top.push_back({tokenizer.piece(order[static_cast<std::size_t>(r)]), static_cast<float>(p[static_cast<std::size_t>(order[static_cast<std::size_t>(r)])] / sum)});
+    return out;
+}
+
+}  // namespace attnscope::gui

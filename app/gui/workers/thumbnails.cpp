@@ -1,0 +1,80 @@
+#include "workers/thumbnails.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace attnscope::gui {
+
+namespace {
+
+// Masks come from the scores (-inf), not the weights: a weight can underflow to 0 without masking.
+Matrix mask_of(const Trace& trace) {
+    const int n = trace.n_tokens();
+    Matrix m = Matrix::Zero(n, n);
+    if (trace.layers.empty() || trace.layers[0].heads.empty()) return m;
+    const Matrix& s = trace.head(0, 0).scores;
+    for (int i = 0; i < n; ++i)
+        for (int j = 0; j < n; ++j)
+            if (std::isinf(s(i, j)) && s(i, j) < 0) m(i, j) = 1.0f;
+    return m;
+}
+
+// Writes one tile: `weights` (n x n) max-pooled by `step` into tile x tile texels at (x0, y0).
+// Max pooling keeps a single strong weight visible in a long sentence's thumbnail.
+void write_tile(ThumbnailAtlas& a, int x0, int y0, const Matrix& weights, const Matrix& mask, int step) {
+    const int n = static_cast<int>(weights.rows());
+    for (int ty = 0; ty < a.tile; ++ty)
+        for (int tx = 0; tx < a.tile; ++tx) {
+            float w = 0.0f;
+            bool all_masked = true;
+            for (int i = ty * step; i < std::min(n, (ty + 1) * step); ++i)
+                for (int j = tx * step; j < std::min(n, (tx + 1) * step); ++j) {
+                    w = std::max(w, weights(i, j));
+                    all_masked = all_masked && mask(i, j) > 0.5f;
+                }
+            std::uint8_t* t = &a.texels[2 * (static_cast<std::size_t>(y0 + ty) * a.width + x0 + tx)];
+            t[0] = static_cast<std::uint8_t>(std::lround(std::clamp(w, 0.0f, 1.0f) * 255.0f));
+            t[1] = all_masked ? 255 : 0;
+        }
+}
+
+const Matrix& tile_weights(const Trace& trace, const HeadStats& stats, int row, int col) {
+    const int L = stats.n_layers, H = stats.n_heads;
+    if (row < L && col < H) return trace.head(row, col).weights;
+    if (row < L) return stats.mean_over_heads[row];
+    if (col < H) return stats.mean_over_layers[col];
+    return stats.mean_over_all;
+}
+
+}  // namespace
+
+UvRect ThumbnailAtlas::tile_uv(int row, int col) const {
+    const float stride = static_cast<float>(tile + 2 * kPad);
+    // Smooth (linear) tiles start half a texel in, so filtering never reaches the padding.
+    const float inset = smooth() ? 0.5f : 0.0f;
+    const float x = col * stride + kPad + inset, y = row * stride + kPad + inset, side = tile - 2.0f * inset;
+    return {x / width, y / height, (x + side) / width, (y + side) / height};
+}
+
+ThumbnailAtlas build_thumbnail_atlas(const Trace& trace, const HeadStats& stats) {
+    ThumbnailAtlas a;
+    const int n = trace.n_tokens();
+    a.trace_id = trace.id;
+    a.rows = stats.n_layers + 1;
+    a.cols = stats.n_heads + 1;
+    if (n == 0 || stats.n_layers == 0) return a;
+    const int step = (n + ThumbnailAtlas::kMaxTile - 1) / ThumbnailAtlas::kMaxTile;
+    a.tile = (n + step - 1) / step;
+    const int stride = a.tile + 2 * ThumbnailAtlas::kPad;
+    a.width = a.cols * stride;
+    a.height = a.rows * stride;
+    a.texels.assign(2 * static_cast<std::size_t>(a.width) * a.height, 0);
+    const Matrix mask = mask_of(trace);
+    for (int r = 0; r < a.rows; ++r)
+        for (int c = 0; c < a.cols; ++c)
+            write_tile(a, c * stride + ThumbnailAtlas::kPad, r * stride + ThumbnailAtlas::kPad,
+                       tile_weights(trace, stats, r, c), mask, step);
+    return a;
+}
+
+}  // namespace attnscope::gui

@@ -1,0 +1,158 @@
+#include "formats/hf_weights.h"
+
+#include "kernels/parallel_product.h"
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <stdexcept>
+#include <map>
+
+namespace attnscope {
+
+// [SECTION] HfTensor
+
+HfTensor::HfTensor(TensorView view, Index rows, Index cols)
+    : m_view(view),
+      m_rows(rows),
+      m_cols(cols),
+      m_in_place(view.info->dtype == Dtype::F32 && reinterpret_cast<std::uintptr_t>(view.data) % alignof(float) == 0) {}
+
+const float* HfTensor::floats() const {
+    if (m_in_place) return reinterpret_cast<const float*>(m_view.data);
+    std::call_once(m_converted_once, [this] {
+        m_converted.resize(static_cast<std::size_t>(m_rows * m_cols));
+        convert_to_float(m_view.info->dtype, m_view.data, m_converted.size(), m_converted.data());
+    });
+    return m_converted.data();
+}
+
+ConstMatrixMap HfTensor::matrix() const { return ConstMatrixMap(floats(), m_rows, m_cols); }
+
+RowVector HfTensor::vector() const { return Eigen::Map<const RowVector>(floats(), m_rows * m_cols); }
+
+RowVector HfTensor::row(Index r) const {
+    RowVector out(m_cols);
+    read_row(r, out.data());
+    return out;
+}
+
+void HfTensor::read_row(Index r, float* out) const {
+    const std::size_t count = static_cast<std::size_t>(m_cols);
+    if (m_in_place) {
+        std::memcpy(out, m_view.data + static_cast<std::size_t>(r) * count * sizeof(float), count * sizeof(float));
+        return;
+    }
+    const std::size_t element = dtype_size(m_view.info->dtype);
+    convert_to_float(m_view.info->dtype, m_view.data + static_cast<std::size_t>(r) * count * element, count, out);
+}
+
+const PackedMatrix& HfTensor::packed(Layout layout) const {
+    std::call_once(m_packed_once, [&] {
+        const auto reader = [this](Index r, float* out) { read_row(r, out); };
+        m_packed_layout = layout;
+        m_packed = layout == Layout::InOut ? PackedMatrix::from_in_out_rows(reader, m_rows, m_cols)
+                                           : PackedMatrix::from_out_in_rows(reader, m_rows, m_cols);
+        // The forward passes read the packed copy only; a later matrix() or row() maps them back in.
+        MappedFile::release_pages(m_view.data, m_view.n_bytes);
+    });
+    if (layout != m_packed_layout) throw std::logic_error("tensor '" + name() + "' is used in two layouts");
+    return m_packed;
+}
+
+// [SECTION] HfWeights
+
+namespace {
+// The 2-D view design.md's convention needs: [n] -> 1 x n, [r, c] -> r x c.
+std::pair<Index, Index> view_shape(const TensorShape& shape) {
+    if (shape.size() == 1) return {1, shape[0]};
+    return {shape[0], shape[1]};
+}
+}  // namespace
+
+const HfTensor& HfWeights::require(const std::string& name, const TensorShape& expected) {
+    const HfTensor* t = optional(name, expected);
+    if (!t) throw LoadError("tensor '" + name + "' is missing (expected shape " + shape_to_string(expected) + ")");
+    return *t;
+}
+
+const HfTensor* HfWeights::optional(const std::string& name, const TensorShape& expected) {
+    const TensorInfo* info = m_checkpoint.find(name);
+    if (!info) return nullptr;
+    if (info->shape != expected)
+        throw LoadError("tensor '" + name + "': expected shape " + shape_to_string(expected) + ", got " +
+                        shape_to_string(info->shape));
+    if (!dtype_readable_as_float(info->dtype))
+        throw LoadError("tensor '" + name + "': expected F32, F16 or BF16, got " + dtype_name(info->dtype));
+    const auto [rows, cols] = view_shape(expected);
+    m_tensors.push_back(std::make_unique<HfTensor>(m_checkpoint.require_view(name), rows, cols));
+    return m_tensors.back().get();
+}
+
+std::string HfWeights::float_dtypes() const {
+    std::string out;
+    for (const DtypeSummary& s : m_checkpoint.dtype_summary()) {
+        if (!dtype_readable_as_float(s.dtype)) continue;
+        std::string name = dtype_name(s.dtype);
+        for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        out += (out.empty() ? "" : "+") + name;
+    }
+    return out;
+}
+
+long long HfWeights::float_parameter_count() const {
+    long long count = 0;
+    for (const DtypeSummary& s : m_checkpoint.dtype_summary())
+        if (dtype_readable_as_float(s.dtype)) count += static_cast<long long>(s.n_elements);
+    return count;
+}
+
+// [SECTION] Operations
+
+Matrix linear_in_out(const Matrix& x, const HfTensor& w, const HfTensor* b) {
+    const RowVector bias = b ? b->vector() : RowVector();
+    return packed_product(x, w.packed(HfTensor::Layout::InOut), b ? bias.data() : nullptr);
+}
+
+Matrix linear_out_in(const Matrix& x, const HfTensor& w, const HfTensor* b) {
+    const RowVector bias = b ? b->vector() : RowVector();
+    return packed_product(x, w.packed(HfTensor::Layout::OutIn), b ? bias.data() : nullptr);
+}
+
+Matrix lm_head_product(const Matrix& x, const HfTensor& w, const HfTensor* b) {
+    Matrix y = parallel_product(x, w.matrix().transpose());
+    if (b) y.rowwise() += b->vector();
+    return y;
+}
+
+Matrix head_slice(const HfTensor& w, HfTensor::Layout layout, Index c0, Index width) {
+    if (layout == HfTensor::Layout::InOut) {
+        Matrix out(w.rows(), width);
+        for (Index r = 0; r < w.rows(); ++r) out.row(r) = w.row(r).segment(c0, width);
+        return out;
+    }
+    Matrix out(w.cols(), width);
+    for (Index j = 0; j < width; ++j) out.col(j) = w.row(c0 + j).transpose();
+    return out;
+}
+
+RowVector bias_slice(const HfTensor* b, Index c0, Index width) {
+    return b ? RowVector(b->vector().segment(c0, width)) : RowVector(RowVector::Zero(width));
+}
+
+Matrix gather_rows(const HfTensor& table, const std::vector<int>& ids) {
+    Matrix out(static_cast<Index>(ids.size()), table.cols());
+    for (std::size_t i = 0; i < ids.size(); ++i) out.row(static_cast<Index>(i)) = table.row(ids[i]);
+    return out;
+}
+
+Matrix rms_norm_rows(const Matrix& x, const RowVector& gamma, float eps) {
+    Matrix y(x.rows(), x.cols());
+    for (Index i = 0; i < x.rows(); ++i) {
+        const float mean_square = x.row(i).squaredNorm() / static_cast<float>(x.cols());
+        y.row(i) = (x.row(i) / std::sqrt(mean_square + eps)).cwiseProduct(gamma);
+    }
+    return y;
+}
+
+}  // namespace attnscope

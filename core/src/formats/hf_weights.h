@@ -1,0 +1,99 @@
+// HfWeights: the tensors of a safetensors checkpoint as float32 matrices, without reading the
+// checkpoint whole. F32 tensors are used in place, straight from the memory map; F16 and BF16
+// tensors are converted the first time a forward pass needs them (one layer at a time), so a
+// large half-precision model opens at once and costs float32 memory only for what has run.
+// The weight matrices of the layers are packed for packed_product the first time they are used,
+// straight from the file's bytes (no float copy of a half-precision tensor on the way).
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "attnscope/matrix.h"
+#include "kernels/packed_matrix.h"
+#include "formats/safetensors.h"
+
+namespace attnscope {
+
+using ConstMatrixMap = Eigen::Map<const Matrix, Eigen::Unaligned>;
+
+// One tensor as a rows x cols float matrix (a 1-D tensor is 1 x n). Thread-safe.
+class HfTensor {
+public:
+    HfTensor(TensorView view, Index rows, Index cols);
+    HfTensor(const HfTensor&) = delete;
+    HfTensor& operator=(const HfTensor&) = delete;
+
+    Index rows() const { return m_rows; }
+    Index cols() const { return m_cols; }
+    const std::string& name() const { return m_view.info->name; }
+
+    ConstMatrixMap matrix() const;  // converts on first use when the file is not F32
+    RowVector vector() const;       // a copy of the whole tensor as one row (norms and biases)
+    RowVector row(Index r) const;   // one row, converting only that row (embedding lookups)
+
+    // How a weight matrix is stored: in x out (GPT-2's Conv1D) or out x in (torch.nn.Linear).
+    enum class Layout { InOut, OutIn };
+    // The matrix packed for x * W, built on first use. A tensor is used in one layout only.
+    const PackedMatrix& packed(Layout layout) const;
+
+private:
+    const float* floats() const;
+    void read_row(Index r, float* out) const;
+
+    TensorView m_view;
+    Index m_rows, m_cols;
+    bool m_in_place;  // F32 with 4-byte alignment: no copy at all
+    mutable std::once_flag m_converted_once;
+    mutable std::vector<float> m_converted;
+    mutable std::once_flag m_packed_once;
+    mutable PackedMatrix m_packed;
+    mutable Layout m_packed_layout = Layout::InOut;
+};
+
+// Looks tensors up by name and checks their shapes when the model is built, so a forward pass
+// never meets a missing or misshapen tensor. Errors (LoadError) name the tensor, the expected
+// shape and the one found.
+class HfWeights {
+public:
+    explicit HfWeights(SafetensorsCheckpoint checkpoint) : m_checkpoint(std::move(checkpoint)) {}
+
+    const HfTensor& require(const std::string& name, const TensorShape& expected);
+    const HfTensor* optional(const std::string& name, const TensorShape& expected);  // nullptr when absent
+    bool contains(const std::string& name) const { return m_checkpoint.contains(name); }
+    const SafetensorsCheckpoint& checkpoint() const { return m_checkpoint; }
+
+    // The dtype(s) the floats are stored in, e.g. "f32" or "bf16".
+    std::string float_dtypes() const;
+    long long float_parameter_count() const;
+
+private:
+    SafetensorsCheckpoint m_checkpoint;
+    std::vector<std::unique_ptr<HfTensor>> m_tensors;
+};
+
+// [SECTION] Operations on float matrices and tensors, shared by the architectures.
+
+// y = x W + b for W stored in x out (GPT-2's Conv1D).     x: n x in -> n x out
+Matrix linear_in_out(const Matrix& x, const HfTensor& w, const HfTensor* b);
+// y = x W^T + b for W stored out x in (torch.nn.Linear).  x: n x in -> n x out
+Matrix linear_out_in(const Matrix& x, const HfTensor& w, const HfTensor* b);
+// y = x W^T + b for an LM head (out x in, vocab x d). Not packed: it is usually the token
+// embedding table itself (tied), read once per trace for one row, so packing would double the
+// largest tensor of the model to save nothing.
+Matrix lm_head_product(const Matrix& x, const HfTensor& w, const HfTensor* b);
+// One head's slice of a projection as d_model x width, read row by row from the file (the packed
+// copy the forward pass uses has no simple slice), for the step-by-step view:
+// columns [c0, c0 + width) of an in x out W, or rows [c0, c0 + width) of an out x in W, transposed.
+Matrix head_slice(const HfTensor& w, HfTensor::Layout layout, Index c0, Index width);
+// Entries [c0, c0 + width) of a bias, or zeros when there is none.
+RowVector bias_slice(const HfTensor* b, Index c0, Index width);
+// Embedding rows for the ids.                              -> n x d
+Matrix gather_rows(const HfTensor& table, const std::vector<int>& ids);
+
+// x: n x d; y = x / sqrt(mean(x^2) + eps) * gamma (RMSNorm, as Llama).
+Matrix rms_norm_rows(const Matrix& x, const RowVector& gamma, float eps);
+
+}  // namespace attnscope

@@ -1,0 +1,222 @@
+// Reads the own JSON model format, version 1 (design.md). Sections:
+//   [SECTION] Reading the file      size, nesting depth, comments, parse errors
+//   [SECTION] Config and tokenizer
+//   [SECTION] Weights
+//   [SECTION] Public entry points   the only place a LoadError becomes a Result
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "attnscope/json_model.h"
+#include "attnscope/word_tokenizer.h"
+#include "util/json_path.h"
+
+namespace attnscope {
+
+namespace {
+
+constexpr std::uintmax_t kMaxFileBytes = std::uintmax_t{4} << 30;
+
+// [SECTION] Reading the file
+
+std::string read_file(const std::filesystem::path& file) {
+    std::error_code ec;
+    const auto status = std::filesystem::status(file, ec);
+    if (ec || !std::filesystem::exists(status)) throw LoadError("no such file");
+    if (std::filesystem::is_directory(status)) throw LoadError("is a directory, expected a .json model file");
+    const auto size = std::filesystem::file_size(file, ec);
+    if (ec) throw LoadError("cannot read its size: " + ec.message());
+    if (size > kMaxFileBytes) throw LoadError("file is " + std::to_string(size >> 20) + " MiB; JSON models are read up to 4 GiB");
+    std::ifstream in(file, std::ios::binary);
+    if (!in) throw LoadError("cannot open for reading");
+    std::string text(static_cast<std::size_t>(size), '\0');
+    in.read(text.data(), static_cast<std::streamsize>(size));
+    if (static_cast<std::uintmax_t>(in.gcount()) != size) throw LoadError("could not read the whole file");
+    return text;
+}
+
+// [SECTION] Config and tokenizer
+
+TransformerConfig read_config(const nlohmann::json& root, const JsonPath& root_at) {
+    const JsonPath at = root_at.key("config");
+    const nlohmann::json& node = require(root, root_at, "config");
+    if (!node.is_object()) at.fail("expected an object, got " + describe_type(node));
+    reject_unknown_keys(node, at, {"d_model", "n_heads", "n_layers", "d_ff", "max_len", "causal", "positional",
+                                   "norm", "norm_eps", "activation", "attn_scale"});
+    TransformerConfig c;
+    c.d_model = read_int(require(node, at, "d_model"), at.key("d_model"), 1, 65536);
+    c.n_heads = read_int(require(node, at, "n_heads"), at.key("n_heads"), 1, 4096);
+    c.n_layers = read_int(require(node, at, "n_layers"), at.key("n_layers"), 1, 1024);
+    c.d_ff = read_int(require(node, at, "d_ff"), at.key("d_ff"), 0, 1 << 20);
+    c.max_len = read_int(require(node, at, "max_len"), at.key("max_len"), 1, 1 << 20);
+    c.causal = read_bool(require(node, at, "causal"), at.key("causal"));
+    c.positional = read_enum<Positional>(require(node, at, "positional"), at.key("positional"), positional_name);
+    c.norm = read_enum<Norm>(require(node, at, "norm"), at.key("norm"), norm_name);
+    if (node.contains("norm_eps")) {
+        c.norm_eps = read_finite_float(node["norm_eps"], at.key("norm_eps"));
+        if (c.norm_eps <= 0) at.key("norm_eps").fail("expected a positive number, got " + node["norm_eps"].dump());
+    }
+    if (node.contains("activation"))
+        c.activation = read_enum<Activation>(node["activation"], at.key("activation"), activation_name);
+    if (node.contains("attn_scale") && !node["attn_scale"].is_null()) {
+        c.attn_scale = read_finite_float(node["attn_scale"], at.key("attn_scale"));
+        if (*c.attn_scale <= 0) at.key("attn_scale").fail("expected null or a positive number, got " + node["attn_scale"].dump());
+    }
+    if (c.d_model % c.n_heads != 0)
+        at.key("n_heads").fail("expected a divisor of d_model " + std::to_string(c.d_model) + ", got " +
+                               std::to_string(c.n_heads));
+    return c;
+}
+
+std::shared_ptr<const WordTokenizer> read_tokenizer(const nlohmann::json& root, const JsonPath& root_at) {
+    const JsonPath at = root_at.key("tokenizer");
+    const nlohmann::json& node = require(root, root_at, "tokenizer");
+    if (!node.is_object()) at.fail("expected an object, got " + describe_type(node));
+    reject_unknown_keys(node, at, {"type", "lowercase", "unk", "vocab"});
+    const std::string type = read_string(require(node, at, "type"), at.key("type"));
+    if (type != "word") at.key("type").fail("expected \"word\", got \"" + type + "\"");
+    const bool lowercase = node.contains("lowercase") ? read_bool(node["lowercase"], at.key("lowercase")) : true;
+    const std::string unk = read_string(require(node, at, "unk"), at.key("unk"));
+
+    const JsonPath vocab_at = at.key("vocab");
+    const nlohmann::json& vocab_node = require(node, at, "vocab");
+    if (!vocab_node.is_array() || vocab_node.empty())
+        vocab_at.fail("expected a non-empty array of strings, got " + describe_shape(vocab_node));
+    std::vector<std::string> vocab;
+    std::unordered_map<std::string, std::size_t> seen;
+    for (std::size_t i = 0; i < vocab_node.size(); ++i) {
+        vocab.push_back(read_string(vocab_node[i], vocab_at.index(i)));
+        if (auto [it, fresh] = seen.emplace(vocab.back(), i); !fresh)
+            vocab_at.index(i).fail("\"" + vocab.back() + "\" appears twice (first at [" + std::to_string(it->second) + "])");
+    }
+    if (!seen.count(unk)) at.key("unk").fail("\"" + unk + "\" is not in tokenizer.vocab");
+    return std::make_shared<WordTokenizer>(std::move(vocab), lowercase, unk);
+}
+
+// [SECTION] Weights
+
+LayerNormWeights read_norm(const nlohmann::json& parent, const JsonPath& parent_at, const char* name, Index d) {
+    const JsonPath at = parent_at.key(name);
+    const nlohmann::json& node = require(parent, parent_at, name);
+    if (!node.is_object()) at.fail("expected an object with gamma and beta, got " + describe_type(node));
+    reject_unknown_keys(node, at, {"gamma", "beta"});
+    return {read_vector(require(node, at, "gamma"), at.key("gamma"), d, "d_model"),
+            read_vector(require(node, at, "beta"), at.key("beta"), d, "d_model")};
+}
+
+// An optional bias: zeros when absent.
+RowVector read_bias(const nlohmann::json& layer, const JsonPath& at, const char* name, Index d, const char* dims) {
+    if (!layer.contains(name)) return RowVector::Zero(d);
+    return read_vector(layer[name], at.key(name), d, dims);
+}
+
+TransformerLayerWeights read_layer(const nlohmann::json& node, const JsonPath& at, const TransformerConfig& c) {
+    if (!node.is_object()) at.fail("expected an object, got " + describe_type(node));
+    const bool norm = c.norm == Norm::LayerNorm;
+    const bool mlp = c.d_ff > 0;
+    std::vector<std::string_view> known = {"wq", "bq", "wk", "bk", "wv", "bv", "wo", "bo"};
+    if (norm) known.insert(known.end(), {"ln1", "ln2"});
+    if (mlp) known.insert(known.end(), {"w1", "b1", "w2", "b2"});
+    reject_unknown_keys(node, at, known);
+
+    const Index d = c.d_model;
+    TransformerLayerWeights w;
+    w.wq = read_matrix(require(node, at, "wq"), at.key("wq"), d, d, "d_model x d_model");
+    w.wk = read_matrix(require(node, at, "wk"), at.key("wk"), d, d, "d_model x d_model");
+    w.wv = read_matrix(require(node, at, "wv"), at.key("wv"), d, d, "d_model x d_model");
+    w.bq = read_bias(node, at, "bq", d, "d_model");
+    w.bk = read_bias(node, at, "bk", d, "d_model");
+    w.bv = read_bias(node, at, "bv", d, "d_model");
+    w.has_wo = node.contains("wo");
+    w.wo = w.has_wo ? read_matrix(node["wo"], at.key("wo"), d, d, "d_model x d_model") : Matrix::Identity(d, d);
+    w.bo = read_bias(node, at, "bo", d, "d_model");
+    if (norm) {
+        w.ln1 = read_norm(node, at, "ln1", d);
+        if (mlp) w.ln2 = read_norm(node, at, "ln2", d);
+    }
+    if (mlp) {
+        w.w1 = read_matrix(require(node, at, "w1"), at.key("w1"), d, c.d_ff, "d_model x d_ff");
+        w.b1 = read_bias(node, at, "b1", c.d_ff, "d_ff");
+        w.w2 = read_matrix(require(node, at, "w2"), at.key("w2"), c.d_ff, d, "d_ff x d_model");
+        w.b2 = read_bias(node, at, "b2", d, "d_model");
+    }
+    return w;
+}
+
+TransformerWeights read_weights(const nlohmann::json& root, const JsonPath& root_at, const TransformerConfig& c,
+                                Index vocab) {
+    const JsonPath at = root_at.key("weights");
+    const nlohmann::json& node = require(root, root_at, "weights");
+    if (!node.is_object()) at.fail("expected an object, got " + describe_type(node));
+    std::vector<std::string_view> known = {"token_embedding", "layers", "lm_head"};
+    if (c.positional == Positional::Learned) known.push_back("position_embedding");
+    if (c.norm == Norm::LayerNorm) known.push_back("final_norm");
+    reject_unknown_keys(node, at, known);
+
+    TransformerWeights w;
+    w.token_embedding = read_matrix(require(node, at, "token_embedding"), at.key("token_embedding"), vocab, c.d_model,
+                                    "vocab x d_model, one row per tokenizer.vocab entry");
+    if (c.positional == Positional::Learned)
+        w.position_embedding = read_matrix(require(node, at, "position_embedding"), at.key("position_embedding"),
+                                           c.max_len, c.d_model, "max_len x d_model");
+    const JsonPath layers_at = at.key("layers");
+    const nlohmann::json& layers = require(node, at, "layers");
+    if (!layers.is_array() || static_cast<int>(layers.size()) != c.n_layers)
+        layers_at.fail("expected an array of " + std::to_string(c.n_layers) + " layers (n_layers), got " +
+                       describe_shape(layers));
+    for (std::size_t l = 0; l < layers.size(); ++l) w.layers.push_back(read_layer(layers[l], layers_at.index(l), c));
+    if (c.norm == Norm::LayerNorm) w.final_norm = read_norm(node, at, "final_norm", c.d_model);
+    if (node.contains("lm_head"))
+        w.lm_head = read_matrix(node["lm_head"], at.key("lm_head"), c.d_model, vocab, "d_model x vocab");
+    return w;
+}
+
+ModelPtr parse_model(std::string_view text, const std::string& source) {
+    const nlohmann::json root = parse_json_text(text);
+    const JsonPath at;
+    if (!root.is_object()) at.fail("expected a JSON object at the top level, got " + describe_type(root));
+    reject_unknown_keys(root, at, {"format", "version", "name", "description", "config", "tokenizer", "weights",
+                                   "training"});
+    const std::string format = read_string(require(root, at, "format"), at.key("format"));
+    if (format != "attnscope-model") at.key("format").fail("expected \"attnscope-model\", got \"" + format + "\"");
+    const nlohmann::json& version = require(root, at, "version");
+    if (!version.is_number_integer() || version.get<long long>() != 1)
+        at.key("version").fail("expected 1 (this build reads version 1), got " + version.dump());
+
+    ModelInfo info;
+    info.name = root.contains("name") ? read_string(root["name"], at.key("name")) : std::string("unnamed");
+    info.description = root.contains("description") ? read_string(root["description"], at.key("description")) : "";
+    info.source = source;
+    const TransformerConfig config = read_config(root, at);
+    auto tokenizer = read_tokenizer(root, at);
+    TransformerWeights weights = read_weights(root, at, config, tokenizer->vocab_size());
+    return std::make_shared<TransformerModel>(std::move(info), config, std::move(weights), std::move(tokenizer));
+}
+
+}  // namespace
+
+// [SECTION] Public entry points
+
+Result<ModelPtr> load_json_model_text(std::string_view text, const std::string& source) {
+    try {
+        return parse_model(text, source);  // complete, or it threw
+    } catch (const LoadError& e) {
+        return Error{source + ": " + e.what()};
+    } catch (const std::bad_alloc&) {
+        return Error{source + ": out of memory while reading the model"};
+    }
+}
+
+Result<ModelPtr> load_json_model_file(const std::filesystem::path& file) {
+    std::string text;
+    try {
+        text = read_file(file);
+    } catch (const LoadError& e) {
+        return Error{file.string() + ": " + e.what()};
+    }
+    return load_json_model_text(text, file.string());
+}
+
+}  // namespace attnscope

@@ -1,0 +1,176 @@
+// BERT and DistilBERT (model_type "bert", "distilbert"): bidirectional, learned absolute
+// positions, token-type embeddings (BERT), post-LayerNorm blocks, GELU; Linear weights stored
+// out x in. The masked-word head, when the checkpoint has one, gives the logits.
+#include <cmath>
+#include <cstdio>
+
+#include "kernels/attention.h"
+#include "attnscope/transformer.h"
+#include "models/hf_architectures.h"
+
+namespace attnscope {
+
+namespace {
+
+// Tensor names of one architecture; "%d" is the layer index.
+struct BertNames {
+    const char *word, *position, *token_type, *embed_norm;
+    const char *q, *k, *v, *attn_out, *attn_norm, *ff_in, *ff_out, *out_norm;
+    const char *head_dense, *head_norm, *head_decoder, *head_bias;
+};
+
+constexpr BertNames kBertNames = {
+    "embeddings.word_embeddings.weight", "embeddings.position_embeddings.weight",
+    "embeddings.token_type_embeddings.weight", "embeddings.LayerNorm.",
+    "encoder.layer.%d.attention.self.query.", "encoder.layer.%d.attention.self.key.",
+    "encoder.layer.%d.attention.self.value.", "encoder.layer.%d.attention.output.dense.",
+    "encoder.layer.%d.attention.output.LayerNorm.", "encoder.layer.%d.intermediate.dense.",
+    "encoder.layer.%d.output.dense.", "encoder.layer.%d.output.LayerNorm.",
+    "cls.predictions.transform.dense.", "cls.predictions.transform.LayerNorm.", "cls.predictions.decoder.weight",
+    "cls.predictions.bias"};
+
+constexpr BertNames kDistilBertNames = {
+    "embeddings.word_embeddings.weight", "embeddings.position_embeddings.weight", nullptr, "embeddings.LayerNorm.",
+    "transformer.layer.%d.attention.q_lin.", "transformer.layer.%d.attention.k_lin.",
+    "transformer.layer.%d.attention.v_lin.", "transformer.layer.%d.attention.out_lin.",
+    "transformer.layer.%d.sa_layer_norm.", "transformer.layer.%d.ffn.lin1.", "transformer.layer.%d.ffn.lin2.",
+    "transformer.layer.%d.output_layer_norm.", "vocab_transform.", "vocab_layer_norm.", "vocab_projector.weight",
+    "vocab_projector.bias"};
+
+std::string name_of(const std::string& prefix, const char* pattern, int l, const char* suffix = "") {
+    char buf[200];
+    std::snprintf(buf, sizeof buf, pattern, l);
+    return prefix + buf + suffix;
+}
+
+struct Linear {
+    const HfTensor *w = nullptr, *b = nullptr;
+};
+
+struct BertLayer {
+    Linear q, k, v, attn_out, ff_in, ff_out;
+    LayerNormWeights attn_norm, out_norm;
+};
+
+class BertModel final : public HfModelBase {
+public:
+    explicit BertModel(HfContext& c) : HfModelBase(c) {
+        const nlohmann::json& cfg = c.config;
+        const bool distil = cfg.value("model_type", "") == "distilbert";
+        const BertNames& names = distil ? kDistilBertNames : kBertNames;
+        const int d = config_int(cfg, distil ? "dim" : "hidden_size");
+        const int heads = config_int(cfg, distil ? "n_heads" : "num_attention_heads");
+        const int layers = config_int(cfg, distil ? "n_layers" : "num_hidden_layers");
+        const int d_ff = config_int(cfg, distil ? "hidden_dim" : "intermediate_size");
+        const int vocab = config_int(cfg, "vocab_size"), positions = config_int(cfg, "max_position_embeddings", 512);
+        if (d % heads != 0) throw LoadError("config.json: the number of heads must divide the hidden size " + std::to_string(d));
+        if (!distil && config_string(cfg, "position_embedding_type", "absolute") != "absolute")
+            throw LoadError("config.json: position_embedding_type: expected \"absolute\", got \"" +
+                            config_string(cfg, "position_embedding_type", "") + "\"");
+        m_eps = distil ? 1e-12f : config_float(cfg, "layer_norm_eps", 1e-12f);
+        m_activation = activation_from_config(config_string(cfg, distil ? "activation" : "hidden_act", "gelu"),
+                                              distil ? "activation" : "hidden_act");
+
+        HfWeights& w = *m_weights;
+        // BertForMaskedLM writes "bert.", DistilBertForMaskedLM "distilbert.", a bare encoder nothing.
+        const std::string p = w.contains(std::string(distil ? "distilbert." : "bert.") + names.word)
+                                  ? (distil ? "distilbert." : "bert.") : "";
+        auto norm = [&](const std::string& base) {
+            return LayerNormWeights{w.require(base + "weight", {d}).vector(), w.require(base + "bias", {d}).vector()};
+        };
+        auto linear = [&](const std::string& base, int out, int in) {
+            return Linear{&w.require(base + "weight", {out, in}), &w.require(base + "bias", {out})};
+        };
+        m_word = &w.require(p + names.word, {vocab, d});
+        m_position = &w.require(p + names.position, {positions, d});
+        if (names.token_type) {
+            const int types = config_int(cfg, "type_vocab_size", 2);
+            m_token_type = &w.require(p + names.token_type, {types, d});
+        }
+        m_embed_norm = norm(p + names.embed_norm);
+        for (int l = 0; l < layers; ++l) {
+            BertLayer L;
+            L.q = linear(name_of(p, names.q, l), d, d);
+            L.k = linear(name_of(p, names.k, l), d, d);
+            L.v = linear(name_of(p, names.v, l), d, d);
+            L.attn_out = linear(name_of(p, names.attn_out, l), d, d);
+            L.attn_norm = norm(name_of(p, names.attn_norm, l));
+            L.ff_in = linear(name_of(p, names.ff_in, l), d_ff, d);
+            L.ff_out = linear(name_of(p, names.ff_out, l), d, d_ff);
+            L.out_norm = norm(name_of(p, names.out_norm, l));
+            m_layers.push_back(L);
+        }
+        // The masked-word head: transform (dense + activation + norm), then the decoder, tied to
+        // the word embeddings unless stored.
+        if (w.contains(std::string(names.head_dense) + "weight")) {
+            m_head_dense = linear(names.head_dense, d, d);
+            m_head_norm = norm(names.head_norm);
+            m_decoder = w.optional(names.head_decoder, {vocab, d});
+            if (!m_decoder) m_decoder = m_word;
+            m_decoder_bias = w.optional(names.head_bias, {vocab});
+            m_has_head = true;
+        }
+
+        describe({Architecture::Bert, layers, heads, heads, d, d / heads, d_ff, vocab, positions, false, "learned",
+                  "layernorm (post)", activation_name(m_activation)});
+    }
+
+    Result<Trace> forward(const std::vector<Token>& tokens, const ForwardOptions& options) const override {
+        const auto ids = checked_ids(tokens);
+        if (!ids.ok()) return ids.error();
+        const int n = static_cast<int>(tokens.size()), H = m_info.n_heads;
+        Trace trace;
+        trace.scale = 1.0f / std::sqrt(static_cast<float>(m_info.d_head));
+        trace.layers.resize(m_layers.size());
+        Matrix x = gather_rows(*m_word, ids.value());
+        x += m_position->matrix().topRows(n);
+        if (m_token_type) x.rowwise() += m_token_type->row(0);  // one segment: token type 0 throughout
+        x = layer_norm_rows(x, m_embed_norm, m_eps);
+        for (std::size_t l = 0; l < m_layers.size(); ++l) {
+            const BertLayer& L = m_layers[l];
+            LayerTrace& layer = trace.layers[l];
+            layer.x = x;  // post-norm: attention reads the layer input as it is
+            const auto heads_out = multi_head_attention(linear_out_in(x, *L.q.w, L.q.b), linear_out_in(x, *L.k.w, L.k.b),
+                                                        linear_out_in(x, *L.v.w, L.v.b), H, H, trace.scale, false,
+                                                        options.cancelled, layer.heads);
+            if (!heads_out) return Error{"cancelled"};
+            x = layer_norm_rows(x + linear_out_in(*heads_out, *L.attn_out.w, L.attn_out.b), L.attn_norm, m_eps);
+            Matrix hidden = linear_out_in(x, *L.ff_in.w, L.ff_in.b);
+            apply_activation(hidden, m_activation);
+            x = layer_norm_rows(x + linear_out_in(hidden, *L.ff_out.w, L.ff_out.b), L.out_norm, m_eps);
+        }
+        if (options.logits != ForwardOptions::Logits::None && m_has_head) {
+            Matrix h = linear_out_in(rows_for_logits(x, options, trace), *m_head_dense.w, m_head_dense.b);
+            apply_activation(h, m_activation);
+            trace.logits = lm_head_product(layer_norm_rows(h, m_head_norm, m_eps), *m_decoder, m_decoder_bias);
+        }
+        return trace;
+    }
+
+    // torch.nn.Linear weights, out x in: the head's rows, transposed.
+    std::optional<HeadProjection> head_projection(int layer, int head) const override {
+        if (layer < 0 || layer >= m_info.n_layers || head < 0 || head >= m_info.n_heads) return std::nullopt;
+        const BertLayer& L = m_layers[static_cast<std::size_t>(layer)];
+        const Index dh = m_info.d_head, r0 = static_cast<Index>(head) * dh;
+        const auto w = [&](const Linear& lin) { return head_slice(*lin.w, HfTensor::Layout::OutIn, r0, dh); };
+        const auto b = [&](const Linear& lin) { return bias_slice(lin.b, r0, dh); };
+        return HeadProjection{w(L.q), w(L.k), w(L.v), b(L.q), b(L.k), b(L.v)};
+    }
+
+private:
+    const HfTensor *m_word = nullptr, *m_position = nullptr, *m_token_type = nullptr;
+    LayerNormWeights m_embed_norm;
+    std::vector<BertLayer> m_layers;
+    bool m_has_head = false;
+    Linear m_head_dense;
+    LayerNormWeights m_head_norm;
+    const HfTensor *m_decoder = nullptr, *m_decoder_bias = nullptr;
+    float m_eps = 1e-12f;
+    Activation m_activation = Activation::Gelu;
+};
+
+}  // namespace
+
+ModelPtr build_bert_model(HfContext& context) { return std::make_shared<BertModel>(context); }
+
+}  // namespace attnscope

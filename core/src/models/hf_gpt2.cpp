@@ -1,0 +1,128 @@
+// GPT-2 (model_type "gpt2"): learned positions, pre-LayerNorm blocks, one fused c_attn producing
+// Q, K and V, tanh GELU, LM head tied to the token embedding. Its Conv1D weights are stored
+// in x out, so x W needs no transpose.
+#include <cmath>
+
+#include "kernels/attention.h"
+#include "attnscope/transformer.h"
+#include "models/hf_architectures.h"
+
+namespace attnscope {
+
+namespace {
+
+// Tensor names, without the "transformer." prefix GPT2LMHeadModel adds.
+constexpr const char* kWte = "wte.weight";
+constexpr const char* kWpe = "wpe.weight";
+constexpr const char* kLnF = "ln_f.%s";
+constexpr const char* kLayer = "h.%d.%s";  // ln_1, attn.c_attn, attn.c_proj, ln_2, mlp.c_fc, mlp.c_proj
+
+std::string layer_name(const std::string& prefix, int l, const char* what) {
+    char buf[160];
+    std::snprintf(buf, sizeof buf, kLayer, l, what);
+    return prefix + buf;
+}
+
+struct Gpt2Layer {
+    LayerNormWeights ln_1, ln_2;
+    const HfTensor *c_attn_w, *c_attn_b, *attn_proj_w, *attn_proj_b, *c_fc_w, *c_fc_b, *mlp_proj_w, *mlp_proj_b;
+};
+
+class Gpt2Model final : public HfModelBase {
+public:
+    explicit Gpt2Model(HfContext& c) : HfModelBase(c) {
+        const nlohmann::json& cfg = c.config;
+        const int d = config_int(cfg, "n_embd"), heads = config_int(cfg, "n_head"), layers = config_int(cfg, "n_layer");
+        const int vocab = config_int(cfg, "vocab_size"), positions = config_int(cfg, "n_positions", config_int(cfg, "n_ctx", 1024));
+        const int d_ff = cfg.contains("n_inner") && !cfg["n_inner"].is_null() ? config_int(cfg, "n_inner") : 4 * d;
+        if (d % heads != 0) throw LoadError("config.json: n_head: expected a divisor of n_embd " + std::to_string(d));
+        m_eps = config_float(cfg, "layer_norm_epsilon", 1e-5f);
+        m_activation = activation_from_config(config_string(cfg, "activation_function", "gelu_new"), "activation_function");
+        m_scale_weights = config_bool(cfg, "scale_attn_weights", true);
+        m_scale_by_layer = config_bool(cfg, "scale_attn_by_inverse_layer_idx", false);
+
+        HfWeights& w = *m_weights;
+        const std::string p = w.contains("transformer.wte.weight") ? "transformer." : "";
+        m_wte = &w.require(p + kWte, {vocab, d});
+        m_wpe = &w.require(p + kWpe, {positions, d});
+        auto norm = [&](const std::string& base) {
+            return LayerNormWeights{w.require(base + "weight", {d}).vector(), w.require(base + "bias", {d}).vector()};
+        };
+        for (int l = 0; l < layers; ++l) {
+            Gpt2Layer L;
+            L.ln_1 = norm(layer_name(p, l, "ln_1."));
+            L.ln_2 = norm(layer_name(p, l, "ln_2."));
+            L.c_attn_w = &w.require(layer_name(p, l, "attn.c_attn.weight"), {d, 3 * d});
+            L.c_attn_b = &w.require(layer_name(p, l, "attn.c_attn.bias"), {3 * d});
+            L.attn_proj_w = &w.require(layer_name(p, l, "attn.c_proj.weight"), {d, d});
+            L.attn_proj_b = &w.require(layer_name(p, l, "attn.c_proj.bias"), {d});
+            L.c_fc_w = &w.require(layer_name(p, l, "mlp.c_fc.weight"), {d, d_ff});
+            L.c_fc_b = &w.require(layer_name(p, l, "mlp.c_fc.bias"), {d_ff});
+            L.mlp_proj_w = &w.require(layer_name(p, l, "mlp.c_proj.weight"), {d_ff, d});
+            L.mlp_proj_b = &w.require(layer_name(p, l, "mlp.c_proj.bias"), {d});
+            m_layers.push_back(L);
+        }
+        char buf[32];
+        std::snprintf(buf, sizeof buf, kLnF, "");
+        m_ln_f = norm(p + buf);
+        // GPT2LMHeadModel ties lm_head to wte and does not store it; a stored one is used if present.
+        m_lm_head = w.optional("lm_head.weight", {vocab, d});
+        if (!m_lm_head) m_lm_head = m_wte;
+
+        describe({Architecture::Gpt2, layers, heads, heads, d, d / heads, d_ff, vocab, positions, true, "learned",
+                  "layernorm (pre)", activation_name(m_activation)});
+    }
+
+    Result<Trace> forward(const std::vector<Token>& tokens, const ForwardOptions& options) const override {
+        const auto ids = checked_ids(tokens);
+        if (!ids.ok()) return ids.error();
+        const int n = static_cast<int>(tokens.size()), d = m_info.d_model, H = m_info.n_heads;
+        Trace trace;
+        trace.layers.resize(m_layers.size());
+        Matrix x = gather_rows(*m_wte, ids.value());
+        x += m_wpe->matrix().topRows(n);
+        for (std::size_t l = 0; l < m_layers.size(); ++l) {
+            const Gpt2Layer& L = m_layers[l];
+            LayerTrace& layer = trace.layers[l];
+            layer.x = layer_norm_rows(x, L.ln_1, m_eps);
+            const Matrix qkv = linear_in_out(layer.x, *L.c_attn_w, L.c_attn_b);  // n x 3d: [Q | K | V]
+            float scale = m_scale_weights ? 1.0f / std::sqrt(static_cast<float>(d / H)) : 1.0f;
+            if (m_scale_by_layer) scale /= static_cast<float>(l + 1);
+            trace.scale = static_cast<float>(scale);  // layers differ only with scale_attn_by_inverse_layer_idx
+            const auto heads_out = multi_head_attention(qkv.leftCols(d), qkv.middleCols(d, d), qkv.rightCols(d), H, H,
+                                                        scale, true, options.cancelled, layer.heads);
+            if (!heads_out) return Error{"cancelled"};
+            x += linear_in_out(*heads_out, *L.attn_proj_w, L.attn_proj_b);
+            Matrix hidden = linear_in_out(layer_norm_rows(x, L.ln_2, m_eps), *L.c_fc_w, L.c_fc_b);
+            apply_activation(hidden, m_activation);
+            x += linear_in_out(hidden, *L.mlp_proj_w, L.mlp_proj_b);
+        }
+        if (options.logits != ForwardOptions::Logits::None)
+            trace.logits = lm_head_product(layer_norm_rows(rows_for_logits(x, options, trace), m_ln_f, m_eps), *m_lm_head, nullptr);
+        return trace;
+    }
+
+    // c_attn holds [W_Q | W_K | W_V] side by side, in x out: the head's columns of each third.
+    std::optional<HeadProjection> head_projection(int layer, int head) const override {
+        if (layer < 0 || layer >= m_info.n_layers || head < 0 || head >= m_info.n_heads) return std::nullopt;
+        const Gpt2Layer& L = m_layers[static_cast<std::size_t>(layer)];
+        const Index d = m_info.d_model, dh = m_info.d_head, c0 = static_cast<Index>(head) * dh;
+        const auto w = [&](Index third) { return head_slice(*L.c_attn_w, HfTensor::Layout::InOut, third * d + c0, dh); };
+        const auto b = [&](Index third) { return bias_slice(L.c_attn_b, third * d + c0, dh); };
+        return HeadProjection{w(0), w(1), w(2), b(0), b(1), b(2)};
+    }
+
+private:
+    const HfTensor *m_wte = nullptr, *m_wpe = nullptr, *m_lm_head = nullptr;
+    std::vector<Gpt2Layer> m_layers;
+    LayerNormWeights m_ln_f;
+    float m_eps = 1e-5f;
+    Activation m_activation = Activation::GeluTanh;
+    bool m_scale_weights = true, m_scale_by_layer = false;
+};
+
+}  // namespace
+
+ModelPtr build_gpt2_model(HfContext& context) { return std::make_shared<Gpt2Model>(context); }
+
+}  // namespace attnscope

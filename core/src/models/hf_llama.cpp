@@ -1,0 +1,182 @@
+// Llama-family decoders (model_type "llama", "mistral", "qwen2"): RMSNorm, rotary position
+// embeddings (RoPE, the rotate_half layout Hugging Face uses), grouped key/value heads, SwiGLU
+// MLP, optional Q/K/V biases (qwen2), tied or untied LM head. Linear weights are out x in.
+#include <cmath>
+#include <cstdio>
+
+#include "kernels/attention.h"
+#include "models/hf_architectures.h"
+
+namespace attnscope {
+
+namespace {
+
+constexpr const char* kEmbed = "embed_tokens.weight";
+constexpr const char* kFinalNorm = "norm.weight";
+constexpr const char* kLmHead = "lm_head.weight";
+constexpr const char* kLayer = "layers.%d.%s";  // input_layernorm, self_attn.{q,k,v,o}_proj, mlp.{gate,up,down}_proj
+
+std::string layer_name(const std::string& prefix, int l, const char* what) {
+    char buf[160];
+    std::snprintf(buf, sizeof buf, kLayer, l, what);
+    return prefix + buf;
+}
+
+// The rotary frequencies 1 / theta^(2i / d_head), i < d_head / 2, adjusted by the config's
+// rope_scaling: "linear" divides them by the factor; "llama3" divides only the low
+// frequencies and blends the band between.
+std::vector<double> rope_frequencies(const nlohmann::json& cfg, int d_head) {
+    const double theta = config_float(cfg, "rope_theta", 10000.0f);
+    std::vector<double> freq(static_cast<std::size_t>(d_head / 2));
+    for (int i = 0; i < d_head / 2; ++i) freq[static_cast<std::size_t>(i)] = 1.0 / std::pow(theta, 2.0 * i / d_head);
+    if (!cfg.contains("rope_scaling") || cfg["rope_scaling"].is_null()) return freq;
+
+    const nlohmann::json& s = cfg["rope_scaling"];
+    if (!s.is_object()) throw LoadError("config.json: rope_scaling: expected an object or null");
+    const std::string type = s.value("rope_type", s.value("type", std::string("default")));
+    if (type == "default") return freq;
+    const double factor = config_float(s, "factor");
+    if (type == "linear") {
+        for (double& f : freq) f /= factor;
+        return freq;
+    }
+    if (type != "llama3")
+        throw LoadError("config.json: rope_scaling.rope_type: expected \"default\", \"linear\" or \"llama3\", got \"" + type + "\"");
+    const double low = config_float(s, "low_freq_factor", 1.0f), high = config_float(s, "high_freq_factor", 4.0f);
+    const double original = config_int(s, "original_max_position_embeddings", 8192);
+    const double low_wavelen = original / low, high_wavelen = original / high;
+    for (double& f : freq) {
+        const double wavelen = 2 * M_PI / f;
+        if (wavelen < high_wavelen) continue;  // high frequencies: unchanged
+        if (wavelen > low_wavelen) { f /= factor; continue; }
+        const double smooth = (original / wavelen - low) / (high - low);
+        f = (1 - smooth) * f / factor + smooth * f;
+    }
+    return freq;
+}
+
+// Rotates each head's (i, i + d_head/2) pairs by position * freq[i].   x: n x (heads * d_head)
+void apply_rope(Matrix& x, int heads, int d_head, const std::vector<double>& freq) {
+    const int half = d_head / 2;
+    for (Index p = 0; p < x.rows(); ++p) {
+        for (int i = 0; i < half; ++i) {
+            const double angle = static_cast<double>(p) * freq[static_cast<std::size_t>(i)];
+            const auto c = static_cast<float>(std::cos(angle)), s = static_cast<float>(std::sin(angle));
+            for (int h = 0; h < heads; ++h) {
+                float& a = x(p, h * d_head + i);
+                float& b = x(p, h * d_head + i + half);
+                const float a0 = a, b0 = b;
+                a = a0 * c - b0 * s;  // rotate_half: [-x2, x1]
+                b = b0 * c + a0 * s;
+            }
+        }
+    }
+}
+
+struct LlamaLayer {
+    RowVector input_norm, post_norm;
+    const HfTensor *q, *k, *v, *o, *bq, *bk, *bv, *gate, *up, *down;
+};
+
+class LlamaModel final : public HfModelBase {
+public:
+    explicit LlamaModel(HfContext& c) : HfModelBase(c) {
+        const nlohmann::json& cfg = c.config;
+        const int d = config_int(cfg, "hidden_size"), heads = config_int(cfg, "num_attention_heads");
+        const int kv = config_int(cfg, "num_key_value_heads", heads), layers = config_int(cfg, "num_hidden_layers");
+        const int d_head = cfg.contains("head_dim") && !cfg["head_dim"].is_null() ? config_int(cfg, "head_dim") : d / heads;
+        const int d_ff = config_int(cfg, "intermediate_size"), vocab = config_int(cfg, "vocab_size");
+        if (heads % kv != 0) throw LoadError("config.json: num_key_value_heads: expected a divisor of num_attention_heads " + std::to_string(heads));
+        if (d_head % 2 != 0) throw LoadError("config.json: head_dim: expected an even number for RoPE");
+        const std::string act = config_string(cfg, "hidden_act", "silu");
+        if (act != "silu") throw LoadError("config.json: hidden_act: expected \"silu\", got \"" + act + "\"");
+        m_eps = config_float(cfg, "rms_norm_eps", 1e-6f);
+        m_freq = rope_frequencies(cfg, d_head);
+
+        HfWeights& w = *m_weights;
+        const std::string p = w.contains(std::string("model.") + kEmbed) ? "model." : "";
+        m_embed = &w.require(p + kEmbed, {vocab, d});
+        for (int l = 0; l < layers; ++l) {
+            LlamaLayer L;
+            L.input_norm = w.require(layer_name(p, l, "input_layernorm.weight"), {d}).vector();
+            L.post_norm = w.require(layer_name(p, l, "post_attention_layernorm.weight"), {d}).vector();
+            L.q = &w.require(layer_name(p, l, "self_attn.q_proj.weight"), {heads * d_head, d});
+            L.k = &w.require(layer_name(p, l, "self_attn.k_proj.weight"), {kv * d_head, d});
+            L.v = &w.require(layer_name(p, l, "self_attn.v_proj.weight"), {kv * d_head, d});
+            L.o = &w.require(layer_name(p, l, "self_attn.o_proj.weight"), {d, heads * d_head});
+            L.bq = w.optional(layer_name(p, l, "self_attn.q_proj.bias"), {heads * d_head});  // qwen2
+            L.bk = w.optional(layer_name(p, l, "self_attn.k_proj.bias"), {kv * d_head});
+            L.bv = w.optional(layer_name(p, l, "self_attn.v_proj.bias"), {kv * d_head});
+            L.gate = &w.require(layer_name(p, l, "mlp.gate_proj.weight"), {d_ff, d});
+            L.up = &w.require(layer_name(p, l, "mlp.up_proj.weight"), {d_ff, d});
+            L.down = &w.require(layer_name(p, l, "mlp.down_proj.weight"), {d, d_ff});
+            m_layers.push_back(L);
+        }
+        m_final_norm = w.require(p + kFinalNorm, {d}).vector();
+        m_lm_head = w.optional(kLmHead, {vocab, d});
+        if (!m_lm_head) {
+            if (!config_bool(cfg, "tie_word_embeddings", false) && w.contains(p + kEmbed))
+                m_info.description += " (no lm_head.weight: using the tied embedding)";
+            m_lm_head = m_embed;
+        }
+
+        describe({Architecture::Llama, layers, heads, kv, d, d_head, d_ff, vocab,
+                  config_int(cfg, "max_position_embeddings", 4096), true, "rope", "rmsnorm (pre)", "silu (SwiGLU)"});
+    }
+
+    Result<Trace> forward(const std::vector<Token>& tokens, const ForwardOptions& options) const override {
+        const auto ids = checked_ids(tokens);
+        if (!ids.ok()) return ids.error();
+        const int H = m_info.n_heads, KV = m_info.n_kv_heads, dh = m_info.d_head;
+        Trace trace;
+        trace.scale = 1.0f / std::sqrt(static_cast<float>(dh));
+        trace.layers.resize(m_layers.size());
+        Matrix x = gather_rows(*m_embed, ids.value());
+        for (std::size_t l = 0; l < m_layers.size(); ++l) {
+            const LlamaLayer& L = m_layers[l];
+            LayerTrace& layer = trace.layers[l];
+            layer.x = rms_norm_rows(x, L.input_norm, m_eps);
+            Matrix q = linear_out_in(layer.x, *L.q, L.bq), k = linear_out_in(layer.x, *L.k, L.bk);
+            apply_rope(q, H, dh, m_freq);  // the trace keeps q and k after RoPE: what was multiplied
+            apply_rope(k, KV, dh, m_freq);
+            const auto heads_out = multi_head_attention(q, k, linear_out_in(layer.x, *L.v, L.bv), H, KV, trace.scale, true,
+                                                        options.cancelled, layer.heads);
+            if (!heads_out) return Error{"cancelled"};
+            x += linear_out_in(*heads_out, *L.o, nullptr);
+            const Matrix m = rms_norm_rows(x, L.post_norm, m_eps);
+            Matrix gate = linear_out_in(m, *L.gate, nullptr);
+            gate.array() /= (1.0f + (-gate.array()).exp());  // silu(g) = g * sigmoid(g)
+            x += linear_out_in(gate.cwiseProduct(linear_out_in(m, *L.up, nullptr)), *L.down, nullptr);
+        }
+        if (options.logits != ForwardOptions::Logits::None)
+            trace.logits = lm_head_product(rms_norm_rows(rows_for_logits(x, options, trace), m_final_norm, m_eps), *m_lm_head, nullptr);
+        return trace;
+    }
+
+    // Linear weights, out x in; a query head's K and V are its key/value group's, and q and k are
+    // rotated by position after the projection (RoPE).
+    std::optional<HeadProjection> head_projection(int layer, int head) const override {
+        if (layer < 0 || layer >= m_info.n_layers || head < 0 || head >= m_info.n_heads) return std::nullopt;
+        const LlamaLayer& L = m_layers[static_cast<std::size_t>(layer)];
+        const Index dh = m_info.d_head, q0 = static_cast<Index>(head) * dh;
+        const Index kv0 = static_cast<Index>(head / (m_info.n_heads / m_info.n_kv_heads)) * dh;
+        HeadProjection p{head_slice(*L.q, HfTensor::Layout::OutIn, q0, dh), head_slice(*L.k, HfTensor::Layout::OutIn, kv0, dh),
+                         head_slice(*L.v, HfTensor::Layout::OutIn, kv0, dh), bias_slice(L.bq, q0, dh),
+                         bias_slice(L.bk, kv0, dh), bias_slice(L.bv, kv0, dh)};
+        p.rotary = true;
+        return p;
+    }
+
+private:
+    const HfTensor *m_embed = nullptr, *m_lm_head = nullptr;
+    std::vector<LlamaLayer> m_layers;
+    RowVector m_final_norm;
+    std::vector<double> m_freq;
+    float m_eps = 1e-6f;
+};
+
+}  // namespace
+
+ModelPtr build_llama_model(HfContext& context) { return std::make_shared<LlamaModel>(context); }
+
+}  // namespace attnscope

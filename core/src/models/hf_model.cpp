@@ -1,0 +1,168 @@
+// load_hf_model: config.json -> architecture builder, with the weights memory-mapped and the
+// tokenizer read from the same folder. Also the config.json readers the builders share.
+#include "models/hf_model.h"
+
+#include <fstream>
+#include <iterator>
+#include <sstream>
+
+#include "tokenize/hf_tokenizer.h"
+#include "formats/safetensors.h"
+#include "models/hf_architectures.h"
+
+namespace attnscope {
+
+// [SECTION] config.json readers
+
+namespace {
+const nlohmann::json& config_value(const nlohmann::json& config, const char* key) {
+    if (!config.contains(key)) throw LoadError(std::string("config.json: ") + key + ": missing");
+    return config[key];
+}
+JsonPath config_path(const char* key) { return JsonPath().key("config.json: " + std::string(key)); }
+}  // namespace
+
+int config_int(const nlohmann::json& config, const char* key, std::optional<int> fallback) {
+    if (fallback && (!config.contains(key) || config[key].is_null())) return *fallback;
+    return read_int(config_value(config, key), config_path(key), 0, 1 << 30);
+}
+
+float config_float(const nlohmann::json& config, const char* key, std::optional<float> fallback) {
+    if (fallback && (!config.contains(key) || config[key].is_null())) return *fallback;
+    return read_finite_float(config_value(config, key), config_path(key));
+}
+
+bool config_bool(const nlohmann::json& config, const char* key, bool fallback) {
+    if (!config.contains(key) || config[key].is_null()) return fallback;
+    return read_bool(config[key], config_path(key));
+}
+
+std::string config_string(const nlohmann::json& config, const char* key, const std::string& fallback) {
+    if (!config.contains(key) || config[key].is_null()) return fallback;
+    return read_string(config[key], config_path(key));
+}
+
+Activation activation_from_config(const std::string& name, const char* key) {
+    if (name == "gelu_new" || name == "gelu_pytorch_tanh" || name == "gelu_fast") return Activation::GeluTanh;
+    if (name == "gelu") return Activation::Gelu;
+    if (name == "relu") return Activation::Relu;
+    throw LoadError(std::string("config.json: ") + key + ": expected gelu, gelu_new or relu, got \"" + name + "\"");
+}
+
+// [SECTION] HfModelBase
+
+void HfModelBase::describe(const Shape& s) {
+    m_info.architecture = s.architecture;
+    m_info.n_layers = s.n_layers;
+    m_info.n_heads = s.n_heads;
+    m_info.n_kv_heads = s.n_kv_heads;
+    m_info.d_model = s.d_model;
+    m_info.d_head = s.d_head;
+    m_info.d_ff = s.d_ff;
+    m_info.vocab_size = s.vocab_size;
+    m_info.max_len = s.max_len;
+    m_info.causal = s.causal;
+    m_info.positional = s.positional;
+    m_info.norm = s.norm;
+    m_info.activation = s.activation;
+}
+
+Result<std::vector<int>> HfModelBase::checked_ids(const std::vector<Token>& tokens) const {
+    const int n = static_cast<int>(tokens.size());
+    if (n == 0 || n > m_info.max_len)
+        return Error{"the text has " + std::to_string(n) + " tokens; the model takes 1 to " + std::to_string(m_info.max_len)};
+    std::vector<int> ids;
+    ids.reserve(tokens.size());
+    for (const Token& t : tokens) {
+        if (t.id < 0 || t.id >= m_info.vocab_size)
+            return Error{"token id " + std::to_string(t.id) + " is outside the vocabulary (size " +
+                         std::to_string(m_info.vocab_size) + ")"};
+        ids.push_back(t.id);
+    }
+    return ids;
+}
+
+// [SECTION] Loading
+
+namespace {
+
+using Builder = ModelPtr (*)(HfContext&);
+
+struct ArchitectureEntry {
+    const char* model_type;
+    Builder build;
+};
+
+constexpr ArchitectureEntry kArchitectures[] = {
+    {"gpt2", build_gpt2_model},   {"bert", build_bert_model},     {"distilbert", build_bert_model},
+    {"llama", build_llama_model}, {"mistral", build_llama_model}, {"qwen2", build_llama_model},
+};
+
+std::filesystem::path model_folder(const std::filesystem::path& path) {
+    return std::filesystem::is_directory(path) ? path : path.parent_path();
+}
+
+nlohmann::json read_config(const std::filesystem::path& file) {
+    std::ifstream in(file);
+    if (!in) throw LoadError(file.string() + ": missing (a Hugging Face model folder needs its config.json)");
+    try {
+        return nlohmann::json::parse(in);
+    } catch (const nlohmann::json::exception& e) {
+        throw LoadError(file.string() + ": not valid JSON: " + e.what());
+    }
+}
+
+Builder builder_for(const nlohmann::json& config, const std::filesystem::path& file) {
+    const std::string type = config.value("model_type", "");
+    std::string known;
+    for (const auto& a : kArchitectures) {
+        if (type == a.model_type) return a.build;
+        known += (known.empty() ? "" : ", ") + std::string(a.model_type);
+    }
+    throw LoadError(file.string() + ": model_type: expected one of " + known + ", got \"" + type + "\"");
+}
+
+ModelPtr load_or_throw(const std::filesystem::path& path) {
+    const std::filesystem::path folder = model_folder(path);
+    const std::filesystem::path config_file = folder / "config.json";
+    HfContext context;
+    context.config = read_config(config_file);
+    const Builder build = builder_for(context.config, config_file);
+
+    // A .safetensors file named on its own is the checkpoint; otherwise the folder's.
+    const bool single_file = path.extension() == ".safetensors";
+    auto checkpoint = SafetensorsCheckpoint::open(single_file ? path : folder);
+    if (!checkpoint.ok()) throw LoadError(checkpoint.error().message);
+    context.weights = std::make_shared<HfWeights>(std::move(checkpoint).value());
+    auto tokenizer = load_hf_tokenizer(folder);
+    if (!tokenizer.ok()) throw LoadError(tokenizer.error().message);
+    context.tokenizer = tokenizer.value();
+
+    context.info.name = folder.filename().string();
+    if (context.info.name.empty() || context.info.name == ".") context.info.name = std::filesystem::absolute(folder).filename().string();
+    context.info.source = path.string();
+    context.info.dtype = context.weights->float_dtypes();
+    context.info.n_parameters = context.weights->float_parameter_count();
+    context.info.description = "Hugging Face " + context.config.value("model_type", std::string()) + " checkpoint";
+    try {
+        return build(context);
+    } catch (const LoadError& e) {  // the builders name the tensor or config key; add the file
+        const std::string what = e.what();
+        if (what.rfind("config.json", 0) == 0) throw LoadError((folder / what).string());
+        throw LoadError(context.weights->checkpoint().path().string() + ": " + what);
+    }
+}
+
+}  // namespace
+
+Result<ModelPtr> load_hf_model(const std::filesystem::path& path) {
+    try {
+        return load_or_throw(path);
+    } catch (const LoadError& e) {
+        return Error{e.what()};
+    } catch (const std::bad_alloc&) {
+        return Error{path.string() + ": out of memory while loading the model"};
+    }
+}
+
+}  // namespace attnscope

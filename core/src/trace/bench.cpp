@@ -1,0 +1,110 @@
+#include "attnscope/bench.h"
+
+#include "kernels/packed_matrix.h"
+#include "kernels/parallel_product.h"
+
+#include <malloc.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <vector>
+
+namespace attnscope {
+
+namespace {
+using Clock = std::chrono::steady_clock;
+double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
+}  // namespace
+
+MatmulKernel matmul_kernel_of(const ModelInfo& model) {
+    return model.architecture == Architecture::Attnscope ? MatmulKernel::EigenColumnSlices : MatmulKernel::PackedPanels;
+}
+
+const char* matmul_kernel_description(MatmulKernel kernel) {
+    return kernel == MatmulKernel::PackedPanels ? "packed weight panels, as Hugging Face models run"
+                                                : "Eigen GEMM in column slices, as own-format models run";
+}
+
+SgemmPeak measure_sgemm_peak(int size, int repeats, MatmulKernel kernel) {
+    const Matrix a = Matrix::Random(size, size);
+    const Matrix b = Matrix::Random(size, size);
+    const PackedMatrix packed_b =
+        kernel == MatmulKernel::PackedPanels ? PackedMatrix::from_in_out(b.data(), size, size) : PackedMatrix();
+    const auto multiply = [&] { return kernel == MatmulKernel::PackedPanels ? packed_product(a, packed_b) : parallel_product(a, b); };
+    Matrix c = multiply();  // warm-up: page in, spin up the OpenMP pool
+    double best_ms = 1e300;
+    for (int r = 0; r < repeats; ++r) {
+        const auto t = Clock::now();
+        c = multiply();
+        best_ms = std::min(best_ms, ms_since(t));
+    }
+    const double flops = 2.0 * size * size * static_cast<double>(size);
+    int threads = 1;
+#pragma omp parallel
+#pragma omp single
+    threads = omp_get_num_threads();
+    return {kernel, size, flops / (best_ms * 1e6), threads};
+}
+
+double forward_matmul_flops(const ModelInfo& m, int n, int logit_rows) {
+    const double d = m.d_model, kv = static_cast<double>(m.n_kv_heads) * m.d_head, N = n;
+    double per_layer = 2.0 * N * d * (d + 2 * kv + d);       // Q; K and V (grouped heads are narrower); O
+    // q k^T and weights v, over the (query, key) pairs that are not masked: a decoder's query i
+    // sees keys 0..i, and its forward pass skips the masked triangle.
+    const double pairs = m.causal ? N * (N + 1) / 2 : N * N;
+    per_layer += m.n_heads * 2.0 * (2.0 * pairs * m.d_head);
+    const double ff_mats = m.architecture == Architecture::Llama ? 3.0 : 2.0;  // SwiGLU has a gate
+    per_layer += ff_mats * 2.0 * N * d * m.d_ff;
+    double total = m.n_layers * per_layer;
+    total += 2.0 * logit_rows * d * m.vocab_size;
+    return total;
+}
+
+Result<ForwardBench> bench_forward(const Model& model, int n, int min_runs, double min_seconds, bool with_logits) {
+    const ModelInfo& info = model.info();
+    std::vector<Token> tokens(static_cast<std::size_t>(n));
+    for (int i = 0; i < n; ++i) tokens[static_cast<std::size_t>(i)].id = 1 + i % std::max(1, info.vocab_size - 1);
+
+    ForwardOptions options;
+    if (info.causal) options.logits = ForwardOptions::Logits::LastRow;  // as compute_trace does
+    if (!with_logits) options.logits = ForwardOptions::Logits::None;
+    const auto first_started = Clock::now();
+    if (auto warm = model.forward(tokens, options); !warm.ok()) return warm.error();
+    const double first_ms = ms_since(first_started);
+    std::vector<double> times;
+    const auto started = Clock::now();
+    while (static_cast<int>(times.size()) < min_runs || ms_since(started) < min_seconds * 1000.0) {
+        const auto t = Clock::now();
+        auto trace = model.forward(tokens, options);
+        times.push_back(ms_since(t));
+        if (!trace.ok()) return trace.error();
+    }
+    std::sort(times.begin(), times.end());
+    ForwardBench b;
+    b.tokens = n;
+    b.runs = static_cast<int>(times.size());
+    b.median_ms = times[times.size() / 2];
+    b.min_ms = times.front();
+    b.first_ms = first_ms;
+    b.logit_rows = !with_logits ? 0 : info.causal ? 1 : n;
+    b.gflops = forward_matmul_flops(info, n, b.logit_rows) / (b.median_ms * 1e6);
+    return b;
+}
+
+void tune_runtime_for_traces() {
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);  // the largest glibc accepts; bigger blocks are still mmapped
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+    omp_set_dynamic(1);
+}
+
+double peak_resident_mib() {
+    std::ifstream status("/proc/self/status");
+    std::string line;
+    while (std::getline(status, line))
+        if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;  // the value is in kB
+    return -1.0;
+}
+
+}  // namespace attnscope

@@ -1,0 +1,146 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "kernels/attention.h"
+
+namespace attnscope {
+namespace {
+
+constexpr float kInf = std::numeric_limits<float>::infinity();
+
+Matrix from_rows(std::initializer_list<std::initializer_list<float>> rows) {
+    Matrix m(static_cast<Index>(rows.size()), static_cast<Index>(rows.begin()->size()));
+    Index r = 0;
+    for (const auto& row : rows) {
+        Index c = 0;
+        for (float v : row) m(r, c++) = v;
+        ++r;
+    }
+    return m;
+}
+
+TEST(Softmax, RowsSumToOne) {
+    const Matrix w = softmax_rows(from_rows({{0.1f, -2.0f, 3.0f, 0.0f}, {5.0f, 5.0f, 5.0f, 5.0f}, {-1.0f, 0.0f, 1.0f, 2.0f}}));
+    for (Index i = 0; i < w.rows(); ++i) EXPECT_NEAR(w.row(i).sum(), 1.0f, 1e-6f);
+    EXPECT_NEAR(w(1, 2), 0.25f, 1e-7f);
+}
+
+TEST(Softmax, MatchesTheDefinitionOnAHandExample) {
+    const Matrix w = softmax_rows(from_rows({{0.0f, std::log(3.0f)}}));  // e^0 : e^ln3 = 1 : 3
+    EXPECT_NEAR(w(0, 0), 0.25f, 1e-7f);
+    EXPECT_NEAR(w(0, 1), 0.75f, 1e-7f);
+}
+
+TEST(Softmax, IsStableForHugeScores) {
+    const Matrix w = softmax_rows(from_rows({{1e4f, 1e4f - std::log(3.0f)}, {-1e4f, -1e4f + std::log(3.0f)}}));
+    EXPECT_TRUE(w.allFinite());
+    EXPECT_NEAR(w(0, 0), 0.75f, 1e-3f);  // float rounding of 1e4 - ln 3 is ~5e-4
+    EXPECT_NEAR(w(1, 1), 0.75f, 1e-3f);
+    EXPECT_NEAR(w.row(0).sum(), 1.0f, 1e-6f);
+    EXPECT_NEAR(w.row(1).sum(), 1.0f, 1e-6f);
+}
+
+TEST(Softmax, GivesMaskedEntriesExactlyZero) {
+    const Matrix w = softmax_rows(from_rows({{1.0f, -kInf, -kInf}, {-500.0f, -kInf, -600.0f}}));
+    EXPECT_EQ(w(0, 0), 1.0f);
+    EXPECT_EQ(w(0, 1), 0.0f);
+    EXPECT_EQ(w(0, 2), 0.0f);
+    EXPECT_EQ(w(1, 1), 0.0f);
+    EXPECT_NEAR(w(1, 0), 1.0f, 1e-6f);
+    EXPECT_GE(w(1, 2), 0.0f);
+}
+
+TEST(Softmax, GivesAFullyMaskedRowZeroWeight) {
+    const Matrix w = softmax_rows(from_rows({{-kInf, -kInf}}));
+    EXPECT_EQ(w(0, 0), 0.0f);
+    EXPECT_EQ(w(0, 1), 0.0f);
+}
+
+TEST(CausalMask, GivesLaterKeysExactlyZeroWeight) {
+    const Matrix q = Matrix::Random(5, 3), k = Matrix::Random(5, 3), v = Matrix::Random(5, 3);
+    const HeadTrace h = attention_head_forward(q, k, v, 0.5f, /*causal=*/true);
+    for (Index i = 0; i < 5; ++i) {
+        for (Index j = 0; j < 5; ++j) {
+            if (j > i) {
+                EXPECT_EQ(h.scores(i, j), -kInf);
+                EXPECT_EQ(h.weights(i, j), 0.0f);
+            } else {
+                EXPECT_TRUE(std::isfinite(h.scores(i, j)));
+                EXPECT_GT(h.weights(i, j), 0.0f);
+            }
+        }
+        EXPECT_NEAR(h.weights.row(i).sum(), 1.0f, 1e-6f);
+    }
+    EXPECT_EQ(h.weights(0, 0), 1.0f) << "the first token can only look at itself";
+}
+
+// A causal head longer than the blocks the products are cut into, against the definition
+// written out in double precision: every score, weight and output, masked cells included.
+TEST(CausalMask, MatchesTheDefinitionAcrossBlockBoundaries) {
+    const Index n = 300, d = 5;  // blocks of 128 rows: two full ones and a partial one
+    const float scale = 0.37f;
+    const Matrix q = Matrix::Random(n, d), k = Matrix::Random(n, d), v = Matrix::Random(n, d);
+    const HeadTrace h = attention_head_forward(q, k, v, scale, /*causal=*/true);
+    double worst_score = 0, worst_weight = 0, worst_out = 0;
+    for (Index i = 0; i < n; ++i) {
+        std::vector<double> s(static_cast<std::size_t>(i + 1));
+        double max = -1e300, sum = 0;
+        for (Index j = 0; j <= i; ++j) {
+            double dot = 0;
+            for (Index c = 0; c < d; ++c) dot += static_cast<double>(q(i, c)) * k(j, c);
+            s[static_cast<std::size_t>(j)] = dot * scale;
+            max = std::max(max, s[static_cast<std::size_t>(j)]);
+        }
+        for (double& x : s) sum += (x = std::exp(x - max));
+        for (Index j = 0; j < n; ++j) {
+            if (j > i) {
+                ASSERT_EQ(h.scores(i, j), -kInf) << i << "," << j;
+                ASSERT_EQ(h.weights(i, j), 0.0f) << i << "," << j;
+                continue;
+            }
+            double dot = 0;
+            for (Index c = 0; c < d; ++c) dot += static_cast<double>(q(i, c)) * k(j, c);
+            worst_score = std::max(worst_score, std::abs(h.scores(i, j) - dot * scale));
+            worst_weight = std::max(worst_weight, std::abs(h.weights(i, j) - s[static_cast<std::size_t>(j)] / sum));
+        }
+        for (Index c = 0; c < d; ++c) {
+            double o = 0;
+            for (Index j = 0; j <= i; ++j) o += s[static_cast<std::size_t>(j)] / sum * v(j, c);
+            worst_out = std::max(worst_out, std::abs(h.out(i, c) - o));
+        }
+    }
+    EXPECT_LT(worst_score, 1e-5);
+    EXPECT_LT(worst_weight, 1e-6);
+    EXPECT_LT(worst_out, 1e-5);
+}
+
+// Two heads of one layer, d_head = 2, worked by hand. The heads see the same two tokens but
+// differ: head 0 prefers the first key, head 1 the second.
+TEST(Attention, MatchesHandComputedValuesForTwoDifferentHeads) {
+    // head 0: q = [[1,0],[0,1]], k = [[2,0],[0,0]]  -> raw scores [[2,0],[0,0]]
+    // head 1: q = [[1,1],[1,1]], k = [[0,0],[1,1]]  -> raw scores [[0,2],[0,2]]
+    const float scale = 1.0f / std::sqrt(2.0f);
+    const Matrix v = from_rows({{1, 0}, {0, 1}});
+    const HeadTrace h0 = attention_head_forward(from_rows({{1, 0}, {0, 1}}), from_rows({{2, 0}, {0, 0}}), v, scale, false);
+    const HeadTrace h1 = attention_head_forward(from_rows({{1, 1}, {1, 1}}), from_rows({{0, 0}, {1, 1}}), v, scale, false);
+
+    const float s = 2.0f * scale;                        // the one non-zero scaled score, sqrt(2)
+    const float big = std::exp(s) / (std::exp(s) + 1.0f);  // softmax([s, 0])[0] = 0.8044...
+    EXPECT_NEAR(h0.scores(0, 0), std::sqrt(2.0f), 1e-6f);
+    EXPECT_NEAR(h0.weights(0, 0), big, 1e-6f);
+    EXPECT_NEAR(h0.weights(0, 1), 1.0f - big, 1e-6f);
+    EXPECT_NEAR(h0.weights(1, 0), 0.5f, 1e-6f);  // query 1 scores 0 against both keys
+    EXPECT_NEAR(h1.weights(0, 1), big, 1e-6f);
+    EXPECT_NEAR(h1.weights(1, 1), big, 1e-6f);
+    // out = weights v, and v is the identity, so out equals the weights
+    EXPECT_NEAR(h0.out(0, 0), big, 1e-6f);
+    EXPECT_NEAR(h1.out(0, 1), big, 1e-6f);
+    EXPECT_GT(h0.weights(0, 0), h0.weights(0, 1));
+    EXPECT_LT(h1.weights(0, 0), h1.weights(0, 1));
+}
+
+}  // namespace
+}  // namespace attnscope

@@ -1,0 +1,293 @@
+// The Hugging Face architectures against tests/models/hf_reference/make_reference.py: a separately
+// written numpy forward pass over tiny random checkpoints in the real layouts. Every layer's and
+// head's q, k, v, scores and weights, and the logits, must agree.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "attnscope/explain.h"
+#include "attnscope/forward.h"
+#include "models/hf_model.h"
+#include "test_scratch.h"
+
+namespace attnscope {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+const fs::path kReferenceDir = ATTNSCOPE_HF_REFERENCE_DIR;
+const fs::path kSharedModels = ATTNSCOPE_SHARED_MODELS;
+
+// Largest |got - want| / (1 + |want|); null in the reference is a masked -inf.
+double max_error(const Matrix& got, const nlohmann::json& want, const std::string& what) {
+    EXPECT_EQ(got.rows(), static_cast<Index>(want.size())) << what;
+    EXPECT_EQ(got.cols(), static_cast<Index>(want[0].size())) << what;
+    double worst = 0;
+    for (Index i = 0; i < got.rows(); ++i)
+        for (Index j = 0; j < got.cols(); ++j) {
+            const auto& w = want[static_cast<std::size_t>(i)][static_cast<std::size_t>(j)];
+            if (w.is_null()) {
+                EXPECT_TRUE(std::isinf(got(i, j)) && got(i, j) < 0) << what << " (" << i << "," << j << ") must be masked";
+                continue;
+            }
+            worst = std::max(worst, std::abs(got(i, j) - w.get<double>()) / (1 + std::abs(w.get<double>())));
+        }
+    return worst;
+}
+
+// One reference checkpoint: what the numpy script expects, the model loaded from the folder, and
+// its forward pass over the script's token ids.
+class HfReference : public ::testing::TestWithParam<std::string> {
+protected:
+    void SetUp() override {
+        const fs::path folder = kReferenceDir / GetParam();
+        if (!fs::exists(folder / "expected.json"))
+            GTEST_SKIP() << "no reference at " << folder << " (ctest makes it with tests/models/hf_reference/make_reference.py)";
+        expected = nlohmann::json::parse(std::ifstream(folder / "expected.json"));
+        auto loaded = load_model(folder.string());
+        ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+        model = loaded.value();
+        std::vector<Token> tokens;
+        for (int id : expected["ids"]) tokens.push_back(Token{id, "", 0, 0, false, false, false});
+        auto forward = model->forward(tokens, ForwardOptions{});
+        ASSERT_TRUE(forward.ok()) << forward.error().message;
+        trace = std::move(forward).value();
+    }
+
+    nlohmann::json expected;
+    ModelPtr model;
+    Trace trace;
+};
+
+TEST_P(HfReference, MatchesTheNumpyForwardInEveryField) {
+    double worst = 0;
+    ASSERT_EQ(trace.layers.size(), expected["layers"].size());
+    for (std::size_t l = 0; l < expected["layers"].size(); ++l) {
+        ASSERT_EQ(trace.layers[l].heads.size(), expected["layers"][l].size());
+        for (std::size_t h = 0; h < expected["layers"][l].size(); ++h) {
+            const HeadTrace& got = trace.layers[l].heads[h];
+            const auto& want = expected["layers"][l][h];
+            const std::string at = "layer " + std::to_string(l) + " head " + std::to_string(h);
+            worst = std::max({worst, max_error(got.q, want["q"], at + " q"), max_error(got.k, want["k"], at + " k"),
+                              max_error(got.v, want["v"], at + " v"), max_error(got.scores, want["scores"], at + " scores"),
+                              max_error(got.weights, want["weights"], at + " weights")});
+        }
+    }
+    EXPECT_LE(worst, 1e-4);
+    if (expected["logits"].is_null()) {
+        EXPECT_EQ(trace.logits.size(), 0) << "a checkpoint without an LM head has no logits";
+        std::printf("[ %s ] max relative error %.2e (no LM head)\n", GetParam().c_str(), worst);
+    } else {
+        const double logits_error = max_error(trace.logits, expected["logits"], "logits");
+        EXPECT_LE(logits_error, 1e-4);
+        std::printf("[ %s ] max relative error %.2e, logits %.2e\n", GetParam().c_str(), worst, logits_error);
+    }
+}
+
+// The step-by-step view's W_Q, W_K, W_V of every head: x W + b, with x the attention input of the
+// trace, must give the numpy reference's q, k and v. RoPE turns q and k by an angle that is zero
+// at position 0, so for rotary models the first row is compared, and v (never turned) in full.
+TEST_P(HfReference, HeadProjectionsGiveTheReferenceQueriesKeysAndValues) {
+    const bool rotary = model->info().architecture == Architecture::Llama;
+    double worst = 0;
+    for (std::size_t l = 0; l < expected["layers"].size(); ++l)
+        for (std::size_t h = 0; h < expected["layers"][l].size(); ++h) {
+            const auto p = model->head_projection(static_cast<int>(l), static_cast<int>(h));
+            ASSERT_TRUE(p.has_value()) << "layer " << l << " head " << h;
+            EXPECT_EQ(p->rotary, rotary);
+            const Matrix& x = trace.layers[l].x;
+            const Matrix q = (x * p->w_q).rowwise() + p->b_q, k = (x * p->w_k).rowwise() + p->b_k;
+            const Matrix v = (x * p->w_v).rowwise() + p->b_v;
+            const auto& want = expected["layers"][l][h];
+            const std::string at = "layer " + std::to_string(l) + " head " + std::to_string(h);
+            const Index rows = rotary ? 1 : q.rows();
+            nlohmann::json want_q = want["q"], want_k = want["k"];
+            want_q.erase(want_q.begin() + rows, want_q.end());
+            want_k.erase(want_k.begin() + rows, want_k.end());
+            worst = std::max({worst, max_error(q.topRows(rows), want_q, at + " x W_Q"),
+                              max_error(k.topRows(rows), want_k, at + " x W_K"), max_error(v, want["v"], at + " x W_V")});
+        }
+    EXPECT_LE(worst, 1e-4);
+    EXPECT_FALSE(model->head_projection(static_cast<int>(expected["layers"].size()), 0).has_value());
+}
+
+// The steps view of a Llama-family head shows its W and says q and k are turned by RoPE; a GPT-2
+// head's says q = x W_Q + b_Q.
+TEST(HfModel, StepsNameRopeOnlyForRotaryModels) {
+    for (const auto& [name, rotary] : {std::pair<std::string, bool>{"llama_f32_gqa_untied_sharded", true}, {"gpt2_f32", false}}) {
+        const fs::path folder = kReferenceDir / name;
+        if (!fs::exists(folder)) GTEST_SKIP() << "no reference checkpoints at " << kReferenceDir;
+        const auto model = load_model(folder.string());
+        ASSERT_TRUE(model.ok()) << model.error().message;
+        const auto trace = compute_trace(*model.value(), "a b c");
+        ASSERT_TRUE(trace.ok()) << trace.error().message;
+        const auto pages = explain_steps(explain_head(*trace.value(), 0, 1, 1, model.value()->head_projection(0, 1)));
+        std::string projections, query;
+        for (const std::string& f : pages.at(1).formulas) projections += f + "\n";
+        for (const std::string& f : pages.at(2).formulas) query += f + "\n";
+        EXPECT_EQ(pages.at(1).matrices.size(), 3u) << name << ": W_Q, W_K, W_V shown";
+        EXPECT_EQ(projections.find("RoPE") != std::string::npos, rotary) << name << ":\n" << projections;
+        EXPECT_EQ(query.find("RoPE(x_") != std::string::npos, rotary) << name << ":\n" << query;
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(HfModel, HfReference,
+                         ::testing::Values("gpt2_f32", "gpt2_f16_bare_names", "bert_f32_masked_lm",
+                                           "bert_bf16_encoder_only", "distilbert_f32_masked_lm",
+                                           "llama_f32_gqa_untied_sharded", "llama_bf16_tied_llama3_rope",
+                                           "qwen2_f16_biases_one_kv_head", "mistral_f32_linear_rope"),
+                         [](const auto& info) { return info.param; });
+
+TEST(HfModel, DescribesAGroupedHeadCheckpoint) {
+    const fs::path folder = kReferenceDir / "llama_f32_gqa_untied_sharded";
+    if (!fs::exists(folder)) GTEST_SKIP() << "no reference checkpoints at " << kReferenceDir;
+    const auto model = load_model(folder.string());
+    ASSERT_TRUE(model.ok()) << model.error().message;
+    const ModelInfo& info = model.value()->info();
+    EXPECT_EQ(info.architecture, Architecture::Llama);
+    EXPECT_EQ(info.n_heads, 4);
+    EXPECT_EQ(info.n_kv_heads, 2);
+    EXPECT_EQ(info.d_head, 8);
+    EXPECT_TRUE(info.causal);
+    EXPECT_EQ(info.dtype, "f32");
+}
+
+// [SECTION] Broken folders
+
+class HfBrokenFolder : public ::testing::Test {
+protected:
+    void SetUp() override {
+        m_dir = testing::scratch_dir() / "gpt2_f32";
+        fs::remove_all(m_dir);
+        if (!fs::exists(kReferenceDir / "gpt2_f32")) GTEST_SKIP() << "no reference checkpoints";
+        fs::copy(kReferenceDir / "gpt2_f32", m_dir);
+    }
+    void TearDown() override { fs::remove_all(m_dir); }
+    void write_config(const nlohmann::json& config) { std::ofstream(m_dir / "config.json") << config.dump(); }
+    nlohmann::json config() { return nlohmann::json::parse(std::ifstream(m_dir / "config.json")); }
+    fs::path m_dir;
+};
+
+TEST_F(HfBrokenFolder, NamesAnUnknownModelType) {
+    auto c = config();
+    c["model_type"] = "t5";
+    write_config(c);
+    const auto model = load_model(m_dir.string());
+    ASSERT_FALSE(model.ok());
+    EXPECT_THAT(model.error().message, HasSubstr("config.json: model_type: expected one of gpt2, bert"));
+    EXPECT_THAT(model.error().message, HasSubstr("got \"t5\""));
+}
+
+TEST_F(HfBrokenFolder, NamesATensorWhoseShapeDisagreesWithTheConfig) {
+    auto c = config();
+    c["n_embd"] = 20;
+    write_config(c);
+    const auto model = load_model(m_dir.string());
+    ASSERT_FALSE(model.ok());
+    EXPECT_THAT(model.error().message, HasSubstr("model.safetensors: tensor 'transformer.wte.weight': expected shape ["));
+}
+
+TEST_F(HfBrokenFolder, NamesAMissingConfigKey) {
+    auto c = config();
+    c.erase("n_head");
+    write_config(c);
+    const auto model = load_model(m_dir.string());
+    ASSERT_FALSE(model.ok());
+    EXPECT_THAT(model.error().message, HasSubstr("config.json: n_head: missing"));
+}
+
+TEST_F(HfBrokenFolder, NamesAMissingConfigFile) {
+    fs::remove(m_dir / "config.json");
+    const auto model = load_model(m_dir.string());
+    ASSERT_FALSE(model.ok());
+    EXPECT_THAT(model.error().message, HasSubstr("config.json: missing"));
+}
+
+TEST_F(HfBrokenFolder, RefusesAPickleCheckpointWithAConversionHint) {
+    fs::remove(m_dir / "model.safetensors");
+    std::ofstream(m_dir / "pytorch_model.bin", std::ios::binary) << std::string("PK\x03\x04", 4);
+    const auto model = load_model(m_dir.string());
+    ASSERT_FALSE(model.ok());
+    EXPECT_THAT(model.error().message, HasSubstr("pickle"));
+    EXPECT_THAT(model.error().message, HasSubstr("safetensors"));
+}
+
+// [SECTION] Real checkpoints in ../shared/models
+
+fs::path shared(const char* name) { return kSharedModels / name; }
+
+TEST(HfRealCheckpoint, Stories260KContinuesOnceUponATimeAsPublished) {
+    if (!fs::exists(shared("stories260K"))) GTEST_SKIP() << "../shared/models/stories260K is absent";
+    const auto model = load_model(shared("stories260K").string());
+    ASSERT_TRUE(model.ok()) << model.error().message;
+    auto tokens = model.value()->tokenizer().encode("Once upon a time").value();
+    std::vector<int> generated;
+    for (int step = 0; step < 20; ++step) {
+        const auto trace = model.value()->forward(tokens, ForwardOptions{});
+        ASSERT_TRUE(trace.ok());
+        Index best = 0;
+        trace.value().logits.row(trace.value().logits.rows() - 1).maxCoeff(&best);
+        generated.push_back(static_cast<int>(best));
+        tokens.push_back(Token{static_cast<int>(best), "", 0, 0, false, false, false});
+    }
+    // llama2.c's published output for this model and prompt (../shared/models/README.md)
+    EXPECT_THAT(", there was a little girl named Lily. She loved to play outside in the park. One day,",
+                ::testing::StartsWith(model.value()->tokenizer().decode(generated)));
+    EXPECT_GT(model.value()->tokenizer().decode(generated).size(), 50u);
+}
+
+TEST(HfRealCheckpoint, Stories260KSharesKeysAcrossItsHeadGroups) {
+    if (!fs::exists(shared("stories260K"))) GTEST_SKIP() << "../shared/models/stories260K is absent";
+    const auto model = load_model(shared("stories260K").string());
+    ASSERT_TRUE(model.ok());
+    const auto trace = compute_trace(*model.value(), "Once upon a time there was a cat");
+    ASSERT_TRUE(trace.ok());
+    const auto& layer = trace.value()->layers[2];
+    ASSERT_EQ(layer.heads.size(), 8u);
+    EXPECT_EQ(layer.heads[0].k, layer.heads[1].k) << "query heads 0 and 1 read KV head 0";
+    EXPECT_EQ(layer.heads[6].v, layer.heads[7].v);
+    EXPECT_NE(layer.heads[1].k, layer.heads[2].k) << "heads 1 and 2 are in different groups";
+    EXPECT_NE(layer.heads[0].q, layer.heads[1].q);
+}
+
+TEST(HfRealCheckpoint, HuggingFaceWrittenGpt2AndBertLoadByTheirRealNames) {
+    if (!fs::exists(shared("fake_gpt2"))) GTEST_SKIP() << "../shared/models is absent";
+    const auto gpt2 = load_model(shared("fake_gpt2").string());
+    ASSERT_TRUE(gpt2.ok()) << gpt2.error().message;
+    EXPECT_EQ(gpt2.value()->info().architecture, Architecture::Gpt2);
+    const auto trace = compute_trace(*gpt2.value(), "The capital of France is");
+    ASSERT_TRUE(trace.ok()) << trace.error().message;
+    std::vector<int> ids;
+    for (const Token& t : trace.value()->tokens) ids.push_back(t.id);
+    EXPECT_EQ(ids, (std::vector<int>{464, 3139, 286, 4881, 318}));
+    EXPECT_EQ(trace.value()->logits.cols(), 50257);
+
+    const auto tiny = load_model(shared("tiny_gpt2").string());
+    ASSERT_TRUE(tiny.ok()) << tiny.error().message;  // GPT2Model names, no "transformer." prefix
+
+    const auto bert = load_model(shared("bert_tiniest").string());
+    ASSERT_TRUE(bert.ok()) << bert.error().message;
+    const auto bert_trace = compute_trace(*bert.value(), "the capital of france is [MASK] .");
+    ASSERT_TRUE(bert_trace.ok()) << bert_trace.error().message;
+    ids.clear();
+    for (const Token& t : bert_trace.value()->tokens) ids.push_back(t.id);
+    EXPECT_EQ(ids, (std::vector<int>{101, 1996, 3007, 1997, 2605, 2003, 103, 1012, 102}));
+    EXPECT_FALSE(bert_trace.value()->model.causal);
+    EXPECT_EQ(bert_trace.value()->logits.cols(), 30522) << "BertLMHeadModel's cls.predictions head";
+}
+
+TEST(HfRealCheckpoint, TruncatedCheckpointIsRefusedNamingTheFirstMissingTensor) {
+    if (!fs::exists(shared("minilm_truncated"))) GTEST_SKIP() << "../shared/models/minilm_truncated is absent";
+    const auto model = load_model(shared("minilm_truncated").string());
+    ASSERT_FALSE(model.ok());
+    EXPECT_THAT(model.error().message, HasSubstr("model.safetensors: tensor 'embeddings.word_embeddings.weight'"));
+    EXPECT_THAT(model.error().message, HasSubstr("truncated"));
+}
+
+}  // namespace
+}  // namespace attnscope

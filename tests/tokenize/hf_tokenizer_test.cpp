@@ -1,0 +1,562 @@
+// Tests of the Hugging Face tokenizer interpreter (core/src/tokenize/hf_tokenizer*.cpp) on real files: the
+// tokenizers of the shared checkpoints and variants of them. Components worked by hand and
+// malformed files are in hf_tokenizer_components_test.cpp; shared helpers in hf_tokenizer_helpers.h.
+//
+// Expected ids come from elsewhere, never from this code's earlier output:
+// - the reference implementation: tests/oracle/encode.mjs runs @huggingface/tokenizers (the
+//   JavaScript port) on every sentence of tests/data/tokenizer_sentences.txt, for every tokenizer
+//   in ../shared/models and for variants of them that switch on other components;
+// - facts published with the checkpoints (../shared/models/README.md);
+// - examples worked by hand from a vocabulary, and the reference's documented examples.
+//
+// [SECTION] Helpers
+// [SECTION] Known facts
+// [SECTION] The reference implementation, sentence by sentence
+// [SECTION] Other file layouts
+// [SECTION] Byte offsets
+// [SECTION] Decoding
+// [SECTION] Speed
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "tokenize/hf_tokenizer.h"
+#include "hf_tokenizer_helpers.h"
+
+namespace attnscope {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using namespace attnscope::testing;  // hf_tokenizer_helpers.h, test_scratch.h
+
+// [SECTION] Helpers
+
+// The sentences file, plus the cases a line cannot hold (line ends inside a text, the empty text).
+std::vector<std::string> sentences() {
+    std::vector<std::string> out;
+    std::ifstream in(kSource / "tests/data/tokenizer_sentences.txt", std::ios::binary);
+    for (std::string line; std::getline(in, line);)
+        if (!line.empty()) out.push_back(line);
+    EXPECT_GT(out.size(), 300u) << "tests/data/tokenizer_sentences.txt is missing or short";
+    out.push_back("");
+    out.push_back("line one\nline two\n\nline four");
+    out.push_back("windows\r\nline ends\r\n");
+    out.push_back("\n\n\n");
+    out.push_back(" ");
+    out.push_back(std::string(2000, 'a'));
+    out.push_back("word " + std::string(150, 'x') + " word");
+    std::string mixed;
+    for (int i = 0; i < 60; ++i) mixed += "abcé中😀";
+    out.push_back(mixed);
+    out.push_back(std::string(300, '!'));
+    out.push_back("spaces" + std::string(40, ' ') + "and\t\t\ttabs\n");
+    return out;
+}
+
+struct Oracle {
+    std::string skip_reason;  // empty when the oracle ran
+    json results;             // [{"ids": [...], "tokens": [...]}, ...]
+};
+
+// Runs tests/oracle/encode.mjs on `tokenizer_json` for `texts`.
+Oracle run_oracle(const fs::path& tokenizer_json, const std::vector<std::string>& texts) {
+    const fs::path script = kSource / "tests/oracle/encode.mjs";
+    if (!fs::exists(kSource / "tests/oracle/node_modules/@huggingface/tokenizers/package.json"))
+        return {"the reference tokenizer is not installed: run `npm ci --prefix tests/oracle`", {}};
+    if (std::system("node --version > /dev/null 2>&1") != 0)
+        return {"node is not on PATH; install Node.js, then run `npm ci --prefix tests/oracle`", {}};
+    const fs::path dir = test_scratch_dir();
+    const fs::path input = dir / "sentences.json";
+    const fs::path errors = dir / "oracle_stderr.txt";
+    write_file(input, json(texts).dump());
+    const std::string command = "node '" + script.string() + "' '" + tokenizer_json.string() + "' '" +
+                                input.string() + "' 2> '" + errors.string() + "'";
+    FILE* pipe = popen(command.c_str(), "r");
+    if (pipe == nullptr) return {"could not start node", {}};
+    std::string output;
+    char buffer[65536];
+    for (std::size_t n; (n = fread(buffer, 1, sizeof buffer, pipe)) > 0;) output.append(buffer, n);
+    const int status = pclose(pipe);
+    std::ifstream err(errors);
+    const std::string stderr_text((std::istreambuf_iterator<char>(err)), std::istreambuf_iterator<char>());
+    if (status != 0) ADD_FAILURE() << "the oracle failed (" << command << "):\n" << stderr_text;
+    Oracle oracle;
+    try {
+        oracle.results = json::parse(output);
+    } catch (const json::exception& e) {
+        ADD_FAILURE() << "the oracle printed no JSON: " << e.what() << "\n" << stderr_text;
+    }
+    return oracle;
+}
+
+std::string show(const std::string& s) { return json(s).dump(); }
+
+// Encodes every sentence both ways; prints "agree N/M" and the first disagreements.
+void expect_agreement(const std::string& label, const fs::path& tokenizer_json, const Tokenizer& ours) {
+    const std::vector<std::string> texts = sentences();
+    const Oracle oracle = run_oracle(tokenizer_json, texts);
+    if (!oracle.skip_reason.empty()) GTEST_SKIP() << oracle.skip_reason;
+    ASSERT_EQ(oracle.results.size(), texts.size());
+    std::size_t agree = 0;
+    std::size_t decode_agree = 0;
+    std::ostringstream differences;
+    for (std::size_t i = 0; i < texts.size(); ++i) {
+        const std::vector<int> expected = oracle.results[i]["ids"].get<std::vector<int>>();
+        const std::vector<int> got = ids(ours, texts[i]);
+        if (got == expected) {
+            ++agree;
+        } else if (i - agree < 5) {
+            differences << "  " << show(texts[i]) << "\n    reference " << json(expected).dump() << " "
+                        << oracle.results[i]["tokens"].dump() << "\n    ours      " << json(got).dump() << " "
+                        << json(pieces(ours, texts[i])).dump() << "\n";
+        }
+        const std::string decoded = ours.decode(expected);
+        if (decoded == oracle.results[i]["decoded"].get<std::string>()) ++decode_agree;
+        else if (i - decode_agree < 5)
+            differences << "  decode of " << show(texts[i]) << ": reference " << oracle.results[i]["decoded"].dump()
+                        << ", ours " << show(decoded) << "\n";
+    }
+    std::cout << "[ oracle   ] " << label << ": agree " << agree << "/" << texts.size() << " (decode agree "
+              << decode_agree << "/" << texts.size() << ")" << std::endl;
+    EXPECT_EQ(agree, texts.size()) << differences.str();
+    EXPECT_EQ(decode_agree, texts.size()) << differences.str();
+}
+
+// A tokenizer.json from ../shared/models with some of its parts replaced, written to a file so
+// the oracle can read it too.
+fs::path variant(const std::string& model, const std::string& name, const json& replacements) {
+    json j = read_json(kModels / model / "tokenizer.json");
+    for (auto it = replacements.begin(); it != replacements.end(); ++it) j[it.key()] = it.value();
+    const fs::path file = test_scratch_dir() / (name + ".json");
+    write_file(file, j.dump());
+    return file;
+}
+
+// [SECTION] Known facts
+
+TEST(HfTokenizerFacts, Gpt2EncodesThePublishedIds) {
+    REQUIRE_MODEL("fake_gpt2");
+    const auto t = load(kModels / "fake_gpt2");
+    ASSERT_TRUE(t);
+    EXPECT_THAT(ids(*t, "Hello world"), ElementsAre(15496, 995));
+    EXPECT_THAT(ids(*t, "The capital of France is"), ElementsAre(464, 3139, 286, 4881, 318));
+    EXPECT_EQ(t->kind(), "bpe (byte-level)");
+    EXPECT_EQ(t->vocab_size(), 50257);
+}
+
+TEST(HfTokenizerFacts, BertEncodesThePublishedIdsWithClsAndSep) {
+    REQUIRE_MODEL("bert_tiniest");
+    const auto t = load(kModels / "bert_tiniest");
+    ASSERT_TRUE(t);
+    EXPECT_THAT(ids(*t, "the capital of france is [MASK] ."),
+                ElementsAre(101, 1996, 3007, 1997, 2605, 2003, 103, 1012, 102));
+    EXPECT_EQ(t->kind(), "wordpiece");
+    EXPECT_EQ(t->vocab_size(), 30522);
+}
+
+TEST(HfTokenizerFacts, Stories260KEncodesThePublishedIdsWithBosFirst) {
+    REQUIRE_MODEL("stories260K");
+    const auto t = load(kModels / "stories260K");
+    ASSERT_TRUE(t);
+    EXPECT_THAT(ids(*t, "Once upon a time"), ElementsAre(1, 403, 407, 261, 378));
+    EXPECT_EQ(t->kind(), "bpe (byte-fallback)");
+    EXPECT_EQ(t->vocab_size(), 512);
+}
+
+// [SECTION] The reference implementation, sentence by sentence
+
+TEST(HfTokenizerOracle, Gpt2ByteLevelBpeMatchesTheReference) {
+    REQUIRE_MODEL("fake_gpt2");
+    const auto t = load_hf_tokenizer_file(kModels / "fake_gpt2/tokenizer.json");
+    ASSERT_TRUE(t.ok()) << t.error().message;
+    expect_agreement("fake_gpt2 (GPT-2 byte-level BPE)", kModels / "fake_gpt2/tokenizer.json", *t.value());
+}
+
+TEST(HfTokenizerOracle, BertWordPieceMatchesTheReference) {
+    REQUIRE_MODEL("bert_tiniest");
+    const auto t = load_hf_tokenizer_file(kModels / "bert_tiniest/tokenizer.json");
+    ASSERT_TRUE(t.ok()) << t.error().message;
+    expect_agreement("bert_tiniest (bert-base-uncased WordPiece)", kModels / "bert_tiniest/tokenizer.json", *t.value());
+}
+
+TEST(HfTokenizerOracle, SentencepieceStyleByteFallbackBpeMatchesTheReference) {
+    REQUIRE_MODEL("stories260K");
+    const auto t = load_hf_tokenizer_file(kModels / "stories260K/tokenizer.json");
+    ASSERT_TRUE(t.ok()) << t.error().message;
+    expect_agreement("stories260K (BPE, byte fallback)", kModels / "stories260K/tokenizer.json", *t.value());
+}
+
+TEST(HfTokenizerOracle, MiniLmWordPieceMatchesTheReference) {
+    REQUIRE_MODEL("minilm_truncated");
+    const auto t = load_hf_tokenizer_file(kModels / "minilm_truncated/tokenizer.json");
+    ASSERT_TRUE(t.ok()) << t.error().message;
+    expect_agreement("minilm_truncated (WordPiece)", kModels / "minilm_truncated/tokenizer.json", *t.value());
+}
+
+// Llama-3/Qwen-style: a Split with the file's own regex, then ByteLevel without its regex.
+TEST(HfTokenizerOracle, SplitWithTheFilesRegexThenByteLevelMatchesTheReference) {
+    REQUIRE_MODEL("fake_gpt2");
+    const std::string regex = R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+    const fs::path file = variant("fake_gpt2", "split_regex", {{"pre_tokenizer", {
+        {"type", "Sequence"}, {"pretokenizers", {
+            {{"type", "Split"}, {"pattern", {{"Regex", regex}}}, {"behavior", "Isolated"}, {"invert", false}},
+            {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true}, {"use_regex", false}}}}}}});
+    const auto t = load_hf_tokenizer_file(file);
+    ASSERT_TRUE(t.ok()) << t.error().message;
+    EXPECT_EQ(t.value()->kind(), "bpe (byte-level)");
+    expect_agreement("GPT-2 vocab, Split(regex) + ByteLevel", file, *t.value());
+}
+
+TEST(HfTokenizerOracle, NfkcLowercaseAndDigitsMatchTheReference) {
+    REQUIRE_MODEL("fake_gpt2");
+    const fs::path file = variant("fake_gpt2", "nfkc_digits", {
+        {"normalizer", {{"type", "Sequence"}, {"normalizers", {{{"type", "NFKC"}}, {{"type", "Lowercase"}}}}}},
+        {"pre_tokenizer", {{"type", "Sequence"}, {"pretokenizers", {
+            {{"type", "Digits"}, {"individual_digits", true}},
+            {{"type", "ByteLevel"}, {"add_prefix_space", true}, {"use_regex", true}}}}}}});
+    const auto t = load_hf_tokenizer_file(file);
+    ASSERT_TRUE(t.ok()) << t.error().message;
+    expect_agreement("GPT-2 vocab, NFKC + Lowercase + Digits + ByteLevel", file, *t.value());
+}
+
+TEST(HfTokenizerOracle, NfdStripAccentsAndPunctuationMatchTheReference) {
+    REQUIRE_MODEL("bert_tiniest");
+    const fs::path file = variant("bert_tiniest", "nfd_punct", {
+        {"normalizer", {{"type", "Sequence"}, {"normalizers", {
+            {{"type", "NFD"}}, {{"type", "StripAccents"}}, {{"type", "Lowercase"}}}}}},
+        {"pre_tokenizer", {{"type", "Sequence"}, {"pretokenizers", {
+            {{"type", "WhitespaceSplit"}}, {{"type", "Punctuation"}, {"behavior", "Contiguous"}}}}}}});
+    const auto t = load_hf_tokenizer_file(file);
+    ASSERT_TRUE(t.ok()) << t.error().message;
+    expect_agreement("BERT vocab, NFD + StripAccents + Lowercase + WhitespaceSplit + Punctuation", file, *t.value());
+}
+
+TEST(HfTokenizerOracle, MetaspaceAndPairMergesMatchTheReference) {
+    REQUIRE_MODEL("stories260K");
+    json model = read_json(kModels / "stories260K/tokenizer.json")["model"];
+    json merges = json::array();
+    for (const json& m : model["merges"]) {
+        const std::string s = m.get<std::string>();
+        merges.push_back({s.substr(0, s.find(' ')), s.substr(s.find(' ') + 1)});  // [left, right]
+    }
+    model["merges"] = merges;
+    const fs::path file = variant("stories260K", "metaspace", {
+        {"model", model}, {"normalizer", nullptr},
+        {"pre_tokenizer", {{"type", "Metaspace"}, {"replacement", "\u2581"}, {"prepend_scheme", "always"}, {"split", true}}}});
+    const auto t = load_hf_tokenizer_file(file);
+    ASSERT_TRUE(t.ok()) << t.error().message;
+    expect_agreement("stories260K vocab, Metaspace + [a, b] merges", file, *t.value());
+}
+
+TEST(HfTokenizerOracle, StripAndRegexReplaceNormalizersMatchTheReference) {
+    REQUIRE_MODEL("fake_gpt2");
+    const fs::path file = variant("fake_gpt2", "strip_replace", {
+        {"normalizer", {{"type", "Sequence"}, {"normalizers", {
+            {{"type", "Strip"}, {"strip_left", true}, {"strip_right", true}},
+            {{"type", "Replace"}, {"pattern", {{"Regex", " {2,}"}}}, {"content", " "}}}}}}});
+    const auto t = load_hf_tokenizer_file(file);
+    ASSERT_TRUE(t.ok()) << t.error().message;
+    expect_agreement("GPT-2, Strip + Replace(regex)", file, *t.value());
+}
+
+// [SECTION] Other file layouts
+
+TEST(HfTokenizerLayouts, VocabJsonAndMergesGiveTheSameIdsAsTokenizerJson) {
+    REQUIRE_MODEL("fake_gpt2");
+    const fs::path dir = test_scratch_dir() / "gpt2_files";
+    fs::create_directories(dir);
+    for (const char* f : {"vocab.json", "merges.txt", "tokenizer_config.json"})
+        fs::copy_file(kModels / "fake_gpt2" / f, dir / f, fs::copy_options::overwrite_existing);
+    const auto from_files = load(dir);
+    const auto from_json = load(kModels / "fake_gpt2/tokenizer.json");
+    ASSERT_TRUE(from_files && from_json);
+    EXPECT_EQ(from_files->kind(), "bpe (byte-level)");
+    for (const std::string& s : sentences()) EXPECT_EQ(ids(*from_files, s), ids(*from_json, s)) << show(s);
+}
+
+TEST(HfTokenizerLayouts, VocabTxtGivesTheSameIdsAsTokenizerJson) {
+    REQUIRE_MODEL("bert_tiniest");
+    const fs::path dir = test_scratch_dir() / "bert_files";
+    fs::create_directories(dir);
+    for (const char* f : {"vocab.txt", "tokenizer_config.json"})
+        fs::copy_file(kModels / "bert_tiniest" / f, dir / f, fs::copy_options::overwrite_existing);
+    const auto from_files = load(dir);
+    const auto from_json = load(kModels / "bert_tiniest/tokenizer.json");
+    ASSERT_TRUE(from_files && from_json);
+    EXPECT_EQ(from_files->kind(), "wordpiece");
+    for (const std::string& s : sentences()) EXPECT_EQ(ids(*from_files, s), ids(*from_json, s)) << show(s);
+}
+
+TEST(HfTokenizerLayouts, VocabTxtWithCrlfLineEndsGivesTheSameIdsAsTokenizerJson) {
+    REQUIRE_MODEL("minilm_truncated");
+    const fs::path dir = test_scratch_dir() / "minilm_files";
+    fs::create_directories(dir);
+    for (const char* f : {"vocab.txt", "tokenizer_config.json"})
+        fs::copy_file(kModels / "minilm_truncated" / f, dir / f, fs::copy_options::overwrite_existing);
+    const auto from_files = load(dir);
+    const auto from_json = load(kModels / "minilm_truncated/tokenizer.json");
+    ASSERT_TRUE(from_files && from_json);
+    EXPECT_EQ(from_files->piece(101), "[CLS]");  // not "[CLS]\r"
+    for (const std::string& s : sentences()) EXPECT_EQ(ids(*from_files, s), ids(*from_json, s)) << show(s);
+}
+
+// tiny_gpt2's merges are "Ġ l", "Ġl o", "Ġlo w", "e r" over the vocab l=0 o=1 w=2 e=3 r=4 s=5
+// t=6 i=7 d=8 n=9 Ġ=10 ... Ġlow=14 er=15 Ġlowest=16 <unk>=19: worked by hand.
+TEST(HfTokenizerLayouts, TinyGpt2FilesApplyTheirMergesByRank) {
+    REQUIRE_MODEL("tiny_gpt2");
+    const auto t = load(kModels / "tiny_gpt2");
+    ASSERT_TRUE(t);
+    EXPECT_THAT(ids(*t, "lower newer"), ElementsAre(0, 1, 2, 15, 10, 9, 3, 2, 15));
+    // "Ġlowest" is in the vocabulary, but no merge builds it: Ġlow + e + s + t
+    EXPECT_THAT(ids(*t, " lowest"), ElementsAre(14, 3, 5, 6));
+    // characters outside the vocabulary become <unk>, one each
+    EXPECT_THAT(ids(*t, "wax"), ElementsAre(2, 19, 19));
+}
+
+TEST(HfTokenizerLayouts, AConfigJsonPathFindsTheFolder) {
+    REQUIRE_MODEL("stories260K");
+    const auto t = load(kModels / "stories260K/config.json");
+    ASSERT_TRUE(t);
+    EXPECT_THAT(ids(*t, "Once upon a time"), ElementsAre(1, 403, 407, 261, 378));
+}
+
+TEST(HfTokenizerLayouts, AFolderWithoutTokenizerFilesIsNamedInTheError) {
+    const fs::path dir = test_scratch_dir() / "empty_model";
+    fs::create_directories(dir);
+    const auto result = load_hf_tokenizer(dir);
+    ASSERT_FALSE(result.ok());
+    EXPECT_THAT(result.error().message, HasSubstr(dir.string()));
+    EXPECT_THAT(result.error().message, HasSubstr("expected tokenizer.json, vocab.json + merges.txt, or vocab.txt"));
+}
+
+// [SECTION] Byte offsets
+
+std::string slice(const std::string& text, const Token& t) { return text.substr(t.start, t.end - t.start); }
+
+// GPT-2's pieces encode their leading space, so "Ġbank" covers " bank", and together the tokens
+// cover the text exactly, in order.
+TEST(HfTokenizerOffsets, Gpt2PiecesCoverTheSpaceTheyEncode) {
+    REQUIRE_MODEL("fake_gpt2");
+    const auto t = load(kModels / "fake_gpt2");
+    ASSERT_TRUE(t);
+    const std::string text = "I took the money to the bank.";
+    const auto tokens = encode(*t, text);
+    ASSERT_FALSE(tokens.empty());
+    std::size_t at = 0;
+    bool saw_bank = false;
+    for (const Token& token : tokens) {
+        EXPECT_EQ(token.start, at) << token.piece;
+        at = token.end;
+        if (token.piece == "\xC4\xA0" "bank") {
+            EXPECT_EQ(slice(text, token), " bank");
+            saw_bank = true;
+        }
+    }
+    EXPECT_EQ(at, text.size());
+    EXPECT_TRUE(saw_bank);
+}
+
+TEST(HfTokenizerOffsets, BytePiecesOfOneCharacterEachCoverTheWholeCharacter) {
+    REQUIRE_MODEL("fake_gpt2");
+    const auto t = load(kModels / "fake_gpt2");
+    ASSERT_TRUE(t);
+    const std::string text = "\xF0\x9F\x98\x80";  // 😀: 4 bytes, more than one GPT-2 token
+    const auto tokens = encode(*t, text);
+    ASSERT_GT(tokens.size(), 1u);
+    for (const Token& token : tokens) {
+        EXPECT_EQ(token.start, 0u);
+        EXPECT_EQ(token.end, 4u);
+    }
+}
+
+TEST(HfTokenizerOffsets, BertLowercasedAccentStrippedTokensPointAtTheTypedWord) {
+    REQUIRE_MODEL("bert_tiniest");
+    const auto t = load(kModels / "bert_tiniest");
+    ASSERT_TRUE(t);
+    const std::string text = "Caf\xC3\xA9 au";  // "Café au"
+    const auto tokens = encode(*t, text);
+    ASSERT_EQ(tokens.size(), 4u);
+    EXPECT_EQ(tokens[1].piece, "cafe");
+    EXPECT_EQ(slice(text, tokens[1]), "Caf\xC3\xA9");
+    EXPECT_EQ(slice(text, tokens[2]), "au");
+    // [CLS] and [SEP] cover no text: at its start and its end
+    EXPECT_TRUE(tokens[0].special);
+    EXPECT_EQ(tokens[0].start, 0u);
+    EXPECT_EQ(tokens[0].end, 0u);
+    EXPECT_TRUE(tokens[3].special);
+    EXPECT_EQ(tokens[3].start, text.size());
+    EXPECT_EQ(tokens[3].end, text.size());
+}
+
+TEST(HfTokenizerOffsets, BertCjkCharactersAreOneTokenEachWithTheirBytes) {
+    REQUIRE_MODEL("bert_tiniest");
+    const auto t = load(kModels / "bert_tiniest");
+    ASSERT_TRUE(t);
+    const std::string text = "\xE6\x88\x91\xE7\x88\xB1\xE5\x8C\x97\xE4\xBA\xAC";  // 我爱北京
+    const auto tokens = encode(*t, text);
+    ASSERT_EQ(tokens.size(), 6u);
+    for (std::size_t i = 1; i <= 4; ++i) {
+        EXPECT_EQ(tokens[i].start, 3 * (i - 1));
+        EXPECT_EQ(tokens[i].end, 3 * i);
+    }
+}
+
+TEST(HfTokenizerOffsets, MetaspacePiecesCoverTheSpaceButNotTheInsertedPrefix) {
+    REQUIRE_MODEL("stories260K");
+    const auto t = load(kModels / "stories260K");
+    ASSERT_TRUE(t);
+    const std::string text = "Once upon";
+    const auto tokens = encode(*t, text);
+    ASSERT_EQ(tokens.size(), 3u);
+    EXPECT_EQ(tokens[0].start, tokens[0].end);  // <s>
+    EXPECT_EQ(slice(text, tokens[1]), "Once");  // "▁Once": its ▁ was added, not typed
+    EXPECT_EQ(slice(text, tokens[2]), " upon");
+}
+
+// "ß" is not in the 512-token vocabulary: it falls back to its UTF-8 bytes 0xC3 0x9F, whose
+// tokens <0xC3>, <0x9F> have ids 3 + byte (ids 0-2 are <unk>, <s>, </s>).
+TEST(HfTokenizerOffsets, ByteFallbackTokensCoverTheirCharacter) {
+    REQUIRE_MODEL("stories260K");
+    const auto t = load(kModels / "stories260K");
+    ASSERT_TRUE(t);
+    const auto space = t->find("\xE2\x96\x81");
+    ASSERT_TRUE(space);
+    const std::string text = "\xC3\x9F";
+    const auto tokens = encode(*t, text);
+    ASSERT_EQ(tokens.size(), 4u);
+    EXPECT_THAT(ids(*t, text), ElementsAre(1, *space, 3 + 0xC3, 3 + 0x9F));
+    EXPECT_EQ(tokens[2].piece, "<0xC3>");
+    for (std::size_t i = 2; i < 4; ++i) {
+        EXPECT_EQ(tokens[i].start, 0u);
+        EXPECT_EQ(tokens[i].end, 2u);
+        EXPECT_TRUE(tokens[i].continues_word);
+    }
+}
+
+TEST(HfTokenizerOffsets, SpecialTokensTypedInTheTextKeepTheirBytes) {
+    REQUIRE_MODEL("fake_gpt2");
+    const auto t = load(kModels / "fake_gpt2");
+    ASSERT_TRUE(t);
+    const std::string text = "Hello<|endoftext|>World";
+    const auto tokens = encode(*t, text);
+    ASSERT_EQ(tokens.size(), 3u);
+    EXPECT_EQ(tokens[1].id, 50256);
+    EXPECT_TRUE(tokens[1].special);
+    EXPECT_EQ(slice(text, tokens[1]), "<|endoftext|>");
+}
+
+TEST(HfTokenizerOffsets, WordPieceMarksUnknownWordsAndWordParts) {
+    REQUIRE_MODEL("bert_tiniest");
+    const auto t = load(kModels / "bert_tiniest");
+    ASSERT_TRUE(t);
+    const std::string text = "tokenization \xF0\x9F\xA6\x99";  // "tokenization 🦙"
+    const auto tokens = encode(*t, text);
+    ASSERT_GE(tokens.size(), 5u);
+    for (const Token& token : tokens)
+        EXPECT_EQ(token.continues_word, token.piece.rfind("##", 0) == 0) << token.piece;
+    EXPECT_TRUE(tokens[2].continues_word);  // "token" "##ization"
+    const Token& llama = tokens[tokens.size() - 2];
+    EXPECT_EQ(llama.id, 100);
+    EXPECT_TRUE(llama.unknown);
+    EXPECT_EQ(slice(text, llama), "\xF0\x9F\xA6\x99");
+}
+
+TEST(HfTokenizerOffsets, InvalidUtf8IsAnErrorNamingTheByteOffset) {
+    REQUIRE_MODEL("fake_gpt2");
+    const auto t = load(kModels / "fake_gpt2");
+    ASSERT_TRUE(t);
+    const auto bad = t->encode("ab\xFF" "cd");
+    ASSERT_FALSE(bad.ok());
+    EXPECT_THAT(bad.error().message, HasSubstr("byte offset 2"));
+    const auto truncated = t->encode("abc\xE2\x82");
+    ASSERT_FALSE(truncated.ok());
+    EXPECT_THAT(truncated.error().message, HasSubstr("byte offset 3"));
+    EXPECT_FALSE(t->encode("\xED\xA0\x80").ok());  // a UTF-16 surrogate
+    EXPECT_FALSE(t->encode("\xC0\xAF").ok());      // an overlong '/'
+}
+
+// [SECTION] Decoding
+
+TEST(HfTokenizerDecode, Gpt2DecodesEverySentenceBackToItsText) {
+    REQUIRE_MODEL("fake_gpt2");
+    const auto t = load(kModels / "fake_gpt2");
+    ASSERT_TRUE(t);
+    EXPECT_EQ(t->decode({15496, 995}), "Hello world");
+    for (const std::string& s : sentences()) {
+        if (s.find("<|endoftext|>") != std::string::npos) continue;  // decode skips special tokens
+        EXPECT_EQ(t->decode(ids(*t, s)), s);
+    }
+}
+
+TEST(HfTokenizerDecode, ByteFallbackModelsDecodeBytesAndDropTheBosAndFirstSpace) {
+    REQUIRE_MODEL("stories260K");
+    const auto t = load(kModels / "stories260K");
+    ASSERT_TRUE(t);
+    EXPECT_EQ(t->decode({1, 403, 407, 261, 378}), "Once upon a time");
+    const std::string text = "Caf\xC3\xA9 au lait, \xE4\xBD\xA0\xE5\xA5\xBD!";  // "Café au lait, 你好!"
+    EXPECT_EQ(t->decode(ids(*t, text)), text);
+}
+
+TEST(HfTokenizerDecode, WordPieceGluesWordPartsAndCleansUpSpaces) {
+    REQUIRE_MODEL("bert_tiniest");
+    const auto t = load(kModels / "bert_tiniest");
+    ASSERT_TRUE(t);
+    EXPECT_EQ(t->decode({101, 1996, 3007, 1997, 2605, 2003, 103, 1012, 102}), "the capital of france is.");
+    EXPECT_EQ(t->decode(ids(*t, "Tokenization, Hello. How are you?")), "tokenization, hello. how are you?");
+}
+
+TEST(HfTokenizerDecode, MetaspaceDecoderTurnsWordStartsBackIntoSpaces) {
+    const std::string m = "\xE2\x96\x81";
+    json j = word_level({m + "hello", m + "world"});
+    j["decoder"] = {{"type", "Metaspace"}, {"replacement", m}, {"prepend_scheme", "always"}, {"split", true}};
+    const auto t = load_json(j);
+    ASSERT_TRUE(t);
+    EXPECT_EQ(t->decode({1, 2}), "hello world");
+}
+
+// [SECTION] Speed
+
+// About 10,000 words of varied text, made from the test sentences.
+std::string ten_thousand_words() {
+    std::string text;
+    std::size_t words = 0;
+    const std::vector<std::string> all = sentences();
+    for (std::size_t i = 0; words < 10000; i = (i + 1) % all.size()) {
+        if (all[i].size() > 200) continue;
+        text += all[i] + (i % 7 == 0 ? "\n" : " ");
+        std::istringstream in(all[i]);
+        for (std::string w; in >> w;) ++words;
+    }
+    return text;
+}
+
+TEST(HfTokenizerSpeed, EncodesTenThousandWordsWellUnderASecond) {
+    REQUIRE_MODEL("fake_gpt2");
+    const std::string text = ten_thousand_words();
+    for (const char* model : {"fake_gpt2", "bert_tiniest", "stories260K"}) {
+        const auto t = load(kModels / model);
+        ASSERT_TRUE(t);
+        const auto start = std::chrono::steady_clock::now();
+        const auto result = t->encode(text);
+        const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+        ASSERT_TRUE(result.ok());
+        std::cout << "[ speed    ] " << model << ": " << text.size() << " bytes -> " << result.value().size()
+                  << " tokens in " << ms << " ms" << std::endl;
+        EXPECT_LT(ms, 500.0) << model;
+    }
+}
+
+}  // namespace
+}  // namespace attnscope
