@@ -160,83 +160,97 @@ const char* const kInterestingTokens[] = {
     "\"\\ud800\"", "\xc3\xa9", "\xe2\x80\x99", "\xf0\x9f\x98\x80", "\xed\xa0\x80", "\xc0\xaf", "[MASK]", "<mask>",
     "<unk>", "//", "/*", "\t", "\r\n"};
 
+// The mutations, one small function each: (input, seeds, rng, room left before max_len, max_len).
+struct Mutation {
+    Bytes& b;
+    const std::vector<Bytes>& seeds;
+    Rng& rng;
+    std::size_t max_len;
+    std::size_t room() const { return b.size() < max_len ? max_len - b.size() : 0; }
+    std::ptrdiff_t anywhere() { return static_cast<std::ptrdiff_t>(rng.below(b.size() + 1)); }
+};
+
+void flip_a_bit(Mutation& m) {
+    if (!m.b.empty()) m.b[m.rng.below(m.b.size())] ^= static_cast<std::uint8_t>(1u << m.rng.below(8));
+}
+
+void set_a_byte(Mutation& m) {  // to an interesting or random value
+    if (m.b.empty()) return;
+    m.b[m.rng.below(m.b.size())] = m.rng.below(2) ? kInterestingBytes[m.rng.below(std::size(kInterestingBytes))]
+                                                  : static_cast<std::uint8_t>(m.rng.next());
+}
+
+void insert_random_bytes(Mutation& m) {
+    const std::size_t n = std::min(m.room(), m.rng.length(8));
+    const std::ptrdiff_t at = m.anywhere();
+    Bytes ins;
+    while (ins.size() < n) ins.push_back(static_cast<std::uint8_t>(m.rng.next()));
+    m.b.insert(m.b.begin() + at, ins.begin(), ins.end());
+}
+
+void insert_a_long_run(Mutation& m) {  // a 10,000-word sentence, a huge number, deep nesting
+    const std::size_t n = std::min(m.room(), m.rng.length(20000));
+    const std::uint8_t value = kInterestingBytes[m.rng.below(std::size(kInterestingBytes))];
+    m.b.insert(m.b.begin() + m.anywhere(), n, value);
+}
+
+void delete_a_range(Mutation& m) {
+    if (m.b.empty()) return;
+    const std::size_t at = m.rng.below(m.b.size());
+    const std::size_t n = std::min(m.b.size() - at, m.rng.length(m.b.size()));
+    m.b.erase(m.b.begin() + static_cast<std::ptrdiff_t>(at), m.b.begin() + static_cast<std::ptrdiff_t>(at + n));
+}
+
+void truncate(Mutation& m) { m.b.resize(m.rng.below(m.b.size() + 1)); }
+
+void copy_a_chunk(Mutation& m) {  // repeats: lists of many items
+    if (m.b.empty()) return;
+    const std::size_t from = m.rng.below(m.b.size());
+    const std::size_t n = std::min({m.b.size() - from, m.rng.length(m.b.size()), m.room()});
+    const Bytes chunk(m.b.begin() + static_cast<std::ptrdiff_t>(from), m.b.begin() + static_cast<std::ptrdiff_t>(from + n));
+    const std::size_t copies = 1 + (m.rng.below(4) == 0 ? m.rng.below(64) : 0);
+    for (std::size_t c = 0; c < copies && m.b.size() + chunk.size() <= m.max_len; ++c)
+        m.b.insert(m.b.begin() + m.anywhere(), chunk.begin(), chunk.end());
+}
+
+void splice_another_seed(Mutation& m) {  // this input's head, another seed's tail
+    const Bytes& other = m.seeds[m.rng.below(m.seeds.size())];
+    const std::size_t cut = m.rng.below(m.b.size() + 1);
+    const std::size_t from = m.rng.below(other.size() + 1);
+    m.b.resize(cut);
+    m.b.insert(m.b.end(), other.begin() + static_cast<std::ptrdiff_t>(from), other.end());
+    if (m.b.size() > m.max_len) m.b.resize(m.max_len);
+}
+
+void replace_a_number(Mutation& m) {  // a run of digits becomes an interesting literal
+    if (m.b.empty()) return;
+    auto digit = [&](std::size_t i) { return m.b[i] >= '0' && m.b[i] <= '9'; };
+    std::size_t at = m.rng.below(m.b.size());
+    while (at < m.b.size() && !digit(at)) ++at;
+    std::size_t end = at;
+    while (end < m.b.size() && (digit(end) || m.b[end] == '.')) ++end;
+    const std::string token = kInterestingTokens[m.rng.below(std::size(kInterestingTokens))];
+    m.b.erase(m.b.begin() + static_cast<std::ptrdiff_t>(at), m.b.begin() + static_cast<std::ptrdiff_t>(end));
+    m.b.insert(m.b.begin() + static_cast<std::ptrdiff_t>(at), token.begin(), token.end());
+}
+
+void insert_a_literal(Mutation& m) {
+    const std::string token = kInterestingTokens[m.rng.below(std::size(kInterestingTokens))];
+    if (token.size() <= m.room()) m.b.insert(m.b.begin() + m.anywhere(), token.begin(), token.end());
+}
+
+void swap_two_bytes(Mutation& m) {
+    if (m.b.size() >= 2) std::swap(m.b[m.rng.below(m.b.size())], m.b[m.rng.below(m.b.size())]);
+}
+
+// The order is part of the replay: a seed and a count always give the same inputs.
+void (*const kMutations[])(Mutation&) = {flip_a_bit,    set_a_byte,          insert_random_bytes, insert_a_long_run,
+                                          delete_a_range, truncate,           copy_a_chunk,        splice_another_seed,
+                                          replace_a_number, insert_a_literal, swap_two_bytes};
+
 void mutate_once(Bytes& b, const std::vector<Bytes>& seeds, Rng& rng, std::size_t max_len) {
-    const std::size_t room = b.size() < max_len ? max_len - b.size() : 0;
-    switch (rng.below(11)) {
-        case 0:  // flip a bit
-            if (!b.empty()) b[rng.below(b.size())] ^= static_cast<std::uint8_t>(1u << rng.below(8));
-            break;
-        case 1:  // set a byte to an interesting or random value
-            if (!b.empty())
-                b[rng.below(b.size())] = rng.below(2) ? kInterestingBytes[rng.below(std::size(kInterestingBytes))]
-                                                      : static_cast<std::uint8_t>(rng.next());
-            break;
-        case 2: {  // insert a few random bytes
-            const std::size_t n = std::min(room, rng.length(8));
-            const std::size_t at = rng.below(b.size() + 1);
-            Bytes ins;
-            while (ins.size() < n) ins.push_back(static_cast<std::uint8_t>(rng.next()));
-            b.insert(b.begin() + static_cast<std::ptrdiff_t>(at), ins.begin(), ins.end());
-            break;
-        }
-        case 3: {  // a long run of one byte: a 10,000-word sentence, a huge number, deep nesting
-            const std::size_t n = std::min(room, rng.length(20000));
-            const std::uint8_t value = kInterestingBytes[rng.below(std::size(kInterestingBytes))];
-            b.insert(b.begin() + static_cast<std::ptrdiff_t>(rng.below(b.size() + 1)), n, value);
-            break;
-        }
-        case 4: {  // delete a range
-            if (b.empty()) break;
-            const std::size_t at = rng.below(b.size());
-            const std::size_t n = std::min(b.size() - at, rng.length(b.size()));
-            b.erase(b.begin() + static_cast<std::ptrdiff_t>(at), b.begin() + static_cast<std::ptrdiff_t>(at + n));
-            break;
-        }
-        case 5:  // truncate
-            b.resize(rng.below(b.size() + 1));
-            break;
-        case 6: {  // copy a chunk elsewhere (repeats: lists of many items)
-            if (b.empty()) break;
-            const std::size_t from = rng.below(b.size());
-            const std::size_t n = std::min({b.size() - from, rng.length(b.size()), room});
-            const Bytes chunk(b.begin() + static_cast<std::ptrdiff_t>(from), b.begin() + static_cast<std::ptrdiff_t>(from + n));
-            const std::size_t copies = 1 + (rng.below(4) == 0 ? rng.below(64) : 0);
-            for (std::size_t c = 0; c < copies && b.size() + chunk.size() <= max_len; ++c)
-                b.insert(b.begin() + static_cast<std::ptrdiff_t>(rng.below(b.size() + 1)), chunk.begin(), chunk.end());
-            break;
-        }
-        case 7: {  // splice: this input's head, another seed's tail
-            const Bytes& other = seeds[rng.below(seeds.size())];
-            const std::size_t cut = rng.below(b.size() + 1);
-            const std::size_t from = rng.below(other.size() + 1);
-            b.resize(cut);
-            b.insert(b.end(), other.begin() + static_cast<std::ptrdiff_t>(from), other.end());
-            if (b.size() > max_len) b.resize(max_len);
-            break;
-        }
-        case 8: {  // replace a run of digits with an interesting literal
-            if (b.empty()) break;
-            std::size_t at = rng.below(b.size());
-            while (at < b.size() && !(b[at] >= '0' && b[at] <= '9')) ++at;
-            std::size_t end = at;
-            while (end < b.size() && ((b[end] >= '0' && b[end] <= '9') || b[end] == '.')) ++end;
-            const std::string token = kInterestingTokens[rng.below(std::size(kInterestingTokens))];
-            b.erase(b.begin() + static_cast<std::ptrdiff_t>(at), b.begin() + static_cast<std::ptrdiff_t>(end));
-            b.insert(b.begin() + static_cast<std::ptrdiff_t>(at), token.begin(), token.end());
-            break;
-        }
-        case 9: {  // insert an interesting literal anywhere
-            const std::string token = kInterestingTokens[rng.below(std::size(kInterestingTokens))];
-            if (token.size() <= room)
-                b.insert(b.begin() + static_cast<std::ptrdiff_t>(rng.below(b.size() + 1)), token.begin(), token.end());
-            break;
-        }
-        default: {  // swap two bytes
-            if (b.size() < 2) break;
-            std::swap(b[rng.below(b.size())], b[rng.below(b.size())]);
-            break;
-        }
-    }
+    Mutation m{b, seeds, rng, max_len};
+    kMutations[rng.below(std::size(kMutations))](m);
 }
 
 // [SECTION] main

@@ -58,78 +58,113 @@ double activate(double v, const std::string& kind) {
 struct RefHead { Mat q, k, v, scores, weights; };
 struct RefOut { std::vector<std::vector<RefHead>> layers; Mat logits; };
 
-RefOut reference_forward(const Json& model, const std::vector<int>& ids) {
-    const Json& c = model["config"];
-    const Json& w = model["weights"];
-    const int n = static_cast<int>(ids.size()), d = c["d_model"], H = c["n_heads"], dh = d / H;
-    const bool norm = c["norm"] == "layernorm";
-    const double eps = c["norm_eps"];
-    const double scale = c["attn_scale"].is_null() ? 1 / std::sqrt(double(dh)) : c["attn_scale"].get<double>();
+// The sizes and switches of the config, read once.
+struct RefConfig {
+    int d, H, dh, d_ff;
+    bool norm, causal;
+    double eps, scale;
+    std::string positional, activation;
+};
 
-    Mat x(n, Vec(d));
+RefConfig ref_config(const Json& c) {
+    RefConfig r;
+    r.d = c["d_model"];
+    r.H = c["n_heads"];
+    r.dh = r.d / r.H;
+    r.d_ff = c["d_ff"];
+    r.norm = c["norm"] == "layernorm";
+    r.causal = c["causal"].get<bool>();
+    r.eps = c["norm_eps"];
+    r.scale = c["attn_scale"].is_null() ? 1 / std::sqrt(double(r.dh)) : c["attn_scale"].get<double>();
+    r.positional = c["positional"];
+    r.activation = c["activation"];
+    return r;
+}
+
+Mat ref_embed(const Json& w, const RefConfig& c, const std::vector<int>& ids) {
+    const int n = static_cast<int>(ids.size());
+    Mat x(n, Vec(c.d));
     for (int i = 0; i < n; ++i)
-        for (int j = 0; j < d; ++j) {
+        for (int j = 0; j < c.d; ++j) {
             x[i][j] = w["token_embedding"][ids[i]][j].get<double>();
-            if (c["positional"] == "learned") x[i][j] += w["position_embedding"][i][j].get<double>();
-            if (c["positional"] == "sinusoidal") {
-                const double angle = i / std::pow(10000.0, (j / 2 * 2) / double(d));
+            if (c.positional == "learned") x[i][j] += w["position_embedding"][i][j].get<double>();
+            if (c.positional == "sinusoidal") {
+                const double angle = i / std::pow(10000.0, (j / 2 * 2) / double(c.d));
                 x[i][j] += j % 2 == 0 ? std::sin(angle) : std::cos(angle);
             }
         }
+    return x;
+}
 
-    RefOut out;
-    for (const Json& L : w["layers"]) {
-        const Mat a = norm ? layernorm(x, L["ln1"], eps) : x;
-        Mat Q = matmul(a, mat(L["wq"])), K = matmul(a, mat(L["wk"])), V = matmul(a, mat(L["wv"]));
-        add_bias(Q, vec(L.value("bq", Json()), d));
-        add_bias(K, vec(L.value("bk", Json()), d));
-        add_bias(V, vec(L.value("bv", Json()), d));
-        std::vector<RefHead> heads(H);
-        Mat concat(n, Vec(d, 0.0));
-        for (int h = 0; h < H; ++h) {
-            RefHead& r = heads[h];
-            r.q.assign(n, Vec(dh)); r.k.assign(n, Vec(dh)); r.v.assign(n, Vec(dh));
-            for (int i = 0; i < n; ++i)
-                for (int e = 0; e < dh; ++e) { r.q[i][e] = Q[i][h * dh + e]; r.k[i][e] = K[i][h * dh + e]; r.v[i][e] = V[i][h * dh + e]; }
-            r.scores.assign(n, Vec(n)); r.weights.assign(n, Vec(n));
-            for (int i = 0; i < n; ++i) {
-                double mx = -1e300;
-                for (int j = 0; j < n; ++j) {
-                    double s = 0;
-                    for (int e = 0; e < dh; ++e) s += r.q[i][e] * r.k[j][e];
-                    s *= scale;
-                    if (c["causal"].get<bool>() && j > i) s = -std::numeric_limits<double>::infinity();
-                    r.scores[i][j] = s;
-                    mx = std::max(mx, s);
-                }
-                double total = 0;
-                for (int j = 0; j < n; ++j) total += r.weights[i][j] = std::exp(r.scores[i][j] - mx);
-                for (int j = 0; j < n; ++j) r.weights[i][j] /= total;
-                for (int e = 0; e < dh; ++e)
-                    for (int j = 0; j < n; ++j) concat[i][h * dh + e] += r.weights[i][j] * r.v[j][e];
-            }
+// One head: its q, k, v slices, scores, weights; adds weights v into its columns of `concat`.
+RefHead ref_head(const Mat& Q, const Mat& K, const Mat& V, int h, const RefConfig& c, Mat& concat) {
+    const int n = static_cast<int>(Q.size()), dh = c.dh;
+    RefHead r;
+    r.q.assign(n, Vec(dh)); r.k.assign(n, Vec(dh)); r.v.assign(n, Vec(dh));
+    for (int i = 0; i < n; ++i)
+        for (int e = 0; e < dh; ++e) { r.q[i][e] = Q[i][h * dh + e]; r.k[i][e] = K[i][h * dh + e]; r.v[i][e] = V[i][h * dh + e]; }
+    r.scores.assign(n, Vec(n)); r.weights.assign(n, Vec(n));
+    for (int i = 0; i < n; ++i) {
+        double mx = -1e300;
+        for (int j = 0; j < n; ++j) {
+            double s = 0;
+            for (int e = 0; e < dh; ++e) s += r.q[i][e] * r.k[j][e];
+            s *= c.scale;
+            if (c.causal && j > i) s = -std::numeric_limits<double>::infinity();
+            r.scores[i][j] = s;
+            mx = std::max(mx, s);
         }
-        Mat attn = L.contains("wo") ? matmul(concat, mat(L["wo"])) : concat;
-        add_bias(attn, vec(L.value("bo", Json()), d));
-        for (int i = 0; i < n; ++i) for (int j = 0; j < d; ++j) x[i][j] += attn[i][j];
-        if (c["d_ff"].get<int>() > 0) {
-            const int f = c["d_ff"];
-            Mat hid = matmul(norm ? layernorm(x, L["ln2"], eps) : x, mat(L["w1"]));
-            add_bias(hid, vec(L.value("b1", Json()), f));
-            for (auto& row : hid) for (double& v : row) v = activate(v, c["activation"]);
-            Mat ff = matmul(hid, mat(L["w2"]));
-            add_bias(ff, vec(L.value("b2", Json()), d));
-            for (int i = 0; i < n; ++i) for (int j = 0; j < d; ++j) x[i][j] += ff[i][j];
-        }
-        out.layers.push_back(heads);
+        double total = 0;
+        for (int j = 0; j < n; ++j) total += r.weights[i][j] = std::exp(r.scores[i][j] - mx);
+        for (int j = 0; j < n; ++j) r.weights[i][j] /= total;
+        for (int e = 0; e < dh; ++e)
+            for (int j = 0; j < n; ++j) concat[i][h * dh + e] += r.weights[i][j] * r.v[j][e];
     }
-    const Mat xf = norm ? layernorm(x, w["final_norm"], eps) : x;
+    return r;
+}
+
+void ref_add(Mat& x, const Mat& y) {
+    for (std::size_t i = 0; i < x.size(); ++i) for (std::size_t j = 0; j < x[i].size(); ++j) x[i][j] += y[i][j];
+}
+
+// One block: x += Attn(LN1(x)), then x += MLP(LN2(x)); returns the heads.
+std::vector<RefHead> ref_layer(const Json& L, const RefConfig& c, Mat& x) {
+    const int n = static_cast<int>(x.size()), d = c.d;
+    const Mat a = c.norm ? layernorm(x, L["ln1"], c.eps) : x;
+    Mat Q = matmul(a, mat(L["wq"])), K = matmul(a, mat(L["wk"])), V = matmul(a, mat(L["wv"]));
+    add_bias(Q, vec(L.value("bq", Json()), d));
+    add_bias(K, vec(L.value("bk", Json()), d));
+    add_bias(V, vec(L.value("bv", Json()), d));
+    std::vector<RefHead> heads;
+    Mat concat(n, Vec(d, 0.0));
+    for (int h = 0; h < c.H; ++h) heads.push_back(ref_head(Q, K, V, h, c, concat));
+    Mat attn = L.contains("wo") ? matmul(concat, mat(L["wo"])) : concat;
+    add_bias(attn, vec(L.value("bo", Json()), d));
+    ref_add(x, attn);
+    if (c.d_ff > 0) {
+        Mat hid = matmul(c.norm ? layernorm(x, L["ln2"], c.eps) : x, mat(L["w1"]));
+        add_bias(hid, vec(L.value("b1", Json()), c.d_ff));
+        for (auto& row : hid) for (double& v : row) v = activate(v, c.activation);
+        Mat ff = matmul(hid, mat(L["w2"]));
+        add_bias(ff, vec(L.value("b2", Json()), d));
+        ref_add(x, ff);
+    }
+    return heads;
+}
+
+RefOut reference_forward(const Json& model, const std::vector<int>& ids) {
+    const RefConfig c = ref_config(model["config"]);
+    const Json& w = model["weights"];
+    Mat x = ref_embed(w, c, ids);
+    RefOut out;
+    for (const Json& L : w["layers"]) out.layers.push_back(ref_layer(L, c, x));
+    const Mat xf = c.norm ? layernorm(x, w["final_norm"], c.eps) : x;
     if (w.contains("lm_head")) {
         out.logits = matmul(xf, mat(w["lm_head"]));
     } else {  // tied: logits = xf E^T
         const Mat e = mat(w["token_embedding"]);
-        out.logits.assign(n, Vec(e.size(), 0.0));
-        for (int i = 0; i < n; ++i) for (std::size_t t = 0; t < e.size(); ++t) for (int j = 0; j < d; ++j) out.logits[i][t] += xf[i][j] * e[t][j];
+        out.logits.assign(x.size(), Vec(e.size(), 0.0));
+        for (std::size_t i = 0; i < x.size(); ++i) for (std::size_t t = 0; t < e.size(); ++t) for (int j = 0; j < c.d; ++j) out.logits[i][t] += xf[i][j] * e[t][j];
     }
     return out;
 }

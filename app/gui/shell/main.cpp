@@ -138,6 +138,74 @@ void wait_for_events(bool busy, double& last_active) {
     else glfwWaitEventsTimeout(io.WantTextInput ? 0.25 : 0.5);
 }
 
+// What --frame-stats prints at the end: the whole frame, and the part spent building the UI.
+struct FrameTimes {
+    std::vector<double> frame_ms, build_ms;
+    int fb_w = 0, fb_h = 0;
+};
+
+// Renders the frame ImGui built and swaps it to the screen.
+void render_frame(GLFWwindow* window, App& app, FrameTimes& times) {
+    glfwGetFramebufferSize(window, &times.fb_w, &times.fb_h);
+    glViewport(0, 0, times.fb_w, times.fb_h);
+    const ImVec4 clear = ImGui::GetStyle().Colors[ImGuiCol_WindowBg];
+    glClearColor(clear.x, clear.y, clear.z, 1.0f);
+    glClear(GL_COLOR_BUFFER_BIT);
+    ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+    app.after_render(times.fb_w, times.fb_h);
+    glfwSwapBuffers(window);
+}
+
+// One pass of the loop: events, the UI built by the app, the picture rendered.
+void run_one_frame(GLFWwindow* window, App& app, const LaunchOptions& options, double& last_active, FrameTimes& times) {
+    const bool measuring = options.screenshot_mode() || options.frame_stats;
+    // Poll and handle events
+    if (measuring && !app.ready()) glfwWaitEventsTimeout(0.005);  // leave the cores to the workers
+    else if (measuring) glfwPollEvents();
+    else wait_for_events(app.animating(), last_active);
+    if (g_screenshot_signal.exchange(false)) app.request_signal_screenshot();
+    const auto started = std::chrono::steady_clock::now();
+
+    // Start the frame
+    app.before_frame();
+    ImGui_ImplOpenGL3_NewFrame();
+    ImGui_ImplGlfw_NewFrame();
+    if (options.screenshot_mode()) ImGui::GetIO().MousePos = ImVec2(-FLT_MAX, -FLT_MAX);  // no hover: same picture every run
+    ImGui::NewFrame();
+    app.draw();
+    ImGui::Render();
+    const double built = ms_since(started);
+
+    // Rendering
+    render_frame(window, app, times);
+    release_held_keys(window);  // this frame has seen them down
+    app.set_frame_work_ms(ms_since(started));
+    // Where the swap does not wait for the display (no vsync: Xvfb, some drivers), at most
+    // about 60 frames a second, so the workers keep the cores while the user types.
+    if (!measuring) std::this_thread::sleep_until(started + std::chrono::milliseconds(16));
+    if (options.frame_stats && app.ready()) {
+        glFinish();  // count the GPU's (llvmpipe's) work too
+        times.frame_ms.push_back(ms_since(started));
+        times.build_ms.push_back(built);
+    }
+}
+
+// Lets dropped files reach the app (File -> Open by drag and drop).
+void route_drops_to(GLFWwindow* window, App* app) {
+    glfwSetWindowUserPointer(window, app);
+    glfwSetDropCallback(window, [](GLFWwindow* w, int count, const char** paths) {
+        static_cast<App*>(glfwGetWindowUserPointer(w))->on_drop(std::vector<std::string>(paths, paths + count));
+    });
+}
+
+void shut_down_window(GLFWwindow* window) {
+    ImGui_ImplOpenGL3_Shutdown();
+    ImGui_ImplGlfw_Shutdown();
+    ImGui::DestroyContext();
+    glfwDestroyWindow(window);
+    glfwTerminate();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -162,67 +230,22 @@ int main(int argc, char** argv) {
         std::cerr << "attnscope: " << error << "\n";
         return kExitFailure;
     }
-    glfwSetWindowUserPointer(window, app.get());
-    glfwSetDropCallback(window, [](GLFWwindow* w, int count, const char** paths) {
-        static_cast<App*>(glfwGetWindowUserPointer(w))->on_drop(std::vector<std::string>(paths, paths + count));
-    });
+    route_drops_to(window, app.get());
 
     // Main loop
-    std::vector<double> frame_ms, build_ms;
+    FrameTimes times;
     double last_active = glfwGetTime();
-    int fb_w = 0, fb_h = 0;
-    while (!glfwWindowShouldClose(window) && !app->should_quit()) {
-        // Poll and handle events
-        if (measuring && !app->ready()) glfwWaitEventsTimeout(0.005);  // leave the cores to the workers
-        else if (measuring) glfwPollEvents();
-        else wait_for_events(app->animating(), last_active);
-        if (g_screenshot_signal.exchange(false)) app->request_signal_screenshot();
-        const auto started = std::chrono::steady_clock::now();
-
-        // Start the frame
-        app->before_frame();
-        ImGui_ImplOpenGL3_NewFrame();
-        ImGui_ImplGlfw_NewFrame();
-        if (options.screenshot_mode()) ImGui::GetIO().MousePos = ImVec2(-FLT_MAX, -FLT_MAX);  // no hover: same picture every run
-        ImGui::NewFrame();
-        app->draw();
-        ImGui::Render();
-        const double built = ms_since(started);
-
-        // Rendering
-        glfwGetFramebufferSize(window, &fb_w, &fb_h);
-        glViewport(0, 0, fb_w, fb_h);
-        const ImVec4 clear = ImGui::GetStyle().Colors[ImGuiCol_WindowBg];
-        glClearColor(clear.x, clear.y, clear.z, 1.0f);
-        glClear(GL_COLOR_BUFFER_BIT);
-        ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
-        app->after_render(fb_w, fb_h);
-        glfwSwapBuffers(window);
-        release_held_keys(window);  // this frame has seen them down
-        app->set_frame_work_ms(ms_since(started));
-        // Where the swap does not wait for the display (no vsync: Xvfb, some drivers), at most
-        // about 60 frames a second, so the workers keep the cores while the user types.
-        if (!measuring) std::this_thread::sleep_until(started + std::chrono::milliseconds(16));
-        if (options.frame_stats && app->ready()) {
-            glFinish();  // count the GPU's (llvmpipe's) work too
-            frame_ms.push_back(ms_since(started));
-            build_ms.push_back(built);
-        }
-    }
+    while (!glfwWindowShouldClose(window) && !app->should_quit()) run_one_frame(window, *app, options, last_active, times);
 
     // Cleanup
     if (chosen.file) app->save_settings_now();
     app->save_session_now();  // --session, or the autosaved one
     if (options.frame_stats) {
-        print_frame_stats("frame time", frame_ms, fb_w, fb_h);
-        print_frame_stats("of which building the UI (CPU)", build_ms, fb_w, fb_h);
+        print_frame_stats("frame time", times.frame_ms, times.fb_w, times.fb_h);
+        print_frame_stats("of which building the UI (CPU)", times.build_ms, times.fb_w, times.fb_h);
     }
     const int exit_code = app->exit_code();
     app.reset();  // its textures and shader need the GL context
-    ImGui_ImplOpenGL3_Shutdown();
-    ImGui_ImplGlfw_Shutdown();
-    ImGui::DestroyContext();
-    glfwDestroyWindow(window);
-    glfwTerminate();
+    shut_down_window(window);
     return exit_code;
 }

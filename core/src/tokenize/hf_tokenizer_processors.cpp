@@ -90,72 +90,97 @@ SpecialTokens parse_pair(const json& config, const std::string& path, const char
     return SpecialTokens{{pair[1].get<int>()}, {pair[0].get<std::string>()}};
 }
 
-std::unique_ptr<PostProcessor> make_template(const json& config, const std::string& path) {
-    // special_tokens: {"[CLS]": {"id": "[CLS]", "ids": [101], "tokens": ["[CLS]"]}, ...}
-    const std::string specials_path = child(path, "special_tokens");
-    const json* specials = optional(config, "special_tokens");
-    if (specials != nullptr) expect_object(*specials, specials_path);
-    auto special = [&](const std::string& name, const std::string& where) {
-        if (specials == nullptr || !specials->contains(name))
-            fail(where, "expected a key of " + specials_path + ", got '" + name + "'");
-        const json& entry = (*specials)[name];
-        const std::string entry_path = child(specials_path, name);
-        expect_object(entry, entry_path);
-        const json& ids = require(entry, entry_path, "ids");
-        const json& pieces = require(entry, entry_path, "tokens");
-        if (!ids.is_array() || !pieces.is_array() || ids.size() != pieces.size())
-            fail(entry_path, "expected \"ids\" and \"tokens\" arrays of one length, got " + describe(ids) + " and " +
-                                 describe(pieces));
-        SpecialTokens out;
-        for (std::size_t k = 0; k < ids.size(); ++k) {
-            if (!is_token_id(ids[k]) || !pieces[k].is_string())
-                fail(entry_path, "expected integer ids and string tokens, got " + describe(ids[k]) + " and " + describe(pieces[k]));
-            out.ids.push_back(ids[k].get<int>());
-            out.pieces.push_back(pieces[k].get<std::string>());
-        }
-        return out;
-    };
-    // "single" is a list of {"SpecialToken": {"id": ...}} / {"Sequence": {"id": "A"}}, or the
-    // compact string form "[CLS]:0 $A:0 [SEP]:0".
-    const std::string single_path = child(path, "single");
-    const json& single = require(config, path, "single");
-    std::vector<TemplateItem> items;
-    auto add_named = [&](std::string name, const std::string& where) {
+// One entry of TemplateProcessing's "special_tokens" map, by name:
+// {"[CLS]": {"id": "[CLS]", "ids": [101], "tokens": ["[CLS]"]}, ...}. `where` names the template
+// item that asked for it, so an unknown name is reported where it was written.
+SpecialTokens template_special(const json* specials, const std::string& specials_path, const std::string& name,
+                               const std::string& where) {
+    if (specials == nullptr || !specials->contains(name))
+        fail(where, "expected a key of " + specials_path + ", got '" + name + "'");
+    const json& entry = (*specials)[name];
+    const std::string entry_path = child(specials_path, name);
+    expect_object(entry, entry_path);
+    const json& ids = require(entry, entry_path, "ids");
+    const json& pieces = require(entry, entry_path, "tokens");
+    if (!ids.is_array() || !pieces.is_array() || ids.size() != pieces.size())
+        fail(entry_path, "expected \"ids\" and \"tokens\" arrays of one length, got " + describe(ids) + " and " +
+                             describe(pieces));
+    SpecialTokens out;
+    for (std::size_t k = 0; k < ids.size(); ++k) {
+        if (!is_token_id(ids[k]) || !pieces[k].is_string())
+            fail(entry_path, "expected integer ids and string tokens, got " + describe(ids[k]) + " and " + describe(pieces[k]));
+        out.ids.push_back(ids[k].get<int>());
+        out.pieces.push_back(pieces[k].get<std::string>());
+    }
+    return out;
+}
+
+// Builds the item list of a template's "single" form. Names are "$A" / "$0" (the text), "$B" /
+// "$1" (a second text: never present here, skipped) or a special token; ":0" type ids are dropped.
+class TemplateItems {
+public:
+    TemplateItems(const json* specials, std::string specials_path)
+        : m_specials(specials), m_specials_path(std::move(specials_path)) {}
+
+    void add_named(std::string name, const std::string& where) {
         if (const auto colon = name.rfind(':'); colon != std::string::npos && colon > 0) name.resize(colon);
         TemplateItem item;
         if (name == "$" || name == "$A" || name == "$0") item.is_sequence = true;
         else if (name == "$B" || name == "$1") return;  // the second text of a pair: never here
-        else item.special = special(name, where);
-        items.push_back(std::move(item));
-    };
-    if (single.is_string()) {
-        const std::string s = single.get<std::string>();
-        std::size_t pos = 0;
-        while ((pos = s.find_first_not_of(' ', pos)) != std::string::npos) {
-            const std::size_t end = std::min(s.find(' ', pos), s.size());
-            add_named(s.substr(pos, end - pos), single_path);
-            pos = end;
-        }
-        return std::make_unique<TemplateProcessor>(std::move(items));
+        else item.special = template_special(m_specials, m_specials_path, name, where);
+        m_items.push_back(std::move(item));
     }
+    void add_sequence() { m_items.push_back(TemplateItem{true, {}}); }
+    std::vector<TemplateItem> take() { return std::move(m_items); }
+
+private:
+    const json* m_specials;
+    std::string m_specials_path;
+    std::vector<TemplateItem> m_items;
+};
+
+// The compact string form: "[CLS]:0 $A:0 [SEP]:0".
+void add_template_string(TemplateItems& items, const std::string& s, const std::string& where) {
+    std::size_t pos = 0;
+    while ((pos = s.find_first_not_of(' ', pos)) != std::string::npos) {
+        const std::size_t end = std::min(s.find(' ', pos), s.size());
+        items.add_named(s.substr(pos, end - pos), where);
+        pos = end;
+    }
+}
+
+// The list form: [{"SpecialToken": {"id": "[CLS]"}}, {"Sequence": {"id": "A"}}, ...] (plain
+// strings are taken as names too).
+void add_template_list(TemplateItems& items, const json& single, const std::string& single_path) {
     expect_array(single, single_path);
     for (std::size_t i = 0; i < single.size(); ++i) {
         const std::string item_path = index(single_path, i);
         const json& item = single[i];
         if (item.is_string()) {
-            add_named(item.get<std::string>(), item_path);
+            items.add_named(item.get<std::string>(), item_path);
         } else if (item.is_object() && item.contains("SpecialToken")) {
-            add_named(get_string(item["SpecialToken"], child(item_path, "SpecialToken"), "id"),
-                      child(child(item_path, "SpecialToken"), "id"));
+            items.add_named(get_string(item["SpecialToken"], child(item_path, "SpecialToken"), "id"),
+                            child(child(item_path, "SpecialToken"), "id"));
         } else if (item.is_object() && item.contains("Sequence")) {
             const std::string id = get_string(item["Sequence"], child(item_path, "Sequence"), "id");
-            if (id == "A") items.push_back(TemplateItem{true, {}});
+            if (id == "A") items.add_sequence();
             else if (id != "B") fail(child(child(item_path, "Sequence"), "id"), "expected A or B, got '" + id + "'");
         } else {
             fail(item_path, "expected {\"SpecialToken\": ...} or {\"Sequence\": ...}, got " + describe(item));
         }
     }
-    return std::make_unique<TemplateProcessor>(std::move(items));
+}
+
+std::unique_ptr<PostProcessor> make_template(const json& config, const std::string& path) {
+    const std::string specials_path = child(path, "special_tokens");
+    const json* specials = optional(config, "special_tokens");
+    if (specials != nullptr) expect_object(*specials, specials_path);
+    TemplateItems items(specials, specials_path);
+    const std::string single_path = child(path, "single");
+    const json& single = require(config, path, "single");
+    if (single.is_string()) add_template_string(items, single.get<std::string>(), single_path);
+    else add_template_list(items, single, single_path);
+    return std::make_unique<TemplateProcessor>(items.take());
 }
 
 // [SECTION] Decoders
