@@ -131,7 +131,7 @@ TEST(Lesson, SaysWhenANumberIsTooLargeForJson) {
 TEST(Lesson, SaysWhichFileCannotBeOpened) {
     const auto result = load_lesson("/nonexistent/lesson.json");
     ASSERT_FALSE(result.ok());
-    EXPECT_EQ(result.error().message, "/nonexistent/lesson.json: cannot open the file");
+    EXPECT_EQ(result.error().message, "/nonexistent/lesson.json: no such file");
 }
 
 TEST(ResolveToken, FindsAWordIgnoringCaseAnIndexOrTheLastToken) {

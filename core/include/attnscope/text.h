@@ -21,4 +21,10 @@ void append_utf8(std::string& out, char32_t code_point);
 // quote input (a JSON parser's "last read: '...'" can stop inside a character).
 std::string valid_utf8(std::string_view text);
 
+// A message or a quote from a file kept readable: valid UTF-8 (as valid_utf8), and at most
+// `max_bytes` of it; a longer text is cut at a character boundary and ends with how much was
+// left out: "... (199,800 more bytes)". A 200,000-character vocabulary key never makes a
+// 200,000-character message.
+std::string cut_for_message(std::string_view text, std::size_t max_bytes = 300);
+
 }  // namespace attnscope

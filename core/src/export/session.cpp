@@ -9,6 +9,7 @@
 
 #include "attnscope/heatmap_export.h"
 #include "attnscope/lesson.h"
+#include "util/file_read.h"
 #include "util/json_path.h"
 
 namespace attnscope {
@@ -95,11 +96,13 @@ Result<Session> parse_session(std::string_view text, const std::string& source) 
 }
 
 Result<Session> load_session(const std::filesystem::path& file) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) return Error{file.string() + ": cannot open the file"};
-    std::ostringstream text;
-    text << in.rdbuf();
-    return parse_session(text.str(), file.string());
+    std::string text;
+    try {
+        text = read_text_file(file, std::uint64_t{64} << 20, "a session file");
+    } catch (const LoadError& e) {
+        return Error{file.string() + ": " + e.what()};
+    }
+    return parse_session(text, file.string());
 }
 
 Result<std::filesystem::path> save_session(const std::filesystem::path& file, const Session& s) {

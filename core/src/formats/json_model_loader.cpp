@@ -11,6 +11,7 @@
 
 #include "attnscope/json_model.h"
 #include "attnscope/word_tokenizer.h"
+#include "util/file_read.h"
 #include "util/json_path.h"
 
 namespace attnscope {
@@ -22,19 +23,7 @@ constexpr std::uintmax_t kMaxFileBytes = std::uintmax_t{4} << 30;
 // [SECTION] Reading the file
 
 std::string read_file(const std::filesystem::path& file) {
-    std::error_code ec;
-    const auto status = std::filesystem::status(file, ec);
-    if (ec || !std::filesystem::exists(status)) throw LoadError("no such file");
-    if (std::filesystem::is_directory(status)) throw LoadError("is a directory, expected a .json model file");
-    const auto size = std::filesystem::file_size(file, ec);
-    if (ec) throw LoadError("cannot read its size: " + ec.message());
-    if (size > kMaxFileBytes) throw LoadError("file is " + std::to_string(size >> 20) + " MiB; JSON models are read up to 4 GiB");
-    std::ifstream in(file, std::ios::binary);
-    if (!in) throw LoadError("cannot open for reading");
-    std::string text(static_cast<std::size_t>(size), '\0');
-    in.read(text.data(), static_cast<std::streamsize>(size));
-    if (static_cast<std::uintmax_t>(in.gcount()) != size) throw LoadError("could not read the whole file");
-    return text;
+    return read_text_file(file, kMaxFileBytes, "a .json model file");
 }
 
 // [SECTION] Config and tokenizer

@@ -1,12 +1,16 @@
 // load_model(spec): decides what kind of file a spec names and hands it to the right loader.
+#include <unistd.h>
+
 #include <algorithm>
 #include <fstream>
+#include <optional>
 
 #include "attnscope/builtin_models.h"
 #include "models/hf_model.h"
 #include "attnscope/json_model.h"
 #include "attnscope/model.h"
 #include "formats/safetensors.h"
+#include "util/file_read.h"
 
 namespace attnscope {
 
@@ -28,6 +32,28 @@ Result<ModelPtr> load_builtin(const std::string& spec) {
     return Error{spec + ": no such built-in model (built in: " + known + ")"};
 }
 
+// A GGUF file, an image or an archive handed over as a model: say what it is instead of the JSON
+// parser's "not valid UTF-8 at byte 0".
+std::optional<Error> model_format_by_magic(const std::filesystem::path& path) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec) || lower_extension(path) == ".safetensors") return std::nullopt;
+    std::string head;
+    try {
+        const OpenedFile file = open_regular_file(path);
+        head.resize(8);
+        const ssize_t got = ::read(file.fd, head.data(), head.size());
+        ::close(file.fd);
+        head.resize(got > 0 ? static_cast<std::size_t>(got) : 0);
+    } catch (const LoadError&) {
+        return std::nullopt;  // the loader that reads it reports why
+    }
+    const auto format = binary_format_name(head);
+    if (!format || format->find("pickle") != std::string::npos || format->find("zip") != std::string::npos)
+        return std::nullopt;  // pickles and zips get refuse_pickle's conversion hint
+    return Error{path.string() + ": unsupported format: this is " + *format +
+                 "; AttnScope reads .json models, .safetensors files and Hugging Face model folders"};
+}
+
 }  // namespace
 
 Result<ModelPtr> load_model(const std::string& spec) {
@@ -35,7 +61,11 @@ Result<ModelPtr> load_model(const std::string& spec) {
 
     const std::filesystem::path path(spec);
     std::error_code ec;
-    if (!std::filesystem::exists(path, ec)) return Error{spec + ": no such file or directory"};
+    if (!std::filesystem::exists(path, ec)) {  // ec says why: a link loop, a folder we may not enter, ...
+        const bool missing = !ec || ec == std::errc::no_such_file_or_directory;
+        return Error{spec + ": " + (missing ? "no such file or directory" : describe_errno(ec.value()))};
+    }
+    if (auto format = model_format_by_magic(path)) return *format;
 
     if (auto refused = refuse_pickle(path)) return *refused;
     const std::string ext = lower_extension(path);

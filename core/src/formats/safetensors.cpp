@@ -12,6 +12,7 @@
 // Every error is a LoadError thrown inside and turned into a Result once, in the public open()
 // and read_*() functions. Messages read "<file>: <where>: expected <what>, got <what>".
 #include "formats/safetensors.h"
+#include "util/file_read.h"
 #include "attnscope/text.h"
 
 #include <fcntl.h>
@@ -172,20 +173,15 @@ std::string shape_to_string(const TensorShape& shape) {
 
 MappedFile MappedFile::map_or_throw(const std::filesystem::path& path) {
     const std::string where = path.string() + ": ";
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) fail(where + "cannot open (" + std::strerror(errno) + ")");
-    struct stat st {};
-    if (::fstat(fd, &st) != 0) {
-        const int err = errno;
-        ::close(fd);
-        fail(where + "cannot read its size (" + std::strerror(err) + ")");
+    OpenedFile opened;
+    try {
+        opened = open_regular_file(path);  // never blocks on a FIFO; names a folder or a device
+    } catch (const LoadError& e) {
+        fail(where + e.what());
     }
-    if (!S_ISREG(st.st_mode)) {
-        ::close(fd);
-        fail(where + "expected a regular file, got " + (S_ISDIR(st.st_mode) ? "a directory" : "a special file"));
-    }
+    const int fd = opened.fd;
     MappedFile file;
-    file.m_size = static_cast<std::size_t>(st.st_size);
+    file.m_size = static_cast<std::size_t>(opened.size);
     if (file.m_size > 0) {   // mmap refuses a length of 0; an empty file maps to nothing
         void* p = ::mmap(nullptr, file.m_size, PROT_READ, MAP_PRIVATE, fd, 0);
         if (p == MAP_FAILED) {

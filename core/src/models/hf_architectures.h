@@ -50,11 +50,30 @@ ModelPtr build_gpt2_model(HfContext& context);
 ModelPtr build_bert_model(HfContext& context);   // bert, distilbert and sentence-transformers BERTs
 ModelPtr build_llama_model(HfContext& context);  // llama, mistral, qwen2
 
-// config.json readers: "config.json: n_head: expected an integer in 1..65536, got ..." on error.
-int config_int(const nlohmann::json& config, const char* key, std::optional<int> fallback = std::nullopt);
+// config.json readers: "config.json: n_head: expected an integer in 1..1024, got ..." on error; a
+// value of the wrong JSON type is named the same way, never a json::type_error.
 float config_float(const nlohmann::json& config, const char* key, std::optional<float> fallback = std::nullopt);
 bool config_bool(const nlohmann::json& config, const char* key, bool fallback);
 std::string config_string(const nlohmann::json& config, const char* key, const std::string& fallback);
+
+// Sizes a config gives: each held to 1..its bound, so no count is zero (a division by zero
+// later) and no product of two of them can overflow, even in 32 bits (the largest, vocabulary x
+// width, is computed in 64). The bounds are far above any real model's.
+namespace config_limits {
+inline constexpr int kWidth = 1 << 16;       // d_model
+inline constexpr int kFeedForward = 1 << 18; // d_ff
+inline constexpr int kHeads = 1024;          // query and key/value heads
+inline constexpr int kHeadWidth = 1024;      // d_head
+inline constexpr int kLayers = 1024;
+inline constexpr int kVocabulary = 1 << 24;
+inline constexpr int kPositions = 1 << 22;   // max_position_embeddings
+inline constexpr int kTokenTypes = 1024;
+}  // namespace config_limits
+int config_size(const nlohmann::json& config, const char* key, int max, std::optional<int> fallback = std::nullopt);
+// A float that must be above zero (norm epsilons, rope_theta, scaling factors).
+float config_positive_float(const nlohmann::json& config, const char* key, std::optional<float> fallback = std::nullopt);
+// "config.json: n_head: expected a divisor of n_embd 768, got 5".
+void require_divisor(int divisor, const char* divisor_key, int value, const char* value_key);
 
 // "gelu_new" / "gelu_pytorch_tanh" -> tanh GELU, "gelu" -> erf GELU, "relu"; anything else fails.
 Activation activation_from_config(const std::string& name, const char* key);

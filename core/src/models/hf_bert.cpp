@@ -58,16 +58,19 @@ public:
         const nlohmann::json& cfg = c.config;
         const bool distil = cfg.value("model_type", "") == "distilbert";
         const BertNames& names = distil ? kDistilBertNames : kBertNames;
-        const int d = config_int(cfg, distil ? "dim" : "hidden_size");
-        const int heads = config_int(cfg, distil ? "n_heads" : "num_attention_heads");
-        const int layers = config_int(cfg, distil ? "n_layers" : "num_hidden_layers");
-        const int d_ff = config_int(cfg, distil ? "hidden_dim" : "intermediate_size");
-        const int vocab = config_int(cfg, "vocab_size"), positions = config_int(cfg, "max_position_embeddings", 512);
-        if (d % heads != 0) throw LoadError("config.json: the number of heads must divide the hidden size " + std::to_string(d));
+        namespace L = config_limits;
+        const char* width_key = distil ? "dim" : "hidden_size";
+        const char* heads_key = distil ? "n_heads" : "num_attention_heads";
+        const int d = config_size(cfg, width_key, L::kWidth), heads = config_size(cfg, heads_key, L::kHeads);
+        const int layers = config_size(cfg, distil ? "n_layers" : "num_hidden_layers", L::kLayers);
+        const int d_ff = config_size(cfg, distil ? "hidden_dim" : "intermediate_size", L::kFeedForward);
+        const int vocab = config_size(cfg, "vocab_size", L::kVocabulary);
+        const int positions = config_size(cfg, "max_position_embeddings", L::kPositions, 512);
+        require_divisor(heads, heads_key, d, width_key);
         if (!distil && config_string(cfg, "position_embedding_type", "absolute") != "absolute")
             throw LoadError("config.json: position_embedding_type: expected \"absolute\", got \"" +
                             config_string(cfg, "position_embedding_type", "") + "\"");
-        m_eps = distil ? 1e-12f : config_float(cfg, "layer_norm_eps", 1e-12f);
+        m_eps = distil ? 1e-12f : config_positive_float(cfg, "layer_norm_eps", 1e-12f);
         m_activation = activation_from_config(config_string(cfg, distil ? "activation" : "hidden_act", "gelu"),
                                               distil ? "activation" : "hidden_act");
 
@@ -84,7 +87,7 @@ public:
         m_word = &w.require(p + names.word, {vocab, d});
         m_position = &w.require(p + names.position, {positions, d});
         if (names.token_type) {
-            const int types = config_int(cfg, "type_vocab_size", 2);
+            const int types = config_size(cfg, "type_vocab_size", L::kTokenTypes, 2);
             m_token_type = &w.require(p + names.token_type, {types, d});
         }
         m_embed_norm = norm(p + names.embed_norm);

@@ -32,11 +32,13 @@ class Gpt2Model final : public HfModelBase {
 public:
     explicit Gpt2Model(HfContext& c) : HfModelBase(c) {
         const nlohmann::json& cfg = c.config;
-        const int d = config_int(cfg, "n_embd"), heads = config_int(cfg, "n_head"), layers = config_int(cfg, "n_layer");
-        const int vocab = config_int(cfg, "vocab_size"), positions = config_int(cfg, "n_positions", config_int(cfg, "n_ctx", 1024));
-        const int d_ff = cfg.contains("n_inner") && !cfg["n_inner"].is_null() ? config_int(cfg, "n_inner") : 4 * d;
-        if (d % heads != 0) throw LoadError("config.json: n_head: expected a divisor of n_embd " + std::to_string(d));
-        m_eps = config_float(cfg, "layer_norm_epsilon", 1e-5f);
+        namespace L = config_limits;
+        const int d = config_size(cfg, "n_embd", L::kWidth), heads = config_size(cfg, "n_head", L::kHeads);
+        const int layers = config_size(cfg, "n_layer", L::kLayers), vocab = config_size(cfg, "vocab_size", L::kVocabulary);
+        const int positions = config_size(cfg, "n_positions", L::kPositions, config_size(cfg, "n_ctx", L::kPositions, 1024));
+        const int d_ff = config_size(cfg, "n_inner", L::kFeedForward, 4 * d);
+        require_divisor(heads, "n_head", d, "n_embd");
+        m_eps = config_positive_float(cfg, "layer_norm_epsilon", 1e-5f);
         m_activation = activation_from_config(config_string(cfg, "activation_function", "gelu_new"), "activation_function");
         m_scale_weights = config_bool(cfg, "scale_attn_weights", true);
         m_scale_by_layer = config_bool(cfg, "scale_attn_by_inverse_layer_idx", false);

@@ -26,24 +26,25 @@ std::string layer_name(const std::string& prefix, int l, const char* what) {
 // rope_scaling: "linear" divides them by the factor; "llama3" divides only the low
 // frequencies and blends the band between.
 std::vector<double> rope_frequencies(const nlohmann::json& cfg, int d_head) {
-    const double theta = config_float(cfg, "rope_theta", 10000.0f);
+    const double theta = config_positive_float(cfg, "rope_theta", 10000.0f);
     std::vector<double> freq(static_cast<std::size_t>(d_head / 2));
     for (int i = 0; i < d_head / 2; ++i) freq[static_cast<std::size_t>(i)] = 1.0 / std::pow(theta, 2.0 * i / d_head);
     if (!cfg.contains("rope_scaling") || cfg["rope_scaling"].is_null()) return freq;
 
     const nlohmann::json& s = cfg["rope_scaling"];
     if (!s.is_object()) throw LoadError("config.json: rope_scaling: expected an object or null");
-    const std::string type = s.value("rope_type", s.value("type", std::string("default")));
+    const std::string type = config_string(s, "rope_type", config_string(s, "type", "default"));
     if (type == "default") return freq;
-    const double factor = config_float(s, "factor");
+    const double factor = config_positive_float(s, "factor");
     if (type == "linear") {
         for (double& f : freq) f /= factor;
         return freq;
     }
     if (type != "llama3")
         throw LoadError("config.json: rope_scaling.rope_type: expected \"default\", \"linear\" or \"llama3\", got \"" + type + "\"");
-    const double low = config_float(s, "low_freq_factor", 1.0f), high = config_float(s, "high_freq_factor", 4.0f);
-    const double original = config_int(s, "original_max_position_embeddings", 8192);
+    const double low = config_positive_float(s, "low_freq_factor", 1.0f), high = config_positive_float(s, "high_freq_factor", 4.0f);
+    if (!(high > low)) throw LoadError("config.json: rope_scaling.high_freq_factor: expected more than low_freq_factor " + std::to_string(low));
+    const double original = config_size(s, "original_max_position_embeddings", config_limits::kPositions, 8192);
     const double low_wavelen = original / low, high_wavelen = original / high;
     for (double& f : freq) {
         const double wavelen = 2 * M_PI / f;
@@ -82,15 +83,19 @@ class LlamaModel final : public HfModelBase {
 public:
     explicit LlamaModel(HfContext& c) : HfModelBase(c) {
         const nlohmann::json& cfg = c.config;
-        const int d = config_int(cfg, "hidden_size"), heads = config_int(cfg, "num_attention_heads");
-        const int kv = config_int(cfg, "num_key_value_heads", heads), layers = config_int(cfg, "num_hidden_layers");
-        const int d_head = cfg.contains("head_dim") && !cfg["head_dim"].is_null() ? config_int(cfg, "head_dim") : d / heads;
-        const int d_ff = config_int(cfg, "intermediate_size"), vocab = config_int(cfg, "vocab_size");
-        if (heads % kv != 0) throw LoadError("config.json: num_key_value_heads: expected a divisor of num_attention_heads " + std::to_string(heads));
-        if (d_head % 2 != 0) throw LoadError("config.json: head_dim: expected an even number for RoPE");
+        namespace L = config_limits;
+        const int d = config_size(cfg, "hidden_size", L::kWidth), heads = config_size(cfg, "num_attention_heads", L::kHeads);
+        const int kv = config_size(cfg, "num_key_value_heads", heads, heads);
+        const int layers = config_size(cfg, "num_hidden_layers", L::kLayers);
+        if (!cfg.contains("head_dim") || cfg["head_dim"].is_null()) require_divisor(heads, "num_attention_heads", d, "hidden_size");
+        const int d_head = config_size(cfg, "head_dim", L::kHeadWidth, std::max(1, d / heads));
+        const int d_ff = config_size(cfg, "intermediate_size", L::kFeedForward);
+        const int vocab = config_size(cfg, "vocab_size", L::kVocabulary);
+        require_divisor(kv, "num_key_value_heads", heads, "num_attention_heads");
+        if (d_head % 2 != 0) throw LoadError("config.json: head_dim: expected an even number for RoPE, got " + std::to_string(d_head));
         const std::string act = config_string(cfg, "hidden_act", "silu");
         if (act != "silu") throw LoadError("config.json: hidden_act: expected \"silu\", got \"" + act + "\"");
-        m_eps = config_float(cfg, "rms_norm_eps", 1e-6f);
+        m_eps = config_positive_float(cfg, "rms_norm_eps", 1e-6f);
         m_freq = rope_frequencies(cfg, d_head);
 
         HfWeights& w = *m_weights;
@@ -121,7 +126,7 @@ public:
         }
 
         describe({Architecture::Llama, layers, heads, kv, d, d_head, d_ff, vocab,
-                  config_int(cfg, "max_position_embeddings", 4096), true, "rope", "rmsnorm (pre)", "silu (SwiGLU)"});
+                  config_size(cfg, "max_position_embeddings", config_limits::kPositions, 4096), true, "rope", "rmsnorm (pre)", "silu (SwiGLU)"});
     }
 
     Result<Trace> forward(const std::vector<Token>& tokens, const ForwardOptions& options) const override {

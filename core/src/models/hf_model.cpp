@@ -9,6 +9,8 @@
 #include "tokenize/hf_tokenizer.h"
 #include "formats/safetensors.h"
 #include "models/hf_architectures.h"
+#include "util/file_read.h"
+#include "attnscope/text.h"
 
 namespace attnscope {
 
@@ -22,14 +24,26 @@ const nlohmann::json& config_value(const nlohmann::json& config, const char* key
 JsonPath config_path(const char* key) { return JsonPath().key("config.json: " + std::string(key)); }
 }  // namespace
 
-int config_int(const nlohmann::json& config, const char* key, std::optional<int> fallback) {
+int config_size(const nlohmann::json& config, const char* key, int max, std::optional<int> fallback) {
     if (fallback && (!config.contains(key) || config[key].is_null())) return *fallback;
-    return read_int(config_value(config, key), config_path(key), 0, 1 << 30);
+    return read_int(config_value(config, key), config_path(key), 1, max);
 }
 
 float config_float(const nlohmann::json& config, const char* key, std::optional<float> fallback) {
     if (fallback && (!config.contains(key) || config[key].is_null())) return *fallback;
     return read_finite_float(config_value(config, key), config_path(key));
+}
+
+float config_positive_float(const nlohmann::json& config, const char* key, std::optional<float> fallback) {
+    const float value = config_float(config, key, fallback);
+    if (!(value > 0.0f)) config_path(key).fail("expected a number above 0, got " + std::to_string(value));
+    return value;
+}
+
+void require_divisor(int divisor, const char* divisor_key, int value, const char* value_key) {
+    if (value % divisor != 0)
+        throw LoadError(std::string("config.json: ") + divisor_key + ": expected a divisor of " + value_key + " " +
+                        std::to_string(value) + ", got " + std::to_string(divisor));
 }
 
 bool config_bool(const nlohmann::json& config, const char* key, bool fallback) {
@@ -103,17 +117,27 @@ std::filesystem::path model_folder(const std::filesystem::path& path) {
 }
 
 nlohmann::json read_config(const std::filesystem::path& file) {
-    std::ifstream in(file);
-    if (!in) throw LoadError(file.string() + ": missing (a Hugging Face model folder needs its config.json)");
+    std::error_code ec;
+    if (std::filesystem::symlink_status(file, ec).type() == std::filesystem::file_type::not_found)
+        throw LoadError(file.string() + ": missing (a Hugging Face model folder needs its config.json)");
+    std::string text;
     try {
-        return nlohmann::json::parse(in);
-    } catch (const nlohmann::json::exception& e) {
-        throw LoadError(file.string() + ": not valid JSON: " + e.what());
+        text = read_text_file(file, std::uint64_t{16} << 20, "a config.json");
+    } catch (const LoadError& e) {
+        throw LoadError(file.string() + ": " + e.what());
     }
+    nlohmann::json config;
+    try {
+        config = nlohmann::json::parse(text);
+    } catch (const nlohmann::json::exception& e) {
+        throw LoadError(file.string() + ": not valid JSON: " + valid_utf8(cut_for_message(e.what())));
+    }
+    if (!config.is_object()) throw LoadError(file.string() + ": expected a JSON object at the top level, got " + describe_type(config));
+    return config;
 }
 
 Builder builder_for(const nlohmann::json& config, const std::filesystem::path& file) {
-    const std::string type = config.value("model_type", "");
+    const std::string type = config_string(config, "model_type", "");
     std::string known;
     for (const auto& a : kArchitectures) {
         if (type == a.model_type) return a.build;
@@ -127,7 +151,13 @@ ModelPtr load_or_throw(const std::filesystem::path& path) {
     const std::filesystem::path config_file = folder / "config.json";
     HfContext context;
     context.config = read_config(config_file);
-    const Builder build = builder_for(context.config, config_file);
+    Builder build = nullptr;
+    try {
+        build = builder_for(context.config, config_file);
+    } catch (const LoadError& e) {  // "config.json: model_type: ..." from the readers: add the folder
+        const std::string what = e.what();
+        throw LoadError(what.rfind("config.json", 0) == 0 ? (folder / what).string() : what);
+    }
 
     // A .safetensors file named on its own is the checkpoint; otherwise the folder's.
     const bool single_file = path.extension() == ".safetensors";
@@ -143,7 +173,7 @@ ModelPtr load_or_throw(const std::filesystem::path& path) {
     context.info.source = path.string();
     context.info.dtype = context.weights->float_dtypes();
     context.info.n_parameters = context.weights->float_parameter_count();
-    context.info.description = "Hugging Face " + context.config.value("model_type", std::string()) + " checkpoint";
+    context.info.description = "Hugging Face " + config_string(context.config, "model_type", "") + " checkpoint";
     try {
         return build(context);
     } catch (const LoadError& e) {  // the builders name the tensor or config key; add the file

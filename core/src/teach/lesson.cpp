@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "util/file_read.h"
 #include "util/json_path.h"
 
 namespace attnscope {
@@ -152,11 +153,13 @@ Result<Lesson> parse_lesson(std::string_view text, const std::string& source) {
 }
 
 Result<Lesson> load_lesson(const std::filesystem::path& file) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) return Error{file.string() + ": cannot open the file"};
-    std::ostringstream text;
-    text << in.rdbuf();
-    return parse_lesson(text.str(), file.string());
+    std::string text;
+    try {
+        text = read_text_file(file, std::uint64_t{64} << 20, "a lesson file");
+    } catch (const LoadError& e) {
+        return Error{file.string() + ": " + e.what()};
+    }
+    return parse_lesson(text, file.string());
 }
 
 std::optional<int> resolve_token(const TokenRef& ref, const std::vector<std::string>& tokens) {

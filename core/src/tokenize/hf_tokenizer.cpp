@@ -19,6 +19,7 @@
 #include "tokenize/hf_tokenizer.h"
 #include "attnscope/text.h"
 #include "tokenize/hf_tokenizer_internal.h"
+#include "util/file_read.h"
 
 namespace attnscope::hf {
 
@@ -343,13 +344,16 @@ namespace {
 namespace fs = std::filesystem;
 using hf::json;
 
+// A file of the folder counts as there when anything has its name (a FIFO, an unreadable file, a
+// link loop), so reading it reports what is wrong with it instead of "got none of them".
+bool present(const fs::path& file) {
+    std::error_code ec;
+    return fs::symlink_status(file, ec).type() != fs::file_type::not_found && !ec;
+}
+
+// Tokenizer files of real models stay well under this (Llama 3's tokenizer.json: 9 MB).
 std::string read_whole_file(const fs::path& file) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) throw LoadError("cannot be opened for reading");
-    std::ostringstream buffer;
-    buffer << in.rdbuf();
-    if (in.bad()) throw LoadError("could not be read to the end");
-    return buffer.str();
+    return read_text_file(file, std::uint64_t{1} << 30, "a tokenizer file");
 }
 
 // Runs a parser and turns what it throws into an Error that starts with `name` (when given).
@@ -413,14 +417,14 @@ Result<std::shared_ptr<const Tokenizer>> load_hf_tokenizer(const fs::path& model
     if (!fs::is_directory(dir, ec))
         return Error{model_dir.string() + ": expected a model folder, got " +
                      (fs::exists(model_dir, ec) ? "something else" : "nothing (it does not exist)")};
-    if (fs::is_regular_file(dir / "tokenizer.json", ec)) return load_hf_tokenizer_file(dir / "tokenizer.json");
+    if (present(dir / "tokenizer.json")) return load_hf_tokenizer_file(dir / "tokenizer.json");
     // The older layouts: messages name the file at fault themselves.
-    if (fs::is_regular_file(dir / "vocab.json", ec) && fs::is_regular_file(dir / "merges.txt", ec))
+    if (present(dir / "vocab.json") && present(dir / "merges.txt"))
         return guarded("", [&] {
             return hf::parse_gpt2_files(read_named(dir / "vocab.json"), read_named(dir / "merges.txt"),
                                         read_tokenizer_config(dir));
         });
-    if (fs::is_regular_file(dir / "vocab.txt", ec))
+    if (present(dir / "vocab.txt"))
         return guarded("", [&] { return hf::parse_bert_vocab(read_named(dir / "vocab.txt"), read_tokenizer_config(dir)); });
     std::string hint;
     if (fs::exists(dir / "tokenizer.model", ec))

@@ -12,6 +12,7 @@
 
 #include "attnscope/train.h"
 #include "attnscope/text.h"
+#include "util/file_read.h"
 #include "util/json_path.h"
 
 namespace attnscope {
@@ -29,13 +30,7 @@ std::string sense_label(const std::string& word, const std::string& sense) { ret
 
 namespace {
 
-std::string read_text_file(const std::filesystem::path& file) {
-    std::error_code ec;
-    if (!std::filesystem::is_regular_file(file, ec)) throw LoadError("no such file");
-    std::ifstream in(file, std::ios::binary);
-    if (!in) throw LoadError("cannot open for reading");
-    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
+constexpr std::uint64_t kMaxCorpusBytes = std::uint64_t{1} << 30;
 
 // [SECTION] Corpus
 
@@ -199,7 +194,7 @@ Result<Corpus> parse_corpus(std::string_view text, const std::string& source) {
 
 Result<Corpus> load_corpus(const std::filesystem::path& file) {
     try {
-        return read_corpus(read_text_file(file), file.string());
+        return read_corpus(read_text_file(file, kMaxCorpusBytes, "a corpus text file"), file.string());
     } catch (const LoadError& e) {
         return Error{file.string() + ": " + valid_utf8(e.what())};
     }
@@ -215,7 +210,7 @@ Result<TrainingConfig> parse_training_config(std::string_view text, const std::s
 
 Result<TrainingConfig> load_training_config(const std::filesystem::path& file) {
     try {
-        return read_training_config(read_text_file(file));
+        return read_training_config(read_text_file(file, kMaxCorpusBytes, "a training config (.json)"));
     } catch (const LoadError& e) {
         return Error{file.string() + ": " + valid_utf8(e.what())};
     }

@@ -82,4 +82,14 @@ std::string valid_utf8(std::string_view text) {
     return out;
 }
 
+std::string cut_for_message(std::string_view text, std::size_t max_bytes) {
+    std::string clean = valid_utf8(text);
+    if (clean.size() <= max_bytes) return clean;
+    std::size_t cut = max_bytes;
+    while (cut > 0 && (static_cast<unsigned char>(clean[cut]) & 0xC0) == 0x80) --cut;  // not inside a character
+    const std::size_t left_out = clean.size() - cut;
+    clean.resize(cut);
+    return clean + "... (" + std::to_string(left_out) + " more bytes)";
+}
+
 }  // namespace attnscope
