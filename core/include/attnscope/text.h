@@ -27,4 +27,7 @@ std::string valid_utf8(std::string_view text);
 // 200,000-character message.
 std::string cut_for_message(std::string_view text, std::size_t max_bytes = 300);
 
+// The longest error message a public function returns; loaders cut theirs to it.
+inline constexpr std::size_t kMaxMessageBytes = 2000;
+
 }  // namespace attnscope

@@ -9,6 +9,7 @@
 #include "models/hf_model.h"
 #include "attnscope/json_model.h"
 #include "attnscope/model.h"
+#include "attnscope/text.h"
 #include "formats/safetensors.h"
 #include "util/file_read.h"
 
@@ -54,9 +55,8 @@ std::optional<Error> model_format_by_magic(const std::filesystem::path& path) {
                  "; AttnScope reads .json models, .safetensors files and Hugging Face model folders"};
 }
 
-}  // namespace
-
-Result<ModelPtr> load_model(const std::string& spec) {
+// Which loader a spec goes to, and the refusals that need no loader.
+Result<ModelPtr> dispatch_load(const std::string& spec) {
     if (spec.rfind(kBuiltinPrefix, 0) == 0) return load_builtin(spec);
 
     const std::filesystem::path path(spec);
@@ -73,6 +73,17 @@ Result<ModelPtr> load_model(const std::string& spec) {
         path.filename() == "model.safetensors.index.json")
         return load_hf_model(path);
     return load_json_model_file(path);
+}
+
+}  // namespace
+
+// Every load error, from whichever loader, is bounded: a file can quote a 200,000-character
+// vocabulary key, and the GUI and the terminal must not have to show it whole.
+Result<ModelPtr> load_model(const std::string& spec) {
+    Result<ModelPtr> result = dispatch_load(spec);
+    if (!result.ok() && result.error().message.size() > kMaxMessageBytes)
+        return Error{cut_for_message(result.error().message, kMaxMessageBytes)};
+    return result;
 }
 
 }  // namespace attnscope
