@@ -10,9 +10,9 @@ namespace {
 
 // The loader's job. It captures nothing of the ModelLoader: a detached thread may still run it
 // after the loader is gone.
-Result<LoadedModel> load_and_rate(const ModelLoader::LoadFunction& load, const std::string& spec) {
+Result<LoadedModel> load_and_rate(const std::string& spec) {
     const auto started = std::chrono::steady_clock::now();
-    auto model = load ? load(spec) : load_model(spec);
+    auto model = load_model(spec);
     if (!model.ok()) return model.error();
     LoadedModel loaded;
     loaded.model = model.value();
@@ -23,9 +23,9 @@ Result<LoadedModel> load_and_rate(const ModelLoader::LoadFunction& load, const s
 
 }  // namespace
 
-ModelLoader::ModelLoader(std::function<void()> on_done, LoadFunction load)
-    : m_worker([load = std::move(load)](const std::string& spec, std::uint64_t, const StaleCheck&) { return load_and_rate(load, spec); },
-               std::move(on_done), OnShutdown::Detach) {}
+ModelLoader::ModelLoader(std::function<void()> on_done)
+    : m_worker([](const std::string& spec, std::uint64_t, const StaleCheck&) { return load_and_rate(spec); }, std::move(on_done),
+               OnShutdown::Detach) {}
 
 std::uint64_t ModelLoader::request(std::string spec) { return m_worker.request(std::move(spec)); }
 

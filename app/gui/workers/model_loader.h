@@ -34,11 +34,9 @@ struct LoadOutcome {
 
 class ModelLoader {
 public:
-    // `load` replaces load_model (tests make a load that blocks); it runs on the loader's thread.
-    using LoadFunction = std::function<Result<ModelPtr>(const std::string& spec)>;
-
-    explicit ModelLoader(std::function<void()> on_done = {}, LoadFunction load = {});
-    // Returns at once, even while a load is blocked: the thread is detached (see above).
+    // `on_done` runs on the loader's thread after a load is published (wake the UI). Destroying
+    // the loader returns at once, even while a load is blocked: its thread is detached (see above).
+    explicit ModelLoader(std::function<void()> on_done = {});
 
     std::uint64_t request(std::string spec);  // UI thread; returns at once
 
