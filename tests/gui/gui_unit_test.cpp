@@ -1,12 +1,19 @@
 // The parts of the desktop app that need no window: the command line, the settings file, the
-// trace worker, the model loader and the thumbnail atlas.
+// background worker mechanism, the trace worker, the model loader and the thumbnail atlas.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <future>
+#include <set>
 #include <thread>
 
 #include "app_process.h"
@@ -15,6 +22,7 @@
 #include "workers/model_loader.h"
 #include "shell/options.h"
 #include "shell/settings.h"
+#include "workers/background_worker.h"
 #include "workers/thumbnails.h"
 #include "workers/trace_worker.h"
 
@@ -155,6 +163,94 @@ TEST(Settings, RecentFilesAreNewestFirstWithoutDuplicates) {
     EXPECT_EQ(std::count(s.recent_models.begin(), s.recent_models.end(), "m5"), 1);
 }
 
+// [SECTION] Background worker
+
+using Clock = std::chrono::steady_clock;
+
+// Polls `done` every 2 ms for up to 10 s.
+template <class F>
+bool eventually(F done) {
+    const auto deadline = Clock::now() + std::chrono::seconds(10);
+    while (!done() && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    return done();
+}
+
+TEST(BackgroundWorker, AnswersOnlyTheNewestRequest) {
+    std::promise<void> release;
+    std::shared_future<void> released = release.get_future().share();
+    BackgroundWorker<int, int> worker(
+        [released](const int& x, std::uint64_t, const StaleCheck&) -> Result<int> {
+            if (x == 1) released.wait();  // the first job holds the thread while the others queue up
+            return x * 10;
+        },
+        {}, OnShutdown::Join);
+    worker.request(1);
+    ASSERT_TRUE(eventually([&] { return worker.latest().running != nullptr; }));
+    worker.request(2);
+    const std::uint64_t newest = worker.request(3);  // replaces 2 in the slot before it starts
+    release.set_value();
+    ASSERT_TRUE(eventually([&] { return !worker.latest().busy(); }));
+    const auto s = worker.latest();
+    ASSERT_TRUE(s.newest);
+    EXPECT_EQ(s.newest->id, newest);
+    EXPECT_EQ(*s.newest->request, 3);
+    EXPECT_EQ(s.newest->result.value(), 30);  // 1's answer came back stale and was dropped, 2 never ran
+}
+
+// A job blocked in a system call (a FIFO nobody writes to) cannot poll anything; with
+// OnShutdown::Detach the destructor must return anyway, and nothing is published afterwards.
+TEST(BackgroundWorker, ShutdownReturnsWhileADetachedJobIsBlocked) {
+    auto gate = std::make_shared<std::promise<void>>();
+    std::shared_future<void> opened = gate->get_future().share();
+    auto publishes = std::make_shared<std::atomic<int>>(0);
+    auto finished = std::make_shared<std::atomic<bool>>(false);
+    Clock::time_point shut_down;
+    {
+        BackgroundWorker<int, int> worker(
+            [opened, finished](const int& x, std::uint64_t, const StaleCheck&) -> Result<int> {
+                opened.wait();  // blocked until the test opens the gate, long after shutdown
+                finished->store(true);
+                return x;
+            },
+            [publishes] { ++*publishes; }, OnShutdown::Detach);
+        worker.request(7);
+        ASSERT_TRUE(eventually([&] { return worker.latest().running != nullptr; }));
+        shut_down = Clock::now();
+    }  // the destructor: the job is still blocked here
+    EXPECT_LT(Clock::now() - shut_down, std::chrono::milliseconds(500));
+    EXPECT_FALSE(finished->load()) << "the destructor must not have waited for the job";
+    gate->set_value();
+    ASSERT_TRUE(eventually([&] { return finished->load(); }));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    EXPECT_EQ(publishes->load(), 0) << "a worker that was shut down wakes nobody";
+}
+
+// [SECTION] Trace ids
+
+// The sentence's worker, the compare view's worker and the CLI's compute_trace all draw from
+// next_trace_id(): no two traces share an id, so no cache keyed by id can mix them up.
+TEST(TraceIds, TracesFromDifferentProducersNeverShareAnId) {
+    TraceWorker sentence, compare;
+    std::set<std::uint64_t> ids;
+    int traces = 0;
+    for (const char* text : {"A", "A B", "A B C"}) {
+        sentence.request(abc_model(), text);
+        compare.request(abc_model(), text);
+        for (const TraceWorker* w : {&sentence, &compare}) {
+            const TraceStatus s = wait_until_idle(*w);
+            ASSERT_TRUE(s.good);
+            ids.insert(s.good->id());
+            ++traces;
+        }
+        const auto direct = compute_trace(*abc_model(), text);
+        ASSERT_TRUE(direct.ok());
+        ids.insert(direct.value()->id);
+        ++traces;
+    }
+    EXPECT_EQ(ids.size(), static_cast<std::size_t>(traces));
+    EXPECT_EQ(ids.count(0), 0u);
+}
+
 // [SECTION] Trace worker
 
 TEST(TraceWorker, TheNewestRequestWins) {
@@ -240,6 +336,28 @@ TEST(ModelLoader, AFailedLoadReportsTheLoadersMessage) {
     EXPECT_EQ(out->id, id);
     ASSERT_FALSE(out->result.ok());
     EXPECT_THAT(out->result.error().message, HasSubstr("/no/such/model.json"));
+}
+
+// A model folder whose config.json is a FIFO: load_model blocks opening it until someone writes.
+// Quitting the app (destroying the loader) must not wait for that load.
+TEST(ModelLoader, ShutdownDoesNotWaitForALoadBlockedOnAFifo) {
+    const fs::path dir = scratch_dir() / "fifo_model";
+    fs::create_directories(dir);
+    const fs::path config = dir / "config.json";
+    fs::remove(config);
+    ASSERT_EQ(mkfifo(config.c_str(), 0600), 0) << "mkfifo " << config;
+    Clock::time_point shut_down;
+    {
+        ModelLoader loader;
+        loader.request(config.string());
+        ASSERT_TRUE(eventually([&] { return loader.loading_seconds() > 0.3; }));  // started, and still blocked
+        ASSERT_TRUE(loader.busy());
+        shut_down = Clock::now();
+    }
+    EXPECT_LT(Clock::now() - shut_down, std::chrono::milliseconds(500));
+    // Let the detached load finish: a writer that closes at once gives the reader end-of-file.
+    const int fd = ::open(config.c_str(), O_WRONLY | O_NONBLOCK);
+    if (fd >= 0) ::close(fd);
 }
 
 }  // namespace

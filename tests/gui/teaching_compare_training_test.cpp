@@ -1,7 +1,7 @@
 // The compare view's arithmetic and the live-training worker (issue 7, items 2 and 4), without a
 // window. Expected numbers are worked out by hand from the small traces built here.
 // Sections: [SECTION] Helpers  [SECTION] Shared word  [SECTION] Rows  [SECTION] Predictions
-//           [SECTION] Training worker  [SECTION] Snapshot files
+//           [SECTION] Training worker  [SECTION] Steps of a snapshot  [SECTION] Snapshot files
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -10,12 +10,15 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <thread>
 
 #include "../test_scratch.h"
+#include "attnscope/forward.h"
 #include "attnscope/json_model.h"
 #include "attnscope/word_tokenizer.h"
 #include "workers/compare_logic.h"
+#include "workers/projection_cache.h"
 #include "workers/training_worker.h"
 
 namespace attnscope::gui {
@@ -147,6 +150,30 @@ TEST(CompareNextWords, IsEmptyForAModelWithoutLogits) {
     EXPECT_TRUE(next.top.empty());
 }
 
+// A trace's logits index the vocabulary of the model that made it. assets/models/abc-example.json
+// has vocab ["<unk>", "a", "b", "c"] and bank-decoder.json ["<unk>", "the", ".", "bank", ...]: the
+// same logits row, largest at index 3, means "c" from the one and "bank" from the other.
+TEST(CompareNextWords, DecodesEachTraceWithItsOwnModelsTokenizer) {
+    const auto abc = load_model("builtin:abc-example"), bank = load_model("builtin:bank-decoder");
+    ASSERT_TRUE(abc.ok() && bank.ok());
+    Trace older = trace_of("x y"), newer = trace_of("x y");
+    for (Trace* t : {&older, &newer}) {
+        t->logits = Matrix(1, 4);
+        t->logits << 0.0f, 1.0f, 0.5f, 3.0f;
+        t->logits_first_token = 1;
+    }
+    older.made_by = abc.value();  // e.g. still on screen while the newly loaded bank model traces
+    newer.made_by = bank.value();
+    const NextWord a = top_next_words_of(older, 1, 2), b = top_next_words_of(newer, 1, 2);
+    ASSERT_EQ(a.top.size(), 2u);
+    ASSERT_EQ(b.top.size(), 2u);
+    EXPECT_EQ(a.top[0].piece, "c");
+    EXPECT_EQ(a.top[1].piece, "a");
+    EXPECT_EQ(b.top[0].piece, "bank");
+    EXPECT_EQ(b.top[1].piece, "the");
+    EXPECT_TRUE(top_next_words_of(trace_of("x y"), 1, 2).top.empty()) << "a trace without a model decodes nothing";
+}
+
 // [SECTION] Training worker
 
 const char* kTinyCorpus =
@@ -263,6 +290,63 @@ TEST(TrainingSetupBuiltin, UsesTheBankCorpusWithTheRequestedSteps) {
     EXPECT_EQ(setup.value().config.options.snapshot_every, 25);
     EXPECT_EQ(setup.value().config.shape.config.n_heads, 4);  // bank-decoder.json
     EXPECT_EQ(setup.value().config.objective, Objective::NextWord);
+}
+
+// Training frames draw their trace ids from next_trace_id() like every other producer (they were
+// step + 1 before, the same numbers the sentence's worker used).
+TEST(TrainingWorker, FrameTracesHaveIdsNoOtherProducerUses) {
+    TrainingWorker worker;
+    worker.start(tiny_setup(4, 2));
+    const TrainingStatus s = wait_for(worker, ended);
+    ASSERT_EQ(s.phase, TrainingPhase::Finished) << s.error;
+    std::set<std::uint64_t> ids;
+    for (const TrainingFrame& f : *s.frames) {
+        ASSERT_TRUE(f.trace);
+        ids.insert(f.trace->id);
+        EXPECT_EQ(f.trace->made_by, f.model) << "a frame's trace names its own snapshot";
+    }
+    const auto model = load_model("builtin:abc-example");
+    ASSERT_TRUE(model.ok());
+    for (const char* text : {"A", "A B", "A B C"}) ids.insert(compute_trace(*model.value(), text).value()->id);
+    EXPECT_EQ(ids.size(), s.frames->size() + 3);
+}
+
+// [SECTION] Steps of a snapshot
+
+// Waits until the cache has filed the head of `trace`'s model (or 10 s pass).
+const std::optional<HeadProjection>* resolved(ProjectionCache& cache, const Trace& trace, int layer, int head) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    cache.want(trace, layer, head);
+    while (!cache.find(trace, layer, head) && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        cache.take_finished();
+    }
+    return cache.find(trace, layer, head);
+}
+
+// Two snapshots of one run have the same source name but different weights. The steps view's
+// W_Q of each snapshot's trace must be that snapshot's: columns [h d_head, (h+1) d_head) of its
+// layer's wq, read here straight from the snapshot's weights.
+TEST(ProjectionCache, EachTrainingSnapshotShowsItsOwnWq) {
+    TrainingWorker worker;
+    worker.start(tiny_setup(4, 2));
+    const TrainingStatus s = wait_for(worker, ended);
+    ASSERT_EQ(s.phase, TrainingPhase::Finished) << s.error;
+    const TrainingFrame &first = s.frames->front(), &last = s.frames->back();
+    ASSERT_TRUE(first.trace && last.trace);
+    ASSERT_EQ(first.model->info().source, last.model->info().source) << "the old guard compared these";
+    const int head = 1, d_head = first.model->info().d_head;  // d_model 8, 2 heads: d_head 4
+    ProjectionCache cache;
+    EXPECT_EQ(cache.find(*first.trace, 0, head), nullptr) << "nothing before it is asked for";
+    for (const TrainingFrame* f : {&first, &last}) {
+        const auto* p = resolved(cache, *f->trace, 0, head);
+        ASSERT_TRUE(p && p->has_value()) << "step " << f->step;
+        const Matrix want = f->model->weights().layers[0].wq.middleCols(head * d_head, d_head);
+        EXPECT_EQ((*p)->w_q, want) << "step " << f->step;
+    }
+    const Matrix& w_first = (*cache.find(*first.trace, 0, head))->w_q;
+    const Matrix& w_last = (*cache.find(*last.trace, 0, head))->w_q;
+    EXPECT_NE(w_first, w_last) << "training moved W_Q between the snapshots";
 }
 
 // [SECTION] Snapshot files

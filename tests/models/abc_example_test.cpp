@@ -31,7 +31,7 @@ TEST(AbcExample, ReproducesTheWorkedExampleByHand) {
     // Raw scores q_A . k_j:  A: 1*3 + 2*(-1) + (-1)*0 = 1;  B: 3 - 2 + 1 = 2;  C: 0 + 2 + 3 = 5.
     const float raw[3] = {1.0f, 2.0f, 5.0f};
     const float scale = 1.0f / std::sqrt(3.0f);
-    EXPECT_FLOAT_EQ(trace.value()->scale, scale);
+    EXPECT_FLOAT_EQ(trace.value()->layers[0].scale, scale);  // the one layer's own factor
     for (int j = 0; j < 3; ++j) EXPECT_NEAR(h.scores(0, j), raw[j] * scale, 1e-6f);
 
     // softmax(raw / sqrt 3): e^(1/1.732) : e^(2/1.732) : e^(5/1.732) = 1.7813 : 3.1731 : 17.9352

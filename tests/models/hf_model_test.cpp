@@ -11,6 +11,7 @@
 
 #include "attnscope/explain.h"
 #include "attnscope/forward.h"
+#include "attnscope/trace_json.h"
 #include "models/hf_model.h"
 #include "test_scratch.h"
 
@@ -134,6 +135,49 @@ TEST(HfModel, StepsNameRopeOnlyForRotaryModels) {
         EXPECT_EQ(projections.find("RoPE") != std::string::npos, rotary) << name << ":\n" << projections;
         EXPECT_EQ(query.find("RoPE(x_") != std::string::npos, rotary) << name << ":\n" << query;
     }
+}
+
+// GPT-2 with scale_attn_by_inverse_layer_idx: layer l's scores are q . k / (sqrt(d_head) (l + 1)).
+// The numpy reference divides by the layer index on its own; the scales are worked out by hand:
+// d_head = 16 / 4 = 4, so 1/(2*1), 1/(2*2), 1/(2*3). The trace, the explanation, the steps page
+// and the trace JSON must each carry every layer's own scale.
+TEST(HfModel, Gpt2ScaledByInverseLayerIndexGivesEachLayerItsOwnScale) {
+    const fs::path folder = kReferenceDir / "gpt2_f32_scale_by_layer";
+    if (!fs::exists(folder / "expected.json")) GTEST_SKIP() << "no reference at " << folder;
+    const auto expected = nlohmann::json::parse(std::ifstream(folder / "expected.json"));
+    const auto model = load_model(folder.string());
+    ASSERT_TRUE(model.ok()) << model.error().message;
+    std::vector<Token> tokens;
+    for (int id : expected["ids"]) tokens.push_back(Token{id, "", 0, 0, false, false, false});
+    auto forward = model.value()->forward(tokens, ForwardOptions{});
+    ASSERT_TRUE(forward.ok()) << forward.error().message;
+    Trace trace = std::move(forward).value();
+    for (std::size_t i = 0; i < tokens.size(); ++i) trace.tokens.push_back(tokens[i]);  // explain_head reads them
+    const float by_hand[3] = {1.0f / 2.0f, 1.0f / 4.0f, 1.0f / 6.0f};
+    const char* printed[3] = {"0.5", "0.25", "0.167"};
+    ASSERT_EQ(trace.layers.size(), 3u);
+    double worst = 0;
+    for (std::size_t l = 0; l < 3; ++l) {
+        EXPECT_FLOAT_EQ(trace.layers[l].scale, by_hand[l]) << "layer " << l;
+        for (std::size_t h = 0; h < trace.layers[l].heads.size(); ++h) {
+            const HeadTrace& got = trace.layers[l].heads[h];
+            const auto& want = expected["layers"][l][h];
+            const std::string at = "layer " + std::to_string(l) + " head " + std::to_string(h);
+            worst = std::max({worst, max_error(got.scores, want["scores"], at + " scores"),
+                              max_error(got.weights, want["weights"], at + " weights")});
+            const int query = static_cast<int>(tokens.size()) - 1;  // the last token sees every key
+            const HeadExplanation e = explain_head(trace, static_cast<int>(l), static_cast<int>(h), query, std::nullopt);
+            EXPECT_FLOAT_EQ(e.scale, by_hand[l]) << at;
+            EXPECT_EQ(e.scale_is_default, l == 0) << at << ": only layer 0's scale is 1/sqrt(d_head)";
+            for (const KeyExplanation& k : e.keys) EXPECT_NEAR(k.score, k.dot * by_hand[l], 1e-4f * (1 + std::abs(k.score))) << at;
+            const StepPage scale_page = explain_steps(e).at(static_cast<std::size_t>(ExplainStep::Scale));
+            EXPECT_THAT(scale_page.formulas.at(0), HasSubstr(printed[l])) << at;
+        }
+    }
+    EXPECT_LE(worst, 1e-4);
+    const auto json = nlohmann::json::parse(trace_to_json(trace));
+    EXPECT_FLOAT_EQ(json["scale"].get<float>(), by_hand[0]) << "version 1 readers: layer 0's";
+    for (std::size_t l = 0; l < 3; ++l) EXPECT_FLOAT_EQ(json["layers"][l]["scale"].get<float>(), by_hand[l]);
 }
 
 INSTANTIATE_TEST_SUITE_P(HfModel, HfReference,

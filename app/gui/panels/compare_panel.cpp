@@ -47,8 +47,6 @@ std::string quoted(const std::string& s) { return "\xE2\x80\x9C" + s + "\xE2\x80
 
 // [SECTION] Panel
 
-ComparePanel::ComparePanel(std::function<void()> wake) : m_worker(std::move(wake)) {}
-
 std::string ComparePanel::caption(const FrameContext& frame) const {
     if (!frame.trace) return "Compare two sentences";
     return format("Compare two sentences \xC2\xB7 layer %d, head %d", frame.selection.layer, frame.selection.head);
@@ -60,10 +58,10 @@ void ComparePanel::draw_content(const FrameContext& frame) {
                               frame.theme.text_dim, frame.state.loading || frame.state.trace.busy);
         return;
     }
-    sync_request(frame);
+    report_input(frame);
     draw_second_sentence_input(frame);
-    const TraceStatus second = m_worker.latest();  // this local shared_ptr keeps the trace for the frame
-    if (!second.error.empty() && second.error_id == m_worker.newest_id())
+    const TraceStatus& second = frame.state.compare;  // taken once per frame by App: it keeps the trace alive
+    if (!second.error.empty() && !second.busy)       // not busy: the failed request is the newest
         colored_wrapped_text(frame.theme.error, "Second sentence: " + second.error);
     const Trace* b = second.good ? second.good->trace.get() : nullptr;
     const Selection& s = frame.selection;
@@ -80,19 +78,16 @@ void ComparePanel::draw_content(const FrameContext& frame) {
 
 // [SECTION] Second sentence
 
-// Asks the worker for the second sentence's trace when the model or the text changed; requests
-// are cheap (one slot, the newest wins), the forward pass runs on the worker.
-void ComparePanel::sync_request(const FrameContext& frame) {
+// Tells App what the second sentence is when it changed; App asks its compare worker for the
+// trace in the next update step (never from here: drawing only reads).
+void ComparePanel::report_input(const FrameContext& frame) {
     if (!m_input_initialized) {
-        const std::string& initial = frame.state.compare_text.empty() ? std::string(kDefaultCompareText) : frame.state.compare_text;
-        std::snprintf(m_input.data(), m_input.size(), "%s", initial.c_str());
+        std::snprintf(m_input.data(), m_input.size(), "%s", initial_compare_text(frame.state).c_str());
         m_input_initialized = true;
     }
-    const std::string text(m_input.data());
-    if (frame.state.model == m_requested_model && text == m_requested_text) return;
-    m_requested_model = frame.state.model;
-    m_requested_text = text;
-    m_worker.request(frame.state.model, text);
+    if (m_reported == m_input.data()) return;
+    m_reported = m_input.data();
+    frame.actions.set_compare_input(m_reported);
 }
 
 void ComparePanel::draw_second_sentence_input(const FrameContext& frame) {
@@ -118,9 +113,9 @@ void ComparePanel::refresh(const FrameContext& frame, const Trace& a, const Trac
     const auto shared = choose_shared_word(a, b, s.query);
     m_rows.reset();
     if (shared) m_rows = compare_rows(a, b, *shared, s.layer, s.head);
-    const Tokenizer& tokenizer = frame.state.model->tokenizer();
-    m_next[0] = top_next_words(a, tokenizer, shared ? shared->i_a : a.n_tokens() - 1, kTopPredictions);
-    m_next[1] = top_next_words(b, tokenizer, shared ? shared->i_b : b.n_tokens() - 1, kTopPredictions);
+    // Each with its own trace's tokenizer: the first may still be an older model's trace.
+    m_next[0] = top_next_words_of(a, shared ? shared->i_a : a.n_tokens() - 1, kTopPredictions);
+    m_next[1] = top_next_words_of(b, shared ? shared->i_b : b.n_tokens() - 1, kTopPredictions);
 }
 
 // [SECTION] Heatmaps

@@ -15,11 +15,15 @@
 
 namespace attnscope::gui {
 
+class ProjectionCache;
+
 // What panels may ask of the app. App implements it; panels never see App itself.
 class AppActions {
 public:
     virtual ~AppActions() = default;
     virtual void set_text(const std::string& text) = 0;   // recomputes on the worker
+    // The compare view's second sentence as typed; App traces it in its next update step.
+    virtual void set_compare_input(const std::string& text) = 0;
     virtual void open_model(const std::string& spec) = 0; // loads on the loader thread
     // Shows a model that is already in memory (a live-training snapshot); `label` stands where a
     // file name would. The current text is traced again with it.
@@ -51,6 +55,7 @@ struct FrameContext {
     const Fonts& fonts;
     const ColormapShader& shader;
     AppActions& actions;
+    const ProjectionCache& projections;  // the steps view's W slices, resolved off the draw path
 };
 
 // Panels tile the window and cannot be closed or moved, so unlike a free-floating ImGui window

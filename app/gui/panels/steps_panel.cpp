@@ -5,6 +5,7 @@
 
 #include "widgets/draw_util.h"
 #include "widgets/matrix_view.h"
+#include "workers/projection_cache.h"
 
 namespace attnscope::gui {
 
@@ -32,7 +33,8 @@ void StepsPanel::draw_content(const FrameContext& frame) {
     ImGui::Separator();
     ImGui::BeginChild("##page");
     ImGui::SetWindowFontScale(kBodyScale);
-    draw_page(frame, m_pages[static_cast<std::size_t>(m_step)]);
+    if (m_key.projection_ready) draw_page(frame, m_pages[static_cast<std::size_t>(m_step)]);
+    else draw_centered_message("\xE2\x80\xA6", frame.theme.text_dim, true);  // the head's W is on its way
     ImGui::EndChild();
     frame.actions.report_region("steps", ImGui::GetWindowPos(),
                                 ImVec2(ImGui::GetWindowPos().x + ImGui::GetWindowSize().x, ImGui::GetWindowPos().y + ImGui::GetWindowSize().y));
@@ -40,17 +42,15 @@ void StepsPanel::draw_content(const FrameContext& frame) {
 
 // [SECTION] Cache
 
-// Rebuilds the pages only when the trace or the selected layer, head or query changed.
+// Rebuilds the pages only when the trace, the selected layer, head or query changed, or the head's
+// W arrived. The W is the trace's own model's (App asks the ProjectionCache for it each update).
 void StepsPanel::refresh(const FrameContext& frame) {
     const Selection& s = frame.selection;
-    const CacheKey key{frame.trace->id, s.layer, s.head, s.query};
+    const std::optional<HeadProjection>* projection = frame.projections.find(*frame.trace, s.layer, s.head);
+    const CacheKey key{frame.trace->id, s.layer, s.head, s.query, projection != nullptr};
     if (key == m_key && !m_pages.empty()) return;
     m_key = key;
-    std::optional<HeadProjection> projection;
-    // Right after a model change the trace may still be the old model's: its W would not match.
-    const ModelPtr& model = frame.state.model;
-    if (model && model->info().source == frame.trace->model.source) projection = model->head_projection(s.layer, s.head);
-    const HeadExplanation e = explain_head(*frame.trace, s.layer, s.head, s.query, std::move(projection));
+    const HeadExplanation e = explain_head(*frame.trace, s.layer, s.head, s.query, projection ? *projection : std::nullopt);
     m_pages = explain_steps(e);
     m_where = format("layer %d \xC2\xB7 head %d \xC2\xB7 query \"%s\"", s.layer, s.head, e.tokens[static_cast<std::size_t>(s.query)].c_str());
 }

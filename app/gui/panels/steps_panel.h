@@ -8,7 +8,8 @@
 // While a lesson plays (--lesson), Space and Backspace move the lesson instead; the buttons still step.
 //
 // The pages are built by core (explain_head + explain_steps) once per (Trace::id, layer, head,
-// query); drawing only reads them.
+// query); drawing only reads them. W_Q, W_K and W_V are the trace's own model's, sliced out by a
+// worker (ProjectionCache); the panel never calls into a model, and shows "…" until they arrive.
 #pragma once
 
 #include <cstdint>
@@ -33,8 +34,10 @@ private:
     struct CacheKey {
         std::uint64_t trace_id = 0;
         int layer = -1, head = -1, query = -1;
+        bool projection_ready = false;  // the pages are rebuilt once the head's W has arrived
         bool operator==(const CacheKey& o) const {
-            return trace_id == o.trace_id && layer == o.layer && head == o.head && query == o.query;
+            return trace_id == o.trace_id && layer == o.layer && head == o.head && query == o.query &&
+                   projection_ready == o.projection_ready;
         }
     };
 

@@ -45,6 +45,8 @@ bool App::init(std::string& error) {
     if (!m_shader.init(error)) return false;
     // The workers wake the event loop when they publish, so an idle window can sleep.
     m_worker = std::make_unique<TraceWorker>([] { glfwPostEmptyEvent(); });
+    m_compare_worker = std::make_unique<TraceWorker>([] { glfwPostEmptyEvent(); });
+    m_projections = std::make_unique<ProjectionCache>([] { glfwPostEmptyEvent(); });
     m_loader = std::make_unique<ModelLoader>([] { glfwPostEmptyEvent(); });
     m_startup_load = m_loader->request(m_options.model.value_or(kDefaultModel));
     if (!m_options.screenshot_mode() && !m_lesson.active()) m_sentence_bar->focus_text();  // type at once; a lesson keeps N / P
@@ -70,7 +72,7 @@ void App::register_panels() {
     add<TokenLinesPanel>({Bar::None, ViewId::Tokens});
     add<ModelOverviewPanel>({Bar::None, ViewId::Overview});
     add<StepsPanel>({Bar::None, ViewId::Steps});
-    m_compare = add<ComparePanel>({Bar::None, ViewId::Compare}, [] { glfwPostEmptyEvent(); });
+    add<ComparePanel>({Bar::None, ViewId::Compare});
     add<PlaygroundPanel>({Bar::None, ViewId::Playground});
     m_training = add<TrainingPanel>({Bar::None, ViewId::Training}, [] { glfwPostEmptyEvent(); }, m_options.train_steps);
     add<CaptionPanel>({Bar::Caption});
@@ -104,6 +106,8 @@ void App::before_frame() {
     }
     poll_model_loader();
     poll_trace_worker();
+    update_compare();
+    update_projection();
     update_lesson();
     apply_session_selection();
     autosave_session();
@@ -118,7 +122,7 @@ void App::draw() {
     const Trace* trace = bundle ? bundle->trace.get() : nullptr;
     if (trace)
         m_state.selection.clamp_to(static_cast<int>(trace->layers.size()), trace->model.n_heads, trace->n_tokens());
-    FrameContext frame{m_state, m_state.selection, bundle, trace, m_theme, m_fonts, m_shader, *this};
+    FrameContext frame{m_state, m_state.selection, bundle, trace, m_theme, m_fonts, m_shader, *this, *m_projections};
     handle_keys();
     const float menu_height = m_menu.draw(frame);
     layout_panels(frame, menu_height);
@@ -221,6 +225,11 @@ void App::draw_splitter(float x, float y, float height) {
 void App::set_text(const std::string& text) {
     m_state.text = text;
     if (m_state.model) m_worker->request(m_state.model, text);
+}
+
+void App::set_compare_input(const std::string& text) {
+    m_compare_input = text;
+    glfwPostEmptyEvent();  // the request goes out in the next update step: do not wait for an event
 }
 
 void App::open_model(const std::string& spec) {

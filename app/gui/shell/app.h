@@ -23,6 +23,7 @@
 #include "workers/model_loader.h"
 #include "shell/options.h"
 #include "panels/panel.h"
+#include "workers/projection_cache.h"
 #include "workers/trace_worker.h"
 
 namespace attnscope::gui {
@@ -69,6 +70,7 @@ public:
 
     // AppActions
     void set_text(const std::string& text) override;
+    void set_compare_input(const std::string& text) override;
     void open_model(const std::string& spec) override;
     void use_model(ModelPtr model, const std::string& label) override;
     void show_view(ViewId view) override { m_state.front = view; }
@@ -99,6 +101,10 @@ private:
     void poll_trace_worker();
     void apply_launch_selection(const Trace& trace);
     void follow_text_end(const Trace& trace);
+    void update_compare();
+    void update_projection();
+    bool compare_settled() const;
+    bool projection_settled() const;
 
     void handle_keys();
     void handle_lesson_keys();
@@ -125,8 +131,12 @@ private:
     Theme m_theme;
     Fonts m_fonts;
     ColormapShader m_shader;
-    std::unique_ptr<TraceWorker> m_worker;
-    std::unique_ptr<ModelLoader> m_loader;
+    // Every background producer is a BackgroundWorker (background_worker.h); App makes all
+    // their requests in its update step (before_frame), never from drawing.
+    std::unique_ptr<TraceWorker> m_worker;          // the sentence
+    std::unique_ptr<TraceWorker> m_compare_worker;  // the compare view's second sentence
+    std::unique_ptr<ProjectionCache> m_projections; // the steps view's W of the selected head
+    std::unique_ptr<ModelLoader> m_loader;          // detached at shutdown: a load may block on I/O
 
     struct Registered {
         Placement where;
@@ -135,7 +145,6 @@ private:
     std::vector<Registered> m_panels;
     SentenceBarPanel* m_sentence_bar = nullptr;
     TrainingPanel* m_training = nullptr;  // ready() waits for its --train-steps run
-    ComparePanel* m_compare = nullptr;    // ready() waits for its second sentence
     LessonPlayer m_lesson;                        // --lesson; inactive otherwise
     Settings m_before_presentation;               // theme and font scale to restore when presentation mode ends
     int m_windowed[4] = {0, 0, 0, 0};             // x, y, width, height before F11
@@ -149,6 +158,9 @@ private:
     NativeFileDialog m_native_dialog;
 
     std::shared_ptr<const TraceBundle> m_bundle;  // this frame's snapshot
+    std::optional<std::string> m_compare_input;   // the second sentence as typed; none: the initial one
+    ModelPtr m_compare_model;                     // what the compare worker was last asked for
+    std::string m_compare_requested;
     std::uint64_t m_startup_load = 0;             // the load of --model (or the default): failure exits 3
     std::uint64_t m_seen_trace = 0;               // Trace::id of the last bundle taken from the worker
     int m_seen_tokens = 0;

@@ -1,7 +1,7 @@
 // App, continued: what arrives from outside the frame. Worker and loader results, keys, dropped
 // files, popups, screenshots and settings.
-// Sections: [SECTION] Model loader  [SECTION] Trace worker  [SECTION] Keys  [SECTION] Popups
-//           [SECTION] Screenshots  [SECTION] Settings
+// Sections: [SECTION] Model loader  [SECTION] Trace worker  [SECTION] Compare and projection workers
+//           [SECTION] Keys  [SECTION] Popups  [SECTION] Screenshots  [SECTION] Settings
 #include <cstdio>
 #include <iostream>
 
@@ -92,10 +92,43 @@ void App::follow_text_end(const Trace& trace) {
     if (s.query == m_seen_tokens - 1) s.query = trace.n_tokens() - 1;
 }
 
+// [SECTION] Compare and projection workers
+
+// The second sentence is traced while the compare view is in front and a first sentence is on
+// screen, again whenever the model or the typed text changes (the newest request wins).
+void App::update_compare() {
+    m_state.compare = m_compare_worker->latest();  // this frame's snapshot: keeps the trace alive
+    if (m_state.front != ViewId::Compare || !m_state.model || !m_bundle) return;
+    const std::string text = m_compare_input.value_or(initial_compare_text(m_state));
+    if (m_state.model == m_compare_model && text == m_compare_requested) return;
+    m_compare_model = m_state.model;
+    m_compare_requested = text;
+    m_compare_worker->request(m_state.model, text);
+    m_state.compare.busy = true;
+}
+
+// The steps view's W_Q, W_K, W_V: the selected head of the model that made the trace on screen.
+void App::update_projection() {
+    m_projections->take_finished();
+    if (m_state.front != ViewId::Steps || !m_bundle) return;
+    const Trace& trace = *m_bundle->trace;
+    Selection s = m_state.selection;  // draw() clamps the real one; this frame's may not be yet
+    s.clamp_to(static_cast<int>(trace.layers.size()), trace.model.n_heads, trace.n_tokens());
+    m_projections->want(trace, s.layer, s.head);
+}
+
+bool App::compare_settled() const { return !m_compare_model || !m_state.compare.busy; }
+
+bool App::projection_settled() const {
+    if (m_state.front != ViewId::Steps || !m_bundle) return true;
+    const Selection& s = m_state.selection;
+    return m_projections->find(*m_bundle->trace, s.layer, s.head) != nullptr;
+}
+
 bool App::ready() const {
     if (!m_state.model || m_state.loading || m_state.trace.busy) return false;
     if (m_training && !m_training->settled()) return false;  // --train-steps: shoot the finished run
-    if (m_compare && !m_compare->settled()) return false;
+    if (!compare_settled() || !projection_settled()) return false;
     if (!m_lesson.settled()) return false;                   // --lesson: the step's model, text and selection
     const bool shown = m_bundle && m_bundle->trace->text == m_state.text;
     return shown || !m_state.trace.error.empty();

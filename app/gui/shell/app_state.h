@@ -35,6 +35,7 @@ struct AppState {
     Selection selection;
     ViewId front = ViewId::Heatmap;
     std::string compare_text;    // --compare, for the compare view (issue 7)
+    TraceStatus compare;         // the compare view's second sentence, refreshed at the start of each frame
     Settings settings;           // theme, font scale, colormap, recent files
     LessonCaption lesson;        // the playing lesson's step (--lesson); inactive when none
     bool presentation = false;   // projector theme, large type, no side view (F5, --presentation)

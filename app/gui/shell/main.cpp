@@ -216,12 +216,15 @@ int main(int argc, char** argv) {
     SettingsChoice chosen = choose_settings(options);
     const bool measuring = options.screenshot_mode() || options.frame_stats;
 
+    // Before the window exists: a test sends SIGUSR1 as soon as it sees the window, and without
+    // the handler the signal's default action would end the app.
+    if (!options.screenshot_on_signal.empty()) std::signal(SIGUSR1, on_sigusr1);
+
     // Setup window
     GLFWwindow* window = open_window(options.width.value_or(chosen.settings.width),
                                      options.height.value_or(chosen.settings.height), !measuring);
     if (!window) return kExitFailure;
     setup_imgui(window);
-    if (!options.screenshot_on_signal.empty()) std::signal(SIGUSR1, on_sigusr1);
 
     // Our state
     auto app = std::make_unique<App>(window, options, chosen.settings, chosen.file);

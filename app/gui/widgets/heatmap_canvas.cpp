@@ -307,7 +307,7 @@ void HeatmapCanvas::draw_tooltip(const FrameContext& frame, const HeatmapInput& 
     if (is_masked(scaled)) {
         colored_wrapped_text(frame.theme.text_dim, "masked: in a causal model a token cannot look at later tokens, so this weight is exactly 0");
     } else {
-        const float scale = in.trace.scale;
+        const float scale = in.trace.layers[static_cast<std::size_t>(in.layer)].scale;  // this layer's own factor
         ImGui::Text("raw score  q\xC2\xB7k         %9.4f", scaled / scale);
         ImGui::Text("scaled score \xC3\x97 %.4f  %9.4f", scale, scaled);
         ImGui::Text("weight (softmax)      %9.4f", h.weights(i, j));

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <numeric>
 
+#include "attnscope/model.h"
+
 namespace attnscope::gui {
 
 std::string word_of(const Trace& trace, int i) {
@@ -104,6 +106,11 @@ NextWord top_next_words(const Trace& trace, const Tokenizer& tokenizer, int pref
     for (int r = 0; r < n; ++r)
         out.top.push_back({tokenizer.piece(order[static_cast<std::size_t>(r)]), static_cast<float>(p[static_cast<std::size_t>(order[static_cast<std::size_t>(r)])] / sum)});
     return out;
+}
+
+NextWord top_next_words_of(const Trace& trace, int preferred, int k) {
+    if (!trace.made_by) return {};
+    return top_next_words(trace, trace.made_by->tokenizer(), preferred, k);
 }
 
 }  // namespace attnscope::gui

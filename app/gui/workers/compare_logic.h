@@ -57,4 +57,8 @@ struct NextWord {
 // the last token that has one (decoders keep only the last row). Probabilities: softmax of the row.
 NextWord top_next_words(const Trace& trace, const Tokenizer& tokenizer, int preferred, int k);
 
+// The same, decoded with the tokenizer of the model that made the trace (Trace::made_by): the
+// logits index that model's vocabulary, whatever model is loaded now. Empty without a model.
+NextWord top_next_words_of(const Trace& trace, int preferred, int k);
+
 }  // namespace attnscope::gui

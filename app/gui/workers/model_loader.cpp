@@ -1,48 +1,54 @@
 #include "workers/model_loader.h"
 
+#include <chrono>
+
 #include "shell/examples.h"
 
 namespace attnscope::gui {
 
-ModelLoader::ModelLoader(std::function<void()> on_done) : m_on_done(std::move(on_done)), m_thread([this] { run(); }) {}
+namespace {
 
-ModelLoader::~ModelLoader() {
-    {
-        std::lock_guard lock(m_mutex);
-        m_stop = true;
-    }
-    m_wake.notify_one();
-    m_thread.join();
+// The loader's job. It captures nothing of the ModelLoader: a detached thread may still run it
+// after the loader is gone.
+Result<LoadedModel> load_and_rate(const std::string& spec) {
+    const auto started = std::chrono::steady_clock::now();
+    auto model = load_model(spec);
+    if (!model.ok()) return model.error();
+    LoadedModel loaded;
+    loaded.model = model.value();
+    ModelLoader::rate_examples(*loaded.model, loaded);
+    loaded.load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+    return loaded;
 }
 
-std::uint64_t ModelLoader::request(std::string spec) {
-    std::lock_guard lock(m_mutex);
-    m_pending = std::make_pair(++m_newest_id, std::move(spec));
-    m_wake.notify_one();
-    return m_newest_id;
-}
+}  // namespace
+
+ModelLoader::ModelLoader(std::function<void()> on_done)
+    : m_worker([](const std::string& spec, std::uint64_t, const StaleCheck&) { return load_and_rate(spec); }, std::move(on_done),
+               OnShutdown::Detach) {}
+
+std::uint64_t ModelLoader::request(std::string spec) { return m_worker.request(std::move(spec)); }
 
 std::optional<LoadOutcome> ModelLoader::take_finished() {
-    std::lock_guard lock(m_mutex);
-    std::optional<LoadOutcome> out = std::move(m_finished);
-    m_finished.reset();
-    return out;
+    const auto s = m_worker.latest();
+    if (!s.newest || s.newest->id == m_taken) return std::nullopt;
+    m_taken = s.newest->id;
+    const auto& done = *s.newest;
+    if (done.result.ok()) return LoadOutcome{done.id, *done.request, done.result.value()};
+    return LoadOutcome{done.id, *done.request, done.result.error()};
 }
 
-bool ModelLoader::busy() const {
-    std::lock_guard lock(m_mutex);
-    return m_pending.has_value() || !m_loading_spec.empty();
-}
+bool ModelLoader::busy() const { return m_worker.latest().busy(); }
 
 std::string ModelLoader::loading_spec() const {
-    std::lock_guard lock(m_mutex);
-    return m_pending ? m_pending->second : m_loading_spec;
+    const auto s = m_worker.latest();
+    return s.pending ? *s.pending : s.running ? *s.running : std::string();
 }
 
 double ModelLoader::loading_seconds() const {
-    std::lock_guard lock(m_mutex);
-    if (m_loading_spec.empty()) return 0.0;
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - m_loading_since).count();
+    const auto s = m_worker.latest();
+    if (!s.running) return 0.0;
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - s.running_since).count();
 }
 
 void ModelLoader::rate_examples(const Model& model, LoadedModel& out) {
@@ -61,39 +67,6 @@ void ModelLoader::rate_examples(const Model& model, LoadedModel& out) {
         }
     }
     out.suggested_text = best >= 0 ? examples[static_cast<std::size_t>(best)].text : examples.front().text;
-}
-
-void ModelLoader::run() {
-    for (;;) {
-        std::pair<std::uint64_t, std::string> job;
-        {
-            std::unique_lock lock(m_mutex);
-            m_wake.wait(lock, [this] { return m_stop || m_pending.has_value(); });
-            if (m_stop) return;
-            job = std::move(*m_pending);
-            m_pending.reset();
-            m_loading_spec = job.second;
-            m_loading_since = std::chrono::steady_clock::now();
-        }
-        const auto started = std::chrono::steady_clock::now();
-        LoadOutcome outcome{job.first, job.second, Error{""}};
-        auto model = load_model(job.second);
-        if (model.ok()) {
-            LoadedModel loaded;
-            loaded.model = model.value();
-            rate_examples(*loaded.model, loaded);
-            loaded.load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-            outcome.result = std::move(loaded);
-        } else {
-            outcome.result = model.error();
-        }
-        {
-            std::lock_guard lock(m_mutex);
-            m_loading_spec.clear();
-            if (job.first == m_newest_id) m_finished = std::move(outcome);  // a newer request supersedes it
-        }
-        if (m_on_done) m_on_done();
-    }
 }
 
 }  // namespace attnscope::gui

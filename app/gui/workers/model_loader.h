@@ -1,21 +1,21 @@
-// ModelLoader: loads weight files on its own thread, so a large Hugging Face model never blocks
-// the window (the status bar shows a spinner meanwhile). The newest request wins: a load that
-// finishes after a newer request was made is dropped. After loading, the worker also picks the
-// example sentence the model knows best and marks which examples have unknown words.
+// ModelLoader: loads weight files on its own thread (a BackgroundWorker), so a large Hugging Face
+// model never blocks the window (the status bar shows a spinner meanwhile). The newest request
+// wins: a load that finishes after a newer request was made is dropped. After loading, the worker
+// also picks the example sentence the model knows best and marks which examples have unknown words.
+//
+// load_model() cannot be interrupted, and it may block for good in a system call (a FIFO named
+// config.json waits for a writer). So the loader's thread is detached at shutdown, never joined:
+// quitting the app never waits for a load.
 #pragma once
 
-#include <atomic>
-#include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "attnscope/model.h"
+#include "workers/background_worker.h"
 
 namespace attnscope::gui {
 
@@ -34,10 +34,9 @@ struct LoadOutcome {
 
 class ModelLoader {
 public:
+    // `on_done` runs on the loader's thread after a load is published (wake the UI). Destroying
+    // the loader returns at once, even while a load is blocked: its thread is detached (see above).
     explicit ModelLoader(std::function<void()> on_done = {});
-    ~ModelLoader();  // waits for a running load: load_model() cannot be interrupted
-    ModelLoader(const ModelLoader&) = delete;
-    ModelLoader& operator=(const ModelLoader&) = delete;
 
     std::uint64_t request(std::string spec);  // UI thread; returns at once
 
@@ -52,18 +51,8 @@ public:
     static void rate_examples(const Model& model, LoadedModel& out);
 
 private:
-    void run();
-
-    mutable std::mutex m_mutex;
-    std::condition_variable m_wake;
-    std::optional<std::pair<std::uint64_t, std::string>> m_pending;
-    std::optional<LoadOutcome> m_finished;
-    std::uint64_t m_newest_id = 0;
-    std::string m_loading_spec;
-    std::chrono::steady_clock::time_point m_loading_since;
-    bool m_stop = false;
-    std::function<void()> m_on_done;
-    std::thread m_thread;
+    BackgroundWorker<std::string, LoadedModel> m_worker;
+    std::uint64_t m_taken = 0;  // UI thread: the id of the last outcome handed out
 };
 
 }  // namespace attnscope::gui

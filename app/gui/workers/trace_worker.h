@@ -1,21 +1,18 @@
 // TraceWorker: turns the newest (model, text) request into a Trace, its head statistics and the
-// overview's thumbnail atlas, on its own thread. The newest request wins: an older one still
-// computing is cancelled through compute_trace's `cancelled` callback, and its answer is never
-// published. Panels read immutable snapshots, so nothing is locked while drawing.
+// overview's thumbnail atlas, on its own thread (a BackgroundWorker). The newest request wins: an
+// older one still computing is cancelled through compute_trace's `cancelled` callback, and its
+// answer is never published. Panels read immutable snapshots, so nothing is locked while drawing.
+// The app has two: the sentence's and the compare view's second sentence's.
 #pragma once
 
-#include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
-#include <optional>
 #include <string>
-#include <thread>
 
 #include "attnscope/head_stats.h"
 #include "attnscope/model.h"
+#include "workers/background_worker.h"
 #include "workers/thumbnails.h"
 
 namespace attnscope::gui {
@@ -33,7 +30,6 @@ struct TraceBundle {
 struct TraceRequest {
     ModelPtr model;
     std::string text;
-    std::uint64_t id = 0;
 };
 
 struct TraceStatus {
@@ -47,35 +43,23 @@ class TraceWorker {
 public:
     // `on_publish` runs on the worker thread after each published result (e.g. to wake the UI).
     explicit TraceWorker(std::function<void()> on_publish = {});
-    ~TraceWorker();
-    TraceWorker(const TraceWorker&) = delete;
-    TraceWorker& operator=(const TraceWorker&) = delete;
 
-    // UI thread; returns at once with the request's id. Replaces any request not yet started.
+    // UI thread; returns at once with the request's id, which is also the id its Trace will
+    // have (next_trace_id(): unique across every producer). Replaces any request not yet started.
     std::uint64_t request(ModelPtr model, std::string text);
 
     // UI thread, once per frame: the local shared_ptr keeps the bundle alive for the frame.
     TraceStatus latest() const;
 
-    std::uint64_t newest_id() const { return m_newest_id.load(); }
+    std::uint64_t newest_id() const { return m_worker.newest_id(); }
 
 private:
-    std::optional<TraceRequest> wait_for_job();
-    void run();
-    void publish(const TraceRequest& job, Result<std::shared_ptr<const TraceBundle>> out);
+    using Bundle = std::shared_ptr<const TraceBundle>;
 
     // Forward pass, statistics, thumbnails; `stale` is polled between heads and layers.
-    static Result<std::shared_ptr<const TraceBundle>> compute(const TraceRequest& job, const std::function<bool()>& stale);
+    static Result<Bundle> compute(const TraceRequest& job, std::uint64_t id, const StaleCheck& stale);
 
-    mutable std::mutex m_mutex;
-    std::condition_variable m_wake;
-    std::optional<TraceRequest> m_pending;  // one slot: a newer request replaces an older one
-    std::atomic<std::uint64_t> m_newest_id{0};
-    std::uint64_t m_running_id = 0;         // 0 when idle
-    TraceStatus m_latest;
-    bool m_stop = false;
-    std::function<void()> m_on_publish;
-    std::thread m_thread;                   // last member: starts after everything it uses exists
+    BackgroundWorker<TraceRequest, Bundle> m_worker;
 };
 
 }  // namespace attnscope::gui

@@ -34,65 +34,64 @@ const char* training_phase_name(TrainingPhase p) {
 
 // [SECTION] Commands (UI thread)
 
-TrainingWorker::TrainingWorker(std::function<void()> on_publish)
-    : m_on_publish(std::move(on_publish)), m_thread([this] { run(); }) {}
+TrainingWorker::TrainingWorker(std::function<void()> on_publish) : m_core(std::move(on_publish)) {
+    m_core.start(nullptr, [this] { run(); });  // joined by the destructor: nothing to keep alive
+}
 
+// Join, not detach: a running Trainer::run polls the stop flag between steps (milliseconds).
 TrainingWorker::~TrainingWorker() {
     {
-        std::lock_guard lock(m_mutex);
-        m_quit = true;
+        std::lock_guard lock(m_core.mutex);
         m_commands.clear();
     }
     m_stop_requested = true;  // a running Trainer::run stops after its current step
-    m_wake.notify_one();
-    m_thread.join();
+    m_core.shutdown(OnShutdown::Join);
 }
 
 void TrainingWorker::start(TrainingSetup setup) {
-    std::lock_guard lock(m_mutex);
+    std::lock_guard lock(m_core.mutex);
     m_stop_requested = true;  // a run in progress ends first; the queue then starts the new one
     m_commands.push_back({CommandKind::Start, std::move(setup), {}, {}});
     m_latest.phase = TrainingPhase::Preparing;
-    m_wake.notify_one();
+    m_core.wake.notify_one();
 }
 
 void TrainingWorker::stop() { m_stop_requested = true; }
 
 void TrainingWorker::resume() {
-    std::lock_guard lock(m_mutex);
+    std::lock_guard lock(m_core.mutex);
     m_commands.push_back({CommandKind::Resume, {}, {}, {}});
-    m_wake.notify_one();
+    m_core.wake.notify_one();
 }
 
 void TrainingWorker::set_sentence(std::string sentence) {
-    std::lock_guard lock(m_mutex);
+    std::lock_guard lock(m_core.mutex);
     m_commands.push_back({CommandKind::Sentence, {}, std::move(sentence), {}});
-    m_wake.notify_one();
+    m_core.wake.notify_one();
 }
 
 void TrainingWorker::open_snapshot_folder(fs::path dir) {
-    std::lock_guard lock(m_mutex);
+    std::lock_guard lock(m_core.mutex);
     m_stop_requested = true;
     m_commands.push_back({CommandKind::OpenFolder, {}, {}, std::move(dir)});
     m_latest.phase = TrainingPhase::Preparing;
-    m_wake.notify_one();
+    m_core.wake.notify_one();
 }
 
 TrainingStatus TrainingWorker::latest() const {
-    std::lock_guard lock(m_mutex);
+    std::lock_guard lock(m_core.mutex);
     return m_latest;
 }
 
 // [SECTION] Worker loop
 
 bool TrainingWorker::wait_for_command(Command& out) {
-    std::unique_lock lock(m_mutex);
-    m_wake.wait(lock, [this] { return m_quit || !m_commands.empty(); });
-    if (m_quit) return false;
+    std::unique_lock lock(m_core.mutex);
+    if (!m_core.wait(lock, [this] { return !m_commands.empty(); })) return false;
     out = std::move(m_commands.front());
     m_commands.pop_front();
-    // A stop meant the run before this command; the destructor sets m_quit under this lock
-    // before it stops, so it is never lost here.
+    // A stop meant the run before this command. The destructor empties the queue under this lock
+    // before it stops, and the run also polls m_core.stopping(), so a quit is never lost here.
     if (out.kind == CommandKind::Start || out.kind == CommandKind::Resume) m_stop_requested = false;
     return true;
 }
@@ -121,7 +120,9 @@ TrainingFrame TrainingWorker::make_frame(int step, float loss, std::shared_ptr<c
     f.loss = loss;
     f.model = std::move(model);
     if (!m_sentence.empty()) {
-        auto trace = compute_trace(*f.model, m_sentence, static_cast<std::uint64_t>(step) + 1);
+        // A fresh process-wide id (next_trace_id), and the trace names this snapshot as its model:
+        // the steps view shows this snapshot's W, not another's with the same source.
+        auto trace = compute_trace(ModelPtr(f.model), m_sentence);
         if (trace.ok()) f.trace = trace.value();
         else f.trace_error = trace.error().message;
     }
@@ -136,7 +137,7 @@ void TrainingWorker::publish(TrainingPhase phase, const std::string& error) {
     m_phase = phase;
     m_error = error;
     {
-        std::lock_guard lock(m_mutex);
+        std::lock_guard lock(m_core.mutex);
         TrainingStatus s;
         s.phase = phase;
         s.step = m_step;
@@ -154,7 +155,7 @@ void TrainingWorker::publish(TrainingPhase phase, const std::string& error) {
         if (queued_reset) s.phase = TrainingPhase::Preparing;
         m_latest = std::move(s);
     }
-    if (m_on_publish) m_on_publish();
+    m_core.notify_published();
 }
 
 // [SECTION] Training
@@ -179,7 +180,7 @@ void TrainingWorker::do_start(TrainingSetup& setup) {
 void TrainingWorker::do_train() {
     publish(TrainingPhase::Running);
     m_trainer->run([this](const TrainingProgress& p) {
-        if (m_stop_requested) m_trainer->cancel();
+        if (m_stop_requested || m_core.stopping()) m_trainer->cancel();
         if (p.step > static_cast<int>(m_losses.size())) m_losses.push_back(p.loss);
         m_step = p.step;
         handle_sentence_changes();
@@ -195,7 +196,7 @@ void TrainingWorker::do_train() {
 void TrainingWorker::handle_sentence_changes() {
     std::optional<std::string> sentence;
     {
-        std::lock_guard lock(m_mutex);
+        std::lock_guard lock(m_core.mutex);
         for (auto it = m_commands.begin(); it != m_commands.end();)
             if (it->kind == CommandKind::Sentence) sentence = std::move(it->sentence), it = m_commands.erase(it);
             else ++it;

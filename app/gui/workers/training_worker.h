@@ -6,23 +6,25 @@
 // Lifecycle: start() -> Running -> Finished | Stopped (stop()); resume() continues a stopped run
 // from its step. The destructor cancels a run between two steps and joins the thread, so quitting
 // the app while training is safe.
+//
+// It runs on the same WorkerCore (thread, wake signal, stop flag, UI callback) as every other
+// worker (background_worker.h), with a command queue in place of the latest-wins slot: every
+// command counts, in order (a start, then a sentence change, then a resume).
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <filesystem>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "attnscope/train.h"
 #include "attnscope/transformer.h"
+#include "workers/background_worker.h"
 
 namespace attnscope::gui {
 
@@ -31,7 +33,7 @@ struct TrainingFrame {
     int step = 0;
     float loss = 0.f;  // on a fixed sample of the corpus; NaN for snapshots read from files
     std::shared_ptr<const TransformerModel> model;
-    std::shared_ptr<const Trace> trace;  // the chosen sentence under this model; null if it failed
+    std::shared_ptr<const Trace> trace;  // the chosen sentence under this model (made_by: it); null if it failed
     std::string trace_error;
 };
 
@@ -93,13 +95,10 @@ private:
     // Publishing: the worker's own copies go out as new immutable snapshots.
     void publish(TrainingPhase phase, const std::string& error = "");
 
-    mutable std::mutex m_mutex;
-    std::condition_variable m_wake;
+    // Guarded by m_core.mutex.
     std::deque<Command> m_commands;
     TrainingStatus m_latest;
-    bool m_quit = false;
     std::atomic<bool> m_stop_requested{false};
-    std::function<void()> m_on_publish;
 
     // Worker-thread only.
     std::unique_ptr<Trainer> m_trainer;
@@ -111,7 +110,7 @@ private:
     std::vector<TrainingFrame> m_frames;
     int m_step = 0, m_total = 0;
 
-    std::thread m_thread;  // last member: starts after everything it uses exists
+    mutable WorkerCore m_core;  // last member: its thread starts after everything it uses exists
 };
 
 // Loads every step-NNNNNN.json of `dir` in step order (the names attnscope-cli train

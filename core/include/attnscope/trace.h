@@ -1,8 +1,11 @@
 // Trace: everything one forward pass computed that the views show. Immutable once built; shared
-// between the worker thread and the panels through shared_ptr<const Trace>.
+// between the worker thread and the panels through shared_ptr<const Trace>. It names the model
+// that made it, so a view decodes or explains it with that model's tokenizer and weights, never
+// with whichever model happens to be loaded now.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -25,17 +28,27 @@ struct HeadTrace {
 struct LayerTrace {
     Matrix x;  // n x d_model: the attention input, after the layer's norm (Q = x W_Q + b_Q)
     std::vector<HeadTrace> heads;
+    // The factor this layer's scores were multiplied by: 1/sqrt(d_head) unless configured, and
+    // per layer because GPT-2's scale_attn_by_inverse_layer_idx also divides layer l by l + 1.
+    float scale = 1.0f;
 };
 
 struct ForwardOptions;
+class Model;
+
+// A fresh Trace::id, unique in the process: every producer (the GUI's workers, training frames,
+// the CLI) draws from this one atomic counter, so a cache keyed by id never mixes two traces.
+std::uint64_t next_trace_id();
 
 struct Trace {
-    std::uint64_t id = 0;  // generation counter: caches key on it, never on the address
+    std::uint64_t id = 0;  // from next_trace_id(): caches key on it, never on the address
     ModelInfo model;
+    // The model whose forward pass this is (null for traces built by hand). Views decode logits
+    // with its tokenizer and show its W; it keeps the model alive as long as the trace.
+    std::shared_ptr<const Model> made_by;
     std::string text;
     std::vector<Token> tokens;
     std::vector<LayerTrace> layers;
-    float scale = 1.0f;  // the factor scores were multiplied by (1/sqrt(d_head) unless configured)
     // Next-token (decoder) or masked-token (encoder) logits: row r belongs to token
     // logits_first_token + r. All tokens, only the last (decoders by default), or none.
     Matrix logits;

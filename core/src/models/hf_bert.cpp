@@ -123,7 +123,7 @@ public:
         if (!ids.ok()) return ids.error();
         const int n = static_cast<int>(tokens.size()), H = m_info.n_heads;
         Trace trace;
-        trace.scale = 1.0f / std::sqrt(static_cast<float>(m_info.d_head));
+        const float scale = 1.0f / std::sqrt(static_cast<float>(m_info.d_head));
         trace.layers.resize(m_layers.size());
         Matrix x = gather_rows(*m_word, ids.value());
         x += m_position->matrix().topRows(n);
@@ -133,8 +133,9 @@ public:
             const BertLayer& L = m_layers[l];
             LayerTrace& layer = trace.layers[l];
             layer.x = x;  // post-norm: attention reads the layer input as it is
+            layer.scale = scale;
             const auto heads_out = multi_head_attention(linear_out_in(x, *L.q.w, L.q.b), linear_out_in(x, *L.k.w, L.k.b),
-                                                        linear_out_in(x, *L.v.w, L.v.b), H, H, trace.scale, false,
+                                                        linear_out_in(x, *L.v.w, L.v.b), H, H, scale, false,
                                                         options.cancelled, layer.heads);
             if (!heads_out) return Error{"cancelled"};
             x = layer_norm_rows(x + linear_out_in(*heads_out, *L.attn_out.w, L.attn_out.b), L.attn_norm, m_eps);

@@ -134,17 +134,18 @@ public:
         if (!ids.ok()) return ids.error();
         const int H = m_info.n_heads, KV = m_info.n_kv_heads, dh = m_info.d_head;
         Trace trace;
-        trace.scale = 1.0f / std::sqrt(static_cast<float>(dh));
+        const float scale = 1.0f / std::sqrt(static_cast<float>(dh));
         trace.layers.resize(m_layers.size());
         Matrix x = gather_rows(*m_embed, ids.value());
         for (std::size_t l = 0; l < m_layers.size(); ++l) {
             const LlamaLayer& L = m_layers[l];
             LayerTrace& layer = trace.layers[l];
             layer.x = rms_norm_rows(x, L.input_norm, m_eps);
+            layer.scale = scale;
             Matrix q = linear_out_in(layer.x, *L.q, L.bq), k = linear_out_in(layer.x, *L.k, L.bk);
             apply_rope(q, H, dh, m_freq);  // the trace keeps q and k after RoPE: what was multiplied
             apply_rope(k, KV, dh, m_freq);
-            const auto heads_out = multi_head_attention(q, k, linear_out_in(layer.x, *L.v, L.bv), H, KV, trace.scale, true,
+            const auto heads_out = multi_head_attention(q, k, linear_out_in(layer.x, *L.v, L.bv), H, KV, scale, true,
                                                         options.cancelled, layer.heads);
             if (!heads_out) return Error{"cancelled"};
             x += linear_out_in(*heads_out, *L.o, nullptr);

@@ -161,13 +161,13 @@ Result<Trace> TransformerModel::forward(const std::vector<Token>& tokens, const 
     const float scale = m_config.scale();
 
     Trace trace;
-    trace.scale = scale;
     trace.layers.resize(static_cast<std::size_t>(m_config.n_layers));
     Matrix x = embed(tokens);  // n x d: the residual stream
 
     for (int l = 0; l < m_config.n_layers; ++l) {
         const TransformerLayerWeights& w = m_weights.layers[static_cast<std::size_t>(l)];
         LayerTrace& layer = trace.layers[static_cast<std::size_t>(l)];
+        layer.scale = scale;
         layer.x = layer_norm ? layer_norm_rows(x, w.ln1, m_config.norm_eps) : x;
 
         Matrix q = parallel_product(layer.x, w.wq);  // n x d each

@@ -24,7 +24,8 @@ std::string factor(float value) {
     return value < 0.0f ? "(" + s + ")" : s;
 }
 
-KeyExplanation explain_key(const Trace& trace, const HeadTrace& h, const RowVector& q, int query, int j) {
+// `scale`: the factor of the key's layer (layers may differ: GPT-2's scale_attn_by_inverse_layer_idx).
+KeyExplanation explain_key(const Trace& trace, const HeadTrace& h, const RowVector& q, float scale, int query, int j) {
     KeyExplanation key;
     key.j = j;
     key.token = token_text(trace, j);
@@ -37,7 +38,7 @@ KeyExplanation explain_key(const Trace& trace, const HeadTrace& h, const RowVect
     key.weight = h.weights(query, j);
     key.dot_formula = dot_terms(q, key.k) + " = " + format_number(key.dot);
     key.score_formula = key.masked ? std::string("masked: \xE2\x88\x92\xE2\x88\x9E")
-                                   : format_number(key.dot) + " \xC3\x97 " + format_number(trace.scale) + " = " +
+                                   : format_number(key.dot) + " \xC3\x97 " + format_number(scale) + " = " +
                                          format_number(key.score);
     return key;
 }
@@ -68,14 +69,14 @@ HeadExplanation explain_head(const Trace& trace, int layer, int head, int query,
     e.query = query;
     e.d_model = trace.model.d_model;
     e.d_head = static_cast<int>(h.q.cols());
-    e.scale = trace.scale;
-    e.scale_is_default = std::abs(trace.scale * std::sqrt(static_cast<float>(e.d_head)) - 1.0f) < 1e-4f;
+    e.scale = trace.layers[static_cast<std::size_t>(layer)].scale;
+    e.scale_is_default = std::abs(e.scale * std::sqrt(static_cast<float>(e.d_head)) - 1.0f) < 1e-4f;
     e.causal = trace.model.causal;
     for (int t = 0; t < trace.n_tokens(); ++t) e.tokens.push_back(token_text(trace, t));
     e.x = trace.layers[static_cast<std::size_t>(layer)].x;
     e.projection = std::move(projection);
     e.q = h.q.row(query);
-    for (int j = 0; j < trace.n_tokens(); ++j) e.keys.push_back(explain_key(trace, h, e.q, query, j));
+    for (int j = 0; j < trace.n_tokens(); ++j) e.keys.push_back(explain_key(trace, h, e.q, e.scale, query, j));
     fill_exponentials(e);
     e.out = h.out.row(query);
     return e;

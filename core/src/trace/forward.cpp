@@ -91,11 +91,21 @@ Result<std::shared_ptr<const Trace>> compute_trace(const Model& model, const std
                      " (infinity or NaN): its weights are too large for 32-bit floats, so there is no trace to show"};
 
     auto trace = std::make_shared<Trace>(std::move(forward).value());
-    trace->id = id;
+    trace->id = id != 0 ? id : next_trace_id();
     trace->model = info;
     trace->text = text;
     trace->tokens = std::move(tokens).value();
     trace->compute_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+    return std::shared_ptr<const Trace>(std::move(trace));
+}
+
+Result<std::shared_ptr<const Trace>> compute_trace(std::shared_ptr<const Model> model, const std::string& text,
+                                                   std::uint64_t id, std::function<bool()> cancelled) {
+    auto computed = compute_trace(*model, text, id, std::move(cancelled));
+    if (!computed.ok()) return computed;
+    // Built here and not yet shared, so it may still be completed before anyone sees it.
+    auto trace = std::const_pointer_cast<Trace>(std::move(computed).value());
+    trace->made_by = std::move(model);
     return std::shared_ptr<const Trace>(std::move(trace));
 }
 

@@ -90,8 +90,10 @@ std::string trace_to_json(const Trace& trace, const TraceFilter& filter) {
     out += "{\"format\": \"attnscope-trace\", \"version\": 1,\n";
     out += " \"model\": " + model_json(trace.model).dump() + ",\n";
     out += " \"text\": " + nlohmann::json(trace.text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + ",\n";
+    // Version 1 readers find one top-level scale: layer 0's. Each layer object carries its own
+    // (trace v2; layers differ with GPT-2's scale_attn_by_inverse_layer_idx).
     out += " \"scale\": ";
-    append_json_number(out, trace.scale);
+    append_json_number(out, trace.layers.empty() ? 1.0f : trace.layers.front().scale);
     out += ",\n \"tokens\": " + tokens_json(trace).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + ",\n";
     out += " \"layers\": [";
     bool first_layer = true;
@@ -99,7 +101,9 @@ std::string trace_to_json(const Trace& trace, const TraceFilter& filter) {
         if (filter.layer && *filter.layer != l) continue;
         out += first_layer ? "\n  " : ",\n  ";
         first_layer = false;
-        out += "{\"index\": " + std::to_string(l) + ", \"heads\": [";
+        out += "{\"index\": " + std::to_string(l) + ", \"scale\": ";
+        append_json_number(out, trace.layers[static_cast<std::size_t>(l)].scale);
+        out += ", \"heads\": [";
         bool first_head = true;
         const auto& heads = trace.layers[static_cast<std::size_t>(l)].heads;
         for (int h = 0; h < static_cast<int>(heads.size()); ++h) {

@@ -170,7 +170,10 @@ def gpt2_forward(W, p, cfg, ids):
         g = lambda name: W["%sh.%d.%s" % (p, l, name)]
         a = layer_norm(x, g("ln_1.weight"), g("ln_1.bias"), cfg["layer_norm_epsilon"])
         qkv = a @ g("attn.c_attn.weight") + g("attn.c_attn.bias")  # Conv1D: in x out
-        heads, out = attention(qkv[:, :d], qkv[:, d:2 * d], qkv[:, 2 * d:], H, H, True, 1 / math.sqrt(d // H))
+        scale = 1 / math.sqrt(d // H)
+        if cfg.get("scale_attn_by_inverse_layer_idx"):  # HF GPT2Attention: scores / sqrt(d_head) / (l + 1)
+            scale /= l + 1
+        heads, out = attention(qkv[:, :d], qkv[:, d:2 * d], qkv[:, 2 * d:], H, H, True, scale)
         layers.append(heads)
         x = x + out @ g("attn.c_proj.weight") + g("attn.c_proj.bias")
         m = layer_norm(x, g("ln_2.weight"), g("ln_2.bias"), cfg["layer_norm_epsilon"])
@@ -269,14 +272,16 @@ def llama_forward(W, cfg, ids):
 
 # ---------------------------------------------------------------- the checkpoints
 
-def make_gpt2(folder, rng, dtype, prefix):
+def make_gpt2(folder, rng, dtype, prefix, n_layer=2, scale_by_layer=False):
     vocab = write_byte_level_bpe(folder)
-    cfg = {"model_type": "gpt2", "n_embd": 16, "n_head": 4, "n_layer": 2, "n_positions": 32, "vocab_size": vocab,
+    cfg = {"model_type": "gpt2", "n_embd": 16, "n_head": 4, "n_layer": n_layer, "n_positions": 32, "vocab_size": vocab,
            "layer_norm_epsilon": 1e-5, "activation_function": "gelu_new", "n_inner": None}
+    if scale_by_layer:
+        cfg["scale_attn_by_inverse_layer_idx"] = True
     c, d = Checkpoint(rng, dtype), 16
     p = prefix
     c.add(p + "wte.weight", (vocab, d)); c.add(p + "wpe.weight", (32, d), 0.2)
-    for l in range(2):
+    for l in range(n_layer):
         b = "%sh.%d." % (p, l)
         for ln in ("ln_1", "ln_2"):
             c.add(b + ln + ".weight", (d,), 0.1, 1.0); c.add(b + ln + ".bias", (d,), 0.1)
@@ -359,6 +364,8 @@ def make_llama(folder, rng, dtype, model_type, kv, tied, biases, rope_scaling, s
 CASES = {
     "gpt2_f32": lambda f, r: make_gpt2(f, r, "F32", "transformer."),
     "gpt2_f16_bare_names": lambda f, r: make_gpt2(f, r, "F16", ""),
+    # Layer l's scores divided by sqrt(d_head) * (l + 1): three layers, three different scales.
+    "gpt2_f32_scale_by_layer": lambda f, r: make_gpt2(f, r, "F32", "transformer.", 3, True),
     "bert_f32_masked_lm": lambda f, r: make_bert(f, r, "F32", "bert.", True),
     "bert_bf16_encoder_only": lambda f, r: make_bert(f, r, "BF16", "", False),
     "distilbert_f32_masked_lm": lambda f, r: make_bert(f, r, "F32", "distilbert.", True, distil=True),
