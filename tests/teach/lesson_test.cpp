@@ -9,6 +9,7 @@
 #include "attnscope/forward.h"
 #include "attnscope/lesson.h"
 #include "attnscope/model.h"
+#include "attnscope/views.h"
 
 namespace attnscope {
 namespace {
@@ -142,6 +143,12 @@ TEST(ResolveToken, FindsAWordIgnoringCaseAnIndexOrTheLastToken) {
     EXPECT_EQ(resolve_token(TokenRef{}, tokens), 6);
     EXPECT_EQ(resolve_token(TokenRef{7, ""}, tokens), std::nullopt);
     EXPECT_EQ(resolve_token(TokenRef{-1, "river"}, tokens), std::nullopt);
+}
+
+TEST(LessonViews, EveryViewNameReadsBackAsItsView) {
+    for (int v = 0; v < static_cast<int>(ViewId::Count); ++v)
+        EXPECT_EQ(view_from_name(view_name(static_cast<ViewId>(v))), static_cast<ViewId>(v));
+    EXPECT_EQ(view_from_name("Heatmap"), std::nullopt);  // names are lower case, as typed after --view
 }
 
 // [SECTION] The shipped lessons

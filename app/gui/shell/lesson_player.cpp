@@ -8,7 +8,6 @@
 
 namespace attnscope::gui {
 
-static_assert(kLessonViewCount == static_cast<int>(ViewId::Count), "a lesson may name every view, and only those");
 
 // [SECTION] Stepping
 

@@ -54,15 +54,6 @@ std::string read_nonempty_string(const json& node, const JsonPath& at) {
     return s;
 }
 
-std::string read_view(const json& node, const JsonPath& at) {
-    const std::string view = read_string(node, at);
-    for (const char* v : kLessonViews)
-        if (view == v) return view;
-    std::string list;
-    for (const char* v : kLessonViews) list += (list.empty() ? "" : ", ") + std::string(v);
-    at.fail("expected one of " + list + ", got \"" + view + "\"");
-}
-
 TokenRef read_token(const json& node, const JsonPath& at) {
     TokenRef ref;
     if (node.is_string()) ref.word = read_nonempty_string(node, at);
@@ -96,7 +87,7 @@ void read_step(const json& node, const JsonPath& at, LessonStep& step) {
     };
     field(Key::Model, [&](const json& v, const JsonPath& p) { step.model = read_nonempty_string(v, p); });
     field(Key::Sentence, [&](const json& v, const JsonPath& p) { step.sentence = read_nonempty_string(v, p); });
-    field(Key::View, [&](const json& v, const JsonPath& p) { step.view = read_view(v, p); });
+    field(Key::View, [&](const json& v, const JsonPath& p) { step.view = read_view_name(v, p); });
     field(Key::Layer, [&](const json& v, const JsonPath& p) { step.layer = read_int(v, p, 0, kMaxIndex); });
     field(Key::Head, [&](const json& v, const JsonPath& p) { step.head = read_int(v, p, 0, kMaxIndex); });
     step.token = TokenRef{};  // tokens belong to one sentence: never inherited
