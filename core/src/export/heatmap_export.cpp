@@ -45,13 +45,6 @@ std::string csv_escape(const std::string& s) {
     return out + "\"";
 }
 
-// Number of code points: a rough width for laying out labels in the SVG.
-std::size_t display_length(std::string_view s) {
-    std::size_t n = 0;
-    for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-    return n;
-}
-
 }  // namespace
 
 // [SECTION] Labels
@@ -97,8 +90,8 @@ struct SvgLayout {
 SvgLayout layout_svg(const Trace& trace) {
     SvgLayout L;
     L.n = trace.n_tokens();
-    std::size_t longest = 1;
-    for (int i = 0; i < L.n; ++i) longest = std::max(longest, display_length(token_label(trace, i)));
+    std::size_t longest = 1;  // in code points: a rough width for the layout
+    for (int i = 0; i < L.n; ++i) longest = std::max(longest, count_code_points(token_label(trace, i)));
     longest = std::min<std::size_t>(longest, 24);
     L.cell = std::clamp(640.0 / L.n, 12.0, 44.0);
     L.left = 30 + 8.0 * static_cast<double>(longest);
