@@ -28,6 +28,4 @@ std::string head_svg(const Trace& trace, int layer, int head, HeatmapField field
 Result<std::filesystem::path> export_head(const Trace& trace, int layer, int head, const std::filesystem::path& out,
                                           HeatmapField field = HeatmapField::Weights);
 
-Result<std::filesystem::path> write_file_atomically(const std::filesystem::path& path, const std::string& content);
-
 }  // namespace attnscope

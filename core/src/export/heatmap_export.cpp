@@ -8,6 +8,7 @@
 #include <limits>
 #include <sstream>
 
+#include "attnscope/atomic_file.h"
 #include "attnscope/text.h"
 #include "attnscope/trace_json.h"
 
@@ -196,25 +197,6 @@ std::string head_svg(const Trace& trace, int layer, int head, HeatmapField field
 }
 
 // [SECTION] Files
-
-Result<std::filesystem::path> write_file_atomically(const std::filesystem::path& path, const std::string& content) {
-    const std::filesystem::path tmp = path.string() + ".tmp";
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        if (!out) return Error{path.string() + ": cannot open for writing"};
-        out.write(content.data(), static_cast<std::streamsize>(content.size()));
-        out.flush();
-        if (!out) {
-            std::error_code ignored;
-            std::filesystem::remove(tmp, ignored);
-            return Error{path.string() + ": write failed (disk full?)"};
-        }
-    }
-    std::error_code ec;
-    std::filesystem::rename(tmp, path, ec);
-    if (ec) return Error{path.string() + ": cannot replace the file: " + ec.message()};
-    return path;
-}
 
 Result<std::filesystem::path> export_head(const Trace& trace, int layer, int head, const std::filesystem::path& out,
                                           HeatmapField field) {

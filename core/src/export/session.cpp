@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "attnscope/heatmap_export.h"
+#include "attnscope/atomic_file.h"
 #include "util/json_path.h"
 
 namespace attnscope {
