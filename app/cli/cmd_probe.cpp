@@ -6,7 +6,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "attnscope/heatmap_export.h"
+#include "attnscope/token_labels.h"
 #include "cli_common.h"
 
 namespace attnscope::cli {

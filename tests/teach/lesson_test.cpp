@@ -145,6 +145,14 @@ TEST(ResolveToken, FindsAWordIgnoringCaseAnIndexOrTheLastToken) {
     EXPECT_EQ(resolve_token(TokenRef{-1, "river"}, tokens), std::nullopt);
 }
 
+// The lesson used to compare whole tokens, so a GPT-2 " bank" (typed text) or "Ġbank" (piece)
+// was never the word "bank".
+TEST(ResolveToken, FindsAWordWhoseTokenCarriesAWordMark) {
+    EXPECT_EQ(resolve_token(TokenRef{-1, "bank"}, {"I", " took", " the", " bank"}), 3);
+    EXPECT_EQ(resolve_token(TokenRef{-1, "bank"}, {"I", "\xC4\xA0took", "\xC4\xA0" "bank"}), 2);
+    EXPECT_EQ(resolve_token(TokenRef{-1, "Bank"}, {"<s>", "\xE2\x96\x81" "bank"}), 1);
+}
+
 TEST(LessonViews, EveryViewNameReadsBackAsItsView) {
     for (int v = 0; v < static_cast<int>(ViewId::Count); ++v)
         EXPECT_EQ(view_from_name(view_name(static_cast<ViewId>(v))), static_cast<ViewId>(v));

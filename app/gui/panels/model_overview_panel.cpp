@@ -7,7 +7,7 @@
 #include <iterator>
 #include <numeric>
 
-#include "attnscope/heatmap_export.h"
+#include "attnscope/token_labels.h"
 #include "widgets/draw_util.h"
 
 namespace attnscope::gui {

@@ -5,7 +5,7 @@
 #include <cmath>
 #include <numeric>
 
-#include "attnscope/heatmap_export.h"
+#include "attnscope/token_labels.h"
 #include "widgets/draw_util.h"
 
 namespace attnscope::gui {

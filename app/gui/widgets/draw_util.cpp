@@ -5,8 +5,8 @@
 #include <cstdarg>
 #include <cstdio>
 
-#include "attnscope/heatmap_export.h"
 #include "attnscope/text.h"
+#include "attnscope/token_labels.h"
 
 namespace attnscope::gui {
 

@@ -1,4 +1,4 @@
-// Sections: [SECTION] Labels  [SECTION] CSV  [SECTION] SVG  [SECTION] Files
+// Sections: [SECTION] CSV  [SECTION] SVG  [SECTION] Files
 #include "attnscope/heatmap_export.h"
 
 #include <algorithm>
@@ -10,6 +10,7 @@
 
 #include "attnscope/atomic_file.h"
 #include "attnscope/text.h"
+#include "attnscope/token_labels.h"
 #include "attnscope/trace_json.h"
 
 namespace attnscope {
@@ -47,21 +48,6 @@ std::string csv_escape(const std::string& s) {
 }
 
 }  // namespace
-
-// [SECTION] Labels
-
-std::string token_label(const Trace& trace, int i) {
-    const Token& t = trace.tokens[static_cast<std::size_t>(i)];
-    std::string text = t.end > t.start ? trace.text.substr(t.start, t.end - t.start) : t.piece;
-    std::string out;
-    for (char c : text) {
-        if (c == '\n') out += "\\n";
-        else if (c == '\t') out += "\\t";
-        else if (c == '\r') out += "\\r";
-        else out += c;
-    }
-    return out;
-}
 
 // [SECTION] CSV
 

@@ -3,6 +3,7 @@
 // Sections: [SECTION] Names  [SECTION] Fields  [SECTION] Steps  [SECTION] Entry points
 #include "attnscope/lesson.h"
 #include "attnscope/text.h"
+#include "attnscope/token_labels.h"
 
 #include <algorithm>
 #include <cctype>
@@ -117,11 +118,6 @@ Lesson read_lesson(const json& root) {
     return lesson;
 }
 
-std::string lowercase(std::string s) {
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return s;
-}
-
 }  // namespace
 
 // [SECTION] Entry points
@@ -154,10 +150,7 @@ std::optional<int> resolve_token(const TokenRef& ref, const std::vector<std::str
     const int n = static_cast<int>(tokens.size());
     if (ref.empty()) return n > 0 ? std::optional<int>(n - 1) : std::nullopt;
     if (ref.index >= 0) return ref.index < n ? std::optional<int>(ref.index) : std::nullopt;
-    const std::string want = lowercase(ref.word);
-    for (int i = 0; i < n; ++i)
-        if (lowercase(tokens[i]) == want) return i;
-    return std::nullopt;
+    return find_word_token(tokens, ref.word, Occurrence::First);
 }
 
 }  // namespace attnscope
