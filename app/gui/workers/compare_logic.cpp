@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
-#include <numeric>
 
 #include "attnscope/token_labels.h"
+#include "attnscope/top_k.h"
 #include "attnscope/word_tokenizer.h"
 
 namespace attnscope::gui {
@@ -84,18 +84,7 @@ NextWord top_next_words(const Trace& trace, const Tokenizer& tokenizer, int pref
         for (int i = trace.n_tokens() - 1; i >= 0 && out.after < 0; --i)
             if (trace.has_logits_for(i)) out.after = i;
     if (out.after < 0) return out;
-    const auto row = trace.logits_of(out.after);
-    // Subtract the row max so exp() cannot overflow; the probabilities are unchanged.
-    const float max = row.maxCoeff();
-    std::vector<double> p(static_cast<std::size_t>(row.size()));
-    double sum = 0.0;
-    for (Eigen::Index v = 0; v < row.size(); ++v) sum += p[static_cast<std::size_t>(v)] = std::exp(static_cast<double>(row(v) - max));
-    std::vector<int> order(p.size());
-    std::iota(order.begin(), order.end(), 0);
-    const int n = std::min<int>(k, static_cast<int>(order.size()));
-    std::partial_sort(order.begin(), order.begin() + n, order.end(), [&](int x, int y) { return p[static_cast<std::size_t>(x)] > p[static_cast<std::size_t>(y)]; });
-    for (int r = 0; r < n; ++r)
-        out.top.push_back({tokenizer.piece(order[static_cast<std::size_t>(r)]), static_cast<float>(p[static_cast<std::size_t>(order[static_cast<std::size_t>(r)])] / sum)});
+    for (const TokenProbability& t : top_k_softmax(trace.logits_of(out.after), k)) out.top.push_back({tokenizer.piece(t.id), t.probability});
     return out;
 }
 
