@@ -2,6 +2,7 @@
 // the loader's unit test (in process) and the CLI test (exit code 3 from the real binary).
 #pragma once
 
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,10 @@ struct MalformedModel {
     std::string text;      // the file's bytes
     std::string expected;  // a substring of the error message
 };
+
+// GoogleTest prints a parameter into the test's listing, and gtest_discover_tests copies that into
+// the ctest name: the case's name, not the struct's raw bytes.
+inline void PrintTo(const MalformedModel& m, std::ostream* os) { *os << m.name; }
 
 inline std::string with(const char* pointer, const nlohmann::json& value) {
     nlohmann::json model = tiny_model_json();

@@ -2,8 +2,7 @@
 
 #include <algorithm>
 
-#include "attnscope/heatmap_export.h"
-#include "attnscope/word_tokenizer.h"
+#include "attnscope/token_labels.h"
 
 namespace attnscope::cli {
 
@@ -34,17 +33,7 @@ void check_head(const Trace& trace, int head) {
 }
 
 int find_token(const Trace& trace, const std::string& word, bool last) {
-    const std::string want = lowercase_utf8(word);
-    int found = -1;
-    for (int i = 0; i < trace.n_tokens(); ++i) {
-        std::string label = lowercase_utf8(token_label(trace, i));
-        label.erase(0, label.find_first_not_of(' '));  // GPT-2 style tokens carry their leading space
-        if (label == want) {
-            found = i;
-            if (!last) break;
-        }
-    }
-    if (found >= 0) return found;
+    if (const auto found = find_word_token(trace, word, last ? Occurrence::Last : Occurrence::First)) return *found;
     std::string list;
     for (int i = 0; i < trace.n_tokens(); ++i) list += (i ? " | " : "") + token_label(trace, i);
     throw CliError{kBadInput, "no token '" + word + "' in the text (tokens: " + list + ")"};

@@ -6,9 +6,8 @@
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
-#include <numeric>
 
-#include "attnscope/heatmap_export.h"
+#include "attnscope/top_k.h"
 #include "cli_common.h"
 
 namespace attnscope::cli {
@@ -23,25 +22,10 @@ struct PredictOptions {
     bool json = false;
 };
 
-struct Candidate {
-    int id;
-    float probability;
-};
+using Candidate = TokenProbability;
 
 // The k most probable tokens after token i, softmax taken over the whole vocabulary.
-std::vector<Candidate> top_k(const Trace& trace, int i, int k) {
-    const RowVector l = trace.logits_of(i);
-    const float max = l.maxCoeff();
-    const RowVector p = (l.array() - max).exp();
-    const float sum = p.sum();
-    std::vector<int> ids(static_cast<std::size_t>(l.size()));
-    std::iota(ids.begin(), ids.end(), 0);
-    k = std::min<int>(k, static_cast<int>(ids.size()));
-    std::partial_sort(ids.begin(), ids.begin() + k, ids.end(), [&](int a, int b) { return l(a) > l(b); });
-    std::vector<Candidate> out;
-    for (int r = 0; r < k; ++r) out.push_back({ids[static_cast<std::size_t>(r)], p(ids[static_cast<std::size_t>(r)]) / sum});
-    return out;
-}
+std::vector<Candidate> top_k(const Trace& trace, int i, int k) { return top_k_softmax(trace.logits_of(i), k); }
 
 std::vector<int> mask_positions(const Trace& trace) {
     std::vector<int> positions;

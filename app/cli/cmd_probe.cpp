@@ -6,7 +6,8 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "attnscope/heatmap_export.h"
+#include "attnscope/head_stats.h"
+#include "attnscope/token_labels.h"
 #include "cli_common.h"
 
 namespace attnscope::cli {
@@ -31,10 +32,10 @@ void run_probe(const ProbeOptions& o) {
     const auto trace = trace_or_fail(*model, o.text);
     const int i = find_token(*trace, o.from, /*last=*/true);   // the query: its last occurrence
     const int j = find_token(*trace, o.to, /*last=*/false);    // the key: its first occurrence
+    const std::vector<float> weights = key_weights(*trace, i, j);
     std::vector<HeadWeight> rows;
-    for (int l = 0; l < static_cast<int>(trace->layers.size()); ++l)
-        for (int h = 0; h < trace->model.n_heads; ++h) rows.push_back({l, h, trace->head(l, h).weights(i, j)});
-    std::stable_sort(rows.begin(), rows.end(), [](const HeadWeight& a, const HeadWeight& b) { return a.weight > b.weight; });
+    for (int flat : rank_heads(weights, Better::Higher))
+        rows.push_back({flat / trace->model.n_heads, flat % trace->model.n_heads, weights[static_cast<std::size_t>(flat)]});
 
     if (o.json) {
         nlohmann::json out = {{"from", {{"index", i}, {"text", token_label(*trace, i)}}},

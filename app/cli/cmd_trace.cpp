@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <iostream>
 
-#include "attnscope/heatmap_export.h"
+#include "attnscope/token_labels.h"
 #include "attnscope/trace_json.h"
 #include "cli_common.h"
 

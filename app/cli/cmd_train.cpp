@@ -6,8 +6,8 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 
+#include "attnscope/atomic_file.h"
 #include "attnscope/json_model.h"
 #include "attnscope/train.h"
 #include "cli_common.h"
@@ -27,17 +27,10 @@ struct TrainOptions {
     int snapshot_every = 0;  // 0: no snapshot files
 };
 
-// Writes through a temporary file and a rename, so a crash never leaves half a model behind.
+// Atomically, so a crash never leaves half a model behind.
 void write_text_file(const fs::path& file, const std::string& text) {
-    const fs::path tmp = file.string() + ".tmp";
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        out << text;
-        if (!out.flush()) throw CliError{kFailure, file.string() + ": could not write"};
-    }
-    std::error_code ec;
-    fs::rename(tmp, file, ec);
-    if (ec) throw CliError{kFailure, file.string() + ": could not write: " + ec.message()};
+    const auto written = write_file_atomically(file, text);
+    if (!written.ok()) throw CliError{kFailure, written.error().message};
 }
 
 fs::path snapshot_dir(const fs::path& out) { return out.parent_path() / (out.stem().string() + ".snapshots"); }

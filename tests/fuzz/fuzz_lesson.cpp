@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "attnscope/lesson.h"
+#include "attnscope/views.h"
 #include "fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -24,8 +25,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (const LessonStep& step : lesson.value().steps) {
         fuzz::check(!step.title.empty() && !step.text.empty() && !step.model.empty() && !step.sentence.empty(),
                     "a lesson step without a caption, model or sentence parsed");
-        bool known_view = false;
-        for (const char* view : kLessonViews) known_view = known_view || step.view == view;
+        const bool known_view = view_from_name(step.view).has_value();
         fuzz::check(known_view, "a lesson step with the unknown view \"" + fuzz::printable(step.view) + "\" parsed");
         fuzz::check(step.layer >= 0 && step.head >= 0, "a lesson step with a negative layer or head parsed");
         for (const auto& tokens : token_lists)

@@ -5,6 +5,7 @@
 
 #include "attnscope/lesson.h"
 #include "attnscope/session.h"
+#include "attnscope/views.h"
 #include "fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -17,8 +18,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         return 0;
     }
     const Session& s = session.value();
-    bool known_view = false;
-    for (const char* view : kLessonViews) known_view = known_view || s.view == view;
+    const bool known_view = view_from_name(s.view).has_value();
     fuzz::check(known_view, "a session with the unknown view \"" + fuzz::printable(s.view) + "\" parsed");
     fuzz::check(s.layer >= 0 && s.head >= 0 && s.token >= 0 && s.key >= -1, "a session with a negative index parsed");
 

@@ -170,7 +170,8 @@ TEST_P(GuiAppViews, WritesAScreenshotOfTheRequestedSizeThatIsNotBlank) {
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryView, GuiAppViews,
-                         ::testing::Values("heatmap", "tokens", "overview", "steps", "compare", "playground", "training"));
+                         ::testing::Values("heatmap", "tokens", "overview", "steps", "compare", "playground", "training"),
+                         [](const auto& info) { return std::string(info.param); });  // the --view name: ASCII letters
 
 TEST_F(GuiApp, HonoursTheWindowSize) {
     fs::path png;

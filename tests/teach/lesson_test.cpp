@@ -9,6 +9,7 @@
 #include "attnscope/forward.h"
 #include "attnscope/lesson.h"
 #include "attnscope/model.h"
+#include "attnscope/views.h"
 
 namespace attnscope {
 namespace {
@@ -142,6 +143,20 @@ TEST(ResolveToken, FindsAWordIgnoringCaseAnIndexOrTheLastToken) {
     EXPECT_EQ(resolve_token(TokenRef{}, tokens), 6);
     EXPECT_EQ(resolve_token(TokenRef{7, ""}, tokens), std::nullopt);
     EXPECT_EQ(resolve_token(TokenRef{-1, "river"}, tokens), std::nullopt);
+}
+
+// The lesson used to compare whole tokens, so a GPT-2 " bank" (typed text) or "Ġbank" (piece)
+// was never the word "bank".
+TEST(ResolveToken, FindsAWordWhoseTokenCarriesAWordMark) {
+    EXPECT_EQ(resolve_token(TokenRef{-1, "bank"}, {"I", " took", " the", " bank"}), 3);
+    EXPECT_EQ(resolve_token(TokenRef{-1, "bank"}, {"I", "\xC4\xA0took", "\xC4\xA0" "bank"}), 2);
+    EXPECT_EQ(resolve_token(TokenRef{-1, "Bank"}, {"<s>", "\xE2\x96\x81" "bank"}), 1);
+}
+
+TEST(LessonViews, EveryViewNameReadsBackAsItsView) {
+    for (int v = 0; v < static_cast<int>(ViewId::Count); ++v)
+        EXPECT_EQ(view_from_name(view_name(static_cast<ViewId>(v))), static_cast<ViewId>(v));
+    EXPECT_EQ(view_from_name("Heatmap"), std::nullopt);  // names are lower case, as typed after --view
 }
 
 // [SECTION] The shipped lessons

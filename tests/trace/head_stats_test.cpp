@@ -97,5 +97,24 @@ TEST(HeadStats, AveragedRowsOfARealTraceStillSumToOne) {
     for (Index i = 0; i < 4; ++i) EXPECT_NEAR(stats.value()->mean_over_all.row(i).sum(), 1.0f, 1e-5f);
 }
 
+// Two layers of two heads over 2 tokens; the weight from token 1 to token 0 is, layer-major,
+// 0.2, 0.9, 0.5, 0.9 (written into the matrices below).
+TEST(RankHeads, PutsTheHeaviestKeyWeightFirstAndKeepsLayerOrderOnTies) {
+    const auto w = [](float to_first) { return (Matrix(2, 2) << 1.0f, 0.0f, to_first, 1.0f - to_first).finished(); };
+    Trace t = trace_with({{w(0.2f), w(0.9f)}, {w(0.5f), w(0.9f)}});
+    t.model.n_heads = 2;
+    const std::vector<float> weights = key_weights(t, 1, 0);
+    ASSERT_EQ(weights.size(), 4u);
+    EXPECT_FLOAT_EQ(weights[1], 0.9f);
+    EXPECT_FLOAT_EQ(weights[2], 0.5f);
+    EXPECT_EQ(rank_heads(weights, Better::Higher), (std::vector<int>{1, 3, 2, 0}));
+}
+
+TEST(RankHeads, PutsTheLowestValueFirstWhenLowerIsBetter) {
+    // Entropies in bits: a focused head (0) ranks before a spread one.
+    EXPECT_EQ(rank_heads({1.0f, 0.0f, 1.58f, 0.0f}, Better::Lower), (std::vector<int>{1, 3, 0, 2}));
+    EXPECT_TRUE(rank_heads({}, Better::Lower).empty());
+}
+
 }  // namespace
 }  // namespace attnscope

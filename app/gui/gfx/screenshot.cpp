@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "attnscope/heatmap_export.h"
+#include "attnscope/atomic_file.h"
 #include "gfx/gl.h"
 
 namespace attnscope::gui {

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "attnscope/token_labels.h"
 #include "widgets/draw_util.h"
 #include "widgets/mini_heatmap.h"
 
@@ -208,8 +209,7 @@ void ComparePanel::draw_predictions(const FrameContext& frame, const Trace& a, c
         if (next.after < 0) {
             ImGui::TextColored(color, "%d: this model predicts no words", k + 1);
         } else {
-            const Token& token = traces[k]->tokens[static_cast<std::size_t>(next.after)];
-            const std::string after = token.end > token.start ? traces[k]->text.substr(token.start, token.end - token.start) : token.piece;
+            const std::string after = token_label(*traces[k], next.after);
             // A decoder predicts the word after a token; an encoder the word at a (masked) token.
             const char* what = traces[k]->model.causal ? "next word after" : "prediction at";
             ImGui::TextColored(color, "%d: %s %s", k + 1, what, quoted(after).c_str());

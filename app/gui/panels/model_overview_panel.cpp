@@ -7,7 +7,7 @@
 #include <iterator>
 #include <numeric>
 
-#include "attnscope/heatmap_export.h"
+#include "attnscope/token_labels.h"
 #include "widgets/draw_util.h"
 
 namespace attnscope::gui {
@@ -155,12 +155,7 @@ void ModelOverviewPanel::refresh_ranking(const FrameContext& frame) {
     if (r.valid) {
         for (int l = 0; l < st.n_layers; ++l)
             for (int h = 0; h < st.n_heads; ++h) r.value.push_back(head_value(frame, l, h));
-        r.order.resize(r.value.size());
-        std::iota(r.order.begin(), r.order.end(), 0);
-        const bool low_first = m_by == RankBy::Entropy;  // low entropy = a focused head
-        std::stable_sort(r.order.begin(), r.order.end(), [&](int a, int b) {
-            return low_first ? r.value[a] < r.value[b] : r.value[a] > r.value[b];
-        });
+        r.order = rank_heads(r.value, m_by == RankBy::Entropy ? Better::Lower : Better::Higher);  // low entropy = a focused head
         r.rank.resize(r.value.size());
         for (std::size_t k = 0; k < r.order.size(); ++k) r.rank[static_cast<std::size_t>(r.order[k])] = static_cast<int>(k);
         r.n_heads = st.n_heads;

@@ -5,7 +5,7 @@
 #include <imgui_internal.h>  // ClearActiveID
 #include <imgui_stdlib.h>
 
-#include "attnscope/heatmap_export.h"
+#include "attnscope/token_labels.h"
 #include "widgets/draw_util.h"
 #include "shell/examples.h"
 

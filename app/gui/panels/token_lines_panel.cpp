@@ -5,7 +5,8 @@
 #include <cmath>
 #include <numeric>
 
-#include "attnscope/heatmap_export.h"
+#include "attnscope/token_labels.h"
+#include "attnscope/top_k.h"
 #include "widgets/draw_util.h"
 
 namespace attnscope::gui {
@@ -88,10 +89,8 @@ void TokenLinesPanel::draw_summary(const FrameContext& frame, int query) {
     if (!(key == m_summary_key)) {
         m_summary_key = key;
         const Matrix& w = frame.trace->head(key.layer, key.head).weights;
-        std::vector<int> order(static_cast<std::size_t>(w.cols()));
-        std::iota(order.begin(), order.end(), 0);
-        const int shown = std::min<int>(3, static_cast<int>(order.size()));
-        std::partial_sort(order.begin(), order.begin() + shown, order.end(), [&](int a, int b) { return w(query, a) > w(query, b); });
+        const std::vector<int> order = best_indices(w.row(query), 3);
+        const int shown = static_cast<int>(order.size());
         m_summary = format("\"%s\" looks most at:", m_labels[static_cast<std::size_t>(query)].c_str());
         for (int k = 0; k < shown; ++k) {
             const int j = order[static_cast<std::size_t>(k)];

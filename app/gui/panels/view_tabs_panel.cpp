@@ -8,16 +8,11 @@ namespace attnscope::gui {
 
 namespace {
 
-constexpr const char* kViewLabels[] = {"Heatmap", "Tokens", "Overview", "Steps", "Compare", "Playground", "Training"};
-static_assert(sizeof(kViewLabels) / sizeof(kViewLabels[0]) == static_cast<int>(ViewId::Count), "label every view");
-
-bool is_later_view(ViewId v) { return v >= ViewId::Steps; }  // issue 7
-
 // Widths at the current type size: all view buttons; one stepper ("Layer [<] 0 [>]"); a
 // stepper's range ("(0-11)"); the gap between the two steppers.
 float buttons_width() {
     float w = 0.0f;
-    for (const char* label : kViewLabels) w += ImGui::CalcTextSize(label).x + 2 * ImGui::GetStyle().FramePadding.x;
+    for (const ViewNames& v : kViewNames) w += ImGui::CalcTextSize(v.tab).x + 2 * ImGui::GetStyle().FramePadding.x;
     return w + (static_cast<int>(ViewId::Count) - 1) * ImGui::GetStyle().ItemSpacing.x;
 }
 float stepper_width() {
@@ -70,11 +65,9 @@ void ViewTabsPanel::draw_view_buttons(const FrameContext& frame) {
         const bool active = frame.state.front == view;
         if (v > 0) ImGui::SameLine();
         ImGui::PushStyleColor(ImGuiCol_Button, ImGui::GetColorU32(active ? ImGuiCol_ButtonActive : ImGuiCol_Button));
-        if (is_later_view(view) && !active) ImGui::PushStyleColor(ImGuiCol_Text, frame.theme.text_dim);
-        if (ImGui::Button(kViewLabels[v])) frame.actions.show_view(view);
-        if (is_later_view(view) && !active) ImGui::PopStyleColor();
+        if (ImGui::Button(view_names(view).tab)) frame.actions.show_view(view);
         ImGui::PopStyleColor();
-        if (ImGui::IsItemHovered()) ImGui::SetTooltip("--view %s%s", view_name(view), is_later_view(view) ? " (coming in a later version)" : "");
+        if (ImGui::IsItemHovered()) ImGui::SetTooltip("--view %s", view_name(view));
     }
 }
 

@@ -10,7 +10,6 @@
 #include "panels/compare_panel.h"
 #include "widgets/draw_util.h"
 #include "panels/heatmap_panel.h"
-#include "panels/later_view_panel.h"
 #include "panels/model_overview_panel.h"
 #include "panels/playground_panel.h"
 #include "panels/sentence_bar_panel.h"

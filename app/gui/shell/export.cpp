@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "attnscope/heatmap_export.h"
+#include "attnscope/token_labels.h"
 
 namespace attnscope::gui {
 

@@ -4,11 +4,11 @@
 #include <algorithm>
 #include <sstream>
 
+#include "attnscope/token_labels.h"
 #include "panels/panel.h"
 
 namespace attnscope::gui {
 
-static_assert(kLessonViewCount == static_cast<int>(ViewId::Count), "a lesson may name every view, and only those");
 
 // [SECTION] Stepping
 
@@ -84,8 +84,7 @@ std::string LessonPlayer::select(AppState& state) {
     if (!state.trace.error.empty() && state.trace.error_id > m_trace_before) return "the sentence did not trace: " + state.trace.error;
     if (!bundle || bundle->id() <= m_trace_before || bundle->trace->text != current().sentence) return "";
     const Trace& trace = *bundle->trace;
-    std::vector<std::string> words;
-    for (const auto& t : trace.tokens) words.push_back(trace.text.substr(t.start, t.end - t.start));
+    const std::vector<std::string> words = token_labels(trace);
     const LessonStep& step = current();
     if (step.layer >= static_cast<int>(trace.layers.size()))
         return "layer " + std::to_string(step.layer) + ": the model has " + std::to_string(trace.layers.size()) + " layers";

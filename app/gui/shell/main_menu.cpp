@@ -9,14 +9,6 @@
 
 namespace attnscope::gui {
 
-namespace {
-
-constexpr const char* kViewMenuLabels[] = {"Heatmap", "Tokens", "Model overview", "Steps (later)", "Compare (later)",
-                                           "Playground (later)", "Training (later)"};
-static_assert(sizeof(kViewMenuLabels) / sizeof(kViewMenuLabels[0]) == static_cast<int>(ViewId::Count), "label every view");
-
-}  // namespace
-
 void draw_key_help() {
     ImGui::TextUnformatted(
         "\xE2\x86\x90 / \xE2\x86\x92       previous / next query token\n"
@@ -86,7 +78,7 @@ void MainMenu::draw_file_menu(const FrameContext& frame) {
 void MainMenu::draw_view_menu(const FrameContext& frame) {
     if (!ImGui::BeginMenu("View")) return;
     for (int v = 0; v < static_cast<int>(ViewId::Count); ++v)
-        if (ImGui::MenuItem(kViewMenuLabels[v], nullptr, frame.state.front == static_cast<ViewId>(v)))
+        if (ImGui::MenuItem(view_names(static_cast<ViewId>(v)).menu, nullptr, frame.state.front == static_cast<ViewId>(v)))
             frame.actions.show_view(static_cast<ViewId>(v));
     ImGui::Separator();
     const float scale = frame.state.settings.font_scale;

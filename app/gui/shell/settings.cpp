@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "attnscope/heatmap_export.h"
+#include "attnscope/atomic_file.h"
 
 namespace attnscope::gui {
 

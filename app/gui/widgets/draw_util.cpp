@@ -5,7 +5,8 @@
 #include <cstdarg>
 #include <cstdio>
 
-#include "attnscope/heatmap_export.h"
+#include "attnscope/text.h"
+#include "attnscope/token_labels.h"
 
 namespace attnscope::gui {
 
@@ -52,9 +53,7 @@ std::string ellipsize(const std::string& s, float max_width) {
     const char* ellipsis = "\xE2\x80\xA6";  // …
     std::string out = s;
     while (!out.empty()) {
-        // drop one UTF-8 code point from the end: its continuation bytes, then its first byte
-        while (!out.empty() && (static_cast<unsigned char>(out.back()) & 0xC0) == 0x80) out.pop_back();
-        if (!out.empty()) out.pop_back();
+        out.erase(utf8_previous_char_start(out, out.size()));  // one whole character, never half of one
         if (ImGui::CalcTextSize((out + ellipsis).c_str()).x <= max_width) break;
     }
     return out + ellipsis;

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <string>
 
+#include "attnscope/token_labels.h"
 #include "widgets/draw_util.h"
 
 namespace attnscope::gui {
@@ -11,11 +12,6 @@ namespace attnscope::gui {
 namespace {
 
 constexpr float kUp = -1.5707963f;  // column labels read upwards
-
-std::string label_of(const Trace& t, int i) {
-    const Token& tok = t.tokens[static_cast<std::size_t>(i)];
-    return tok.end > tok.start ? t.text.substr(tok.start, tok.end - tok.start) : tok.piece;
-}
 
 }  // namespace
 
@@ -25,7 +21,7 @@ void draw_mini_heatmap(const FrameContext& frame, const Trace& trace, int layer,
     ImFont* font = ImGui::GetFont();
     const float fs = ImGui::GetFontSize();
     float label_w = 0.f;
-    for (int i = 0; i < n; ++i) label_w = std::max(label_w, ImGui::CalcTextSize(label_of(trace, i).c_str()).x);
+    for (int i = 0; i < n; ++i) label_w = std::max(label_w, ImGui::CalcTextSize(token_label(trace, i).c_str()).x);
     label_w += fs * 0.5f;
     const float cell = std::max(4.0f, std::floor(std::min((size.x - label_w) / n, (size.y - label_w) / n)));
     const ImVec2 pos = ImGui::GetCursorScreenPos();
@@ -47,7 +43,7 @@ void draw_mini_heatmap(const FrameContext& frame, const Trace& trace, int layer,
                 dl->AddText(ImVec2(a.x + (cell - ts.x) * 0.5f, a.y + (cell - ts.y) * 0.5f), readable_text_on(fill), v.c_str());
             }
         }
-        const std::string row = label_of(trace, i);
+        const std::string row = token_label(trace, i);
         const ImU32 color = i == highlight_row ? frame.theme.accent : frame.theme.text;
         dl->AddText(ImVec2(origin.x - fs * 0.3f - ImGui::CalcTextSize(row.c_str()).x, origin.y + i * cell + (cell - fs) * 0.5f), color, row.c_str());
         draw_rotated_text(dl, font, fs, ImVec2(origin.x + i * cell + (cell - fs) * 0.5f, origin.y - fs * 0.3f), frame.theme.text, row.c_str(), kUp);

@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
-#include <numeric>
+
+#include "attnscope/token_labels.h"
+#include "attnscope/top_k.h"
+#include "attnscope/word_tokenizer.h"
 
 #include "attnscope/model.h"
 
@@ -12,29 +15,19 @@ namespace attnscope::gui {
 std::string word_of(const Trace& trace, int i) {
     const Token& t = trace.tokens[static_cast<std::size_t>(i)];
     if (t.special || t.end <= t.start || t.end > trace.text.size()) return "";
-    std::string w = trace.text.substr(t.start, t.end - t.start);
-    bool has_alnum = false;
-    for (char& c : w) {
+    // Without the tokenizer's word marks, so a GPT-2 " bank" is the same word as a "Bank" that
+    // starts the other sentence.
+    const std::string w = lowercase_utf8(bare_word(std::string_view(trace.text).substr(t.start, t.end - t.start)));
+    const bool has_alnum = std::any_of(w.begin(), w.end(), [](char c) {
         const auto u = static_cast<unsigned char>(c);
-        has_alnum = has_alnum || std::isalnum(u) || u >= 0x80;
-        c = static_cast<char>(std::tolower(u));
-    }
+        return std::isalnum(u) || u >= 0x80;
+    });
     return has_alnum ? w : "";
 }
 
 namespace {
 
-int last_index_of(const Trace& t, const std::string& word) {
-    for (int i = t.n_tokens() - 1; i >= 0; --i)
-        if (word_of(t, i) == word) return i;
-    return -1;
-}
-
-std::vector<std::string> labels_of(const Trace& t) {
-    std::vector<std::string> out;
-    for (const Token& tok : t.tokens) out.push_back(tok.end > tok.start ? t.text.substr(tok.start, tok.end - tok.start) : tok.piece);
-    return out;
-}
+int last_index_of(const Trace& t, const std::string& word) { return find_word_token(t, word, Occurrence::Last).value_or(-1); }
 
 // Adds `weight` to the entry of `word` (a new entry when it has none yet).
 KeyWordWeights& entry_for(std::vector<KeyWordWeights>& list, const std::string& word) {
@@ -65,8 +58,8 @@ RowComparison compare_rows(const Trace& a, const Trace& b, const SharedWord& sha
     out.shared = shared;
     out.layer = layer;
     out.head = head;
-    out.labels_a = labels_of(a);
-    out.labels_b = labels_of(b);
+    out.labels_a = token_labels(a);
+    out.labels_b = token_labels(b);
     const Matrix& wa = a.head(layer, head).weights;  // n_a x n_a, rows = queries
     const Matrix& wb = b.head(layer, head).weights;  // n_b x n_b
     for (int j = 0; j < a.n_tokens(); ++j) out.row_a.push_back(wa(shared.i_a, j));
@@ -93,18 +86,7 @@ NextWord top_next_words(const Trace& trace, const Tokenizer& tokenizer, int pref
         for (int i = trace.n_tokens() - 1; i >= 0 && out.after < 0; --i)
             if (trace.has_logits_for(i)) out.after = i;
     if (out.after < 0) return out;
-    const auto row = trace.logits_of(out.after);
-    // Subtract the row max so exp() cannot overflow; the probabilities are unchanged.
-    const float max = row.maxCoeff();
-    std::vector<double> p(static_cast<std::size_t>(row.size()));
-    double sum = 0.0;
-    for (Eigen::Index v = 0; v < row.size(); ++v) sum += p[static_cast<std::size_t>(v)] = std::exp(static_cast<double>(row(v) - max));
-    std::vector<int> order(p.size());
-    std::iota(order.begin(), order.end(), 0);
-    const int n = std::min<int>(k, static_cast<int>(order.size()));
-    std::partial_sort(order.begin(), order.begin() + n, order.end(), [&](int x, int y) { return p[static_cast<std::size_t>(x)] > p[static_cast<std::size_t>(y)]; });
-    for (int r = 0; r < n; ++r)
-        out.top.push_back({tokenizer.piece(order[static_cast<std::size_t>(r)]), static_cast<float>(p[static_cast<std::size_t>(order[static_cast<std::size_t>(r)])] / sum)});
+    for (const TokenProbability& t : top_k_softmax(trace.logits_of(out.after), k)) out.top.push_back({tokenizer.piece(t.id), t.probability});
     return out;
 }
 

@@ -7,7 +7,7 @@
 #include <limits>
 
 #include "attnscope/forward.h"
-#include "attnscope/heatmap_export.h"
+#include "attnscope/atomic_file.h"
 #include "attnscope/json_model.h"
 
 extern "C" const char attnscope_training_corpus[];

@@ -11,6 +11,7 @@
 
 #include "attnscope/matrix.h"
 #include "attnscope/result.h"
+#include "attnscope/top_k.h"
 #include "attnscope/trace.h"
 
 namespace attnscope {
@@ -47,6 +48,13 @@ struct HeadStats {
 // Errors: "cancelled" when `cancelled` returns true (polled between layers).
 Result<std::shared_ptr<const HeadStats>> compute_head_stats(const Trace& trace,
                                                             const std::function<bool()>& cancelled = {});
+
+// The weight from token `query` to token `key` in every head, layer-major: [l * n_heads + h].
+std::vector<float> key_weights(const Trace& trace, int query, int key);
+
+// Heads ranked by a value per head (layer-major, as key_weights or HeadStat gives them): their
+// flat indices l * n_heads + h, best first. Equal values keep layer-major order.
+std::vector<int> rank_heads(const std::vector<float>& values, Better better);
 
 // Row entropy in bits of one row of weights (zero weights contribute nothing).
 float row_entropy_bits(const Eigen::Ref<const RowVector>& weights_row);

@@ -13,10 +13,6 @@ namespace attnscope {
 
 enum class HeatmapField { Weights, Scores };
 
-// What a token is called on an axis: the text the user typed, or the piece for tokens the
-// tokenizer added ([CLS]); control characters are made visible.
-std::string token_label(const Trace& trace, int i);
-
 // Rows = query tokens, columns = key tokens, with a header row and column of token labels.
 // Masked scores are written as -inf.
 std::string head_csv(const Trace& trace, int layer, int head, HeatmapField field);
@@ -27,7 +23,5 @@ std::string head_svg(const Trace& trace, int layer, int head, HeatmapField field
 // temporary file renamed over the target), so a failed export never leaves half a file.
 Result<std::filesystem::path> export_head(const Trace& trace, int layer, int head, const std::filesystem::path& out,
                                           HeatmapField field = HeatmapField::Weights);
-
-Result<std::filesystem::path> write_file_atomically(const std::filesystem::path& path, const std::string& content);
 
 }  // namespace attnscope

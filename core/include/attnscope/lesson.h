@@ -28,9 +28,6 @@
 
 namespace attnscope {
 
-// The views a step may show (the GUI's --view names, design.md "The GUI binary").
-inline constexpr const char* kLessonViews[] = {"heatmap", "tokens", "overview", "steps", "compare", "playground", "training"};
-inline constexpr int kLessonViewCount = static_cast<int>(sizeof(kLessonViews) / sizeof(kLessonViews[0]));
 
 inline constexpr const char* kDefaultLessonModel = "builtin:bank-decoder";
 
@@ -46,7 +43,7 @@ struct LessonStep {
     std::string title, text;         // the caption
     std::string model;               // a model spec, as --model takes it
     std::string sentence;
-    std::string view = "heatmap";    // one of kLessonViews
+    std::string view = "heatmap";    // a view_name() (attnscope/views.h)
     int layer = 0, head = 0;
     TokenRef token;                  // empty: the last token
     TokenRef key;                    // empty: no key chosen

@@ -20,7 +20,7 @@ struct Session {
     std::string model = "builtin:bank-decoder";
     std::string text;
     std::string compare;
-    std::string view = "heatmap";  // one of kLessonViews (attnscope/lesson.h)
+    std::string view = "heatmap";  // a view_name() (attnscope/views.h)
     int layer = 0, head = 0, token = 0, key = -1;
     bool operator==(const Session& o) const;
 };

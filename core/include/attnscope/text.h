@@ -1,4 +1,5 @@
-// Small UTF-8 helpers shared by the tokenizers and the CLI.
+// Small UTF-8 helpers shared by the tokenizers, the exports and the CLI: the only UTF-8 code in
+// AttnScope.
 #pragma once
 
 #include <cstddef>
@@ -11,6 +12,19 @@ namespace attnscope {
 // Byte offset of the first byte that does not start or continue a valid UTF-8 sequence
 // (overlong forms, surrogates and code points above U+10FFFF are invalid too); nullopt if valid.
 std::optional<std::size_t> first_invalid_utf8(std::string_view text);
+
+// Bytes in the sequence a lead byte starts (1..4), 0 for a byte that cannot start one.
+std::size_t utf8_sequence_length(unsigned char lead);
+
+// Bytes of the character at text[pos]: 1..4, and 1 for a byte that starts no valid sequence or
+// whose sequence is cut off, so a loop over text always moves on.
+std::size_t utf8_char_length(std::string_view text, std::size_t pos);
+
+// Where the character that ends just before `pos` starts (pos > 0): back over its continuation bytes.
+std::size_t utf8_previous_char_start(std::string_view text, std::size_t pos);
+
+// Code points in valid UTF-8 text (bytes that are not continuation bytes).
+std::size_t count_code_points(std::string_view text);
 
 // Decodes the code point at text[pos]; sets `length` to its byte count. Assumes valid UTF-8.
 char32_t decode_utf8_at(std::string_view text, std::size_t pos, std::size_t& length);

@@ -1,4 +1,4 @@
-// Sections: [SECTION] Labels  [SECTION] CSV  [SECTION] SVG  [SECTION] Files
+// Sections: [SECTION] CSV  [SECTION] SVG  [SECTION] Files
 #include "attnscope/heatmap_export.h"
 
 #include <algorithm>
@@ -8,7 +8,9 @@
 #include <limits>
 #include <sstream>
 
+#include "attnscope/atomic_file.h"
 #include "attnscope/text.h"
+#include "attnscope/token_labels.h"
 #include "attnscope/trace_json.h"
 
 namespace attnscope {
@@ -45,29 +47,7 @@ std::string csv_escape(const std::string& s) {
     return out + "\"";
 }
 
-// Number of code points: a rough width for laying out labels in the SVG.
-std::size_t display_length(std::string_view s) {
-    std::size_t n = 0;
-    for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-    return n;
-}
-
 }  // namespace
-
-// [SECTION] Labels
-
-std::string token_label(const Trace& trace, int i) {
-    const Token& t = trace.tokens[static_cast<std::size_t>(i)];
-    std::string text = t.end > t.start ? trace.text.substr(t.start, t.end - t.start) : t.piece;
-    std::string out;
-    for (char c : text) {
-        if (c == '\n') out += "\\n";
-        else if (c == '\t') out += "\\t";
-        else if (c == '\r') out += "\\r";
-        else out += c;
-    }
-    return out;
-}
 
 // [SECTION] CSV
 
@@ -97,8 +77,8 @@ struct SvgLayout {
 SvgLayout layout_svg(const Trace& trace) {
     SvgLayout L;
     L.n = trace.n_tokens();
-    std::size_t longest = 1;
-    for (int i = 0; i < L.n; ++i) longest = std::max(longest, display_length(token_label(trace, i)));
+    std::size_t longest = 1;  // in code points: a rough width for the layout
+    for (int i = 0; i < L.n; ++i) longest = std::max(longest, count_code_points(token_label(trace, i)));
     longest = std::min<std::size_t>(longest, 24);
     L.cell = std::clamp(640.0 / L.n, 12.0, 44.0);
     L.left = 30 + 8.0 * static_cast<double>(longest);
@@ -203,25 +183,6 @@ std::string head_svg(const Trace& trace, int layer, int head, HeatmapField field
 }
 
 // [SECTION] Files
-
-Result<std::filesystem::path> write_file_atomically(const std::filesystem::path& path, const std::string& content) {
-    const std::filesystem::path tmp = path.string() + ".tmp";
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        if (!out) return Error{path.string() + ": cannot open for writing"};
-        out.write(content.data(), static_cast<std::streamsize>(content.size()));
-        out.flush();
-        if (!out) {
-            std::error_code ignored;
-            std::filesystem::remove(tmp, ignored);
-            return Error{path.string() + ": write failed (disk full?)"};
-        }
-    }
-    std::error_code ec;
-    std::filesystem::rename(tmp, path, ec);
-    if (ec) return Error{path.string() + ": cannot replace the file: " + ec.message()};
-    return path;
-}
 
 Result<std::filesystem::path> export_head(const Trace& trace, int layer, int head, const std::filesystem::path& out,
                                           HeatmapField field) {

@@ -7,8 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "attnscope/heatmap_export.h"
-#include "attnscope/lesson.h"
+#include "attnscope/atomic_file.h"
 #include "util/file_read.h"
 #include "util/json_path.h"
 
@@ -28,16 +27,6 @@ constexpr const char* kFormatName = "attnscope-session";
 constexpr int kVersion = 1;
 constexpr int kMaxIndex = 1 << 20;
 
-std::string read_view(const json& node, const JsonPath& at) {
-    const std::string view = read_string(node, at);
-    std::string list;
-    for (const char* v : kLessonViews) {
-        if (view == v) return view;
-        list += (list.empty() ? "" : ", ") + std::string(v);
-    }
-    at.fail("expected one of " + list + ", got \"" + view + "\"");
-}
-
 Session read_session(const json& root) {
     const JsonPath top;
     if (!root.is_object()) top.fail("expected an object, got " + describe_type(root));
@@ -51,7 +40,7 @@ Session read_session(const json& root) {
     s.model = read_string(need(Key::Model), at(Key::Model));
     s.text = read_string(need(Key::Text), at(Key::Text));
     if (root.contains(name(Key::Compare))) s.compare = read_string(root[name(Key::Compare)], at(Key::Compare));
-    s.view = read_view(need(Key::View), at(Key::View));
+    s.view = read_view_name(need(Key::View), at(Key::View));
     s.layer = read_int(need(Key::Layer), at(Key::Layer), 0, kMaxIndex);
     s.head = read_int(need(Key::Head), at(Key::Head), 0, kMaxIndex);
     s.token = read_int(need(Key::Token), at(Key::Token), 0, kMaxIndex);

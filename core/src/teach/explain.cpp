@@ -5,18 +5,14 @@
 #include <cstdio>
 #include <limits>
 
+#include "attnscope/token_labels.h"
+
 namespace attnscope {
 
 namespace {
 
 // exp() overflows a float past about 88; below this the step view shows plain exp(score).
 constexpr float kLargestPlainExp = 30.0f;
-
-std::string token_text(const Trace& trace, int t) {
-    const Token& tok = trace.tokens[static_cast<std::size_t>(t)];
-    if (tok.end > tok.start && tok.end <= trace.text.size()) return trace.text.substr(tok.start, tok.end - tok.start);
-    return tok.piece;
-}
 
 // A factor inside a product: negative numbers get brackets, "(−1)".
 std::string factor(float value) {
@@ -28,7 +24,7 @@ std::string factor(float value) {
 KeyExplanation explain_key(const Trace& trace, const HeadTrace& h, const RowVector& q, float scale, int query, int j) {
     KeyExplanation key;
     key.j = j;
-    key.token = token_text(trace, j);
+    key.token = token_label(trace, j, ControlChars::AsTyped);
     key.k = h.k.row(j);
     key.v = h.v.row(j);
     key.products = q.cwiseProduct(key.k);
@@ -72,7 +68,7 @@ HeadExplanation explain_head(const Trace& trace, int layer, int head, int query,
     e.scale = trace.layers[static_cast<std::size_t>(layer)].scale;
     e.scale_is_default = std::abs(e.scale * std::sqrt(static_cast<float>(e.d_head)) - 1.0f) < 1e-4f;
     e.causal = trace.model.causal;
-    for (int t = 0; t < trace.n_tokens(); ++t) e.tokens.push_back(token_text(trace, t));
+    e.tokens = token_labels(trace, ControlChars::AsTyped);
     e.x = trace.layers[static_cast<std::size_t>(layer)].x;
     e.projection = std::move(projection);
     e.q = h.q.row(query);

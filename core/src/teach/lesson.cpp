@@ -3,6 +3,7 @@
 // Sections: [SECTION] Names  [SECTION] Fields  [SECTION] Steps  [SECTION] Entry points
 #include "attnscope/lesson.h"
 #include "attnscope/text.h"
+#include "attnscope/token_labels.h"
 
 #include <algorithm>
 #include <cctype>
@@ -55,15 +56,6 @@ std::string read_nonempty_string(const json& node, const JsonPath& at) {
     return s;
 }
 
-std::string read_view(const json& node, const JsonPath& at) {
-    const std::string view = read_string(node, at);
-    for (const char* v : kLessonViews)
-        if (view == v) return view;
-    std::string list;
-    for (const char* v : kLessonViews) list += (list.empty() ? "" : ", ") + std::string(v);
-    at.fail("expected one of " + list + ", got \"" + view + "\"");
-}
-
 TokenRef read_token(const json& node, const JsonPath& at) {
     TokenRef ref;
     if (node.is_string()) ref.word = read_nonempty_string(node, at);
@@ -97,7 +89,7 @@ void read_step(const json& node, const JsonPath& at, LessonStep& step) {
     };
     field(Key::Model, [&](const json& v, const JsonPath& p) { step.model = read_nonempty_string(v, p); });
     field(Key::Sentence, [&](const json& v, const JsonPath& p) { step.sentence = read_nonempty_string(v, p); });
-    field(Key::View, [&](const json& v, const JsonPath& p) { step.view = read_view(v, p); });
+    field(Key::View, [&](const json& v, const JsonPath& p) { step.view = read_view_name(v, p); });
     field(Key::Layer, [&](const json& v, const JsonPath& p) { step.layer = read_int(v, p, 0, kMaxIndex); });
     field(Key::Head, [&](const json& v, const JsonPath& p) { step.head = read_int(v, p, 0, kMaxIndex); });
     step.token = TokenRef{};  // tokens belong to one sentence: never inherited
@@ -125,11 +117,6 @@ Lesson read_lesson(const json& root) {
         lesson.steps.push_back(inherited);
     }
     return lesson;
-}
-
-std::string lowercase(std::string s) {
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return s;
 }
 
 }  // namespace
@@ -166,10 +153,7 @@ std::optional<int> resolve_token(const TokenRef& ref, const std::vector<std::str
     const int n = static_cast<int>(tokens.size());
     if (ref.empty()) return n > 0 ? std::optional<int>(n - 1) : std::nullopt;
     if (ref.index >= 0) return ref.index < n ? std::optional<int>(ref.index) : std::nullopt;
-    const std::string want = lowercase(ref.word);
-    for (int i = 0; i < n; ++i)
-        if (lowercase(tokens[i]) == want) return i;
-    return std::nullopt;
+    return find_word_token(tokens, ref.word, Occurrence::First);
 }
 
 }  // namespace attnscope

@@ -96,12 +96,6 @@ bool is_word_char(char32_t c) {  // \w as the reference's regex crate reads it
     }
 }
 
-std::size_t previous_char_start(std::string_view text, std::size_t pos) {
-    do --pos;
-    while (pos > 0 && (static_cast<unsigned char>(text[pos]) & 0xC0) == 0x80);
-    return pos;
-}
-
 // Splits `text` at the added tokens found by `trie`, honouring each token's single_word (match
 // only between non-word characters), lstrip and rstrip (swallow the whitespace beside it).
 std::vector<Section> find_sections(std::string_view text, const AddedTrie& trie, const std::vector<AddedToken>& added) {
@@ -117,15 +111,15 @@ std::vector<Section> find_sections(std::string_view text, const AddedTrie& trie,
         pos = stop;
         const AddedToken& t = added[static_cast<std::size_t>(token)];
         if (t.single_word) {
-            const bool word_before = start > 0 && is_word_char(utf8_decode(text, previous_char_start(text, start), length));
-            const bool word_after = stop < text.size() && is_word_char(utf8_decode(text, stop, length));
+            const bool word_before = start > 0 && is_word_char(decode_utf8_at(text, utf8_previous_char_start(text, start), length));
+            const bool word_after = stop < text.size() && is_word_char(decode_utf8_at(text, stop, length));
             if (word_before || word_after) continue;  // inside a word: not this token
         }
         if (t.lstrip)
-            while (start > done && is_whitespace(utf8_decode(text, previous_char_start(text, start), length)))
-                start = previous_char_start(text, start);
+            while (start > done && is_whitespace(decode_utf8_at(text, utf8_previous_char_start(text, start), length)))
+                start = utf8_previous_char_start(text, start);
         if (t.rstrip) {
-            while (stop < text.size() && is_whitespace(utf8_decode(text, stop, length))) stop += length;
+            while (stop < text.size() && is_whitespace(decode_utf8_at(text, stop, length))) stop += length;
             pos = stop;
         }
         if (done < start) sections.push_back({done, start, -1});
@@ -169,7 +163,7 @@ public:
     }
 
     Result<std::vector<Token>> encode(std::string_view text) const override {
-        if (const auto bad = find_invalid_utf8(text)) {
+        if (const auto bad = first_invalid_utf8(text)) {
             char byte[8];
             std::snprintf(byte, sizeof byte, "0x%02X", static_cast<unsigned char>(text[*bad]));
             return Error{"text: expected UTF-8, got the byte " + std::string(byte) + " at byte offset " +

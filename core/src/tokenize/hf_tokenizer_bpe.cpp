@@ -112,7 +112,7 @@ std::vector<Symbol> BpeModel::initial_symbols(const std::string& word) const {
     };
     std::string s;
     for (std::size_t pos = 0; pos < word.size();) {
-        const std::size_t length = utf8_length(static_cast<unsigned char>(word[pos]));
+        const std::size_t length = utf8_char_length(word, pos);
         s.clear();
         if (pos > 0) s += m_options.continuing_subword_prefix;
         s.append(word, pos, length);

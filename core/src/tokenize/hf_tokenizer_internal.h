@@ -28,6 +28,7 @@
 #include <nlohmann/json.hpp>
 
 #include "attnscope/result.h"
+#include "attnscope/text.h"
 #include "attnscope/tokenizer.h"
 
 namespace attnscope::hf {
@@ -36,13 +37,8 @@ using json = nlohmann::json;
 
 // [SECTION] UTF-8 and Unicode helpers
 
-// Byte offset of the first byte that is not part of a valid UTF-8 sequence; nullopt if valid.
-std::optional<std::size_t> find_invalid_utf8(std::string_view text);
-// Decodes the code point at text[pos] (text must be valid UTF-8); `length` gets its byte count.
-char32_t utf8_decode(std::string_view text, std::size_t pos, std::size_t& length);
-std::size_t utf8_length(unsigned char lead_byte);  // 1..4 for a lead byte
-void utf8_append(std::string& out, char32_t c);
-std::size_t utf8_char_count(std::string_view text);
+// UTF-8 itself: attnscope/text.h (first_invalid_utf8, decode_utf8_at, append_utf8, ...).
+
 // Bytes as UTF-8 text, each maximal invalid sequence replaced by U+FFFD (as Rust's from_utf8_lossy).
 std::string utf8_lossy(std::string_view bytes);
 
@@ -94,7 +90,7 @@ void map_chars(AlignedText& text, Map map) {
     std::string replacement;
     for (std::size_t pos = 0; pos < text.text.size();) {
         std::size_t length = 0;
-        const char32_t c = utf8_decode(text.text, pos, length);
+        const char32_t c = decode_utf8_at(text.text, pos, length);
         replacement.clear();
         map(c, replacement);
         if (!replacement.empty()) out.append(replacement, text.original_span(pos, pos + length));

@@ -25,7 +25,7 @@ void strip_accents_nfd(AlignedText& text, bool all_marks) {
     normalize_unicode(text, UnicodeForm::Nfd);
     map_chars(text, [all_marks](char32_t c, std::string& out) {
         if (all_marks ? is_mark(c) : is_nonspacing_mark(c)) return;
-        utf8_append(out, c);
+        append_utf8(out, c);
     });
 }
 
@@ -84,7 +84,7 @@ class StripAccentsNormalizer final : public Normalizer {
 public:
     void normalize(AlignedText& text) const override {
         map_chars(text, [](char32_t c, std::string& out) {
-            if (!is_mark(c)) utf8_append(out, c);
+            if (!is_mark(c)) append_utf8(out, c);
         });
     }
 };
@@ -108,7 +108,7 @@ private:
         map_chars(text, [](char32_t c, std::string& out) {
             if (c == 0 || c == 0xFFFD || is_control(c)) return;
             if (is_whitespace(c)) out += ' ';
-            else utf8_append(out, c);
+            else append_utf8(out, c);
         });
     }
 
@@ -117,7 +117,7 @@ private:
         AlignedText out;
         for (std::size_t pos = 0; pos < text.text.size();) {
             std::size_t length = 0;
-            const char32_t c = utf8_decode(text.text, pos, length);
+            const char32_t c = decode_utf8_at(text.text, pos, length);
             if (is_cjk(c)) {
                 const Span span = text.original_span(pos, pos + length);
                 out.append(" ", Span{span.start, span.start});
@@ -171,12 +171,12 @@ public:
         std::size_t end = text.text.size();
         std::size_t length = 0;
         if (m_left)
-            while (begin < end && is_whitespace(utf8_decode(text.text, begin, length))) begin += length;
+            while (begin < end && is_whitespace(decode_utf8_at(text.text, begin, length))) begin += length;
         if (m_right)
             while (end > begin) {
                 std::size_t last = end - 1;
                 while (last > begin && (static_cast<unsigned char>(text.text[last]) & 0xC0) == 0x80) --last;
-                if (!is_whitespace(utf8_decode(text.text, last, length))) break;
+                if (!is_whitespace(decode_utf8_at(text.text, last, length))) break;
                 end = last;
             }
         if (begin != 0 || end != text.text.size()) text = text.slice(begin, end);
@@ -195,7 +195,7 @@ public:
         std::string ch;
         for (std::size_t pos = 0; pos < text.text.size(); ++pos) {
             ch.clear();
-            utf8_append(ch, byte_to_char(static_cast<unsigned char>(text.text[pos])));
+            append_utf8(ch, byte_to_char(static_cast<unsigned char>(text.text[pos])));
             out.append(ch, text.align[pos]);
         }
         text = std::move(out);

@@ -80,7 +80,7 @@ std::vector<std::pair<std::size_t, std::size_t>> char_matches(const std::string&
     std::vector<std::pair<std::size_t, std::size_t>> matches;
     for (std::size_t pos = 0; pos < text.size();) {
         std::size_t length = 0;
-        if (predicate(utf8_decode(text, pos, length))) matches.emplace_back(pos, pos + length);
+        if (predicate(decode_utf8_at(text, pos, length))) matches.emplace_back(pos, pos + length);
         pos += length;
     }
     return matches;
@@ -166,7 +166,7 @@ private:
         std::string ch;
         for (std::size_t pos = 0; pos < word.text.size(); ++pos) {
             ch.clear();
-            utf8_append(ch, byte_to_char(static_cast<unsigned char>(word.text[pos])));
+            append_utf8(ch, byte_to_char(static_cast<unsigned char>(word.text[pos])));
             out.append(ch, word.align[pos]);  // each byte keeps its whole character's span
         }
         return out;
@@ -184,7 +184,7 @@ public:
         std::size_t word_start = 0;
         for (std::size_t pos = 0; pos < piece.text.size();) {
             std::size_t length = 0;
-            const char32_t c = utf8_decode(piece.text, pos, length);
+            const char32_t c = decode_utf8_at(piece.text, pos, length);
             if (is_whitespace(c) || is_punctuation(c)) {
                 if (pos > word_start) out.push_back(piece.slice(word_start, pos));
                 if (!is_whitespace(c)) out.push_back(piece.slice(pos, pos + length));
@@ -320,9 +320,9 @@ std::unique_ptr<PreTokenizer> make_pre_tokenizer(const json& config, const std::
     if (type == "CharDelimiterSplit") {
         const std::string delimiter = get_string(config, path, "delimiter");
         std::size_t length = 0;
-        if (delimiter.empty() || find_invalid_utf8(delimiter) || utf8_char_count(delimiter) != 1)
+        if (delimiter.empty() || first_invalid_utf8(delimiter) || count_code_points(delimiter) != 1)
             fail(child(path, "delimiter"), "expected one character, got '" + delimiter + "'");
-        const char32_t c = utf8_decode(delimiter, 0, length);
+        const char32_t c = decode_utf8_at(delimiter, 0, length);
         return make_char_split([c](char32_t x) { return x == c; }, SplitBehavior::Removed);
     }
     fail(child(path, "type"), "unsupported pre-tokenizer '" + type + "'");

@@ -195,7 +195,7 @@ public:
             bool all_mapped = true;
             for (std::size_t pos = 0; pos < token.size() && all_mapped;) {
                 std::size_t length = 0;
-                const auto byte = char_to_byte(utf8_decode(token, pos, length));
+                const auto byte = char_to_byte(decode_utf8_at(token, pos, length));
                 if (byte) token_bytes += static_cast<char>(*byte);
                 else all_mapped = false;
                 pos += length;
@@ -272,7 +272,7 @@ public:
         std::string bytes;
         auto flush = [&] {
             if (bytes.empty()) return;
-            if (!find_invalid_utf8(bytes)) out.push_back(bytes);
+            if (!first_invalid_utf8(bytes)) out.push_back(bytes);
             else for (std::size_t k = 0; k < bytes.size(); ++k) out.emplace_back("\xEF\xBF\xBD");
             bytes.clear();
         };

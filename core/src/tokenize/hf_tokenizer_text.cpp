@@ -23,89 +23,24 @@ namespace attnscope::hf {
 
 // [SECTION] UTF-8
 
-std::size_t utf8_length(unsigned char lead) {
-    if (lead < 0x80) return 1;
-    if ((lead >> 5) == 0x6) return 2;
-    if ((lead >> 4) == 0xE) return 3;
-    return 4;
-}
-
-std::optional<std::size_t> find_invalid_utf8(std::string_view text) {
-    const auto* s = reinterpret_cast<const unsigned char*>(text.data());
-    const std::size_t n = text.size();
-    for (std::size_t i = 0; i < n;) {
-        const unsigned char b = s[i];
-        if (b < 0x80) { ++i; continue; }
-        std::size_t length = 0;
-        char32_t c = 0;
-        char32_t min = 0;
-        if (b >= 0xC2 && b <= 0xDF) { length = 2; c = b & 0x1F; min = 0x80; }
-        else if (b >= 0xE0 && b <= 0xEF) { length = 3; c = b & 0x0F; min = 0x800; }
-        else if (b >= 0xF0 && b <= 0xF4) { length = 4; c = b & 0x07; min = 0x10000; }
-        else return i;  // a continuation byte, or a lead byte no valid sequence starts with
-        if (i + length > n) return i;
-        for (std::size_t k = 1; k < length; ++k) {
-            if ((s[i + k] & 0xC0) != 0x80) return i;
-            c = (c << 6) | (s[i + k] & 0x3F);
-        }
-        // overlong forms, UTF-16 surrogates and code points past U+10FFFF are not UTF-8
-        if (c < min || (c >= 0xD800 && c <= 0xDFFF) || c > 0x10FFFF) return i;
-        i += length;
-    }
-    return std::nullopt;
-}
-
-char32_t utf8_decode(std::string_view text, std::size_t pos, std::size_t& length) {
-    const auto b = static_cast<unsigned char>(text[pos]);
-    length = utf8_length(b);
-    if (length == 1) return b;
-    char32_t c = b & (0x7F >> length);
-    for (std::size_t k = 1; k < length; ++k) c = (c << 6) | (static_cast<unsigned char>(text[pos + k]) & 0x3F);
-    return c;
-}
-
-void utf8_append(std::string& out, char32_t c) {
-    if (c < 0x80) {
-        out += static_cast<char>(c);
-    } else if (c < 0x800) {
-        out += static_cast<char>(0xC0 | (c >> 6));
-        out += static_cast<char>(0x80 | (c & 0x3F));
-    } else if (c < 0x10000) {
-        out += static_cast<char>(0xE0 | (c >> 12));
-        out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (c & 0x3F));
-    } else {
-        out += static_cast<char>(0xF0 | (c >> 18));
-        out += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
-        out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (c & 0x3F));
-    }
-}
-
-std::size_t utf8_char_count(std::string_view text) {
-    std::size_t count = 0;
-    for (const char ch : text) count += (static_cast<unsigned char>(ch) & 0xC0) != 0x80;
-    return count;
-}
-
 std::string utf8_lossy(std::string_view bytes) {
     std::string out;
     out.reserve(bytes.size());
     while (!bytes.empty()) {
-        const auto bad = find_invalid_utf8(bytes);
+        const auto bad = first_invalid_utf8(bytes);
         if (!bad) {
             out.append(bytes);
             break;
         }
         out.append(bytes.substr(0, *bad));
         out += "\xEF\xBF\xBD";  // U+FFFD
-        // skip the lead byte and the continuation bytes that still fit the sequence it started
+        // skip the lead byte and the continuation bytes that still fit the sequence it started (a
+        // byte that starts no sequence has length 0: skipped alone)
         std::size_t skip = 1;
-        const std::size_t expected = utf8_length(static_cast<unsigned char>(bytes[*bad]));
+        const std::size_t expected = utf8_sequence_length(static_cast<unsigned char>(bytes[*bad]));
         while (skip < expected && *bad + skip < bytes.size() &&
                (static_cast<unsigned char>(bytes[*bad + skip]) & 0xC0) == 0x80)
             ++skip;
-        if (static_cast<unsigned char>(bytes[*bad]) < 0xC2 || static_cast<unsigned char>(bytes[*bad]) > 0xF4) skip = 1;
         bytes.remove_prefix(*bad + skip);
     }
     return out;
@@ -178,10 +113,10 @@ void append_lowercase(std::string& out, char32_t c) {
     // Final sigma is contextual; the reference lowercases character by character, so Σ -> σ.
     if (c == 0x130) {
         out += 'i';
-        utf8_append(out, 0x307);
+        append_utf8(out, 0x307);
         return;
     }
-    utf8_append(out, static_cast<char32_t>(utf8proc_tolower(static_cast<utf8proc_int32_t>(c))));
+    append_utf8(out, static_cast<char32_t>(utf8proc_tolower(static_cast<utf8proc_int32_t>(c))));
 }
 
 // [SECTION] GPT-2 byte table
@@ -223,7 +158,7 @@ AlignedText AlignedText::from_original(std::string_view original, std::size_t be
     out.text.assign(original.substr(begin, end - begin));
     out.align.resize(out.text.size());
     for (std::size_t pos = begin; pos < end;) {
-        const std::size_t length = utf8_length(static_cast<unsigned char>(original[pos]));
+        const std::size_t length = utf8_char_length(original, pos);
         for (std::size_t k = 0; k < length; ++k) out.align[pos - begin + k] = Span{pos, pos + length};
         pos += length;
     }
@@ -288,10 +223,10 @@ void normalize_unicode(AlignedText& text, UnicodeForm form) {
             continue;
         }
         std::size_t length = 0;
-        char32_t previous = utf8_decode(s, begin, length);
+        char32_t previous = decode_utf8_at(s, begin, length);
         std::size_t end = begin + length;
         while (end < s.size()) {
-            const char32_t c = utf8_decode(s, end, length);
+            const char32_t c = decode_utf8_at(s, end, length);
             if (utf8proc_grapheme_break_stateful(static_cast<utf8proc_int32_t>(previous),
                                                  static_cast<utf8proc_int32_t>(c), &state))
                 break;
@@ -363,7 +298,7 @@ std::vector<std::pair<std::size_t, std::size_t>> Regex::find_all(std::string_vie
             offset = end;
         } else {  // an empty match: step over one character so the search moves on
             if (start >= text.size()) break;
-            offset = start + utf8_length(static_cast<unsigned char>(text[start]));
+            offset = start + utf8_char_length(text, start);
         }
     }
     return matches;

@@ -77,7 +77,7 @@ public:
 private:
     std::vector<ModelToken> split_word(const std::string& word) const {
         const std::vector<ModelToken> unknown{ModelToken{m_unk_id, 0, word.size(), true}};
-        if (utf8_char_count(word) > m_max_chars) return unknown;
+        if (count_code_points(word) > m_max_chars) return unknown;
         std::vector<ModelToken> tokens;
         std::string candidate;
         for (std::size_t start = 0; start < word.size();) {

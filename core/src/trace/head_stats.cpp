@@ -79,4 +79,16 @@ Result<std::shared_ptr<const HeadStats>> compute_head_stats(const Trace& trace, 
     return std::shared_ptr<const HeadStats>(std::move(stats));
 }
 
+std::vector<float> key_weights(const Trace& trace, int query, int key) {
+    std::vector<float> out;
+    for (int l = 0; l < static_cast<int>(trace.layers.size()); ++l)
+        for (int h = 0; h < trace.model.n_heads; ++h) out.push_back(trace.head(l, h).weights(query, key));
+    return out;
+}
+
+std::vector<int> rank_heads(const std::vector<float>& values, Better better) {
+    const int n = static_cast<int>(values.size());
+    return best_indices(Eigen::Map<const RowVector>(values.data(), n), n, better);
+}
+
 }  // namespace attnscope

@@ -1,6 +1,7 @@
 #include "util/json_path.h"
 
 #include "attnscope/text.h"
+#include "attnscope/views.h"
 
 #include <cmath>
 #include <sstream>
@@ -84,6 +85,12 @@ bool read_bool(const nlohmann::json& node, const JsonPath& at) {
 std::string read_string(const nlohmann::json& node, const JsonPath& at) {
     if (!node.is_string()) at.fail("expected a string, got " + describe_type(node));
     return node.get<std::string>();
+}
+
+std::string read_view_name(const nlohmann::json& node, const JsonPath& at) {
+    const std::string view = read_string(node, at);
+    if (!view_from_name(view)) at.fail("expected one of " + view_name_list() + ", got \"" + view + "\"");
+    return view;
 }
 
 Matrix read_matrix(const nlohmann::json& node, const JsonPath& at, Index rows, Index cols, std::string_view dims) {

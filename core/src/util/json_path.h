@@ -38,6 +38,8 @@ int read_int(const nlohmann::json& node, const JsonPath& at, long long min, long
 float read_finite_float(const nlohmann::json& node, const JsonPath& at);
 bool read_bool(const nlohmann::json& node, const JsonPath& at);
 std::string read_string(const nlohmann::json& node, const JsonPath& at);
+// A view's name (attnscope/views.h), as lesson and session files give it.
+std::string read_view_name(const nlohmann::json& node, const JsonPath& at);
 
 // rows x cols of finite numbers; `dims` explains the shape in the message ("vocab x d_model").
 Matrix read_matrix(const nlohmann::json& node, const JsonPath& at, Index rows, Index cols, std::string_view dims);

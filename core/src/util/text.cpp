@@ -6,8 +6,11 @@ namespace attnscope {
 
 namespace {
 
-// Length of the sequence a lead byte starts, 0 for a byte that cannot start one.
-std::size_t sequence_length(unsigned char lead) {
+bool is_continuation(unsigned char b) { return (b & 0xC0) == 0x80; }
+
+}  // namespace
+
+std::size_t utf8_sequence_length(unsigned char lead) {
     if (lead < 0x80) return 1;
     if (lead >= 0xC2 && lead <= 0xDF) return 2;  // C0/C1 would only give overlong forms
     if (lead >= 0xE0 && lead <= 0xEF) return 3;
@@ -15,15 +18,28 @@ std::size_t sequence_length(unsigned char lead) {
     return 0;
 }
 
-bool is_continuation(unsigned char b) { return (b & 0xC0) == 0x80; }
+std::size_t utf8_char_length(std::string_view text, std::size_t pos) {
+    const std::size_t length = utf8_sequence_length(static_cast<unsigned char>(text[pos]));
+    return length == 0 || pos + length > text.size() ? 1 : length;
+}
 
-}  // namespace
+std::size_t utf8_previous_char_start(std::string_view text, std::size_t pos) {
+    do --pos;
+    while (pos > 0 && is_continuation(static_cast<unsigned char>(text[pos])));
+    return pos;
+}
+
+std::size_t count_code_points(std::string_view text) {
+    std::size_t n = 0;
+    for (char c : text) n += !is_continuation(static_cast<unsigned char>(c));
+    return n;
+}
 
 std::optional<std::size_t> first_invalid_utf8(std::string_view text) {
     std::size_t pos = 0;
     while (pos < text.size()) {
         const auto lead = static_cast<unsigned char>(text[pos]);
-        const std::size_t length = sequence_length(lead);
+        const std::size_t length = utf8_sequence_length(lead);
         if (length == 0 || pos + length > text.size()) return pos;
         for (std::size_t i = 1; i < length; ++i)
             if (!is_continuation(static_cast<unsigned char>(text[pos + i]))) return pos;
@@ -40,12 +56,8 @@ std::optional<std::size_t> first_invalid_utf8(std::string_view text) {
 
 char32_t decode_utf8_at(std::string_view text, std::size_t pos, std::size_t& length) {
     const auto lead = static_cast<unsigned char>(text[pos]);
-    length = sequence_length(lead);
-    if (length == 0 || pos + length > text.size()) {
-        length = 1;
-        return lead;  // not valid: hand the byte back so callers can still make progress
-    }
-    if (length == 1) return lead;
+    length = utf8_char_length(text, pos);
+    if (length == 1) return lead;  // ASCII, or not valid: the byte itself, so callers still move on
     char32_t cp = lead & (0xFF >> (length + 1));
     for (std::size_t i = 1; i < length; ++i) cp = (cp << 6) | (static_cast<unsigned char>(text[pos + i]) & 0x3F);
     return cp;
