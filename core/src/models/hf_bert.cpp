@@ -52,24 +52,38 @@ struct BertLayer {
     LayerNormWeights attn_norm, out_norm;
 };
 
+// The sizes a BERT or DistilBERT config gives (each key has its DistilBERT name), checked.
+struct BertSizes {
+    int d, heads, layers, d_ff, vocab, positions;
+};
+
+BertSizes read_bert_sizes(const nlohmann::json& cfg, bool distil) {
+    namespace L = config_limits;
+    const char* width_key = distil ? "dim" : "hidden_size";
+    const char* heads_key = distil ? "n_heads" : "num_attention_heads";
+    BertSizes s{};
+    s.d = config_size(cfg, width_key, L::kWidth);
+    s.heads = config_size(cfg, heads_key, L::kHeads);
+    s.layers = config_size(cfg, distil ? "n_layers" : "num_hidden_layers", L::kLayers);
+    s.d_ff = config_size(cfg, distil ? "hidden_dim" : "intermediate_size", L::kFeedForward);
+    s.vocab = config_size(cfg, "vocab_size", L::kVocabulary);
+    s.positions = config_size(cfg, "max_position_embeddings", L::kPositions, 512);
+    require_divisor(s.heads, heads_key, s.d, width_key);
+    if (!distil && config_string(cfg, "position_embedding_type", "absolute") != "absolute")
+        throw LoadError("config.json: position_embedding_type: expected \"absolute\", got \"" +
+                        config_string(cfg, "position_embedding_type", "") + "\"");
+    return s;
+}
+
 class BertModel final : public HfModelBase {
 public:
     explicit BertModel(HfContext& c) : HfModelBase(c) {
         const nlohmann::json& cfg = c.config;
         const bool distil = cfg.value("model_type", "") == "distilbert";
         const BertNames& names = distil ? kDistilBertNames : kBertNames;
-        namespace L = config_limits;
-        const char* width_key = distil ? "dim" : "hidden_size";
-        const char* heads_key = distil ? "n_heads" : "num_attention_heads";
-        const int d = config_size(cfg, width_key, L::kWidth), heads = config_size(cfg, heads_key, L::kHeads);
-        const int layers = config_size(cfg, distil ? "n_layers" : "num_hidden_layers", L::kLayers);
-        const int d_ff = config_size(cfg, distil ? "hidden_dim" : "intermediate_size", L::kFeedForward);
-        const int vocab = config_size(cfg, "vocab_size", L::kVocabulary);
-        const int positions = config_size(cfg, "max_position_embeddings", L::kPositions, 512);
-        require_divisor(heads, heads_key, d, width_key);
-        if (!distil && config_string(cfg, "position_embedding_type", "absolute") != "absolute")
-            throw LoadError("config.json: position_embedding_type: expected \"absolute\", got \"" +
-                            config_string(cfg, "position_embedding_type", "") + "\"");
+        const BertSizes sizes = read_bert_sizes(cfg, distil);
+        const int d = sizes.d, heads = sizes.heads, layers = sizes.layers, d_ff = sizes.d_ff, vocab = sizes.vocab;
+        const int positions = sizes.positions;
         m_eps = distil ? 1e-12f : config_positive_float(cfg, "layer_norm_eps", 1e-12f);
         m_activation = activation_from_config(config_string(cfg, distil ? "activation" : "hidden_act", "gelu"),
                                               distil ? "activation" : "hidden_act");
@@ -87,7 +101,7 @@ public:
         m_word = &w.require(p + names.word, {vocab, d});
         m_position = &w.require(p + names.position, {positions, d});
         if (names.token_type) {
-            const int types = config_size(cfg, "type_vocab_size", L::kTokenTypes, 2);
+            const int types = config_size(cfg, "type_vocab_size", config_limits::kTokenTypes, 2);
             m_token_type = &w.require(p + names.token_type, {types, d});
         }
         m_embed_norm = norm(p + names.embed_norm);
@@ -103,19 +117,25 @@ public:
             L.out_norm = norm(name_of(p, names.out_norm, l));
             m_layers.push_back(L);
         }
-        // The masked-word head: transform (dense + activation + norm), then the decoder, tied to
-        // the word embeddings unless stored.
-        if (w.contains(std::string(names.head_dense) + "weight")) {
-            m_head_dense = linear(names.head_dense, d, d);
-            m_head_norm = norm(names.head_norm);
-            m_decoder = w.optional(names.head_decoder, {vocab, d});
-            if (!m_decoder) m_decoder = m_word;
-            m_decoder_bias = w.optional(names.head_bias, {vocab});
-            m_has_head = true;
-        }
+        find_masked_word_head(names, d, vocab);
 
         describe({Architecture::Bert, layers, heads, heads, d, d / heads, d_ff, vocab, positions, false, "learned",
                   "layernorm (post)", activation_name(m_activation)});
+    }
+
+    // The masked-word head: transform (dense + activation + norm), then the decoder, tied to the
+    // word embeddings unless stored. A bare encoder has none.
+    void find_masked_word_head(const BertNames& names, int d, int vocab) {
+        HfWeights& w = *m_weights;
+        if (!w.contains(std::string(names.head_dense) + "weight")) return;
+        m_head_dense = Linear{&w.require(std::string(names.head_dense) + "weight", {d, d}),
+                              &w.require(std::string(names.head_dense) + "bias", {d})};
+        const std::string norm = names.head_norm;
+        m_head_norm = LayerNormWeights{w.require(norm + "weight", {d}).vector(), w.require(norm + "bias", {d}).vector()};
+        m_decoder = w.optional(names.head_decoder, {vocab, d});
+        if (!m_decoder) m_decoder = m_word;
+        m_decoder_bias = w.optional(names.head_bias, {vocab});
+        m_has_head = true;
     }
 
     Result<Trace> forward(const std::vector<Token>& tokens, const ForwardOptions& options) const override {
