@@ -48,15 +48,19 @@ void draw_spinner(ImDrawList* dl, ImVec2 center, float radius, ImU32 color, floa
     dl->PathStroke(color, 0, thickness);
 }
 
+// One pass over the text, however long it is: ImGui's font measures up to the width and says
+// where it stopped (a 200,000-character message shortened a character at a time, measuring the
+// whole string each time, took tens of seconds a frame).
 std::string ellipsize(const std::string& s, float max_width) {
-    if (ImGui::CalcTextSize(s.c_str()).x <= max_width) return s;
+    if (ImGui::CalcTextSize(s.c_str(), s.c_str() + s.size()).x <= max_width) return s;
     const char* ellipsis = "\xE2\x80\xA6";  // …
-    std::string out = s;
-    while (!out.empty()) {
-        out.erase(utf8_previous_char_start(out, out.size()));  // one whole character, never half of one
-        if (ImGui::CalcTextSize((out + ellipsis).c_str()).x <= max_width) break;
-    }
-    return out + ellipsis;
+    const float room = max_width - ImGui::CalcTextSize(ellipsis).x;
+    const char* fits_end = s.c_str();
+    if (room > 0.0f)
+        ImGui::GetFont()->CalcTextSizeA(ImGui::GetFontSize(), room, 0.0f, s.c_str(), s.c_str() + s.size(), &fits_end);
+    std::size_t keep = static_cast<std::size_t>(fits_end - s.c_str());
+    if (keep < s.size()) keep = utf8_previous_char_start(s, keep + 1);  // never half a character
+    return s.substr(0, keep) + ellipsis;
 }
 
 ImU32 colormap_color(Colormap c, float t, float alpha) {
