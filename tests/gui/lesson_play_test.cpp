@@ -251,5 +251,22 @@ TEST_F(SessionFile, IgnoresABrokenSessionAndSaysWhy) {
     EXPECT_THAT(r.err, HasSubstr("broken-session.json: model: missing (the session is not restored)"));
 }
 
+// A session whose model no longer loads (a config the loader refuses) must not stop the app at
+// every start: it opens on the built-in model and says why.
+TEST_F(SessionFile, OpensTheBuiltInModelWhenTheSessionsModelFailsToLoad) {
+    const fs::path folder = scratch_dir() / "broken-model";
+    fs::create_directories(folder);
+    write("broken-model/config.json", R"({"model_type": "llama", "num_attention_heads": 0})");
+    const fs::path file = write("session-broken-model.json", R"({"format": "attnscope-session", "version": 1,
+        "model": ")" + folder.string() + R"(", "text": "i took the money to the bank", "compare": "",
+        "view": "heatmap", "layer": 0, "head": 0, "token": 6, "key": -1})");
+    const AppRun r = run({"--session", file.string(), "--screenshot", (scratch_dir() / "session-broken-model.png").string(),
+                          "--frames", "2", "--no-settings"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_THAT(r.err, HasSubstr("broken-model"));
+    EXPECT_THAT(r.err, HasSubstr("opening builtin:bank-decoder"));
+    EXPECT_THAT(r.out, HasSubstr("model builtin:bank-decoder"));
+}
+
 }  // namespace
 }  // namespace attnscope

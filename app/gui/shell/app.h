@@ -162,6 +162,7 @@ private:
     ModelPtr m_compare_model;                     // what the compare worker was last asked for
     std::string m_compare_requested;
     std::uint64_t m_startup_load = 0;             // the load of --model (or the default): failure exits 3
+    bool m_startup_model_from_session = false;    // ...unless the session named it: then the built-in one opens
     std::uint64_t m_seen_trace = 0;               // Trace::id of the last bundle taken from the worker
     int m_seen_tokens = 0;
     bool m_launch_selection_applied = false;

@@ -25,6 +25,16 @@ void App::poll_model_loader() {
 void App::on_model_loaded(LoadOutcome& outcome) {
     if (!outcome.result.ok()) {
         const std::string& message = outcome.result.error().message;
+        if (outcome.id == m_startup_load && m_startup_model_from_session) {
+            // A saved session is a convenience: a model that no longer loads must not stop every
+            // start (the autosave would bring it back each time). Open the built-in one, say why.
+            m_startup_model_from_session = false;
+            std::cerr << "attnscope: " << message << " (the session's model; opening " << kDefaultModel << ")\n";
+            m_state.load_error = message;
+            m_load_error_popup = message;
+            m_startup_load = m_loader->request(kDefaultModel);
+            return;
+        }
         if (outcome.id == m_startup_load) {  // design.md: a model that fails to load exits 3
             std::cerr << "attnscope: " << message << "\n";
             m_exit_code = kExitBadInput;

@@ -35,7 +35,10 @@ void App::restore_session() {
     const Session& s = loaded.value();
     m_saved_session = s;
     const bool model_there = s.model.rfind("builtin:", 0) == 0 || std::filesystem::exists(s.model);
-    if (!m_options.model && model_there) m_options.model = s.model;
+    if (!m_options.model && model_there) {
+        m_options.model = s.model;
+        m_startup_model_from_session = true;
+    }
     if (!m_options.text) m_state.text = s.text;
     if (m_options.compare.empty()) m_state.compare_text = s.compare;
     m_state.front = view_from_name(s.view).value_or(ViewId::Heatmap);
