@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Runs the hostile corpus through attnscope-cli and checks the contract of design.md.
 
-    run_corpus.py CLI CORPUS_DIR [--jobs N] [--reference HF_REFERENCE_DIR]
+    run_corpus.py CLI CORPUS_DIR [--jobs N] [--only CASE_PREFIX] [--reference HF_REFERENCE_DIR]
 
 Writes the corpus (make_corpus.py) into CORPUS_DIR, then runs every case's argument lists under a
 30 s time limit and an 8 GB address-space limit. Each run must exit 0 or 3, never by a signal or
@@ -62,11 +62,16 @@ def names_the_input(case, args, stderr):
 
 
 def check(cli, case, args):
-    """A failure message, or None when the run kept the contract."""
+    """(exit code or None, a failure message or None when the run kept the contract)."""
     started = time.monotonic()
     code, stderr = run(cli, args)
     seconds = time.monotonic() - started
     what = "%s: attnscope-cli %s" % (case["case"], " ".join(a[:80] for a in args))
+    return code, failure(case, args, code, stderr, seconds, what)
+
+
+def failure(case, args, code, stderr, seconds, what):
+    """What broke the contract in one finished run, or None."""
     if code is None:
         return what + ": no answer within %d s" % TIME_LIMIT_S
     if code < 0:
@@ -92,6 +97,11 @@ def main(argv):
         i = args.index("--jobs")
         jobs = int(args[i + 1])
         del args[i:i + 2]
+    only = ""
+    if "--only" in args:
+        i = args.index("--only")
+        only = args[i + 1]
+        del args[i:i + 2]
     make_args = [a for a in args if a != "--reference"]
     if len(make_args) < 2:
         print(__doc__, file=sys.stderr)
@@ -100,12 +110,17 @@ def main(argv):
     if make_corpus.main(["make_corpus.py"] + args[1:]) != 0:
         return 2
     with open(os.path.join(out, "manifest.jsonl")) as f:
-        cases = [json.loads(line) for line in f]
+        cases = [c for c in map(json.loads, f) if c["case"].startswith(only)]
     runs = [(case, a) for case in cases for a in case["runs"]]
     with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
-        failures = [f for f in pool.map(lambda r: check(cli, *r), runs) if f]
+        results = list(pool.map(lambda r: check(cli, *r), runs))
+    failures = [f for _, f in results if f]
     for f in failures:
         print("FAIL " + f)
+    codes = {}
+    for code, _ in results:
+        codes[code] = codes.get(code, 0) + 1
+    print("exit codes: " + ", ".join("%s: %d" % (c if c is not None else "timeout", n) for c, n in sorted(codes.items(), key=str)))
     print("hostile corpus: %d cases, %d runs, %d failures" % (len(cases), len(runs), len(failures)))
     return 1 if failures else 0
 
