@@ -8,7 +8,8 @@
 //   tensors, so the builder meets its first missing tensor (after reading the config);
 // - a vocab.txt (a WordPiece tokenizer) with vocab_size entries (7 when the size is not small).
 // load_model must refuse with a message naming the folder, or load; a model that loads traces
-// "a b a b" (or refuses the text with a message), and the trace passes the shared checks.
+// "a b a b" (or refuses the text with a message), the trace passes the shared checks, and every
+// head's projection slices have the model's shapes.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -197,6 +198,23 @@ std::filesystem::path write_folder(std::string_view config_bytes) {
     return dir;
 }
 
+// Every head's W_Q, W_K, W_V slices (the step-by-step view reads them): d_model x d_head each,
+// biases d_head, so a grouped key/value head's index stays inside its tensor.
+void check_head_projections(const Model& model) {
+    const ModelInfo& info = model.info();
+    for (int l = 0; l < info.n_layers; ++l)
+        for (int h = 0; h < info.n_heads; ++h) {
+            const auto p = model.head_projection(l, h);
+            if (!p) continue;
+            const std::string at = "head_projection(" + std::to_string(l) + ", " + std::to_string(h) + ")";
+            for (const Matrix* w : {&p->w_q, &p->w_k, &p->w_v})
+                fuzz::check(w->rows() == info.d_model && w->cols() == info.d_head, at + ": a matrix is not d_model x d_head");
+            for (const RowVector* b : {&p->b_q, &p->b_k, &p->b_v}) fuzz::check(b->size() == info.d_head, at + ": a bias is not d_head");
+        }
+    fuzz::check(!model.head_projection(info.n_layers, 0) && !model.head_projection(0, info.n_heads),
+                "head_projection answered for a layer or head the model does not have");
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -220,5 +238,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         return 0;
     }
     fuzz::check_trace(*trace.value());
+    check_head_projections(*model.value());
     return 0;
 }

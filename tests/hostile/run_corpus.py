@@ -1,14 +1,21 @@
 #!/usr/bin/env python3
 """Runs the hostile corpus through attnscope-cli and checks the contract of design.md.
 
-    run_corpus.py CLI CORPUS_DIR [--jobs N] [--only CASE_PREFIX] [--reference HF_REFERENCE_DIR]
+    run_corpus.py CLI CORPUS_DIR [--jobs N] [--only CASE_PREFIX] [--gui APP [--gui-cases N]]
+                  [--reference HF_REFERENCE_DIR]
 
 Writes the corpus (make_corpus.py) into CORPUS_DIR, then runs every case's argument lists under a
 30 s time limit and an 8 GB address-space limit. Each run must exit 0 or 3, never by a signal or
 a timeout, and an exit 3 must print a message on stderr that names the file (or --text for a
 text) and is not "unexpected error". Prints the counts and every failure; exits 1 on a failure.
+
+With --gui, a spread of N cases (20 by default) also opens in the desktop app under one Xvfb
+server (`attnscope --model PATH --screenshot OUT.png --frames 3`), held to the same contract (a
+model that fails to load exits 3); HOME and XDG_CONFIG_HOME point into CORPUS_DIR so no setting
+or session reaches the real home.
 """
 import concurrent.futures
+import contextlib
 import json
 import os
 import resource
@@ -37,9 +44,9 @@ def expand(arg):
     return arg.encode()
 
 
-def run(cli, args):
+def run(cli, args, env_extra=None):
     """(exit code or None on timeout, stderr as text)."""
-    env = dict(os.environ, OMP_NUM_THREADS="1")
+    env = dict(os.environ, OMP_NUM_THREADS="1", **(env_extra or {}))
     proc = subprocess.Popen([cli.encode()] + [expand(a) for a in args], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, preexec_fn=limit_memory, start_new_session=True, env=env)
     try:
@@ -61,12 +68,12 @@ def names_the_input(case, args, stderr):
     return case["path"][:200] in stderr
 
 
-def check(cli, case, args):
+def check(cli, case, args, env_extra=None):
     """(exit code or None, a failure message or None when the run kept the contract)."""
     started = time.monotonic()
-    code, stderr = run(cli, args)
+    code, stderr = run(cli, args, env_extra)
     seconds = time.monotonic() - started
-    what = "%s: attnscope-cli %s" % (case["case"], " ".join(a[:80] for a in args))
+    what = "%s: %s %s" % (case["case"], os.path.basename(cli), " ".join(a[:80] for a in args))
     return code, failure(case, args, code, stderr, seconds, what)
 
 
@@ -90,6 +97,44 @@ def failure(case, args, code, stderr, seconds, what):
     return None
 
 
+@contextlib.contextmanager
+def xvfb_display():
+    """One Xvfb server for all the GUI runs: yields its DISPLAY (":N")."""
+    read_fd, write_fd = os.pipe()
+    server = subprocess.Popen(["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+                              pass_fds=[write_fd], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(write_fd)
+    try:
+        with os.fdopen(read_fd) as f:
+            display = f.readline().strip()
+        yield ":" + display
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def gui_runs(cases, out, count):
+    """A spread of `count` cases for the desktop app: models by --model, a few texts by --text."""
+    models = [c for c in cases if c["kind"] == "model"]
+    texts = [c for c in cases if c["kind"] == "text"]
+    picks = models[::max(1, len(models) // max(1, count - 3))][:max(0, count - 3)] + texts[::max(1, len(texts) // 3)][:3]
+    shot = os.path.join(out, "gui_screenshot.png")
+    runs = []
+    for c in picks:
+        what = ["--model", c["path"]] if c["kind"] == "model" else ["--text", c["runs"][0][2]]
+        runs.append((c, what + ["--screenshot", shot, "--frames", "3"]))
+    return runs
+
+
+def run_gui(gui, cases, out, count):
+    """The GUI runs, one at a time (each draws with the CPU): [(exit code, failure)]."""
+    home = os.path.join(out, "gui_home")
+    os.makedirs(home, exist_ok=True)
+    with xvfb_display() as display:
+        env = {"DISPLAY": display, "HOME": home, "XDG_CONFIG_HOME": os.path.join(home, ".config")}
+        return [check(gui, case, args, env) for case, args in gui_runs(cases, out, count)]
+
+
 def main(argv):
     args = argv[1:]
     jobs = 2
@@ -101,6 +146,15 @@ def main(argv):
     if "--only" in args:
         i = args.index("--only")
         only = args[i + 1]
+        del args[i:i + 2]
+    gui, gui_cases = None, 20
+    if "--gui" in args:
+        i = args.index("--gui")
+        gui = args[i + 1]
+        del args[i:i + 2]
+    if "--gui-cases" in args:
+        i = args.index("--gui-cases")
+        gui_cases = int(args[i + 1])
         del args[i:i + 2]
     make_args = [a for a in args if a != "--reference"]
     if len(make_args) < 2:
@@ -114,6 +168,10 @@ def main(argv):
     runs = [(case, a) for case in cases for a in case["runs"]]
     with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
         results = list(pool.map(lambda r: check(cli, *r), runs))
+    if gui:
+        gui_results = run_gui(gui, cases, out, gui_cases)
+        results += gui_results
+        print("gui: %d runs" % len(gui_results))
     failures = [f for _, f in results if f]
     for f in failures:
         print("FAIL " + f)
@@ -121,7 +179,7 @@ def main(argv):
     for code, _ in results:
         codes[code] = codes.get(code, 0) + 1
     print("exit codes: " + ", ".join("%s: %d" % (c if c is not None else "timeout", n) for c, n in sorted(codes.items(), key=str)))
-    print("hostile corpus: %d cases, %d runs, %d failures" % (len(cases), len(runs), len(failures)))
+    print("hostile corpus: %d cases, %d runs, %d failures" % (len(cases), len(results), len(failures)))
     return 1 if failures else 0
 
 
