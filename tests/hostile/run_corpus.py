@@ -19,6 +19,7 @@ import contextlib
 import json
 import os
 import resource
+import shutil
 import signal
 import subprocess
 import sys
@@ -128,6 +129,9 @@ def gui_runs(cases, out, count):
 
 def run_gui(gui, cases, out, count):
     """The GUI runs, one at a time (each draws with the CPU): [(exit code, failure)]."""
+    if shutil.which("Xvfb") is None:
+        print("gui: skipped (no Xvfb)")
+        return []
     home = os.path.join(out, "gui_home")
     os.makedirs(home, exist_ok=True)
     with xvfb_display() as display:
@@ -135,27 +139,22 @@ def run_gui(gui, cases, out, count):
         return [check(gui, case, args, env) for case, args in gui_runs(cases, out, count)]
 
 
+def take_option(args, name, default):
+    """The value after `name` in args (both removed), or `default`."""
+    if name not in args:
+        return default
+    i = args.index(name)
+    value = args[i + 1]
+    del args[i:i + 2]
+    return value
+
+
 def main(argv):
     args = argv[1:]
-    jobs = 2
-    if "--jobs" in args:
-        i = args.index("--jobs")
-        jobs = int(args[i + 1])
-        del args[i:i + 2]
-    only = ""
-    if "--only" in args:
-        i = args.index("--only")
-        only = args[i + 1]
-        del args[i:i + 2]
-    gui, gui_cases = None, 20
-    if "--gui" in args:
-        i = args.index("--gui")
-        gui = args[i + 1]
-        del args[i:i + 2]
-    if "--gui-cases" in args:
-        i = args.index("--gui-cases")
-        gui_cases = int(args[i + 1])
-        del args[i:i + 2]
+    jobs = int(take_option(args, "--jobs", 2))
+    only = take_option(args, "--only", "")
+    gui = take_option(args, "--gui", None)
+    gui_cases = int(take_option(args, "--gui-cases", 20))
     make_args = [a for a in args if a != "--reference"]
     if len(make_args) < 2:
         print(__doc__, file=sys.stderr)
@@ -171,7 +170,8 @@ def main(argv):
     if gui:
         gui_results = run_gui(gui, cases, out, gui_cases)
         results += gui_results
-        print("gui: %d runs" % len(gui_results))
+        if gui_results:
+            print("gui: %d runs" % len(gui_results))
     failures = [f for _, f in results if f]
     for f in failures:
         print("FAIL " + f)
