@@ -96,6 +96,17 @@ TEST_F(HostileConfig, ValuesOfTheWrongJsonTypeAreNamedNotTypeErrors) {
     EXPECT_THAT(load_with({{"rope_scaling", {{"rope_type", 3}}}}), HasSubstr("rope_type: expected a string"));
 }
 
+// Found by fuzz_hf_config: the readers said "config.json: factor: missing", a key that is not at
+// the top level of the file (corpus/hf_config/regression_rope_scaling_key_named_without_its_object.json).
+TEST_F(HostileConfig, KeysInsideRopeScalingAreNamedWithTheirObject) {
+    use("llama_f32_gqa_untied_sharded");
+    EXPECT_THAT(load_with({{"rope_scaling", {{"rope_type", "linear"}}}}), HasSubstr("config.json: rope_scaling.factor: missing"));
+    EXPECT_THAT(load_with({{"rope_scaling", {{"rope_type", "llama3"}, {"factor", -2.0}}}}),
+                HasSubstr("config.json: rope_scaling.factor: expected a number above 0"));
+    EXPECT_THAT(load_with({{"rope_scaling", {{"rope_type", 3}}}}), HasSubstr("config.json: rope_scaling.rope_type: expected a string"));
+    EXPECT_THAT(load_with({{"rope_scaling", {{"rope_type", "yarn"}, {"factor", 2.0}}}}), HasSubstr("config.json: rope_scaling.rope_type: expected"));
+}
+
 TEST_F(HostileConfig, EveryTopLevelTypeButAnObjectIsRefused) {
     use("gpt2_f32");
     for (const char* text : {"[1, 2]", "\"gpt2\"", "42", "null", "true"}) {

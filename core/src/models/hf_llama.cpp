@@ -22,23 +22,15 @@ std::string layer_name(const std::string& prefix, int l, const char* what) {
     return prefix + buf;
 }
 
-// The rotary frequencies 1 / theta^(2i / d_head), i < d_head / 2, adjusted by the config's
-// rope_scaling: "linear" divides them by the factor; "llama3" divides only the low
-// frequencies and blends the band between.
-std::vector<double> rope_frequencies(const nlohmann::json& cfg, int d_head) {
-    const double theta = config_positive_float(cfg, "rope_theta", 10000.0f);
-    std::vector<double> freq(static_cast<std::size_t>(d_head / 2));
-    for (int i = 0; i < d_head / 2; ++i) freq[static_cast<std::size_t>(i)] = 1.0 / std::pow(theta, 2.0 * i / d_head);
-    if (!cfg.contains("rope_scaling") || cfg["rope_scaling"].is_null()) return freq;
-
-    const nlohmann::json& s = cfg["rope_scaling"];
-    if (!s.is_object()) throw LoadError("config.json: rope_scaling: expected an object or null");
+// rope_scaling's adjustment of the rotary frequencies: "linear" divides them by the factor;
+// "llama3" divides only the low frequencies and blends the band between.
+void scale_rope_frequencies(const nlohmann::json& s, std::vector<double>& freq) {
     const std::string type = config_string(s, "rope_type", config_string(s, "type", "default"));
-    if (type == "default") return freq;
+    if (type == "default") return;
     const double factor = config_positive_float(s, "factor");
     if (type == "linear") {
         for (double& f : freq) f /= factor;
-        return freq;
+        return;
     }
     if (type != "llama3")
         throw LoadError("config.json: rope_scaling.rope_type: expected \"default\", \"linear\" or \"llama3\", got \"" + type + "\"");
@@ -52,6 +44,28 @@ std::vector<double> rope_frequencies(const nlohmann::json& cfg, int d_head) {
         if (wavelen > low_wavelen) { f /= factor; continue; }
         const double smooth = (original / wavelen - low) / (high - low);
         f = (1 - smooth) * f / factor + smooth * f;
+    }
+}
+
+// The rotary frequencies 1 / theta^(2i / d_head), i < d_head / 2, adjusted by the config's
+// rope_scaling.
+std::vector<double> rope_frequencies(const nlohmann::json& cfg, int d_head) {
+    const double theta = config_positive_float(cfg, "rope_theta", 10000.0f);
+    std::vector<double> freq(static_cast<std::size_t>(d_head / 2));
+    for (int i = 0; i < d_head / 2; ++i) freq[static_cast<std::size_t>(i)] = 1.0 / std::pow(theta, 2.0 * i / d_head);
+    if (!cfg.contains("rope_scaling") || cfg["rope_scaling"].is_null()) return freq;
+
+    const nlohmann::json& s = cfg["rope_scaling"];
+    if (!s.is_object()) throw LoadError("config.json: rope_scaling: expected an object or null");
+    // The config readers name a key as if it were top-level ("config.json: factor: missing");
+    // inside rope_scaling the user must be told where it is.
+    const std::string top = "config.json: ", nested = top + "rope_scaling.";
+    try {
+        scale_rope_frequencies(s, freq);
+    } catch (const LoadError& e) {
+        const std::string what = e.what();
+        if (what.rfind(top, 0) != 0 || what.rfind(nested, 0) == 0) throw;
+        throw LoadError(nested + what.substr(top.size()));
     }
     return freq;
 }

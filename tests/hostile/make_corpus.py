@@ -1,0 +1,584 @@
+#!/usr/bin/env python3
+"""Writes the hostile corpus: inputs an attacker or a careless user could hand AttnScope.
+
+    make_corpus.py OUT_DIR [--reference HF_REFERENCE_DIR]
+
+Each case gets its own file or folder under OUT_DIR/cases/, and OUT_DIR/manifest.jsonl gets one
+line per case:
+
+    {"case": "config/gpt2/n_head=0", "kind": "model", "path": PATH, "runs": [[args...], ...]}
+
+`runs` are attnscope-cli argument lists. An argument "@bytes:FILE" stands for the bytes of FILE
+(texts that JSON cannot hold: invalid UTF-8). `kind` says what a refusal must name: "model" (the
+message names `path`) or "text" (the message names --text).
+
+A family of cases is one function taking a Corpus and adding its cases; FAMILIES lists them. A
+new format adds its function there (GGUF, SentencePiece... as they land).
+
+The tiny valid checkpoints the folder cases start from (gpt2, bert, llama) are generated here,
+or, for gpt2, copied from make_reference.py's output folder when --reference is given. Standard
+library only.
+"""
+import json
+import os
+import shutil
+import stat
+import struct
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FUZZ_SEEDS = os.path.join(HERE, "..", "fuzz", "corpus")
+TRACE_TEXT = "a b a b"
+
+
+# ---------------------------------------------------------------- the corpus being written
+
+class Corpus:
+    def __init__(self, out, reference):
+        self.out = out
+        self.cases_dir = os.path.join(out, "cases")
+        self.reference = reference
+        self.entries = []
+
+    def path(self, name):
+        """A fresh path for a case (its parent folders made)."""
+        p = os.path.join(self.cases_dir, name.replace("=", "_").replace(" ", "_"))
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        return p
+
+    def add_model(self, name, path, trace_text=TRACE_TEXT, extra_runs=()):
+        """A model file or folder: info and trace --model PATH."""
+        runs = [["info", "--model", path], ["trace", "--model", path, "--text", trace_text]] + list(extra_runs)
+        self.entries.append({"case": name, "kind": "model", "path": path, "runs": runs})
+
+    def add_text(self, name, text_bytes):
+        """A text for the default model: trace and tokenize --text TEXT."""
+        f = self.path("texts/" + name.split("/")[-1] + ".txt")
+        with open(f, "wb") as out:
+            out.write(text_bytes)
+        arg = "@bytes:" + f
+        runs = [["trace", "--text", arg], ["tokenize", "--text", arg]]
+        self.entries.append({"case": name, "kind": "text", "path": f, "runs": runs})
+
+    def write_file(self, name, data):
+        p = self.path(name)
+        with open(p, "wb") as f:
+            f.write(data.encode() if isinstance(data, str) else data)
+        return p
+
+    def model_folder(self, name, family, config=None, drop=(), files=None):
+        """A copy of the tiny `family` checkpoint, its config.json replaced by `config` (a value
+        dumped as JSON, or raw bytes/str), files in `drop` removed and `files` {name: bytes} added."""
+        folder = self.path(name)
+        shutil.copytree(tiny_checkpoint(self, family), folder)
+        if config is not None:
+            raw = config if isinstance(config, (bytes, str)) else json.dumps(config)
+            self.write_file_at(os.path.join(folder, "config.json"), raw)
+        for f in drop:
+            os.remove(os.path.join(folder, f))
+        for f, data in (files or {}).items():
+            self.write_file_at(os.path.join(folder, f), data)
+        return folder
+
+    @staticmethod
+    def write_file_at(path, data):
+        with open(path, "wb") as f:
+            f.write(data.encode() if isinstance(data, str) else data)
+
+    def save_manifest(self):
+        with open(os.path.join(self.out, "manifest.jsonl"), "w") as f:
+            for e in self.entries:
+                f.write(json.dumps(e) + "\n")
+
+
+# ---------------------------------------------------------------- tiny valid checkpoints
+
+def safetensors_bytes(tensors, header_override=None):
+    """tensors: [(name, shape)] in float32 with small deterministic values."""
+    header, data = {}, b""
+    for name, shape in tensors:
+        count = 1
+        for s in shape:
+            count *= s
+        values = [(1.0 if len(shape) == 1 else 0.0) + 0.3 * (((i * 37 + len(name)) % 17) - 8) / 8 for i in range(count)]
+        header[name] = {"dtype": "F32", "shape": list(shape), "data_offsets": [len(data), len(data) + 4 * count]}
+        data += struct.pack("<%df" % count, *values)
+    text = json.dumps(header_override if header_override is not None else header).encode()
+    return struct.pack("<Q", len(text)) + text + data
+
+
+WORDPIECE = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "a", "b", "the", "bank", "money"]
+GPT2 = {"model_type": "gpt2", "n_embd": 8, "n_head": 2, "n_layer": 1, "n_positions": 16, "vocab_size": len(WORDPIECE)}
+BERT = {"model_type": "bert", "hidden_size": 8, "num_attention_heads": 2, "num_hidden_layers": 1, "intermediate_size": 12,
+        "max_position_embeddings": 16, "vocab_size": len(WORDPIECE), "type_vocab_size": 2}
+LLAMA = {"model_type": "llama", "hidden_size": 8, "num_attention_heads": 2, "num_key_value_heads": 1, "head_dim": 4,
+         "intermediate_size": 12, "num_hidden_layers": 1, "vocab_size": len(WORDPIECE), "max_position_embeddings": 16}
+CONFIGS = {"gpt2": GPT2, "bert": BERT, "llama": LLAMA}
+
+
+def gpt2_tensors(c):
+    d, v, p, ff = c["n_embd"], c["vocab_size"], c["n_positions"], 4 * c["n_embd"]
+    t = [("wte.weight", (v, d)), ("wpe.weight", (p, d)), ("ln_f.weight", (d,)), ("ln_f.bias", (d,))]
+    for ln in ("ln_1", "ln_2"):
+        t += [("h.0.%s.weight" % ln, (d,)), ("h.0.%s.bias" % ln, (d,))]
+    return t + [("h.0.attn.c_attn.weight", (d, 3 * d)), ("h.0.attn.c_attn.bias", (3 * d,)), ("h.0.attn.c_proj.weight", (d, d)),
+                ("h.0.attn.c_proj.bias", (d,)), ("h.0.mlp.c_fc.weight", (d, ff)), ("h.0.mlp.c_fc.bias", (ff,)),
+                ("h.0.mlp.c_proj.weight", (ff, d)), ("h.0.mlp.c_proj.bias", (d,))]
+
+
+def bert_tensors(c):
+    d, v, p, ff = c["hidden_size"], c["vocab_size"], c["max_position_embeddings"], c["intermediate_size"]
+    t = [("embeddings.word_embeddings.weight", (v, d)), ("embeddings.position_embeddings.weight", (p, d)),
+         ("embeddings.token_type_embeddings.weight", (2, d)), ("embeddings.LayerNorm.weight", (d,)), ("embeddings.LayerNorm.bias", (d,))]
+    b = "encoder.layer.0."
+    for name, o, i in (("attention.self.query", d, d), ("attention.self.key", d, d), ("attention.self.value", d, d),
+                       ("attention.output.dense", d, d), ("intermediate.dense", ff, d), ("output.dense", d, ff)):
+        t += [(b + name + ".weight", (o, i)), (b + name + ".bias", (o,))]
+    for norm in ("attention.output.LayerNorm", "output.LayerNorm"):
+        t += [(b + norm + ".weight", (d,)), (b + norm + ".bias", (d,))]
+    return t
+
+
+def llama_tensors(c):
+    d, v, H, kv, dh, ff = (c["hidden_size"], c["vocab_size"], c["num_attention_heads"], c["num_key_value_heads"], c["head_dim"],
+                           c["intermediate_size"])
+    b = "model.layers.0."
+    return [("model.embed_tokens.weight", (v, d)), ("model.norm.weight", (d,)), ("lm_head.weight", (v, d)),
+            (b + "input_layernorm.weight", (d,)), (b + "post_attention_layernorm.weight", (d,)),
+            (b + "self_attn.q_proj.weight", (H * dh, d)), (b + "self_attn.k_proj.weight", (kv * dh, d)),
+            (b + "self_attn.v_proj.weight", (kv * dh, d)), (b + "self_attn.o_proj.weight", (d, H * dh)),
+            (b + "mlp.gate_proj.weight", (ff, d)), (b + "mlp.up_proj.weight", (ff, d)), (b + "mlp.down_proj.weight", (d, ff))]
+
+
+TENSORS = {"gpt2": gpt2_tensors, "bert": bert_tensors, "llama": llama_tensors}
+
+
+def tiny_checkpoint(corpus, family):
+    """OUT/base/<family>: config.json, model.safetensors, vocab.txt (made once)."""
+    folder = os.path.join(corpus.out, "base", family)
+    if os.path.isdir(folder):
+        return folder
+    os.makedirs(folder)
+    ref = corpus.reference and os.path.join(corpus.reference, "gpt2_f32")
+    if family == "gpt2" and ref and os.path.isfile(os.path.join(ref, "config.json")):
+        for f in ("config.json", "model.safetensors", "vocab.json", "merges.txt"):
+            shutil.copy(os.path.join(ref, f), folder)
+        return folder
+    with open(os.path.join(folder, "config.json"), "w") as f:
+        json.dump(CONFIGS[family], f)
+    with open(os.path.join(folder, "model.safetensors"), "wb") as f:
+        f.write(safetensors_bytes(TENSORS[family](CONFIGS[family])))
+    with open(os.path.join(folder, "vocab.txt"), "w") as f:
+        f.write("\n".join(WORDPIECE) + "\n")
+    return folder
+
+
+# ---------------------------------------------------------------- families of cases
+
+HUGE_U64 = 2 ** 64 - 1
+
+
+def safetensors_cases(c):
+    """Headers with overflowing counts, dimensions and offsets, in the tiny gpt2 folder."""
+    def tensor(shape, offsets, dtype="F32"):
+        return {"dtype": dtype, "shape": shape, "data_offsets": offsets}
+
+    raw = {
+        "empty_file": b"",
+        "seven_bytes": b"\x01\x02\x03\x04\x05\x06\x07",
+        "header_length_max_u64": struct.pack("<Q", HUGE_U64) + b"{}",
+        "header_length_past_end": struct.pack("<Q", 1 << 20) + b"{}",
+        "header_length_zero": struct.pack("<Q", 0),
+        "header_length_1gb": struct.pack("<Q", 1 << 30) + b"{" + b" " * 100,
+        "header_not_json": struct.pack("<Q", 5) + b"hello",
+        "header_invalid_utf8": struct.pack("<Q", 6) + b'{"\xff":1}',
+        "header_deep_nesting": struct.pack("<Q", 200000) + b"[" * 100000 + b"]" * 100000,
+        "pickle_magic": b"\x80\x02}q\x00.",
+        "zip_magic": b"PK\x03\x04" + b"\x00" * 60,
+        "gguf_magic": b"GGUF\x03\x00\x00\x00" + b"\x00" * 40,
+    }
+    for name, data in raw.items():
+        c.add_model("safetensors/" + name, c.model_folder("safetensors/" + name, "gpt2", files={"model.safetensors": data}))
+
+    headers = {
+        "header_is_array": [1, 2],
+        "header_is_string": "x",
+        "shape_overflows_u64": {"wte.weight": tensor([2 ** 62, 2 ** 62], [0, 16])},
+        "shape_product_wraps_to_small": {"wte.weight": tensor([2 ** 32 + 1, 2 ** 32], [0, 16])},
+        "shape_negative": {"wte.weight": tensor([-1, 8], [0, 16])},
+        "shape_float": {"wte.weight": tensor([1.5, 8], [0, 16])},
+        "shape_string": {"wte.weight": tensor("10x8", [0, 16])},
+        "shape_huge_rank": {"wte.weight": tensor([1] * 100000, [0, 4])},
+        "offsets_past_end": {"wte.weight": tensor([10, 8], [0, HUGE_U64])},
+        "offsets_reversed": {"wte.weight": tensor([1], [8, 4])},
+        "offsets_wrap": {"wte.weight": tensor([1], [HUGE_U64 - 1, 2])},
+        "offsets_negative": {"wte.weight": tensor([1], [-4, 0])},
+        "offsets_three": {"wte.weight": tensor([1], [0, 4, 8])},
+        "offsets_mismatch_shape": {"wte.weight": tensor([10, 8], [0, 4])},
+        "offsets_overlap": {"wte.weight": tensor([1], [0, 4]), "wpe.weight": tensor([1], [0, 4])},
+        "dtype_unknown": {"wte.weight": tensor([1], [0, 4], "F128")},
+        "dtype_number": {"wte.weight": tensor([1], [0, 4], 7)},
+        "dtype_int_as_weight": {"wte.weight": tensor([1], [0, 8], "I64")},
+        "metadata_not_object": {"__metadata__": [1], "wte.weight": tensor([1], [0, 4])},
+        "tensor_not_object": {"wte.weight": 5},
+        "ten_thousand_tensors": {"t%d" % i: tensor([1], [4 * i, 4 * i + 4]) for i in range(10000)},
+        "name_100kb": {"x" * 100000: tensor([1], [0, 4])},
+    }
+    for name, header in headers.items():
+        data = safetensors_bytes([], header_override=header) + b"\x00" * 64
+        c.add_model("safetensors/" + name, c.model_folder("safetensors/" + name, "gpt2", files={"model.safetensors": data}))
+    # A .safetensors file named on its own (the loader reads the folder's config.json beside it).
+    folder = c.model_folder("safetensors/named_file_bad_header", "gpt2",
+                            files={"model.safetensors": struct.pack("<Q", HUGE_U64)})
+    c.add_model("safetensors/named_file_bad_header", os.path.join(folder, "model.safetensors"))
+    # Sharded: an index naming a shard that is not there, and one that escapes the folder.
+    for name, index in {"index_missing_shard": {"weight_map": {"wte.weight": "nope.safetensors"}},
+                        "index_escapes_folder": {"weight_map": {"wte.weight": "../../../../etc/passwd"}},
+                        "index_not_object": [1],
+                        "index_weight_map_string": {"weight_map": "x"}}.items():
+        c.add_model("safetensors/" + name, c.model_folder("safetensors/" + name, "gpt2", drop=["model.safetensors"],
+                                                          files={"model.safetensors.index.json": json.dumps(index)}))
+
+
+SIZE_VALUES = {"zero": 0, "negative": -1, "int32_max": 2 ** 31 - 1, "wraps_32": 2 ** 32 + 8, "u64_max": HUGE_U64,
+               "float": 8.5, "float_integral": 8.0, "huge_float": 1e300, "string": "8", "true": True, "array": [8],
+               "object": {"v": 8}}
+SIZE_KEYS = {"gpt2": ["n_embd", "n_head", "n_layer", "n_positions", "vocab_size", "n_inner"],
+             "bert": ["hidden_size", "num_attention_heads", "num_hidden_layers", "intermediate_size", "vocab_size"],
+             "llama": ["hidden_size", "num_attention_heads", "num_key_value_heads", "head_dim", "num_hidden_layers", "vocab_size"]}
+
+
+def config_size_cases(c):
+    """Every size key of each family set to zero, negative, huge, non-integer and wrong-typed
+    values (a subset per key, so the corpus stays quick to run)."""
+    picks = ["zero", "negative", "wraps_32", "float", "string", "u64_max", "array", "huge_float", "true", "object",
+             "int32_max", "float_integral"]
+    i = 0
+    for family, keys in SIZE_KEYS.items():
+        for key in keys:
+            for _ in range(3):  # three values per key, rotating through the list
+                value_name = picks[i % len(picks)]
+                i += 1
+                cfg = dict(CONFIGS[family], **{key: SIZE_VALUES[value_name]})
+                name = "config/%s/%s=%s" % (family, key, value_name)
+                c.add_model(name, c.model_folder(name, family, cfg))
+
+
+def config_shape_cases(c):
+    """Every top-level JSON type, broken JSON, and the crafted configs of issue 12."""
+    for name, raw in {"top_array": "[1, 2]", "top_string": '"gpt2"', "top_number": "42", "top_null": "null",
+                      "top_true": "true", "empty_file": "", "not_json": "model_type: gpt2", "truncated": '{"model_type": "gp',
+                      "invalid_utf8": b'{"model_type": "\xff\xfe"}', "bom": b"\xef\xbb\xbf" + json.dumps(GPT2).encode(),
+                      "deep_nesting": "[" * 100000 + "]" * 100000, "nan": '{"model_type": "gpt2", "n_embd": NaN}',
+                      "huge_20mb": '{"model_type": "gpt2", "x": "' + "a" * (20 << 20) + '"}'}.items():
+        c.add_model("config/" + name, c.model_folder("config/" + name, "gpt2", raw))
+    crafted = {
+        "llama_heads_wrap_to_width": dict(LLAMA, num_attention_heads=536870920, head_dim=8, hidden_size=8),
+        "llama_head_dim_2_30": dict(LLAMA, head_dim=2 ** 30),
+        "llama_head_dim_odd": dict(LLAMA, head_dim=3),
+        "llama_kv_not_divisor": dict(LLAMA, num_key_value_heads=3),
+        "llama_rope_theta_negative": dict(LLAMA, rope_theta=-1.0),
+        "llama_rope_theta_zero": dict(LLAMA, rope_theta=0),
+        "llama_rms_norm_eps_zero": dict(LLAMA, rms_norm_eps=0),
+        "llama_rope_scaling_array": dict(LLAMA, rope_scaling=[1]),
+        "llama_rope_scaling_unknown": dict(LLAMA, rope_scaling={"rope_type": "yarn", "factor": 2}),
+        "llama_rope_scaling_factor_zero": dict(LLAMA, rope_scaling={"rope_type": "linear", "factor": 0}),
+        "llama_llama3_low_above_high": dict(LLAMA, rope_scaling={"rope_type": "llama3", "factor": 8, "low_freq_factor": 4,
+                                                                  "high_freq_factor": 1}),
+        "llama_max_positions_zero": dict(LLAMA, max_position_embeddings=0),
+        "llama_hidden_act_gelu": dict(LLAMA, hidden_act="gelu"),
+        "llama_tie_string": dict(LLAMA, tie_word_embeddings="yes"),
+        "gpt2_heads_not_divisor": dict(GPT2, n_head=3),
+        "gpt2_eps_negative": dict(GPT2, layer_norm_epsilon=-1e-5),
+        "gpt2_activation_unknown": dict(GPT2, activation_function="swish"),
+        "gpt2_activation_number": dict(GPT2, activation_function=3),
+        "gpt2_layers_1000": dict(GPT2, n_layer=1000),
+        "gpt2_vocab_2_24": dict(GPT2, vocab_size=2 ** 24),
+        "gpt2_positions_1": dict(GPT2, n_positions=1),
+        "bert_position_type_relative": dict(BERT, position_embedding_type="relative_key"),
+        "bert_type_vocab_zero": dict(BERT, type_vocab_size=0),
+        "model_type_missing": {k: v for k, v in GPT2.items() if k != "model_type"},
+        "model_type_number": dict(GPT2, model_type=2),
+        "model_type_unknown": dict(GPT2, model_type="t5"),
+        "model_type_100kb": dict(GPT2, model_type="x" * 100000),
+        "model_type_control_chars": dict(GPT2, model_type="\x1b[31mred\x1b[0m\x07"),
+    }
+    for name, cfg in crafted.items():
+        family = name.split("_")[0] if name.split("_")[0] in CONFIGS else "gpt2"
+        c.add_model("config/" + name, c.model_folder("config/" + name, family, cfg))
+    # config.json named directly, and a folder with no config.json at all.
+    folder = c.model_folder("config/named_directly_array", "gpt2", "[]")
+    c.add_model("config/named_directly_array", os.path.join(folder, "config.json"))
+    c.add_model("config/missing", c.model_folder("config/missing", "gpt2", drop=["config.json"]))
+
+
+def tokenizer_json(model, **extra):
+    doc = {"version": "1.0", "added_tokens": [], "normalizer": None, "pre_tokenizer": {"type": "Whitespace"},
+           "post_processor": None, "decoder": None, "model": model}
+    doc.update(extra)
+    return json.dumps(doc)
+
+
+def tokenizer_cases(c):
+    """tokenizer.json files with huge or negative ids, bad merges, catastrophic regexes, 100 MB strings."""
+    words = {w: i for i, w in enumerate(WORDPIECE)}
+    wl = lambda vocab: {"type": "WordLevel", "vocab": vocab, "unk_token": "[UNK]"}
+    bpe = lambda vocab, merges: {"type": "BPE", "vocab": vocab, "merges": merges, "unk_token": "[UNK]"}
+    catastrophic = {"type": "Split", "pattern": {"Regex": "(a+)+$"}, "behavior": "Isolated", "invert": False}
+    cases = {
+        "valid_wordlevel": tokenizer_json(wl(words)),
+        "id_huge": tokenizer_json(wl(dict(words, a=2 ** 40))),
+        "id_int32_max": tokenizer_json(wl(dict(words, a=2 ** 31 - 1))),
+        "id_negative": tokenizer_json(wl(dict(words, a=-5))),
+        "id_float": tokenizer_json(wl(dict(words, a=1.5))),
+        "id_string": tokenizer_json(wl(dict(words, a="1"))),
+        "ids_duplicate": tokenizer_json(wl(dict(words, a=6))),
+        "vocab_empty": tokenizer_json(wl({})),
+        "vocab_array": tokenizer_json(wl([1, 2])),
+        "unk_missing_from_vocab": tokenizer_json({"type": "WordLevel", "vocab": {"a": 0}, "unk_token": "<nope>"}),
+        "bpe_merge_unknown_tokens": tokenizer_json(bpe(words, ["zz qq", "a b"])),
+        "bpe_merge_one_part": tokenizer_json(bpe(words, ["ab"])),
+        "bpe_merge_numbers": tokenizer_json(bpe(words, [1, 2])),
+        "bpe_merge_pairs_of_numbers": tokenizer_json(bpe(words, [[1, 2]])),
+        "bpe_merge_100k": tokenizer_json(bpe(words, ["a b"] * 100000)),
+        "wordpiece_no_unk": tokenizer_json({"type": "WordPiece", "vocab": {"a": 0}, "unk_token": "[UNK]"}),
+        "model_type_unknown": tokenizer_json({"type": "Neural", "vocab": words}),
+        "model_missing": json.dumps({"version": "1.0"}),
+        "top_array": "[]",
+        "top_string": '"tokenizer"',
+        "not_json": "tokenizer",
+        "deep_nesting": "{\"a\":" * 50000 + "1" + "}" * 50000,
+        "regex_catastrophic": tokenizer_json(wl(words), pre_tokenizer=catastrophic),
+        "regex_invalid": tokenizer_json(wl(words), pre_tokenizer={"type": "Split", "pattern": {"Regex": "(("},
+                                                                     "behavior": "Isolated", "invert": False}),
+        "regex_huge_repeat": tokenizer_json(wl(words), pre_tokenizer={"type": "Split", "pattern": {"Regex": "a{1000000000}"},
+                                                                         "behavior": "Isolated", "invert": False}),
+        "normalizer_unknown": tokenizer_json(wl(words), normalizer={"type": "Magic"}),
+        "added_token_huge_id": tokenizer_json(wl(words), added_tokens=[{"id": 2 ** 40, "content": "zz", "special": True}]),
+        "added_token_negative_id": tokenizer_json(wl(words), added_tokens=[{"id": -1, "content": "zz", "special": True}]),
+        "added_token_empty_content": tokenizer_json(wl(words), added_tokens=[{"id": 3, "content": "", "special": True}]),
+        "post_processor_unknown_special": tokenizer_json(wl(words), post_processor={
+            "type": "TemplateProcessing", "single": [{"SpecialToken": {"id": "[ZZ]", "type_id": 0}}],
+            "pair": [], "special_tokens": {"[ZZ]": {"id": "[ZZ]", "ids": [2 ** 40], "tokens": ["[ZZ]"]}}}),
+        "string_100mb": tokenizer_json(wl(dict(words, **{"x" * (100 << 20): 10}))),
+        "invalid_utf8": b'{"model": {"type": "WordLevel", "vocab": {"\xff": 0}}}',
+    }
+    for name, doc in cases.items():
+        folder = c.model_folder("tokenizer/" + name, "gpt2", drop=["vocab.txt"], files={"tokenizer.json": doc})
+        # The catastrophic regex gets the text that makes a backtracking engine take forever.
+        text = "a" * 5000 + "!" if name == "regex_catastrophic" else TRACE_TEXT
+        c.add_model("tokenizer/" + name, folder, trace_text=text)
+
+
+def vocab_file_cases(c):
+    """The older layouts: vocab.txt (BERT), vocab.json + merges.txt (GPT-2)."""
+    byte_vocab = {chr(b) if 33 <= b <= 126 else "\u0100" + chr(b): b for b in range(256)}
+    cases = {
+        "vocab_txt_empty": {"vocab.txt": ""},
+        "vocab_txt_only_newlines": {"vocab.txt": "\n" * 100000},
+        "vocab_txt_invalid_utf8": {"vocab.txt": b"[UNK]\n\xff\xfe\n"},
+        "vocab_txt_line_200k": {"vocab.txt": "[UNK]\n" + "x" * 200000 + "\n"},
+        "vocab_txt_nul": {"vocab.txt": "[UNK]\na\x00b\n"},
+        "vocab_txt_duplicates": {"vocab.txt": "[UNK]\na\na\na\n"},
+        "vocab_json_array": {"vocab.json": "[]", "merges.txt": "#version: 0.2\n"},
+        "vocab_json_negative_ids": {"vocab.json": json.dumps({"a": -1, "b": -2}), "merges.txt": ""},
+        "vocab_json_huge_id": {"vocab.json": json.dumps(dict(byte_vocab, zz=2 ** 40)), "merges.txt": ""},
+        "vocab_json_float_ids": {"vocab.json": json.dumps({"a": 0.5}), "merges.txt": ""},
+        "merges_unknown_tokens": {"vocab.json": json.dumps(byte_vocab), "merges.txt": "#version: 0.2\nzz qq\n"},
+        "merges_three_parts": {"vocab.json": json.dumps(byte_vocab), "merges.txt": "a b c\n"},
+        "merges_binary": {"vocab.json": json.dumps(byte_vocab), "merges.txt": bytes(range(256)) * 4},
+        "merges_without_vocab": {"merges.txt": "a b\n"},
+    }
+    for name, files in cases.items():
+        c.add_model("vocab/" + name, c.model_folder("vocab/" + name, "gpt2", drop=["vocab.txt"], files=files))
+
+
+def seed(name):
+    with open(os.path.join(FUZZ_SEEDS, name), encoding="utf-8") as f:
+        return json.load(f)  # a seed without // comments
+
+
+def own_model_cases(c):
+    """The own JSON model format (design.md), broken in its config, tokenizer and weights."""
+    base = seed("json_model/decoder_learned_layernorm.json")
+
+    def with_config(**kv):
+        m = json.loads(json.dumps(base))
+        m["config"].update(kv)
+        return m
+
+    cases = {
+        "n_heads_zero": with_config(n_heads=0), "n_heads_negative": with_config(n_heads=-2),
+        "n_heads_not_divisor": with_config(n_heads=3), "d_model_huge": with_config(d_model=2 ** 31 - 1),
+        "n_layers_huge": with_config(n_layers=10 ** 9), "max_len_huge": with_config(max_len=2 ** 40),
+        "max_len_zero": with_config(max_len=0), "d_ff_negative": with_config(d_ff=-1),
+        "norm_eps_zero": with_config(norm_eps=0), "attn_scale_string": with_config(attn_scale="big"),
+        "positional_unknown": with_config(positional="rotary"), "config_array": dict(base, config=[1]),
+        "weights_missing": {k: v for k, v in base.items() if k != "weights"},
+        "tokenizer_vocab_empty": dict(base, tokenizer=dict(base["tokenizer"], vocab=[])),
+        "tokenizer_vocab_numbers": dict(base, tokenizer=dict(base["tokenizer"], vocab=[1, 2, 3])),
+        "version_2": dict(base, version=2), "format_other": dict(base, format="onnx"),
+    }
+    for name, doc in cases.items():
+        c.add_model("own_model/" + name, c.write_file("own_model/%s.json" % name, json.dumps(doc)))
+    raw = {"weights_overflow": json.dumps(base).replace("1", "1e39", 1), "not_json": "{format: attnscope-model}",
+           "top_array": "[]", "empty": "", "deep_nesting": "[" * 100000, "invalid_utf8": b'{"name": "\xc0\x80"}',
+           "comment_unterminated": "/* " + json.dumps(base)}
+    for name, text in raw.items():
+        c.add_model("own_model/" + name, c.write_file("own_model/%s.json" % name, text))
+
+
+def app_json_cases(c):
+    """Lesson, session and training-config files: the CLI must refuse them as models (exit 3
+    naming the file), and `train` must refuse broken training configs the same way."""
+    lesson, session, training = seed("lesson/minimal.json"), seed("session/minimal.json"), seed("training_config/tiny.json")
+    docs = {
+        "lesson/valid": lesson,
+        "lesson/caption_30k": dict(lesson, steps=[dict(lesson["steps"][0], caption={"title": "t", "text": "x" * 30000})]),
+        "lesson/steps_not_array": dict(lesson, steps=5),
+        "lesson/model_fifo": dict(lesson, steps=[dict(lesson["steps"][1], model="/dev/stdin")]),
+        "session/valid": session,
+        "session/text_nul": dict(session, text="a\u0000b"),
+        "session/layer_huge": dict(session, layer=2 ** 40),
+        "session/model_missing": dict(session, model="/nonexistent/model.json"),
+    }
+    for name, doc in docs.items():
+        c.add_model(name, c.write_file(name + ".json", json.dumps(doc)))
+    corpus_file = c.write_file("training/corpus.txt", "the bank of the river\ni took the money to the bank\n")
+
+    def model(**kv):
+        return dict(training, model=dict(training["model"], **kv))
+
+    configs = {
+        "valid": training, "d_model_zero": model(d_model=0), "n_heads_zero": model(n_heads=0),
+        "n_heads_not_divisor": model(n_heads=3), "max_len_huge": model(max_len=2 ** 31 - 1),
+        "d_model_huge": model(d_model=2 ** 20), "steps_negative": dict(training, training=dict(training["training"], steps=-1)),
+        "learning_rate_string": dict(training, training=dict(training["training"], learning_rate="fast")),
+        "model_array": dict(training, model=[1]), "top_array": [training],
+    }
+    for name, doc in configs.items():
+        path = c.write_file("training/%s.json" % name, json.dumps(doc))
+        out = c.path("training/%s.out.json" % name)
+        train = ["train", "--corpus", corpus_file, "--config", path, "--out", out, "--steps", "2"]
+        c.add_model("training/" + name, path, extra_runs=[train])
+
+
+def special_file_cases(c):
+    """FIFOs, directories, symlink loops, devices, unreadable files (readable to root: still run)."""
+    fifo = c.path("special/model_fifo.json")
+    os.mkfifo(fifo)
+    c.add_model("special/fifo_model_json", fifo)
+    for name in ("config.json", "model.safetensors", "tokenizer.json", "vocab.txt"):
+        folder = c.model_folder("special/fifo_" + name, "gpt2", drop=["vocab.txt"] if name == "tokenizer.json" else [])
+        target = os.path.join(folder, name)
+        if os.path.exists(target):
+            os.remove(target)
+        os.mkfifo(target)
+        c.add_model("special/fifo_" + name, folder)
+    empty = c.path("special/empty_folder")
+    os.makedirs(empty)
+    c.add_model("special/empty_folder", empty)
+    dir_json = c.path("special/folder_named.json")
+    os.makedirs(dir_json)
+    c.add_model("special/folder_named_json", dir_json)
+    folder = c.model_folder("special/config_is_folder", "gpt2", drop=["config.json"])
+    os.makedirs(os.path.join(folder, "config.json"))
+    c.add_model("special/config_is_folder", folder)
+    loop_a, loop_b = c.path("special/loop_a.json"), c.path("special/loop_b.json")
+    os.symlink(loop_b, loop_a)
+    os.symlink(loop_a, loop_b)
+    c.add_model("special/symlink_loop", loop_a)
+    folder = c.model_folder("special/config_symlink_loop", "gpt2", drop=["config.json"])
+    os.symlink("config.json", os.path.join(folder, "config.json"))
+    c.add_model("special/config_symlink_loop", folder)
+    dangling = c.path("special/dangling.json")
+    os.symlink("/nonexistent/target.json", dangling)
+    c.add_model("special/dangling_symlink", dangling)
+    for dev in ("/dev/zero", "/dev/urandom", "/dev/null"):
+        folder = c.model_folder("special/config_is_" + dev[5:], "gpt2", drop=["config.json"])
+        os.symlink(dev, os.path.join(folder, "config.json"))
+        c.add_model("special/config_is_" + dev[5:], folder)
+    link = c.path("special/model_is_dev_zero.json")
+    os.symlink("/dev/zero", link)
+    c.add_model("special/model_is_dev_zero", link)
+    unreadable = c.write_file("special/unreadable.json", json.dumps(seed("json_model/decoder_learned_layernorm.json")))
+    os.chmod(unreadable, 0)
+    c.add_model("special/unreadable_model", unreadable)
+    folder = c.model_folder("special/unreadable_config", "gpt2")
+    os.chmod(os.path.join(folder, "config.json"), 0)
+    c.add_model("special/unreadable_config", folder)
+    folder = c.model_folder("special/unreadable_folder", "gpt2")
+    os.chmod(folder, 0)
+    c.add_model("special/unreadable_folder", folder)
+    c.add_model("special/nonexistent", c.path("special/does_not_exist.json"))
+    c.add_model("special/builtin_unknown_name", "builtin:" + "x" * 5000)
+
+
+def text_cases(c):
+    """Hostile texts for the default model."""
+    cases = {
+        "words_10000": " ".join(["bank"] * 10000).encode(),
+        "word_100kb": b"a" * 100000,
+        "empty": b"",
+        "only_spaces": b" " * 1000,
+        "invalid_utf8_ff": b"the \xff bank",
+        "invalid_utf8_truncated": b"the bank \xe2\x82",
+        "invalid_utf8_overlong": b"\xc0\xaf\xe0\x80\xaf",
+        "invalid_utf8_surrogate": b"\xed\xa0\x80\xed\xb0\x80",
+        "invalid_utf8_above_max": b"\xf4\x90\x80\x80 \xf8\x88\x80\x80\x80",
+        "control_chars": bytes(range(1, 32)) + b" bank",
+        "escape_sequences": b"\x1b[2J\x1b]0;pwned\x07 the bank",
+        "bidi_overrides": "the \u202ekab\u202c bank \u2066x\u2069 \u200f".encode(),
+        "zero_width": "b\u200ba\u200dn\u200ck\ufeff".encode(),
+        "combining_10000": ("a" + "\u0301" * 10000).encode(),
+        "emoji_zwj": ("\U0001F468\u200d\U0001F469\u200d\U0001F467 " * 100).encode(),
+        "bom_and_nbsp": "\ufeffthe\u00a0bank".encode(),
+        "private_and_noncharacters": "\ue000\uffff\U0010ffff".encode(),
+        "mixed_scripts_long": ("bank \u0431\u0430\u043d\u043a \u9280\u884c \u0628\u0646\u0643 " * 2000).encode(),
+        "punctuation_50000": b"!" * 50000,
+        "newlines_tabs": b"the\n\n\tbank\r\n" * 500,
+    }
+    for name, data in cases.items():
+        c.add_text("text/" + name, data)
+
+
+FAMILIES = [safetensors_cases, config_size_cases, config_shape_cases, tokenizer_cases, vocab_file_cases, own_model_cases,
+            app_json_cases, special_file_cases, text_cases]
+
+
+def clear(out):
+    """Removes an earlier corpus, unreadable folders included."""
+    if not os.path.exists(out):
+        return
+    for root, dirs, _ in os.walk(out):
+        for d in dirs:
+            p = os.path.join(root, d)
+            if not os.path.islink(p):
+                os.chmod(p, stat.S_IRWXU)
+    shutil.rmtree(out)
+
+
+def main(argv):
+    args = argv[1:]
+    reference = None
+    if "--reference" in args:
+        i = args.index("--reference")
+        reference = args[i + 1]
+        del args[i:i + 2]
+    if len(args) != 1:
+        print(__doc__, file=sys.stderr)
+        return 2
+    out = os.path.abspath(args[0])
+    clear(out)
+    os.makedirs(out)
+    corpus = Corpus(out, reference)
+    for family in FAMILIES:
+        family(corpus)
+    corpus.save_manifest()
+    runs = sum(len(e["runs"]) for e in corpus.entries)
+    print("wrote %d hostile cases (%d runs) to %s" % (len(corpus.entries), runs, out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
