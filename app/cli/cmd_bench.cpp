@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "attnscope/bench.h"
+#include "attnscope/forward.h"
 #include "attnscope/random_model.h"
 #include "cli_common.h"
 
@@ -43,6 +44,11 @@ ModelPtr bench_model(const BenchOptions& o, int longest) {
     c.max_len = longest;
     c.causal = true;
     c.positional = Positional::Learned;
+    const double weight_bytes = 4.0 * (1.0 * c.n_layers * (4.0 * c.d_model * c.d_model + 2.0 * c.d_model * c.d_ff) +
+                                       (1000.0 + c.max_len) * c.d_model);
+    if (weight_bytes > kMemoryBudgetBytes)
+        throw CliError{kBadInput, "--d-model, --layers, --d-ff, --tokens: the random model's weights would need " +
+                                      format_gib(weight_bytes) + " of memory (over the " + format_gib(kMemoryBudgetBytes) + " budget)"};
     return make_random_transformer(c, 1000, 1, "random d_model " + std::to_string(c.d_model) + ", " +
                                                    std::to_string(c.n_layers) + " layers x " + std::to_string(c.n_heads) + " heads");
 }
@@ -61,6 +67,8 @@ void run_bench(const BenchOptions& o) {
     const ModelPtr model = bench_model(o, longest);
     const double load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - load_started).count();
     const ModelInfo& m = model->info();
+    for (int n : o.tokens)  // before the minutes of measuring, not after
+        if (auto refusal = trace_memory_refusal(m, n)) throw CliError{kBadInput, "--tokens: " + *refusal};
     const SgemmPeak peak = measure_sgemm_peak(o.sgemm_size, 5, matmul_kernel_of(m));
 
     nlohmann::json out = {{"model", m.name}, {"load_ms", load_ms}, {"threads", omp_get_max_threads()},
@@ -87,7 +95,7 @@ void run_bench(const BenchOptions& o) {
                         r.min_ms, gflop, r.gflops, percent, r.runs, r.first_ms);
     }
     out["peak_resident_mib"] = peak_resident_mib();
-    if (o.json) std::cout << out.dump(2) << "\n";
+    if (o.json) std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     else std::printf("peak resident memory: %.0f MiB\n", peak_resident_mib());
 }
 
@@ -97,15 +105,15 @@ void add_bench_command(CLI::App& app) {
     auto opts = std::make_shared<BenchOptions>();
     CLI::App* sub = app.add_subcommand("bench", "Time the forward pass against this machine's sgemm peak");
     sub->add_option("--model", opts->model, "builtin:NAME, a .json model, a .safetensors file or a model folder");
-    sub->add_option("--tokens", opts->tokens, "Token counts, e.g. 128,1024")->delimiter(',');
-    sub->add_option("--d-model", opts->d_model, "Bench a random model of this width instead of --model");
-    sub->add_option("--layers", opts->layers, "Layers of the random model (default 4)");
-    sub->add_option("--heads", opts->heads, "Heads of the random model (default 8)");
-    sub->add_option("--d-ff", opts->d_ff, "MLP width of the random model (default 4 x d-model)");
-    sub->add_option("--runs", opts->runs, "At least this many timed runs (default 10)");
-    sub->add_option("--seconds", opts->seconds, "And at least this long (default 1)");
-    sub->add_option("--sgemm-size", opts->sgemm_size, "n of the n x n x n sgemm that measures the peak (default 2048)");
-    sub->add_option("--threads", opts->threads, "OpenMP threads (default: every core)");
+    sub->add_option("--tokens", opts->tokens, "Token counts, e.g. 128,1024")->delimiter(',')->check(CLI::Range(1, 1 << 22));
+    sub->add_option("--d-model", opts->d_model, "Bench a random model of this width instead of --model")->check(CLI::Range(1, 65536));
+    sub->add_option("--layers", opts->layers, "Layers of the random model (default 4)")->check(CLI::Range(1, 1024));
+    sub->add_option("--heads", opts->heads, "Heads of the random model (default 8)")->check(CLI::Range(1, 1024));
+    sub->add_option("--d-ff", opts->d_ff, "MLP width of the random model (default 4 x d-model)")->check(CLI::Range(1, 1 << 18));
+    sub->add_option("--runs", opts->runs, "At least this many timed runs (default 10)")->check(CLI::Range(1, 1000000));
+    sub->add_option("--seconds", opts->seconds, "And at least this long (default 1)")->check(CLI::Range(0.0, 3600.0));
+    sub->add_option("--sgemm-size", opts->sgemm_size, "n of the n x n x n sgemm that measures the peak (default 2048)")->check(CLI::Range(64, 8192));
+    sub->add_option("--threads", opts->threads, "OpenMP threads (default: every core)")->check(CLI::Range(0, 1024));
     sub->add_flag("--no-logits", opts->no_logits, "Skip the LM head: time the attention trace alone");
     sub->add_flag("--json", opts->json, "Print JSON");
     on_run(sub, [opts] { run_bench(*opts); });

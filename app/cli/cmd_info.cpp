@@ -5,6 +5,7 @@
 
 #include "attnscope/builtin_models.h"
 #include "attnscope/json_model.h"
+#include "attnscope/text.h"
 #include "cli_common.h"
 
 namespace attnscope::cli {
@@ -29,9 +30,9 @@ nlohmann::json info_json(const Model& model) {
 
 void print_info(const Model& model) {
     const ModelInfo& m = model.info();
-    std::printf("%s\n", m.name.c_str());
-    if (!m.description.empty()) std::printf("  %s\n", m.description.c_str());
-    std::printf("  source        %s\n", m.source.c_str());
+    std::printf("%s\n", escape_for_terminal(m.name).c_str());
+    if (!m.description.empty()) std::printf("  %s\n", escape_for_terminal(m.description).c_str());
+    std::printf("  source        %s\n", escape_for_terminal(m.source).c_str());
     std::printf("  architecture  %s, %s\n", architecture_name(m.architecture),
                 m.causal ? "decoder (causal mask: a token sees only itself and earlier tokens)"
                          : "encoder (bidirectional: every token sees every token)");
@@ -55,7 +56,7 @@ void list_builtins(bool json) {
         all.push_back(info_json(*model.value()));
         if (!json) std::printf("builtin:%-16s %s\n", b.name.c_str(), model.value()->info().description.c_str());
     }
-    if (json) std::cout << all.dump(2) << "\n";
+    if (json) std::cout << all.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
 }
 
 }  // namespace
@@ -69,7 +70,7 @@ void add_info_command(CLI::App& app) {
     on_run(sub, [opts] {
         if (opts->list) return list_builtins(opts->json);
         const ModelPtr model = load_model_or_fail(opts->model);
-        if (opts->json) std::cout << info_json(*model).dump(2) << "\n";
+        if (opts->json) std::cout << info_json(*model).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
         else print_info(*model);
     });
 }

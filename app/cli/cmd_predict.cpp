@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "attnscope/top_k.h"
+#include "attnscope/text.h"
 #include "cli_common.h"
 
 namespace attnscope::cli {
@@ -42,8 +43,8 @@ void print_candidates(const Model& model, const std::vector<Candidate>& cands, n
         const std::string text = model.tokenizer().decode({cands[r].id});
         if (json_out) json_out->push_back({{"id", cands[r].id}, {"piece", piece}, {"text", text}, {"probability", cands[r].probability}});
         else  // the piece shows what decoding hides: "▁g" is the start of a word, "g" is not
-            std::printf("  %2zu. %-16s %8.3g%%  (piece %s, id %d)\n", r + 1, ("'" + text + "'").c_str(),
-                        100.0 * static_cast<double>(cands[r].probability), piece.c_str(), cands[r].id);
+            std::printf("  %2zu. %-16s %8.3g%%  (piece %s, id %d)\n", r + 1, ("'" + escape_for_terminal(text) + "'").c_str(),
+                        100.0 * static_cast<double>(cands[r].probability), escape_for_terminal(piece).c_str(), cands[r].id);
     }
 }
 
@@ -80,7 +81,7 @@ void run_predict(const PredictOptions& o) {
     nlohmann::json* json_out = o.json ? &out["predictions"] : nullptr;
 
     if (trace->model.causal) {
-        if (!o.json) std::printf("next token after \"%s\":\n", o.text.c_str());
+        if (!o.json) std::printf("next token after \"%s\":\n", escape_for_terminal(o.text).c_str());
         nlohmann::json list = nlohmann::json::array();
         print_candidates(*model, top_k(*trace, trace->n_tokens() - 1, o.top), o.json ? &list : nullptr);
         if (o.json) json_out->push_back({{"position", trace->n_tokens() - 1}, {"candidates", list}});
@@ -98,7 +99,7 @@ void run_predict(const PredictOptions& o) {
         if (!trace->model.causal) throw CliError{kUsage, "--generate: only decoders (causal models) continue a text"};
         const std::string continuation = generate(*model, trace->tokens, o.generate);
         if (o.json) out["generated"] = continuation;
-        else std::printf("greedy continuation (%d tokens): %s\n", o.generate, continuation.c_str());
+        else std::printf("greedy continuation (%d tokens): %s\n", o.generate, escape_for_terminal(continuation).c_str());
     }
     if (o.json) std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
 }

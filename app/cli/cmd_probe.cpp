@@ -8,6 +8,7 @@
 
 #include "attnscope/head_stats.h"
 #include "attnscope/token_labels.h"
+#include "attnscope/text.h"
 #include "cli_common.h"
 
 namespace attnscope::cli {
@@ -43,14 +44,14 @@ void run_probe(const ProbeOptions& o) {
                               {"uniform", 1.0 / (trace->model.causal ? i + 1 : trace->n_tokens())},
                               {"heads", nlohmann::json::array()}};
         for (const auto& r : rows) out["heads"].push_back({{"layer", r.layer}, {"head", r.head}, {"weight", r.weight}});
-        std::cout << out.dump(2) << "\n";
+        std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
         return;
     }
     std::printf("weight from '%s' (token %d, the query) to '%s' (token %d, the key), best head first\n",
-                token_label(*trace, i).c_str(), i, token_label(*trace, j).c_str(), j);
+                escape_for_terminal(token_label(*trace, i)).c_str(), i, escape_for_terminal(token_label(*trace, j)).c_str(), j);
     if (trace->model.causal && j > i)
         std::printf("note: '%s' comes after '%s' and this model is causal, so every weight is 0 (masked)\n",
-                    token_label(*trace, j).c_str(), token_label(*trace, i).c_str());
+                    escape_for_terminal(token_label(*trace, j)).c_str(), escape_for_terminal(token_label(*trace, i)).c_str());
     std::printf("(uniform attention would give %.3f)\n", 1.0 / (trace->model.causal ? i + 1 : trace->n_tokens()));
     std::printf("%5s %4s %7s\n", "layer", "head", "weight");
     for (const auto& r : rows) {

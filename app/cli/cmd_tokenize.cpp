@@ -3,6 +3,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "attnscope/text.h"
 #include "cli_common.h"
 
 namespace attnscope::cli {
@@ -32,8 +33,8 @@ void run_tokenize(const TokenizeOptions& o) {
     std::printf("%5s %8s  %-20s %-20s %s\n", "index", "id", "piece", "text", "bytes");
     for (std::size_t i = 0; i < tokens.value().size(); ++i) {
         const Token& t = tokens.value()[i];
-        const std::string text = "'" + o.text.substr(t.start, t.end - t.start) + "'";
-        std::printf("%5zu %8d  %-20s %-20s %zu..%zu%s%s\n", i, t.id, t.piece.c_str(), text.c_str(), t.start, t.end,
+        const std::string text = "'" + escape_for_terminal(o.text.substr(t.start, t.end - t.start)) + "'";
+        std::printf("%5zu %8d  %-20s %-20s %zu..%zu%s%s\n", i, t.id, escape_for_terminal(t.piece).c_str(), text.c_str(), t.start, t.end,
                     t.unknown ? "  (not in the vocabulary)" : "", t.special ? "  (special)" : "");
     }
     std::printf("%zu tokens\n", tokens.value().size());

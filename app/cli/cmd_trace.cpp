@@ -5,6 +5,7 @@
 
 #include "attnscope/token_labels.h"
 #include "attnscope/trace_json.h"
+#include "attnscope/text.h"
 #include "cli_common.h"
 
 namespace attnscope::cli {
@@ -30,14 +31,14 @@ void print_weights_table(const Trace& trace, int l, int h) {
     const Matrix& w = trace.head(l, h).weights;
     const int n = trace.n_tokens();
     std::size_t width = 6;
-    for (int i = 0; i < n; ++i) width = std::max(width, std::min<std::size_t>(token_label(trace, i).size() + 1, 10));
+    for (int i = 0; i < n; ++i) width = std::max(width, std::min<std::size_t>(escape_for_terminal(token_label(trace, i)).size() + 1, 10));
     std::printf("\nlayer %d, head %d: attention weights (row = query token, column = key token; rows sum to 1%s)\n", l, h,
                 trace.model.causal ? "; '.' = masked later token" : "");
     std::printf("%*s", static_cast<int>(width), "");
-    for (int j = 0; j < n; ++j) std::printf(" %*s", static_cast<int>(width), clip(token_label(trace, j), width).c_str());
+    for (int j = 0; j < n; ++j) std::printf(" %*s", static_cast<int>(width), clip(escape_for_terminal(token_label(trace, j)), width).c_str());
     std::printf("\n");
     for (int i = 0; i < n; ++i) {
-        std::printf("%*s", static_cast<int>(width), clip(token_label(trace, i), width).c_str());
+        std::printf("%*s", static_cast<int>(width), clip(escape_for_terminal(token_label(trace, i)), width).c_str());
         for (int j = 0; j < n; ++j) {
             const float s = trace.head(l, h).scores(i, j);
             if (std::isinf(s) && s < 0) std::printf(" %*s", static_cast<int>(width), ".");
@@ -60,8 +61,8 @@ void run_trace(const TraceOptions& o) {
         std::cout << trace_to_json(*trace, TraceFilter{o.layer, o.head, fields.value()});
         return;
     }
-    std::printf("%s (%s): \"%s\", %d tokens, %.2f ms\n", trace->model.name.c_str(), architecture_name(trace->model.architecture),
-                trace->text.c_str(), trace->n_tokens(), trace->compute_ms);
+    std::printf("%s (%s): \"%s\", %d tokens, %.2f ms\n", escape_for_terminal(trace->model.name).c_str(), architecture_name(trace->model.architecture),
+                escape_for_terminal(trace->text).c_str(), trace->n_tokens(), trace->compute_ms);
     for (int l = 0; l < static_cast<int>(trace->layers.size()); ++l)
         for (int h = 0; h < trace->model.n_heads; ++h)
             if ((!o.layer || *o.layer == l) && (!o.head || *o.head == h)) print_weights_table(*trace, l, h);

@@ -10,6 +10,7 @@
 #include "attnscope/atomic_file.h"
 #include "attnscope/json_model.h"
 #include "attnscope/train.h"
+#include "attnscope/text.h"
 #include "cli_common.h"
 
 namespace attnscope::cli {
@@ -71,7 +72,7 @@ TrainingConfig load_config(const TrainOptions& o) {
 void print_header(const Trainer& trainer) {
     const TrainingConfig& c = trainer.config();
     const TransformerConfig& m = c.shape.config;
-    std::printf("training %s (%s): %zu sentences, vocabulary of %d, %lld parameters\n", c.name.c_str(),
+    std::printf("training %s (%s): %zu sentences, vocabulary of %d, %lld parameters\n", escape_for_terminal(c.name).c_str(),
                 objective_name(c.objective), trainer.n_sentences(), c.shape.vocab_size, trainer.n_parameters());
     std::printf("  d_model %d, %d heads, %d layers, d_ff %d, %s; %d steps of %d sentences, seed %u\n", m.d_model,
                 m.n_heads, m.n_layers, m.d_ff, m.causal ? "causal" : "bidirectional", c.options.steps,

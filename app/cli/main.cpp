@@ -3,8 +3,10 @@
 // 0 ok, 2 bad usage, 3 a bad input file or text, 1 anything else.
 #include <cstdio>
 #include <iostream>
+#include <new>
 
 #include "attnscope/bench.h"
+#include "attnscope/text.h"
 #include "cli_common.h"
 
 int main(int argc, char** argv) {
@@ -31,8 +33,13 @@ int main(int argc, char** argv) {
         app.exit(e);  // prints the message and the usage hint
         return kUsage;
     } catch (const CliError& e) {
-        std::cerr << "attnscope-cli: " << e.message << "\n";
+        std::cerr << "attnscope-cli: " << attnscope::escape_for_terminal(e.message, true) << "\n";
         return e.code;
+    } catch (const std::bad_alloc&) {
+        // Before every large allocation the commands check the memory budget; this is the rest
+        // (the machine's memory taken by others, a ulimit), still a message and not an abort.
+        std::cerr << "attnscope-cli: out of memory: the input needs more memory than this process can get\n";
+        return kBadInput;
     } catch (const std::exception& e) {
         std::cerr << "attnscope-cli: unexpected error: " << e.what() << "\n";
         return kFailure;

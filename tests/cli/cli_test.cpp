@@ -244,6 +244,27 @@ TEST(CliTokenize, GivesIdsAndByteOffsets) {
     EXPECT_EQ(tokens[5]["start"], 17);
 }
 
+// A vocabulary entry or a text may hold terminal escape sequences (ESC ] 0 ; ... BEL sets the
+// window title, ESC [ 2 J clears the screen) or a right-to-left override; none reaches the terminal raw.
+TEST(CliTokenize, NeverPrintsControlCharactersFromTheTextOrTheVocabulary) {
+    nlohmann::json model = testing::tiny_model_json();
+    model["tokenizer"]["vocab"][3] = "\x1b[2J";
+    const std::string hostile_model = write_file("escape-vocab.json", model.dump()).string();
+    const std::string text = "bank \x1b]0\x07\xE2\x80\xAE";  // a few tokens: the model takes 8
+    const std::vector<std::vector<std::string>> runs = {
+        {"tokenize", "--model", hostile_model, "--text", text},
+        {"trace", "--model", hostile_model, "--text", text, "--format", "table"},
+        {"predict", "--model", hostile_model, "--text", "the bank", "--top", "50"}};
+    for (const auto& args : runs) {
+        const ProcessResult r = cli(args);
+        ASSERT_EQ(r.exit_code, 0) << args[0] << ": " << r.err;
+        EXPECT_EQ(r.out.find('\x1b'), std::string::npos) << args[0] << " printed ESC:\n" << r.out;
+        EXPECT_EQ(r.out.find('\x07'), std::string::npos) << args[0] << " printed BEL";
+        EXPECT_EQ(r.out.find("\xE2\x80\xAE"), std::string::npos) << args[0] << " printed U+202E";
+        EXPECT_THAT(r.out, HasSubstr("\\x1b")) << args[0] << ": the escape is shown, not dropped";
+    }
+}
+
 // [SECTION] export
 
 class CliExport : public ::testing::Test {
@@ -332,6 +353,41 @@ TEST(CliPredict, RanksNextTokensByProbability) {
     EXPECT_GE(candidates[1]["probability"].get<double>(), candidates[2]["probability"].get<double>());
     EXPECT_EQ(out["generated"].get<std::string>().rfind(candidates[0]["piece"].get<std::string>(), 0), 0u)
         << "greedy generation starts with the top candidate";
+}
+
+// Bench once skipped the memory check that trace makes: 8,192 tokens on 8 layers x 8 heads asked
+// for 34 GB and the kernel killed it. Expected bytes worked out by hand: per head 2 n^2 + 4 n d_head
+// floats (n = 8192, d_head 32), 64 heads, plus 8 n d_model and n x 1000 logits, x 4 bytes = 32.3 GiB.
+TEST(CliBench, RefusesATraceOverTheMemoryBudgetBeforeMeasuringAnything) {
+    const ProcessResult r = cli({"bench", "--d-model", "256", "--layers", "8", "--heads", "8", "--tokens", "64,8192"});
+    EXPECT_EQ(r.exit_code, 3);
+    EXPECT_THAT(r.err, HasSubstr("--tokens: the trace of 8192 tokens would need 32.3 GiB of memory (over the 6.0 GiB budget"));
+    EXPECT_EQ(r.out, "") << "refused before the peak and the runs are measured";
+}
+
+TEST(CliBench, RefusesARandomModelWhoseWeightsWouldNotFitAndAbsurdShapes) {
+    ProcessResult r = cli({"bench", "--d-model", "65536", "--layers", "1000", "--tokens", "8"});
+    EXPECT_EQ(r.exit_code, 3);
+    EXPECT_THAT(r.err, HasSubstr("the random model's weights would need"));
+    r = cli({"bench", "--d-model", "2147483647", "--tokens", "8"});
+    EXPECT_EQ(r.exit_code, 2) << "a width past 65536 is bad usage, not an overflow";
+    r = cli({"bench", "--tokens", "0"});
+    EXPECT_EQ(r.exit_code, 2);
+}
+
+// Under an address-space limit the allocation fails inside the forward pass: a message and exit 3,
+// not "unexpected error" (exit 1) or an abort. prlimit is util-linux's, on every Debian system.
+TEST(CliMemory, AnAllocationThatFailsIsAMessageAndExitThree) {
+#if defined(__SANITIZE_ADDRESS__)
+    GTEST_SKIP() << "AddressSanitizer reserves terabytes of address space, so no address-space limit can be set";
+#else
+    // 64 layers of 1024 x (4 x 1024 + 2 x 4096) floats: 3 GiB of weights, within the 6 GiB budget,
+    // but over the 1.5 GB this process may map.
+    const ProcessResult r = run_program("prlimit", {"--as=1500000000", "--", std::string(ATTNSCOPE_BIN_DIR) + "/attnscope-cli",
+                                                    "bench", "--d-model", "1024", "--layers", "64", "--tokens", "8"});
+    EXPECT_EQ(r.exit_code, 3) << r.err;
+    EXPECT_THAT(r.err, HasSubstr("out of memory"));
+#endif
 }
 
 TEST(CliBench, ReportsTimeThroughputAndThePeakItMeasured) {

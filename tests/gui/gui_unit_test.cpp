@@ -13,7 +13,9 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <new>
 #include <set>
+#include <stdexcept>
 #include <thread>
 
 #include "app_process.h"
@@ -25,6 +27,9 @@
 #include "workers/background_worker.h"
 #include "workers/thumbnails.h"
 #include "workers/trace_worker.h"
+#include "widgets/draw_util.h"
+
+#include <imgui.h>
 
 namespace attnscope::gui {
 namespace {
@@ -197,6 +202,31 @@ TEST(BackgroundWorker, AnswersOnlyTheNewestRequest) {
     EXPECT_EQ(s.newest->result.value(), 30);  // 1's answer came back stale and was dropped, 2 never ran
 }
 
+// An allocation that fails inside a job (a trace too big for what the machine has left) used to
+// end the worker thread and with it the app (std::terminate); now it is the answer's message,
+// the last good answer stays, and the next request is served.
+TEST(BackgroundWorker, AJobThatRunsOutOfMemoryAnswersWithAMessageAndTheWorkerGoesOn) {
+    BackgroundWorker<int, int> worker(
+        [](const int& x, std::uint64_t, const StaleCheck&) -> Result<int> {
+            if (x == 2) throw std::bad_alloc();
+            if (x == 3) throw std::runtime_error("a library's own error");
+            return x * 10;
+        },
+        {}, OnShutdown::Join);
+    const auto answer_to = [&](int x) {
+        const std::uint64_t id = worker.request(x);
+        EXPECT_TRUE(eventually([&] { return worker.latest().newest && worker.latest().newest->id == id; }));
+        return worker.latest();
+    };
+    EXPECT_EQ(answer_to(1).newest->result.value(), 10);
+    const auto failed = answer_to(2);
+    ASSERT_FALSE(failed.newest->result.ok());
+    EXPECT_THAT(failed.newest->result.error().message, ::testing::HasSubstr("out of memory"));
+    EXPECT_EQ(failed.newest_ok->result.value(), 10) << "the last good answer stays";
+    EXPECT_THAT(answer_to(3).newest->result.error().message, ::testing::HasSubstr("a library's own error"));
+    EXPECT_EQ(answer_to(4).newest->result.value(), 40);
+}
+
 // A job blocked in a system call (a FIFO nobody writes to) cannot poll anything; with
 // OnShutdown::Detach the destructor must return anyway, and nothing is published afterwards.
 TEST(BackgroundWorker, ShutdownReturnsWhileADetachedJobIsBlocked) {
@@ -357,6 +387,88 @@ TEST(ModelLoader, AFifoNamedConfigJsonFailsAtOnceSayingWhatItIs) {
     ASSERT_FALSE(outcome->result.ok());
     EXPECT_THAT(outcome->result.error().message, HasSubstr("config.json: is a named pipe (FIFO), expected a regular file"));
     EXPECT_FALSE(loader.busy());
+}
+
+// [SECTION] Text of any length, drawn without a window (ImGui needs only a font atlas)
+
+// An ImGui context with the default font and the OpenGL 3 backend's "large meshes" flag, and no
+// window: NewFrame/Render build draw lists that the test reads instead of a GPU.
+class HeadlessImGui {
+public:
+    HeadlessImGui() {
+        m_context = ImGui::CreateContext();
+        ImGuiIO& io = ImGui::GetIO();
+        io.IniFilename = nullptr;
+        io.DisplaySize = ImVec2(1280, 720);
+        io.DeltaTime = 1.0f / 60.0f;
+        io.BackendFlags |= ImGuiBackendFlags_RendererHasVtxOffset;
+        io.Fonts->AddFontDefault();
+        unsigned char* pixels = nullptr;
+        int w = 0, h = 0;
+        io.Fonts->GetTexDataAsRGBA32(&pixels, &w, &h);
+    }
+    ~HeadlessImGui() { ImGui::DestroyContext(m_context); }
+    HeadlessImGui(const HeadlessImGui&) = delete;
+    HeadlessImGui& operator=(const HeadlessImGui&) = delete;
+
+    // One frame of a 400 x 300 scrolling window showing `draw_text`, scrolled to its end when
+    // `to_end`; returns the height of what the text took (the window's content height).
+    template <class Draw>
+    float frame(Draw draw_text, bool to_end) {
+        ImGui::NewFrame();
+        ImGui::SetNextWindowPos(ImVec2(0, 0));
+        ImGui::SetNextWindowSize(ImVec2(400, 300));
+        ImGui::Begin("caption", nullptr, ImGuiWindowFlags_NoDecoration);
+        const float top = ImGui::GetCursorPosY();
+        draw_text();
+        const float height = ImGui::GetCursorPosY() - top;
+        if (to_end) ImGui::SetScrollY(ImGui::GetScrollMaxY());
+        ImGui::End();
+        ImGui::Render();  // ImGui asserts (and aborts) here when a draw list passes 65,536 vertices
+        return height;
+    }
+
+private:
+    ImGuiContext* m_context;
+};
+
+std::string long_caption() {
+    std::string text;
+    for (int i = 0; i < 1500; ++i) text += "The query asks and the key answers; word " + std::to_string(i) + ". ";
+    text += "\n\nA second paragraph after a blank line.\n";
+    for (int i = 0; i < 300; ++i) text += std::string(37, 'x') + " ";  // long words too
+    return text;
+}
+
+// A 75,000-character caption scrolled to its end: every line above the view is still laid out by
+// one ImGui text item, which ended the app with "Too many vertices in ImDrawList using 16-bit
+// indices". Drawn by text_wrapped_any_length it renders, and every draw list stays in range.
+TEST(TextWrappedAnyLength, ACaptionOfAnyLengthScrolledToItsEndStaysWithin16BitIndices) {
+    HeadlessImGui imgui;
+    const std::string text = long_caption();
+    ASSERT_GT(text.size(), 60000u);
+    for (int i = 0; i < 4; ++i) imgui.frame([&] { text_wrapped_any_length(text); }, true);
+    ImDrawData* data = ImGui::GetDrawData();
+    ASSERT_NE(data, nullptr);
+    for (int l = 0; l < data->CmdListsCount; ++l)
+        for (const ImDrawCmd& cmd : data->CmdLists[l]->CmdBuffer)
+            for (unsigned e = 0; e < cmd.ElemCount; ++e)
+                EXPECT_LT(data->CmdLists[l]->IdxBuffer[static_cast<int>(cmd.IdxOffset + e)], 65536);
+}
+
+// The pieces read as one text: the same height as ImGui's own measure of the whole text wrapped
+// at the same width (CalcTextSize, which draws nothing and so has no vertex limit).
+TEST(TextWrappedAnyLength, LaysOutExactlyAsOneWrappedText) {
+    HeadlessImGui imgui;
+    const std::string text = long_caption();
+    float drawn = 0.0f, measured = 0.0f;
+    for (int i = 0; i < 3; ++i)
+        drawn = imgui.frame([&] {
+            measured = ImGui::CalcTextSize(text.c_str(), text.c_str() + text.size(), false, ImGui::GetContentRegionAvail().x).y;
+            text_wrapped_any_length(text);
+        }, false);
+    EXPECT_NEAR(drawn, measured + ImGui::GetStyle().ItemSpacing.y, 0.5f);
+    EXPECT_GT(measured, 100 * ImGui::GetFontSize()) << "the text is long enough to be cut in several pieces";
 }
 
 }  // namespace

@@ -268,5 +268,53 @@ TEST_F(SessionFile, OpensTheBuiltInModelWhenTheSessionsModelFailsToLoad) {
     EXPECT_THAT(r.out, HasSubstr("model builtin:bank-decoder"));
 }
 
+// The sentence box holds C strings: a NUL in a restored text used to cut it there, and the cut text
+// was then saved over the session. It is kept, shown as U+2400 SYMBOL FOR NULL.
+TEST_F(SessionFile, ATextWithANulCharacterIsKeptVisibleAndNotCut) {
+    const fs::path file = write("session-nul.json", R"({"format": "attnscope-session", "version": 1,
+        "model": "builtin:bank-decoder", "text": "i took\u0000the money", "compare": "",
+        "view": "heatmap", "layer": 0, "head": 0, "token": 0, "key": -1})");
+    const AppRun r = run({"--session", file.string(), "--screenshot", (scratch_dir() / "session-nul.png").string(),
+                          "--frames", "2", "--no-settings"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(nlohmann::json::parse(slurp(file)).at("text"), "i took\xE2\x90\x80the money");
+}
+
+// A restored text too long for the model never traces, and the session used to wait for a first
+// trace before saving anything again. Now what changes is saved, with the selection it restored.
+TEST_F(SessionFile, ATextTooLongForTheModelDoesNotStopTheSessionFromSaving) {
+    std::string words;
+    for (int i = 0; i < 100; ++i) words += "bank ";
+    const fs::path file = write("session-long.json", R"({"format": "attnscope-session", "version": 1,
+        "model": "builtin:bank-decoder", "text": ")" + words + R"(", "compare": "",
+        "view": "heatmap", "layer": 1, "head": 2, "token": 3, "key": -1})");
+    const AppRun r = run({"--session", file.string(), "--compare", "the river bank", "--screenshot",
+                          (scratch_dir() / "session-long.png").string(), "--frames", "2", "--no-settings"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto saved = nlohmann::json::parse(slurp(file));
+    EXPECT_EQ(saved.at("compare"), "the river bank") << "the change was saved";
+    EXPECT_EQ(saved.at("text"), words);
+    EXPECT_EQ(saved.at("layer"), 1);
+    EXPECT_EQ(saved.at("head"), 2);
+    EXPECT_EQ(saved.at("token"), 3);
+}
+
+// An autosave killed between writing its temporary file and renaming it leaves
+// "session.json.tmp-<pid>-<n>" behind; the next start removes it (its writer is gone).
+TEST_F(SessionFile, TheNextStartRemovesWhatAKilledSaveLeftBehind) {
+    const fs::path file = write("session-stale.json", R"({"format": "attnscope-session", "version": 1,
+        "model": "builtin:bank-decoder", "text": "i took the money to the bank", "compare": "",
+        "view": "heatmap", "layer": 0, "head": 0, "token": 6, "key": -1})");
+    const pid_t ended = fork();
+    if (ended == 0) _exit(0);
+    waitpid(ended, nullptr, 0);
+    const fs::path stale = file.string() + ".tmp-" + std::to_string(ended) + "-1";
+    std::ofstream(stale) << "{\"format\": \"attnscope-sess";
+    const AppRun r = run({"--session", file.string(), "--screenshot", (scratch_dir() / "session-stale.png").string(),
+                          "--frames", "2", "--no-settings"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_FALSE(fs::exists(stale));
+}
+
 }  // namespace
 }  // namespace attnscope

@@ -46,10 +46,14 @@ class Corpus:
         os.makedirs(os.path.dirname(p), exist_ok=True)
         return p
 
-    def add_model(self, name, path, trace_text=TRACE_TEXT, extra_runs=()):
-        """A model file or folder: info and trace --model PATH."""
+    def add_model(self, name, path, trace_text=TRACE_TEXT, extra_runs=(), gui_runs=()):
+        """A model file or folder: info and trace --model PATH. `gui_runs`: argument lists that
+        the desktop app always runs this case with (besides the spread of --model runs)."""
         runs = [["info", "--model", path], ["trace", "--model", path, "--text", trace_text]] + list(extra_runs)
-        self.entries.append({"case": name, "kind": "model", "path": path, "runs": runs})
+        entry = {"case": name, "kind": "model", "path": path, "runs": runs}
+        if gui_runs:
+            entry["gui"] = [list(g) for g in gui_runs]
+        self.entries.append(entry)
 
     def add_text(self, name, text_bytes):
         """A text for the default model: trace and tokenize --text TEXT."""
@@ -441,9 +445,16 @@ def app_json_cases(c):
         "session/text_nul": dict(session, text="a\u0000b"),
         "session/layer_huge": dict(session, layer=2 ** 40),
         "session/model_missing": dict(session, model="/nonexistent/model.json"),
+        "session/text_too_long": dict(session, text=" ".join(["bank"] * 5000)),
+        "session/text_control_characters": dict(session, text="bank \u001b[2J\u202e river\u0007"),
+        "lesson/title_100k": dict(lesson, title="t" * 100000),
+        "lesson/caption_lines_20k": dict(lesson, steps=[dict(lesson["steps"][0], caption={"title": "t", "text": "a\n" * 20000})]),
     }
     for name, doc in docs.items():
-        c.add_model(name, c.write_file(name + ".json", json.dumps(doc)))
+        path = c.write_file(name + ".json", json.dumps(doc))
+        # The app opens each as what it is: a lesson to play, a session to restore (and save).
+        gui = [["--lesson", path]] if name.startswith("lesson/") else [["--session", path]]
+        c.add_model(name, path, gui_runs=gui)
     corpus_file = c.write_file("training/corpus.txt", "the bank of the river\ni took the money to the bank\n")
 
     def model(**kv):

@@ -10,8 +10,9 @@ a timeout, and an exit 3 must print a message on stderr that names the file (or 
 text) and is not "unexpected error". Prints the counts and every failure; exits 1 on a failure.
 
 With --gui, a spread of N cases (20 by default) also opens in the desktop app under one Xvfb
-server (`attnscope --model PATH --screenshot OUT.png --frames 3`), held to the same contract (a
-model that fails to load exits 3); HOME and XDG_CONFIG_HOME point into CORPUS_DIR so no setting
+server (`attnscope --model PATH --screenshot OUT.png --frames 3`), and every lesson and session
+case as a lesson (--lesson) or a session (--session), held to the same contract (a model that
+fails to load exits 3); HOME and XDG_CONFIG_HOME point into CORPUS_DIR so no setting
 or session reaches the real home.
 """
 import concurrent.futures
@@ -124,6 +125,9 @@ def gui_runs(cases, out, count):
     for c in picks:
         what = ["--model", c["path"]] if c["kind"] == "model" else ["--text", c["runs"][0][2]]
         runs.append((c, what + ["--screenshot", shot, "--frames", "3"]))
+    for c in cases:  # lessons and sessions, each as the app opens it
+        for what in c.get("gui", []):
+            runs.append((c, what + ["--screenshot", shot, "--frames", "3"]))
     return runs
 
 

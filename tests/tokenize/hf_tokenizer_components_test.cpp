@@ -271,6 +271,10 @@ TEST(HfTokenizerErrors, NamesTheFieldOfAWronglyShapedValue) {
     j = small_wordpiece();
     j["model"]["vocab"]["a"] = -3;
     EXPECT_EQ(load_error(j), "bad.json: model.vocab.a: expected a non-negative integer id, got the number -3");
+    // An empty vocabulary used to load, and then every text silently came out as no tokens.
+    j = small_wordpiece();
+    j["model"]["vocab"] = json::object();
+    EXPECT_EQ(load_error(j), "bad.json: model.vocab: expected at least one token, got an empty vocabulary");
     j = small_wordpiece();
     j["model"]["unk_token"] = "<unk>";
     EXPECT_EQ(load_error(j), "bad.json: model.unk_token: expected a token of the vocabulary, got '<unk>'");

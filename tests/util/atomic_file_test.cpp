@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <fstream>
@@ -79,6 +81,42 @@ TEST(WriteFileAtomically, NamesTheFileItCannotCreate) {
     const auto written = write_file_atomically(file, "x");
     ASSERT_FALSE(written.ok());
     EXPECT_THAT(written.error().message, HasSubstr(file.string() + ": cannot write"));
+}
+
+// The process id of a process that has ended (a child that exited and was reaped).
+pid_t pid_of_an_ended_process() {
+    const pid_t child = fork();
+    if (child == 0) _exit(0);
+    int status = 0;
+    waitpid(child, &status, 0);
+    return child;
+}
+
+TEST(RemoveStaleTemporaries, RemovesWhatAnEndedWriterLeftAndKeepsEverythingElse) {
+    const fs::path dir = test_scratch_dir();
+    const fs::path file = dir / "session.json";
+    const std::string ended = std::to_string(pid_of_an_ended_process());
+    const std::string running = std::to_string(getppid());  // our parent is alive while we run
+    for (const std::string& name : std::vector<std::string>{"session.json", "session.json.tmp-" + ended + "-1", "session.json.tmp-" + ended + "-27",
+                                   "session.json.tmp-" + running + "-3", "other.json.tmp-" + ended + "-1",
+                                   "session.json.tmp-x-1", "session.json.tmp-" + ended + "-", "session.json.tmp-" + ended})
+        std::ofstream(dir / name) << "x";
+    EXPECT_EQ(remove_stale_temporaries(file), 2);
+    EXPECT_THAT(names_in(dir), ::testing::UnorderedElementsAre(
+        "session.json", "session.json.tmp-" + running + "-3", "other.json.tmp-" + ended + "-1", "session.json.tmp-x-1",
+        "session.json.tmp-" + ended + "-", "session.json.tmp-" + ended));
+}
+
+TEST(RemoveStaleTemporaries, AnAtomicWriteCleansUpAfterAnInterruptedOne) {
+    const fs::path dir = test_scratch_dir();
+    const fs::path file = dir / "trained.json";
+    std::ofstream(dir / ("trained.json.tmp-" + std::to_string(pid_of_an_ended_process()) + "-1")) << "half a fi";
+    ASSERT_TRUE(write_file_atomically(file, "whole").ok());
+    EXPECT_THAT(names_in(dir), ::testing::ElementsAre("trained.json"));
+}
+
+TEST(RemoveStaleTemporaries, AMissingFolderRemovesNothing) {
+    EXPECT_EQ(remove_stale_temporaries(test_scratch_dir() / "no-such-folder" / "x.json"), 0);
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "widgets/draw_util.h"
+
 namespace attnscope::gui {
 
 namespace {
@@ -30,11 +32,11 @@ void CaptionPanel::draw_text(const FrameContext& frame) {
     const LessonCaption& c = frame.state.lesson;
     ImGui::SetWindowFontScale(kTitleScale);
     ImGui::PushStyleColor(ImGuiCol_Text, frame.theme.accent);
-    ImGui::TextWrapped("%s", c.title.c_str());
+    text_wrapped_any_length(c.title);  // a lesson file can hold text of any length
     ImGui::PopStyleColor();
     ImGui::SetWindowFontScale(kTextScale);
     ImGui::Spacing();
-    ImGui::TextWrapped("%s", c.text.c_str());
+    text_wrapped_any_length(c.text);
     ImGui::SetWindowFontScale(1.0f);
 }
 
@@ -42,7 +44,7 @@ void CaptionPanel::draw_text(const FrameContext& frame) {
 void CaptionPanel::draw_progress(const FrameContext& frame) {
     const LessonCaption& c = frame.state.lesson;
     ImGui::PushStyleColor(ImGuiCol_Text, frame.theme.text_dim);
-    ImGui::TextWrapped("Step %d of %d  \xC2\xB7  %s", c.step + 1, c.count, c.lesson_title.c_str());
+    text_wrapped_any_length(format("Step %d of %d  \xC2\xB7  ", c.step + 1, c.count) + c.lesson_title);
     ImGui::PopStyleColor();
 }
 

@@ -357,7 +357,7 @@ void ModelOverviewPanel::draw_top_list(const FrameContext& frame, bool column) {
         ImGui::TextWrapped("Pick a key token above (or right-click a token chip) to rank the heads.");
         return;
     }
-    if (column) ImGui::TextWrapped("%s", ranking_title(frame).c_str());
+    if (column) text_wrapped_any_length(ranking_title(frame));
     else ImGui::TextUnformatted(ranking_title(frame).c_str());
     if (!column)
         ImGui::BeginChild("top", ImVec2(0, ImGui::GetFrameHeightWithSpacing() + ImGui::GetStyle().ScrollbarSize), false,

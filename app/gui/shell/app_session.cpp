@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "attnscope/atomic_file.h"
 #include "shell/app.h"
 
 namespace attnscope::gui {
@@ -12,6 +13,22 @@ namespace {
 
 constexpr double kAutosaveSeconds = 5.0;
 constexpr const char* kSessionFileName = "session.json";  // beside settings.json
+
+// The sentence box holds C strings, so a NUL inside a restored text would silently cut it there.
+// Each NUL becomes U+2400 SYMBOL FOR NULL instead: visible, and saved back as the user sees it.
+std::string text_for_the_sentence_box(const std::string& text, int& nul_count) {
+    std::string out;
+    out.reserve(text.size());
+    for (char c : text) {
+        if (c != '\0') {
+            out += c;
+            continue;
+        }
+        out += "\xE2\x90\x80";
+        ++nul_count;
+    }
+    return out;
+}
 
 }  // namespace
 
@@ -23,6 +40,7 @@ constexpr const char* kSessionFileName = "session.json";  // beside settings.jso
 void App::restore_session() {
     if (!m_options.session.empty()) m_session_file = m_options.session;
     else if (m_settings_file) m_session_file = m_settings_file->parent_path() / kSessionFileName;
+    if (m_session_file) remove_stale_temporaries(*m_session_file);  // an autosave killed half-way
     if (!m_session_file || m_lesson.active()) return;
     const bool explicit_file = !m_options.session.empty();
     if (!explicit_file && (m_options.model || m_options.text)) return;
@@ -39,8 +57,12 @@ void App::restore_session() {
         m_options.model = s.model;
         m_startup_model_from_session = true;
     }
-    if (!m_options.text) m_state.text = s.text;
-    if (m_options.compare.empty()) m_state.compare_text = s.compare;
+    int nul_count = 0;
+    if (!m_options.text) m_state.text = text_for_the_sentence_box(s.text, nul_count);
+    if (m_options.compare.empty()) m_state.compare_text = text_for_the_sentence_box(s.compare, nul_count);
+    if (nul_count > 0)
+        m_state.notice = "the session's text had " + std::to_string(nul_count) + " NUL character" + (nul_count == 1 ? "" : "s") +
+                         ", shown as \xE2\x90\x80";
     m_state.front = view_from_name(s.view).value_or(ViewId::Heatmap);
     m_session_selection = Selection{s.layer, s.head, s.token, s.key};
 }
@@ -53,22 +75,25 @@ void App::apply_session_selection() {
     m_session_selection.reset();
 }
 
+// While the restored selection waits for a first trace (the restored text may never trace, if it
+// is too long for the model), the session keeps it rather than the default one.
 Session App::current_session() const {
+    const Selection& selection = m_session_selection ? *m_session_selection : m_state.selection;
     Session s;
     s.model = m_state.model_spec;
     s.text = m_state.text;
     s.compare = m_state.compare_text;
     s.view = view_name(m_state.front);
-    s.layer = m_state.selection.layer;
-    s.head = m_state.selection.head;
-    s.token = m_state.selection.query;
-    s.key = m_state.selection.key;
+    s.layer = selection.layer;
+    s.head = selection.head;
+    s.token = selection.query;
+    s.key = selection.key;
     return s;
 }
 
-// Only what loaded is saved: no model yet, a failed start or a pending restore saves nothing.
+// Only what loaded is saved: no model yet or a failed start saves nothing.
 void App::save_session_now() {
-    if (!m_session_file || !m_state.model || m_exit_code != kExitOk || m_session_selection) return;
+    if (!m_session_file || !m_state.model || m_exit_code != kExitOk) return;
     const Session s = current_session();
     if (s == m_saved_session && std::filesystem::exists(*m_session_file)) return;
     const auto saved = save_session(*m_session_file, s);

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "shell/app.h"
+#include "attnscope/atomic_file.h"
 #include "attnscope/bench.h"
 #include "gfx/gl.h"
 
@@ -73,6 +74,7 @@ SettingsChoice choose_settings(const LaunchOptions& o) {
     SettingsChoice c;
     if (o.no_settings || o.screenshot_mode()) return c;
     c.file = o.settings ? std::filesystem::path(*o.settings) : default_settings_path();
+    attnscope::remove_stale_temporaries(*c.file);  // a save killed half-way last time
     std::string warning;
     c.settings = load_settings(*c.file, warning);
     if (!warning.empty()) std::cerr << "attnscope: " << warning << "\n";

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdarg>
 #include <cstdio>
+#include <cstring>
+#include <utility>
 
 #include "attnscope/text.h"
 #include "attnscope/token_labels.h"
@@ -61,6 +63,50 @@ std::string ellipsize(const std::string& s, float max_width) {
     std::size_t keep = static_cast<std::size_t>(fits_end - s.c_str());
     if (keep < s.size()) keep = utf8_previous_char_start(s, keep + 1);  // never half a character
     return s.substr(0, keep) + ellipsis;
+}
+
+namespace {
+
+// Where the wrapped line that starts at `s` ends, and where the next one starts (after the blanks
+// ImGui drops at a wrap, or after the line break), as ImGui's own wrapping decides them.
+std::pair<const char*, const char*> next_wrapped_line(const char* s, const char* end, float scale, float wrap_width) {
+    const char* newline = static_cast<const char*>(std::memchr(s, '\n', static_cast<std::size_t>(end - s)));
+    const char* paragraph_end = newline ? newline : end;
+    const char* line_end = ImGui::GetFont()->CalcWordWrapPositionA(scale, s, paragraph_end, wrap_width);
+    if (line_end == s && s < paragraph_end) line_end = s + utf8_char_length(std::string_view(s, static_cast<std::size_t>(end - s)), 0);
+    const char* next = line_end;
+    if (next == paragraph_end) return {line_end, newline ? next + 1 : end};
+    while (next < paragraph_end && (*next == ' ' || *next == '\t')) ++next;
+    return {line_end, next};
+}
+
+}  // namespace
+
+void text_wrapped_any_length(std::string_view text) {
+    constexpr std::ptrdiff_t kChunkBytes = 2000;  // at most ~8,000 vertices per item
+    const char* s = text.data();
+    const char* end = s + text.size();
+    if (text.size() <= static_cast<std::size_t>(kChunkBytes)) {
+        ImGui::PushTextWrapPos(0.0f);
+        ImGui::TextUnformatted(s, end);
+        ImGui::PopTextWrapPos();
+        return;
+    }
+    const float scale = ImGui::GetFontSize() / ImGui::GetFont()->FontSize;
+    const float wrap_width = std::max(1.0f, ImGui::GetContentRegionAvail().x);
+    const ImVec2 spacing = ImGui::GetStyle().ItemSpacing;
+    ImGui::PushTextWrapPos(0.0f);
+    const char* chunk = s;
+    while (chunk < end) {
+        const char* next = chunk;
+        while (next < end && next - chunk < kChunkBytes) next = next_wrapped_line(next, end, scale, wrap_width).second;
+        // No item spacing between the pieces of one text: they join as lines of one paragraph.
+        if (next < end) ImGui::PushStyleVar(ImGuiStyleVar_ItemSpacing, ImVec2(spacing.x, 0.0f));
+        ImGui::TextUnformatted(chunk, next);
+        if (next < end) ImGui::PopStyleVar();
+        chunk = next;
+    }
+    ImGui::PopTextWrapPos();
 }
 
 ImU32 colormap_color(Colormap c, float t, float alpha) {

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "attnscope/colormap.h"
@@ -24,6 +25,13 @@ void draw_spinner(ImDrawList* dl, ImVec2 center, float radius, ImU32 color, floa
 
 // Cuts `s` to fit `max_width` pixels at the current font, ending it with an ellipsis.
 std::string ellipsize(const std::string& s, float max_width);
+
+// ImGui::TextWrapped for text of any length. One ImGui text item emits 4 vertices per glyph,
+// every line of it (a wrapped text is not clipped line by line), and a draw list with 16-bit
+// indices aborts past 65,536 vertices: a 20,000-character lesson caption ended the app. This
+// draws the text as several items of whole wrapped lines, ~2,000 bytes each, that look exactly
+// like one; items scrolled out of view are then skipped entirely.
+void text_wrapped_any_length(std::string_view text);
 
 ImU32 colormap_color(Colormap c, float t, float alpha = 1.0f);
 

@@ -26,6 +26,9 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <new>
+#include <stdexcept>
+#include <string>
 #include <optional>
 #include <thread>
 #include <utility>
@@ -175,8 +178,20 @@ private:
                     status.running_since = std::chrono::steady_clock::now();
                 }
                 const StaleCheck stale = [this, id] { return core.stopping() || newest_id.load() != id; };
-                Result<Output> out = job(*request, id, stale);
+                Result<Output> out = run_job(*request, id, stale);
                 if (publish(id, std::move(request), std::move(out))) core.notify_published();
+            }
+        }
+
+        // An exception (an allocation the machine could not give, a library's own error) becomes
+        // the answer's message: the thread lives on, and the app keeps its last good answer.
+        Result<Output> run_job(const Request& request, std::uint64_t id, const StaleCheck& stale) {
+            try {
+                return job(request, id, stale);
+            } catch (const std::bad_alloc&) {
+                return Error{"out of memory: this needs more memory than the app can get; the last result stays"};
+            } catch (const std::exception& e) {
+                return Error{std::string("unexpected error: ") + e.what()};
             }
         }
 

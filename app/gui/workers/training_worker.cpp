@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <new>
+#include <stdexcept>
 
 #include "attnscope/forward.h"
 #include "attnscope/atomic_file.h"
@@ -99,18 +101,32 @@ bool TrainingWorker::wait_for_command(Command& out) {
 void TrainingWorker::run() {
     Command c;
     while (wait_for_command(c)) {
-        switch (c.kind) {
-            case CommandKind::Start: do_start(c.setup); break;
-            case CommandKind::Resume:
-                if (m_trainer && m_step < m_total) do_train();
-                break;
-            case CommandKind::Sentence:
-                m_sentence = c.sentence;
-                retrace_all();
-                publish(m_phase, m_error);
-                break;
-            case CommandKind::OpenFolder: do_open_folder(c.dir); break;
+        // Training's memory is checked up front (the trainer's sizes are bounded), but an
+        // allocation can still fail when the machine is short: the run ends with the message.
+        try {
+            run_command(c);
+        } catch (const std::bad_alloc&) {
+            m_trainer.reset();
+            publish(TrainingPhase::Failed, "out of memory: training needs more memory than the app can get");
+        } catch (const std::exception& e) {
+            m_trainer.reset();
+            publish(TrainingPhase::Failed, std::string("unexpected error: ") + e.what());
         }
+    }
+}
+
+void TrainingWorker::run_command(Command& c) {
+    switch (c.kind) {
+        case CommandKind::Start: do_start(c.setup); break;
+        case CommandKind::Resume:
+            if (m_trainer && m_step < m_total) do_train();
+            break;
+        case CommandKind::Sentence:
+            m_sentence = c.sentence;
+            retrace_all();
+            publish(m_phase, m_error);
+            break;
+        case CommandKind::OpenFolder: do_open_folder(c.dir); break;
     }
 }
 

@@ -84,6 +84,7 @@ private:
     };
 
     void run();
+    void run_command(Command& c);
     bool wait_for_command(Command& out);  // false on shutdown
     void do_start(TrainingSetup& setup);
     void do_train();

@@ -41,6 +41,13 @@ std::string valid_utf8(std::string_view text);
 // 200,000-character message.
 std::string cut_for_message(std::string_view text, std::size_t max_bytes = 300);
 
+// `text` made safe to print to a terminal: control characters (C0 but '\n' when `keep_newlines`,
+// DEL, C1) and the bidirectional controls that reorder what follows them (U+061C, U+200E/F,
+// U+202A..E, U+2066..9) are written as visible escapes ("\t", "\x1b", "\u{202e}"), and bytes
+// that are not valid UTF-8 as "\xNN". A vocabulary entry or a text can then never move the
+// cursor, recolour the terminal or reverse the line it is printed in.
+std::string escape_for_terminal(std::string_view text, bool keep_newlines = false);
+
 // The longest error message a public function returns; loaders cut theirs to it.
 inline constexpr std::size_t kMaxMessageBytes = 2000;
 

@@ -34,7 +34,7 @@ Session read_session(const json& root) {
     auto at = [&](Key k) { return top.key(name(k)); };
     auto need = [&](Key k) -> const json& { return require(root, top, name(k)); };
     if (read_string(need(Key::Format), at(Key::Format)) != kFormatName)
-        at(Key::Format).fail(std::string("expected \"") + kFormatName + "\", got " + need(Key::Format).dump());
+        at(Key::Format).fail(std::string("expected \"") + kFormatName + "\", got " + cut_for_message(need(Key::Format).dump()));
     read_int(need(Key::Version), at(Key::Version), kVersion, kVersion);
     Session s;
     s.model = read_string(need(Key::Model), at(Key::Model));
@@ -67,7 +67,7 @@ std::string serialize_session(const Session& s) {
     j[name(Key::Head)] = s.head;
     j[name(Key::Token)] = s.token;
     j[name(Key::KeyToken)] = s.key;
-    return j.dump(2) + "\n";
+    return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 Result<Session> parse_session(std::string_view text, const std::string& source) {

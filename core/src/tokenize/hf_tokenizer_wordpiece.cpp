@@ -27,6 +27,8 @@ void Vocab::add(const std::string& piece, int id) {
 
 Vocab parse_vocab(const json& vocab, const std::string& path) {
     expect_object(vocab, path);
+    // With no entries every text would come out as no tokens at all, silently.
+    if (vocab.empty()) fail(path, "expected at least one token, got an empty vocabulary");
     // Vocab::pieces is indexed by id, so an id bounds the memory it takes: ids number the entries,
     // with room for gaps (ids the added tokens hold), but a 20-byte file cannot ask for 30 GB.
     const long long max_id = static_cast<long long>(vocab.size()) + (1 << 16) - 1;

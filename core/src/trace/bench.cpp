@@ -1,4 +1,5 @@
 #include "attnscope/bench.h"
+#include "attnscope/forward.h"
 
 #include "kernels/packed_matrix.h"
 #include "kernels/parallel_product.h"
@@ -64,6 +65,7 @@ double forward_matmul_flops(const ModelInfo& m, int n, int logit_rows) {
 
 Result<ForwardBench> bench_forward(const Model& model, int n, int min_runs, double min_seconds, bool with_logits) {
     const ModelInfo& info = model.info();
+    if (auto refusal = trace_memory_refusal(info, n)) return Error{*refusal};  // as compute_trace refuses it
     std::vector<Token> tokens(static_cast<std::size_t>(n));
     for (int i = 0; i < n; ++i) tokens[static_cast<std::size_t>(i)].id = 1 + i % std::max(1, info.vocab_size - 1);
 

@@ -9,23 +9,8 @@ namespace attnscope {
 
 namespace {
 
-// A trace keeps two n x n matrices per head; past this the machine would swap, so the request
-// is refused with the number instead.
-constexpr double kMaxTraceBytes = 6.0 * (1ull << 30);
-
 bool only_whitespace(const std::string& text) {
     return text.find_first_not_of(" \t\r\n\v\f") == std::string::npos;
-}
-
-double trace_bytes(const ModelInfo& m, int n) {
-    const double per_head = 2.0 * n * n + 4.0 * n * m.d_head;  // scores, weights; q, k, v, out
-    return 4.0 * (m.n_layers * (m.n_heads * per_head + 1.0 * n * m.d_model) + 1.0 * n * m.vocab_size);
-}
-
-std::string gib(double bytes) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.1f GiB", bytes / (1ull << 30));
-    return buf;
 }
 
 // An unmasked score that overflowed to -infinity gets weight 0 and leaves everything else finite,
@@ -63,6 +48,24 @@ std::string non_finite_part(const Trace& trace, bool causal) {
 
 }  // namespace
 
+double trace_memory_bytes(const ModelInfo& m, int n) {
+    const double per_head = 2.0 * n * n + 4.0 * n * m.d_head;  // scores, weights; q, k, v, out
+    return 4.0 * (m.n_layers * (m.n_heads * per_head + 1.0 * n * m.d_model) + 1.0 * n * m.vocab_size);
+}
+
+std::optional<std::string> trace_memory_refusal(const ModelInfo& info, int n) {
+    const double bytes = trace_memory_bytes(info, n);
+    if (bytes <= kMemoryBudgetBytes) return std::nullopt;
+    return "the trace of " + std::to_string(n) + " tokens would need " + format_gib(bytes) + " of memory (over the " +
+           format_gib(kMemoryBudgetBytes) + " budget; it grows with the square of the length); shorten the text";
+}
+
+std::string format_gib(double bytes) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f GiB", bytes / (1ull << 30));
+    return buf;
+}
+
 Result<std::shared_ptr<const Trace>> compute_trace(const Model& model, const std::string& text, std::uint64_t id,
                                                    std::function<bool()> cancelled) {
     const auto started = std::chrono::steady_clock::now();
@@ -76,9 +79,7 @@ Result<std::shared_ptr<const Trace>> compute_trace(const Model& model, const std
     if (info.max_len > 0 && n > info.max_len)
         return Error{"the text has " + std::to_string(n) + " tokens but model '" + info.name + "' takes at most " +
                      std::to_string(info.max_len) + " (max_len); shorten the text"};
-    if (const double bytes = trace_bytes(info, n); bytes > kMaxTraceBytes)
-        return Error{"the trace of " + std::to_string(n) + " tokens would need " + gib(bytes) +
-                     " of memory (it grows with the square of the length); shorten the text"};
+    if (auto refusal = trace_memory_refusal(info, n)) return Error{*refusal};
 
     ForwardOptions options;
     options.cancelled = std::move(cancelled);

@@ -88,7 +88,7 @@ void append_json_number(std::string& out, float value) {
 std::string trace_to_json(const Trace& trace, const TraceFilter& filter) {
     std::string out;
     out += "{\"format\": \"attnscope-trace\", \"version\": 1,\n";
-    out += " \"model\": " + model_json(trace.model).dump() + ",\n";
+    out += " \"model\": " + model_json(trace.model).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + ",\n";
     out += " \"text\": " + nlohmann::json(trace.text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + ",\n";
     // Version 1 readers find one top-level scale: layer 0's. Each layer object carries its own
     // (trace v2; layers differ with GPT-2's scale_attn_by_inverse_layer_idx).

@@ -1,6 +1,7 @@
 #include "attnscope/atomic_file.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -39,9 +40,39 @@ bool write_and_sync(const std::filesystem::path& tmp, std::string_view content) 
     return ::close(fd) == 0 && ok;
 }
 
+// The writer's process id in "<name>.tmp-<pid>-<n>", or 0 when `file_name` is not such a name.
+pid_t writer_of(const std::string& file_name, const std::string& target_name) {
+    const std::string prefix = target_name + ".tmp-";
+    if (file_name.size() <= prefix.size() || file_name.compare(0, prefix.size(), prefix) != 0) return 0;
+    const std::string rest = file_name.substr(prefix.size());
+    const std::size_t dash = rest.find('-');
+    if (dash == 0 || dash == std::string::npos || dash + 1 == rest.size() || dash > 9) return 0;
+    for (std::size_t i = 0; i < rest.size(); ++i)
+        if (i != dash && (rest[i] < '0' || rest[i] > '9')) return 0;
+    return static_cast<pid_t>(std::stol(rest.substr(0, dash)));
+}
+
+bool process_is_running(pid_t pid) { return pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH; }
+
 }  // namespace
 
+int remove_stale_temporaries(const std::filesystem::path& path) {
+    const std::filesystem::path folder = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
+    const std::string target_name = path.filename().string();
+    std::error_code ec;
+    std::filesystem::directory_iterator it(folder, ec), end;
+    int removed = 0;
+    for (; !ec && it != end; it.increment(ec)) {
+        const pid_t writer = writer_of(it->path().filename().string(), target_name);
+        if (writer <= 0 || process_is_running(writer)) continue;
+        std::error_code ignored;
+        if (std::filesystem::remove(it->path(), ignored)) ++removed;
+    }
+    return removed;
+}
+
 Result<std::filesystem::path> write_file_atomically(const std::filesystem::path& path, std::string_view content) {
+    remove_stale_temporaries(path);
     const std::filesystem::path tmp = temporary_name(path);
     std::error_code ignored;
     if (!write_and_sync(tmp, content)) {

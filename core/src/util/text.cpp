@@ -1,6 +1,7 @@
 #include "attnscope/text.h"
 
 #include <cstdint>
+#include <cstdio>
 
 namespace attnscope {
 
@@ -102,6 +103,45 @@ std::string cut_for_message(std::string_view text, std::size_t max_bytes) {
     const std::size_t left_out = clean.size() - cut;
     clean.resize(cut);
     return clean + "... (" + std::to_string(left_out) + " more bytes)";
+}
+
+namespace {
+
+bool reorders_text(char32_t c) {
+    return c == 0x061C || c == 0x200E || c == 0x200F || (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069);
+}
+
+void append_hex_escape(std::string& out, const char* prefix, unsigned value, const char* suffix) {
+    char buffer[16];
+    std::snprintf(buffer, sizeof buffer, "%s%02x%s", prefix, value, suffix);
+    out += buffer;
+}
+
+}  // namespace
+
+std::string escape_for_terminal(std::string_view text, bool keep_newlines) {
+    std::string out;
+    out.reserve(text.size());
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+        const std::size_t char_bytes = utf8_char_length(text, pos);
+        if (first_invalid_utf8(text.substr(pos, char_bytes))) {  // a byte that is not UTF-8
+            append_hex_escape(out, "\\x", static_cast<unsigned char>(text[pos]), "");
+            ++pos;
+            continue;
+        }
+        std::size_t length = 0;
+        const char32_t c = decode_utf8_at(text, pos, length);
+        if (c == U'\n' && keep_newlines) out += '\n';
+        else if (c == U'\t') out += "\\t";
+        else if (c == U'\n') out += "\\n";
+        else if (c == U'\r') out += "\\r";
+        else if (c < 0x20 || c == 0x7F || (c >= 0x80 && c < 0xA0)) append_hex_escape(out, "\\x", static_cast<unsigned>(c), "");
+        else if (reorders_text(c)) append_hex_escape(out, "\\u{", static_cast<unsigned>(c), "}");
+        else out.append(text.substr(pos, length));
+        pos += length;
+    }
+    return out;
 }
 
 }  // namespace attnscope
