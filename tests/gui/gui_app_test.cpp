@@ -358,5 +358,137 @@ TEST_F(GuiApp, FrameTimeOf12LayersOf12HeadsOn64Tokens) {
     }
 }
 
+// [SECTION] Under pressure (--script plays the user's actions on a schedule; --frame-stats times
+// every frame, the busy ones included). Each test prints its frame times for the closing note.
+
+// A random own-format model written to the scratch folder (vocabulary w0..w99).
+fs::path random_model_file(const std::string& name, int d_model, int heads, int layers, int max_len) {
+    TransformerConfig c;
+    c.d_model = d_model;
+    c.n_heads = heads;
+    c.n_layers = layers;
+    c.d_ff = 2 * d_model;
+    c.max_len = max_len;
+    c.causal = true;
+    const fs::path model = scratch_dir() / (name + ".json");
+    if (!fs::exists(model)) std::ofstream(model) << write_json_model(*make_random_transformer(c, 100, 5, name));
+    return model;
+}
+
+// Where a script's screenshot goes: the scratch folder.
+std::string shot(const std::string& name) { return (scratch_dir() / name).string(); }
+
+std::string numbered_words(int n) {
+    std::string text;
+    for (int i = 0; i < n; ++i) text += (i ? " w" : "w") + std::to_string(1 + i % 99);
+    return text;
+}
+
+fs::path write_script(const std::string& name, const std::string& steps) {
+    const fs::path file = scratch_dir() / (name + ".script");
+    std::ofstream(file) << steps;
+    return file;
+}
+
+// The report line of one script screenshot ("script screenshot PATH: model ..."), or "".
+std::string script_report(const std::string& out, const std::string& png_name) {
+    std::smatch m;
+    if (!std::regex_search(out, m, std::regex("script screenshot [^\\n]*" + png_name + ": ([^\\n]*)"))) return "";
+    return m[1].str();
+}
+
+// What each screenshot showed, and the frame times: printed for the closing note, not asserted.
+void print_frame_stats(const char* what, const AppRun& r) {
+    std::istringstream lines(r.out);
+    for (std::string line; std::getline(lines, line);)
+        if (line.rfind("script screenshot ", 0) == 0) {
+            std::cout << "[ script ] " << line.substr(0, 300) << "\n";
+            const fs::path png = line.substr(18, line.find(": ") - 18);
+            std::error_code ec;  // kept to look at, as the other tests' screenshots
+            fs::copy_file(png, kept_screenshots() / png.filename(), fs::copy_options::overwrite_existing, ec);
+        }
+    const std::size_t at = r.out.find("frame time");
+    if (at != std::string::npos) std::cout << "[ frame time ] " << what << ": " << r.out.substr(at);
+}
+
+// Pasting 10,000 words: the built-in model takes 32 tokens, so the text is refused with the reason,
+// the last good trace stays on screen, and the window goes on drawing.
+TEST_F(GuiApp, APasteOf10000WordsKeepsTheLastGoodTraceAndSaysWhy) {
+    const fs::path words = scratch_dir() / "10000-words.txt";
+    std::ofstream(words) << numbered_words(10000);
+    const fs::path script = write_script("paste", "0 screenshot-ready " + shot("paste-before.png") + "\n"
+                                                  "1 text-file " + words.string() + "\n"
+                                                  "1 screenshot " + shot("paste-during.png") + "\n"
+                                                  "2 screenshot-ready " + shot("paste-after.png") + "\n"
+                                                  "30 quit\n");
+    const AppRun r = run({"--model", "builtin:bank-decoder", "--text", "i took the money to the bank", "--size", "1280x720",
+                          "--script", script.string(), "--frame-stats", "--no-settings"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_THAT(script_report(r.out, "paste-before.png"), HasSubstr("trace 7 tokens by bank-decoder, text matches yes, problem none"));
+    EXPECT_THAT(script_report(r.out, "paste-during.png"), HasSubstr("trace 7 tokens by bank-decoder"));
+    EXPECT_THAT(script_report(r.out, "paste-after.png"),
+                HasSubstr("trace 7 tokens by bank-decoder, text matches no, problem the text has 10000 tokens but model "
+                          "'bank-decoder' takes at most 32"));
+    print_frame_stats("10,000-word paste", r);
+}
+
+// Switching models while a long trace runs (1,500 tokens through 4 layers x 8 heads): the switch is
+// taken at once, the stale trace never replaces the newer answer, and the app ends on the last
+// model chosen.
+TEST_F(GuiApp, SwitchingModelsWhileATraceRunsEndsOnTheLastChoice) {
+    const fs::path slow = random_model_file("slow-4x8", 256, 8, 4, 2048);
+    const fs::path script = write_script("switch", "0 screenshot-ready " + shot("switch-first.png") + "\n"
+                                                   "1 text " + numbered_words(1500) + " w7\n"
+                                                   "1 screenshot " + shot("switch-computing.png") + "\n"
+                                                   "2 model builtin:bank-encoder\n"
+                                                   "3 text i took the money to the bank\n"
+                                                   "3 screenshot " + shot("switch-switched.png") + "\n"
+                                                   "4 model " + slow.string() + "\n"
+                                                   "5 model builtin:bank-decoder\n"
+                                                   "6 screenshot-ready " + shot("switch-end.png") + "\n"
+                                                   "7 quit\n");
+    const AppRun r = run({"--model", slow.string(), "--text", numbered_words(1500), "--size", "1280x720", "--script",
+                          script.string(), "--frame-stats", "--no-settings"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_THAT(script_report(r.out, "switch-first.png"), HasSubstr("trace 1500 tokens by slow-4x8, text matches yes"));
+    EXPECT_THAT(script_report(r.out, "switch-computing.png"), HasSubstr("computing yes, trace 1500 tokens by slow-4x8"))
+        << "the next 1,500-token trace runs while the last good one stays on screen";
+    EXPECT_NE(script_report(r.out, "switch-switched.png"), "");
+    EXPECT_THAT(script_report(r.out, "switch-end.png"),
+                HasSubstr("model builtin:bank-decoder, loading no, computing no, trace 7 tokens by bank-decoder, text matches yes, "
+                          "problem none"));
+    print_frame_stats("switching models during a 1,500-token trace", r);
+}
+
+// Opening a big file (a 100 MB own-format model: seconds of parsing) and, while it loads, another
+// one: the window keeps drawing the last good trace meanwhile, and the second choice wins.
+TEST_F(GuiApp, OpeningABigFileThenAnotherKeepsDrawingAndOpensTheSecond) {
+    const fs::path big = random_model_file("big-8x8", 384, 8, 8, 64);
+    ASSERT_GT(fs::file_size(big), 50u << 20);
+    const fs::path script = write_script("big", "0 screenshot-ready " + shot("big-before.png") + "\n"
+                                                "1 model " + big.string() + "\n"
+                                                "3 screenshot " + shot("big-loading.png") + "\n"
+                                                "4 model builtin:bank-encoder\n"
+                                                "5 screenshot-ready " + shot("big-end.png") + "\n"
+                                                "6 quit\n");
+    const AppRun r = run({"--model", "builtin:bank-decoder", "--text", "i took the money to the bank", "--size", "1280x720",
+                          "--script", script.string(), "--frame-stats", "--no-settings"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_THAT(script_report(r.out, "big-loading.png"),
+                HasSubstr("model builtin:bank-decoder, loading yes, computing no, trace 7 tokens by bank-decoder, text matches yes"))
+        << "while the big file loads, the last good trace stays on screen";
+    EXPECT_THAT(script_report(r.out, "big-end.png"), HasSubstr("model builtin:bank-encoder, loading no"));
+    EXPECT_THAT(script_report(r.out, "big-end.png"), HasSubstr("by bank-encoder, text matches yes, problem none"));
+    print_frame_stats("a 100 MB model, then another", r);
+}
+
+// A bad script is bad usage, named by file and line, before any window opens.
+TEST_F(GuiApp, ABadScriptIsBadUsageNamingTheLine) {
+    const fs::path script = write_script("bad", "# comment\n1 text hello\n2 dance now\n");
+    const AppRun r = run({"--script", script.string(), "--no-settings"});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_THAT(r.err, HasSubstr(script.string() + ":3: unknown command 'dance'"));
+}
+
 }  // namespace
 }  // namespace attnscope

@@ -521,6 +521,20 @@ def special_file_cases(c):
     folder = c.model_folder("special/unreadable_folder", "gpt2")
     os.chmod(folder, 0)
     c.add_model("special/unreadable_folder", folder)
+    # Huge files (sparse: no disk used): read whole and parsed into a JSON tree, they would take
+    # six times their size in memory; each is refused by its size before a byte is read.
+    huge = c.path("special/huge_model.json")
+    with open(huge, "wb") as f:
+        f.truncate(600 << 20)
+    c.add_model("special/huge_json_model", huge)
+    folder = c.model_folder("special/huge_tokenizer_json", "gpt2", drop=["vocab.json", "merges.txt"])
+    with open(os.path.join(folder, "tokenizer.json"), "wb") as f:
+        f.truncate(300 << 20)
+    c.add_model("special/huge_tokenizer_json", folder)
+    folder = c.model_folder("special/huge_config_json", "gpt2")
+    with open(os.path.join(folder, "config.json"), "wb") as f:
+        f.truncate(100 << 20)
+    c.add_model("special/huge_config_json", folder)
     c.add_model("special/nonexistent", c.path("special/does_not_exist.json"))
     c.add_model("special/builtin_unknown_name", "builtin:" + "x" * 5000)
 

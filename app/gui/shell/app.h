@@ -62,6 +62,11 @@ public:
     bool animating() const;  // a spinner turns: keep drawing without waiting for events
     void on_drop(const std::vector<std::string>& paths);
     void request_signal_screenshot() { m_signal_screenshot = true; }
+    // --script: write this frame (or, `when_ready`, the first ready one) as `path` once rendered,
+    // and say on stdout what it shows; quit once they are written.
+    void request_script_screenshot(std::string path, bool when_ready) { m_script_screenshots.push_back({std::move(path), when_ready}); }
+    void request_quit_after_script_screenshots() { m_quit_after_script_screenshots = true; }
+    bool waiting_for_script_screenshot() const { return !m_script_screenshots.empty(); }
     // The time the last frame took to build and render (not the time waiting for events).
     void set_frame_work_ms(double ms) { m_state.frame_ms = m_state.frame_ms == 0.0 ? ms : m_state.frame_ms * 0.9 + ms * 0.1; }
     const Settings& settings() const { return m_state.settings; }
@@ -122,6 +127,8 @@ private:
     void draw_bar(Panel* panel, const FrameContext& frame, float y, float height, bool slim);
     void draw_popups(const FrameContext& frame);
     void take_screenshots(int width, int height);
+    void take_script_screenshots(int width, int height);
+    void report_script_screenshot(const std::string& path) const;
     void print_regions() const;
 
     GLFWwindow* m_window;
@@ -173,6 +180,12 @@ private:
     std::vector<Region> m_regions;                // this frame's named rectangles (screenshot report)
     int m_ready_frames = 0;
     bool m_signal_screenshot = false;
+    struct ScriptScreenshot {
+        std::string path;
+        bool when_ready = false;
+    };
+    std::vector<ScriptScreenshot> m_script_screenshots;  // --script's screenshot steps, in order
+    bool m_quit_after_script_screenshots = false;
     bool m_quit = false;
     int m_exit_code = kExitOk;
 };

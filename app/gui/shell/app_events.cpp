@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <iostream>
 
+#include <utility>
+
 #include "shell/app.h"
 #include "panels/compare_panel.h"
 #include "widgets/draw_util.h"
@@ -230,7 +232,34 @@ void App::after_render(int width, int height) {
         m_state.notice = written.ok() ? "saved " + m_png_export.string() : written.error().message;
         m_png_export.clear();
     }
+    take_script_screenshots(width, height);
     if (m_options.screenshot_mode() && !m_quit) take_screenshots(width, height);
+}
+
+// --script's screenshots, in the order asked; one that waits for a ready frame holds the later ones.
+void App::take_script_screenshots(int width, int height) {
+    while (!m_script_screenshots.empty()) {
+        const ScriptScreenshot shot = m_script_screenshots.front();
+        if (shot.when_ready && !ready()) break;
+        m_script_screenshots.erase(m_script_screenshots.begin());
+        const auto written = write_screenshot(shot.path, width, height);
+        if (written.ok()) report_script_screenshot(shot.path);
+        else std::cerr << "attnscope: " << written.error().message << "\n";
+    }
+    if (m_quit_after_script_screenshots && m_script_screenshots.empty()) m_quit = true;
+}
+
+// "script screenshot F.png: model builtin:bank-decoder, loading no, computing no, trace 7 tokens by
+// bank-decoder, text matches yes, problem none": what a scripted test needs to know about the picture.
+void App::report_script_screenshot(const std::string& path) const {
+    const Trace* trace = m_bundle ? m_bundle->trace.get() : nullptr;
+    const std::string& problem = !m_state.trace.error.empty() ? m_state.trace.error : m_state.load_error;
+    std::printf("script screenshot %s: model %s, loading %s, computing %s, trace %d tokens by %s, text matches %s, problem %s\n",
+                path.c_str(), m_state.model_spec.c_str(), m_state.loading ? "yes" : "no", m_state.trace.busy ? "yes" : "no",
+                trace ? trace->n_tokens() : 0,
+                trace ? trace->model.name.c_str() : "none", trace && trace->text == m_state.text ? "yes" : "no",
+                problem.empty() ? "none" : problem.c_str());
+    std::fflush(stdout);
 }
 
 // --screenshot: counts frames only once the trace is on screen, so the picture never depends on

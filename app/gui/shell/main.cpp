@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "shell/app.h"
+#include "shell/script.h"
 #include "attnscope/atomic_file.h"
 #include "attnscope/bench.h"
 #include "gfx/gl.h"
@@ -158,15 +159,33 @@ void render_frame(GLFWwindow* window, App& app, FrameTimes& times) {
     glfwSwapBuffers(window);
 }
 
+// --script: the steps due at this frame, done as the user would do them.
+void play_script(ScriptPlayer& script, int frame, App& app) {
+    while (!app.waiting_for_script_screenshot()) {  // the steps after a screenshot-ready wait for it
+        std::optional<ScriptStep> step = script.next_due(frame);
+        if (!step) return;
+        switch (step->kind) {
+            case ScriptStep::Kind::Text: app.set_text(step->argument); break;
+            case ScriptStep::Kind::Model: app.open_model(step->argument); break;
+            case ScriptStep::Kind::Screenshot: app.request_script_screenshot(std::move(step->argument), false); break;
+            case ScriptStep::Kind::ScreenshotReady: app.request_script_screenshot(std::move(step->argument), true); break;
+            case ScriptStep::Kind::Quit: app.request_quit_after_script_screenshots(); break;
+        }
+    }
+}
+
 // One pass of the loop: events, the UI built by the app, the picture rendered.
-void run_one_frame(GLFWwindow* window, App& app, const LaunchOptions& options, double& last_active, FrameTimes& times) {
-    const bool measuring = options.screenshot_mode() || options.frame_stats;
+void run_one_frame(GLFWwindow* window, App& app, const LaunchOptions& options, ScriptPlayer& script, int frame,
+                   double& last_active, FrameTimes& times) {
+    const bool measuring = options.screenshot_mode() || options.frame_stats || options.scripted();
     // Poll and handle events
-    if (measuring && !app.ready()) glfwWaitEventsTimeout(0.005);  // leave the cores to the workers
+    if (measuring && !app.ready() && !options.scripted()) glfwWaitEventsTimeout(0.005);  // leave the cores to the workers
     else if (measuring) glfwPollEvents();
     else wait_for_events(app.animating(), last_active);
     if (g_screenshot_signal.exchange(false)) app.request_signal_screenshot();
     const auto started = std::chrono::steady_clock::now();
+
+    play_script(script, frame, app);
 
     // Start the frame
     app.before_frame();
@@ -185,7 +204,8 @@ void run_one_frame(GLFWwindow* window, App& app, const LaunchOptions& options, d
     // Where the swap does not wait for the display (no vsync: Xvfb, some drivers), at most
     // about 60 frames a second, so the workers keep the cores while the user types.
     if (!measuring) std::this_thread::sleep_until(started + std::chrono::milliseconds(16));
-    if (options.frame_stats && app.ready()) {
+    // A script measures every frame (the busy ones are the point); otherwise only once ready.
+    if (options.frame_stats && (app.ready() || options.scripted())) {
         glFinish();  // count the GPU's (llvmpipe's) work too
         times.frame_ms.push_back(ms_since(started));
         times.build_ms.push_back(built);
@@ -215,8 +235,18 @@ int main(int argc, char** argv) {
     const ParsedOptions parsed = parse_options(argc, argv);
     if (!parsed.options) return parsed.exit_code;
     const LaunchOptions& options = *parsed.options;
+    std::vector<ScriptStep> steps;
+    if (options.scripted()) {
+        auto loaded = load_script(options.script);
+        if (!loaded.ok()) {
+            std::cerr << "attnscope: --script: " << loaded.error().message << "\n";
+            return kExitUsage;
+        }
+        steps = std::move(loaded).value();
+    }
+    ScriptPlayer script(std::move(steps));
     SettingsChoice chosen = choose_settings(options);
-    const bool measuring = options.screenshot_mode() || options.frame_stats;
+    const bool measuring = options.screenshot_mode() || options.frame_stats || options.scripted();
 
     // Before the window exists: a test sends SIGUSR1 as soon as it sees the window, and without
     // the handler the signal's default action would end the app.
@@ -240,7 +270,8 @@ int main(int argc, char** argv) {
     // Main loop
     FrameTimes times;
     double last_active = glfwGetTime();
-    while (!glfwWindowShouldClose(window) && !app->should_quit()) run_one_frame(window, *app, options, last_active, times);
+    for (int frame = 0; !glfwWindowShouldClose(window) && !app->should_quit(); ++frame)
+        run_one_frame(window, *app, options, script, frame, last_active, times);
 
     // Cleanup
     if (chosen.file) app->save_settings_now();

@@ -210,7 +210,7 @@ Result<TrainingConfig> parse_training_config(std::string_view text, const std::s
 
 Result<TrainingConfig> load_training_config(const std::filesystem::path& file) {
     try {
-        return read_training_config(read_text_file(file, kMaxCorpusBytes, "a training config (.json)"));
+        return read_training_config(read_text_file(file, std::uint64_t{16} << 20, "a training config (.json)"));
     } catch (const LoadError& e) {
         return Error{file.string() + ": " + valid_utf8(e.what())};
     }

@@ -1,0 +1,86 @@
+#include "shell/script.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "attnscope/text.h"
+
+namespace attnscope::gui {
+
+namespace {
+
+constexpr int kMaxFrame = 1000000;
+constexpr std::uintmax_t kMaxFileBytes = 64u << 20;  // a paste of 64 MB is more than any test needs
+
+// A script is a test's own file, but still: a regular file of sane size, or a message.
+Result<std::string> read_file(const std::string& path) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec)) return Error{path + ": not a regular file (or missing)"};
+    if (std::filesystem::file_size(path, ec) > kMaxFileBytes) return Error{path + ": larger than 64 MB"};
+    std::ifstream in(path, std::ios::binary);
+    if (!in.is_open()) return Error{path + ": cannot be opened"};
+    std::ostringstream content;
+    content << in.rdbuf();
+    return content.str();
+}
+
+Result<ScriptStep> parse_step(const std::string& line, const std::string& where) {
+    std::istringstream in(line);
+    ScriptStep step;
+    std::string command;
+    if (!(in >> step.frame) || step.frame < 0 || step.frame > kMaxFrame)
+        return Error{where + ": expected a frame number from 0 to " + std::to_string(kMaxFrame) + " first"};
+    if (!(in >> command)) return Error{where + ": expected a command after the frame number"};
+    std::string argument;
+    std::getline(in >> std::ws, argument);
+    step.argument = argument;
+    if (command == "text") step.kind = ScriptStep::Kind::Text;
+    else if (command == "model") step.kind = ScriptStep::Kind::Model;
+    else if (command == "screenshot") step.kind = ScriptStep::Kind::Screenshot;
+    else if (command == "screenshot-ready") step.kind = ScriptStep::Kind::ScreenshotReady;
+    else if (command == "quit") step.kind = ScriptStep::Kind::Quit;
+    else if (command == "text-file") {
+        step.kind = ScriptStep::Kind::Text;
+        auto content = read_file(argument);
+        if (!content.ok()) return Error{where + ": " + content.error().message};
+        step.argument = std::move(content).value();
+    } else {
+        return Error{where + ": unknown command '" + cut_for_message(command, 40) +
+                     "' (expected text, text-file, model, screenshot, screenshot-ready or quit)"};
+    }
+    const bool needs_argument = step.kind == ScriptStep::Kind::Model || step.kind == ScriptStep::Kind::Screenshot ||
+                                step.kind == ScriptStep::Kind::ScreenshotReady;
+    if (needs_argument && step.argument.empty())
+        return Error{where + ": '" + command + "' needs an argument"};
+    return step;
+}
+
+}  // namespace
+
+Result<std::vector<ScriptStep>> load_script(const std::string& path) {
+    auto content = read_file(path);
+    if (!content.ok()) return content.error();
+    std::vector<ScriptStep> steps;
+    std::istringstream lines(content.value());
+    std::string line;
+    for (int number = 1; std::getline(lines, line); ++number) {
+        const std::size_t start = line.find_first_not_of(" \t\r");
+        if (start == std::string::npos || line[start] == '#') continue;
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        auto step = parse_step(line.substr(start), path + ":" + std::to_string(number));
+        if (!step.ok()) return step.error();
+        steps.push_back(std::move(step).value());
+    }
+    if (steps.empty()) return Error{path + ": the script has no steps"};
+    std::stable_sort(steps.begin(), steps.end(), [](const ScriptStep& a, const ScriptStep& b) { return a.frame < b.frame; });
+    return steps;
+}
+
+std::optional<ScriptStep> ScriptPlayer::next_due(int frame) {
+    if (m_next == m_steps.size() || m_steps[m_next].frame > frame) return std::nullopt;
+    return m_steps[m_next++];
+}
+
+}  // namespace attnscope::gui

@@ -1,0 +1,50 @@
+// --script FILE: a test drives the running app frame by frame, the way a user would but on a
+// schedule, so "paste 10,000 words", "switch models while a trace runs" and "open a huge file,
+// then another" can be replayed and their frame times measured (--frame-stats).
+//
+// One step per line, '#' starts a comment:
+//   FRAME text TEXT          the sentence box now holds TEXT (as typed or pasted)
+//   FRAME text-file PATH     ... the content of PATH (a paste of any size)
+//   FRAME model SPEC         File -> Open SPEC (a file, a folder or builtin:NAME)
+//   FRAME screenshot PATH    write this frame as PATH and say on stdout what it shows
+//   FRAME screenshot-ready PATH   ... the first frame from FRAME on that shows the current
+//                            text's trace, or its error (the workers have nothing left to do);
+//                            the steps after it wait for it
+//   FRAME quit               end the app (as Ctrl+Q) once the screenshots asked for are written
+// FRAME counts every frame from the first, ready or not: apart from screenshot-ready, the steps
+// never wait for a worker, which is the point. A step runs at its frame, or right after the
+// screenshot-ready it waited for; steps of one frame run in file order.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "attnscope/result.h"
+
+namespace attnscope::gui {
+
+struct ScriptStep {
+    enum class Kind { Text, Model, Screenshot, ScreenshotReady, Quit } kind = Kind::Quit;
+    int frame = 0;
+    std::string argument;  // the text (text-file: already read), the model spec or the PNG path
+};
+
+// Reads and checks the whole script before the window opens: a bad line is bad usage, named
+// "FILE:LINE: ...". text-file contents are read here too, so a step never blocks a frame.
+Result<std::vector<ScriptStep>> load_script(const std::string& path);
+
+// Hands out the steps due at each frame, in order.
+class ScriptPlayer {
+public:
+    explicit ScriptPlayer(std::vector<ScriptStep> steps) : m_steps(std::move(steps)) {}
+    bool active() const { return !m_steps.empty(); }
+    // The next step not yet handed out, if its frame is `frame` or earlier.
+    std::optional<ScriptStep> next_due(int frame);
+
+private:
+    std::vector<ScriptStep> m_steps;
+    std::size_t m_next = 0;
+};
+
+}  // namespace attnscope::gui
