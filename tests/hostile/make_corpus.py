@@ -527,7 +527,7 @@ def special_file_cases(c):
     with open(huge, "wb") as f:
         f.truncate(600 << 20)
     c.add_model("special/huge_json_model", huge)
-    folder = c.model_folder("special/huge_tokenizer_json", "gpt2", drop=["vocab.json", "merges.txt"])
+    folder = c.model_folder("special/huge_tokenizer_json", "gpt2", drop=["vocab.txt"])
     with open(os.path.join(folder, "tokenizer.json"), "wb") as f:
         f.truncate(300 << 20)
     c.add_model("special/huge_tokenizer_json", folder)

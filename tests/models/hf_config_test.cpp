@@ -138,5 +138,30 @@ TEST_F(HostileConfig, AConfigThatIsALinkLoopSaysSo) {
     EXPECT_THAT(message_of_load(), HasSubstr("config.json: a symbolic link loop"));
 }
 
+// A folder whose weights file holds no tensors at all used to be told "tensor 'embed_tokens.weight'
+// is missing": the bare name, when real Llama checkpoints write "model.embed_tokens.weight". The
+// message names both names the loader accepts, in every family.
+TEST_F(HostileConfig, AWeightsFileWithoutTensorsNamesBothAcceptedNamesOfTheFirst) {
+    const std::string empty_safetensors = [] {
+        const std::string header = R"({"__metadata__":{"format":"pt"}})";
+        std::string bytes(8, '\0');
+        for (int i = 0; i < 8; ++i) bytes[static_cast<std::size_t>(i)] = static_cast<char>((header.size() >> (8 * i)) & 0xFF);
+        return bytes + header;
+    }();
+    const auto without_tensors = [&](const char* checkpoint) {
+        use(checkpoint);
+        for (const auto& entry : fs::directory_iterator(m_dir))
+            if (entry.path().extension() == ".safetensors" || entry.path().filename() == "model.safetensors.index.json")
+                fs::remove(entry.path());
+        std::ofstream(m_dir / "model.safetensors", std::ios::binary) << empty_safetensors;
+        return message_of_load();
+    };
+    EXPECT_THAT(without_tensors("llama_f32_gqa_untied_sharded"),
+                HasSubstr("tensor 'model.embed_tokens.weight' (or 'embed_tokens.weight') is missing (expected shape"));
+    EXPECT_THAT(without_tensors("gpt2_f32"), HasSubstr("tensor 'transformer.wte.weight' (or 'wte.weight') is missing"));
+    EXPECT_THAT(without_tensors("bert_f32_masked_lm"),
+                HasSubstr("tensor 'bert.embeddings.word_embeddings.weight' (or 'embeddings.word_embeddings.weight') is missing"));
+}
+
 }  // namespace
 }  // namespace attnscope

@@ -76,6 +76,12 @@ const HfTensor& HfWeights::require(const std::string& name, const TensorShape& e
     return *t;
 }
 
+std::string HfWeights::name_prefix(const std::string& prefix, const std::string& first, const TensorShape& expected) const {
+    if (contains(prefix + first)) return prefix;
+    if (contains(first)) return "";
+    throw LoadError("tensor '" + prefix + first + "' (or '" + first + "') is missing (expected shape " + shape_to_string(expected) + ")");
+}
+
 const HfTensor* HfWeights::optional(const std::string& name, const TensorShape& expected) {
     const TensorInfo* info = m_checkpoint.find(name);
     if (!info) return nullptr;

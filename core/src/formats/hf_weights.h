@@ -63,6 +63,10 @@ public:
     const HfTensor& require(const std::string& name, const TensorShape& expected);
     const HfTensor* optional(const std::string& name, const TensorShape& expected);  // nullptr when absent
     bool contains(const std::string& name) const { return m_checkpoint.contains(name); }
+    // The prefix the checkpoint writes its names with: `prefix` when it has `prefix + first`
+    // ("model.embed_tokens.weight", as LlamaForCausalLM saves), "" when it has `first` bare (a
+    // base LlamaModel). With neither, the message names both, with `expected`, the first's shape.
+    std::string name_prefix(const std::string& prefix, const std::string& first, const TensorShape& expected) const;
     const SafetensorsCheckpoint& checkpoint() const { return m_checkpoint; }
 
     // The dtype(s) the floats are stored in, e.g. "f32" or "bf16".

@@ -90,8 +90,7 @@ public:
 
         HfWeights& w = *m_weights;
         // BertForMaskedLM writes "bert.", DistilBertForMaskedLM "distilbert.", a bare encoder nothing.
-        const std::string p = w.contains(std::string(distil ? "distilbert." : "bert.") + names.word)
-                                  ? (distil ? "distilbert." : "bert.") : "";
+        const std::string p = w.name_prefix(distil ? "distilbert." : "bert.", names.word, {vocab, d});
         auto norm = [&](const std::string& base) {
             return LayerNormWeights{w.require(base + "weight", {d}).vector(), w.require(base + "bias", {d}).vector()};
         };

@@ -44,7 +44,7 @@ public:
         m_scale_by_layer = config_bool(cfg, "scale_attn_by_inverse_layer_idx", false);
 
         HfWeights& w = *m_weights;
-        const std::string p = w.contains("transformer.wte.weight") ? "transformer." : "";
+        const std::string p = w.name_prefix("transformer.", kWte, {vocab, d});
         m_wte = &w.require(p + kWte, {vocab, d});
         m_wpe = &w.require(p + kWpe, {positions, d});
         auto norm = [&](const std::string& base) {

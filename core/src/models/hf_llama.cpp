@@ -113,7 +113,7 @@ public:
         m_freq = rope_frequencies(cfg, d_head);
 
         HfWeights& w = *m_weights;
-        const std::string p = w.contains(std::string("model.") + kEmbed) ? "model." : "";
+        const std::string p = w.name_prefix("model.", kEmbed, {vocab, d});
         m_embed = &w.require(p + kEmbed, {vocab, d});
         for (int l = 0; l < layers; ++l) {
             LlamaLayer L;
