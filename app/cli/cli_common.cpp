@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "attnscope/attention_cache.h"
 #include "attnscope/token_labels.h"
 
 namespace attnscope::cli {
@@ -16,6 +17,17 @@ std::shared_ptr<const Trace> trace_or_fail(const Model& model, const std::string
     auto trace = compute_trace(model, text);
     if (!trace.ok()) throw CliError{kBadInput, "--text: " + trace.error().message};
     return trace.value();
+}
+
+void add_memory_budget_option(CLI::App* sub) {
+    sub->add_option_function<std::string>(
+        "--memory-budget",
+        [](const std::string& text) {
+            auto bytes = parse_memory_budget(text);
+            if (!bytes.ok()) throw CLI::ValidationError("--memory-budget", bytes.error().message);
+            set_attention_memory_budget(bytes.value());
+        },
+        "Memory for heads' attention matrices computed after the forward pass (long texts), e.g. 512M, 2G (default 1G)");
 }
 
 void check_layer(const Trace& trace, int layer) {

@@ -32,6 +32,9 @@ void check_head(const Trace& trace, int head);
 // Throws CliError{kBadInput, ...} listing the tokens when there is none.
 int find_token(const Trace& trace, const std::string& word, bool last);
 
+// --memory-budget SIZE ("512M", "2G"): the attention cache's budget (attention_cache.h).
+void add_memory_budget_option(CLI::App* sub);
+
 // A subcommand registers its options and the function that runs it.
 void add_info_command(CLI::App& app);
 void add_tokenize_command(CLI::App& app);

@@ -29,6 +29,7 @@ struct BenchOptions {
     int sgemm_size = 2048;
     int threads = 0;  // 0: every core
     bool no_logits = false;
+    bool keep_attention = false;
     bool json = false;
 };
 
@@ -67,8 +68,13 @@ void run_bench(const BenchOptions& o) {
     const ModelPtr model = bench_model(o, longest);
     const double load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - load_started).count();
     const ModelInfo& m = model->info();
-    for (int n : o.tokens)  // before the minutes of measuring, not after
-        if (auto refusal = trace_memory_refusal(m, n)) throw CliError{kBadInput, "--tokens: " + *refusal};
+    const auto keep = [&](int) {  // the app's way (--keep-attention), or the trace command's
+        return o.keep_attention ? std::optional<bool>(true) : std::nullopt;
+    };
+    for (int n : o.tokens) {  // before the minutes of measuring, not after
+        const bool kept = keep(n).value_or(attention_matrix_bytes(m, n) <= kKeepAttentionBytes);
+        if (auto refusal = trace_memory_refusal(m, n, kept)) throw CliError{kBadInput, "--tokens: " + *refusal};
+    }
     const SgemmPeak peak = measure_sgemm_peak(o.sgemm_size, 5, matmul_kernel_of(m));
 
     nlohmann::json out = {{"model", m.name}, {"load_ms", load_ms}, {"threads", omp_get_max_threads()},
@@ -83,7 +89,7 @@ void run_bench(const BenchOptions& o) {
         std::printf("%7s %12s %10s %10s %9s %8s\n", "tokens", "ms/forward", "min ms", "GFLOP", "GFLOP/s", "% peak");
     }
     for (int n : o.tokens) {
-        auto b = bench_forward(*model, n, o.runs, o.seconds, !o.no_logits);
+        auto b = bench_forward(*model, n, o.runs, o.seconds, !o.no_logits, keep(n));
         if (!b.ok()) throw CliError{kBadInput, b.error().message};
         const ForwardBench& r = b.value();
         const double gflop = forward_matmul_flops(m, n, r.logit_rows) / 1e9;
@@ -105,6 +111,7 @@ void add_bench_command(CLI::App& app) {
     auto opts = std::make_shared<BenchOptions>();
     CLI::App* sub = app.add_subcommand("bench", "Time the forward pass against this machine's sgemm peak");
     sub->add_option("--model", opts->model, "builtin:NAME, a .json model, a .safetensors file or a model folder");
+    add_memory_budget_option(sub);
     sub->add_option("--tokens", opts->tokens, "Token counts, e.g. 128,1024")->delimiter(',')->check(CLI::Range(1, 1 << 22));
     sub->add_option("--d-model", opts->d_model, "Bench a random model of this width instead of --model")->check(CLI::Range(1, 65536));
     sub->add_option("--layers", opts->layers, "Layers of the random model (default 4)")->check(CLI::Range(1, 1024));
@@ -115,6 +122,8 @@ void add_bench_command(CLI::App& app) {
     sub->add_option("--sgemm-size", opts->sgemm_size, "n of the n x n x n sgemm that measures the peak (default 2048)")->check(CLI::Range(64, 8192));
     sub->add_option("--threads", opts->threads, "OpenMP threads (default: every core)")->check(CLI::Range(0, 1024));
     sub->add_flag("--no-logits", opts->no_logits, "Skip the LM head: time the attention trace alone");
+    sub->add_flag("--keep-attention", opts->keep_attention,
+                  "Keep every head's n x n scores and weights, as the app does (default: as trace does, only when small)");
     sub->add_flag("--json", opts->json, "Print JSON");
     on_run(sub, [opts] { run_bench(*opts); });
 }

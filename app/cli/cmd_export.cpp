@@ -39,6 +39,7 @@ void add_export_command(CLI::App& app) {
     auto opts = std::make_shared<ExportOptions>();
     CLI::App* sub = app.add_subcommand("export", "Write one head's attention as .svg (heatmap), .csv or .json");
     sub->add_option("--model", opts->model, "builtin:NAME, a .json model, a .safetensors file or a model folder");
+    add_memory_budget_option(sub);
     sub->add_option("--text", opts->text, "The text")->required();
     sub->add_option("--layer", opts->layer, "Layer (0-based)")->required();
     sub->add_option("--head", opts->head, "Head (0-based)")->required();

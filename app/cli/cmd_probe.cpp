@@ -66,6 +66,7 @@ void add_probe_command(CLI::App& app) {
     auto opts = std::make_shared<ProbeOptions>();
     CLI::App* sub = app.add_subcommand("probe", "Weight from one token to another in every head, best head first");
     sub->add_option("--model", opts->model, "builtin:NAME, a .json model, a .safetensors file or a model folder");
+    add_memory_budget_option(sub);
     sub->add_option("--text", opts->text, "The text")->required();
     sub->add_option("--from", opts->from, "The query word (its last occurrence)")->required();
     sub->add_option("--to", opts->to, "The key word (its first occurrence)")->required();

@@ -28,7 +28,8 @@ std::string clip(std::string s, std::size_t width) {
 
 // The weights of one head as a grid: a row per query token, a column per key token.
 void print_weights_table(const Trace& trace, int l, int h) {
-    const Matrix& w = trace.head(l, h).weights;
+    const AttentionMatrix weights = trace.head_weights(l, h), scores = trace.head_scores(l, h);
+    const Matrix& w = *weights;
     const int n = trace.n_tokens();
     std::size_t width = 6;
     for (int i = 0; i < n; ++i) width = std::max(width, std::min<std::size_t>(escape_for_terminal(token_label(trace, i)).size() + 1, 10));
@@ -40,7 +41,7 @@ void print_weights_table(const Trace& trace, int l, int h) {
     for (int i = 0; i < n; ++i) {
         std::printf("%*s", static_cast<int>(width), clip(escape_for_terminal(token_label(trace, i)), width).c_str());
         for (int j = 0; j < n; ++j) {
-            const float s = trace.head(l, h).scores(i, j);
+            const float s = (*scores)(i, j);
             if (std::isinf(s) && s < 0) std::printf(" %*s", static_cast<int>(width), ".");
             else std::printf(" %*.3f", static_cast<int>(width), static_cast<double>(w(i, j)));
         }
@@ -74,6 +75,7 @@ void add_trace_command(CLI::App& app) {
     auto opts = std::make_shared<TraceOptions>();
     CLI::App* sub = app.add_subcommand("trace", "Run the model and print every head's Q, K, V, scores and weights");
     sub->add_option("--model", opts->model, "builtin:NAME, a .json model, a .safetensors file or a model folder");
+    add_memory_budget_option(sub);
     sub->add_option("--text", opts->text, "The text")->required();
     sub->add_option("--layer", opts->layer, "Only this layer (0-based)");
     sub->add_option("--head", opts->head, "Only this head (0-based)");

@@ -355,14 +355,21 @@ TEST(CliPredict, RanksNextTokensByProbability) {
         << "greedy generation starts with the top candidate";
 }
 
-// Bench once skipped the memory check that trace makes: 8,192 tokens on 8 layers x 8 heads asked
-// for 34 GB and the kernel killed it. Expected bytes worked out by hand: per head 2 n^2 + 4 n d_head
-// floats (n = 8192, d_head 32), 64 heads, plus 8 n d_model and n x 1000 logits, x 4 bytes = 32.3 GiB.
+// Bench once skipped the memory check that trace makes: 8,192 tokens on 8 layers x 8 heads, every
+// n x n matrix kept (as the app keeps them), asked for 34 GB and the kernel killed it. Expected
+// bytes worked out by hand: per head 2 n^2 + 4 n d_head floats (n = 8192, d_head 32), 64 heads,
+// plus 8 n d_model and n x 1000 logits, x 4 bytes = 32.3 GiB. Without keeping the n x n matrices
+// (the trace command's way) the same text needs only the linear part; a million tokens does not fit
+// even so (4 n d_head x 64 heads + 8 n d_model + n x 1000 floats = 41.9 GiB).
 TEST(CliBench, RefusesATraceOverTheMemoryBudgetBeforeMeasuringAnything) {
-    const ProcessResult r = cli({"bench", "--d-model", "256", "--layers", "8", "--heads", "8", "--tokens", "64,8192"});
+    ProcessResult r = cli({"bench", "--d-model", "256", "--layers", "8", "--heads", "8", "--tokens", "64,8192", "--keep-attention"});
     EXPECT_EQ(r.exit_code, 3);
     EXPECT_THAT(r.err, HasSubstr("--tokens: the trace of 8192 tokens would need 32.3 GiB of memory (over the 6.0 GiB budget"));
     EXPECT_EQ(r.out, "") << "refused before the peak and the runs are measured";
+    r = cli({"bench", "--d-model", "256", "--layers", "8", "--heads", "8", "--tokens", "64,1000000"});
+    EXPECT_EQ(r.exit_code, 3);
+    EXPECT_THAT(r.err, HasSubstr("--tokens: the trace of 1000000 tokens would need 41.9 GiB of memory"));
+    EXPECT_EQ(r.out, "");
 }
 
 TEST(CliBench, RefusesARandomModelWhoseWeightsWouldNotFitAndAbsurdShapes) {

@@ -54,7 +54,8 @@ std::filesystem::path unused_export_path(const std::filesystem::path& dir, const
 }
 
 std::string weights_table_tsv(const Trace& trace, int layer, int head) {
-    const Matrix& w = trace.layers[static_cast<std::size_t>(layer)].heads[static_cast<std::size_t>(head)].weights;
+    const AttentionMatrix weights = trace.head_weights(layer, head);
+    const Matrix& w = *weights;
     std::string out = "query \\ key";
     for (int j = 0; j < trace.n_tokens(); ++j) out += "\t" + table_label(trace, j);
     out += "\n";

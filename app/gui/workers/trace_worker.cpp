@@ -30,7 +30,13 @@ TraceStatus TraceWorker::latest() const {
 
 Result<TraceWorker::Bundle> TraceWorker::compute(const TraceRequest& job, std::uint64_t id, const StaleCheck& stale) {
     if (!job.model) return Error{"no model is loaded"};
-    auto trace = compute_trace(job.model, job.text, id, stale);
+    // The views read every head's n x n matrices while drawing, so the app's traces keep them all
+    // (within the memory budget that refuses a trace too long for it).
+    TraceOptions options;
+    options.id = id;
+    options.cancelled = stale;
+    options.keep_attention_bytes = kMemoryBudgetBytes;
+    auto trace = compute_trace(job.model, job.text, options);
     if (!trace.ok()) return trace.error();
     const auto started = std::chrono::steady_clock::now();
     auto stats = compute_head_stats(*trace.value(), stale);

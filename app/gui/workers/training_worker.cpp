@@ -138,7 +138,9 @@ TrainingFrame TrainingWorker::make_frame(int step, float loss, std::shared_ptr<c
     if (!m_sentence.empty()) {
         // A fresh process-wide id (next_trace_id), and the trace names this snapshot as its model:
         // the steps view shows this snapshot's W, not another's with the same source.
-        auto trace = compute_trace(ModelPtr(f.model), m_sentence);
+        TraceOptions options;
+        options.keep_attention_bytes = kMemoryBudgetBytes;  // the views read the kept matrices
+        auto trace = compute_trace(ModelPtr(f.model), m_sentence, options);
         if (trace.ok()) f.trace = trace.value();
         else f.trace_error = trace.error().message;
     }

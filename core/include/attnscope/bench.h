@@ -3,6 +3,7 @@
 // model's forward pass uses, so the ratio means something on a noisy shared machine.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "attnscope/model.h"
@@ -48,7 +49,10 @@ struct ForwardBench {
 // compute_trace uses, at least `min_runs` times and for at least `min_seconds`, after one warm-up.
 // Without `with_logits` the LM head is skipped: the attention trace alone (for GPT-2 the head
 // is a third of the weights a forward pass reads).
-Result<ForwardBench> bench_forward(const Model& model, int n, int min_runs, double min_seconds, bool with_logits = true);
+// `keep_attention`: keep every head's n x n matrices as the app does (true), or as compute_trace
+// decides by their size (nullopt).
+Result<ForwardBench> bench_forward(const Model& model, int n, int min_runs, double min_seconds, bool with_logits = true,
+                                   std::optional<bool> keep_attention = std::nullopt);
 
 // Prepares the process for computing many traces; call once at start-up (the CLI, the GUI).
 // - The C allocator keeps freed blocks of up to 32 MiB for reuse instead of returning them to the

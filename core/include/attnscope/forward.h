@@ -15,14 +15,29 @@ namespace attnscope {
 // message: past this the machine would swap or the kernel would kill the process.
 inline constexpr double kMemoryBudgetBytes = 6.0 * (1ull << 30);
 
-// The bytes a trace of `n` tokens keeps: per head the n x n scores and weights and q, k, v and
-// the output; per layer the input; and the logits.
-double trace_memory_bytes(const ModelInfo& info, int n);
+// A trace keeps its heads' n x n scores and weights when they take at most this much in all (a
+// sentence; GPT-2-small at 512 tokens); a longer text keeps q and k, and its matrices are
+// computed when read (Trace::head_scores), within the attention cache's budget.
+inline constexpr double kKeepAttentionBytes = 256.0 * (1ull << 20);
+
+// The bytes of every head's n x n scores and weights.
+double attention_matrix_bytes(const ModelInfo& info, int n);
+
+// The bytes a trace of `n` tokens keeps: per head q, k, v and the output (and, with
+// `keep_attention`, its n x n scores and weights); per layer the input; and the logits.
+double trace_memory_bytes(const ModelInfo& info, int n, bool keep_attention);
 
 // Why a trace of `n` tokens cannot be made within kMemoryBudgetBytes ("the trace of 8192 tokens
 // would need 34.0 GiB of memory ..."), or nothing when it fits. Every producer of traces asks
 // this before allocating: compute_trace and the benchmarks.
-std::optional<std::string> trace_memory_refusal(const ModelInfo& info, int n);
+std::optional<std::string> trace_memory_refusal(const ModelInfo& info, int n, bool keep_attention);
+
+// What compute_trace is asked for beyond the text.
+struct TraceOptions {
+    std::uint64_t id = 0;                           // 0: a fresh one from next_trace_id()
+    std::function<bool()> cancelled;                // polled between heads
+    double keep_attention_bytes = kKeepAttentionBytes;  // keep the n x n matrices up to this size
+};
 
 // "34.0 GiB"
 std::string format_gib(double bytes);
@@ -30,11 +45,14 @@ std::string format_gib(double bytes);
 // Errors name the problem: empty text, invalid UTF-8 (with the byte offset), more tokens than
 // the model's max_len, cancelled. `id`: 0 draws a fresh one from next_trace_id(); a producer that
 // told its caller the id before computing (the GUI's trace worker) passes the id it drew.
+Result<std::shared_ptr<const Trace>> compute_trace(const Model& model, const std::string& text, const TraceOptions& options);
 Result<std::shared_ptr<const Trace>> compute_trace(const Model& model, const std::string& text,
                                                    std::uint64_t id = 0,
                                                    std::function<bool()> cancelled = {});
 
 // The same, and the trace keeps `model` as Trace::made_by (the GUI's producers use this one).
+Result<std::shared_ptr<const Trace>> compute_trace(std::shared_ptr<const Model> model, const std::string& text,
+                                                   const TraceOptions& options);
 Result<std::shared_ptr<const Trace>> compute_trace(std::shared_ptr<const Model> model, const std::string& text,
                                                    std::uint64_t id = 0,
                                                    std::function<bool()> cancelled = {});

@@ -23,6 +23,10 @@ struct ForwardOptions {
     // a decoder's next-token prediction needs only the last row.
     enum class Logits { All, LastRow, None };
     Logits logits = Logits::All;
+    // Keep every head's n x n scores and weights in the trace (HeadTrace::scores, ::weights). Off,
+    // they are not stored: Trace::head_scores / head_weights compute them when asked, from the
+    // kept q and k, with the same kernel. compute_trace decides by their size.
+    bool keep_attention = true;
 };
 
 // One head's slice of a layer's projections: Q_h = x w_q + b_q, and so on. w_*: d_model x d_head

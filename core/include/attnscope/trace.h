@@ -20,10 +20,16 @@ struct HeadTrace {
     Matrix q;        // n x d_head: the queries actually multiplied (after RoPE where the model has it)
     Matrix k;        // n x d_head: this head's keys (its KV group's for grouped heads)
     Matrix v;        // n x d_head
+    // Kept only when the forward pass was asked to (ForwardOptions::keep_attention: short texts,
+    // the app); otherwise empty, and Trace::head_scores / head_weights compute them from q and k.
     Matrix scores;   // n x n, rows = queries: q k^T * scale; masked cells are -infinity
     Matrix weights;  // n x n: softmax of each scores row; masked cells exactly 0, rows sum to 1
     Matrix out;      // n x d_head: weights v
 };
+
+// One head's n x n scores or weights. Kept matrices are lent (valid while the Trace lives);
+// computed ones are shared with the attention cache (attention_cache.h).
+using AttentionMatrix = std::shared_ptr<const Matrix>;
 
 struct LayerTrace {
     Matrix x;  // n x d_model: the attention input, after the layer's norm (Q = x W_Q + b_Q)
@@ -31,6 +37,8 @@ struct LayerTrace {
     // The factor this layer's scores were multiplied by: 1/sqrt(d_head) unless configured, and
     // per layer because GPT-2's scale_attn_by_inverse_layer_idx also divides layer l by l + 1.
     float scale = 1.0f;
+    // Whether a query sees only itself and earlier keys (decoders): how its scores are masked.
+    bool causal = false;
 };
 
 struct ForwardOptions;
@@ -41,6 +49,13 @@ class Model;
 std::uint64_t next_trace_id();
 
 struct Trace {
+    Trace() = default;
+    Trace(const Trace&) = default;
+    Trace(Trace&&) = default;
+    Trace& operator=(const Trace&) = default;
+    Trace& operator=(Trace&&) = default;
+    ~Trace();  // drops its matrices from the attention cache
+
     std::uint64_t id = 0;  // from next_trace_id(): caches key on it, never on the address
     ModelInfo model;
     // The model whose forward pass this is (null for traces built by hand). Views decode logits
@@ -56,6 +71,15 @@ struct Trace {
     double compute_ms = 0.0;
 
     const HeadTrace& head(int layer, int head_index) const { return layers[layer].heads[head_index]; }
+
+    // A head's n x n scores and weights, kept or computed on demand (the same numbers: the same
+    // kernel in the same blocks; attention.h). Computing one takes O(n^2 d_head) and n^2 floats.
+    bool keeps_attention() const { return layers.empty() || layers[0].heads.empty() || layers[0].heads[0].weights.size() > 0; }
+    AttentionMatrix head_scores(int layer, int head_index) const;
+    AttentionMatrix head_weights(int layer, int head_index) const;
+    // Query rows [r0, r1) only: O((r1 - r0) n) memory, nothing cached (long texts, a few rows).
+    Matrix head_score_rows(int layer, int head_index, int r0, int r1) const;
+    Matrix head_weight_rows(int layer, int head_index, int r0, int r1) const;
     int n_tokens() const { return static_cast<int>(tokens.size()); }
     bool has_logits_for(int i) const { return i >= logits_first_token && i < logits_first_token + logits.rows(); }
     Eigen::Block<const Matrix, 1, Eigen::Dynamic, true> logits_of(int i) const { return logits.row(i - logits_first_token); }

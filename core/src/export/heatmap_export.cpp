@@ -17,7 +17,10 @@ namespace attnscope {
 
 namespace {
 
-const Matrix& field_of(const HeadTrace& h, HeatmapField f) { return f == HeatmapField::Weights ? h.weights : h.scores; }
+// Kept by the trace, or computed now for a long one.
+AttentionMatrix field_of(const Trace& trace, int layer, int head, HeatmapField f) {
+    return f == HeatmapField::Weights ? trace.head_weights(layer, head) : trace.head_scores(layer, head);
+}
 
 std::string format_number(float v, const char* fmt = "%.4g") {
     if (std::isinf(v)) return v < 0 ? "-inf" : "inf";
@@ -52,7 +55,8 @@ std::string csv_escape(const std::string& s) {
 // [SECTION] CSV
 
 std::string head_csv(const Trace& trace, int layer, int head, HeatmapField field) {
-    const Matrix& m = field_of(trace.head(layer, head), field);
+    const AttentionMatrix held = field_of(trace, layer, head, field);
+    const Matrix& m = *held;
     std::ostringstream out;
     out << (field == HeatmapField::Weights ? "query\\key" : "query\\key (scaled score)");
     for (int j = 0; j < trace.n_tokens(); ++j) out << ',' << csv_escape(token_label(trace, j));
@@ -96,19 +100,20 @@ std::string rgb_css(Rgb c) {
     return buf;
 }
 
-void svg_cells(std::ostringstream& out, const Trace& trace, const Matrix& m, const HeadTrace& h, const SvgLayout& L,
-               float lo, float hi, Colormap cmap) {
+// `scores`, `weights`: the head's; `m` the one shown.
+void svg_cells(std::ostringstream& out, const Trace& trace, const Matrix& m, const Matrix& scores, const Matrix& weights,
+               const SvgLayout& L, float lo, float hi, Colormap cmap) {
     const bool numbers = L.cell >= 30;
     for (int i = 0; i < L.n; ++i) {
         for (int j = 0; j < L.n; ++j) {
             const double x = L.left + j * L.cell, y = L.top + i * L.cell;
-            const bool masked = std::isinf(h.scores(i, j)) && h.scores(i, j) < 0;
+            const bool masked = std::isinf(scores(i, j)) && scores(i, j) < 0;
             const float t = hi > lo ? (m(i, j) - lo) / (hi - lo) : 0.0f;
             out << "<rect x='" << x << "' y='" << y << "' width='" << L.cell << "' height='" << L.cell << "' fill='"
                 << (masked ? "url(#masked)" : rgb_css(colormap_rgb(cmap, t))) << "'><title>"
                 << xml_escape(token_label(trace, i)) << " \u2192 " << xml_escape(token_label(trace, j))
-                << (masked ? ": masked (a later token)" : ": score " + format_number(h.scores(i, j)) + ", weight " +
-                                                              format_number(h.weights(i, j)))
+                << (masked ? ": masked (a later token)" : ": score " + format_number(scores(i, j)) + ", weight " +
+                                                              format_number(weights(i, j)))
                 << "</title></rect>\n";
             if (numbers && !masked)
                 out << "<text x='" << x + L.cell / 2 << "' y='" << y + L.cell / 2 + 4 << "' text-anchor='middle' font-size='"
@@ -153,8 +158,8 @@ void svg_legend(std::ostringstream& out, const SvgLayout& L, float lo, float hi,
 }  // namespace
 
 std::string head_svg(const Trace& trace, int layer, int head, HeatmapField field, Colormap cmap) {
-    const HeadTrace& h = trace.head(layer, head);
-    const Matrix& m = field_of(h, field);
+    const AttentionMatrix scores = trace.head_scores(layer, head), weights = trace.head_weights(layer, head);
+    const Matrix& m = field == HeatmapField::Weights ? *weights : *scores;
     float lo = 0.0f, hi = 1.0f;
     if (field == HeatmapField::Scores) {  // the legend spans the finite (unmasked) scores
         lo = std::numeric_limits<float>::infinity();
@@ -175,7 +180,7 @@ std::string head_svg(const Trace& trace, int layer, int head, HeatmapField field
         << layer << ", head " << head << " \u00b7 "
         << (field == HeatmapField::Weights ? "attention weights" : "scaled scores") << "</text>\n";
     out << "<text x='10' y='40' font-size='12' fill='#444'>" << xml_escape(trace.text.substr(0, 160)) << "</text>\n";
-    svg_cells(out, trace, m, h, L, lo, hi, cmap);
+    svg_cells(out, trace, m, *scores, *weights, L, lo, hi, cmap);
     svg_labels(out, trace, L);
     svg_legend(out, L, lo, hi, cmap, field == HeatmapField::Weights ? "weight" : "score");
     out << "</svg>\n";

@@ -52,67 +52,80 @@ Matrix softmax_rows(const Matrix& scores) {
 
 namespace {
 
-// Rows of queries per block in a causal head: a block's queries see only the keys up to its last
-// row, so the products skip the masked upper triangle (half the work of q k^T and weights v at
-// long inputs) while each block stays large enough for an efficient product.
-constexpr Index kCausalBlock = 128;
-
-void causal_scores(const Matrix& q, const Matrix& k, float scale, Matrix& scores) {
-    const float minus_inf = -std::numeric_limits<float>::infinity();
-    const Index n = q.rows();
-    scores.resize(n, n);
-    for (Index i0 = 0; i0 < n; i0 += kCausalBlock) {
-        const Index rows = std::min(kCausalBlock, n - i0), keys = i0 + rows;
-        auto block = scores.block(i0, 0, rows, keys);
-        block.noalias() = q.middleRows(i0, rows) * k.topRows(keys).transpose();
-        block *= scale;
-        scores.block(i0, keys, rows, n - keys).setConstant(minus_inf);
-        for (Index i = 0; i < rows; ++i)  // the block's own triangle: key j > query i0 + i
-            scores.row(i0 + i).segment(i0 + i + 1, rows - i - 1).setConstant(minus_inf);
-    }
-}
-
-// Softmax of a causal head's scores: row i attends to keys 0..i, by construction, so no search
-// for the masked tail and no masked cells inside it.
-Matrix causal_softmax_rows(const Matrix& scores) {
-    Matrix weights(scores.rows(), scores.cols());
-    for (Index i = 0; i < scores.rows(); ++i) softmax_prefix(scores, i, i + 1, weights);
-    return weights;
-}
-
-void causal_weighted_sum(const Matrix& weights, const Matrix& v, Matrix& out) {
-    const Index n = weights.rows();
-    out.resize(n, v.cols());
-    for (Index i0 = 0; i0 < n; i0 += kCausalBlock) {
-        const Index rows = std::min(kCausalBlock, n - i0), keys = i0 + rows;
-        out.middleRows(i0, rows).noalias() = weights.block(i0, 0, rows, keys) * v.topRows(keys);
-    }
+// Softmax of a causal block: row i of the block (query i0 + i) attends to keys 0..i0 + i, by
+// construction, so no search for the masked tail and no masked cells inside it.
+void causal_softmax_block(const Matrix& scores, Index i0, Matrix& weights) {
+    for (Index i = 0; i < scores.rows(); ++i) softmax_prefix(scores, i, i0 + i + 1, weights);
 }
 
 }  // namespace
 
-HeadTrace attention_head_forward(const Matrix& q, const Matrix& k, const Matrix& v, float scale, bool causal) {
+void attention_rows(const Matrix& q, const Matrix& k, float scale, bool causal, Index i0, Index rows, Matrix& scores,
+                    Matrix& weights) {
+    const float minus_inf = -std::numeric_limits<float>::infinity();
+    const Index n = k.rows();
+    scores.resize(rows, n);
+    weights.resize(rows, n);
+    // Multiply, then scale in place: Eigen evaluates "(q k^T) * scale" coefficient by coefficient
+    // instead of as one matrix product, which was 15x slower at 1,024 tokens.
+    if (!causal) {
+        scores.noalias() = q.middleRows(i0, rows) * k.transpose();
+        scores *= scale;
+        weights = softmax_rows(scores);
+        return;
+    }
+    // A causal block's queries see only the keys up to its last row: the product skips the rest.
+    const Index keys = i0 + rows;
+    auto seen = scores.leftCols(keys);
+    seen.noalias() = q.middleRows(i0, rows) * k.topRows(keys).transpose();
+    seen *= scale;
+    scores.rightCols(n - keys).setConstant(minus_inf);
+    for (Index i = 0; i < rows; ++i)  // the block's own triangle: key j > query i0 + i
+        scores.row(i).segment(i0 + i + 1, rows - i - 1).setConstant(minus_inf);
+    causal_softmax_block(scores, i0, weights);
+}
+
+void attention_rows_of(const Matrix& q, const Matrix& k, float scale, bool causal, Index r0, Index r1, Matrix* scores,
+                       Matrix* weights) {
+    const Index n = k.rows();
+    if (scores) scores->resize(r1 - r0, n);
+    if (weights) weights->resize(r1 - r0, n);
+    Matrix block_scores, block_weights;
+    // The same blocks as the forward pass (multiples of kAttentionBlock), so the same products.
+    for (Index i0 = (r0 / kAttentionBlock) * kAttentionBlock; i0 < r1; i0 += kAttentionBlock) {
+        const Index rows = std::min(kAttentionBlock, q.rows() - i0);
+        attention_rows(q, k, scale, causal, i0, rows, block_scores, block_weights);
+        const Index from = std::max(r0, i0), to = std::min(r1, i0 + rows);
+        if (scores) scores->middleRows(from - r0, to - from) = block_scores.middleRows(from - i0, to - from);
+        if (weights) weights->middleRows(from - r0, to - from) = block_weights.middleRows(from - i0, to - from);
+    }
+}
+
+HeadTrace attention_head_forward(const Matrix& q, const Matrix& k, const Matrix& v, float scale, bool causal, bool keep) {
     HeadTrace head;
     head.q = q;
     head.k = k;
     head.v = v;
-    if (causal) {
-        causal_scores(q, k, scale, head.scores);
-        head.weights = causal_softmax_rows(head.scores);
-        causal_weighted_sum(head.weights, v, head.out);
-        return head;
+    const Index n = q.rows();
+    head.out.resize(n, v.cols());
+    if (keep) {
+        head.scores.resize(n, n);
+        head.weights.resize(n, n);
     }
-    // Multiply, then scale in place: Eigen evaluates "(q k^T) * scale" coefficient by coefficient
-    // instead of as one matrix product, which was 15x slower at 1,024 tokens.
-    head.scores.noalias() = q * k.transpose();
-    head.scores *= scale;
-    head.weights = softmax_rows(head.scores);
-    head.out.noalias() = head.weights * v;
+    Matrix scores, weights;  // one block of rows, reused
+    for (Index i0 = 0; i0 < n; i0 += kAttentionBlock) {
+        const Index rows = std::min(kAttentionBlock, n - i0), keys = causal ? i0 + rows : k.rows();
+        attention_rows(q, k, scale, causal, i0, rows, scores, weights);
+        head.out.middleRows(i0, rows).noalias() = weights.leftCols(keys) * v.topRows(keys);
+        if (!keep) continue;
+        head.scores.middleRows(i0, rows) = scores;
+        head.weights.middleRows(i0, rows) = weights;
+    }
     return head;
 }
 
 std::optional<Matrix> multi_head_attention(const Matrix& q, const Matrix& k, const Matrix& v, int n_heads,
-                                           int n_kv_heads, float scale, bool causal,
+                                           int n_kv_heads, float scale, bool causal, bool keep,
                                            const std::function<bool()>& cancelled, std::vector<HeadTrace>& heads) {
     assert(n_heads > 0 && n_kv_heads > 0 && n_heads % n_kv_heads == 0);
     const Index d_head = q.cols() / n_heads;
@@ -126,7 +139,7 @@ std::optional<Matrix> multi_head_attention(const Matrix& q, const Matrix& k, con
         if (cancelled && cancelled()) { stopped = true; continue; }
         const Index qc = static_cast<Index>(h) * d_head, kc = static_cast<Index>(h / group) * d_head;
         heads[static_cast<std::size_t>(h)] = attention_head_forward(
-            q.middleCols(qc, d_head), k.middleCols(kc, d_head), v.middleCols(kc, d_head), scale, causal);
+            q.middleCols(qc, d_head), k.middleCols(kc, d_head), v.middleCols(kc, d_head), scale, causal, keep);
     }
     if (stopped) return std::nullopt;
     Matrix concat(q.rows(), q.cols());

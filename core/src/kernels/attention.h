@@ -17,16 +17,33 @@ void apply_causal_mask(Matrix& scores);
 // computed stably; masked cells are exactly 0. A row with every cell masked becomes all 0.
 Matrix softmax_rows(const Matrix& scores);
 
-// q, k, v: n x d_head. Returns the head's q, k, v, scores (= q k^T * scale, masked when causal),
-// weights and out (= weights v).
-HeadTrace attention_head_forward(const Matrix& q, const Matrix& k, const Matrix& v, float scale, bool causal);
+// Queries per block. A head's scores and weights are computed in blocks of this many query rows,
+// starting at multiples of it, by the forward pass and by every later reader alike: a block's
+// products are the same products, so the numbers are the same whoever computed them.
+inline constexpr Index kAttentionBlock = 128;
+
+// Query rows [i0, i0 + rows) of one head against all its keys: scores (rows x n_keys) = q k^T *
+// scale, -infinity where masked (causal: key j > query i); weights = their row softmax, exactly 0
+// where masked. `i0` is a multiple of kAttentionBlock and `rows` at most kAttentionBlock.
+void attention_rows(const Matrix& q, const Matrix& k, float scale, bool causal, Index i0, Index rows, Matrix& scores,
+                    Matrix& weights);
+
+// Any rows [r0, r1) of a head's scores and/or weights (null: not wanted), through the same blocks.
+void attention_rows_of(const Matrix& q, const Matrix& k, float scale, bool causal, Index r0, Index r1, Matrix* scores,
+                       Matrix* weights);
+
+// q, k, v: n x d_head. Returns the head's q, k, v and out (= weights v); with `keep`, also its
+// n x n scores and weights (otherwise they are left empty, to be read later through Trace).
+HeadTrace attention_head_forward(const Matrix& q, const Matrix& k, const Matrix& v, float scale, bool causal,
+                                 bool keep = true);
 
 // All heads of one layer. q: n x (n_heads * d_head); k, v: n x (n_kv_heads * d_head). Query head h
 // reads key/value head h / (n_heads / n_kv_heads), so grouped heads share their K and V. Heads run
 // in parallel, one per core. Fills `heads` (n_heads entries) and returns the heads' outputs side
-// by side (n x n_heads * d_head), or nothing when `cancelled` said stop.
+// by side (n x n_heads * d_head), or nothing when `cancelled` said stop. `keep`: as
+// attention_head_forward.
 std::optional<Matrix> multi_head_attention(const Matrix& q, const Matrix& k, const Matrix& v, int n_heads,
-                                           int n_kv_heads, float scale, bool causal,
+                                           int n_kv_heads, float scale, bool causal, bool keep,
                                            const std::function<bool()>& cancelled, std::vector<HeadTrace>& heads);
 
 }  // namespace attnscope

@@ -153,9 +153,10 @@ public:
             LayerTrace& layer = trace.layers[l];
             layer.x = x;  // post-norm: attention reads the layer input as it is
             layer.scale = scale;
+            layer.causal = false;
             const auto heads_out = multi_head_attention(linear_out_in(x, *L.q.w, L.q.b), linear_out_in(x, *L.k.w, L.k.b),
                                                         linear_out_in(x, *L.v.w, L.v.b), H, H, scale, false,
-                                                        options.cancelled, layer.heads);
+                                                        options.keep_attention, options.cancelled, layer.heads);
             if (!heads_out) return Error{"cancelled"};
             x = layer_norm_rows(x + linear_out_in(*heads_out, *L.attn_out.w, L.attn_out.b), L.attn_norm, m_eps);
             Matrix hidden = linear_out_in(x, *L.ff_in.w, L.ff_in.b);

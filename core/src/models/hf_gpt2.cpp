@@ -91,9 +91,10 @@ public:
             // HF's GPT2Attention: scores / sqrt(d_head) when scale_attn_weights, and then / (l + 1)
             // when scale_attn_by_inverse_layer_idx, so each layer records its own factor.
             layer.scale = m_scale_weights ? 1.0f / std::sqrt(static_cast<float>(d / H)) : 1.0f;
+            layer.causal = true;
             if (m_scale_by_layer) layer.scale /= static_cast<float>(l + 1);
             const auto heads_out = multi_head_attention(qkv.leftCols(d), qkv.middleCols(d, d), qkv.rightCols(d), H, H,
-                                                        layer.scale, true, options.cancelled, layer.heads);
+                                                        layer.scale, true, options.keep_attention, options.cancelled, layer.heads);
             if (!heads_out) return Error{"cancelled"};
             x += linear_in_out(*heads_out, *L.attn_proj_w, L.attn_proj_b);
             Matrix hidden = linear_in_out(layer_norm_rows(x, L.ln_2, m_eps), *L.c_fc_w, L.c_fc_b);

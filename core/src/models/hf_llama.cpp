@@ -156,11 +156,12 @@ public:
             LayerTrace& layer = trace.layers[l];
             layer.x = rms_norm_rows(x, L.input_norm, m_eps);
             layer.scale = scale;
+            layer.causal = true;
             Matrix q = linear_out_in(layer.x, *L.q, L.bq), k = linear_out_in(layer.x, *L.k, L.bk);
             apply_rope(q, H, dh, m_freq);  // the trace keeps q and k after RoPE: what was multiplied
             apply_rope(k, KV, dh, m_freq);
             const auto heads_out = multi_head_attention(q, k, linear_out_in(layer.x, *L.v, L.bv), H, KV, scale, true,
-                                                        options.cancelled, layer.heads);
+                                                        options.keep_attention, options.cancelled, layer.heads);
             if (!heads_out) return Error{"cancelled"};
             x += linear_out_in(*heads_out, *L.o, nullptr);
             const Matrix m = rms_norm_rows(x, L.post_norm, m_eps);

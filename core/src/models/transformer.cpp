@@ -168,6 +168,7 @@ Result<Trace> TransformerModel::forward(const std::vector<Token>& tokens, const 
         const TransformerLayerWeights& w = m_weights.layers[static_cast<std::size_t>(l)];
         LayerTrace& layer = trace.layers[static_cast<std::size_t>(l)];
         layer.scale = scale;
+        layer.causal = m_config.causal;
         layer.x = layer_norm ? layer_norm_rows(x, w.ln1, m_config.norm_eps) : x;
 
         Matrix q = parallel_product(layer.x, w.wq);  // n x d each
@@ -178,7 +179,8 @@ Result<Trace> TransformerModel::forward(const std::vector<Token>& tokens, const 
         v.rowwise() += w.bv;
 
         const std::optional<Matrix> concat = multi_head_attention(q, k, v, m_config.n_heads, m_config.n_heads, scale,
-                                                                  m_config.causal, options.cancelled, layer.heads);
+                                                                  m_config.causal, options.keep_attention, options.cancelled,
+                                                                  layer.heads);
         if (!concat) return Error{"cancelled"};
         Matrix attn = parallel_product(*concat, w.wo);
         attn.rowwise() += w.bo;

@@ -21,7 +21,9 @@ std::string factor(float value) {
 }
 
 // `scale`: the factor of the key's layer (layers may differ: GPT-2's scale_attn_by_inverse_layer_idx).
-KeyExplanation explain_key(const Trace& trace, const HeadTrace& h, const RowVector& q, float scale, int query, int j) {
+// `scores`, `weights`: the query's row of the head's.
+KeyExplanation explain_key(const Trace& trace, const HeadTrace& h, const RowVector& q, float scale, const Matrix& scores,
+                           const Matrix& weights, int j) {
     KeyExplanation key;
     key.j = j;
     key.token = token_label(trace, j, ControlChars::AsTyped);
@@ -29,9 +31,9 @@ KeyExplanation explain_key(const Trace& trace, const HeadTrace& h, const RowVect
     key.v = h.v.row(j);
     key.products = q.cwiseProduct(key.k);
     key.dot = key.products.sum();
-    key.score = h.scores(query, j);
+    key.score = scores(0, j);
     key.masked = std::isinf(key.score) && key.score < 0.0f;
-    key.weight = h.weights(query, j);
+    key.weight = weights(0, j);
     key.dot_formula = dot_terms(q, key.k) + " = " + format_number(key.dot);
     key.score_formula = key.masked ? std::string("masked: \xE2\x88\x92\xE2\x88\x9E")
                                    : format_number(key.dot) + " \xC3\x97 " + format_number(scale) + " = " +
@@ -72,7 +74,9 @@ HeadExplanation explain_head(const Trace& trace, int layer, int head, int query,
     e.x = trace.layers[static_cast<std::size_t>(layer)].x;
     e.projection = std::move(projection);
     e.q = h.q.row(query);
-    for (int j = 0; j < trace.n_tokens(); ++j) e.keys.push_back(explain_key(trace, h, e.q, e.scale, query, j));
+    const Matrix scores = trace.head_score_rows(layer, head, query, query + 1);
+    const Matrix weights = trace.head_weight_rows(layer, head, query, query + 1);
+    for (int j = 0; j < trace.n_tokens(); ++j) e.keys.push_back(explain_key(trace, h, e.q, e.scale, scores, weights, j));
     fill_exponentials(e);
     e.out = h.out.row(query);
     return e;

@@ -63,15 +63,18 @@ double forward_matmul_flops(const ModelInfo& m, int n, int logit_rows) {
     return total;
 }
 
-Result<ForwardBench> bench_forward(const Model& model, int n, int min_runs, double min_seconds, bool with_logits) {
+Result<ForwardBench> bench_forward(const Model& model, int n, int min_runs, double min_seconds, bool with_logits,
+                                   std::optional<bool> keep_attention) {
     const ModelInfo& info = model.info();
-    if (auto refusal = trace_memory_refusal(info, n)) return Error{*refusal};  // as compute_trace refuses it
+    const bool keep = keep_attention.value_or(attention_matrix_bytes(info, n) <= kKeepAttentionBytes);  // as compute_trace
+    if (auto refusal = trace_memory_refusal(info, n, keep)) return Error{*refusal};  // as compute_trace refuses it
     std::vector<Token> tokens(static_cast<std::size_t>(n));
     for (int i = 0; i < n; ++i) tokens[static_cast<std::size_t>(i)].id = 1 + i % std::max(1, info.vocab_size - 1);
 
     ForwardOptions options;
     if (info.causal) options.logits = ForwardOptions::Logits::LastRow;  // as compute_trace does
     if (!with_logits) options.logits = ForwardOptions::Logits::None;
+    options.keep_attention = keep;
     const auto first_started = Clock::now();
     if (auto warm = model.forward(tokens, options); !warm.ok()) return warm.error();
     const double first_ms = ms_since(first_started);

@@ -1,5 +1,6 @@
 #include "attnscope/forward.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -16,12 +17,20 @@ bool only_whitespace(const std::string& text) {
 // An unmasked score that overflowed to -infinity gets weight 0 and leaves everything else finite,
 // but the heatmap would show it as masked. |q . k| <= |q| |k|, so the n x n scores are scanned
 // only when the longest query and key could overflow together (never in a sane model).
-bool unmasked_score_overflowed(const HeadTrace& head, bool causal) {
+// A trace that did not keep its scores has them computed a block of rows at a time here.
+bool unmasked_score_overflowed(const Trace& trace, int l, int h) {
+    const HeadTrace& head = trace.head(l, h);
+    const bool causal = trace.layers[static_cast<std::size_t>(l)].causal;
     const double longest_q = head.q.rowwise().norm().maxCoeff(), longest_k = head.k.rowwise().norm().maxCoeff();
     if (longest_q * longest_k < 0.25 * std::numeric_limits<float>::max()) return false;
-    for (Index i = 0; i < head.scores.rows(); ++i) {
-        const Index keys = causal ? i + 1 : head.scores.cols();
-        if (!head.scores.row(i).head(keys).allFinite()) return true;
+    const int n = static_cast<int>(head.q.rows());
+    for (int r0 = 0; r0 < n; r0 += 128) {
+        const int r1 = std::min(n, r0 + 128);
+        const Matrix scores = trace.head_score_rows(l, h, r0, r1);
+        for (int i = r0; i < r1; ++i) {
+            const Index keys = causal ? i + 1 : scores.cols();
+            if (!scores.row(i - r0).head(keys).allFinite()) return true;
+        }
     }
     return false;
 }
@@ -30,7 +39,7 @@ bool unmasked_score_overflowed(const HeadTrace& head, bool causal) {
 // softmax then gives NaN, which no view can show and no explanation can justify. A NaN or an
 // infinity reaches the head's output (weights v) and the next layer's input, so those, q, k and v
 // are checked, and the scores where an overflow is possible (masked scores are -infinity by design).
-std::string non_finite_part(const Trace& trace, bool causal) {
+std::string non_finite_part(const Trace& trace) {
     for (std::size_t l = 0; l < trace.layers.size(); ++l) {
         const LayerTrace& layer = trace.layers[l];
         const std::string at = "layer " + std::to_string(l);
@@ -38,7 +47,7 @@ std::string non_finite_part(const Trace& trace, bool causal) {
         for (std::size_t h = 0; h < layer.heads.size(); ++h) {
             const HeadTrace& head = layer.heads[h];
             if (!head.q.allFinite() || !head.k.allFinite() || !head.v.allFinite() || !head.out.allFinite() ||
-                unmasked_score_overflowed(head, causal))
+                unmasked_score_overflowed(trace, static_cast<int>(l), static_cast<int>(h)))
                 return at + ", head " + std::to_string(h);
         }
     }
@@ -48,16 +57,20 @@ std::string non_finite_part(const Trace& trace, bool causal) {
 
 }  // namespace
 
-double trace_memory_bytes(const ModelInfo& m, int n) {
-    const double per_head = 2.0 * n * n + 4.0 * n * m.d_head;  // scores, weights; q, k, v, out
-    return 4.0 * (m.n_layers * (m.n_heads * per_head + 1.0 * n * m.d_model) + 1.0 * n * m.vocab_size);
+double attention_matrix_bytes(const ModelInfo& m, int n) { return 4.0 * m.n_layers * m.n_heads * 2.0 * n * n; }
+
+double trace_memory_bytes(const ModelInfo& m, int n, bool keep_attention) {
+    const double per_head = 4.0 * n * m.d_head;  // q, k, v, out
+    const double linear = 4.0 * (m.n_layers * (m.n_heads * per_head + 1.0 * n * m.d_model) + 1.0 * n * m.vocab_size);
+    return linear + (keep_attention ? attention_matrix_bytes(m, n) : 0.0);
 }
 
-std::optional<std::string> trace_memory_refusal(const ModelInfo& info, int n) {
-    const double bytes = trace_memory_bytes(info, n);
+std::optional<std::string> trace_memory_refusal(const ModelInfo& info, int n, bool keep_attention) {
+    const double bytes = trace_memory_bytes(info, n, keep_attention);
     if (bytes <= kMemoryBudgetBytes) return std::nullopt;
     return "the trace of " + std::to_string(n) + " tokens would need " + format_gib(bytes) + " of memory (over the " +
-           format_gib(kMemoryBudgetBytes) + " budget; it grows with the square of the length); shorten the text";
+           format_gib(kMemoryBudgetBytes) + " budget" +
+           (keep_attention ? "; it grows with the square of the length" : "") + "); shorten the text";
 }
 
 std::string format_gib(double bytes) {
@@ -66,8 +79,7 @@ std::string format_gib(double bytes) {
     return buf;
 }
 
-Result<std::shared_ptr<const Trace>> compute_trace(const Model& model, const std::string& text, std::uint64_t id,
-                                                   std::function<bool()> cancelled) {
+Result<std::shared_ptr<const Trace>> compute_trace(const Model& model, const std::string& text, const TraceOptions& request) {
     const auto started = std::chrono::steady_clock::now();
     const ModelInfo& info = model.info();
     if (only_whitespace(text)) return Error{"the text is empty: type a sentence"};
@@ -79,20 +91,22 @@ Result<std::shared_ptr<const Trace>> compute_trace(const Model& model, const std
     if (info.max_len > 0 && n > info.max_len)
         return Error{"the text has " + std::to_string(n) + " tokens but model '" + info.name + "' takes at most " +
                      std::to_string(info.max_len) + " (max_len); shorten the text"};
-    if (auto refusal = trace_memory_refusal(info, n)) return Error{*refusal};
+    const bool keep = attention_matrix_bytes(info, n) <= request.keep_attention_bytes;
+    if (auto refusal = trace_memory_refusal(info, n, keep)) return Error{*refusal};
 
     ForwardOptions options;
-    options.cancelled = std::move(cancelled);
+    options.cancelled = request.cancelled;
+    options.keep_attention = keep;
     if (info.causal) options.logits = ForwardOptions::Logits::LastRow;  // what a decoder predicts
     Result<Trace> forward = model.forward(tokens.value(), options);
     if (!forward.ok()) return forward.error();
 
-    if (const std::string part = non_finite_part(forward.value(), info.causal); !part.empty())
+    if (const std::string part = non_finite_part(forward.value()); !part.empty())
         return Error{"model '" + info.name + "': the numbers overflowed at " + part +
                      " (infinity or NaN): its weights are too large for 32-bit floats, so there is no trace to show"};
 
     auto trace = std::make_shared<Trace>(std::move(forward).value());
-    trace->id = id != 0 ? id : next_trace_id();
+    trace->id = request.id != 0 ? request.id : next_trace_id();
     trace->model = info;
     trace->text = text;
     trace->tokens = std::move(tokens).value();
@@ -100,9 +114,25 @@ Result<std::shared_ptr<const Trace>> compute_trace(const Model& model, const std
     return std::shared_ptr<const Trace>(std::move(trace));
 }
 
+Result<std::shared_ptr<const Trace>> compute_trace(const Model& model, const std::string& text, std::uint64_t id,
+                                                   std::function<bool()> cancelled) {
+    TraceOptions options;
+    options.id = id;
+    options.cancelled = std::move(cancelled);
+    return compute_trace(model, text, options);
+}
+
 Result<std::shared_ptr<const Trace>> compute_trace(std::shared_ptr<const Model> model, const std::string& text,
                                                    std::uint64_t id, std::function<bool()> cancelled) {
-    auto computed = compute_trace(*model, text, id, std::move(cancelled));
+    TraceOptions options;
+    options.id = id;
+    options.cancelled = std::move(cancelled);
+    return compute_trace(std::move(model), text, options);
+}
+
+Result<std::shared_ptr<const Trace>> compute_trace(std::shared_ptr<const Model> model, const std::string& text,
+                                                   const TraceOptions& options) {
+    auto computed = compute_trace(*model, text, options);
     if (!computed.ok()) return computed;
     // Built here and not yet shared, so it may still be completed before anyone sees it.
     auto trace = std::const_pointer_cast<Trace>(std::move(computed).value());

@@ -64,7 +64,8 @@ Result<std::shared_ptr<const HeadStats>> compute_head_stats(const Trace& trace, 
         if (cancelled && cancelled()) return Error{"cancelled"};
         Matrix layer_sum = Matrix::Zero(n, n);
         for (int h = 0; h < stats->n_heads; ++h) {
-            const Matrix& w = trace.head(l, h).weights;
+            const AttentionMatrix kept_or_computed = trace.head_weights(l, h);
+            const Matrix& w = *kept_or_computed;
             stats->heads.push_back(head_stat(w));
             layer_sum += w;
             stats->mean_over_layers[h] += w;
@@ -82,7 +83,7 @@ Result<std::shared_ptr<const HeadStats>> compute_head_stats(const Trace& trace, 
 std::vector<float> key_weights(const Trace& trace, int query, int key) {
     std::vector<float> out;
     for (int l = 0; l < static_cast<int>(trace.layers.size()); ++l)
-        for (int h = 0; h < trace.model.n_heads; ++h) out.push_back(trace.head(l, h).weights(query, key));
+        for (int h = 0; h < trace.model.n_heads; ++h) out.push_back(trace.head_weight_rows(l, h, query, query + 1)(0, key));
     return out;
 }
 

@@ -2,11 +2,61 @@
 
 #include <atomic>
 
+#include "attnscope/attention_cache.h"
+#include "kernels/attention.h"
+
 namespace attnscope {
 
 std::uint64_t next_trace_id() {
     static std::atomic<std::uint64_t> counter{0};
     return ++counter;  // 1, 2, 3, ...: 0 stays "no trace" for caches that start empty
+}
+
+Trace::~Trace() { detail::forget_attention_of(id); }
+
+namespace {
+
+using detail::AttentionKind;
+
+// Lends a kept matrix: no ownership, valid while its Trace lives.
+AttentionMatrix lend(const Matrix& m) { return AttentionMatrix(AttentionMatrix(), &m); }
+
+AttentionMatrix head_matrix(const Trace& trace, int l, int h, AttentionKind kind) {
+    const HeadTrace& head = trace.head(l, h);
+    const Matrix& kept = kind == AttentionKind::Scores ? head.scores : head.weights;
+    if (kept.size() > 0 || head.q.rows() == 0) return lend(kept);
+    if (auto cached = detail::cached_attention(trace.id, l, h, kind)) return cached;
+    // Both at once: a reader of one usually wants the other (the heatmap's hover shows both).
+    auto scores = std::make_shared<Matrix>(), weights = std::make_shared<Matrix>();
+    const LayerTrace& layer = trace.layers[static_cast<std::size_t>(l)];
+    attention_rows_of(head.q, head.k, layer.scale, layer.causal, 0, head.q.rows(), scores.get(), weights.get());
+    detail::cache_attention(trace.id, l, h, AttentionKind::Scores, scores);
+    detail::cache_attention(trace.id, l, h, AttentionKind::Weights, weights);
+    return kind == AttentionKind::Scores ? AttentionMatrix(std::move(scores)) : AttentionMatrix(std::move(weights));
+}
+
+Matrix head_rows(const Trace& trace, int l, int h, int r0, int r1, AttentionKind kind) {
+    const HeadTrace& head = trace.head(l, h);
+    const Matrix& kept = kind == AttentionKind::Scores ? head.scores : head.weights;
+    if (kept.size() > 0) return kept.middleRows(r0, r1 - r0);
+    Matrix rows;
+    const LayerTrace& layer = trace.layers[static_cast<std::size_t>(l)];
+    attention_rows_of(head.q, head.k, layer.scale, layer.causal, r0, r1, kind == AttentionKind::Scores ? &rows : nullptr,
+                      kind == AttentionKind::Weights ? &rows : nullptr);
+    return rows;
+}
+
+}  // namespace
+
+AttentionMatrix Trace::head_scores(int layer, int head_index) const { return head_matrix(*this, layer, head_index, AttentionKind::Scores); }
+AttentionMatrix Trace::head_weights(int layer, int head_index) const { return head_matrix(*this, layer, head_index, AttentionKind::Weights); }
+
+Matrix Trace::head_score_rows(int layer, int head_index, int r0, int r1) const {
+    return head_rows(*this, layer, head_index, r0, r1, AttentionKind::Scores);
+}
+
+Matrix Trace::head_weight_rows(int layer, int head_index, int r0, int r1) const {
+    return head_rows(*this, layer, head_index, r0, r1, AttentionKind::Weights);
 }
 
 }  // namespace attnscope

@@ -29,14 +29,16 @@ void append_field(std::string& out, bool& first, const char* name, const Matrix&
     append_matrix(out, m);
 }
 
-void append_head(std::string& out, const HeadTrace& head, int index, const TraceFields& f) {
+// Only the fields asked for: a trace that did not keep its n x n matrices computes this head's now.
+void append_head(std::string& out, const Trace& trace, int layer, int index, const TraceFields& f) {
+    const HeadTrace& head = trace.head(layer, index);
     out += "{\"index\": " + std::to_string(index);
     bool first = false;
     if (f.q) append_field(out, first, "q", head.q);
     if (f.k) append_field(out, first, "k", head.k);
     if (f.v) append_field(out, first, "v", head.v);
-    if (f.scores) append_field(out, first, "scores", head.scores);
-    if (f.weights) append_field(out, first, "weights", head.weights);
+    if (f.scores) append_field(out, first, "scores", *trace.head_scores(layer, index));
+    if (f.weights) append_field(out, first, "weights", *trace.head_weights(layer, index));
     out += '}';
 }
 
@@ -110,7 +112,7 @@ std::string trace_to_json(const Trace& trace, const TraceFilter& filter) {
             if (filter.head && *filter.head != h) continue;
             out += first_head ? "\n    " : ",\n    ";
             first_head = false;
-            append_head(out, heads[static_cast<std::size_t>(h)], h, filter.fields);
+            append_head(out, trace, l, h, filter.fields);
         }
         out += "]}";
     }
