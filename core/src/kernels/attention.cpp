@@ -124,6 +124,36 @@ HeadTrace attention_head_forward(const Matrix& q, const Matrix& k, const Matrix&
     return head;
 }
 
+namespace {
+
+void append_rows(Matrix& m, const Matrix& rows) {
+    const Index old_rows = m.rows();
+    m.conservativeResize(old_rows + rows.rows(), rows.cols());
+    m.bottomRows(rows.rows()) = rows;
+}
+
+}  // namespace
+
+void extend_causal_head(HeadTrace& head, const Matrix& q_new, const Matrix& k_new, const Matrix& v_new, float scale,
+                        bool keep) {
+    const Index p = head.q.rows(), m = q_new.rows(), n = p + m;
+    append_rows(head.q, q_new);
+    append_rows(head.k, k_new);
+    append_rows(head.v, v_new);
+    Matrix scores, weights;
+    attention_rows_of(head.q, head.k, scale, /*causal=*/true, p, n, &scores, &weights);
+    head.out.conservativeResize(n, head.v.cols());
+    head.out.bottomRows(m).noalias() = weights * head.v;  // masked cells are exactly 0
+    if (!keep) return;
+    const float minus_inf = -std::numeric_limits<float>::infinity();
+    head.scores.conservativeResize(n, n);
+    head.weights.conservativeResize(n, n);
+    head.scores.topRightCorner(p, m).setConstant(minus_inf);  // earlier queries, new keys: masked
+    head.weights.topRightCorner(p, m).setZero();
+    head.scores.bottomRows(m) = scores;
+    head.weights.bottomRows(m) = weights;
+}
+
 std::optional<Matrix> multi_head_attention(const Matrix& q, const Matrix& k, const Matrix& v, int n_heads,
                                            int n_kv_heads, float scale, bool causal, bool keep,
                                            const std::function<bool()>& cancelled, std::vector<HeadTrace>& heads) {

@@ -37,6 +37,15 @@ void attention_rows_of(const Matrix& q, const Matrix& k, float scale, bool causa
 HeadTrace attention_head_forward(const Matrix& q, const Matrix& k, const Matrix& v, float scale, bool causal,
                                  bool keep = true);
 
+// A causal head traced for p tokens, extended by m more (prefix reuse while typing): appends
+// q_new, k_new, v_new (m x d_head each) to the head's q, k, v and computes only the new query rows
+// (their out rows; their scores and weights rows when the head keeps its matrices, whose earlier
+// rows then get the new keys as masked columns). The earlier rows do not change: a causal query
+// never sees a later key. The result equals a forward pass over all n = p + m tokens.
+// `keep`: the head keeps its n x n matrices (ForwardOptions::keep_attention).
+void extend_causal_head(HeadTrace& head, const Matrix& q_new, const Matrix& k_new, const Matrix& v_new, float scale,
+                        bool keep);
+
 // All heads of one layer. q: n x (n_heads * d_head); k, v: n x (n_kv_heads * d_head). Query head h
 // reads key/value head h / (n_heads / n_kv_heads), so grouped heads share their K and V. Heads run
 // in parallel, one per core. Fills `heads` (n_heads entries) and returns the heads' outputs side
