@@ -344,6 +344,37 @@ TEST(ThumbnailAtlas, MaxPoolsLongSentencesIntoTilesOfAtMost64Texels) {
     EXPECT_LE(uv.u1, 1.0f);
 }
 
+// A trace that did not keep its n x n matrices (a long text) draws its tiles from the heads'
+// pooled maps: 300 tokens -> 10 cells of 32 tokens per side; the cell of queries 288..299 on keys
+// 0..31 holds its largest weight, and the cells above the diagonal of a causal head are masked.
+TEST(ThumbnailAtlas, ALongTraceWithoutItsMatricesUsesThePooledMaps) {
+    Trace t;
+    const int n = 300;
+    HeadTrace h;
+    h.q = Matrix::Zero(n, 4);
+    h.summary.pooled = Matrix::Zero(10, 10);
+    h.summary.pooled(9, 0) = 0.6f;
+    t.tokens.resize(n);
+    t.layers.push_back(LayerTrace{Matrix(), {h}});
+    t.layers[0].causal = true;
+    ASSERT_FALSE(t.keeps_attention());
+    HeadStats stats;
+    stats.n_layers = 1;
+    stats.n_heads = 1;
+    stats.averages_pooled = true;
+    stats.mean_over_heads = {h.summary.pooled};
+    stats.mean_over_layers = {h.summary.pooled};
+    stats.mean_over_all = h.summary.pooled;
+    const ThumbnailAtlas a = build_thumbnail_atlas(t, stats);
+    EXPECT_EQ(a.tile, 10);
+    const auto texel = [&](int row, int col) {
+        return 2 * (static_cast<std::size_t>(ThumbnailAtlas::kPad + row) * a.width + ThumbnailAtlas::kPad + col);
+    };
+    EXPECT_EQ(a.texels[texel(9, 0)], 153);  // round(0.6 * 255)
+    EXPECT_EQ(a.texels[texel(0, 5) + 1], 255) << "above the diagonal: masked";
+    EXPECT_EQ(a.texels[texel(5, 5) + 1], 0) << "the diagonal cell holds queries that see their keys";
+}
+
 // [SECTION] Model loader
 
 TEST(ModelLoader, SuggestsTheExampleTheModelKnowsBest) {

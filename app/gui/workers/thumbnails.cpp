@@ -8,13 +8,20 @@ namespace attnscope::gui {
 namespace {
 
 // Masks come from the scores (-inf), not the weights: a weight can underflow to 0 without masking.
-Matrix mask_of(const Trace& trace) {
-    const int n = trace.n_tokens();
-    Matrix m = Matrix::Zero(n, n);
+// A long trace's pooled maps: a cell is masked when every key it covers comes after every query
+// (causal), i.e. the cells above the diagonal.
+Matrix mask_of(const Trace& trace, bool pooled, int side) {
+    Matrix m = Matrix::Zero(side, side);
     if (trace.layers.empty() || trace.layers[0].heads.empty()) return m;
+    if (pooled) {
+        if (trace.layers[0].causal)
+            for (int a = 0; a < side; ++a)
+                for (int b = a + 1; b < side; ++b) m(a, b) = 1.0f;
+        return m;
+    }
     const Matrix& s = trace.head(0, 0).scores;
-    for (int i = 0; i < n; ++i)
-        for (int j = 0; j < n; ++j)
+    for (int i = 0; i < side; ++i)
+        for (int j = 0; j < side; ++j)
             if (std::isinf(s(i, j)) && s(i, j) < 0) m(i, j) = 1.0f;
     return m;
 }
@@ -40,7 +47,7 @@ void write_tile(ThumbnailAtlas& a, int x0, int y0, const Matrix& weights, const 
 
 const Matrix& tile_weights(const Trace& trace, const HeadStats& stats, int row, int col) {
     const int L = stats.n_layers, H = stats.n_heads;
-    if (row < L && col < H) return trace.head(row, col).weights;
+    if (row < L && col < H) return stats.averages_pooled ? trace.head(row, col).summary.pooled : trace.head(row, col).weights;
     if (row < L) return stats.mean_over_heads[row];
     if (col < H) return stats.mean_over_layers[col];
     return stats.mean_over_all;
@@ -58,7 +65,9 @@ UvRect ThumbnailAtlas::tile_uv(int row, int col) const {
 
 ThumbnailAtlas build_thumbnail_atlas(const Trace& trace, const HeadStats& stats) {
     ThumbnailAtlas a;
-    const int n = trace.n_tokens();
+    // A long trace's tiles come from its heads' pooled maps (as its averages do): one texel per
+    // 32 tokens before the tile's own pooling.
+    const int n = stats.averages_pooled ? static_cast<int>(stats.mean_over_all.rows()) : trace.n_tokens();
     a.trace_id = trace.id;
     a.rows = stats.n_layers + 1;
     a.cols = stats.n_heads + 1;
@@ -69,7 +78,7 @@ ThumbnailAtlas build_thumbnail_atlas(const Trace& trace, const HeadStats& stats)
     a.width = a.cols * stride;
     a.height = a.rows * stride;
     a.texels.assign(2 * static_cast<std::size_t>(a.width) * a.height, 0);
-    const Matrix mask = mask_of(trace);
+    const Matrix mask = mask_of(trace, stats.averages_pooled, n);
     for (int r = 0; r < a.rows; ++r)
         for (int c = 0; c < a.cols; ++c)
             write_tile(a, c * stride + ThumbnailAtlas::kPad, r * stride + ThumbnailAtlas::kPad,

@@ -38,9 +38,12 @@ struct HeadStats {
     int n_heads = 0;
     int n_tokens = 0;
     std::vector<HeadStat> heads;            // n_layers * n_heads, layer-major: heads[l * n_heads + h]
-    std::vector<Matrix> mean_over_heads;    // n_layers matrices, n x n: layer l's weights averaged over its heads
-    std::vector<Matrix> mean_over_layers;   // n_heads matrices, n x n: head index h's weights averaged over layers
-    Matrix mean_over_all;                   // n x n: every head of every layer
+    // The averages are n x n when the trace keeps its matrices; for a long trace that does not,
+    // they average the heads' pooled maps (HeadSummary::pooled, ceil(n / 32) square) instead.
+    bool averages_pooled = false;
+    std::vector<Matrix> mean_over_heads;    // n_layers matrices: layer l's weights averaged over its heads
+    std::vector<Matrix> mean_over_layers;   // n_heads matrices: head index h's weights averaged over layers
+    Matrix mean_over_all;                   // every head of every layer
 
     const HeadStat& head(int l, int h) const { return heads[static_cast<std::size_t>(l) * n_heads + h]; }
 };

@@ -15,6 +15,20 @@
 
 namespace attnscope {
 
+// What the overview and the head rankings read about a head, made in the forward pass a block of
+// query rows at a time, so a trace of any length has them without its n x n matrices.
+struct HeadSummary {
+    // The pooled map's cells cover this many queries by as many keys: fixed, not a fraction of n,
+    // so appending tokens (prefix reuse) only adds cells.
+    static constexpr int kPoolTokens = 32;
+    // ceil(n / kPoolTokens) square: cell (a, b) is the largest weight of queries [32a, 32a + 32)
+    // on keys [32b, 32b + 32). The maximum, not the mean, so a thin diagonal stays visible.
+    Matrix pooled;
+    // Per query row: the entropy of its weights in bits; the weight on the previous token (row 0:
+    // 0), on itself, on token 0; and sum_j w_ij |i - j|, how far from itself the row looks.
+    RowVector entropy, previous, same, first, distance;
+};
+
 // Shapes: n = tokens, d_head = head width.
 struct HeadTrace {
     Matrix q;        // n x d_head: the queries actually multiplied (after RoPE where the model has it)
@@ -25,6 +39,7 @@ struct HeadTrace {
     Matrix scores;   // n x n, rows = queries: q k^T * scale; masked cells are -infinity
     Matrix weights;  // n x n: softmax of each scores row; masked cells exactly 0, rows sum to 1
     Matrix out;      // n x d_head: weights v
+    HeadSummary summary;
 };
 
 // One head's n x n scores or weights. Kept matrices are lent (valid while the Trace lives);

@@ -85,6 +85,43 @@ void attention_rows(const Matrix& q, const Matrix& k, float scale, bool causal, 
     causal_softmax_block(scores, i0, weights);
 }
 
+void size_summary(HeadSummary& s, Index n) {
+    const Index cells = (n + HeadSummary::kPoolTokens - 1) / HeadSummary::kPoolTokens;
+    const Index old_cells = s.pooled.rows(), old_n = s.entropy.size();
+    s.pooled.conservativeResize(cells, cells);  // an extension keeps the cells it had
+    s.pooled.rightCols(cells - old_cells).setZero();
+    s.pooled.bottomRows(cells - old_cells).setZero();
+    for (RowVector* v : {&s.entropy, &s.previous, &s.same, &s.first, &s.distance}) {
+        v->conservativeResize(n);
+        v->tail(n - old_n).setZero();
+    }
+}
+
+void summarize_rows(const Matrix& weights, Index i0, HeadSummary& s) {
+    constexpr Index P = HeadSummary::kPoolTokens;
+    const Index n = weights.cols();
+    for (Index r = 0; r < weights.rows(); ++r) {
+        const Index i = i0 + r;
+        const auto row = weights.row(r);
+        double entropy = 0.0, distance = 0.0;
+        for (Index j = 0; j < n; ++j) {
+            const double w = row(j);
+            if (w <= 0.0) continue;  // masked or underflowed: adds nothing to either
+            entropy -= w * std::log2(w);
+            distance += w * static_cast<double>(std::abs(i - j));
+        }
+        s.entropy(i) = static_cast<float>(entropy);
+        s.distance(i) = static_cast<float>(distance);
+        s.same(i) = i < n ? row(i) : 0.0f;
+        s.first(i) = row(0);
+        s.previous(i) = i > 0 ? row(i - 1) : 0.0f;
+        for (Index b = 0; b * P < n; ++b) {
+            float& cell = s.pooled(i / P, b);
+            cell = std::max(cell, row.segment(b * P, std::min(P, n - b * P)).maxCoeff());
+        }
+    }
+}
+
 void attention_rows_of(const Matrix& q, const Matrix& k, float scale, bool causal, Index r0, Index r1, Matrix* scores,
                        Matrix* weights) {
     const Index n = k.rows();
@@ -112,11 +149,13 @@ HeadTrace attention_head_forward(const Matrix& q, const Matrix& k, const Matrix&
         head.scores.resize(n, n);
         head.weights.resize(n, n);
     }
+    size_summary(head.summary, n);
     Matrix scores, weights;  // one block of rows, reused
     for (Index i0 = 0; i0 < n; i0 += kAttentionBlock) {
         const Index rows = std::min(kAttentionBlock, n - i0), keys = causal ? i0 + rows : k.rows();
         attention_rows(q, k, scale, causal, i0, rows, scores, weights);
         head.out.middleRows(i0, rows).noalias() = weights.leftCols(keys) * v.topRows(keys);
+        summarize_rows(weights, i0, head.summary);
         if (!keep) continue;
         head.scores.middleRows(i0, rows) = scores;
         head.weights.middleRows(i0, rows) = weights;
@@ -134,6 +173,25 @@ void append_rows(Matrix& m, const Matrix& rows) {
 
 }  // namespace
 
+void truncate_causal_head(HeadTrace& head, Index reuse, float scale) {
+    constexpr Index P = HeadSummary::kPoolTokens;
+    for (Matrix* m : {&head.q, &head.k, &head.v, &head.out}) m->conservativeResize(reuse, m->cols());
+    if (head.weights.size() > 0) {
+        head.scores.conservativeResize(reuse, reuse);
+        head.weights.conservativeResize(reuse, reuse);
+    }
+    HeadSummary& s = head.summary;
+    for (RowVector* v : {&s.entropy, &s.previous, &s.same, &s.first, &s.distance}) v->conservativeResize(reuse);
+    const Index cells = (reuse + P - 1) / P;
+    s.pooled.conservativeResize(cells, cells);
+    if (reuse % P == 0 || cells == 0) return;
+    const Index first_row = (cells - 1) * P;
+    s.pooled.row(cells - 1).setZero();
+    Matrix weights;
+    attention_rows_of(head.q, head.k, scale, /*causal=*/true, first_row, reuse, nullptr, &weights);
+    summarize_rows(weights, first_row, s);
+}
+
 void extend_causal_head(HeadTrace& head, const Matrix& q_new, const Matrix& k_new, const Matrix& v_new, float scale,
                         bool keep) {
     const Index p = head.q.rows(), m = q_new.rows(), n = p + m;
@@ -144,6 +202,8 @@ void extend_causal_head(HeadTrace& head, const Matrix& q_new, const Matrix& k_ne
     attention_rows_of(head.q, head.k, scale, /*causal=*/true, p, n, &scores, &weights);
     head.out.conservativeResize(n, head.v.cols());
     head.out.bottomRows(m).noalias() = weights * head.v;  // masked cells are exactly 0
+    size_summary(head.summary, n);
+    summarize_rows(weights, p, head.summary);
     if (!keep) return;
     const float minus_inf = -std::numeric_limits<float>::infinity();
     head.scores.conservativeResize(n, n);

@@ -28,6 +28,13 @@ inline constexpr Index kAttentionBlock = 128;
 void attention_rows(const Matrix& q, const Matrix& k, float scale, bool causal, Index i0, Index rows, Matrix& scores,
                     Matrix& weights);
 
+// Adds query rows [i0, i0 + weights.rows()) of a head's weights to its summary, whose row vectors
+// and pooled map are already sized for all n tokens (pooled cells only grow: max).
+void summarize_rows(const Matrix& weights, Index i0, HeadSummary& summary);
+
+// A summary of n rows, all zero, ready for summarize_rows.
+void size_summary(HeadSummary& summary, Index n);
+
 // Any rows [r0, r1) of a head's scores and/or weights (null: not wanted), through the same blocks.
 void attention_rows_of(const Matrix& q, const Matrix& k, float scale, bool causal, Index r0, Index r1, Matrix* scores,
                        Matrix* weights);
@@ -42,6 +49,11 @@ HeadTrace attention_head_forward(const Matrix& q, const Matrix& k, const Matrix&
 // (their out rows; their scores and weights rows when the head keeps its matrices, whose earlier
 // rows then get the new keys as masked columns). The earlier rows do not change: a causal query
 // never sees a later key. The result equals a forward pass over all n = p + m tokens.
+// The head as a forward pass over its first `reuse` tokens would have made it (a causal head: the
+// earlier rows never depend on later tokens). The summary's last pooled row of cells, which later
+// rows also fed, is made again from the rows that stay.
+void truncate_causal_head(HeadTrace& head, Index reuse, float scale);
+
 // `keep`: the head keeps its n x n matrices (ForwardOptions::keep_attention).
 void extend_causal_head(HeadTrace& head, const Matrix& q_new, const Matrix& k_new, const Matrix& v_new, float scale,
                         bool keep);

@@ -18,7 +18,25 @@ float mean_from(const RowVector& rows, int from) {
     return n > from ? rows.tail(n - from).mean() : 0.0f;
 }
 
-// weights: n x n, rows = queries.
+void set_means(HeadStat& s) {
+    s.mean[idx(HeadMetric::Entropy)] = mean_from(s.rows[idx(HeadMetric::Entropy)], 0);
+    s.mean[idx(HeadMetric::Same)] = mean_from(s.rows[idx(HeadMetric::Same)], 0);
+    s.mean[idx(HeadMetric::Previous)] = mean_from(s.rows[idx(HeadMetric::Previous)], 1);
+    s.mean[idx(HeadMetric::First)] = mean_from(s.rows[idx(HeadMetric::First)], 1);
+}
+
+// From the summary the forward pass made: no n x n matrix needed.
+HeadStat head_stat(const HeadSummary& summary) {
+    HeadStat s;
+    s.rows[idx(HeadMetric::Entropy)] = summary.entropy;
+    s.rows[idx(HeadMetric::Previous)] = summary.previous;
+    s.rows[idx(HeadMetric::Same)] = summary.same;
+    s.rows[idx(HeadMetric::First)] = summary.first;
+    set_means(s);
+    return s;
+}
+
+// weights: n x n, rows = queries (a trace built by hand has no summary).
 HeadStat head_stat(const Matrix& weights) {
     const int n = static_cast<int>(weights.rows());
     HeadStat s;
@@ -29,12 +47,11 @@ HeadStat head_stat(const Matrix& weights) {
         s.rows[idx(HeadMetric::First)](i) = weights(i, 0);
         if (i > 0) s.rows[idx(HeadMetric::Previous)](i) = weights(i, i - 1);
     }
-    s.mean[idx(HeadMetric::Entropy)] = mean_from(s.rows[idx(HeadMetric::Entropy)], 0);
-    s.mean[idx(HeadMetric::Same)] = mean_from(s.rows[idx(HeadMetric::Same)], 0);
-    s.mean[idx(HeadMetric::Previous)] = mean_from(s.rows[idx(HeadMetric::Previous)], 1);
-    s.mean[idx(HeadMetric::First)] = mean_from(s.rows[idx(HeadMetric::First)], 1);
+    set_means(s);
     return s;
 }
+
+bool has_summary(const HeadTrace& head) { return head.summary.entropy.size() == head.q.rows() && head.q.rows() > 0; }
 
 }  // namespace
 
@@ -49,6 +66,8 @@ float row_entropy_bits(const Eigen::Ref<const RowVector>& weights_row) {
     return static_cast<float>(h);
 }
 
+// The averages are of the n x n weights when the trace keeps them; a long trace averages its
+// heads' pooled maps instead (the overview draws them the same way, at a coarser grain).
 Result<std::shared_ptr<const HeadStats>> compute_head_stats(const Trace& trace, const std::function<bool()>& cancelled) {
     auto stats = std::make_shared<HeadStats>();
     const int n = trace.n_tokens();
@@ -57,16 +76,19 @@ Result<std::shared_ptr<const HeadStats>> compute_head_stats(const Trace& trace, 
     stats->n_heads = stats->n_layers > 0 ? static_cast<int>(trace.layers[0].heads.size()) : 0;
     stats->n_tokens = n;
     stats->heads.reserve(static_cast<std::size_t>(stats->n_layers) * stats->n_heads);
-    stats->mean_over_layers.assign(stats->n_heads, Matrix::Zero(n, n));
-    stats->mean_over_all = Matrix::Zero(n, n);
+    const bool exact = trace.keeps_attention();
+    const Index side = exact ? n : (n + HeadSummary::kPoolTokens - 1) / HeadSummary::kPoolTokens;
+    stats->averages_pooled = !exact;
+    stats->mean_over_layers.assign(stats->n_heads, Matrix::Zero(side, side));
+    stats->mean_over_all = Matrix::Zero(side, side);
 
     for (int l = 0; l < stats->n_layers; ++l) {
         if (cancelled && cancelled()) return Error{"cancelled"};
-        Matrix layer_sum = Matrix::Zero(n, n);
+        Matrix layer_sum = Matrix::Zero(side, side);
         for (int h = 0; h < stats->n_heads; ++h) {
-            const AttentionMatrix kept_or_computed = trace.head_weights(l, h);
-            const Matrix& w = *kept_or_computed;
-            stats->heads.push_back(head_stat(w));
+            const HeadTrace& head = trace.head(l, h);
+            const Matrix& w = exact ? head.weights : head.summary.pooled;
+            stats->heads.push_back(has_summary(head) ? head_stat(head.summary) : head_stat(w));
             layer_sum += w;
             stats->mean_over_layers[h] += w;
         }
