@@ -43,8 +43,9 @@ void append_head(std::string& out, const Trace& trace, int layer, int index, con
 }
 
 nlohmann::json model_json(const ModelInfo& m) {
-    return {{"name", m.name}, {"architecture", architecture_name(m.architecture)}, {"n_layers", m.n_layers},
-            {"n_heads", m.n_heads}, {"d_model", m.d_model}, {"d_head", m.d_head}, {"causal", m.causal}};
+    // "kind" is version 2's; "causal" stays for version 1 readers.
+    return {{"name", m.name}, {"architecture", architecture_name(m.architecture)}, {"kind", m.causal ? "decoder" : "encoder"},
+            {"n_layers", m.n_layers}, {"n_heads", m.n_heads}, {"d_model", m.d_model}, {"d_head", m.d_head}, {"causal", m.causal}};
 }
 
 nlohmann::json tokens_json(const Trace& trace) {
@@ -89,7 +90,7 @@ void append_json_number(std::string& out, float value) {
 
 std::string trace_to_json(const Trace& trace, const TraceFilter& filter) {
     std::string out;
-    out += "{\"format\": \"attnscope-trace\", \"version\": 1,\n";
+    out += "{\"format\": \"attnscope-trace\", \"version\": 2,\n";
     out += " \"model\": " + model_json(trace.model).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + ",\n";
     out += " \"text\": " + nlohmann::json(trace.text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + ",\n";
     // Version 1 readers find one top-level scale: layer 0's. Each layer object carries its own
