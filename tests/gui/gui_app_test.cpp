@@ -259,13 +259,14 @@ TEST_F(GuiApp, AModelThatFailsToLoadExitsThreeWithTheLoadersMessage) {
     EXPECT_EQ(run({"--model", "/no/such/model.json"}).exit_code, 3);
 }
 
-TEST_F(GuiApp, ATextTooLongForTheModelIsReportedNotFatal) {
+TEST_F(GuiApp, ATextTooLongForTheModelIsTracedUpToItsContextWithANote) {
     fs::path png;
     std::string text;
     for (int i = 0; i < 20; ++i) text += "the bank ";  // 40 tokens, max_len 16
     const AppRun r = screenshot("too-long", {"--model", bank_model(), "--text", text}, png);
     EXPECT_EQ(r.exit_code, 0) << r.err;
-    EXPECT_THAT(r.out, HasSubstr("max_len"));
+    EXPECT_THAT(r.out, HasSubstr("text note: the text has 40 tokens; model 'tiny' takes at most 16 (max_len): the first 16 "
+                                 "are traced, the rest is not"));
 }
 
 // [SECTION] Typing
@@ -411,9 +412,9 @@ void print_frame_stats(const char* what, const AppRun& r) {
     if (at != std::string::npos) std::cout << "[ frame time ] " << what << ": " << r.out.substr(at);
 }
 
-// Pasting 10,000 words: the built-in model takes 32 tokens, so the text is refused with the reason,
-// the last good trace stays on screen, and the window goes on drawing.
-TEST_F(GuiApp, APasteOf10000WordsKeepsTheLastGoodTraceAndSaysWhy) {
+// Pasting 10,000 words: the built-in model takes 32 tokens, so its first 32 are traced and a note
+// names the limit; the window goes on drawing meanwhile.
+TEST_F(GuiApp, APasteOf10000WordsTracesTheModelsContextAndNamesTheLimit) {
     const fs::path words = scratch_dir() / "10000-words.txt";
     std::ofstream(words) << numbered_words(10000);
     const fs::path script = write_script("paste", "0 screenshot-ready " + shot("paste-before.png") + "\n"
@@ -427,8 +428,8 @@ TEST_F(GuiApp, APasteOf10000WordsKeepsTheLastGoodTraceAndSaysWhy) {
     EXPECT_THAT(script_report(r.out, "paste-before.png"), HasSubstr("trace 7 tokens by bank-decoder, text matches yes, problem none"));
     EXPECT_THAT(script_report(r.out, "paste-during.png"), HasSubstr("trace 7 tokens by bank-decoder"));
     EXPECT_THAT(script_report(r.out, "paste-after.png"),
-                HasSubstr("trace 7 tokens by bank-decoder, text matches no, problem the text has 10000 tokens but model "
-                          "'bank-decoder' takes at most 32"));
+                HasSubstr("trace 32 tokens by bank-decoder, text matches yes, problem none, note the text has 10000 tokens; "
+                          "model 'bank-decoder' takes at most 32 (max_len): the first 32 are traced"));
     print_frame_stats("10,000-word paste", r);
 }
 

@@ -123,6 +123,7 @@ void SentenceBarPanel::draw_chips(const FrameContext& frame) {
     if (stale) ImGui::PopStyleVar();
     ImGui::EndChild();
     if (!frame.state.trace.error.empty()) colored_wrapped_text(frame.theme.error, "\xE2\x9A\xA0 " + frame.state.trace.error);
+    else if (!stale && !trace.note.empty()) colored_wrapped_text(frame.theme.unknown, "\xE2\x9A\xA0 " + trace.note);
 }
 
 bool SentenceBarPanel::draw_chip(const FrameContext& frame, int i, ImVec2 size) {

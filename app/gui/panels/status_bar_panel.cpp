@@ -70,11 +70,14 @@ void StatusBarPanel::draw_trace(const FrameContext& frame) {
     ImGui::TextDisabled("frame %.1f ms", frame.state.frame_ms);
 }
 
+// An error (red), or else what the trace says about itself (only the start of a long text traced).
 void StatusBarPanel::draw_problem(const FrameContext& frame) {
-    const std::string& problem = !frame.state.trace.error.empty() ? frame.state.trace.error : frame.state.load_error;
+    std::string problem = !frame.state.trace.error.empty() ? frame.state.trace.error : frame.state.load_error;
+    const bool note = problem.empty() && frame.trace && !frame.trace->note.empty();
+    if (note) problem = frame.trace->note;
     if (problem.empty()) return;
     separator_dot();
-    ImGui::PushStyleColor(ImGuiCol_Text, frame.theme.error);
+    ImGui::PushStyleColor(ImGuiCol_Text, note ? frame.theme.unknown : frame.theme.error);
     ImGui::TextUnformatted(ellipsize("\xE2\x9A\xA0 " + problem, ImGui::GetContentRegionAvail().x).c_str());
     ImGui::PopStyleColor();
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", problem.c_str());

@@ -254,11 +254,12 @@ void App::take_script_screenshots(int width, int height) {
 void App::report_script_screenshot(const std::string& path) const {
     const Trace* trace = m_bundle ? m_bundle->trace.get() : nullptr;
     const std::string& problem = !m_state.trace.error.empty() ? m_state.trace.error : m_state.load_error;
-    std::printf("script screenshot %s: model %s, loading %s, computing %s, trace %d tokens by %s, text matches %s, problem %s\n",
+    std::printf("script screenshot %s: model %s, loading %s, computing %s, trace %d tokens by %s, text matches %s, problem %s%s%s\n",
                 path.c_str(), m_state.model_spec.c_str(), m_state.loading ? "yes" : "no", m_state.trace.busy ? "yes" : "no",
                 trace ? trace->n_tokens() : 0,
                 trace ? trace->model.name.c_str() : "none", trace && trace->text == m_state.text ? "yes" : "no",
-                problem.empty() ? "none" : problem.c_str());
+                problem.empty() ? "none" : problem.c_str(), trace && !trace->note.empty() ? ", note " : "",
+                trace ? trace->note.c_str() : "");
     std::fflush(stdout);
 }
 
@@ -282,6 +283,7 @@ void App::take_screenshots(int width, int height) {
         m_exit_code = kExitFailure;
     }
     if (!m_state.trace.error.empty()) std::printf("text problem: %s\n", m_state.trace.error.c_str());
+    else if (m_bundle && !m_bundle->trace->note.empty()) std::printf("text note: %s\n", m_bundle->trace->note.c_str());
     m_quit = true;
 }
 

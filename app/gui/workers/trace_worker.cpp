@@ -36,6 +36,7 @@ Result<TraceWorker::Bundle> TraceWorker::compute(const TraceRequest& job, std::u
     options.id = id;
     options.cancelled = stale;
     options.keep_attention_bytes = kMemoryBudgetBytes;
+    options.trace_start_of_long_text = true;  // a long paste shows its start, and says where it stops
     auto trace = compute_trace(job.model, job.text, options);
     if (!trace.ok()) return trace.error();
     const auto started = std::chrono::steady_clock::now();

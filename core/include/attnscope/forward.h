@@ -37,6 +37,9 @@ struct TraceOptions {
     std::uint64_t id = 0;                           // 0: a fresh one from next_trace_id()
     std::function<bool()> cancelled;                // polled between heads
     double keep_attention_bytes = kKeepAttentionBytes;  // keep the n x n matrices up to this size
+    // A text longer than the model's context (max_len): trace its first max_len tokens and say so
+    // in Trace::note (the app), instead of refusing it (the CLI).
+    bool trace_start_of_long_text = false;
 };
 
 // "34.0 GiB"

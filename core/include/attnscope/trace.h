@@ -84,6 +84,10 @@ struct Trace {
     Matrix logits;
     int logits_first_token = 0;
     double compute_ms = 0.0;
+    // Set when only the start of the text was traced (TraceOptions::trace_start_of_long_text):
+    // "the text has 10000 tokens; model 'x' takes at most 32 (max_len): the first 32 are traced".
+    // `tokens` then covers the traced part; `text` is still the whole text.
+    std::string note;
 
     const HeadTrace& head(int layer, int head_index) const { return layers[layer].heads[head_index]; }
 

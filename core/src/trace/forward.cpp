@@ -88,11 +88,19 @@ Result<std::shared_ptr<const Trace>> compute_trace(const Model& model, const std
     if (!tokens.ok()) return tokens.error();
     const int n = static_cast<int>(tokens.value().size());
     if (n == 0) return Error{"the text has no tokens"};
-    if (info.max_len > 0 && n > info.max_len)
-        return Error{"the text has " + std::to_string(n) + " tokens but model '" + info.name + "' takes at most " +
-                     std::to_string(info.max_len) + " (max_len); shorten the text"};
-    const bool keep = attention_matrix_bytes(info, n) <= request.keep_attention_bytes;
-    if (auto refusal = trace_memory_refusal(info, n, keep)) return Error{*refusal};
+    std::string note;
+    if (info.max_len > 0 && n > info.max_len) {
+        if (!request.trace_start_of_long_text)
+            return Error{"the text has " + std::to_string(n) + " tokens but model '" + info.name + "' takes at most " +
+                         std::to_string(info.max_len) + " (max_len); shorten the text"};
+        note = "the text has " + std::to_string(n) + " tokens; model '" + info.name + "' takes at most " +
+               std::to_string(info.max_len) + " (max_len): the first " + std::to_string(info.max_len) +
+               " are traced, the rest is not";
+        tokens.value().resize(static_cast<std::size_t>(info.max_len));
+    }
+    const int traced = static_cast<int>(tokens.value().size());
+    const bool keep = attention_matrix_bytes(info, traced) <= request.keep_attention_bytes;
+    if (auto refusal = trace_memory_refusal(info, traced, keep)) return Error{*refusal};
 
     ForwardOptions options;
     options.cancelled = request.cancelled;
@@ -110,6 +118,7 @@ Result<std::shared_ptr<const Trace>> compute_trace(const Model& model, const std
     trace->model = info;
     trace->text = text;
     trace->tokens = std::move(tokens).value();
+    trace->note = std::move(note);
     trace->compute_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
     return std::shared_ptr<const Trace>(std::move(trace));
 }
