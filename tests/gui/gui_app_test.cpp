@@ -22,6 +22,7 @@
 #include <sstream>
 #include <thread>
 
+#include "../random_transformers.h"
 #include "../test_models.h"
 #include "app_process.h"
 #include "attnscope/json_model.h"
@@ -364,13 +365,7 @@ TEST_F(GuiApp, FrameTimeOf12LayersOf12HeadsOn64Tokens) {
 
 // A random own-format model written to the scratch folder (vocabulary w0..w99).
 fs::path random_model_file(const std::string& name, int d_model, int heads, int layers, int max_len) {
-    TransformerConfig c;
-    c.d_model = d_model;
-    c.n_heads = heads;
-    c.n_layers = layers;
-    c.d_ff = 2 * d_model;
-    c.max_len = max_len;
-    c.causal = true;
+    const TransformerConfig c = testing::transformer_config(d_model, heads, layers, 2 * d_model, max_len);
     const fs::path model = scratch_dir() / (name + ".json");
     if (!fs::exists(model)) std::ofstream(model) << write_json_model(*make_random_transformer(c, 100, 5, name));
     return model;
@@ -379,11 +374,7 @@ fs::path random_model_file(const std::string& name, int d_model, int heads, int 
 // Where a script's screenshot goes: the scratch folder.
 std::string shot(const std::string& name) { return (scratch_dir() / name).string(); }
 
-std::string numbered_words(int n) {
-    std::string text;
-    for (int i = 0; i < n; ++i) text += (i ? " w" : "w") + std::to_string(1 + i % 99);
-    return text;
-}
+using testing::numbered_words;
 
 fs::path write_script(const std::string& name, const std::string& steps) {
     const fs::path file = scratch_dir() / (name + ".script");

@@ -12,30 +12,20 @@
 #include "attnscope/head_stats.h"
 #include "attnscope/random_model.h"
 #include "kernels/attention.h"
+#include "random_transformers.h"
 
 namespace attnscope {
 namespace {
 
-std::string numbered_words(int n) {
-    std::string text;
-    for (int i = 0; i < n; ++i) text += (i ? " w" : "w") + std::to_string(1 + (i * 7) % 99);
-    return text;
-}
+using testing::numbered_words;
+using testing::transformer_config;
 
 std::shared_ptr<const Trace> trace_of(bool causal, int n, bool keep) {
-    TransformerConfig c;
-    c.d_model = 32;
-    c.n_heads = 4;
-    c.n_layers = 2;
-    c.d_ff = 64;
-    c.max_len = 512;
-    c.causal = causal;
-    static const auto causal_model = make_random_transformer(c, 100, 21, "causal");
-    c.causal = false;
-    static const auto encoder_model = make_random_transformer(c, 100, 22, "encoder");
+    static const auto causal_model = make_random_transformer(transformer_config(32, 4, 2, 64, 512, true), 100, 21, "causal");
+    static const auto encoder_model = make_random_transformer(transformer_config(32, 4, 2, 64, 512, false), 100, 22, "encoder");
     TraceOptions options;
     options.keep_attention_bytes = keep ? 1e18 : 0.0;
-    auto trace = compute_trace(causal ? *causal_model : *encoder_model, numbered_words(n), options);
+    auto trace = compute_trace(causal ? *causal_model : *encoder_model, numbered_words(n, 7), options);
     EXPECT_TRUE(trace.ok()) << trace.error().message;
     return trace.value();
 }

@@ -13,6 +13,7 @@
 #include "attnscope/forward.h"
 #include "attnscope/model.h"
 #include "attnscope/random_model.h"
+#include "random_transformers.h"
 
 namespace attnscope {
 namespace {
@@ -68,22 +69,13 @@ void expect_on_demand_equals_kept(const Model& model, const std::string& text, i
         }
 }
 
-std::string numbered_words(int n) {
-    std::string text;
-    for (int i = 0; i < n; ++i) text += (i ? " w" : "w") + std::to_string(1 + i % 99);
-    return text;
-}
+using testing::numbered_words;
+using testing::transformer_config;
 
 TEST(OnDemandAttention, OwnFormatCausalAndBidirectionalAcrossBlocks) {
     for (bool causal : {true, false}) {
-        TransformerConfig c;
-        c.d_model = 32;
-        c.n_heads = 4;
-        c.n_layers = 2;
-        c.d_ff = 64;
-        c.max_len = 512;
-        c.causal = causal;
-        const auto model = make_random_transformer(c, 100, causal ? 3 : 4, causal ? "causal" : "bidirectional");
+        const auto model = make_random_transformer(transformer_config(32, 4, 2, 64, 512, causal), 100, causal ? 3 : 4,
+                                                   causal ? "causal" : "bidirectional");
         expect_on_demand_equals_kept(*model, numbered_words(300), 300);
     }
 }
@@ -119,13 +111,7 @@ TEST(OnDemandAttention, RealCheckpointsAt300TokensAcrossBlocks) {
 }
 
 TEST(AttentionCache, KeepsComputedHeadsWithinItsBudgetAndForgetsADeadTrace) {
-    TransformerConfig c;
-    c.d_model = 16;
-    c.n_heads = 2;
-    c.n_layers = 2;
-    c.d_ff = 32;
-    c.max_len = 512;
-    const auto model = make_random_transformer(c, 100, 9, "cache");
+    const auto model = make_random_transformer(transformer_config(16, 2, 2, 32, 512), 100, 9, "cache");
     const std::size_t old_budget = attention_memory_budget();
     const std::size_t one_matrix = 200 * 200 * sizeof(float);
     set_attention_memory_budget(3 * one_matrix);  // room for three matrices, not four
