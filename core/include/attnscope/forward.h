@@ -37,6 +37,11 @@ struct TraceOptions {
     std::uint64_t id = 0;                           // 0: a fresh one from next_trace_id()
     std::function<bool()> cancelled;                // polled between heads
     double keep_attention_bytes = kKeepAttentionBytes;  // keep the n x n matrices up to this size
+    // A trace of this model whose tokens this text may extend; decoders then compute only from
+    // the first token that differs (Model::forward_reusing_prefix), and the trace is the same as
+    // without it. Used only when it was made by this very model object (Trace::made_by), so a
+    // trace of another model, or of one since reloaded, is never spliced in.
+    std::shared_ptr<const Trace> previous;
 };
 
 // "34.0 GiB"

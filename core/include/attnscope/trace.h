@@ -69,6 +69,9 @@ struct Trace {
     Matrix logits;
     int logits_first_token = 0;
     double compute_ms = 0.0;
+    // Leading rows of every layer taken as they were from an earlier trace of the same model,
+    // not computed (Model::forward_reusing_prefix: a decoder while the user types); 0 otherwise.
+    int reused_rows = 0;
 
     const HeadTrace& head(int layer, int head_index) const { return layers[layer].heads[head_index]; }
 

@@ -178,4 +178,29 @@ std::optional<Matrix> multi_head_attention(const Matrix& q, const Matrix& k, con
     return concat;
 }
 
+std::optional<Matrix> extend_causal_heads(const Matrix& q_new, const Matrix& k_new, const Matrix& v_new, int n_heads,
+                                          int n_kv_heads, float scale, bool keep,
+                                          const std::function<bool()>& cancelled, std::vector<HeadTrace>& heads) {
+    assert(n_heads > 0 && n_kv_heads > 0 && n_heads % n_kv_heads == 0);
+    assert(heads.size() == static_cast<std::size_t>(n_heads));
+    const Index d_head = q_new.cols() / n_heads;
+    const int group = n_heads / n_kv_heads;
+    bool stopped = false;
+    // Each head copies its p earlier rows into the grown matrices: the larger part of the work
+    // for a few new tokens, and independent per head, so one head per core.
+#pragma omp parallel for schedule(dynamic) reduction(|| : stopped)
+    for (int h = 0; h < n_heads; ++h) {
+        if (cancelled && cancelled()) { stopped = true; continue; }
+        const Index qc = static_cast<Index>(h) * d_head, kc = static_cast<Index>(h / group) * d_head;
+        extend_causal_head(heads[static_cast<std::size_t>(h)], q_new.middleCols(qc, d_head), k_new.middleCols(kc, d_head),
+                           v_new.middleCols(kc, d_head), scale, keep);
+    }
+    if (stopped) return std::nullopt;
+    const Index m = q_new.rows();
+    Matrix concat(m, q_new.cols());
+    for (int h = 0; h < n_heads; ++h)
+        concat.middleCols(static_cast<Index>(h) * d_head, d_head) = heads[static_cast<std::size_t>(h)].out.bottomRows(m);
+    return concat;
+}
+
 }  // namespace attnscope

@@ -46,6 +46,15 @@ HeadTrace attention_head_forward(const Matrix& q, const Matrix& k, const Matrix&
 void extend_causal_head(HeadTrace& head, const Matrix& q_new, const Matrix& k_new, const Matrix& v_new, float scale,
                         bool keep);
 
+// extend_causal_head for every head of a causal layer traced for p tokens: q_new is m x (n_heads *
+// d_head), k_new and v_new m x (n_kv_heads * d_head), the rows of the m new tokens; query head h
+// reads key/value head h / (n_heads / n_kv_heads), as in multi_head_attention. Heads run in
+// parallel. Returns the new rows of the heads' outputs side by side (m x n_heads * d_head), or
+// nothing when `cancelled` said stop (the heads are then half extended: drop them).
+std::optional<Matrix> extend_causal_heads(const Matrix& q_new, const Matrix& k_new, const Matrix& v_new, int n_heads,
+                                          int n_kv_heads, float scale, bool keep,
+                                          const std::function<bool()>& cancelled, std::vector<HeadTrace>& heads);
+
 // All heads of one layer. q: n x (n_heads * d_head); k, v: n x (n_kv_heads * d_head). Query head h
 // reads key/value head h / (n_heads / n_kv_heads), so grouped heads share their K and V. Heads run
 // in parallel, one per core. Fills `heads` (n_heads entries) and returns the heads' outputs side

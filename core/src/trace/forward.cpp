@@ -55,6 +55,20 @@ std::string non_finite_part(const Trace& trace) {
     return {};
 }
 
+// The forward pass compute_trace asked for: from `previous` when this model made it and it shares
+// at least its first token with this text (decoders then compute only the rows after the shared
+// ones; others compute everything), else over the whole text.
+Result<Trace> forward_from_previous(const Model& model, const std::vector<Token>& tokens, const ForwardOptions& options,
+                                    const std::shared_ptr<const Trace>& previous) {
+    if (!previous || previous->made_by.get() != &model) return model.forward(tokens, options);
+    int shared = 0;
+    const int most = std::min(previous->n_tokens(), static_cast<int>(tokens.size()));
+    while (shared < most && previous->tokens[static_cast<std::size_t>(shared)].id == tokens[static_cast<std::size_t>(shared)].id)
+        ++shared;
+    if (shared == 0) return model.forward(tokens, options);
+    return model.forward_reusing_prefix(*previous, shared, tokens, options);
+}
+
 }  // namespace
 
 double attention_matrix_bytes(const ModelInfo& m, int n) { return 4.0 * m.n_layers * m.n_heads * 2.0 * n * n; }
@@ -98,7 +112,7 @@ Result<std::shared_ptr<const Trace>> compute_trace(const Model& model, const std
     options.cancelled = request.cancelled;
     options.keep_attention = keep;
     if (info.causal) options.logits = ForwardOptions::Logits::LastRow;  // what a decoder predicts
-    Result<Trace> forward = model.forward(tokens.value(), options);
+    Result<Trace> forward = forward_from_previous(model, tokens.value(), options, request.previous);
     if (!forward.ok()) return forward.error();
 
     if (const std::string part = non_finite_part(forward.value()); !part.empty())
@@ -140,12 +154,12 @@ Result<std::shared_ptr<const Trace>> compute_trace(std::shared_ptr<const Model> 
     return std::shared_ptr<const Trace>(std::move(trace));
 }
 
-Matrix rows_for_logits(const Matrix& x, const ForwardOptions& options, Trace& trace) {
+Matrix rows_for_logits(const Matrix& x, const ForwardOptions& options, Trace& trace, int first_row) {
     if (options.logits == ForwardOptions::Logits::LastRow) {
-        trace.logits_first_token = static_cast<int>(x.rows()) - 1;
+        trace.logits_first_token = first_row + static_cast<int>(x.rows()) - 1;
         return x.bottomRows(1);
     }
-    trace.logits_first_token = 0;
+    trace.logits_first_token = first_row;
     return x;
 }
 
