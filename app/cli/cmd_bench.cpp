@@ -57,13 +57,14 @@ ModelPtr bench_model(const BenchOptions& o, int longest) {
                                                    std::to_string(c.n_layers) + " layers x " + std::to_string(c.n_heads) + " heads");
 }
 
-// Typing --append tokens after a traced text of n: prints "append K to N: X ms = Y% of a full
-// trace" and adds the numbers to the JSON entry of n.
+// Typing --append tokens after a traced text of n (fewer when n + K is more than the model
+// takes): prints "append K to N: X ms = Y% of a full trace" and adds the numbers to the JSON
+// entry of n.
 void bench_typing(const Model& model, int n, const BenchOptions& o, std::optional<bool> keep, nlohmann::json& entry) {
     auto b = bench_append(model, n, o.append, o.runs, o.seconds, !o.no_logits, keep);
     if (!b.ok()) throw CliError{kBadInput, "--append: " + b.error().message};
     const AppendBench& a = b.value();
-    entry["append"] = {{"tokens", a.appended}, {"median_ms", a.median_ms}, {"full_median_ms", a.full_median_ms},
+    entry["append"] = {{"tokens", a.appended}, {"to_tokens", a.tokens}, {"median_ms", a.median_ms}, {"full_median_ms", a.full_median_ms},
                        {"percent_of_full", a.percent_of_full()}, {"reused_rows", a.reused_rows}, {"runs", a.runs}};
     if (!o.json)
         std::printf("append %d to %d: %.3f ms = %.1f%% of a full trace (%.3f ms for %d tokens; %d rows reused; median of %d)\n",

@@ -118,6 +118,10 @@ Result<ForwardBench> bench_forward(const Model& model, int n, int min_runs, doub
 Result<AppendBench> bench_append(const Model& model, int n, int k, int min_runs, double min_seconds, bool with_logits,
                                  std::optional<bool> keep_attention) {
     const ModelInfo& info = model.info();
+    if (info.max_len > 0) n = std::min(n, info.max_len - k);  // the longest text it takes ends with the k typed
+    if (n < 1 || k < 1)
+        return Error{"appending " + std::to_string(k) + " tokens: the model takes at most " + std::to_string(info.max_len) +
+                     " tokens, so no text is left to append them to"};
     const int total = n + k;
     const bool keep = keep_attention.value_or(attention_matrix_bytes(info, total) <= kKeepAttentionBytes);
     if (auto refusal = trace_memory_refusal(info, total, keep)) return Error{*refusal};
