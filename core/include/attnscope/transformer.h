@@ -95,8 +95,9 @@ public:
 private:
     // Token and position embeddings of tokens[p..n-1], at positions p..n-1.  (n - p) x d_model
     Matrix embed(const std::vector<Token>& tokens, int p) const;
-    // The layers' rows p..n-1, appended to `trace`, which holds rows 0..p-1 (or nothing, p = 0).
-    Result<Trace> forward_rows(Trace trace, int p, const std::vector<Token>& tokens, const ForwardOptions& options) const;
+    // Computes rows p..n-1 of every layer and takes rows 0..p-1 from `prefix` (none when p = 0).
+    Result<Trace> forward_rows(const Trace* prefix, int p, const std::vector<Token>& tokens,
+                               const ForwardOptions& options) const;
     Matrix mlp(const Matrix& x, const TransformerLayerWeights& w) const;
 
     ModelInfo m_info;

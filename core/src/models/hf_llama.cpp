@@ -147,13 +147,13 @@ public:
     }
 
     Result<Trace> forward(const std::vector<Token>& tokens, const ForwardOptions& options) const override {
-        return forward_rows(Trace{}, 0, tokens, options);
+        return forward_rows(nullptr, 0, tokens, options);
     }
 
     Result<Trace> forward_reusing_prefix(const Trace& prefix, int reuse, const std::vector<Token>& tokens,
                                          const ForwardOptions& options) const override {
         const int p = reusable_rows(prefix, reuse, tokens, m_info, options);
-        auto trace = forward_rows(leading_rows(prefix, p), p, tokens, options);
+        auto trace = forward_rows(&prefix, p, tokens, options);
         if (trace.ok()) finish_prefix_reuse(trace.value(), prefix, p, options);
         return trace;
     }
@@ -173,28 +173,30 @@ public:
     }
 
 private:
-    // Rows p..n-1 of every layer, appended to `trace`, which holds rows 0..p-1 (prefix reuse) or
-    // nothing (p = 0). Row i depends on earlier rows only through their keys and values, so the
-    // residual stream x holds the new rows only: m x d.
-    Result<Trace> forward_rows(Trace trace, int p, const std::vector<Token>& tokens, const ForwardOptions& options) const {
+    // Computes rows p..n-1 of every layer and takes rows 0..p-1 from `prefix` (none when p = 0).
+    // Row i depends on earlier rows only through their keys and values, which the prefix keeps, so
+    // the residual stream x holds the new rows only: m x d.
+    Result<Trace> forward_rows(const Trace* prefix, int p, const std::vector<Token>& tokens, const ForwardOptions& options) const {
         const auto ids = checked_ids(tokens);
         if (!ids.ok()) return ids.error();
         const int H = m_info.n_heads, KV = m_info.n_kv_heads, dh = m_info.d_head;
         const float scale = 1.0f / std::sqrt(static_cast<float>(dh));
+        Trace trace;
         trace.layers.resize(m_layers.size());
         Matrix x = gather_rows(*m_embed, std::vector<int>(ids.value().begin() + p, ids.value().end()));
         for (std::size_t l = 0; l < m_layers.size(); ++l) {
             const LlamaLayer& L = m_layers[l];
             LayerTrace& layer = trace.layers[l];
+            const LayerTrace* reused = reused_layer(prefix, p, l);
             Matrix x_norm = rms_norm_rows(x, L.input_norm, m_eps);
             layer.scale = scale;
             layer.causal = true;
             Matrix q = linear_out_in(x_norm, *L.q, L.bq), k = linear_out_in(x_norm, *L.k, L.bk);
             const Matrix v = linear_out_in(x_norm, *L.v, L.bv);
-            append_rows(layer.x, std::move(x_norm));
+            layer.x = layer_input_rows(reused, p, std::move(x_norm));
             apply_rope(q, H, dh, m_freq, p);  // the trace keeps q and k after RoPE: what was multiplied
             apply_rope(k, KV, dh, m_freq, p);  // at the new rows' own positions p..n-1
-            const auto heads_out = attend_new_rows(q, k, v, H, KV, scale, true, p, options, layer.heads);
+            const auto heads_out = attend_new_rows(q, k, v, H, KV, scale, true, reused, p, options, layer.heads);
             if (!heads_out) return Error{"cancelled"};
             x += linear_out_in(*heads_out, *L.o, nullptr);
             const Matrix m = rms_norm_rows(x, L.post_norm, m_eps);

@@ -29,17 +29,6 @@ int shared_leading_tokens(const std::vector<Token>& a, const std::vector<Token>&
     return static_cast<int>(i);
 }
 
-HeadTrace leading_rows_of(const HeadTrace& head, Index p) {
-    HeadTrace out;
-    out.q = head.q.topRows(p);
-    out.k = head.k.topRows(p);
-    out.v = head.v.topRows(p);
-    out.out = head.out.topRows(p);
-    if (head.scores.size() > 0) out.scores = head.scores.topLeftCorner(p, p);
-    if (head.weights.size() > 0) out.weights = head.weights.topLeftCorner(p, p);
-    return out;
-}
-
 }  // namespace
 
 int reusable_rows(const Trace& prefix, int reuse, const std::vector<Token>& tokens, const ModelInfo& info,
@@ -49,46 +38,34 @@ int reusable_rows(const Trace& prefix, int reuse, const std::vector<Token>& toke
                       static_cast<int>(tokens.size()) - 1});
     if (!prefix.tokens.empty()) p = std::min(p, shared_leading_tokens(prefix.tokens, tokens));
     if (p <= 0 || !has_shape_of(prefix, info, p)) return 0;
-    // extend_causal_head keeps the n x n matrices exactly when the prefix's heads have them.
+    // extended_causal_head keeps the n x n matrices only when the prefix's heads have them.
     if (prefix.keeps_attention() != options.keep_attention) return 0;
     const bool all_logits = options.logits == ForwardOptions::Logits::All;
     if (all_logits && !(prefix.logits_first_token == 0 && prefix.logits.rows() >= p)) return 0;
     return p;
 }
 
-Trace leading_rows(const Trace& prefix, int p) {
-    Trace trace;
-    trace.layers.resize(prefix.layers.size());
-    for (std::size_t l = 0; l < prefix.layers.size(); ++l) {
-        const LayerTrace& from = prefix.layers[l];
-        LayerTrace& to = trace.layers[l];
-        to.x = from.x.topRows(p);
-        to.scale = from.scale;
-        to.causal = from.causal;
-        to.heads.reserve(from.heads.size());
-        for (const HeadTrace& head : from.heads) to.heads.push_back(leading_rows_of(head, p));
-    }
-    return trace;
+const LayerTrace* reused_layer(const Trace* prefix, int p, std::size_t l) {
+    return prefix && p > 0 ? &prefix->layers[l] : nullptr;
 }
 
-void append_rows(Matrix& m, Matrix rows) {
-    if (m.rows() == 0) {
-        m = std::move(rows);
-        return;
-    }
-    const Index old_rows = m.rows();
-    m.conservativeResize(old_rows + rows.rows(), Eigen::NoChange);
-    m.bottomRows(rows.rows()) = rows;
+Matrix layer_input_rows(const LayerTrace* earlier, int p, Matrix later) {
+    if (!earlier) return later;
+    Matrix out(p + later.rows(), later.cols());
+    out.topRows(p) = earlier->x.topRows(p);
+    out.bottomRows(later.rows()) = later;
+    return out;
 }
 
 std::optional<Matrix> attend_new_rows(const Matrix& q, const Matrix& k, const Matrix& v, int n_heads, int n_kv_heads,
-                                      float scale, bool causal, int p, const ForwardOptions& options,
-                                      std::vector<HeadTrace>& heads) {
-    if (p == 0)
+                                      float scale, bool causal, const LayerTrace* prefix, int p,
+                                      const ForwardOptions& options, std::vector<HeadTrace>& heads) {
+    if (!prefix)
         return multi_head_attention(q, k, v, n_heads, n_kv_heads, scale, causal, options.keep_attention,
                                     options.cancelled, heads);
-    assert(causal);  // reusable_rows reuses nothing of an encoder
-    return extend_causal_heads(q, k, v, n_heads, n_kv_heads, scale, options.keep_attention, options.cancelled, heads);
+    assert(causal && prefix->causal);  // reusable_rows reuses nothing of an encoder
+    return extend_causal_heads(prefix->heads, p, q, k, v, n_heads, n_kv_heads, scale, options.keep_attention,
+                               options.cancelled, heads);
 }
 
 void finish_prefix_reuse(Trace& trace, const Trace& prefix, int p, const ForwardOptions& options) {

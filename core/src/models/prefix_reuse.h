@@ -1,8 +1,8 @@
 // Prefix reuse (Model::forward_reusing_prefix): what the causal families share. Each family's
-// forward pass runs on the rows of tokens p..n-1 of a trace whose layers already hold rows 0..p-1
-// (none for a plain forward pass, p = 0); these helpers decide p, cut the prefix to it, run the
-// attention step on the new rows and put the prefix's logits back. Shapes: n = tokens, p = rows
-// reused, m = n - p rows computed.
+// forward pass runs on the rows of tokens p..n-1 only, and builds every layer's matrices from the
+// first p rows of the prefix's (none for a plain forward pass: p = 0, no prefix); these helpers
+// decide p, join the rows, run the attention step on the new rows and put the prefix's logits
+// back. Shapes: n = tokens, p = rows reused, m = n - p rows computed.
 #pragma once
 
 #include <functional>
@@ -21,20 +21,20 @@ namespace attnscope {
 int reusable_rows(const Trace& prefix, int reuse, const std::vector<Token>& tokens, const ModelInfo& info,
                   const ForwardOptions& options);
 
-// A trace holding the first p rows of every layer of `prefix` (x, each head's q, k, v and out, and
-// the top-left p x p of kept scores and weights), as forward() over those p tokens makes them.
-Trace leading_rows(const Trace& prefix, int p);
+// The layer of `prefix` whose first p rows a pass reuses, or null when it reuses none (p = 0).
+const LayerTrace* reused_layer(const Trace* prefix, int p, std::size_t l);
 
-// Appends `rows` (m x cols) below m's rows; an empty m takes them as they are.
-void append_rows(Matrix& m, Matrix rows);
+// The first p rows of `earlier` (the prefix's layer input) over `later` (the new rows, m x cols);
+// `later` itself when p = 0.
+Matrix layer_input_rows(const LayerTrace* earlier, int p, Matrix later);
 
 // One layer's attention over its new rows. q: m x (n_heads * d_head); k, v: m x (n_kv_heads *
-// d_head). p = 0: multi_head_attention over all the rows (`heads` filled); p > 0: the heads hold
-// p rows and are extended (extend_causal_heads). Returns the new rows of the heads' outputs side
-// by side, or nothing when cancelled.
+// d_head). No `prefix`: multi_head_attention over all the rows; else the heads of n = p + m rows
+// are built from the first p rows of the prefix's (extend_causal_heads). Fills `heads`; returns the
+// new rows of the heads' outputs side by side, or nothing when cancelled.
 std::optional<Matrix> attend_new_rows(const Matrix& q, const Matrix& k, const Matrix& v, int n_heads, int n_kv_heads,
-                                      float scale, bool causal, int p, const ForwardOptions& options,
-                                      std::vector<HeadTrace>& heads);
+                                      float scale, bool causal, const LayerTrace* prefix, int p,
+                                      const ForwardOptions& options, std::vector<HeadTrace>& heads);
 
 // After a pass that reused p rows and computed the logits of its new rows only: with
 // Logits::All, puts the prefix's logits of tokens 0..p-1 above them; records p in the trace.

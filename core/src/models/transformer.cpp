@@ -149,20 +149,20 @@ Matrix TransformerModel::mlp(const Matrix& x, const TransformerLayerWeights& w) 
 }
 
 Result<Trace> TransformerModel::forward(const std::vector<Token>& tokens, const ForwardOptions& options) const {
-    return forward_rows(Trace{}, 0, tokens, options);
+    return forward_rows(nullptr, 0, tokens, options);
 }
 
 Result<Trace> TransformerModel::forward_reusing_prefix(const Trace& prefix, int reuse, const std::vector<Token>& tokens,
                                                        const ForwardOptions& options) const {
     const int p = reusable_rows(prefix, reuse, tokens, m_info, options);  // 0 unless causal
-    auto trace = forward_rows(leading_rows(prefix, p), p, tokens, options);
+    auto trace = forward_rows(&prefix, p, tokens, options);
     if (trace.ok()) finish_prefix_reuse(trace.value(), prefix, p, options);
     return trace;
 }
 
-// Row i depends on earlier rows only through their keys and values, so the residual stream x
-// holds the new rows only: (n - p) x d.
-Result<Trace> TransformerModel::forward_rows(Trace trace, int p, const std::vector<Token>& tokens,
+// Row i depends on earlier rows only through their keys and values, which the prefix keeps, so the
+// residual stream x holds the new rows only: (n - p) x d.
+Result<Trace> TransformerModel::forward_rows(const Trace* prefix, int p, const std::vector<Token>& tokens,
                                              const ForwardOptions& options) const {
     const int n = static_cast<int>(tokens.size());
     if (n == 0) return Error{"no tokens to run the model on"};
@@ -177,12 +177,14 @@ Result<Trace> TransformerModel::forward_rows(Trace trace, int p, const std::vect
     const bool layer_norm = m_config.norm == Norm::LayerNorm;
     const float scale = m_config.scale();
 
+    Trace trace;
     trace.layers.resize(static_cast<std::size_t>(m_config.n_layers));
     Matrix x = embed(tokens, p);  // (n - p) x d: the residual stream of the new rows
 
     for (int l = 0; l < m_config.n_layers; ++l) {
         const TransformerLayerWeights& w = m_weights.layers[static_cast<std::size_t>(l)];
         LayerTrace& layer = trace.layers[static_cast<std::size_t>(l)];
+        const LayerTrace* reused = reused_layer(prefix, p, static_cast<std::size_t>(l));
         layer.scale = scale;
         layer.causal = m_config.causal;
         Matrix x_norm = layer_norm ? layer_norm_rows(x, w.ln1, m_config.norm_eps) : x;
@@ -193,10 +195,10 @@ Result<Trace> TransformerModel::forward_rows(Trace trace, int p, const std::vect
         q.rowwise() += w.bq;
         k.rowwise() += w.bk;
         v.rowwise() += w.bv;
-        append_rows(layer.x, std::move(x_norm));
+        layer.x = layer_input_rows(reused, p, std::move(x_norm));
 
         const std::optional<Matrix> concat = attend_new_rows(q, k, v, m_config.n_heads, m_config.n_heads, scale,
-                                                             m_config.causal, p, options, layer.heads);
+                                                             m_config.causal, reused, p, options, layer.heads);
         if (!concat) return Error{"cancelled"};
         Matrix attn = parallel_product(*concat, w.wo);
         attn.rowwise() += w.bo;
