@@ -1,6 +1,8 @@
-// attnscope-cli bench [--model PATH | --d-model D --layers L --heads H [--d-ff F]] [--tokens N,...]
+// attnscope-cli bench [--model PATH | --d-model D --layers L --heads H [--d-ff F]] [--tokens N,...] [--append K]
 // Times the forward pass (with the full trace) and reports it against the machine's own sgemm
-// rate, measured in the same run with the same kernel (Eigen on all cores).
+// rate, measured in the same run with the same kernel (Eigen on all cores). --append K also times
+// typing K tokens after each text of N: the trace from the previous one (prefix reuse) against a
+// full trace.
 #include <omp.h>
 
 #include <chrono>
@@ -28,6 +30,7 @@ struct BenchOptions {
     double seconds = 1.0;
     int sgemm_size = 2048;
     int threads = 0;  // 0: every core
+    int append = 0;   // > 0: also time appending this many tokens to each traced text
     bool no_logits = false;
     bool keep_attention = false;
     bool json = false;
@@ -54,6 +57,21 @@ ModelPtr bench_model(const BenchOptions& o, int longest) {
                                                    std::to_string(c.n_layers) + " layers x " + std::to_string(c.n_heads) + " heads");
 }
 
+// Typing --append tokens after a traced text of n (fewer when n + K is more than the model
+// takes): prints "append K to N: X ms = Y% of a full trace" and adds the numbers to the JSON
+// entry of n.
+void bench_typing(const Model& model, int n, const BenchOptions& o, std::optional<bool> keep, nlohmann::json& entry) {
+    auto b = bench_append(model, n, o.append, o.runs, o.seconds, !o.no_logits, keep);
+    if (!b.ok()) throw CliError{kBadInput, "--append: " + b.error().message};
+    const AppendBench& a = b.value();
+    entry["append"] = {{"tokens", a.appended}, {"to_tokens", a.tokens}, {"median_ms", a.median_ms}, {"full_median_ms", a.full_median_ms},
+                       {"percent_of_full", a.percent_of_full()}, {"reused_rows", a.reused_rows}, {"runs", a.runs}};
+    if (!o.json)
+        std::printf("append %d to %d: %.3f ms = %.1f%% of a full trace (%.3f ms for %d tokens; %d rows reused; median of %d)\n",
+                    a.appended, a.tokens, a.median_ms, a.percent_of_full(), a.full_median_ms, a.tokens + a.appended,
+                    a.reused_rows, a.runs);
+}
+
 void run_bench(const BenchOptions& o) {
     // A fixed team, not one sized by the load average (tune_runtime_for_traces): the benchmark's
     // own load would otherwise talk it down to one thread. Peak and forward use the same team.
@@ -62,7 +80,7 @@ void run_bench(const BenchOptions& o) {
     int longest = 1;
     for (int n : o.tokens) {
         if (n < 1) throw CliError{kUsage, "--tokens: expected positive counts"};
-        longest = std::max(longest, n);
+        longest = std::max(longest, n + o.append);  // the random model must take the appended tokens too
     }
     const auto load_started = std::chrono::steady_clock::now();
     const ModelPtr model = bench_model(o, longest);
@@ -72,8 +90,9 @@ void run_bench(const BenchOptions& o) {
         return o.keep_attention ? std::optional<bool>(true) : std::nullopt;
     };
     for (int n : o.tokens) {  // before the minutes of measuring, not after
-        const bool kept = keep(n).value_or(attention_matrix_bytes(m, n) <= kKeepAttentionBytes);
-        if (auto refusal = trace_memory_refusal(m, n, kept)) throw CliError{kBadInput, "--tokens: " + *refusal};
+        const int longest_trace = n + o.append;
+        const bool kept = keep(n).value_or(attention_matrix_bytes(m, longest_trace) <= kKeepAttentionBytes);
+        if (auto refusal = trace_memory_refusal(m, longest_trace, kept)) throw CliError{kBadInput, "--tokens: " + *refusal};
     }
     const SgemmPeak peak = measure_sgemm_peak(o.sgemm_size, 5, matmul_kernel_of(m));
 
@@ -99,6 +118,7 @@ void run_bench(const BenchOptions& o) {
         if (!o.json)
             std::printf("%7d %12.3f %10.3f %10.3f %9.1f %7.1f%%   (median of %d; the first run %.0f ms)\n", n, r.median_ms,
                         r.min_ms, gflop, r.gflops, percent, r.runs, r.first_ms);
+        if (o.append > 0) bench_typing(*model, n, o, keep(n + o.append), out["runs"].back());
     }
     out["peak_resident_mib"] = peak_resident_mib();
     if (o.json) std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
@@ -121,6 +141,9 @@ void add_bench_command(CLI::App& app) {
     sub->add_option("--seconds", opts->seconds, "And at least this long (default 1)")->check(CLI::Range(0.0, 3600.0));
     sub->add_option("--sgemm-size", opts->sgemm_size, "n of the n x n x n sgemm that measures the peak (default 2048)")->check(CLI::Range(64, 8192));
     sub->add_option("--threads", opts->threads, "OpenMP threads (default: every core)")->check(CLI::Range(0, 1024));
+    sub->add_option("--append", opts->append,
+                    "Also time appending this many tokens to each traced text, reusing its trace, against a full trace")
+        ->check(CLI::Range(1, 1 << 20));
     sub->add_flag("--no-logits", opts->no_logits, "Skip the LM head: time the attention trace alone");
     sub->add_flag("--keep-attention", opts->keep_attention,
                   "Keep every head's n x n scores and weights, as the app does (default: as trace does, only when small)");

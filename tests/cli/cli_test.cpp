@@ -19,6 +19,7 @@ extern char** environ;
 namespace attnscope {
 namespace {
 
+using ::testing::ContainsRegex;
 using ::testing::HasSubstr;
 using testing::scratch_dir;  // removed again when the tests end
 namespace fs = std::filesystem;
@@ -413,6 +414,27 @@ TEST(CliBench, ReportsTimeThroughputAndThePeakItMeasured) {
     // (a decoder's query i meets keys 0..i only: 136 pairs, not 256), and the LM head for the last
     // token only (a decoder predicts the next one): 2*32*1000
     EXPECT_NEAR(out["runs"][1]["gflop"].get<double>(), (2 * (131072 + 17408 + 262144) + 2.0 * 32 * 1000) / 1e9, 1e-12);
+}
+
+TEST(CliBench, AppendReportsTypingAgainstAFullTraceInTextAndJson) {
+    const std::vector<std::string> args = {"bench", "--d-model", "32", "--layers", "2", "--heads", "4", "--tokens", "16",
+                                           "--append", "3", "--runs", "1", "--seconds", "0", "--sgemm-size", "128"};
+    const ProcessResult text = cli(args);
+    ASSERT_EQ(text.exit_code, 0) << text.err;
+    EXPECT_THAT(text.out, ContainsRegex("append 3 to 16: [0-9.]+ ms = [0-9.]+% of a full trace"));
+    EXPECT_THAT(text.out, HasSubstr("16 rows reused")) << "a decoder reuses the whole traced text";
+
+    std::vector<std::string> json_args = args;
+    json_args.push_back("--json");
+    const ProcessResult json = cli(json_args);
+    ASSERT_EQ(json.exit_code, 0) << json.err;
+    const auto append = nlohmann::json::parse(json.out)["runs"][0]["append"];
+    EXPECT_EQ(append["tokens"], 3);
+    EXPECT_EQ(append["to_tokens"], 16);
+    EXPECT_EQ(append["reused_rows"], 16);
+    EXPECT_EQ(append["runs"], 1);
+    EXPECT_GT(append["full_median_ms"].get<double>(), 0.0);
+    EXPECT_TRUE(append.contains("median_ms") && append.contains("percent_of_full"));
 }
 
 // [SECTION] Real checkpoints (../shared/models; skipped when absent)

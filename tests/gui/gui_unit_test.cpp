@@ -316,6 +316,34 @@ TEST(TraceWorker, PublishesStatisticsAndThumbnailsWithTheTrace) {
     EXPECT_EQ(s.good->thumbnails->cols, 2);  // 1 head + the average column
 }
 
+// The typing path: the worker hands its last good trace on, so a decoder computes only the rows
+// after the words already traced; the trace must equal one computed from nothing.
+TEST(TraceWorker, TypingReusesTheLastTraceOfTheSameModelObjectOnly) {
+    const auto decoder = load_model("builtin:bank-decoder"), reloaded = load_model("builtin:bank-decoder");
+    ASSERT_TRUE(decoder.ok() && reloaded.ok());
+    ASSERT_TRUE(decoder.value()->info().causal);
+    TraceWorker worker;
+    worker.request(decoder.value(), "i took the money");
+    ASSERT_TRUE(wait_until_idle(worker).good);
+    const std::string typed = "i took the money to the bank";
+    worker.request(decoder.value(), typed);
+    const TraceStatus s = wait_until_idle(worker);
+    ASSERT_TRUE(s.good);
+    EXPECT_GE(s.good->trace->reused_rows, 4) << "the four words traced before";
+    const auto fresh = compute_trace(*decoder.value(), typed);
+    ASSERT_TRUE(fresh.ok());
+    EXPECT_EQ(fresh.value()->reused_rows, 0);
+    for (std::size_t l = 0; l < fresh.value()->layers.size(); ++l)
+        for (std::size_t h = 0; h < fresh.value()->layers[l].heads.size(); ++h)
+            EXPECT_TRUE(s.good->trace->layers[l].heads[h].weights.isApprox(fresh.value()->layers[l].heads[h].weights, 1e-5f))
+                << "layer " << l << " head " << h;
+
+    worker.request(reloaded.value(), typed + " again");  // another model object: nothing reused
+    const TraceStatus other = wait_until_idle(worker);
+    ASSERT_TRUE(other.good);
+    EXPECT_EQ(other.good->trace->reused_rows, 0);
+}
+
 // [SECTION] Thumbnails
 
 TEST(ThumbnailAtlas, MaxPoolsLongSentencesIntoTilesOfAtMost64Texels) {

@@ -142,5 +142,49 @@ TEST(Attention, MatchesHandComputedValuesForTwoDifferentHeads) {
     EXPECT_LT(h1.weights(0, 0), h1.weights(0, 1));
 }
 
+// Prefix reuse: a head of p tokens extended by m more equals the head computed over all p + m at
+// once (attention_head_forward, checked against the definition above), for a p inside a 128-row
+// block, with and without the n x n matrices, and from a prefix traced for a longer text whose
+// later rows must not be read.
+TEST(ExtendedCausalHead, EqualsTheHeadComputedOverAllTokens) {
+    const Index p = 200, m = 9, n = p + m, d = 6;
+    const float scale = 0.41f;
+    const Matrix q = Matrix::Random(n, d), k = Matrix::Random(n, d), v = Matrix::Random(n, d);
+    for (bool keep : {true, false}) {
+        SCOPED_TRACE(keep ? "kept" : "on demand");
+        const HeadTrace whole = attention_head_forward(q, k, v, scale, /*causal=*/true, keep);
+        const HeadTrace longer = attention_head_forward(Matrix::Random(p + 40, d), Matrix::Random(p + 40, d),
+                                                        Matrix::Random(p + 40, d), scale, true, keep);
+        HeadTrace prefix = attention_head_forward(q.topRows(p), k.topRows(p), v.topRows(p), scale, true, keep);
+        HeadTrace from_longer = longer;  // its first p rows replaced by the text's: later rows differ
+        from_longer.q.topRows(p) = prefix.q;
+        from_longer.k.topRows(p) = prefix.k;
+        from_longer.v.topRows(p) = prefix.v;
+        from_longer.out.topRows(p) = prefix.out;
+        if (keep) {
+            from_longer.scores.topLeftCorner(p, p) = prefix.scores;
+            from_longer.weights.topLeftCorner(p, p) = prefix.weights;
+        }
+        const HeadTrace extended = extended_causal_head(from_longer, p, q.bottomRows(m), k.bottomRows(m),
+                                                        v.bottomRows(m), scale, keep);
+        extend_causal_head(prefix, q.bottomRows(m), k.bottomRows(m), v.bottomRows(m), scale, keep);
+        for (const HeadTrace* h : {&extended, static_cast<const HeadTrace*>(&prefix)}) {
+            ASSERT_EQ(h->q.rows(), n);
+            EXPECT_EQ(h->q, whole.q);
+            EXPECT_EQ(h->k, whole.k);
+            EXPECT_EQ(h->v, whole.v);
+            EXPECT_LT((h->out - whole.out).cwiseAbs().maxCoeff(), 1e-6f);
+            ASSERT_EQ(h->weights.size(), whole.weights.size());
+            if (!keep) continue;
+            EXPECT_LT((h->weights - whole.weights).cwiseAbs().maxCoeff(), 1e-6f);
+            for (Index i = 0; i < n; ++i)
+                for (Index j = 0; j < n; ++j) {
+                    if (j > i) ASSERT_EQ(h->scores(i, j), -kInf) << i << "," << j;
+                    else ASSERT_NEAR(h->scores(i, j), whole.scores(i, j), 1e-6f) << i << "," << j;
+                }
+        }
+    }
+}
+
 }  // namespace
 }  // namespace attnscope

@@ -11,8 +11,13 @@ namespace attnscope::gui {
 TraceWorker::TraceWorker(std::function<void()> on_publish)
     : m_worker(&TraceWorker::compute, std::move(on_publish), OnShutdown::Join, next_trace_id) {}
 
+// While the user types, each keystroke's text mostly extends the last one traced: hand that trace
+// on, so a decoder reuses its rows. Only the same model object's: another model's rows, or a
+// reloaded file's, are never spliced in (compute_trace checks this again).
 std::uint64_t TraceWorker::request(ModelPtr model, std::string text) {
-    return m_worker.request(TraceRequest{std::move(model), std::move(text)});
+    std::shared_ptr<const Trace> previous;
+    if (const auto good = latest().good; good && good->trace->made_by == model) previous = good->trace;
+    return m_worker.request(TraceRequest{std::move(model), std::move(text), std::move(previous)});
 }
 
 // The newest answer decides the error; a failed request keeps the last good bundle on screen.
@@ -37,6 +42,7 @@ Result<TraceWorker::Bundle> TraceWorker::compute(const TraceRequest& job, std::u
     options.cancelled = stale;
     options.keep_attention_bytes = kMemoryBudgetBytes;
     options.trace_start_of_long_text = true;  // a long paste shows its start, and says where it stops
+    options.previous = job.previous;
     auto trace = compute_trace(job.model, job.text, options);
     if (!trace.ok()) return trace.error();
     const auto started = std::chrono::steady_clock::now();

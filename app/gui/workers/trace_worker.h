@@ -30,6 +30,9 @@ struct TraceBundle {
 struct TraceRequest {
     ModelPtr model;
     std::string text;
+    // The last good trace when `model` made it: a decoder then computes only the rows after the
+    // tokens it shares with `text` (TraceOptions::previous). Null otherwise.
+    std::shared_ptr<const Trace> previous;
 };
 
 struct TraceStatus {

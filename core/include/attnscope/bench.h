@@ -54,6 +54,24 @@ struct ForwardBench {
 Result<ForwardBench> bench_forward(const Model& model, int n, int min_runs, double min_seconds, bool with_logits = true,
                                    std::optional<bool> keep_attention = std::nullopt);
 
+struct AppendBench {
+    int tokens = 0;         // N: the text already traced (held to max_len - K)
+    int appended = 0;       // K: the tokens typed after it
+    int reused_rows = 0;    // rows the reuse path took as they were (N for a decoder, 0 for an encoder)
+    int runs = 0;
+    double median_ms = 0.0;       // the trace of N + K tokens from the trace of N (forward_reusing_prefix)
+    double full_median_ms = 0.0;  // the same trace from nothing (forward)
+    double percent_of_full() const { return full_median_ms > 0.0 ? 100.0 * median_ms / full_median_ms : 0.0; }
+};
+
+// Prefix reuse while typing: traces n tokens once (untimed), then times tracing them with k more
+// appended, from that trace, against tracing all n + k from nothing, alternately (so a change in
+// the machine's load touches both alike), at least `min_runs` times each and for at least
+// `min_seconds`. Tokens and options as bench_forward's. A model that takes at most max_len tokens
+// starts from max_len - k (GPT-2: 8 appended to 1,016 makes its longest text, 1,024).
+Result<AppendBench> bench_append(const Model& model, int n, int k, int min_runs, double min_seconds, bool with_logits = true,
+                                 std::optional<bool> keep_attention = std::nullopt);
+
 // Prepares the process for computing many traces; call once at start-up (the CLI, the GUI).
 // - The C allocator keeps freed blocks of up to 32 MiB for reuse instead of returning them to the
 //   kernel: each trace allocates two n x n matrices per head, and without this every new trace

@@ -40,6 +40,11 @@ struct TraceOptions {
     // A text longer than the model's context (max_len): trace its first max_len tokens and say so
     // in Trace::note (the app), instead of refusing it (the CLI).
     bool trace_start_of_long_text = false;
+    // A trace of this model whose tokens this text may extend; decoders then compute only from
+    // the first token that differs (Model::forward_reusing_prefix), and the trace is the same as
+    // without it. Used only when it was made by this very model object (Trace::made_by), so a
+    // trace of another model, or of one since reloaded, is never spliced in.
+    std::shared_ptr<const Trace> previous;
 };
 
 // "34.0 GiB"

@@ -37,9 +37,10 @@ struct HeadProjection {
     bool rotary = false;      // q and k are then rotated by position (RoPE): the trace holds the rotated ones
 };
 
-// The rows of the final hidden state x (n x d) that the LM head must see, and records in the
-// trace which token the first of them is.
-Matrix rows_for_logits(const Matrix& x, const ForwardOptions& options, Trace& trace);
+// The rows of the final hidden state x that the LM head must see, and records in the trace which
+// token the first of them is. x: the rows of tokens first_row.. (a pass that reuses a prefix
+// computes only the tokens after it) x d.
+Matrix rows_for_logits(const Matrix& x, const ForwardOptions& options, Trace& trace, int first_row = 0);
 
 class Model {
 public:
@@ -50,6 +51,20 @@ public:
     // Fills layers, scale and logits of a Trace for these tokens. Errors: too many tokens for
     // the model, an id outside the vocabulary, cancelled. Safe to call from several threads.
     virtual Result<Trace> forward(const std::vector<Token>& tokens, const ForwardOptions& options) const = 0;
+
+    // The same trace as forward(tokens, options), computed from an earlier trace of this model
+    // (prefix reuse while the user types). `prefix` was made by this model; `reuse` (1 ..
+    // prefix.n_tokens()) counts the leading tokens it shares with `tokens`. A causal model takes
+    // the first `reuse` rows of every layer as they are (a query never sees a later key, so they
+    // cannot change) and computes only the rows after them, against the kept keys and values; it
+    // reuses fewer rows when the prefix cannot give them: tokens that differ (when the prefix names
+    // its tokens), scores and weights kept otherwise than `options` asks, logits of every token
+    // asked for and not in the prefix; and always computes the last row, whose logits a decoder
+    // shows. Encoders, whose every row sees every token, compute everything: the default.
+    virtual Result<Trace> forward_reusing_prefix(const Trace& /*prefix*/, int /*reuse*/, const std::vector<Token>& tokens,
+                                                 const ForwardOptions& options) const {
+        return forward(tokens, options);
+    }
 
     // W_Q, W_K, W_V of one head, for the step-by-step view; nullopt when the model does not expose them.
     virtual std::optional<HeadProjection> head_projection(int /*layer*/, int /*head*/) const { return std::nullopt; }

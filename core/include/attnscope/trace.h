@@ -88,6 +88,9 @@ struct Trace {
     // "the text has 10000 tokens; model 'x' takes at most 32 (max_len): the first 32 are traced".
     // `tokens` then covers the traced part; `text` is still the whole text.
     std::string note;
+    // Leading rows of every layer taken as they were from an earlier trace of the same model,
+    // not computed (Model::forward_reusing_prefix: a decoder while the user types); 0 otherwise.
+    int reused_rows = 0;
 
     const HeadTrace& head(int layer, int head_index) const { return layers[layer].heads[head_index]; }
 

@@ -65,8 +65,9 @@ struct TransformerWeights {
     Matrix lm_head;             // d_model x vocab; empty: tied to token_embedding
 };
 
-// PE[p][2i] = sin(p / 10000^(2i/d_model)), PE[p][2i+1] = cos(same).  n x d_model
-Matrix sinusoidal_positions(int n, int d_model);
+// PE[p][2i] = sin(p / 10000^(2i/d_model)), PE[p][2i+1] = cos(same), for positions p = first ..
+// first + n - 1.  n x d_model
+Matrix sinusoidal_positions(int n, int d_model, int first = 0);
 
 // x: n x d. Normalizes each row to zero mean and unit variance, then gamma * . + beta.
 Matrix layer_norm_rows(const Matrix& x, const LayerNormWeights& w, float eps);
@@ -82,6 +83,9 @@ public:
     const ModelInfo& info() const override { return m_info; }
     const Tokenizer& tokenizer() const override { return *m_tokenizer; }
     Result<Trace> forward(const std::vector<Token>& tokens, const ForwardOptions& options) const override;
+    // Causal models reuse the prefix's rows; bidirectional ones compute everything.
+    Result<Trace> forward_reusing_prefix(const Trace& prefix, int reuse, const std::vector<Token>& tokens,
+                                         const ForwardOptions& options) const override;
     std::optional<HeadProjection> head_projection(int layer, int head) const override;
 
     const TransformerConfig& config() const { return m_config; }
@@ -89,7 +93,11 @@ public:
     std::shared_ptr<const Tokenizer> tokenizer_ptr() const { return m_tokenizer; }
 
 private:
-    Matrix embed(const std::vector<Token>& tokens) const;  // n x d_model
+    // Token and position embeddings of tokens[p..n-1], at positions p..n-1.  (n - p) x d_model
+    Matrix embed(const std::vector<Token>& tokens, int p) const;
+    // Computes rows p..n-1 of every layer and takes rows 0..p-1 from `prefix` (none when p = 0).
+    Result<Trace> forward_rows(const Trace* prefix, int p, const std::vector<Token>& tokens,
+                               const ForwardOptions& options) const;
     Matrix mlp(const Matrix& x, const TransformerLayerWeights& w) const;
 
     ModelInfo m_info;

@@ -24,7 +24,9 @@ inline constexpr Index kAttentionBlock = 128;
 
 // Query rows [i0, i0 + rows) of one head against all its keys: scores (rows x n_keys) = q k^T *
 // scale, -infinity where masked (causal: key j > query i); weights = their row softmax, exactly 0
-// where masked. `i0` is a multiple of kAttentionBlock and `rows` at most kAttentionBlock.
+// where masked. `i0` is a multiple of kAttentionBlock (the forward pass's blocks, which every
+// reader of a trace shares) or, for the new rows of extended_causal_head, any row; `rows` at most
+// kAttentionBlock.
 void attention_rows(const Matrix& q, const Matrix& k, float scale, bool causal, Index i0, Index rows, Matrix& scores,
                     Matrix& weights);
 
@@ -44,19 +46,37 @@ void attention_rows_of(const Matrix& q, const Matrix& k, float scale, bool causa
 HeadTrace attention_head_forward(const Matrix& q, const Matrix& k, const Matrix& v, float scale, bool causal,
                                  bool keep = true);
 
-// A causal head traced for p tokens, extended by m more (prefix reuse while typing): appends
-// q_new, k_new, v_new (m x d_head each) to the head's q, k, v and computes only the new query rows
-// (their out rows; their scores and weights rows when the head keeps its matrices, whose earlier
-// rows then get the new keys as masked columns). The earlier rows do not change: a causal query
-// never sees a later key. The result equals a forward pass over all n = p + m tokens.
+// A causal head traced for p tokens, extended by m more (prefix reuse while typing): the head of n
+// = p + m tokens whose first p rows are those of `prefix` (which may have more rows, from a longer
+// text; they are not read) and whose last m rows of q, k, v are q_new, k_new, v_new (m x d_head
+// each). Only the new query rows are computed: their out rows, and their scores and weights rows
+// when `keep` (the earlier rows then get the new keys as masked columns), and the new rows'
+// summary (the prefix's for the first p rows). A causal query never
+// sees a later key, so the earlier rows do not change, and the result equals a forward pass over
+// all n tokens (the new rows to float rounding: they are computed in blocks starting at p).
+// `keep`: the head keeps its n x n matrices (ForwardOptions::keep_attention); the prefix's must
+// then be kept too. Each of the p rows is copied once, into the result.
+HeadTrace extended_causal_head(const HeadTrace& prefix, Index p, const Matrix& q_new, const Matrix& k_new,
+                               const Matrix& v_new, float scale, bool keep);
+
 // The head as a forward pass over its first `reuse` tokens would have made it (a causal head: the
-// earlier rows never depend on later tokens). The summary's last pooled row of cells, which later
-// rows also fed, is made again from the rows that stay.
+// earlier rows never depend on later tokens): extended_causal_head with nothing new.
 void truncate_causal_head(HeadTrace& head, Index reuse, float scale);
 
-// `keep`: the head keeps its n x n matrices (ForwardOptions::keep_attention).
+// The same in place, for a head traced for exactly p = head.q.rows() tokens.
 void extend_causal_head(HeadTrace& head, const Matrix& q_new, const Matrix& k_new, const Matrix& v_new, float scale,
                         bool keep);
+
+// extended_causal_head for every head of a causal layer: `prefix` holds the layer's heads traced
+// for at least p tokens; q_new is m x (n_heads * d_head), k_new and v_new m x (n_kv_heads *
+// d_head), the rows of the m new tokens; query head h reads key/value head h / (n_heads /
+// n_kv_heads), as in multi_head_attention. Heads run in parallel. Fills `heads` (n_heads entries of
+// p + m rows) and returns the new rows of the heads' outputs side by side (m x n_heads * d_head),
+// or nothing when `cancelled` said stop.
+std::optional<Matrix> extend_causal_heads(const std::vector<HeadTrace>& prefix, Index p, const Matrix& q_new,
+                                          const Matrix& k_new, const Matrix& v_new, int n_heads, int n_kv_heads,
+                                          float scale, bool keep, const std::function<bool()>& cancelled,
+                                          std::vector<HeadTrace>& heads);
 
 // All heads of one layer. q: n x (n_heads * d_head); k, v: n x (n_kv_heads * d_head). Query head h
 // reads key/value head h / (n_heads / n_kv_heads), so grouped heads share their K and V. Heads run

@@ -6,6 +6,7 @@
 #include "kernels/attention.h"
 #include "attnscope/transformer.h"
 #include "models/hf_architectures.h"
+#include "models/prefix_reuse.h"
 
 namespace attnscope {
 
@@ -76,37 +77,18 @@ public:
     }
 
     Result<Trace> forward(const std::vector<Token>& tokens, const ForwardOptions& options) const override {
-        const auto ids = checked_ids(tokens);
-        if (!ids.ok()) return ids.error();
-        const int n = static_cast<int>(tokens.size()), d = m_info.d_model, H = m_info.n_heads;
-        Trace trace;
-        trace.layers.resize(m_layers.size());
-        Matrix x = gather_rows(*m_wte, ids.value());
-        x += m_wpe->matrix().topRows(n);
-        for (std::size_t l = 0; l < m_layers.size(); ++l) {
-            const Gpt2Layer& L = m_layers[l];
-            LayerTrace& layer = trace.layers[l];
-            layer.x = layer_norm_rows(x, L.ln_1, m_eps);
-            const Matrix qkv = linear_in_out(layer.x, *L.c_attn_w, L.c_attn_b);  // n x 3d: [Q | K | V]
-            // HF's GPT2Attention: scores / sqrt(d_head) when scale_attn_weights, and then / (l + 1)
-            // when scale_attn_by_inverse_layer_idx, so each layer records its own factor.
-            layer.scale = m_scale_weights ? 1.0f / std::sqrt(static_cast<float>(d / H)) : 1.0f;
-            layer.causal = true;
-            if (m_scale_by_layer) layer.scale /= static_cast<float>(l + 1);
-            const auto heads_out = multi_head_attention(qkv.leftCols(d), qkv.middleCols(d, d), qkv.rightCols(d), H, H,
-                                                        layer.scale, true, options.keep_attention, options.cancelled, layer.heads);
-            if (!heads_out) return Error{"cancelled"};
-            x += linear_in_out(*heads_out, *L.attn_proj_w, L.attn_proj_b);
-            Matrix hidden = linear_in_out(layer_norm_rows(x, L.ln_2, m_eps), *L.c_fc_w, L.c_fc_b);
-            apply_activation(hidden, m_activation);
-            x += linear_in_out(hidden, *L.mlp_proj_w, L.mlp_proj_b);
-        }
-        if (options.logits != ForwardOptions::Logits::None)
-            trace.logits = lm_head_product(layer_norm_rows(rows_for_logits(x, options, trace), m_ln_f, m_eps), *m_lm_head, nullptr);
+        return forward_rows(nullptr, 0, tokens, options);
+    }
+
+    Result<Trace> forward_reusing_prefix(const Trace& prefix, int reuse, const std::vector<Token>& tokens,
+                                         const ForwardOptions& options) const override {
+        const int p = reusable_rows(prefix, reuse, tokens, m_info, options);
+        auto trace = forward_rows(&prefix, p, tokens, options);
+        if (trace.ok()) finish_prefix_reuse(trace.value(), prefix, p, options);
         return trace;
     }
 
-    // c_attn holds [W_Q | W_K | W_V] side by side, in x out: the head's columns of each third.
+    // c_attn holds    // c_attn holds [W_Q | W_K | W_V] side by side, in x out: the head's columns of each third.
     std::optional<HeadProjection> head_projection(int layer, int head) const override {
         if (layer < 0 || layer >= m_info.n_layers || head < 0 || head >= m_info.n_heads) return std::nullopt;
         const Gpt2Layer& L = m_layers[static_cast<std::size_t>(layer)];
@@ -117,6 +99,42 @@ public:
     }
 
 private:
+    // Computes rows p..n-1 of every layer and takes rows 0..p-1 from `prefix` (none when p = 0).
+    // Row i depends on earlier rows only through their keys and values, which the prefix keeps, so
+    // the residual stream x holds the new rows only: m x d.
+    Result<Trace> forward_rows(const Trace* prefix, int p, const std::vector<Token>& tokens, const ForwardOptions& options) const {
+        const auto ids = checked_ids(tokens);
+        if (!ids.ok()) return ids.error();
+        const int n = static_cast<int>(tokens.size()), m = n - p, d = m_info.d_model, H = m_info.n_heads;
+        Trace trace;
+        trace.layers.resize(m_layers.size());
+        Matrix x = gather_rows(*m_wte, std::vector<int>(ids.value().begin() + p, ids.value().end()));
+        x += m_wpe->matrix().middleRows(p, m);  // learned positions: the new rows' own
+        for (std::size_t l = 0; l < m_layers.size(); ++l) {
+            const Gpt2Layer& L = m_layers[l];
+            LayerTrace& layer = trace.layers[l];
+            const LayerTrace* reused = reused_layer(prefix, p, l);
+            Matrix x_norm = layer_norm_rows(x, L.ln_1, m_eps);
+            const Matrix qkv = linear_in_out(x_norm, *L.c_attn_w, L.c_attn_b);  // m x 3d: [Q | K | V]
+            layer.x = layer_input_rows(reused, p, std::move(x_norm));
+            // HF's GPT2Attention: scores / sqrt(d_head) when scale_attn_weights, and then / (l + 1)
+            // when scale_attn_by_inverse_layer_idx, so each layer records its own factor.
+            layer.scale = m_scale_weights ? 1.0f / std::sqrt(static_cast<float>(d / H)) : 1.0f;
+            layer.causal = true;
+            if (m_scale_by_layer) layer.scale /= static_cast<float>(l + 1);
+            const auto heads_out = attend_new_rows(qkv.leftCols(d), qkv.middleCols(d, d), qkv.rightCols(d), H, H,
+                                                   layer.scale, true, reused, p, options, layer.heads);
+            if (!heads_out) return Error{"cancelled"};
+            x += linear_in_out(*heads_out, *L.attn_proj_w, L.attn_proj_b);
+            Matrix hidden = linear_in_out(layer_norm_rows(x, L.ln_2, m_eps), *L.c_fc_w, L.c_fc_b);
+            apply_activation(hidden, m_activation);
+            x += linear_in_out(hidden, *L.mlp_proj_w, L.mlp_proj_b);
+        }
+        if (options.logits != ForwardOptions::Logits::None)
+            trace.logits = lm_head_product(layer_norm_rows(rows_for_logits(x, options, trace, p), m_ln_f, m_eps), *m_lm_head, nullptr);
+        return trace;
+    }
+
     const HfTensor *m_wte = nullptr, *m_wpe = nullptr, *m_lm_head = nullptr;
     std::vector<Gpt2Layer> m_layers;
     LayerNormWeights m_ln_f;

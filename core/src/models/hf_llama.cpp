@@ -6,6 +6,7 @@
 
 #include "kernels/attention.h"
 #include "models/hf_architectures.h"
+#include "models/prefix_reuse.h"
 
 namespace attnscope {
 
@@ -70,16 +71,18 @@ std::vector<double> rope_frequencies(const nlohmann::json& cfg, int d_head) {
     return freq;
 }
 
-// Rotates each head's (i, i + d_head/2) pairs by position * freq[i].   x: n x (heads * d_head)
-void apply_rope(Matrix& x, int heads, int d_head, const std::vector<double>& freq) {
+// Rotates each head's (i, i + d_head/2) pairs by position * freq[i]. x: the rows of positions
+// first, first + 1, ... x (heads * d_head): a pass reusing a prefix rotates only its new rows.
+void apply_rope(Matrix& x, int heads, int d_head, const std::vector<double>& freq, Index first) {
     const int half = d_head / 2;
-    for (Index p = 0; p < x.rows(); ++p) {
+    for (Index r = 0; r < x.rows(); ++r) {
+        const Index p = first + r;
         for (int i = 0; i < half; ++i) {
             const double angle = static_cast<double>(p) * freq[static_cast<std::size_t>(i)];
             const auto c = static_cast<float>(std::cos(angle)), s = static_cast<float>(std::sin(angle));
             for (int h = 0; h < heads; ++h) {
-                float& a = x(p, h * d_head + i);
-                float& b = x(p, h * d_head + i + half);
+                float& a = x(r, h * d_head + i);
+                float& b = x(r, h * d_head + i + half);
                 const float a0 = a, b0 = b;
                 a = a0 * c - b0 * s;  // rotate_half: [-x2, x1]
                 b = b0 * c + a0 * s;
@@ -144,33 +147,14 @@ public:
     }
 
     Result<Trace> forward(const std::vector<Token>& tokens, const ForwardOptions& options) const override {
-        const auto ids = checked_ids(tokens);
-        if (!ids.ok()) return ids.error();
-        const int H = m_info.n_heads, KV = m_info.n_kv_heads, dh = m_info.d_head;
-        Trace trace;
-        const float scale = 1.0f / std::sqrt(static_cast<float>(dh));
-        trace.layers.resize(m_layers.size());
-        Matrix x = gather_rows(*m_embed, ids.value());
-        for (std::size_t l = 0; l < m_layers.size(); ++l) {
-            const LlamaLayer& L = m_layers[l];
-            LayerTrace& layer = trace.layers[l];
-            layer.x = rms_norm_rows(x, L.input_norm, m_eps);
-            layer.scale = scale;
-            layer.causal = true;
-            Matrix q = linear_out_in(layer.x, *L.q, L.bq), k = linear_out_in(layer.x, *L.k, L.bk);
-            apply_rope(q, H, dh, m_freq);  // the trace keeps q and k after RoPE: what was multiplied
-            apply_rope(k, KV, dh, m_freq);
-            const auto heads_out = multi_head_attention(q, k, linear_out_in(layer.x, *L.v, L.bv), H, KV, scale, true,
-                                                        options.keep_attention, options.cancelled, layer.heads);
-            if (!heads_out) return Error{"cancelled"};
-            x += linear_out_in(*heads_out, *L.o, nullptr);
-            const Matrix m = rms_norm_rows(x, L.post_norm, m_eps);
-            Matrix gate = linear_out_in(m, *L.gate, nullptr);
-            gate.array() /= (1.0f + (-gate.array()).exp());  // silu(g) = g * sigmoid(g)
-            x += linear_out_in(gate.cwiseProduct(linear_out_in(m, *L.up, nullptr)), *L.down, nullptr);
-        }
-        if (options.logits != ForwardOptions::Logits::None)
-            trace.logits = lm_head_product(rms_norm_rows(rows_for_logits(x, options, trace), m_final_norm, m_eps), *m_lm_head, nullptr);
+        return forward_rows(nullptr, 0, tokens, options);
+    }
+
+    Result<Trace> forward_reusing_prefix(const Trace& prefix, int reuse, const std::vector<Token>& tokens,
+                                         const ForwardOptions& options) const override {
+        const int p = reusable_rows(prefix, reuse, tokens, m_info, options);
+        auto trace = forward_rows(&prefix, p, tokens, options);
+        if (trace.ok()) finish_prefix_reuse(trace.value(), prefix, p, options);
         return trace;
     }
 
@@ -189,6 +173,42 @@ public:
     }
 
 private:
+    // Computes rows p..n-1 of every layer and takes rows 0..p-1 from `prefix` (none when p = 0).
+    // Row i depends on earlier rows only through their keys and values, which the prefix keeps, so
+    // the residual stream x holds the new rows only: m x d.
+    Result<Trace> forward_rows(const Trace* prefix, int p, const std::vector<Token>& tokens, const ForwardOptions& options) const {
+        const auto ids = checked_ids(tokens);
+        if (!ids.ok()) return ids.error();
+        const int H = m_info.n_heads, KV = m_info.n_kv_heads, dh = m_info.d_head;
+        const float scale = 1.0f / std::sqrt(static_cast<float>(dh));
+        Trace trace;
+        trace.layers.resize(m_layers.size());
+        Matrix x = gather_rows(*m_embed, std::vector<int>(ids.value().begin() + p, ids.value().end()));
+        for (std::size_t l = 0; l < m_layers.size(); ++l) {
+            const LlamaLayer& L = m_layers[l];
+            LayerTrace& layer = trace.layers[l];
+            const LayerTrace* reused = reused_layer(prefix, p, l);
+            Matrix x_norm = rms_norm_rows(x, L.input_norm, m_eps);
+            layer.scale = scale;
+            layer.causal = true;
+            Matrix q = linear_out_in(x_norm, *L.q, L.bq), k = linear_out_in(x_norm, *L.k, L.bk);
+            const Matrix v = linear_out_in(x_norm, *L.v, L.bv);
+            layer.x = layer_input_rows(reused, p, std::move(x_norm));
+            apply_rope(q, H, dh, m_freq, p);  // the trace keeps q and k after RoPE: what was multiplied
+            apply_rope(k, KV, dh, m_freq, p);  // at the new rows' own positions p..n-1
+            const auto heads_out = attend_new_rows(q, k, v, H, KV, scale, true, reused, p, options, layer.heads);
+            if (!heads_out) return Error{"cancelled"};
+            x += linear_out_in(*heads_out, *L.o, nullptr);
+            const Matrix m = rms_norm_rows(x, L.post_norm, m_eps);
+            Matrix gate = linear_out_in(m, *L.gate, nullptr);
+            gate.array() /= (1.0f + (-gate.array()).exp());  // silu(g) = g * sigmoid(g)
+            x += linear_out_in(gate.cwiseProduct(linear_out_in(m, *L.up, nullptr)), *L.down, nullptr);
+        }
+        if (options.logits != ForwardOptions::Logits::None)
+            trace.logits = lm_head_product(rms_norm_rows(rows_for_logits(x, options, trace, p), m_final_norm, m_eps), *m_lm_head, nullptr);
+        return trace;
+    }
+
     const HfTensor *m_embed = nullptr, *m_lm_head = nullptr;
     std::vector<LlamaLayer> m_layers;
     RowVector m_final_norm;

@@ -9,6 +9,7 @@
 
 #include "kernels/attention.h"
 #include "kernels/parallel_product.h"
+#include "models/prefix_reuse.h"
 
 namespace attnscope {
 
@@ -34,13 +35,14 @@ float TransformerConfig::scale() const {
 
 // [SECTION] Building blocks
 
-Matrix sinusoidal_positions(int n, int d_model) {
+Matrix sinusoidal_positions(int n, int d_model, int first) {
     Matrix pe(n, d_model);
-    for (int p = 0; p < n; ++p) {
+    for (int r = 0; r < n; ++r) {
+        const int p = first + r;
         for (int c = 0; c < d_model; ++c) {
             const int two_i = c - (c % 2);  // columns 2i and 2i+1 share one frequency
             const double angle = p / std::pow(10000.0, static_cast<double>(two_i) / d_model);
-            pe(p, c) = static_cast<float>(c % 2 == 0 ? std::sin(angle) : std::cos(angle));
+            pe(r, c) = static_cast<float>(c % 2 == 0 ? std::sin(angle) : std::cos(angle));
         }
     }
     return pe;
@@ -127,12 +129,12 @@ std::optional<HeadProjection> TransformerModel::head_projection(int layer, int h
                           l.bq.segment(c0, dh), l.bk.segment(c0, dh), l.bv.segment(c0, dh)};
 }
 
-Matrix TransformerModel::embed(const std::vector<Token>& tokens) const {
-    const Index n = static_cast<Index>(tokens.size());
-    Matrix x(n, m_config.d_model);
-    for (Index i = 0; i < n; ++i) x.row(i) = m_weights.token_embedding.row(tokens[i].id);
-    if (m_config.positional == Positional::Learned) x += m_weights.position_embedding.topRows(n);
-    if (m_config.positional == Positional::Sinusoidal) x += sinusoidal_positions(static_cast<int>(n), m_config.d_model);
+Matrix TransformerModel::embed(const std::vector<Token>& tokens, int p) const {
+    const Index m = static_cast<Index>(tokens.size()) - p;
+    Matrix x(m, m_config.d_model);
+    for (Index i = 0; i < m; ++i) x.row(i) = m_weights.token_embedding.row(tokens[static_cast<std::size_t>(p + i)].id);
+    if (m_config.positional == Positional::Learned) x += m_weights.position_embedding.middleRows(p, m);
+    if (m_config.positional == Positional::Sinusoidal) x += sinusoidal_positions(static_cast<int>(m), m_config.d_model, p);
     return x;
 }
 
@@ -147,6 +149,21 @@ Matrix TransformerModel::mlp(const Matrix& x, const TransformerLayerWeights& w) 
 }
 
 Result<Trace> TransformerModel::forward(const std::vector<Token>& tokens, const ForwardOptions& options) const {
+    return forward_rows(nullptr, 0, tokens, options);
+}
+
+Result<Trace> TransformerModel::forward_reusing_prefix(const Trace& prefix, int reuse, const std::vector<Token>& tokens,
+                                                       const ForwardOptions& options) const {
+    const int p = reusable_rows(prefix, reuse, tokens, m_info, options);  // 0 unless causal
+    auto trace = forward_rows(&prefix, p, tokens, options);
+    if (trace.ok()) finish_prefix_reuse(trace.value(), prefix, p, options);
+    return trace;
+}
+
+// Row i depends on earlier rows only through their keys and values, which the prefix keeps, so the
+// residual stream x holds the new rows only: (n - p) x d.
+Result<Trace> TransformerModel::forward_rows(const Trace* prefix, int p, const std::vector<Token>& tokens,
+                                             const ForwardOptions& options) const {
     const int n = static_cast<int>(tokens.size());
     if (n == 0) return Error{"no tokens to run the model on"};
     if (m_config.positional == Positional::Learned && n > m_config.max_len)
@@ -162,25 +179,26 @@ Result<Trace> TransformerModel::forward(const std::vector<Token>& tokens, const 
 
     Trace trace;
     trace.layers.resize(static_cast<std::size_t>(m_config.n_layers));
-    Matrix x = embed(tokens);  // n x d: the residual stream
+    Matrix x = embed(tokens, p);  // (n - p) x d: the residual stream of the new rows
 
     for (int l = 0; l < m_config.n_layers; ++l) {
         const TransformerLayerWeights& w = m_weights.layers[static_cast<std::size_t>(l)];
         LayerTrace& layer = trace.layers[static_cast<std::size_t>(l)];
+        const LayerTrace* reused = reused_layer(prefix, p, static_cast<std::size_t>(l));
         layer.scale = scale;
         layer.causal = m_config.causal;
-        layer.x = layer_norm ? layer_norm_rows(x, w.ln1, m_config.norm_eps) : x;
+        Matrix x_norm = layer_norm ? layer_norm_rows(x, w.ln1, m_config.norm_eps) : x;
 
-        Matrix q = parallel_product(layer.x, w.wq);  // n x d each
-        Matrix k = parallel_product(layer.x, w.wk);
-        Matrix v = parallel_product(layer.x, w.wv);
+        Matrix q = parallel_product(x_norm, w.wq);  // (n - p) x d each
+        Matrix k = parallel_product(x_norm, w.wk);
+        Matrix v = parallel_product(x_norm, w.wv);
         q.rowwise() += w.bq;
         k.rowwise() += w.bk;
         v.rowwise() += w.bv;
+        layer.x = layer_input_rows(reused, p, std::move(x_norm));
 
-        const std::optional<Matrix> concat = multi_head_attention(q, k, v, m_config.n_heads, m_config.n_heads, scale,
-                                                                  m_config.causal, options.keep_attention, options.cancelled,
-                                                                  layer.heads);
+        const std::optional<Matrix> concat = attend_new_rows(q, k, v, m_config.n_heads, m_config.n_heads, scale,
+                                                             m_config.causal, reused, p, options, layer.heads);
         if (!concat) return Error{"cancelled"};
         Matrix attn = parallel_product(*concat, w.wo);
         attn.rowwise() += w.bo;
@@ -190,7 +208,7 @@ Result<Trace> TransformerModel::forward(const std::vector<Token>& tokens, const 
     }
 
     if (options.logits != ForwardOptions::Logits::None) {
-        const Matrix head_x = rows_for_logits(x, options, trace);
+        const Matrix head_x = rows_for_logits(x, options, trace, p);
         const Matrix final_x = layer_norm ? layer_norm_rows(head_x, m_weights.final_norm, m_config.norm_eps) : head_x;
         trace.logits = m_weights.lm_head.size() > 0 ? parallel_product(final_x, m_weights.lm_head)
                                                     : parallel_product(final_x, m_weights.token_embedding.transpose());

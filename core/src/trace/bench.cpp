@@ -15,8 +15,31 @@
 namespace attnscope {
 
 namespace {
+
 using Clock = std::chrono::steady_clock;
 double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
+
+// n token ids cycling through the vocabulary (never 0, often a special token).
+std::vector<Token> bench_tokens(const ModelInfo& info, int n) {
+    std::vector<Token> tokens(static_cast<std::size_t>(n));
+    for (int i = 0; i < n; ++i) tokens[static_cast<std::size_t>(i)].id = 1 + i % std::max(1, info.vocab_size - 1);
+    return tokens;
+}
+
+// The options compute_trace would use for n tokens; without logits when not `with_logits`.
+ForwardOptions bench_options(const ModelInfo& info, bool with_logits, bool keep) {
+    ForwardOptions options;
+    if (info.causal) options.logits = ForwardOptions::Logits::LastRow;  // as compute_trace does
+    if (!with_logits) options.logits = ForwardOptions::Logits::None;
+    options.keep_attention = keep;
+    return options;
+}
+
+double median_of(std::vector<double> times) {
+    std::sort(times.begin(), times.end());
+    return times[times.size() / 2];
+}
+
 }  // namespace
 
 MatmulKernel matmul_kernel_of(const ModelInfo& model) {
@@ -68,13 +91,8 @@ Result<ForwardBench> bench_forward(const Model& model, int n, int min_runs, doub
     const ModelInfo& info = model.info();
     const bool keep = keep_attention.value_or(attention_matrix_bytes(info, n) <= kKeepAttentionBytes);  // as compute_trace
     if (auto refusal = trace_memory_refusal(info, n, keep)) return Error{*refusal};  // as compute_trace refuses it
-    std::vector<Token> tokens(static_cast<std::size_t>(n));
-    for (int i = 0; i < n; ++i) tokens[static_cast<std::size_t>(i)].id = 1 + i % std::max(1, info.vocab_size - 1);
-
-    ForwardOptions options;
-    if (info.causal) options.logits = ForwardOptions::Logits::LastRow;  // as compute_trace does
-    if (!with_logits) options.logits = ForwardOptions::Logits::None;
-    options.keep_attention = keep;
+    const std::vector<Token> tokens = bench_tokens(info, n);
+    const ForwardOptions options = bench_options(info, with_logits, keep);
     const auto first_started = Clock::now();
     if (auto warm = model.forward(tokens, options); !warm.ok()) return warm.error();
     const double first_ms = ms_since(first_started);
@@ -86,15 +104,53 @@ Result<ForwardBench> bench_forward(const Model& model, int n, int min_runs, doub
         times.push_back(ms_since(t));
         if (!trace.ok()) return trace.error();
     }
-    std::sort(times.begin(), times.end());
     ForwardBench b;
     b.tokens = n;
     b.runs = static_cast<int>(times.size());
-    b.median_ms = times[times.size() / 2];
-    b.min_ms = times.front();
+    b.median_ms = median_of(times);
+    b.min_ms = *std::min_element(times.begin(), times.end());
     b.first_ms = first_ms;
     b.logit_rows = !with_logits ? 0 : info.causal ? 1 : n;
     b.gflops = forward_matmul_flops(info, n, b.logit_rows) / (b.median_ms * 1e6);
+    return b;
+}
+
+Result<AppendBench> bench_append(const Model& model, int n, int k, int min_runs, double min_seconds, bool with_logits,
+                                 std::optional<bool> keep_attention) {
+    const ModelInfo& info = model.info();
+    if (info.max_len > 0) n = std::min(n, info.max_len - k);  // the longest text it takes ends with the k typed
+    if (n < 1 || k < 1)
+        return Error{"appending " + std::to_string(k) + " tokens: the model takes at most " + std::to_string(info.max_len) +
+                     " tokens, so no text is left to append them to"};
+    const int total = n + k;
+    const bool keep = keep_attention.value_or(attention_matrix_bytes(info, total) <= kKeepAttentionBytes);
+    if (auto refusal = trace_memory_refusal(info, total, keep)) return Error{*refusal};
+    const std::vector<Token> tokens = bench_tokens(info, total);
+    const std::vector<Token> typed(tokens.begin(), tokens.begin() + n);
+    // The trace shown before the k tokens were typed: the same options, so its rows can be reused.
+    const ForwardOptions options = bench_options(info, with_logits, keep);
+    auto prefix = model.forward(typed, options);
+    if (!prefix.ok()) return prefix.error();
+
+    AppendBench b;
+    b.tokens = n;
+    b.appended = k;
+    std::vector<double> reuse_times, full_times;
+    const auto started = Clock::now();
+    while (static_cast<int>(reuse_times.size()) < min_runs || ms_since(started) < min_seconds * 1000.0) {
+        auto t = Clock::now();
+        auto reused = model.forward_reusing_prefix(prefix.value(), n, tokens, options);
+        reuse_times.push_back(ms_since(t));
+        if (!reused.ok()) return reused.error();
+        b.reused_rows = reused.value().reused_rows;
+        t = Clock::now();
+        auto full = model.forward(tokens, options);
+        full_times.push_back(ms_since(t));
+        if (!full.ok()) return full.error();
+    }
+    b.runs = static_cast<int>(reuse_times.size());
+    b.median_ms = median_of(reuse_times);
+    b.full_median_ms = median_of(full_times);
     return b;
 }
 
