@@ -16,6 +16,7 @@
 #include <cmath>
 #include <filesystem>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "attnscope/forward.h"
@@ -78,6 +79,13 @@ void expect_same_trace(const Trace& reused, const Trace& full) {
             expect_close(got.heads[h].out, want.heads[h].out, head + " out");
             expect_close(*reused.head_scores(li, hi), *full.head_scores(li, hi), head + " scores");
             expect_close(*reused.head_weights(li, hi), *full.head_weights(li, hi), head + " weights");
+            // The summaries the overview ranks heads by, and its pooled map.
+            const HeadSummary &s = got.heads[h].summary, &t = want.heads[h].summary;
+            expect_close(s.pooled, t.pooled, head + " pooled map");
+            for (const auto& [a, b, name] : {std::tuple{&s.entropy, &t.entropy, "entropy"}, {&s.previous, &t.previous, "previous"},
+                                             {&s.same, &t.same, "same"}, {&s.first, &t.first, "first"},
+                                             {&s.distance, &t.distance, "distance"}})
+                expect_close(*a, *b, head + " " + name);
         }
     }
     EXPECT_EQ(reused.logits_first_token, full.logits_first_token);
