@@ -258,56 +258,56 @@ void truncate_causal_head(HeadTrace& head, Index reuse, float scale) {
     head = extended_causal_head(head, reuse, Matrix(0, d), Matrix(0, d), Matrix(0, head.v.cols()), scale, head.weights.size() > 0);
 }
 
-std::optional<Matrix> multi_head_attention(const Matrix& q, const Matrix& k, const Matrix& v, int n_heads,
-                                           int n_kv_heads, float scale, bool causal, bool keep,
-                                           const std::function<bool()>& cancelled, std::vector<HeadTrace>& heads) {
+namespace {
+
+// Runs `one_head(h, q_columns, kv_columns)` for every query head, one head per core (heads are
+// independent; Eigen sees it is inside a parallel region and keeps each head's products
+// single-threaded), then puts the heads' last `rows` output rows side by side. Query head h reads
+// key/value head h / (n_heads / n_kv_heads). Nothing when `cancelled` said stop.
+template <class OneHead>
+std::optional<Matrix> for_each_head(Index d_head, int n_heads, int n_kv_heads, Index rows,
+                                    const std::function<bool()>& cancelled, std::vector<HeadTrace>& heads,
+                                    OneHead one_head) {
     assert(n_heads > 0 && n_kv_heads > 0 && n_heads % n_kv_heads == 0);
-    const Index d_head = q.cols() / n_heads;
     const int group = n_heads / n_kv_heads;
     heads.assign(static_cast<std::size_t>(n_heads), HeadTrace{});
     bool stopped = false;
-    // Heads are independent: one per core. Eigen sees it is inside a parallel region and keeps
-    // each head's products single-threaded.
 #pragma omp parallel for schedule(dynamic) reduction(|| : stopped)
     for (int h = 0; h < n_heads; ++h) {
         if (cancelled && cancelled()) { stopped = true; continue; }
-        const Index qc = static_cast<Index>(h) * d_head, kc = static_cast<Index>(h / group) * d_head;
-        heads[static_cast<std::size_t>(h)] = attention_head_forward(
-            q.middleCols(qc, d_head), k.middleCols(kc, d_head), v.middleCols(kc, d_head), scale, causal, keep);
+        heads[static_cast<std::size_t>(h)] = one_head(h, static_cast<Index>(h) * d_head, static_cast<Index>(h / group) * d_head);
     }
     if (stopped) return std::nullopt;
-    Matrix concat(q.rows(), q.cols());
+    Matrix concat(rows, d_head * n_heads);
     for (int h = 0; h < n_heads; ++h)
-        concat.middleCols(static_cast<Index>(h) * d_head, d_head) = heads[static_cast<std::size_t>(h)].out;
+        concat.middleCols(static_cast<Index>(h) * d_head, d_head) = heads[static_cast<std::size_t>(h)].out.bottomRows(rows);
     return concat;
 }
 
+}  // namespace
+
+std::optional<Matrix> multi_head_attention(const Matrix& q, const Matrix& k, const Matrix& v, int n_heads,
+                                           int n_kv_heads, float scale, bool causal, bool keep,
+                                           const std::function<bool()>& cancelled, std::vector<HeadTrace>& heads) {
+    const Index d_head = q.cols() / n_heads;
+    return for_each_head(d_head, n_heads, n_kv_heads, q.rows(), cancelled, heads, [&](int, Index qc, Index kc) {
+        return attention_head_forward(q.middleCols(qc, d_head), k.middleCols(kc, d_head), v.middleCols(kc, d_head), scale,
+                                      causal, keep);
+    });
+}
+
+// Copying each head's p earlier rows is the larger part of the work for a few new tokens, and
+// independent per head: one head per core too.
 std::optional<Matrix> extend_causal_heads(const std::vector<HeadTrace>& prefix, Index p, const Matrix& q_new,
                                           const Matrix& k_new, const Matrix& v_new, int n_heads, int n_kv_heads,
                                           float scale, bool keep, const std::function<bool()>& cancelled,
                                           std::vector<HeadTrace>& heads) {
-    assert(n_heads > 0 && n_kv_heads > 0 && n_heads % n_kv_heads == 0);
     assert(prefix.size() == static_cast<std::size_t>(n_heads));
     const Index d_head = q_new.cols() / n_heads;
-    const int group = n_heads / n_kv_heads;
-    heads.assign(static_cast<std::size_t>(n_heads), HeadTrace{});
-    bool stopped = false;
-    // Copying each head's p earlier rows is the larger part of the work for a few new tokens, and
-    // independent per head, so one head per core.
-#pragma omp parallel for schedule(dynamic) reduction(|| : stopped)
-    for (int h = 0; h < n_heads; ++h) {
-        if (cancelled && cancelled()) { stopped = true; continue; }
-        const Index qc = static_cast<Index>(h) * d_head, kc = static_cast<Index>(h / group) * d_head;
-        const auto i = static_cast<std::size_t>(h);
-        heads[i] = extended_causal_head(prefix[i], p, q_new.middleCols(qc, d_head), k_new.middleCols(kc, d_head),
-                                        v_new.middleCols(kc, d_head), scale, keep);
-    }
-    if (stopped) return std::nullopt;
-    const Index m = q_new.rows();
-    Matrix concat(m, q_new.cols());
-    for (int h = 0; h < n_heads; ++h)
-        concat.middleCols(static_cast<Index>(h) * d_head, d_head) = heads[static_cast<std::size_t>(h)].out.bottomRows(m);
-    return concat;
+    return for_each_head(d_head, n_heads, n_kv_heads, q_new.rows(), cancelled, heads, [&](int h, Index qc, Index kc) {
+        return extended_causal_head(prefix[static_cast<std::size_t>(h)], p, q_new.middleCols(qc, d_head),
+                                    k_new.middleCols(kc, d_head), v_new.middleCols(kc, d_head), scale, keep);
+    });
 }
 
 }  // namespace attnscope

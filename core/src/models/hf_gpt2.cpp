@@ -82,10 +82,8 @@ public:
 
     Result<Trace> forward_reusing_prefix(const Trace& prefix, int reuse, const std::vector<Token>& tokens,
                                          const ForwardOptions& options) const override {
-        const int p = reusable_rows(prefix, reuse, tokens, m_info, options);
-        auto trace = forward_rows(&prefix, p, tokens, options);
-        if (trace.ok()) finish_prefix_reuse(trace.value(), prefix, p, options);
-        return trace;
+        return forward_reusing_rows(prefix, reuse, tokens, m_info, options,
+                                    [&](const Trace* from, int p) { return forward_rows(from, p, tokens, options); });
     }
 
     // c_attn holds    // c_attn holds [W_Q | W_K | W_V] side by side, in x out: the head's columns of each third.

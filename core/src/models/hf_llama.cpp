@@ -152,10 +152,8 @@ public:
 
     Result<Trace> forward_reusing_prefix(const Trace& prefix, int reuse, const std::vector<Token>& tokens,
                                          const ForwardOptions& options) const override {
-        const int p = reusable_rows(prefix, reuse, tokens, m_info, options);
-        auto trace = forward_rows(&prefix, p, tokens, options);
-        if (trace.ok()) finish_prefix_reuse(trace.value(), prefix, p, options);
-        return trace;
+        return forward_reusing_rows(prefix, reuse, tokens, m_info, options,
+                                    [&](const Trace* from, int p) { return forward_rows(from, p, tokens, options); });
     }
 
     // Linear weights, out x in; a query head's K and V are its key/value group's, and q and k are

@@ -40,4 +40,15 @@ std::optional<Matrix> attend_new_rows(const Matrix& q, const Matrix& k, const Ma
 // Logits::All, puts the prefix's logits of tokens 0..p-1 above them; records p in the trace.
 void finish_prefix_reuse(Trace& trace, const Trace& prefix, int p, const ForwardOptions& options);
 
+// Model::forward_reusing_prefix of a family whose pass is `forward_rows(prefix, p)` (rows p..n-1
+// over the prefix's first p): decides p, runs it, finishes the trace. Every causal family's override.
+template <class ForwardRows>
+Result<Trace> forward_reusing_rows(const Trace& prefix, int reuse, const std::vector<Token>& tokens, const ModelInfo& info,
+                                   const ForwardOptions& options, ForwardRows forward_rows) {
+    const int p = reusable_rows(prefix, reuse, tokens, info, options);  // 0 unless causal
+    Result<Trace> trace = forward_rows(&prefix, p);
+    if (trace.ok()) finish_prefix_reuse(trace.value(), prefix, p, options);
+    return trace;
+}
+
 }  // namespace attnscope

@@ -154,10 +154,8 @@ Result<Trace> TransformerModel::forward(const std::vector<Token>& tokens, const 
 
 Result<Trace> TransformerModel::forward_reusing_prefix(const Trace& prefix, int reuse, const std::vector<Token>& tokens,
                                                        const ForwardOptions& options) const {
-    const int p = reusable_rows(prefix, reuse, tokens, m_info, options);  // 0 unless causal
-    auto trace = forward_rows(&prefix, p, tokens, options);
-    if (trace.ok()) finish_prefix_reuse(trace.value(), prefix, p, options);
-    return trace;
+    return forward_reusing_rows(prefix, reuse, tokens, m_info, options,
+                                [&](const Trace* from, int p) { return forward_rows(from, p, tokens, options); });
 }
 
 // Row i depends on earlier rows only through their keys and values, which the prefix keeps, so the
