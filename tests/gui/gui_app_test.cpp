@@ -482,5 +482,41 @@ TEST_F(GuiApp, ABadScriptIsBadUsageNamingTheLine) {
     EXPECT_THAT(r.err, HasSubstr(script.string() + ":3: unknown command 'dance'"));
 }
 
+// A text whose matrices are not kept (3,000 tokens x 8 heads x 2 layers: 576 MB of them): the
+// heatmap shows the whole grid as a picture of 3 x 3 squares (the largest of each), fetches the
+// exact cells on screen once zoomed in, and the status keeps drawing meanwhile.
+TEST_F(GuiApp, ALongTextsHeatmapIsAPictureZoomedOutAndExactCellsZoomedIn) {
+    const fs::path model = random_model_file("long-2x4", 64, 4, 2, 4096);
+    const fs::path script = write_script("long-heatmap", "0 screenshot-ready " + shot("long-fit.png") + "\n"
+                                                         "1 select 1 2 2900 2890\n"
+                                                         "1 zoom 300\n"
+                                                         "1 screenshot-ready " + shot("long-zoomed.png") + "\n"
+                                                         "2 zoom 1\n"
+                                                         "2 screenshot-ready " + shot("long-fit-again.png") + "\n"
+                                                         "3 quit\n");
+    const AppRun r = run({"--model", model.string(), "--text", numbered_words(3000), "--size", "1280x720", "--script",
+                          script.string(), "--frame-stats", "--no-settings"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_THAT(script_report(r.out, "long-fit.png"), HasSubstr("trace 3000 tokens by long-2x4, text matches yes, problem none"));
+    EXPECT_THAT(script_report(r.out, "long-fit.png"), HasSubstr("heatmap squares of 3 x 3 (largest)"));
+    // Zoom 300 at a 1280 x 720 window shows a few dozen cells around query 2900, key 2890: the
+    // window around them is exact.
+    const std::string zoomed = script_report(r.out, "long-zoomed.png");
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(zoomed, m, std::regex("heatmap exact cells (\\d+)-(\\d+) x (\\d+)-(\\d+) over squares"))) << zoomed;
+    EXPECT_LE(std::stoi(m[1]), 2900);
+    EXPECT_GT(std::stoi(m[2]), 2900);
+    EXPECT_LE(std::stoi(m[3]), 2890);
+    EXPECT_GT(std::stoi(m[4]), 2890);
+    EXPECT_LE(std::stoi(m[2]) - std::stoi(m[1]), 1024);
+    EXPECT_THAT(script_report(r.out, "long-fit-again.png"), HasSubstr("heatmap squares of 3 x 3 (largest)"));
+    const Image fit = read_png(scratch_dir() / "long-fit.png"), close = read_png(scratch_dir() / "long-zoomed.png");
+    const auto where = regions(r.out);
+    ASSERT_TRUE(where.count("heatmap"));
+    EXPECT_GT(distinct_colours(fit, where.at("heatmap")), 20u) << "the picture is not blank";
+    EXPECT_GT(distinct_colours(close, where.at("heatmap")), 20u);
+    print_frame_stats("a 3,000-token heatmap, zoomed out, in and out", r);
+}
+
 }  // namespace
 }  // namespace attnscope

@@ -70,6 +70,16 @@ void ComparePanel::draw_content(const FrameContext& frame) {
         draw_centered_message("Tracing the second sentence\xE2\x80\xA6", frame.theme.text_dim, second.busy);
         return;
     }
+    // Two sentences side by side, cell by cell: for sentences, not long texts, whose matrices are
+    // not kept (compare_rows and the mini heatmaps read them whole).
+    if (!frame.trace->keeps_attention() || !b->keeps_attention()) {
+        draw_centered_message(format("Compare is for two sentences: the %s is too long (%d tokens). Shorten it to compare.",
+                                     frame.trace->keeps_attention() ? "second" : "first",
+                                     (frame.trace->keeps_attention() ? *b : *frame.trace).n_tokens())
+                                  .c_str(),
+                              frame.theme.text_dim, false);
+        return;
+    }
     refresh(frame, *frame.trace, *b);
     draw_heatmaps(frame, *frame.trace, *b);
     draw_rows(frame);

@@ -34,8 +34,34 @@ const char* field_noun(HeatmapField f) { return f == HeatmapField::Weights ? "we
 
 std::string HeatmapPanel::caption(const FrameContext& frame) const {
     if (!frame.trace) return "Heatmap";
-    return format("Heatmap \xC2\xB7 layer %d, head %d \xC2\xB7 %s", frame.selection.layer, frame.selection.head,
-                  m_field == HeatmapField::Weights ? "weights (after softmax)" : "scores q\xC2\xB7k \xC3\x97 scale (before softmax)");
+    std::string text = format("Heatmap \xC2\xB7 layer %d, head %d \xC2\xB7 %s", frame.selection.layer, frame.selection.head,
+                              m_field == HeatmapField::Weights ? "weights (after softmax)" : "scores q\xC2\xB7k \xC3\x97 scale (before softmax)");
+    // A long trace zoomed out: say what a pixel is, so nobody reads a maximum as a cell.
+    if (const int pool = shown_pool(frame); pool > 1)
+        text += format(" \xC2\xB7 %d tokens: each square the largest of %d \xC3\x97 %d, zoom in for every cell", frame.trace->n_tokens(),
+                       pool, pool);
+    return text;
+}
+
+std::string HeatmapPanel::shown() const {
+    if (m_key.source == Source::Kept) return "every cell";
+    if (!m_texture.valid() && !m_window.valid()) return "nothing yet";
+    const std::string squares = m_texture.valid() ? format("squares of %d x %d (largest)", m_pool, m_pool) : "nothing";
+    if (!m_window.valid()) return squares;
+    const WindowSpan& w = m_window_span;
+    return format("exact cells %d-%d x %d-%d over %s", w.r0, w.r1, w.c0, w.c1, squares.c_str());
+}
+
+// Tokens on a side of what one square of the grid shows now: 1 for a short trace or a long one
+// zoomed in (exact cells fetched), else the picture's pool (or the summary's 32 until it comes).
+int HeatmapPanel::shown_pool(const FrameContext& frame) const {
+    const Trace& t = *frame.trace;
+    const Selection& s = frame.selection;
+    if (t.keeps_attention()) return 1;
+    if (const FetchedAttention* f = frame.fetcher.fetched(t); f && f->window && f->window->layer == s.layer && f->window->head == s.head)
+        return 1;
+    if (const HeadImage* image = frame.fetcher.image(t, s.layer, s.head, m_field)) return image->pool;
+    return HeadSummary::kPoolTokens;
 }
 
 void HeatmapPanel::draw_content(const FrameContext& frame) {
@@ -44,8 +70,11 @@ void HeatmapPanel::draw_content(const FrameContext& frame) {
                               frame.theme.text_dim, frame.state.loading || frame.state.trace.busy);
         return;
     }
-    refresh_texture(*frame.trace, frame.selection);
+    refresh_texture(frame);
+    refresh_window(frame);
     update_params(frame);
+    frame.wants.image = true;
+    frame.wants.field = m_field;
     const ToolbarPlace place = place_toolbar(frame);
     if (!place.beside) draw_toolbar(frame, place);
     const ImVec2 avail = ImGui::GetContentRegionAvail();
@@ -53,7 +82,8 @@ void HeatmapPanel::draw_content(const FrameContext& frame) {
     const float gap = ImGui::GetFontSize();
     const float legend_w = legend_width();
     const float column_w = place.beside ? at_font_scale(place.scale, [this] { return toolbar_widths().column(); }) + gap : 0.0f;
-    HeatmapInput in{*frame.trace, m_key.layer, m_key.head, m_field, m_texture, m_params, m_numbers};
+    HeatmapInput in{*frame.trace, frame.selection.layer, frame.selection.head, m_field, m_texture, m_texture_uv,
+                    m_window, m_window_span, m_params, m_base_params, m_numbers};
     // The legend stands beside the grid, level with its top, so the column labels may lean over
     // its corner.
     const ImRect grid = m_canvas.draw(frame, in, ImVec2(avail.x - legend_w - column_w, avail.y), legend_w);
@@ -157,12 +187,30 @@ void HeatmapPanel::draw_zoom_buttons() {
 
 // [SECTION] Texture
 
-// Uploads the selected head as an n x n RG32F texture: r = the value, g = 1 where masked.
-// Done once per (trace, layer, head, field), never per frame.
-void HeatmapPanel::refresh_texture(const Trace& trace, const Selection& s) {
-    const TextureKey key{trace.id, s.layer, s.head, m_field};
-    if (key == m_key && m_texture.valid()) return;
+// The selected head as an RG32F texture (r = the value, g = 1 where masked), uploaded once per
+// (trace, layer, head, field, source), never per frame: a short trace's n x n matrix as it is; a
+// long trace's picture from the attention fetcher, and until it comes the forward pass's pooled
+// summary (weights only).
+void HeatmapPanel::refresh_texture(const FrameContext& frame) {
+    const Trace& trace = *frame.trace;
+    const Selection& s = frame.selection;
+    const HeadImage* image = trace.keeps_attention() ? nullptr : frame.fetcher.image(trace, s.layer, s.head, m_field);
+    const Source source = trace.keeps_attention() ? Source::Kept
+                          : image                 ? Source::Image
+                          : m_field == HeatmapField::Weights ? Source::Summary
+                                                             : Source::None;
+    const TextureKey key{trace.id, s.layer, s.head, m_field, source};
+    if (key == m_key) return;
     m_key = key;
+    switch (source) {
+    case Source::Kept: upload_kept(trace, s); break;
+    case Source::Image: upload_image(*image); break;
+    case Source::Summary: upload_summary(trace, s); break;
+    case Source::None: m_texture = Texture{}; break;
+    }
+}
+
+void HeatmapPanel::upload_kept(const Trace& trace, const Selection& s) {
     const HeadTrace& h = trace.head(s.layer, s.head);
     const int n = trace.n_tokens();
     std::vector<float> texels(2 * static_cast<std::size_t>(n) * n);
@@ -176,9 +224,61 @@ void HeatmapPanel::refresh_texture(const Trace& trace, const Selection& s) {
             if (!masked) lo = std::min(lo, v), hi = std::max(hi, v);
         }
     m_texture.upload_rg32f(n, n, texels.data(), Filter::Nearest);
+    m_texture_uv = 1.0f;
+    m_pool = 1;
     // Weights keep the fixed range 0..1, so heads can be compared by colour; scores use their own.
     m_lo = m_field == HeatmapField::Weights ? 0.0f : lo;
     m_hi = m_field == HeatmapField::Weights ? 1.0f : (hi > lo ? hi : lo + 1.0f);
+}
+
+void HeatmapPanel::upload_image(const HeadImage& image) {
+    m_texture.upload_rg32f(image.side, image.side, image.texels.data(), Filter::Nearest);
+    m_texture_uv = static_cast<float>(image.n) / static_cast<float>(image.side * image.pool);
+    m_pool = image.pool;
+    m_lo = image.lo;
+    m_hi = image.hi;
+}
+
+// The summary's cells hold the largest weight of 32 x 32 tokens; it has no mask flags, so masked
+// cells show as weight 0 for the moment the picture takes.
+void HeatmapPanel::upload_summary(const Trace& trace, const Selection& s) {
+    const Matrix& pooled = trace.head(s.layer, s.head).summary.pooled;
+    const int side = static_cast<int>(pooled.rows());
+    std::vector<float> texels(2 * static_cast<std::size_t>(side) * side, 0.0f);
+    for (int a = 0; a < side; ++a)
+        for (int b = 0; b < side; ++b) texels[2 * (static_cast<std::size_t>(a) * side + b)] = pooled(a, b);
+    m_texture.upload_rg32f(side, side, texels.data(), Filter::Nearest);
+    m_pool = HeadSummary::kPoolTokens;
+    m_texture_uv = side > 0 ? static_cast<float>(trace.n_tokens()) / static_cast<float>(side * m_pool) : 1.0f;
+    m_lo = 0.0f;
+    m_hi = 1.0f;
+}
+
+// A long trace zoomed in: the fetched exact cells, uploaded when a new window comes or the field
+// changes; dropped when it belongs to another trace or head.
+void HeatmapPanel::refresh_window(const FrameContext& frame) {
+    const FetchedAttention* fetched = frame.trace->keeps_attention() ? nullptr : frame.fetcher.fetched(*frame.trace);
+    std::shared_ptr<const RowWindow> w = fetched ? fetched->window : nullptr;
+    if (w && (w->layer != frame.selection.layer || w->head != frame.selection.head || w->r1 <= w->r0 || w->c1 <= w->c0)) w = nullptr;
+    if (!w) {
+        m_window = Texture{};
+        m_window_from = nullptr;
+        return;
+    }
+    if (w == m_window_from && m_window_field == m_field && m_window.valid()) return;
+    m_window_from = w;
+    m_window_field = m_field;
+    m_window_span = WindowSpan{w->r0, w->r1, w->c0, w->c1};
+    const int rows = w->r1 - w->r0, cols = w->c1 - w->c0;
+    std::vector<float> texels(2 * static_cast<std::size_t>(rows) * cols);
+    for (int i = 0; i < rows; ++i)
+        for (int j = 0; j < cols; ++j) {
+            const float score = w->scores(i, j);
+            const bool masked = std::isinf(score) && score < 0;
+            texels[2 * (static_cast<std::size_t>(i) * cols + j)] = masked ? 0.0f : (m_field == HeatmapField::Weights ? w->weights(i, j) : score);
+            texels[2 * (static_cast<std::size_t>(i) * cols + j) + 1] = masked ? 1.0f : 0.0f;
+        }
+    m_window.upload_rg32f(cols, rows, texels.data(), Filter::Nearest);
 }
 
 void HeatmapPanel::update_params(const FrameContext& frame) {
@@ -189,6 +289,8 @@ void HeatmapPanel::update_params(const FrameContext& frame) {
     m_params.mask_b = frame.theme.mask_b;
     m_params.grid = frame.theme.grid;
     m_params.grid_min_px = 14.0f;
+    m_base_params = m_params;
+    m_base_params.grid_min_px = 1e9f;  // a texel of a picture is several cells: no borders that lie
 }
 
 // [SECTION] Legend

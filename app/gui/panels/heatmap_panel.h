@@ -12,6 +12,10 @@ namespace attnscope::gui {
 class HeatmapPanel final : public Panel {
 public:
     const char* id() const override { return "heatmap"; }
+    void zoom_to_selection(float zoom) { m_canvas.zoom_to_selection(zoom); }
+    // What the grid showed when last drawn, for --script's report: "every cell", "squares of 3 x 3
+    // (largest)", "exact cells 2700-3000 x 2650-3000 over squares of 3 x 3", "nothing yet".
+    std::string shown() const;
 
 protected:
     std::string caption(const FrameContext& frame) const override;
@@ -19,12 +23,16 @@ protected:
     void draw_content(const FrameContext& frame) override;
 
 private:
+    // Where the grid's texture came from: the kept matrix, the fetcher's picture of a long trace,
+    // or (until the picture comes) the forward pass's summary, pooled in 32-token cells.
+    enum class Source { Kept, Image, Summary, None };
     struct TextureKey {
         std::uint64_t trace_id = 0;
         int layer = -1, head = -1;
         HeatmapField field = HeatmapField::Weights;
+        Source source = Source::None;
         bool operator==(const TextureKey& o) const {
-            return trace_id == o.trace_id && layer == o.layer && head == o.head && field == o.field;
+            return trace_id == o.trace_id && layer == o.layer && head == o.head && field == o.field && source == o.source;
         }
     };
 
@@ -46,7 +54,12 @@ private:
     void draw_toolbar(const FrameContext& frame, ToolbarPlace place);
     void draw_zoom_buttons();
     ToolbarWidths toolbar_widths() const;
-    void refresh_texture(const Trace& trace, const Selection& s);
+    void refresh_texture(const FrameContext& frame);
+    void upload_kept(const Trace& trace, const Selection& s);
+    void upload_image(const HeadImage& image);
+    void upload_summary(const Trace& trace, const Selection& s);
+    void refresh_window(const FrameContext& frame);
+    int shown_pool(const FrameContext& frame) const;
     void update_params(const FrameContext& frame);
     void draw_legend(const FrameContext& frame, ImVec2 pos, float height);
     float legend_width() const;
@@ -55,8 +68,15 @@ private:
     bool m_numbers = true;
     Texture m_texture;
     TextureKey m_key;          // what m_texture holds (a cache keyed by Trace::id)
+    float m_texture_uv = 1.0f; // the share of m_texture's side that spans the grid
+    int m_pool = 1;            // tokens on a side of one of its texels
     float m_lo = 0.0f, m_hi = 1.0f;  // value range of the uploaded data
+    Texture m_window;          // a long trace's exact cells on screen
+    std::shared_ptr<const RowWindow> m_window_from;  // the fetched window it holds
+    HeatmapField m_window_field = HeatmapField::Weights;
+    WindowSpan m_window_span;
     ColormapParams m_params;   // read by the shader callback when the frame is rendered
+    ColormapParams m_base_params;  // m_params without cell borders, for a picture of pooled texels
     HeatmapCanvas m_canvas;
 };
 

@@ -139,7 +139,10 @@ void ModelOverviewPanel::refresh_atlas(const TraceBundle& bundle) {
 
 float ModelOverviewPanel::head_value(const FrameContext& frame, int l, int h) const {
     const int q = frame.selection.query;
-    if (m_by == RankBy::KeyWeight) return frame.trace->head(l, h).weights(q, frame.selection.key);
+    if (m_by == RankBy::KeyWeight) {
+        const float* row = frame.attention.weight_row(l, h, q);
+        return row ? row[frame.selection.key] : 0.0f;
+    }
     const HeadStat& s = frame.bundle->stats->head(l, h);
     return m_whole_text ? s.average(metric_of(m_by)) : s.row(metric_of(m_by), q);
 }
@@ -150,6 +153,12 @@ void ModelOverviewPanel::refresh_ranking(const FrameContext& frame) {
     if (key == m_ranking.key) return;
     Ranking r;
     r.key = key;
+    // Ranking by the key's weight reads the query's row in every head: a long trace's comes from
+    // the attention fetcher, and the ranking waits for it (not cached until then).
+    if (m_by == RankBy::KeyWeight && frame.selection.key >= 0 && !frame.attention.weight_row(0, 0, frame.selection.query)) {
+        m_ranking = Ranking{};  // no key: asked again next frame
+        return;
+    }
     r.valid = m_by != RankBy::KeyWeight || frame.selection.key >= 0;
     const HeadStats& st = *frame.bundle->stats;
     if (r.valid) {
@@ -332,9 +341,9 @@ void ModelOverviewPanel::draw_tile_tooltip(const FrameContext& frame, int l, int
     ImGui::Text("averaged over all tokens:");
     ImGui::Text("  entropy %.2f bits   previous %.2f   same %.2f   first %.2f", s.average(HeadMetric::Entropy),
                 s.average(HeadMetric::Previous), s.average(HeadMetric::Same), s.average(HeadMetric::First));
-    if (frame.selection.key >= 0)
+    if (const float* row = frame.attention.weight_row(l, h, q); row && frame.selection.key >= 0)
         ImGui::Text("weight \"%s\" \xE2\x86\x92 \"%s\": %.3f", token_label(*frame.trace, q).c_str(),
-                    token_label(*frame.trace, frame.selection.key).c_str(), frame.trace->head(l, h).weights(q, frame.selection.key));
+                    token_label(*frame.trace, frame.selection.key).c_str(), row[frame.selection.key]);
     ImGui::TextDisabled("click: select \xC2\xB7 double-click: open its heatmap");
     ImGui::EndTooltip();
 }

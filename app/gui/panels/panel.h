@@ -12,6 +12,7 @@
 #include "shell/export.h"
 #include "gfx/fonts.h"
 #include "gfx/theme.h"
+#include "workers/attention_fetcher.h"
 
 namespace attnscope::gui {
 
@@ -56,6 +57,11 @@ struct FrameContext {
     const ColormapShader& shader;
     AppActions& actions;
     const ProjectionCache& projections;  // the steps view's W slices, resolved off the draw path
+    // Attention values, kept or fetched (never computed while drawing), and what the panels ask
+    // the fetcher for next: a long trace's heatmap window, the row under the pointer.
+    const AttentionReader& attention;
+    AttentionWants& wants;
+    const AttentionFetcher& fetcher;
 };
 
 // Panels tile the window and cannot be closed or moved, so unlike a free-floating ImGui window

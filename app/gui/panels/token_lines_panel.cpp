@@ -37,7 +37,11 @@ void TokenLinesPanel::draw_content(const FrameContext& frame) {
     }
     m_labels.refresh(*frame.trace);
     draw_toolbar(frame);
-    const int query = m_preview >= 0 && m_preview < frame.trace->n_tokens() ? m_preview : frame.selection.query;
+    // The hovered token's lines while the mouse is on it; a long trace has only the selected
+    // query's rows fetched (AttentionReader), so there the preview waits for a click.
+    const bool preview = m_preview >= 0 && m_preview < frame.trace->n_tokens() &&
+                         frame.attention.weight_row(frame.selection.layer, frame.selection.head, m_preview);
+    const int query = preview ? m_preview : frame.selection.query;
     draw_summary(frame, query);
     if (!ImGui::BeginChild("lines", ImVec2(0, 0), false, ImGuiWindowFlags_HorizontalScrollbar)) {
         ImGui::EndChild();
@@ -86,15 +90,19 @@ void TokenLinesPanel::draw_head_legend(const FrameContext& frame) {
 // Rebuilt only when the trace, head or query changes.
 void TokenLinesPanel::draw_summary(const FrameContext& frame, int query) {
     const SummaryKey key{frame.trace->id, frame.selection.layer, frame.selection.head, query, m_all_heads};
+    const float* w = frame.attention.weight_row(key.layer, key.head, query);
+    if (!w) {  // a long trace: the row is on its way
+        ImGui::TextDisabled("\"%s\": computing its weights\xE2\x80\xA6", m_labels[static_cast<std::size_t>(query)].c_str());
+        return;
+    }
     if (!(key == m_summary_key)) {
         m_summary_key = key;
-        const Matrix& w = frame.trace->head(key.layer, key.head).weights;
-        const std::vector<int> order = best_indices(w.row(query), 3);
+        const std::vector<int> order = best_indices(Eigen::Map<const RowVector>(w, frame.trace->n_tokens()), 3);
         const int shown = static_cast<int>(order.size());
         m_summary = format("\"%s\" looks most at:", m_labels[static_cast<std::size_t>(query)].c_str());
         for (int k = 0; k < shown; ++k) {
             const int j = order[static_cast<std::size_t>(k)];
-            m_summary += format("   %s %.2f", m_labels[static_cast<std::size_t>(j)].c_str(), w(query, j));
+            m_summary += format("   %s %.2f", m_labels[static_cast<std::size_t>(j)].c_str(), w[j]);
         }
         if (m_all_heads) m_summary += format("   (words and bars: head %d)", key.head);
     }
@@ -131,7 +139,9 @@ void TokenLinesPanel::draw_tokens(const FrameContext& frame, const Columns& c, i
     dl->AddText(ImVec2(c.query_x0, c.top - line_h - kPad * 0.5f), th.text_dim, "query");
     dl->AddText(ImVec2(c.key_x0, c.top - line_h - kPad * 0.5f), th.text_dim, "key");
     m_preview = -1;
-    for (int i = 0; i < c.n; ++i) {
+    int first = 0, last = 0;
+    visible_rows(c, first, last);
+    for (int i = first; i < last; ++i) {
         const char* label = m_labels[static_cast<std::size_t>(i)].c_str();
         const float y = c.row_y(i) - line_h * 0.5f, w = ImGui::CalcTextSize(label).x;
         // Query column: right-aligned, so every line starts at the same x.
@@ -152,14 +162,21 @@ void TokenLinesPanel::draw_tokens(const FrameContext& frame, const Columns& c, i
     }
 }
 
+void TokenLinesPanel::visible_rows(const Columns& c, int& first, int& last) {
+    const ImVec2 clip_min = ImGui::GetWindowDrawList()->GetClipRectMin(), clip_max = ImGui::GetWindowDrawList()->GetClipRectMax();
+    first = std::clamp(static_cast<int>(std::floor((clip_min.y - c.top) / c.row_h)) - 1, 0, c.n);
+    last = std::clamp(static_cast<int>(std::ceil((clip_max.y - c.top) / c.row_h)) + 1, first, c.n);
+}
+
 // [SECTION] Lines
 
-void TokenLinesPanel::draw_head_lines(ImDrawList* dl, const Matrix& weights, const Columns& c, int query, ImU32 color,
+void TokenLinesPanel::draw_head_lines(ImDrawList* dl, const float* weights, const Columns& c, int query, ImU32 color,
                                       float max_width, float y_offset) const {
+    if (!weights) return;  // a long trace's row still on its way
     const ImVec4 base = ImGui::ColorConvertU32ToFloat4(color);
     const ImVec2 from(c.query_x1 + kPad, c.row_y(query) + y_offset);
     for (int j = 0; j < c.n; ++j) {
-        const float w = weights(query, j);
+        const float w = weights[j];
         if (w < kMinWeight) continue;
         ImVec4 col = base;
         col.w = 0.2f + 0.8f * w;  // opacity and width both follow the weight
@@ -169,11 +186,11 @@ void TokenLinesPanel::draw_head_lines(ImDrawList* dl, const Matrix& weights, con
 
 void TokenLinesPanel::draw_lines(const FrameContext& frame, const Columns& c, int query) const {
     ImDrawList* dl = ImGui::GetWindowDrawList();
-    const LayerTrace& layer = frame.trace->layers[static_cast<std::size_t>(frame.selection.layer)];
+    const int l = frame.selection.layer;
+    const LayerTrace& layer = frame.trace->layers[static_cast<std::size_t>(l)];
     const float max_width = std::min(c.row_h * 0.8f, 16.0f) * frame.theme.stroke;
     if (!m_all_heads) {
-        draw_head_lines(dl, layer.heads[static_cast<std::size_t>(frame.selection.head)].weights, c, query, frame.theme.line,
-                        max_width, 0.0f);
+        draw_head_lines(dl, frame.attention.weight_row(l, frame.selection.head, query), c, query, frame.theme.line, max_width, 0.0f);
         return;
     }
     // Every head in its colour, spread over the row's height so heads that agree stay apart;
@@ -184,7 +201,7 @@ void TokenLinesPanel::draw_lines(const FrameContext& frame, const Columns& c, in
         for (int h = 0; h < heads; ++h) {
             const bool selected = h == frame.selection.head;
             if (selected != (pass == 1)) continue;
-            draw_head_lines(dl, layer.heads[static_cast<std::size_t>(h)].weights, c, query, frame.theme.head_color(h),
+            draw_head_lines(dl, frame.attention.weight_row(l, h, query), c, query, frame.theme.head_color(h),
                             max_width * (selected ? 0.7f : 0.45f), (h - (heads - 1) * 0.5f) * spread);
         }
 }
@@ -193,19 +210,23 @@ void TokenLinesPanel::draw_lines(const FrameContext& frame, const Columns& c, in
 
 void TokenLinesPanel::draw_bars(const FrameContext& frame, const Columns& c, int query) const {
     ImDrawList* dl = ImGui::GetWindowDrawList();
-    const HeadTrace& h = frame.trace->head(frame.selection.layer, frame.selection.head);
+    const float* scores = frame.attention.score_row(frame.selection.layer, frame.selection.head, query);
+    const float* weights = frame.attention.weight_row(frame.selection.layer, frame.selection.head, query);
+    if (!scores || !weights) return;  // a long trace's row still on its way
     const float line_h = ImGui::GetTextLineHeight();
     const float value_w = ImGui::CalcTextSize("0.00").x + kPad;
     const float max_bar = std::max(4.0f, c.bars_x1 - c.bars_x0 - value_w);
     const ImU32 color = m_all_heads ? frame.theme.head_color(frame.selection.head) : frame.theme.line;
     dl->AddText(ImVec2(c.bars_x0, c.top - line_h - kPad * 0.5f), frame.theme.text_dim, "weight");
-    for (int j = 0; j < c.n; ++j) {
+    int first = 0, last = 0;
+    visible_rows(c, first, last);
+    for (int j = first; j < last; ++j) {
         const float y = c.row_y(j);
-        if (is_masked(h.scores(query, j))) {
+        if (is_masked(scores[j])) {
             dl->AddText(ImVec2(c.bars_x0, y - line_h * 0.5f), frame.theme.text_dim, "masked");
             continue;
         }
-        const float w = h.weights(query, j);
+        const float w = weights[j];
         const float bar_h = std::min(c.row_h * 0.7f, line_h);
         dl->AddRectFilled(ImVec2(c.bars_x0, y - bar_h * 0.5f), ImVec2(c.bars_x0 + std::max(1.0f, w * max_bar), y + bar_h * 0.5f), color);
         dl->AddText(ImVec2(c.bars_x0 + w * max_bar + 4, y - line_h * 0.5f), frame.theme.text, format("%.2f", w).c_str());

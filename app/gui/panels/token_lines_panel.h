@@ -36,8 +36,10 @@ private:
     Columns layout(ImVec2 pos, ImVec2 size, int n) const;
     void draw_tokens(const FrameContext& frame, const Columns& c, int query);
     void draw_lines(const FrameContext& frame, const Columns& c, int query) const;
-    void draw_head_lines(ImDrawList* dl, const Matrix& weights, const Columns& c, int query, ImU32 color,
+    void draw_head_lines(ImDrawList* dl, const float* weights, const Columns& c, int query, ImU32 color,
                          float max_width, float y_offset) const;
+    // Rows [first, last) of the list inside the panel's visible part: a long text draws only those.
+    static void visible_rows(const Columns& c, int& first, int& last);
     void draw_bars(const FrameContext& frame, const Columns& c, int query) const;
 
     struct SummaryKey {

@@ -46,6 +46,7 @@ bool App::init(std::string& error) {
     m_worker = std::make_unique<TraceWorker>([] { glfwPostEmptyEvent(); });
     m_compare_worker = std::make_unique<TraceWorker>([] { glfwPostEmptyEvent(); });
     m_projections = std::make_unique<ProjectionCache>([] { glfwPostEmptyEvent(); });
+    m_attention = std::make_unique<AttentionFetcher>([] { glfwPostEmptyEvent(); });
     m_loader = std::make_unique<ModelLoader>([] { glfwPostEmptyEvent(); });
     m_startup_load = m_loader->request(m_options.model.value_or(kDefaultModel));
     if (!m_options.screenshot_mode() && !m_lesson.active()) m_sentence_bar->focus_text();  // type at once; a lesson keeps N / P
@@ -67,7 +68,7 @@ void App::register_panels() {
     using Bar = Placement::Bar;
     m_sentence_bar = add<SentenceBarPanel>({Bar::Top});
     add<ViewTabsPanel>({Bar::Tabs});
-    add<HeatmapPanel>({Bar::None, ViewId::Heatmap});
+    m_heatmap = add<HeatmapPanel>({Bar::None, ViewId::Heatmap});
     add<TokenLinesPanel>({Bar::None, ViewId::Tokens});
     add<ModelOverviewPanel>({Bar::None, ViewId::Overview});
     add<StepsPanel>({Bar::None, ViewId::Steps});
@@ -107,6 +108,7 @@ void App::before_frame() {
     poll_trace_worker();
     update_compare();
     update_projection();
+    update_attention();
     update_lesson();
     apply_session_selection();
     autosave_session();
@@ -121,7 +123,11 @@ void App::draw() {
     const Trace* trace = bundle ? bundle->trace.get() : nullptr;
     if (trace)
         m_state.selection.clamp_to(static_cast<int>(trace->layers.size()), trace->model.n_heads, trace->n_tokens());
-    FrameContext frame{m_state, m_state.selection, bundle, trace, m_theme, m_fonts, m_shader, *this, *m_projections};
+    // What the panels read of attention: the trace's kept matrices, or what the fetcher has.
+    const AttentionReader attention(trace, trace ? m_attention->fetched(*trace) : nullptr);
+    m_wants = AttentionWants{};  // the panels drawn now say what they show
+    FrameContext frame{m_state, m_state.selection, bundle,     trace,       m_theme, m_fonts,
+                       m_shader, *this,              *m_projections, attention, m_wants, *m_attention};
     handle_keys();
     const float menu_height = m_menu.draw(frame);
     layout_panels(frame, menu_height);

@@ -23,6 +23,7 @@
 #include "workers/model_loader.h"
 #include "shell/options.h"
 #include "panels/panel.h"
+#include "workers/attention_fetcher.h"
 #include "workers/projection_cache.h"
 #include "workers/trace_worker.h"
 
@@ -30,6 +31,7 @@ namespace attnscope::gui {
 
 class SentenceBarPanel;
 class TrainingPanel;
+class HeatmapPanel;
 class ComparePanel;
 
 // Where a registered panel goes: a fixed bar, or a view that takes the main place when in front.
@@ -77,6 +79,9 @@ public:
     void set_text(const std::string& text) override;
     void set_compare_input(const std::string& text) override;
     void open_model(const std::string& spec) override;
+    // --script's select and zoom: as clicks would; the selection is clamped to the trace when drawn.
+    void select(int layer, int head, int query, int key);
+    void zoom_heatmap(float zoom);
     void use_model(ModelPtr model, const std::string& label) override;
     void show_view(ViewId view) override { m_state.front = view; }
     void open_file_dialog() override;
@@ -108,6 +113,8 @@ private:
     void follow_text_end(const Trace& trace);
     void update_compare();
     void update_projection();
+    void update_attention();
+    bool attention_settled() const;
     bool compare_settled() const;
     bool projection_settled() const;
 
@@ -143,6 +150,11 @@ private:
     std::unique_ptr<TraceWorker> m_worker;          // the sentence
     std::unique_ptr<TraceWorker> m_compare_worker;  // the compare view's second sentence
     std::unique_ptr<ProjectionCache> m_projections; // the steps view's W of the selected head
+    std::unique_ptr<AttentionFetcher> m_attention;  // a long trace's attention, the parts on screen
+    AttentionWants m_wants;                         // what the panels drew last frame asks of it
+    AttentionWants m_wants_sent;                    // ... as update_attention last passed it on,
+    std::uint64_t m_wants_sent_for = 0;             // for this trace: ready() waits until they match
+    Selection m_wants_sent_selection;               // ... and this selection
     std::unique_ptr<ModelLoader> m_loader;          // detached at shutdown: a load may block on I/O
 
     struct Registered {
@@ -151,6 +163,7 @@ private:
     };
     std::vector<Registered> m_panels;
     SentenceBarPanel* m_sentence_bar = nullptr;
+    HeatmapPanel* m_heatmap = nullptr;
     TrainingPanel* m_training = nullptr;  // ready() waits for its --train-steps run
     LessonPlayer m_lesson;                        // --lesson; inactive otherwise
     Settings m_before_presentation;               // theme and font scale to restore when presentation mode ends

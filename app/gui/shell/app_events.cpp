@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "shell/app.h"
+#include "panels/heatmap_panel.h"
 #include "panels/compare_panel.h"
 #include "widgets/draw_util.h"
 #include "gfx/screenshot.h"
@@ -129,6 +130,31 @@ void App::update_projection() {
     m_projections->want(trace, s.layer, s.head);
 }
 
+void App::select(int layer, int head, int query, int key) { m_state.selection = Selection{layer, head, query, key}; }
+
+void App::zoom_heatmap(float zoom) { m_heatmap->zoom_to_selection(zoom); }
+
+// A long trace's attention: the parts the panels showed last frame, for the selection now.
+void App::update_attention() {
+    m_attention->take_finished();
+    if (!m_bundle) return;
+    const Trace& trace = *m_bundle->trace;
+    Selection s = m_state.selection;  // as in update_projection
+    s.clamp_to(static_cast<int>(trace.layers.size()), trace.model.n_heads, trace.n_tokens());
+    m_attention->want(m_bundle->trace, s, m_wants);
+    m_wants_sent = m_wants;
+    m_wants_sent_for = trace.id;
+    m_wants_sent_selection = s;
+}
+
+// The frame just drawn asks for nothing the fetcher has not been asked for, and all has come.
+bool App::attention_settled() const {
+    if (!m_bundle || m_bundle->trace->keeps_attention()) return true;
+    const Selection& s = m_state.selection, &sent = m_wants_sent_selection;
+    const bool same_selection = s.layer == sent.layer && s.head == sent.head && s.query == sent.query;
+    return m_wants_sent_for == m_bundle->id() && same_selection && m_wants_sent == m_wants && m_attention->settled();
+}
+
 bool App::compare_settled() const { return !m_compare_model || !m_state.compare.busy; }
 
 bool App::projection_settled() const {
@@ -140,7 +166,7 @@ bool App::projection_settled() const {
 bool App::ready() const {
     if (!m_state.model || m_state.loading || m_state.trace.busy) return false;
     if (m_training && !m_training->settled()) return false;  // --train-steps: shoot the finished run
-    if (!compare_settled() || !projection_settled()) return false;
+    if (!compare_settled() || !projection_settled() || !attention_settled()) return false;
     if (!m_lesson.settled()) return false;                   // --lesson: the step's model, text and selection
     const bool shown = m_bundle && m_bundle->trace->text == m_state.text;
     return shown || !m_state.trace.error.empty();
@@ -254,12 +280,14 @@ void App::take_script_screenshots(int width, int height) {
 void App::report_script_screenshot(const std::string& path) const {
     const Trace* trace = m_bundle ? m_bundle->trace.get() : nullptr;
     const std::string& problem = !m_state.trace.error.empty() ? m_state.trace.error : m_state.load_error;
-    std::printf("script screenshot %s: model %s, loading %s, computing %s, trace %d tokens by %s, text matches %s, problem %s%s%s\n",
+    std::printf("script screenshot %s: model %s, loading %s, computing %s, trace %d tokens by %s, text matches %s, problem %s%s%s, "
+                "heatmap %s\n",
                 path.c_str(), m_state.model_spec.c_str(), m_state.loading ? "yes" : "no", m_state.trace.busy ? "yes" : "no",
                 trace ? trace->n_tokens() : 0,
                 trace ? trace->model.name.c_str() : "none", trace && trace->text == m_state.text ? "yes" : "no",
                 problem.empty() ? "none" : problem.c_str(), trace && !trace->note.empty() ? ", note " : "",
-                trace ? trace->note.c_str() : "");
+                trace ? trace->note.c_str() : "", m_heatmap->shown().c_str());
+    print_regions();  // where each panel was in this picture
     std::fflush(stdout);
 }
 

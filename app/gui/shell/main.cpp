@@ -169,6 +169,8 @@ void play_script(ScriptPlayer& script, int frame, App& app) {
             case ScriptStep::Kind::Model: app.open_model(step->argument); break;
             case ScriptStep::Kind::Screenshot: app.request_script_screenshot(std::move(step->argument), false); break;
             case ScriptStep::Kind::ScreenshotReady: app.request_script_screenshot(std::move(step->argument), true); break;
+            case ScriptStep::Kind::Select: app.select(step->select[0], step->select[1], step->select[2], step->select[3]); break;
+            case ScriptStep::Kind::Zoom: app.zoom_heatmap(step->zoom); break;
             case ScriptStep::Kind::Quit: app.request_quit_after_script_screenshots(); break;
         }
     }

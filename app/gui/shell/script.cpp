@@ -41,6 +41,20 @@ Result<ScriptStep> parse_step(const std::string& line, const std::string& where)
     else if (command == "screenshot") step.kind = ScriptStep::Kind::Screenshot;
     else if (command == "screenshot-ready") step.kind = ScriptStep::Kind::ScreenshotReady;
     else if (command == "quit") step.kind = ScriptStep::Kind::Quit;
+    else if (command == "select") {
+        step.kind = ScriptStep::Kind::Select;
+        std::istringstream numbers(argument);
+        std::string rest;
+        if (!(numbers >> step.select[0] >> step.select[1] >> step.select[2] >> step.select[3]) || (numbers >> rest) ||
+            step.select[0] < 0 || step.select[1] < 0 || step.select[2] < 0 || step.select[3] < -1)
+            return Error{where + ": 'select' needs LAYER HEAD QUERY KEY (numbers from 0; KEY may be -1)"};
+    } else if (command == "zoom") {
+        step.kind = ScriptStep::Kind::Zoom;
+        std::istringstream number(argument);
+        std::string rest;
+        if (!(number >> step.zoom) || (number >> rest) || !(step.zoom >= 1.0f && step.zoom <= 1e6f))
+            return Error{where + ": 'zoom' needs a zoom from 1 (the whole grid) to 1000000"};
+    }
     else if (command == "text-file") {
         step.kind = ScriptStep::Kind::Text;
         auto content = read_file(argument);
@@ -48,7 +62,7 @@ Result<ScriptStep> parse_step(const std::string& line, const std::string& where)
         step.argument = std::move(content).value();
     } else {
         return Error{where + ": unknown command '" + cut_for_message(command, 40) +
-                     "' (expected text, text-file, model, screenshot, screenshot-ready or quit)"};
+                     "' (expected text, text-file, model, screenshot, screenshot-ready, select, zoom or quit)"};
     }
     const bool needs_argument = step.kind == ScriptStep::Kind::Model || step.kind == ScriptStep::Kind::Screenshot ||
                                 step.kind == ScriptStep::Kind::ScreenshotReady;

@@ -10,6 +10,8 @@
 //   FRAME screenshot-ready PATH   ... the first frame from FRAME on that shows the current
 //                            text's trace, or its error (the workers have nothing left to do);
 //                            the steps after it wait for it
+//   FRAME select L H Q K     select layer L, head H, query token Q and key token K (-1: none)
+//   FRAME zoom Z             the heatmap at zoom Z (1 = the whole grid), the selected cell in the middle
 //   FRAME quit               end the app (as Ctrl+Q) once the screenshots asked for are written
 // FRAME counts every frame from the first, ready or not: apart from screenshot-ready, the steps
 // never wait for a worker, which is the point. A step runs at its frame, or right after the
@@ -25,9 +27,11 @@
 namespace attnscope::gui {
 
 struct ScriptStep {
-    enum class Kind { Text, Model, Screenshot, ScreenshotReady, Quit } kind = Kind::Quit;
+    enum class Kind { Text, Model, Screenshot, ScreenshotReady, Select, Zoom, Quit } kind = Kind::Quit;
     int frame = 0;
     std::string argument;  // the text (text-file: already read), the model spec or the PNG path
+    int select[4] = {0, 0, 0, -1};  // select: layer, head, query, key
+    float zoom = 1.0f;
 };
 
 // Reads and checks the whole script before the window opens: a bad line is bad usage, named

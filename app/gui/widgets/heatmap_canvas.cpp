@@ -22,8 +22,6 @@ constexpr float kNumberFill = 0.85f;      // of a cell's width, for the number i
 
 ImVec2 add(ImVec2 a, ImVec2 b) { return ImVec2(a.x + b.x, a.y + b.y); }
 
-bool is_masked(float score) { return std::isinf(score) && score < 0; }
-
 // Rows (or columns) [first, last) of the grid that are on screen.
 void visible_range(float origin, float view_min, float view_max, float cell, int n, int& first, int& last) {
     first = std::clamp(static_cast<int>(std::floor((view_min - origin) / cell)), 0, n);
@@ -55,7 +53,9 @@ void HeatmapCanvas::place_grid(Geometry& g, ImVec2 size) const {
     const float left = std::min(label_width(g.row_text) + 2 * kPad, size.x * 0.3f);
     auto cell_for = [&](float top) {
         const float fit = std::min((size.x - left) / g.n, (size.y - top) / g.n);
-        return std::clamp(fit, 1.0f, kMaxCellLines * ImGui::GetTextLineHeight()) * m_zoom;
+        // Zoom 1 shows the whole grid, even when a cell is then a fraction of a pixel (a long text:
+        // the picture pools cells, and zooming in fetches them exactly).
+        return std::clamp(fit, 1e-3f, kMaxCellLines * ImGui::GetTextLineHeight()) * m_zoom;
     };
     float top = g.column_text + 2 * kPad;
     g.cell = cell_for(top);
@@ -107,10 +107,13 @@ ImRect HeatmapCanvas::draw(const FrameContext& frame, const HeatmapInput& in, Im
     m_labels.refresh(in.trace);
     const int n = in.trace.n_tokens();
     if (n == 0 || size.x < 40 || size.y < 40) return ImRect(ImGui::GetCursorScreenPos(), ImGui::GetCursorScreenPos());
+    m_max_zoom = std::max(64.0f, static_cast<float>(n));  // enough to read single cells of any length
     Geometry g = layout(ImGui::GetCursorScreenPos(), size, n);
     g.overhang = label_overhang;
     clamp_pan(g);
+    apply_pending_zoom(frame, g);
     handle_input(frame, g);
+    report_wants(frame, g);
     draw_image(frame, in, g);
     draw_numbers(frame, in, g);
     draw_marks(frame, g);
@@ -123,6 +126,28 @@ ImRect HeatmapCanvas::draw(const FrameContext& frame, const HeatmapInput& in, Im
 }
 
 // [SECTION] Input
+
+// The grid point kept in place is the selected cell's centre when it is on screen (or when asked
+// to go there), else the view's centre.
+void HeatmapCanvas::apply_pending_zoom(const FrameContext& frame, Geometry& g) {
+    if (m_pending_zoom == 1.0f && m_zoom_to_selection == 0.0f) return;
+    const Selection& s = frame.selection;
+    const ImVec2 view_centre((g.grid_min.x + g.grid_max.x) * 0.5f, (g.grid_min.y + g.grid_max.y) * 0.5f);
+    const ImVec2 selected(g.origin.x + (std::max(0, s.key >= 0 ? s.key : s.query) + 0.5f) * g.cell, g.origin.y + (s.query + 0.5f) * g.cell);
+    const bool selected_on_screen = selected.x >= g.grid_min.x && selected.x < g.grid_max.x && selected.y >= g.grid_min.y && selected.y < g.grid_max.y;
+    const bool go_to_selection = m_zoom_to_selection > 0.0f;
+    const ImVec2 anchor = go_to_selection || selected_on_screen ? selected : view_centre;
+    const ImVec2 under((anchor.x - g.origin.x) / g.cell, (anchor.y - g.origin.y) / g.cell);  // in cells
+    m_zoom = std::clamp(go_to_selection ? m_zoom_to_selection : m_zoom * m_pending_zoom, 1.0f, m_max_zoom);
+    m_pending_zoom = 1.0f;
+    m_zoom_to_selection = 0.0f;
+    const float overhang = g.overhang;
+    g = layout(g.min, ImVec2(g.max.x - g.min.x, g.max.y - g.min.y), g.n);
+    g.overhang = overhang;
+    const ImVec2 target = go_to_selection ? ImVec2((g.grid_min.x + g.grid_max.x) * 0.5f, (g.grid_min.y + g.grid_max.y) * 0.5f) : anchor;
+    m_pan = ImVec2(target.x - under.x * g.cell - g.grid_min.x, target.y - under.y * g.cell - g.grid_min.y);
+    clamp_pan(g);
+}
 
 void HeatmapCanvas::handle_input(const FrameContext& frame, Geometry& g) {
     ImGui::SetCursorScreenPos(g.min);
@@ -171,13 +196,33 @@ void HeatmapCanvas::handle_input(const FrameContext& frame, Geometry& g) {
 
 // [SECTION] Grid
 
+// A long trace's heatmap asks the attention fetcher for the cells on screen and the row under the
+// pointer (sent in the next update step); a short one has them all.
+void HeatmapCanvas::report_wants(const FrameContext& frame, const Geometry& g) const {
+    WindowSpan visible;
+    visible_range(g.origin.y, g.grid_min.y, g.grid_max.y, g.cell, g.n, visible.r0, visible.r1);
+    visible_range(g.origin.x, g.grid_min.x, g.grid_max.x, g.cell, g.n, visible.c0, visible.c1);
+    frame.wants.visible = visible;
+    frame.wants.hover_row = m_hover_i;
+}
+
 void HeatmapCanvas::draw_image(const FrameContext& frame, const HeatmapInput& in, const Geometry& g) const {
     ImDrawList* dl = ImGui::GetWindowDrawList();
     const float side = g.cell * g.n;
     dl->PushClipRect(g.grid_min, g.grid_max, true);
-    frame.shader.begin(dl, &in.params);
-    dl->AddImage(in.texture.imgui_id(), g.origin, ImVec2(g.origin.x + side, g.origin.y + side));
-    ColormapShader::end(dl);
+    if (in.base.valid()) {
+        frame.shader.begin(dl, in.base_uv < 1.0f || in.base.width() < g.n ? &in.base_params : &in.params);
+        dl->AddImage(in.base.imgui_id(), g.origin, ImVec2(g.origin.x + side, g.origin.y + side), ImVec2(0, 0),
+                     ImVec2(in.base_uv, in.base_uv));
+        ColormapShader::end(dl);
+    }
+    if (in.window.valid()) {
+        const WindowSpan& w = in.window_span;
+        frame.shader.begin(dl, &in.params);
+        dl->AddImage(in.window.imgui_id(), ImVec2(g.origin.x + w.c0 * g.cell, g.origin.y + w.r0 * g.cell),
+                     ImVec2(g.origin.x + w.c1 * g.cell, g.origin.y + w.r1 * g.cell));
+        ColormapShader::end(dl);
+    }
     dl->PopClipRect();
 }
 
@@ -192,7 +237,6 @@ void HeatmapCanvas::draw_numbers(const FrameContext& frame, const HeatmapInput& 
     const float sample_w = font->CalcTextSizeA(full, FLT_MAX, 0.0f, weights ? "0.00" : "-0.00").x;
     const float size = std::min({full, full * g.cell * kNumberFill / sample_w, g.cell * 0.5f});
     if (size < smallest_text_px()) return;
-    const HeadTrace& h = in.trace.head(in.layer, in.head);
     int i0, i1, j0, j1;
     visible_range(g.origin.y, g.grid_min.y, g.grid_max.y, g.cell, g.n, i0, i1);
     visible_range(g.origin.x, g.grid_min.x, g.grid_max.x, g.cell, g.n, j0, j1);
@@ -200,8 +244,9 @@ void HeatmapCanvas::draw_numbers(const FrameContext& frame, const HeatmapInput& 
     dl->PushClipRect(g.grid_min, g.grid_max, true);
     for (int i = i0; i < i1; ++i)
         for (int j = j0; j < j1; ++j) {
-            if (is_masked(h.scores(i, j))) continue;
-            const float v = weights ? h.weights(i, j) : h.scores(i, j);
+            const std::optional<CellValue> c = frame.attention.cell(in.layer, in.head, i, j);
+            if (!c || c->masked) continue;  // not fetched yet (a long trace): the colour comes first
+            const float v = weights ? c->weight : c->score;
             const std::string text = format(weights || std::fabs(v) < 10 ? "%.2f" : "%.1f", v);
             const float t = (v - in.params.lo) / std::max(in.params.hi - in.params.lo, 1e-12f);
             const ImU32 color = readable_text_on(colormap_color(in.params.colormap, t));
@@ -299,18 +344,19 @@ void HeatmapCanvas::draw_column_labels(const FrameContext& frame, const Geometry
 // [SECTION] Tooltip
 
 void HeatmapCanvas::draw_tooltip(const FrameContext& frame, const HeatmapInput& in, int i, int j) const {
-    const HeadTrace& h = in.trace.head(in.layer, in.head);
-    const float scaled = h.scores(i, j);
+    const std::optional<CellValue> c = frame.attention.cell(in.layer, in.head, i, j);
     ImGui::BeginTooltip();
     ImGui::Text("query %d \"%s\"  \xE2\x86\x92  key %d \"%s\"", i, m_labels[i].c_str(), j, m_labels[j].c_str());
     ImGui::Separator();
-    if (is_masked(scaled)) {
+    if (!c) {
+        ImGui::TextDisabled("computing this row\xE2\x80\xA6");  // a long trace: fetched in the background, in a moment
+    } else if (c->masked) {
         colored_wrapped_text(frame.theme.text_dim, "masked: in a causal model a token cannot look at later tokens, so this weight is exactly 0");
     } else {
         const float scale = in.trace.layers[static_cast<std::size_t>(in.layer)].scale;  // this layer's own factor
-        ImGui::Text("raw score  q\xC2\xB7k         %9.4f", scaled / scale);
-        ImGui::Text("scaled score \xC3\x97 %.4f  %9.4f", scale, scaled);
-        ImGui::Text("weight (softmax)      %9.4f", h.weights(i, j));
+        ImGui::Text("raw score  q\xC2\xB7k         %9.4f", c->score / scale);
+        ImGui::Text("scaled score \xC3\x97 %.4f  %9.4f", scale, c->score);
+        ImGui::Text("weight (softmax)      %9.4f", c->weight);
     }
     ImGui::TextDisabled("click: query %d, key %d", i, j);
     ImGui::EndTooltip();

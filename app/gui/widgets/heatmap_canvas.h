@@ -24,9 +24,17 @@ struct HeatmapInput {
     const Trace& trace;
     int layer, head;
     HeatmapField field;
-    const Texture& texture;   // n x n RG32F: value, masked flag
-    ColormapParams& params;   // lives in the panel: used at render time
-    bool numbers;             // write values in cells that are big enough
+    // The whole grid, RG32F (value, masked flag): n x n exact, or for a long trace a picture
+    // whose texels each cover several cells (its first `base_uv` of each axis spans the grid);
+    // not valid while nothing has come.
+    const Texture& base;
+    float base_uv;
+    // Exact cells over the picture once zoomed in (a long trace): `window` covers `window_span`.
+    const Texture& window;
+    WindowSpan window_span;
+    ColormapParams& params;       // lives in the panel: used at render time
+    ColormapParams& base_params;  // the same without cell borders for a picture of pooled texels
+    bool numbers;                 // write values in cells that are big enough
 };
 
 class HeatmapCanvas {
@@ -39,7 +47,11 @@ public:
     // places for its toolbar before it draws.
     float cell_size(const Trace& trace, ImVec2 size);
 
-    void zoom_by(float factor) { m_zoom = std::clamp(m_zoom * factor, 1.0f, 64.0f); }
+    // Applied at the next draw, around the selected cell when it is on screen, else the view's
+    // centre (the toolbar's buttons).
+    void zoom_by(float factor) { m_pending_zoom *= factor; }
+    // Zoom `zoom` (1 = fit) with the selected query and key cell in the middle (--script's zoom).
+    void zoom_to_selection(float zoom) { m_zoom_to_selection = zoom; }
     void fit() { m_zoom = 1.0f; m_pan = ImVec2(0, 0); }
     float zoom() const { return m_zoom; }
 
@@ -64,6 +76,7 @@ private:
     float label_width(float text_px) const { return m_labels.max_width() * text_px / ImGui::GetFontSize(); }
     float leaning_gutter(float text_px) const;
     void clamp_pan(Geometry& g);
+    void apply_pending_zoom(const FrameContext& frame, Geometry& g);
     void handle_input(const FrameContext& frame, Geometry& g);
     void draw_image(const FrameContext& frame, const HeatmapInput& in, const Geometry& g) const;
     void draw_numbers(const FrameContext& frame, const HeatmapInput& in, const Geometry& g) const;
@@ -71,10 +84,14 @@ private:
     void draw_row_labels(const FrameContext& frame, const Geometry& g) const;
     void draw_column_labels(const FrameContext& frame, const Geometry& g) const;
     void draw_tooltip(const FrameContext& frame, const HeatmapInput& in, int i, int j) const;
+    void report_wants(const FrameContext& frame, const Geometry& g) const;
     bool cell_at(const Geometry& g, ImVec2 p, int& i, int& j) const;
 
     TokenLabels m_labels;  // cached per trace and font size
     float m_zoom = 1.0f;             // 1 = the whole grid fits
+    float m_max_zoom = 64.0f;        // grows with the tokens
+    float m_pending_zoom = 1.0f;     // zoom_by's factor, not applied yet
+    float m_zoom_to_selection = 0;   // zoom_to_selection's zoom, not applied yet (0: none)
     ImVec2 m_pan{0, 0};              // pixels the grid is moved by (<= 0 when it is larger than the view)
     int m_hover_i = -1, m_hover_j = -1;
 };

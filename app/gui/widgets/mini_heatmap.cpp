@@ -18,6 +18,7 @@ constexpr float kUp = -1.5707963f;  // column labels read upwards
 void draw_mini_heatmap(const FrameContext& frame, const Trace& trace, int layer, int head, int highlight_row, ImVec2 size) {
     const int n = trace.n_tokens();
     if (n == 0 || layer >= static_cast<int>(trace.layers.size()) || head >= static_cast<int>(trace.layers[0].heads.size())) return;
+    if (!trace.keeps_attention()) return;  // a long text: its callers show sentences, and say so
     ImFont* font = ImGui::GetFont();
     const float fs = ImGui::GetFontSize();
     float label_w = 0.f;

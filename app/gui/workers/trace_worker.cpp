@@ -35,12 +35,12 @@ TraceStatus TraceWorker::latest() const {
 
 Result<TraceWorker::Bundle> TraceWorker::compute(const TraceRequest& job, std::uint64_t id, const StaleCheck& stale) {
     if (!job.model) return Error{"no model is loaded"};
-    // The views read every head's n x n matrices while drawing, so the app's traces keep them all
-    // (within the memory budget that refuses a trace too long for it).
+    // Short texts keep every head's n x n matrices (kKeepAttentionBytes, 256 MiB), and the views
+    // read them while drawing; a longer text keeps q, k, v and the summaries, and the views get the
+    // parts on screen from the attention fetcher (attention_fetch.h).
     TraceOptions options;
     options.id = id;
     options.cancelled = stale;
-    options.keep_attention_bytes = kMemoryBudgetBytes;
     options.trace_start_of_long_text = true;  // a long paste shows its start, and says where it stops
     options.previous = job.previous;
     auto trace = compute_trace(job.model, job.text, options);

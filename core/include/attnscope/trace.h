@@ -102,6 +102,9 @@ struct Trace {
     // Query rows [r0, r1) only: O((r1 - r0) n) memory, nothing cached (long texts, a few rows).
     Matrix head_score_rows(int layer, int head_index, int r0, int r1) const;
     Matrix head_weight_rows(int layer, int head_index, int r0, int r1) const;
+    // Both at once (either may be null), for one pass of the kernel: a viewer that shows a weight
+    // shows its score beside it.
+    void head_attention_rows(int layer, int head_index, int r0, int r1, Matrix* scores, Matrix* weights) const;
     int n_tokens() const { return static_cast<int>(tokens.size()); }
     bool has_logits_for(int i) const { return i >= logits_first_token && i < logits_first_token + logits.rows(); }
     Eigen::Block<const Matrix, 1, Eigen::Dynamic, true> logits_of(int i) const { return logits.row(i - logits_first_token); }

@@ -35,15 +35,15 @@ AttentionMatrix head_matrix(const Trace& trace, int l, int h, AttentionKind kind
     return kind == AttentionKind::Scores ? AttentionMatrix(std::move(scores)) : AttentionMatrix(std::move(weights));
 }
 
-Matrix head_rows(const Trace& trace, int l, int h, int r0, int r1, AttentionKind kind) {
+void head_rows(const Trace& trace, int l, int h, int r0, int r1, Matrix* scores, Matrix* weights) {
     const HeadTrace& head = trace.head(l, h);
-    const Matrix& kept = kind == AttentionKind::Scores ? head.scores : head.weights;
-    if (kept.size() > 0) return kept.middleRows(r0, r1 - r0);
-    Matrix rows;
+    if (head.weights.size() > 0) {
+        if (scores) *scores = head.scores.middleRows(r0, r1 - r0);
+        if (weights) *weights = head.weights.middleRows(r0, r1 - r0);
+        return;
+    }
     const LayerTrace& layer = trace.layers[static_cast<std::size_t>(l)];
-    attention_rows_of(head.q, head.k, layer.scale, layer.causal, r0, r1, kind == AttentionKind::Scores ? &rows : nullptr,
-                      kind == AttentionKind::Weights ? &rows : nullptr);
-    return rows;
+    attention_rows_of(head.q, head.k, layer.scale, layer.causal, r0, r1, scores, weights);
 }
 
 }  // namespace
@@ -52,11 +52,19 @@ AttentionMatrix Trace::head_scores(int layer, int head_index) const { return hea
 AttentionMatrix Trace::head_weights(int layer, int head_index) const { return head_matrix(*this, layer, head_index, AttentionKind::Weights); }
 
 Matrix Trace::head_score_rows(int layer, int head_index, int r0, int r1) const {
-    return head_rows(*this, layer, head_index, r0, r1, AttentionKind::Scores);
+    Matrix rows;
+    head_rows(*this, layer, head_index, r0, r1, &rows, nullptr);
+    return rows;
 }
 
 Matrix Trace::head_weight_rows(int layer, int head_index, int r0, int r1) const {
-    return head_rows(*this, layer, head_index, r0, r1, AttentionKind::Weights);
+    Matrix rows;
+    head_rows(*this, layer, head_index, r0, r1, nullptr, &rows);
+    return rows;
+}
+
+void Trace::head_attention_rows(int layer, int head_index, int r0, int r1, Matrix* scores, Matrix* weights) const {
+    head_rows(*this, layer, head_index, r0, r1, scores, weights);
 }
 
 }  // namespace attnscope
