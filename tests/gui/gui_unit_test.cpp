@@ -23,6 +23,7 @@
 #include "shell/examples.h"
 #include "workers/model_loader.h"
 #include "shell/options.h"
+#include "shell/script.h"
 #include "shell/settings.h"
 #include "workers/background_worker.h"
 #include "workers/thumbnails.h"
@@ -528,6 +529,38 @@ TEST(TextWrappedAnyLength, LaysOutExactlyAsOneWrappedText) {
         }, false);
     EXPECT_NEAR(drawn, measured + ImGui::GetStyle().ItemSpacing.y, 0.5f);
     EXPECT_GT(measured, 100 * ImGui::GetFontSize()) << "the text is long enough to be cut in several pieces";
+}
+
+// [SECTION] Script
+
+Result<std::vector<ScriptStep>> script_of(const std::string& name, const std::string& lines) {
+    const fs::path file = scratch_dir() / (name + ".script");
+    std::ofstream(file) << lines;
+    return load_script(file.string());
+}
+
+TEST(Script, SelectAndZoomReadTheirNumbers) {
+    const auto steps = script_of("select-zoom", "3 select 1 2 300 -1\n4 zoom 12.5\n");
+    ASSERT_TRUE(steps.ok()) << steps.error().message;
+    ASSERT_EQ(steps.value().size(), 2u);
+    const ScriptStep& select = steps.value()[0];
+    EXPECT_EQ(select.kind, ScriptStep::Kind::Select);
+    EXPECT_EQ(select.frame, 3);
+    EXPECT_EQ(select.select[0], 1);
+    EXPECT_EQ(select.select[1], 2);
+    EXPECT_EQ(select.select[2], 300);
+    EXPECT_EQ(select.select[3], -1);
+    EXPECT_EQ(steps.value()[1].kind, ScriptStep::Kind::Zoom);
+    EXPECT_EQ(steps.value()[1].zoom, 12.5f);
+}
+
+TEST(Script, BadSelectAndZoomArgumentsNameTheLine) {
+    for (const char* bad : {"1 select 1 2 3", "1 select 1 2 3 4 5", "1 select -1 0 0 0", "1 select 0 0 0 -2", "1 select a b c d",
+                            "1 zoom", "1 zoom 0.5", "1 zoom nan", "1 zoom 1e9", "1 zoom 2 3"}) {
+        const auto steps = script_of("bad-select-zoom", std::string("# first\n") + bad + "\n");
+        ASSERT_FALSE(steps.ok()) << bad;
+        EXPECT_THAT(steps.error().message, ::testing::HasSubstr("bad-select-zoom.script:2: '")) << bad;
+    }
 }
 
 }  // namespace

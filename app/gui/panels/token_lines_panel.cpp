@@ -49,6 +49,7 @@ void TokenLinesPanel::draw_content(const FrameContext& frame) {
     }
     const ImVec2 pos = ImGui::GetCursorScreenPos();
     const Columns c = layout(pos, ImGui::GetContentRegionAvail(), frame.trace->n_tokens());
+    follow_query(c, frame.selection.query);
     draw_lines(frame, c, query);
     draw_tokens(frame, c, query);
     draw_bars(frame, c, query);
@@ -160,6 +161,16 @@ void TokenLinesPanel::draw_tokens(const FrameContext& frame, const Columns& c, i
         dl->AddText(ImVec2(c.key_x0, y), is_key ? readable_text_on(th.chip_key) : th.text, label);
         ImGui::PopID();
     }
+}
+
+// A query chosen elsewhere (a chip, the heatmap) far down a long text: its row scrolls into the
+// middle of the list once, and the user's own scrolling is left alone after that.
+void TokenLinesPanel::follow_query(const Columns& c, int query) {
+    if (query == m_followed_query) return;
+    m_followed_query = query;
+    const float y = c.row_y(query) - ImGui::GetWindowPos().y;  // in the child's visible coordinates
+    const float visible = ImGui::GetWindowHeight();
+    if (y < c.row_h || y > visible - c.row_h) ImGui::SetScrollY(ImGui::GetScrollY() + y - visible * 0.5f);
 }
 
 void TokenLinesPanel::visible_rows(const Columns& c, int& first, int& last) {

@@ -40,6 +40,7 @@ private:
                          float max_width, float y_offset) const;
     // Rows [first, last) of the list inside the panel's visible part: a long text draws only those.
     static void visible_rows(const Columns& c, int& first, int& last);
+    void follow_query(const Columns& c, int query);
     void draw_bars(const FrameContext& frame, const Columns& c, int query) const;
 
     struct SummaryKey {
@@ -54,6 +55,7 @@ private:
     bool m_all_heads = false;
     SummaryKey m_summary_key;  // what m_summary was written for
     std::string m_summary;
+    int m_followed_query = -1;  // the query last scrolled into view
     int m_preview = -1;  // query token under the mouse: its lines are shown until the mouse leaves
     TokenLabels m_labels;  // cached per trace and font size
 };

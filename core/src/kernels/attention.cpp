@@ -97,27 +97,31 @@ void size_summary(HeadSummary& s, Index n) {
     }
 }
 
-void summarize_rows(const Matrix& weights, Index i0, HeadSummary& s) {
+// Vectorised over a row (Eigen's packet log): on a long text this runs for every cell of every
+// head, and a scalar log2 per cell took 40% of an 8,192-token forward pass.
+void summarize_rows(const Matrix& weights, Index i0, bool causal, HeadSummary& s) {
     constexpr Index P = HeadSummary::kPoolTokens;
+    constexpr double kLn2 = 0.69314718055994530942;
     const Index n = weights.cols();
+    const Eigen::ArrayXf key_index = Eigen::ArrayXf::LinSpaced(n, 0.0f, static_cast<float>(n - 1));
+    Eigen::ArrayXf log_w(n);
     for (Index r = 0; r < weights.rows(); ++r) {
-        const Index i = i0 + r;
-        const auto row = weights.row(r);
-        double entropy = 0.0, distance = 0.0;
-        for (Index j = 0; j < n; ++j) {
-            const double w = row(j);
-            if (w <= 0.0) continue;  // masked or underflowed: adds nothing to either
-            entropy -= w * std::log2(w);
-            distance += w * static_cast<double>(std::abs(i - j));
-        }
-        s.entropy(i) = static_cast<float>(entropy);
+        const Index i = i0 + r, end = causal ? std::min(n, i + 1) : n;
+        const auto w = weights.row(r).head(end).transpose().array();
+        // Masked or underflowed weights (0) add nothing: 0 * log(FLT_MIN) is 0, where 0 * log 0
+        // would be NaN; the clamp keeps the loop one vectorised pass without a branch.
+        log_w.head(end) = w.max(std::numeric_limits<float>::min()).log();
+        const double w_ln_w = (w * log_w.head(end)).sum();
+        const double distance = (w * (static_cast<float>(i) - key_index.head(end)).abs()).sum();
+        s.entropy(i) = static_cast<float>(-w_ln_w / kLn2);
         s.distance(i) = static_cast<float>(distance);
+        const auto row = weights.row(r);
         s.same(i) = i < n ? row(i) : 0.0f;
         s.first(i) = row(0);
         s.previous(i) = i > 0 ? row(i - 1) : 0.0f;
-        for (Index b = 0; b * P < n; ++b) {
+        for (Index b = 0; b * P < end; ++b) {  // columns past `end` are 0 and cells start at 0
             float& cell = s.pooled(i / P, b);
-            cell = std::max(cell, row.segment(b * P, std::min(P, n - b * P)).maxCoeff());
+            cell = std::max(cell, row.segment(b * P, std::min(P, end - b * P)).maxCoeff());
         }
     }
 }
@@ -155,7 +159,7 @@ HeadTrace attention_head_forward(const Matrix& q, const Matrix& k, const Matrix&
         const Index rows = std::min(kAttentionBlock, n - i0), keys = causal ? i0 + rows : k.rows();
         attention_rows(q, k, scale, causal, i0, rows, scores, weights);
         head.out.middleRows(i0, rows).noalias() = weights.leftCols(keys) * v.topRows(keys);
-        summarize_rows(weights, i0, head.summary);
+        summarize_rows(weights, i0, causal, head.summary);
         if (!keep) continue;
         head.scores.middleRows(i0, rows) = scores;
         head.weights.middleRows(i0, rows) = weights;
@@ -213,7 +217,7 @@ HeadSummary summary_of_first_rows(const HeadSummary& more, const Matrix& q, cons
     s.pooled.row(cells - 1).setZero();
     Matrix weights;
     attention_rows_of(q.topRows(p), k.topRows(p), scale, /*causal=*/true, first_row, p, nullptr, &weights);
-    summarize_rows(weights, first_row, s);
+    summarize_rows(weights, first_row, /*causal=*/true, s);
     return s;
 }
 
@@ -234,7 +238,7 @@ HeadTrace extended_causal_head(const HeadTrace& prefix, Index p, const Matrix& q
     head.out.bottomRows(m).noalias() = weights * head.v;  // masked cells are exactly 0
     head.summary = summary_of_first_rows(prefix.summary, head.q, head.k, scale, p);
     size_summary(head.summary, n);
-    summarize_rows(weights, p, head.summary);
+    summarize_rows(weights, p, /*causal=*/true, head.summary);
     if (!keep) return head;
     const float minus_inf = -std::numeric_limits<float>::infinity();
     head.scores.resize(n, n);

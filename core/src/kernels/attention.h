@@ -31,8 +31,9 @@ void attention_rows(const Matrix& q, const Matrix& k, float scale, bool causal, 
                     Matrix& weights);
 
 // Adds query rows [i0, i0 + weights.rows()) of a head's weights to its summary, whose row vectors
-// and pooled map are already sized for all n tokens (pooled cells only grow: max).
-void summarize_rows(const Matrix& weights, Index i0, HeadSummary& summary);
+// and pooled map are already sized for all n tokens (pooled cells only grow: max). `causal`: row i
+// is zero past column i, so only columns 0..i are read.
+void summarize_rows(const Matrix& weights, Index i0, bool causal, HeadSummary& summary);
 
 // A summary of n rows, all zero, ready for summarize_rows.
 void size_summary(HeadSummary& summary, Index n);
