@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "../test_scratch.h"
+#include "attnscope/heatmap_export.h"
 #include "shell/export.h"
 
 namespace attnscope::gui {
@@ -74,6 +75,33 @@ TEST(Export, WritesTheHeadAsSvgCsvAndJson) {
     std::getline(csv, header);
     EXPECT_THAT(header, ::testing::HasSubstr("to,bank"));
     EXPECT_FALSE(export_head_file(two_token_trace(), 0, 0, ExportKind::WindowPng, dir / "x.png").ok());
+}
+
+// One head of a long text is n x n cells: an SVG past 1,024 tokens, a CSV past 4,096, is refused
+// with the sizes and the CLI command that writes any length, and no file is left behind.
+TEST(Export, ALongTextsHeadIsRefusedBeforeAnyCellIsWritten) {
+    const fs::path dir = attnscope::testing::test_scratch_dir();
+    auto long_trace = [](int n) {
+        Trace t;
+        t.tokens.resize(static_cast<std::size_t>(n));
+        HeadTrace h;
+        h.q = h.k = h.v = Matrix::Zero(n, 2);
+        t.layers.resize(1);
+        t.layers[0].heads = {h};
+        return t;
+    };
+    const auto svg = export_head(long_trace(1025), 0, 0, dir / "long.svg");
+    ASSERT_FALSE(svg.ok());
+    EXPECT_THAT(svg.error().message, ::testing::HasSubstr("1025 x 1025 cells; .svg exports take texts of at most 1024 tokens"));
+    EXPECT_THAT(svg.error().message, ::testing::HasSubstr("attnscope-cli trace --layer L --head H"));
+    const auto csv = export_head(long_trace(4097), 0, 0, dir / "long.csv");
+    ASSERT_FALSE(csv.ok());
+    EXPECT_THAT(csv.error().message, ::testing::HasSubstr(".csv exports take texts of at most 4096 tokens"));
+    EXPECT_FALSE(fs::exists(dir / "long.svg"));
+    EXPECT_FALSE(fs::exists(dir / "long.csv"));
+    const fs::path csv_ok = dir / "fits.csv";
+    ASSERT_TRUE(export_head(long_trace(1025), 0, 0, csv_ok).ok()) << "a CSV of 1,025 tokens is within its limit";
+    EXPECT_GT(fs::file_size(csv_ok), 1025u * 1025u);
 }
 
 }  // namespace

@@ -127,6 +127,14 @@ void App::export_view(ExportKind kind) {
         m_state.notice = "nothing to export yet: the sentence is still being computed";
         return;
     }
+    // Exports run on the UI thread: a long text's head (n^2 cells) would freeze the window and
+    // make a file of hundreds of megabytes. The CLI writes any length.
+    if (trace->n_tokens() > kMaxSvgExportTokens) {
+        m_state.notice = "export is for texts up to " + std::to_string(kMaxSvgExportTokens) + " tokens (this one has " +
+                         std::to_string(trace->n_tokens()) + "): attnscope-cli trace --layer " + std::to_string(s.layer) +
+                         " --head " + std::to_string(s.head) + " --fields weights writes one head of any length";
+        return;
+    }
     if (kind == ExportKind::CopyWeights) {
         ImGui::SetClipboardText(weights_table_tsv(*trace, s.layer, s.head).c_str());
         m_state.notice = "copied the weights of layer " + std::to_string(s.layer) + ", head " + std::to_string(s.head);

@@ -216,6 +216,13 @@ void HeatmapCanvas::draw_image(const FrameContext& frame, const HeatmapInput& in
                      ImVec2(in.base_uv, in.base_uv));
         ColormapShader::end(dl);
     }
+    if (!in.base.valid() && !in.window.valid()) {  // a long trace's scores: the picture is on its way
+        const char* text = "computing this head\xE2\x80\xA6";
+        const ImVec2 ts = ImGui::CalcTextSize(text);
+        const ImVec2 shown_max(std::min(g.grid_max.x, g.origin.x + side), std::min(g.grid_max.y, g.origin.y + side));
+        dl->AddText(ImVec2((g.grid_min.x + shown_max.x - ts.x) * 0.5f, (g.grid_min.y + shown_max.y - ts.y) * 0.5f),
+                    frame.theme.text_dim, text);
+    }
     if (in.window.valid()) {
         const WindowSpan& w = in.window_span;
         frame.shader.begin(dl, &in.params);

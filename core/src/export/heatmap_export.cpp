@@ -193,6 +193,13 @@ Result<std::filesystem::path> export_head(const Trace& trace, int layer, int hea
                                           HeatmapField field) {
     std::string ext = out.extension().string();
     std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (ext != ".svg" && ext != ".csv" && ext != ".json")
+        return Error{out.string() + ": unknown export format '" + ext + "' (expected .svg, .csv or .json)"};
+    const int n = trace.n_tokens(), limit = ext == ".svg" ? kMaxSvgExportTokens : kMaxTableExportTokens;
+    if (n > limit)
+        return Error{out.string() + ": one head of " + std::to_string(n) + " tokens is " + std::to_string(n) + " x " +
+                     std::to_string(n) + " cells; " + ext + " exports take texts of at most " + std::to_string(limit) +
+                     " tokens (attnscope-cli trace --layer L --head H --fields weights writes one head of any length)"};
     if (ext == ".svg") return write_file_atomically(out, head_svg(trace, layer, head, field));
     if (ext == ".csv") return write_file_atomically(out, head_csv(trace, layer, head, field));
     if (ext == ".json") {
@@ -201,7 +208,7 @@ Result<std::filesystem::path> export_head(const Trace& trace, int layer, int hea
         filter.head = head;
         return write_file_atomically(out, trace_to_json(trace, filter));
     }
-    return Error{out.string() + ": unknown export format '" + ext + "' (expected .svg, .csv or .json)"};
+    return Error{out.string() + ": unknown export format '" + ext + "'"};  // not reached: checked above
 }
 
 }  // namespace attnscope
