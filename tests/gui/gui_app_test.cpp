@@ -25,7 +25,9 @@
 #include "../random_transformers.h"
 #include "../test_models.h"
 #include "app_process.h"
+#include "attnscope/forward.h"
 #include "attnscope/json_model.h"
+#include "attnscope/model.h"
 #include "attnscope/random_model.h"
 
 namespace attnscope {
@@ -516,6 +518,52 @@ TEST_F(GuiApp, ALongTextsHeatmapIsAPictureZoomedOutAndExactCellsZoomedIn) {
     EXPECT_GT(distinct_colours(fit, where.at("heatmap")), 20u) << "the picture is not blank";
     EXPECT_GT(distinct_colours(close, where.at("heatmap")), 20u);
     print_frame_stats("a 3,000-token heatmap, zoomed out, in and out", r);
+}
+
+// [SECTION] The first screen
+
+// The head in which query `q` gives key `k` its largest weight, worked out here from the model's
+// own trace (layer, head), and the printed selection line of a screenshot.
+std::pair<int, int> strongest_head(const std::string& model, const std::string& text, int q, int k) {
+    auto loaded = load_model(model);
+    EXPECT_TRUE(loaded.ok());
+    auto trace = compute_trace(loaded.value(), text);
+    EXPECT_TRUE(trace.ok());
+    const Trace& t = *trace.value();
+    std::pair<int, int> best{0, 0};
+    for (int l = 0; l < static_cast<int>(t.layers.size()); ++l)
+        for (int h = 0; h < t.model.n_heads; ++h)
+            if (t.head(l, h).weights(q, k) > t.head(best.first, best.second).weights(q, k)) best = {l, h};
+    return best;
+}
+
+std::string selection_line(const std::string& out) {
+    std::smatch m;
+    return std::regex_search(out, m, std::regex("selection: [^\\n]*")) ? m.str() : "";
+}
+
+// The default sentence opens on its story: query "bank", key "money", the head where bank looks
+// at money most; an example sentence does the same for its own pair; --layer/--head/--token/--key
+// still win.
+TEST_F(GuiApp, TheFirstScreenShowsTheHeadWhereBankLooksAtMoney) {
+    fs::path png;
+    AppRun r = screenshot("first-screen", {"--no-settings", "--size", "1280x720"}, png);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    auto [layer, head] = strongest_head("builtin:bank-decoder", "I took the money to the bank", 6, 3);
+    EXPECT_EQ(selection_line(r.out), "selection: layer " + std::to_string(layer) + ", head " + std::to_string(head) +
+                                         ", query 6 'bank', key 3 'money'");
+
+    r = screenshot("first-screen-river", {"--no-settings", "--model", "builtin:bank-encoder", "--text", "We sat on the river bank ",
+                                          "--size", "1280x720"}, png);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    std::tie(layer, head) = strongest_head("builtin:bank-encoder", "We sat on the river bank ", 5, 4);
+    EXPECT_EQ(selection_line(r.out), "selection: layer " + std::to_string(layer) + ", head " + std::to_string(head) +
+                                         ", query 5 'bank', key 4 'river'")
+        << "case and the trailing space do not hide the example";
+
+    r = screenshot("first-screen-options", {"--no-settings", "--layer", "0", "--head", "3", "--size", "1280x720"}, png);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(selection_line(r.out), "selection: layer 0, head 3, query 6 'bank', key none");
 }
 
 }  // namespace

@@ -114,6 +114,8 @@ private:
     void update_compare();
     void update_projection();
     void update_attention();
+    void focus_example(const Trace& trace);
+    void print_selection() const;
     bool attention_settled() const;
     bool compare_settled() const;
     bool projection_settled() const;
@@ -155,6 +157,7 @@ private:
     AttentionWants m_wants_sent;                    // ... as update_attention last passed it on,
     std::uint64_t m_wants_sent_for = 0;             // for this trace: ready() waits until they match
     Selection m_wants_sent_selection;               // ... and this selection
+    std::string m_focused_text;                     // the text focus_example last looked at
     std::unique_ptr<ModelLoader> m_loader;          // detached at shutdown: a load may block on I/O
 
     struct Registered {

@@ -2,12 +2,17 @@
 // files, popups, screenshots and settings.
 // Sections: [SECTION] Model loader  [SECTION] Trace worker  [SECTION] Compare and projection workers
 //           [SECTION] Keys  [SECTION] Popups  [SECTION] Screenshots  [SECTION] Settings
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 
 #include <utility>
 
 #include "shell/app.h"
+#include "attnscope/head_stats.h"
+#include "attnscope/text.h"
+#include "attnscope/token_labels.h"
+#include "shell/examples.h"
 #include "panels/heatmap_panel.h"
 #include "panels/compare_panel.h"
 #include "widgets/draw_util.h"
@@ -73,8 +78,12 @@ void App::poll_trace_worker() {
     if (!m_bundle || m_bundle->id() == m_seen_trace) return;
     const Trace& trace = *m_bundle->trace;
     m_seen_trace = trace.id;
-    if (!m_launch_selection_applied) apply_launch_selection(trace);
+    const bool launch = !m_launch_selection_applied;
+    if (launch) apply_launch_selection(trace);
     else follow_text_end(trace);
+    const bool launch_chose = launch && (m_options.layer || m_options.head || m_options.token || m_options.key);
+    if (launch_chose) m_focused_text = trace.text;  // --layer, --head, --token, --key win over the example's story
+    else focus_example(trace);
     m_seen_tokens = trace.n_tokens();
 }
 
@@ -97,6 +106,24 @@ void App::apply_launch_selection(const Trace& trace) {
     check(m_options.head, trace.model.n_heads, "--head", "model's heads per layer", s.head);
     check(m_options.token, trace.n_tokens(), "--token", "text's token count", s.query);
     check(m_options.key, trace.n_tokens(), "--key", "text's token count", s.key);
+}
+
+// An example sentence opens on its story: its query word selected, its key word chosen, and the
+// head in which the query looks at the key most (the overview ranks every head by that weight).
+// Once per text, when it becomes an example's: the user's own clicks are not undone while the
+// same text stays. Lessons choose their own selection.
+void App::focus_example(const Trace& trace) {
+    if (trace.text == m_focused_text || m_lesson.active()) return;
+    m_focused_text = trace.text;
+    const Example* e = example_for_text(trace.text);
+    if (!e || !e->query || !e->key || trace.layers.empty()) return;
+    const auto query = find_word_token(trace, e->query, Occurrence::Last);
+    const auto key = find_word_token(trace, e->key, Occurrence::Last);
+    if (!query || !key) return;
+    // The example texts are short, so the trace keeps its matrices: these are reads, not work.
+    const std::vector<float> weights = key_weights(trace, *query, *key);
+    const int best = static_cast<int>(std::max_element(weights.begin(), weights.end()) - weights.begin());
+    m_state.selection = Selection{best / trace.model.n_heads, best % trace.model.n_heads, *query, *key};
 }
 
 // While typing, a query on the last token stays on the last token.
@@ -300,6 +327,7 @@ void App::take_screenshots(int width, int height) {
     if (written.ok()) {
         std::printf("screenshot %s %dx%d\n", m_options.screenshot.c_str(), width, height);
         print_regions();
+        print_selection();
         if (m_lesson.active()) std::printf("%s\n", m_lesson.report().c_str());
         if (!m_options.session.empty()) {  // what a restored session shows (tests)
             const Session s = current_session();
@@ -313,6 +341,16 @@ void App::take_screenshots(int width, int height) {
     if (!m_state.trace.error.empty()) std::printf("text problem: %s\n", m_state.trace.error.c_str());
     else if (m_bundle && !m_bundle->trace->note.empty()) std::printf("text note: %s\n", m_bundle->trace->note.c_str());
     m_quit = true;
+}
+
+// "selection: layer 1, head 0, query 6 'bank', key 3 'money'": what the picture has selected.
+void App::print_selection() const {
+    if (!m_bundle) return;
+    const Trace& t = *m_bundle->trace;
+    const Selection& s = m_state.selection;
+    const std::string query = s.query < t.n_tokens() ? escape_for_terminal(token_label(t, s.query)) : "";
+    const std::string key = s.key >= 0 && s.key < t.n_tokens() ? format(" %d '%s'", s.key, escape_for_terminal(token_label(t, s.key)).c_str()) : " none";
+    std::printf("selection: layer %d, head %d, query %d '%s', key%s\n", s.layer, s.head, s.query, query.c_str(), key.c_str());
 }
 
 // "region heatmap 10 120 600 580": x y width height in pixels, for tests that look at one panel.

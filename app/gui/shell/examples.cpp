@@ -1,26 +1,48 @@
 #include "shell/examples.h"
 
+#include <algorithm>
+#include <cctype>
+
 namespace attnscope::gui {
+
+namespace {
+
+// The examples are ASCII: their text, trimmed and lowercased, is all a match needs.
+std::string ascii_key(const std::string& text) {
+    const auto first = text.find_first_not_of(" \t\r\n"), last = text.find_last_not_of(" \t\r\n");
+    std::string key = first == std::string::npos ? "" : text.substr(first, last - first + 1);
+    std::transform(key.begin(), key.end(), key.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return key;
+}
+
+}  // namespace
 
 const std::vector<Example>& example_sentences() {
     // The ambiguous words of the built-in models' corpus (assets/corpus/ambiguous-words.txt):
     // bank, bat, bark, match and "it"; every word below is in their vocabulary.
     static const std::vector<Example> examples = {
-        {"I took the money to the bank", "click 'bank': which head looks at 'money'?"},
-        {"we sat on the river bank", "the same 'bank', now next to 'river'"},
-        {"she saved her money and went to the bank", "bank = money"},
-        {"the fish swim near the bank", "bank = river side"},
-        {"the animal did not cross the street because it was too tired", "'it' = the animal"},
-        {"the animal did not cross the street because it was too wide", "'it' = the street"},
-        {"he swung the bat and hit the ball", "bat = sport"},
-        {"the bat flew out of the cave at night", "bat = animal"},
-        {"he heard the puppy and its bark was loud", "bark = dog"},
-        {"the bark of the old tree was rough", "bark = tree"},
-        {"he lit a match to start the fire", "match = fire"},
-        {"we watched the tennis match", "match = game"},
+        {"I took the money to the bank", "bank \xE2\x86\x92 money: the head that shows it opens", "bank", "money"},
+        {"we sat on the river bank", "the same 'bank', now next to 'river'", "bank", "river"},
+        {"she saved her money and went to the bank", "bank = money", "bank", "money"},
+        {"the fish swim near the bank", "bank = river side", "bank", "fish"},
+        {"the animal did not cross the street because it was too tired", "'it' = the animal", "it", "animal"},
+        {"the animal did not cross the street because it was too wide", "'it' = the street", "it", "street"},
+        {"he swung the bat and hit the ball", "bat = sport", "bat", "swung"},
+        {"the bat flew out of the cave at night", "bat = animal", "bat", "flew"},
+        {"he heard the puppy and its bark was loud", "bark = dog", "bark", "puppy"},
+        {"the bark of the old tree was rough", "bark = tree", "bark", "tree"},
+        {"he lit a match to start the fire", "match = fire", "match", "lit"},
+        {"we watched the tennis match", "match = game", "match", "tennis"},
         {"A B C", "the worked example (model builtin:abc-example)"},
     };
     return examples;
+}
+
+const Example* example_for_text(const std::string& text) {
+    const std::string wanted = ascii_key(text);
+    for (const Example& e : example_sentences())
+        if (ascii_key(e.text) == wanted) return &e;
+    return nullptr;
 }
 
 }  // namespace attnscope::gui

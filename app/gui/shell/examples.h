@@ -2,6 +2,7 @@
 // (the built-in bank models are trained on these words), and the A/B/C worked example.
 #pragma once
 
+#include <string>
 #include <vector>
 
 namespace attnscope::gui {
@@ -9,8 +10,15 @@ namespace attnscope::gui {
 struct Example {
     const char* text;
     const char* hint;  // what to look for, shown beside the sentence
+    // The pair the sentence is about: it opens with `query` selected, `key` chosen, and the head in
+    // which the query looks at the key most (App::focus_example). Null for A/B/C.
+    const char* query = nullptr;
+    const char* key = nullptr;
 };
 
 const std::vector<Example>& example_sentences();
+
+// The example whose text this is (case and surrounding space ignored), or null.
+const Example* example_for_text(const std::string& text);
 
 }  // namespace attnscope::gui
