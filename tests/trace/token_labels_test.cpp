@@ -90,5 +90,41 @@ TEST(FindWordToken, InATraceMatchesTheTypedTextOrThePiece) {
     EXPECT_EQ(find_word_token(t, "river", Occurrence::First), std::nullopt);
 }
 
+Token unknown_token(std::size_t start, std::size_t end) {
+    Token t = token(start, end, "<unk>");
+    t.unknown = true;
+    return t;
+}
+
+// "my grandmother deposited her paycheck": five words; the word tokenizer made two of them <unk>.
+TEST(CountUnknownWords, CountsTypedWordsWithAnUnknownToken) {
+    const std::string text = "my grandmother  deposited her paycheck";
+    const Trace t = trace_of(text, {token(0, 2, "my"), unknown_token(3, 14), unknown_token(16, 25), token(26, 29, "her"),
+                                    token(30, 38, "paycheck")});
+    const WordCount c = count_unknown_words(t);
+    EXPECT_EQ(c.words, 5);
+    EXPECT_EQ(c.unknown, 2);
+}
+
+// Byte-level pieces carry the space before the word, a word may be several pieces of which one is
+// unknown, and tokens the tokenizer added ([CLS], [SEP]: no span) are not words.
+TEST(CountUnknownWords, PiecesWithTheirSpaceAndAddedTokens) {
+    const std::string text = "the riverbank, wet";
+    const Trace t = trace_of(text, {token(0, 0, "[CLS]"), token(0, 3, "the"), token(3, 9, "\xC4\xA0river"), unknown_token(9, 13),
+                                    token(13, 14, ","), token(14, 18, "\xC4\xA0wet"), token(18, 18, "[SEP]")});
+    const WordCount c = count_unknown_words(t);
+    EXPECT_EQ(c.words, 3) << "the / riverbank, / wet";
+    EXPECT_EQ(c.unknown, 1);
+}
+
+// Only the traced part of a long text counts (Trace::note): words past the last token are not.
+TEST(CountUnknownWords, StopsWhereTheTraceStops) {
+    const Trace t = trace_of("a b c d e f", {token(0, 1, "a"), unknown_token(2, 3)});
+    const WordCount c = count_unknown_words(t);
+    EXPECT_EQ(c.words, 2);
+    EXPECT_EQ(c.unknown, 1);
+    EXPECT_EQ(count_unknown_words(trace_of("", {})).words, 0);
+}
+
 }  // namespace
 }  // namespace attnscope

@@ -25,7 +25,7 @@ Theme dark_theme() {
     t.chip_border = IM_COL32(95, 100, 115, 255);
     t.chip_query = IM_COL32(0, 114, 178, 255);
     t.chip_key = IM_COL32(213, 94, 0, 255);
-    t.unknown = IM_COL32(240, 200, 60, 255);
+    t.unknown = IM_COL32(204, 121, 167, 255);  // Okabe-Ito reddish purple: not the selection's yellow
     t.error = IM_COL32(255, 110, 100, 255);
     t.accent = IM_COL32(86, 180, 233, 255);
     t.highlight = IM_COL32(255, 200, 0, 255);
@@ -46,7 +46,7 @@ Theme light_theme() {
     t.chip_border = IM_COL32(150, 155, 170, 255);
     t.chip_query = IM_COL32(0, 114, 178, 255);
     t.chip_key = IM_COL32(213, 94, 0, 255);
-    t.unknown = IM_COL32(170, 110, 0, 255);
+    t.unknown = IM_COL32(0, 130, 95, 255);     // Okabe-Ito bluish green, darkened: not the selection's magenta
     t.error = IM_COL32(190, 20, 20, 255);
     t.accent = IM_COL32(0, 114, 178, 255);
     t.highlight = IM_COL32(200, 0, 90, 255);
@@ -66,7 +66,7 @@ Theme projector_theme() {
     t.background = IM_COL32(255, 255, 255, 255);
     t.chip = IM_COL32(255, 255, 255, 255);
     t.chip_border = IM_COL32(0, 0, 0, 255);
-    t.unknown = IM_COL32(160, 0, 0, 255);
+    t.unknown = IM_COL32(0, 120, 90, 255);     // bluish green: not the selection's red
     t.error = IM_COL32(200, 0, 0, 255);
     t.highlight = IM_COL32(230, 0, 0, 255);
     t.line = IM_COL32(0, 60, 200, 255);

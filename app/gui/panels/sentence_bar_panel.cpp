@@ -5,6 +5,7 @@
 #include <imgui_internal.h>  // ClearActiveID
 #include <imgui_stdlib.h>
 
+#include "attnscope/text.h"
 #include "attnscope/token_labels.h"
 #include "widgets/draw_util.h"
 #include "shell/examples.h"
@@ -14,6 +15,7 @@ namespace attnscope::gui {
 namespace {
 
 const char* kExamplesPopup = "examples-popup";
+constexpr float kTypedScale = 0.7f;  // an unknown word's typed text beside its <unk>, in smaller type
 
 }  // namespace
 
@@ -85,14 +87,26 @@ void SentenceBarPanel::refresh_chips(const Trace& trace) {
     m_chips_for = trace.id;
     m_chips_font = ImGui::GetFontSize();
     m_labels.clear();
+    m_typed.clear();
     m_sizes.clear();
     const ImGuiStyle& style = ImGui::GetStyle();
     for (int i = 0; i < trace.n_tokens(); ++i) {
-        m_labels.push_back(token_label(trace, i));
+        // An unknown word's chip shows what the model saw, its unknown token, and the typed word
+        // small beside it: the two rows of "grandmother" and "deposited" are the same vector.
+        const Token& t = trace.tokens[static_cast<std::size_t>(i)];
+        const bool unknown = t.unknown && !t.piece.empty();
+        m_labels.push_back(unknown ? escape_for_terminal(t.piece) : token_label(trace, i));
+        m_typed.push_back(unknown ? token_label(trace, i) : "");
         const float index_w = ImGui::CalcTextSize(std::to_string(i).c_str()).x * 0.7f;
         const float label_w = ImGui::CalcTextSize(m_labels.back().c_str()).x;
-        m_sizes.emplace_back(index_w + label_w + style.FramePadding.x * 3, ImGui::GetFontSize() + style.FramePadding.y * 2 + 2);
+        const float typed_w = unknown ? ImGui::CalcTextSize(m_typed.back().c_str()).x * kTypedScale + style.FramePadding.x : 0.0f;
+        m_sizes.emplace_back(index_w + label_w + typed_w + style.FramePadding.x * 3, ImGui::GetFontSize() + style.FramePadding.y * 2 + 2);
     }
+    const WordCount words = count_unknown_words(trace);
+    m_unknown_notice = words.unknown == 0 ? ""
+                                          : format("%d of your %d word%s %s new to this model: it reads %s as its unknown token", words.unknown,
+                                                   words.words, words.words == 1 ? "" : "s", words.unknown == 1 ? "is" : "are",
+                                                   words.unknown == 1 ? "it" : "each");
 }
 
 void SentenceBarPanel::draw_chips(const FrameContext& frame) {
@@ -124,6 +138,7 @@ void SentenceBarPanel::draw_chips(const FrameContext& frame) {
     ImGui::EndChild();
     if (!frame.state.trace.error.empty()) colored_wrapped_text(frame.theme.error, "\xE2\x9A\xA0 " + frame.state.trace.error);
     else if (!stale && !trace.note.empty()) colored_wrapped_text(frame.theme.unknown, "\xE2\x9A\xA0 " + trace.note);
+    if (!stale && !m_unknown_notice.empty()) colored_wrapped_text(frame.theme.unknown, "? " + m_unknown_notice);
 }
 
 bool SentenceBarPanel::draw_chip(const FrameContext& frame, int i, ImVec2 size) {
@@ -152,7 +167,14 @@ bool SentenceBarPanel::draw_chip(const FrameContext& frame, int i, ImVec2 size) 
     const float small = ImGui::GetFontSize() * 0.7f;
     dl->AddText(nullptr, small, ImVec2(p.x + style.FramePadding.x, q.y - small - style.FramePadding.y), text, index.c_str());
     const float label_x = p.x + style.FramePadding.x * 2 + ImGui::CalcTextSize(index.c_str()).x * 0.7f;
-    dl->AddText(ImVec2(label_x, p.y + style.FramePadding.y + 1), text, m_labels[static_cast<std::size_t>(i)].c_str());
+    const std::string& label = m_labels[static_cast<std::size_t>(i)];
+    dl->AddText(ImVec2(label_x, p.y + style.FramePadding.y + 1), token.unknown && !is_query && !is_key ? th.unknown : text, label.c_str());
+    if (const std::string& typed = m_typed[static_cast<std::size_t>(i)]; !typed.empty()) {  // what was typed, small
+        const float typed_size = ImGui::GetFontSize() * kTypedScale;
+        const float typed_x = label_x + ImGui::CalcTextSize(label.c_str()).x + style.FramePadding.x;
+        dl->AddText(nullptr, typed_size, ImVec2(typed_x, q.y - typed_size - style.FramePadding.y), is_query || is_key ? text : th.text_dim,
+                    typed.c_str());
+    }
     if (token.unknown) {  // a mark that does not depend on telling colours apart
         const float small_q = ImGui::GetFontSize() * 0.6f;
         dl->AddText(nullptr, small_q, ImVec2(q.x - small_q * 0.55f, p.y), th.unknown, "?");
@@ -165,8 +187,12 @@ void SentenceBarPanel::draw_chip_tooltip(const FrameContext& frame, int i) {
     const Trace& trace = *frame.trace;
     const Token& t = trace.tokens[static_cast<std::size_t>(i)];
     ImGui::BeginTooltip();
-    ImGui::Text("token %d: \"%s\"  (id %d, piece \"%s\")", i, m_labels[static_cast<std::size_t>(i)].c_str(), t.id, t.piece.c_str());
-    if (t.unknown) colored_wrapped_text(frame.theme.unknown, "not in the model's vocabulary: the model sees its unknown token");
+    const std::string& typed = m_typed[static_cast<std::size_t>(i)].empty() ? m_labels[static_cast<std::size_t>(i)] : m_typed[static_cast<std::size_t>(i)];
+    ImGui::Text("token %d: \"%s\"  (id %d, piece \"%s\")", i, typed.c_str(), t.id, escape_for_terminal(t.piece).c_str());
+    if (t.unknown)
+        colored_wrapped_text(frame.theme.unknown, format("\"%s\" is not in the model's vocabulary: the model sees its unknown token %s, the same "
+                                                         "vector for every new word", m_typed[static_cast<std::size_t>(i)].c_str(),
+                                                         m_labels[static_cast<std::size_t>(i)].c_str()));
     if (t.special) ImGui::TextUnformatted("added by the tokenizer");
     ImGui::TextDisabled("click: make it the query token \xC2\xB7 right-click: choose it as the key token");
     ImGui::EndTooltip();

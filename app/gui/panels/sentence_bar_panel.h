@@ -31,6 +31,8 @@ private:
     std::uint64_t m_chips_for = 0;  // Trace::id of m_labels and m_sizes
     float m_chips_font = 0.0f;
     std::vector<std::string> m_labels;
+    std::vector<std::string> m_typed;  // per chip: the typed word an unknown token stands for, else ""
+    std::string m_unknown_notice;      // "2 of your 5 words are new to this model ...", or ""
     std::vector<ImVec2> m_sizes;
     std::string m_text;           // the edit buffer
     std::string m_sent;           // the text this field last gave the app

@@ -38,4 +38,13 @@ std::optional<int> find_word_token(const std::vector<std::string>& tokens, std::
 // The same over a trace: a token is the word when its label or its vocabulary piece is.
 std::optional<int> find_word_token(const Trace& trace, std::string_view word, Occurrence which);
 
+// How many of the typed words (runs of text between white space, in the traced part) the model
+// does not know: a word is new when any of its tokens is the unknown token. "3 of your 10 words
+// are new to this model".
+struct WordCount {
+    int words = 0;
+    int unknown = 0;
+};
+WordCount count_unknown_words(const Trace& trace);
+
 }  // namespace attnscope

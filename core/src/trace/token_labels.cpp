@@ -77,4 +77,28 @@ std::optional<int> find_word_token(const Trace& trace, std::string_view word, Oc
     });
 }
 
+WordCount count_unknown_words(const Trace& trace) {
+    WordCount count;
+    std::size_t traced_end = 0;  // a long text is counted as far as it was traced
+    for (const Token& t : trace.tokens) traced_end = std::max(traced_end, std::min(t.end, trace.text.size()));
+    auto is_space = [](unsigned char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; };
+    std::size_t token = 0;  // tokens come in text order: one pass over both
+    for (std::size_t pos = 0; pos < traced_end;) {
+        if (is_space(static_cast<unsigned char>(trace.text[pos]))) {
+            ++pos;
+            continue;
+        }
+        std::size_t end = pos;
+        while (end < trace.text.size() && !is_space(static_cast<unsigned char>(trace.text[end]))) ++end;
+        bool unknown = false;
+        while (token < trace.tokens.size() && trace.tokens[token].end <= pos) ++token;
+        for (std::size_t t = token; t < trace.tokens.size() && trace.tokens[t].start < end; ++t)
+            unknown = unknown || (trace.tokens[t].unknown && trace.tokens[t].end > trace.tokens[t].start);
+        ++count.words;
+        count.unknown += unknown ? 1 : 0;
+        pos = end;
+    }
+    return count;
+}
+
 }  // namespace attnscope
