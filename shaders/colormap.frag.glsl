@@ -17,6 +17,7 @@ uniform vec4 u_mask_b;
 uniform vec4 u_grid;
 uniform float u_grid_min_px;
 uniform float u_alpha;
+uniform float u_gamma;  // 1: linear; 0.5: square root, so small weights show (the overview's Contrast)
 
 out vec4 out_color;
 
@@ -43,7 +44,7 @@ void main() {
     if (data.g > 0.5) {
         color = masked_color();
     } else {
-        float t = clamp((data.r - u_lo) / max(u_hi - u_lo, 1e-12), 0.0, 1.0);
+        float t = pow(clamp((data.r - u_lo) / max(u_hi - u_lo, 1e-12), 0.0, 1.0), u_gamma);
         color = vec4(texture(u_lut, vec2((t * 255.0 + 0.5) / 256.0, 0.5)).rgb, 1.0);
     }
     if (border_distance_px(texel) < 1.0) color = mix(color, vec4(u_grid.rgb, 1.0), u_grid.a);

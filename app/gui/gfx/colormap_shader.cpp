@@ -95,6 +95,7 @@ bool ColormapShader::init(std::string& error) {
     m_loc_grid = glGetUniformLocation(m_program, "u_grid");
     m_loc_grid_min_px = glGetUniformLocation(m_program, "u_grid_min_px");
     m_loc_alpha = glGetUniformLocation(m_program, "u_alpha");
+    m_loc_gamma = glGetUniformLocation(m_program, "u_gamma");
 
     for (int c = 0; c < static_cast<int>(Colormap::Count); ++c) {
         const auto table = colormap_table(static_cast<Colormap>(c));
@@ -134,6 +135,7 @@ void ColormapShader::apply(const ColormapParams& p) const {
     set_vec4(m_loc_grid, p.grid);
     glUniform1f(m_loc_grid_min_px, p.grid_min_px);
     glUniform1f(m_loc_alpha, p.alpha);
+    glUniform1f(m_loc_gamma, p.gamma);
     glActiveTexture(GL_TEXTURE1);
     glBindTexture(GL_TEXTURE_2D, lut(p.colormap).id());
     glActiveTexture(GL_TEXTURE0);

@@ -26,6 +26,7 @@ struct ColormapParams {
     ImVec4 grid;                 // cell border colour; alpha 0: none
     float grid_min_px = 14.0f;   // cells narrower than this get no border
     float alpha = 1.0f;          // multiplies every drawn colour (dims thumbnails)
+    float gamma = 1.0f;          // the colour of value t is the colormap at t^gamma: 0.5 lifts small values
     const ColormapShader* shader = nullptr;  // set by begin()
 };
 
@@ -54,7 +55,7 @@ private:
 
     unsigned m_program = 0;
     int m_loc_projection = -1, m_loc_data = -1, m_loc_lut = -1, m_loc_lo = -1, m_loc_hi = -1;
-    int m_loc_mask_a = -1, m_loc_mask_b = -1, m_loc_grid = -1, m_loc_grid_min_px = -1, m_loc_alpha = -1;
+    int m_loc_mask_a = -1, m_loc_mask_b = -1, m_loc_grid = -1, m_loc_grid_min_px = -1, m_loc_alpha = -1, m_loc_gamma = -1;
     std::array<Texture, static_cast<int>(Colormap::Count)> m_luts;
     Texture m_masked;
 };

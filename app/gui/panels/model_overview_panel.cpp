@@ -107,6 +107,10 @@ void ModelOverviewPanel::draw_toolbar(const FrameContext& frame) {
     same_line_if_fits(ImGui::CalcTextSize("Fade").x + ImGui::GetFrameHeight() * 1.5f);
     ImGui::Checkbox("Fade", &m_fade);
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("fade the heads that rank low");
+    same_line_if_fits(ImGui::CalcTextSize("Contrast").x + ImGui::GetFrameHeight() * 1.5f);
+    ImGui::Checkbox("Contrast", &m_contrast);
+    if (ImGui::IsItemHovered())
+        ImGui::SetTooltip("colour by the square root of the weight, so weights of 0.01-0.2 show\n(most heads of a real model spread their weight thinly)");
 }
 
 // "query bank -> key [money]": the key token comes from the selection; the combo changes it.
@@ -195,13 +199,13 @@ bool ModelOverviewPanel::worth_framing(int l, int h) const {
 ModelOverviewPanel::Grid ModelOverviewPanel::layout(const FrameContext& frame, float width, float height) const {
     Grid g;
     const HeadStats& st = *frame.bundle->stats;
-    g.rows = st.n_layers + 1;
+    g.rows = st.n_layers;  // no row averaging head k over the layers: heads of one index share nothing
     g.cols = st.n_heads + 1;
     g.label_w = ImGui::CalcTextSize("L00 ").x;
     const float header_h = ImGui::GetTextLineHeightWithSpacing();
     const float avg_gap = ImGui::GetFontSize() * 0.4f;  // sets the averages apart from the heads
     const float fit_w = (width - g.label_w - avg_gap - ImGui::GetStyle().ScrollbarSize) / g.cols;
-    const float fit_h = (height - header_h - avg_gap) / g.rows;
+    const float fit_h = (height - header_h) / g.rows;
     const float step = std::clamp(std::min(fit_w, fit_h), 12.0f, ImGui::GetFontSize() * 9.0f);
     g.gap = std::max(2.0f, std::floor(step * 0.08f));
     g.tile = step - g.gap;
@@ -239,7 +243,6 @@ void ModelOverviewPanel::draw_grid(const FrameContext& frame, Grid g, ImVec2 siz
         clipper.Begin(g.rows, g.step());
         while (clipper.Step())
             for (int r = clipper.DisplayStart; r < clipper.DisplayEnd; ++r) {
-                if (r == g.rows - 1) ImGui::Dummy(ImVec2(1, avg_gap));
                 rows.push_back(r);
                 ys.push_back(ImGui::GetCursorScreenPos().y);
                 ImGui::Dummy(ImVec2(g.label_w + g.cols * g.step() + avg_gap, g.step()));
@@ -271,13 +274,14 @@ void ModelOverviewPanel::draw_tiles(const FrameContext& frame, const Grid& g, co
     m_params.mask_a = frame.theme.mask_a;
     m_params.mask_b = frame.theme.mask_b;
     m_params.grid = ImVec4(0, 0, 0, 0);
+    m_params.gamma = m_contrast ? 0.5f : 1.0f;
     const float avg_gap = ImGui::GetFontSize() * 0.4f;
     ImDrawList* dl = ImGui::GetWindowDrawList();
     frame.shader.begin(dl, &m_params);
     for (std::size_t k = 0; k < rows.size(); ++k)
         for (int c = 0; c < g.cols; ++c) {
             const int r = rows[k];
-            const bool average = r == g.rows - 1 || c == g.cols - 1;
+            const bool average = c == g.cols - 1;  // the layer's mean over its heads
             const float x = g.origin.x + c * g.step() + (c == g.cols - 1 ? avg_gap : 0.0f);
             const UvRect uv = atlas.tile_uv(r, c);
             const float alpha = average ? 1.0f : tile_alpha(r, c);
@@ -291,14 +295,12 @@ void ModelOverviewPanel::draw_tiles(const FrameContext& frame, const Grid& g, co
 void ModelOverviewPanel::draw_tile_marks(const FrameContext& frame, const Grid& g, int row, float y) {
     ImDrawList* dl = ImGui::GetWindowDrawList();
     const Theme& th = frame.theme;
-    const bool average_row = row == g.rows - 1;
     const int every = std::max(1, static_cast<int>(std::ceil(ImGui::GetTextLineHeight() / g.step())));
-    if (average_row || row % every == 0 || row == frame.selection.layer) {
-        const std::string label = average_row ? "avg" : format("L%d", row);
+    if (row % every == 0 || row == frame.selection.layer) {
+        const std::string label = format("L%d", row);
         const ImU32 label_color = row == frame.selection.layer ? th.highlight : th.text_dim;
         dl->AddText(ImVec2(g.origin.x - g.label_w, y + (g.tile - ImGui::GetTextLineHeight()) * 0.5f), label_color, label.c_str());
     }
-    if (average_row) return;
     const float small = std::min(ImGui::GetFontSize(), std::max(10.0f, g.tile * 0.45f));
     for (int c = 0; c < g.cols - 1; ++c) {
         const ImVec2 a(g.origin.x + c * g.step(), y), b(a.x + g.tile, y + g.tile);
@@ -310,9 +312,26 @@ void ModelOverviewPanel::draw_tile_marks(const FrameContext& frame, const Grid& 
             dl->AddRectFilled(a, ImVec2(a.x + ts.x + 4, a.y + ts.y + 2), th.chip_key);
             dl->AddText(nullptr, small, ImVec2(a.x + 2, a.y + 1), readable_text_on(th.chip_key), n.c_str());
         }
+        draw_tile_value(frame, a, g.tile, row, c);
         if (row == frame.selection.layer && c == frame.selection.head)
             dl->AddRect(ImVec2(a.x - 3, a.y - 3), ImVec2(b.x + 3, b.y + 3), th.highlight, 0, 0, 3.0f * th.stroke);
     }
+}
+
+// The ranked value in the tile's lower right corner ("0.97"), on a dark or light plate so it reads
+// over any colour; only where a tile is wide enough for it in readable type.
+void ModelOverviewPanel::draw_tile_value(const FrameContext& frame, ImVec2 tile_min, float tile, int row, int col) const {
+    if (!m_ranking.valid) return;
+    const float size = std::min(ImGui::GetFontSize() * 0.8f, tile * 0.3f);
+    if (size < smallest_text_px()) return;
+    const float v = m_ranking.value[static_cast<std::size_t>(row * m_ranking.n_heads + col)];
+    const std::string text = format(std::fabs(v) < 10 ? "%.2f" : "%.1f", v);
+    const ImVec2 ts = ImGui::GetFont()->CalcTextSizeA(size, 1e9f, 0.0f, text.c_str());
+    if (ts.x + 4 > tile) return;
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    const ImVec2 at(tile_min.x + tile - ts.x - 2, tile_min.y + tile - ts.y - 1);
+    dl->AddRectFilled(ImVec2(at.x - 2, at.y), ImVec2(tile_min.x + tile, tile_min.y + tile), (frame.theme.background & 0x00FFFFFFu) | 0xC0000000u);  // the background, 75% opaque
+    dl->AddText(nullptr, size, at, frame.theme.text, text.c_str());
 }
 
 void ModelOverviewPanel::handle_tile_input(const FrameContext& frame, const Grid& g, int row, float y) {
@@ -320,7 +339,7 @@ void ModelOverviewPanel::handle_tile_input(const FrameContext& frame, const Grid
     const ImVec2 m = ImGui::GetIO().MousePos;
     if (m.y < y || m.y >= y + g.tile || m.x < g.origin.x) return;
     const int c = static_cast<int>((m.x - g.origin.x) / g.step());
-    if (c >= g.cols - 1 || m.x >= g.origin.x + c * g.step() + g.tile || row >= g.rows - 1) return;  // averages: no head
+    if (c >= g.cols - 1 || m.x >= g.origin.x + c * g.step() + g.tile) return;  // the average column: no head
     draw_tile_tooltip(frame, row, c);
     if (ImGui::IsMouseClicked(ImGuiMouseButton_Left)) {
         frame.selection.layer = row;

@@ -65,6 +65,7 @@ private:
     void draw_grid(const FrameContext& frame, Grid g, ImVec2 size);
     void draw_tiles(const FrameContext& frame, const Grid& g, const std::vector<int>& rows, const std::vector<float>& ys);
     void draw_tile_marks(const FrameContext& frame, const Grid& g, int row, float y);
+    void draw_tile_value(const FrameContext& frame, ImVec2 tile_min, float tile, int row, int col) const;
     void handle_tile_input(const FrameContext& frame, const Grid& g, int row, float y);
     void draw_tile_tooltip(const FrameContext& frame, int l, int h);
     void draw_top_list(const FrameContext& frame, bool column);
@@ -76,6 +77,7 @@ private:
 
     RankBy m_by = RankBy::KeyWeight;
     bool m_whole_text = false;  // metrics averaged over every query token instead of the selected one
+    bool m_contrast = false;  // square-root colours
     bool m_fade = true;
     Ranking m_ranking;          // cached by RankingKey
     Texture m_atlas;
