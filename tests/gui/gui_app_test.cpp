@@ -566,5 +566,37 @@ TEST_F(GuiApp, TheFirstScreenShowsTheHeadWhereBankLooksAtMoney) {
     EXPECT_EQ(selection_line(r.out), "selection: layer 0, head 3, query 6 'bank', key none");
 }
 
+// Back and forward through the sentences (Alt+Left / Alt+Right) and undo of selection changes
+// (Ctrl+Z / Ctrl+Y), played by --script as the keys would.
+TEST_F(GuiApp, BackForwardAndUndoWalkTheSentencesAndSelections) {
+    const fs::path script = write_script("history", "0 screenshot-ready " + shot("history-first.png") + "\n"
+                                                    "1 text we sat on the river bank\n"
+                                                    "1 screenshot-ready " + shot("history-second.png") + "\n"
+                                                    "2 select 0 2 3 1\n"
+                                                    "2 screenshot-ready " + shot("history-select-1.png") + "\n"
+                                                    "3 select 1 3 4 -1\n"
+                                                    "3 screenshot-ready " + shot("history-select-2.png") + "\n"
+                                                    "4 undo\n"
+                                                    "4 screenshot-ready " + shot("history-undone.png") + "\n"
+                                                    "5 back\n"
+                                                    "5 screenshot-ready " + shot("history-back.png") + "\n"
+                                                    "6 forward\n"
+                                                    "6 screenshot-ready " + shot("history-forward.png") + "\n"
+                                                    "7 quit\n");
+    const AppRun r = run({"--size", "1280x720", "--script", script.string(), "--no-settings"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    auto selection_of = [&](const std::string& png) {
+        const std::string report = script_report(r.out, png);
+        const auto at = r.out.find("script screenshot " + shot(png));
+        const auto line = r.out.find("selection: ", at);
+        return at == std::string::npos || line == std::string::npos ? report : r.out.substr(line, r.out.find('\n', line) - line);
+    };
+    EXPECT_THAT(script_report(r.out, "history-second.png"), HasSubstr("trace 6 tokens by bank-decoder, text matches yes"));
+    EXPECT_THAT(selection_of("history-undone.png"), HasSubstr("selection: layer 0, head 2, query 3 'the', key 1 'sat'"));
+    EXPECT_THAT(script_report(r.out, "history-back.png"), HasSubstr("trace 7 tokens by bank-decoder, text matches yes"))
+        << "back to the first sentence";
+    EXPECT_THAT(script_report(r.out, "history-forward.png"), HasSubstr("trace 6 tokens by bank-decoder, text matches yes"));
+}
+
 }  // namespace
 }  // namespace attnscope

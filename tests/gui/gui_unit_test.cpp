@@ -23,6 +23,7 @@
 #include "shell/examples.h"
 #include "workers/model_loader.h"
 #include "shell/options.h"
+#include "shell/history.h"
 #include "shell/script.h"
 #include "shell/settings.h"
 #include "workers/background_worker.h"
@@ -561,6 +562,37 @@ TEST(Script, BadSelectAndZoomArgumentsNameTheLine) {
         ASSERT_FALSE(steps.ok()) << bad;
         EXPECT_THAT(steps.error().message, ::testing::HasSubstr("bad-select-zoom.script:2: '")) << bad;
     }
+}
+
+// [SECTION] History
+
+TEST(History, GoesBackAndForwardAndDropsWhatWasAheadOnANewStep) {
+    History<int> h(10);
+    EXPECT_FALSE(h.back());
+    for (int v : {1, 2, 2, 3}) h.record(v);  // a repeat is not a step
+    EXPECT_EQ(*h.current(), 3);
+    EXPECT_EQ(h.back(), 2);
+    EXPECT_EQ(h.back(), 1);
+    EXPECT_FALSE(h.back()) << "nothing before the first";
+    EXPECT_EQ(h.forward(), 2);
+    h.record(7);  // a new step after going back: 3 is gone
+    EXPECT_FALSE(h.can_forward());
+    EXPECT_EQ(h.back(), 2);
+    EXPECT_EQ(h.forward(), 7);
+}
+
+TEST(History, KeepsTheNewestEntriesAndFoldsChangesIntoTheCurrentStep) {
+    History<int> h(3);
+    for (int v = 1; v <= 5; ++v) h.record(v);
+    EXPECT_EQ(h.back(), 4);
+    EXPECT_EQ(h.back(), 3);
+    EXPECT_FALSE(h.back()) << "1 and 2 went when 4 and 5 came";
+    History<int> f;
+    f.replace_current(1);  // empty: it is the first step
+    f.record(2);
+    f.replace_current(3);  // 2 becomes 3: still two steps
+    EXPECT_EQ(f.back(), 1);
+    EXPECT_EQ(f.forward(), 3);
 }
 
 }  // namespace

@@ -41,6 +41,8 @@ public:
     virtual void lesson_step(int delta) = 0;               // next (+1) or previous (-1) lesson step
     virtual void set_presentation(bool on) = 0;            // projector theme and large type, or back
     virtual void toggle_fullscreen() = 0;                  // F11
+    virtual void step_sentences(int delta) = 0;            // the sentence before (-1) or after (+1) in the history
+    virtual void step_selections(int delta) = 0;           // undo (-1) or redo (+1) a selection change
     virtual void export_view(ExportKind kind) = 0;         // File -> Export (export.h)
     virtual void save_session_now() = 0;                   // also autosaved every few seconds and on exit
     // Names a screen rectangle in the screenshot report, so tests can look at one panel's pixels.

@@ -111,6 +111,7 @@ void App::before_frame() {
     update_attention();
     update_lesson();
     apply_session_selection();
+    record_history();
     autosave_session();
     if (!m_native_dialog.running())
         if (auto chosen = m_native_dialog.take_result(); chosen && !chosen->empty()) open_model(*chosen);

@@ -23,6 +23,7 @@
 #include "workers/model_loader.h"
 #include "shell/options.h"
 #include "panels/panel.h"
+#include "shell/history.h"
 #include "workers/attention_fetcher.h"
 #include "workers/projection_cache.h"
 #include "workers/trace_worker.h"
@@ -81,6 +82,8 @@ public:
     void open_model(const std::string& spec) override;
     // --script's select and zoom: as clicks would; the selection is clamped to the trace when drawn.
     void select(int layer, int head, int query, int key);
+    void step_sentences(int delta) override;
+    void step_selections(int delta) override;
     void zoom_heatmap(float zoom);
     void use_model(ModelPtr model, const std::string& label) override;
     void show_view(ViewId view) override { m_state.front = view; }
@@ -115,6 +118,8 @@ private:
     void update_projection();
     void update_attention();
     void focus_example(const Trace& trace);
+    void record_history();
+    void record_sentence(const std::string& text);
     void print_selection() const;
     bool attention_settled() const;
     bool compare_settled() const;
@@ -158,6 +163,10 @@ private:
     std::uint64_t m_wants_sent_for = 0;             // for this trace: ready() waits until they match
     Selection m_wants_sent_selection;               // ... and this selection
     std::string m_focused_text;                     // the text focus_example last looked at
+    History<std::string> m_sentences;               // Alt+Left / Alt+Right
+    History<Selection> m_selections;                // Ctrl+Z / Ctrl+Y
+    std::uint64_t m_history_trace = 0;              // the trace the last recorded selection was made on
+    double m_sentence_recorded_at = -1e9;           // glfwGetTime() of the last sentence recorded
     std::unique_ptr<ModelLoader> m_loader;          // detached at shutdown: a load may block on I/O
 
     struct Registered {

@@ -159,6 +159,51 @@ void App::update_projection() {
 
 void App::select(int layer, int head, int query, int key) { m_state.selection = Selection{layer, head, query, key}; }
 
+// [SECTION] History
+
+// Sentences: each text traced is a step, except while the user types: a keystroke's text that
+// shares at least half of the current entry's start, within 3 s of it, replaces the entry, so
+// typing a sentence is one step and choosing an example, going back or pasting another sentence
+// is a new one. Selections: every change the user makes is a step; one that comes with a new
+// trace (the query following the end of the text while typing) is folded into the current step.
+void App::record_history() {
+    if (!m_bundle) return;
+    const Trace& t = *m_bundle->trace;
+    if (t.id != m_history_trace && t.text == m_state.text && !t.text.empty()) record_sentence(t.text);
+    Selection s = m_state.selection;
+    s.clamp_to(static_cast<int>(t.layers.size()), t.model.n_heads, t.n_tokens());
+    if (t.id != m_history_trace) m_selections.replace_current(s);
+    else m_selections.record(s);
+    m_history_trace = t.id;
+    m_state.can_go_back = m_sentences.can_back();
+    m_state.can_go_forward = m_sentences.can_forward();
+    m_state.can_undo_selection = m_selections.can_back();
+    m_state.can_redo_selection = m_selections.can_forward();
+}
+
+void App::record_sentence(const std::string& text) {
+    const double now = glfwGetTime();
+    const std::string* current = m_sentences.current();
+    std::size_t shared = 0;
+    if (current)
+        while (shared < current->size() && shared < text.size() && (*current)[shared] == text[shared]) ++shared;
+    const bool typing = ImGui::GetIO().WantTextInput && current && now - m_sentence_recorded_at < 3.0 &&
+                        2 * shared >= std::min(current->size(), text.size());
+    if (typing) m_sentences.replace_current(text);
+    else m_sentences.record(text);
+    m_sentence_recorded_at = now;
+}
+
+void App::step_sentences(int delta) {
+    const std::optional<std::string> text = delta < 0 ? m_sentences.back() : m_sentences.forward();
+    if (!text) return;
+    set_text(*text);
+}
+
+void App::step_selections(int delta) {
+    if (const std::optional<Selection> s = delta < 0 ? m_selections.back() : m_selections.forward()) m_state.selection = *s;
+}
+
 void App::zoom_heatmap(float zoom) { m_heatmap->zoom_to_selection(zoom); }
 
 // A long trace's attention: the parts the panels showed last frame, for the selection now.
@@ -220,6 +265,15 @@ void App::handle_keys() {
         if (pressed(GLFW_KEY_0) || pressed(GLFW_KEY_KP_0)) set_font_scale(1.0f);
         if (pressed(GLFW_KEY_O)) open_file_dialog();
         if (pressed(GLFW_KEY_Q)) request_quit();
+        if (!io.WantTextInput) {  // in the sentence field, Ctrl+Z undoes typing (ImGui's own)
+            if (pressed(GLFW_KEY_Z)) step_selections(io.KeyShift ? +1 : -1);
+            if (pressed(GLFW_KEY_Y)) step_selections(+1);
+        }
+        return;
+    }
+    if (io.KeyAlt && !io.WantTextInput) {
+        if (pressed(GLFW_KEY_LEFT)) step_sentences(-1);
+        if (pressed(GLFW_KEY_RIGHT)) step_sentences(+1);
         return;
     }
     if (pressed(GLFW_KEY_F1)) show_help();
@@ -315,6 +369,7 @@ void App::report_script_screenshot(const std::string& path) const {
                 problem.empty() ? "none" : problem.c_str(), trace && !trace->note.empty() ? ", note " : "",
                 trace ? trace->note.c_str() : "", m_heatmap->shown().c_str());
     print_regions();  // where each panel was in this picture
+    print_selection();
     std::fflush(stdout);
 }
 

@@ -40,6 +40,9 @@ struct AppState {
     LessonCaption lesson;        // the playing lesson's step (--lesson); inactive when none
     bool presentation = false;   // projector theme, large type, no side view (F5, --presentation)
     bool fullscreen = false;     // F11
+    // What the history can do now (shell/history.h), for the View menu.
+    bool can_go_back = false, can_go_forward = false;            // sentences: Alt+Left / Alt+Right
+    bool can_undo_selection = false, can_redo_selection = false;  // selections: Ctrl+Z / Ctrl+Y
     std::string notice;          // the last export or session save: "saved attnscope-bank-L1H0.svg"
     double frame_ms = 0.0;       // building and rendering a frame, smoothed
 };

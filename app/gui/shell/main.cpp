@@ -171,6 +171,10 @@ void play_script(ScriptPlayer& script, int frame, App& app) {
             case ScriptStep::Kind::ScreenshotReady: app.request_script_screenshot(std::move(step->argument), true); break;
             case ScriptStep::Kind::Select: app.select(step->select[0], step->select[1], step->select[2], step->select[3]); break;
             case ScriptStep::Kind::Zoom: app.zoom_heatmap(step->zoom); break;
+            case ScriptStep::Kind::Back: app.step_sentences(-1); break;
+            case ScriptStep::Kind::Forward: app.step_sentences(+1); break;
+            case ScriptStep::Kind::Undo: app.step_selections(-1); break;
+            case ScriptStep::Kind::Redo: app.step_selections(+1); break;
             case ScriptStep::Kind::Quit: app.request_quit_after_script_screenshots(); break;
         }
     }

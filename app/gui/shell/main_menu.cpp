@@ -16,6 +16,8 @@ void draw_key_help() {
         "PgUp / PgDn   previous / next layer\n"
         "Ctrl + / \xE2\x88\x92    bigger / smaller text (Ctrl 0: normal)\n"
         "Ctrl O        open a model file\n"
+        "Alt \xE2\x86\x90 / \xE2\x86\x92   the sentence before / after\n"
+        "Ctrl Z / Ctrl Y  undo / redo a change of layer, head, query or key\n"
         "F5            presentation mode (projector theme, large type)\n"
         "F11           full screen\n"
         "N / P         next / previous lesson step (--lesson)\n"
@@ -80,6 +82,11 @@ void MainMenu::draw_view_menu(const FrameContext& frame) {
     for (int v = 0; v < static_cast<int>(ViewId::Count); ++v)
         if (ImGui::MenuItem(view_names(static_cast<ViewId>(v)).menu, nullptr, frame.state.front == static_cast<ViewId>(v)))
             frame.actions.show_view(static_cast<ViewId>(v));
+    ImGui::Separator();
+    if (ImGui::MenuItem("Back to the sentence before", "Alt \xE2\x86\x90", false, frame.state.can_go_back)) frame.actions.step_sentences(-1);
+    if (ImGui::MenuItem("Forward", "Alt \xE2\x86\x92", false, frame.state.can_go_forward)) frame.actions.step_sentences(+1);
+    if (ImGui::MenuItem("Undo selection", "Ctrl Z", false, frame.state.can_undo_selection)) frame.actions.step_selections(-1);
+    if (ImGui::MenuItem("Redo selection", "Ctrl Y", false, frame.state.can_redo_selection)) frame.actions.step_selections(+1);
     ImGui::Separator();
     const float scale = frame.state.settings.font_scale;
     if (ImGui::MenuItem("Bigger text", "Ctrl +")) frame.actions.set_font_scale(scale * 1.15f);

@@ -41,6 +41,10 @@ Result<ScriptStep> parse_step(const std::string& line, const std::string& where)
     else if (command == "screenshot") step.kind = ScriptStep::Kind::Screenshot;
     else if (command == "screenshot-ready") step.kind = ScriptStep::Kind::ScreenshotReady;
     else if (command == "quit") step.kind = ScriptStep::Kind::Quit;
+    else if (command == "back") step.kind = ScriptStep::Kind::Back;
+    else if (command == "forward") step.kind = ScriptStep::Kind::Forward;
+    else if (command == "undo") step.kind = ScriptStep::Kind::Undo;
+    else if (command == "redo") step.kind = ScriptStep::Kind::Redo;
     else if (command == "select") {
         step.kind = ScriptStep::Kind::Select;
         std::istringstream numbers(argument);
@@ -62,7 +66,7 @@ Result<ScriptStep> parse_step(const std::string& line, const std::string& where)
         step.argument = std::move(content).value();
     } else {
         return Error{where + ": unknown command '" + cut_for_message(command, 40) +
-                     "' (expected text, text-file, model, screenshot, screenshot-ready, select, zoom or quit)"};
+                     "' (expected text, text-file, model, screenshot, screenshot-ready, select, zoom, back, forward, undo, redo or quit)"};
     }
     const bool needs_argument = step.kind == ScriptStep::Kind::Model || step.kind == ScriptStep::Kind::Screenshot ||
                                 step.kind == ScriptStep::Kind::ScreenshotReady;

@@ -11,6 +11,8 @@ struct Selection {
     int query = 0;  // token index of the query row
     int key = -1;   // token index of the chosen key column; -1: none chosen yet
 
+    bool operator==(const Selection& o) const { return layer == o.layer && head == o.head && query == o.query && key == o.key; }
+
     // Keeps every index inside a trace of this shape (a new sentence may be shorter).
     void clamp_to(int n_layers, int n_heads, int n_tokens) {
         layer = std::clamp(layer, 0, std::max(0, n_layers - 1));
