@@ -30,6 +30,7 @@
 #include "workers/thumbnails.h"
 #include "workers/trace_worker.h"
 #include "widgets/draw_util.h"
+#include "widgets/loss_plot.h"
 
 #include <imgui.h>
 
@@ -593,6 +594,23 @@ TEST(History, KeepsTheNewestEntriesAndFoldsChangesIntoTheCurrentStep) {
     f.replace_current(3);  // 2 becomes 3: still two steps
     EXPECT_EQ(f.back(), 1);
     EXPECT_EQ(f.forward(), 3);
+}
+
+// [SECTION] Loss plot
+
+TEST(RoundTicks, AreOneTwoOrFiveTimesAPowerOfTenFromZeroPastTheTop) {
+    EXPECT_EQ(round_ticks(3.7, 5), (std::vector<double>{0, 1, 2, 3, 4}));
+    EXPECT_EQ(round_ticks(1500, 5), (std::vector<double>{0, 500, 1000, 1500}));
+    EXPECT_EQ(round_ticks(0.42, 5), (std::vector<double>{0, 0.2, 0.4, 0.6000000000000001}));
+    EXPECT_EQ(round_ticks(10, 5), (std::vector<double>{0, 5, 10}));
+    for (double hi : {0.013, 2.5, 7.0, 99.0, 12345.0}) {
+        const auto t = round_ticks(hi, 5);
+        EXPECT_LE(t.size(), 6u) << hi;
+        EXPECT_GE(t.back(), hi) << hi;
+        EXPECT_EQ(t.front(), 0.0);
+    }
+    EXPECT_EQ(round_ticks(0.0, 5), (std::vector<double>{0.0}));
+    EXPECT_EQ(round_ticks(std::nan(""), 5), (std::vector<double>{0.0}));
 }
 
 }  // namespace

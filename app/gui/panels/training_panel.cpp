@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "widgets/draw_util.h"
+#include "widgets/loss_plot.h"
 #include "widgets/mini_heatmap.h"
 
 namespace attnscope::gui {
@@ -48,11 +49,16 @@ void TrainingPanel::draw_content(const FrameContext& frame) {
         start();
     }
     const TrainingStatus status = m_worker.latest();  // immutable for this frame
-    draw_controls(status);
+    // Presentation mode: the run's button and its progress on one line, no settings, so the curve
+    // and the heatmap keep the height of a 720p projector.
+    const bool compact = frame.state.presentation;
+    draw_controls(status, compact);
+    if (compact) ImGui::SameLine();
     draw_progress(frame, status);
     draw_timeline(status);
-    draw_files(frame, status);
+    if (!frame.state.presentation) draw_files(frame, status);  // a class watches; saving is for later
     draw_loss_and_heatmap(frame, status);
+    follow_newest(frame, status);
     frame.actions.report_region("training", ImGui::GetWindowPos(),
                                 ImVec2(ImGui::GetWindowPos().x + ImGui::GetWindowSize().x, ImGui::GetWindowPos().y + ImGui::GetWindowSize().y));
 }
@@ -79,7 +85,7 @@ void TrainingPanel::start() {
     m_worker.start(std::move(setup).value());
 }
 
-void TrainingPanel::draw_controls(const TrainingStatus& status) {
+void TrainingPanel::draw_controls(const TrainingStatus& status, bool compact) {
     const bool running = status.phase == TrainingPhase::Running || status.phase == TrainingPhase::Preparing;
     const float fs = ImGui::GetFontSize();
     if (running) {
@@ -92,6 +98,7 @@ void TrainingPanel::draw_controls(const TrainingStatus& status) {
             if (ImGui::Button("Resume")) m_worker.resume();
         }
     }
+    if (compact) return;
     ImGui::SameLine(0, fs);
     ImGui::SetNextItemWidth(fs * 6);
     ImGui::BeginDisabled(running);
@@ -117,7 +124,7 @@ void TrainingPanel::draw_controls(const TrainingStatus& status) {
 void TrainingPanel::draw_progress(const FrameContext& frame, const TrainingStatus& status) {
     const float fraction = status.total_steps > 0 ? static_cast<float>(status.step) / static_cast<float>(status.total_steps) : 0.f;
     std::string label = format("%s \xC2\xB7 step %d / %d", training_phase_name(status.phase), status.step, status.total_steps);
-    if (status.losses && !status.losses->empty()) label += format(" \xC2\xB7 batch loss %.3f", static_cast<double>(status.losses->back()));
+    if (const TrainingFrame* f = newest_measured(status)) label += format(" \xC2\xB7 loss %.3f", static_cast<double>(f->loss));
     ImGui::ProgressBar(fraction, ImVec2(-1, 0), label.c_str());
     if (status.phase == TrainingPhase::Failed) colored_wrapped_text(frame.theme.error, status.error);
     if (!m_message.empty()) colored_wrapped_text(m_message_is_error ? frame.theme.error : frame.theme.text_dim, m_message);
@@ -131,13 +138,16 @@ void TrainingPanel::draw_timeline(const TrainingStatus& status) {
     ImGui::AlignTextToFramePadding();
     ImGui::TextUnformatted("Snapshot");
     ImGui::SameLine();
-    ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x - ImGui::CalcTextSize("newest").x - ImGui::GetFontSize() * 3);
+    ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x - ImGui::CalcTextSize("newest views follow").x - ImGui::GetFontSize() * 5);
     const std::string shown = std::isnan(f.loss) ? format("step %d", f.step) : format("step %d \xC2\xB7 loss %.3f", f.step, static_cast<double>(f.loss));
     if (ImGui::SliderInt("##timeline", &index, 0, n - 1, shown.c_str())) m_selected = index;
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("drag to replay how the attention formed");
     ImGui::SameLine();
     bool follow = m_selected < 0;
     if (ImGui::Checkbox("newest", &follow)) m_selected = follow ? -1 : index;
+    ImGui::SameLine();
+    ImGui::Checkbox("views follow", &m_views_follow);
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("the heatmap, tokens and overview show the newest snapshot while it trains");
 }
 
 // [SECTION] Loss and heatmap
@@ -147,13 +157,21 @@ void TrainingPanel::draw_loss_and_heatmap(const FrameContext& frame, const Train
     const float gap = ImGui::GetFontSize();
     const float plot_w = std::floor((avail.x - gap) * 0.42f);
     ImGui::BeginGroup();
-    ImGui::TextUnformatted("Loss (each step's batch)");
-    const std::vector<float>* losses = status.losses.get();
-    if (losses && !losses->empty())
-        ImGui::PlotLines("##loss", losses->data(), static_cast<int>(losses->size()), 0,
-                         format("%.2f \xE2\x86\x92 %.2f", static_cast<double>(losses->front()), static_cast<double>(losses->back())).c_str(),
-                         0.0f, FLT_MAX,
-                         ImVec2(plot_w, std::max(gap * 6, avail.y - ImGui::GetTextLineHeightWithSpacing() * 2)));
+    // One loss everywhere (the bar, the slider, the curve): the model's loss on a fixed sample of
+    // the corpus at each snapshot. Each step's own batch loss jumps with its batch.
+    ImGui::TextUnformatted("Loss on a fixed sample of the corpus");
+    std::vector<LossPoint> points;
+    int marked = -1;
+    const TrainingFrame* selected = selected_frame(status);
+    if (status.frames)
+        for (const TrainingFrame& f : *status.frames) {
+            if (std::isnan(f.loss)) continue;
+            if (&f == selected) marked = static_cast<int>(points.size());
+            points.push_back(LossPoint{f.step, f.loss});
+        }
+    if (!points.empty())
+        draw_loss_plot(frame, points, std::max(status.total_steps, points.back().step), marked,
+                       ImVec2(plot_w, std::max(gap * 6, avail.y - ImGui::GetTextLineHeightWithSpacing())));
     else
         colored_wrapped_text(frame.theme.text_dim, "Press Train: the loss falls as the model learns which words go together.");
     ImGui::EndGroup();
@@ -173,6 +191,25 @@ void TrainingPanel::draw_loss_and_heatmap(const FrameContext& frame, const Train
         draw_mini_heatmap(frame, *f->trace, layer, head, f->trace->n_tokens() - 1, size);
     }
     ImGui::EndGroup();
+}
+
+// The newest snapshot that has a measured loss (files read from a folder have none).
+const TrainingFrame* TrainingPanel::newest_measured(const TrainingStatus& status) {
+    if (!status.frames) return nullptr;
+    for (auto it = status.frames->rbegin(); it != status.frames->rend(); ++it)
+        if (!std::isnan(it->loss)) return &*it;
+    return nullptr;
+}
+
+// While a run trains and the newest snapshot is shown, the other views show it too: the heatmap,
+// tokens and overview trace the typed sentence with the model as it is now.
+void TrainingPanel::follow_newest(const FrameContext& frame, const TrainingStatus& status) {
+    if (!m_views_follow || m_selected >= 0 || !status.frames || status.frames->empty()) return;
+    if (status.phase != TrainingPhase::Running && status.phase != TrainingPhase::Finished) return;
+    const TrainingFrame& newest = status.frames->back();
+    if (newest.model == m_followed) return;
+    m_followed = newest.model;
+    frame.actions.use_model(newest.model, format("training: step %d", newest.step));
 }
 
 // [SECTION] Files

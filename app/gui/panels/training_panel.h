@@ -28,12 +28,14 @@ protected:
 
 private:
     void start();
-    void draw_controls(const TrainingStatus& status);
+    void draw_controls(const TrainingStatus& status, bool compact);
     void draw_progress(const FrameContext& frame, const TrainingStatus& status);
     void draw_timeline(const TrainingStatus& status);
     void draw_loss_and_heatmap(const FrameContext& frame, const TrainingStatus& status);
     void draw_files(const FrameContext& frame, const TrainingStatus& status);
     const TrainingFrame* selected_frame(const TrainingStatus& status) const;
+    static const TrainingFrame* newest_measured(const TrainingStatus& status);
+    void follow_newest(const FrameContext& frame, const TrainingStatus& status);
 
     TrainingWorker m_worker;
     int m_steps = 1500;         // a short run: the bank rows change within seconds
@@ -44,6 +46,8 @@ private:
     std::array<char, 512> m_save_path{};
     std::array<char, 512> m_folder{};
     int m_selected = -1;        // timeline index; -1: follow the newest snapshot
+    bool m_views_follow = true; // the other views show the newest snapshot while it trains
+    std::shared_ptr<const TransformerModel> m_followed;  // the snapshot they were last given
     std::string m_message;      // the last save / use result
     bool m_message_is_error = false;
 };

@@ -1,6 +1,7 @@
 #include "widgets/mini_heatmap.h"
 
 #include <algorithm>
+#include <cfloat>
 #include <cmath>
 #include <string>
 
@@ -20,18 +21,23 @@ void draw_mini_heatmap(const FrameContext& frame, const Trace& trace, int layer,
     if (n == 0 || layer >= static_cast<int>(trace.layers.size()) || head >= static_cast<int>(trace.layers[0].heads.size())) return;
     if (!trace.keeps_attention()) return;  // a long text: its callers show sentences, and say so
     ImFont* font = ImGui::GetFont();
-    const float fs = ImGui::GetFontSize();
-    float label_w = 0.f;
-    for (int i = 0; i < n; ++i) label_w = std::max(label_w, ImGui::CalcTextSize(token_label(trace, i).c_str()).x);
-    label_w += fs * 0.5f;
-    const float cell = std::max(4.0f, std::floor(std::min((size.x - label_w) / n, (size.y - label_w) / n)));
+    // Labels in type that fits their row (down to smallest_text_px()): large presentation type
+    // beside small cells would run into each other. Two passes: smaller labels leave more room.
+    float widest = 0.f;  // at the font size
+    for (int i = 0; i < n; ++i) widest = std::max(widest, ImGui::CalcTextSize(token_label(trace, i).c_str()).x);
+    float fs = ImGui::GetFontSize(), label_w = 0.f, cell = 0.f;
+    for (int pass = 0; pass < 2; ++pass) {
+        label_w = widest * fs / ImGui::GetFontSize() + fs * 0.5f;
+        cell = std::max(4.0f, std::floor(std::min((size.x - label_w) / n, (size.y - label_w) / n)));
+        fs = std::clamp(cell * 0.85f, std::min(ImGui::GetFontSize(), smallest_text_px()), ImGui::GetFontSize());
+    }
     const ImVec2 pos = ImGui::GetCursorScreenPos();
     const ImVec2 origin(pos.x + label_w, pos.y + label_w);  // cell (0, 0)'s corner
     ImDrawList* dl = ImGui::GetWindowDrawList();
     const Matrix& w = trace.head(layer, head).weights;      // n x n, rows = queries
     const Matrix& scores = trace.head(layer, head).scores;
     const Colormap cmap = frame.state.settings.colormap;
-    const bool numbers = cell >= fs * 2.2f;
+    const bool numbers = cell >= ImGui::GetFontSize() * 2.2f;  // numbers at the full font size
     for (int i = 0; i < n; ++i) {
         for (int j = 0; j < n; ++j) {
             const ImVec2 a(origin.x + j * cell, origin.y + i * cell), b(a.x + cell, a.y + cell);
@@ -46,7 +52,8 @@ void draw_mini_heatmap(const FrameContext& frame, const Trace& trace, int layer,
         }
         const std::string row = token_label(trace, i);
         const ImU32 color = i == highlight_row ? frame.theme.accent : frame.theme.text;
-        dl->AddText(ImVec2(origin.x - fs * 0.3f - ImGui::CalcTextSize(row.c_str()).x, origin.y + i * cell + (cell - fs) * 0.5f), color, row.c_str());
+        const float row_w = font->CalcTextSizeA(fs, FLT_MAX, 0.0f, row.c_str()).x;
+        dl->AddText(font, fs, ImVec2(origin.x - fs * 0.3f - row_w, origin.y + i * cell + (cell - fs) * 0.5f), color, row.c_str());
         draw_rotated_text(dl, font, fs, ImVec2(origin.x + i * cell + (cell - fs) * 0.5f, origin.y - fs * 0.3f), frame.theme.text, row.c_str(), kUp);
     }
     dl->AddRect(origin, ImVec2(origin.x + n * cell, origin.y + n * cell), frame.theme.text_dim);
