@@ -138,6 +138,23 @@ TEST_F(LessonPlay, SelectsTheStepsWordsAsQueryAndKey) {
     EXPECT_THAT(masked.out, HasSubstr(" token 1 key 4: "));
 }
 
+// The Q/K/V lesson's K and V steps open the steps view on the keys (page 4) and on the output
+// (page 10); a step may also choose scores and a zoom for the heatmap, once, when it is entered.
+TEST_F(LessonPlay, AStepOpensItsStepsPageAndSetsTheHeatmapsFieldAndZoom) {
+    const AppRun k = play(lesson_file("qkv-bank.json"), 3, "qkv-k.png");
+    ASSERT_EQ(k.exit_code, 0) << k.err;
+    EXPECT_THAT(k.out, HasSubstr("views: steps page 4,"));
+    const AppRun v = play(lesson_file("qkv-bank.json"), 4, "qkv-v.png");
+    ASSERT_EQ(v.exit_code, 0) << v.err;
+    EXPECT_THAT(v.out, HasSubstr("views: steps page 10,"));
+    const fs::path p = write("scores-zoom.json", R"({"format": "attnscope-lesson", "version": 1, "title": "t",
+      "steps": [{"caption": {"title": "a", "text": "t"}, "sentence": "i took the money to the bank", "token": "bank",
+                 "field": "scores", "zoom": 2}]})");
+    const AppRun z = play(p, 1, "scores-zoom.png");
+    ASSERT_EQ(z.exit_code, 0) << z.err;
+    EXPECT_THAT(z.out, HasSubstr("heatmap scores at zoom 2.00"));
+}
+
 TEST_F(LessonPlay, AStepWhoseModelFailsToLoadExits3) {
     const AppRun first = play(write("broken-model.json", kBrokenModelLesson), 1, "broken-1.png");
     EXPECT_EQ(first.exit_code, 0) << first.err;

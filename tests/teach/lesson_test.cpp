@@ -135,6 +135,42 @@ TEST(Lesson, SaysWhichFileCannotBeOpened) {
     EXPECT_EQ(result.error().message, "/nonexistent/lesson.json: no such file");
 }
 
+// page, field and zoom: what a step sets in a view's own controls, for that step only.
+TEST(Lesson, AStepCanOpenAStepsPageChooseScoresAndZoom) {
+    const auto lesson = parse_lesson(R"({"format": "attnscope-lesson", "version": 1, "title": "T", "steps": [
+        {"caption": {"title": "a", "text": "b"}, "sentence": "s", "view": "steps", "page": "keys"},
+        {"caption": {"title": "c", "text": "d"}, "page": 10, "field": "scores", "zoom": 2.5},
+        {"caption": {"title": "e", "text": "f"}}]})");
+    ASSERT_TRUE(lesson.ok()) << lesson.error().message;
+    const auto& steps = lesson.value().steps;
+    EXPECT_EQ(steps[0].page, 4) << "keys is the fourth page";
+    EXPECT_EQ(steps[0].field, "");
+    EXPECT_EQ(steps[0].zoom, 0.0f);
+    EXPECT_EQ(steps[1].page, 10);
+    EXPECT_EQ(steps[1].field, "scores");
+    EXPECT_EQ(steps[1].zoom, 2.5f);
+    EXPECT_EQ(steps[2].page, 0) << "not inherited";
+    EXPECT_EQ(steps[2].field, "");
+    EXPECT_EQ(steps[2].zoom, 0.0f);
+    EXPECT_EQ(lesson_page_names().size(), 10u);
+    EXPECT_EQ(lesson_page_names()[9], "output");
+}
+
+TEST(Lesson, NamesThePagesFieldsAndZoomsItAccepts) {
+    auto step = [](const std::string& extra) {
+        return R"({"format": "attnscope-lesson", "version": 1, "title": "T", "steps": [
+            {"caption": {"title": "a", "text": "b"}, "sentence": "s", )" + extra + "}]}";
+    };
+    EXPECT_THAT(error_of(step(R"("page": "values")")),
+                HasSubstr("steps[0].page: expected a page number from 1 to 10 or one of input, projections, query, keys"));
+    EXPECT_THAT(error_of(step(R"("page": 11)")), HasSubstr("steps[0].page"));
+    EXPECT_THAT(error_of(step(R"("page": 0)")), HasSubstr("steps[0].page"));
+    EXPECT_THAT(error_of(step(R"("field": "probabilities")")), HasSubstr("steps[0].field: expected \"weights\" or \"scores\""));
+    EXPECT_THAT(error_of(step(R"("zoom": 0.5)")), HasSubstr("steps[0].zoom: expected a number from 1 to 64, got 0.5"));
+    EXPECT_THAT(error_of(step(R"("zoom": "big")")), HasSubstr("steps[0].zoom: expected a number from 1 to 64"));
+    EXPECT_THAT(error_of(step(R"("zoom": 1e300)")), HasSubstr("steps[0].zoom"));
+}
+
 TEST(ResolveToken, FindsAWordIgnoringCaseAnIndexOrTheLastToken) {
     const std::vector<std::string> tokens = {"I", "took", "the", "money", "to", "the", "bank"};
     EXPECT_EQ(resolve_token(TokenRef{-1, "MONEY"}, tokens), 3);

@@ -70,6 +70,7 @@ void HeatmapPanel::draw_content(const FrameContext& frame) {
                               frame.theme.text_dim, frame.state.loading || frame.state.trace.busy);
         return;
     }
+    follow_lesson(frame);
     refresh_texture(frame);
     refresh_window(frame);
     update_params(frame);
@@ -94,6 +95,16 @@ void HeatmapPanel::draw_content(const FrameContext& frame) {
     ImGui::BeginGroup();  // the column's lines start at its left edge
     draw_toolbar(frame, place);
     ImGui::EndGroup();
+}
+
+// A lesson step that sets weights or scores, or a zoom, does so once, when the step is entered.
+void HeatmapPanel::follow_lesson(const FrameContext& frame) {
+    const LessonCaption& lesson = frame.state.lesson;
+    if (!lesson.active() || !lesson.shown || lesson.entered == m_lesson_entered) return;
+    m_lesson_entered = lesson.entered;
+    if (lesson.field == "weights") m_field = HeatmapField::Weights;
+    if (lesson.field == "scores") m_field = HeatmapField::Scores;
+    if (lesson.zoom >= 1.0f) m_canvas.zoom_to_selection(lesson.zoom);
 }
 
 // [SECTION] Toolbar

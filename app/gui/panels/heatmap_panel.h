@@ -16,6 +16,8 @@ public:
     // What the grid showed when last drawn, for --script's report: "every cell", "squares of 3 x 3
     // (largest)", "exact cells 2700-3000 x 2650-3000 over squares of 3 x 3", "nothing yet".
     std::string shown() const;
+    HeatmapField field() const { return m_field; }
+    float zoom() const { return m_canvas.zoom(); }
 
 protected:
     std::string caption(const FrameContext& frame) const override;
@@ -59,6 +61,7 @@ private:
     void upload_image(const HeadImage& image);
     void upload_summary(const Trace& trace, const Selection& s);
     void refresh_window(const FrameContext& frame);
+    void follow_lesson(const FrameContext& frame);
     int shown_pool(const FrameContext& frame) const;
     void update_params(const FrameContext& frame);
     void draw_legend(const FrameContext& frame, ImVec2 pos, float height);
@@ -78,6 +81,7 @@ private:
     ColormapParams m_params;   // read by the shader callback when the frame is rendered
     ColormapParams m_base_params;  // m_params without cell borders, for a picture of pooled texels
     HeatmapCanvas m_canvas;
+    int m_lesson_entered = 0;  // the lesson step whose field and zoom were applied
 };
 
 // The text of the legend ticks and toolbar: "weight" or "score".

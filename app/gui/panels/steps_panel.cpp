@@ -28,6 +28,7 @@ void StepsPanel::draw_content(const FrameContext& frame) {
         return;
     }
     refresh(frame);
+    follow_lesson(frame);
     handle_keys(frame);
     draw_stepper(frame);
     ImGui::Separator();
@@ -64,6 +65,16 @@ void StepsPanel::handle_keys(const FrameContext& frame) {
     auto pressed = [](ImGuiKey key) { return ImGui::IsKeyPressed(ImGui::GetKeyIndex(key)); };
     if (pressed(ImGuiKey_Space) || pressed(ImGuiKey_RightArrow)) go_to(m_step + 1);
     if (pressed(ImGuiKey_Backspace) || pressed(ImGuiKey_LeftArrow)) go_to(m_step - 1);
+}
+
+static_assert(kStepCount == 10, "lesson_page_names() (lesson.cpp) names every page");
+
+// A lesson step that names a page opens it once, when the step is entered.
+void StepsPanel::follow_lesson(const FrameContext& frame) {
+    const LessonCaption& lesson = frame.state.lesson;
+    if (!lesson.active() || !lesson.shown || lesson.entered == m_lesson_entered) return;
+    m_lesson_entered = lesson.entered;
+    if (lesson.page > 0) go_to(lesson.page - 1);
 }
 
 void StepsPanel::go_to(int step) { m_step = std::clamp(step, 0, kStepCount - 1); }

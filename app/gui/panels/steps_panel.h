@@ -45,6 +45,7 @@ private:
     void handle_keys(const FrameContext& frame);
     void go_to(int step);
     void draw_stepper(const FrameContext& frame);
+    void follow_lesson(const FrameContext& frame);
     void draw_page(const FrameContext& frame, const StepPage& page);
     void draw_formulas(const FrameContext& frame, const StepPage& page);
     void draw_matrices(const FrameContext& frame, const StepPage& page);
@@ -54,6 +55,7 @@ private:
     std::vector<StepPage> m_pages;  // ExplainStep::Count pages for m_key
     std::string m_where;            // "layer 1 · head 1 · query \"bank\""
     int m_step = 0;
+    int m_lesson_entered = 0;  // the lesson step whose page was applied (LessonCaption::entered)
 };
 
 }  // namespace attnscope::gui

@@ -71,7 +71,7 @@ void App::register_panels() {
     m_heatmap = add<HeatmapPanel>({Bar::None, ViewId::Heatmap});
     add<TokenLinesPanel>({Bar::None, ViewId::Tokens});
     add<ModelOverviewPanel>({Bar::None, ViewId::Overview});
-    add<StepsPanel>({Bar::None, ViewId::Steps});
+    m_steps = add<StepsPanel>({Bar::None, ViewId::Steps});
     add<ComparePanel>({Bar::None, ViewId::Compare});
     add<PlaygroundPanel>({Bar::None, ViewId::Playground});
     m_training = add<TrainingPanel>({Bar::None, ViewId::Training}, [] { glfwPostEmptyEvent(); }, m_options.train_steps);

@@ -33,6 +33,7 @@ namespace attnscope::gui {
 class SentenceBarPanel;
 class TrainingPanel;
 class HeatmapPanel;
+class StepsPanel;
 class ComparePanel;
 
 // Where a registered panel goes: a fixed bar, or a view that takes the main place when in front.
@@ -121,6 +122,7 @@ private:
     void record_history();
     void record_sentence(const std::string& text);
     void print_selection() const;
+    void print_view_state() const;
     bool attention_settled() const;
     bool compare_settled() const;
     bool projection_settled() const;
@@ -176,6 +178,7 @@ private:
     std::vector<Registered> m_panels;
     SentenceBarPanel* m_sentence_bar = nullptr;
     HeatmapPanel* m_heatmap = nullptr;
+    StepsPanel* m_steps = nullptr;
     TrainingPanel* m_training = nullptr;  // ready() waits for its --train-steps run
     LessonPlayer m_lesson;                        // --lesson; inactive otherwise
     Settings m_before_presentation;               // theme and font scale to restore when presentation mode ends

@@ -14,6 +14,7 @@
 #include "attnscope/token_labels.h"
 #include "shell/examples.h"
 #include "panels/heatmap_panel.h"
+#include "panels/steps_panel.h"
 #include "panels/compare_panel.h"
 #include "widgets/draw_util.h"
 #include "gfx/screenshot.h"
@@ -370,6 +371,7 @@ void App::report_script_screenshot(const std::string& path) const {
                 trace ? trace->note.c_str() : "", m_heatmap->shown().c_str());
     print_regions();  // where each panel was in this picture
     print_selection();
+    print_view_state();
     std::fflush(stdout);
 }
 
@@ -383,6 +385,7 @@ void App::take_screenshots(int width, int height) {
         std::printf("screenshot %s %dx%d\n", m_options.screenshot.c_str(), width, height);
         print_regions();
         print_selection();
+        print_view_state();
         if (m_lesson.active()) std::printf("%s\n", m_lesson.report().c_str());
         if (!m_options.session.empty()) {  // what a restored session shows (tests)
             const Session s = current_session();
@@ -406,6 +409,12 @@ void App::print_selection() const {
     const std::string query = s.query < t.n_tokens() ? escape_for_terminal(token_label(t, s.query)) : "";
     const std::string key = s.key >= 0 && s.key < t.n_tokens() ? format(" %d '%s'", s.key, escape_for_terminal(token_label(t, s.key)).c_str()) : " none";
     std::printf("selection: layer %d, head %d, query %d '%s', key%s\n", s.layer, s.head, s.query, query.c_str(), key.c_str());
+}
+
+// "views: steps page 4, heatmap weights at zoom 1.00": the views' own controls (lesson tests).
+void App::print_view_state() const {
+    std::printf("views: steps page %d, heatmap %s at zoom %.2f\n", m_steps->step() + 1,
+                m_heatmap->field() == HeatmapField::Weights ? "weights" : "scores", m_heatmap->zoom());
 }
 
 // "region heatmap 10 120 600 580": x y width height in pixels, for tests that look at one panel.

@@ -22,6 +22,7 @@ void LessonPlayer::go(int delta) {
     const int next = std::clamp(m_step + delta, 0, step_count() - 1);
     if (next == m_step) return;
     m_step = next;
+    ++m_entered;
     m_phase = Phase::Model;
     m_model_requested = false;
     m_query = m_key = -1;
@@ -105,7 +106,8 @@ std::string LessonPlayer::select(AppState& state) {
 
 LessonCaption LessonPlayer::caption() const {
     if (!active()) return {};
-    return {m_lesson.title, current().title, current().text, m_step, step_count()};
+    const LessonStep& s = current();
+    return {m_lesson.title, s.title, s.text, m_step, step_count(), s.page, s.field, s.zoom, m_entered, m_phase == Phase::Shown};
 }
 
 std::string LessonPlayer::report() const {

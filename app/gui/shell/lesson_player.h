@@ -18,6 +18,13 @@ class AppActions;
 struct LessonCaption {
     std::string lesson_title, title, text;
     int step = 0, count = 0;
+    // What the step sets in the views' own controls (0 / "": leave them), and a number that changes
+    // each time a step is entered, so a view applies them once and the class may change them after.
+    int page = 0;
+    std::string field;
+    float zoom = 0.0f;
+    int entered = 0;
+    bool shown = false;  // the step's model, sentence and selection are on screen: apply them now
     bool active() const { return count > 0; }
 };
 
@@ -50,6 +57,7 @@ private:
 
     Lesson m_lesson;
     int m_step = 0;
+    int m_entered = 0;  // steps entered so far (LessonCaption::entered)
     Phase m_phase = Phase::Model;
     bool m_model_requested = false;
     std::uint64_t m_trace_before = 0;  // the trace on screen before this step's sentence was sent

@@ -11,8 +11,13 @@
 //       "view": "heatmap",                      // optional: else the previous step's (else heatmap)
 //       "layer": 0, "head": 1,                  // optional: else the previous step's (else 0)
 //       "token": "bank",                        // optional: query token, a word or a 0-based index; else the last token
-//       "key": "money"                          // optional: key token, a word or an index; else none
+//       "key": "money",                         // optional: key token, a word or an index; else none
+//       "page": "keys",                         // optional: the steps view's page, 1-10 or its name (below)
+//       "field": "scores",                      // optional: the heatmap shows weights or scores
+//       "zoom": 2.5                             // optional: the heatmap's zoom (1 = the whole grid), on the query
 //     } ] }
+// page, field and zoom belong to their step: a step without them leaves the view as it is.
+// Page names, in order: input, projections, query, keys, dots, scale, mask, exp, normalise, output.
 //
 // Parsing resolves what a step inherits, so every Step is complete. Words are matched against the
 // tokens only once the sentence is traced (resolve_token); layers and heads against the model.
@@ -47,7 +52,13 @@ struct LessonStep {
     int layer = 0, head = 0;
     TokenRef token;                  // empty: the last token
     TokenRef key;                    // empty: no key chosen
+    int page = 0;                    // the steps view's page, 1-based; 0: as it is
+    std::string field;               // "weights" or "scores"; "": as it is
+    float zoom = 0.0f;               // the heatmap's zoom, at least 1; 0: as it is
 };
+
+// The steps view's page names, page 1 first (explain.h's ExplainStep order).
+const std::vector<std::string_view>& lesson_page_names();
 
 struct Lesson {
     std::string title;

@@ -22,9 +22,9 @@ using nlohmann::json;
 
 // [SECTION] Names: every key the format knows, in one table.
 
-enum class Key { Format, Version, Title, Model, Steps, Caption, Text, Sentence, View, Layer, Head, Token, KeyToken, Count };
-constexpr std::string_view kKeyNames[] = {"format", "version", "title", "model", "steps", "caption", "text",
-                                          "sentence", "view", "layer", "head", "token", "key"};
+enum class Key { Format, Version, Title, Model, Steps, Caption, Text, Sentence, View, Layer, Head, Token, KeyToken, Page, Field, Zoom, Count };
+constexpr std::string_view kKeyNames[] = {"format", "version", "title", "model", "steps", "caption", "text", "sentence",
+                                          "view",   "layer",   "head",  "token", "key",   "page",    "field", "zoom"};
 static_assert(std::size(kKeyNames) == static_cast<std::size_t>(Key::Count), "name every lesson key");
 
 constexpr std::string_view name(Key k) { return kKeyNames[static_cast<int>(k)]; }
@@ -36,7 +36,9 @@ constexpr int kMaxIndex = 1 << 20;  // layers, heads and tokens: far beyond any 
 const std::vector<std::string_view> kTopKeys = {name(Key::Format), name(Key::Version), name(Key::Title), name(Key::Model),
                                                 name(Key::Steps)};
 const std::vector<std::string_view> kStepKeys = {name(Key::Caption), name(Key::Model), name(Key::Sentence), name(Key::View),
-                                                 name(Key::Layer),   name(Key::Head),  name(Key::Token),    name(Key::KeyToken)};
+                                                 name(Key::Layer),   name(Key::Head),  name(Key::Token),    name(Key::KeyToken),
+                                                 name(Key::Page),    name(Key::Field), name(Key::Zoom)};
+constexpr float kMaxZoom = 64.0f;
 const std::vector<std::string_view> kCaptionKeys = {name(Key::Title), name(Key::Text)};
 
 // [SECTION] Fields
@@ -62,6 +64,31 @@ TokenRef read_token(const json& node, const JsonPath& at) {
     else if (node.is_number()) ref.index = read_int(node, at, 0, kMaxIndex);
     else at.fail("expected a word or a 0-based token index, got " + describe_type(node));
     return ref;
+}
+
+// 1-10, or the page's name.
+int read_page(const json& node, const JsonPath& at) {
+    const auto& names = lesson_page_names();
+    if (node.is_number()) return read_int(node, at, 1, static_cast<int>(names.size()));
+    const std::string s = read_string(node, at);
+    for (std::size_t i = 0; i < names.size(); ++i)
+        if (s == names[i]) return static_cast<int>(i) + 1;
+    std::string all;
+    for (std::string_view n : names) all += (all.empty() ? "" : ", ") + std::string(n);
+    at.fail("expected a page number from 1 to " + std::to_string(names.size()) + " or one of " + all + ", got \"" + s + "\"");
+}
+
+std::string read_field(const json& node, const JsonPath& at) {
+    const std::string s = read_string(node, at);
+    if (s != "weights" && s != "scores") at.fail("expected \"weights\" or \"scores\", got \"" + s + "\"");
+    return s;
+}
+
+float read_zoom(const json& node, const JsonPath& at) {
+    if (!node.is_number()) at.fail("expected a number from 1 to 64, got " + describe_type(node));
+    const double z = node.get<double>();
+    if (!(z >= 1.0 && z <= kMaxZoom)) at.fail("expected a number from 1 to 64, got " + node.dump());
+    return static_cast<float>(z);
 }
 
 void read_header(const json& root, const JsonPath& at) {
@@ -96,6 +123,12 @@ void read_step(const json& node, const JsonPath& at, LessonStep& step) {
     step.key = TokenRef{};
     field(Key::Token, [&](const json& v, const JsonPath& p) { step.token = read_token(v, p); });
     field(Key::KeyToken, [&](const json& v, const JsonPath& p) { step.key = read_token(v, p); });
+    step.page = 0;  // what a step does to a view's own controls is the step's alone
+    step.field.clear();
+    step.zoom = 0.0f;
+    field(Key::Page, [&](const json& v, const JsonPath& p) { step.page = read_page(v, p); });
+    field(Key::Field, [&](const json& v, const JsonPath& p) { step.field = read_field(v, p); });
+    field(Key::Zoom, [&](const json& v, const JsonPath& p) { step.zoom = read_zoom(v, p); });
     if (step.sentence.empty()) at.key(name(Key::Sentence)).fail("missing (the first step needs a sentence; later steps reuse the previous one)");
 }
 
@@ -124,6 +157,12 @@ Lesson read_lesson(const json& root) {
 // [SECTION] Entry points
 
 std::string TokenRef::describe() const { return index >= 0 ? std::to_string(index) : "\"" + word + "\""; }
+
+const std::vector<std::string_view>& lesson_page_names() {
+    static const std::vector<std::string_view> names = {"input", "projections", "query", "keys", "dots",
+                                                        "scale", "mask",        "exp",   "normalise", "output"};
+    return names;
+}
 
 Result<Lesson> parse_lesson(std::string_view text, const std::string& source) {
     try {  // the only place a LoadError becomes a value
