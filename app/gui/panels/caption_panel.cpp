@@ -1,5 +1,7 @@
 #include "panels/caption_panel.h"
 
+#include <algorithm>
+#include <cfloat>
 #include <string>
 
 #include "widgets/draw_util.h"
@@ -28,13 +30,32 @@ void CaptionPanel::draw_content(const FrameContext& frame) {
     frame.actions.report_region("caption", pos, ImVec2(pos.x + size.x, pos.y + size.y));
 }
 
+// The factor (at most 1) by which title and text shrink so both fit `height` at `width`, but not
+// below smallest_text_px(): a 720p projector shows the whole caption without scrolling, and a
+// caption too long even then scrolls rather than turning unreadable.
+float CaptionPanel::fit_scale(const LessonCaption& c, float width, float height) const {
+    ImFont* font = ImGui::GetFont();
+    const float base = ImGui::GetFontSize();
+    auto needed = [&](float f) {
+        const float title = font->CalcTextSizeA(base * kTitleScale * f, FLT_MAX, width, c.title.c_str()).y;
+        const float text = font->CalcTextSizeA(base * kTextScale * f, FLT_MAX, width, c.text.c_str()).y;
+        return title + ImGui::GetStyle().ItemSpacing.y * 2 + text;
+    };
+    const float smallest = std::min(1.0f, smallest_text_px() / (base * kTextScale));
+    float f = 1.0f;
+    while (f > smallest && needed(f) > height) f = std::max(smallest, f * 0.92f);
+    return f;
+}
+
 void CaptionPanel::draw_text(const FrameContext& frame) {
     const LessonCaption& c = frame.state.lesson;
-    ImGui::SetWindowFontScale(kTitleScale);
+    const ImVec2 avail = ImGui::GetContentRegionAvail();
+    const float f = frame.state.presentation ? fit_scale(c, avail.x, avail.y) : 1.0f;
+    ImGui::SetWindowFontScale(kTitleScale * f);
     ImGui::PushStyleColor(ImGuiCol_Text, frame.theme.accent);
     text_wrapped_any_length(c.title);  // a lesson file can hold text of any length
     ImGui::PopStyleColor();
-    ImGui::SetWindowFontScale(kTextScale);
+    ImGui::SetWindowFontScale(kTextScale * f);
     ImGui::Spacing();
     text_wrapped_any_length(c.text);
     ImGui::SetWindowFontScale(1.0f);

@@ -19,6 +19,7 @@ private:
     void draw_progress(const FrameContext& frame);
     void draw_buttons(const FrameContext& frame);
     void draw_text(const FrameContext& frame);
+    float fit_scale(const LessonCaption& c, float width, float height) const;
 };
 
 }  // namespace attnscope::gui
