@@ -598,5 +598,18 @@ TEST_F(GuiApp, BackForwardAndUndoWalkTheSentencesAndSelections) {
     EXPECT_THAT(script_report(r.out, "history-forward.png"), HasSubstr("trace 6 tokens by bank-decoder, text matches yes"));
 }
 
+// Text size 2 on a 1280 x 720 projector: too few lines for two views, so the window goes compact
+// as presentation mode does (one view, slim bars, the toolbar beside the grid): the heatmap was a
+// 43-pixel thumbnail before.
+TEST_F(GuiApp, LargeTextOnASmallWindowKeepsTheHeatmapLarge) {
+    fs::path png;
+    const AppRun r = screenshot("font-2-720p", {"--no-settings", "--font-scale", "2", "--size", "1280x720"}, png);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto where = regions(r.out);
+    ASSERT_TRUE(where.count("heatmap")) << r.out;
+    EXPECT_GE(where.at("heatmap").h, 200) << "a grid of 7 rows at text size 2";
+    EXPECT_FALSE(where.count("overview")) << "no side view";
+}
+
 }  // namespace
 }  // namespace attnscope

@@ -22,7 +22,7 @@ void CaptionPanel::draw_content(const FrameContext& frame) {
     draw_progress(frame);
     draw_buttons(frame);
     ImGui::Spacing();
-    const bool column = frame.state.presentation;
+    const bool column = frame.state.compact;
     if (column) ImGui::BeginChild("caption_text", ImVec2(0, 0), false);
     draw_text(frame);
     if (column) ImGui::EndChild();
@@ -50,7 +50,7 @@ float CaptionPanel::fit_scale(const LessonCaption& c, float width, float height)
 void CaptionPanel::draw_text(const FrameContext& frame) {
     const LessonCaption& c = frame.state.lesson;
     const ImVec2 avail = ImGui::GetContentRegionAvail();
-    const float f = frame.state.presentation ? fit_scale(c, avail.x, avail.y) : 1.0f;
+    const float f = frame.state.compact ? fit_scale(c, avail.x, avail.y) : 1.0f;
     ImGui::SetWindowFontScale(kTitleScale * f);
     ImGui::PushStyleColor(ImGuiCol_Text, frame.theme.accent);
     text_wrapped_any_length(c.title);  // a lesson file can hold text of any length

@@ -114,7 +114,7 @@ void HeatmapPanel::follow_lesson(const FrameContext& frame) {
 // stand in a column right of the legend instead (in large type when that fits the height, else in
 // small): whichever leaves the bigger cells.
 HeatmapPanel::ToolbarPlace HeatmapPanel::place_toolbar(const FrameContext& frame) {
-    if (!frame.state.presentation) return ToolbarPlace{false, 1.0f};
+    if (!frame.state.compact) return ToolbarPlace{false, 1.0f};
     const ImVec2 avail = ImGui::GetContentRegionAvail();
     const float legend_w = legend_width(), gap = ImGui::GetFontSize();
     const ToolbarPlace row{false, kCompactFontScale};

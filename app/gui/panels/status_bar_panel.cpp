@@ -16,7 +16,7 @@ void separator_dot() {
 
 void StatusBarPanel::draw_content(const FrameContext& frame) {
     // Presentation mode: small type, so the views get the height (App::status_bar_height).
-    if (frame.state.presentation) ImGui::SetWindowFontScale(kCompactFontScale);
+    if (frame.state.compact) ImGui::SetWindowFontScale(kCompactFontScale);
     draw_busy(frame);
     draw_model(frame);
     draw_trace(frame);

@@ -51,12 +51,12 @@ void TrainingPanel::draw_content(const FrameContext& frame) {
     const TrainingStatus status = m_worker.latest();  // immutable for this frame
     // Presentation mode: the run's button and its progress on one line, no settings, so the curve
     // and the heatmap keep the height of a 720p projector.
-    const bool compact = frame.state.presentation;
+    const bool compact = frame.state.compact;
     draw_controls(status, compact);
     if (compact) ImGui::SameLine();
     draw_progress(frame, status);
     draw_timeline(status);
-    if (!frame.state.presentation) draw_files(frame, status);  // a class watches; saving is for later
+    if (!frame.state.compact) draw_files(frame, status);  // a class watches; saving is for later
     draw_loss_and_heatmap(frame, status);
     follow_newest(frame, status);
     frame.actions.report_region("training", ImGui::GetWindowPos(),

@@ -50,7 +50,7 @@ int draw_stepper(const char* label, int value, int count, const char* tooltip, b
 void ViewTabsPanel::draw_content(const FrameContext& frame) {
     // Presentation mode keeps the buttons and the steppers on one line, in smaller type when the
     // large type does not fit: the line they would wrap onto is height the views need.
-    if (frame.state.presentation) {  // the steppers without their ranges
+    if (frame.state.compact) {  // the steppers without their ranges
         auto one_line = [] { return buttons_width() + ImGui::GetStyle().ItemSpacing.x + 2 * stepper_width() + steppers_gap(); };
         shrink_to_fit(ImGui::GetContentRegionAvail().x, kCompactFontScale, one_line);
     }

@@ -122,6 +122,9 @@ void App::draw() {
     // Take the trace once per frame: this shared_ptr keeps it alive until the frame is drawn.
     const TraceBundle* bundle = m_bundle.get();
     const Trace* trace = bundle ? bundle->trace.get() : nullptr;
+    // Fewer than kCompactLines lines of the interface's type fit the window's height.
+    constexpr float kCompactLines = 36.0f;
+    m_state.compact = m_state.presentation || ImGui::GetIO().DisplaySize.y < kCompactLines * ImGui::GetFontSize();
     if (trace)
         m_state.selection.clamp_to(static_cast<int>(trace->layers.size()), trace->model.n_heads, trace->n_tokens());
     // What the panels read of attention: the trace's kept matrices, or what the fetcher has.
@@ -155,39 +158,39 @@ void App::layout_panels(const FrameContext& frame, float menu_height) {
     Panel* tabs = bar(Placement::Bar::Tabs);
     // Presentation mode squeezes the tabs onto one slim line of smaller type (view_tabs_panel.cpp):
     // they take just that height, not the full-size line the minimum is made of.
-    const bool slim_tabs = m_state.presentation && tabs->content_height() > 0.0f;
+    const bool slim_tabs = m_state.compact && tabs->content_height() > 0.0f;
     const float tabs_h = slim_tabs ? tabs->content_height() : bar_height(tabs, 1.0f);
-    draw_bar(tabs, frame, y, tabs_h, m_state.presentation);
+    draw_bar(tabs, frame, y, tabs_h, m_state.compact);
     y += tabs_h;
 
     const float status_h = status_bar_height();
     // A lesson's caption: in presentation mode it takes the side view's place (the views keep
     // the full height for large cells), otherwise a bar under the views.
     Panel* caption = bar(Placement::Bar::Caption);
-    const bool caption_beside = m_state.lesson.active() && m_state.presentation;
+    const bool caption_beside = m_state.lesson.active() && m_state.compact;
     const float caption_h = m_state.lesson.active() && !caption_beside ? bar_height(caption, 4.0f) : 0.0f;
     const float height = std::max(50.0f, display.y - y - status_h - caption_h);
     // Presentation mode shows one view, and the caption beside it when a lesson plays.
-    const float splitter_w = m_state.presentation ? 0.0f : std::max(6.0f, ImGui::GetFontSize() * 0.4f);
-    const float side_w = !m_state.presentation ? std::floor(display.x * m_state.settings.side_fraction)
+    const float splitter_w = m_state.compact ? 0.0f : std::max(6.0f, ImGui::GetFontSize() * 0.4f);
+    const float side_w = !m_state.compact ? std::floor(display.x * m_state.settings.side_fraction)
                                                : caption_beside ? std::floor(display.x * kCaptionFraction) : 0.0f;
     const float main_w = display.x - side_w - splitter_w;
     view_panel(m_state.front)->draw(frame, ImVec2(0, y), ImVec2(main_w, height));
-    if (!m_state.presentation) {
+    if (!m_state.compact) {
         draw_splitter(main_w, y, height);
         const ViewId side = m_state.front == ViewId::Overview ? ViewId::Heatmap : ViewId::Overview;
         view_panel(side)->draw(frame, ImVec2(main_w + splitter_w, y), ImVec2(side_w, height));
     }
     if (caption_beside) caption->draw(frame, ImVec2(main_w, y), ImVec2(side_w, height));
     else if (caption_h > 0.0f) caption->draw(frame, ImVec2(0, y + height), ImVec2(display.x, caption_h));
-    draw_bar(bar(Placement::Bar::Bottom), frame, display.y - status_h, status_h, m_state.presentation);
+    draw_bar(bar(Placement::Bar::Bottom), frame, display.y - status_h, status_h, m_state.compact);
 }
 
 // Presentation mode: the class reads the views, not the status, so the bar keeps one slim line of
 // small type (status_bar_panel.cpp).
 float App::status_bar_height() const {
     const ImGuiStyle& style = ImGui::GetStyle();
-    if (m_state.presentation) return ImGui::GetFontSize() * kCompactFontScale + style.FramePadding.y * 2;
+    if (m_state.compact) return ImGui::GetFontSize() * kCompactFontScale + style.FramePadding.y * 2;
     return ImGui::GetFrameHeight() + style.WindowPadding.y * 2;
 }
 

@@ -40,6 +40,9 @@ struct AppState {
     LessonCaption lesson;        // the playing lesson's step (--lesson); inactive when none
     bool presentation = false;   // projector theme, large type, no side view (F5, --presentation)
     bool fullscreen = false;     // F11
+    // Presentation mode, or a window with too few lines of its type (text size 2 at 1280x720): one
+    // view, slim bars, compact toolbars, so the main view keeps most of the window.
+    bool compact = false;
     // What the history can do now (shell/history.h), for the View menu.
     bool can_go_back = false, can_go_forward = false;            // sentences: Alt+Left / Alt+Right
     bool can_undo_selection = false, can_redo_selection = false;  // selections: Ctrl+Z / Ctrl+Y
