@@ -24,7 +24,9 @@ const char* draw_example_items(const FrameContext& frame) {
     const char* chosen = nullptr;
     for (std::size_t e = 0; e < examples.size(); ++e) {
         const int unknowns = e < frame.state.example_unknowns.size() ? frame.state.example_unknowns[e] : 0;
-        const std::string note = unknowns > 0 ? format("%d unknown word%s", unknowns, unknowns == 1 ? "" : "s") : examples[e].hint;
+        const bool causal = frame.state.model && frame.state.model->info().causal;
+        const std::string note =
+            unknowns > 0 ? format("%d unknown word%s", unknowns, unknowns == 1 ? "" : "s") : example_hint(examples[e], causal);
         ImGui::PushID(static_cast<int>(e));
         if (ImGui::MenuItem(examples[e].text, note.c_str())) chosen = examples[e].text;
         ImGui::PopID();

@@ -121,6 +121,13 @@ void App::focus_example(const Trace& trace) {
     const auto query = find_word_token(trace, e->query, Occurrence::Last);
     const auto key = find_word_token(trace, e->key, Occurrence::Last);
     if (!query || !key) return;
+    // A decoder's query cannot see a later key: the pair is selected, the masked cell shows why,
+    // and the head stays as it was (every head gives it 0).
+    if (trace.model.causal && *key > *query) {
+        m_state.selection.query = *query;
+        m_state.selection.key = *key;
+        return;
+    }
     // The example texts are short, so the trace keeps its matrices: these are reads, not work.
     const std::vector<float> weights = key_weights(trace, *query, *key);
     const int best = static_cast<int>(std::max_element(weights.begin(), weights.end()) - weights.begin());

@@ -25,17 +25,21 @@ const std::vector<Example>& example_sentences() {
         {"we sat on the river bank", "the same 'bank', now next to 'river'", "bank", "river"},
         {"she saved her money and went to the bank", "bank = money", "bank", "money"},
         {"the fish swim near the bank", "bank = river side", "bank", "fish"},
-        {"the animal did not cross the street because it was too tired", "'it' = the animal", "it", "animal"},
-        {"the animal did not cross the street because it was too wide", "'it' = the street", "it", "street"},
+        {"the animal did not cross the street because it was too tired", "'it' = the animal", "it", "animal", true},
+        {"the animal did not cross the street because it was too wide", "'it' = the street", "it", "street", true},
         {"he swung the bat and hit the ball", "bat = sport", "bat", "swung"},
-        {"the bat flew out of the cave at night", "bat = animal", "bat", "flew"},
+        {"the bat flew out of the cave at night", "bat = animal", "bat", "flew", true},
         {"he heard the puppy and its bark was loud", "bark = dog", "bark", "puppy"},
-        {"the bark of the old tree was rough", "bark = tree", "bark", "tree"},
+        {"the bark of the old tree was rough", "bark = tree", "bark", "tree", true},
         {"he lit a match to start the fire", "match = fire", "match", "lit"},
         {"we watched the tennis match", "match = game", "match", "tennis"},
         {"A B C", "the worked example (model builtin:abc-example)"},
     };
     return examples;
+}
+
+const char* example_hint(const Example& e, bool causal) {
+    return causal && e.needs_lookahead ? "an encoder's story: a decoder cannot see the word that decides" : e.hint;
 }
 
 const Example* example_for_text(const std::string& text) {

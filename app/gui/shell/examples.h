@@ -14,7 +14,13 @@ struct Example {
     // which the query looks at the key most (App::focus_example). Null for A/B/C.
     const char* query = nullptr;
     const char* key = nullptr;
+    // The word that decides comes after the ambiguous one ("the bat flew", "it was too wide"): a
+    // decoder, which cannot look ahead, cannot show the story, so its menu does not promise it.
+    bool needs_lookahead = false;
 };
+
+// What the Examples menu says beside an example for a decoder (`causal`) or an encoder.
+const char* example_hint(const Example& e, bool causal);
 
 const std::vector<Example>& example_sentences();
 
