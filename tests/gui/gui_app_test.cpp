@@ -611,5 +611,33 @@ TEST_F(GuiApp, LargeTextOnASmallWindowKeepsTheHeatmapLarge) {
     EXPECT_FALSE(where.count("overview")) << "no side view";
 }
 
+// An export says where it went, over the views where the class sees it, not only in the File menu.
+TEST_F(GuiApp, AnExportShowsWhereTheFileWentOverTheViews) {
+    const fs::path script = write_script("export", "0 screenshot-ready " + shot("export-before.png") + "\n"
+                                                   "1 export svg\n"
+                                                   "4 screenshot " + shot("export-after.png") + "\n"
+                                                   "5 quit\n");
+    const AppRun r = run({"--size", "1280x720", "--script", script.string(), "--no-settings"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_THAT(script_report(r.out, "export-before.png"), HasSubstr("notice none"));
+    std::smatch m;
+    const std::string after = script_report(r.out, "export-after.png");
+    ASSERT_TRUE(std::regex_search(after, m, std::regex("notice saved (\\S+attnscope-i-took-the-money-to-the-bank-L\\d+H\\d+\\.svg)"))) << after;
+    const fs::path file = m[1].str();
+    EXPECT_TRUE(fs::exists(file));
+    EXPECT_GT(fs::file_size(file), 1000u);
+    fs::remove(file);
+    // The notice's own region appears in the second picture only.
+    const auto at = r.out.find("script screenshot " + shot("export-after.png"));
+    ASSERT_NE(at, std::string::npos);
+    EXPECT_EQ(r.out.substr(0, at).find("region notice "), std::string::npos);
+    std::smatch n;
+    const std::string rest = r.out.substr(at);
+    ASSERT_TRUE(std::regex_search(rest, n, std::regex(R"(region notice (\d+) (\d+) (\d+) (\d+))"))) << rest;
+    const Image img = read_png(scratch_dir() / "export-after.png");
+    const int x = std::stoi(n[1]) + 4, y = std::stoi(n[2]) + std::stoi(n[4]) / 2;
+    EXPECT_EQ(img.pixel(x, y), 0x0072B2u) << "the notice stands on the query chip's blue";
+}
+
 }  // namespace
 }  // namespace attnscope

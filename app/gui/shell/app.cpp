@@ -136,6 +136,34 @@ void App::draw() {
     const float menu_height = m_menu.draw(frame);
     layout_panels(frame, menu_height);
     draw_popups(frame);
+    draw_notice_toast(frame);
+}
+
+// An export, a save or why one failed, over the views for a few seconds where everyone sees it
+// (the File menu keeps the line too): exports land in the working folder, so say which file.
+void App::draw_notice_toast(const FrameContext& frame) {
+    const double now = glfwGetTime();
+    if (m_state.notice != m_toast_text) {
+        m_toast_text = m_state.notice;
+        m_toast_since = now;
+    }
+    if (m_toast_text.empty() || now - m_toast_since > kToastSeconds) return;
+    const ImVec2 display = ImGui::GetIO().DisplaySize;
+    const float width = std::min(display.x * 0.7f, ImGui::GetFontSize() * 40.0f);
+    ImGui::SetNextWindowPos(ImVec2(display.x * 0.5f, display.y - status_bar_height() - ImGui::GetFontSize()), ImGuiCond_Always,
+                            ImVec2(0.5f, 1.0f));
+    ImGui::SetNextWindowSize(ImVec2(width, 0.0f));
+    ImGui::PushStyleColor(ImGuiCol_WindowBg, frame.theme.chip_query);
+    ImGui::PushStyleColor(ImGuiCol_Text, readable_text_on(frame.theme.chip_query));
+    const ImGuiWindowFlags flags = ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoInputs | ImGuiWindowFlags_NoSavedSettings |
+                                   ImGuiWindowFlags_NoFocusOnAppearing | ImGuiWindowFlags_NoNav;
+    if (ImGui::Begin("##notice", nullptr, flags)) {
+        text_wrapped_any_length(m_toast_text);
+        report_region("notice", ImGui::GetWindowPos(),
+                      ImVec2(ImGui::GetWindowPos().x + ImGui::GetWindowSize().x, ImGui::GetWindowPos().y + ImGui::GetWindowSize().y));
+    }
+    ImGui::End();
+    ImGui::PopStyleColor(2);
 }
 
 // [SECTION] Layout

@@ -123,6 +123,8 @@ private:
     void record_sentence(const std::string& text);
     void print_selection() const;
     void print_view_state() const;
+    void draw_notice_toast(const FrameContext& frame);
+    static constexpr double kToastSeconds = 5.0;
     bool attention_settled() const;
     bool compare_settled() const;
     bool projection_settled() const;
@@ -165,6 +167,8 @@ private:
     std::uint64_t m_wants_sent_for = 0;             // for this trace: ready() waits until they match
     Selection m_wants_sent_selection;               // ... and this selection
     std::string m_focused_text;                     // the text focus_example last looked at
+    std::string m_toast_text;                       // the notice shown over the views, since:
+    double m_toast_since = -1e9;
     History<std::string> m_sentences;               // Alt+Left / Alt+Right
     History<Selection> m_selections;                // Ctrl+Z / Ctrl+Y
     std::uint64_t m_history_trace = 0;              // the trace the last recorded selection was made on

@@ -253,7 +253,8 @@ bool App::ready() const {
 }
 
 bool App::animating() const {
-    return m_state.loading || m_state.trace.busy || m_native_dialog.running() || m_signal_screenshot;
+    const bool toast = !m_toast_text.empty() && glfwGetTime() - m_toast_since <= kToastSeconds;  // redraw to hide it
+    return m_state.loading || m_state.trace.busy || m_native_dialog.running() || m_signal_screenshot || toast;
 }
 
 void App::on_drop(const std::vector<std::string>& paths) {
@@ -370,12 +371,12 @@ void App::report_script_screenshot(const std::string& path) const {
     const Trace* trace = m_bundle ? m_bundle->trace.get() : nullptr;
     const std::string& problem = !m_state.trace.error.empty() ? m_state.trace.error : m_state.load_error;
     std::printf("script screenshot %s: model %s, loading %s, computing %s, trace %d tokens by %s, text matches %s, problem %s%s%s, "
-                "heatmap %s\n",
+                "heatmap %s, notice %s\n",
                 path.c_str(), m_state.model_spec.c_str(), m_state.loading ? "yes" : "no", m_state.trace.busy ? "yes" : "no",
                 trace ? trace->n_tokens() : 0,
                 trace ? trace->model.name.c_str() : "none", trace && trace->text == m_state.text ? "yes" : "no",
                 problem.empty() ? "none" : problem.c_str(), trace && !trace->note.empty() ? ", note " : "",
-                trace ? trace->note.c_str() : "", m_heatmap->shown().c_str());
+                trace ? trace->note.c_str() : "", m_heatmap->shown().c_str(), m_state.notice.empty() ? "none" : m_state.notice.c_str());
     print_regions();  // where each panel was in this picture
     print_selection();
     print_view_state();

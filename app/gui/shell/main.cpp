@@ -175,6 +175,7 @@ void play_script(ScriptPlayer& script, int frame, App& app) {
             case ScriptStep::Kind::Forward: app.step_sentences(+1); break;
             case ScriptStep::Kind::Undo: app.step_selections(-1); break;
             case ScriptStep::Kind::Redo: app.step_selections(+1); break;
+            case ScriptStep::Kind::Export: app.export_view(static_cast<ExportKind>(step->export_kind)); break;
             case ScriptStep::Kind::Quit: app.request_quit_after_script_screenshots(); break;
         }
     }

@@ -45,6 +45,14 @@ Result<ScriptStep> parse_step(const std::string& line, const std::string& where)
     else if (command == "forward") step.kind = ScriptStep::Kind::Forward;
     else if (command == "undo") step.kind = ScriptStep::Kind::Undo;
     else if (command == "redo") step.kind = ScriptStep::Kind::Redo;
+    else if (command == "export") {
+        step.kind = ScriptStep::Kind::Export;
+        const char* kinds[] = {"png", "svg", "csv", "json", "copy"};  // ExportKind's order
+        step.export_kind = -1;
+        for (int k = 0; k < 5; ++k)
+            if (argument == kinds[k]) step.export_kind = k;
+        if (step.export_kind < 0) return Error{where + ": 'export' needs png, svg, csv, json or copy"};
+    }
     else if (command == "select") {
         step.kind = ScriptStep::Kind::Select;
         std::istringstream numbers(argument);
@@ -66,7 +74,7 @@ Result<ScriptStep> parse_step(const std::string& line, const std::string& where)
         step.argument = std::move(content).value();
     } else {
         return Error{where + ": unknown command '" + cut_for_message(command, 40) +
-                     "' (expected text, text-file, model, screenshot, screenshot-ready, select, zoom, back, forward, undo, redo or quit)"};
+                     "' (expected text, text-file, model, screenshot, screenshot-ready, select, zoom, back, forward, undo, redo, export or quit)"};
     }
     const bool needs_argument = step.kind == ScriptStep::Kind::Model || step.kind == ScriptStep::Kind::Screenshot ||
                                 step.kind == ScriptStep::Kind::ScreenshotReady;
