@@ -7,6 +7,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "attnscope/token_labels.h"
 #include "attnscope/top_k.h"
 #include "attnscope/text.h"
 #include "cli_common.h"
@@ -27,15 +28,6 @@ using Candidate = TokenProbability;
 
 // The k most probable tokens after token i, softmax taken over the whole vocabulary.
 std::vector<Candidate> top_k(const Trace& trace, int i, int k) { return top_k_softmax(trace.logits_of(i), k); }
-
-std::vector<int> mask_positions(const Trace& trace) {
-    std::vector<int> positions;
-    for (int i = 0; i < trace.n_tokens(); ++i) {
-        const std::string& piece = trace.tokens[static_cast<std::size_t>(i)].piece;
-        if (piece == "[MASK]" || piece == "<mask>") positions.push_back(i);
-    }
-    return positions;
-}
 
 void print_candidates(const Model& model, const std::vector<Candidate>& cands, nlohmann::json* json_out) {
     for (std::size_t r = 0; r < cands.size(); ++r) {
@@ -86,7 +78,7 @@ void run_predict(const PredictOptions& o) {
         print_candidates(*model, top_k(*trace, trace->n_tokens() - 1, o.top), o.json ? &list : nullptr);
         if (o.json) json_out->push_back({{"position", trace->n_tokens() - 1}, {"candidates", list}});
     } else {
-        const auto masks = mask_positions(*trace);
+        const auto masks = mask_token_positions(*trace);
         if (masks.empty()) throw CliError{kBadInput, "--text: an encoder predicts masked words; put [MASK] in the text"};
         for (int i : masks) {
             if (!o.json) std::printf("token %d ([MASK]):\n", i);

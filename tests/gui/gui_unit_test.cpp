@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -286,6 +287,34 @@ TEST(TraceIds, TracesFromDifferentProducersNeverShareAnId) {
 }
 
 // [SECTION] Trace worker
+
+// An encoder's guesses for [MASK] come with the bundle: the five likeliest words, each with its
+// softmax probability worked out here over the whole vocabulary from the trace's logits.
+TEST(TraceWorker, PublishesTheEncodersGuessesForEachMask) {
+    auto model = load_model("builtin:bank-encoder");
+    ASSERT_TRUE(model.ok());
+    TraceWorker worker;
+    worker.request(model.value(), "i took the money to the [MASK] .");
+    const TraceStatus s = wait_until_idle(worker);
+    ASSERT_TRUE(s.good);
+    const auto& guesses = s.good->mask_guesses;
+    ASSERT_EQ(guesses.size(), 1u);
+    EXPECT_EQ(guesses[0].token, 6);
+    ASSERT_EQ(guesses[0].top.size(), 5u);
+    const Trace& t = *s.good->trace;
+    const auto logits = t.logits_of(6);
+    double sum = 0.0;
+    const double top = logits.maxCoeff();
+    for (int v = 0; v < logits.size(); ++v) sum += std::exp(static_cast<double>(logits(v)) - top);
+    int best = 0;
+    for (int v = 1; v < logits.size(); ++v)
+        if (logits(v) > logits(best)) best = v;
+    EXPECT_EQ(guesses[0].top[0].first, model.value()->tokenizer().decode({best}));
+    EXPECT_NEAR(guesses[0].top[0].second, 1.0 / sum, 1e-5);
+    for (std::size_t k = 1; k < 5; ++k) EXPECT_LE(guesses[0].top[k].second, guesses[0].top[k - 1].second);
+    worker.request(model.value(), "i took the money to the bank .");
+    EXPECT_TRUE(wait_until_idle(worker).good->mask_guesses.empty()) << "no [MASK], no guesses";
+}
 
 TEST(TraceWorker, TheNewestRequestWins) {
     TraceWorker worker;

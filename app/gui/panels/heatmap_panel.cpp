@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "widgets/draw_util.h"
+#include "widgets/mask_guesses.h"
 
 namespace attnscope::gui {
 
@@ -78,6 +79,7 @@ void HeatmapPanel::draw_content(const FrameContext& frame) {
     frame.wants.field = m_field;
     const ToolbarPlace place = place_toolbar(frame);
     if (!place.beside) draw_toolbar(frame, place);
+    draw_mask_guesses(frame);
     const ImVec2 avail = ImGui::GetContentRegionAvail();
     const ImVec2 pos = ImGui::GetCursorScreenPos();
     const float gap = ImGui::GetFontSize();

@@ -8,6 +8,7 @@
 #include "attnscope/token_labels.h"
 #include "attnscope/top_k.h"
 #include "widgets/draw_util.h"
+#include "widgets/mask_guesses.h"
 
 namespace attnscope::gui {
 
@@ -43,6 +44,7 @@ void TokenLinesPanel::draw_content(const FrameContext& frame) {
                          frame.attention.weight_row(frame.selection.layer, frame.selection.head, m_preview);
     const int query = preview ? m_preview : frame.selection.query;
     draw_summary(frame, query);
+    draw_mask_guesses(frame);
     if (!ImGui::BeginChild("lines", ImVec2(0, 0), false, ImGuiWindowFlags_HorizontalScrollbar)) {
         ImGui::EndChild();
         return;

@@ -3,6 +3,8 @@
 #include <chrono>
 
 #include "attnscope/forward.h"
+#include "attnscope/token_labels.h"
+#include "attnscope/top_k.h"
 
 namespace attnscope::gui {
 
@@ -33,6 +35,22 @@ TraceStatus TraceWorker::latest() const {
     return out;
 }
 
+// The five likeliest fillers of each [MASK], with the trace's own tokenizer (softmax over the
+// whole vocabulary: milliseconds for BERT's 30,522, so here and not while drawing).
+std::vector<TraceBundle::MaskGuess> TraceWorker::guess_masks(const Trace& trace) {
+    std::vector<TraceBundle::MaskGuess> guesses;
+    if (!trace.made_by) return guesses;
+    for (int i : mask_token_positions(trace)) {
+        if (!trace.has_logits_for(i)) continue;
+        TraceBundle::MaskGuess g;
+        g.token = i;
+        for (const TokenProbability& t : top_k_softmax(trace.logits_of(i), 5))
+            g.top.emplace_back(trace.made_by->tokenizer().decode({t.id}), t.probability);
+        guesses.push_back(std::move(g));
+    }
+    return guesses;
+}
+
 Result<TraceWorker::Bundle> TraceWorker::compute(const TraceRequest& job, std::uint64_t id, const StaleCheck& stale) {
     if (!job.model) return Error{"no model is loaded"};
     // Short texts keep every head's n x n matrices (kKeepAttentionBytes, 256 MiB), and the views
@@ -54,6 +72,7 @@ Result<TraceWorker::Bundle> TraceWorker::compute(const TraceRequest& job, std::u
     bundle->trace = trace.value();
     bundle->stats = stats.value();
     bundle->thumbnails = std::make_shared<const ThumbnailAtlas>(build_thumbnail_atlas(*bundle->trace, *bundle->stats));
+    bundle->mask_guesses = guess_masks(*bundle->trace);
     bundle->derive_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
     return Bundle(std::move(bundle));
 }

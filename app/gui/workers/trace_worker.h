@@ -9,6 +9,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "attnscope/head_stats.h"
 #include "attnscope/model.h"
@@ -23,6 +25,12 @@ struct TraceBundle {
     std::shared_ptr<const HeadStats> stats;
     std::shared_ptr<const ThumbnailAtlas> thumbnails;
     double derive_ms = 0.0;  // time for stats and thumbnails, after the forward pass
+    // An encoder's guesses for each [MASK] of the text: "[MASK] (token 6): water 40% · reeds 20% ..."
+    struct MaskGuess {
+        int token = 0;
+        std::vector<std::pair<std::string, float>> top;  // the word as decoded, its probability
+    };
+    std::vector<MaskGuess> mask_guesses;
 
     std::uint64_t id() const { return trace->id; }
 };
@@ -61,6 +69,7 @@ private:
 
     // Forward pass, statistics, thumbnails; `stale` is polled between heads and layers.
     static Result<Bundle> compute(const TraceRequest& job, std::uint64_t id, const StaleCheck& stale);
+    static std::vector<TraceBundle::MaskGuess> guess_masks(const Trace& trace);
 
     BackgroundWorker<TraceRequest, Bundle> m_worker;
 };

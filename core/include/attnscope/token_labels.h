@@ -47,4 +47,7 @@ struct WordCount {
 };
 WordCount count_unknown_words(const Trace& trace);
 
+// The tokens an encoder is asked to fill in: pieces "[MASK]" (BERT) or "<mask>" (RoBERTa), in order.
+std::vector<int> mask_token_positions(const Trace& trace);
+
 }  // namespace attnscope

@@ -101,4 +101,13 @@ WordCount count_unknown_words(const Trace& trace) {
     return count;
 }
 
+std::vector<int> mask_token_positions(const Trace& trace) {
+    std::vector<int> positions;
+    for (int i = 0; i < trace.n_tokens(); ++i) {
+        const std::string& piece = trace.tokens[static_cast<std::size_t>(i)].piece;
+        if (piece == "[MASK]" || piece == "<mask>") positions.push_back(i);
+    }
+    return positions;
+}
+
 }  // namespace attnscope
