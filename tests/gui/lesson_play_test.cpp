@@ -88,6 +88,13 @@ protected:
                     "--frames", "3", "--size", "1600x1000", "--no-settings"});
     }
 
+    // The report of a step that must play (exit 0); on a failure, what the app said instead.
+    std::string played(const fs::path& lesson, int step, const std::string& png_name) {
+        const AppRun r = play(lesson, step, png_name);
+        EXPECT_EQ(r.exit_code, 0) << r.err;
+        return r.exit_code == 0 ? r.out : "exit " + std::to_string(r.exit_code) + ": " + r.err;
+    }
+
     // Every step: exit 0, and the report names the step's number, view, model, layer, head and title.
     void expect_every_step_plays(const std::string& name) {
         const auto steps = expected_steps(lesson_file(name));
@@ -130,29 +137,19 @@ TEST_F(LessonPlay, EncoderVsDecoderPlaysEveryStep) { expect_every_step_plays("en
 // Worked out by hand: "i took the money to the bank" -> bank is token 6, money token 3;
 // "the bank near the river" -> bank 1, river 4.
 TEST_F(LessonPlay, SelectsTheStepsWordsAsQueryAndKey) {
-    const AppRun qkv = play(lesson_file("qkv-bank.json"), 1, "words-1.png");
-    ASSERT_EQ(qkv.exit_code, 0) << qkv.err;
-    EXPECT_THAT(qkv.out, HasSubstr(" token 6 key 3: "));
-    const AppRun masked = play(lesson_file("encoder-vs-decoder.json"), 3, "words-2.png");
-    ASSERT_EQ(masked.exit_code, 0) << masked.err;
-    EXPECT_THAT(masked.out, HasSubstr(" token 1 key 4: "));
+    EXPECT_THAT(played(lesson_file("qkv-bank.json"), 1, "words-1.png"), HasSubstr(" token 6 key 3: "));
+    EXPECT_THAT(played(lesson_file("encoder-vs-decoder.json"), 3, "words-2.png"), HasSubstr(" token 1 key 4: "));
 }
 
 // The Q/K/V lesson's K and V steps open the steps view on the keys (page 4) and on the output
 // (page 10); a step may also choose scores and a zoom for the heatmap, once, when it is entered.
 TEST_F(LessonPlay, AStepOpensItsStepsPageAndSetsTheHeatmapsFieldAndZoom) {
-    const AppRun k = play(lesson_file("qkv-bank.json"), 3, "qkv-k.png");
-    ASSERT_EQ(k.exit_code, 0) << k.err;
-    EXPECT_THAT(k.out, HasSubstr("views: steps page 4,"));
-    const AppRun v = play(lesson_file("qkv-bank.json"), 4, "qkv-v.png");
-    ASSERT_EQ(v.exit_code, 0) << v.err;
-    EXPECT_THAT(v.out, HasSubstr("views: steps page 10,"));
+    EXPECT_THAT(played(lesson_file("qkv-bank.json"), 3, "qkv-k.png"), HasSubstr("views: steps page 4,"));
+    EXPECT_THAT(played(lesson_file("qkv-bank.json"), 4, "qkv-v.png"), HasSubstr("views: steps page 10,"));
     const fs::path p = write("scores-zoom.json", R"({"format": "attnscope-lesson", "version": 1, "title": "t",
       "steps": [{"caption": {"title": "a", "text": "t"}, "sentence": "i took the money to the bank", "token": "bank",
                  "field": "scores", "zoom": 2}]})");
-    const AppRun z = play(p, 1, "scores-zoom.png");
-    ASSERT_EQ(z.exit_code, 0) << z.err;
-    EXPECT_THAT(z.out, HasSubstr("heatmap scores at zoom 2.00"));
+    EXPECT_THAT(played(p, 1, "scores-zoom.png"), HasSubstr("heatmap scores at zoom 2.00"));
 }
 
 TEST_F(LessonPlay, AStepWhoseModelFailsToLoadExits3) {
