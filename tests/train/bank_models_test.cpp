@@ -159,6 +159,40 @@ TEST(BankCorpus, HoldsNoneOfTheTestSentencesNotEvenAsABeginning) {
             EXPECT_NE(c.rfind(t, 0), 0u) << "\"" << t << "\" begins the corpus sentence \"" << c << "\"";
 }
 
+// The held-out sets for the classroom models (issue 14), written by hand: at least 60 ambiguous
+// sentences, each deciding word before its ambiguous word (a decoder sees it too), and no line of
+// either set beginning a corpus sentence.
+TEST(BankCorpus, HoldsNoneOfTheHeldOutSetsAndEachHeldOutSentenceDecidesFirst) {
+    auto lines_of = [](const std::string& name) {
+        std::ifstream in(std::string(ATTNSCOPE_SOURCE_DIR) + "/tests/data/" + name);
+        EXPECT_TRUE(in) << name;
+        std::vector<std::string> lines;
+        for (std::string line; std::getline(in, line);)
+            if (!line.empty() && line[0] != '#') lines.push_back(line);
+        return lines;
+    };
+    const std::vector<std::string> ambiguous = lines_of("heldout-ambiguous.tsv"), everyday = lines_of("heldout-everyday.txt");
+    ASSERT_GE(ambiguous.size(), 60u);
+    ASSERT_GE(everyday.size(), 30u);
+    const std::vector<std::string> corpus = corpus_sentences();
+    std::vector<std::string> sentences = everyday;
+    for (const std::string& line : ambiguous) {
+        std::istringstream fields(line);
+        std::string sentence, word, decider, sense;
+        ASSERT_TRUE(std::getline(fields, sentence, '\t') && std::getline(fields, word, '\t') && std::getline(fields, decider, '\t') &&
+                    std::getline(fields, sense))
+            << line;
+        std::istringstream in(sentence);
+        const std::vector<std::string> w{std::istream_iterator<std::string>(in), {}};
+        const auto last = std::find(w.rbegin(), w.rend(), word);
+        ASSERT_NE(last, w.rend()) << sentence;
+        EXPECT_NE(std::find(w.begin(), last.base() - 1, decider), last.base() - 1) << "\"" << decider << "\" before \"" << word << "\": " << sentence;
+        sentences.push_back(sentence);
+    }
+    for (const std::string& t : sentences)
+        for (const std::string& c : corpus) EXPECT_NE(c.rfind(t, 0), 0u) << "\"" << t << "\" begins the corpus sentence \"" << c << "\"";
+}
+
 TEST(BankCorpus, PutsEachSenseWordBothBeforeAndAfterItsAmbiguousWord) {
     const std::vector<std::pair<std::string, std::string>> cases = {
         {"bank", "money"}, {"bank", "river"}, {"bat", "cave"},     {"bat", "baseball"},
