@@ -1,9 +1,11 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
 
+#include "attnscope/trace.h"
 #include "kernels/attention.h"
 
 namespace attnscope {
@@ -184,6 +186,53 @@ TEST(ExtendedCausalHead, EqualsTheHeadComputedOverAllTokens) {
                 }
         }
     }
+}
+
+// Cross-attention: 150 decoder queries against 70 encoder keys (two blocks of queries, keys of
+// another length), checked cell by cell against a softmax written out here in double; the pooled
+// summary is 2 x 3 cells of the largest weight; a trace holding the head in a cross layer computes
+// the same matrices on demand.
+TEST(CrossAttention, QueriesOfOneSequenceAgainstKeysOfAnother) {
+    const int n = 150, m = 70, d = 8;
+    Matrix q = Matrix::Random(n, d), k = Matrix::Random(m, d), v = Matrix::Random(m, 3);
+    const float scale = 0.5f;
+    const HeadTrace head = attention_head_forward(q, k, v, scale, /*causal=*/false, /*keep=*/true);
+    ASSERT_EQ(head.weights.rows(), n);
+    ASSERT_EQ(head.weights.cols(), m);
+    for (int i = 0; i < n; ++i) {
+        std::vector<double> e(m);
+        double top = -1e300, sum = 0.0;
+        for (int j = 0; j < m; ++j) {
+            double dot = 0.0;
+            for (int c = 0; c < d; ++c) dot += static_cast<double>(q(i, c)) * k(j, c);
+            e[j] = dot * scale;
+            top = std::max(top, e[j]);
+        }
+        for (int j = 0; j < m; ++j) sum += (e[j] = std::exp(e[j] - top));
+        for (int j = 0; j < m; ++j) ASSERT_NEAR(head.weights(i, j), e[j] / sum, 1e-6) << i << "," << j;
+        for (int c = 0; c < 3; ++c) {
+            double out = 0.0;
+            for (int j = 0; j < m; ++j) out += e[j] / sum * v(j, c);
+            EXPECT_NEAR(head.out(i, c), out, 1e-5);
+        }
+    }
+    ASSERT_EQ(head.summary.pooled.rows(), 5);  // ceil(150 / 32) query cells by
+    ASSERT_EQ(head.summary.pooled.cols(), 3);  // ceil(70 / 32) key cells
+    EXPECT_FLOAT_EQ(head.summary.pooled(4, 2), head.weights.block(128, 64, 22, 6).maxCoeff());
+    EXPECT_FLOAT_EQ(head.summary.pooled(1, 0), head.weights.block(32, 0, 32, 32).maxCoeff());
+
+    Trace t;
+    t.tokens.resize(n);
+    t.source_tokens.resize(m);
+    HeadTrace lean = head;
+    lean.scores = lean.weights = Matrix();
+    t.layers.push_back(LayerTrace{Matrix(), {lean}});
+    t.layers[0].scale = scale;
+    t.layers[0].cross = true;
+    EXPECT_EQ(t.n_keys(0), m);
+    EXPECT_FALSE(t.keeps_attention());
+    EXPECT_LE((*t.head_weights(0, 0) - head.weights).cwiseAbs().maxCoeff(), 1e-6f);
+    EXPECT_LE((t.head_score_rows(0, 0, 130, 140) - head.scores.middleRows(130, 10)).cwiseAbs().maxCoeff(), 1e-6f);
 }
 
 }  // namespace

@@ -21,23 +21,25 @@ struct HeadSummary {
     // The pooled map's cells cover this many queries by as many keys: fixed, not a fraction of n,
     // so appending tokens (prefix reuse) only adds cells.
     static constexpr int kPoolTokens = 32;
-    // ceil(n / kPoolTokens) square: cell (a, b) is the largest weight of queries [32a, 32a + 32)
-    // on keys [32b, 32b + 32). The maximum, not the mean, so a thin diagonal stays visible.
+    // ceil(n / kPoolTokens) x ceil(n_keys / kPoolTokens) (square for self-attention): cell (a, b) is
+    // the largest weight of queries [32a, 32a + 32) on keys [32b, 32b + 32). The maximum, not the
+    // mean, so a thin diagonal stays visible.
     Matrix pooled;
     // Per query row: the entropy of its weights in bits; the weight on the previous token (row 0:
     // 0), on itself, on token 0; and sum_j w_ij |i - j|, how far from itself the row looks.
     RowVector entropy, previous, same, first, distance;
 };
 
-// Shapes: n = tokens, d_head = head width.
+// Shapes: n = tokens, n_keys = the keys' sequence length (n, or the source's for cross-attention),
+// d_head = head width.
 struct HeadTrace {
     Matrix q;        // n x d_head: the queries actually multiplied (after RoPE where the model has it)
-    Matrix k;        // n x d_head: this head's keys (its KV group's for grouped heads)
-    Matrix v;        // n x d_head
+    Matrix k;        // n_keys x d_head: this head's keys (its KV group's for grouped heads)
+    Matrix v;        // n_keys x d_head
     // Kept only when the forward pass was asked to (ForwardOptions::keep_attention: short texts,
     // the app); otherwise empty, and Trace::head_scores / head_weights compute them from q and k.
-    Matrix scores;   // n x n, rows = queries: q k^T * scale; masked cells are -infinity
-    Matrix weights;  // n x n: softmax of each scores row; masked cells exactly 0, rows sum to 1
+    Matrix scores;   // n x n_keys, rows = queries: q k^T * scale; masked cells are -infinity
+    Matrix weights;  // n x n_keys: softmax of each scores row; masked cells exactly 0, rows sum to 1
     Matrix out;      // n x d_head: weights v
     HeadSummary summary;
 };
@@ -54,6 +56,10 @@ struct LayerTrace {
     float scale = 1.0f;
     // Whether a query sees only itself and earlier keys (decoders): how its scores are masked.
     bool causal = false;
+    // Cross-attention (an encoder-decoder's decoder): the queries are the trace's tokens, the keys
+    // and values come from Trace::source_tokens (the encoder's), so its matrices are n x n_source.
+    // Never causal. Self-attention otherwise: queries and keys are the same sequence.
+    bool cross = false;
 };
 
 struct ForwardOptions;
@@ -78,6 +84,10 @@ struct Trace {
     std::shared_ptr<const Model> made_by;
     std::string text;
     std::vector<Token> tokens;
+    // The other sequence of an encoder-decoder trace: the text the encoder read and its tokens, the
+    // keys of every `cross` layer. Empty for decoders and encoders alone.
+    std::string source_text;
+    std::vector<Token> source_tokens;
     std::vector<LayerTrace> layers;
     // Next-token (decoder) or masked-token (encoder) logits: row r belongs to token
     // logits_first_token + r. All tokens, only the last (decoders by default), or none.
@@ -106,6 +116,10 @@ struct Trace {
     // shows its score beside it.
     void head_attention_rows(int layer, int head_index, int r0, int r1, Matrix* scores, Matrix* weights) const;
     int n_tokens() const { return static_cast<int>(tokens.size()); }
+    // Columns of a layer's matrices: the source's tokens for a cross-attention layer, else n_tokens().
+    int n_keys(int layer) const {
+        return layers[static_cast<std::size_t>(layer)].cross ? static_cast<int>(source_tokens.size()) : n_tokens();
+    }
     bool has_logits_for(int i) const { return i >= logits_first_token && i < logits_first_token + logits.rows(); }
     Eigen::Block<const Matrix, 1, Eigen::Dynamic, true> logits_of(int i) const { return logits.row(i - logits_first_token); }
 };

@@ -85,12 +85,14 @@ void attention_rows(const Matrix& q, const Matrix& k, float scale, bool causal, 
     causal_softmax_block(scores, i0, weights);
 }
 
-void size_summary(HeadSummary& s, Index n) {
-    const Index cells = (n + HeadSummary::kPoolTokens - 1) / HeadSummary::kPoolTokens;
-    const Index old_cells = s.pooled.rows(), old_n = s.entropy.size();
-    s.pooled.conservativeResize(cells, cells);  // an extension keeps the cells it had
-    s.pooled.rightCols(cells - old_cells).setZero();
-    s.pooled.bottomRows(cells - old_cells).setZero();
+void size_summary(HeadSummary& s, Index n, Index n_keys) {
+    if (n_keys < 0) n_keys = n;
+    const Index rows = (n + HeadSummary::kPoolTokens - 1) / HeadSummary::kPoolTokens;
+    const Index cols = (n_keys + HeadSummary::kPoolTokens - 1) / HeadSummary::kPoolTokens;
+    const Index old_rows = s.pooled.rows(), old_cols = s.pooled.cols(), old_n = s.entropy.size();
+    s.pooled.conservativeResize(rows, cols);  // an extension keeps the cells it had
+    s.pooled.rightCols(cols - old_cols).setZero();
+    s.pooled.bottomRows(rows - old_rows).setZero();
     for (RowVector* v : {&s.entropy, &s.previous, &s.same, &s.first, &s.distance}) {
         v->conservativeResize(n);
         v->tail(n - old_n).setZero();
@@ -147,13 +149,14 @@ HeadTrace attention_head_forward(const Matrix& q, const Matrix& k, const Matrix&
     head.q = q;
     head.k = k;
     head.v = v;
-    const Index n = q.rows();
+    const Index n = q.rows(), n_keys = k.rows();  // cross-attention: keys from another sequence
+    assert(!causal || n_keys == n);
     head.out.resize(n, v.cols());
     if (keep) {
-        head.scores.resize(n, n);
-        head.weights.resize(n, n);
+        head.scores.resize(n, n_keys);
+        head.weights.resize(n, n_keys);
     }
-    size_summary(head.summary, n);
+    size_summary(head.summary, n, n_keys);
     Matrix scores, weights;  // one block of rows, reused
     for (Index i0 = 0; i0 < n; i0 += kAttentionBlock) {
         const Index rows = std::min(kAttentionBlock, n - i0), keys = causal ? i0 + rows : k.rows();

@@ -35,15 +35,17 @@ void attention_rows(const Matrix& q, const Matrix& k, float scale, bool causal, 
 // is zero past column i, so only columns 0..i are read.
 void summarize_rows(const Matrix& weights, Index i0, bool causal, HeadSummary& summary);
 
-// A summary of n rows, all zero, ready for summarize_rows.
-void size_summary(HeadSummary& summary, Index n);
+// A summary of n query rows against n_keys keys (default n: self-attention), all zero, ready for
+// summarize_rows.
+void size_summary(HeadSummary& summary, Index n, Index n_keys = -1);
 
 // Any rows [r0, r1) of a head's scores and/or weights (null: not wanted), through the same blocks.
 void attention_rows_of(const Matrix& q, const Matrix& k, float scale, bool causal, Index r0, Index r1, Matrix* scores,
                        Matrix* weights);
 
-// q, k, v: n x d_head. Returns the head's q, k, v and out (= weights v); with `keep`, also its
-// n x n scores and weights (otherwise they are left empty, to be read later through Trace).
+// q: n x d_head; k, v: n_keys x d_head (n_keys = n for self-attention; another sequence's length for
+// cross-attention, which is never causal). Returns the head's q, k, v and out (= weights v); with
+// `keep`, also its n x n_keys scores and weights (otherwise they are left empty, to be read later through Trace).
 HeadTrace attention_head_forward(const Matrix& q, const Matrix& k, const Matrix& v, float scale, bool causal,
                                  bool keep = true);
 
