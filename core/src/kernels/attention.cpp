@@ -120,7 +120,7 @@ void summarize_rows(const Matrix& weights, Index i0, bool causal, HeadSummary& s
         const auto row = weights.row(r);
         s.same(i) = i < n ? row(i) : 0.0f;
         s.first(i) = row(0);
-        s.previous(i) = i > 0 ? row(i - 1) : 0.0f;
+        s.previous(i) = i > 0 && i - 1 < n ? row(i - 1) : 0.0f;  // a cross layer may have fewer keys than queries
         for (Index b = 0; b * P < end; ++b) {  // columns past `end` are 0 and cells start at 0
             float& cell = s.pooled(i / P, b);
             cell = std::max(cell, row.segment(b * P, std::min(P, end - b * P)).maxCoeff());
