@@ -12,6 +12,7 @@
 #include "attnscope/text.h"
 #include "attnscope/token_labels.h"
 #include "attnscope/trace_json.h"
+#include "export/svg_writing.h"
 
 namespace attnscope {
 
@@ -29,19 +30,10 @@ std::string format_number(float v, const char* fmt = "%.4g") {
     return buf;
 }
 
-std::string xml_escape(std::string_view s) {
-    std::string out;
-    for (char c : s) {
-        switch (c) {
-            case '&': out += "&amp;"; break;
-            case '<': out += "&lt;"; break;
-            case '>': out += "&gt;"; break;
-            case '"': out += "&quot;"; break;
-            default: out += c;
-        }
-    }
-    return out;
-}
+using svg::rgb_css;
+
+// Token labels and the text go into the figure as XML text.
+std::string xml_escape(std::string_view s) { return svg::xml_text(s); }
 
 std::string csv_escape(const std::string& s) {
     if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
@@ -92,12 +84,6 @@ SvgLayout layout_svg(const Trace& trace) {
     L.width = L.legend_x + 110;
     L.height = std::max(L.top + L.grid + 50, L.top + 260);
     return L;
-}
-
-std::string rgb_css(Rgb c) {
-    char buf[16];
-    std::snprintf(buf, sizeof buf, "#%02x%02x%02x", c.r, c.g, c.b);
-    return buf;
 }
 
 // `scores`, `weights`: the head's; `m` the one shown.
