@@ -115,14 +115,15 @@ std::string overview_svg(const Trace& trace, Colormap colormap, OverviewScale sc
     const double tile = std::clamp(900.0 / std::max(1, n_heads), 36.0, 96.0), gap = std::max(4.0, std::floor(tile * 0.1));
     const double label_font = std::min(12.0, std::max(8.0, tile * 0.3));
     const double grid_w = n_heads * (tile + gap), grid_h = n_layers * (tile + gap);
-    const double width = std::max(kLeft + grid_w + 110, 560.0), height = std::max(kTop + grid_h + 40, kTop + 260);
+    const std::string subtitle = cut_for_message(trace.text, 160);
+    const double width = std::max({kLeft + grid_w + 110, 620.0, 40 + 7.0 * count_code_points(subtitle)}), height = std::max(kTop + grid_h + 40, kTop + 260);
 
     std::ostringstream out;
     out << svg::open_svg(width, height);
     out << "<text x='12' y='26' font-size='16' font-weight='bold'>" << svg::xml_text(trace.model.name) << " \u00b7 " << n_layers
         << " layers \u00d7 " << n_heads << " heads \u00b7 attention weights"
         << (scale == OverviewScale::Contrast ? " (colour: square root of the weight)" : "") << "</text>\n";
-    out << "<text x='12' y='46' font-size='12' fill='" << kDim << "'>" << svg::xml_text(cut_for_message(trace.text, 160)) << "</text>\n";
+    out << "<text x='12' y='46' font-size='12' fill='" << kDim << "'>" << svg::xml_text(subtitle) << "</text>\n";
     out << "<g font-size='" << label_font << "' fill='" << kDim << "'>\n";
     for (int h = 0; h < n_heads; ++h)
         out << "<text class='head-label' x='" << svg::number(kLeft + h * (tile + gap) + tile / 2, "%.1f") << "' y='" << kTop - 8

@@ -22,7 +22,7 @@ constexpr const char* kKeyChip = "#d55e00";
 constexpr const char* kDim = "#555";
 
 constexpr double kFont = 14.0;
-constexpr double kCharWidth = 8.0;  // a rough advance of one character at kFont, for the layout
+constexpr double kCharWidth = 8.8;  // a generous advance of one character at kFont, for the layout
 constexpr double kRowHeight = 26.0;
 constexpr double kPad = 8.0;
 constexpr double kLinesWidth = 280.0;  // between the query and the key column
@@ -50,7 +50,8 @@ struct Columns {
     double row_y(int i) const { return top + (i + 0.5) * kRowHeight; }
 };
 
-Columns layout(const std::vector<std::string>& queries, const std::vector<std::string>& keys, bool bars) {
+// `subtitle`: the text under the title, which the figure is at least as wide as (up to 160 bytes).
+Columns layout(const std::vector<std::string>& queries, const std::vector<std::string>& keys, bool bars, const std::string& subtitle) {
     double label_w = 4 * kCharWidth;
     for (const auto& l : queries) label_w = std::max(label_w, text_width(l));
     for (const auto& l : keys) label_w = std::max(label_w, text_width(l));
@@ -63,7 +64,7 @@ Columns layout(const std::vector<std::string>& queries, const std::vector<std::s
     c.key_x0 = c.query_x1 + kLinesWidth;
     c.key_x1 = c.key_x0 + label_w;
     c.bars_x0 = c.key_x1 + 2 * kPad;
-    c.width = bars ? c.bars_x0 + kBarMax + 60 : c.key_x1 + 20;
+    c.width = std::max({bars ? c.bars_x0 + kBarMax + 60 : c.key_x1 + 20, 620.0, 40 + 7.0 * count_code_points(subtitle)});
     c.height = c.top + std::max(c.n, c.n_keys) * kRowHeight + 40;
     return c;
 }
@@ -165,7 +166,8 @@ std::string token_view_svg(const Trace& trace, int layer, int head, int query, i
     if (cross)
         for (int j = 0; j < trace.n_keys(layer); ++j) keys.push_back(source_label(trace, j));
     else keys = queries;
-    const Columns c = layout(queries, keys, !every_query);
+    const std::string subtitle = cut_for_message(trace.text, 160);
+    const Columns c = layout(queries, keys, !every_query, subtitle);
 
     std::ostringstream out;
     out << svg::open_svg(c.width, c.height);
@@ -174,7 +176,7 @@ std::string token_view_svg(const Trace& trace, int layer, int head, int query, i
         << (every_query ? std::string("where every token looks")
                         : "where \u201c" + svg::xml_text(queries[static_cast<std::size_t>(query)]) + "\u201d looks")
         << "</text>\n";
-    out << "<text x='20' y='46' font-size='12' fill='" << kDim << "'>" << svg::xml_text(cut_for_message(trace.text, 160)) << "</text>\n";
+    out << "<text x='20' y='46' font-size='12' fill='" << kDim << "'>" << svg::xml_text(subtitle) << "</text>\n";
     Matrix scores, weights;  // one query: its row (1 x n_keys), kept or computed now
     out << "<g stroke='" << kLineColor << "' stroke-linecap='round'>\n";
     if (every_query) {
