@@ -22,6 +22,7 @@ enum class RankBy { KeyWeight, Entropy, Previous, Same, First, Count };
 class ModelOverviewPanel final : public Panel {
 public:
     const char* id() const override { return "overview"; }
+    bool contrast() const { return m_contrast; }  // the export draws the overview as it is seen
 
 protected:
     std::string caption(const FrameContext& frame) const override;

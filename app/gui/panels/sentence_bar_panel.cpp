@@ -44,9 +44,11 @@ void SentenceBarPanel::draw_content(const FrameContext& frame) {
 void SentenceBarPanel::draw_text_field(const FrameContext& frame) {
     follow_app_text(frame);
     // Asked for a few frames: a window's first frame lays it out without taking focus requests.
+    // A dialog opened meanwhile (a script's export-browser) keeps the keyboard.
     if (m_focus_frames > 0) {
         --m_focus_frames;
-        if (!m_editing) ImGui::SetKeyboardFocusHere();
+        if (ImGui::IsPopupOpen(nullptr, ImGuiPopupFlags_AnyPopupId)) m_focus_frames = 0;
+        else if (!m_editing) ImGui::SetKeyboardFocusHere();
     }
     const float button_w = ImGui::CalcTextSize("Examples \xE2\x96\xBE").x + 2 * ImGui::GetStyle().FramePadding.x;
     ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x - button_w - ImGui::GetStyle().ItemSpacing.x);

@@ -70,7 +70,7 @@ void App::register_panels() {
     add<ViewTabsPanel>({Bar::Tabs});
     m_heatmap = add<HeatmapPanel>({Bar::None, ViewId::Heatmap});
     add<TokenLinesPanel>({Bar::None, ViewId::Tokens});
-    add<ModelOverviewPanel>({Bar::None, ViewId::Overview});
+    m_overview = add<ModelOverviewPanel>({Bar::None, ViewId::Overview});
     m_steps = add<StepsPanel>({Bar::None, ViewId::Steps});
     add<ComparePanel>({Bar::None, ViewId::Compare});
     add<PlaygroundPanel>({Bar::None, ViewId::Playground});
@@ -115,6 +115,9 @@ void App::before_frame() {
     autosave_session();
     if (!m_native_dialog.running())
         if (auto chosen = m_native_dialog.take_result(); chosen && !chosen->empty()) open_model(*chosen);
+    poll_save_dialog();
+    if (!m_png_export_next.empty()) m_png_export = std::move(m_png_export_next);  // written after this frame's render
+    m_png_export_next.clear();
 }
 
 void App::draw() {
@@ -152,7 +155,11 @@ void App::draw_notice_toast(const FrameContext& frame) {
     const float width = std::min(display.x * 0.7f, ImGui::GetFontSize() * 40.0f);
     ImGui::SetNextWindowPos(ImVec2(display.x * 0.5f, display.y - status_bar_height() - ImGui::GetFontSize()), ImGuiCond_Always,
                             ImVec2(0.5f, 1.0f));
-    ImGui::SetNextWindowSize(ImVec2(width, 0.0f));
+    // Both sides set, so the toast shows in the very frame it appears (ImGui hides an auto-sized
+    // window's first frame): a script's export and screenshot in one frame see it too.
+    const ImVec2 padding = ImGui::GetStyle().WindowPadding;
+    const float text_h = ImGui::CalcTextSize(m_toast_text.c_str(), nullptr, false, width - 2 * padding.x).y;
+    ImGui::SetNextWindowSize(ImVec2(width, std::min(text_h + 2 * padding.y, display.y * 0.4f)));
     ImGui::PushStyleColor(ImGuiCol_WindowBg, frame.theme.chip_query);
     ImGui::PushStyleColor(ImGuiCol_Text, readable_text_on(frame.theme.chip_query));
     const ImGuiWindowFlags flags = ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoInputs | ImGuiWindowFlags_NoSavedSettings |
@@ -287,7 +294,7 @@ void App::open_file_dialog() {
     const std::filesystem::path start = recent.empty() || recent.rfind("builtin:", 0) == 0
                                             ? std::filesystem::current_path()
                                             : std::filesystem::path(recent).parent_path();
-    if (NativeFileDialog::available()) m_native_dialog.start(start);
+    if (NativeFileDialog::available()) m_native_dialog.start(zenity_open_arguments(start));
     else m_browser.open(start);
 }
 

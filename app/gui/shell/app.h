@@ -35,6 +35,7 @@ class TrainingPanel;
 class HeatmapPanel;
 class StepsPanel;
 class ComparePanel;
+class ModelOverviewPanel;
 
 // Where a registered panel goes: a fixed bar, or a view that takes the main place when in front.
 struct Placement {
@@ -99,7 +100,11 @@ public:
     void lesson_step(int delta) override;
     void set_presentation(bool on) override;
     void toggle_fullscreen() override;
+    // File -> Export: asks where (zenity, else the in-app browser); scripted and --screenshot runs
+    // write into the working folder without asking.
     void export_view(ExportKind kind) override;
+    // --script's export-browser: the in-app save browser, whether zenity is there or not.
+    void export_with_browser(ExportKind kind);
     void save_session_now() override;
     void report_region(const char* name, ImVec2 min, ImVec2 max) override { m_regions.push_back({name, min, max}); }
 
@@ -139,6 +144,18 @@ private:
     void autosave_session();
     void apply_session_selection();
     Session current_session() const;
+    struct PendingExport {  // asked for, waiting for the save dialog's answer
+        ExportKind kind = ExportKind::WindowPng;
+        ExportSubject subject;
+        std::shared_ptr<const TraceBundle> bundle;  // the trace as it was when asked (null for the PNG)
+    };
+    std::string export_refusal(ExportKind kind) const;
+    PendingExport pending_export(ExportKind kind) const;
+    void ask_where_to_export(ExportKind kind, bool desktop_dialog);
+    void poll_save_dialog();
+    void finish_export(const std::filesystem::path& file);
+    void export_into_working_folder(ExportKind kind);
+    void copy_weights();
     void layout_panels(const FrameContext& frame, float menu_height);
     void draw_splitter(float x, float y, float height);
     float status_bar_height() const;
@@ -183,6 +200,7 @@ private:
     SentenceBarPanel* m_sentence_bar = nullptr;
     HeatmapPanel* m_heatmap = nullptr;
     StepsPanel* m_steps = nullptr;
+    ModelOverviewPanel* m_overview = nullptr;     // its Contrast box colours the overview's export
     TrainingPanel* m_training = nullptr;  // ready() waits for its --train-steps run
     LessonPlayer m_lesson;                        // --lesson; inactive otherwise
     Settings m_before_presentation;               // theme and font scale to restore when presentation mode ends
@@ -191,10 +209,15 @@ private:
     Session m_saved_session;                      // what the file holds, so unchanged sessions are not rewritten
     std::optional<Selection> m_session_selection; // a restored selection, applied once the first trace is in
     double m_session_checked = 0.0;               // glfwGetTime() of the last autosave check
-    std::filesystem::path m_png_export;           // File -> Export -> PNG: written after the next render
+    std::filesystem::path m_png_export;           // File -> Export -> PNG: written after this frame's render
+    std::filesystem::path m_png_export_next;      // ... after the next one (the save browser is still on this)
+    std::optional<PendingExport> m_pending_export;
+    std::filesystem::path m_export_dir;           // where the last export went; the save dialogs start there
     MainMenu m_menu;
-    FileBrowser m_browser;
-    NativeFileDialog m_native_dialog;
+    FileBrowser m_browser;                        // opening a model
+    FileBrowser m_save_browser;                   // saving an export
+    NativeFileDialog m_native_dialog;             // zenity: opening a model
+    NativeFileDialog m_save_dialog;               // zenity: saving an export
 
     std::shared_ptr<const TraceBundle> m_bundle;  // this frame's snapshot
     std::optional<std::string> m_compare_input;   // the second sentence as typed; none: the initial one

@@ -254,7 +254,8 @@ bool App::ready() const {
 
 bool App::animating() const {
     const bool toast = !m_toast_text.empty() && glfwGetTime() - m_toast_since <= kToastSeconds;  // redraw to hide it
-    return m_state.loading || m_state.trace.busy || m_native_dialog.running() || m_signal_screenshot || toast;
+    return m_state.loading || m_state.trace.busy || m_native_dialog.running() || m_save_dialog.running() || m_signal_screenshot ||
+           toast || !m_png_export_next.empty();
 }
 
 void App::on_drop(const std::vector<std::string>& paths) {
@@ -307,7 +308,11 @@ void App::handle_keys() {
 // [SECTION] Popups
 
 void App::draw_popups(const FrameContext& frame) {
-    if (auto chosen = m_browser.draw(frame)) open_model(*chosen);
+    if (auto chosen = m_browser.draw(frame)) open_model(*chosen);  // "" when cancelled: nothing
+    if (auto chosen = m_save_browser.draw(frame)) {
+        if (chosen->empty()) m_pending_export.reset();  // cancelled: nothing is written
+        else finish_export(*chosen);
+    }
     if (m_help_requested) {
         ImGui::OpenPopup("Keys and mouse");
         m_help_requested = false;

@@ -1,10 +1,13 @@
 // App, continued: sessions (model, sentences, selection and view; restored at start, autosaved
-// atomically every few seconds when changed and on exit) and File -> Export.
+// atomically every few seconds when changed and on exit) and File -> Export (asks where to save:
+// zenity's dialog on a thread, or the in-app browser; scripts and --screenshot runs do not ask).
 // Sections: [SECTION] Sessions  [SECTION] Export
 #include <cstdio>
 #include <iostream>
 
 #include "attnscope/atomic_file.h"
+#include "attnscope/heatmap_export.h"
+#include "panels/model_overview_panel.h"
 #include "shell/app.h"
 
 namespace attnscope::gui {
@@ -117,32 +120,129 @@ void App::autosave_session() {
 // [SECTION] Export
 
 void App::export_view(ExportKind kind) {
+    if (!writes_file(kind)) {
+        copy_weights();
+        return;
+    }
+    // Tests drive the app through scripts and --screenshot: they rely on files appearing in the
+    // working folder, and no one is there to answer a dialog.
+    if (m_options.scripted() || m_options.screenshot_mode()) export_into_working_folder(kind);
+    else ask_where_to_export(kind, NativeFileDialog::available());
+}
+
+void App::export_with_browser(ExportKind kind) {
+    if (writes_file(kind)) ask_where_to_export(kind, false);
+}
+
+// Why this export cannot be made now, or "". Exports run on the UI thread: a long text's head
+// (n^2 cells) would freeze the window and make a file of hundreds of megabytes, so the figures of
+// one head stop at kMaxSvgExportTokens (the CLI writes any length). The overview's thumbnails are
+// pooled to a fixed size, so it takes a text of any length; the window PNG needs no trace.
+std::string App::export_refusal(ExportKind kind) const {
+    if (kind == ExportKind::WindowPng) return "";
     const Trace* trace = m_bundle ? m_bundle->trace.get() : nullptr;
+    if (!trace) return "nothing to export yet: the sentence is still being computed";
+    if (kind == ExportKind::OverviewSvg || trace->n_tokens() <= kMaxSvgExportTokens) return "";
     const Selection& s = m_state.selection;
-    if (kind == ExportKind::WindowPng) {
-        m_png_export = unused_export_path(std::filesystem::current_path(), export_stem(m_state.text, s.layer, s.head, kind), kind);
+    return "export is for texts up to " + std::to_string(kMaxSvgExportTokens) + " tokens (this one has " +
+           std::to_string(trace->n_tokens()) + "): attnscope-cli trace --layer " + std::to_string(s.layer) + " --head " +
+           std::to_string(s.head) + " --fields weights writes one head of any length";
+}
+
+// What is exported is fixed when it is asked for: the trace, the selection and the colours then,
+// not whatever the window shows once the dialog closes.
+App::PendingExport App::pending_export(ExportKind kind) const {
+    PendingExport p;
+    p.kind = kind;
+    p.bundle = m_bundle;
+    const Selection& s = m_state.selection;
+    p.subject.layer = s.layer;
+    p.subject.head = s.head;
+    p.subject.query = s.query;
+    p.subject.key = s.key;
+    p.subject.colormap = m_state.settings.colormap;
+    p.subject.contrast = m_overview && m_overview->contrast();
+    return p;
+}
+
+void App::ask_where_to_export(ExportKind kind, bool desktop_dialog) {
+    if (const std::string why = export_refusal(kind); !why.empty()) {
+        m_state.notice = why;
         return;
     }
-    if (!trace) {
-        m_state.notice = "nothing to export yet: the sentence is still being computed";
+    if (m_save_dialog.running()) {
+        m_state.notice = "a save dialog is open already";
         return;
     }
-    // Exports run on the UI thread: a long text's head (n^2 cells) would freeze the window and
-    // make a file of hundreds of megabytes. The CLI writes any length.
-    if (trace->n_tokens() > kMaxSvgExportTokens) {
-        m_state.notice = "export is for texts up to " + std::to_string(kMaxSvgExportTokens) + " tokens (this one has " +
-                         std::to_string(trace->n_tokens()) + "): attnscope-cli trace --layer " + std::to_string(s.layer) +
-                         " --head " + std::to_string(s.head) + " --fields weights writes one head of any length";
+    std::error_code ec;
+    if (m_export_dir.empty() || !std::filesystem::is_directory(m_export_dir, ec)) m_export_dir = std::filesystem::current_path(ec);
+    const Selection& s = m_state.selection;
+    const std::string name = export_stem(m_state.text, s.layer, s.head, kind) + export_extension(kind);
+    m_pending_export = pending_export(kind);
+    const std::string what = kExportLabels[static_cast<int>(kind)];
+    if (desktop_dialog) m_save_dialog.start(zenity_save_arguments(m_export_dir, name, what));
+    else m_save_browser.open_save(m_export_dir, name, export_extension(kind), what);
+}
+
+// zenity's answer, taken in the update step: a path, or "" when cancelled.
+void App::poll_save_dialog() {
+    if (m_save_dialog.running()) return;
+    auto chosen = m_save_dialog.take_result();
+    if (!chosen || !m_pending_export) return;
+    if (chosen->empty()) {
+        m_pending_export.reset();  // cancelled: nothing is written
         return;
     }
-    if (kind == ExportKind::CopyWeights) {
-        ImGui::SetClipboardText(weights_table_tsv(*trace, s.layer, s.head).c_str());
-        m_state.notice = "copied the weights of layer " + std::to_string(s.layer) + ", head " + std::to_string(s.head);
+    // zenity asked before overwriting what the user typed; a file that only the added extension
+    // names was not asked about, so it is never replaced: the next free name is taken instead.
+    const std::filesystem::path typed(*chosen);
+    std::filesystem::path file = with_export_extension(typed, m_pending_export->kind);
+    std::error_code ec;
+    if (file != typed && std::filesystem::exists(file, ec))
+        file = unused_export_path(file.parent_path(), file.stem().string(), m_pending_export->kind);
+    finish_export(file);
+}
+
+// Writes the pending export to `file` (the save browser has asked about replacing it) and says so.
+void App::finish_export(const std::filesystem::path& file) {
+    if (!m_pending_export) return;
+    const PendingExport p = std::move(*m_pending_export);
+    m_pending_export.reset();
+    m_export_dir = file.parent_path();
+    if (p.kind == ExportKind::WindowPng) {
+        // After the next frame is rendered: this one still shows the save browser.
+        m_png_export_next = file;
+        glfwPostEmptyEvent();
         return;
     }
-    const auto file = unused_export_path(std::filesystem::current_path(), export_stem(m_state.text, s.layer, s.head, kind), kind);
-    const auto written = export_head_file(*trace, s.layer, s.head, kind, file);
+    const auto written = write_export(*p.bundle->trace, p.kind, p.subject, file);
     m_state.notice = written.ok() ? "saved " + file.string() : written.error().message;
+}
+
+void App::export_into_working_folder(ExportKind kind) {
+    const Selection& s = m_state.selection;
+    const auto file = unused_export_path(std::filesystem::current_path(), export_stem(m_state.text, s.layer, s.head, kind), kind);
+    if (kind == ExportKind::WindowPng) {
+        m_png_export = file;
+        return;
+    }
+    if (const std::string why = export_refusal(kind); !why.empty()) {
+        m_state.notice = why;
+        return;
+    }
+    const PendingExport p = pending_export(kind);
+    const auto written = write_export(*p.bundle->trace, kind, p.subject, file);
+    m_state.notice = written.ok() ? "saved " + file.string() : written.error().message;
+}
+
+void App::copy_weights() {
+    if (const std::string why = export_refusal(ExportKind::CopyWeights); !why.empty()) {
+        m_state.notice = why;
+        return;
+    }
+    const Selection& s = m_state.selection;
+    ImGui::SetClipboardText(weights_table_tsv(*m_bundle->trace, s.layer, s.head).c_str());
+    m_state.notice = "copied the weights of layer " + std::to_string(s.layer) + ", head " + std::to_string(s.head);
 }
 
 }  // namespace attnscope::gui

@@ -3,8 +3,11 @@
 #include <cctype>
 #include <cstdio>
 
+#include "attnscope/atomic_file.h"
 #include "attnscope/heatmap_export.h"
 #include "attnscope/token_labels.h"
+#include "attnscope/trace_json.h"
+#include "attnscope/view_svg.h"
 
 namespace attnscope::gui {
 
@@ -42,8 +45,10 @@ std::string table_label(const Trace& trace, int i) {
 
 std::string export_stem(const std::string& text, int layer, int head, ExportKind kind) {
     std::string stem = "attnscope-" + slug(text);
-    if (kind != ExportKind::WindowPng) stem += "-L" + std::to_string(layer) + "H" + std::to_string(head);
-    return stem;
+    if (kind == ExportKind::WindowPng) return stem;
+    if (kind == ExportKind::OverviewSvg) return stem + "-overview";
+    stem += "-L" + std::to_string(layer) + "H" + std::to_string(head);
+    return kind == ExportKind::TokenViewSvg ? stem + "-tokens" : stem;
 }
 
 std::filesystem::path unused_export_path(const std::filesystem::path& dir, const std::string& stem, ExportKind kind) {
@@ -67,10 +72,44 @@ std::string weights_table_tsv(const Trace& trace, int layer, int head) {
     return out;
 }
 
+std::filesystem::path with_export_extension(const std::filesystem::path& file, ExportKind kind) {
+    const std::string ext = export_extension(kind);
+    std::string name = file.filename().string();
+    std::string tail = name.size() >= ext.size() ? name.substr(name.size() - ext.size()) : "";
+    for (char& c : tail) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (ext.empty() || (tail == ext && name.size() > ext.size())) return file;
+    return file.parent_path() / (name + ext);
+}
+
+Result<std::filesystem::path> write_export(const Trace& trace, ExportKind kind, const ExportSubject& s,
+                                           const std::filesystem::path& file) {
+    switch (kind) {
+        case ExportKind::HeatmapSvg:
+            return write_file_atomically(file, head_svg(trace, s.layer, s.head, HeatmapField::Weights, s.colormap));
+        case ExportKind::TokenViewSvg:
+            return write_file_atomically(file, token_view_svg(trace, s.layer, s.head, s.query, s.key));
+        case ExportKind::OverviewSvg:
+            return write_file_atomically(file, overview_svg(trace, s.colormap, s.contrast ? OverviewScale::Contrast : OverviewScale::Linear));
+        case ExportKind::WeightsCsv: return write_file_atomically(file, head_csv(trace, s.layer, s.head, HeatmapField::Weights));
+        case ExportKind::HeadJson: {
+            TraceFilter filter;
+            filter.layer = s.layer;
+            filter.head = s.head;
+            return write_file_atomically(file, trace_to_json(trace, filter));
+        }
+        case ExportKind::WindowPng:
+        case ExportKind::CopyWeights:
+        case ExportKind::Count: break;
+    }
+    return Error{"not a figure or table: " + file.string()};
+}
+
 Result<std::filesystem::path> export_head_file(const Trace& trace, int layer, int head, ExportKind kind,
                                                const std::filesystem::path& file) {
-    if (kind == ExportKind::WindowPng || kind == ExportKind::CopyWeights) return Error{"not a head file: " + file.string()};
-    return export_head(trace, layer, head, file, HeatmapField::Weights);
+    ExportSubject subject;
+    subject.layer = layer;
+    subject.head = head;
+    return write_export(trace, kind, subject, file);
 }
 
 }  // namespace attnscope::gui

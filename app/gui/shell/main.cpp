@@ -176,6 +176,7 @@ void play_script(ScriptPlayer& script, int frame, App& app) {
             case ScriptStep::Kind::Undo: app.step_selections(-1); break;
             case ScriptStep::Kind::Redo: app.step_selections(+1); break;
             case ScriptStep::Kind::Export: app.export_view(static_cast<ExportKind>(step->export_kind)); break;
+            case ScriptStep::Kind::ExportBrowser: app.export_with_browser(static_cast<ExportKind>(step->export_kind)); break;
             case ScriptStep::Kind::Quit: app.request_quit_after_script_screenshots(); break;
         }
     }

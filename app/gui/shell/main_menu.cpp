@@ -65,9 +65,13 @@ void MainMenu::draw_file_menu(const FrameContext& frame) {
         ImGui::EndMenu();
     }
     ImGui::Separator();
-    if (ImGui::BeginMenu("Export", frame.trace != nullptr)) {  // into the working folder (export.h)
-        for (int k = 0; k < static_cast<int>(ExportKind::Count); ++k)
-            if (ImGui::MenuItem(kExportLabels[k])) frame.actions.export_view(static_cast<ExportKind>(k));
+    if (ImGui::BeginMenu("Export", frame.trace != nullptr)) {  // asks where to save (export.h)
+        for (int k = 0; k < static_cast<int>(ExportKind::Count); ++k) {
+            const auto kind = static_cast<ExportKind>(k);
+            if (kind == ExportKind::CopyWeights) ImGui::Separator();
+            const std::string label = std::string(kExportLabels[k]) + (writes_file(kind) ? "\xE2\x80\xA6" : "");  // ...: a dialog follows
+            if (ImGui::MenuItem(label.c_str())) frame.actions.export_view(kind);
+        }
         ImGui::EndMenu();
     }
     if (ImGui::MenuItem("Save session now")) frame.actions.save_session_now();

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "attnscope/text.h"
+#include "shell/export.h"
 
 namespace attnscope::gui {
 
@@ -24,6 +25,23 @@ Result<std::string> read_file(const std::string& path) {
     std::ostringstream content;
     content << in.rdbuf();
     return content.str();
+}
+
+// The ExportKind a script names ("svg", "tokens-svg"; kExportScriptNames), or -1.
+int export_kind_named(const std::string& name) {
+    for (int k = 0; k < static_cast<int>(ExportKind::Count); ++k)
+        if (name == kExportScriptNames[k]) return k;
+    return -1;
+}
+
+// "png, svg, ... or copy" (`with_copy`: the clipboard too, which asks for no file).
+std::string export_names(bool with_copy) {
+    std::vector<std::string> names;
+    for (int k = 0; k < static_cast<int>(ExportKind::Count); ++k)
+        if (with_copy || writes_file(static_cast<ExportKind>(k))) names.push_back(kExportScriptNames[k]);
+    std::string out;
+    for (std::size_t i = 0; i < names.size(); ++i) out += (i == 0 ? "" : i + 1 == names.size() ? " or " : ", ") + names[i];
+    return out;
 }
 
 Result<ScriptStep> parse_step(const std::string& line, const std::string& where) {
@@ -45,13 +63,11 @@ Result<ScriptStep> parse_step(const std::string& line, const std::string& where)
     else if (command == "forward") step.kind = ScriptStep::Kind::Forward;
     else if (command == "undo") step.kind = ScriptStep::Kind::Undo;
     else if (command == "redo") step.kind = ScriptStep::Kind::Redo;
-    else if (command == "export") {
-        step.kind = ScriptStep::Kind::Export;
-        const char* kinds[] = {"png", "svg", "csv", "json", "copy"};  // ExportKind's order
-        step.export_kind = -1;
-        for (int k = 0; k < 5; ++k)
-            if (argument == kinds[k]) step.export_kind = k;
-        if (step.export_kind < 0) return Error{where + ": 'export' needs png, svg, csv, json or copy"};
+    else if (command == "export" || command == "export-browser") {
+        step.kind = command == "export" ? ScriptStep::Kind::Export : ScriptStep::Kind::ExportBrowser;
+        step.export_kind = export_kind_named(argument);
+        if (step.export_kind < 0 || (step.kind == ScriptStep::Kind::ExportBrowser && !writes_file(static_cast<ExportKind>(step.export_kind))))
+            return Error{where + ": '" + command + "' needs " + export_names(step.kind == ScriptStep::Kind::Export)};
     }
     else if (command == "select") {
         step.kind = ScriptStep::Kind::Select;
@@ -74,7 +90,7 @@ Result<ScriptStep> parse_step(const std::string& line, const std::string& where)
         step.argument = std::move(content).value();
     } else {
         return Error{where + ": unknown command '" + cut_for_message(command, 40) +
-                     "' (expected text, text-file, model, screenshot, screenshot-ready, select, zoom, back, forward, undo, redo, export or quit)"};
+                     "' (expected text, text-file, model, screenshot, screenshot-ready, select, zoom, back, forward, undo, redo, export, export-browser or quit)"};
     }
     const bool needs_argument = step.kind == ScriptStep::Kind::Model || step.kind == ScriptStep::Kind::Screenshot ||
                                 step.kind == ScriptStep::Kind::ScreenshotReady;

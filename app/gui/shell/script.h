@@ -14,7 +14,10 @@
 //   FRAME zoom Z             the heatmap at zoom Z (1 = the whole grid), the selected cell in the middle
 //   FRAME back | forward     the sentence before / after (Alt+Left / Alt+Right)
 //   FRAME undo | redo        undo / redo a selection change (Ctrl+Z / Ctrl+Y)
-//   FRAME export KIND        File -> Export: png, svg, csv, json or copy (into the working folder)
+//   FRAME export KIND        File -> Export without asking where, into the working folder: png,
+//                            svg (the heatmap), tokens-svg, overview-svg, csv, json or copy
+//   FRAME export-browser KIND   File -> Export through the in-app save browser (zenity or not), to
+//                            look at it or answer it with keys
 //   FRAME quit               end the app (as Ctrl+Q) once the screenshots asked for are written
 // FRAME counts every frame from the first, ready or not: apart from screenshot-ready, the steps
 // never wait for a worker, which is the point. A step runs at its frame, or right after the
@@ -30,7 +33,9 @@
 namespace attnscope::gui {
 
 struct ScriptStep {
-    enum class Kind { Text, Model, Screenshot, ScreenshotReady, Select, Zoom, Back, Forward, Undo, Redo, Export, Quit } kind = Kind::Quit;
+    enum class Kind {
+        Text, Model, Screenshot, ScreenshotReady, Select, Zoom, Back, Forward, Undo, Redo, Export, ExportBrowser, Quit
+    } kind = Kind::Quit;
     int frame = 0;
     std::string argument;  // the text (text-file: already read), the model spec or the PNG path
     int select[4] = {0, 0, 0, -1};  // select: layer, head, query, key
