@@ -22,6 +22,9 @@
 #include <thread>
 
 #include "app_process.h"
+#include "attnscope/forward.h"
+#include "attnscope/model.h"
+#include "attnscope/word_tokenizer.h"
 
 namespace attnscope {
 namespace {
@@ -36,18 +39,66 @@ struct ExpectedStep {
     int layer = 0, head = 0;
 };
 
-// Inheritance (lesson.h): model, view, layer and head carry over from the step before; the
-// lesson's "model" (else builtin:bank-decoder) and "heatmap" start them off.
+// The token typed as `word` (ignoring case), first hit, as a lesson names one; -1 if none.
+int token_typed(const Trace& trace, const std::string& word) {
+    for (int i = 0; i < trace.n_tokens(); ++i) {
+        const Token& t = trace.tokens[static_cast<std::size_t>(i)];
+        if (lowercase_utf8(trace.text.substr(t.start, t.end - t.start)) == lowercase_utf8(word)) return i;
+    }
+    return -1;
+}
+
+// "head": "best": the layer and head where `token` looks at `key` most, found here with the core
+// library's trace and a loop of its own over every head (first of equals).
+std::pair<int, int> best_head(const std::string& model_spec, const std::string& sentence, const std::string& token,
+                              const std::string& key) {
+    const auto model = load_model(model_spec);
+    EXPECT_TRUE(model.ok()) << model_spec;
+    if (!model.ok()) return {0, 0};
+    const auto trace = compute_trace(*model.value(), sentence);
+    EXPECT_TRUE(trace.ok()) << sentence;
+    if (!trace.ok()) return {0, 0};
+    const Trace& t = *trace.value();
+    const int q = token_typed(t, token), k = token_typed(t, key);
+    EXPECT_GE(q, 0) << token;
+    EXPECT_GE(k, 0) << key;
+    if (q < 0 || k < 0) return {0, 0};
+    std::pair<int, int> best{0, 0};
+    float most = -1.0f;
+    for (int l = 0; l < static_cast<int>(t.layers.size()); ++l)
+        for (int h = 0; h < t.model.n_heads; ++h)
+            if (const float w = (*t.head_weights(l, h))(q, k); w > most) {
+                most = w;
+                best = {l, h};
+            }
+    return best;
+}
+
+// Inheritance (lesson.h): model, sentence, view, layer and head carry over from the step before;
+// the lesson's "model" (else builtin:bank-decoder) and "heatmap" start them off. "head": "best"
+// carries over too; a step with it and no key keeps the head the step before chose.
 std::vector<ExpectedStep> expected_steps(const fs::path& file) {
     const auto root = nlohmann::json::parse(slurp(file), nullptr, true, /*ignore_comments=*/true);
     ExpectedStep carried{"", root.value("model", std::string("builtin:bank-decoder")), "heatmap"};
+    std::string sentence;
+    bool best = false;
     std::vector<ExpectedStep> out;
     for (const auto& step : root.at("steps")) {
         carried.title = step.at("caption").at("title").get<std::string>();
         carried.model = step.value("model", carried.model);
         carried.view = step.value("view", carried.view);
-        carried.layer = step.value("layer", carried.layer);
-        carried.head = step.value("head", carried.head);
+        sentence = step.value("sentence", sentence);
+        if (step.contains("layer")) {
+            carried.layer = step.at("layer").get<int>();
+            best = false;
+        }
+        if (step.contains("head")) {
+            best = step.at("head").is_string();
+            if (!best) carried.head = step.at("head").get<int>();
+        }
+        if (best && step.contains("key"))
+            std::tie(carried.layer, carried.head) =
+                best_head(carried.model, sentence, step.value("token", std::string()), step.at("key").get<std::string>());
         out.push_back(carried);
     }
     return out;

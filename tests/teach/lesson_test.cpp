@@ -68,6 +68,21 @@ TEST(Lesson, LaterStepsInheritModelSentenceViewLayerAndHeadButNotTokens) {
     EXPECT_TRUE(s.key.empty());
 }
 
+TEST(Lesson, AStepCanAskForTheHeadWhereItsTokenLooksAtItsKeyMost) {
+    auto lesson = parse_lesson(two_steps_with(R"("layer": 1, "head": 2,)", R"("head": "best",)"));
+    ASSERT_TRUE(lesson.ok()) << lesson.error().message;
+    EXPECT_TRUE(lesson.value().steps[0].best_head);
+    EXPECT_TRUE(lesson.value().steps[1].best_head) << "inherited like a head number";
+    lesson = parse_lesson(two_steps_with(R"("model": "builtin:bank-decoder")", R"("layer": 0, "head": 1)"));
+    ASSERT_TRUE(lesson.ok()) << lesson.error().message;
+    EXPECT_FALSE(lesson.value().steps[1].best_head);
+    EXPECT_THAT(error_of(two_steps_with(R"("layer": 1, "head": 2,)", R"("layer": 1, "head": "best",)")),
+                HasSubstr("x.json: steps[0].layer: expected no layer with \"head\": \"best\""));
+    EXPECT_THAT(error_of(two_steps_with(R"(, "key": 0)", R"(, "head": "best")")),
+                HasSubstr("x.json: steps[0].head: \"best\" needs a key"));
+    EXPECT_THAT(error_of(two_steps_with(R"("head": 2)", R"("head": "first")")), HasSubstr("x.json: steps[0].head: expected an integer"));
+}
+
 TEST(Lesson, DefaultsToTheBuiltinDecoderAndTheHeatmap) {
     const auto lesson = parse_lesson(R"({"format": "attnscope-lesson", "version": 1, "title": "T",
         "steps": [{"caption": {"title": "a", "text": "b"}, "sentence": "s"}]})");

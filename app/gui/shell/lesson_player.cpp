@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <sstream>
 
+#include "attnscope/head_stats.h"
 #include "attnscope/token_labels.h"
 #include "panels/panel.h"
 
@@ -96,6 +97,18 @@ std::string LessonPlayer::select(AppState& state) {
     const auto key = step.key.empty() ? std::optional<int>(-1) : resolve_token(step.key, words);
     if (!key) return "key " + step.key.describe() + " is not in \"" + step.sentence + "\"";
     state.selection = Selection{step.layer, step.head, *query, *key};
+    if (step.best_head && *key < 0) {  // "best" inherited by a step with no key: the head stays
+        state.selection.layer = m_best_layer;
+        state.selection.head = m_best_head;
+    } else if (step.best_head) {
+        // the lesson's texts are short, so the trace keeps its matrices: reads, not work
+        const std::vector<float> weights = key_weights(trace, *query, *key);
+        const int best = static_cast<int>(std::max_element(weights.begin(), weights.end()) - weights.begin());
+        state.selection.layer = best / trace.model.n_heads;
+        state.selection.head = best % trace.model.n_heads;
+    }
+    m_best_layer = state.selection.layer;
+    m_best_head = state.selection.head;
     m_query = *query;
     m_key = *key;
     m_phase = Phase::Shown;
@@ -115,7 +128,7 @@ std::string LessonPlayer::report() const {
     const LessonStep& s = current();
     std::ostringstream out;
     out << "lesson step " << m_step + 1 << "/" << step_count() << " view " << s.view << " model " << s.model << " layer "
-        << s.layer << " head " << s.head << " token " << m_query << " key " << m_key << ": " << s.title;
+        << (s.best_head ? m_best_layer : s.layer) << " head " << (s.best_head ? m_best_head : s.head) << " token " << m_query << " key " << m_key << ": " << s.title;
     return out.str();
 }
 

@@ -62,6 +62,7 @@ private:
     bool m_model_requested = false;
     std::uint64_t m_trace_before = 0;  // the trace on screen before this step's sentence was sent
     int m_query = -1, m_key = -1;      // the step's tokens, once resolved
+    int m_best_layer = 0, m_best_head = 0;  // the head selected, once resolved ("head": "best")
 };
 
 }  // namespace attnscope::gui

@@ -9,7 +9,8 @@
 //       "model": "builtin:bank-encoder",        // optional: else the previous step's (else the lesson's)
 //       "sentence": "i took the money to the bank",  // optional after the first step: else the previous one
 //       "view": "heatmap",                      // optional: else the previous step's (else heatmap)
-//       "layer": 0, "head": 1,                  // optional: else the previous step's (else 0)
+//       "layer": 0, "head": 1,                  // optional: else the previous step's (else 0); "head": "best"
+//                                               // (no layer): where the token looks at the key most
 //       "token": "bank",                        // optional: query token, a word or a 0-based index; else the last token
 //       "key": "money",                         // optional: key token, a word or an index; else none
 //       "page": "keys",                         // optional: the steps view's page, 1-10 or its name (below)
@@ -50,6 +51,8 @@ struct LessonStep {
     std::string sentence;
     std::string view = "heatmap";    // a view_name() (attnscope/views.h)
     int layer = 0, head = 0;
+    bool best_head = false;          // layer and head: where the token looks at the key most; a later
+                                     // step without a key keeps the head the last one chose
     TokenRef token;                  // empty: the last token
     TokenRef key;                    // empty: no key chosen
     int page = 0;                    // the steps view's page, 1-based; 0: as it is

@@ -117,8 +117,16 @@ void read_step(const json& node, const JsonPath& at, LessonStep& step) {
     field(Key::Model, [&](const json& v, const JsonPath& p) { step.model = read_nonempty_string(v, p); });
     field(Key::Sentence, [&](const json& v, const JsonPath& p) { step.sentence = read_nonempty_string(v, p); });
     field(Key::View, [&](const json& v, const JsonPath& p) { step.view = read_view_name(v, p); });
-    field(Key::Layer, [&](const json& v, const JsonPath& p) { step.layer = read_int(v, p, 0, kMaxIndex); });
-    field(Key::Head, [&](const json& v, const JsonPath& p) { step.head = read_int(v, p, 0, kMaxIndex); });
+    field(Key::Layer, [&](const json& v, const JsonPath& p) {
+        step.layer = read_int(v, p, 0, kMaxIndex);
+        step.best_head = false;
+    });
+    field(Key::Head, [&](const json& v, const JsonPath& p) {
+        // "best": the layer and head where the query looks at the key most, found once the
+        // sentence is traced, so a lesson stays right when its model is retrained.
+        step.best_head = v.is_string() && v.get<std::string>() == "best";
+        if (!step.best_head) step.head = read_int(v, p, 0, kMaxIndex);
+    });
     step.token = TokenRef{};  // tokens belong to one sentence: never inherited
     step.key = TokenRef{};
     field(Key::Token, [&](const json& v, const JsonPath& p) { step.token = read_token(v, p); });
@@ -130,6 +138,10 @@ void read_step(const json& node, const JsonPath& at, LessonStep& step) {
     field(Key::Field, [&](const json& v, const JsonPath& p) { step.field = read_field(v, p); });
     field(Key::Zoom, [&](const json& v, const JsonPath& p) { step.zoom = read_zoom(v, p); });
     if (step.sentence.empty()) at.key(name(Key::Sentence)).fail("missing (the first step needs a sentence; later steps reuse the previous one)");
+    if (step.best_head && step.key.empty() && find(node, Key::Head))
+        at.key(name(Key::Head)).fail("\"best\" needs a key: the head is the one where the token looks at the key most");
+    if (step.best_head && find(node, Key::Layer))
+        at.key(name(Key::Layer)).fail("expected no layer with \"head\": \"best\" (the best head chooses its layer)");
 }
 
 Lesson read_lesson(const json& root) {
