@@ -1,4 +1,4 @@
-// attnscope-cli train --corpus FILE --config FILE --out FILE [--steps N] [--seed S] [--snapshot-every N]
+// attnscope-cli train --corpus FILE [--corpus FILE ...] --config FILE --out FILE [--steps N] [--seed S] [--snapshot-every N]
 // Trains an own-format model on the CPU and writes it as JSON. Prints the loss every
 // training.log_every steps (from the config) with a progress bar; with --snapshot-every N it also
 // writes the model as it was every N steps to OUT_STEM.snapshots/step-NNNNNN.json, so the app can
@@ -20,7 +20,7 @@ namespace {
 namespace fs = std::filesystem;
 
 struct TrainOptions {
-    std::string corpus;
+    std::vector<std::string> corpora;  // --corpus, once or more
     std::string config;
     std::string out;
     int steps = 0;           // 0: the config's
@@ -81,9 +81,13 @@ void print_header(const Trainer& trainer) {
 
 void run_train(const TrainOptions& o) {
     const TrainingConfig config = load_config(o);
-    auto corpus = load_corpus(o.corpus);
-    if (!corpus.ok()) throw CliError{kBadInput, corpus.error().message};
-    auto created = Trainer::create(config, corpus.value());
+    std::vector<Corpus> corpora;
+    for (const std::string& file : o.corpora) {
+        auto corpus = load_corpus(file);
+        if (!corpus.ok()) throw CliError{kBadInput, corpus.error().message};
+        corpora.push_back(std::move(corpus).value());
+    }
+    auto created = Trainer::create(config, corpora);
     if (!created.ok()) throw CliError{kBadInput, created.error().message};
     Trainer& trainer = *created.value();
 
@@ -134,7 +138,10 @@ void run_train(const TrainOptions& o) {
 void add_train_command(CLI::App& app) {
     auto opts = std::make_shared<TrainOptions>();
     CLI::App* sub = app.add_subcommand("train", "Train an own-format model on a corpus (CPU) and write it as JSON");
-    sub->add_option("--corpus", opts->corpus, "Corpus file: one sentence a line, optionally <TAB>word=sense")->required();
+    sub->add_option("--corpus", opts->corpora,
+                    "Corpus file: one sentence a line, optionally <TAB>word=sense; give it more than once to train on "
+                    "several (a file given twice counts twice)")
+        ->required();
     sub->add_option("--config", opts->config, "Training config (JSON): model shape, objective, hyperparameters")->required();
     sub->add_option("--out", opts->out, "Where to write the trained model (.json)")->required();
     sub->add_option("--steps", opts->steps, "Optimizer steps (default: the config's)")->check(CLI::Range(1, 100'000'000));

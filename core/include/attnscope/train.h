@@ -69,9 +69,17 @@ struct TrainingOptions {
     float grad_clip = 1.0f;        // clip the gradient's global L2 norm to this; 0: no clipping
     float init_std = 0.02f;        // weights ~ N(0, init_std); residual outputs (W_O, W2) scaled by 1/sqrt(2 L)
     float mask_prob = 0.15f;       // masked_word: chance that a word is replaced by <mask>
+    float sense_mask_prob = -1.0f;  // masked_word: the same for an ambiguous word (else it predicts its sense); < 0: mask_prob
     std::uint32_t seed = 1;
     int log_every = 100;           // how often `attnscope-cli train` prints the loss
     int snapshot_every = 0;        // publish a snapshot every N steps (and at the end); 0: only at the end
+};
+
+// Which corpus words the vocabulary keeps: the most frequent ones, so that a big corpus gives a
+// vocabulary of ordinary words and its rare words (names, typos) become <unk> in training.
+struct VocabularyOptions {
+    int max_words = 0;  // at most this many corpus words (by falling frequency); 0: every word
+    int min_count = 1;  // a word must occur at least this often
 };
 
 struct TrainingConfig {
@@ -80,12 +88,14 @@ struct TrainingConfig {
     TrainableShape shape;     // vocab_size is filled in from the corpus
     Objective objective = Objective::NextWord;
     bool sense_labels = true;  // masked_word: also predict "<bank:river>" at each ambiguous word
+    VocabularyOptions vocabulary;
     TrainingOptions options;
 };
 
 // A training config file (assets/configs/*.json):
 //   { "name": ..., "description": ..., "objective": "next_word" | "masked_word",
 //     "sense_labels": true,
+//     "vocabulary": { "max_words": 16000, "min_count": 2 },   (optional; default: every corpus word)
 //     "model": { the own format's "config" keys, plus "biases": true, "tied_head": true },
 //     "training": { "steps", "batch_size", "learning_rate", ..., "seed" } }
 // Errors name the JSON path, as the model loader does.
@@ -131,10 +141,13 @@ enum class TrainerState { Idle, Running, Finished, Cancelled, Count };
 class Trainer {
 public:
     // Builds the vocabulary from the corpus (<unk>, <mask> and the sense labels first for
-    // masked_word, then the words by frequency), tokenizes every sentence and draws the initial
+    // masked_word, then the words by frequency, as config.vocabulary allows), tokenizes every sentence and draws the initial
     // weights from options.seed. Errors: an empty corpus, a sentence longer than max_len, a
     // sense named for a word the sentence lacks.
     static Result<std::unique_ptr<Trainer>> create(const TrainingConfig& config, const Corpus& corpus);
+    // The same with several corpora, read as one (the sentences of each in turn; giving a
+    // corpus twice counts its sentences twice). Errors name the corpus and line.
+    static Result<std::unique_ptr<Trainer>> create(const TrainingConfig& config, const std::vector<Corpus>& corpora);
 
     // One optimizer step on the next batch; returns its loss. Not to be called while run() runs.
     float step();
@@ -167,6 +180,11 @@ public:
     const WordTokenizer& tokenizer() const { return *m_tokenizer; }
     const Parameters<float>& parameters() const { return m_params; }
     std::size_t n_sentences() const { return m_sentences.size(); }
+
+    // What the loss sees of sentence i (in corpus order), with masks drawn from `seed`: the input
+    // ids (an encoder's masked words replaced by <mask>) and each position's target (-1: none).
+    // For tests and for showing a class what the model is asked.
+    Example example_of(std::size_t i, std::uint32_t seed) const;
     long long n_parameters() const;
 
 private:
@@ -184,6 +202,7 @@ private:
     TrainingConfig m_config;
     std::shared_ptr<const WordTokenizer> m_tokenizer;
     int m_mask_id = -1;
+    int m_unk_id = 0;
     std::vector<Sentence> m_sentences;
     std::vector<Example> m_eval_examples;  // fixed: drawn once at creation
 

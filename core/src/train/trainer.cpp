@@ -94,15 +94,17 @@ std::vector<std::string> words_of(const std::string& text) {
     return words;
 }
 
-// <unk>, then <mask> and the sense labels (sorted) for masked_word, then every corpus word by
-// falling frequency (ties alphabetically), so the vocabulary is a function of the corpus alone.
-std::vector<std::string> build_vocab(const TrainingConfig& config, const Corpus& corpus) {
+// <unk>, then <mask> and the sense labels (sorted) for masked_word, then the corpus words by
+// falling frequency (ties alphabetically), as many as config.vocabulary allows, so the
+// vocabulary is a function of the corpus and the config alone.
+std::vector<std::string> build_vocab(const TrainingConfig& config, const std::vector<Corpus>& corpora) {
     std::map<std::string, int> counts;
     std::set<std::string> labels;
-    for (const CorpusSentence& s : corpus.sentences) {
-        for (const std::string& w : words_of(s.text)) ++counts[w];
-        for (const auto& [word, sense] : s.senses) labels.insert(sense_label(word, sense));
-    }
+    for (const Corpus& corpus : corpora)
+        for (const CorpusSentence& s : corpus.sentences) {
+            for (const std::string& w : words_of(s.text)) ++counts[w];
+            for (const auto& [word, sense] : s.senses) labels.insert(sense_label(word, sense));
+        }
     std::vector<std::string> vocab = {kUnk};
     if (config.objective == Objective::MaskedWord) {
         vocab.push_back(kMask);
@@ -110,8 +112,14 @@ std::vector<std::string> build_vocab(const TrainingConfig& config, const Corpus&
     }
     std::vector<std::pair<std::string, int>> by_count(counts.begin(), counts.end());
     std::stable_sort(by_count.begin(), by_count.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
-    for (const auto& [word, count] : by_count)
-        if (word != kUnk && word != kMask) vocab.push_back(word);
+    const VocabularyOptions& limits = config.vocabulary;
+    std::size_t words = 0;
+    for (const auto& [word, count] : by_count) {
+        if (word == kUnk || word == kMask) continue;
+        if (count < limits.min_count || (limits.max_words > 0 && words == static_cast<std::size_t>(limits.max_words))) break;
+        vocab.push_back(word);
+        ++words;
+    }
     return vocab;
 }
 
@@ -135,17 +143,28 @@ Parameters<float> initial_parameters(const TrainableShape& shape, const Training
 }  // namespace
 
 Result<std::unique_ptr<Trainer>> Trainer::create(const TrainingConfig& config, const Corpus& corpus) {
+    return create(config, std::vector<Corpus>{corpus});
+}
+
+Result<std::unique_ptr<Trainer>> Trainer::create(const TrainingConfig& config, const std::vector<Corpus>& corpora) {
+    std::string source = corpora.empty() ? std::string("the corpus") : corpora.front().source;
     try {
-        if (corpus.sentences.empty()) return Error{corpus.source + ": expected at least one sentence, got none"};
+        if (corpora.empty()) return Error{"expected at least one corpus, got none"};
+        for (const Corpus& corpus : corpora)
+            if (corpus.sentences.empty()) return Error{corpus.source + ": expected at least one sentence, got none"};
         std::unique_ptr<Trainer> t(new Trainer());
         t->m_config = config;
-        std::vector<std::string> vocab = build_vocab(config, corpus);
+        std::vector<std::string> vocab = build_vocab(config, corpora);
         t->m_config.shape.vocab_size = static_cast<int>(vocab.size());
         t->m_tokenizer = std::make_shared<WordTokenizer>(std::move(vocab), /*lowercase=*/true, kUnk);
         if (config.objective == Objective::MaskedWord) t->m_mask_id = *t->m_tokenizer->find(kMask);
-        for (const CorpusSentence& s : corpus.sentences) {
-            const std::string error = t->add_sentence(s);
-            if (!error.empty()) return Error{corpus.source + ":" + std::to_string(s.line) + ": " + error};
+        t->m_unk_id = *t->m_tokenizer->find(kUnk);
+        for (const Corpus& corpus : corpora) {
+            source = corpus.source;
+            for (const CorpusSentence& s : corpus.sentences) {
+                const std::string error = t->add_sentence(s);
+                if (!error.empty()) return Error{corpus.source + ":" + std::to_string(s.line) + ": " + error};
+            }
         }
 
         t->m_rng.seed(config.options.seed);
@@ -164,7 +183,7 @@ Result<std::unique_ptr<Trainer>> Trainer::create(const TrainingConfig& config, c
             t->m_eval_examples.push_back(t->make_example(t->m_sentences[i * t->m_sentences.size() / count], eval_rng));
         return t;
     } catch (const LoadError& e) {
-        return Error{corpus.source + ": " + e.what()};
+        return Error{source + ": " + e.what()};
     }
 }
 
@@ -176,13 +195,18 @@ std::string Trainer::add_sentence(const CorpusSentence& cs) {
         return "the sentence has " + std::to_string(n) + " tokens; model.max_len is " +
                std::to_string(m_config.shape.config.max_len);
     Sentence s;
-    for (const std::string& w : words) s.ids.push_back(*m_tokenizer->find(w));  // the vocabulary has every corpus word
+    for (const std::string& w : words) {  // a word the vocabulary left out is <unk>, as it will be when typed
+        const auto id = m_tokenizer->find(w);
+        s.ids.push_back(id ? *id : *m_tokenizer->find(kUnk));
+    }
     s.labels.assign(words.size(), -1);
     const bool labels = m_config.objective == Objective::MaskedWord && m_config.sense_labels;
     for (const auto& [word, sense] : cs.senses) {
         const std::string lower = lowercase_utf8(word);
         if (std::find(words.begin(), words.end(), lower) == words.end())
             return "names a sense for \"" + word + "\", which is not in the sentence";
+        if (!m_tokenizer->find(lower))  // its sense is learned at its own token: it must have one
+            return "the ambiguous word \"" + word + "\" is too rare for the vocabulary (vocabulary.max_words, min_count)";
         if (!labels) continue;
         const int label = *m_tokenizer->find(sense_label(word, sense));
         for (std::size_t i = 0; i < words.size(); ++i)
@@ -204,21 +228,33 @@ Example Trainer::make_example(const Sentence& s, std::mt19937& rng) const {
     Example e;
     e.ids = s.ids;
     e.targets.assign(s.ids.size(), -1);
+    // Never a target: a word the vocabulary left out. Predicting "<unk>" teaches nothing, and a
+    // model that learned it would offer "<unk>" among its guesses.
+    auto target = [&](int id) { return id == m_unk_id ? -1 : id; };
     if (m_config.objective == Objective::NextWord) {
         // position i predicts the word at i + 1; the last word has nothing to predict
-        for (std::size_t i = 0; i + 1 < s.ids.size(); ++i) e.targets[i] = s.ids[i + 1];
+        for (std::size_t i = 0; i + 1 < s.ids.size(); ++i) e.targets[i] = target(s.ids[i + 1]);
         return e;
     }
+    const TrainingOptions& o = m_config.options;
+    const float sense_mask_prob = o.sense_mask_prob < 0.0f ? o.mask_prob : o.sense_mask_prob;
     for (std::size_t i = 0; i < s.ids.size(); ++i) {
-        if (s.labels[i] >= 0) {
-            // an ambiguous word stays visible and predicts its sense: only its context can tell
-            e.targets[i] = s.labels[i];
-        } else if (uniform01(rng) < m_config.options.mask_prob) {
+        const bool masked = uniform01(rng) < (s.labels[i] >= 0 ? sense_mask_prob : o.mask_prob);
+        if (masked) {
+            // any word, an ambiguous one too: "i took the money to the [MASK]" must find "bank"
             e.ids[i] = m_mask_id;
-            e.targets[i] = s.ids[i];
+            e.targets[i] = target(s.ids[i]);
+        } else if (s.labels[i] >= 0) {
+            // a visible ambiguous word predicts its sense: only its context can tell
+            e.targets[i] = s.labels[i];
         }
     }
     return e;
+}
+
+Example Trainer::example_of(std::size_t i, std::uint32_t seed) const {
+    std::mt19937 rng(seed);
+    return make_example(m_sentences.at(i), rng);
 }
 
 std::vector<Example> Trainer::next_batch() {

@@ -137,7 +137,7 @@ TrainableShape read_shape(const nlohmann::json& node, const JsonPath& at) {
 TrainingOptions read_options(const nlohmann::json& node, const JsonPath& at) {
     if (!node.is_object()) at.fail("expected an object, got " + describe_type(node));
     reject_unknown_keys(node, at, {"steps", "batch_size", "learning_rate", "warmup_steps", "min_learning_rate",
-                                   "weight_decay", "beta1", "beta2", "adam_eps", "grad_clip", "init_std", "mask_prob",
+                                   "weight_decay", "beta1", "beta2", "adam_eps", "grad_clip", "init_std", "mask_prob", "sense_mask_prob",
                                    "seed", "log_every", "snapshot_every"});
     TrainingOptions o;
     const ObjectReader r(node, at);
@@ -153,6 +153,7 @@ TrainingOptions read_options(const nlohmann::json& node, const JsonPath& at) {
     r.number("grad_clip", o.grad_clip, 0.0f, 1e9f);
     r.number("init_std", o.init_std, 0.0f, 10.0f);
     r.number("mask_prob", o.mask_prob, 0.0f, 1.0f);
+    r.number("sense_mask_prob", o.sense_mask_prob, 0.0f, 1.0f);
     int seed = static_cast<int>(o.seed);
     r.integer("seed", seed, 0, 2147483647);
     o.seed = static_cast<std::uint32_t>(seed);
@@ -161,16 +162,27 @@ TrainingOptions read_options(const nlohmann::json& node, const JsonPath& at) {
     return o;
 }
 
+VocabularyOptions read_vocabulary(const nlohmann::json& node, const JsonPath& at) {
+    if (!node.is_object()) at.fail("expected an object, got " + describe_type(node));
+    reject_unknown_keys(node, at, {"max_words", "min_count"});
+    VocabularyOptions v;
+    const ObjectReader r(node, at);
+    r.integer("max_words", v.max_words, 0, 1'000'000);
+    r.integer("min_count", v.min_count, 1, 1'000'000);
+    return v;
+}
+
 TrainingConfig read_training_config(std::string_view text) {
     const nlohmann::json root = parse_json_text(text);
     const JsonPath at;
     if (!root.is_object()) at.fail("expected a JSON object at the top level, got " + describe_type(root));
-    reject_unknown_keys(root, at, {"name", "description", "objective", "sense_labels", "model", "training"});
+    reject_unknown_keys(root, at, {"name", "description", "objective", "sense_labels", "vocabulary", "model", "training"});
     TrainingConfig config;
     config.name = read_string(require(root, at, "name"), at.key("name"));
     if (root.contains("description")) config.description = read_string(root["description"], at.key("description"));
     config.objective = read_enum(require(root, at, "objective"), at.key("objective"), objective_name);
     ObjectReader(root, at).boolean("sense_labels", config.sense_labels);
+    if (root.contains("vocabulary")) config.vocabulary = read_vocabulary(root["vocabulary"], at.key("vocabulary"));
     config.shape = read_shape(require(root, at, "model"), at.key("model"));
     if (root.contains("training")) config.options = read_options(root["training"], at.key("training"));
 

@@ -443,8 +443,9 @@ void layer_backward(MatrixOf<T>& dx, LayerParameters<T>& g, const LayerActivatio
     dx = std::move(dresidual);
 }
 
+// Everything up to the final norm; the lm head runs once for the whole batch (batch_head).
 template <class T>
-void model_forward(Activations<T>& acts, const TrainableShape& shape, const Parameters<T>& p, const std::vector<int>& ids) {
+void body_forward(Activations<T>& acts, const TrainableShape& shape, const Parameters<T>& p, const std::vector<int>& ids) {
     const TransformerConfig& c = shape.config;
     acts.residual.resize(static_cast<std::size_t>(c.n_layers) + 1);
     acts.layers.resize(static_cast<std::size_t>(c.n_layers));
@@ -455,22 +456,58 @@ void model_forward(Activations<T>& acts, const TrainableShape& shape, const Para
     if (c.norm == Norm::LayerNorm)
         layernorm_forward(acts.lnf, acts.lnf_cache, last, p.final_gamma, p.final_beta, static_cast<T>(c.norm_eps));
     else acts.lnf = last;
+}
+
+template <class T>
+void model_forward(Activations<T>& acts, const TrainableShape& shape, const Parameters<T>& p, const std::vector<int>& ids) {
+    body_forward(acts, shape, p, ids);
     head_forward(acts.logits, acts.lnf, p);
 }
 
-// Adds this sentence's gradient (dlogits already carries the batch weight) into grads.
+// Adds this sentence's gradient into grads, given d loss / d lnf (the head's part is done by batch_head).
 template <class T>
-void model_backward(Parameters<T>& grads, const Activations<T>& acts, const TrainableShape& shape,
-                    const Parameters<T>& p, const std::vector<int>& ids, const MatrixOf<T>& dlogits) {
+void body_backward(Parameters<T>& grads, const Activations<T>& acts, const TrainableShape& shape,
+                   const Parameters<T>& p, const std::vector<int>& ids, const MatrixOf<T>& dlnf) {
     const TransformerConfig& c = shape.config;
-    const Index n = dlogits.rows(), d = c.d_model;
-    MatrixOf<T> dlnf = MatrixOf<T>::Zero(n, d);
-    head_backward(dlnf, grads, dlogits, acts.lnf, p);
-    MatrixOf<T> dx = MatrixOf<T>::Zero(n, d);  // d loss / d residual[l + 1], walking down the layers
+    MatrixOf<T> dx = MatrixOf<T>::Zero(dlnf.rows(), c.d_model);  // d loss / d residual[l + 1], walking down the layers
     if (c.norm == Norm::LayerNorm) layernorm_backward(dx, grads.final_gamma, grads.final_beta, dlnf, acts.lnf_cache, p.final_gamma);
     else dx = dlnf;
     for (std::size_t l = acts.layers.size(); l-- > 0;) layer_backward(dx, grads.layers[l], acts.layers[l], p.layers[l], c);
     encoder_backward(grads.token_embedding, grads.position_embedding, dx, ids, c.positional);
+}
+
+// The lm head and the cross-entropy for the rows of a whole batch that have a target, as one
+// product: with a vocabulary of thousands of words this is most of a step's work, and one
+// (rows x d) x (d x V) product runs far faster than one per sentence. Rows without a target
+// (an encoder's unmasked words, a decoder's last word) cost nothing. Returns the summed loss;
+// with grads, adds the head's gradient and writes d loss / d lnf (rows x d) into dfinal.
+template <class T>
+T batch_head(const MatrixOf<T>& final_rows, const std::vector<int>& targets, const Parameters<T>& p, T weight,
+             Parameters<T>* grads, MatrixOf<T>* dfinal) {
+    MatrixOf<T> logits, probs;
+    head_forward(logits, final_rows, p);
+    const T loss = crossentropy_forward(probs, logits, targets);
+    if (grads == nullptr) return loss;
+    MatrixOf<T> dlogits;
+    crossentropy_backward(dlogits, probs, targets, weight);
+    dfinal->setZero(final_rows.rows(), final_rows.cols());
+    head_backward(*dfinal, *grads, dlogits, final_rows, p);
+    return loss;
+}
+
+// The final-norm rows of every target position of a batch, stacked in order, and their targets.
+template <class T>
+void gather_target_rows(MatrixOf<T>& rows, std::vector<int>& targets, const std::vector<Activations<T>>& acts,
+                        const std::vector<Example>& batch, Index d) {
+    targets.clear();
+    for (const Example& e : batch)
+        for (int t : e.targets)
+            if (t >= 0) targets.push_back(t);
+    rows.resize(static_cast<Index>(targets.size()), d);
+    Index row = 0;
+    for (std::size_t s = 0; s < batch.size(); ++s)
+        for (std::size_t i = 0; i < batch[s].targets.size(); ++i)
+            if (batch[s].targets[i] >= 0) rows.row(row++) = acts[s].lnf.row(static_cast<Index>(i));
 }
 
 std::size_t count_targets(const std::vector<Example>& batch) {
@@ -495,15 +532,15 @@ template <class T>
 T batch_loss(const TrainableShape& shape, const Parameters<T>& p, const std::vector<Example>& batch) {
     const std::size_t count = count_targets(batch);
     if (count == 0) return T(0);
-    Activations<T> acts;
-    MatrixOf<T> probs;
-    T total = 0;
-    for (const Example& e : batch) {
-        assert(e.ids.size() == e.targets.size());
-        model_forward(acts, shape, p, e.ids);
-        total += crossentropy_forward(probs, acts.logits, e.targets);
+    std::vector<Activations<T>> acts(batch.size());
+    for (std::size_t s = 0; s < batch.size(); ++s) {
+        assert(batch[s].ids.size() == batch[s].targets.size());
+        body_forward(acts[s], shape, p, batch[s].ids);
     }
-    return total / static_cast<T>(count);
+    MatrixOf<T> rows;
+    std::vector<int> targets;
+    gather_target_rows(rows, targets, acts, batch, shape.config.d_model);
+    return batch_head<T>(rows, targets, p, T(0), nullptr, nullptr) / static_cast<T>(count);
 }
 
 template <class T>
@@ -513,15 +550,22 @@ T batch_loss_and_gradients(const TrainableShape& shape, const Parameters<T>& p, 
     const std::size_t count = count_targets(batch);
     if (count == 0) return T(0);
     const T weight = T(1) / static_cast<T>(count);  // the loss is the mean over the batch's targets
-    Activations<T> acts;
-    MatrixOf<T> probs, dlogits;
-    T total = 0;
-    for (const Example& e : batch) {  // in order, one thread: the same sums in the same order every run
-        assert(e.ids.size() == e.targets.size());
-        model_forward(acts, shape, p, e.ids);
-        total += crossentropy_forward(probs, acts.logits, e.targets);
-        crossentropy_backward(dlogits, probs, e.targets, weight);
-        model_backward(grads, acts, shape, p, e.ids, dlogits);
+    std::vector<Activations<T>> acts(batch.size());
+    for (std::size_t s = 0; s < batch.size(); ++s) {
+        assert(batch[s].ids.size() == batch[s].targets.size());
+        body_forward(acts[s], shape, p, batch[s].ids);
+    }
+    MatrixOf<T> rows, drows;
+    std::vector<int> targets;
+    gather_target_rows(rows, targets, acts, batch, shape.config.d_model);
+    const T total = batch_head<T>(rows, targets, p, weight, &grads, &drows);
+    Index row = 0;
+    for (std::size_t s = 0; s < batch.size(); ++s) {  // in order, one thread: the same sums in the same order every run
+        const Example& e = batch[s];
+        MatrixOf<T> dlnf = MatrixOf<T>::Zero(static_cast<Index>(e.ids.size()), shape.config.d_model);
+        for (std::size_t i = 0; i < e.targets.size(); ++i)
+            if (e.targets[i] >= 0) dlnf.row(static_cast<Index>(i)) = drows.row(row++);
+        body_backward(grads, acts[s], shape, p, e.ids, dlnf);
     }
     return total * weight;
 }
