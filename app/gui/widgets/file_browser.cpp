@@ -95,7 +95,12 @@ std::optional<std::string> FileBrowser::draw(const FrameContext& frame) {
         m_open_requested = false;
     }
     const ImVec2 display = ImGui::GetIO().DisplaySize;
-    ImGui::SetNextWindowSize(ImVec2(display.x * 0.6f, display.y * 0.7f), ImGuiCond_Appearing);
+    // 60% x 70% of the window, larger with large type (a projector at 1280 x 720 and text size 2
+    // would otherwise leave three rows of files and a name field too short for the suggestion).
+    const float font = ImGui::GetFontSize();
+    const ImVec2 size(std::min(display.x * 0.9f, std::max(display.x * 0.6f, font * 42.0f)),
+                      std::min(display.y * 0.9f, std::max(display.y * 0.7f, font * 22.0f)));
+    ImGui::SetNextWindowSize(size, ImGuiCond_Appearing);
     ImGui::SetNextWindowPos(ImVec2(display.x * 0.5f, display.y * 0.5f), ImGuiCond_Appearing, ImVec2(0.5f, 0.5f));
     const std::string title = m_mode == Mode::Open ? std::string(kOpenPopup) : "Export: " + m_what + kSavePopup;
     ImGui::SetNextWindowBgAlpha(1.0f);  // the theme's popups are translucent: the views behind would show through the list
@@ -131,7 +136,8 @@ void FileBrowser::draw_path_row() {
 std::optional<std::string> FileBrowser::draw_entries(const FrameContext& frame) {
     std::optional<std::string> chosen;
     // Room under the list: the open buttons, or the file-name row (or the question) of saving.
-    const float below = ImGui::GetFrameHeightWithSpacing() * (m_mode == Mode::Open ? 1.5f : 2.5f);
+    const float below = m_mode == Mode::Open ? ImGui::GetFrameHeightWithSpacing() * 1.5f
+                                             : ImGui::GetFrameHeightWithSpacing() + ImGui::GetTextLineHeightWithSpacing();
     ImGui::BeginChild("entries", ImVec2(0, -below), true);
     ImGuiListClipper clipper;  // a folder of thousands of files draws only what is visible
     clipper.Begin(static_cast<int>(m_entries.size()));
