@@ -161,7 +161,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check_word_tokenizer(l.lowercase, text);
     check_word_tokenizer(l.cased, text);
 
-    // The whole path the app takes for a typed sentence (the model takes at most 32 tokens, so a
+    // The whole path the app takes for a typed sentence (the model takes at most 48 tokens, so a
     // long text is refused before any work).
     const auto trace = compute_trace(*l.bank_decoder, std::string(text));
     if (trace.ok()) fuzz::check_trace(*trace.value());

@@ -421,8 +421,8 @@ TEST_F(GuiApp, APasteOf10000WordsTracesTheModelsContextAndNamesTheLimit) {
     EXPECT_THAT(script_report(r.out, "paste-before.png"), HasSubstr("trace 7 tokens by bank-decoder, text matches yes, problem none"));
     EXPECT_THAT(script_report(r.out, "paste-during.png"), HasSubstr("trace 7 tokens by bank-decoder"));
     EXPECT_THAT(script_report(r.out, "paste-after.png"),
-                HasSubstr("trace 32 tokens by bank-decoder, text matches yes, problem none, note the text has 10000 tokens; "
-                          "model 'bank-decoder' takes at most 32 (max_len): the first 32 are traced"));
+                HasSubstr("trace 48 tokens by bank-decoder, text matches yes, problem none, note the text has 10000 tokens; "
+                          "model 'bank-decoder' takes at most 48 (max_len): the first 48 are traced"));  // assets/configs
     print_frame_stats("10,000-word paste", r);
 }
 

@@ -294,7 +294,7 @@ Result<TrainingSetup> builtin_training_setup(int steps, int record_every, const 
     setup.config.name += "-live";
     setup.config.options.steps = std::max(1, steps);
     setup.config.options.snapshot_every = std::max(1, record_every);
-    // The warmup is 100 of 6000 steps in the real run; keep the same share in a short one.
+    // A short run warms up over its first 1/60, as gently as a real run starts.
     setup.config.options.warmup_steps = std::max(1, setup.config.options.steps / 60);
     return setup;
 }
