@@ -643,39 +643,5 @@ TEST(RoundTicks, AreOneTwoOrFiveTimesAPowerOfTenFromZeroPastTheTop) {
     EXPECT_EQ(round_ticks(std::nan(""), 5), (std::vector<double>{0.0}));
 }
 
-// [SECTION] Examples
-
-// The Examples menu promises only what the default model shows: for every example a decoder can
-// tell (its deciding word comes first), the query looks at the key with weight >= 0.4 in the
-// decoder's best head, read from the model's own trace; the others say they need an encoder.
-TEST(Examples, TheDecoderKeepsEveryPromiseItsMenuMakes) {
-    auto model = load_model("builtin:bank-decoder");
-    ASSERT_TRUE(model.ok());
-    int checked = 0;
-    for (const Example& e : example_sentences()) {
-        if (!e.query) continue;
-        EXPECT_EQ(example_for_text(std::string("  ") + e.text + " "), &e);
-        if (e.needs_lookahead) {
-            EXPECT_STRNE(example_hint(e, true), e.hint) << e.text;
-            EXPECT_STREQ(example_hint(e, false), e.hint) << e.text;
-            continue;
-        }
-        auto trace = compute_trace(model.value(), e.text);
-        ASSERT_TRUE(trace.ok()) << e.text;
-        const Trace& t = *trace.value();
-        const auto q = find_word_token(t, e.query, Occurrence::Last), k = find_word_token(t, e.key, Occurrence::Last);
-        ASSERT_TRUE(q && k) << e.text;
-        ASSERT_LT(*k, *q) << e.text << ": a decoder's query sees only earlier keys";
-        float best = 0.0f;
-        for (int l = 0; l < static_cast<int>(t.layers.size()); ++l)
-            for (int h = 0; h < t.model.n_heads; ++h) best = std::max(best, t.head(l, h).weights(*q, *k));
-        EXPECT_GE(best, 0.4f) << e.text << ": " << e.query << " -> " << e.key;
-        EXPECT_STREQ(example_hint(e, true), e.hint);
-        ++checked;
-    }
-    EXPECT_GE(checked, 8);
-    EXPECT_EQ(example_for_text("a sentence of my own"), nullptr);
-}
-
 }  // namespace
 }  // namespace attnscope::gui

@@ -26,7 +26,7 @@ const std::vector<Example>& example_sentences() {
         {"she saved her money and went to the bank", "bank = money", "bank", "money"},
         {"the fish swim near the bank", "bank = river side", "bank", "fish"},
         {"the animal did not cross the street because it was too tired", "'it' = the animal", "it", "animal", true},
-        {"the animal did not cross the street because it was too wide", "'it' = the street", "it", "street", true},
+        {"the animal did not cross the street because it was too wide", "does 'it' mean the street?", "it", "street", true},
         {"he swung the bat and hit the ball", "bat = sport", "bat", "swung"},
         {"the bat flew out of the cave at night", "bat = animal", "bat", "flew", true},
         {"he heard the puppy and its bark was loud", "bark = dog", "bark", "puppy"},
