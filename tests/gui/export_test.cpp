@@ -11,29 +11,14 @@
 #include "../test_scratch.h"
 #include "attnscope/heatmap_export.h"
 #include "shell/export.h"
+#include "two_token_trace.h"
 
 namespace attnscope::gui {
 namespace {
 
 namespace fs = std::filesystem;
 
-// "to bank" with one causal head: to -> [1, 0], bank -> [0.25, 0.75].
-Trace two_token_trace() {
-    Trace t;
-    t.text = "to bank";
-    Token a, b;
-    a.start = 0, a.end = 2;
-    b.start = 3, b.end = 7;
-    t.tokens = {a, b};
-    HeadTrace h;
-    h.weights = Matrix(2, 2);
-    h.weights << 1.0f, 0.0f, 0.25f, 0.75f;
-    h.scores = Matrix(2, 2);  // softmax([0, ln 3]) = [0.25, 0.75]; "bank" is after "to": masked
-    h.scores << 0.0f, -std::numeric_limits<float>::infinity(), 0.0f, std::log(3.0f);
-    t.layers.resize(1);
-    t.layers[0].heads = {h};
-    return t;
-}
+using attnscope::testing::two_token_trace;
 
 TEST(Export, NamesFilesAfterTheTextAndTheHead) {
     EXPECT_EQ(export_stem("I took the money, to the bank!", 1, 3, ExportKind::HeatmapSvg), "attnscope-i-took-the-money-to-the-bank-L1H3");

@@ -12,6 +12,7 @@
 
 #include "../test_scratch.h"
 #include "shell/export.h"
+#include "two_token_trace.h"
 #include "shell/script.h"
 #include "widgets/file_browser.h"
 #include "widgets/save_name.h"
@@ -104,24 +105,7 @@ TEST(ExportNames, AChosenNameGetsTheKindsExtensionUnlessItHasIt) {
     EXPECT_EQ(with_export_extension("/a/shot", ExportKind::WindowPng), fs::path("/a/shot.png"));
 }
 
-// "to bank": to -> [1, 0], bank -> [0.25, 0.75] (one causal head).
-Trace two_token_trace() {
-    Trace t;
-    t.text = "to bank";
-    Token a, b;
-    a.start = 0, a.end = 2;
-    b.start = 3, b.end = 7;
-    t.tokens = {a, b};
-    HeadTrace h;
-    h.weights = Matrix(2, 2);
-    h.weights << 1.0f, 0.0f, 0.25f, 0.75f;
-    h.scores = Matrix(2, 2);
-    h.scores << 0.0f, -std::numeric_limits<float>::infinity(), 0.0f, std::log(3.0f);
-    t.layers.resize(1);
-    t.layers[0].causal = true;
-    t.layers[0].heads = {h};
-    return t;
-}
+using attnscope::testing::two_token_trace;
 
 std::string slurp(const fs::path& p) {
     std::ifstream in(p);

@@ -21,6 +21,7 @@
 #include "attnscope/builtin_models.h"
 #include "attnscope/forward.h"
 #include "attnscope/model.h"
+#include "cached_model.h"
 #include "attnscope/word_tokenizer.h"
 
 namespace attnscope {
@@ -33,16 +34,7 @@ struct Probe {
     std::string to;  // the sense word; the query is the last "bank"
 };
 
-const Model& model(const std::string& spec) {
-    static std::map<std::string, ModelPtr> cache;
-    auto& m = cache[spec];
-    if (!m) {
-        auto loaded = load_model(spec);
-        EXPECT_TRUE(loaded.ok()) << loaded.error().message;
-        m = loaded.value();
-    }
-    return *m;
-}
+const Model& model(const std::string& spec) { return testing::cached_model(spec); }
 
 std::shared_ptr<const Trace> trace_of(const Model& m, const std::string& text) {
     auto trace = compute_trace(m, text);

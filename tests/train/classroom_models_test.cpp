@@ -18,22 +18,14 @@
 
 #include "attnscope/forward.h"
 #include "attnscope/model.h"
+#include "cached_model.h"
 #include "attnscope/token_labels.h"
 #include "attnscope/top_k.h"
 
 namespace attnscope {
 namespace {
 
-const Model& model(const std::string& spec) {
-    static std::map<std::string, ModelPtr> cache;
-    auto& m = cache[spec];
-    if (!m) {
-        auto loaded = load_model(spec);
-        EXPECT_TRUE(loaded.ok()) << loaded.error().message;
-        m = loaded.value();
-    }
-    return *m;
-}
+const Model& model(const std::string& spec) { return testing::cached_model(spec); }
 
 // The non-comment lines of tests/data/NAME, split at tabs.
 std::vector<std::vector<std::string>> rows_of(const std::string& name) {
