@@ -11,6 +11,7 @@ WordNet 3.0 Copyright 2006 by Princeton University; the WordNet 3.0 licence perm
 modification and distribution with the copyright notice (see /usr/share/doc/wordnet-base/copyright).
 Deterministic: the data files are read in order and nothing is random."""
 
+import functools
 import re
 from pathlib import Path
 
@@ -67,8 +68,9 @@ def examples_and_definition(pos, lemmas, gloss):
     return lines
 
 
+@functools.lru_cache(maxsize=None)
 def sentences():
-    """Every line, in WordNet's order, each once."""
+    """Every line, in WordNet's order, each once (read once per run: the generator asks several times)."""
     if not (WORDNET / "data.noun").exists():
         raise SystemExit(f"{WORDNET}/data.noun: not found; install the Debian package wordnet-base (scripts/install-deps)")
     seen, out = set(), []
@@ -79,13 +81,23 @@ def sentences():
                 if key not in seen:
                     seen.add(key)
                     out.append(line)
-    return out
+    return tuple(out)
 
 
 # Lexicographer files (WordNet's lexnames): what a word's most common sense is about.
 NEUTRAL_NOUN_FILES = {"noun.person": 18, "noun.artifact": 6, "noun.food": 13, "noun.communication": 10,
                       "noun.cognition": 9, "noun.time": 28}
 ADJ_ALL = 0
+
+
+@functools.lru_cache(maxsize=None)
+def word_counts():
+    """{lowercase token: how often it occurs in sentences()}."""
+    counts = {}
+    for line in sentences():
+        for token in TOKEN.findall(line.lower()):
+            counts[token] = counts.get(token, 0) + 1
+    return counts
 
 
 def first_sense_files(pos):
@@ -104,6 +116,7 @@ def first_sense_files(pos):
     return out
 
 
+@functools.lru_cache(maxsize=None)
 def lemmas_of(pos):
     return {line.split()[0] for line in (WORDNET / f"index.{pos}").read_text(encoding="latin-1").splitlines()
             if not line.startswith("  ")}
@@ -117,10 +130,7 @@ def common_words(pos, lex_files, min_count, exclude):
     for other in POS_FILES:
         if other != pos:
             exclude = exclude | lemmas_of(other)
-    counts = {}
-    for line in sentences():
-        for token in TOKEN.findall(line.lower()):
-            counts[token] = counts.get(token, 0) + 1
+    counts = word_counts()
     words = [w for w, n in counts.items()
              if n >= min_count and w.isalpha() and len(w) >= 3 and senses.get(w) in lex_files and w not in exclude]
     return sorted(words, key=lambda w: (-counts[w], w))
