@@ -510,6 +510,18 @@ void gather_target_rows(MatrixOf<T>& rows, std::vector<int>& targets, const std:
             if (batch[s].targets[i] >= 0) rows.row(row++) = acts[s].lnf.row(static_cast<Index>(i));
 }
 
+// Every sentence up to its final norm, in order, and the final-norm rows that have a target.
+template <class T>
+void batch_forward(std::vector<Activations<T>>& acts, MatrixOf<T>& rows, std::vector<int>& targets,
+                   const TrainableShape& shape, const Parameters<T>& p, const std::vector<Example>& batch) {
+    acts.resize(batch.size());
+    for (std::size_t s = 0; s < batch.size(); ++s) {
+        assert(batch[s].ids.size() == batch[s].targets.size());
+        body_forward(acts[s], shape, p, batch[s].ids);
+    }
+    gather_target_rows(rows, targets, acts, batch, shape.config.d_model);
+}
+
 std::size_t count_targets(const std::vector<Example>& batch) {
     std::size_t count = 0;
     for (const Example& e : batch)
@@ -532,14 +544,10 @@ template <class T>
 T batch_loss(const TrainableShape& shape, const Parameters<T>& p, const std::vector<Example>& batch) {
     const std::size_t count = count_targets(batch);
     if (count == 0) return T(0);
-    std::vector<Activations<T>> acts(batch.size());
-    for (std::size_t s = 0; s < batch.size(); ++s) {
-        assert(batch[s].ids.size() == batch[s].targets.size());
-        body_forward(acts[s], shape, p, batch[s].ids);
-    }
+    std::vector<Activations<T>> acts;
     MatrixOf<T> rows;
     std::vector<int> targets;
-    gather_target_rows(rows, targets, acts, batch, shape.config.d_model);
+    batch_forward(acts, rows, targets, shape, p, batch);
     return batch_head<T>(rows, targets, p, T(0), nullptr, nullptr) / static_cast<T>(count);
 }
 
@@ -550,14 +558,10 @@ T batch_loss_and_gradients(const TrainableShape& shape, const Parameters<T>& p, 
     const std::size_t count = count_targets(batch);
     if (count == 0) return T(0);
     const T weight = T(1) / static_cast<T>(count);  // the loss is the mean over the batch's targets
-    std::vector<Activations<T>> acts(batch.size());
-    for (std::size_t s = 0; s < batch.size(); ++s) {
-        assert(batch[s].ids.size() == batch[s].targets.size());
-        body_forward(acts[s], shape, p, batch[s].ids);
-    }
+    std::vector<Activations<T>> acts;
     MatrixOf<T> rows, drows;
     std::vector<int> targets;
-    gather_target_rows(rows, targets, acts, batch, shape.config.d_model);
+    batch_forward(acts, rows, targets, shape, p, batch);
     const T total = batch_head<T>(rows, targets, p, weight, &grads, &drows);
     Index row = 0;
     for (std::size_t s = 0; s < batch.size(); ++s) {  // in order, one thread: the same sums in the same order every run
