@@ -19,6 +19,7 @@
 #include "tokenize/hf_tokenizer.h"
 #include "attnscope/text.h"
 #include "tokenize/hf_tokenizer_internal.h"
+#include "tokenize/sentencepiece_tokenizer.h"
 #include "util/file_read.h"
 
 namespace attnscope::hf {
@@ -384,6 +385,15 @@ json read_tokenizer_config(const fs::path& dir) {
     return config;
 }
 
+// A .spm or .model file: one side of a Marian folder (source.spm, target.spm beside vocab.json),
+// else a lone SentencePiece model.
+Result<std::shared_ptr<const Tokenizer>> load_spm_file(const fs::path& file) {
+    const fs::path dir = file.parent_path();
+    if (is_marian_folder(dir) && (file.filename() == "source.spm" || file.filename() == "target.spm"))
+        return load_marian_tokenizer(dir, file.filename() == "source.spm" ? MarianSide::Source : MarianSide::Target);
+    return load_sentencepiece_tokenizer(file);
+}
+
 hf::FileText read_named(const fs::path& file) {
     try {
         return hf::FileText{file.string(), read_whole_file(file)};
@@ -407,6 +417,7 @@ Result<std::shared_ptr<const Tokenizer>> load_hf_tokenizer(const fs::path& model
     fs::path dir = model_dir;
     if (fs::is_regular_file(model_dir, ec)) {
         if (model_dir.filename() == "tokenizer.json") return load_hf_tokenizer_file(model_dir);
+        if (model_dir.extension() == ".spm" || model_dir.extension() == ".model") return load_spm_file(model_dir);
         dir = model_dir.parent_path();  // config.json or another file of the folder
     }
     if (!fs::is_directory(dir, ec))
@@ -419,13 +430,15 @@ Result<std::shared_ptr<const Tokenizer>> load_hf_tokenizer(const fs::path& model
             return hf::parse_gpt2_files(read_named(dir / "vocab.json"), read_named(dir / "merges.txt"),
                                         read_tokenizer_config(dir));
         });
+    if (is_marian_folder(dir)) return load_marian_tokenizer(dir, MarianSide::Source);
     if (present(dir / "vocab.txt"))
         return guarded("", [&] { return hf::parse_bert_vocab(read_named(dir / "vocab.txt"), read_tokenizer_config(dir)); });
     std::string hint;
     if (fs::exists(dir / "tokenizer.model", ec))
         hint = "; tokenizer.model (sentencepiece) is not read: save the tokenizer with Hugging Face tokenizers to get "
                "tokenizer.json";
-    return Error{dir.string() + ": expected tokenizer.json, vocab.json + merges.txt, or vocab.txt, got none of them" + hint};
+    return Error{dir.string() + ": expected tokenizer.json, vocab.json + merges.txt, or vocab.txt (or Marian's "
+                 "source.spm + vocab.json), got none of them" + hint};
 }
 
 }  // namespace attnscope

@@ -1,6 +1,7 @@
 // Tokenizers as Hugging Face files define them: an interpreter for tokenizer.json (models BPE,
-// WordPiece and WordLevel, with their normalizers, pre-tokenizers, added tokens, post-processor
-// and decoder), and the older layouts vocab.json + merges.txt (GPT-2) and vocab.txt (BERT).
+// WordPiece, WordLevel and Unigram, with their normalizers, pre-tokenizers, added tokens,
+// post-processor and decoder), and the older layouts vocab.json + merges.txt (GPT-2), vocab.txt
+// (BERT) and Marian's SentencePiece files (sentencepiece_tokenizer.h).
 //
 // What encode() gives, per token:
 // - `start`/`end` are byte offsets into the text as passed in, through every normalization
@@ -26,8 +27,10 @@
 namespace attnscope {
 
 // The tokenizer of a model folder: tokenizer.json, else vocab.json + merges.txt (GPT-2 byte-level
-// BPE), else vocab.txt (BERT WordPiece; lowercased unless tokenizer_config.json's do_lower_case
-// is false). `model_dir` may also be a file inside the folder (its config.json, tokenizer.json).
+// BPE), else source.spm + vocab.json (Marian's source side: sentencepiece_tokenizer.h), else
+// vocab.txt (BERT WordPiece; lowercased unless tokenizer_config.json's do_lower_case is false).
+// `model_dir` may also be a file inside the folder (its config.json, tokenizer.json), or a
+// SentencePiece model (target.spm for Marian's target side; any other .spm/.model on its own).
 // An error names the file and the problem, e.g.
 // "…/tokenizer.json: pre_tokenizer.pretokenizers[1].type: unsupported pre-tokenizer 'Foo'".
 Result<std::shared_ptr<const Tokenizer>> load_hf_tokenizer(const std::filesystem::path& model_dir);

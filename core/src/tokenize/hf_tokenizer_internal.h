@@ -231,6 +231,12 @@ std::unique_ptr<Decoder> make_decoder(const json& config, const std::string& pat
 // model.vocab: {"piece": id, ...} (ids must be non-negative and fit an int).
 Vocab parse_vocab(const json& vocab, const std::string& path);
 std::unique_ptr<Model> make_bpe_from_json(const json& config, const std::string& path);
+// model: {"type": "Unigram", "vocab": [[piece, score], ...], "unk_id": N, "byte_fallback": b}
+// (hf_tokenizer_unigram.cpp).
+std::unique_ptr<Model> make_unigram_from_json(const json& config, const std::string& path);
+// SentencePiece's compiled normalization rules, base64 as tokenizer.json carries them
+// (hf_tokenizer_precompiled.cpp); `path` names the charsmap in messages.
+std::unique_ptr<Normalizer> make_precompiled_normalizer(const std::string& charsmap_base64, const std::string& path);
 
 // The models, for the loaders that build a tokenizer without a tokenizer.json.
 struct BpeOptions {

@@ -251,7 +251,9 @@ std::unique_ptr<Normalizer> make_normalizer(const json& config, const std::strin
         const json* map = optional(config, "precompiled_charsmap");
         if (map == nullptr || (map->is_string() && map->get<std::string>().empty()))
             return std::make_unique<IdentityNormalizer>();
-        fail(child(path, "precompiled_charsmap"), "unsupported normalizer 'Precompiled' with a character map");
+        const std::string map_path = child(path, "precompiled_charsmap");
+        if (!map->is_string()) fail(map_path, "expected a base64 string, got " + describe(*map));
+        return make_precompiled_normalizer(map->get<std::string>(), map_path);
     }
     fail(child(path, "type"), "unsupported normalizer '" + type + "'");
 }

@@ -146,10 +146,12 @@ std::unique_ptr<Model> make_model(const json& config, const std::string& path) {
     std::string type;
     if (optional(config, "type") != nullptr) type = get_string(config, path, "type");
     else if (config.contains("merges")) type = "BPE";
+    else if (const json* v = optional(config, "vocab"); v != nullptr && v->is_array()) type = "Unigram";  // [[piece, score]]
     else if (config.contains("continuing_subword_prefix")) type = "WordPiece";
     else if (config.contains("vocab")) type = "WordLevel";
 
     if (type == "BPE") return make_bpe_from_json(config, path);
+    if (type == "Unigram") return make_unigram_from_json(config, path);
     if (type == "WordPiece") {
         const long long max_chars = get_int(config, path, "max_input_chars_per_word", 100);
         if (max_chars < 0) fail(child(path, "max_input_chars_per_word"), "expected a count, got " + std::to_string(max_chars));
