@@ -240,8 +240,11 @@ TEST(HfTokenizerErrors, NamesTheJsonPathAndTypeOfAnUnsupportedComponent) {
     EXPECT_EQ(result.error().message, "tokenizer.json: pre_tokenizer.pretokenizers[1].type: unsupported pre-tokenizer 'Foo'");
 
     j = small_wordpiece();
-    j["model"]["type"] = "Unigram";
-    EXPECT_EQ(load_error(j), "bad.json: model.type: unsupported model 'Unigram'");
+    j["model"]["type"] = "Neural";
+    EXPECT_EQ(load_error(j), "bad.json: model.type: unsupported model 'Neural'");
+    j = small_wordpiece();
+    j["model"]["type"] = "Unigram";  // its vocab is a list of [piece, score], not a map
+    EXPECT_EQ(load_error(j), "bad.json: model.vocab: expected an array, got an object");
     j = small_wordpiece();
     j["normalizer"] = {{"type", "Sequence"}, {"normalizers", {{{"type", "Spell"}}}}};
     EXPECT_EQ(load_error(j), "bad.json: normalizer.normalizers[0].type: unsupported normalizer 'Spell'");

@@ -10,6 +10,7 @@
 
 #include <sentencepiece_processor.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <unordered_set>
 #include <utility>
@@ -105,6 +106,61 @@ void mark_word_parts(std::vector<Token>& tokens) {
 
 // [SECTION] MarianTokenizer
 
+struct Span {
+    std::size_t start;
+    std::size_t end;
+};
+
+// transformers' language codes, `>>.+<<` found as Python's re finds them: from the first ">>"
+// that some "<<" follows on its line (at least one character between), greedily to the last "<<"
+// of that line. In text[begin, end); linear: a line without a closing "<<" is skipped whole.
+std::vector<Span> language_codes(std::string_view text, std::size_t begin, std::size_t end) {
+    std::vector<Span> codes;
+    const std::string_view stretch = text.substr(0, end);
+    for (std::size_t at = stretch.find(">>", begin); at != std::string_view::npos; at = stretch.find(">>", at)) {
+        const std::size_t line_end = std::min(stretch.find('\n', at), stretch.size());
+        const std::size_t close = stretch.substr(0, line_end).rfind("<<");
+        if (close == std::string_view::npos || close < at + 3) {
+            at = line_end;  // no code starts later on this line either
+            continue;
+        }
+        codes.push_back(Span{at, close + 2});
+        at = close + 2;
+    }
+    return codes;
+}
+
+// The text SentencePiece sees once the codes are cut out, and where each kept stretch came from.
+struct Stitched {
+    std::string text;
+    std::vector<std::pair<std::size_t, std::size_t>> pieces;  // {offset in text, offset in the original}
+
+    // The original offset of text offset `at`; an end offset belongs to the stretch before it.
+    std::size_t original(std::size_t at, bool is_end) const {
+        if (pieces.empty()) return 0;
+        const auto after = is_end ? std::lower_bound(pieces.begin(), pieces.end(), at, [](const auto& p, std::size_t a) { return p.first < a; })
+                                  : std::upper_bound(pieces.begin(), pieces.end(), at, [](std::size_t a, const auto& p) { return a < p.first; });
+        const auto& piece = after == pieces.begin() ? *after : *(after - 1);
+        return piece.second + (at - piece.first);
+    }
+};
+
+Stitched stitch(std::string_view text, std::size_t begin, std::size_t end, const std::vector<Span>& cuts) {
+    Stitched out;
+    std::size_t from = begin;
+    auto keep = [&](std::size_t to) {
+        if (to <= from) return;
+        out.pieces.emplace_back(out.text.size(), from);
+        out.text.append(text.substr(from, to - from));
+    };
+    for (const Span& cut : cuts) {
+        keep(cut.start);
+        from = cut.end;
+    }
+    keep(end);
+    return out;
+}
+
 struct MarianSpecials {
     std::string eos = "</s>";
     std::string unk = "<unk>";
@@ -131,12 +187,11 @@ public:
         if (auto bad = check_utf8(text)) return *bad;
         try {
             std::vector<Token> tokens;
-            std::size_t pos = language_code(text, tokens);
-            // Special tokens typed in the text are themselves, as in transformers; the text
-            // between them goes to SentencePiece.
-            while (pos < text.size()) {
+            // Special tokens typed in the text are themselves, as in transformers; the stretches
+            // between them are MarianTokenizer._tokenize's.
+            for (std::size_t pos = 0; pos < text.size();) {
                 const auto [at, length] = next_special(text, pos);
-                encode_section(text.substr(pos, at - pos), pos, tokens);
+                encode_stretch(text, pos, at, tokens);
                 if (length == 0) break;
                 tokens.push_back(special_token(std::string(text.substr(at, length)), at, at + length));
                 pos = at + length;
@@ -181,23 +236,6 @@ private:
         return t;
     }
 
-    // A leading ">>xx<<" (transformers' language_code_re, `>>.+<<` on the first line) becomes one
-    // token; returns where the rest of the text starts.
-    std::size_t language_code(std::string_view text, std::vector<Token>& tokens) const {
-        if (text.rfind(">>", 0) != 0) return 0;
-        const std::size_t line_end = std::min(text.find('\n'), text.size());
-        const std::size_t close = text.substr(0, line_end).rfind("<<");
-        if (close == std::string_view::npos || close < 3) return 0;  // ">><<" has no code
-        const std::string code(text.substr(0, close + 2));
-        Token t;
-        t.id = m_vocab.find(code).value_or(m_unk);
-        t.piece = piece(t.id);
-        t.end = code.size();
-        t.unknown = t.id == m_unk;
-        tokens.push_back(std::move(t));
-        return code.size();
-    }
-
     // {where, length} of the first special token's text at or after `pos`; length 0: none.
     std::pair<std::size_t, std::size_t> next_special(std::string_view text, std::size_t pos) const {
         std::pair<std::size_t, std::size_t> best{text.size(), 0};
@@ -209,17 +247,29 @@ private:
         return best;
     }
 
-    void encode_section(std::string_view section, std::size_t base, std::vector<Token>& tokens) const {
-        for (SpmPiece& p : spm_pieces(*m_spm, section, base)) {
-            Token t;
-            const auto id = m_vocab.find(p.piece);
-            t.id = id.value_or(m_unk);
-            t.unknown = !id;
-            t.piece = piece(t.id);
-            t.start = p.start;
-            t.end = p.end;
-            tokens.push_back(std::move(t));
+    // text[begin, end) as MarianTokenizer._tokenize has it: a language code that starts it is one
+    // token, every code is cut out, and SentencePiece splits what is left, joined up.
+    void encode_stretch(std::string_view text, std::size_t begin, std::size_t end, std::vector<Token>& tokens) const {
+        const std::vector<Span> codes = language_codes(text, begin, end);
+        if (!codes.empty() && codes.front().start == begin) {
+            const std::string code(text.substr(begin, codes.front().end - begin));
+            tokens.push_back(vocab_token(code, codes.front().start, codes.front().end));
         }
+        const Stitched rest = stitch(text, begin, end, codes);
+        for (const SpmPiece& p : spm_pieces(*m_spm, rest.text, 0))
+            tokens.push_back(vocab_token(p.piece, rest.original(p.start, false), rest.original(p.end, true)));
+    }
+
+    // A piece as vocab.json numbers it; one it lacks is <unk>, as transformers' lookup makes it.
+    Token vocab_token(const std::string& piece_text, std::size_t start, std::size_t end) const {
+        Token t;
+        const auto id = m_vocab.find(piece_text);
+        t.id = id.value_or(m_unk);
+        t.unknown = !id;
+        t.piece = piece(t.id);
+        t.start = start;
+        t.end = end;
+        return t;
     }
 
     std::unique_ptr<sentencepiece::SentencePieceProcessor> m_spm;
