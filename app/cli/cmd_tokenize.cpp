@@ -1,5 +1,6 @@
 // attnscope-cli tokenize [--model PATH] --text TEXT [--json]
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -16,9 +17,37 @@ struct TokenizeOptions {
     bool json = false;
 };
 
+// Whether `spec` names a tokenizer without weights: a tokenizer.json or SentencePiece file, or a
+// folder with no weight files (t5's tokenizer folder, a Marian folder's source.spm + vocab.json).
+// A folder with weights, even pickled ones, goes to load_model, which explains its own refusals.
+bool is_tokenizer_only(const std::string& spec) {
+    namespace fs = std::filesystem;
+    if (spec.rfind("builtin:", 0) == 0) return false;
+    const fs::path path(spec);
+    std::error_code ec;
+    if (fs::is_regular_file(path, ec))
+        return path.filename() == "tokenizer.json" || path.extension() == ".spm" || path.extension() == ".model";
+    if (!fs::is_directory(path, ec)) return false;
+    for (const auto& entry : fs::directory_iterator(path, ec)) {
+        const std::string ext = entry.path().extension().string();
+        if (ext == ".safetensors" || ext == ".bin" || ext == ".pt" || ext == ".pth" || ext == ".gguf") return false;
+    }
+    return true;
+}
+
 void run_tokenize(const TokenizeOptions& o) {
-    const ModelPtr model = load_model_or_fail(o.model);
-    auto tokens = model->tokenizer().encode(o.text);
+    // The model, or for a tokenizer-only spec just its tokenizer; `model` keeps the tokenizer alive.
+    ModelPtr model;
+    std::shared_ptr<const Tokenizer> tokenizer_only;
+    if (is_tokenizer_only(o.model)) {
+        auto loaded = load_tokenizer_files(o.model);
+        if (!loaded.ok()) throw CliError{kBadInput, loaded.error().message};
+        tokenizer_only = loaded.value();
+    } else {
+        model = load_model_or_fail(o.model);
+    }
+    const Tokenizer& tokenizer = tokenizer_only ? *tokenizer_only : model->tokenizer();
+    auto tokens = tokenizer.encode(o.text);
     if (!tokens.ok()) throw CliError{kBadInput, "--text: " + tokens.error().message};
     if (o.json) {
         nlohmann::json out = nlohmann::json::array();
@@ -45,7 +74,9 @@ void run_tokenize(const TokenizeOptions& o) {
 void add_tokenize_command(CLI::App& app) {
     auto opts = std::make_shared<TokenizeOptions>();
     CLI::App* sub = app.add_subcommand("tokenize", "Split a text into the model's tokens");
-    sub->add_option("--model", opts->model, "builtin:NAME, a .json model, a .safetensors file or a model folder");
+    sub->add_option("--model", opts->model,
+                    "builtin:NAME, a .json model, a .safetensors file, a model folder, or a tokenizer alone "
+                    "(tokenizer.json, a .spm/.model file, a folder without weights)");
     sub->add_option("--text", opts->text, "The text")->required();
     sub->add_flag("--json", opts->json, "Print JSON instead of a table");
     on_run(sub, [opts] { run_tokenize(*opts); });

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstddef>
+#include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -38,5 +40,11 @@ public:
     virtual std::string piece(int id) const = 0;  // "" for an id outside the vocabulary
     virtual std::optional<int> find(std::string_view piece) const = 0;
 };
+
+// The tokenizer alone of what holds one, weights or not: a tokenizer.json, a SentencePiece .spm or
+// .model file, or a model folder (tokenizer.json, vocab.json + merges.txt, vocab.txt, Marian's
+// source.spm + vocab.json). For `attnscope-cli tokenize --model` on tokenizer-only folders; errors
+// start with the file, as load_model's do.
+Result<std::shared_ptr<const Tokenizer>> load_tokenizer_files(const std::filesystem::path& path);
 
 }  // namespace attnscope

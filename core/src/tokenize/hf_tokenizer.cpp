@@ -412,6 +412,8 @@ Result<std::shared_ptr<const Tokenizer>> load_hf_tokenizer_file(const fs::path& 
     return guarded(tokenizer_json.string(), [&] { return hf::parse_tokenizer_json(read_whole_file(tokenizer_json)); });
 }
 
+Result<std::shared_ptr<const Tokenizer>> load_tokenizer_files(const fs::path& path) { return load_hf_tokenizer(path); }
+
 Result<std::shared_ptr<const Tokenizer>> load_hf_tokenizer(const fs::path& model_dir) {
     std::error_code ec;
     fs::path dir = model_dir;
