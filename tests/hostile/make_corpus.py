@@ -374,6 +374,72 @@ def tokenizer_cases(c):
         c.add_model("tokenizer/" + name, folder, trace_text=text)
 
 
+def charsmap(units, replacements, trie_size=None):
+    """A precompiled_charsmap (base64): u32 trie size, the double array's u32 units, the strings."""
+    import base64
+    size = len(units) * 4 if trie_size is None else trie_size
+    blob = struct.pack("<I", size) + b"".join(struct.pack("<I", u) for u in units) + replacements
+    return base64.b64encode(blob).decode()
+
+
+def unigram_cases(c):
+    """tokenizer.json with a Unigram model (issue 15): scores that are not numbers, empty vocabularies,
+    unk ids outside it, and Precompiled character maps that are garbage, cut off or point outside
+    themselves; and Marian folders whose SentencePiece files are corrupt."""
+    pieces = [["<unk>", 0.0]] + [["\u2581" + w, -1.0 - i / 10] for i, w in enumerate(WORDPIECE[1:])] + [["a", -3.0], ["b", -3.5]]
+    uni = lambda vocab=pieces, **m: dict({"type": "Unigram", "vocab": vocab, "unk_id": 0}, **m)
+    meta = {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "always", "split": True}
+    precompiled = lambda m: {"type": "Precompiled", "precompiled_charsmap": m}
+    # one rule, "A" -> "a", laid out as in tests/tokenize/hf_tokenizer_unigram_test.cpp
+    units = [0] * 322
+    units[0], units[321], units[320] = 256 << 10, 0x41 | (1 << 8) | (1 << 10), 0x80000000
+    cases = {
+        "valid_unigram_old_format": tokenizer_json({"vocab": pieces, "unk_id": 0}, pre_tokenizer=meta),
+        "valid_precompiled": tokenizer_json(uni(), pre_tokenizer=meta, normalizer=precompiled(charsmap(units, b"a\0"))),
+        "score_nan": tokenizer_json(uni(pieces + [["z", float("nan")]])),   # json.dumps writes NaN: not JSON
+        "score_infinity": tokenizer_json(uni(pieces + [["z", float("inf")]])),
+        "score_overflow": tokenizer_json(uni()).replace("-3.5", "-1e999"),
+        "score_string": tokenizer_json(uni(pieces + [["z", "-1"]])),
+        "entry_not_a_pair": tokenizer_json(uni(pieces + [["z"]])),
+        "vocab_empty": tokenizer_json(uni([])),
+        "vocab_object": tokenizer_json(uni({"a": 1})),
+        "unk_id_out_of_range": tokenizer_json(uni(unk_id=len(pieces))),
+        "unk_id_huge": tokenizer_json(uni(unk_id=2 ** 40)),
+        "unk_id_negative": tokenizer_json(uni(unk_id=-1)),
+        "unk_id_null": tokenizer_json(uni(unk_id=None), pre_tokenizer=meta),
+        "charsmap_not_base64": tokenizer_json(uni(), normalizer=precompiled("%%% not base64 %%%")),
+        "charsmap_number": tokenizer_json(uni(), normalizer=precompiled(12)),
+        "charsmap_too_short": tokenizer_json(uni(), normalizer=precompiled("QQ==")),
+        "charsmap_trie_past_end": tokenizer_json(uni(), normalizer=precompiled(charsmap(units, b"a\0", 1 << 30))),
+        "charsmap_trie_odd_size": tokenizer_json(uni(), normalizer=precompiled(charsmap(units, b"a\0", 6))),
+        "charsmap_offsets_wild": tokenizer_json(uni(), pre_tokenizer=meta, normalizer=precompiled(
+            charsmap([0xFFFFFC00, 0x41 | (1 << 8) | (1 << 9) | (0x3FFFFF << 10)] * 8, b"a\0"))),
+        "charsmap_value_past_strings": tokenizer_json(uni(), pre_tokenizer=meta, normalizer=precompiled(
+            charsmap(units[:320] + [0x80000000 | 0x7FFFFFFF] + units[321:], b"a\0"))),
+        "charsmap_strings_not_utf8": tokenizer_json(uni(), normalizer=precompiled(charsmap(units, b"\xff\xfe\0"))),
+    }
+    for name, doc in cases.items():
+        folder = c.model_folder("unigram/" + name, "gpt2", drop=["vocab.txt"], files={"tokenizer.json": doc})
+        c.add_model("unigram/" + name, folder, trace_text="A b a " + "ab" * 2000)
+    # Marian's layout: weights-free folders tokenized alone, whose source.spm is not a model.
+    marian_vocab = json.dumps({"</s>": 0, "<unk>": 1, "\u2581a": 2, "<pad>": 3})
+    spm_cases = {
+        "spm_garbage": b"not a sentencepiece model \xff\xfe",
+        "spm_empty": b"",
+        "spm_protobuf_tag_only": b"\x0a\xff\xff\xff\xff\x0f",
+        "spm_binary": bytes(range(256)) * 64,
+    }
+    for name, spm in spm_cases.items():
+        folder = c.path("marian/" + name)
+        os.makedirs(folder, exist_ok=True)
+        c.write_file_at(os.path.join(folder, "source.spm"), spm)
+        c.write_file_at(os.path.join(folder, "target.spm"), spm)
+        c.write_file_at(os.path.join(folder, "vocab.json"), marian_vocab)
+        runs = [["tokenize", "--model", folder, "--text", "a b"],
+                ["tokenize", "--model", os.path.join(folder, "target.spm"), "--text", "a b"]]
+        c.entries.append({"case": "marian/" + name, "kind": "model", "path": folder, "runs": runs})
+
+
 def vocab_file_cases(c):
     """The older layouts: vocab.txt (BERT), vocab.json + merges.txt (GPT-2)."""
     byte_vocab = {chr(b) if 33 <= b <= 126 else "\u0100" + chr(b): b for b in range(256)}
@@ -567,8 +633,8 @@ def text_cases(c):
         c.add_text("text/" + name, data)
 
 
-FAMILIES = [safetensors_cases, config_size_cases, config_shape_cases, tokenizer_cases, vocab_file_cases, own_model_cases,
-            app_json_cases, special_file_cases, text_cases]
+FAMILIES = [safetensors_cases, config_size_cases, config_shape_cases, tokenizer_cases, unigram_cases, vocab_file_cases,
+            own_model_cases, app_json_cases, special_file_cases, text_cases]
 
 
 def clear(out):
