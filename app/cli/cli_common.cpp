@@ -13,10 +13,20 @@ ModelPtr load_model_or_fail(const std::string& spec) {
     return model.value();
 }
 
-std::shared_ptr<const Trace> trace_or_fail(const Model& model, const std::string& text) {
-    auto trace = compute_trace(model, text);
-    if (!trace.ok()) throw CliError{kBadInput, "--text: " + trace.error().message};
+std::shared_ptr<const Trace> trace_or_fail(const Model& model, const std::string& text, const TraceOptions& request) {
+    if (request.target && !model.encoder_decoder())
+        throw CliError{kUsage, "--target: model '" + model.info().name + "' is not an encoder-decoder; only a translator's decoder reads a target"};
+    auto trace = compute_trace(model, text, request);
+    if (!trace.ok()) {
+        // The target's own problems name --target; everything else is about the text.
+        const std::string& message = trace.error().message;
+        throw CliError{kBadInput, (message.rfind("the target", 0) == 0 ? "--target: " : "--text: ") + message};
+    }
     return trace.value();
+}
+
+std::shared_ptr<const Trace> trace_or_fail(const Model& model, const std::string& text) {
+    return trace_or_fail(model, text, TraceOptions{});
 }
 
 void add_memory_budget_option(CLI::App* sub) {

@@ -23,6 +23,9 @@ ModelPtr load_model_or_fail(const std::string& spec);
 
 // Tokenizes and runs the model or throws CliError{kBadInput, ...}.
 std::shared_ptr<const Trace> trace_or_fail(const Model& model, const std::string& text);
+// The same with a request: an encoder-decoder's --target (exit 2 for a model that has no decoder
+// to force) and --max-new.
+std::shared_ptr<const Trace> trace_or_fail(const Model& model, const std::string& text, const TraceOptions& request);
 
 // Checks --layer/--head against the model; throws CliError{kUsage, ...} when out of range.
 void check_layer(const Trace& trace, int layer);

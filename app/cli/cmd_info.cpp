@@ -20,12 +20,31 @@ struct InfoOptions {
 
 nlohmann::json info_json(const Model& model) {
     const ModelInfo& m = model.info();
-    return {{"name", m.name}, {"description", m.description}, {"source", m.source},
+    nlohmann::json j = {{"name", m.name}, {"description", m.description}, {"source", m.source},
             {"architecture", architecture_name(m.architecture)}, {"n_layers", m.n_layers}, {"n_heads", m.n_heads},
             {"n_kv_heads", m.n_kv_heads}, {"d_model", m.d_model}, {"d_head", m.d_head}, {"d_ff", m.d_ff},
             {"vocab_size", m.vocab_size}, {"max_len", m.max_len}, {"causal", m.causal},
             {"parameters", m.n_parameters}, {"positional", m.positional}, {"norm", m.norm},
-            {"activation", m.activation}, {"dtype", m.dtype}, {"tokenizer", model.tokenizer().kind()}};
+            {"activation", m.activation}, {"dtype", m.dtype}, {"tokenizer", model.tokenizer().kind()},
+            {"kind", model_kind(m)}};
+    if (const EncoderDecoder* ed = model.encoder_decoder()) {  // n_layers and n_heads are the decoder's
+        j["n_encoder_layers"] = m.n_encoder_layers;
+        j["n_encoder_heads"] = ed->encoder_info().n_heads;
+        j["target_tokenizer"] = ed->target_tokenizer().kind();
+        j["decoder_start_token_id"] = ed->decoder_start_id();
+        j["end_token_id"] = ed->end_id();
+    }
+    return j;
+}
+
+// What kind of attention the model has, in a line.
+std::string kind_line(const Model& model) {
+    const ModelInfo& m = model.info();
+    if (m.encoder_decoder)
+        return "encoder-decoder (the encoder reads the source both ways; the decoder writes the target, masked, "
+               "and its cross-attention reads the encoder's output)";
+    return m.causal ? "decoder (causal mask: a token sees only itself and earlier tokens)"
+                    : "encoder (bidirectional: every token sees every token)";
 }
 
 void print_info(const Model& model) {
@@ -33,11 +52,14 @@ void print_info(const Model& model) {
     std::printf("%s\n", escape_for_terminal(m.name).c_str());
     if (!m.description.empty()) std::printf("  %s\n", escape_for_terminal(m.description).c_str());
     std::printf("  source        %s\n", escape_for_terminal(m.source).c_str());
-    std::printf("  architecture  %s, %s\n", architecture_name(m.architecture),
-                m.causal ? "decoder (causal mask: a token sees only itself and earlier tokens)"
-                         : "encoder (bidirectional: every token sees every token)");
-    std::printf("  layers        %d\n", m.n_layers);
-    std::printf("  heads         %d per layer", m.n_heads);
+    std::printf("  architecture  %s, %s\n", architecture_name(m.architecture), kind_line(model).c_str());
+    const EncoderDecoder* ed = model.encoder_decoder();
+    if (ed)
+        std::printf("  layers        encoder %d (%d heads each), decoder %d (self-attention and cross-attention)\n",
+                    m.n_encoder_layers, ed->encoder_info().n_heads, m.n_layers);
+    else
+        std::printf("  layers        %d\n", m.n_layers);
+    std::printf("  heads         %d per layer%s", m.n_heads, ed ? " in the decoder" : "");
     if (m.n_kv_heads != m.n_heads) std::printf(" (%d key/value heads, shared in groups)", m.n_kv_heads);
     std::printf("\n  d_model       %d (d_head %d)\n", m.d_model, m.d_head);
     std::printf("  d_ff          %d\n", m.d_ff);
@@ -46,6 +68,9 @@ void print_info(const Model& model) {
     std::printf("  activation    %s\n", m.activation.c_str());
     std::printf("  parameters    %lld (%s)\n", m.n_parameters, m.dtype.c_str());
     std::printf("  tokenizer     %s, %d entries\n", model.tokenizer().kind().c_str(), model.tokenizer().vocab_size());
+    if (ed)
+        std::printf("  target        %s, %d entries; start token %d, end token %d\n", ed->target_tokenizer().kind().c_str(),
+                    ed->target_tokenizer().vocab_size(), ed->decoder_start_id(), ed->end_id());
 }
 
 void list_builtins(bool json) {

@@ -1,4 +1,7 @@
-// attnscope-cli trace [--model PATH] --text TEXT [--layer L] [--head H] [--fields LIST] [--format json|table]
+// attnscope-cli trace [--model PATH] --text TEXT [--target TEXT | --max-new N] [--layer L] [--head H]
+//                     [--fields LIST] [--format json|table]
+// An encoder-decoder reads --text as the source; its decoder is forced on --target, or traces the
+// model's own greedy translation (at most --max-new tokens).
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
@@ -12,9 +15,11 @@ namespace attnscope::cli {
 
 namespace {
 
-struct TraceOptions {
+struct TraceCommand {
     std::string model = kDefaultModel;
     std::string text;
+    std::optional<std::string> target;
+    int max_new = 64;
     std::optional<int> layer;
     std::optional<int> head;
     std::string fields = "q,k,v,scores,weights";
@@ -26,21 +31,27 @@ std::string clip(std::string s, std::size_t width) {
     return s;
 }
 
-// The weights of one head as a grid: a row per query token, a column per key token.
-void print_weights_table(const Trace& trace, int l, int h) {
+// The weights of one head as a grid: a row per query token, a column per key token (a cross
+// layer's keys are the source's tokens). `what` names the attention ("encoder", "cross", ...).
+void print_weights_table(const Trace& trace, int l, int h, const std::string& what) {
     const AttentionMatrix weights = trace.head_weights(l, h), scores = trace.head_scores(l, h);
     const Matrix& w = *weights;
-    const int n = trace.n_tokens();
+    const int n = trace.n_tokens(), n_keys = trace.n_keys(l);
+    const Trace& key_trace = trace.layers[static_cast<std::size_t>(l)].cross ? *trace.source : trace;
     std::size_t width = 6;
     for (int i = 0; i < n; ++i) width = std::max(width, std::min<std::size_t>(escape_for_terminal(token_label(trace, i)).size() + 1, 10));
-    std::printf("\nlayer %d, head %d: attention weights (row = query token, column = key token; rows sum to 1%s)\n", l, h,
-                trace.model.causal ? "; '.' = masked later token" : "");
+    for (int j = 0; j < n_keys; ++j)
+        width = std::max(width, std::min<std::size_t>(escape_for_terminal(token_label(key_trace, j)).size() + 1, 10));
+    std::printf("\n%slayer %d, head %d: attention weights (row = query token, column = key token; rows sum to 1%s)\n",
+                what.empty() ? "" : (what + " ").c_str(), l, h,
+                trace.layers[static_cast<std::size_t>(l)].causal ? "; '.' = masked later token" : "");
     std::printf("%*s", static_cast<int>(width), "");
-    for (int j = 0; j < n; ++j) std::printf(" %*s", static_cast<int>(width), clip(escape_for_terminal(token_label(trace, j)), width).c_str());
+    for (int j = 0; j < n_keys; ++j)
+        std::printf(" %*s", static_cast<int>(width), clip(escape_for_terminal(token_label(key_trace, j)), width).c_str());
     std::printf("\n");
     for (int i = 0; i < n; ++i) {
         std::printf("%*s", static_cast<int>(width), clip(escape_for_terminal(token_label(trace, i)), width).c_str());
-        for (int j = 0; j < n; ++j) {
+        for (int j = 0; j < n_keys; ++j) {
             const float s = (*scores)(i, j);
             if (std::isinf(s) && s < 0) std::printf(" %*s", static_cast<int>(width), ".");
             else std::printf(" %*.3f", static_cast<int>(width), static_cast<double>(w(i, j)));
@@ -49,34 +60,49 @@ void print_weights_table(const Trace& trace, int l, int h) {
     }
 }
 
-void run_trace(const TraceOptions& o) {
+void run_trace(const TraceCommand& o) {
     auto fields = TraceFields::parse(o.fields);
     if (!fields.ok()) throw CliError{kUsage, "--fields: " + fields.error().message};
     if (o.format != "json" && o.format != "table")
         throw CliError{kUsage, "--format: expected json or table, got '" + o.format + "'"};
+    if (o.max_new < 1) throw CliError{kUsage, "--max-new: expected at least 1"};
     const ModelPtr model = load_model_or_fail(o.model);
-    const auto trace = trace_or_fail(*model, o.text);
+    attnscope::TraceOptions request;
+    request.target = o.target;
+    request.max_new = o.max_new;
+    const auto trace = trace_or_fail(*model, o.text, request);
     if (o.layer) check_layer(*trace, *o.layer);
     if (o.head) check_head(*trace, *o.head);
     if (o.format == "json") {
         std::cout << trace_to_json(*trace, TraceFilter{o.layer, o.head, fields.value()});
         return;
     }
-    std::printf("%s (%s): \"%s\", %d tokens, %.2f ms\n", escape_for_terminal(trace->model.name).c_str(), architecture_name(trace->model.architecture),
-                escape_for_terminal(trace->text).c_str(), trace->n_tokens(), trace->compute_ms);
-    for (int l = 0; l < static_cast<int>(trace->layers.size()); ++l)
-        for (int h = 0; h < trace->model.n_heads; ++h)
-            if ((!o.layer || *o.layer == l) && (!o.head || *o.head == h)) print_weights_table(*trace, l, h);
+    const bool translation = is_encoder_decoder(*trace);
+    std::printf("%s (%s): \"%s\"%s, %d tokens, %.2f ms\n", escape_for_terminal(trace->model.name).c_str(),
+                architecture_name(trace->model.architecture), escape_for_terminal(translation ? trace->source_text : trace->text).c_str(),
+                translation ? (" -> \"" + escape_for_terminal(trace->text) + "\"").c_str() : "", trace->n_tokens(),
+                trace->compute_ms);
+    auto print_all = [&](const Trace& t, const std::string& what) {
+        for (int l = 0; l < static_cast<int>(t.layers.size()); ++l)
+            for (int h = 0; h < static_cast<int>(t.layers[static_cast<std::size_t>(l)].heads.size()); ++h)
+                if ((!o.layer || *o.layer == l) && (!o.head || *o.head == h)) print_weights_table(t, l, h, what);
+    };
+    if (!translation) return print_all(*trace, "");
+    print_all(*trace->source, "encoder");
+    print_all(*trace, "decoder (masked)");
+    print_all(*cross_attention_trace(*trace), "cross-attention");
 }
 
 }  // namespace
 
 void add_trace_command(CLI::App& app) {
-    auto opts = std::make_shared<TraceOptions>();
+    auto opts = std::make_shared<TraceCommand>();
     CLI::App* sub = app.add_subcommand("trace", "Run the model and print every head's Q, K, V, scores and weights");
     sub->add_option("--model", opts->model, "builtin:NAME, a .json model, a .safetensors file or a model folder");
     add_memory_budget_option(sub);
-    sub->add_option("--text", opts->text, "The text")->required();
+    sub->add_option("--text", opts->text, "The text (an encoder-decoder's source)")->required();
+    sub->add_option("--target", opts->target, "Encoder-decoders: force the decoder on this target text (default: the model's own translation)");
+    sub->add_option("--max-new", opts->max_new, "Encoder-decoders: the longest translation traced, in tokens (default 64)");
     sub->add_option("--layer", opts->layer, "Only this layer (0-based)");
     sub->add_option("--head", opts->head, "Only this head (0-based)");
     sub->add_option("--fields", opts->fields, "Comma-separated subset of q,k,v,scores,weights");

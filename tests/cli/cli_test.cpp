@@ -1,6 +1,7 @@
 // attnscope-cli as scripts and users see it: the real binary, its exit codes, its output.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <spawn.h>
 #include <fcntl.h>
 #include <sys/wait.h>
@@ -81,6 +82,40 @@ TEST(CliTrace, PrintsAJsonTraceThatValidatesAgainstTheSchema) {
         "jsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2])))\n",
         doc.string(), std::string(ATTNSCOPE_SOURCE_DIR) + "/docs/trace.schema.json"});
     EXPECT_EQ(check.exit_code, 0) << "schema validation failed (python3-jsonschema comes with scripts/install-deps):\n" << check.err;
+}
+
+// An encoder-decoder (a tiny random Marian checkpoint of the seq2seq reference fixture): the
+// trace holds source and cross_layers and validates against the schema; --target forces the
+// decoder; --target on a decoder-only model is bad usage; a target too long is bad input.
+TEST(CliTrace, AnEncoderDecoderTraceHasSourceAndCrossLayersAndValidates) {
+    const std::string marian = (fs::path(ATTNSCOPE_HF_REFERENCE_DIR).parent_path() / "hf_seq2seq_reference/marian_f32").string();
+    if (!fs::exists(marian + "/config.json")) GTEST_SKIP() << "no seq2seq reference at " << marian;
+    const ProcessResult r = cli({"trace", "--model", marian, "--text", "w5 w6 w7", "--target", "w8 w9"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const nlohmann::json doc = nlohmann::json::parse(r.out);
+    EXPECT_EQ(doc["model"]["kind"], "encoder-decoder");
+    EXPECT_EQ(doc["source"]["text"], "w5 w6 w7");
+    EXPECT_EQ(doc["text"], "w8 w9");
+    ASSERT_EQ(doc["cross_layers"].size(), doc["layers"].size());
+    EXPECT_EQ(doc["cross_layers"][0]["heads"][0]["weights"][0].size(), doc["source"]["tokens"].size());
+    const fs::path file = write_file("seq2seq-trace.json", r.out);
+    const ProcessResult check = run_program(ATTNSCOPE_PYTHON, {"-c",
+        "import json, sys, jsonschema\n"
+        "jsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2])))\n",
+        file.string(), std::string(ATTNSCOPE_SOURCE_DIR) + "/docs/trace.schema.json"});
+    EXPECT_EQ(check.exit_code, 0) << check.err;
+
+    const ProcessResult translated = cli({"predict", "--model", marian, "--text", "w5 w6", "--json"});
+    ASSERT_EQ(translated.exit_code, 0) << translated.err;
+    EXPECT_TRUE(nlohmann::json::parse(translated.out).contains("translation"));
+    const ProcessResult not_a_translator = cli({"trace", "--model", tiny_causal_model(), "--text", "the bank", "--target", "x"});
+    EXPECT_EQ(not_a_translator.exit_code, 2);
+    EXPECT_THAT(not_a_translator.err, HasSubstr("not an encoder-decoder"));
+    std::string long_target;
+    for (int i = 0; i < 60; ++i) long_target += "w9 ";
+    const ProcessResult too_long = cli({"trace", "--model", marian, "--text", "w5", "--target", long_target});
+    EXPECT_EQ(too_long.exit_code, 3);
+    EXPECT_THAT(too_long.err, HasSubstr("--target: the target has"));
 }
 
 TEST(CliTrace, HasOneRowPerTokenAndMasksLaterKeysWithNull) {

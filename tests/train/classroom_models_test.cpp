@@ -12,6 +12,7 @@
 // Every case is printed, so a failure shows which sentences went wrong and by how much.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -25,7 +26,12 @@
 namespace attnscope {
 namespace {
 
-const Model& model(const std::string& spec) { return testing::cached_model(spec); }
+// ATTNSCOPE_CANDIDATE_DECODER / _ENCODER=PATH measure a retrained model file in place of the
+// shipped one, before it is shipped (scripts/train-builtin-models --out-dir DIR).
+const Model& model(const std::string& spec) {
+    const char* candidate = std::getenv(spec == "builtin:bank-decoder" ? "ATTNSCOPE_CANDIDATE_DECODER" : "ATTNSCOPE_CANDIDATE_ENCODER");
+    return testing::cached_model(candidate && *candidate ? candidate : spec);
+}
 
 // The non-comment lines of tests/data/NAME, split at tabs.
 std::vector<std::vector<std::string>> rows_of(const std::string& name) {

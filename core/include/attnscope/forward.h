@@ -45,6 +45,10 @@ struct TraceOptions {
     // without it. Used only when it was made by this very model object (Trace::made_by), so a
     // trace of another model, or of one since reloaded, is never spliced in.
     std::shared_ptr<const Trace> previous;
+    // An encoder-decoder reads `text` as the source; the decoder is forced on `target` when set,
+    // else it traces the model's greedy translation of at most `max_new` tokens.
+    std::optional<std::string> target;
+    int max_new = 64;
 };
 
 // "34.0 GiB"
@@ -64,5 +68,27 @@ Result<std::shared_ptr<const Trace>> compute_trace(std::shared_ptr<const Model> 
 Result<std::shared_ptr<const Trace>> compute_trace(std::shared_ptr<const Model> model, const std::string& text,
                                                    std::uint64_t id = 0,
                                                    std::function<bool()> cancelled = {});
+
+// [SECTION] Encoder-decoders (translate.cpp)
+
+// The decoder's input for a target text: the start token (it covers no text), then the target
+// tokenizer's tokens without the end token it may append. Errors: text it cannot read, too long.
+Result<std::vector<Token>> decoder_tokens_for(const EncoderDecoder& model, const std::string& target);
+
+struct Translation {
+    std::string text;           // the generated tokens decoded
+    std::vector<Token> tokens;  // the start token, then the generated ones (byte offsets into text)
+    bool finished = false;      // the model chose its end token (else max_new or its length ran out)
+};
+
+// The likeliest token at each step, until the end token (not included), max_new tokens, or the
+// decoder's length. One decoder pass per token over the encoder's output, computed once.
+Result<Translation> greedy_translation(const EncoderDecoder& model, const EncoderDecoder::Encoded& source, int max_new,
+                                       const std::function<bool()>& cancelled = {});
+
+// What Model::forward means for an encoder-decoder: encode `source`, translate greedily, and trace
+// the decoder over the translation (text, tokens, source, source_tokens set).
+Result<Trace> forward_translation(const EncoderDecoder& model, const std::vector<Token>& source, const ForwardOptions& options,
+                                  int max_new = 64);
 
 }  // namespace attnscope

@@ -42,6 +42,8 @@ struct HeadProjection {
 // computes only the tokens after it) x d.
 Matrix rows_for_logits(const Matrix& x, const ForwardOptions& options, Trace& trace, int first_row = 0);
 
+class EncoderDecoder;
+
 class Model {
 public:
     virtual ~Model() = default;
@@ -68,6 +70,40 @@ public:
 
     // W_Q, W_K, W_V of one head, for the step-by-step view; nullopt when the model does not expose them.
     virtual std::optional<HeadProjection> head_projection(int /*layer*/, int /*head*/) const { return std::nullopt; }
+
+    // The encoder-decoder side of the model (T5, BART, Marian, the built-in translator), or null.
+    // Such a model's forward() reads `tokens` as the source and traces its greedy translation.
+    virtual const EncoderDecoder* encoder_decoder() const { return nullptr; }
+};
+
+// An encoder-decoder: the encoder reads the source, the decoder writes the target a token at a
+// time, and each decoder layer's cross-attention reads the encoder's output. Model::tokenizer()
+// is the source's tokenizer.
+class EncoderDecoder {
+public:
+    virtual ~EncoderDecoder() = default;
+
+    // The encoder's pass: its trace (self-attention over the source, no logits) and its output
+    // rows (n_source x d_model), which every cross-attention layer reads. Errors as forward().
+    struct Encoded {
+        Trace trace;
+        Matrix memory;
+    };
+    virtual Result<Encoded> encode(const std::vector<Token>& source, const ForwardOptions& options) const = 0;
+
+    // The decoder's pass over `target` (its first token is the start token): the trace's layers
+    // (masked self-attention), cross_layers (target x source) and logits (row i predicts token i + 1).
+    virtual Result<Trace> decode(const Encoded& source, const std::vector<Token>& target,
+                                 const ForwardOptions& options) const = 0;
+
+    // The decoder side of the decoder's own text, and the tokens that begin and end a translation.
+    virtual const Tokenizer& target_tokenizer() const = 0;
+    virtual int decoder_start_id() const = 0;
+    virtual int end_id() const = 0;
+    // The decoder's longest input, in tokens.
+    virtual int max_target_len() const = 0;
+    // The encoder's shape (Model::info() describes the decoder's): the trace of `source` carries it.
+    virtual const ModelInfo& encoder_info() const = 0;
 };
 
 using ModelPtr = std::shared_ptr<const Model>;

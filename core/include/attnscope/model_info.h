@@ -5,9 +5,13 @@
 
 namespace attnscope {
 
-enum class Architecture { Attnscope, Gpt2, Bert, Llama, Count };
+enum class Architecture { Attnscope, Gpt2, Bert, Llama, T5, Bart, Marian, Count };
 
-const char* architecture_name(Architecture a);  // "attnscope", "gpt2", "bert", "llama"
+const char* architecture_name(Architecture a);  // "attnscope", "gpt2", "bert", "llama", "t5", "bart", "marian"
+
+struct ModelInfo;
+// The trace JSON's "kind": "decoder", "encoder" or "encoder-decoder".
+const char* model_kind(const ModelInfo& info);
 
 struct ModelInfo {
     std::string name;
@@ -22,7 +26,11 @@ struct ModelInfo {
     int d_ff = 0;
     int vocab_size = 0;
     int max_len = 0;     // longest input in tokens
-    bool causal = false;
+    bool causal = false;  // the decoder's, for an encoder-decoder
+    // An encoder-decoder (T5, BART, Marian): n_layers, n_heads and d_head are the decoder's, and
+    // each decoder layer also has cross-attention; the encoder has n_encoder_layers.
+    bool encoder_decoder = false;
+    int n_encoder_layers = 0;
     long long n_parameters = 0;
     std::string positional;  // "learned", "sinusoidal", "rope", "none"
     std::string norm;        // "layernorm", "rmsnorm", "none"; "(post)" appended for post-norm

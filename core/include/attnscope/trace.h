@@ -42,6 +42,9 @@ struct HeadTrace {
     Matrix weights;  // n x n_keys: softmax of each scores row; masked cells exactly 0, rows sum to 1
     Matrix out;      // n x d_head: weights v
     HeadSummary summary;
+    // Added to the scaled scores before the mask, by key - query distance (T5's relative position
+    // bias): score(i, j) += relative_bias(j - i + n - 1), n + n_keys - 1 entries. Empty: none.
+    RowVector relative_bias;
 };
 
 // One head's n x n scores or weights. Kept matrices are lent (valid while the Trace lives);
@@ -89,6 +92,13 @@ struct Trace {
     std::string source_text;
     std::vector<Token> source_tokens;
     std::vector<LayerTrace> layers;
+    // An encoder-decoder's cross-attention: entry l is decoder layer l's, its queries the trace's
+    // tokens and its keys and values the source's (n x n_source; `cross` set). The encoder's own
+    // pass is `source`: its tokens are source_tokens and its layers the encoder's self-attention.
+    // Both empty for decoders and encoders alone. cross_attention_trace() shows the cross layers
+    // as a trace's `layers`, so every view reads them as it reads self-attention.
+    std::vector<LayerTrace> cross_layers;
+    std::shared_ptr<const Trace> source;
     // Next-token (decoder) or masked-token (encoder) logits: row r belongs to token
     // logits_first_token + r. All tokens, only the last (decoders by default), or none.
     Matrix logits;
@@ -123,5 +133,12 @@ struct Trace {
     bool has_logits_for(int i) const { return i >= logits_first_token && i < logits_first_token + logits.rows(); }
     Eigen::Block<const Matrix, 1, Eigen::Dynamic, true> logits_of(int i) const { return logits.row(i - logits_first_token); }
 };
+
+// The same trace with its cross-attention layers as `layers` (an encoder-decoder trace; a copy of
+// the matrices, which are small for sentences): the heatmap, tokens view and overview then show
+// cross-attention as they show self-attention, rows the target, columns the source.
+std::shared_ptr<const Trace> cross_attention_trace(const Trace& trace);
+
+bool is_encoder_decoder(const Trace& trace);
 
 }  // namespace attnscope

@@ -60,8 +60,20 @@ void causal_softmax_block(const Matrix& scores, Index i0, Matrix& weights) {
 
 }  // namespace
 
+namespace {
+
+// Adds the relative bias to block rows whose first `keys` columns are scores: query i0 + r, key j
+// gets entry j - (i0 + r) + n_queries - 1.
+template <class Block>
+void add_relative_bias(Block&& scores, const RowVector& bias, Index n_queries, Index i0, Index keys) {
+    assert(bias.size() >= n_queries - 1 + keys);
+    for (Index r = 0; r < scores.rows(); ++r) scores.row(r).head(keys) += bias.segment(n_queries - 1 - (i0 + r), keys);
+}
+
+}  // namespace
+
 void attention_rows(const Matrix& q, const Matrix& k, float scale, bool causal, Index i0, Index rows, Matrix& scores,
-                    Matrix& weights) {
+                    Matrix& weights, const RowVector* relative_bias) {
     const float minus_inf = -std::numeric_limits<float>::infinity();
     const Index n = k.rows();
     scores.resize(rows, n);
@@ -71,6 +83,7 @@ void attention_rows(const Matrix& q, const Matrix& k, float scale, bool causal, 
     if (!causal) {
         scores.noalias() = q.middleRows(i0, rows) * k.transpose();
         scores *= scale;
+        if (relative_bias) add_relative_bias(scores, *relative_bias, q.rows(), i0, n);
         weights = softmax_rows(scores);
         return;
     }
@@ -79,6 +92,7 @@ void attention_rows(const Matrix& q, const Matrix& k, float scale, bool causal, 
     auto seen = scores.leftCols(keys);
     seen.noalias() = q.middleRows(i0, rows) * k.topRows(keys).transpose();
     seen *= scale;
+    if (relative_bias) add_relative_bias(seen, *relative_bias, q.rows(), i0, keys);
     scores.rightCols(n - keys).setConstant(minus_inf);
     for (Index i = 0; i < rows; ++i)  // the block's own triangle: key j > query i0 + i
         scores.row(i).segment(i0 + i + 1, rows - i - 1).setConstant(minus_inf);
@@ -129,7 +143,7 @@ void summarize_rows(const Matrix& weights, Index i0, bool causal, HeadSummary& s
 }
 
 void attention_rows_of(const Matrix& q, const Matrix& k, float scale, bool causal, Index r0, Index r1, Matrix* scores,
-                       Matrix* weights) {
+                       Matrix* weights, const RowVector* relative_bias) {
     const Index n = k.rows();
     if (scores) scores->resize(r1 - r0, n);
     if (weights) weights->resize(r1 - r0, n);
@@ -137,18 +151,20 @@ void attention_rows_of(const Matrix& q, const Matrix& k, float scale, bool causa
     // The same blocks as the forward pass (multiples of kAttentionBlock), so the same products.
     for (Index i0 = (r0 / kAttentionBlock) * kAttentionBlock; i0 < r1; i0 += kAttentionBlock) {
         const Index rows = std::min(kAttentionBlock, q.rows() - i0);
-        attention_rows(q, k, scale, causal, i0, rows, block_scores, block_weights);
+        attention_rows(q, k, scale, causal, i0, rows, block_scores, block_weights, relative_bias);
         const Index from = std::max(r0, i0), to = std::min(r1, i0 + rows);
         if (scores) scores->middleRows(from - r0, to - from) = block_scores.middleRows(from - i0, to - from);
         if (weights) weights->middleRows(from - r0, to - from) = block_weights.middleRows(from - i0, to - from);
     }
 }
 
-HeadTrace attention_head_forward(const Matrix& q, const Matrix& k, const Matrix& v, float scale, bool causal, bool keep) {
+HeadTrace attention_head_forward(const Matrix& q, const Matrix& k, const Matrix& v, float scale, bool causal, bool keep,
+                                 const RowVector* relative_bias) {
     HeadTrace head;
     head.q = q;
     head.k = k;
     head.v = v;
+    if (relative_bias) head.relative_bias = *relative_bias;
     const Index n = q.rows(), n_keys = k.rows();  // cross-attention: keys from another sequence
     assert(!causal || n_keys == n);
     head.out.resize(n, v.cols());
@@ -160,7 +176,7 @@ HeadTrace attention_head_forward(const Matrix& q, const Matrix& k, const Matrix&
     Matrix scores, weights;  // one block of rows, reused
     for (Index i0 = 0; i0 < n; i0 += kAttentionBlock) {
         const Index rows = std::min(kAttentionBlock, n - i0), keys = causal ? i0 + rows : k.rows();
-        attention_rows(q, k, scale, causal, i0, rows, scores, weights);
+        attention_rows(q, k, scale, causal, i0, rows, scores, weights, relative_bias);
         head.out.middleRows(i0, rows).noalias() = weights.leftCols(keys) * v.topRows(keys);
         summarize_rows(weights, i0, causal, head.summary);
         if (!keep) continue;
@@ -295,11 +311,13 @@ std::optional<Matrix> for_each_head(Index d_head, int n_heads, int n_kv_heads, I
 
 std::optional<Matrix> multi_head_attention(const Matrix& q, const Matrix& k, const Matrix& v, int n_heads,
                                            int n_kv_heads, float scale, bool causal, bool keep,
-                                           const std::function<bool()>& cancelled, std::vector<HeadTrace>& heads) {
+                                           const std::function<bool()>& cancelled, std::vector<HeadTrace>& heads,
+                                           const std::vector<RowVector>* relative_biases) {
     const Index d_head = q.cols() / n_heads;
-    return for_each_head(d_head, n_heads, n_kv_heads, q.rows(), cancelled, heads, [&](int, Index qc, Index kc) {
+    assert(!relative_biases || relative_biases->size() == static_cast<std::size_t>(n_heads));
+    return for_each_head(d_head, n_heads, n_kv_heads, q.rows(), cancelled, heads, [&](int h, Index qc, Index kc) {
         return attention_head_forward(q.middleCols(qc, d_head), k.middleCols(kc, d_head), v.middleCols(kc, d_head), scale,
-                                      causal, keep);
+                                      causal, keep, relative_biases ? &(*relative_biases)[static_cast<std::size_t>(h)] : nullptr);
     });
 }
 

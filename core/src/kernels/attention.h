@@ -27,8 +27,14 @@ inline constexpr Index kAttentionBlock = 128;
 // where masked. `i0` is a multiple of kAttentionBlock (the forward pass's blocks, which every
 // reader of a trace shares) or, for the new rows of extended_causal_head, any row; `rows` at most
 // kAttentionBlock.
+// `relative_bias` (T5's position bias; null: none) is added to the scaled scores by key - query
+// distance: score(i, j) += (*relative_bias)(j - i + q.rows() - 1), so one row of
+// q.rows() + k.rows() - 1 numbers covers the whole matrix (relative_bias_entries).
 void attention_rows(const Matrix& q, const Matrix& k, float scale, bool causal, Index i0, Index rows, Matrix& scores,
-                    Matrix& weights);
+                    Matrix& weights, const RowVector* relative_bias = nullptr);
+
+// How many entries a relative bias for n_queries x n_keys scores has: one per key - query distance.
+inline Index relative_bias_entries(Index n_queries, Index n_keys) { return n_queries + n_keys - 1; }
 
 // Adds query rows [i0, i0 + weights.rows()) of a head's weights to its summary, whose row vectors
 // and pooled map are already sized for all n tokens (pooled cells only grow: max). `causal`: row i
@@ -41,13 +47,15 @@ void size_summary(HeadSummary& summary, Index n, Index n_keys = -1);
 
 // Any rows [r0, r1) of a head's scores and/or weights (null: not wanted), through the same blocks.
 void attention_rows_of(const Matrix& q, const Matrix& k, float scale, bool causal, Index r0, Index r1, Matrix* scores,
-                       Matrix* weights);
+                       Matrix* weights, const RowVector* relative_bias = nullptr);
 
 // q: n x d_head; k, v: n_keys x d_head (n_keys = n for self-attention; another sequence's length for
 // cross-attention, which is never causal). Returns the head's q, k, v and out (= weights v); with
 // `keep`, also its n x n_keys scores and weights (otherwise they are left empty, to be read later through Trace).
+// `relative_bias`: as attention_rows; the head keeps a copy (HeadTrace::relative_bias), so its
+// matrices can be computed again later.
 HeadTrace attention_head_forward(const Matrix& q, const Matrix& k, const Matrix& v, float scale, bool causal,
-                                 bool keep = true);
+                                 bool keep = true, const RowVector* relative_bias = nullptr);
 
 // A causal head traced for p tokens, extended by m more (prefix reuse while typing): the head of n
 // = p + m tokens whose first p rows are those of `prefix` (which may have more rows, from a longer
@@ -86,8 +94,10 @@ std::optional<Matrix> extend_causal_heads(const std::vector<HeadTrace>& prefix, 
 // in parallel, one per core. Fills `heads` (n_heads entries) and returns the heads' outputs side
 // by side (n x n_heads * d_head), or nothing when `cancelled` said stop. `keep`: as
 // attention_head_forward.
+// `relative_biases`: one relative bias per head (attention_rows), or null for none.
 std::optional<Matrix> multi_head_attention(const Matrix& q, const Matrix& k, const Matrix& v, int n_heads,
                                            int n_kv_heads, float scale, bool causal, bool keep,
-                                           const std::function<bool()>& cancelled, std::vector<HeadTrace>& heads);
+                                           const std::function<bool()>& cancelled, std::vector<HeadTrace>& heads,
+                                           const std::vector<RowVector>* relative_biases = nullptr);
 
 }  // namespace attnscope

@@ -9,6 +9,7 @@
 #include "tokenize/hf_tokenizer.h"
 #include "formats/safetensors.h"
 #include "models/hf_architectures.h"
+#include "models/hf_encoder_decoder.h"
 #include "util/file_read.h"
 #include "attnscope/text.h"
 
@@ -110,6 +111,7 @@ struct ArchitectureEntry {
 constexpr ArchitectureEntry kArchitectures[] = {
     {"gpt2", build_gpt2_model},   {"bert", build_bert_model},     {"distilbert", build_bert_model},
     {"llama", build_llama_model}, {"mistral", build_llama_model}, {"qwen2", build_llama_model},
+    {"t5", build_t5_model},       {"bart", build_bart_model},     {"marian", build_bart_model},
 };
 
 std::filesystem::path model_folder(const std::filesystem::path& path) {

@@ -58,8 +58,94 @@ std::string non_finite_part(const Trace& trace) {
                 return at + ", head " + std::to_string(h);
         }
     }
+    for (std::size_t l = 0; l < trace.cross_layers.size(); ++l)
+        for (const HeadTrace& head : trace.cross_layers[l].heads)
+            if (!head.q.allFinite() || !head.k.allFinite() || !head.v.allFinite() || !head.out.allFinite())
+                return "cross-attention layer " + std::to_string(l);
     if (!trace.logits.allFinite()) return "the next-token logits";
     return {};
+}
+
+std::string overflow_message(const ModelInfo& info, const std::string& part) {
+    return "model '" + info.name + "': the numbers overflowed at " + part +
+           " (infinity or NaN): its weights are too large for 32-bit floats, so there is no trace to show";
+}
+
+// The tokens of `text` for a model, or why there are none to trace: empty, unreadable, longer
+// than `max_len` (cut to it, with `note` saying so, when the request allows).
+Result<std::vector<Token>> tokens_to_trace(const Tokenizer& tokenizer, const std::string& text, const std::string& model_name,
+                                           int max_len, bool cut_long_text, std::string& note) {
+    if (only_whitespace(text)) return Error{"the text is empty: type a sentence"};
+    auto tokens = tokenizer.encode(text);
+    if (!tokens.ok()) return tokens.error();
+    const int n = static_cast<int>(tokens.value().size());
+    if (n == 0) return Error{"the text has no tokens"};
+    if (max_len > 0 && n > max_len) {
+        if (!cut_long_text)
+            return Error{"the text has " + std::to_string(n) + " tokens but model '" + model_name + "' takes at most " +
+                         std::to_string(max_len) + " (max_len); shorten the text"};
+        note = "the text has " + std::to_string(n) + " tokens; model '" + model_name + "' takes at most " +
+               std::to_string(max_len) + " (max_len): the first " + std::to_string(max_len) + " are traced, the rest is not";
+        tokens.value().resize(static_cast<std::size_t>(max_len));
+    }
+    return tokens;
+}
+
+// An encoder-decoder's trace: the encoder over `text` (the source), then the decoder over the
+// requested target or the model's own greedy translation. Sentences are short, so the matrices
+// of all three attentions are kept.
+Result<std::shared_ptr<const Trace>> compute_encoder_decoder_trace(const Model& model, const EncoderDecoder& ed,
+                                                                   const std::string& text, const TraceOptions& request) {
+    const ModelInfo& info = model.info();
+    std::string note;
+    auto source = tokens_to_trace(model.tokenizer(), text, info.name, info.max_len, request.trace_start_of_long_text, note);
+    if (!source.ok()) return Error{"the source: " + source.error().message};
+    const int longest = std::max(static_cast<int>(source.value().size()), ed.max_target_len());
+    const bool keep = 3.0 * attention_matrix_bytes(info, longest) <= request.keep_attention_bytes;
+    if (auto refusal = trace_memory_refusal(info, longest, keep)) return Error{*refusal};
+
+    ForwardOptions options;
+    options.cancelled = request.cancelled;
+    options.keep_attention = keep;
+    auto encoded = ed.encode(source.value(), options);
+    if (!encoded.ok()) return encoded.error();
+    if (const std::string part = non_finite_part(encoded.value().trace); !part.empty())
+        return Error{overflow_message(info, "the encoder's " + part)};
+
+    std::string target_text;
+    std::vector<Token> target;
+    if (request.target) {
+        auto forced = decoder_tokens_for(ed, *request.target);
+        if (!forced.ok()) return forced.error();
+        target_text = *request.target;
+        target = std::move(forced).value();
+    } else {
+        auto translation = greedy_translation(ed, encoded.value(), request.max_new, request.cancelled);
+        if (!translation.ok()) return translation.error();
+        target_text = std::move(translation.value().text);
+        target = std::move(translation.value().tokens);
+    }
+    auto decoded = ed.decode(encoded.value(), target, options);
+    if (!decoded.ok()) return decoded.error();
+    if (const std::string part = non_finite_part(decoded.value()); !part.empty())
+        return Error{overflow_message(info, "the decoder's " + part)};
+
+    auto encoder = std::make_shared<Trace>(std::move(encoded.value().trace));
+    encoder->id = next_trace_id();
+    encoder->model = ed.encoder_info();
+    encoder->text = text;
+    encoder->tokens = source.value();
+    encoder->note = note;
+    auto trace = std::make_shared<Trace>(std::move(decoded).value());
+    trace->id = request.id != 0 ? request.id : next_trace_id();
+    trace->model = info;
+    trace->text = std::move(target_text);
+    trace->tokens = std::move(target);
+    trace->source_text = text;
+    trace->source_tokens = std::move(source).value();
+    trace->source = std::move(encoder);
+    trace->note = std::move(note);
+    return std::shared_ptr<const Trace>(std::move(trace));
 }
 
 // The forward pass compute_trace asked for: from `previous` when this model made it and it shares
@@ -103,22 +189,16 @@ std::string format_gib(double bytes) {
 Result<std::shared_ptr<const Trace>> compute_trace(const Model& model, const std::string& text, const TraceOptions& request) {
     const auto started = std::chrono::steady_clock::now();
     const ModelInfo& info = model.info();
-    if (only_whitespace(text)) return Error{"the text is empty: type a sentence"};
-
-    auto tokens = model.tokenizer().encode(text);
-    if (!tokens.ok()) return tokens.error();
-    const int n = static_cast<int>(tokens.value().size());
-    if (n == 0) return Error{"the text has no tokens"};
-    std::string note;
-    if (info.max_len > 0 && n > info.max_len) {
-        if (!request.trace_start_of_long_text)
-            return Error{"the text has " + std::to_string(n) + " tokens but model '" + info.name + "' takes at most " +
-                         std::to_string(info.max_len) + " (max_len); shorten the text"};
-        note = "the text has " + std::to_string(n) + " tokens; model '" + info.name + "' takes at most " +
-               std::to_string(info.max_len) + " (max_len): the first " + std::to_string(info.max_len) +
-               " are traced, the rest is not";
-        tokens.value().resize(static_cast<std::size_t>(info.max_len));
+    if (const EncoderDecoder* ed = model.encoder_decoder()) {
+        auto trace = compute_encoder_decoder_trace(model, *ed, text, request);
+        if (trace.ok())
+            std::const_pointer_cast<Trace>(trace.value())->compute_ms =
+                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+        return trace;
     }
+    std::string note;
+    auto tokens = tokens_to_trace(model.tokenizer(), text, info.name, info.max_len, request.trace_start_of_long_text, note);
+    if (!tokens.ok()) return tokens.error();
     const int traced = static_cast<int>(tokens.value().size());
     const bool keep = attention_matrix_bytes(info, traced) <= request.keep_attention_bytes;
     if (auto refusal = trace_memory_refusal(info, traced, keep)) return Error{*refusal};
@@ -130,9 +210,7 @@ Result<std::shared_ptr<const Trace>> compute_trace(const Model& model, const std
     Result<Trace> forward = forward_from_previous(model, tokens.value(), options, request.previous);
     if (!forward.ok()) return forward.error();
 
-    if (const std::string part = non_finite_part(forward.value()); !part.empty())
-        return Error{"model '" + info.name + "': the numbers overflowed at " + part +
-                     " (infinity or NaN): its weights are too large for 32-bit floats, so there is no trace to show"};
+    if (const std::string part = non_finite_part(forward.value()); !part.empty()) return Error{overflow_message(info, part)};
 
     auto trace = std::make_shared<Trace>(std::move(forward).value());
     trace->id = request.id != 0 ? request.id : next_trace_id();

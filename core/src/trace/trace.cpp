@@ -18,6 +18,8 @@ namespace {
 
 using detail::AttentionKind;
 
+const RowVector* bias_of(const HeadTrace& head) { return head.relative_bias.size() > 0 ? &head.relative_bias : nullptr; }
+
 // Lends a kept matrix: no ownership, valid while its Trace lives.
 AttentionMatrix lend(const Matrix& m) { return AttentionMatrix(AttentionMatrix(), &m); }
 
@@ -29,7 +31,7 @@ AttentionMatrix head_matrix(const Trace& trace, int l, int h, AttentionKind kind
     // Both at once: a reader of one usually wants the other (the heatmap's hover shows both).
     auto scores = std::make_shared<Matrix>(), weights = std::make_shared<Matrix>();
     const LayerTrace& layer = trace.layers[static_cast<std::size_t>(l)];
-    attention_rows_of(head.q, head.k, layer.scale, layer.causal, 0, head.q.rows(), scores.get(), weights.get());
+    attention_rows_of(head.q, head.k, layer.scale, layer.causal, 0, head.q.rows(), scores.get(), weights.get(), bias_of(head));
     detail::cache_attention(trace.id, l, h, AttentionKind::Scores, scores);
     detail::cache_attention(trace.id, l, h, AttentionKind::Weights, weights);
     return kind == AttentionKind::Scores ? AttentionMatrix(std::move(scores)) : AttentionMatrix(std::move(weights));
@@ -43,7 +45,7 @@ void head_rows(const Trace& trace, int l, int h, int r0, int r1, Matrix* scores,
         return;
     }
     const LayerTrace& layer = trace.layers[static_cast<std::size_t>(l)];
-    attention_rows_of(head.q, head.k, layer.scale, layer.causal, r0, r1, scores, weights);
+    attention_rows_of(head.q, head.k, layer.scale, layer.causal, r0, r1, scores, weights, bias_of(head));
 }
 
 }  // namespace
@@ -65,6 +67,26 @@ Matrix Trace::head_weight_rows(int layer, int head_index, int r0, int r1) const 
 
 void Trace::head_attention_rows(int layer, int head_index, int r0, int r1, Matrix* scores, Matrix* weights) const {
     head_rows(*this, layer, head_index, r0, r1, scores, weights);
+}
+
+bool is_encoder_decoder(const Trace& trace) { return trace.source != nullptr; }
+
+std::shared_ptr<const Trace> cross_attention_trace(const Trace& trace) {
+    auto cross = std::make_shared<Trace>();
+    cross->id = next_trace_id();  // its matrices are not the decoder's: a cache keyed by id must not mix them
+    cross->model = trace.model;
+    cross->made_by = trace.made_by;
+    cross->text = trace.text;
+    cross->tokens = trace.tokens;
+    cross->source_text = trace.source_text;
+    cross->source_tokens = trace.source_tokens;
+    cross->source = trace.source;
+    cross->layers = trace.cross_layers;
+    cross->logits = trace.logits;
+    cross->logits_first_token = trace.logits_first_token;
+    cross->compute_ms = trace.compute_ms;
+    cross->note = trace.note;
+    return cross;
 }
 
 }  // namespace attnscope

@@ -44,8 +44,15 @@ void append_head(std::string& out, const Trace& trace, int layer, int index, con
 
 nlohmann::json model_json(const ModelInfo& m) {
     // "kind" is version 2's; "causal" stays for version 1 readers.
-    return {{"name", m.name}, {"architecture", architecture_name(m.architecture)}, {"kind", m.causal ? "decoder" : "encoder"},
+    return {{"name", m.name}, {"architecture", architecture_name(m.architecture)}, {"kind", model_kind(m)},
             {"n_layers", m.n_layers}, {"n_heads", m.n_heads}, {"d_model", m.d_model}, {"d_head", m.d_head}, {"causal", m.causal}};
+}
+
+// An encoder-decoder's model object also counts the encoder's layers (n_layers are the decoder's).
+nlohmann::json model_object(const ModelInfo& m) {
+    nlohmann::json j = model_json(m);
+    if (m.encoder_decoder) j["n_encoder_layers"] = m.n_encoder_layers;
+    return j;
 }
 
 nlohmann::json tokens_json(const Trace& trace) {
@@ -57,6 +64,37 @@ nlohmann::json tokens_json(const Trace& trace) {
                           {"special", t.special}});
     }
     return tokens;
+}
+
+
+std::string dump(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
+
+// The "layers" array of a trace: every layer (or the filter's), each with its scale and heads.
+std::string layers_json(const Trace& trace, const TraceFilter& filter) {
+    std::string out = "[";
+    bool first_layer = true;
+    for (int l = 0; l < static_cast<int>(trace.layers.size()); ++l) {
+        if (filter.layer && *filter.layer != l) continue;
+        out += first_layer ? "\n  " : ",\n  ";
+        first_layer = false;
+        const LayerTrace& layer = trace.layers[static_cast<std::size_t>(l)];
+        out += "{\"index\": " + std::to_string(l) + ", \"scale\": ";
+        append_json_number(out, layer.scale);
+        // T5's relative position bias is in the scores (trace v2: the layer says how they were shaped).
+        if (!layer.heads.empty() && layer.heads.front().relative_bias.size() > 0) out += ", \"attention\": {\"bias\": \"relative\"}";
+        out += ", \"heads\": [";
+        bool first_head = true;
+        const auto& heads = trace.layers[static_cast<std::size_t>(l)].heads;
+        for (int h = 0; h < static_cast<int>(heads.size()); ++h) {
+            if (filter.head && *filter.head != h) continue;
+            out += first_head ? "\n    " : ",\n    ";
+            first_head = false;
+            append_head(out, trace, l, h, filter.fields);
+        }
+        out += "]}";
+    }
+    out += "]";
+    return out;
 }
 
 }  // namespace
@@ -91,33 +129,21 @@ void append_json_number(std::string& out, float value) {
 std::string trace_to_json(const Trace& trace, const TraceFilter& filter) {
     std::string out;
     out += "{\"format\": \"attnscope-trace\", \"version\": 2,\n";
-    out += " \"model\": " + model_json(trace.model).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + ",\n";
+    out += " \"model\": " + model_object(trace.model).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + ",\n";
     out += " \"text\": " + nlohmann::json(trace.text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + ",\n";
     // Version 1 readers find one top-level scale: layer 0's. Each layer object carries its own
     // (trace v2; layers differ with GPT-2's scale_attn_by_inverse_layer_idx).
     out += " \"scale\": ";
     append_json_number(out, trace.layers.empty() ? 1.0f : trace.layers.front().scale);
     out += ",\n \"tokens\": " + tokens_json(trace).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + ",\n";
-    out += " \"layers\": [";
-    bool first_layer = true;
-    for (int l = 0; l < static_cast<int>(trace.layers.size()); ++l) {
-        if (filter.layer && *filter.layer != l) continue;
-        out += first_layer ? "\n  " : ",\n  ";
-        first_layer = false;
-        out += "{\"index\": " + std::to_string(l) + ", \"scale\": ";
-        append_json_number(out, trace.layers[static_cast<std::size_t>(l)].scale);
-        out += ", \"heads\": [";
-        bool first_head = true;
-        const auto& heads = trace.layers[static_cast<std::size_t>(l)].heads;
-        for (int h = 0; h < static_cast<int>(heads.size()); ++h) {
-            if (filter.head && *filter.head != h) continue;
-            out += first_head ? "\n    " : ",\n    ";
-            first_head = false;
-            append_head(out, trace, l, h, filter.fields);
-        }
-        out += "]}";
+    out += " \"layers\": " + layers_json(trace, filter);
+    if (trace.source) {  // an encoder-decoder (trace v2): the encoder's pass and the cross-attention
+        const Trace& source = *trace.source;
+        out += ",\n \"source\": {\"text\": " + dump(nlohmann::json(source.text)) + ",\n  \"tokens\": " +
+               dump(tokens_json(source)) + ",\n  \"layers\": " + layers_json(source, filter) + "}";
+        out += ",\n \"cross_layers\": " + layers_json(*cross_attention_trace(trace), filter);
     }
-    out += "]}\n";
+    out += "}\n";
     return out;
 }
 

@@ -1,0 +1,216 @@
+// The Hugging Face encoder-decoders (T5, BART, Marian) against
+// tests/models/hf_reference/make_seq2seq_reference.py: a numpy forward pass written separately
+// from the C++, over tiny random checkpoints in the real tensor names (F32 and F16). Every
+// encoder, decoder and cross-attention head's q, k, v, scores and weights, the encoder's output
+// and the logits must agree. T5's bucket function is also checked on values worked by hand.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <nlohmann/json.hpp>
+
+#include "attnscope/forward.h"
+#include "attnscope/trace_json.h"
+#include "models/hf_encoder_decoder.h"
+
+namespace attnscope {
+namespace {
+
+namespace fs = std::filesystem;
+const fs::path kReferenceDir = fs::path(ATTNSCOPE_HF_REFERENCE_DIR).parent_path() / "hf_seq2seq_reference";
+
+// Largest |got - want| / (1 + |want|). `causal`: cells past the diagonal must be masked (-inf
+// scores, 0 weights) in `got`; the reference writes their unmasked value there, so they are not compared.
+double worst_error(const Matrix& got, const nlohmann::json& want, bool causal, const std::string& what) {
+    EXPECT_EQ(got.rows(), static_cast<Index>(want.size())) << what;
+    EXPECT_EQ(got.cols(), static_cast<Index>(want.at(0).size())) << what;
+    if (got.rows() != static_cast<Index>(want.size()) || got.cols() != static_cast<Index>(want.at(0).size())) return 1e9;
+    double worst = 0;
+    for (Index i = 0; i < got.rows(); ++i)
+        for (Index j = 0; j < got.cols(); ++j) {
+            if (causal && j > i) {
+                EXPECT_TRUE(got(i, j) == 0.0f || got(i, j) == -std::numeric_limits<float>::infinity()) << what << " masked cell";
+                continue;
+            }
+            const double w = want[static_cast<std::size_t>(i)][static_cast<std::size_t>(j)].get<double>();
+            worst = std::max(worst, std::abs(got(i, j) - w) / (1 + std::abs(w)));
+        }
+    return worst;
+}
+
+// Every head of every layer: q, k, v, scores, weights.
+double worst_in_layers(const std::vector<LayerTrace>& layers, const nlohmann::json& want, bool causal, const std::string& what) {
+    EXPECT_EQ(layers.size(), want.size()) << what << " layers";
+    double worst = 0;
+    for (std::size_t l = 0; l < std::min(layers.size(), want.size()); ++l) {
+        EXPECT_EQ(layers[l].heads.size(), want[l].size()) << what << " heads";
+        for (std::size_t h = 0; h < std::min(layers[l].heads.size(), want[l].size()); ++h) {
+            const HeadTrace& head = layers[l].heads[h];
+            const auto& w = want[l][h];
+            const std::string at = what + " layer " + std::to_string(l) + " head " + std::to_string(h);
+            worst = std::max({worst, worst_error(head.q, w["q"], false, at + " q"), worst_error(head.k, w["k"], false, at + " k"),
+                              worst_error(head.v, w["v"], false, at + " v"),
+                              worst_error(head.scores, w["scores"], causal, at + " scores"),
+                              worst_error(head.weights, w["weights"], causal, at + " weights")});
+        }
+    }
+    return worst;
+}
+
+std::vector<Token> tokens_of(const nlohmann::json& ids) {
+    std::vector<Token> tokens;
+    for (int id : ids) tokens.push_back(Token{id, "", 0, 0, false, false, false});
+    return tokens;
+}
+
+class HfSeq2SeqReference : public ::testing::TestWithParam<std::string> {
+protected:
+    void SetUp() override {
+        const fs::path folder = kReferenceDir / GetParam();
+        if (!fs::exists(folder / "expected.json"))
+            GTEST_SKIP() << "no reference at " << folder << " (ctest makes it with tests/models/hf_reference/make_seq2seq_reference.py)";
+        expected = nlohmann::json::parse(std::ifstream(folder / "expected.json"));
+        auto loaded = load_model(folder.string());
+        ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+        model = loaded.value();
+        ASSERT_NE(model->encoder_decoder(), nullptr) << "an encoder-decoder must say so";
+    }
+
+    nlohmann::json expected;
+    ModelPtr model;
+};
+
+TEST_P(HfSeq2SeqReference, EveryHeadOfTheThreeAttentionsAndTheLogitsMatchTheNumpyForward) {
+    const EncoderDecoder& ed = *model->encoder_decoder();
+    auto encoded = ed.encode(tokens_of(expected["source_ids"]), ForwardOptions{});
+    ASSERT_TRUE(encoded.ok()) << encoded.error().message;
+    auto decoded = ed.decode(encoded.value(), tokens_of(expected["target_ids"]), ForwardOptions{});
+    ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+    const Trace& trace = decoded.value();
+    for (const LayerTrace& layer : trace.cross_layers) EXPECT_TRUE(layer.cross);
+
+    const double encoder = worst_in_layers(encoded.value().trace.layers, expected["encoder"], false, "encoder");
+    const double decoder = worst_in_layers(trace.layers, expected["decoder"], true, "decoder");
+    const double cross = worst_in_layers(trace.cross_layers, expected["cross"], false, "cross");
+    const double memory = worst_error(encoded.value().memory, expected["encoder_output"], false, "encoder output");
+    const double logits = worst_error(trace.logits, expected["logits"], false, "logits");
+    std::printf("[ %s ] max relative error: encoder %.2e, decoder %.2e, cross %.2e, encoder output %.2e, logits %.2e\n",
+                GetParam().c_str(), encoder, decoder, cross, memory, logits);
+    EXPECT_LE(encoder, 1e-4);
+    EXPECT_LE(decoder, 1e-4);
+    EXPECT_LE(cross, 1e-4);
+    EXPECT_LE(memory, 1e-4);
+    EXPECT_LE(logits, 1e-4);
+}
+
+// compute_trace forced on a target gives the same numbers, with the encoder's pass as `source`
+// and the trace JSON carrying source and cross_layers (design.md, trace version 2).
+TEST_P(HfSeq2SeqReference, ATraceForcedOnATargetHoldsAllThreeAttentionsAndWritesThemAsJson) {
+    const EncoderDecoder& ed = *model->encoder_decoder();
+    auto encoded = ed.encode(tokens_of(expected["source_ids"]), ForwardOptions{});
+    ASSERT_TRUE(encoded.ok());
+    Trace trace = ed.decode(encoded.value(), tokens_of(expected["target_ids"]), ForwardOptions{}).value();
+    trace.model = model->info();
+    trace.tokens = tokens_of(expected["target_ids"]);
+    trace.source_tokens = tokens_of(expected["source_ids"]);
+    auto source = std::make_shared<Trace>(std::move(encoded.value().trace));
+    source->tokens = trace.source_tokens;
+    source->model = ed.encoder_info();
+    trace.source = source;
+    const nlohmann::json doc = nlohmann::json::parse(trace_to_json(trace));
+    EXPECT_EQ(doc["model"]["kind"], "encoder-decoder");
+    ASSERT_TRUE(doc.contains("source"));
+    ASSERT_TRUE(doc.contains("cross_layers"));
+    EXPECT_EQ(doc["source"]["tokens"].size(), expected["source_ids"].size());
+    EXPECT_EQ(doc["cross_layers"].size(), expected["cross"].size());
+    const auto& w = doc["cross_layers"][0]["heads"][0]["weights"];
+    EXPECT_EQ(w.size(), expected["target_ids"].size()) << "cross weights: target rows";
+    EXPECT_EQ(w[0].size(), expected["source_ids"].size()) << "cross weights: source columns";
+    EXPECT_NEAR(w[1][2].get<double>(), expected["cross"][0][0]["weights"][1][2].get<double>(), 1e-5);
+    EXPECT_NEAR(doc["source"]["layers"][0]["heads"][0]["weights"][2][1].get<double>(),
+                expected["encoder"][0][0]["weights"][2][1].get<double>(), 1e-5);
+}
+
+// compute_trace of an encoder-decoder: the text is the source, the trace the decoder's over the
+// target (start token first), the encoder's pass in `source`, one cross layer per decoder layer.
+TEST_P(HfSeq2SeqReference, ComputeTraceForcedOnATargetTracesAllThreeAttentions) {
+    TraceOptions request;
+    request.target = "w8 w9";
+    auto traced = compute_trace(*model, "w5 w6 w7", request);
+    ASSERT_TRUE(traced.ok()) << traced.error().message;
+    const Trace& trace = *traced.value();
+    ASSERT_NE(trace.source, nullptr);
+    EXPECT_TRUE(is_encoder_decoder(trace));
+    EXPECT_EQ(trace.source_text, "w5 w6 w7");
+    EXPECT_EQ(trace.text, "w8 w9");
+    EXPECT_EQ(trace.tokens.front().id, model->encoder_decoder()->decoder_start_id());
+    EXPECT_EQ(trace.source->tokens.size(), trace.source_tokens.size());
+    EXPECT_EQ(static_cast<int>(trace.source->layers.size()), model->info().n_encoder_layers);
+    ASSERT_EQ(trace.cross_layers.size(), trace.layers.size());
+    const auto cross = cross_attention_trace(trace);
+    EXPECT_EQ(cross->n_keys(0), static_cast<int>(trace.source_tokens.size()));
+    const Matrix& w = *cross->head_weights(0, 0);
+    EXPECT_EQ(w.rows(), trace.n_tokens());
+    EXPECT_EQ(w.cols(), static_cast<Index>(trace.source_tokens.size()));
+    EXPECT_NEAR(w.row(1).sum(), 1.0f, 1e-5f);
+    EXPECT_EQ(trace.logits.rows(), trace.n_tokens()) << "a translation shows what the decoder weighed at every step";
+}
+
+// Without a target the decoder traces the model's own greedy translation: each token it chose
+// must be the largest logit of the row before it in the full pass over the translation (the
+// step-by-step passes and the one trace agree), and it stops at the end token or the length.
+TEST_P(HfSeq2SeqReference, TheUntargetedTraceIsTheGreedyTranslation) {
+    TraceOptions request;
+    request.max_new = 6;
+    auto traced = compute_trace(*model, "w5 w6 w7", request);
+    ASSERT_TRUE(traced.ok()) << traced.error().message;
+    const Trace& trace = *traced.value();
+    ASSERT_GE(trace.n_tokens(), 1);
+    EXPECT_LE(trace.n_tokens(), 1 + 6);
+    for (int i = 1; i < trace.n_tokens(); ++i) {
+        Index best = 0;
+        trace.logits_of(i - 1).maxCoeff(&best);
+        EXPECT_EQ(trace.tokens[static_cast<std::size_t>(i)].id, static_cast<int>(best)) << "token " << i;
+        EXPECT_NE(trace.tokens[static_cast<std::size_t>(i)].id, model->encoder_decoder()->end_id()) << "the end token is not traced";
+    }
+}
+
+TEST_P(HfSeq2SeqReference, AnEmptySourceOrATargetPastTheDecodersLengthIsAClearError) {
+    auto empty = compute_trace(*model, "   ", TraceOptions{});
+    ASSERT_FALSE(empty.ok());
+    EXPECT_NE(empty.error().message.find("the source"), std::string::npos) << empty.error().message;
+    TraceOptions request;
+    std::string long_target;
+    for (int i = 0; i < 600; ++i) long_target += "w9 ";  // past T5's 512 too
+    request.target = long_target;
+    auto too_long = compute_trace(*model, "w5", request);
+    ASSERT_FALSE(too_long.ok());
+    EXPECT_EQ(too_long.error().message.rfind("the target has", 0), 0u) << too_long.error().message;
+}
+
+INSTANTIATE_TEST_SUITE_P(Families, HfSeq2SeqReference,
+                         ::testing::Values("t5_relu_f32", "t5_gated_f16", "bart_f32", "bart_f16", "marian_f32",
+                                           "marian_f16_no_pos_table"));
+
+// Worked by hand from transformers' _relative_position_bucket, 32 buckets, max distance 128.
+// Encoder (bidirectional): 16 buckets each way, exact below 8: -1 -> 1, +1 -> 16 + 1; -20 -> 8 +
+// floor(ln(20/8) / ln(128/8) * 8) = 8 + floor(2.64) = 10; -200 -> 8 + floor(9.29), capped at 15.
+// Decoder (looks back only): exact below 16; -20 -> 16 + floor(ln(20/16) / ln(8) * 16) = 17;
+// -100 -> 16 + floor(14.1) = 30; any later key -> 0.
+TEST(T5RelativeBucket, GivesTheBucketsWorkedByHand) {
+    EXPECT_EQ(t5_relative_bucket(0, true, 32, 128), 0);
+    EXPECT_EQ(t5_relative_bucket(-1, true, 32, 128), 1);
+    EXPECT_EQ(t5_relative_bucket(1, true, 32, 128), 17);
+    EXPECT_EQ(t5_relative_bucket(-20, true, 32, 128), 10);
+    EXPECT_EQ(t5_relative_bucket(-200, true, 32, 128), 15);
+    EXPECT_EQ(t5_relative_bucket(200, true, 32, 128), 31);
+    EXPECT_EQ(t5_relative_bucket(-20, false, 32, 128), 17);
+    EXPECT_EQ(t5_relative_bucket(-100, false, 32, 128), 30);
+    EXPECT_EQ(t5_relative_bucket(5, false, 32, 128), 0);
+    EXPECT_EQ(t5_relative_bucket(-15, false, 32, 128), 15);
+}
+
+}  // namespace
+}  // namespace attnscope
