@@ -9,6 +9,7 @@
 #include "attnscope/token_labels.h"
 #include "widgets/draw_util.h"
 #include "widgets/mini_heatmap.h"
+#include "workers/attention_stacks.h"
 
 namespace attnscope::gui {
 
@@ -50,7 +51,8 @@ std::string quoted(const std::string& s) { return "\xE2\x80\x9C" + s + "\xE2\x80
 
 std::string ComparePanel::caption(const FrameContext& frame) const {
     if (!frame.trace) return "Compare two sentences";
-    return format("Compare two sentences \xC2\xB7 layer %d, head %d", frame.selection.layer, frame.selection.head);
+    const std::string kind = frame.stack ? std::string(stack_title(*frame.stack)) + " \xC2\xB7 " : "";
+    return format("Compare two sentences \xC2\xB7 %slayer %d, head %d", kind.c_str(), frame.selection.layer, frame.selection.head);
 }
 
 void ComparePanel::draw_content(const FrameContext& frame) {
@@ -64,7 +66,8 @@ void ComparePanel::draw_content(const FrameContext& frame) {
     const TraceStatus& second = frame.state.compare;  // taken once per frame by App: it keeps the trace alive
     if (!second.error.empty() && !second.busy)       // not busy: the failed request is the newest
         colored_wrapped_text(frame.theme.error, "Second sentence: " + second.error);
-    const Trace* b = second.good ? second.good->trace.get() : nullptr;
+    // The second sentence's trace of the same kind of attention (an encoder-decoder's switch).
+    const Trace* b = second.good ? second.good->stack(frame.state.stack).trace.get() : nullptr;
     const Selection& s = frame.selection;
     if (!b || s.layer >= static_cast<int>(b->layers.size()) || s.head >= static_cast<int>(b->layers[0].heads.size())) {
         draw_centered_message("Tracing the second sentence\xE2\x80\xA6", frame.theme.text_dim, second.busy);
@@ -105,7 +108,7 @@ void ComparePanel::draw_second_sentence_input(const FrameContext& frame) {
     ImGui::AlignTextToFramePadding();
     ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(frame.theme.head_color(0)), "1");
     ImGui::SameLine();
-    ImGui::TextUnformatted(frame.trace->text.c_str());
+    ImGui::TextUnformatted(input_text(*frame.whole->trace).c_str());
     ImGui::AlignTextToFramePadding();
     ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(frame.theme.head_color(1)), "2");
     ImGui::SameLine();

@@ -8,6 +8,7 @@
 
 #include "widgets/draw_util.h"
 #include "widgets/mask_guesses.h"
+#include "workers/attention_stacks.h"
 
 namespace attnscope::gui {
 
@@ -35,7 +36,11 @@ const char* field_noun(HeatmapField f) { return f == HeatmapField::Weights ? "we
 
 std::string HeatmapPanel::caption(const FrameContext& frame) const {
     if (!frame.trace) return "Heatmap";
-    std::string text = format("Heatmap \xC2\xB7 layer %d, head %d \xC2\xB7 %s", frame.selection.layer, frame.selection.head,
+    // An encoder-decoder's heatmap says which attention it is, and what its rows and columns are.
+    const std::string kind = !frame.stack ? ""
+                             : *frame.stack == AttentionStack::Cross ? "cross-attention (rows: target, columns: source) \xC2\xB7 "
+                                                                     : std::string(stack_title(*frame.stack)) + " \xC2\xB7 ";
+    std::string text = format("Heatmap \xC2\xB7 %slayer %d, head %d \xC2\xB7 %s", kind.c_str(), frame.selection.layer, frame.selection.head,
                               m_field == HeatmapField::Weights ? "weights (after softmax)" : "scores q\xC2\xB7k \xC3\x97 scale (before softmax)");
     // A long trace zoomed out: say what a pixel is, so nobody reads a maximum as a cell.
     if (const int pool = shown_pool(frame); pool > 1)
@@ -225,19 +230,19 @@ void HeatmapPanel::refresh_texture(const FrameContext& frame) {
 
 void HeatmapPanel::upload_kept(const Trace& trace, const Selection& s) {
     const HeadTrace& h = trace.head(s.layer, s.head);
-    const int n = trace.n_tokens();
-    std::vector<float> texels(2 * static_cast<std::size_t>(n) * n);
+    const int n = trace.n_tokens(), n_keys = trace.n_keys(s.layer);  // n x n_keys: cross-attention's keys are the source's
+    std::vector<float> texels(2 * static_cast<std::size_t>(n) * n_keys);
     float lo = std::numeric_limits<float>::infinity(), hi = -lo;
     for (int i = 0; i < n; ++i)
-        for (int j = 0; j < n; ++j) {
+        for (int j = 0; j < n_keys; ++j) {
             const bool masked = std::isinf(h.scores(i, j)) && h.scores(i, j) < 0;
             const float v = masked ? 0.0f : (m_field == HeatmapField::Weights ? h.weights(i, j) : h.scores(i, j));
-            texels[2 * (static_cast<std::size_t>(i) * n + j)] = v;
-            texels[2 * (static_cast<std::size_t>(i) * n + j) + 1] = masked ? 1.0f : 0.0f;
+            texels[2 * (static_cast<std::size_t>(i) * n_keys + j)] = v;
+            texels[2 * (static_cast<std::size_t>(i) * n_keys + j) + 1] = masked ? 1.0f : 0.0f;
             if (!masked) lo = std::min(lo, v), hi = std::max(hi, v);
         }
-    m_texture.upload_rg32f(n, n, texels.data(), Filter::Nearest);
-    m_texture_uv = 1.0f;
+    m_texture.upload_rg32f(n_keys, n, texels.data(), Filter::Nearest);
+    m_texture_uv = ImVec2(1, 1);
     m_pool = 1;
     // Weights keep the fixed range 0..1, so heads can be compared by colour; scores use their own.
     m_lo = m_field == HeatmapField::Weights ? 0.0f : lo;
@@ -245,8 +250,9 @@ void HeatmapPanel::upload_kept(const Trace& trace, const Selection& s) {
 }
 
 void HeatmapPanel::upload_image(const HeadImage& image) {
-    m_texture.upload_rg32f(image.side, image.side, image.texels.data(), Filter::Nearest);
-    m_texture_uv = static_cast<float>(image.n) / static_cast<float>(image.side * image.pool);
+    m_texture.upload_rg32f(image.side_keys, image.side, image.texels.data(), Filter::Nearest);
+    m_texture_uv = ImVec2(static_cast<float>(image.n_keys) / static_cast<float>(image.side_keys * image.pool),
+                          static_cast<float>(image.n) / static_cast<float>(image.side * image.pool));
     m_pool = image.pool;
     m_lo = image.lo;
     m_hi = image.hi;
@@ -256,13 +262,15 @@ void HeatmapPanel::upload_image(const HeadImage& image) {
 // cells show as weight 0 for the moment the picture takes.
 void HeatmapPanel::upload_summary(const Trace& trace, const Selection& s) {
     const Matrix& pooled = trace.head(s.layer, s.head).summary.pooled;
-    const int side = static_cast<int>(pooled.rows());
-    std::vector<float> texels(2 * static_cast<std::size_t>(side) * side, 0.0f);
+    const int side = static_cast<int>(pooled.rows()), side_keys = static_cast<int>(pooled.cols());
+    std::vector<float> texels(2 * static_cast<std::size_t>(side) * side_keys, 0.0f);
     for (int a = 0; a < side; ++a)
-        for (int b = 0; b < side; ++b) texels[2 * (static_cast<std::size_t>(a) * side + b)] = pooled(a, b);
-    m_texture.upload_rg32f(side, side, texels.data(), Filter::Nearest);
+        for (int b = 0; b < side_keys; ++b) texels[2 * (static_cast<std::size_t>(a) * side_keys + b)] = pooled(a, b);
+    m_texture.upload_rg32f(side_keys, side, texels.data(), Filter::Nearest);
     m_pool = HeadSummary::kPoolTokens;
-    m_texture_uv = side > 0 ? static_cast<float>(trace.n_tokens()) / static_cast<float>(side * m_pool) : 1.0f;
+    m_texture_uv = side > 0 && side_keys > 0 ? ImVec2(static_cast<float>(trace.n_keys(s.layer)) / static_cast<float>(side_keys * m_pool),
+                                                      static_cast<float>(trace.n_tokens()) / static_cast<float>(side * m_pool))
+                                             : ImVec2(1, 1);
     m_lo = 0.0f;
     m_hi = 1.0f;
 }

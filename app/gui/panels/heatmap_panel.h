@@ -71,7 +71,7 @@ private:
     bool m_numbers = true;
     Texture m_texture;
     TextureKey m_key;          // what m_texture holds (a cache keyed by Trace::id)
-    float m_texture_uv = 1.0f; // the share of m_texture's side that spans the grid
+    ImVec2 m_texture_uv{1, 1}; // the share of m_texture's width and height that spans the grid
     int m_pool = 1;            // tokens on a side of one of its texels
     float m_lo = 0.0f, m_hi = 1.0f;  // value range of the uploaded data
     Texture m_window;          // a long trace's exact cells on screen

@@ -9,6 +9,7 @@
 
 #include "attnscope/token_labels.h"
 #include "widgets/draw_util.h"
+#include "workers/attention_stacks.h"
 
 namespace attnscope::gui {
 
@@ -35,7 +36,9 @@ const char* rank_by_name(RankBy by) { return kRankNames[static_cast<int>(by)]; }
 
 std::string ModelOverviewPanel::caption(const FrameContext& frame) const {
     if (!frame.trace) return "Model overview";
-    return format("Model overview \xC2\xB7 %d layers \xC3\x97 %d heads", static_cast<int>(frame.trace->layers.size()),
+    // An encoder-decoder's overview is of one block: the one the switch shows.
+    const std::string kind = frame.stack ? std::string(stack_title(*frame.stack)) + " \xC2\xB7 " : "";
+    return format("Model overview \xC2\xB7 %s%d layers \xC3\x97 %d heads", kind.c_str(), static_cast<int>(frame.trace->layers.size()),
                   frame.trace->model.n_heads);
 }
 
@@ -116,15 +119,16 @@ void ModelOverviewPanel::draw_toolbar(const FrameContext& frame) {
 // "query bank -> key [money]": the key token comes from the selection; the combo changes it.
 void ModelOverviewPanel::draw_key_choice(const FrameContext& frame) {
     const Trace& t = *frame.trace;
+    const Trace& keys = keys_of(t);  // the source's tokens for cross-attention
     ImGui::AlignTextToFramePadding();
     ImGui::Text("\"%s\" \xE2\x86\x92", token_label(t, frame.selection.query).c_str());
     ImGui::SameLine();
-    const std::string current = frame.selection.key >= 0 ? format("%d %s", frame.selection.key, token_label(t, frame.selection.key).c_str())
+    const std::string current = frame.selection.key >= 0 ? format("%d %s", frame.selection.key, token_label(keys, frame.selection.key).c_str())
                                                          : std::string("choose\xE2\x80\xA6");
     ImGui::SetNextItemWidth(std::max(ImGui::GetFontSize() * 6, ImGui::CalcTextSize(current.c_str()).x + ImGui::GetFrameHeight() * 2));
     if (ImGui::BeginCombo("##key", current.c_str())) {
-        for (int j = 0; j < t.n_tokens(); ++j)
-            if (ImGui::Selectable(format("%d %s", j, token_label(t, j).c_str()).c_str(), j == frame.selection.key))
+        for (int j = 0; j < keys.n_tokens(); ++j)
+            if (ImGui::Selectable(format("%d %s", j, token_label(keys, j).c_str()).c_str(), j == frame.selection.key))
                 frame.selection.key = j;
         ImGui::EndCombo();
     }
@@ -362,7 +366,7 @@ void ModelOverviewPanel::draw_tile_tooltip(const FrameContext& frame, int l, int
                 s.average(HeadMetric::Previous), s.average(HeadMetric::Same), s.average(HeadMetric::First));
     if (const float* row = frame.attention.weight_row(l, h, q); row && frame.selection.key >= 0)
         ImGui::Text("weight \"%s\" \xE2\x86\x92 \"%s\": %.3f", token_label(*frame.trace, q).c_str(),
-                    token_label(*frame.trace, frame.selection.key).c_str(), row[frame.selection.key]);
+                    token_label(keys_of(*frame.trace), frame.selection.key).c_str(), row[frame.selection.key]);
     ImGui::TextDisabled("click: select \xC2\xB7 double-click: open its heatmap");
     ImGui::EndTooltip();
 }
@@ -372,7 +376,8 @@ void ModelOverviewPanel::draw_tile_tooltip(const FrameContext& frame, int l, int
 std::string ModelOverviewPanel::ranking_title(const FrameContext& frame) const {
     const Trace& t = *frame.trace;
     const std::string q = token_label(t, frame.selection.query);
-    if (m_by == RankBy::KeyWeight) return format("Heads where \"%s\" looks at \"%s\":", q.c_str(), token_label(t, frame.selection.key).c_str());
+    if (m_by == RankBy::KeyWeight)
+        return format("Heads where \"%s\" looks at \"%s\":", q.c_str(), token_label(keys_of(t), frame.selection.key).c_str());
     if (m_whole_text) return format("Top heads by %s (all tokens):", rank_by_name(m_by));
     return format("Top heads by %s for \"%s\":", rank_by_name(m_by), q.c_str());
 }

@@ -5,6 +5,7 @@
 
 #include <imgui.h>
 
+#include <optional>
 #include <string>
 
 #include "shell/app_state.h"
@@ -23,6 +24,10 @@ class AppActions {
 public:
     virtual ~AppActions() = default;
     virtual void set_text(const std::string& text) = 0;   // recomputes on the worker
+    // An encoder-decoder's target as typed (the decoder is forced on it), or none: the model's
+    // own translation again. Recomputes on the worker.
+    virtual void set_target(std::optional<std::string> target) = 0;
+    virtual void set_stack(AttentionStack stack) = 0;     // the views show this kind of attention
     // The compare view's second sentence as typed; App traces it in its next update step.
     virtual void set_compare_input(const std::string& text) = 0;
     virtual void open_model(const std::string& spec) = 0; // loads on the loader thread
@@ -52,7 +57,9 @@ public:
 struct FrameContext {
     const AppState& state;
     Selection& selection;
-    const TraceBundle* bundle;  // null until a sentence has been traced
+    // What the views show: the trace's bundle, or for an encoder-decoder the one of the kind of
+    // attention chosen (TraceBundle::stack); null until a sentence has been traced.
+    const TraceBundle* bundle;
     const Trace* trace;         // bundle->trace, or null
     const Theme& theme;
     const Fonts& fonts;
@@ -64,6 +71,10 @@ struct FrameContext {
     const AttentionReader& attention;
     AttentionWants& wants;
     const AttentionFetcher& fetcher;
+    // The bundle as the worker made it (an encoder-decoder's: the decoder's, with the source and
+    // both other stacks), and the kind of attention shown, set only for an encoder-decoder.
+    const TraceBundle* whole = nullptr;
+    std::optional<AttentionStack> stack;
 };
 
 // Panels tile the window and cannot be closed or moved, so unlike a free-floating ImGui window

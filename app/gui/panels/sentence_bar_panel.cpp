@@ -9,6 +9,7 @@
 #include "attnscope/token_labels.h"
 #include "widgets/draw_util.h"
 #include "shell/examples.h"
+#include "workers/attention_stacks.h"
 
 namespace attnscope::gui {
 
@@ -35,13 +36,44 @@ const char* draw_example_items(const FrameContext& frame) {
 }
 
 void SentenceBarPanel::draw_content(const FrameContext& frame) {
-    draw_text_field(frame);
+    const TraceBundle* whole = frame.whole;
+    const bool pair = whole && whole->encoder_decoder();
+    // "Source" and "Target" before the two fields of an encoder-decoder, in one column.
+    const float label_w = pair ? std::max(ImGui::CalcTextSize("Source").x, ImGui::CalcTextSize("Target").x) +
+                                     ImGui::GetStyle().ItemSpacing.x
+                               : 0.0f;
+    draw_text_field(frame, label_w);
     ImGui::SameLine();
     draw_examples_button(frame);
-    draw_chips(frame);
+    if (!whole) {
+        ImGui::TextDisabled(frame.state.loading ? "loading the model\xE2\x80\xA6" : "the tokens appear here");
+        if (!frame.state.trace.error.empty()) colored_wrapped_text(frame.theme.error, "\xE2\x9A\xA0 " + frame.state.trace.error);
+        return;
+    }
+    const Trace& trace = *whole->trace;
+    const bool source_stale = input_text(trace) != frame.state.text;  // computing, or the new text has an error
+    if (!pair) {
+        draw_chips(frame, m_chips, trace, Sequence::Text, source_stale, 3.0f);
+        draw_problems(frame, &trace, source_stale);
+        return;
+    }
+    // Two rows of chips at most each: the views keep the height.
+    draw_chips(frame, m_chips, *trace.source, Sequence::Source, source_stale, 2.0f);
+    draw_target_field(frame, label_w);
+    const bool target_stale = source_stale || (frame.state.target && trace.text != *frame.state.target);
+    draw_chips(frame, m_target_chips, trace, Sequence::Target, target_stale, 2.0f);
+    draw_problems(frame, &trace, source_stale || target_stale);
 }
 
-void SentenceBarPanel::draw_text_field(const FrameContext& frame) {
+void SentenceBarPanel::draw_field_label(const char* label, float width, const char* tooltip) {
+    if (width <= 0.0f) return;
+    ImGui::AlignTextToFramePadding();
+    ImGui::TextUnformatted(label);
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", tooltip);
+    ImGui::SameLine(ImGui::GetCursorPosX() + width);
+}
+
+void SentenceBarPanel::draw_text_field(const FrameContext& frame, float label_w) {
     follow_app_text(frame);
     // Asked for a few frames: a window's first frame lays it out without taking focus requests.
     // A dialog opened meanwhile (a script's export-browser) keeps the keyboard.
@@ -50,9 +82,14 @@ void SentenceBarPanel::draw_text_field(const FrameContext& frame) {
         if (ImGui::IsPopupOpen(nullptr, ImGuiPopupFlags_AnyPopupId)) m_focus_frames = 0;
         else if (!m_editing) ImGui::SetKeyboardFocusHere();
     }
+    const float x0 = ImGui::GetCursorPosX();
+    draw_field_label("Source", label_w, "the sentence the encoder reads");
+    if (label_w > 0.0f) ImGui::SetCursorPosX(x0 + label_w);
     const float button_w = ImGui::CalcTextSize("Examples \xE2\x96\xBE").x + 2 * ImGui::GetStyle().FramePadding.x;
     ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x - button_w - ImGui::GetStyle().ItemSpacing.x);
-    if (ImGui::InputTextWithHint("##text", "type a sentence, e.g. I took the money to the bank", &m_text)) {
+    const bool pair = frame.whole && frame.whole->encoder_decoder();
+    const char* hint = pair ? "type a sentence to translate, e.g. the red car" : "type a sentence, e.g. I took the money to the bank";
+    if (ImGui::InputTextWithHint("##text", hint, &m_text)) {
         m_sent = m_text;
         frame.actions.set_text(m_text);
     }
@@ -85,77 +122,147 @@ void SentenceBarPanel::draw_examples_button(const FrameContext& frame) {
     }
 }
 
+// [SECTION] Target
+
+// The field shows the user's own target while the decoder is forced on it, else the model's
+// translation of the source on screen. While the user types, their buffer stays as typed.
+void SentenceBarPanel::follow_target(const FrameContext& frame) {
+    if (m_target_editing) return;
+    if (frame.state.target) m_target = *frame.state.target;
+    else if (frame.whole && input_text(*frame.whole->trace) == frame.state.text) m_target = frame.whole->trace->text;
+}
+
+void SentenceBarPanel::draw_target_field(const FrameContext& frame, float label_w) {
+    follow_target(frame);
+    const bool forced = frame.state.target.has_value();
+    const float x0 = ImGui::GetCursorPosX();
+    draw_field_label("Target", label_w, forced ? "your target: the decoder is forced to read it, token by token"
+                                               : "the model's own translation (greedy: the likeliest token each time)");
+    ImGui::SetCursorPosX(x0 + label_w);
+    const char* again = "\xE2\x86\xBB Translate again";
+    const float button_w = ImGui::CalcTextSize(again).x + 2 * ImGui::GetStyle().FramePadding.x;
+    ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x - button_w - ImGui::GetStyle().ItemSpacing.x);
+    // A forced target has the accent's frame: the decoder reads what the user wrote, not its own words.
+    if (forced) {
+        ImGui::PushStyleColor(ImGuiCol_Border, frame.theme.accent);
+        ImGui::PushStyleVar(ImGuiStyleVar_FrameBorderSize, 2.0f * frame.theme.stroke);
+    }
+    if (ImGui::InputTextWithHint("##target", "the model's translation appears here; type your own to force the decoder", &m_target))
+        frame.actions.set_target(m_target);
+    if (forced) {
+        ImGui::PopStyleVar();
+        ImGui::PopStyleColor();
+    }
+    m_target_editing = ImGui::IsItemActive();
+    if (ImGui::IsItemHovered() && !m_target_editing)
+        ImGui::SetTooltip(forced ? "Your target: the decoder reads it whatever it would have written itself.\n\"Translate again\" gives the model's own translation back."
+                                 : "The model's translation of the source. Type here to make the decoder read your own target instead.");
+    ImGui::SameLine();
+    ImGui::BeginDisabled(!forced);
+    if (ImGui::Button(again)) {
+        frame.actions.set_target(std::nullopt);
+        m_target_editing = false;
+    }
+    ImGui::EndDisabled();
+    if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
+        ImGui::SetTooltip(forced ? "drop your target: the decoder writes its own translation again" : "the target is the model's own translation");
+}
+
+// [SECTION] Chips
+
 // Labels and chip sizes, rebuilt when the trace or the font size changes (not every frame).
-void SentenceBarPanel::refresh_chips(const Trace& trace) {
-    if (m_chips_for == trace.id && m_chips_font == ImGui::GetFontSize() && !m_labels.empty()) return;
-    m_chips_for = trace.id;
-    m_chips_font = ImGui::GetFontSize();
-    m_labels.clear();
-    m_typed.clear();
-    m_sizes.clear();
+void SentenceBarPanel::ChipRow::refresh(const Trace& trace) {
+    if (chips_for == trace.id && font == ImGui::GetFontSize() && !labels.empty()) return;
+    chips_for = trace.id;
+    font = ImGui::GetFontSize();
+    labels.clear();
+    typed.clear();
+    sizes.clear();
     const ImGuiStyle& style = ImGui::GetStyle();
     for (int i = 0; i < trace.n_tokens(); ++i) {
         // An unknown word's chip shows what the model saw, its unknown token, and the typed word
         // small beside it: the two rows of "grandmother" and "deposited" are the same vector.
         const Token& t = trace.tokens[static_cast<std::size_t>(i)];
         const bool unknown = t.unknown && !t.piece.empty();
-        m_labels.push_back(unknown ? escape_for_terminal(t.piece) : token_label(trace, i));
-        m_typed.push_back(unknown ? token_label(trace, i) : "");
+        labels.push_back(unknown ? escape_for_terminal(t.piece) : token_label(trace, i));
+        typed.push_back(unknown ? token_label(trace, i) : "");
         const float index_w = ImGui::CalcTextSize(std::to_string(i).c_str()).x * 0.7f;
-        const float label_w = ImGui::CalcTextSize(m_labels.back().c_str()).x;
-        const float typed_w = unknown ? ImGui::CalcTextSize(m_typed.back().c_str()).x * kTypedScale + style.FramePadding.x : 0.0f;
-        m_sizes.emplace_back(index_w + label_w + typed_w + style.FramePadding.x * 3, ImGui::GetFontSize() + style.FramePadding.y * 2 + 2);
+        const float label_w = ImGui::CalcTextSize(labels.back().c_str()).x;
+        const float typed_w = unknown ? ImGui::CalcTextSize(typed.back().c_str()).x * kTypedScale + style.FramePadding.x : 0.0f;
+        sizes.emplace_back(index_w + label_w + typed_w + style.FramePadding.x * 3, ImGui::GetFontSize() + style.FramePadding.y * 2 + 2);
     }
     const WordCount words = count_unknown_words(trace);
-    m_unknown_notice = words.unknown == 0 ? ""
-                                          : format("%d of your %d word%s %s new to this model: it reads %s as its unknown token", words.unknown,
-                                                   words.words, words.words == 1 ? "" : "s", words.unknown == 1 ? "is" : "are",
-                                                   words.unknown == 1 ? "it" : "each");
+    unknown_notice = words.unknown == 0 ? ""
+                                        : format("%d of your %d word%s %s new to this model: it reads %s as its unknown token", words.unknown,
+                                                 words.words, words.words == 1 ? "" : "s", words.unknown == 1 ? "is" : "are",
+                                                 words.unknown == 1 ? "it" : "each");
 }
 
-void SentenceBarPanel::draw_chips(const FrameContext& frame) {
-    if (!frame.trace) {
-        ImGui::TextDisabled(frame.state.loading ? "loading the model\xE2\x80\xA6" : "the tokens appear here");
-        return;
-    }
-    const Trace& trace = *frame.trace;
-    refresh_chips(trace);
-    // Long texts: the chips scroll after three rows, so the views keep most of the window.
-    const float row_h = m_sizes.front().y + ImGui::GetStyle().ItemSpacing.y;
-    const float wanted = m_chips_height > 0.0f ? m_chips_height : row_h;
-    ImGui::BeginChild("chips", ImVec2(0, std::min(wanted, row_h * 3.0f)), false);
+// In the attention shown, a row's chips are its queries (rows of the heatmap), its keys (columns),
+// both (self-attention) or neither (the decoder's target while the encoder is shown).
+SentenceBarPanel::Roles SentenceBarPanel::roles_of(const FrameContext& frame, Sequence row) {
+    if (row == Sequence::Text || !frame.stack) return Roles{true, true};
+    const AttentionStack s = *frame.stack;
+    const Sequence queries = s == AttentionStack::Encoder ? Sequence::Source : Sequence::Target;
+    const Sequence keys = s == AttentionStack::Decoder ? Sequence::Target : Sequence::Source;
+    return Roles{row == queries, row == keys};
+}
+
+void SentenceBarPanel::draw_chips(const FrameContext& frame, ChipRow& row, const Trace& trace, Sequence sequence, bool stale,
+                                  float max_rows) {
+    row.refresh(trace);
+    if (row.sizes.empty()) return;
+    // Long texts: the chips scroll after a few rows, so the views keep most of the window.
+    const float row_h = row.sizes.front().y + ImGui::GetStyle().ItemSpacing.y;
+    const float wanted = row.height > 0.0f ? row.height : row_h;
+    ImGui::PushID(static_cast<int>(sequence));
+    ImGui::BeginChild("chips", ImVec2(0, std::min(wanted, row_h * max_rows)), false);
     const float right = ImGui::GetCursorScreenPos().x + ImGui::GetContentRegionAvail().x;
-    const bool stale = trace.text != frame.state.text;  // computing, or the new text has an error
     if (stale) ImGui::PushStyleVar(ImGuiStyleVar_Alpha, 0.55f);
     for (int i = 0; i < trace.n_tokens(); ++i) {
-        const ImVec2 size = m_sizes[static_cast<std::size_t>(i)];
+        const ImVec2 size = row.sizes[static_cast<std::size_t>(i)];
         if (i > 0) {
             ImGui::SameLine();
             if (ImGui::GetCursorScreenPos().x + size.x > right) ImGui::NewLine();
         }
         ImGui::PushID(i);
-        draw_chip(frame, i, size);
+        draw_chip(frame, row, trace, sequence, i, size);
         ImGui::PopID();
     }
-    m_chips_height = ImGui::GetCursorPosY();  // content coordinates: the whole list, scrolled or not
+    row.height = ImGui::GetCursorPosY();  // content coordinates: the whole list, scrolled or not
     if (stale) ImGui::PopStyleVar();
     ImGui::EndChild();
-    if (!frame.state.trace.error.empty()) colored_wrapped_text(frame.theme.error, "\xE2\x9A\xA0 " + frame.state.trace.error);
-    else if (!stale && !trace.note.empty()) colored_wrapped_text(frame.theme.unknown, "\xE2\x9A\xA0 " + trace.note);
-    if (!stale && !m_unknown_notice.empty()) colored_wrapped_text(frame.theme.unknown, "? " + m_unknown_notice);
+    ImGui::PopID();
+    if (!stale && !row.unknown_notice.empty()) colored_wrapped_text(frame.theme.unknown, "? " + row.unknown_notice);
 }
 
-bool SentenceBarPanel::draw_chip(const FrameContext& frame, int i, ImVec2 size) {
-    const Trace& trace = *frame.trace;
+// The newest request's error (the last good trace stays on screen), else what the trace says
+// about itself (only the start of a long text traced).
+void SentenceBarPanel::draw_problems(const FrameContext& frame, const Trace* trace, bool stale) {
+    if (!frame.state.trace.error.empty()) colored_wrapped_text(frame.theme.error, "\xE2\x9A\xA0 " + frame.state.trace.error);
+    else if (trace && !stale && !trace->note.empty()) colored_wrapped_text(frame.theme.unknown, "\xE2\x9A\xA0 " + trace->note);
+}
+
+bool SentenceBarPanel::draw_chip(const FrameContext& frame, const ChipRow& row, const Trace& trace, Sequence sequence, int i, ImVec2 size) {
     const Token& token = trace.tokens[static_cast<std::size_t>(i)];
     const Theme& th = frame.theme;
+    const Roles roles = roles_of(frame, sequence);
     const ImVec2 p = ImGui::GetCursorScreenPos();
     ImGui::InvisibleButton("chip", size, ImGuiButtonFlags_MouseButtonLeft | ImGuiButtonFlags_MouseButtonRight);
     const bool clicked = ImGui::IsItemClicked(ImGuiMouseButton_Left);
-    if (clicked) frame.selection.query = i;
-    if (ImGui::IsItemClicked(ImGuiMouseButton_Right)) frame.selection.key = frame.selection.key == i ? -1 : i;
+    if (clicked) {
+        if (roles.queries) {
+            frame.selection.query = i;
+        } else if (roles.keys) {
+            frame.selection.key = i;
+        } else {  // the other sequence's chip: show the attention whose queries it is
+            frame.actions.set_stack(sequence == Sequence::Source ? AttentionStack::Encoder : AttentionStack::Decoder);
+            frame.selection.query = i;
+        }
+    }
+    if (ImGui::IsItemClicked(ImGuiMouseButton_Right) && roles.keys) frame.selection.key = frame.selection.key == i ? -1 : i;
 
-    const bool is_query = frame.selection.query == i, is_key = frame.selection.key == i;
+    const bool is_query = roles.queries && frame.selection.query == i, is_key = roles.keys && frame.selection.key == i;
     ImDrawList* dl = ImGui::GetWindowDrawList();
     const ImVec2 q(p.x + size.x, p.y + size.y);
     const float rounding = ImGui::GetStyle().FrameRounding;
@@ -171,9 +278,9 @@ bool SentenceBarPanel::draw_chip(const FrameContext& frame, int i, ImVec2 size) 
     const float small = ImGui::GetFontSize() * 0.7f;
     dl->AddText(nullptr, small, ImVec2(p.x + style.FramePadding.x, q.y - small - style.FramePadding.y), text, index.c_str());
     const float label_x = p.x + style.FramePadding.x * 2 + ImGui::CalcTextSize(index.c_str()).x * 0.7f;
-    const std::string& label = m_labels[static_cast<std::size_t>(i)];
+    const std::string& label = row.labels[static_cast<std::size_t>(i)];
     dl->AddText(ImVec2(label_x, p.y + style.FramePadding.y + 1), token.unknown && !is_query && !is_key ? th.unknown : text, label.c_str());
-    if (const std::string& typed = m_typed[static_cast<std::size_t>(i)]; !typed.empty()) {  // what was typed, small
+    if (const std::string& typed = row.typed[static_cast<std::size_t>(i)]; !typed.empty()) {  // what was typed, small
         const float typed_size = ImGui::GetFontSize() * kTypedScale;
         const float typed_x = label_x + ImGui::CalcTextSize(label.c_str()).x + style.FramePadding.x;
         dl->AddText(nullptr, typed_size, ImVec2(typed_x, q.y - typed_size - style.FramePadding.y), is_query || is_key ? text : th.text_dim,
@@ -183,22 +290,27 @@ bool SentenceBarPanel::draw_chip(const FrameContext& frame, int i, ImVec2 size) 
         const float small_q = ImGui::GetFontSize() * 0.6f;
         dl->AddText(nullptr, small_q, ImVec2(q.x - small_q * 0.55f, p.y), th.unknown, "?");
     }
-    if (ImGui::IsItemHovered()) draw_chip_tooltip(frame, i);
+    if (ImGui::IsItemHovered()) draw_chip_tooltip(frame, row, trace, sequence, i);
     return clicked;
 }
 
-void SentenceBarPanel::draw_chip_tooltip(const FrameContext& frame, int i) {
-    const Trace& trace = *frame.trace;
+void SentenceBarPanel::draw_chip_tooltip(const FrameContext& frame, const ChipRow& row, const Trace& trace, Sequence sequence, int i) {
     const Token& t = trace.tokens[static_cast<std::size_t>(i)];
+    const std::size_t k = static_cast<std::size_t>(i);
     ImGui::BeginTooltip();
-    const std::string& typed = m_typed[static_cast<std::size_t>(i)].empty() ? m_labels[static_cast<std::size_t>(i)] : m_typed[static_cast<std::size_t>(i)];
-    ImGui::Text("token %d: \"%s\"  (id %d, piece \"%s\")", i, typed.c_str(), t.id, escape_for_terminal(t.piece).c_str());
+    const std::string& typed = row.typed[k].empty() ? row.labels[k] : row.typed[k];
+    const char* which = sequence == Sequence::Source ? "source token" : sequence == Sequence::Target ? "target token" : "token";
+    ImGui::Text("%s %d: \"%s\"  (id %d, piece \"%s\")", which, i, typed.c_str(), t.id, escape_for_terminal(t.piece).c_str());
     if (t.unknown)
         colored_wrapped_text(frame.theme.unknown, format("\"%s\" is not in the model's vocabulary: the model sees its unknown token %s, the same "
-                                                         "vector for every new word", m_typed[static_cast<std::size_t>(i)].c_str(),
-                                                         m_labels[static_cast<std::size_t>(i)].c_str()));
-    if (t.special) ImGui::TextUnformatted("added by the tokenizer");
-    ImGui::TextDisabled("click: make it the query token \xC2\xB7 right-click: choose it as the key token");
+                                                         "vector for every new word", row.typed[k].c_str(), row.labels[k].c_str()));
+    if (t.special) ImGui::TextUnformatted(sequence == Sequence::Target && i == 0 ? "the decoder's start token: it covers no text"
+                                                                                : "added by the tokenizer");
+    const Roles roles = roles_of(frame, sequence);
+    if (roles.queries && roles.keys) ImGui::TextDisabled("click: make it the query token \xC2\xB7 right-click: choose it as the key token");
+    else if (roles.queries) ImGui::TextDisabled("click: make it the query token");
+    else if (roles.keys) ImGui::TextDisabled("click or right-click: choose it as the key token");
+    else ImGui::TextDisabled("click: show the %s and make it the query token", sequence == Sequence::Source ? "encoder" : "decoder");
     ImGui::EndTooltip();
 }
 

@@ -1,6 +1,12 @@
 // SentenceBarPanel: the sentence being looked at. Every edit is sent to the worker at once (the
 // newest wins, so typing never waits); the tokens appear as chips with their index. Click a chip
 // to make it the query token, right-click to choose it as the key token; unknown tokens are marked.
+//
+// An encoder-decoder gets two fields: the source it reads, and under it the target, filled with
+// the model's own translation after each edit of the source. Typing in the target forces the
+// decoder on what was typed (until "Translate again"); each field has its row of chips. A chip
+// picks the query or the key of the attention shown (cross: queries are target tokens, keys
+// source tokens), or switches to the attention whose queries its row holds.
 #pragma once
 
 #include <string>
@@ -20,25 +26,48 @@ protected:
     void draw_content(const FrameContext& frame) override;
 
 private:
-    void draw_text_field(const FrameContext& frame);
+    // Which tokens a row of chips holds: a model's one sentence, or an encoder-decoder's source
+    // or target.
+    enum class Sequence { Text, Source, Target };
+
+    // One row of chips: labels and sizes rebuilt when the trace or the font size changes (not
+    // every frame).
+    struct ChipRow {
+        std::uint64_t chips_for = 0;  // Trace::id of labels and sizes
+        float font = 0.0f;
+        std::vector<std::string> labels;
+        std::vector<std::string> typed;  // per chip: the typed word an unknown token stands for, else ""
+        std::string unknown_notice;      // "2 of your 5 words are new to this model ...", or ""
+        std::vector<ImVec2> sizes;
+        float height = 0.0f;             // height all chips took last frame
+        void refresh(const Trace& trace);
+    };
+
+    // What a chip of `row` means in the attention shown: query, key, or neither.
+    struct Roles {
+        bool queries = false, keys = false;
+    };
+    static Roles roles_of(const FrameContext& frame, Sequence row);
+
+    void draw_text_field(const FrameContext& frame, float label_w);
     void follow_app_text(const FrameContext& frame);
     void draw_examples_button(const FrameContext& frame);
-    void draw_chips(const FrameContext& frame);
-    bool draw_chip(const FrameContext& frame, int i, ImVec2 size);  // true when clicked
-    void refresh_chips(const Trace& trace);
-    void draw_chip_tooltip(const FrameContext& frame, int i);
+    void draw_target_field(const FrameContext& frame, float label_w);
+    void follow_target(const FrameContext& frame);
+    void draw_field_label(const char* label, float width, const char* tooltip);
+    void draw_chips(const FrameContext& frame, ChipRow& row, const Trace& trace, Sequence sequence, bool stale, float max_rows);
+    bool draw_chip(const FrameContext& frame, const ChipRow& row, const Trace& trace, Sequence sequence, int i, ImVec2 size);
+    void draw_chip_tooltip(const FrameContext& frame, const ChipRow& row, const Trace& trace, Sequence sequence, int i);
+    void draw_problems(const FrameContext& frame, const Trace* trace, bool stale);
 
-    std::uint64_t m_chips_for = 0;  // Trace::id of m_labels and m_sizes
-    float m_chips_font = 0.0f;
-    std::vector<std::string> m_labels;
-    std::vector<std::string> m_typed;  // per chip: the typed word an unknown token stands for, else ""
-    std::string m_unknown_notice;      // "2 of your 5 words are new to this model ...", or ""
-    std::vector<ImVec2> m_sizes;
+    ChipRow m_chips;         // the sentence's, or an encoder-decoder's source's
+    ChipRow m_target_chips;  // an encoder-decoder's target's
     std::string m_text;           // the edit buffer
     std::string m_sent;           // the text this field last gave the app
-    float m_chips_height = 0.0f;  // height all chips took last frame
     bool m_editing = false;       // the field had the keyboard last frame
     int m_focus_frames = 0;       // frames left to ask for the keyboard
+    std::string m_target;         // the target's edit buffer
+    bool m_target_editing = false;
 };
 
 // Draws the Examples list as menu items; returns the chosen sentence or nullptr. Shared by the

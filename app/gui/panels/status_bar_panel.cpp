@@ -52,6 +52,13 @@ void StatusBarPanel::draw_model(const FrameContext& frame) {
         ImGui::EndTooltip();
     }
     separator_dot();
+    if (const EncoderDecoder* ed = frame.state.model->encoder_decoder()) {  // two stacks of their own shapes
+        const ModelInfo& e = ed->encoder_info();
+        ImGui::Text("%s (encoder-decoder)", architecture_name(m.architecture));
+        separator_dot();
+        ImGui::Text("encoder %d \xC3\x97 %d heads, decoder %d \xC3\x97 %d", e.n_layers, e.n_heads, m.n_layers, m.n_heads);
+        return;
+    }
     ImGui::Text("%s%s", architecture_name(m.architecture), m.causal ? " (decoder)" : " (encoder)");
     separator_dot();
     ImGui::Text("%d layers \xC3\x97 %d heads", m.n_layers, m.n_heads);
@@ -60,11 +67,13 @@ void StatusBarPanel::draw_model(const FrameContext& frame) {
 void StatusBarPanel::draw_trace(const FrameContext& frame) {
     if (!frame.trace) return;
     separator_dot();
+    const Trace& whole = frame.whole ? *frame.whole->trace : *frame.trace;
     const int max_len = frame.trace->model.max_len;
-    if (max_len > 0) ImGui::Text("%d / %d tokens", frame.trace->n_tokens(), max_len);
+    if (whole.source) ImGui::Text("%d source \xE2\x86\x92 %d target tokens", static_cast<int>(whole.source_tokens.size()), whole.n_tokens());
+    else if (max_len > 0) ImGui::Text("%d / %d tokens", frame.trace->n_tokens(), max_len);
     else ImGui::Text("%d tokens", frame.trace->n_tokens());
     separator_dot();
-    ImGui::Text("%.1f ms", frame.trace->compute_ms);
+    ImGui::Text("%.1f ms", whole.compute_ms);
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("forward pass with every head's Q, K, V, scores and weights");
     separator_dot();
     ImGui::TextDisabled("frame %.1f ms", frame.state.frame_ms);

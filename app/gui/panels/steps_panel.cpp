@@ -3,8 +3,11 @@
 
 #include <algorithm>
 
+#include "attnscope/token_labels.h"
+
 #include "widgets/draw_util.h"
 #include "widgets/matrix_view.h"
+#include "workers/attention_stacks.h"
 #include "workers/projection_cache.h"
 
 namespace attnscope::gui {
@@ -45,15 +48,31 @@ void StepsPanel::draw_content(const FrameContext& frame) {
 
 // Rebuilds the pages only when the trace, the selected layer, head or query changed, or the head's
 // W arrived. The W is the trace's own model's (App asks the ProjectionCache for it each update).
+//
+// An encoder-decoder's model gives W only for its decoder's self-attention (Model::head_projection),
+// so the encoder's and the cross-attention's steps show the trace's own q, k and v without W, and
+// say so; cross-attention's keys and values are the source's (explain_cross_head).
 void StepsPanel::refresh(const FrameContext& frame) {
     const Selection& s = frame.selection;
-    const std::optional<HeadProjection>* projection = frame.projections.find(*frame.trace, s.layer, s.head);
-    const CacheKey key{frame.trace->id, s.layer, s.head, s.query, projection != nullptr};
+    const bool own_w = !frame.stack || *frame.stack == AttentionStack::Decoder;
+    const std::optional<HeadProjection>* projection = own_w ? frame.projections.find(*frame.trace, s.layer, s.head) : nullptr;
+    const CacheKey key{frame.trace->id, s.layer, s.head, s.query, !own_w || projection != nullptr};
     if (key == m_key && !m_pages.empty()) return;
     m_key = key;
-    const HeadExplanation e = explain_head(*frame.trace, s.layer, s.head, s.query, projection ? *projection : std::nullopt);
-    m_pages = explain_steps(e);
-    m_where = format("layer %d \xC2\xB7 head %d \xC2\xB7 query \"%s\"", s.layer, s.head, e.tokens[static_cast<std::size_t>(s.query)].c_str());
+    std::string kind;
+    if (own_w) {
+        const HeadExplanation e = explain_head(*frame.trace, s.layer, s.head, s.query, projection ? *projection : std::nullopt);
+        m_pages = explain_steps(e);
+        if (frame.stack) kind = std::string(stack_title(*frame.stack)) + " \xC2\xB7 ";
+    } else {
+        const AttentionStack stack = *frame.stack;
+        const HeadExplanation e = stack == AttentionStack::Cross ? explain_cross_head(*frame.trace, s.layer, s.head, s.query)
+                                                                 : explain_head(*frame.trace, s.layer, s.head, s.query, std::nullopt);
+        m_pages = stack_steps(e, stack);
+        kind = std::string(stack_title(stack)) + " \xC2\xB7 ";
+    }
+    const std::string query = token_label(*frame.trace, s.query, ControlChars::AsTyped);
+    m_where = format("%slayer %d \xC2\xB7 head %d \xC2\xB7 query \"%s\"", kind.c_str(), s.layer, s.head, query.c_str());
 }
 
 // [SECTION] Keys and stepping

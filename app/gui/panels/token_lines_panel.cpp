@@ -9,6 +9,7 @@
 #include "attnscope/top_k.h"
 #include "widgets/draw_util.h"
 #include "widgets/mask_guesses.h"
+#include "workers/attention_stacks.h"
 
 namespace attnscope::gui {
 
@@ -26,7 +27,8 @@ bool is_masked(float score) { return std::isinf(score) && score < 0; }
 std::string TokenLinesPanel::caption(const FrameContext& frame) const {
     if (!frame.trace) return "Tokens";
     const int q = frame.selection.query;
-    return format("Tokens \xC2\xB7 where \"%s\" looks \xC2\xB7 layer %d, %s", token_label(*frame.trace, q).c_str(),
+    const std::string kind = frame.stack ? std::string(stack_title(*frame.stack)) + " \xC2\xB7 " : "";
+    return format("Tokens \xC2\xB7 %swhere \"%s\" looks \xC2\xB7 layer %d, %s", kind.c_str(), token_label(*frame.trace, q).c_str(),
                   frame.selection.layer, m_all_heads ? "all heads" : format("head %d", frame.selection.head).c_str());
 }
 
@@ -37,6 +39,7 @@ void TokenLinesPanel::draw_content(const FrameContext& frame) {
         return;
     }
     m_labels.refresh(*frame.trace);
+    m_key_labels.refresh(keys_of(*frame.trace));
     draw_toolbar(frame);
     // The hovered token's lines while the mouse is on it; a long trace has only the selected
     // query's rows fetched (AttentionReader), so there the preview waits for a click.
@@ -50,14 +53,14 @@ void TokenLinesPanel::draw_content(const FrameContext& frame) {
         return;
     }
     const ImVec2 pos = ImGui::GetCursorScreenPos();
-    const Columns c = layout(pos, ImGui::GetContentRegionAvail(), frame.trace->n_tokens());
+    const Columns c = layout(pos, ImGui::GetContentRegionAvail(), frame.trace->n_tokens(), key_count(*frame.trace));
     follow_query(c, frame.selection.query);
     draw_lines(frame, c, query);
     draw_tokens(frame, c, query);
     draw_bars(frame, c, query);
-    ImGui::SetCursorScreenPos(ImVec2(pos.x, c.top + c.n * c.row_h));
+    ImGui::SetCursorScreenPos(ImVec2(pos.x, c.top + c.rows() * c.row_h));
     ImGui::Dummy(ImVec2(1, kPad));  // lets the child scroll to the last row
-    frame.actions.report_region("tokens", pos, ImVec2(c.bars_x1, c.top + c.n * c.row_h));
+    frame.actions.report_region("tokens", pos, ImVec2(c.bars_x1, c.top + c.rows() * c.row_h));
     ImGui::EndChild();
 }
 
@@ -100,12 +103,13 @@ void TokenLinesPanel::draw_summary(const FrameContext& frame, int query) {
     }
     if (!(key == m_summary_key)) {
         m_summary_key = key;
-        const std::vector<int> order = best_indices(Eigen::Map<const RowVector>(w, frame.trace->n_tokens()), 3);
+        const std::vector<int> order = best_indices(Eigen::Map<const RowVector>(w, key_count(*frame.trace)), 3);
         const int shown = static_cast<int>(order.size());
-        m_summary = format("\"%s\" looks most at:", m_labels[static_cast<std::size_t>(query)].c_str());
+        m_summary = format(shows_cross(*frame.trace) ? "\"%s\" looks most at, in the source:" : "\"%s\" looks most at:",
+                           m_labels[static_cast<std::size_t>(query)].c_str());
         for (int k = 0; k < shown; ++k) {
             const int j = order[static_cast<std::size_t>(k)];
-            m_summary += format("   %s %.2f", m_labels[static_cast<std::size_t>(j)].c_str(), w[j]);
+            m_summary += format("   %s %.2f", m_key_labels[static_cast<std::size_t>(j)].c_str(), w[j]);
         }
         if (m_all_heads) m_summary += format("   (words and bars: head %d)", key.head);
     }
@@ -114,11 +118,12 @@ void TokenLinesPanel::draw_summary(const FrameContext& frame, int query) {
 
 // [SECTION] Layout
 
-TokenLinesPanel::Columns TokenLinesPanel::layout(ImVec2 pos, ImVec2 size, int n) const {
+TokenLinesPanel::Columns TokenLinesPanel::layout(ImVec2 pos, ImVec2 size, int n, int n_keys) const {
     Columns c;
     c.n = n;
+    c.n_keys = n_keys;
     const float line_h = ImGui::GetTextLineHeight();
-    const float label_w = std::min(m_labels.max_width() + kPad, size.x * 0.22f);
+    const float label_w = std::min(std::max(m_labels.max_width(), m_key_labels.max_width()) + kPad, size.x * 0.22f);
     const float bars_w = std::max(size.x * 0.24f, ImGui::CalcTextSize("0.00").x * 3.0f);
     c.query_x0 = pos.x;
     c.query_x1 = pos.x + label_w;
@@ -128,7 +133,7 @@ TokenLinesPanel::Columns TokenLinesPanel::layout(ImVec2 pos, ImVec2 size, int n)
     c.key_x0 = c.key_x1 - label_w;
     c.top = pos.y + line_h + kPad;  // column headings above
     // Rows fill the height for short sentences (big targets on a projector); long ones scroll.
-    const float fill = (size.y - (c.top - pos.y) - kPad) / std::max(1, n);
+    const float fill = (size.y - (c.top - pos.y) - kPad) / std::max(1, c.rows());
     c.row_h = std::clamp(fill, line_h * 1.15f, line_h * 2.5f);
     return c;
 }
@@ -139,11 +144,12 @@ void TokenLinesPanel::draw_tokens(const FrameContext& frame, const Columns& c, i
     ImDrawList* dl = ImGui::GetWindowDrawList();
     const Theme& th = frame.theme;
     const float line_h = ImGui::GetTextLineHeight();
-    dl->AddText(ImVec2(c.query_x0, c.top - line_h - kPad * 0.5f), th.text_dim, "query");
-    dl->AddText(ImVec2(c.key_x0, c.top - line_h - kPad * 0.5f), th.text_dim, "key");
+    const bool cross = shows_cross(*frame.trace);
+    dl->AddText(ImVec2(c.query_x0, c.top - line_h - kPad * 0.5f), th.text_dim, cross ? "target" : "query");
+    dl->AddText(ImVec2(c.key_x0, c.top - line_h - kPad * 0.5f), th.text_dim, cross ? "source" : "key");
     m_preview = -1;
     int first = 0, last = 0;
-    visible_rows(c, first, last);
+    visible_rows(c, c.n, first, last);
     for (int i = first; i < last; ++i) {
         const char* label = m_labels[static_cast<std::size_t>(i)].c_str();
         const float y = c.row_y(i) - line_h * 0.5f, w = ImGui::CalcTextSize(label).x;
@@ -155,10 +161,16 @@ void TokenLinesPanel::draw_tokens(const FrameContext& frame, const Columns& c, i
         const bool is_query = i == query;
         if (is_query) dl->AddRectFilled(ImVec2(c.query_x1 - w - 4, y - 1), ImVec2(c.query_x1 + 2, y + line_h + 1), th.chip_query, 3.0f);
         dl->AddText(ImVec2(c.query_x1 - w, y), is_query ? readable_text_on(th.chip_query) : th.text, label);
-        // Key column.
+        ImGui::PopID();
+    }
+    visible_rows(c, c.n_keys, first, last);
+    for (int j = first; j < last; ++j) {  // the key column: the same tokens, or the source's
+        const char* label = m_key_labels[static_cast<std::size_t>(j)].c_str();
+        const float y = c.row_y(j) - line_h * 0.5f, w = ImGui::CalcTextSize(label).x;
         ImGui::SetCursorScreenPos(ImVec2(c.key_x0, y));
-        if (ImGui::InvisibleButton("k", ImVec2(c.key_x1 - c.key_x0, line_h))) frame.selection.key = i;
-        const bool is_key = i == frame.selection.key;
+        ImGui::PushID(j);
+        if (ImGui::InvisibleButton("k", ImVec2(c.key_x1 - c.key_x0, line_h))) frame.selection.key = j;
+        const bool is_key = j == frame.selection.key;
         if (is_key) dl->AddRectFilled(ImVec2(c.key_x0 - 2, y - 1), ImVec2(c.key_x0 + w + 4, y + line_h + 1), th.chip_key, 3.0f);
         dl->AddText(ImVec2(c.key_x0, y), is_key ? readable_text_on(th.chip_key) : th.text, label);
         ImGui::PopID();
@@ -175,10 +187,10 @@ void TokenLinesPanel::follow_query(const Columns& c, int query) {
     if (y < c.row_h || y > visible - c.row_h) ImGui::SetScrollY(ImGui::GetScrollY() + y - visible * 0.5f);
 }
 
-void TokenLinesPanel::visible_rows(const Columns& c, int& first, int& last) {
+void TokenLinesPanel::visible_rows(const Columns& c, int count, int& first, int& last) {
     const ImVec2 clip_min = ImGui::GetWindowDrawList()->GetClipRectMin(), clip_max = ImGui::GetWindowDrawList()->GetClipRectMax();
-    first = std::clamp(static_cast<int>(std::floor((clip_min.y - c.top) / c.row_h)) - 1, 0, c.n);
-    last = std::clamp(static_cast<int>(std::ceil((clip_max.y - c.top) / c.row_h)) + 1, first, c.n);
+    first = std::clamp(static_cast<int>(std::floor((clip_min.y - c.top) / c.row_h)) - 1, 0, count);
+    last = std::clamp(static_cast<int>(std::ceil((clip_max.y - c.top) / c.row_h)) + 1, first, count);
 }
 
 // [SECTION] Lines
@@ -188,7 +200,7 @@ void TokenLinesPanel::draw_head_lines(ImDrawList* dl, const float* weights, cons
     if (!weights) return;  // a long trace's row still on its way
     const ImVec4 base = ImGui::ColorConvertU32ToFloat4(color);
     const ImVec2 from(c.query_x1 + kPad, c.row_y(query) + y_offset);
-    for (int j = 0; j < c.n; ++j) {
+    for (int j = 0; j < c.n_keys; ++j) {
         const float w = weights[j];
         if (w < kMinWeight) continue;
         ImVec4 col = base;
@@ -232,7 +244,7 @@ void TokenLinesPanel::draw_bars(const FrameContext& frame, const Columns& c, int
     const ImU32 color = m_all_heads ? frame.theme.head_color(frame.selection.head) : frame.theme.line;
     dl->AddText(ImVec2(c.bars_x0, c.top - line_h - kPad * 0.5f), frame.theme.text_dim, "weight");
     int first = 0, last = 0;
-    visible_rows(c, first, last);
+    visible_rows(c, c.n_keys, first, last);
     for (int j = first; j < last; ++j) {
         const float y = c.row_y(j);
         if (is_masked(scores[j])) {

@@ -1,6 +1,7 @@
 #include "panels/view_tabs_panel.h"
 
 #include <algorithm>
+#include <iterator>
 
 #include "widgets/draw_util.h"
 
@@ -21,6 +22,19 @@ float stepper_width() {
 }
 float range_width() { return ImGui::CalcTextSize("(0\xE2\x80\x93" "00)").x + ImGui::GetStyle().ItemSpacing.x; }
 float steppers_gap() { return ImGui::GetStyle().ItemSpacing.x * 3; }
+// The switch Encoder | Decoder | Cross, and the gap before it.
+float switch_width() {
+    float w = steppers_gap();
+    for (int s = 0; s < static_cast<int>(AttentionStack::Count); ++s)
+        w += ImGui::CalcTextSize(stack_button(static_cast<AttentionStack>(s))).x + 2 * ImGui::GetStyle().FramePadding.x + 2.0f;
+    return w;
+}
+
+constexpr const char* kStackTips[] = {
+    "the encoder reads the source: every source token looks at every source token\n(rows and columns: the source) --attention encoder",
+    "the decoder writes the target: each target token looks at itself and the ones before it\n(rows and columns: the target; later tokens masked) --attention decoder",
+    "cross-attention: each target token looks back at the source sentence, through the encoder's output\n(rows: the target, columns: the source) --attention cross"};
+static_assert(std::size(kStackTips) == static_cast<std::size_t>(AttentionStack::Count), "a tooltip per stack");
 
 }  // namespace
 
@@ -51,10 +65,14 @@ void ViewTabsPanel::draw_content(const FrameContext& frame) {
     // Presentation mode keeps the buttons and the steppers on one line, in smaller type when the
     // large type does not fit: the line they would wrap onto is height the views need.
     if (frame.state.compact) {  // the steppers without their ranges
-        auto one_line = [] { return buttons_width() + ImGui::GetStyle().ItemSpacing.x + 2 * stepper_width() + steppers_gap(); };
+        const bool pair = frame.stack.has_value();
+        auto one_line = [pair] {
+            return buttons_width() + ImGui::GetStyle().ItemSpacing.x + 2 * stepper_width() + steppers_gap() + (pair ? switch_width() : 0.0f);
+        };
         shrink_to_fit(ImGui::GetContentRegionAvail().x, kCompactFontScale, one_line);
     }
     draw_view_buttons(frame);
+    draw_stack_switch(frame);
     draw_steppers(frame);
     ImGui::SetWindowFontScale(1.0f);
 }
@@ -69,6 +87,25 @@ void ViewTabsPanel::draw_view_buttons(const FrameContext& frame) {
         ImGui::PopStyleColor();
         if (ImGui::IsItemHovered()) ImGui::SetTooltip("--view %s", view_name(view));
     }
+}
+
+// Three buttons side by side, the chosen one lit: which attention of an encoder-decoder the views
+// show. The steppers right of it then count that attention's layers and heads.
+void ViewTabsPanel::draw_stack_switch(const FrameContext& frame) {
+    if (!frame.stack) return;
+    ImGui::SameLine(0.0f, steppers_gap());
+    ImGui::PushStyleVar(ImGuiStyleVar_ItemSpacing, ImVec2(2.0f, ImGui::GetStyle().ItemSpacing.y));
+    for (int i = 0; i < static_cast<int>(AttentionStack::Count); ++i) {
+        const AttentionStack s = static_cast<AttentionStack>(i);
+        const bool active = *frame.stack == s;
+        if (i > 0) ImGui::SameLine();
+        ImGui::PushStyleColor(ImGuiCol_Button, active ? frame.theme.accent : ImGui::GetColorU32(ImGuiCol_Button));
+        ImGui::PushStyleColor(ImGuiCol_Text, active ? readable_text_on(frame.theme.accent) : ImGui::GetColorU32(ImGuiCol_Text));
+        if (ImGui::Button(stack_button(s))) frame.actions.set_stack(s);
+        ImGui::PopStyleColor(2);
+        if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", kStackTips[i]);
+    }
+    ImGui::PopStyleVar();
 }
 
 void ViewTabsPanel::draw_steppers(const FrameContext& frame) {

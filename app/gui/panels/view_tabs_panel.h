@@ -1,6 +1,7 @@
 // ViewTabsPanel: the row of view buttons above the main area (ImGui 1.86 has no docking, so the
 // views share one place and this row brings one to the front), and the layer and head steppers
-// every view uses.
+// every view uses. For an encoder-decoder, between them, the switch Encoder | Decoder | Cross that
+// chooses which attention every view shows.
 #pragma once
 
 #include "panels/panel.h"
@@ -19,6 +20,7 @@ protected:
 
 private:
     void draw_view_buttons(const FrameContext& frame);
+    void draw_stack_switch(const FrameContext& frame);
     void draw_steppers(const FrameContext& frame);
 };
 

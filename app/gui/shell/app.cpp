@@ -32,6 +32,8 @@ App::App(GLFWwindow* window, LaunchOptions options, Settings settings, std::opti
     m_state.front = m_options.view;
     m_state.compare_text = m_options.compare;
     if (m_options.text) m_state.text = *m_options.text;
+    m_state.target = m_options.target;
+    if (m_options.attention) m_state.stack = *m_options.attention;
     m_theme = make_theme(m_state.settings.theme);
     register_panels();
     start_lesson();     // sets the first step's model and text before init() loads them
@@ -122,19 +124,21 @@ void App::before_frame() {
 
 void App::draw() {
     m_regions.clear();
-    // Take the trace once per frame: this shared_ptr keeps it alive until the frame is drawn.
-    const TraceBundle* bundle = m_bundle.get();
+    // Take the trace once per frame: this shared_ptr keeps it alive until the frame is drawn. The
+    // views get the chosen kind of attention's bundle (an encoder-decoder's), which it owns too.
+    const TraceBundle* bundle = view_bundle();
     const Trace* trace = bundle ? bundle->trace.get() : nullptr;
     // Fewer than kCompactLines lines of the interface's type fit the window's height.
     constexpr float kCompactLines = 36.0f;
     m_state.compact = m_state.presentation || ImGui::GetIO().DisplaySize.y < kCompactLines * ImGui::GetFontSize();
-    if (trace)
-        m_state.selection.clamp_to(static_cast<int>(trace->layers.size()), trace->model.n_heads, trace->n_tokens());
+    if (trace) clamp_to_view(m_state.selection, *trace);  // the encoder and the decoder may differ in shape
     // What the panels read of attention: the trace's kept matrices, or what the fetcher has.
     const AttentionReader attention(trace, trace ? m_attention->fetched(*trace) : nullptr);
     m_wants = AttentionWants{};  // the panels drawn now say what they show
     FrameContext frame{m_state, m_state.selection, bundle,     trace,       m_theme, m_fonts,
-                       m_shader, *this,              *m_projections, attention, m_wants, *m_attention};
+                       m_shader, *this,              *m_projections, attention, m_wants, *m_attention,
+                       m_bundle.get(), std::nullopt};
+    if (m_bundle && m_bundle->encoder_decoder()) frame.stack = m_state.stack;
     handle_keys();
     const float menu_height = m_menu.draw(frame);
     layout_panels(frame, menu_height);
@@ -268,7 +272,14 @@ void App::draw_splitter(float x, float y, float height) {
 
 void App::set_text(const std::string& text) {
     m_state.text = text;
-    if (m_state.model) m_worker->request(m_state.model, text);
+    if (m_state.model) m_worker->request(m_state.model, text, m_state.target);
+}
+
+// A target the user wrote stays forced while they edit the source, until they ask for the
+// model's translation again (nullopt).
+void App::set_target(std::optional<std::string> target) {
+    m_state.target = std::move(target);
+    if (m_state.model) m_worker->request(m_state.model, m_state.text, m_state.target);
 }
 
 void App::set_compare_input(const std::string& text) {

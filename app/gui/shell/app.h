@@ -80,6 +80,8 @@ public:
 
     // AppActions
     void set_text(const std::string& text) override;
+    void set_target(std::optional<std::string> target) override;
+    void set_stack(AttentionStack stack) override { m_state.stack = stack; }
     void set_compare_input(const std::string& text) override;
     void open_model(const std::string& spec) override;
     // --script's select and zoom: as clicks would; the selection is clamped to the trace when drawn.
@@ -118,6 +120,12 @@ private:
     void poll_model_loader();
     void on_model_loaded(LoadOutcome& outcome);
     void poll_trace_worker();
+    // What the views show this frame: the bundle of the chosen kind of attention (an
+    // encoder-decoder's), else the worker's own; null before the first trace.
+    const TraceBundle* view_bundle() const { return m_bundle ? &m_bundle->stack(m_state.stack) : nullptr; }
+    const Trace* view_trace() const { return m_bundle ? m_bundle->stack(m_state.stack).trace.get() : nullptr; }
+    // The trace on screen is the one of the text (and the target) asked for last.
+    bool shows_current_text() const;
     void apply_launch_selection(const Trace& trace);
     void follow_text_end(const Trace& trace);
     void update_compare();
@@ -127,6 +135,7 @@ private:
     void record_history();
     void record_sentence(const std::string& text);
     void print_selection() const;
+    void print_attention() const;
     void print_view_state() const;
     void draw_notice_toast(const FrameContext& frame);
     static constexpr double kToastSeconds = 5.0;
@@ -148,12 +157,15 @@ private:
         ExportKind kind = ExportKind::WindowPng;
         ExportSubject subject;
         std::shared_ptr<const TraceBundle> bundle;  // the trace as it was when asked (null for the PNG)
+        AttentionStack stack = AttentionStack::Cross;  // ... and the kind of attention shown (encoder-decoders)
     };
     std::string export_refusal(ExportKind kind) const;
     PendingExport pending_export(ExportKind kind) const;
     void ask_where_to_export(ExportKind kind, bool desktop_dialog);
     void poll_save_dialog();
     void finish_export(const std::filesystem::path& file);
+    Result<std::filesystem::path> write_pending(const PendingExport& p, const std::filesystem::path& file) const;
+    std::string stack_part() const;
     void export_into_working_folder(ExportKind kind);
     void copy_weights();
     void layout_panels(const FrameContext& frame, float menu_height);

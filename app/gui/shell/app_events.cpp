@@ -63,6 +63,9 @@ void App::on_model_loaded(LoadOutcome& outcome) {
         remember_recent(m_state.settings, outcome.spec);
         save_settings_now();
     }
+    // A target written for the model before is not this one's: it translates afresh. --target
+    // belongs to the model opened at the start.
+    if (outcome.id != m_startup_load) m_state.target.reset();
     // A text the app chose follows the model; a text the user typed stays.
     if (m_state.text.empty() || m_state.text == m_state.suggested_text) {
         m_state.suggested_text = loaded.suggested_text;
@@ -77,13 +80,13 @@ void App::poll_trace_worker() {
     m_state.trace = m_worker->latest();
     m_bundle = m_state.trace.good;
     if (!m_bundle || m_bundle->id() == m_seen_trace) return;
-    const Trace& trace = *m_bundle->trace;
-    m_seen_trace = trace.id;
+    m_seen_trace = m_bundle->id();
+    const Trace& trace = *view_trace();  // the selection is the shown kind of attention's
     const bool launch = !m_launch_selection_applied;
     if (launch) apply_launch_selection(trace);
     else follow_text_end(trace);
     const bool launch_chose = launch && (m_options.layer || m_options.head || m_options.token || m_options.key);
-    if (launch_chose) m_focused_text = trace.text;  // --layer, --head, --token, --key win over the example's story
+    if (launch_chose) m_focused_text = input_text(trace);  // --layer, --head, --token, --key win over the example's story
     else focus_example(trace);
     m_seen_tokens = trace.n_tokens();
 }
@@ -103,10 +106,13 @@ void App::apply_launch_selection(const Trace& trace) {
         m_exit_code = kExitUsage;
         m_quit = true;
     };
-    check(m_options.layer, static_cast<int>(trace.layers.size()), "--layer", "model's layer count", s.layer);
-    check(m_options.head, trace.model.n_heads, "--head", "model's heads per layer", s.head);
-    check(m_options.token, trace.n_tokens(), "--token", "text's token count", s.query);
-    check(m_options.key, trace.n_tokens(), "--key", "text's token count", s.key);
+    // An encoder-decoder's counts are those of the attention shown (--attention): its encoder and
+    // decoder may differ, and cross-attention's keys are the source's tokens.
+    const bool pair = is_encoder_decoder(trace) || shows_cross(trace) || m_bundle->encoder_decoder();
+    check(m_options.layer, static_cast<int>(trace.layers.size()), "--layer", pair ? "attention's layer count" : "model's layer count", s.layer);
+    check(m_options.head, trace.model.n_heads, "--head", pair ? "attention's heads per layer" : "model's heads per layer", s.head);
+    check(m_options.token, trace.n_tokens(), "--token", pair ? "queries' token count" : "text's token count", s.query);
+    check(m_options.key, key_count(trace), "--key", pair ? "keys' token count" : "text's token count", s.key);
 }
 
 // An example sentence opens on its story: its query word selected, its key word chosen, and the
@@ -114,7 +120,7 @@ void App::apply_launch_selection(const Trace& trace) {
 // Once per text, when it becomes an example's: the user's own clicks are not undone while the
 // same text stays. Lessons choose their own selection.
 void App::focus_example(const Trace& trace) {
-    if (trace.text == m_focused_text || m_lesson.active()) return;
+    if (trace.text == m_focused_text || m_lesson.active() || m_bundle->encoder_decoder()) return;
     m_focused_text = trace.text;
     const Example* e = example_for_text(trace.text);
     if (!e || !e->query || !e->key || trace.layers.empty()) return;
@@ -156,12 +162,14 @@ void App::update_compare() {
 }
 
 // The steps view's W_Q, W_K, W_V: the selected head of the model that made the trace on screen.
+// An encoder-decoder's model gives only its decoder's self-attention W (Model::head_projection):
+// the encoder's and the cross-attention's steps are shown without W, so nothing is asked for them.
 void App::update_projection() {
     m_projections->take_finished();
-    if (m_state.front != ViewId::Steps || !m_bundle) return;
+    if (m_state.front != ViewId::Steps || !m_bundle || view_bundle() != m_bundle.get()) return;
     const Trace& trace = *m_bundle->trace;
     Selection s = m_state.selection;  // draw() clamps the real one; this frame's may not be yet
-    s.clamp_to(static_cast<int>(trace.layers.size()), trace.model.n_heads, trace.n_tokens());
+    clamp_to_view(s, trace);
     m_projections->want(trace, s.layer, s.head);
 }
 
@@ -176,10 +184,11 @@ void App::select(int layer, int head, int query, int key) { m_state.selection = 
 // trace (the query following the end of the text while typing) is folded into the current step.
 void App::record_history() {
     if (!m_bundle) return;
-    const Trace& t = *m_bundle->trace;
-    if (t.id != m_history_trace && t.text == m_state.text && !t.text.empty()) record_sentence(t.text);
+    const Trace& t = *view_trace();
+    const std::string& typed = input_text(*m_bundle->trace);
+    if (t.id != m_history_trace && typed == m_state.text && !typed.empty()) record_sentence(typed);
     Selection s = m_state.selection;
-    s.clamp_to(static_cast<int>(t.layers.size()), t.model.n_heads, t.n_tokens());
+    clamp_to_view(s, t);
     if (t.id != m_history_trace) m_selections.replace_current(s);
     else m_selections.record(s);
     m_history_trace = t.id;
@@ -218,10 +227,11 @@ void App::zoom_heatmap(float zoom) { m_heatmap->zoom_to_selection(zoom); }
 void App::update_attention() {
     m_attention->take_finished();
     if (!m_bundle) return;
-    const Trace& trace = *m_bundle->trace;
+    const TraceBundle& shown = *view_bundle();
+    const Trace& trace = *shown.trace;
     Selection s = m_state.selection;  // as in update_projection
-    s.clamp_to(static_cast<int>(trace.layers.size()), trace.model.n_heads, trace.n_tokens());
-    m_attention->want(m_bundle->trace, s, m_wants);
+    clamp_to_view(s, trace);
+    m_attention->want(shown.trace, s, m_wants);
     m_wants_sent = m_wants;
     m_wants_sent_for = trace.id;
     m_wants_sent_selection = s;
@@ -229,16 +239,16 @@ void App::update_attention() {
 
 // The frame just drawn asks for nothing the fetcher has not been asked for, and all has come.
 bool App::attention_settled() const {
-    if (!m_bundle || m_bundle->trace->keeps_attention()) return true;
+    if (!m_bundle || view_trace()->keeps_attention()) return true;
     const Selection& s = m_state.selection, &sent = m_wants_sent_selection;
     const bool same_selection = s.layer == sent.layer && s.head == sent.head && s.query == sent.query;
-    return m_wants_sent_for == m_bundle->id() && same_selection && m_wants_sent == m_wants && m_attention->settled();
+    return m_wants_sent_for == view_trace()->id && same_selection && m_wants_sent == m_wants && m_attention->settled();
 }
 
 bool App::compare_settled() const { return !m_compare_model || !m_state.compare.busy; }
 
 bool App::projection_settled() const {
-    if (m_state.front != ViewId::Steps || !m_bundle) return true;
+    if (m_state.front != ViewId::Steps || !m_bundle || view_bundle() != m_bundle.get()) return true;
     const Selection& s = m_state.selection;
     return m_projections->find(*m_bundle->trace, s.layer, s.head) != nullptr;
 }
@@ -248,8 +258,15 @@ bool App::ready() const {
     if (m_training && !m_training->settled()) return false;  // --train-steps: shoot the finished run
     if (!compare_settled() || !projection_settled() || !attention_settled()) return false;
     if (!m_lesson.settled()) return false;                   // --lesson: the step's model, text and selection
-    const bool shown = m_bundle && m_bundle->trace->text == m_state.text;
-    return shown || !m_state.trace.error.empty();
+    return shows_current_text() || !m_state.trace.error.empty();
+}
+
+// An encoder-decoder's trace is of the source typed and, once the user wrote one, of their target.
+bool App::shows_current_text() const {
+    if (!m_bundle) return false;
+    const Trace& t = *m_bundle->trace;
+    if (input_text(t) != m_state.text) return false;
+    return !m_bundle->encoder_decoder() || !m_state.target || t.text == *m_state.target;
 }
 
 bool App::animating() const {
@@ -379,10 +396,11 @@ void App::report_script_screenshot(const std::string& path) const {
                 "heatmap %s, notice %s\n",
                 path.c_str(), m_state.model_spec.c_str(), m_state.loading ? "yes" : "no", m_state.trace.busy ? "yes" : "no",
                 trace ? trace->n_tokens() : 0,
-                trace ? trace->model.name.c_str() : "none", trace && trace->text == m_state.text ? "yes" : "no",
+                trace ? trace->model.name.c_str() : "none", shows_current_text() ? "yes" : "no",
                 problem.empty() ? "none" : problem.c_str(), trace && !trace->note.empty() ? ", note " : "",
                 trace ? trace->note.c_str() : "", m_heatmap->shown().c_str(), m_state.notice.empty() ? "none" : m_state.notice.c_str());
     print_regions();  // where each panel was in this picture
+    print_attention();
     print_selection();
     print_view_state();
     std::fflush(stdout);
@@ -397,6 +415,7 @@ void App::take_screenshots(int width, int height) {
     if (written.ok()) {
         std::printf("screenshot %s %dx%d\n", m_options.screenshot.c_str(), width, height);
         print_regions();
+        print_attention();
         print_selection();
         print_view_state();
         if (m_lesson.active()) std::printf("%s\n", m_lesson.report().c_str());
@@ -414,14 +433,30 @@ void App::take_screenshots(int width, int height) {
     m_quit = true;
 }
 
-// "selection: layer 1, head 0, query 6 'bank', key 3 'money'": what the picture has selected.
+// "selection: layer 1, head 0, query 6 'bank', key 3 'money'": what the picture has selected. An
+// encoder-decoder's names the kind of attention first: "selection: cross layer 1, head 0, query 2
+// 'la', key 1 'red'" (the query a target token, the key a source token).
 void App::print_selection() const {
     if (!m_bundle) return;
-    const Trace& t = *m_bundle->trace;
+    const Trace& t = *view_trace();
+    const Trace& keys = keys_of(t);
     const Selection& s = m_state.selection;
     const std::string query = s.query < t.n_tokens() ? escape_for_terminal(token_label(t, s.query)) : "";
-    const std::string key = s.key >= 0 && s.key < t.n_tokens() ? format(" %d '%s'", s.key, escape_for_terminal(token_label(t, s.key)).c_str()) : " none";
-    std::printf("selection: layer %d, head %d, query %d '%s', key%s\n", s.layer, s.head, s.query, query.c_str(), key.c_str());
+    const std::string key = s.key >= 0 && s.key < keys.n_tokens() ? format(" %d '%s'", s.key, escape_for_terminal(token_label(keys, s.key)).c_str()) : " none";
+    const std::string stack = m_bundle->encoder_decoder() ? std::string(stack_name(m_state.stack)) + " " : "";
+    std::printf("selection: %slayer %d, head %d, query %d '%s', key%s\n", stack.c_str(), s.layer, s.head, s.query, query.c_str(), key.c_str());
+}
+
+// An encoder-decoder's picture: "attention: cross, rows 7 target tokens, columns 5 source tokens,
+// 3 layers x 4 heads", and the target as "target (translation): ..." or "target (forced): ...".
+void App::print_attention() const {
+    if (!m_bundle || !m_bundle->encoder_decoder()) return;
+    const Trace& t = *view_trace();
+    const bool source_rows = m_state.stack == AttentionStack::Encoder, source_columns = m_state.stack != AttentionStack::Decoder;
+    std::printf("attention: %s, rows %d %s tokens, columns %d %s tokens, %d layers x %d heads\n", stack_name(m_state.stack),
+                t.n_tokens(), source_rows ? "source" : "target", key_count(t), source_columns ? "source" : "target",
+                static_cast<int>(t.layers.size()), t.model.n_heads);
+    std::printf("target (%s): %s\n", m_state.target ? "forced" : "translation", escape_for_terminal(m_bundle->trace->text).c_str());
 }
 
 // "views: steps page 4, heatmap weights at zoom 1.00": the views' own controls (lesson tests).

@@ -2,6 +2,7 @@
 // atomically every few seconds when changed and on exit) and File -> Export (asks where to save:
 // zenity's dialog on a thread, or the in-app browser; scripts and --screenshot runs do not ask).
 // Sections: [SECTION] Sessions  [SECTION] Export
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 
@@ -140,9 +141,9 @@ void App::export_with_browser(ExportKind kind) {
 // pooled to a fixed size, so it takes a text of any length; the window PNG needs no trace.
 std::string App::export_refusal(ExportKind kind) const {
     if (kind == ExportKind::WindowPng) return "";
-    const Trace* trace = m_bundle ? m_bundle->trace.get() : nullptr;
+    const Trace* trace = view_trace();
     if (!trace) return "nothing to export yet: the sentence is still being computed";
-    if (kind == ExportKind::OverviewSvg || trace->n_tokens() <= kMaxSvgExportTokens) return "";
+    if (kind == ExportKind::OverviewSvg || std::max(trace->n_tokens(), key_count(*trace)) <= kMaxSvgExportTokens) return "";
     const Selection& s = m_state.selection;
     return "export is for texts up to " + std::to_string(kMaxSvgExportTokens) + " tokens (this one has " +
            std::to_string(trace->n_tokens()) + "): attnscope-cli trace --layer " + std::to_string(s.layer) + " --head " +
@@ -155,6 +156,7 @@ App::PendingExport App::pending_export(ExportKind kind) const {
     PendingExport p;
     p.kind = kind;
     p.bundle = m_bundle;
+    p.stack = m_state.stack;
     const Selection& s = m_state.selection;
     p.subject.layer = s.layer;
     p.subject.head = s.head;
@@ -177,7 +179,7 @@ void App::ask_where_to_export(ExportKind kind, bool desktop_dialog) {
     std::error_code ec;
     if (m_export_dir.empty() || !std::filesystem::is_directory(m_export_dir, ec)) m_export_dir = std::filesystem::current_path(ec);
     const Selection& s = m_state.selection;
-    const std::string name = export_stem(m_state.text, s.layer, s.head, kind) + export_extension(kind);
+    const std::string name = export_stem(m_state.text, s.layer, s.head, kind, stack_part()) + export_extension(kind);
     m_pending_export = pending_export(kind);
     const std::string what = kExportLabels[static_cast<int>(kind)];
     if (desktop_dialog) m_save_dialog.start(zenity_save_arguments(m_export_dir, name, what));
@@ -215,13 +217,24 @@ void App::finish_export(const std::filesystem::path& file) {
         glfwPostEmptyEvent();
         return;
     }
-    const auto written = write_export(*p.bundle->trace, p.kind, p.subject, file);
+    const auto written = write_pending(p, file);
     m_state.notice = written.ok() ? "saved " + file.string() : written.error().message;
 }
 
+// The figure of the kind of attention shown when it was asked for; the JSON of an encoder-decoder's
+// decoder or cross-attention is its whole trace (trace v2: layers, source, cross_layers).
+Result<std::filesystem::path> App::write_pending(const PendingExport& p, const std::filesystem::path& file) const {
+    ExportSubject subject = p.subject;
+    subject.whole = p.bundle->trace.get();
+    return write_export(*p.bundle->stack(p.stack).trace, p.kind, subject, file);
+}
+
+// "cross" in an encoder-decoder's file names, so three exports of one head do not look alike.
+std::string App::stack_part() const { return m_bundle && m_bundle->encoder_decoder() ? stack_name(m_state.stack) : ""; }
+
 void App::export_into_working_folder(ExportKind kind) {
     const Selection& s = m_state.selection;
-    const auto file = unused_export_path(std::filesystem::current_path(), export_stem(m_state.text, s.layer, s.head, kind), kind);
+    const auto file = unused_export_path(std::filesystem::current_path(), export_stem(m_state.text, s.layer, s.head, kind, stack_part()), kind);
     if (kind == ExportKind::WindowPng) {
         m_png_export = file;
         return;
@@ -231,7 +244,7 @@ void App::export_into_working_folder(ExportKind kind) {
         return;
     }
     const PendingExport p = pending_export(kind);
-    const auto written = write_export(*p.bundle->trace, kind, p.subject, file);
+    const auto written = write_pending(p, file);
     m_state.notice = written.ok() ? "saved " + file.string() : written.error().message;
 }
 
@@ -241,7 +254,7 @@ void App::copy_weights() {
         return;
     }
     const Selection& s = m_state.selection;
-    ImGui::SetClipboardText(weights_table_tsv(*m_bundle->trace, s.layer, s.head).c_str());
+    ImGui::SetClipboardText(weights_table_tsv(*view_trace(), s.layer, s.head).c_str());
     m_state.notice = "copied the weights of layer " + std::to_string(s.layer) + ", head " + std::to_string(s.head);
 }
 

@@ -3,6 +3,7 @@
 // except the Selection, which every panel may move directly.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,7 @@
 #include "shell/lesson_player.h"
 #include "shell/selection.h"
 #include "shell/settings.h"
+#include "workers/attention_stacks.h"
 #include "workers/trace_worker.h"
 #include "shell/view_id.h"
 
@@ -30,7 +32,13 @@ struct AppState {
     // The text and what the worker made of it, refreshed at the start of each frame.
     std::string text;
     std::string suggested_text;  // the text the app chose (not typed); replaced when the model changes
+    // An encoder-decoder's target as the user typed it: the decoder is forced on it until they ask
+    // for the model's translation again. None: the model's own (greedy) translation.
+    std::optional<std::string> target;
     TraceStatus trace;
+    // Which attention of an encoder-decoder every view shows (the switch; --attention). Other
+    // models have one kind and ignore it.
+    AttentionStack stack = AttentionStack::Cross;
 
     Selection selection;
     ViewId front = ViewId::Heatmap;

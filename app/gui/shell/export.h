@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <string>
+#include <string_view>
 
 #include "attnscope/colormap.h"
 #include "attnscope/result.h"
@@ -37,19 +38,29 @@ struct ExportSubject {
     int key = -1;             // the chosen key, marked in the token view
     Colormap colormap = Colormap::Viridis;
     bool contrast = false;    // the overview's Contrast box: colours by the square root of the weight
+    // An encoder-decoder's whole trace (the decoder's, with source and cross_layers): the JSON of
+    // its cross-attention is that trace, filtered to the head. Null otherwise.
+    const Trace* whole = nullptr;
 };
 
 // "attnscope-i-took-the-money-L1H0": the first words of the text (letters and digits, at most
 // 32 characters) and the head; "-tokens" for the token view; the window PNG has no head part and
-// the overview ends in "-overview".
-std::string export_stem(const std::string& text, int layer, int head, ExportKind kind);
+// the overview ends in "-overview". `stack` ("cross"; an encoder-decoder's kind of attention)
+// comes before the head: "attnscope-w5-w6-cross-L1H0".
+std::string export_stem(const std::string& text, int layer, int head, ExportKind kind, std::string_view stack = {});
 
 // dir/stem + extension; when that file exists, stem-2, stem-3, ... so an export never overwrites one.
 std::filesystem::path unused_export_path(const std::filesystem::path& dir, const std::string& stem, ExportKind kind);
 
 // The weights of one head as a table: a header row of key tokens, then one row per query token.
-// Cells are tab-separated with 3 decimals; masked cells are 0.000 like their weight.
+// Cells are tab-separated with 3 decimals; masked cells are 0.000 like their weight. The keys of
+// cross-attention are the source's tokens.
 std::string weights_table_tsv(const Trace& trace, int layer, int head);
+
+// One cross-attention head (a cross_attention_trace) as a CSV (rows target tokens, columns source
+// tokens) and an SVG heatmap: core's head_csv / head_svg draw square matrices only.
+std::string cross_head_csv(const Trace& cross, int layer, int head);
+std::string cross_head_svg(const Trace& cross, int layer, int head, Colormap colormap);
 
 // `file` with the kind's extension added when it does not end in it (any case): "notes" and
 // "notes.txt" become "notes.svg" and "notes.txt.svg", so a figure always opens as what it is.

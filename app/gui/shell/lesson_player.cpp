@@ -84,7 +84,7 @@ std::string LessonPlayer::select(AppState& state) {
     const TraceBundle* bundle = state.trace.good.get();
     if (state.trace.busy) return "";
     if (!state.trace.error.empty() && state.trace.error_id > m_trace_before) return "the sentence did not trace: " + state.trace.error;
-    if (!bundle || bundle->id() <= m_trace_before || bundle->trace->text != current().sentence) return "";
+    if (!bundle || bundle->id() <= m_trace_before || input_text(*bundle->trace) != current().sentence) return "";
     const Trace& trace = *bundle->trace;
     const std::vector<std::string> words = token_labels(trace);
     const LessonStep& step = current();

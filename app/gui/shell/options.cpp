@@ -28,7 +28,9 @@ std::map<std::string, Enum> names_of(const char* (*name)(Enum)) {
 }
 
 struct RawOptions {
-    std::string model, text, view = "heatmap", theme, size, colormap, settings;
+    std::string model, text, view = "heatmap", theme, size, colormap, settings, attention;
+    std::string target;
+    CLI::Option* target_option = nullptr;  // given at all (an empty target is a target too)
     int layer = -1, head = -1, token = -1, key = -1;
     float font_scale = 0.0f;
 };
@@ -37,6 +39,14 @@ void add_view_options(CLI::App& app, RawOptions& raw, LaunchOptions& o) {
     app.add_option("--model", raw.model, "a .json model, .safetensors file, model directory or builtin:NAME");
     app.add_option("--text", raw.text, "the sentence to look at");
     app.add_option("--compare", o.compare, "a second sentence for the compare view");
+    raw.target_option = app.add_option("--target", raw.target,
+                   "an encoder-decoder's target: the decoder is forced on it (default: the model's own translation)");
+    std::map<std::string, AttentionStack> stacks;
+    for (int s = 0; s < static_cast<int>(AttentionStack::Count); ++s) stacks[kAttentionStackNames[s]] = static_cast<AttentionStack>(s);
+    app.add_option("--attention", raw.attention,
+                   "an encoder-decoder's attention every view shows: encoder (source x source), decoder (target x target, "
+                   "masked) or cross (rows target, columns source; the default)")
+        ->check(CLI::IsMember(stacks));
     auto* lesson = app.add_option("--lesson", o.lesson, "play this lesson (assets/lessons/*.json); N / P step through it");
     app.add_option("--lesson-step", o.lesson_step, "start the lesson at this step (1-based)")->check(CLI::Range(1, 10000))->needs(lesson);
     app.add_flag("--presentation", o.presentation, "presentation mode: projector theme, large type (F5 toggles)");
@@ -71,6 +81,8 @@ void add_test_options(CLI::App& app, RawOptions& raw, LaunchOptions& o) {
 void finish(const RawOptions& raw, LaunchOptions& o) {
     if (!raw.model.empty()) o.model = raw.model;
     if (!raw.text.empty()) o.text = raw.text;
+    if (raw.target_option && raw.target_option->count() > 0) o.target = raw.target;
+    if (!raw.attention.empty()) o.attention = stack_from_name(raw.attention);
     if (raw.layer >= 0) o.layer = raw.layer;
     if (raw.head >= 0) o.head = raw.head;
     if (raw.token >= 0) o.token = raw.token;

@@ -8,6 +8,7 @@
 #include "attnscope/colormap.h"
 #include "gfx/theme.h"
 #include "shell/view_id.h"
+#include "workers/attention_stacks.h"
 
 namespace attnscope::gui {
 
@@ -17,6 +18,8 @@ struct LaunchOptions {
     std::optional<std::string> model;    // --model PATH | builtin:NAME; default: the built-in default model
     std::optional<std::string> text;     // --text; default: the example the model knows best
     std::string compare;                 // --compare: the second sentence of the compare view (issue 7)
+    std::optional<std::string> target;   // --target: an encoder-decoder's target, forced (default: its translation)
+    std::optional<AttentionStack> attention;  // --attention encoder|decoder|cross (default: cross)
     std::string lesson;                  // --lesson FILE: play this lesson (assets/lessons/*.json)
     int lesson_step = 1;                 // --lesson-step N: start at step N (1-based, as the caption counts)
     bool presentation = false;           // --presentation: projector theme, large type, no side view

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "widgets/draw_util.h"
+#include "workers/attention_stacks.h"
 
 namespace attnscope::gui {
 
@@ -35,9 +36,10 @@ void visible_range(float origin, float view_min, float view_max, float cell, int
 // Two passes: the cells for labels at the font size, then labels sized for those cells and the
 // cells again. Smaller labels only narrow the gutters, so the second cells are no smaller than the
 // first, and labels sized for the first still fit them.
-HeatmapCanvas::Geometry HeatmapCanvas::layout(ImVec2 pos, ImVec2 size, int n) const {
+HeatmapCanvas::Geometry HeatmapCanvas::layout(ImVec2 pos, ImVec2 size, int rows, int cols) const {
     Geometry g;
-    g.n = n;
+    g.rows = rows;
+    g.cols = cols;
     g.min = pos;
     g.max = add(pos, size);
     g.row_text = g.column_text = ImGui::GetFontSize();
@@ -52,14 +54,14 @@ HeatmapCanvas::Geometry HeatmapCanvas::layout(ImVec2 pos, ImVec2 size, int n) co
 void HeatmapCanvas::place_grid(Geometry& g, ImVec2 size) const {
     const float left = std::min(label_width(g.row_text) + 2 * kPad, size.x * 0.3f);
     auto cell_for = [&](float top) {
-        const float fit = std::min((size.x - left) / g.n, (size.y - top) / g.n);
+        const float fit = std::min((size.x - left) / g.cols, (size.y - top) / g.rows);
         // Zoom 1 shows the whole grid, even when a cell is then a fraction of a pixel (a long text:
         // the picture pools cells, and zooming in fetches them exactly).
         return std::clamp(fit, 1e-3f, kMaxCellLines * ImGui::GetTextLineHeight()) * m_zoom;
     };
     float top = g.column_text + 2 * kPad;
     g.cell = cell_for(top);
-    g.rotated_columns = g.cell < label_width(g.column_text) + kPad;  // labels wider than their column lean
+    g.rotated_columns = g.cell < key_label_width(g.column_text) + kPad;  // labels wider than their column lean
     if (g.rotated_columns) {
         top = std::min(leaning_gutter(g.column_text), size.y * kTopShare);
         g.cell = cell_for(top);
@@ -70,7 +72,7 @@ void HeatmapCanvas::place_grid(Geometry& g, ImVec2 size) const {
 
 // A label leaning from its anchor (kPad above the grid) rises width * cos 45 + height / (2 sqrt 2)
 // above it; half its height leaves a little room.
-float HeatmapCanvas::leaning_gutter(float text_px) const { return label_width(text_px) * kSlant + text_px * kLeanRise + kPad; }
+float HeatmapCanvas::leaning_gutter(float text_px) const { return key_label_width(text_px) * kSlant + text_px * kLeanRise + kPad; }
 
 // Labels shrink to fit their row or column (and leaning ones the gutter above the grid), down to
 // smallest_text_px(); only below that do draw_row_labels / draw_column_labels leave some out.
@@ -79,20 +81,21 @@ void HeatmapCanvas::size_labels(Geometry& g, ImVec2 size) const {
     g.row_text = std::clamp(g.cell * kLineFill, smallest, full);
     if (!g.rotated_columns) return;  // level labels fit their columns at the font size
     // leaning_gutter(s) = s * (width per px * kSlant + kLeanRise) + kPad must stay within the top share
-    const float in_gutter = (size.y * kTopShare - kPad) / (label_width(1.0f) * kSlant + kLeanRise);
+    const float in_gutter = (size.y * kTopShare - kPad) / (key_label_width(1.0f) * kSlant + kLeanRise);
     g.column_text = std::clamp(std::min(g.cell * kSlant * kLineFill, in_gutter), smallest, full);
 }
 
 float HeatmapCanvas::cell_size(const Trace& trace, ImVec2 size) {
     m_labels.refresh(trace);
-    const int n = trace.n_tokens();
-    return n == 0 ? 0.0f : layout(ImVec2(0, 0), size, n).cell;
+    m_key_labels.refresh(keys_of(trace));
+    const int rows = trace.n_tokens(), cols = key_count(trace);
+    return rows == 0 || cols == 0 ? 0.0f : layout(ImVec2(0, 0), size, rows, cols).cell;
 }
 
 void HeatmapCanvas::clamp_pan(Geometry& g) {
-    const float total = g.cell * g.n;
-    auto clamp_axis = [total](float pan, float view) { return total <= view ? 0.0f : std::clamp(pan, view - total, 0.0f); };
-    m_pan = ImVec2(clamp_axis(m_pan.x, g.grid_max.x - g.grid_min.x), clamp_axis(m_pan.y, g.grid_max.y - g.grid_min.y));
+    auto clamp_axis = [](float pan, float view, float total) { return total <= view ? 0.0f : std::clamp(pan, view - total, 0.0f); };
+    m_pan = ImVec2(clamp_axis(m_pan.x, g.grid_max.x - g.grid_min.x, g.cell * g.cols),
+                   clamp_axis(m_pan.y, g.grid_max.y - g.grid_min.y, g.cell * g.rows));
     g.origin = add(g.grid_min, m_pan);
 }
 
@@ -100,15 +103,17 @@ bool HeatmapCanvas::cell_at(const Geometry& g, ImVec2 p, int& i, int& j) const {
     if (p.x < g.grid_min.x || p.y < g.grid_min.y || p.x >= g.grid_max.x || p.y >= g.grid_max.y) return false;
     j = static_cast<int>(std::floor((p.x - g.origin.x) / g.cell));
     i = static_cast<int>(std::floor((p.y - g.origin.y) / g.cell));
-    return i >= 0 && j >= 0 && i < g.n && j < g.n;
+    return i >= 0 && j >= 0 && i < g.rows && j < g.cols;
 }
 
 ImRect HeatmapCanvas::draw(const FrameContext& frame, const HeatmapInput& in, ImVec2 size, float label_overhang) {
     m_labels.refresh(in.trace);
-    const int n = in.trace.n_tokens();
-    if (n == 0 || size.x < 40 || size.y < 40) return ImRect(ImGui::GetCursorScreenPos(), ImGui::GetCursorScreenPos());
-    m_max_zoom = std::max(64.0f, static_cast<float>(n));  // enough to read single cells of any length
-    Geometry g = layout(ImGui::GetCursorScreenPos(), size, n);
+    m_key_labels.refresh(keys_of(in.trace));
+    m_cross = shows_cross(in.trace);
+    const int rows = in.trace.n_tokens(), cols = key_count(in.trace);
+    if (rows == 0 || cols == 0 || size.x < 40 || size.y < 40) return ImRect(ImGui::GetCursorScreenPos(), ImGui::GetCursorScreenPos());
+    m_max_zoom = std::max(64.0f, static_cast<float>(std::max(rows, cols)));  // enough to read single cells of any length
+    Geometry g = layout(ImGui::GetCursorScreenPos(), size, rows, cols);
     g.overhang = label_overhang;
     clamp_pan(g);
     apply_pending_zoom(frame, g);
@@ -120,7 +125,7 @@ ImRect HeatmapCanvas::draw(const FrameContext& frame, const HeatmapInput& in, Im
     draw_row_labels(frame, g);
     draw_column_labels(frame, g);
     if (m_hover_i >= 0) draw_tooltip(frame, in, m_hover_i, m_hover_j);
-    const ImVec2 shown_max(std::min(g.grid_max.x, g.origin.x + g.cell * n), std::min(g.grid_max.y, g.origin.y + g.cell * n));
+    const ImVec2 shown_max(std::min(g.grid_max.x, g.origin.x + g.cell * cols), std::min(g.grid_max.y, g.origin.y + g.cell * rows));
     frame.actions.report_region("heatmap", g.grid_min, shown_max);
     return ImRect(g.grid_min, shown_max);
 }
@@ -142,7 +147,7 @@ void HeatmapCanvas::apply_pending_zoom(const FrameContext& frame, Geometry& g) {
     m_pending_zoom = 1.0f;
     m_zoom_to_selection = 0.0f;
     const float overhang = g.overhang;
-    g = layout(g.min, ImVec2(g.max.x - g.min.x, g.max.y - g.min.y), g.n);
+    g = layout(g.min, ImVec2(g.max.x - g.min.x, g.max.y - g.min.y), g.rows, g.cols);
     g.overhang = overhang;
     const ImVec2 target = go_to_selection ? ImVec2((g.grid_min.x + g.grid_max.x) * 0.5f, (g.grid_min.y + g.grid_max.y) * 0.5f) : anchor;
     m_pan = ImVec2(target.x - under.x * g.cell - g.grid_min.x, target.y - under.y * g.cell - g.grid_min.y);
@@ -161,7 +166,7 @@ void HeatmapCanvas::handle_input(const FrameContext& frame, Geometry& g) {
         const ImVec2 under((io.MousePos.x - g.origin.x) / old_cell, (io.MousePos.y - g.origin.y) / old_cell);
         zoom_by(io.MouseWheel > 0 ? 1.25f : 0.8f);
         const float overhang = g.overhang;
-        g = layout(g.min, ImVec2(g.max.x - g.min.x, g.max.y - g.min.y), g.n);
+        g = layout(g.min, ImVec2(g.max.x - g.min.x, g.max.y - g.min.y), g.rows, g.cols);
         g.overhang = overhang;
         m_pan = ImVec2(io.MousePos.x - under.x * g.cell - g.grid_min.x, io.MousePos.y - under.y * g.cell - g.grid_min.y);
     } else if (hovered && io.MouseWheel != 0.0f) {
@@ -187,9 +192,9 @@ void HeatmapCanvas::handle_input(const FrameContext& frame, Geometry& g) {
     if (m_hover_i >= 0) {
         s.query = m_hover_i;
         s.key = m_hover_j;
-    } else if (m.x < g.grid_min.x && m.y >= g.grid_min.y && row >= 0 && row < g.n) {
+    } else if (m.x < g.grid_min.x && m.y >= g.grid_min.y && row >= 0 && row < g.rows) {
         s.query = row;  // a row label
-    } else if (m.y < g.grid_min.y && m.x >= g.grid_min.x && col >= 0 && col < g.n) {
+    } else if (m.y < g.grid_min.y && m.x >= g.grid_min.x && col >= 0 && col < g.cols) {
         s.key = col;    // a column label
     }
 }
@@ -200,26 +205,26 @@ void HeatmapCanvas::handle_input(const FrameContext& frame, Geometry& g) {
 // pointer (sent in the next update step); a short one has them all.
 void HeatmapCanvas::report_wants(const FrameContext& frame, const Geometry& g) const {
     WindowSpan visible;
-    visible_range(g.origin.y, g.grid_min.y, g.grid_max.y, g.cell, g.n, visible.r0, visible.r1);
-    visible_range(g.origin.x, g.grid_min.x, g.grid_max.x, g.cell, g.n, visible.c0, visible.c1);
+    visible_range(g.origin.y, g.grid_min.y, g.grid_max.y, g.cell, g.rows, visible.r0, visible.r1);
+    visible_range(g.origin.x, g.grid_min.x, g.grid_max.x, g.cell, g.cols, visible.c0, visible.c1);
     frame.wants.visible = visible;
     frame.wants.hover_row = m_hover_i;
 }
 
 void HeatmapCanvas::draw_image(const FrameContext& frame, const HeatmapInput& in, const Geometry& g) const {
     ImDrawList* dl = ImGui::GetWindowDrawList();
-    const float side = g.cell * g.n;
+    const ImVec2 side(g.cell * g.cols, g.cell * g.rows);
     dl->PushClipRect(g.grid_min, g.grid_max, true);
     if (in.base.valid()) {
-        frame.shader.begin(dl, in.base_uv < 1.0f || in.base.width() < g.n ? &in.base_params : &in.params);
-        dl->AddImage(in.base.imgui_id(), g.origin, ImVec2(g.origin.x + side, g.origin.y + side), ImVec2(0, 0),
-                     ImVec2(in.base_uv, in.base_uv));
+        const bool pooled = in.base_uv.x < 1.0f || in.base_uv.y < 1.0f || in.base.width() < g.cols;
+        frame.shader.begin(dl, pooled ? &in.base_params : &in.params);
+        dl->AddImage(in.base.imgui_id(), g.origin, ImVec2(g.origin.x + side.x, g.origin.y + side.y), ImVec2(0, 0), in.base_uv);
         ColormapShader::end(dl);
     }
     if (!in.base.valid() && !in.window.valid()) {  // a long trace's scores: the picture is on its way
         const char* text = "computing this head\xE2\x80\xA6";
         const ImVec2 ts = ImGui::CalcTextSize(text);
-        const ImVec2 shown_max(std::min(g.grid_max.x, g.origin.x + side), std::min(g.grid_max.y, g.origin.y + side));
+        const ImVec2 shown_max(std::min(g.grid_max.x, g.origin.x + side.x), std::min(g.grid_max.y, g.origin.y + side.y));
         dl->AddText(ImVec2((g.grid_min.x + shown_max.x - ts.x) * 0.5f, (g.grid_min.y + shown_max.y - ts.y) * 0.5f),
                     frame.theme.text_dim, text);
     }
@@ -245,8 +250,8 @@ void HeatmapCanvas::draw_numbers(const FrameContext& frame, const HeatmapInput& 
     const float size = std::min({full, full * g.cell * kNumberFill / sample_w, g.cell * 0.5f});
     if (size < smallest_text_px()) return;
     int i0, i1, j0, j1;
-    visible_range(g.origin.y, g.grid_min.y, g.grid_max.y, g.cell, g.n, i0, i1);
-    visible_range(g.origin.x, g.grid_min.x, g.grid_max.x, g.cell, g.n, j0, j1);
+    visible_range(g.origin.y, g.grid_min.y, g.grid_max.y, g.cell, g.rows, i0, i1);
+    visible_range(g.origin.x, g.grid_min.x, g.grid_max.x, g.cell, g.cols, j0, j1);
     ImDrawList* dl = ImGui::GetWindowDrawList();
     dl->PushClipRect(g.grid_min, g.grid_max, true);
     for (int i = i0; i < i1; ++i)
@@ -268,12 +273,12 @@ void HeatmapCanvas::draw_numbers(const FrameContext& frame, const HeatmapInput& 
 void HeatmapCanvas::draw_marks(const FrameContext& frame, const Geometry& g) const {
     ImDrawList* dl = ImGui::GetWindowDrawList();
     const Theme& th = frame.theme;
-    const float side = g.cell * g.n;
+    const float width = g.cell * g.cols, height = g.cell * g.rows;
     auto row_rect = [&](int i, ImU32 c, float w) {
-        dl->AddRect(ImVec2(g.origin.x, g.origin.y + i * g.cell), ImVec2(g.origin.x + side, g.origin.y + (i + 1) * g.cell), c, 0, 0, w);
+        dl->AddRect(ImVec2(g.origin.x, g.origin.y + i * g.cell), ImVec2(g.origin.x + width, g.origin.y + (i + 1) * g.cell), c, 0, 0, w);
     };
     auto col_rect = [&](int j, ImU32 c, float w) {
-        dl->AddRect(ImVec2(g.origin.x + j * g.cell, g.origin.y), ImVec2(g.origin.x + (j + 1) * g.cell, g.origin.y + side), c, 0, 0, w);
+        dl->AddRect(ImVec2(g.origin.x + j * g.cell, g.origin.y), ImVec2(g.origin.x + (j + 1) * g.cell, g.origin.y + height), c, 0, 0, w);
     };
     dl->PushClipRect(ImVec2(g.grid_min.x - 2, g.grid_min.y - 2), ImVec2(g.grid_max.x, g.grid_max.y), true);
     if (m_hover_i >= 0) {
@@ -281,8 +286,8 @@ void HeatmapCanvas::draw_marks(const FrameContext& frame, const Geometry& g) con
         col_rect(m_hover_j, th.text_dim, 1.0f);
     }
     const Selection& s = frame.selection;
-    if (s.key >= 0 && s.key < g.n) col_rect(s.key, th.chip_key, 2.5f * th.stroke);
-    if (s.query < g.n) row_rect(s.query, th.highlight, 2.5f * th.stroke);
+    if (s.key >= 0 && s.key < g.cols) col_rect(s.key, th.chip_key, 2.5f * th.stroke);
+    if (s.query < g.rows) row_rect(s.query, th.highlight, 2.5f * th.stroke);
     dl->PopClipRect();
 }
 
@@ -296,10 +301,11 @@ void HeatmapCanvas::draw_row_labels(const FrameContext& frame, const Geometry& g
     const float line_h = g.row_text;
     const int every = std::max(1, static_cast<int>(std::ceil(line_h / g.cell)));  // skip labels that would overlap
     int i0, i1;
-    visible_range(g.origin.y, g.grid_min.y, g.grid_max.y, g.cell, g.n, i0, i1);
+    visible_range(g.origin.y, g.grid_min.y, g.grid_max.y, g.cell, g.rows, i0, i1);
     dl->PushClipRect(ImVec2(g.min.x, g.grid_min.y), ImVec2(g.grid_min.x, g.grid_max.y), true);
+    const bool same_tokens = g.rows == g.cols && !m_cross;  // a row's token is also a column's
     for (int i = i0; i < i1; ++i) {
-        const bool query = i == frame.selection.query, key = i == frame.selection.key;
+        const bool query = i == frame.selection.query, key = same_tokens && i == frame.selection.key;
         if (i % every != 0 && !query) continue;
         const std::string& label = m_labels[static_cast<std::size_t>(i)];
         const float w = font->CalcTextSizeA(line_h, FLT_MAX, 0.0f, label.c_str()).x;
@@ -326,12 +332,12 @@ void HeatmapCanvas::draw_column_labels(const FrameContext& frame, const Geometry
     const float spacing = g.rotated_columns ? g.cell * kSlant : g.cell;  // distance between neighbouring labels
     const int every = g.rotated_columns ? std::max(1, static_cast<int>(std::ceil(line_h / spacing))) : 1;
     int j0, j1;
-    visible_range(g.origin.x, g.grid_min.x, g.grid_max.x, g.cell, g.n, j0, j1);
+    visible_range(g.origin.x, g.grid_min.x, g.grid_max.x, g.cell, g.cols, j0, j1);
     dl->PushClipRect(ImVec2(g.grid_min.x - line_h, g.min.y), ImVec2(g.max.x + g.overhang, g.grid_min.y), true);
     for (int j = j0; j < j1; ++j) {
-        const bool key = j == frame.selection.key, query = j == frame.selection.query;
+        const bool key = j == frame.selection.key, query = !m_cross && j == frame.selection.query;
         if (j % every != 0 && !key) continue;
-        const char* label = m_labels[static_cast<std::size_t>(j)].c_str();
+        const char* label = m_key_labels[static_cast<std::size_t>(j)].c_str();
         const ImU32 color = key ? frame.theme.chip_key : (query ? frame.theme.highlight : frame.theme.text);
         const float cx = g.origin.x + (j + 0.5f) * g.cell;
         if (!g.rotated_columns) {
@@ -353,7 +359,10 @@ void HeatmapCanvas::draw_column_labels(const FrameContext& frame, const Geometry
 void HeatmapCanvas::draw_tooltip(const FrameContext& frame, const HeatmapInput& in, int i, int j) const {
     const std::optional<CellValue> c = frame.attention.cell(in.layer, in.head, i, j);
     ImGui::BeginTooltip();
-    ImGui::Text("query %d \"%s\"  \xE2\x86\x92  key %d \"%s\"", i, m_labels[i].c_str(), j, m_labels[j].c_str());
+    if (m_cross)
+        ImGui::Text("target %d \"%s\"  \xE2\x86\x92  source %d \"%s\"", i, m_labels[i].c_str(), j, m_key_labels[j].c_str());
+    else
+        ImGui::Text("query %d \"%s\"  \xE2\x86\x92  key %d \"%s\"", i, m_labels[i].c_str(), j, m_key_labels[j].c_str());
     ImGui::Separator();
     if (!c) {
         ImGui::TextDisabled("computing this row\xE2\x80\xA6");  // a long trace: fetched in the background, in a moment

@@ -1,4 +1,5 @@
-// HeatmapCanvas: the zoomable, pannable grid of one head (rows = queries, columns = keys) with
+// HeatmapCanvas: the zoomable, pannable grid of one head (rows = queries, columns = keys: the
+// source's tokens for cross-attention, so the grid need not be square) with
 // token labels on both axes, numbers in cells that are big enough, hover details and click-to-
 // select. The colours come from a data texture through the colormap shader; HeatmapPanel owns
 // the texture and the toolbar.
@@ -24,11 +25,11 @@ struct HeatmapInput {
     const Trace& trace;
     int layer, head;
     HeatmapField field;
-    // The whole grid, RG32F (value, masked flag): n x n exact, or for a long trace a picture
+    // The whole grid, RG32F (value, masked flag): n x n_keys exact, or for a long trace a picture
     // whose texels each cover several cells (its first `base_uv` of each axis spans the grid);
     // not valid while nothing has come.
     const Texture& base;
-    float base_uv;
+    ImVec2 base_uv;
     // Exact cells over the picture once zoomed in (a long trace): `window` covers `window_span`.
     const Texture& window;
     WindowSpan window_span;
@@ -65,15 +66,16 @@ private:
         float row_text = 0;        // pixel size of the row labels: the font size, or less to fit a row
         float column_text = 0;     // pixel size of the column labels: likewise for a column
         bool rotated_columns = false;
-        int n = 0;
+        int rows = 0, cols = 0;    // queries, keys
     };
 
-    Geometry layout(ImVec2 pos, ImVec2 size, int n) const;
+    Geometry layout(ImVec2 pos, ImVec2 size, int rows, int cols) const;
     void place_grid(Geometry& g, ImVec2 size) const;
     void size_labels(Geometry& g, ImVec2 size) const;
-    // The widest token label, and the gutter above the grid for labels leaning at 45 degrees, in
-    // type of `text_px` pixels.
+    // The widest row (query) label and column (key) label, and the gutter above the grid for
+    // labels leaning at 45 degrees, in type of `text_px` pixels.
     float label_width(float text_px) const { return m_labels.max_width() * text_px / ImGui::GetFontSize(); }
+    float key_label_width(float text_px) const { return m_key_labels.max_width() * text_px / ImGui::GetFontSize(); }
     float leaning_gutter(float text_px) const;
     void clamp_pan(Geometry& g);
     void apply_pending_zoom(const FrameContext& frame, Geometry& g);
@@ -87,7 +89,9 @@ private:
     void report_wants(const FrameContext& frame, const Geometry& g) const;
     bool cell_at(const Geometry& g, ImVec2 p, int& i, int& j) const;
 
-    TokenLabels m_labels;  // cached per trace and font size
+    TokenLabels m_labels;      // the queries', cached per trace and font size
+    TokenLabels m_key_labels;  // the keys' (keys_of: the source's for cross-attention)
+    bool m_cross = false;      // the rows are target tokens and the columns source tokens
     float m_zoom = 1.0f;             // 1 = the whole grid fits
     float m_max_zoom = 64.0f;        // grows with the tokens
     float m_pending_zoom = 1.0f;     // zoom_by's factor, not applied yet

@@ -28,9 +28,11 @@ std::optional<HeadImage> compute_head_image(const Trace& trace, int layer, int h
     image.head = head;
     image.field = field;
     image.n = trace.n_tokens();
-    image.pool = std::max(1, (image.n + kImageSide - 1) / kImageSide);
+    image.n_keys = trace.n_keys(layer);
+    image.pool = std::max(1, (std::max(image.n, image.n_keys) + kImageSide - 1) / kImageSide);
     image.side = (image.n + image.pool - 1) / image.pool;
-    const std::size_t cells = static_cast<std::size_t>(image.side) * image.side;
+    image.side_keys = (image.n_keys + image.pool - 1) / image.pool;
+    const std::size_t cells = static_cast<std::size_t>(image.side) * image.side_keys;
     // Start every texel as "all masked, no value"; any unmasked cell clears the flag.
     std::vector<float> best(cells, -std::numeric_limits<float>::infinity());
     float lo = std::numeric_limits<float>::infinity(), hi = -lo;
@@ -41,8 +43,8 @@ std::optional<HeadImage> compute_head_image(const Trace& trace, int layer, int h
         trace.head_attention_rows(layer, head, r0, r1, &scores, field == HeatmapField::Weights ? &weights : nullptr);
         const Matrix& values = field == HeatmapField::Weights ? weights : scores;
         for (int i = r0; i < r1; ++i) {
-            float* texel_row = best.data() + static_cast<std::size_t>(i / image.pool) * image.side;
-            for (int j = 0; j < image.n; ++j) {
+            float* texel_row = best.data() + static_cast<std::size_t>(i / image.pool) * image.side_keys;
+            for (int j = 0; j < image.n_keys; ++j) {
                 if (is_masked(scores(i - r0, j))) continue;
                 const float v = values(i - r0, j);
                 float& t = texel_row[j / image.pool];
@@ -68,12 +70,12 @@ RowWindow fetch_window(const Trace& trace, int layer, int head, int r0, int r1, 
     RowWindow w;
     w.layer = layer;
     w.head = head;
-    const int n = trace.n_tokens();
+    if (!valid_head(trace, layer, head)) return w;
+    const int n = trace.n_tokens(), n_keys = trace.n_keys(layer);
     w.r0 = std::clamp(r0, 0, n);
     w.r1 = std::clamp(r1, w.r0, n);
-    w.c0 = std::clamp(c0, 0, n);
-    w.c1 = std::clamp(c1, w.c0, n);
-    if (!valid_head(trace, layer, head)) return w;
+    w.c0 = std::clamp(c0, 0, n_keys);
+    w.c1 = std::clamp(c1, w.c0, n_keys);
     w.scores.resize(w.r1 - w.r0, w.c1 - w.c0);
     w.weights.resize(w.r1 - w.r0, w.c1 - w.c0);
     Matrix scores, weights;
@@ -106,8 +108,9 @@ QueryRows fetch_query_rows(const Trace& trace, int query) {
     const int n = trace.n_tokens(), layers = static_cast<int>(trace.layers.size());
     q.n_heads = layers > 0 ? static_cast<int>(trace.layers[0].heads.size()) : 0;
     if (query < 0 || query >= n) return q;
-    q.scores.resize(layers * q.n_heads, n);
-    q.weights.resize(layers * q.n_heads, n);
+    const int n_keys = layers > 0 ? trace.n_keys(0) : n;  // every layer of a trace has the same keys
+    q.scores.resize(layers * q.n_heads, n_keys);
+    q.weights.resize(layers * q.n_heads, n_keys);
     Matrix scores, weights;
     for (int l = 0; l < layers; ++l)
         for (int h = 0; h < q.n_heads; ++h) {
@@ -148,7 +151,7 @@ const float* AttentionReader::weight_row(int layer, int head, int i) const { ret
 const float* AttentionReader::score_row(int layer, int head, int i) const { return row_of(layer, head, i, true); }
 
 std::optional<CellValue> AttentionReader::cell(int layer, int head, int i, int j) const {
-    if (!m_trace || j < 0 || j >= m_trace->n_tokens()) return std::nullopt;
+    if (!m_trace || !valid_head(*m_trace, layer, head) || j < 0 || j >= m_trace->n_keys(layer)) return std::nullopt;
     if (const RowWindow* w = m_fetched ? m_fetched->window.get() : nullptr; w && !kept() && w->covers(layer, head, i, i + 1, j, j + 1)) {
         const float s = w->scores(i - w->r0, j - w->c0);
         return CellValue{s, w->weights(i - w->r0, j - w->c0), is_masked(s)};

@@ -33,11 +33,13 @@ struct HeadImage {
     std::uint64_t trace_id = 0;
     int layer = 0, head = 0;
     HeatmapField field = HeatmapField::Weights;
-    int n = 0;     // tokens
-    int pool = 1;  // tokens on a side of one texel
-    int side = 0;  // texels on a side: ceil(n / pool)
-    // side x side RG pairs: r = the largest unmasked value of the texel's cells, g = 1 when all
-    // its cells are masked (then r = 0). Ready for an RG32F texture.
+    int n = 0;       // tokens (rows)
+    int n_keys = 0;  // key tokens (columns): n, or the source's for cross-attention
+    int pool = 1;    // tokens on a side of one texel
+    int side = 0;    // texels down: ceil(n / pool)
+    int side_keys = 0;  // texels across: ceil(n_keys / pool)
+    // side x side_keys RG pairs: r = the largest unmasked value of the texel's cells, g = 1 when
+    // all its cells are masked (then r = 0). Ready for an RG32F texture.
     std::vector<float> texels;
     float lo = 0.0f, hi = 1.0f;  // exact range of the unmasked values (weights: 0..1)
 };
@@ -71,7 +73,7 @@ std::optional<WindowSpan> window_around(int n, int i0, int i1, int j0, int j1);
 struct QueryRows {
     int query = 0;
     int n_heads = 0;
-    Matrix scores, weights;  // (layers x heads) x n
+    Matrix scores, weights;  // (layers x heads) x n_keys
 };
 QueryRows fetch_query_rows(const Trace& trace, int query);
 

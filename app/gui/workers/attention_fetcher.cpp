@@ -1,5 +1,7 @@
 #include "workers/attention_fetcher.h"
 
+#include <algorithm>
+
 namespace attnscope::gui {
 
 namespace {
@@ -60,7 +62,9 @@ std::optional<WindowSpan> AttentionFetcher::window_to_ask(const Trace& trace, co
     if (asked && m_rows_asked.trace.get() == &trace && m_rows_asked.layer == s.layer && m_rows_asked.head == s.head &&
         asked->r0 <= v.r0 && v.r1 <= asked->r1 && asked->c0 <= v.c0 && v.c1 <= asked->c1)
         return asked;
-    return window_around(trace.n_tokens(), v.r0, v.r1, v.c0, v.c1);
+    // Rows and columns are clamped to the trace's own counts when fetched (fetch_window): a cross
+    // layer's keys are fewer or more than its queries.
+    return window_around(std::max(trace.n_tokens(), trace.layers.empty() ? 0 : trace.n_keys(0)), v.r0, v.r1, v.c0, v.c1);
 }
 
 void AttentionFetcher::want(const std::shared_ptr<const Trace>& trace, const Selection& s, const AttentionWants& wants) {

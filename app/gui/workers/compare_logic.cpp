@@ -9,6 +9,7 @@
 #include "attnscope/word_tokenizer.h"
 
 #include "attnscope/model.h"
+#include "workers/attention_stacks.h"
 
 namespace attnscope::gui {
 
@@ -58,19 +59,22 @@ RowComparison compare_rows(const Trace& a, const Trace& b, const SharedWord& sha
     out.shared = shared;
     out.layer = layer;
     out.head = head;
-    out.labels_a = token_labels(a);
-    out.labels_b = token_labels(b);
-    const Matrix& wa = a.head(layer, head).weights;  // n_a x n_a, rows = queries
-    const Matrix& wb = b.head(layer, head).weights;  // n_b x n_b
-    for (int j = 0; j < a.n_tokens(); ++j) out.row_a.push_back(wa(shared.i_a, j));
-    for (int j = 0; j < b.n_tokens(); ++j) out.row_b.push_back(wb(shared.i_b, j));
+    // The keys are the traces' own tokens, or the sources' for cross-attention (keys_of).
+    const Trace& keys_a = keys_of(a);
+    const Trace& keys_b = keys_of(b);
+    out.labels_a = token_labels(keys_a);
+    out.labels_b = token_labels(keys_b);
+    const Matrix& wa = a.head(layer, head).weights;  // n_a x n_keys_a, rows = queries
+    const Matrix& wb = b.head(layer, head).weights;  // n_b x n_keys_b
+    for (int j = 0; j < keys_a.n_tokens(); ++j) out.row_a.push_back(wa(shared.i_a, j));
+    for (int j = 0; j < keys_b.n_tokens(); ++j) out.row_b.push_back(wb(shared.i_b, j));
     // Tokens without a word (".", "<s>") are keyed by their label, so their weight still shows.
-    for (int j = 0; j < a.n_tokens(); ++j) {
-        const std::string w = word_of(a, j);
+    for (int j = 0; j < keys_a.n_tokens(); ++j) {
+        const std::string w = word_of(keys_a, j);
         entry_for(out.by_word, w.empty() ? out.labels_a[static_cast<std::size_t>(j)] : w).a += out.row_a[static_cast<std::size_t>(j)];
     }
-    for (int j = 0; j < b.n_tokens(); ++j) {
-        const std::string w = word_of(b, j);
+    for (int j = 0; j < keys_b.n_tokens(); ++j) {
+        const std::string w = word_of(keys_b, j);
         entry_for(out.by_word, w.empty() ? out.labels_b[static_cast<std::size_t>(j)] : w).b += out.row_b[static_cast<std::size_t>(j)];
     }
     for (KeyWordWeights& k : out.by_word) k.diff = k.a - k.b;
@@ -92,6 +96,8 @@ NextWord top_next_words(const Trace& trace, const Tokenizer& tokenizer, int pref
 
 NextWord top_next_words_of(const Trace& trace, int preferred, int k) {
     if (!trace.made_by) return {};
+    // An encoder-decoder's logits are its decoder's, over the target's vocabulary.
+    if (const EncoderDecoder* ed = trace.made_by->encoder_decoder()) return top_next_words(trace, ed->target_tokenizer(), preferred, k);
     return top_next_words(trace, trace.made_by->tokenizer(), preferred, k);
 }
 

@@ -35,7 +35,7 @@ struct KeyWordWeights {
 struct RowComparison {
     SharedWord shared;
     int layer = 0, head = 0;
-    std::vector<std::string> labels_a, labels_b;  // key tokens, as typed
+    std::vector<std::string> labels_a, labels_b;  // key tokens, as typed (the sources' for cross-attention)
     std::vector<float> row_a, row_b;              // weights of the shared word's query row
     std::vector<KeyWordWeights> by_word;          // every key word of either row, largest |diff| first
 };

@@ -3,6 +3,7 @@
 // average over layers. Built on the worker thread (CPU only); the panel uploads it once per trace.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -18,7 +19,10 @@ struct UvRect {
 struct ThumbnailAtlas {
     std::uint64_t trace_id = 0;
     int rows = 0, cols = 0;      // tiles: n_layers + 1, n_heads + 1 (the last of each are averages)
-    int tile = 0;                // texels per tile side: n tokens, max-pooled down to kMaxTile
+    // Texels per tile: n tokens, max-pooled down to kMaxTile. A cross-attention tile has as many
+    // columns as the source has tokens (pooled alike), drawn into the same square.
+    int tile = 0;                // rows (queries)
+    int tile_cols = 0;           // columns (keys): `tile` for self-attention
     int width = 0, height = 0;   // texels
     std::vector<std::uint8_t> texels;  // RG8, row-major: r = weight * 255, g = 255 for a masked cell
 
@@ -27,7 +31,7 @@ struct ThumbnailAtlas {
 
     // Long sentences are drawn with linear filtering (a 64-texel tile in 30 pixels would lose
     // thin lines to nearest sampling); short ones with sharp cells.
-    bool smooth() const { return tile > 16; }
+    bool smooth() const { return std::max(tile, tile_cols) > 16; }
 
     // UVs of the tile for layer `row` (== rows - 1: the average over layers) and head `col`.
     UvRect tile_uv(int row, int col) const;

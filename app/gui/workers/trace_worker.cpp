@@ -16,10 +16,11 @@ TraceWorker::TraceWorker(std::function<void()> on_publish)
 // While the user types, each keystroke's text mostly extends the last one traced: hand that trace
 // on, so a decoder reuses its rows. Only the same model object's: another model's rows, or a
 // reloaded file's, are never spliced in (compute_trace checks this again).
-std::uint64_t TraceWorker::request(ModelPtr model, std::string text) {
+std::uint64_t TraceWorker::request(ModelPtr model, std::string text, std::optional<std::string> target) {
     std::shared_ptr<const Trace> previous;
     if (const auto good = latest().good; good && good->trace->made_by == model) previous = good->trace;
-    return m_worker.request(TraceRequest{std::move(model), std::move(text), std::move(previous)});
+    if (model && !model->encoder_decoder()) target.reset();
+    return m_worker.request(TraceRequest{std::move(model), std::move(text), std::move(target), std::move(previous)});
 }
 
 // The newest answer decides the error; a failed request keeps the last good bundle on screen.
@@ -51,6 +52,27 @@ std::vector<TraceBundle::MaskGuess> TraceWorker::guess_masks(const Trace& trace)
     return guesses;
 }
 
+// Each kind of attention of an encoder-decoder as a bundle the views read like any other: made
+// here once per trace, so switching between them costs nothing while drawing.
+Result<bool> TraceWorker::add_stacks(TraceBundle& bundle, const StaleCheck& stale) {
+    if (!is_encoder_decoder(*bundle.trace)) return true;
+    auto encoder = std::make_shared<TraceBundle>();
+    encoder->trace = bundle.trace->source;
+    auto encoder_stats = compute_head_stats(*encoder->trace, stale);
+    if (!encoder_stats.ok()) return encoder_stats.error();
+    encoder->stats = encoder_stats.value();
+    encoder->thumbnails = std::make_shared<const ThumbnailAtlas>(build_thumbnail_atlas(*encoder->trace, *encoder->stats));
+    auto cross = std::make_shared<TraceBundle>();
+    cross->trace = cross_attention_trace(*bundle.trace);
+    auto cross_stats = cross_head_stats(*cross->trace, stale);
+    if (!cross_stats.ok()) return cross_stats.error();
+    cross->stats = cross_stats.value();
+    cross->thumbnails = std::make_shared<const ThumbnailAtlas>(build_thumbnail_atlas(*cross->trace, *cross->stats));
+    bundle.encoder = std::move(encoder);
+    bundle.cross = std::move(cross);
+    return true;
+}
+
 Result<TraceWorker::Bundle> TraceWorker::compute(const TraceRequest& job, std::uint64_t id, const StaleCheck& stale) {
     if (!job.model) return Error{"no model is loaded"};
     // Short texts keep every head's n x n matrices (kKeepAttentionBytes, 256 MiB), and the views
@@ -61,6 +83,7 @@ Result<TraceWorker::Bundle> TraceWorker::compute(const TraceRequest& job, std::u
     options.cancelled = stale;
     options.trace_start_of_long_text = true;  // a long paste shows its start, and says where it stops
     options.previous = job.previous;
+    options.target = job.target;
     auto trace = compute_trace(job.model, job.text, options);
     if (!trace.ok()) return trace.error();
     const auto started = std::chrono::steady_clock::now();
@@ -73,6 +96,7 @@ Result<TraceWorker::Bundle> TraceWorker::compute(const TraceRequest& job, std::u
     bundle->stats = stats.value();
     bundle->thumbnails = std::make_shared<const ThumbnailAtlas>(build_thumbnail_atlas(*bundle->trace, *bundle->stats));
     bundle->mask_guesses = guess_masks(*bundle->trace);
+    if (auto stacks = add_stacks(*bundle, stale); !stacks.ok()) return stacks.error();
     bundle->derive_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
     return Bundle(std::move(bundle));
 }

@@ -8,12 +8,14 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "attnscope/head_stats.h"
 #include "attnscope/model.h"
+#include "workers/attention_stacks.h"
 #include "workers/background_worker.h"
 #include "workers/thumbnails.h"
 
@@ -31,13 +33,28 @@ struct TraceBundle {
         std::vector<std::pair<std::string, float>> top;  // the word as decoded, its probability
     };
     std::vector<MaskGuess> mask_guesses;
+    // An encoder-decoder's encoder self-attention (trace->source) and cross-attention
+    // (cross_attention_trace), each with its own statistics and thumbnails; this bundle is the
+    // decoder's masked self-attention. Null for every other model.
+    std::shared_ptr<const TraceBundle> encoder, cross;
 
     std::uint64_t id() const { return trace->id; }
+    bool encoder_decoder() const { return encoder && cross; }
+    // What the views show for the chosen kind of attention: this bundle, or its encoder's or
+    // cross-attention's (only an encoder-decoder has those).
+    const TraceBundle& stack(AttentionStack s) const {
+        if (s == AttentionStack::Encoder && encoder) return *encoder;
+        if (s == AttentionStack::Cross && cross) return *cross;
+        return *this;
+    }
 };
 
 struct TraceRequest {
     ModelPtr model;
     std::string text;
+    // An encoder-decoder's target as the user wrote it: the decoder is forced on it
+    // (TraceOptions::target). None: the model's own greedy translation.
+    std::optional<std::string> target;
     // The last good trace when `model` made it: a decoder then computes only the rows after the
     // tokens it shares with `text` (TraceOptions::previous). Null otherwise.
     std::shared_ptr<const Trace> previous;
@@ -57,7 +74,8 @@ public:
 
     // UI thread; returns at once with the request's id, which is also the id its Trace will
     // have (next_trace_id(): unique across every producer). Replaces any request not yet started.
-    std::uint64_t request(ModelPtr model, std::string text);
+    // `target`: an encoder-decoder's forced target (ignored by other models).
+    std::uint64_t request(ModelPtr model, std::string text, std::optional<std::string> target = std::nullopt);
 
     // UI thread, once per frame: the local shared_ptr keeps the bundle alive for the frame.
     TraceStatus latest() const;
@@ -70,6 +88,8 @@ private:
     // Forward pass, statistics, thumbnails; `stale` is polled between heads and layers.
     static Result<Bundle> compute(const TraceRequest& job, std::uint64_t id, const StaleCheck& stale);
     static std::vector<TraceBundle::MaskGuess> guess_masks(const Trace& trace);
+    // The encoder's and the cross-attention's bundles of an encoder-decoder trace.
+    static Result<bool> add_stacks(TraceBundle& bundle, const StaleCheck& stale);
 
     BackgroundWorker<TraceRequest, Bundle> m_worker;
 };
