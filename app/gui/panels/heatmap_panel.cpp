@@ -38,7 +38,8 @@ std::string HeatmapPanel::caption(const FrameContext& frame) const {
     if (!frame.trace) return "Heatmap";
     // An encoder-decoder's heatmap says which attention it is, and what its rows and columns are.
     const std::string kind = !frame.stack ? ""
-                             : *frame.stack == AttentionStack::Cross ? "cross-attention (rows: target, columns: source) \xC2\xB7 "
+                             : *frame.stack == AttentionStack::Cross && !frame.state.compact
+                                 ? "cross-attention (rows: target, columns: source) \xC2\xB7 "
                                                                      : std::string(stack_title(*frame.stack)) + " \xC2\xB7 ";
     std::string text = format("Heatmap \xC2\xB7 %slayer %d, head %d \xC2\xB7 %s", kind.c_str(), frame.selection.layer, frame.selection.head,
                               m_field == HeatmapField::Weights ? "weights (after softmax)" : "scores q\xC2\xB7k \xC3\x97 scale (before softmax)");

@@ -37,7 +37,7 @@ const char* rank_by_name(RankBy by) { return kRankNames[static_cast<int>(by)]; }
 std::string ModelOverviewPanel::caption(const FrameContext& frame) const {
     if (!frame.trace) return "Model overview";
     // An encoder-decoder's overview is of one block: the one the switch shows.
-    const std::string kind = frame.stack ? std::string(stack_title(*frame.stack)) + " \xC2\xB7 " : "";
+    const std::string kind = frame.stack ? std::string(stack_name(*frame.stack)) + " \xC2\xB7 " : "";
     return format("Model overview \xC2\xB7 %s%d layers \xC3\x97 %d heads", kind.c_str(), static_cast<int>(frame.trace->layers.size()),
                   frame.trace->model.n_heads);
 }

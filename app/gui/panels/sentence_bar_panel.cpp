@@ -42,9 +42,20 @@ void SentenceBarPanel::draw_content(const FrameContext& frame) {
     const float label_w = pair ? std::max(ImGui::CalcTextSize("Source").x, ImGui::CalcTextSize("Target").x) +
                                      ImGui::GetStyle().ItemSpacing.x
                                : 0.0f;
-    draw_text_field(frame, label_w);
+    const bool side_by_side = pair && frame.state.compact;
+    const float gap = ImGui::GetFontSize();
+    const float half = (ImGui::GetContentRegionAvail().x - gap) * 0.5f;
+    if (side_by_side) ImGui::BeginGroup();
+    draw_text_field(frame, label_w, side_by_side ? half : 0.0f);
     ImGui::SameLine();
     draw_examples_button(frame);
+    if (side_by_side) {
+        ImGui::EndGroup();
+        ImGui::SameLine(0.0f, gap);
+        ImGui::BeginGroup();
+        draw_target_field(frame, label_w, half);
+        ImGui::EndGroup();
+    }
     if (!whole) {
         ImGui::TextDisabled(frame.state.loading ? "loading the model\xE2\x80\xA6" : "the tokens appear here");
         if (!frame.state.trace.error.empty()) colored_wrapped_text(frame.theme.error, "\xE2\x9A\xA0 " + frame.state.trace.error);
@@ -58,10 +69,23 @@ void SentenceBarPanel::draw_content(const FrameContext& frame) {
         return;
     }
     // Two rows of chips at most each: the views keep the height.
-    draw_chips(frame, m_chips, *trace.source, Sequence::Source, source_stale, 2.0f);
-    draw_target_field(frame, label_w);
     const bool target_stale = source_stale || (frame.state.target && trace.text != *frame.state.target);
-    draw_chips(frame, m_target_chips, trace, Sequence::Target, target_stale, 2.0f);
+    if (!frame.state.compact) {
+        draw_chips(frame, m_chips, *trace.source, Sequence::Source, source_stale, 2.0f);
+        draw_target_field(frame, label_w);
+        draw_chips(frame, m_target_chips, trace, Sequence::Target, target_stale, 2.0f);
+        draw_problems(frame, &trace, source_stale || target_stale);
+        return;
+    }
+    // Presentation mode: the target beside the source, each with one row of chips under it, so the
+    // views keep the height a projector needs.
+    ImGui::BeginGroup();
+    draw_chips(frame, m_chips, *trace.source, Sequence::Source, source_stale, 1.0f, half);
+    ImGui::EndGroup();
+    ImGui::SameLine(0.0f, gap);
+    ImGui::BeginGroup();
+    draw_chips(frame, m_target_chips, trace, Sequence::Target, target_stale, 1.0f, half);
+    ImGui::EndGroup();
     draw_problems(frame, &trace, source_stale || target_stale);
 }
 
@@ -73,7 +97,7 @@ void SentenceBarPanel::draw_field_label(const char* label, float width, const ch
     ImGui::SameLine(ImGui::GetCursorPosX() + width);
 }
 
-void SentenceBarPanel::draw_text_field(const FrameContext& frame, float label_w) {
+void SentenceBarPanel::draw_text_field(const FrameContext& frame, float label_w, float width) {
     follow_app_text(frame);
     // Asked for a few frames: a window's first frame lays it out without taking focus requests.
     // A dialog opened meanwhile (a script's export-browser) keeps the keyboard.
@@ -86,7 +110,8 @@ void SentenceBarPanel::draw_text_field(const FrameContext& frame, float label_w)
     draw_field_label("Source", label_w, "the sentence the encoder reads");
     if (label_w > 0.0f) ImGui::SetCursorPosX(x0 + label_w);
     const float button_w = ImGui::CalcTextSize("Examples \xE2\x96\xBE").x + 2 * ImGui::GetStyle().FramePadding.x;
-    ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x - button_w - ImGui::GetStyle().ItemSpacing.x);
+    const float room = width > 0.0f ? width - label_w : ImGui::GetContentRegionAvail().x;
+    ImGui::SetNextItemWidth(room - button_w - ImGui::GetStyle().ItemSpacing.x);
     const bool pair = frame.whole && frame.whole->encoder_decoder();
     const char* hint = pair ? "type a sentence to translate, e.g. the red car" : "type a sentence, e.g. I took the money to the bank";
     if (ImGui::InputTextWithHint("##text", hint, &m_text)) {
@@ -132,16 +157,18 @@ void SentenceBarPanel::follow_target(const FrameContext& frame) {
     else if (frame.whole && input_text(*frame.whole->trace) == frame.state.text) m_target = frame.whole->trace->text;
 }
 
-void SentenceBarPanel::draw_target_field(const FrameContext& frame, float label_w) {
+void SentenceBarPanel::draw_target_field(const FrameContext& frame, float label_w, float width) {
     follow_target(frame);
     const bool forced = frame.state.target.has_value();
     const float x0 = ImGui::GetCursorPosX();
     draw_field_label("Target", label_w, forced ? "your target: the decoder is forced to read it, token by token"
                                                : "the model's own translation (greedy: the likeliest token each time)");
     ImGui::SetCursorPosX(x0 + label_w);
-    const char* again = "\xE2\x86\xBB Translate again";
-    const float button_w = ImGui::CalcTextSize(again).x + 2 * ImGui::GetStyle().FramePadding.x;
-    ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x - button_w - ImGui::GetStyle().ItemSpacing.x);
+    // Beside the source (presentation mode) the button is its arrow alone; the tooltip says the rest.
+    const char* again = width > 0.0f ? "\xE2\x86\xBB###again" : "\xE2\x86\xBB Translate again###again";
+    const float button_w = ImGui::CalcTextSize(again, nullptr, true).x + 2 * ImGui::GetStyle().FramePadding.x;
+    const float room = width > 0.0f ? width - label_w : ImGui::GetContentRegionAvail().x;
+    ImGui::SetNextItemWidth(room - button_w - ImGui::GetStyle().ItemSpacing.x);
     // A forced target has the accent's frame: the decoder reads what the user wrote, not its own words.
     if (forced) {
         ImGui::PushStyleColor(ImGuiCol_Border, frame.theme.accent);
@@ -165,7 +192,8 @@ void SentenceBarPanel::draw_target_field(const FrameContext& frame, float label_
     }
     ImGui::EndDisabled();
     if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
-        ImGui::SetTooltip(forced ? "drop your target: the decoder writes its own translation again" : "the target is the model's own translation");
+        ImGui::SetTooltip(forced ? "Translate again: drop your target, the decoder writes its own translation"
+                                 : "Translate again: the target is the model's own translation already");
 }
 
 // [SECTION] Chips
@@ -209,14 +237,14 @@ SentenceBarPanel::Roles SentenceBarPanel::roles_of(const FrameContext& frame, Se
 }
 
 void SentenceBarPanel::draw_chips(const FrameContext& frame, ChipRow& row, const Trace& trace, Sequence sequence, bool stale,
-                                  float max_rows) {
+                                  float max_rows, float width) {
     row.refresh(trace);
     if (row.sizes.empty()) return;
     // Long texts: the chips scroll after a few rows, so the views keep most of the window.
     const float row_h = row.sizes.front().y + ImGui::GetStyle().ItemSpacing.y;
     const float wanted = row.height > 0.0f ? row.height : row_h;
     ImGui::PushID(static_cast<int>(sequence));
-    ImGui::BeginChild("chips", ImVec2(0, std::min(wanted, row_h * max_rows)), false);
+    ImGui::BeginChild("chips", ImVec2(width, std::min(wanted, row_h * max_rows)), false);
     const float right = ImGui::GetCursorScreenPos().x + ImGui::GetContentRegionAvail().x;
     if (stale) ImGui::PushStyleVar(ImGuiStyleVar_Alpha, 0.55f);
     for (int i = 0; i < trace.n_tokens(); ++i) {

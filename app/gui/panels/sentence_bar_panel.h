@@ -49,13 +49,16 @@ private:
     };
     static Roles roles_of(const FrameContext& frame, Sequence row);
 
-    void draw_text_field(const FrameContext& frame, float label_w);
+    // `width`: the field's share of the bar with its label (0: the rest of the line).
+    void draw_text_field(const FrameContext& frame, float label_w, float width = 0.0f);
     void follow_app_text(const FrameContext& frame);
     void draw_examples_button(const FrameContext& frame);
-    void draw_target_field(const FrameContext& frame, float label_w);
+    void draw_target_field(const FrameContext& frame, float label_w, float width = 0.0f);
     void follow_target(const FrameContext& frame);
     void draw_field_label(const char* label, float width, const char* tooltip);
-    void draw_chips(const FrameContext& frame, ChipRow& row, const Trace& trace, Sequence sequence, bool stale, float max_rows);
+    // `max_rows` of chips show, the rest scroll; `width` 0: the rest of the line.
+    void draw_chips(const FrameContext& frame, ChipRow& row, const Trace& trace, Sequence sequence, bool stale, float max_rows,
+                    float width = 0.0f);
     bool draw_chip(const FrameContext& frame, const ChipRow& row, const Trace& trace, Sequence sequence, int i, ImVec2 size);
     void draw_chip_tooltip(const FrameContext& frame, const ChipRow& row, const Trace& trace, Sequence sequence, int i);
     void draw_problems(const FrameContext& frame, const Trace* trace, bool stale);

@@ -123,7 +123,9 @@ TokenLinesPanel::Columns TokenLinesPanel::layout(ImVec2 pos, ImVec2 size, int n,
     c.n = n;
     c.n_keys = n_keys;
     const float line_h = ImGui::GetTextLineHeight();
-    const float label_w = std::min(std::max(m_labels.max_width(), m_key_labels.max_width()) + kPad, size.x * 0.22f);
+    // As wide as the widest token, and as the column headings ("source" over a column of short words).
+    const float label_w =
+        std::min(std::max({m_labels.max_width(), m_key_labels.max_width(), ImGui::CalcTextSize("source").x}) + kPad, size.x * 0.22f);
     const float bars_w = std::max(size.x * 0.24f, ImGui::CalcTextSize("0.00").x * 3.0f);
     c.query_x0 = pos.x;
     c.query_x1 = pos.x + label_w;

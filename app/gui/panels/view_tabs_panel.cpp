@@ -22,11 +22,16 @@ float stepper_width() {
 }
 float range_width() { return ImGui::CalcTextSize("(0\xE2\x80\x93" "00)").x + ImGui::GetStyle().ItemSpacing.x; }
 float steppers_gap() { return ImGui::GetStyle().ItemSpacing.x * 3; }
+// The switch's labels: in presentation mode's one slim line, short ones.
+constexpr const char* kShortStackNames[] = {"Enc", "Dec", "Cross"};
+static_assert(std::size(kShortStackNames) == static_cast<std::size_t>(AttentionStack::Count), "a short name per stack");
+const char* switch_label(AttentionStack s, bool compact) { return compact ? kShortStackNames[static_cast<int>(s)] : stack_button(s); }
+
 // The switch Encoder | Decoder | Cross, and the gap before it.
-float switch_width() {
+float switch_width(bool compact) {
     float w = steppers_gap();
     for (int s = 0; s < static_cast<int>(AttentionStack::Count); ++s)
-        w += ImGui::CalcTextSize(stack_button(static_cast<AttentionStack>(s))).x + 2 * ImGui::GetStyle().FramePadding.x + 2.0f;
+        w += ImGui::CalcTextSize(switch_label(static_cast<AttentionStack>(s), compact)).x + 2 * ImGui::GetStyle().FramePadding.x + 2.0f;
     return w;
 }
 
@@ -67,9 +72,10 @@ void ViewTabsPanel::draw_content(const FrameContext& frame) {
     if (frame.state.compact) {  // the steppers without their ranges
         const bool pair = frame.stack.has_value();
         auto one_line = [pair] {
-            return buttons_width() + ImGui::GetStyle().ItemSpacing.x + 2 * stepper_width() + steppers_gap() + (pair ? switch_width() : 0.0f);
+            return buttons_width() + ImGui::GetStyle().ItemSpacing.x + 2 * stepper_width() + steppers_gap() + (pair ? switch_width(true) : 0.0f);
         };
-        shrink_to_fit(ImGui::GetContentRegionAvail().x, kCompactFontScale, one_line);
+        // An encoder-decoder's switch shares the line: its type may go a little smaller still.
+        shrink_to_fit(ImGui::GetContentRegionAvail().x, pair ? kCompactFontScale * 0.8f : kCompactFontScale, one_line);
     }
     draw_view_buttons(frame);
     draw_stack_switch(frame);
@@ -101,7 +107,7 @@ void ViewTabsPanel::draw_stack_switch(const FrameContext& frame) {
         if (i > 0) ImGui::SameLine();
         ImGui::PushStyleColor(ImGuiCol_Button, active ? frame.theme.accent : ImGui::GetColorU32(ImGuiCol_Button));
         ImGui::PushStyleColor(ImGuiCol_Text, active ? readable_text_on(frame.theme.accent) : ImGui::GetColorU32(ImGuiCol_Text));
-        if (ImGui::Button(stack_button(s))) frame.actions.set_stack(s);
+        if (ImGui::Button(switch_label(s, frame.state.compact))) frame.actions.set_stack(s);
         ImGui::PopStyleColor(2);
         if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", kStackTips[i]);
     }

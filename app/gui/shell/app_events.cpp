@@ -448,7 +448,8 @@ void App::print_selection() const {
 }
 
 // An encoder-decoder's picture: "attention: cross, rows 7 target tokens, columns 5 source tokens,
-// 3 layers x 4 heads", and the target as "target (translation): ..." or "target (forced): ...".
+// 3 layers x 4 heads", the target asked for ("target asked: forced 'la voiture rouge'" or "target
+// asked: the model's translation") and the one shown ("target shown: la voiture rouge").
 void App::print_attention() const {
     if (!m_bundle || !m_bundle->encoder_decoder()) return;
     const Trace& t = *view_trace();
@@ -456,7 +457,10 @@ void App::print_attention() const {
     std::printf("attention: %s, rows %d %s tokens, columns %d %s tokens, %d layers x %d heads\n", stack_name(m_state.stack),
                 t.n_tokens(), source_rows ? "source" : "target", key_count(t), source_columns ? "source" : "target",
                 static_cast<int>(t.layers.size()), t.model.n_heads);
-    std::printf("target (%s): %s\n", m_state.target ? "forced" : "translation", escape_for_terminal(m_bundle->trace->text).c_str());
+    // What was asked (a forced target may have failed: the last good trace stays) and what is shown.
+    if (m_state.target) std::printf("target asked: forced '%s'\n", escape_for_terminal(*m_state.target).c_str());
+    else std::printf("target asked: the model's translation\n");
+    std::printf("target shown: %s\n", escape_for_terminal(m_bundle->trace->text).c_str());
 }
 
 // "views: steps page 4, heatmap weights at zoom 1.00": the views' own controls (lesson tests).

@@ -178,6 +178,9 @@ void play_script(ScriptPlayer& script, int frame, App& app) {
             case ScriptStep::Kind::Export: app.export_view(static_cast<ExportKind>(step->export_kind)); break;
             case ScriptStep::Kind::ExportBrowser: app.export_with_browser(static_cast<ExportKind>(step->export_kind)); break;
             case ScriptStep::Kind::Quit: app.request_quit_after_script_screenshots(); break;
+            case ScriptStep::Kind::Target: app.set_target(step->argument); break;
+            case ScriptStep::Kind::Translate: app.set_target(std::nullopt); break;
+            case ScriptStep::Kind::Attention: app.set_stack(static_cast<AttentionStack>(step->stack)); break;
         }
     }
 }

@@ -7,6 +7,7 @@
 
 #include "attnscope/text.h"
 #include "shell/export.h"
+#include "workers/attention_stacks.h"
 
 namespace attnscope::gui {
 
@@ -63,6 +64,14 @@ Result<ScriptStep> parse_step(const std::string& line, const std::string& where)
     else if (command == "forward") step.kind = ScriptStep::Kind::Forward;
     else if (command == "undo") step.kind = ScriptStep::Kind::Undo;
     else if (command == "redo") step.kind = ScriptStep::Kind::Redo;
+    else if (command == "target") step.kind = ScriptStep::Kind::Target;
+    else if (command == "translate") step.kind = ScriptStep::Kind::Translate;
+    else if (command == "attention") {
+        step.kind = ScriptStep::Kind::Attention;
+        const auto stack = stack_from_name(argument);
+        if (!stack) return Error{where + ": 'attention' needs encoder, decoder or cross"};
+        step.stack = static_cast<int>(*stack);
+    }
     else if (command == "export" || command == "export-browser") {
         step.kind = command == "export" ? ScriptStep::Kind::Export : ScriptStep::Kind::ExportBrowser;
         step.export_kind = export_kind_named(argument);
@@ -90,7 +99,8 @@ Result<ScriptStep> parse_step(const std::string& line, const std::string& where)
         step.argument = std::move(content).value();
     } else {
         return Error{where + ": unknown command '" + cut_for_message(command, 40) +
-                     "' (expected text, text-file, model, screenshot, screenshot-ready, select, zoom, back, forward, undo, redo, export, export-browser or quit)"};
+                     "' (expected text, text-file, model, target, translate, attention, screenshot, screenshot-ready, select, zoom, back, forward, "
+                     "undo, redo, export, export-browser or quit)"};
     }
     const bool needs_argument = step.kind == ScriptStep::Kind::Model || step.kind == ScriptStep::Kind::Screenshot ||
                                 step.kind == ScriptStep::Kind::ScreenshotReady;

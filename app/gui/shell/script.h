@@ -6,6 +6,9 @@
 //   FRAME text TEXT          the sentence box now holds TEXT (as typed or pasted)
 //   FRAME text-file PATH     ... the content of PATH (a paste of any size)
 //   FRAME model SPEC         File -> Open SPEC (a file, a folder or builtin:NAME)
+//   FRAME target TEXT        an encoder-decoder's target field now holds TEXT: the decoder is forced on it
+//   FRAME translate          "Translate again": the model's own translation instead of the typed target
+//   FRAME attention NAME     the switch: encoder, decoder or cross
 //   FRAME screenshot PATH    write this frame as PATH and say on stdout what it shows
 //   FRAME screenshot-ready PATH   ... the first frame from FRAME on that shows the current
 //                            text's trace, or its error (the workers have nothing left to do);
@@ -34,13 +37,15 @@ namespace attnscope::gui {
 
 struct ScriptStep {
     enum class Kind {
-        Text, Model, Screenshot, ScreenshotReady, Select, Zoom, Back, Forward, Undo, Redo, Export, ExportBrowser, Quit
+        Text, Model, Screenshot, ScreenshotReady, Select, Zoom, Back, Forward, Undo, Redo, Export, ExportBrowser, Quit,
+        Target, Translate, Attention
     } kind = Kind::Quit;
     int frame = 0;
     std::string argument;  // the text (text-file: already read), the model spec or the PNG path
     int select[4] = {0, 0, 0, -1};  // select: layer, head, query, key
     float zoom = 1.0f;
     int export_kind = 0;  // an ExportKind
+    int stack = 0;        // attention: an AttentionStack
 };
 
 // Reads and checks the whole script before the window opens: a bad line is bad usage, named
