@@ -47,7 +47,7 @@ inline std::vector<MalformedModel> malformed_models() {
         {"DeeplyNested", std::string(100000, '[') + std::string(100000, ']'), "nested deeper than 64 levels"},
         {"TopLevelArray", "[1, 2, 3]", "expected a JSON object at the top level, got array"},
         {"WrongFormat", with("/format", "gguf"), "format: expected \"attnscope-model\", got \"gguf\""},
-        {"FutureVersion", with("/version", 2), "version: expected 1"},
+        {"FutureVersion", with("/version", 3), "version: expected 1 or 2"},
         {"MissingConfigField", without("/config/d_model"), "config.d_model: missing"},
         {"MissingWeights", without("/weights/layers/1/wq"), "weights.layers[1].wq: missing"},
         {"WrongShape", with("/weights/layers/0/wq", {row_of_3, row_of_3, row_of_3, row_of_3}),

@@ -83,7 +83,7 @@ void run_train(const TrainOptions& o) {
     const TrainingConfig config = load_config(o);
     std::vector<Corpus> corpora;
     for (const std::string& file : o.corpora) {
-        auto corpus = load_corpus(file);
+        auto corpus = load_corpus(file, corpus_format_of(config.objective));
         if (!corpus.ok()) throw CliError{kBadInput, corpus.error().message};
         corpora.push_back(std::move(corpus).value());
     }

@@ -19,8 +19,17 @@ void trace_and_check(const Model& model, const std::string& text) {
         fuzz::check_error(trace.error(), "compute_trace(\"" + fuzz::printable(text) + "\")", text);
         return;
     }
-    fuzz::check_tokens(model.tokenizer(), text, trace.value()->tokens);
-    fuzz::check_trace(*trace.value());
+    const Trace& t = *trace.value();
+    if (const EncoderDecoder* ed = model.encoder_decoder()) {  // the text is the source; the trace, its translation
+        fuzz::check_tokens(model.tokenizer(), text, t.source_tokens);
+        fuzz::check_tokens(ed->target_tokenizer(), t.text, t.tokens);
+        fuzz::check_trace(t);
+        fuzz::check_trace(*t.source);
+        fuzz::check_trace(*cross_attention_trace(t));
+        return;
+    }
+    fuzz::check_tokens(model.tokenizer(), text, t.tokens);
+    fuzz::check_trace(t);
 }
 
 // The first vocabulary entries joined by spaces: a sentence whose words the model knows.

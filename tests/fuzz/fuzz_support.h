@@ -192,18 +192,20 @@ inline void check_trace(const Trace& trace) {
     const float minus_inf = -std::numeric_limits<float>::infinity();
     for (std::size_t l = 0; l < trace.layers.size(); ++l) {
         const LayerTrace& layer = trace.layers[l];
+        // a cross-attention layer's keys are the source's tokens (n x m); self-attention is n x n
+        const Index m = trace.n_keys(static_cast<int>(l));
         if (static_cast<int>(layer.heads.size()) != trace.model.n_heads) fail(where(l, 0) + ": wrong number of heads");
         for (std::size_t h = 0; h < layer.heads.size(); ++h) {
             const HeadTrace& head = layer.heads[h];
-            if (head.q.rows() != n || head.k.rows() != n || head.v.rows() != n) fail(where(l, h) + ": q, k or v is not n rows");
-            if (head.scores.rows() != n || head.scores.cols() != n) fail(where(l, h) + ": scores is not n x n");
-            if (head.weights.rows() != n || head.weights.cols() != n) fail(where(l, h) + ": weights is not n x n");
+            if (head.q.rows() != n || head.k.rows() != m || head.v.rows() != m) fail(where(l, h) + ": q is not n rows or k, v not m");
+            if (head.scores.rows() != n || head.scores.cols() != m) fail(where(l, h) + ": scores is not n x m");
+            if (head.weights.rows() != n || head.weights.cols() != m) fail(where(l, h) + ": weights is not n x m");
             // Causal: keys after the query are masked (-inf). Every other number is finite, unless
             // it is the known overflow above.
             bool finite = head.q.allFinite() && head.k.allFinite() && head.v.allFinite();
             for (Index i = 0; i < n; ++i)
-                for (Index j = 0; j < n; ++j) {
-                    const bool masked = trace.model.causal && j > i;
+                for (Index j = 0; j < m; ++j) {
+                    const bool masked = layer.causal && j > i;
                     if (masked && head.scores(i, j) != minus_inf)
                         fail(where(l, h) + ": a causal model, but the cell" + cell(i, j) + " is not masked");
                     if (!masked) finite = finite && std::isfinite(head.scores(i, j));
@@ -214,7 +216,7 @@ inline void check_trace(const Trace& trace) {
             }
             for (Index i = 0; i < n; ++i) {
                 double sum = 0;
-                for (Index j = 0; j < n; ++j) {
+                for (Index j = 0; j < m; ++j) {
                     const float s = head.scores(i, j), w = head.weights(i, j);
                     if (!std::isfinite(w) || w < 0.0f || w > 1.0f)
                         fail(where(l, h) + ": weight" + cell(i, j) + " is " + std::to_string(w));

@@ -117,7 +117,16 @@ BERT = {"model_type": "bert", "hidden_size": 8, "num_attention_heads": 2, "num_h
         "max_position_embeddings": 16, "vocab_size": len(WORDPIECE), "type_vocab_size": 2}
 LLAMA = {"model_type": "llama", "hidden_size": 8, "num_attention_heads": 2, "num_key_value_heads": 1, "head_dim": 4,
          "intermediate_size": 12, "num_hidden_layers": 1, "vocab_size": len(WORDPIECE), "max_position_embeddings": 16}
-CONFIGS = {"gpt2": GPT2, "bert": BERT, "llama": LLAMA}
+# Encoder-decoders (issue 15): one encoder and one decoder layer each.
+T5 = {"model_type": "t5", "d_model": 8, "d_kv": 4, "d_ff": 12, "num_heads": 2, "num_layers": 1, "num_decoder_layers": 1,
+      "relative_attention_num_buckets": 8, "relative_attention_max_distance": 16, "vocab_size": len(WORDPIECE),
+      "decoder_start_token_id": 0, "eos_token_id": 1, "n_positions": 16}
+BART = {"model_type": "bart", "d_model": 8, "encoder_layers": 1, "decoder_layers": 1, "encoder_attention_heads": 2,
+        "decoder_attention_heads": 2, "encoder_ffn_dim": 12, "decoder_ffn_dim": 12, "max_position_embeddings": 16,
+        "vocab_size": len(WORDPIECE), "decoder_start_token_id": 2, "eos_token_id": 3}
+MARIAN = dict(BART, model_type="marian", activation_function="swish", scale_embedding=True, decoder_start_token_id=0,
+              eos_token_id=3)
+CONFIGS = {"gpt2": GPT2, "bert": BERT, "llama": LLAMA, "t5": T5, "bart": BART, "marian": MARIAN}
 
 
 def gpt2_tensors(c):
@@ -154,7 +163,43 @@ def llama_tensors(c):
             (b + "mlp.gate_proj.weight", (ff, d)), (b + "mlp.up_proj.weight", (ff, d)), (b + "mlp.down_proj.weight", (d, ff))]
 
 
-TENSORS = {"gpt2": gpt2_tensors, "bert": bert_tensors, "llama": llama_tensors}
+def t5_tensors(c):
+    d, v, H, dk, ff, buckets = c["d_model"], c["vocab_size"], c["num_heads"], c["d_kv"], c["d_ff"], c["relative_attention_num_buckets"]
+    def attention(prefix):
+        return [(prefix + p + ".weight", (H * dk, d)) for p in "qkv"] + [(prefix + "o.weight", (d, H * dk))]
+    t = [("shared.weight", (v, d)), ("encoder.final_layer_norm.weight", (d,)), ("decoder.final_layer_norm.weight", (d,))]
+    for stack, ff_layer in (("encoder", 1), ("decoder", 2)):
+        b = stack + ".block.0.layer."
+        t += attention(b + "0.SelfAttention.") + [(b + "0.SelfAttention.relative_attention_bias.weight", (buckets, H)),
+                                                  (b + "0.layer_norm.weight", (d,)),
+                                                  (b + "%d.DenseReluDense.wi.weight" % ff_layer, (ff, d)),
+                                                  (b + "%d.DenseReluDense.wo.weight" % ff_layer, (d, ff)),
+                                                  (b + "%d.layer_norm.weight" % ff_layer, (d,))]
+    return t + attention("decoder.block.0.layer.1.EncDecAttention.") + [("decoder.block.0.layer.1.layer_norm.weight", (d,))]
+
+
+def bart_tensors(c, marian=False):
+    d, v, ff, positions = c["d_model"], c["vocab_size"], c["encoder_ffn_dim"], c["max_position_embeddings"]
+    def linear(name, o, i):
+        return [(name + ".weight", (o, i)), (name + ".bias", (o,))]
+    def norm(name):
+        return [(name + ".weight", (d,)), (name + ".bias", (d,))]
+    t = [("model.shared.weight", (v, d)), ("final_logits_bias", (1, v))]
+    for stack in ("encoder", "decoder"):
+        p = "model.%s." % stack
+        if not marian:
+            t += [(p + "embed_positions.weight", (positions + 2, d))] + norm(p + "layernorm_embedding")
+        b = p + "layers.0."
+        for attn in ("self_attn",) + (("encoder_attn",) if stack == "decoder" else ()):
+            for proj in ("q_proj", "k_proj", "v_proj", "out_proj"):
+                t += linear(b + attn + "." + proj, d, d)
+            t += norm(b + attn + "_layer_norm")
+        t += linear(b + "fc1", ff, d) + linear(b + "fc2", d, ff) + norm(b + "final_layer_norm")
+    return t
+
+
+TENSORS = {"gpt2": gpt2_tensors, "bert": bert_tensors, "llama": llama_tensors, "t5": t5_tensors, "bart": bart_tensors,
+           "marian": lambda c: bart_tensors(c, marian=True)}
 
 
 def tiny_checkpoint(corpus, family):
@@ -249,7 +294,10 @@ SIZE_VALUES = {"zero": 0, "negative": -1, "int32_max": 2 ** 31 - 1, "wraps_32": 
                "object": {"v": 8}}
 SIZE_KEYS = {"gpt2": ["n_embd", "n_head", "n_layer", "n_positions", "vocab_size", "n_inner"],
              "bert": ["hidden_size", "num_attention_heads", "num_hidden_layers", "intermediate_size", "vocab_size"],
-             "llama": ["hidden_size", "num_attention_heads", "num_key_value_heads", "head_dim", "num_hidden_layers", "vocab_size"]}
+             "llama": ["hidden_size", "num_attention_heads", "num_key_value_heads", "head_dim", "num_hidden_layers", "vocab_size"],
+             "t5": ["d_model", "d_kv", "num_heads", "num_layers", "relative_attention_num_buckets", "vocab_size"],
+             "bart": ["d_model", "encoder_layers", "decoder_attention_heads", "encoder_ffn_dim", "max_position_embeddings"],
+             "marian": ["d_model", "decoder_layers", "encoder_attention_heads", "vocab_size"]}
 
 
 def config_size_cases(c):
@@ -303,7 +351,20 @@ def config_shape_cases(c):
         "bert_type_vocab_zero": dict(BERT, type_vocab_size=0),
         "model_type_missing": {k: v for k, v in GPT2.items() if k != "model_type"},
         "model_type_number": dict(GPT2, model_type=2),
-        "model_type_unknown": dict(GPT2, model_type="t5"),
+        "model_type_unknown": dict(GPT2, model_type="mamba"),
+        "t5_buckets_one": dict(T5, relative_attention_num_buckets=1),
+        "t5_max_distance_zero": dict(T5, relative_attention_max_distance=0),
+        "t5_feed_forward_unknown": dict(T5, feed_forward_proj="gated-tanh"),
+        "t5_eos_outside_vocab": dict(T5, eos_token_id=10 ** 6),
+        "t5_start_negative": dict(T5, decoder_start_token_id=-1),
+        "t5_start_missing": {k: v for k, v in T5.items() if k != "decoder_start_token_id"},
+        "t5_d_kv_2_30": dict(T5, d_kv=2 ** 30),
+        "bart_heads_not_divisor": dict(BART, encoder_attention_heads=3),
+        "bart_pre_layernorm": dict(BART, normalize_before=True),
+        "bart_activation_unknown": dict(BART, activation_function="mish"),
+        "bart_eos_string": dict(BART, eos_token_id="</s>"),
+        "marian_separate_vocab": dict(MARIAN, decoder_vocab_size=99),
+        "marian_positions_zero": dict(MARIAN, max_position_embeddings=0),
         "model_type_100kb": dict(GPT2, model_type="x" * 100000),
         "model_type_control_chars": dict(GPT2, model_type="\x1b[31mred\x1b[0m\x07"),
     }

@@ -130,10 +130,16 @@ std::vector<Example> tiny_batch(const TrainableShape& shape) {
 
 // [SECTION] Gradient check
 
-void expect_gradients_match_finite_differences(const ShapeCase& c, std::set<std::string>& covered) {
+// The parameter's name without its place: "layers[1].cross.wq" and "encoder.layers[0].wq" -> "cross.wq", "wq".
+std::string kind_of(std::string name) {
+    if (name.rfind("encoder.layers[", 0) == 0 || name.rfind("layers[", 0) == 0) return name.substr(name.find("].") + 2);
+    return name;
+}
+
+void expect_gradients_match_finite_differences(const ShapeCase& c, std::set<std::string>& covered,
+                                               const std::vector<Example>& batch) {
     SCOPED_TRACE(c.name);
     Parameters<double> p = random_parameters(c.shape, 42);
-    const std::vector<Example> batch = tiny_batch(c.shape);
     Parameters<double> grads;
     const double loss = batch_loss_and_gradients(c.shape, p, batch, grads);
     EXPECT_NEAR(loss, batch_loss(c.shape, p, batch), 1e-12) << "the loss with and without gradients agree";
@@ -161,9 +167,8 @@ void expect_gradients_match_finite_differences(const ShapeCase& c, std::set<std:
             largest = std::max(largest, std::abs(numeric));
         }
         EXPECT_LT(worst, 1.0) << name << " entry " << worst_at << ": analytic " << g.data()[worst_at];
-        const auto dot = name.find('.');
-        const std::string kind = name.rfind("layers[", 0) == 0 ? name.substr(dot + 1) : name;
-        if (kind == "bk") {
+        const std::string kind = kind_of(name);
+        if (kind == "bk" || kind == "cross.bk") {
             // Adding b_K adds q_i . b_K to every score of row i: softmax ignores a shift of its
             // row, so the loss cannot depend on b_K. Both gradients must say so.
             EXPECT_LT(largest, 1e-9) << name;
@@ -177,11 +182,45 @@ void expect_gradients_match_finite_differences(const ShapeCase& c, std::set<std:
 
 TEST(TransformerBackward, MatchesCentralFiniteDifferencesForEveryParameterOfEveryShape) {
     std::set<std::string> covered;
-    for (const ShapeCase& c : gradient_cases()) expect_gradients_match_finite_differences(c, covered);
+    for (const ShapeCase& c : gradient_cases()) expect_gradients_match_finite_differences(c, covered, tiny_batch(c.shape));
     const std::set<std::string> every_kind = {
         "token_embedding", "position_embedding", "ln1.gamma", "ln1.beta", "wq", "bq", "wk", "bk", "wv", "bv", "wo",
         "bo", "ln2.gamma", "ln2.beta", "w1", "b1", "w2", "b2", "final_norm.gamma", "final_norm.beta", "lm_head"};
     EXPECT_EQ(covered, every_kind);
+}
+
+// Encoder-decoders (the translate objective): the encoder over each example's source, the
+// decoder's cross-attention reading its output. A layernorm case with biases and a tied head,
+// and one without norms or biases with an untied head and sinusoidal positions.
+std::vector<ShapeCase> encoder_decoder_cases() {
+    ShapeCase with_norm{"encoder-decoder: 2 encoder + 2 decoder layers, layernorm, gelu MLP, biases, tied head", tiny_shape(true)};
+    with_norm.shape.config.encoder_layers = 2;
+    ShapeCase bare{"encoder-decoder: 1 + 1 layers, no norm, relu MLP, no biases, untied head, sinusoidal", tiny_shape(true)};
+    bare.shape.config.encoder_layers = 1;
+    bare.shape.config.n_layers = 1;
+    bare.shape.config.norm = Norm::None;
+    bare.shape.config.activation = Activation::Relu;
+    bare.shape.config.positional = Positional::Sinusoidal;
+    bare.shape.biases = false;
+    bare.shape.tied_head = false;
+    return {with_norm, bare};
+}
+
+// Sources of other lengths than their targets (a cross matrix is not square).
+std::vector<Example> tiny_translation_batch() {
+    return {
+        {{1, 2, 3, 4}, {2, 3, 4, 5}, {6, 7, 8, 9, 10, 6}},
+        {{1, 9}, {9, 2}, {3}},
+        {{1, 5, 5, 6, 7}, {5, 5, 6, 7, 2}, {4, 4, 8}},
+    };
+}
+
+TEST(TransformerBackward, MatchesCentralFiniteDifferencesForEveryParameterOfAnEncoderDecoder) {
+    std::set<std::string> covered;
+    for (const ShapeCase& c : encoder_decoder_cases()) expect_gradients_match_finite_differences(c, covered, tiny_translation_batch());
+    for (const char* kind : {"cross.ln.gamma", "cross.ln.beta", "cross.wq", "cross.bq", "cross.wk", "cross.bk", "cross.wv",
+                             "cross.bv", "cross.wo", "cross.bo", "encoder.final_norm.gamma", "encoder.final_norm.beta"})
+        EXPECT_TRUE(covered.count(kind)) << kind << " was not checked";
 }
 
 TEST(TransformerBackward, GivesMaskedKeysNoGradientThroughTheCausalMask) {
@@ -215,6 +254,37 @@ TEST(TrainerForward, MatchesTheInferenceForwardPass) {
         const MatrixOf<float> logits = forward_logits(c.shape, p, ids);
         ASSERT_EQ(logits.rows(), trace.value().logits.rows());
         ASSERT_EQ(logits.cols(), trace.value().logits.cols());
+        EXPECT_LT((logits - trace.value().logits).cwiseAbs().maxCoeff(), 1e-4f * (1.0f + logits.cwiseAbs().maxCoeff()));
+    }
+}
+
+// The trainer's encoder-decoder forward pass and the model it exports (TransformerModel's encode
+// and decode) give the same logits.
+TEST(TrainerForward, MatchesTheInferenceForwardPassOfAnEncoderDecoder) {
+    for (const ShapeCase& c : encoder_decoder_cases()) {
+        SCOPED_TRACE(c.name);
+        const Parameters<float> p = cast_parameters<float>(random_parameters(c.shape, 9));
+        std::vector<std::string> vocab = {"<unk>", "<s>", "</s>"};
+        for (int i = 3; i < c.shape.vocab_size; ++i) vocab.push_back("w" + std::to_string(i));
+        const TransformerModel model(ModelInfo{}, c.shape.config, weights_from_parameters(c.shape, p),
+                                     std::make_shared<WordTokenizer>(vocab, true, "<unk>"));
+        ASSERT_NE(model.encoder_decoder(), nullptr);
+        EXPECT_EQ(model.decoder_start_id(), 1);
+        EXPECT_EQ(model.end_id(), 2);
+        const std::vector<int> source = {3, 4, 5, 9, 6}, target = {1, 7, 8, 10};
+        auto tokens = [&](const std::vector<int>& ids) {
+            std::vector<Token> out;
+            for (int id : ids) out.push_back(Token{id, vocab[static_cast<std::size_t>(id)]});
+            return out;
+        };
+        const auto encoded = model.encode(tokens(source), ForwardOptions{});
+        ASSERT_TRUE(encoded.ok()) << encoded.error().message;
+        const auto trace = model.decode(encoded.value(), tokens(target), ForwardOptions{});
+        ASSERT_TRUE(trace.ok()) << trace.error().message;
+        EXPECT_EQ(trace.value().cross_layers.size(), static_cast<std::size_t>(c.shape.config.n_layers));
+        EXPECT_EQ(encoded.value().trace.layers.size(), static_cast<std::size_t>(c.shape.config.encoder_layers));
+        const MatrixOf<float> logits = forward_logits(c.shape, p, target, source);
+        ASSERT_EQ(logits.rows(), trace.value().logits.rows());
         EXPECT_LT((logits - trace.value().logits).cwiseAbs().maxCoeff(), 1e-4f * (1.0f + logits.cwiseAbs().maxCoeff()));
     }
 }
@@ -455,7 +525,15 @@ TEST(TrainingConfigFile, NamesThePathOfAWrongValue) {
         {R"({"name": "x", "objective": "next_word", "model": {"d_model": 8, "n_heads": 3, "n_layers": 1, "max_len": 8}})",
          "cfg.json: model.n_heads: expected a divisor of d_model 8, got 3"},
         {R"({"name": "x", "objective": "guess", "model": {"d_model": 8, "n_heads": 2, "n_layers": 1, "max_len": 8}})",
-         "cfg.json: objective: expected one of \"next_word\", \"masked_word\", got \"guess\""},
+         "cfg.json: objective: expected one of \"next_word\", \"masked_word\", \"translate\", got \"guess\""},
+        {R"({"name": "x", "objective": "translate", "model": {"d_model": 8, "n_heads": 2, "n_layers": 1, "max_len": 8}})",
+         "cfg.json: model.encoder_layers: expected a number of encoder layers for the translate objective"},
+        {R"({"name": "x", "objective": "next_word", "model": {"d_model": 8, "n_heads": 2, "n_layers": 1, "max_len": 8,
+             "encoder_layers": 1}})",
+         "cfg.json: model.encoder_layers: expected none for the next_word objective"},
+        {R"({"name": "x", "objective": "translate", "model": {"d_model": 8, "n_heads": 2, "n_layers": 1, "max_len": 8,
+             "encoder_layers": 1, "causal": false}})",
+         "cfg.json: model.causal: expected true for the translate objective"},
         {R"({"name": "x", "objective": "masked_word", "model": {"d_model": 8, "n_heads": 2, "n_layers": 1, "max_len": 8}})",
          "cfg.json: model.causal: expected false for the masked_word objective (an encoder), got true"},
         {R"({"name": "x", "objective": "next_word", "model": {"d_model": 8, "n_heads": 2, "n_layers": 1, "max_len": 8},
@@ -475,6 +553,47 @@ TEST(TrainingConfigFile, NamesThePathOfAWrongValue) {
         ASSERT_FALSE(r.ok()) << expected;
         EXPECT_THAT(r.error().message, HasSubstr(expected));
     }
+}
+
+// Translation pairs (the translate objective): `source<TAB>target`; a line without a target, or
+// a pair given to an objective that reads sentences, is named by its line.
+TEST(Corpus, ReadsTranslationPairsAndNamesALineWithoutATarget) {
+    const auto pairs = parse_corpus("# pairs\nthe red car .\tla voiture rouge .\n\nthe cat .\tle chat .\n", "p.tsv", CorpusFormat::Pairs);
+    ASSERT_TRUE(pairs.ok()) << pairs.error().message;
+    ASSERT_EQ(pairs.value().sentences.size(), 2u);
+    EXPECT_EQ(pairs.value().sentences[0].text, "the red car .");
+    EXPECT_EQ(pairs.value().sentences[0].target, "la voiture rouge .");
+    EXPECT_EQ(pairs.value().sentences[1].line, 4);
+    const auto missing = parse_corpus("the cat .\tle chat .\nthe dog .\n", "p.tsv", CorpusFormat::Pairs);
+    ASSERT_FALSE(missing.ok());
+    EXPECT_THAT(missing.error().message, HasSubstr("p.tsv: line 2: expected a translation pair, source<TAB>target"));
+
+    auto config = parse_training_config(R"({"name": "t", "objective": "next_word",
+        "model": {"d_model": 8, "n_heads": 2, "n_layers": 1, "max_len": 8}})", "c.json");
+    ASSERT_TRUE(config.ok());
+    auto wrong = Trainer::create(config.value(), pairs.value());
+    ASSERT_FALSE(wrong.ok());
+    EXPECT_THAT(wrong.error().message, HasSubstr("p.tsv:2: a translation pair, but the next_word objective reads sentences"));
+}
+
+// A translate trainer: "<s>" and "</s>" in the shared vocabulary; each example's decoder reads
+// "<s>" and the target, predicts the target and "</s>", and its encoder reads the source.
+TEST(Trainer, MakesTranslationExamplesFromPairs) {
+    auto config = parse_training_config(R"({"name": "t", "objective": "translate",
+        "model": {"d_model": 8, "n_heads": 2, "n_layers": 1, "encoder_layers": 1, "max_len": 8}})", "c.json");
+    ASSERT_TRUE(config.ok()) << config.error().message;
+    const auto pairs = parse_corpus("the red car .\tla voiture rouge .\n", "p.tsv", CorpusFormat::Pairs);
+    auto created = Trainer::create(config.value(), pairs.value());
+    ASSERT_TRUE(created.ok()) << created.error().message;
+    const Trainer& t = *created.value();
+    const WordTokenizer& words = t.tokenizer();
+    const int start = *words.find("<s>"), end = *words.find("</s>");
+    const Example e = t.example_of(0, 1);
+    auto id = [&](const char* w) { return *words.find(w); };
+    EXPECT_EQ(e.source, (std::vector<int>{id("the"), id("red"), id("car"), id(".")}));
+    EXPECT_EQ(e.ids, (std::vector<int>{start, id("la"), id("voiture"), id("rouge"), id(".")}));
+    EXPECT_EQ(e.targets, (std::vector<int>{id("la"), id("voiture"), id("rouge"), id("."), end}));
+    EXPECT_NE(t.export_model()->encoder_decoder(), nullptr);
 }
 
 // [SECTION] attnscope-cli train

@@ -34,16 +34,21 @@ namespace attnscope {
 struct CorpusSentence {
     std::string text;
     std::vector<std::pair<std::string, std::string>> senses;  // (word, sense)
+    std::string target;  // a translation pair's target (CorpusFormat::Pairs); text is its source
     int line = 0;                                             // 1-based, for messages
 };
+
+// Sentences: `sentence<TAB>word=sense ...` as above. Pairs: `source<TAB>target`, a sentence and
+// its translation (the translate objective), e.g. "the red car .<TAB>la voiture rouge .".
+enum class CorpusFormat { Sentences, Pairs };
 
 struct Corpus {
     std::string source;  // the file name, for messages
     std::vector<CorpusSentence> sentences;
 };
 
-Result<Corpus> parse_corpus(std::string_view text, const std::string& source);
-Result<Corpus> load_corpus(const std::filesystem::path& file);
+Result<Corpus> parse_corpus(std::string_view text, const std::string& source, CorpusFormat format = CorpusFormat::Sentences);
+Result<Corpus> load_corpus(const std::filesystem::path& file, CorpusFormat format = CorpusFormat::Sentences);
 
 // The token an encoder learns to predict at an ambiguous word: "<bank:river>". The word
 // tokenizer splits on '<' and ':', so typed text can never produce one.
@@ -54,9 +59,12 @@ std::string sense_label(const std::string& word, const std::string& sense);
 enum class Objective {
     NextWord,    // causal: every position predicts the next word (GPT-like)
     MaskedWord,  // bidirectional: predict masked words, and each ambiguous word's sense label (BERT-like)
+    Translate,   // encoder-decoder: the decoder predicts the target's next word, reading the source (T5-like)
     Count
 };
-const char* objective_name(Objective o);  // "next_word", "masked_word"
+const char* objective_name(Objective o);  // "next_word", "masked_word", "translate"
+// The corpus format an objective reads: Pairs for translate, else Sentences.
+CorpusFormat corpus_format_of(Objective o);
 
 struct TrainingOptions {
     int steps = 1000;
@@ -189,12 +197,14 @@ public:
 
 private:
     struct Sentence {
-        std::vector<int> ids;
+        std::vector<int> ids;     // translate: the target's words
         std::vector<int> labels;  // per token: the sense label's id, or -1
+        std::vector<int> source;  // translate: the source's words
     };
 
     Trainer() = default;
     std::string add_sentence(const CorpusSentence& s);  // "" or what is wrong with it
+    std::string add_pair(const CorpusSentence& s);      // the same for a translation pair
     Example make_example(const Sentence& s, std::mt19937& rng) const;  // objective-specific targets (and masks)
     std::vector<Example> next_batch();
     std::shared_ptr<const TrainingSnapshot> publish_snapshot();
@@ -203,6 +213,7 @@ private:
     std::shared_ptr<const WordTokenizer> m_tokenizer;
     int m_mask_id = -1;
     int m_unk_id = 0;
+    int m_start_id = -1, m_end_id = -1;  // translate: "<s>" and "</s>"
     std::vector<Sentence> m_sentences;
     std::vector<Example> m_eval_examples;  // fixed: drawn once at creation
 

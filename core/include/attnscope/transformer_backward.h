@@ -44,6 +44,11 @@ struct LayerParameters {
     MatrixOf<T> b1;                   // 1 x F
     MatrixOf<T> w2;                   // F x d
     MatrixOf<T> b2;                   // 1 x d
+    // Encoder-decoders' decoder layers: cross-attention's norm, projections and biases (the
+    // queries read the decoder, the keys and values the encoder's output). Empty otherwise.
+    MatrixOf<T> lnc_gamma, lnc_beta;  // 1 x d
+    MatrixOf<T> cq, ck, cv, co;       // d x d
+    MatrixOf<T> bcq, bck, bcv, bco;   // 1 x d
 };
 
 template <class T>
@@ -53,6 +58,9 @@ struct Parameters {
     std::vector<LayerParameters<T>> layers;
     MatrixOf<T> final_gamma, final_beta;  // 1 x d
     MatrixOf<T> lm_head;                  // d x V
+    // Encoder-decoders (config.encoder_layers > 0): the encoder's layers and its output norm.
+    std::vector<LayerParameters<T>> encoder_layers;
+    MatrixOf<T> encoder_final_gamma, encoder_final_beta;  // 1 x d
 };
 
 // Calls fn(name, kind, tensor) for every tensor the shape has, always in the same order.
@@ -65,9 +73,7 @@ void for_each_parameter(P& p, Fn&& fn) {
     };
     visit("token_embedding", ParameterKind::Embedding, p.token_embedding);
     visit("position_embedding", ParameterKind::Embedding, p.position_embedding);
-    for (std::size_t l = 0; l < p.layers.size(); ++l) {
-        auto& w = p.layers[l];
-        const std::string at = "layers[" + std::to_string(l) + "].";
+    auto visit_layer = [&](const std::string& at, auto& w) {
         visit(at + "ln1.gamma", ParameterKind::NormGain, w.ln1_gamma);
         visit(at + "ln1.beta", ParameterKind::NormBias, w.ln1_beta);
         visit(at + "wq", ParameterKind::Matrix, w.wq);
@@ -84,10 +90,25 @@ void for_each_parameter(P& p, Fn&& fn) {
         visit(at + "b1", ParameterKind::Bias, w.b1);
         visit(at + "w2", ParameterKind::Matrix, w.w2);
         visit(at + "b2", ParameterKind::Bias, w.b2);
-    }
+        visit(at + "cross.ln.gamma", ParameterKind::NormGain, w.lnc_gamma);
+        visit(at + "cross.ln.beta", ParameterKind::NormBias, w.lnc_beta);
+        visit(at + "cross.wq", ParameterKind::Matrix, w.cq);
+        visit(at + "cross.bq", ParameterKind::Bias, w.bcq);
+        visit(at + "cross.wk", ParameterKind::Matrix, w.ck);
+        visit(at + "cross.bk", ParameterKind::Bias, w.bck);
+        visit(at + "cross.wv", ParameterKind::Matrix, w.cv);
+        visit(at + "cross.bv", ParameterKind::Bias, w.bcv);
+        visit(at + "cross.wo", ParameterKind::Matrix, w.co);
+        visit(at + "cross.bo", ParameterKind::Bias, w.bco);
+    };
+    for (std::size_t l = 0; l < p.layers.size(); ++l) visit_layer("layers[" + std::to_string(l) + "].", p.layers[l]);
     visit("final_norm.gamma", ParameterKind::NormGain, p.final_gamma);
     visit("final_norm.beta", ParameterKind::NormBias, p.final_beta);
     visit("lm_head", ParameterKind::Matrix, p.lm_head);
+    for (std::size_t l = 0; l < p.encoder_layers.size(); ++l)
+        visit_layer("encoder.layers[" + std::to_string(l) + "].", p.encoder_layers[l]);
+    visit("encoder.final_norm.gamma", ParameterKind::NormGain, p.encoder_final_gamma);
+    visit("encoder.final_norm.beta", ParameterKind::NormBias, p.encoder_final_beta);
 }
 
 // Every tensor of the shape at its size, filled with zeros (the start of a gradient).
@@ -98,21 +119,28 @@ Parameters<T> zero_parameters(const TrainableShape& shape);
 template <class To, class From>
 Parameters<To> cast_parameters(const Parameters<From>& p) {
     auto c = [](const MatrixOf<From>& m) { return MatrixOf<To>(m.template cast<To>()); };
-    Parameters<To> out;
-    out.token_embedding = c(p.token_embedding);
-    out.position_embedding = c(p.position_embedding);
-    for (const auto& a : p.layers) {
+    auto layer = [&](const LayerParameters<From>& a) {
         LayerParameters<To> b;
         b.ln1_gamma = c(a.ln1_gamma); b.ln1_beta = c(a.ln1_beta);
         b.wq = c(a.wq); b.wk = c(a.wk); b.wv = c(a.wv); b.wo = c(a.wo);
         b.bq = c(a.bq); b.bk = c(a.bk); b.bv = c(a.bv); b.bo = c(a.bo);
         b.ln2_gamma = c(a.ln2_gamma); b.ln2_beta = c(a.ln2_beta);
         b.w1 = c(a.w1); b.b1 = c(a.b1); b.w2 = c(a.w2); b.b2 = c(a.b2);
-        out.layers.push_back(std::move(b));
-    }
+        b.lnc_gamma = c(a.lnc_gamma); b.lnc_beta = c(a.lnc_beta);
+        b.cq = c(a.cq); b.ck = c(a.ck); b.cv = c(a.cv); b.co = c(a.co);
+        b.bcq = c(a.bcq); b.bck = c(a.bck); b.bcv = c(a.bcv); b.bco = c(a.bco);
+        return b;
+    };
+    Parameters<To> out;
+    out.token_embedding = c(p.token_embedding);
+    out.position_embedding = c(p.position_embedding);
+    for (const auto& a : p.layers) out.layers.push_back(layer(a));
     out.final_gamma = c(p.final_gamma);
     out.final_beta = c(p.final_beta);
     out.lm_head = c(p.lm_head);
+    for (const auto& a : p.encoder_layers) out.encoder_layers.push_back(layer(a));
+    out.encoder_final_gamma = c(p.encoder_final_gamma);
+    out.encoder_final_beta = c(p.encoder_final_beta);
     return out;
 }
 
@@ -126,11 +154,14 @@ TransformerWeights weights_from_parameters(const TrainableShape& shape, const Pa
 struct Example {
     std::vector<int> ids;      // n
     std::vector<int> targets;  // n; -1 = ignored
+    std::vector<int> source{};  // encoder-decoders: what the encoder reads (ids are the decoder's)
 };
 
-// The model's logits for one sentence, n x V. The same math as TransformerModel::forward.
+// The model's logits for one sentence, n x V. The same math as TransformerModel::forward (an
+// encoder-decoder: decode over `ids` with the encoder over `source`).
 template <class T>
-MatrixOf<T> forward_logits(const TrainableShape& shape, const Parameters<T>& p, const std::vector<int>& ids);
+MatrixOf<T> forward_logits(const TrainableShape& shape, const Parameters<T>& p, const std::vector<int>& ids,
+                           const std::vector<int>& source = {});
 
 // Mean cross-entropy over every target of the batch (sentences may differ in length).
 template <class T>
@@ -145,8 +176,10 @@ T batch_loss_and_gradients(const TrainableShape& shape, const Parameters<T>& p, 
 
 extern template Parameters<float> zero_parameters<float>(const TrainableShape&);
 extern template Parameters<double> zero_parameters<double>(const TrainableShape&);
-extern template MatrixOf<float> forward_logits<float>(const TrainableShape&, const Parameters<float>&, const std::vector<int>&);
-extern template MatrixOf<double> forward_logits<double>(const TrainableShape&, const Parameters<double>&, const std::vector<int>&);
+extern template MatrixOf<float> forward_logits<float>(const TrainableShape&, const Parameters<float>&, const std::vector<int>&,
+                                                     const std::vector<int>&);
+extern template MatrixOf<double> forward_logits<double>(const TrainableShape&, const Parameters<double>&,
+                                                        const std::vector<int>&, const std::vector<int>&);
 extern template float batch_loss<float>(const TrainableShape&, const Parameters<float>&, const std::vector<Example>&);
 extern template double batch_loss<double>(const TrainableShape&, const Parameters<double>&, const std::vector<Example>&);
 extern template float batch_loss_and_gradients<float>(const TrainableShape&, const Parameters<float>&,

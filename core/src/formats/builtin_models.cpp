@@ -7,6 +7,8 @@ extern "C" const char attnscope_model_bank_decoder[];
 extern "C" const char attnscope_model_bank_decoder_end[];
 extern "C" const char attnscope_model_bank_encoder[];
 extern "C" const char attnscope_model_bank_encoder_end[];
+extern "C" const char attnscope_model_translator[];
+extern "C" const char attnscope_model_translator_end[];
 
 namespace attnscope {
 
@@ -22,6 +24,8 @@ const std::vector<BuiltinModel>& builtin_models() {
         // trained by scripts/train-builtin-models (issue 4)
         {"bank-decoder", embedded(attnscope_model_bank_decoder, attnscope_model_bank_decoder_end)},
         {"bank-encoder", embedded(attnscope_model_bank_encoder, attnscope_model_bank_encoder_end)},
+        // English -> French, an encoder-decoder (issue 15)
+        {"translator", embedded(attnscope_model_translator, attnscope_model_translator_end)},
     };
     return models;
 }

@@ -36,7 +36,7 @@ TransformerConfig read_config(const nlohmann::json& root, const JsonPath& root_a
     const nlohmann::json& node = require(root, root_at, "config");
     if (!node.is_object()) at.fail("expected an object, got " + describe_type(node));
     reject_unknown_keys(node, at, {"d_model", "n_heads", "n_layers", "d_ff", "max_len", "causal", "positional",
-                                   "norm", "norm_eps", "activation", "attn_scale"});
+                                   "norm", "norm_eps", "activation", "attn_scale", "encoder_layers"});
     TransformerConfig c;
     c.d_model = read_int(require(node, at, "d_model"), at.key("d_model"), 1, 65536);
     c.n_heads = read_int(require(node, at, "n_heads"), at.key("n_heads"), 1, 4096);
@@ -55,6 +55,10 @@ TransformerConfig read_config(const nlohmann::json& root, const JsonPath& root_a
     if (node.contains("attn_scale") && !node["attn_scale"].is_null()) {
         c.attn_scale = read_finite_float(node["attn_scale"], at.key("attn_scale"));
         if (*c.attn_scale <= 0) at.key("attn_scale").fail("expected null or a positive number, got " + node["attn_scale"].dump());
+    }
+    if (node.contains("encoder_layers")) {  // an encoder-decoder (format version 2)
+        c.encoder_layers = read_int(node["encoder_layers"], at.key("encoder_layers"), 1, 1024);
+        if (!c.causal) at.key("causal").fail("expected true: an encoder-decoder's n_layers are its (causal) decoder's");
     }
     if (c.d_model % c.n_heads != 0)
         at.key("n_heads").fail("expected a divisor of d_model " + std::to_string(c.d_model) + ", got " +
@@ -104,13 +108,39 @@ RowVector read_bias(const nlohmann::json& layer, const JsonPath& at, const char*
     return read_vector(layer[name], at.key(name), d, dims);
 }
 
-TransformerLayerWeights read_layer(const nlohmann::json& node, const JsonPath& at, const TransformerConfig& c) {
+// A decoder layer's "cross" object: its norm, W_Q, W_K, W_V, W_O and their optional biases.
+CrossAttentionWeights read_cross(const nlohmann::json& layer, const JsonPath& layer_at, const TransformerConfig& c) {
+    const JsonPath at = layer_at.key("cross");
+    const nlohmann::json& node = require(layer, layer_at, "cross");
+    if (!node.is_object()) at.fail("expected an object, got " + describe_type(node));
+    const bool norm = c.norm == Norm::LayerNorm;
+    std::vector<std::string_view> known = {"wq", "bq", "wk", "bk", "wv", "bv", "wo", "bo"};
+    if (norm) known.push_back("ln");
+    reject_unknown_keys(node, at, known);
+    const Index d = c.d_model;
+    CrossAttentionWeights w;
+    if (norm) w.ln = read_norm(node, at, "ln", d);
+    w.wq = read_matrix(require(node, at, "wq"), at.key("wq"), d, d, "d_model x d_model");
+    w.wk = read_matrix(require(node, at, "wk"), at.key("wk"), d, d, "d_model x d_model");
+    w.wv = read_matrix(require(node, at, "wv"), at.key("wv"), d, d, "d_model x d_model");
+    w.wo = read_matrix(require(node, at, "wo"), at.key("wo"), d, d, "d_model x d_model");
+    w.bq = read_bias(node, at, "bq", d, "d_model");
+    w.bk = read_bias(node, at, "bk", d, "d_model");
+    w.bv = read_bias(node, at, "bv", d, "d_model");
+    w.bo = read_bias(node, at, "bo", d, "d_model");
+    return w;
+}
+
+// `cross`: a decoder layer of an encoder-decoder, which also has cross-attention.
+TransformerLayerWeights read_layer(const nlohmann::json& node, const JsonPath& at, const TransformerConfig& c,
+                                   bool cross = false) {
     if (!node.is_object()) at.fail("expected an object, got " + describe_type(node));
     const bool norm = c.norm == Norm::LayerNorm;
     const bool mlp = c.d_ff > 0;
     std::vector<std::string_view> known = {"wq", "bq", "wk", "bk", "wv", "bv", "wo", "bo"};
     if (norm) known.insert(known.end(), {"ln1", "ln2"});
     if (mlp) known.insert(known.end(), {"w1", "b1", "w2", "b2"});
+    if (cross) known.push_back("cross");
     reject_unknown_keys(node, at, known);
 
     const Index d = c.d_model;
@@ -134,7 +164,32 @@ TransformerLayerWeights read_layer(const nlohmann::json& node, const JsonPath& a
         w.w2 = read_matrix(require(node, at, "w2"), at.key("w2"), c.d_ff, d, "d_ff x d_model");
         w.b2 = read_bias(node, at, "b2", d, "d_model");
     }
+    if (cross) w.cross = read_cross(node, at, c);
     return w;
+}
+
+// An array of exactly `count` layers at parent[name] (`what` names the count in messages).
+std::vector<TransformerLayerWeights> read_layers(const nlohmann::json& parent, const JsonPath& parent_at, const char* name,
+                                                 int count, const char* what, const TransformerConfig& c, bool cross) {
+    const JsonPath at = parent_at.key(name);
+    const nlohmann::json& layers = require(parent, parent_at, name);
+    if (!layers.is_array() || static_cast<int>(layers.size()) != count)
+        at.fail("expected an array of " + std::to_string(count) + " layers (" + what + "), got " + describe_shape(layers));
+    std::vector<TransformerLayerWeights> out;
+    for (std::size_t l = 0; l < layers.size(); ++l) out.push_back(read_layer(layers[l], at.index(l), c, cross));
+    return out;
+}
+
+// weights.encoder of an encoder-decoder: {"layers": [...], "final_norm": {...}}.
+void read_encoder(const nlohmann::json& weights, const JsonPath& weights_at, const TransformerConfig& c, TransformerWeights& w) {
+    const JsonPath at = weights_at.key("encoder");
+    const nlohmann::json& node = require(weights, weights_at, "encoder");
+    if (!node.is_object()) at.fail("expected an object with layers, got " + describe_type(node));
+    std::vector<std::string_view> known = {"layers"};
+    if (c.norm == Norm::LayerNorm) known.push_back("final_norm");
+    reject_unknown_keys(node, at, known);
+    w.encoder_layers = read_layers(node, at, "layers", c.encoder_layers, "encoder_layers", c, false);
+    if (c.norm == Norm::LayerNorm) w.encoder_final_norm = read_norm(node, at, "final_norm", c.d_model);
 }
 
 TransformerWeights read_weights(const nlohmann::json& root, const JsonPath& root_at, const TransformerConfig& c,
@@ -144,6 +199,7 @@ TransformerWeights read_weights(const nlohmann::json& root, const JsonPath& root
     if (!node.is_object()) at.fail("expected an object, got " + describe_type(node));
     std::vector<std::string_view> known = {"token_embedding", "layers", "lm_head"};
     if (c.positional == Positional::Learned) known.push_back("position_embedding");
+    if (c.is_encoder_decoder()) known.push_back("encoder");
     if (c.norm == Norm::LayerNorm) known.push_back("final_norm");
     reject_unknown_keys(node, at, known);
 
@@ -153,12 +209,8 @@ TransformerWeights read_weights(const nlohmann::json& root, const JsonPath& root
     if (c.positional == Positional::Learned)
         w.position_embedding = read_matrix(require(node, at, "position_embedding"), at.key("position_embedding"),
                                            c.max_len, c.d_model, "max_len x d_model");
-    const JsonPath layers_at = at.key("layers");
-    const nlohmann::json& layers = require(node, at, "layers");
-    if (!layers.is_array() || static_cast<int>(layers.size()) != c.n_layers)
-        layers_at.fail("expected an array of " + std::to_string(c.n_layers) + " layers (n_layers), got " +
-                       describe_shape(layers));
-    for (std::size_t l = 0; l < layers.size(); ++l) w.layers.push_back(read_layer(layers[l], layers_at.index(l), c));
+    w.layers = read_layers(node, at, "layers", c.n_layers, "n_layers", c, c.is_encoder_decoder());
+    if (c.is_encoder_decoder()) read_encoder(node, at, c, w);
     if (c.norm == Norm::LayerNorm) w.final_norm = read_norm(node, at, "final_norm", c.d_model);
     if (node.contains("lm_head"))
         w.lm_head = read_matrix(node["lm_head"], at.key("lm_head"), c.d_model, vocab, "d_model x vocab");
@@ -174,8 +226,9 @@ ModelPtr parse_model(std::string_view text, const std::string& source) {
     const std::string format = read_string(require(root, at, "format"), at.key("format"));
     if (format != "attnscope-model") at.key("format").fail("expected \"attnscope-model\", got \"" + format + "\"");
     const nlohmann::json& version = require(root, at, "version");
-    if (!version.is_number_integer() || version.get<long long>() != 1)
-        at.key("version").fail("expected 1 (this build reads version 1), got " + version.dump());
+    // Version 2 adds encoder-decoders (config.encoder_layers, weights.encoder, layers[i].cross).
+    if (!version.is_number_integer() || (version.get<long long>() != 1 && version.get<long long>() != 2))
+        at.key("version").fail("expected 1 or 2 (this build reads versions 1 and 2), got " + version.dump());
 
     ModelInfo info;
     info.name = root.contains("name") ? read_string(root["name"], at.key("name")) : std::string("unnamed");
@@ -183,6 +236,11 @@ ModelPtr parse_model(std::string_view text, const std::string& source) {
     info.source = source;
     const TransformerConfig config = read_config(root, at);
     auto tokenizer = read_tokenizer(root, at);
+    if (config.is_encoder_decoder())
+        for (const char* token : {kStartToken, kEndToken})
+            if (!tokenizer->find(token))
+                at.key("tokenizer").key("vocab").fail(std::string("an encoder-decoder needs \"") + token +
+                                                      "\" in its vocabulary (the decoder's start and end)");
     TransformerWeights weights = read_weights(root, at, config, tokenizer->vocab_size());
     return std::make_shared<TransformerModel>(std::move(info), config, std::move(weights), std::move(tokenizer));
 }

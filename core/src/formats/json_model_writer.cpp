@@ -1,4 +1,5 @@
-// Writes the own JSON format, version 1. Numbers go out as the shortest text that reads back
+// Writes the own JSON format: version 1, or version 2 for an encoder-decoder (its encoder and the
+// decoder layers' cross-attention). Numbers go out as the shortest text that reads back
 // as the same float32 (std::to_chars), so a save/load round trip is exact and files stay small.
 #include <charconv>
 #include <nlohmann/json.hpp>
@@ -55,7 +56,26 @@ void write_norm(Writer& w, const char* name, const LayerNormWeights& n, const ch
     w.raw("}");
 }
 
-void write_layer(Writer& w, const TransformerLayerWeights& l, const TransformerConfig& c) {
+void write_cross(Writer& w, const CrossAttentionWeights& x, const TransformerConfig& c, const char* in, const char* rows) {
+    w.key("cross", in);
+    w.raw("{\n");
+    if (c.norm == Norm::LayerNorm) {
+        write_norm(w, "ln", x.ln, rows);
+        w.raw(",\n");
+    }
+    const std::pair<const char*, const Matrix*> mats[] = {{"wq", &x.wq}, {"wk", &x.wk}, {"wv", &x.wv}, {"wo", &x.wo}};
+    const std::pair<const char*, const RowVector*> biases[] = {{"bq", &x.bq}, {"bk", &x.bk}, {"bv", &x.bv}, {"bo", &x.bo}};
+    for (int i = 0; i < 4; ++i) {
+        if (i) w.raw(",\n");
+        w.key(mats[i].first, rows); w.matrix(*mats[i].second, rows);
+        w.raw(",\n");
+        w.key(biases[i].first, rows); w.vector(*biases[i].second);
+    }
+    w.raw("}");
+}
+
+// `cross`: a decoder layer of an encoder-decoder, written with its cross-attention.
+void write_layer(Writer& w, const TransformerLayerWeights& l, const TransformerConfig& c, bool cross) {
     const char* in = "      ";
     const char* rows = "        ";
     w.raw("    {\n");
@@ -77,7 +97,20 @@ void write_layer(Writer& w, const TransformerLayerWeights& l, const TransformerC
         next(); w.key("w2", in); w.matrix(l.w2, rows);
         next(); w.key("b2", in); w.vector(l.b2);
     }
+    if (cross) { next(); write_cross(w, l.cross, c, in, rows); }
     w.raw("\n    }");
+}
+
+void write_layers(Writer& w, const char* name, const std::vector<TransformerLayerWeights>& layers, const TransformerConfig& c,
+                  bool cross) {
+    w.raw("    \"");
+    w.raw(name);
+    w.raw("\": [\n");
+    for (std::size_t l = 0; l < layers.size(); ++l) {
+        if (l) w.raw(",\n");
+        write_layer(w, layers[l], c, cross);
+    }
+    w.raw("\n    ]");
 }
 
 nlohmann::json header_json(const TransformerModel& model) {
@@ -87,6 +120,7 @@ nlohmann::json header_json(const TransformerModel& model) {
                              {"positional", positional_name(c.positional)}, {"norm", norm_name(c.norm)},
                              {"norm_eps", c.norm_eps}, {"activation", activation_name(c.activation)},
                              {"attn_scale", c.attn_scale ? nlohmann::json(*c.attn_scale) : nlohmann::json()}};
+    if (c.is_encoder_decoder()) config["encoder_layers"] = c.encoder_layers;
     const auto* words = dynamic_cast<const WordTokenizer*>(&model.tokenizer());
     nlohmann::json tokenizer = {{"type", "word"}, {"lowercase", words->lowercase()}, {"unk", words->unk()},
                                 {"vocab", words->vocab()}};
@@ -100,7 +134,8 @@ std::string write_json_model(const TransformerModel& model) {
     const TransformerWeights& weights = model.weights();
     const nlohmann::json header = header_json(model);
     Writer w;
-    w.raw("{\n  \"format\": \"attnscope-model\", \"version\": 1,\n");
+    w.raw(c.is_encoder_decoder() ? "{\n  \"format\": \"attnscope-model\", \"version\": 2,\n"
+                                  : "{\n  \"format\": \"attnscope-model\", \"version\": 1,\n");
     w.raw("  \"name\": " + nlohmann::json(model.info().name).dump() + ",\n");
     w.raw("  \"description\": " + nlohmann::json(model.info().description).dump() + ",\n");
     w.raw("  \"config\": " + header["config"].dump() + ",\n");
@@ -113,12 +148,17 @@ std::string write_json_model(const TransformerModel& model) {
         w.key("position_embedding", "    ");
         w.matrix(weights.position_embedding, "      ");
     }
-    w.raw(",\n    \"layers\": [\n");
-    for (std::size_t l = 0; l < weights.layers.size(); ++l) {
-        if (l) w.raw(",\n");
-        write_layer(w, weights.layers[l], c);
+    w.raw(",\n");
+    write_layers(w, "layers", weights.layers, c, c.is_encoder_decoder());
+    if (c.is_encoder_decoder()) {  // "encoder": {"layers": [...], "final_norm": {...}}
+        w.raw(",\n    \"encoder\": {\n");
+        write_layers(w, "layers", weights.encoder_layers, c, false);
+        if (c.norm == Norm::LayerNorm) {
+            w.raw(",\n");
+            write_norm(w, "final_norm", weights.encoder_final_norm, "      ");
+        }
+        w.raw("}");
     }
-    w.raw("\n    ]");
     if (c.norm == Norm::LayerNorm) {
         w.raw(",\n");
         write_norm(w, "final_norm", weights.final_norm, "    ");

@@ -8,6 +8,7 @@
 
 #include "kernels/attention.h"
 #include "models/hf_encoder_decoder.h"
+#include "tokenize/sentencepiece_tokenizer.h"
 
 namespace attnscope {
 
@@ -69,6 +70,7 @@ public:
         m_activation = feed_forward_activation(config_string(cfg, "activation_function", "gelu"), "activation_function");
         m_embed_scale = config_bool(cfg, "scale_embedding", m_marian) ? std::sqrt(static_cast<float>(m_d)) : 1.0f;
         read_special_ids(cfg, vocab);
+        if (m_marian) use_marian_target_tokenizer(c.info.source);
 
         HfWeights& w = *m_weights;
         const std::string p = w.name_prefix("model.", "shared.weight", {vocab, m_d});
@@ -143,6 +145,16 @@ public:
     }
 
 private:
+    // A Marian folder writes its target language with target.spm (the ids are vocab.json's, shared).
+    void use_marian_target_tokenizer(const std::string& source) {
+        const std::filesystem::path path(source);
+        const std::filesystem::path folder = std::filesystem::is_directory(path) ? path : path.parent_path();
+        if (!is_marian_folder(folder)) return;
+        auto target = load_marian_tokenizer(folder, MarianSide::Target);
+        if (!target.ok()) throw LoadError(target.error().message);
+        m_target_tokenizer = target.value();
+    }
+
     BartStack read_stack(const nlohmann::json& cfg, const std::string& stack, const std::string& side, bool decoder) {
         namespace L = config_limits;
         HfWeights& w = *m_weights;

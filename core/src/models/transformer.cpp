@@ -1,6 +1,8 @@
 // The own-format transformer's forward pass. Shapes: n = tokens, d = d_model, V = vocab.
 #include "attnscope/transformer.h"
 
+#include "attnscope/forward.h"
+
 #include <cmath>
 #include <iterator>
 #include <string>
@@ -113,11 +115,23 @@ TransformerModel::TransformerModel(ModelInfo info, TransformerConfig config, Tra
     m_info.norm = norm_name(config.norm);
     m_info.activation = config.d_ff > 0 ? activation_name(config.activation) : "none (no MLP)";
     long long count = m_weights.token_embedding.size() + m_weights.position_embedding.size() +
-                      m_weights.lm_head.size() + m_weights.final_norm.gamma.size() * 2;
-    for (const auto& l : m_weights.layers)
-        count += l.wq.size() * 4 + l.bq.size() * 4 + l.w1.size() + l.b1.size() + l.w2.size() + l.b2.size() +
-                 l.ln1.gamma.size() * 2 + l.ln2.gamma.size() * 2;
+                      m_weights.lm_head.size() + m_weights.final_norm.gamma.size() * 2 +
+                      m_weights.encoder_final_norm.gamma.size() * 2;
+    for (const auto* stack : {&m_weights.layers, &m_weights.encoder_layers})
+        for (const auto& l : *stack)
+            count += l.wq.size() * 4 + l.bq.size() * 4 + l.w1.size() + l.b1.size() + l.w2.size() + l.b2.size() +
+                     l.ln1.gamma.size() * 2 + l.ln2.gamma.size() * 2 + l.cross.wq.size() * 4 + l.cross.bq.size() * 4 +
+                     l.cross.ln.gamma.size() * 2;
     m_info.n_parameters = count;
+    if (!config.is_encoder_decoder()) return;
+    m_info.encoder_decoder = true;
+    m_info.n_encoder_layers = config.encoder_layers;
+    m_encoder_info = m_info;
+    m_encoder_info.n_layers = config.encoder_layers;
+    m_encoder_info.causal = false;
+    // The loader checks that both are in the vocabulary (json_model_loader.cpp).
+    m_start_id = m_tokenizer->find(kStartToken).value_or(0);
+    m_end_id = m_tokenizer->find(kEndToken).value_or(0);
 }
 
 // Columns [head*d_head, (head+1)*d_head) of the layer's W_Q, W_K, W_V and their biases.
@@ -149,11 +163,13 @@ Matrix TransformerModel::mlp(const Matrix& x, const TransformerLayerWeights& w) 
 }
 
 Result<Trace> TransformerModel::forward(const std::vector<Token>& tokens, const ForwardOptions& options) const {
+    if (m_config.is_encoder_decoder()) return forward_translation(*this, tokens, options);
     return forward_rows(nullptr, 0, tokens, options);
 }
 
 Result<Trace> TransformerModel::forward_reusing_prefix(const Trace& prefix, int reuse, const std::vector<Token>& tokens,
                                                        const ForwardOptions& options) const {
+    if (m_config.is_encoder_decoder()) return forward(tokens, options);  // a new source: a new translation
     return forward_reusing_rows(prefix, reuse, tokens, m_info, options,
                                 [&](const Trace* from, int p) { return forward_rows(from, p, tokens, options); });
 }
@@ -162,15 +178,7 @@ Result<Trace> TransformerModel::forward_reusing_prefix(const Trace& prefix, int 
 // residual stream x holds the new rows only: (n - p) x d.
 Result<Trace> TransformerModel::forward_rows(const Trace* prefix, int p, const std::vector<Token>& tokens,
                                              const ForwardOptions& options) const {
-    const int n = static_cast<int>(tokens.size());
-    if (n == 0) return Error{"no tokens to run the model on"};
-    if (m_config.positional == Positional::Learned && n > m_config.max_len)
-        return Error{"the text has " + std::to_string(n) + " tokens but model '" + m_info.name +
-                     "' takes at most " + std::to_string(m_config.max_len) + " (max_len)"};
-    for (const Token& t : tokens)
-        if (t.id < 0 || t.id >= m_info.vocab_size)
-            return Error{"token id " + std::to_string(t.id) + " is outside the vocabulary (size " +
-                         std::to_string(m_info.vocab_size) + ")"};
+    if (auto error = check_tokens(tokens)) return *error;
 
     const bool layer_norm = m_config.norm == Norm::LayerNorm;
     const float scale = m_config.scale();
@@ -205,12 +213,105 @@ Result<Trace> TransformerModel::forward_rows(const Trace* prefix, int p, const s
         if (m_config.d_ff > 0) x += mlp(layer_norm ? layer_norm_rows(x, w.ln2, m_config.norm_eps) : x, w);
     }
 
-    if (options.logits != ForwardOptions::Logits::None) {
-        const Matrix head_x = rows_for_logits(x, options, trace, p);
-        const Matrix final_x = layer_norm ? layer_norm_rows(head_x, m_weights.final_norm, m_config.norm_eps) : head_x;
-        trace.logits = m_weights.lm_head.size() > 0 ? parallel_product(final_x, m_weights.lm_head)
-                                                    : parallel_product(final_x, m_weights.token_embedding.transpose());
+    if (options.logits != ForwardOptions::Logits::None) trace.logits = logits_of(x, options, trace, p);
+    return trace;
+}
+
+std::optional<Error> TransformerModel::check_tokens(const std::vector<Token>& tokens) const {
+    const int n = static_cast<int>(tokens.size());
+    if (n == 0) return Error{"no tokens to run the model on"};
+    if (m_config.positional == Positional::Learned && n > m_config.max_len)
+        return Error{"the text has " + std::to_string(n) + " tokens but model '" + m_info.name +
+                     "' takes at most " + std::to_string(m_config.max_len) + " (max_len)"};
+    for (const Token& t : tokens)
+        if (t.id < 0 || t.id >= m_info.vocab_size)
+            return Error{"token id " + std::to_string(t.id) + " is outside the vocabulary (size " +
+                         std::to_string(m_info.vocab_size) + ")"};
+    return std::nullopt;
+}
+
+// The final norm, then the tied or untied head, on the rows `options` asks for.
+Matrix TransformerModel::logits_of(const Matrix& x, const ForwardOptions& options, Trace& trace, int first_row) const {
+    const Matrix head_x = rows_for_logits(x, options, trace, first_row);
+    const Matrix final_x =
+        m_config.norm == Norm::LayerNorm ? layer_norm_rows(head_x, m_weights.final_norm, m_config.norm_eps) : head_x;
+    return m_weights.lm_head.size() > 0 ? parallel_product(final_x, m_weights.lm_head)
+                                        : parallel_product(final_x, m_weights.token_embedding.transpose());
+}
+
+// [SECTION] Encoder-decoders: the same blocks, an encoder pass and a decoder pass with cross-attention
+
+bool TransformerModel::self_attention(Matrix& x, const TransformerLayerWeights& w, bool causal, const ForwardOptions& options,
+                                      LayerTrace& layer) const {
+    const float scale = m_config.scale();
+    layer.scale = scale;
+    layer.causal = causal;
+    layer.x = m_config.norm == Norm::LayerNorm ? layer_norm_rows(x, w.ln1, m_config.norm_eps) : x;
+    Matrix q = parallel_product(layer.x, w.wq), k = parallel_product(layer.x, w.wk), v = parallel_product(layer.x, w.wv);
+    q.rowwise() += w.bq;
+    k.rowwise() += w.bk;
+    v.rowwise() += w.bv;
+    const auto concat = multi_head_attention(q, k, v, m_config.n_heads, m_config.n_heads, scale, causal,
+                                             options.keep_attention, options.cancelled, layer.heads);
+    if (!concat) return false;
+    Matrix attn = parallel_product(*concat, w.wo);
+    attn.rowwise() += w.bo;
+    x += attn;
+    return true;
+}
+
+bool TransformerModel::cross_attention(Matrix& x, const CrossAttentionWeights& w, const Matrix& memory,
+                                       const ForwardOptions& options, LayerTrace& layer) const {
+    const float scale = m_config.scale();
+    layer.scale = scale;
+    layer.causal = false;  // every target token may read every source token
+    layer.cross = true;
+    layer.x = m_config.norm == Norm::LayerNorm ? layer_norm_rows(x, w.ln, m_config.norm_eps) : x;
+    Matrix q = parallel_product(layer.x, w.wq), k = parallel_product(memory, w.wk), v = parallel_product(memory, w.wv);
+    q.rowwise() += w.bq;
+    k.rowwise() += w.bk;
+    v.rowwise() += w.bv;
+    const auto concat = multi_head_attention(q, k, v, m_config.n_heads, m_config.n_heads, scale, false,
+                                             options.keep_attention, options.cancelled, layer.heads);
+    if (!concat) return false;
+    Matrix attn = parallel_product(*concat, w.wo);
+    attn.rowwise() += w.bo;
+    x += attn;
+    return true;
+}
+
+void TransformerModel::add_mlp(Matrix& x, const TransformerLayerWeights& w) const {
+    if (m_config.d_ff > 0) x += mlp(m_config.norm == Norm::LayerNorm ? layer_norm_rows(x, w.ln2, m_config.norm_eps) : x, w);
+}
+
+Result<EncoderDecoder::Encoded> TransformerModel::encode(const std::vector<Token>& source, const ForwardOptions& options) const {
+    if (auto error = check_tokens(source)) return *error;
+    Encoded e;
+    Matrix x = embed(source, 0);
+    e.trace.layers.resize(m_weights.encoder_layers.size());
+    for (std::size_t l = 0; l < m_weights.encoder_layers.size(); ++l) {
+        const TransformerLayerWeights& w = m_weights.encoder_layers[l];
+        if (!self_attention(x, w, false, options, e.trace.layers[l])) return Error{"cancelled"};
+        add_mlp(x, w);
     }
+    e.memory = m_config.norm == Norm::LayerNorm ? layer_norm_rows(x, m_weights.encoder_final_norm, m_config.norm_eps) : x;
+    return e;
+}
+
+Result<Trace> TransformerModel::decode(const Encoded& source, const std::vector<Token>& target,
+                                       const ForwardOptions& options) const {
+    if (auto error = check_tokens(target)) return *error;
+    Trace trace;
+    Matrix x = embed(target, 0);
+    trace.layers.resize(m_weights.layers.size());
+    trace.cross_layers.resize(m_weights.layers.size());
+    for (std::size_t l = 0; l < m_weights.layers.size(); ++l) {
+        const TransformerLayerWeights& w = m_weights.layers[l];
+        if (!self_attention(x, w, true, options, trace.layers[l])) return Error{"cancelled"};
+        if (!cross_attention(x, w.cross, source.memory, options, trace.cross_layers[l])) return Error{"cancelled"};
+        add_mlp(x, w);
+    }
+    if (options.logits != ForwardOptions::Logits::None) trace.logits = logits_of(x, options, trace, 0);
     return trace;
 }
 

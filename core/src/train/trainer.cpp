@@ -105,7 +105,12 @@ std::vector<std::string> build_vocab(const TrainingConfig& config, const std::ve
             for (const std::string& w : words_of(s.text)) ++counts[w];
             for (const auto& [word, sense] : s.senses) labels.insert(sense_label(word, sense));
         }
+    if (config.objective == Objective::Translate)  // both languages share one vocabulary
+        for (const Corpus& corpus : corpora)
+            for (const CorpusSentence& s : corpus.sentences)
+                for (const std::string& w : words_of(s.target)) ++counts[w];
     std::vector<std::string> vocab = {kUnk};
+    if (config.objective == Objective::Translate) vocab.insert(vocab.end(), {kStartToken, kEndToken});
     if (config.objective == Objective::MaskedWord) {
         vocab.push_back(kMask);
         if (config.sense_labels) vocab.insert(vocab.end(), labels.begin(), labels.end());
@@ -115,7 +120,7 @@ std::vector<std::string> build_vocab(const TrainingConfig& config, const std::ve
     const VocabularyOptions& limits = config.vocabulary;
     std::size_t words = 0;
     for (const auto& [word, count] : by_count) {
-        if (word == kUnk || word == kMask) continue;
+        if (word == kUnk || word == kMask || word == kStartToken || word == kEndToken) continue;
         if (count < limits.min_count || (limits.max_words > 0 && words == static_cast<std::size_t>(limits.max_words))) break;
         vocab.push_back(word);
         ++words;
@@ -159,6 +164,10 @@ Result<std::unique_ptr<Trainer>> Trainer::create(const TrainingConfig& config, c
         t->m_tokenizer = std::make_shared<WordTokenizer>(std::move(vocab), /*lowercase=*/true, kUnk);
         if (config.objective == Objective::MaskedWord) t->m_mask_id = *t->m_tokenizer->find(kMask);
         t->m_unk_id = *t->m_tokenizer->find(kUnk);
+        if (config.objective == Objective::Translate) {
+            t->m_start_id = *t->m_tokenizer->find(kStartToken);
+            t->m_end_id = *t->m_tokenizer->find(kEndToken);
+        }
         for (const Corpus& corpus : corpora) {
             source = corpus.source;
             for (const CorpusSentence& s : corpus.sentences) {
@@ -187,7 +196,33 @@ Result<std::unique_ptr<Trainer>> Trainer::create(const TrainingConfig& config, c
     }
 }
 
+// A translation pair: the source's words for the encoder; the target's for the decoder, read
+// after "<s>" (and predicting "</s>" after its last word, make_example), so it needs one place more.
+std::string Trainer::add_pair(const CorpusSentence& cs) {
+    if (cs.target.empty()) return "expected a translation pair, source<TAB>target, for the translate objective";
+    const std::vector<std::string> source = words_of(cs.text), target = words_of(cs.target);
+    const int limit = m_config.shape.config.max_len;
+    if (source.empty() || static_cast<int>(source.size()) > limit)
+        return "the source has " + std::to_string(source.size()) + " tokens; model.max_len is " + std::to_string(limit);
+    if (target.empty() || static_cast<int>(target.size()) + 1 > limit)
+        return "the target has " + std::to_string(target.size()) + " tokens and the start token; model.max_len is " +
+               std::to_string(limit);
+    auto ids_of = [&](const std::vector<std::string>& words) {
+        std::vector<int> ids;
+        for (const std::string& w : words) ids.push_back(m_tokenizer->find(w).value_or(m_unk_id));
+        return ids;
+    };
+    Sentence s;
+    s.source = ids_of(source);
+    s.ids = ids_of(target);
+    m_sentences.push_back(std::move(s));
+    return {};
+}
+
 std::string Trainer::add_sentence(const CorpusSentence& cs) {
+    if (m_config.objective == Objective::Translate) return add_pair(cs);
+    if (!cs.target.empty()) return "a translation pair, but the " + std::string(objective_name(m_config.objective)) +
+                                   " objective reads sentences";
     const std::vector<std::string> words = words_of(cs.text);
     const int n = static_cast<int>(words.size());
     if (n < 2) return "expected a sentence of at least 2 tokens, got " + std::to_string(n);
@@ -231,6 +266,16 @@ Example Trainer::make_example(const Sentence& s, std::mt19937& rng) const {
     // Never a target: a word the vocabulary left out. Predicting "<unk>" teaches nothing, and a
     // model that learned it would offer "<unk>" among its guesses.
     auto target = [&](int id) { return id == m_unk_id ? -1 : id; };
+    if (m_config.objective == Objective::Translate) {
+        // the decoder reads <s> t1 .. tn and predicts t1 .. tn </s>, every step seeing the source
+        e.source = s.source;
+        e.ids = {m_start_id};
+        e.ids.insert(e.ids.end(), s.ids.begin(), s.ids.end());
+        e.targets.clear();
+        for (int id : s.ids) e.targets.push_back(target(id));
+        e.targets.push_back(m_end_id);
+        return e;
+    }
     if (m_config.objective == Objective::NextWord) {
         // position i predicts the word at i + 1; the last word has nothing to predict
         for (std::size_t i = 0; i + 1 < s.ids.size(); ++i) e.targets[i] = target(s.ids[i + 1]);

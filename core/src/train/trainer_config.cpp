@@ -20,11 +20,13 @@ namespace attnscope {
 // [SECTION] Names used by the config files
 
 namespace {
-constexpr const char* kObjectiveNames[] = {"next_word", "masked_word"};
+constexpr const char* kObjectiveNames[] = {"next_word", "masked_word", "translate"};
 static_assert(std::size(kObjectiveNames) == static_cast<std::size_t>(Objective::Count));
 }  // namespace
 
 const char* objective_name(Objective o) { return kObjectiveNames[static_cast<int>(o)]; }
+
+CorpusFormat corpus_format_of(Objective o) { return o == Objective::Translate ? CorpusFormat::Pairs : CorpusFormat::Sentences; }
 
 std::string sense_label(const std::string& word, const std::string& sense) { return "<" + word + ":" + sense + ">"; }
 
@@ -41,7 +43,7 @@ std::string trim(std::string_view s) {
     return std::string(s.substr(begin, end - begin + 1));
 }
 
-Corpus read_corpus(std::string_view text, const std::string& source) {
+Corpus read_corpus(std::string_view text, const std::string& source, CorpusFormat format) {
     Corpus corpus;
     corpus.source = source;
     std::size_t pos = 0;
@@ -60,7 +62,11 @@ Corpus read_corpus(std::string_view text, const std::string& source) {
         const std::size_t tab = line.find('\t');
         sentence.text = trim(line.substr(0, tab));
         if (sentence.text.empty()) throw LoadError(at + ": expected a sentence before the tab, got nothing");
-        if (tab != std::string_view::npos) {
+        if (format == CorpusFormat::Pairs) {
+            if (tab != std::string_view::npos) sentence.target = trim(line.substr(tab + 1));
+            if (sentence.target.empty())
+                throw LoadError(at + ": expected a translation pair, source<TAB>target, got no target after a tab");
+        } else if (tab != std::string_view::npos) {
             std::istringstream senses{std::string(line.substr(tab + 1))};
             for (std::string item; senses >> item;) {
                 const std::size_t eq = item.find('=');
@@ -105,7 +111,8 @@ private:
 TrainableShape read_shape(const nlohmann::json& node, const JsonPath& at) {
     if (!node.is_object()) at.fail("expected an object, got " + describe_type(node));
     reject_unknown_keys(node, at, {"d_model", "n_heads", "n_layers", "d_ff", "max_len", "causal", "positional",
-                                   "norm", "norm_eps", "activation", "attn_scale", "biases", "tied_head"});
+                                   "norm", "norm_eps", "activation", "attn_scale", "biases", "tied_head",
+                                   "encoder_layers"});
     TrainableShape s;
     TransformerConfig& c = s.config;
     c.d_model = read_int(require(node, at, "d_model"), at.key("d_model"), 1, 4096);
@@ -131,6 +138,7 @@ TrainableShape read_shape(const nlohmann::json& node, const JsonPath& at) {
     }
     r.boolean("biases", s.biases);
     r.boolean("tied_head", s.tied_head);
+    r.integer("encoder_layers", c.encoder_layers, 1, 64);  // an encoder-decoder (the translate objective)
     return s;
 }
 
@@ -191,22 +199,30 @@ TrainingConfig read_training_config(std::string_view text) {
         at.key("model").key("causal").fail("expected true for the next_word objective (a decoder), got false");
     if (config.objective == Objective::MaskedWord && causal)
         at.key("model").key("causal").fail("expected false for the masked_word objective (an encoder), got true");
+    const bool seq2seq = config.shape.config.is_encoder_decoder();
+    if (config.objective == Objective::Translate && !seq2seq)
+        at.key("model").key("encoder_layers").fail("expected a number of encoder layers for the translate objective (an encoder-decoder), got none");
+    if (config.objective == Objective::Translate && !causal)
+        at.key("model").key("causal").fail("expected true for the translate objective (its decoder is causal), got false");
+    if (config.objective != Objective::Translate && seq2seq)
+        at.key("model").key("encoder_layers").fail(std::string("expected none for the ") + objective_name(config.objective) +
+                                                   " objective (only translate trains an encoder-decoder)");
     return config;
 }
 
 }  // namespace
 
-Result<Corpus> parse_corpus(std::string_view text, const std::string& source) {
+Result<Corpus> parse_corpus(std::string_view text, const std::string& source, CorpusFormat format) {
     try {
-        return read_corpus(text, source);
+        return read_corpus(text, source, format);
     } catch (const LoadError& e) {
         return Error{source + ": " + valid_utf8(e.what())};
     }
 }
 
-Result<Corpus> load_corpus(const std::filesystem::path& file) {
+Result<Corpus> load_corpus(const std::filesystem::path& file, CorpusFormat format) {
     try {
-        return read_corpus(read_text_file(file, kMaxCorpusBytes, "a corpus text file"), file.string());
+        return read_corpus(read_text_file(file, kMaxCorpusBytes, "a corpus text file"), file.string(), format);
     } catch (const LoadError& e) {
         return Error{file.string() + ": " + valid_utf8(e.what())};
     }

@@ -35,10 +35,7 @@ Parameters<T> zero_parameters(const TrainableShape& shape) {
     const Index d = c.d_model, f = c.d_ff, vocab = shape.vocab_size;
     const bool norm = c.norm == Norm::LayerNorm, mlp = c.d_ff > 0;
     auto zeros = [](Index rows, Index cols) { return MatrixOf<T>(MatrixOf<T>::Zero(rows, cols)); };
-    Parameters<T> p;
-    p.token_embedding = zeros(vocab, d);
-    if (c.positional == Positional::Learned) p.position_embedding = zeros(c.max_len, d);
-    for (int l = 0; l < c.n_layers; ++l) {
+    auto layer = [&](bool cross) {
         LayerParameters<T> w;
         if (norm) w.ln1_gamma = zeros(1, d), w.ln1_beta = zeros(1, d);
         w.wq = zeros(d, d), w.wk = zeros(d, d), w.wv = zeros(d, d), w.wo = zeros(d, d);
@@ -48,10 +45,21 @@ Parameters<T> zero_parameters(const TrainableShape& shape) {
             w.w1 = zeros(d, f), w.w2 = zeros(f, d);
             if (shape.biases) w.b1 = zeros(1, f), w.b2 = zeros(1, d);
         }
-        p.layers.push_back(std::move(w));
-    }
+        if (cross) {
+            if (norm) w.lnc_gamma = zeros(1, d), w.lnc_beta = zeros(1, d);
+            w.cq = zeros(d, d), w.ck = zeros(d, d), w.cv = zeros(d, d), w.co = zeros(d, d);
+            if (shape.biases) w.bcq = zeros(1, d), w.bck = zeros(1, d), w.bcv = zeros(1, d), w.bco = zeros(1, d);
+        }
+        return w;
+    };
+    Parameters<T> p;
+    p.token_embedding = zeros(vocab, d);
+    if (c.positional == Positional::Learned) p.position_embedding = zeros(c.max_len, d);
+    for (int l = 0; l < c.n_layers; ++l) p.layers.push_back(layer(c.is_encoder_decoder()));
     if (norm) p.final_gamma = zeros(1, d), p.final_beta = zeros(1, d);
     if (!shape.tied_head) p.lm_head = zeros(d, vocab);
+    for (int l = 0; l < c.encoder_layers; ++l) p.encoder_layers.push_back(layer(false));
+    if (norm && c.is_encoder_decoder()) p.encoder_final_gamma = zeros(1, d), p.encoder_final_beta = zeros(1, d);
     return p;
 }
 
@@ -60,20 +68,26 @@ Parameters<float> parameters_from_weights(const TrainableShape& shape, const Tra
     // Copy a tensor the shape has; the ones it lacks stay empty.
     auto copy = [](MatrixOf<float>& dst, const Matrix& src) { if (dst.size() > 0) dst = src; };
     auto copy_row = [](MatrixOf<float>& dst, const RowVector& src) { if (dst.size() > 0) dst = src; };
-    copy(p.token_embedding, weights.token_embedding);
-    copy(p.position_embedding, weights.position_embedding);
-    for (std::size_t l = 0; l < p.layers.size(); ++l) {
-        const TransformerLayerWeights& from = weights.layers[l];
-        LayerParameters<float>& to = p.layers[l];
+    auto copy_layer = [&](LayerParameters<float>& to, const TransformerLayerWeights& from) {
         copy_row(to.ln1_gamma, from.ln1.gamma), copy_row(to.ln1_beta, from.ln1.beta);
         copy(to.wq, from.wq), copy(to.wk, from.wk), copy(to.wv, from.wv), copy(to.wo, from.wo);
         copy_row(to.bq, from.bq), copy_row(to.bk, from.bk), copy_row(to.bv, from.bv), copy_row(to.bo, from.bo);
         copy_row(to.ln2_gamma, from.ln2.gamma), copy_row(to.ln2_beta, from.ln2.beta);
         copy(to.w1, from.w1), copy_row(to.b1, from.b1), copy(to.w2, from.w2), copy_row(to.b2, from.b2);
-    }
+        const CrossAttentionWeights& x = from.cross;
+        copy_row(to.lnc_gamma, x.ln.gamma), copy_row(to.lnc_beta, x.ln.beta);
+        copy(to.cq, x.wq), copy(to.ck, x.wk), copy(to.cv, x.wv), copy(to.co, x.wo);
+        copy_row(to.bcq, x.bq), copy_row(to.bck, x.bk), copy_row(to.bcv, x.bv), copy_row(to.bco, x.bo);
+    };
+    copy(p.token_embedding, weights.token_embedding);
+    copy(p.position_embedding, weights.position_embedding);
+    for (std::size_t l = 0; l < p.layers.size(); ++l) copy_layer(p.layers[l], weights.layers[l]);
     copy_row(p.final_gamma, weights.final_norm.gamma);
     copy_row(p.final_beta, weights.final_norm.beta);
     copy(p.lm_head, weights.lm_head);
+    for (std::size_t l = 0; l < p.encoder_layers.size(); ++l) copy_layer(p.encoder_layers[l], weights.encoder_layers[l]);
+    copy_row(p.encoder_final_gamma, weights.encoder_final_norm.gamma);
+    copy_row(p.encoder_final_beta, weights.encoder_final_norm.beta);
     return p;
 }
 
@@ -85,10 +99,7 @@ TransformerWeights weights_from_parameters(const TrainableShape& shape, const Pa
     auto norm = [](const MatrixOf<float>& gamma, const MatrixOf<float>& beta) {
         return gamma.size() > 0 ? LayerNormWeights{gamma.row(0), beta.row(0)} : LayerNormWeights{};
     };
-    TransformerWeights w;
-    w.token_embedding = p.token_embedding;
-    w.position_embedding = p.position_embedding;
-    for (const LayerParameters<float>& from : p.layers) {
+    auto layer = [&](const LayerParameters<float>& from) {
         TransformerLayerWeights to;
         to.ln1 = norm(from.ln1_gamma, from.ln1_beta);
         to.ln2 = norm(from.ln2_gamma, from.ln2_beta);
@@ -99,10 +110,22 @@ TransformerWeights weights_from_parameters(const TrainableShape& shape, const Pa
             to.w1 = from.w1, to.w2 = from.w2;
             to.b1 = bias(from.b1, c.d_ff), to.b2 = bias(from.b2, d);
         }
-        w.layers.push_back(std::move(to));
-    }
+        if (from.cq.size() > 0) {
+            CrossAttentionWeights& x = to.cross;
+            x.ln = norm(from.lnc_gamma, from.lnc_beta);
+            x.wq = from.cq, x.wk = from.ck, x.wv = from.cv, x.wo = from.co;
+            x.bq = bias(from.bcq, d), x.bk = bias(from.bck, d), x.bv = bias(from.bcv, d), x.bo = bias(from.bco, d);
+        }
+        return to;
+    };
+    TransformerWeights w;
+    w.token_embedding = p.token_embedding;
+    w.position_embedding = p.position_embedding;
+    for (const LayerParameters<float>& from : p.layers) w.layers.push_back(layer(from));
     w.final_norm = norm(p.final_gamma, p.final_beta);
     w.lm_head = p.lm_head;
+    for (const LayerParameters<float>& from : p.encoder_layers) w.encoder_layers.push_back(layer(from));
+    w.encoder_final_norm = norm(p.encoder_final_gamma, p.encoder_final_beta);
     return w;
 }
 
@@ -206,21 +229,22 @@ struct AttentionCache {
     std::vector<MatrixOf<T>> weights;  // H of n x n, rows = queries: softmax of the scaled scores; masked cells 0
 };
 
-// atty: n x d, head h's output in columns [h*dh, (h+1)*dh); q, k, v: n x d
+// atty: n x d, head h's output in columns [h*dh, (h+1)*dh); q: n x d; k, v: m x d (m = n for
+// self-attention, the source's length for cross-attention, which is never causal)
 template <class T>
 void attention_forward(MatrixOf<T>& atty, AttentionCache<T>& cache, const MatrixOf<T>& q, const MatrixOf<T>& k,
                        const MatrixOf<T>& v, int n_heads, T scale, bool causal) {
-    const Index n = q.rows(), dh = q.cols() / n_heads;
+    const Index n = q.rows(), m = k.rows(), dh = q.cols() / n_heads;
     atty.resize(n, q.cols());
     cache.weights.resize(static_cast<std::size_t>(n_heads));
     for (int h = 0; h < n_heads; ++h) {
         const Index c0 = h * dh;
-        MatrixOf<T> scores = q.middleCols(c0, dh) * k.middleCols(c0, dh).transpose();  // n x n
+        MatrixOf<T> scores = q.middleCols(c0, dh) * k.middleCols(c0, dh).transpose();  // n x m
         scores *= scale;
         MatrixOf<T>& w = cache.weights[static_cast<std::size_t>(h)];
-        w.setZero(n, n);
+        w.setZero(n, m);
         for (Index i = 0; i < n; ++i) {
-            const Index end = causal ? i + 1 : n;  // causal: keys j > i are masked and keep weight 0
+            const Index end = causal ? i + 1 : m;  // causal: keys j > i are masked and keep weight 0
             // subtract the row max so exp() cannot overflow; the weights are unchanged by it
             const T row_max = scores.row(i).head(end).maxCoeff();
             w.row(i).head(end) = (scores.row(i).head(end).array() - row_max).exp().matrix();
@@ -230,7 +254,7 @@ void attention_forward(MatrixOf<T>& atty, AttentionCache<T>& cache, const Matrix
     }
 }
 
-// dq, dk, dv, datty: n x d
+// dq, datty: n x d; dk, dv: m x d
 template <class T>
 void attention_backward(MatrixOf<T>& dq, MatrixOf<T>& dk, MatrixOf<T>& dv, const MatrixOf<T>& datty,
                         const AttentionCache<T>& cache, const MatrixOf<T>& q, const MatrixOf<T>& k, const MatrixOf<T>& v,
@@ -241,7 +265,7 @@ void attention_backward(MatrixOf<T>& dq, MatrixOf<T>& dk, MatrixOf<T>& dv, const
         const MatrixOf<T>& w = cache.weights[static_cast<std::size_t>(h)];
         const MatrixOf<T> dout_h = datty.middleCols(c0, dh);
         // forward: atty_h = w v_h, so
-        const MatrixOf<T> dw = dout_h * v.middleCols(c0, dh).transpose();  // n x n
+        const MatrixOf<T> dw = dout_h * v.middleCols(c0, dh).transpose();  // n x m
         dv.middleCols(c0, dh).noalias() += w.transpose() * dout_h;
         // forward: w(i, :) = softmax(scores(i, :)), so
         // dscores(i, j) = w(i, j) * (dw(i, j) - sum_k w(i, k) dw(i, k)). A masked cell has w = 0
@@ -364,7 +388,16 @@ struct LayerActivations {
     MatrixOf<T> q, k, v;  // n x d
     AttentionCache<T> att;
     MatrixOf<T> atty;       // n x d: the heads' outputs side by side
-    MatrixOf<T> residual2;  // n x d: h = x + atty W_O + b_O
+    // Encoder-decoders' decoder layers: h = x + atty W_O + b_O, then the cross-attention
+    // residual2 = h + CrossAttn(LNc(h), memory), whose queries cq read lnc and keys and values
+    // ck, cv the encoder's output.
+    MatrixOf<T> residual_self;  // n x d: h
+    MatrixOf<T> lnc;
+    LayerNormCache<T> lnc_cache;
+    MatrixOf<T> cq, ck, cv;  // n x d; m x d; m x d
+    AttentionCache<T> catt;
+    MatrixOf<T> catty;      // n x d
+    MatrixOf<T> residual2;  // n x d: the MLP's input (h, or h after cross-attention)
     MatrixOf<T> ln2;        // n x d: LN2(h)
     LayerNormCache<T> ln2_cache;
     MatrixOf<T> fch;      // n x F: ln2 W1 + b1
@@ -375,15 +408,22 @@ template <class T>
 struct Activations {
     std::vector<MatrixOf<T>> residual;  // L + 1 of n x d: residual[l] enters layer l, residual[L] leaves the last
     std::vector<LayerActivations<T>> layers;
+    // Encoder-decoders: the encoder's pass over the source (m tokens) and its normed output.
+    std::vector<MatrixOf<T>> encoder_residual;  // encoder_layers + 1 of m x d
+    std::vector<LayerActivations<T>> encoder_layers;
+    MatrixOf<T> memory;  // m x d: LN(encoder_residual.back()), what every cross-attention reads
+    LayerNormCache<T> memory_cache;
     MatrixOf<T> lnf;  // n x d: the final norm's output
     LayerNormCache<T> lnf_cache;
     MatrixOf<T> logits;  // n x V
 };
 
-// One block: h = x + Attn(LN1(x)), then x' = h + MLP(LN2(h)). x, out: n x d
+// One block: h = x + Attn(LN1(x)), then x' = h + MLP(LN2(h)); a decoder layer of an
+// encoder-decoder adds h2 = h + CrossAttn(LNc(h), memory) between the two. x, out: n x d;
+// memory: m x d or null. `causal` is the block's self-attention mask (an encoder's is not).
 template <class T>
 void layer_forward(MatrixOf<T>& out, LayerActivations<T>& a, const MatrixOf<T>& x, const LayerParameters<T>& w,
-                   const TransformerConfig& c) {
+                   const TransformerConfig& c, bool causal, const MatrixOf<T>* memory) {
     const bool norm = c.norm == Norm::LayerNorm;
     const T eps = static_cast<T>(c.norm_eps);
     if (norm) layernorm_forward(a.ln1, a.ln1_cache, x, w.ln1_gamma, w.ln1_beta, eps);
@@ -391,10 +431,22 @@ void layer_forward(MatrixOf<T>& out, LayerActivations<T>& a, const MatrixOf<T>& 
     matmul_forward(a.q, a.ln1, w.wq, w.bq);
     matmul_forward(a.k, a.ln1, w.wk, w.bk);
     matmul_forward(a.v, a.ln1, w.wv, w.bv);
-    attention_forward(a.atty, a.att, a.q, a.k, a.v, c.n_heads, static_cast<T>(c.scale()), c.causal);
+    attention_forward(a.atty, a.att, a.q, a.k, a.v, c.n_heads, static_cast<T>(c.scale()), causal);
     MatrixOf<T> attproj;  // n x d
     matmul_forward(attproj, a.atty, w.wo, w.bo);
     a.residual2 = x + attproj;  // h = x + Attn(LN1(x))
+    if (memory) {
+        a.residual_self = a.residual2;
+        if (norm) layernorm_forward(a.lnc, a.lnc_cache, a.residual_self, w.lnc_gamma, w.lnc_beta, eps);
+        else a.lnc = a.residual_self;
+        matmul_forward(a.cq, a.lnc, w.cq, w.bcq);
+        matmul_forward(a.ck, *memory, w.ck, w.bck);
+        matmul_forward(a.cv, *memory, w.cv, w.bcv);
+        attention_forward(a.catty, a.catt, a.cq, a.ck, a.cv, c.n_heads, static_cast<T>(c.scale()), false);
+        MatrixOf<T> crossproj;  // n x d
+        matmul_forward(crossproj, a.catty, w.co, w.bco);
+        a.residual2 = a.residual_self + crossproj;  // h2 = h + CrossAttn(LNc(h), memory)
+    }
     if (c.d_ff == 0) {
         out = a.residual2;
         return;
@@ -408,10 +460,11 @@ void layer_forward(MatrixOf<T>& out, LayerActivations<T>& a, const MatrixOf<T>& 
     out = a.residual2 + fcproj;  // x' = h + MLP(LN2(h))
 }
 
-// dx: n x d. In: d loss / d out; out: d loss / d x (replaced). Adds the block's weight gradients to g.
+// dx: n x d. In: d loss / d out; out: d loss / d x (replaced). Adds the block's weight gradients
+// to g, and with cross-attention d loss / d memory to *dmemory (m x d).
 template <class T>
 void layer_backward(MatrixOf<T>& dx, LayerParameters<T>& g, const LayerActivations<T>& a, const LayerParameters<T>& w,
-                    const TransformerConfig& c) {
+                    const TransformerConfig& c, const MatrixOf<T>* memory, MatrixOf<T>* dmemory) {
     const bool norm = c.norm == Norm::LayerNorm;
     const Index n = dx.rows(), d = c.d_model;
     auto zeros = [](Index rows, Index cols) { return MatrixOf<T>(MatrixOf<T>::Zero(rows, cols)); };
@@ -426,6 +479,23 @@ void layer_backward(MatrixOf<T>& dx, LayerParameters<T>& g, const LayerActivatio
         matmul_backward(dln2, g.w1, g.b1, dfch, a.ln2, w.w1);
         if (norm) layernorm_backward(dresidual2, g.ln2_gamma, g.ln2_beta, dln2, a.ln2_cache, w.ln2_gamma);
         else dresidual2 += dln2;
+    }
+    if (memory) {
+        // forward: residual2 = residual_self + catty W_Oc + b_Oc, so the stream passes it on
+        MatrixOf<T> dresidual_self = dresidual2;
+        MatrixOf<T> dcatty = zeros(n, d);
+        matmul_backward(dcatty, g.co, g.bco, dresidual2, a.catty, w.co);
+        const Index m = memory->rows();
+        MatrixOf<T> dcq = zeros(n, d), dck = zeros(m, d), dcv = zeros(m, d);
+        attention_backward(dcq, dck, dcv, dcatty, a.catt, a.cq, a.ck, a.cv, c.n_heads, static_cast<T>(c.scale()));
+        // forward: cq = lnc W_Qc + b, ck = memory W_Kc + b, cv = memory W_Vc + b
+        MatrixOf<T> dlnc = zeros(n, d);
+        matmul_backward(dlnc, g.cq, g.bcq, dcq, a.lnc, w.cq);
+        matmul_backward(*dmemory, g.ck, g.bck, dck, *memory, w.ck);
+        matmul_backward(*dmemory, g.cv, g.bcv, dcv, *memory, w.cv);
+        if (norm) layernorm_backward(dresidual_self, g.lnc_gamma, g.lnc_beta, dlnc, a.lnc_cache, w.lnc_gamma);
+        else dresidual_self += dlnc;
+        dresidual2 = std::move(dresidual_self);  // from here on: d loss / d h
     }
     // forward: residual2 = x + atty W_O + b_O, so again the stream passes dresidual2 on
     MatrixOf<T> dresidual = dresidual2;
@@ -444,14 +514,36 @@ void layer_backward(MatrixOf<T>& dx, LayerParameters<T>& g, const LayerActivatio
 }
 
 // Everything up to the final norm; the lm head runs once for the whole batch (batch_head).
+// An encoder-decoder's encoder over the source: its layers (bidirectional), then the norm of
+// its output, the memory every cross-attention reads.
 template <class T>
-void body_forward(Activations<T>& acts, const TrainableShape& shape, const Parameters<T>& p, const std::vector<int>& ids) {
+void source_forward(Activations<T>& acts, const TrainableShape& shape, const Parameters<T>& p, const std::vector<int>& source) {
     const TransformerConfig& c = shape.config;
+    acts.encoder_residual.resize(static_cast<std::size_t>(c.encoder_layers) + 1);
+    acts.encoder_layers.resize(static_cast<std::size_t>(c.encoder_layers));
+    encoder_forward(acts.encoder_residual[0], source, p.token_embedding, p.position_embedding, c.positional);
+    for (std::size_t l = 0; l < acts.encoder_layers.size(); ++l)
+        layer_forward(acts.encoder_residual[l + 1], acts.encoder_layers[l], acts.encoder_residual[l], p.encoder_layers[l], c,
+                      false, static_cast<const MatrixOf<T>*>(nullptr));
+    const MatrixOf<T>& last = acts.encoder_residual.back();
+    if (c.norm == Norm::LayerNorm)
+        layernorm_forward(acts.memory, acts.memory_cache, last, p.encoder_final_gamma, p.encoder_final_beta,
+                          static_cast<T>(c.norm_eps));
+    else acts.memory = last;
+}
+
+template <class T>
+void body_forward(Activations<T>& acts, const TrainableShape& shape, const Parameters<T>& p, const std::vector<int>& ids,
+                  const std::vector<int>& source) {
+    const TransformerConfig& c = shape.config;
+    const bool seq2seq = c.is_encoder_decoder();
+    if (seq2seq) source_forward(acts, shape, p, source);
     acts.residual.resize(static_cast<std::size_t>(c.n_layers) + 1);
     acts.layers.resize(static_cast<std::size_t>(c.n_layers));
     encoder_forward(acts.residual[0], ids, p.token_embedding, p.position_embedding, c.positional);
     for (std::size_t l = 0; l < acts.layers.size(); ++l)
-        layer_forward(acts.residual[l + 1], acts.layers[l], acts.residual[l], p.layers[l], c);
+        layer_forward(acts.residual[l + 1], acts.layers[l], acts.residual[l], p.layers[l], c, c.causal,
+                      seq2seq ? &acts.memory : nullptr);
     const MatrixOf<T>& last = acts.residual.back();
     if (c.norm == Norm::LayerNorm)
         layernorm_forward(acts.lnf, acts.lnf_cache, last, p.final_gamma, p.final_beta, static_cast<T>(c.norm_eps));
@@ -459,21 +551,38 @@ void body_forward(Activations<T>& acts, const TrainableShape& shape, const Param
 }
 
 template <class T>
-void model_forward(Activations<T>& acts, const TrainableShape& shape, const Parameters<T>& p, const std::vector<int>& ids) {
-    body_forward(acts, shape, p, ids);
+void model_forward(Activations<T>& acts, const TrainableShape& shape, const Parameters<T>& p, const std::vector<int>& ids,
+                   const std::vector<int>& source) {
+    body_forward(acts, shape, p, ids, source);
     head_forward(acts.logits, acts.lnf, p);
 }
 
 // Adds this sentence's gradient into grads, given d loss / d lnf (the head's part is done by batch_head).
 template <class T>
 void body_backward(Parameters<T>& grads, const Activations<T>& acts, const TrainableShape& shape,
-                   const Parameters<T>& p, const std::vector<int>& ids, const MatrixOf<T>& dlnf) {
+                   const Parameters<T>& p, const Example& e, const MatrixOf<T>& dlnf) {
     const TransformerConfig& c = shape.config;
+    const bool seq2seq = c.is_encoder_decoder();
     MatrixOf<T> dx = MatrixOf<T>::Zero(dlnf.rows(), c.d_model);  // d loss / d residual[l + 1], walking down the layers
     if (c.norm == Norm::LayerNorm) layernorm_backward(dx, grads.final_gamma, grads.final_beta, dlnf, acts.lnf_cache, p.final_gamma);
     else dx = dlnf;
-    for (std::size_t l = acts.layers.size(); l-- > 0;) layer_backward(dx, grads.layers[l], acts.layers[l], p.layers[l], c);
-    encoder_backward(grads.token_embedding, grads.position_embedding, dx, ids, c.positional);
+    // every decoder layer's cross-attention reads the memory: their gradients add up here
+    MatrixOf<T> dmemory = MatrixOf<T>::Zero(seq2seq ? acts.memory.rows() : 0, c.d_model);
+    for (std::size_t l = acts.layers.size(); l-- > 0;)
+        layer_backward(dx, grads.layers[l], acts.layers[l], p.layers[l], c, seq2seq ? &acts.memory : nullptr,
+                       seq2seq ? &dmemory : nullptr);
+    encoder_backward(grads.token_embedding, grads.position_embedding, dx, e.ids, c.positional);
+    if (!seq2seq) return;
+    // forward: memory = LN(encoder_residual.back()), then the encoder's layers, then the source's embeddings
+    MatrixOf<T> dsource = MatrixOf<T>::Zero(dmemory.rows(), c.d_model);
+    if (c.norm == Norm::LayerNorm)
+        layernorm_backward(dsource, grads.encoder_final_gamma, grads.encoder_final_beta, dmemory, acts.memory_cache,
+                           p.encoder_final_gamma);
+    else dsource = dmemory;
+    for (std::size_t l = acts.encoder_layers.size(); l-- > 0;)
+        layer_backward(dsource, grads.encoder_layers[l], acts.encoder_layers[l], p.encoder_layers[l], c,
+                       static_cast<const MatrixOf<T>*>(nullptr), static_cast<MatrixOf<T>*>(nullptr));
+    encoder_backward(grads.token_embedding, grads.position_embedding, dsource, e.source, c.positional);
 }
 
 // The lm head and the cross-entropy for the rows of a whole batch that have a target, as one
@@ -517,7 +626,7 @@ void batch_forward(std::vector<Activations<T>>& acts, MatrixOf<T>& rows, std::ve
     acts.resize(batch.size());
     for (std::size_t s = 0; s < batch.size(); ++s) {
         assert(batch[s].ids.size() == batch[s].targets.size());
-        body_forward(acts[s], shape, p, batch[s].ids);
+        body_forward(acts[s], shape, p, batch[s].ids, batch[s].source);
     }
     gather_target_rows(rows, targets, acts, batch, shape.config.d_model);
 }
@@ -534,9 +643,10 @@ std::size_t count_targets(const std::vector<Example>& batch) {
 // [SECTION] Batches and instantiations
 
 template <class T>
-MatrixOf<T> forward_logits(const TrainableShape& shape, const Parameters<T>& p, const std::vector<int>& ids) {
+MatrixOf<T> forward_logits(const TrainableShape& shape, const Parameters<T>& p, const std::vector<int>& ids,
+                           const std::vector<int>& source) {
     Activations<T> acts;
-    model_forward(acts, shape, p, ids);
+    model_forward(acts, shape, p, ids, source);
     return std::move(acts.logits);
 }
 
@@ -569,15 +679,17 @@ T batch_loss_and_gradients(const TrainableShape& shape, const Parameters<T>& p, 
         MatrixOf<T> dlnf = MatrixOf<T>::Zero(static_cast<Index>(e.ids.size()), shape.config.d_model);
         for (std::size_t i = 0; i < e.targets.size(); ++i)
             if (e.targets[i] >= 0) dlnf.row(static_cast<Index>(i)) = drows.row(row++);
-        body_backward(grads, acts[s], shape, p, e.ids, dlnf);
+        body_backward(grads, acts[s], shape, p, e, dlnf);
     }
     return total * weight;
 }
 
 template Parameters<float> zero_parameters<float>(const TrainableShape&);
 template Parameters<double> zero_parameters<double>(const TrainableShape&);
-template MatrixOf<float> forward_logits<float>(const TrainableShape&, const Parameters<float>&, const std::vector<int>&);
-template MatrixOf<double> forward_logits<double>(const TrainableShape&, const Parameters<double>&, const std::vector<int>&);
+template MatrixOf<float> forward_logits<float>(const TrainableShape&, const Parameters<float>&, const std::vector<int>&,
+                                              const std::vector<int>&);
+template MatrixOf<double> forward_logits<double>(const TrainableShape&, const Parameters<double>&, const std::vector<int>&,
+                                                 const std::vector<int>&);
 template float batch_loss<float>(const TrainableShape&, const Parameters<float>&, const std::vector<Example>&);
 template double batch_loss<double>(const TrainableShape&, const Parameters<double>&, const std::vector<Example>&);
 template float batch_loss_and_gradients<float>(const TrainableShape&, const Parameters<float>&, const std::vector<Example>&,
