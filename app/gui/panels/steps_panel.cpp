@@ -20,8 +20,15 @@ constexpr float kBodyScale = 1.25f;
 
 }  // namespace
 
-std::string StepsPanel::caption(const FrameContext&) const {
-    return m_where.empty() ? "Step by step" : "Step by step: " + m_where;
+// Written from this frame's selection (the title is drawn before the pages are refreshed), so it
+// never names the head or the kind of attention shown a frame ago.
+std::string StepsPanel::caption(const FrameContext& frame) const {
+    if (!frame.trace || frame.trace->n_tokens() == 0) return "Step by step";
+    Selection s = frame.selection;
+    clamp_to_view(s, *frame.trace);
+    const std::string kind = frame.stack ? std::string(stack_title(*frame.stack)) + " \xC2\xB7 " : "";
+    const std::string query = token_label(*frame.trace, s.query, ControlChars::AsTyped);
+    return format("Step by step: %slayer %d \xC2\xB7 head %d \xC2\xB7 query \"%s\"", kind.c_str(), s.layer, s.head, query.c_str());
 }
 
 void StepsPanel::draw_content(const FrameContext& frame) {
@@ -59,20 +66,15 @@ void StepsPanel::refresh(const FrameContext& frame) {
     const CacheKey key{frame.trace->id, s.layer, s.head, s.query, !own_w || projection != nullptr};
     if (key == m_key && !m_pages.empty()) return;
     m_key = key;
-    std::string kind;
     if (own_w) {
         const HeadExplanation e = explain_head(*frame.trace, s.layer, s.head, s.query, projection ? *projection : std::nullopt);
         m_pages = explain_steps(e);
-        if (frame.stack) kind = std::string(stack_title(*frame.stack)) + " \xC2\xB7 ";
     } else {
         const AttentionStack stack = *frame.stack;
         const HeadExplanation e = stack == AttentionStack::Cross ? explain_cross_head(*frame.trace, s.layer, s.head, s.query)
                                                                  : explain_head(*frame.trace, s.layer, s.head, s.query, std::nullopt);
         m_pages = stack_steps(e, stack);
-        kind = std::string(stack_title(stack)) + " \xC2\xB7 ";
     }
-    const std::string query = token_label(*frame.trace, s.query, ControlChars::AsTyped);
-    m_where = format("%slayer %d \xC2\xB7 head %d \xC2\xB7 query \"%s\"", kind.c_str(), s.layer, s.head, query.c_str());
 }
 
 // [SECTION] Keys and stepping

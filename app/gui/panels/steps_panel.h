@@ -53,7 +53,6 @@ private:
 
     CacheKey m_key;
     std::vector<StepPage> m_pages;  // ExplainStep::Count pages for m_key
-    std::string m_where;            // "layer 1 · head 1 · query \"bank\""
     int m_step = 0;
     int m_lesson_entered = 0;  // the lesson step whose page was applied (LessonCaption::entered)
 };
