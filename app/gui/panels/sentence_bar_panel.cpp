@@ -244,7 +244,9 @@ void SentenceBarPanel::draw_chips(const FrameContext& frame, ChipRow& row, const
     const float row_h = row.sizes.front().y + ImGui::GetStyle().ItemSpacing.y;
     const float wanted = row.height > 0.0f ? row.height : row_h;
     ImGui::PushID(static_cast<int>(sequence));
-    ImGui::BeginChild("chips", ImVec2(width, std::min(wanted, row_h * max_rows)), false);
+    // The last row shown has no spacing under it: the next row's top edge would peek in.
+    const float shown = std::min(wanted, row_h * max_rows - (wanted > row_h * max_rows ? ImGui::GetStyle().ItemSpacing.y : 0.0f));
+    ImGui::BeginChild("chips", ImVec2(width, shown), false);
     const float right = ImGui::GetCursorScreenPos().x + ImGui::GetContentRegionAvail().x;
     if (stale) ImGui::PushStyleVar(ImGuiStyleVar_Alpha, 0.55f);
     for (int i = 0; i < trace.n_tokens(); ++i) {
