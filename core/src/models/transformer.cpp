@@ -241,18 +241,20 @@ Matrix TransformerModel::logits_of(const Matrix& x, const ForwardOptions& option
 
 // [SECTION] Encoder-decoders: the same blocks, an encoder pass and a decoder pass with cross-attention
 
-bool TransformerModel::self_attention(Matrix& x, const TransformerLayerWeights& w, bool causal, const ForwardOptions& options,
-                                      LayerTrace& layer) const {
-    const float scale = m_config.scale();
-    layer.scale = scale;
-    layer.causal = causal;
-    layer.x = m_config.norm == Norm::LayerNorm ? layer_norm_rows(x, w.ln1, m_config.norm_eps) : x;
-    Matrix q = parallel_product(layer.x, w.wq), k = parallel_product(layer.x, w.wk), v = parallel_product(layer.x, w.wv);
+namespace {
+
+// x += Attn W_O + b_O, with queries from layer.x and keys and values from `keys` (layer.x itself
+// for self-attention, the encoder's output for cross-attention). W: TransformerLayerWeights or
+// CrossAttentionWeights, which name their projections alike. False when cancelled.
+template <class W>
+bool attend_and_add(Matrix& x, const W& w, const Matrix& keys, bool causal, int n_heads, const ForwardOptions& options,
+                    LayerTrace& layer) {
+    Matrix q = parallel_product(layer.x, w.wq), k = parallel_product(keys, w.wk), v = parallel_product(keys, w.wv);
     q.rowwise() += w.bq;
     k.rowwise() += w.bk;
     v.rowwise() += w.bv;
-    const auto concat = multi_head_attention(q, k, v, m_config.n_heads, m_config.n_heads, scale, causal,
-                                             options.keep_attention, options.cancelled, layer.heads);
+    const auto concat = multi_head_attention(q, k, v, n_heads, n_heads, layer.scale, causal, options.keep_attention,
+                                             options.cancelled, layer.heads);
     if (!concat) return false;
     Matrix attn = parallel_product(*concat, w.wo);
     attn.rowwise() += w.bo;
@@ -260,24 +262,23 @@ bool TransformerModel::self_attention(Matrix& x, const TransformerLayerWeights& 
     return true;
 }
 
+}  // namespace
+
+bool TransformerModel::self_attention(Matrix& x, const TransformerLayerWeights& w, bool causal, const ForwardOptions& options,
+                                      LayerTrace& layer) const {
+    layer.scale = m_config.scale();
+    layer.causal = causal;
+    layer.x = m_config.norm == Norm::LayerNorm ? layer_norm_rows(x, w.ln1, m_config.norm_eps) : x;
+    return attend_and_add(x, w, layer.x, causal, m_config.n_heads, options, layer);
+}
+
 bool TransformerModel::cross_attention(Matrix& x, const CrossAttentionWeights& w, const Matrix& memory,
                                        const ForwardOptions& options, LayerTrace& layer) const {
-    const float scale = m_config.scale();
-    layer.scale = scale;
+    layer.scale = m_config.scale();
     layer.causal = false;  // every target token may read every source token
     layer.cross = true;
     layer.x = m_config.norm == Norm::LayerNorm ? layer_norm_rows(x, w.ln, m_config.norm_eps) : x;
-    Matrix q = parallel_product(layer.x, w.wq), k = parallel_product(memory, w.wk), v = parallel_product(memory, w.wv);
-    q.rowwise() += w.bq;
-    k.rowwise() += w.bk;
-    v.rowwise() += w.bv;
-    const auto concat = multi_head_attention(q, k, v, m_config.n_heads, m_config.n_heads, scale, false,
-                                             options.keep_attention, options.cancelled, layer.heads);
-    if (!concat) return false;
-    Matrix attn = parallel_product(*concat, w.wo);
-    attn.rowwise() += w.bo;
-    x += attn;
-    return true;
+    return attend_and_add(x, w, memory, false, m_config.n_heads, options, layer);
 }
 
 void TransformerModel::add_mlp(Matrix& x, const TransformerLayerWeights& w) const {
