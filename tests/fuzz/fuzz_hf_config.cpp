@@ -1,5 +1,7 @@
 // Fuzz target: bytes as a Hugging Face folder's config.json, through load_model(folder) into
-// every model family's builder (gpt2, bert, distilbert, llama, mistral, qwen2), then a short trace.
+// every model family's builder (gpt2, bert, distilbert, llama, mistral, qwen2, and the
+// encoder-decoders t5, bart, marian), then a short trace (an encoder-decoder's: the translation
+// of the text, its encoder and its cross-attention checked too).
 //
 // The folder holds the fuzzed config.json and, beside it:
 // - when the bytes are a JSON object whose model_type is a family and whose sizes are small (see
@@ -134,6 +136,72 @@ Tensors llama_tensors(const nlohmann::json& cfg, bool biases) {
     return t;
 }
 
+Tensors t5_tensors(const nlohmann::json& cfg) {
+    using namespace kSmall;
+    const std::int64_t d = need(small_size(cfg, "d_model", kWidth)), heads = need(small_size(cfg, "num_heads", kHeads));
+    const std::int64_t dk = need(small_size(cfg, "d_kv", kWidth)), ff = need(small_size(cfg, "d_ff", kFeedForward));
+    const std::int64_t layers = need(small_size(cfg, "num_layers", kLayers));
+    const std::int64_t decoder_layers = need(small_size(cfg, "num_decoder_layers", kLayers, layers));
+    const std::int64_t vocab = need(small_size(cfg, "vocab_size", kVocabulary));
+    const std::int64_t buckets = need(small_size(cfg, "relative_attention_num_buckets", kPositions, 32));
+    const bool gated = cfg.contains("feed_forward_proj") && cfg["feed_forward_proj"].is_string() &&
+                       cfg["feed_forward_proj"].get<std::string>().rfind("gated-", 0) == 0;
+    const bool tied = !cfg.contains("tie_word_embeddings") || !cfg["tie_word_embeddings"].is_boolean() ||
+                      cfg["tie_word_embeddings"].get<bool>();
+    Tensors t{{"shared.weight", {vocab, d}}, {"encoder.final_layer_norm.weight", {d}}, {"decoder.final_layer_norm.weight", {d}}};
+    auto attention = [&](const std::string& b) {
+        for (const char* n : {"q.", "k.", "v."}) t[b + n + "weight"] = {heads * dk, d};
+        t[b + "o.weight"] = {d, heads * dk};
+    };
+    auto stack = [&](const std::string& name, std::int64_t count, bool decoder) {
+        for (std::int64_t l = 0; l < count; ++l) {
+            const std::string b = name + ".block." + std::to_string(l) + ".layer.";
+            attention(b + "0.SelfAttention.");
+            t[b + "0.layer_norm.weight"] = {d};
+            if (l == 0) t[b + "0.SelfAttention.relative_attention_bias.weight"] = {buckets, heads};
+            if (decoder) attention(b + "1.EncDecAttention."), t[b + "1.layer_norm.weight"] = {d};
+            const std::string f = b + (decoder ? "2." : "1.");
+            if (gated) t[f + "DenseReluDense.wi_0.weight"] = {ff, d}, t[f + "DenseReluDense.wi_1.weight"] = {ff, d};
+            else t[f + "DenseReluDense.wi.weight"] = {ff, d};
+            t[f + "DenseReluDense.wo.weight"] = {d, ff}, t[f + "layer_norm.weight"] = {d};
+        }
+    };
+    stack("encoder", layers, false);
+    stack("decoder", decoder_layers, true);
+    if (!tied) t["lm_head.weight"] = {vocab, d};
+    return t;
+}
+
+// BART and Marian (Marian: no layernorm_embedding, and its sinusoids are computed unless stored).
+Tensors bart_tensors(const nlohmann::json& cfg, bool marian, bool store_positions) {
+    using namespace kSmall;
+    const std::int64_t d = need(small_size(cfg, "d_model", kWidth)), vocab = need(small_size(cfg, "vocab_size", kVocabulary));
+    const std::int64_t positions = need(small_size(cfg, "max_position_embeddings", kPositions, 1024));
+    Tensors t{{"model.shared.weight", {vocab, d}}, {"final_logits_bias", {1, vocab}}};
+    auto norm = [&](const std::string& base) { t[base + "weight"] = {d}, t[base + "bias"] = {d}; };
+    auto linear = [&](const std::string& base, std::int64_t out, std::int64_t in) {
+        t[base + "weight"] = {out, in}, t[base + "bias"] = {out};
+    };
+    for (const std::string side : {"encoder", "decoder"}) {
+        const std::int64_t layers = need(small_size(cfg, (side + "_layers").c_str(), kLayers));
+        const std::int64_t ff = need(small_size(cfg, (side + "_ffn_dim").c_str(), kFeedForward));
+        const std::string p = "model." + side + ".";
+        if (!marian) t[p + "embed_positions.weight"] = {positions + 2, d}, norm(p + "layernorm_embedding.");
+        else if (store_positions) t[p + "embed_positions.weight"] = {positions, d};
+        for (std::int64_t l = 0; l < layers; ++l) {
+            const std::string b = p + "layers." + std::to_string(l) + ".";
+            std::vector<std::string> attentions = {"self_attn"};
+            if (side == "decoder") attentions.push_back("encoder_attn");
+            for (const std::string& a : attentions) {
+                for (const char* n : {".q_proj.", ".k_proj.", ".v_proj.", ".out_proj."}) linear(b + a + n, d, d);
+                norm(b + a + "_layer_norm.");
+            }
+            linear(b + "fc1.", ff, d), linear(b + "fc2.", d, ff), norm(b + "final_layer_norm.");
+        }
+    }
+    return t;
+}
+
 // The family's tensors, or none when the config is not an object of a known family with small
 // sizes. `variant` (from the input's length) picks the optional parts: name prefixes, BERT's head.
 Tensors tensors_for(const nlohmann::json& cfg, std::size_t variant) {
@@ -143,6 +211,8 @@ Tensors tensors_for(const nlohmann::json& cfg, std::size_t variant) {
         if (type == "gpt2") return gpt2_tensors(cfg, variant % 2 == 0);
         if (type == "bert" || type == "distilbert") return bert_tensors(cfg, type == "distilbert", variant % 2 == 0, variant % 3 != 0);
         if (type == "llama" || type == "mistral" || type == "qwen2") return llama_tensors(cfg, type == "qwen2");
+        if (type == "t5") return t5_tensors(cfg);
+        if (type == "bart" || type == "marian") return bart_tensors(cfg, type == "marian", variant % 2 == 0);
     } catch (const NotSmall&) {
     }
     return {};
@@ -238,6 +308,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         return 0;
     }
     fuzz::check_trace(*trace.value());
+    if (model.value()->encoder_decoder()) {  // the encoder's pass and the cross-attention too
+        fuzz::check(trace.value()->source != nullptr, "an encoder-decoder's trace has no source");
+        fuzz::check_trace(*trace.value()->source);
+        fuzz::check_trace(*cross_attention_trace(*trace.value()));
+    }
     check_head_projections(*model.value());
     return 0;
 }
