@@ -13,7 +13,9 @@
 
 #include "attnscope/forward.h"
 #include "attnscope/trace_json.h"
+#include "formats/safetensors_files.h"
 #include "models/hf_encoder_decoder.h"
+#include "test_scratch.h"
 
 namespace attnscope {
 namespace {
@@ -210,6 +212,95 @@ TEST(T5RelativeBucket, GivesTheBucketsWorkedByHand) {
     EXPECT_EQ(t5_relative_bucket(-100, false, 32, 128), 30);
     EXPECT_EQ(t5_relative_bucket(5, false, 32, 128), 0);
     EXPECT_EQ(t5_relative_bucket(-15, false, 32, 128), 15);
+}
+
+// [SECTION] A real Marian folder: opus-mt-en-mg's tokenizer files and config, with small random weights
+
+// Every tensor a Marian config implies (the sinusoids computed, as current checkpoints save them),
+// float32, small deterministic values; 1-D tensors near 1.
+std::string marian_safetensors(int d, int ff, int vocab) {
+    std::vector<std::pair<std::string, std::vector<int>>> tensors = {{"model.shared.weight", {vocab, d}},
+                                                                       {"final_logits_bias", {1, vocab}}};
+    auto linear = [&](const std::string& base, int out, int in) {
+        tensors.push_back({base + ".weight", {out, in}});
+        tensors.push_back({base + ".bias", {out}});
+    };
+    auto norm = [&](const std::string& base) {
+        tensors.push_back({base + ".weight", {d}});
+        tensors.push_back({base + ".bias", {d}});
+    };
+    for (const std::string side : {"encoder", "decoder"}) {
+        const std::string b = "model." + side + ".layers.0.";
+        for (const char* attention : {"self_attn", "encoder_attn"}) {
+            if (std::string(attention) == "encoder_attn" && side == "encoder") continue;
+            for (const char* p : {".q_proj", ".k_proj", ".v_proj", ".out_proj"}) linear(b + attention + p, d, d);
+            norm(b + attention + "_layer_norm");
+        }
+        linear(b + "fc1", ff, d), linear(b + "fc2", d, ff), norm(b + "final_layer_norm");
+    }
+    nlohmann::json header = nlohmann::json::object();
+    std::string data;
+    for (const auto& [name, shape] : tensors) {
+        std::size_t count = 1;
+        for (int s : shape) count *= static_cast<std::size_t>(s);
+        const std::size_t begin = data.size();
+        for (std::size_t i = 0; i < count; ++i) {
+            const int step = static_cast<int>((i * 37 + name.size()) % 17) - 8;  // -8 .. 8
+            const float v = (shape.size() == 1 ? 1.0f : 0.0f) + 0.3f * static_cast<float>(step) / 8.0f;
+            data += testing::f32_le({v});
+        }
+        header[name] = {{"dtype", "F32"}, {"shape", shape}, {"data_offsets", {begin, data.size()}}};
+    }
+    return testing::safetensors_bytes(header.dump(), data);
+}
+
+// The folder as a Helsinki-NLP checkpoint has it (config.json, source.spm, target.spm,
+// vocab.json), its config shrunk to one small layer each side so the weights are a few MB.
+TEST(MarianFolder, ReadsTheSourceWithSourceSpmAndWritesTheTargetWithTargetSpm) {
+    const fs::path real = fs::path(ATTNSCOPE_SHARED_MODELS) / "opus_mt_en_mg";
+    if (!fs::exists(real / "source.spm")) GTEST_SKIP() << "no " << real << " (../shared/models/README.md)";
+    const fs::path dir = testing::test_scratch_dir() / "opus-mt-en-mg-small";
+    fs::create_directories(dir);
+    for (const char* f : {"source.spm", "target.spm", "vocab.json", "tokenizer_config.json"})
+        fs::copy_file(real / f, dir / f, fs::copy_options::overwrite_existing);
+    nlohmann::json config = nlohmann::json::parse(std::ifstream(real / "config.json"));
+    const int d = 8, ff = 16, vocab = config["vocab_size"];
+    config.update({{"d_model", d}, {"encoder_layers", 1}, {"decoder_layers", 1}, {"encoder_attention_heads", 2},
+                   {"decoder_attention_heads", 2}, {"encoder_ffn_dim", ff}, {"decoder_ffn_dim", ff}, {"max_position_embeddings", 64}});
+    std::ofstream(dir / "config.json") << config.dump();
+    std::ofstream(dir / "model.safetensors", std::ios::binary) << marian_safetensors(d, ff, vocab);
+
+    auto loaded = load_model(dir.string());
+    ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+    const ModelPtr model = loaded.value();
+    const EncoderDecoder* ed = model->encoder_decoder();
+    ASSERT_NE(ed, nullptr);
+    EXPECT_NE(&ed->target_tokenizer(), &model->tokenizer()) << "the target is written with target.spm";
+    EXPECT_EQ(ed->decoder_start_id(), 54687) << "Marian starts the decoder with the pad token";
+    EXPECT_EQ(ed->end_id(), 0);
+
+    // Worked with spm_encode over source.spm and looked up in vocab.json by hand (see
+    // tests/tokenize/sentencepiece_tokenizer_test.cpp), with </s> appended as MarianTokenizer does.
+    TraceOptions request;
+    request.target = "Nentina tany amin'ny banky ny vola aho.";
+    auto traced = compute_trace(*model, "I took the money to the bank.", request);
+    ASSERT_TRUE(traced.ok()) << traced.error().message;
+    const Trace& trace = *traced.value();
+    std::vector<int> source_ids;
+    for (const Token& t : trace.source_tokens) source_ids.push_back(t.id);
+    EXPECT_EQ(source_ids, (std::vector<int>{47, 659, 7, 994, 9, 7, 7877, 4, 0}));
+    EXPECT_EQ(trace.tokens.front().id, 54687);
+    EXPECT_NE(trace.tokens.back().id, 0) << "the target's </s> is what the last row predicts, not an input";
+    std::vector<int> target_ids;
+    for (std::size_t i = 1; i < trace.tokens.size(); ++i) target_ids.push_back(trace.tokens[i].id);
+    EXPECT_EQ(ed->target_tokenizer().decode(target_ids), *request.target);
+    EXPECT_EQ(trace.cross_layers[0].heads[0].weights.cols(), static_cast<Index>(source_ids.size()));
+
+    request.target.reset();
+    request.max_new = 4;
+    auto translated = compute_trace(*model, "the bank", request);
+    ASSERT_TRUE(translated.ok()) << translated.error().message;
+    EXPECT_LE(translated.value()->n_tokens(), 5);
 }
 
 }  // namespace
