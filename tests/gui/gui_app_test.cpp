@@ -671,6 +671,12 @@ std::vector<std::string> all_lines(const std::string& out, const std::string& pa
     return found;
 }
 
+// Target token i as a cross row's "writes '...'" names it: its label without the space before it.
+std::string written_word(const Trace& trace, int i) {
+    const std::string label = token_label(trace, i);
+    return label.substr(std::min(label.find_first_not_of(' '), label.size()));
+}
+
 // The cross heatmap at a projector's two sizes: rows the target's tokens, columns the source's, in
 // square cells, so its region is as much wider than high as the source is longer than the target.
 // The other views draw cross-attention too.
@@ -690,7 +696,8 @@ TEST_F(GuiApp, TheCrossHeatmapHasTargetRowsAndSourceColumns) {
                                     png);
         ASSERT_EQ(r.exit_code, 0) << r.err;
         EXPECT_THAT(r.out, HasSubstr(attention)) << r.out;
-        EXPECT_EQ(selection_line(r.out), "selection: cross layer 0, head 0, query 2 'w11', key 4 'w8'");
+        EXPECT_EQ(selection_line(r.out), "selection: cross layer 0, head 0, query 2 'w11', key 4 'w8', writes '" +
+                                             written_word(*trace, 3) + "'");
         EXPECT_THAT(r.out, HasSubstr("target asked: forced 'w11 w12'"));
         const Rect grid = regions(r.out).at("heatmap");
         EXPECT_NEAR(static_cast<double>(grid.w) / grid.h, static_cast<double>(cols) / rows, 0.08) << size << ": cells are square";
@@ -731,7 +738,7 @@ TEST_F(GuiApp, TheSwitchShowsEachKindOfAttentionInItsOwnShape) {
     std::vector<std::string> attention = all_lines(r.out, "attention: "), selection = all_lines(r.out, "selection: ");
     ASSERT_EQ(attention.size(), 4u) << r.out;
     ASSERT_EQ(selection.size(), 4u);
-    EXPECT_EQ(selection.front(), "selection: cross layer 0, head 0, query " + std::to_string(trace->n_tokens() - 1) +  " '" + token_label(*trace, trace->n_tokens() - 1) + "', key none")
+    EXPECT_EQ(selection.front(), "selection: cross layer 0, head 0, query " + std::to_string(trace->n_tokens() - 1) +  " '" + token_label(*trace, trace->n_tokens() - 1) + "', key none, writes '</s>'")
         << "cross-attention first, the last target token as the query";
     attention.erase(attention.begin());
     selection.erase(selection.begin());
@@ -740,7 +747,7 @@ TEST_F(GuiApp, TheSwitchShowsEachKindOfAttentionInItsOwnShape) {
                                         "attention: encoder, rows " + s + " source tokens, columns " + s + " source tokens, 2 layers x 2 heads",
                                         "attention: decoder, rows " + t + " target tokens, columns " + t + " target tokens, 3 layers x 4 heads"}));
     EXPECT_EQ(selection,
-              (std::vector<std::string>{"selection: cross layer 2, head 3, query 1 '[CLS]', key 5 'w9'",
+              (std::vector<std::string>{"selection: cross layer 2, head 3, query 1 '[CLS]', key 5 'w9', writes '" + written_word(*trace, 2) + "'",
                                         "selection: encoder layer 1, head 1, query 1 'w5', key 5 'w9'",
                                         "selection: decoder layer 2, head 3, query 2 'w11', key 1 '[CLS]'"}))
         << "the encoder has 2 layers of 2 heads: layer 2, head 3 became layer 1, head 1";

@@ -771,6 +771,27 @@ TEST(TraceWorker, AnEncoderDecodersBundleHasEachKindOfAttention) {
     }
 }
 
+// Cross rows are named by what their decoder step writes: row i reads target token i and writes
+// token i + 1, the last row the end. The translation is the one `attnscope-cli predict` gives,
+// written out here; the decoder's own rows keep their input tokens.
+TEST(RowLabels, ACrossRowIsLabelledByTheWordItsStepWrites) {
+    const auto model = load_model("builtin:translator");
+    ASSERT_TRUE(model.ok()) << model.error().message;
+    const auto trace = compute_trace(*model.value(), "the woman deposits the money in the bank .");
+    ASSERT_TRUE(trace.ok()) << trace.error().message;
+    const auto cross = cross_attention_trace(*trace.value());
+    ASSERT_TRUE(cross && shows_cross(*cross));
+    const std::vector<std::string> want = {"<s> \xE2\x86\x92 la",      "la \xE2\x86\x92 femme",      "femme \xE2\x86\x92 d\xC3\xA9pose",
+                                           "d\xC3\xA9pose \xE2\x86\x92 l'argent", "l'argent \xE2\x86\x92 dans", "dans \xE2\x86\x92 la",
+                                           "la \xE2\x86\x92 banque",   "banque \xE2\x86\x92 .",      ". \xE2\x86\x92 </s>"};
+    ASSERT_EQ(cross->n_tokens(), static_cast<int>(want.size()));
+    for (int i = 0; i < cross->n_tokens(); ++i) EXPECT_EQ(row_label(*cross, i), want[static_cast<std::size_t>(i)]) << "row " << i;
+    EXPECT_EQ(written_at(*cross, 6), "banque") << "the second 'la' writes 'banque'";
+    EXPECT_EQ(written_at(*cross, 8), "</s>");
+    EXPECT_EQ(row_label(*trace.value(), 6), token_label(*trace.value(), 6)) << "the decoder's masked self-attention: its input";
+    EXPECT_EQ(row_label(keys_of(*cross), 7), "bank") << "the columns, the source's tokens, as typed";
+}
+
 TEST(TraceWorker, ATargetTheDecoderCannotTakeKeepsTheLastGoodTrace) {
     if (!bart_model()) GTEST_SKIP() << "the seq2seq reference script did not run (python3-numpy?)";
     TraceWorker worker;

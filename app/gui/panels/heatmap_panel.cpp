@@ -37,10 +37,12 @@ const char* field_noun(HeatmapField f) { return f == HeatmapField::Weights ? "we
 std::string HeatmapPanel::caption(const FrameContext& frame) const {
     if (!frame.trace) return "Heatmap";
     // An encoder-decoder's heatmap says which attention it is, and what its rows and columns are.
+    // Cross rows are labelled "la \u2192 banque" (row_label): the step reading "la" writes "banque".
     const std::string kind = !frame.stack ? ""
-                             : *frame.stack == AttentionStack::Cross && !frame.state.compact
-                                 ? "cross-attention (rows: target, columns: source) \xC2\xB7 "
-                                                                     : std::string(stack_title(*frame.stack)) + " \xC2\xB7 ";
+                             : *frame.stack != AttentionStack::Cross ? std::string(stack_title(*frame.stack)) + " \xC2\xB7 "
+                             : frame.state.compact ? "cross \xC2\xB7 rows: the word each step writes \xC2\xB7 "
+                                                   : "cross-attention (rows: each step of the decoder, labelled by the word it writes; "
+                                                     "columns: source) \xC2\xB7 ";
     std::string text = format("Heatmap \xC2\xB7 %slayer %d, head %d \xC2\xB7 %s", kind.c_str(), frame.selection.layer, frame.selection.head,
                               m_field == HeatmapField::Weights ? "weights (after softmax)" : "scores q\xC2\xB7k \xC3\x97 scale (before softmax)");
     // A long trace zoomed out: say what a pixel is, so nobody reads a maximum as a cell.

@@ -336,6 +336,9 @@ void SentenceBarPanel::draw_chip_tooltip(const FrameContext& frame, const ChipRo
                                                          "vector for every new word", row.typed[k].c_str(), row.labels[k].c_str()));
     if (t.special) ImGui::TextUnformatted(sequence == Sequence::Target && i == 0 ? "the decoder's start token: it covers no text"
                                                                                 : "added by the tokenizer");
+    // Cross-attention's row for this token is the decoder step that reads it and writes the next.
+    if (sequence == Sequence::Target && frame.trace && shows_cross(*frame.trace))
+        ImGui::Text("cross-attention's row %d: the decoder step that reads it writes \"%s\"", i, written_at(trace, i).c_str());
     const Roles roles = roles_of(frame, sequence);
     if (roles.queries && roles.keys) ImGui::TextDisabled("click: make it the query token \xC2\xB7 right-click: choose it as the key token");
     else if (roles.queries) ImGui::TextDisabled("click: make it the query token");

@@ -28,7 +28,8 @@ std::string StepsPanel::caption(const FrameContext& frame) const {
     clamp_to_view(s, *frame.trace);
     const std::string kind = frame.stack ? std::string(stack_title(*frame.stack)) + " \xC2\xB7 " : "";
     const std::string query = token_label(*frame.trace, s.query, ControlChars::AsTyped);
-    return format("Step by step: %slayer %d \xC2\xB7 head %d \xC2\xB7 query \"%s\"", kind.c_str(), s.layer, s.head, query.c_str());
+    const std::string writes = shows_cross(*frame.trace) ? format(" (writes \"%s\")", written_at(*frame.trace, s.query, ControlChars::AsTyped).c_str()) : "";
+    return format("Step by step: %slayer %d \xC2\xB7 head %d \xC2\xB7 query \"%s\"%s", kind.c_str(), s.layer, s.head, query.c_str(), writes.c_str());
 }
 
 void StepsPanel::draw_content(const FrameContext& frame) {

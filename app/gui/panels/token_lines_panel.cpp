@@ -28,8 +28,11 @@ std::string TokenLinesPanel::caption(const FrameContext& frame) const {
     if (!frame.trace) return "Tokens";
     const int q = frame.selection.query;
     const std::string kind = frame.stack ? std::string(stack_title(*frame.stack)) + " \xC2\xB7 " : "";
-    return format("Tokens \xC2\xB7 %swhere \"%s\" looks \xC2\xB7 layer %d, %s", kind.c_str(), token_label(*frame.trace, q).c_str(),
-                  frame.selection.layer, m_all_heads ? "all heads" : format("head %d", frame.selection.head).c_str());
+    // A cross row is the decoder step that writes the next word: named by that word.
+    const std::string who = shows_cross(*frame.trace) ? format("the step writing \"%s\"", written_at(*frame.trace, q).c_str())
+                                                      : format("\"%s\"", token_label(*frame.trace, q).c_str());
+    return format("Tokens \xC2\xB7 %swhere %s looks \xC2\xB7 layer %d, %s", kind.c_str(), who.c_str(), frame.selection.layer,
+                  m_all_heads ? "all heads" : format("head %d", frame.selection.head).c_str());
 }
 
 void TokenLinesPanel::draw_content(const FrameContext& frame) {
@@ -105,8 +108,9 @@ void TokenLinesPanel::draw_summary(const FrameContext& frame, int query) {
         m_summary_key = key;
         const std::vector<int> order = best_indices(Eigen::Map<const RowVector>(w, key_count(*frame.trace)), 3);
         const int shown = static_cast<int>(order.size());
-        m_summary = format(shows_cross(*frame.trace) ? "\"%s\" looks most at, in the source:" : "\"%s\" looks most at:",
-                           m_labels[static_cast<std::size_t>(query)].c_str());
+        m_summary = shows_cross(*frame.trace)
+                        ? format("the step writing \"%s\" looks most at, in the source:", written_at(*frame.trace, query).c_str())
+                        : format("\"%s\" looks most at:", m_labels[static_cast<std::size_t>(query)].c_str());
         for (int k = 0; k < shown; ++k) {
             const int j = order[static_cast<std::size_t>(k)];
             m_summary += format("   %s %.2f", m_key_labels[static_cast<std::size_t>(j)].c_str(), w[j]);
@@ -147,7 +151,7 @@ void TokenLinesPanel::draw_tokens(const FrameContext& frame, const Columns& c, i
     const Theme& th = frame.theme;
     const float line_h = ImGui::GetTextLineHeight();
     const bool cross = shows_cross(*frame.trace);
-    dl->AddText(ImVec2(c.query_x0, c.top - line_h - kPad * 0.5f), th.text_dim, cross ? "target" : "query");
+    dl->AddText(ImVec2(c.query_x0, c.top - line_h - kPad * 0.5f), th.text_dim, cross ? "step \xE2\x86\x92 writes" : "query");
     dl->AddText(ImVec2(c.key_x0, c.top - line_h - kPad * 0.5f), th.text_dim, cross ? "source" : "key");
     m_preview = -1;
     int first = 0, last = 0;

@@ -435,7 +435,8 @@ void App::take_screenshots(int width, int height) {
 
 // "selection: layer 1, head 0, query 6 'bank', key 3 'money'": what the picture has selected. An
 // encoder-decoder's names the kind of attention first: "selection: cross layer 1, head 0, query 2
-// 'la', key 1 'red'" (the query a target token, the key a source token).
+// 'la', key 1 'red', writes 'voiture'" (the query a target token, the key a source token; a cross
+// row also says what its decoder step writes, the next target token or '</s>').
 void App::print_selection() const {
     if (!m_bundle) return;
     const Trace& t = *view_trace();
@@ -444,7 +445,10 @@ void App::print_selection() const {
     const std::string query = s.query < t.n_tokens() ? escape_for_terminal(token_label(t, s.query)) : "";
     const std::string key = s.key >= 0 && s.key < keys.n_tokens() ? format(" %d '%s'", s.key, escape_for_terminal(token_label(keys, s.key)).c_str()) : " none";
     const std::string stack = m_bundle->encoder_decoder() ? std::string(stack_name(m_state.stack)) + " " : "";
-    std::printf("selection: %slayer %d, head %d, query %d '%s', key%s\n", stack.c_str(), s.layer, s.head, s.query, query.c_str(), key.c_str());
+    // A cross row is read by what its decoder step writes (row_label): "..., writes 'banque'".
+    const std::string writes = shows_cross(t) && s.query < t.n_tokens() ? format(", writes '%s'", escape_for_terminal(written_at(t, s.query)).c_str()) : "";
+    std::printf("selection: %slayer %d, head %d, query %d '%s', key%s%s\n", stack.c_str(), s.layer, s.head, s.query, query.c_str(), key.c_str(),
+                writes.c_str());
 }
 
 // An encoder-decoder's picture: "attention: cross, rows 7 target tokens, columns 5 source tokens,

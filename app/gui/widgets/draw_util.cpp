@@ -9,6 +9,7 @@
 
 #include "attnscope/text.h"
 #include "attnscope/token_labels.h"
+#include "workers/attention_stacks.h"
 
 namespace attnscope::gui {
 
@@ -167,7 +168,7 @@ void TokenLabels::refresh(const Trace& trace) {
     m_text.clear();
     m_max_width = 0.0f;
     for (int i = 0; i < trace.n_tokens(); ++i) {
-        m_text.push_back(token_label(trace, i));
+        m_text.push_back(row_label(trace, i));
         m_max_width = std::max(m_max_width, ImGui::CalcTextSize(m_text.back().c_str()).x);
     }
 }

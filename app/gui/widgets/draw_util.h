@@ -79,8 +79,9 @@ namespace attnscope::gui {
 // something is on its way.
 void draw_centered_message(const char* text, ImU32 color, bool spinner);
 
-// A trace's token labels and the widest one's width in the current font: rebuilt only when the
-// trace or the font size changes, never every frame.
+// A trace's row labels (row_label: its tokens, or for cross-attention "la \u2192 banque", what each
+// decoder step writes) and the widest one's width in the current font: rebuilt only when the
+// trace or the font size changes, never every frame. Keys pass keys_of(view), never a cross trace.
 class TokenLabels {
 public:
     void refresh(const Trace& trace);

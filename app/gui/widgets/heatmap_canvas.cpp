@@ -19,6 +19,7 @@ constexpr float kSlant = 0.7071f;         // cos 45 degrees: leaning labels are 
 constexpr float kLineFill = 0.9f;         // a label's type fills at most 90% of its row: neighbours keep a gap
 constexpr float kLeanRise = 0.5f;         // of a leaning label's height: see leaning_gutter()
 constexpr float kTopShare = 0.3f;         // the column labels take at most this share of the height
+constexpr float kLeftShare = 0.3f;        // the row labels take at most this share of the width
 constexpr float kNumberFill = 0.85f;      // of a cell's width, for the number in it
 
 ImVec2 add(ImVec2 a, ImVec2 b) { return ImVec2(a.x + b.x, a.y + b.y); }
@@ -52,7 +53,7 @@ HeatmapCanvas::Geometry HeatmapCanvas::layout(ImVec2 pos, ImVec2 size, int rows,
 
 // The label gutters for the current label sizes, and the largest cells that fit beside them.
 void HeatmapCanvas::place_grid(Geometry& g, ImVec2 size) const {
-    const float left = std::min(label_width(g.row_text) + 2 * kPad, size.x * 0.3f);
+    const float left = std::min(label_width(g.row_text) + 2 * kPad, size.x * kLeftShare);
     auto cell_for = [&](float top) {
         const float fit = std::min((size.x - left) / g.cols, (size.y - top) / g.rows);
         // Zoom 1 shows the whole grid, even when a cell is then a fraction of a pixel (a long text:
@@ -78,7 +79,9 @@ float HeatmapCanvas::leaning_gutter(float text_px) const { return key_label_widt
 // smallest_text_px(); only below that do draw_row_labels / draw_column_labels leave some out.
 void HeatmapCanvas::size_labels(Geometry& g, ImVec2 size) const {
     const float full = ImGui::GetFontSize(), smallest = std::min(full, smallest_text_px());
-    g.row_text = std::clamp(g.cell * kLineFill, smallest, full);
+    // ... and their gutter: long row labels (cross-attention's "dépose \u2192 l'argent") shrink before they are cut
+    const float in_left = label_width(1.0f) > 0.0f ? (size.x * kLeftShare - 2 * kPad) / label_width(1.0f) : full;
+    g.row_text = std::clamp(std::min(g.cell * kLineFill, in_left), smallest, full);
     if (!g.rotated_columns) return;  // level labels fit their columns at the font size
     // leaning_gutter(s) = s * (width per px * kSlant + kLeanRise) + kPad must stay within the top share
     const float in_gutter = (size.y * kTopShare - kPad) / (key_label_width(1.0f) * kSlant + kLeanRise);
@@ -360,7 +363,8 @@ void HeatmapCanvas::draw_tooltip(const FrameContext& frame, const HeatmapInput& 
     const std::optional<CellValue> c = frame.attention.cell(in.layer, in.head, i, j);
     ImGui::BeginTooltip();
     if (m_cross)
-        ImGui::Text("target %d \"%s\"  \xE2\x86\x92  source %d \"%s\"", i, m_labels[i].c_str(), j, m_key_labels[j].c_str());
+        ImGui::Text("decoder step %d (%s: it writes \"%s\")  looks at  source %d \"%s\"", i, m_labels[i].c_str(),
+                    written_at(in.trace, i).c_str(), j, m_key_labels[j].c_str());
     else
         ImGui::Text("query %d \"%s\"  \xE2\x86\x92  key %d \"%s\"", i, m_labels[i].c_str(), j, m_key_labels[j].c_str());
     ImGui::Separator();

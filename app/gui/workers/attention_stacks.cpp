@@ -71,6 +71,22 @@ bool shows_cross(const Trace& view) { return !view.layers.empty() && view.layers
 
 const Trace& keys_of(const Trace& view) { return shows_cross(view) ? *view.source : view; }
 
+// A target word's label without the space before it (" banque": the space is the text's, not the word's).
+static std::string word_at(const Trace& t, int i, ControlChars controls) {
+    std::string s = token_label(t, i, controls);
+    const std::size_t first = s.find_first_not_of(' ');
+    return first == std::string::npos || first == 0 ? s : s.substr(first);
+}
+
+std::string written_at(const Trace& cross, int i, ControlChars controls) {
+    return i + 1 < cross.n_tokens() ? word_at(cross, i + 1, controls) : kEndLabel;
+}
+
+std::string row_label(const Trace& view, int i, ControlChars controls) {
+    if (!shows_cross(view)) return token_label(view, i, controls);
+    return word_at(view, i, controls) + " \xE2\x86\x92 " + written_at(view, i, controls);
+}
+
 const std::string& input_text(const Trace& trace) { return trace.source ? trace.source_text : trace.text; }
 
 // As compute_head_stats, with the averages n x n_keys: every head of a layer has that shape.

@@ -22,6 +22,7 @@
 #include "attnscope/explain.h"
 #include "attnscope/head_stats.h"
 #include "attnscope/result.h"
+#include "attnscope/token_labels.h"
 #include "attnscope/trace.h"
 #include "shell/selection.h"
 
@@ -48,6 +49,15 @@ bool shows_cross(const Trace& view);
 // else `view` itself. Its token_label(j) names key j.
 const Trace& keys_of(const Trace& view);
 inline int key_count(const Trace& view) { return keys_of(view).n_tokens(); }
+
+// Cross-attention's row i is the decoder step whose input is target token i: that step writes
+// token i + 1, and the last row writes the end ("</s>"). A class reads a cross row by what it
+// writes (the step writing "banque" looks at "bank"), so the views label cross rows that way;
+// the decoder's masked self-attention keeps its rows' input tokens, as masked attention is read.
+inline constexpr const char* kEndLabel = "</s>";
+std::string written_at(const Trace& cross, int i, ControlChars controls = ControlChars::Escaped);  // "banque"
+// "la \u2192 banque" for a cross row (its input, then what it writes); else token_label(view, i).
+std::string row_label(const Trace& view, int i, ControlChars controls = ControlChars::Escaped);
 
 // Keeps the selection inside `view`: its layers and heads (encoder and decoder may differ), its
 // queries, and its keys.
