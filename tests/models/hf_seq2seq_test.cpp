@@ -214,6 +214,74 @@ TEST(T5RelativeBucket, GivesTheBucketsWorkedByHand) {
     EXPECT_EQ(t5_relative_bucket(-15, false, 32, 128), 15);
 }
 
+// [SECTION] Real tokenizer folders with small random weights
+
+// A safetensors file of these tensors, float32, small deterministic values; 1-D tensors near 1.
+std::string small_safetensors(const std::vector<std::pair<std::string, std::vector<int>>>& tensors) {
+    nlohmann::json header = nlohmann::json::object();
+    std::string data;
+    for (const auto& [name, shape] : tensors) {
+        std::size_t count = 1;
+        for (int s : shape) count *= static_cast<std::size_t>(s);
+        const std::size_t begin = data.size();
+        for (std::size_t i = 0; i < count; ++i) {
+            const int step = static_cast<int>((i * 37 + name.size()) % 17) - 8;  // -8 .. 8
+            data += testing::f32_le({(shape.size() == 1 ? 1.0f : 0.0f) + 0.3f * static_cast<float>(step) / 8.0f});
+        }
+        header[name] = {{"dtype", "F32"}, {"shape", shape}, {"data_offsets", {begin, data.size()}}};
+    }
+    return testing::safetensors_bytes(header.dump(), data);
+}
+
+// t5-small's tokenizer.json beside a one-layer T5: the ids Hugging Face's T5 documentation
+// prints for its translation example, the source ending in </s>, the decoder starting with the
+// pad token (0) and reading the target without its </s>.
+TEST(T5Folder, ReadsTheDocumentedIdsOfItsTranslationExample) {
+    const fs::path real = fs::path(ATTNSCOPE_SHARED_MODELS) / "t5_small_tokenizer";
+    if (!fs::exists(real / "tokenizer.json")) GTEST_SKIP() << "no " << real << " (../shared/models/README.md)";
+    const fs::path dir = testing::test_scratch_dir() / "t5-small-shaped";
+    fs::create_directories(dir);
+    fs::copy_file(real / "tokenizer.json", dir / "tokenizer.json", fs::copy_options::overwrite_existing);
+    const int d = 8, kv = 4, heads = 2, ff = 16, vocab = 32128, buckets = 32;
+    const nlohmann::json config = {{"model_type", "t5"}, {"d_model", d}, {"d_kv", kv}, {"num_heads", heads}, {"d_ff", ff},
+                                   {"num_layers", 1}, {"num_decoder_layers", 1}, {"vocab_size", vocab},
+                                   {"relative_attention_num_buckets", buckets}, {"decoder_start_token_id", 0},
+                                   {"eos_token_id", 1}, {"pad_token_id", 0}, {"feed_forward_proj", "relu"}};
+    std::ofstream(dir / "config.json") << config.dump();
+    std::vector<std::pair<std::string, std::vector<int>>> tensors = {
+        {"shared.weight", {vocab, d}}, {"encoder.final_layer_norm.weight", {d}}, {"decoder.final_layer_norm.weight", {d}}};
+    auto attention = [&](const std::string& b) {
+        for (const char* n : {"q", "k", "v"}) tensors.push_back({b + n + ".weight", {heads * kv, d}});
+        tensors.push_back({b + "o.weight", {d, heads * kv}});
+    };
+    for (const std::string stack : {"encoder", "decoder"}) {
+        const std::string b = stack + ".block.0.layer.";
+        attention(b + "0.SelfAttention.");
+        tensors.push_back({b + "0.SelfAttention.relative_attention_bias.weight", {buckets, heads}});
+        tensors.push_back({b + "0.layer_norm.weight", {d}});
+        if (stack == "decoder") attention(b + "1.EncDecAttention."), tensors.push_back({b + "1.layer_norm.weight", {d}});
+        const std::string f = b + (stack == "decoder" ? "2." : "1.");
+        tensors.push_back({f + "DenseReluDense.wi.weight", {ff, d}});
+        tensors.push_back({f + "DenseReluDense.wo.weight", {d, ff}});
+        tensors.push_back({f + "layer_norm.weight", {d}});
+    }
+    std::ofstream(dir / "model.safetensors", std::ios::binary) << small_safetensors(tensors);
+
+    auto loaded = load_model(dir.string());
+    ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+    TraceOptions request;
+    request.target = "Das Haus ist wunderbar.";
+    auto traced = compute_trace(*loaded.value(), "translate English to German: The house is wonderful.", request);
+    ASSERT_TRUE(traced.ok()) << traced.error().message;
+    std::vector<int> source, target;
+    for (const Token& t : traced.value()->source_tokens) source.push_back(t.id);
+    for (const Token& t : traced.value()->tokens) target.push_back(t.id);
+    EXPECT_EQ(source, (std::vector<int>{13959, 1566, 12, 2968, 10, 37, 629, 19, 1627, 5, 1}));
+    EXPECT_EQ(target, (std::vector<int>{0, 644, 4598, 229, 19250, 5}));
+    EXPECT_EQ(traced.value()->layers[0].heads[0].relative_bias.size(), 2 * 6 - 1) << "the decoder's bias by distance";
+    EXPECT_EQ(traced.value()->cross_layers[0].heads[0].relative_bias.size(), 0) << "cross-attention has no position bias";
+}
+
 // [SECTION] A real Marian folder: opus-mt-en-mg's tokenizer files and config, with small random weights
 
 // Every tensor a Marian config implies (the sinusoids computed, as current checkpoints save them),
@@ -238,20 +306,7 @@ std::string marian_safetensors(int d, int ff, int vocab) {
         }
         linear(b + "fc1", ff, d), linear(b + "fc2", d, ff), norm(b + "final_layer_norm");
     }
-    nlohmann::json header = nlohmann::json::object();
-    std::string data;
-    for (const auto& [name, shape] : tensors) {
-        std::size_t count = 1;
-        for (int s : shape) count *= static_cast<std::size_t>(s);
-        const std::size_t begin = data.size();
-        for (std::size_t i = 0; i < count; ++i) {
-            const int step = static_cast<int>((i * 37 + name.size()) % 17) - 8;  // -8 .. 8
-            const float v = (shape.size() == 1 ? 1.0f : 0.0f) + 0.3f * static_cast<float>(step) / 8.0f;
-            data += testing::f32_le({v});
-        }
-        header[name] = {{"dtype", "F32"}, {"shape", shape}, {"data_offsets", {begin, data.size()}}};
-    }
-    return testing::safetensors_bytes(header.dump(), data);
+    return small_safetensors(tensors);
 }
 
 // The folder as a Helsinki-NLP checkpoint has it (config.json, source.spm, target.spm,
