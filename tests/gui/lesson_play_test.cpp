@@ -185,6 +185,41 @@ TEST_F(LessonPlay, QkvBankPlaysEveryStep) { expect_every_step_plays("qkv-bank.js
 
 TEST_F(LessonPlay, EncoderVsDecoderPlaysEveryStep) { expect_every_step_plays("encoder-vs-decoder.json"); }
 
+TEST_F(LessonPlay, EncoderDecoderCrossPlaysEveryStep) { expect_every_step_plays("encoder-decoder-cross.json"); }
+
+// The cross lesson's steps show the kind of attention they name, with token and key in its rows and
+// columns. Worked out by hand: "the woman sees the bank near the river ." is translated "la femme
+// voit la rive près de la rivière ." (attnscope-cli predict): target token 4 is the second "la",
+// whose step writes "rive"; source token 4 is "bank", 7 "river".
+TEST_F(LessonPlay, ACrossStepSelectsItsRowByTheTargetAndItsKeyInTheSource) {
+    const fs::path lesson = lesson_file("encoder-decoder-cross.json");
+    const std::string encoder = played(lesson, 2, "cross-lesson-2.png");
+    EXPECT_THAT(encoder, HasSubstr(" token 4 key 7 attention encoder: "));
+    EXPECT_THAT(encoder, HasSubstr("selection: encoder layer 0, head 3, query 4 'bank', key 7 'river'\n"));
+    const std::string cross = played(lesson, 6, "cross-lesson-6.png");
+    EXPECT_THAT(cross, HasSubstr(" token 4 key 4 attention cross: "));
+    EXPECT_THAT(cross, HasSubstr("selection: cross layer 1, head 3, query 4 ' la', key 4 'bank', writes 'rive'\n"));
+    EXPECT_THAT(cross, HasSubstr("target shown: la femme voit la rive pr\xC3\xA8s de la rivi\xC3\xA8re .\n"));
+}
+
+// "target" forces the decoder: the step's rows are the given French, whatever the model would write.
+TEST_F(LessonPlay, AStepsTargetIsTheTranslationShown) {
+    const fs::path p = write("forced-target.json", R"({"format": "attnscope-lesson", "version": 1, "title": "t",
+      "model": "builtin:translator", "steps": [{"caption": {"title": "a", "text": "t"}, "sentence": "the woman sees the red car .",
+      "target": "la femme voit la voiture verte .", "attention": "cross", "layer": 1, "head": 3, "token": 5, "key": "red"}]})");
+    const std::string out = played(p, 1, "forced-target.png");
+    EXPECT_THAT(out, HasSubstr("target asked: forced 'la femme voit la voiture verte .'\n"));
+    EXPECT_THAT(out, HasSubstr("selection: cross layer 1, head 3, query 5 'voiture', key 4 'red', writes 'verte'\n"));
+}
+
+TEST_F(LessonPlay, AttentionOnAModelWithoutAnEncoderAndADecoderExits3) {
+    const fs::path p = write("attention-decoder-only.json", R"({"format": "attnscope-lesson", "version": 1, "title": "t",
+      "steps": [{"caption": {"title": "a", "text": "t"}, "sentence": "i took the money to the bank", "attention": "cross"}]})");
+    const AppRun r = play(p, 1, "attention-decoder-only.png");
+    EXPECT_EQ(r.exit_code, 3);
+    EXPECT_THAT(r.err, HasSubstr("lesson step 1 (\"a\"): attention: builtin:bank-decoder is not an encoder-decoder"));
+}
+
 // Worked out by hand: "i took the money to the bank" -> bank is token 6, money token 3;
 // "the bank near the river" -> bank 1, river 4.
 TEST_F(LessonPlay, SelectsTheStepsWordsAsQueryAndKey) {

@@ -186,6 +186,46 @@ TEST(Lesson, NamesThePagesFieldsAndZoomsItAccepts) {
     EXPECT_THAT(error_of(step(R"("zoom": 1e300)")), HasSubstr("steps[0].zoom"));
 }
 
+// attention and target (encoder-decoders): the kind of attention carries over like the view; a
+// forced translation belongs to its sentence and model, so a step that sets either drops it.
+TEST(Lesson, AStepCanChooseTheKindOfAttentionAndForceATarget) {
+    const auto lesson = parse_lesson(R"({"format": "attnscope-lesson", "version": 1, "title": "T", "model": "builtin:translator",
+        "steps": [
+        {"caption": {"title": "a", "text": "b"}, "sentence": "the red car", "attention": "encoder"},
+        {"caption": {"title": "c", "text": "d"}, "attention": "cross", "target": "la voiture rouge"},
+        {"caption": {"title": "e", "text": "f"}, "token": 2},
+        {"caption": {"title": "g", "text": "h"}, "sentence": "the car"},
+        {"caption": {"title": "i", "text": "j"}, "target": "la voiture"},
+        {"caption": {"title": "k", "text": "l"}, "model": "builtin:translator"}]})");
+    ASSERT_TRUE(lesson.ok()) << lesson.error().message;
+    const auto& steps = lesson.value().steps;
+    EXPECT_EQ(steps[0].attention, "encoder");
+    EXPECT_EQ(steps[0].target, "") << "the model's own translation";
+    EXPECT_EQ(steps[1].attention, "cross");
+    EXPECT_EQ(steps[1].target, "la voiture rouge");
+    EXPECT_EQ(steps[2].attention, "cross") << "inherited";
+    EXPECT_EQ(steps[2].target, "la voiture rouge") << "same sentence, same model: kept";
+    EXPECT_EQ(steps[3].target, "") << "a new sentence drops it";
+    EXPECT_EQ(steps[4].target, "la voiture");
+    EXPECT_EQ(steps[5].target, "") << "a model named again drops it";
+    EXPECT_EQ(steps[5].attention, "cross");
+    EXPECT_EQ(lesson_attention_names(), (std::vector<std::string_view>{"encoder", "decoder", "cross"}));
+}
+
+TEST(Lesson, NamesTheKindsOfAttentionItAcceptsAndNeedsATargetText) {
+    auto step = [](const std::string& extra) {
+        return R"({"format": "attnscope-lesson", "version": 1, "title": "T", "steps": [
+            {"caption": {"title": "a", "text": "b"}, "sentence": "s"},
+            {"caption": {"title": "a", "text": "b"}, )" + extra + "}]}";
+    };
+    EXPECT_EQ(error_of(step(R"("attention": "both")")), "x.json: steps[1].attention: expected one of encoder, decoder, cross, got \"both\"");
+    EXPECT_THAT(error_of(step(R"("attention": "Cross")")), HasSubstr("steps[1].attention: expected one of encoder, decoder, cross"));
+    EXPECT_THAT(error_of(step(R"("attention": 2)")), HasSubstr("steps[1].attention: expected a string"));
+    EXPECT_EQ(error_of(step(R"("target": " ")")), "x.json: steps[1].target: expected a non-empty string, got \" \"");
+    EXPECT_THAT(error_of(step(R"("target": ["la"])")), HasSubstr("steps[1].target: expected a string"));
+    EXPECT_THAT(error_of(step(R"("targets": "la")")), HasSubstr("steps[1]"));
+}
+
 TEST(ResolveToken, FindsAWordIgnoringCaseAnIndexOrTheLastToken) {
     const std::vector<std::string> tokens = {"I", "took", "the", "money", "to", "the", "bank"};
     EXPECT_EQ(resolve_token(TokenRef{-1, "MONEY"}, tokens), 3);
@@ -218,6 +258,9 @@ std::vector<std::string> token_texts(const Trace& trace) {
     return out;
 }
 
+// An encoder-decoder's step names rows and columns of the kind of attention it shows: the
+// encoder's are the source's tokens, the decoder's the target's, cross-attention's rows the
+// target's and its columns the source's (the GUI's default when a step says nothing is cross).
 void expect_every_step_plays(const fs::path& file, std::size_t min_steps) {
     const auto lesson = load_lesson(file);
     ASSERT_TRUE(lesson.ok()) << lesson.error().message;
@@ -228,14 +271,23 @@ void expect_every_step_plays(const fs::path& file, std::size_t min_steps) {
         EXPECT_LE(step.text.size(), 220u) << "a caption a class can read from the back row";
         const auto model = load_model(step.model);
         ASSERT_TRUE(model.ok()) << model.error().message;
-        const auto trace = compute_trace(*model.value(), step.sentence);
+        const bool pair = model.value()->encoder_decoder() != nullptr;
+        EXPECT_TRUE(pair || (step.attention.empty() && step.target.empty())) << "attention and target need an encoder-decoder";
+        TraceOptions options;
+        if (!step.target.empty()) options.target = step.target;
+        const auto trace = compute_trace(*model.value(), step.sentence, options);
         ASSERT_TRUE(trace.ok()) << trace.error().message;
-        const Trace& t = *trace.value();
-        EXPECT_LT(step.layer, static_cast<int>(t.layers.size()));
-        EXPECT_LT(step.head, t.model.n_heads);
-        EXPECT_TRUE(resolve_token(step.token, token_texts(t))) << step.token.describe();
+        const Trace& whole = *trace.value();
+        const std::string attention = pair && step.attention.empty() ? "cross" : step.attention;
+        std::shared_ptr<const Trace> cross;
+        if (attention == "cross") cross = cross_attention_trace(whole);
+        const Trace& rows = attention == "encoder" ? *whole.source : attention == "cross" ? *cross : whole;
+        const Trace& columns = attention == "encoder" || attention == "cross" ? *whole.source : whole;
+        EXPECT_LT(step.layer, static_cast<int>(rows.layers.size()));
+        EXPECT_LT(step.head, rows.model.n_heads);
+        EXPECT_TRUE(resolve_token(step.token, token_texts(rows))) << step.token.describe();
         if (!step.key.empty()) {
-            EXPECT_TRUE(resolve_token(step.key, token_texts(t))) << step.key.describe();
+            EXPECT_TRUE(resolve_token(step.key, token_texts(columns))) << step.key.describe();
         }
     }
 }
@@ -246,6 +298,10 @@ TEST(ShippedLessons, QkvBankPlaysEveryStep) {
 
 TEST(ShippedLessons, EncoderVsDecoderPlaysEveryStep) {
     expect_every_step_plays(fs::path(ATTNSCOPE_SOURCE_DIR) / "assets/lessons/encoder-vs-decoder.json", 5);
+}
+
+TEST(ShippedLessons, EncoderDecoderCrossPlaysEveryStep) {
+    expect_every_step_plays(fs::path(ATTNSCOPE_SOURCE_DIR) / "assets/lessons/encoder-decoder-cross.json", 5);
 }
 
 }  // namespace

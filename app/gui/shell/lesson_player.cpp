@@ -72,10 +72,13 @@ std::string LessonPlayer::wait_for_model(AppState& state, AppActions& actions) {
     return "";  // another model is still loading; ours is queued behind it
 }
 
-// Sent even when the text is unchanged: the trace must come from this step's model.
+// Sent even when the text is unchanged: the trace must come from this step's model. The step's
+// target (or none: the model's own translation) goes with it, in the same request.
 void LessonPlayer::show_text(AppState& state, AppActions& actions) {
     actions.show_view(*view_from_name(current().view));
+    if (const auto stack = stack_from_name(current().attention)) actions.set_stack(*stack);
     m_trace_before = state.trace.good ? state.trace.good->id() : 0;
+    state.target = current().target.empty() ? std::nullopt : std::optional<std::string>(current().target);
     actions.set_text(current().sentence);
     m_phase = Phase::Selection;
 }
@@ -85,17 +88,21 @@ std::string LessonPlayer::select(AppState& state) {
     if (state.trace.busy) return "";
     if (!state.trace.error.empty() && state.trace.error_id > m_trace_before) return "the sentence did not trace: " + state.trace.error;
     if (!bundle || bundle->id() <= m_trace_before || input_text(*bundle->trace) != current().sentence) return "";
-    const Trace& trace = *bundle->trace;
-    const std::vector<std::string> words = token_labels(trace);
     const LessonStep& step = current();
+    if (!bundle->encoder_decoder() && (!step.attention.empty() || !step.target.empty()))
+        return std::string(step.attention.empty() ? "target" : "attention") + ": " + step.model + " is not an encoder-decoder";
+    // The kind of attention shown: its rows are the queries, keys_of its columns (the source's
+    // tokens for cross-attention, whose rows are the target's).
+    const Trace& trace = *bundle->stack(state.stack).trace;
+    const std::vector<std::string> words = token_labels(trace), key_words = token_labels(keys_of(trace));
     if (step.layer >= static_cast<int>(trace.layers.size()))
         return "layer " + std::to_string(step.layer) + ": the model has " + std::to_string(trace.layers.size()) + " layers";
     if (step.head >= trace.model.n_heads)
         return "head " + std::to_string(step.head) + ": the model has " + std::to_string(trace.model.n_heads) + " heads";
     const auto query = resolve_token(step.token, words);
-    if (!query) return "token " + step.token.describe() + " is not in \"" + step.sentence + "\"";
-    const auto key = step.key.empty() ? std::optional<int>(-1) : resolve_token(step.key, words);
-    if (!key) return "key " + step.key.describe() + " is not in \"" + step.sentence + "\"";
+    if (!query) return "token " + step.token.describe() + " is not in \"" + trace.text + "\"";
+    const auto key = step.key.empty() ? std::optional<int>(-1) : resolve_token(step.key, key_words);
+    if (!key) return "key " + step.key.describe() + " is not in \"" + keys_of(trace).text + "\"";
     state.selection = Selection{step.layer, step.head, *query, *key};
     if (step.best_head && *key < 0) {  // "best" inherited by a step with no key: the head stays
         state.selection.layer = m_best_layer;
@@ -128,7 +135,9 @@ std::string LessonPlayer::report() const {
     const LessonStep& s = current();
     std::ostringstream out;
     out << "lesson step " << m_step + 1 << "/" << step_count() << " view " << s.view << " model " << s.model << " layer "
-        << (s.best_head ? m_best_layer : s.layer) << " head " << (s.best_head ? m_best_head : s.head) << " token " << m_query << " key " << m_key << ": " << s.title;
+        << (s.best_head ? m_best_layer : s.layer) << " head " << (s.best_head ? m_best_head : s.head) << " token " << m_query << " key " << m_key;
+    if (!s.attention.empty()) out << " attention " << s.attention;
+    out << ": " << s.title;
     return out.str();
 }
 

@@ -15,7 +15,14 @@
 //       "key": "money",                         // optional: key token, a word or an index; else none
 //       "page": "keys",                         // optional: the steps view's page, 1-10 or its name (below)
 //       "field": "scores",                      // optional: the heatmap shows weights or scores
-//       "zoom": 2.5                             // optional: the heatmap's zoom (1 = the whole grid), on the query
+//       "zoom": 2.5,                            // optional: the heatmap's zoom (1 = the whole grid), on the query
+//       "attention": "cross",                   // optional, encoder-decoders only: "encoder", "decoder" or "cross",
+//                                               // the kind of attention the views show; else the previous step's
+//                                               // (else the app's: cross). token and key then name its rows and
+//                                               // columns: cross rows are target tokens, its columns source tokens
+//       "target": "la voiture rouge"            // optional, encoder-decoders only: the decoder is forced on this
+//                                               // translation; else the model's own. Kept while the step keeps the
+//                                               // sentence and model (a step that sets either drops it)
 //     } ] }
 // page, field and zoom belong to their step: a step without them leaves the view as it is.
 // Page names, in order: input, projections, query, keys, dots, scale, mask, exp, normalise, output.
@@ -58,7 +65,12 @@ struct LessonStep {
     int page = 0;                    // the steps view's page, 1-based; 0: as it is
     std::string field;               // "weights" or "scores"; "": as it is
     float zoom = 0.0f;               // the heatmap's zoom, at least 1; 0: as it is
+    std::string attention;           // "encoder", "decoder" or "cross" (encoder-decoders); "": as it is
+    std::string target;              // the forced translation (encoder-decoders); "": the model's own
 };
+
+// The kinds of attention a step may show: "encoder", "decoder", "cross".
+const std::vector<std::string_view>& lesson_attention_names();
 
 // The steps view's page names, page 1 first (explain.h's ExplainStep order).
 const std::vector<std::string_view>& lesson_page_names();

@@ -22,9 +22,10 @@ using nlohmann::json;
 
 // [SECTION] Names: every key the format knows, in one table.
 
-enum class Key { Format, Version, Title, Model, Steps, Caption, Text, Sentence, View, Layer, Head, Token, KeyToken, Page, Field, Zoom, Count };
-constexpr std::string_view kKeyNames[] = {"format", "version", "title", "model", "steps", "caption", "text", "sentence",
-                                          "view",   "layer",   "head",  "token", "key",   "page",    "field", "zoom"};
+enum class Key { Format, Version, Title, Model, Steps, Caption, Text, Sentence, View, Layer, Head, Token, KeyToken, Page, Field, Zoom,
+                 Attention, Target, Count };
+constexpr std::string_view kKeyNames[] = {"format", "version", "title", "model", "steps", "caption", "text",      "sentence", "view",
+                                          "layer",  "head",    "token", "key",   "page",  "field",   "zoom",      "attention", "target"};
 static_assert(std::size(kKeyNames) == static_cast<std::size_t>(Key::Count), "name every lesson key");
 
 constexpr std::string_view name(Key k) { return kKeyNames[static_cast<int>(k)]; }
@@ -37,7 +38,8 @@ const std::vector<std::string_view> kTopKeys = {name(Key::Format), name(Key::Ver
                                                 name(Key::Steps)};
 const std::vector<std::string_view> kStepKeys = {name(Key::Caption), name(Key::Model), name(Key::Sentence), name(Key::View),
                                                  name(Key::Layer),   name(Key::Head),  name(Key::Token),    name(Key::KeyToken),
-                                                 name(Key::Page),    name(Key::Field), name(Key::Zoom)};
+                                                 name(Key::Page),    name(Key::Field), name(Key::Zoom),     name(Key::Attention),
+                                                 name(Key::Target)};
 constexpr float kMaxZoom = 64.0f;
 const std::vector<std::string_view> kCaptionKeys = {name(Key::Title), name(Key::Text)};
 
@@ -84,6 +86,13 @@ std::string read_field(const json& node, const JsonPath& at) {
     return s;
 }
 
+std::string read_attention(const json& node, const JsonPath& at) {
+    const std::string s = read_string(node, at);
+    const auto& names = lesson_attention_names();
+    if (std::find(names.begin(), names.end(), s) == names.end()) at.fail("expected one of encoder, decoder, cross, got \"" + s + "\"");
+    return s;
+}
+
 float read_zoom(const json& node, const JsonPath& at) {
     if (!node.is_number()) at.fail("expected a number from 1 to 64, got " + describe_type(node));
     const double z = node.get<double>();
@@ -114,8 +123,12 @@ void read_step(const json& node, const JsonPath& at, LessonStep& step) {
     auto field = [&](Key k, auto read) {
         if (const json* v = find(node, k)) read(*v, at.key(name(k)));
     };
+    // A forced translation belongs to its sentence and model: a step that changes either drops it.
+    if (find(node, Key::Model) || find(node, Key::Sentence)) step.target.clear();
     field(Key::Model, [&](const json& v, const JsonPath& p) { step.model = read_nonempty_string(v, p); });
     field(Key::Sentence, [&](const json& v, const JsonPath& p) { step.sentence = read_nonempty_string(v, p); });
+    field(Key::Attention, [&](const json& v, const JsonPath& p) { step.attention = read_attention(v, p); });
+    field(Key::Target, [&](const json& v, const JsonPath& p) { step.target = read_nonempty_string(v, p); });
     field(Key::View, [&](const json& v, const JsonPath& p) { step.view = read_view_name(v, p); });
     field(Key::Layer, [&](const json& v, const JsonPath& p) {
         step.layer = read_int(v, p, 0, kMaxIndex);
@@ -169,6 +182,11 @@ Lesson read_lesson(const json& root) {
 // [SECTION] Entry points
 
 std::string TokenRef::describe() const { return index >= 0 ? std::to_string(index) : "\"" + word + "\""; }
+
+const std::vector<std::string_view>& lesson_attention_names() {
+    static const std::vector<std::string_view> names = {"encoder", "decoder", "cross"};
+    return names;
+}
 
 const std::vector<std::string_view>& lesson_page_names() {
     static const std::vector<std::string_view> names = {"input", "projections", "query", "keys", "dots",
