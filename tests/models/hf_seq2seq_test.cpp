@@ -8,6 +8,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <limits>
 #include <nlohmann/json.hpp>
 
@@ -105,6 +106,39 @@ TEST_P(HfSeq2SeqReference, EveryHeadOfTheThreeAttentionsAndTheLogitsMatchTheNump
     EXPECT_LE(cross, 1e-4);
     EXPECT_LE(memory, 1e-4);
     EXPECT_LE(logits, 1e-4);
+}
+
+// The step-by-step view's W of every head of all three attentions: x W + b (and for a cross head
+// key_x, the encoder's output, for K and V) gives the numpy reference's q, k and v.
+TEST_P(HfSeq2SeqReference, EveryHeadsProjectionsGiveTheReferenceQueriesKeysAndValues) {
+    const EncoderDecoder& ed = *model->encoder_decoder();
+    auto encoded = ed.encode(tokens_of(expected["source_ids"]), ForwardOptions{});
+    ASSERT_TRUE(encoded.ok());
+    const Trace decoded = ed.decode(encoded.value(), tokens_of(expected["target_ids"]), ForwardOptions{}).value();
+    using Projection = std::function<std::optional<HeadProjection>(int, int)>;
+    auto check = [&](const std::vector<LayerTrace>& layers, const nlohmann::json& want, const Projection& projection,
+                     const std::string& what) {
+        double worst = 0;
+        for (std::size_t l = 0; l < layers.size(); ++l) {
+            const Matrix& x = layers[l].x;
+            const Matrix& key_x = layers[l].cross ? layers[l].key_x : layers[l].x;
+            EXPECT_EQ(layers[l].cross, what == "cross") << what;
+            for (std::size_t h = 0; h < layers[l].heads.size(); ++h) {
+                const auto p = projection(static_cast<int>(l), static_cast<int>(h));
+                EXPECT_TRUE(p.has_value()) << what << " layer " << l << " head " << h;
+                if (!p) continue;
+                const std::string at = what + " layer " + std::to_string(l) + " head " + std::to_string(h);
+                worst = std::max({worst, worst_error(Matrix((x * p->w_q).rowwise() + p->b_q), want[l][h]["q"], false, at + " q"),
+                                  worst_error(Matrix((key_x * p->w_k).rowwise() + p->b_k), want[l][h]["k"], false, at + " k"),
+                                  worst_error(Matrix((key_x * p->w_v).rowwise() + p->b_v), want[l][h]["v"], false, at + " v")});
+            }
+            EXPECT_FALSE(projection(static_cast<int>(layers.size()), 0).has_value()) << what;
+        }
+        EXPECT_LE(worst, 1e-4) << what;
+    };
+    check(encoded.value().trace.layers, expected["encoder"], [&](int l, int h) { return ed.encoder_head_projection(l, h); }, "encoder");
+    check(decoded.layers, expected["decoder"], [&](int l, int h) { return model->head_projection(l, h); }, "decoder");
+    check(decoded.cross_layers, expected["cross"], [&](int l, int h) { return ed.cross_head_projection(l, h); }, "cross");
 }
 
 // compute_trace forced on a target gives the same numbers, with the encoder's pass as `source`

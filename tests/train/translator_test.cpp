@@ -138,6 +138,32 @@ TEST(BuiltinTranslator, WritesAndReadsBackAsFormatVersion2) {
     EXPECT_EQ(a.value()->source->layers[0].heads[0].weights, b.value()->source->layers[0].heads[0].weights);
 }
 
+// The translator exposes every head's W for the steps view: x W_Q + b_Q is the trace's q (x the
+// layer's input; for a cross head the decoder's), and K from the encoder's output for cross heads.
+TEST(BuiltinTranslator, ExposesTheWOfEncoderDecoderAndCrossHeads) {
+    const Model& m = translator();
+    const EncoderDecoder& ed = *m.encoder_decoder();
+    auto traced = compute_trace(m, "the red car is near the bank of the river .", TraceOptions{});
+    ASSERT_TRUE(traced.ok());
+    const Trace& t = *traced.value();
+    auto worst = [](const std::vector<LayerTrace>& layers, auto projection) {
+        float w = 0;
+        for (std::size_t l = 0; l < layers.size(); ++l)
+            for (std::size_t h = 0; h < layers[l].heads.size(); ++h) {
+                const auto p = projection(static_cast<int>(l), static_cast<int>(h));
+                if (!p) return 1e9f;
+                const Matrix& key_x = layers[l].cross ? layers[l].key_x : layers[l].x;
+                const Matrix q = (layers[l].x * p->w_q).rowwise() + p->b_q, k = (key_x * p->w_k).rowwise() + p->b_k;
+                w = std::max({w, (q - layers[l].heads[h].q).cwiseAbs().maxCoeff(), (k - layers[l].heads[h].k).cwiseAbs().maxCoeff()});
+            }
+        return w;
+    };
+    EXPECT_LT(worst(t.source->layers, [&](int l, int h) { return ed.encoder_head_projection(l, h); }), 1e-4f);
+    EXPECT_LT(worst(t.layers, [&](int l, int h) { return m.head_projection(l, h); }), 1e-4f);
+    EXPECT_LT(worst(t.cross_layers, [&](int l, int h) { return ed.cross_head_projection(l, h); }), 1e-4f);
+    EXPECT_EQ(t.cross_layers[0].key_x.rows(), static_cast<Index>(t.source_tokens.size()));
+}
+
 // A file that says it is an encoder-decoder must carry what one needs.
 TEST(BuiltinTranslator, AnEncoderDecoderFileWithoutItsStartTokenOrEncoderIsRefusedByName) {
     const auto* model = dynamic_cast<const TransformerModel*>(&translator());

@@ -104,6 +104,13 @@ public:
     virtual int max_target_len() const = 0;
     // The encoder's shape (Model::info() describes the decoder's): the trace of `source` carries it.
     virtual const ModelInfo& encoder_info() const = 0;
+
+    // W_Q, W_K, W_V of an encoder head, and of a decoder layer's cross-attention head (whose W_Q
+    // reads the decoder's LayerTrace::x and whose W_K and W_V read the encoder's output,
+    // LayerTrace::key_x), for the step-by-step view. Model::head_projection gives the decoder's
+    // self-attention. nullopt when the model does not expose them.
+    virtual std::optional<HeadProjection> encoder_head_projection(int /*layer*/, int /*head*/) const { return std::nullopt; }
+    virtual std::optional<HeadProjection> cross_head_projection(int /*layer*/, int /*head*/) const { return std::nullopt; }
 };
 
 using ModelPtr = std::shared_ptr<const Model>;

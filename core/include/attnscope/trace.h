@@ -63,6 +63,9 @@ struct LayerTrace {
     // and values come from Trace::source_tokens (the encoder's), so its matrices are n x n_source.
     // Never causal. Self-attention otherwise: queries and keys are the same sequence.
     bool cross = false;
+    // A cross layer's other input: the encoder's output rows, which its keys and values are
+    // computed from (K = key_x W_K + b_K; n_source x d_model). Empty for self-attention (K reads x).
+    Matrix key_x;
 };
 
 struct ForwardOptions;

@@ -116,6 +116,8 @@ public:
     int end_id() const override { return m_end_id; }
     int max_target_len() const override { return m_config.max_len; }
     const ModelInfo& encoder_info() const override { return m_encoder_info; }
+    std::optional<HeadProjection> encoder_head_projection(int layer, int head) const override;
+    std::optional<HeadProjection> cross_head_projection(int layer, int head) const override;
 
     const TransformerConfig& config() const { return m_config; }
     const TransformerWeights& weights() const { return m_weights; }

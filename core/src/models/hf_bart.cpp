@@ -136,15 +136,28 @@ public:
 
     // The decoder's masked self-attention heads, for the step-by-step view.
     std::optional<HeadProjection> head_projection(int layer, int head) const override {
-        if (layer < 0 || layer >= m_info.n_layers || head < 0 || head >= m_info.n_heads) return std::nullopt;
-        const BartAttention& a = m_decoder.blocks[static_cast<std::size_t>(layer)].self;
-        const Index dh = m_info.d_head, r0 = static_cast<Index>(head) * dh;
+        return projection(m_decoder, layer, head, false);
+    }
+    std::optional<HeadProjection> encoder_head_projection(int layer, int head) const override {
+        return projection(m_encoder, layer, head, false);
+    }
+    std::optional<HeadProjection> cross_head_projection(int layer, int head) const override {
+        return projection(m_decoder, layer, head, true);
+    }
+
+private:
+    // One head's slice of a stack's self- or cross-attention W (out x in rows, transposed) and biases.
+    std::optional<HeadProjection> projection(const BartStack& stack, int layer, int head, bool cross) const {
+        if (layer < 0 || layer >= stack.layers || head < 0 || head >= stack.heads) return std::nullopt;
+        const BartLayer& block = stack.blocks[static_cast<std::size_t>(layer)];
+        const BartAttention& a = cross ? block.cross : block.self;
+        if (!a.q.w) return std::nullopt;  // an encoder layer has no cross-attention
+        const Index dh = m_d / stack.heads, r0 = static_cast<Index>(head) * dh;
         const auto w = [&](const HfLinear& lin) { return head_slice(*lin.w, HfTensor::Layout::OutIn, r0, dh); };
         const auto b = [&](const HfLinear& lin) { return bias_slice(lin.b, r0, dh); };
         return HeadProjection{w(a.q), w(a.k), w(a.v), b(a.q), b(a.k), b(a.v)};
     }
 
-private:
     // A Marian folder writes its target language with target.spm (the ids are vocab.json's, shared).
     void use_marian_target_tokenizer(const std::string& source) {
         const std::filesystem::path path(source);
@@ -211,6 +224,7 @@ private:
                                     const ForwardOptions& options, LayerTrace& layer) const {
         const float scale = 1.0f / std::sqrt(static_cast<float>(m_d / heads));
         layer.x = x;
+        if (&keys != &x) layer.key_x = keys;  // cross-attention: the encoder's output
         layer.scale = scale;
         layer.causal = causal;
         const auto out = multi_head_attention(a.q(x), a.k(keys), a.v(keys), heads, heads, scale, causal,

@@ -159,15 +159,28 @@ public:
     }
 
     std::optional<HeadProjection> head_projection(int layer, int head) const override {
-        if (layer < 0 || layer >= m_info.n_layers || head < 0 || head >= m_heads) return std::nullopt;
-        const T5Attention& a = m_decoder.blocks[static_cast<std::size_t>(layer)].self;
+        return projection(m_decoder, layer, head, false);
+    }
+    std::optional<HeadProjection> encoder_head_projection(int layer, int head) const override {
+        return projection(m_encoder, layer, head, false);
+    }
+    std::optional<HeadProjection> cross_head_projection(int layer, int head) const override {
+        return projection(m_decoder, layer, head, true);
+    }
+
+private:
+    // Rows [head * d_kv, (head + 1) * d_kv) of a block's W (out x in), transposed; T5 has no biases.
+    std::optional<HeadProjection> projection(const T5Stack& stack, int layer, int head, bool cross) const {
+        if (layer < 0 || layer >= static_cast<int>(stack.blocks.size()) || head < 0 || head >= m_heads) return std::nullopt;
+        const T5Block& block = stack.blocks[static_cast<std::size_t>(layer)];
+        const T5Attention& a = cross ? block.cross : block.self;
+        if (!a.q.w) return std::nullopt;  // an encoder block has no cross-attention
         const Index r0 = static_cast<Index>(head) * m_d_kv;
         const auto w = [&](const HfLinear& lin) { return head_slice(*lin.w, HfTensor::Layout::OutIn, r0, m_d_kv); };
         const RowVector zero = RowVector::Zero(m_d_kv);
         return HeadProjection{w(a.q), w(a.k), w(a.v), zero, zero, zero};
     }
 
-private:
     T5Stack read_stack(const std::string& stack, int layers, bool decoder, int d_ff) {
         HfWeights& w = *m_weights;
         const int inner = m_heads * m_d_kv;
@@ -226,6 +239,7 @@ private:
         const Matrix h = rms_norm_rows(x, a.norm, m_eps);
         const Matrix& keys = memory ? *memory : h;
         layer.x = h;
+        if (memory) layer.key_x = *memory;
         layer.scale = 1.0f;
         layer.causal = causal;
         const auto out = multi_head_attention(a.q(h), a.k(keys), a.v(keys), m_heads, m_heads, 1.0f, causal,

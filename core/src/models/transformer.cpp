@@ -134,13 +134,33 @@ TransformerModel::TransformerModel(ModelInfo info, TransformerConfig config, Tra
     m_end_id = m_tokenizer->find(kEndToken).value_or(0);
 }
 
-// Columns [head*d_head, (head+1)*d_head) of the layer's W_Q, W_K, W_V and their biases.
+namespace {
+
+// Columns [head*d_head, (head+1)*d_head) of W_Q, W_K, W_V and their biases (W: a layer's
+// self-attention weights or a decoder layer's cross-attention weights, named alike).
+template <class W>
+HeadProjection head_columns(const W& w, Index dh, int head) {
+    const Index c0 = head * dh;
+    return HeadProjection{w.wq.middleCols(c0, dh), w.wk.middleCols(c0, dh), w.wv.middleCols(c0, dh),
+                          w.bq.segment(c0, dh), w.bk.segment(c0, dh), w.bv.segment(c0, dh)};
+}
+
+}  // namespace
+
 std::optional<HeadProjection> TransformerModel::head_projection(int layer, int head) const {
     if (layer < 0 || layer >= m_config.n_layers || head < 0 || head >= m_config.n_heads) return std::nullopt;
-    const TransformerLayerWeights& l = m_weights.layers[static_cast<std::size_t>(layer)];
-    const Index dh = m_config.d_head(), c0 = head * dh;
-    return HeadProjection{l.wq.middleCols(c0, dh), l.wk.middleCols(c0, dh), l.wv.middleCols(c0, dh),
-                          l.bq.segment(c0, dh), l.bk.segment(c0, dh), l.bv.segment(c0, dh)};
+    return head_columns(m_weights.layers[static_cast<std::size_t>(layer)], m_config.d_head(), head);
+}
+
+std::optional<HeadProjection> TransformerModel::encoder_head_projection(int layer, int head) const {
+    if (layer < 0 || layer >= m_config.encoder_layers || head < 0 || head >= m_config.n_heads) return std::nullopt;
+    return head_columns(m_weights.encoder_layers[static_cast<std::size_t>(layer)], m_config.d_head(), head);
+}
+
+std::optional<HeadProjection> TransformerModel::cross_head_projection(int layer, int head) const {
+    if (!m_config.is_encoder_decoder() || layer < 0 || layer >= m_config.n_layers || head < 0 || head >= m_config.n_heads)
+        return std::nullopt;
+    return head_columns(m_weights.layers[static_cast<std::size_t>(layer)].cross, m_config.d_head(), head);
 }
 
 Matrix TransformerModel::embed(const std::vector<Token>& tokens, int p) const {
@@ -278,6 +298,7 @@ bool TransformerModel::cross_attention(Matrix& x, const CrossAttentionWeights& w
     layer.causal = false;  // every target token may read every source token
     layer.cross = true;
     layer.x = m_config.norm == Norm::LayerNorm ? layer_norm_rows(x, w.ln, m_config.norm_eps) : x;
+    layer.key_x = memory;
     return attend_and_add(x, w, memory, false, m_config.n_heads, options, layer);
 }
 
