@@ -451,6 +451,18 @@ TEST(ModelLoader, SuggestsTheExampleTheModelKnowsBest) {
     EXPECT_GT(loaded.example_unknowns.front(), 0);  // "I took the money to the bank": unknown words
 }
 
+// The translator opens on its own example (its vocabulary has no "I took"); the Examples menu's
+// sentences are still rated for it.
+TEST(ModelLoader, ATranslatorOpensOnItsTranslationExample) {
+    const auto model = load_model("builtin:translator");
+    ASSERT_TRUE(model.ok()) << model.error().message;
+    LoadedModel loaded;
+    ModelLoader::rate_examples(*model.value(), loaded);
+    EXPECT_EQ(loaded.suggested_text, "the woman sees the bank near the river .");
+    EXPECT_EQ(loaded.example_unknowns.size(), example_sentences().size());
+    EXPECT_EQ(translation_example_for_text(" The woman sees the bank near the river . "), &translation_examples().front());
+}
+
 TEST(ModelLoader, AFailedLoadReportsTheLoadersMessage) {
     ModelLoader loader;
     const auto id = loader.request("/no/such/model.json");

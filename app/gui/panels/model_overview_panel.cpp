@@ -101,7 +101,7 @@ void ModelOverviewPanel::draw_toolbar(const FrameContext& frame) {
         draw_key_choice(frame);
     } else {
         int scope = m_whole_text ? 1 : 0;
-        ImGui::RadioButton(format("for \"%s\"", token_label(*frame.trace, frame.selection.query).c_str()).c_str(), &scope, 0);
+        ImGui::RadioButton(format("for \"%s\"", row_label(*frame.trace, frame.selection.query).c_str()).c_str(), &scope, 0);
         same_line_if_fits(ImGui::CalcTextSize("all tokens").x + ImGui::GetFrameHeight() * 1.5f);
         ImGui::RadioButton("all tokens", &scope, 1);
         if (ImGui::IsItemHovered()) ImGui::SetTooltip("the metric averaged over every query token");
@@ -121,7 +121,7 @@ void ModelOverviewPanel::draw_key_choice(const FrameContext& frame) {
     const Trace& t = *frame.trace;
     const Trace& keys = keys_of(t);  // the source's tokens for cross-attention
     ImGui::AlignTextToFramePadding();
-    ImGui::Text("\"%s\" \xE2\x86\x92", token_label(t, frame.selection.query).c_str());
+    ImGui::Text("\"%s\" \xE2\x86\x92", row_label(t, frame.selection.query).c_str());
     ImGui::SameLine();
     const std::string current = frame.selection.key >= 0 ? format("%d %s", frame.selection.key, token_label(keys, frame.selection.key).c_str())
                                                          : std::string("choose\xE2\x80\xA6");
@@ -358,14 +358,14 @@ void ModelOverviewPanel::draw_tile_tooltip(const FrameContext& frame, int l, int
     ImGui::BeginTooltip();
     ImGui::Text("layer %d, head %d", l, h);
     ImGui::Separator();
-    ImGui::Text("for \"%s\":", token_label(*frame.trace, q).c_str());
+    ImGui::Text("for \"%s\":", row_label(*frame.trace, q).c_str());
     ImGui::Text("  entropy %.2f bits   previous %.2f   same %.2f   first %.2f", s.row(HeadMetric::Entropy, q),
                 s.row(HeadMetric::Previous, q), s.row(HeadMetric::Same, q), s.row(HeadMetric::First, q));
     ImGui::Text("averaged over all tokens:");
     ImGui::Text("  entropy %.2f bits   previous %.2f   same %.2f   first %.2f", s.average(HeadMetric::Entropy),
                 s.average(HeadMetric::Previous), s.average(HeadMetric::Same), s.average(HeadMetric::First));
     if (const float* row = frame.attention.weight_row(l, h, q); row && frame.selection.key >= 0)
-        ImGui::Text("weight \"%s\" \xE2\x86\x92 \"%s\": %.3f", token_label(*frame.trace, q).c_str(),
+        ImGui::Text("weight \"%s\" \xE2\x86\x92 \"%s\": %.3f", row_label(*frame.trace, q).c_str(),
                     token_label(keys_of(*frame.trace), frame.selection.key).c_str(), row[frame.selection.key]);
     ImGui::TextDisabled("click: select \xC2\xB7 double-click: open its heatmap");
     ImGui::EndTooltip();
@@ -375,7 +375,7 @@ void ModelOverviewPanel::draw_tile_tooltip(const FrameContext& frame, int l, int
 
 std::string ModelOverviewPanel::ranking_title(const FrameContext& frame) const {
     const Trace& t = *frame.trace;
-    const std::string q = token_label(t, frame.selection.query);
+    const std::string q = row_label(t, frame.selection.query);
     if (m_by == RankBy::KeyWeight)
         return format("Heads where \"%s\" looks at \"%s\":", q.c_str(), token_label(keys_of(t), frame.selection.key).c_str());
     if (m_whole_text) return format("Top heads by %s (all tokens):", rank_by_name(m_by));

@@ -132,6 +132,7 @@ private:
     void update_projection();
     void update_attention();
     void focus_example(const Trace& trace);
+    void focus_translation_example(const Trace& trace);
     void record_history();
     void record_sentence(const std::string& text);
     void print_selection() const;

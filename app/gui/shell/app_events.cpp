@@ -120,7 +120,12 @@ void App::apply_launch_selection(const Trace& trace) {
 // Once per text, when it becomes an example's: the user's own clicks are not undone while the
 // same text stays. Lessons choose their own selection.
 void App::focus_example(const Trace& trace) {
-    if (trace.text == m_focused_text || m_lesson.active() || m_bundle->encoder_decoder()) return;
+    if (m_lesson.active()) return;
+    if (m_bundle->encoder_decoder()) {
+        focus_translation_example(trace);
+        return;
+    }
+    if (trace.text == m_focused_text) return;
     m_focused_text = trace.text;
     const Example* e = example_for_text(trace.text);
     if (!e || !e->query || !e->key || trace.layers.empty()) return;
@@ -138,6 +143,25 @@ void App::focus_example(const Trace& trace) {
     const std::vector<float> weights = key_weights(trace, *query, *key);
     const int best = static_cast<int>(std::max_element(weights.begin(), weights.end()) - weights.begin());
     m_state.selection = Selection{best / trace.model.n_heads, best % trace.model.n_heads, *query, *key};
+}
+
+// A translation example opens on cross-attention's story: the row of the decoder step that writes
+// the example's French word, its English word as the key, and the cross head where that row looks
+// at it most (builtin:translator: layer 1, head 3, where each step looks at the word it translates).
+// Only when cross-attention is shown (--attention encoder or decoder keeps its own first screen).
+void App::focus_translation_example(const Trace& trace) {
+    if (input_text(trace) == m_focused_text) return;
+    m_focused_text = input_text(trace);
+    const Example* e = translation_example_for_text(m_focused_text);
+    if (!e || !shows_cross(trace) || trace.layers.empty()) return;
+    std::optional<int> row;
+    for (int i = 0; i < trace.n_tokens() && !row; ++i)
+        if (written_at(trace, i) == e->query) row = i;
+    const auto key = find_word_token(keys_of(trace), e->key, Occurrence::First);
+    if (!row || !key) return;  // the model wrote another translation: nothing to point at
+    const std::vector<float> weights = key_weights(trace, *row, *key);  // short texts: reads, not work
+    const int best = static_cast<int>(std::max_element(weights.begin(), weights.end()) - weights.begin());
+    m_state.selection = Selection{best / trace.model.n_heads, best % trace.model.n_heads, *row, *key};
 }
 
 // While typing, a query on the last token stays on the last token.

@@ -42,6 +42,25 @@ const char* example_hint(const Example& e, bool causal) {
     return causal && e.needs_lookahead ? "an encoder's story: a decoder cannot see the word that decides" : e.hint;
 }
 
+const std::vector<Example>& translation_examples() {
+    // Translated by builtin:translator as "la femme voit la rive pres de la riviere ." and "la femme
+    // depose l'argent dans la banque ." (attnscope-cli predict); its cross head L1H3 points the step
+    // writing each word at the English word it translates.
+    static const std::vector<Example> examples = {
+        {"the woman sees the bank near the river .", "bank \xE2\x86\x92 rive: the step writing 'rive' looks at 'bank'", "rive", "bank"},
+        {"the woman deposits the money in the bank .", "bank \xE2\x86\x92 banque: the step writing 'banque' looks at 'bank'", "banque",
+         "bank"},
+    };
+    return examples;
+}
+
+const Example* translation_example_for_text(const std::string& text) {
+    const std::string wanted = ascii_key(text);
+    for (const Example& e : translation_examples())
+        if (ascii_key(e.text) == wanted) return &e;
+    return nullptr;
+}
+
 const Example* example_for_text(const std::string& text) {
     const std::string wanted = ascii_key(text);
     for (const Example& e : example_sentences())

@@ -27,4 +27,11 @@ const std::vector<Example>& example_sentences();
 // The example whose text this is (case and surrounding space ignored), or null.
 const Example* example_for_text(const std::string& text);
 
+// An encoder-decoder's examples (builtin:translator's vocabulary): English sources whose `query`
+// is a French word the translation writes and whose `key` is the English word it translates. They
+// open on cross-attention, the row of the decoder step writing `query` (App::focus_example); the
+// first is the sentence a translator opens with.
+const std::vector<Example>& translation_examples();
+const Example* translation_example_for_text(const std::string& text);
+
 }  // namespace attnscope::gui

@@ -1,5 +1,6 @@
 #include "workers/model_loader.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "shell/examples.h"
@@ -52,6 +53,20 @@ double ModelLoader::loading_seconds() const {
 }
 
 void ModelLoader::rate_examples(const Model& model, LoadedModel& out) {
+    // An encoder-decoder that knows every word of the first translation example opens on it.
+    if (model.encoder_decoder()) {
+        const auto tokens = model.tokenizer().encode(translation_examples().front().text);
+        const bool known = tokens.ok() && std::none_of(tokens.value().begin(), tokens.value().end(), [](const Token& t) { return t.unknown; });
+        if (known) {
+            rate_bank_examples(model, out);
+            out.suggested_text = translation_examples().front().text;
+            return;
+        }
+    }
+    rate_bank_examples(model, out);
+}
+
+void ModelLoader::rate_bank_examples(const Model& model, LoadedModel& out) {
     int best = -1, best_unknowns = 0;
     const auto& examples = example_sentences();
     out.example_unknowns.assign(examples.size(), -1);

@@ -49,6 +49,7 @@ public:
 
     // The part after the load, public for tests: suggested text and unknown counts per example.
     static void rate_examples(const Model& model, LoadedModel& out);
+    static void rate_bank_examples(const Model& model, LoadedModel& out);  // the Examples menu's, fewest unknown words first
 
 private:
     BackgroundWorker<std::string, LoadedModel> m_worker;
