@@ -65,7 +65,7 @@ struct LayerTrace {
     bool cross = false;
     // A cross layer's other input: the encoder's output rows, which its keys and values are
     // computed from (K = key_x W_K + b_K; n_source x d_model). Empty for self-attention (K reads x).
-    Matrix key_x;
+    Matrix key_x{};
 };
 
 struct ForwardOptions;
