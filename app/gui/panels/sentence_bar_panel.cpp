@@ -23,6 +23,12 @@ constexpr float kTypedScale = 0.7f;  // an unknown word's typed text beside its 
 const char* draw_example_items(const FrameContext& frame) {
     const auto& examples = example_sentences();
     const char* chosen = nullptr;
+    // An encoder-decoder's own stories first: each opens on the step writing its French word.
+    if (frame.state.model && frame.state.model->encoder_decoder()) {
+        for (const Example& e : translation_examples())
+            if (ImGui::MenuItem(e.text, e.hint)) chosen = e.text;
+        ImGui::Separator();
+    }
     for (std::size_t e = 0; e < examples.size(); ++e) {
         const int unknowns = e < frame.state.example_unknowns.size() ? frame.state.example_unknowns[e] : 0;
         const bool causal = frame.state.model && frame.state.model->info().causal;
