@@ -205,6 +205,24 @@ TEST(HfTokenizerOracle, MiniLmWordPieceMatchesTheReference) {
     expect_agreement("minilm_truncated (WordPiece)", kModels / "minilm_truncated/tokenizer.json", *t.value());
 }
 
+// Phi-3: SentencePiece-style BPE with byte fallback, no pre-tokenizer (Prepend "▁" and spaces
+// made "▁" in the normalizer), added tokens with rstrip.
+TEST(HfTokenizerOracle, Phi3ByteFallbackBpeMatchesTheReference) {
+    REQUIRE_MODEL("phi3_mini_tokenizer");
+    const auto t = load_hf_tokenizer_file(kModels / "phi3_mini_tokenizer/tokenizer.json");
+    ASSERT_TRUE(t.ok()) << t.error().message;
+    expect_agreement("phi3_mini_tokenizer (BPE, byte fallback)", kModels / "phi3_mini_tokenizer/tokenizer.json", *t.value());
+}
+
+// GPT-NeoX-20B (Pythia): NFC, byte-level BPE, and added tokens for runs of 2 to 24 spaces that
+// are matched in the normalized text.
+TEST(HfTokenizerOracle, GptNeoxByteLevelBpeMatchesTheReference) {
+    REQUIRE_MODEL("gpt_neox_20b_tokenizer");
+    const auto t = load_hf_tokenizer_file(kModels / "gpt_neox_20b_tokenizer/tokenizer.json");
+    ASSERT_TRUE(t.ok()) << t.error().message;
+    expect_agreement("gpt_neox_20b_tokenizer (byte-level BPE)", kModels / "gpt_neox_20b_tokenizer/tokenizer.json", *t.value());
+}
+
 // T5: the old format (no "type" in "model"; the vocab a list of [piece, score]), the Precompiled
 // normalizer with SentencePiece's nmt_nfkc character map, WhitespaceSplit + Metaspace, </s> after.
 // The JavaScript port approximates Precompiled (NFKC plus its own list of controls and spaces)
