@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <utility>
 
 #include "attnscope/explain.h"
 #include "attnscope/forward.h"
@@ -115,6 +116,82 @@ TEST(ExplainSteps, SaysSoWhenTheModelHidesItsProjections) {
     const StepPage& w = pages[static_cast<int>(ExplainStep::Projections)];
     EXPECT_TRUE(w.matrices.empty());
     EXPECT_NE(w.formulas.back().find("come straight from the trace"), std::string::npos);
+}
+
+// A cross-attention layer written by hand: the decoder's 2 tokens ("<s>", "la") ask, the
+// encoder's 3 source tokens ("the river bank") answer. d_head 2, scale 1, no kept matrices, so
+// the scores and weights come from the trace's own kernel and are checked against this working:
+//   q_la = [1, 2];  k_the = [0, 0], k_river = [1, 0], k_bank = [0, 1]
+//   q . k = 0, 1, 2 = the scores (scale 1); e^score = 1, 2.71828, 7.38906; sum 11.10734
+//   weights 0.09003, 0.24473, 0.66524
+//   v_the = [1, 0], v_river = [0, 1], v_bank = [1, 1]
+//   out = 0.09003 [1, 0] + 0.24473 [0, 1] + 0.66524 [1, 1] = [0.75527, 0.90997]
+Trace cross_trace() {
+    Trace t;
+    t.model.causal = true;  // the decoder's model: its cross-attention still masks nothing
+    t.text = "la";
+    Token start;
+    start.piece = "<s>";  // no span in the text: labelled by its piece
+    Token la;
+    la.start = 0;
+    la.end = 2;
+    t.tokens = {start, la};
+    t.source_text = "the river bank";
+    for (const auto& [from, to] : {std::pair<std::size_t, std::size_t>{0, 3}, {4, 9}, {10, 14}}) {
+        Token s;
+        s.start = from;
+        s.end = to;
+        t.source_tokens.push_back(s);
+    }
+    LayerTrace layer;
+    layer.cross = true;
+    layer.scale = 1.0f;
+    layer.x = Matrix::Identity(2, 2);
+    HeadTrace h;
+    h.q = (Matrix(2, 2) << 0, 0, 1, 2).finished();
+    h.k = (Matrix(3, 2) << 0, 0, 1, 0, 0, 1).finished();
+    h.v = (Matrix(3, 2) << 1, 0, 0, 1, 1, 1).finished();
+    h.out = (Matrix(2, 2) << 2 / 3.f, 2 / 3.f, 0.75527f, 0.90997f).finished();
+    layer.heads = {h};
+    t.layers = {layer};
+    return t;
+}
+
+TEST(ExplainHead, ACrossLayersKeysAreTheSourcesTokensWithTheHandWorkedNumbers) {
+    const Trace t = cross_trace();
+    const HeadExplanation e = explain_head(t, 0, 0, 1, std::nullopt);
+    EXPECT_TRUE(e.cross);
+    EXPECT_FALSE(e.causal) << "cross-attention reads the whole source";
+    EXPECT_EQ(e.tokens, (std::vector<std::string>{"<s>", "la"}));
+    ASSERT_EQ(e.keys.size(), 3u) << "one key per source token, not per target token";
+    EXPECT_EQ(e.keys[0].token, "the");
+    EXPECT_EQ(e.keys[2].token, "bank");
+    const float dots[] = {0, 1, 2}, weights[] = {0.09003f, 0.24473f, 0.66524f};
+    for (int j = 0; j < 3; ++j) {
+        EXPECT_FLOAT_EQ(e.keys[j].dot, dots[j]) << j;
+        EXPECT_FALSE(e.keys[j].masked) << j;
+        EXPECT_NEAR(e.keys[j].score, dots[j], 1e-6f) << j;
+        EXPECT_NEAR(e.keys[j].weight, weights[j], 1e-5f) << j;
+    }
+    EXPECT_NEAR(e.keys[1].exp_score, 2.71828f, 1e-4f);
+    EXPECT_NEAR(e.exp_sum, 11.10734f, 1e-4f);
+    EXPECT_EQ(e.keys[2].dot_formula, "1\xC2\xB7" "0 + 2\xC2\xB7" "1 = 2");
+}
+
+TEST(ExplainSteps, ACrossLayersKeyTablesAreTheSourcesAndMarkNoQueryRow) {
+    const auto pages = explain_steps(explain_head(cross_trace(), 0, 0, 1, std::nullopt));
+    const StepPage& input = pages[static_cast<int>(ExplainStep::Input)];
+    EXPECT_EQ(input.highlight_row, 1) << "x has a row per query: la's is marked";
+    const StepPage& keys = pages[static_cast<int>(ExplainStep::Keys)];
+    ASSERT_FALSE(keys.matrices.empty());
+    EXPECT_EQ(keys.matrices.front().row_labels, (std::vector<std::string>{"the", "river", "bank"}));
+    EXPECT_EQ(keys.matrices.front().values.rows(), 3);
+    for (int p = 1; p < static_cast<int>(ExplainStep::Count); ++p)
+        EXPECT_EQ(pages[static_cast<std::size_t>(p)].highlight_row, -1) << "page " << p + 1 << ": its rows are source tokens";
+    const StepPage& normalise = pages[static_cast<int>(ExplainStep::Normalise)];
+    ASSERT_EQ(normalise.rows.size(), 3u);
+    EXPECT_EQ(normalise.rows[2].front(), "bank");
+    EXPECT_EQ(normalise.rows[2].back(), "0.665");  // 7.389 / 11.107
 }
 
 TEST(FormatNumber, DropsTrailingZerosAndUsesARealMinusSign) {

@@ -97,6 +97,95 @@ TEST(HeadStats, AveragedRowsOfARealTraceStillSumToOne) {
     for (Index i = 0; i < 4; ++i) EXPECT_NEAR(stats.value()->mean_over_all.row(i).sum(), 1.0f, 1e-5f);
 }
 
+// Cross-attention heads: n queries x n_keys keys, the keys another sequence's.
+
+// One cross layer of the given heads' weights (n x n_keys, kept): queries are the trace's tokens,
+// keys the source's, as cross_attention_trace() lays them out.
+Trace cross_trace_with(const std::vector<Matrix>& heads) {
+    Trace t = trace_with({heads});
+    t.layers[0].cross = true;
+    t.source_tokens.resize(static_cast<std::size_t>(heads[0].cols()));
+    return t;
+}
+
+Matrix rows_of(Index n, Index n_keys, std::initializer_list<float> v) {
+    Matrix m(n, n_keys);
+    auto it = v.begin();
+    for (Index i = 0; i < n; ++i)
+        for (Index j = 0; j < n_keys; ++j) m(i, j) = *it++;
+    return m;
+}
+
+// 2 target tokens x 3 source tokens, worked by hand:
+//   row 0: [0.5, 0.25, 0.25]  entropy 0.5*1 + 0.25*2 + 0.25*2 = 1.5 bits; same w00 = 0.5; first 0.5
+//   row 1: [0.5, 0,    0.5 ]  entropy 0.5*1 + 0.5*1        = 1 bit;    same w11 = 0;   previous w10 = 0.5; first 0.5
+// Means: entropy (1.5 + 1) / 2 = 1.25; same (0.5 + 0) / 2 = 0.25; previous and first over row 1: 0.5.
+const Matrix kCross = rows_of(2, 3, {0.5f, 0.25f, 0.25f, 0.5f, 0, 0.5f});
+
+TEST(HeadStats, ACrossHeadOfTwoQueriesAndThreeKeysHasTheHandWorkedNumbers) {
+    const auto stats = compute_head_stats(cross_trace_with({kCross}));
+    ASSERT_TRUE(stats.ok()) << stats.error().message;
+    EXPECT_EQ(stats.value()->n_tokens, 2);
+    EXPECT_EQ(stats.value()->n_keys, 3);
+    const HeadStat& s = stats.value()->head(0, 0);
+    EXPECT_NEAR(s.row(HeadMetric::Entropy, 0), 1.5f, 1e-6f);
+    EXPECT_NEAR(s.row(HeadMetric::Entropy, 1), 1.0f, 1e-6f);
+    EXPECT_NEAR(s.average(HeadMetric::Entropy), 1.25f, 1e-6f);
+    EXPECT_FLOAT_EQ(s.row(HeadMetric::Same, 1), 0.0f);
+    EXPECT_FLOAT_EQ(s.average(HeadMetric::Same), 0.25f);
+    EXPECT_FLOAT_EQ(s.average(HeadMetric::Previous), 0.5f);
+    EXPECT_FLOAT_EQ(s.average(HeadMetric::First), 0.5f);
+}
+
+// 3 queries x 2 keys: row 2's own position is past the keys' end, so its "same" is 0.
+//   rows [1, 0], [0, 1], [0.5, 0.5]: same 1, 1, 0 (mean 2/3); previous -, w10 = 0, w21 = 0.5 (mean
+//   0.25); entropy 0, 0, 1 (mean 1/3).
+TEST(HeadStats, ACrossQueryPastTheLastKeyHasNoSameTokenWeight) {
+    const auto stats = compute_head_stats(cross_trace_with({rows_of(3, 2, {1, 0, 0, 1, 0.5f, 0.5f})}));
+    ASSERT_TRUE(stats.ok());
+    const HeadStat& s = stats.value()->head(0, 0);
+    EXPECT_FLOAT_EQ(s.row(HeadMetric::Same, 2), 0.0f);
+    EXPECT_FLOAT_EQ(s.average(HeadMetric::Same), 2.0f / 3);
+    EXPECT_FLOAT_EQ(s.average(HeadMetric::Previous), 0.25f);
+    EXPECT_NEAR(s.average(HeadMetric::Entropy), 1.0f / 3, 1e-6f);
+}
+
+// Two cross heads averaged cell by cell: kCross and [[0, 0, 1], [1, 0, 0]] give
+// [[0.25, 0.125, 0.625], [0.75, 0, 0.25]], a 2 x 3 matrix like the heads.
+TEST(HeadStats, AveragesOfCrossHeadsHaveTheQueriesRowsAndTheKeysColumns) {
+    const auto stats = compute_head_stats(cross_trace_with({kCross, rows_of(2, 3, {0, 0, 1, 1, 0, 0})}));
+    ASSERT_TRUE(stats.ok());
+    const HeadStats& s = *stats.value();
+    ASSERT_EQ(s.mean_over_heads[0].rows(), 2);
+    ASSERT_EQ(s.mean_over_heads[0].cols(), 3);
+    EXPECT_EQ(s.mean_over_heads[0], rows_of(2, 3, {0.25f, 0.125f, 0.625f, 0.75f, 0, 0.25f}));
+    EXPECT_EQ(s.mean_over_all, s.mean_over_heads[0]) << "one layer: all heads are its heads";
+    EXPECT_EQ(s.mean_over_layers[1], rows_of(2, 3, {0, 0, 1, 1, 0, 0}));
+}
+
+// A long cross trace keeps no matrices: its averages are of the pooled maps, one cell per 32 x 32
+// block, so 40 queries x 70 keys give ceil(40/32) x ceil(70/32) = 2 x 3 cells.
+TEST(HeadStats, ALongCrossTraceAveragesPooledMapsOfItsOwnShape) {
+    Trace t;
+    t.tokens.resize(40);
+    t.source_tokens.resize(70);
+    t.layers.resize(1);
+    t.layers[0].cross = true;
+    for (const float cell : {0.5f, 1.0f}) {
+        HeadTrace h;
+        h.q = Matrix::Zero(40, 2);
+        h.k = Matrix::Zero(70, 2);
+        h.summary.pooled = Matrix::Constant(2, 3, cell);
+        for (RowVector* v : {&h.summary.entropy, &h.summary.previous, &h.summary.same, &h.summary.first, &h.summary.distance})
+            *v = RowVector::Zero(40);
+        t.layers[0].heads.push_back(h);
+    }
+    const auto stats = compute_head_stats(t);
+    ASSERT_TRUE(stats.ok());
+    EXPECT_TRUE(stats.value()->averages_pooled);
+    EXPECT_EQ(stats.value()->mean_over_all, Matrix::Constant(2, 3, 0.75f));
+}
+
 // Two layers of two heads over 2 tokens; the weight from token 1 to token 0 is, layer-major,
 // 0.2, 0.9, 0.5, 0.9 (written into the matrices below).
 TEST(RankHeads, PutsTheHeaviestKeyWeightFirstAndKeepsLayerOrderOnTies) {

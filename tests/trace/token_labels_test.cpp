@@ -44,6 +44,19 @@ TEST(TokenLabel, FallsBackToThePieceWhenTheSpanLiesOutsideTheText) {
     EXPECT_EQ(token_label(t, 0), "</s>");
 }
 
+// A cross-attention layer's keys are the source's tokens, read in the source's text; a
+// self-attention layer's keys are the trace's own tokens.
+TEST(KeyLabel, IsTheSourcesTokenInACrossLayerAndTheTracesOwnElsewhere) {
+    Trace t = trace_of("la rive", {token(0, 0, "<s>"), token(0, 2, "la"), token(3, 7, "rive")});
+    t.source_text = "the\tbank";
+    t.source_tokens = {token(0, 4, "the"), token(4, 8, "bank"), token(8, 8, "</s>")};
+    t.layers.resize(2);
+    t.layers[1].cross = true;
+    EXPECT_EQ(key_labels(t, 0), token_labels(t));
+    EXPECT_EQ(key_labels(t, 1), (std::vector<std::string>{"the\\t", "bank", "</s>"}));
+    EXPECT_EQ(key_label(t, 1, 0, ControlChars::AsTyped), "the\t");
+}
+
 TEST(BareWord, DropsOneWordMarkOfEachTokenizerStyle) {
     EXPECT_EQ(bare_word("bank"), "bank");
     EXPECT_EQ(bare_word(" bank"), "bank");

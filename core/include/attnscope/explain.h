@@ -37,17 +37,21 @@ struct HeadExplanation {
     float scale = 1.0f;         // the factor scores were multiplied by
     bool scale_is_default = true;  // scale == 1/sqrt(d_head)
     bool causal = false;
-    std::vector<std::string> tokens;  // n token texts
-    Matrix x;                   // n x d_model: the attention input, after the norm
+    // Cross-attention: the keys and values are another sequence's (an encoder-decoder's source),
+    // so no key is the query's own token. Self-attention otherwise (n_keys = n).
+    bool cross = false;
+    std::vector<std::string> tokens;  // n token texts: the queries'
+    Matrix x;                   // n x d_model: the attention input, after the norm (the queries')
     std::optional<HeadProjection> projection;  // nullopt: the model does not expose W
     RowVector q;                // d_head: "what am I looking for"
-    std::vector<KeyExplanation> keys;  // n entries, j = 0..n-1
+    std::vector<KeyExplanation> keys;  // n_keys entries, j = 0..n_keys-1, each with its own token
     float shift = 0.0f;         // subtracted before exp (0 unless the scores are large)
     float exp_sum = 0.0f;       // sum of exp_score over unmasked keys
     RowVector out;              // d_head: sum_j weight_j v_j (the trace's out row)
 };
 
-// Gathers the explanation; layer, head and query must be inside the trace (a bug otherwise).
+// Gathers the explanation; layer, head and query must be inside the trace (a bug otherwise). A
+// cross-attention layer (a cross_attention_trace's) explains its keys as the source's tokens.
 HeadExplanation explain_head(const Trace& trace, int layer, int head, int query,
                              std::optional<HeadProjection> projection);
 

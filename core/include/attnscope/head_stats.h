@@ -18,7 +18,9 @@ namespace attnscope {
 
 // What a head does, as numbers. Each field exists per query row and as the mean over the rows
 // where it is defined (previous and first skip row 0: token 0 has no previous token, and its
-// own first-token weight is its same-token weight).
+// own first-token weight is its same-token weight). In cross-attention, whose keys are another
+// sequence, "same" is the key at the query's position and "previous" the one before it (0 past
+// the keys' end).
 enum class HeadMetric { Entropy, Previous, Same, First, Count };
 
 const char* head_metric_name(HeadMetric m);  // "entropy", "previous token", "same token", "first token"
@@ -36,10 +38,11 @@ struct HeadStats {
     std::uint64_t trace_id = 0;  // the Trace::id these were computed from
     int n_layers = 0;
     int n_heads = 0;
-    int n_tokens = 0;
+    int n_tokens = 0;                       // n: the queries
+    int n_keys = 0;                         // the keys: n, or the source's tokens for cross-attention
     std::vector<HeadStat> heads;            // n_layers * n_heads, layer-major: heads[l * n_heads + h]
-    // The averages are n x n when the trace keeps its matrices; for a long trace that does not,
-    // they average the heads' pooled maps (HeadSummary::pooled, ceil(n / 32) square) instead.
+    // The averages are n x n_keys when the trace keeps its matrices; for a long trace that does not,
+    // they average the heads' pooled maps (HeadSummary::pooled, ceil(n / 32) x ceil(n_keys / 32)) instead.
     bool averages_pooled = false;
     std::vector<Matrix> mean_over_heads;    // n_layers matrices: layer l's weights averaged over its heads
     std::vector<Matrix> mean_over_layers;   // n_heads matrices: head index h's weights averaged over layers
@@ -48,7 +51,8 @@ struct HeadStats {
     const HeadStat& head(int l, int h) const { return heads[static_cast<std::size_t>(l) * n_heads + h]; }
 };
 
-// Errors: "cancelled" when `cancelled` returns true (polled between layers).
+// Self-attention (n x n) or cross-attention (a cross_attention_trace: n x n_keys, the keys the
+// source's tokens). Errors: "cancelled" when `cancelled` returns true (polled between layers).
 Result<std::shared_ptr<const HeadStats>> compute_head_stats(const Trace& trace,
                                                             const std::function<bool()>& cancelled = {});
 

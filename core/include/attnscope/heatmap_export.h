@@ -14,13 +14,18 @@ namespace attnscope {
 enum class HeatmapField { Weights, Scores };
 
 // Rows = query tokens, columns = key tokens, with a header row and column of token labels.
-// Masked scores are written as -inf.
+// Masked scores are written as -inf. A cross-attention layer (a cross_attention_trace's) is
+// n x n_keys: rows the target's tokens, columns the source's (key_labels), the corner
+// "target\source".
 std::string head_csv(const Trace& trace, int layer, int head, HeatmapField field);
 
+// The same as a heatmap: a cell per query and key, row labels left, column labels above, a
+// legend. Cross-attention's figure names itself so and shows both texts, source -> target.
 std::string head_svg(const Trace& trace, int layer, int head, HeatmapField field, Colormap colormap = Colormap::Viridis);
 
-// Longest texts one head is exported for: an SVG draws n^2 cells (60 MB at 1,024 tokens), a CSV
-// or the JSON of one head writes n^2 numbers twice over (about 200 MB at 4,096).
+// Longest texts one head is exported for: an SVG draws n x n_keys cells (60 MB at 1,024 tokens
+// each way), a CSV or the JSON of one head writes as many numbers twice over (about 200 MB at
+// 4,096). The longer of the queries and the keys is held to the limit.
 inline constexpr int kMaxSvgExportTokens = 1024;
 inline constexpr int kMaxTableExportTokens = 4096;
 

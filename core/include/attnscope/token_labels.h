@@ -22,6 +22,13 @@ std::string token_label(const Trace& trace, int i, ControlChars controls = Contr
 // Every token's label, in order.
 std::vector<std::string> token_labels(const Trace& trace, ControlChars controls = ControlChars::Escaped);
 
+// What key j of layer `layer` is called: a cross-attention layer's keys are the source's tokens
+// (read in source_text), self-attention's the trace's own, so token_label(trace, j).
+std::string key_label(const Trace& trace, int layer, int j, ControlChars controls = ControlChars::Escaped);
+
+// Every key's label of layer `layer`, in order: n_keys(layer) of them.
+std::vector<std::string> key_labels(const Trace& trace, int layer, ControlChars controls = ControlChars::Escaped);
+
 // The word a token or piece spells, without the marks tokenizers put at word boundaries: leading
 // white space (" bank"), GPT-2's byte-level "Ġ" (U+0120), SentencePiece's "▁" (U+2581) and
 // WordPiece's continuation "##". Only one leading mark goes: "##" alone stays "##".

@@ -46,16 +46,18 @@ std::string csv_escape(const std::string& s) {
 
 // [SECTION] CSV
 
+// Rows: the n queries; columns: the n_keys keys (the source's tokens for cross-attention).
 std::string head_csv(const Trace& trace, int layer, int head, HeatmapField field) {
     const AttentionMatrix held = field_of(trace, layer, head, field);
-    const Matrix& m = *held;
+    const Matrix& m = *held;  // n x n_keys
+    const bool cross = trace.layers[static_cast<std::size_t>(layer)].cross;
     std::ostringstream out;
-    out << (field == HeatmapField::Weights ? "query\\key" : "query\\key (scaled score)");
-    for (int j = 0; j < trace.n_tokens(); ++j) out << ',' << csv_escape(token_label(trace, j));
+    out << (cross ? "target\\source" : "query\\key") << (field == HeatmapField::Weights ? "" : " (scaled score)");
+    for (const std::string& key : key_labels(trace, layer)) out << ',' << csv_escape(key);
     out << '\n';
     for (int i = 0; i < trace.n_tokens(); ++i) {
         out << csv_escape(token_label(trace, i));
-        for (int j = 0; j < trace.n_tokens(); ++j) out << ',' << format_number(m(i, j), "%.9g");
+        for (int j = 0; j < trace.n_keys(layer); ++j) out << ',' << format_number(m(i, j), "%.9g");
         out << '\n';
     }
     return out.str();
@@ -65,39 +67,61 @@ std::string head_csv(const Trace& trace, int layer, int head, HeatmapField field
 
 namespace {
 
-struct SvgLayout {
-    int n = 0;
-    double cell = 0, left = 0, top = 0, grid = 0, legend_x = 0, width = 0, height = 0;
+// What the figure draws: n x n_keys cells, a row per query and a column per key. Self-attention's
+// queries and keys are the same tokens; cross-attention's keys are the source's.
+struct SvgGrid {
+    std::vector<std::string> queries, keys;          // n and n_keys labels
+    std::vector<std::string> queries_xml, keys_xml;  // the same, escaped for XML
+    bool cross = false;
 };
 
-SvgLayout layout_svg(const Trace& trace) {
+SvgGrid grid_of(const Trace& trace, int layer) {
+    SvgGrid g;
+    g.queries = token_labels(trace);
+    g.keys = key_labels(trace, layer);
+    for (const std::string& s : g.queries) g.queries_xml.push_back(xml_escape(s));
+    for (const std::string& s : g.keys) g.keys_xml.push_back(xml_escape(s));
+    g.cross = trace.layers[static_cast<std::size_t>(layer)].cross;
+    return g;
+}
+
+struct SvgLayout {
+    int rows = 0, cols = 0;
+    double cell = 0, left = 0, top = 0, grid_w = 0, grid_h = 0, legend_x = 0, width = 0, height = 0;
+};
+
+// Cells of one size whatever the two lengths, the longer side at most 640 wide.
+SvgLayout layout_svg(const SvgGrid& g) {
     SvgLayout L;
-    L.n = trace.n_tokens();
+    L.rows = static_cast<int>(g.queries.size());
+    L.cols = static_cast<int>(g.keys.size());
     std::size_t longest = 1;  // in code points: a rough width for the layout
-    for (int i = 0; i < L.n; ++i) longest = std::max(longest, count_code_points(token_label(trace, i)));
+    for (const auto* labels : {&g.queries, &g.keys})
+        for (const std::string& s : *labels) longest = std::max(longest, count_code_points(s));
     longest = std::min<std::size_t>(longest, 24);
-    L.cell = std::clamp(640.0 / L.n, 12.0, 44.0);
+    L.cell = std::clamp(640.0 / std::max({L.rows, L.cols, 1}), 12.0, 44.0);
     L.left = 30 + 8.0 * static_cast<double>(longest);
     L.top = 70 + 6.0 * static_cast<double>(longest);  // column labels are rotated by -45 degrees
-    L.grid = L.cell * L.n;
-    L.legend_x = L.left + L.grid + 30;
+    L.grid_w = L.cell * L.cols;
+    L.grid_h = L.cell * L.rows;
+    L.legend_x = L.left + L.grid_w + 30;
     L.width = L.legend_x + 110;
-    L.height = std::max(L.top + L.grid + 50, L.top + 260);
+    L.height = std::max(L.top + L.grid_h + 50, L.top + 260);
     return L;
 }
 
-// `scores`, `weights`: the head's; `m` the one shown.
-void svg_cells(std::ostringstream& out, const Trace& trace, const Matrix& m, const Matrix& scores, const Matrix& weights,
+// `scores`, `weights`: the head's (n x n_keys); `m` the one shown.
+void svg_cells(std::ostringstream& out, const SvgGrid& g, const Matrix& m, const Matrix& scores, const Matrix& weights,
                const SvgLayout& L, float lo, float hi, Colormap cmap) {
     const bool numbers = L.cell >= 30;
-    for (int i = 0; i < L.n; ++i) {
-        for (int j = 0; j < L.n; ++j) {
+    for (int i = 0; i < L.rows; ++i) {
+        for (int j = 0; j < L.cols; ++j) {
             const double x = L.left + j * L.cell, y = L.top + i * L.cell;
             const bool masked = std::isinf(scores(i, j)) && scores(i, j) < 0;
             const float t = hi > lo ? (m(i, j) - lo) / (hi - lo) : 0.0f;
             out << "<rect x='" << x << "' y='" << y << "' width='" << L.cell << "' height='" << L.cell << "' fill='"
                 << (masked ? "url(#masked)" : rgb_css(colormap_rgb(cmap, t))) << "'><title>"
-                << xml_escape(token_label(trace, i)) << " \u2192 " << xml_escape(token_label(trace, j))
+                << g.queries_xml[static_cast<std::size_t>(i)] << " \u2192 " << g.keys_xml[static_cast<std::size_t>(j)]
                 << (masked ? ": masked (a later token)" : ": score " + format_number(scores(i, j)) + ", weight " +
                                                               format_number(weights(i, j)))
                 << "</title></rect>\n";
@@ -109,18 +133,22 @@ void svg_cells(std::ostringstream& out, const Trace& trace, const Matrix& m, con
     }
 }
 
-void svg_labels(std::ostringstream& out, const Trace& trace, const SvgLayout& L) {
+// Row k's label on the left and column k's above, leaning at -45 degrees.
+void svg_labels(std::ostringstream& out, const SvgGrid& g, const SvgLayout& L) {
     const double font = std::clamp(L.cell * 0.55, 9.0, 14.0);
-    for (int i = 0; i < L.n; ++i) {
-        const std::string label = xml_escape(token_label(trace, i));
-        const double c = L.cell * i + L.cell / 2;
-        out << "<text x='" << L.left - 6 << "' y='" << L.top + c + font / 3 << "' text-anchor='end' font-size='" << font
-            << "'>" << label << "</text>\n";
-        out << "<text transform='translate(" << L.left + c + font / 3 << "," << L.top - 6 << ") rotate(-45)' font-size='"
-            << font << "'>" << label << "</text>\n";
+    for (int k = 0; k < std::max(L.rows, L.cols); ++k) {
+        const double c = L.cell * k + L.cell / 2;
+        if (k < L.rows)
+            out << "<text x='" << L.left - 6 << "' y='" << L.top + c + font / 3 << "' text-anchor='end' font-size='" << font
+                << "'>" << g.queries_xml[static_cast<std::size_t>(k)] << "</text>\n";
+        if (k < L.cols)
+            out << "<text transform='translate(" << L.left + c + font / 3 << "," << L.top - 6 << ") rotate(-45)' font-size='"
+                << font << "'>" << g.keys_xml[static_cast<std::size_t>(k)] << "</text>\n";
     }
-    out << "<text x='" << L.left << "' y='" << L.top + L.grid + 24 << "' font-size='12' fill='#444'>"
-        << "rows: query tokens (what am I looking for) \u00b7 columns: key tokens (what do I contain)</text>\n";
+    out << "<text x='" << L.left << "' y='" << L.top + L.grid_h + 24 << "' font-size='12' fill='#444'>"
+        << (g.cross ? "rows: target tokens (the decoder's queries) \u00b7 columns: source tokens (keys from the encoder)"
+                    : "rows: query tokens (what am I looking for) \u00b7 columns: key tokens (what do I contain)")
+        << "</text>\n";
 }
 
 void svg_legend(std::ostringstream& out, const SvgLayout& L, float lo, float hi, Colormap cmap, const char* name) {
@@ -154,7 +182,8 @@ std::string head_svg(const Trace& trace, int layer, int head, HeatmapField field
             if (std::isfinite(m.data()[i])) { lo = std::min(lo, m.data()[i]); hi = std::max(hi, m.data()[i]); }
         if (lo > hi) lo = hi = 0.0f;
     }
-    const SvgLayout L = layout_svg(trace);
+    const SvgGrid g = grid_of(trace, layer);
+    const SvgLayout L = layout_svg(g);
     std::ostringstream out;
     out << "<?xml version='1.0' encoding='UTF-8'?>\n<svg xmlns='http://www.w3.org/2000/svg' width='" << L.width
         << "' height='" << L.height << "' font-family='DejaVu Sans, sans-serif'>\n";
@@ -162,12 +191,14 @@ std::string head_svg(const Trace& trace, int layer, int head, HeatmapField field
            "<rect width='6' height='6' fill='#e4e4e4'/><line x1='0' y1='0' x2='0' y2='6' stroke='#b0b0b0' stroke-width='2'/>"
            "</pattern></defs>\n";
     out << "<rect width='100%' height='100%' fill='#fff'/>\n";
-    out << "<text x='10' y='22' font-size='16' font-weight='bold'>" << xml_escape(trace.model.name) << " \u00b7 layer "
-        << layer << ", head " << head << " \u00b7 "
+    out << "<text x='10' y='22' font-size='16' font-weight='bold'>" << xml_escape(trace.model.name)
+        << (g.cross ? " \u00b7 cross-attention" : "") << " \u00b7 layer " << layer << ", head " << head << " \u00b7 "
         << (field == HeatmapField::Weights ? "attention weights" : "scaled scores") << "</text>\n";
-    out << "<text x='10' y='40' font-size='12' fill='#444'>" << xml_escape(trace.text.substr(0, 160)) << "</text>\n";
-    svg_cells(out, trace, m, *scores, *weights, L, lo, hi, cmap);
-    svg_labels(out, trace, L);
+    // Cross-attention reads the source and writes the target: both texts, the one read first.
+    const std::string subtitle = g.cross ? trace.source_text.substr(0, 80) + " \u2192 " + trace.text.substr(0, 80) : trace.text.substr(0, 160);
+    out << "<text x='10' y='40' font-size='12' fill='#444'>" << xml_escape(subtitle) << "</text>\n";
+    svg_cells(out, g, m, *scores, *weights, L, lo, hi, cmap);
+    svg_labels(out, g, L);
     svg_legend(out, L, lo, hi, cmap, field == HeatmapField::Weights ? "weight" : "score");
     out << "</svg>\n";
     return out.str();
@@ -181,11 +212,14 @@ Result<std::filesystem::path> export_head(const Trace& trace, int layer, int hea
     std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
     if (ext != ".svg" && ext != ".csv" && ext != ".json")
         return Error{out.string() + ": unknown export format '" + ext + "' (expected .svg, .csv or .json)"};
-    const int n = trace.n_tokens(), limit = ext == ".svg" ? kMaxSvgExportTokens : kMaxTableExportTokens;
-    if (n > limit)
-        return Error{out.string() + ": one head of " + std::to_string(n) + " tokens is " + std::to_string(n) + " x " +
-                     std::to_string(n) + " cells; " + ext + " exports take texts of at most " + std::to_string(limit) +
+    // n x n_keys cells: the longer of the two sequences is held to the limit.
+    const int n = trace.n_tokens(), n_keys = trace.n_keys(layer), limit = ext == ".svg" ? kMaxSvgExportTokens : kMaxTableExportTokens;
+    if (std::max(n, n_keys) > limit) {
+        const std::string tokens = n == n_keys ? std::to_string(n) + " tokens" : std::to_string(n) + " x " + std::to_string(n_keys) + " tokens";
+        return Error{out.string() + ": one head of " + tokens + " is " + std::to_string(n) + " x " + std::to_string(n_keys) +
+                     " cells; " + ext + " exports take texts of at most " + std::to_string(limit) +
                      " tokens (attnscope-cli trace --layer L --head H --fields weights writes one head of any length)"};
+    }
     if (ext == ".svg") return write_file_atomically(out, head_svg(trace, layer, head, field));
     if (ext == ".csv") return write_file_atomically(out, head_csv(trace, layer, head, field));
     if (ext == ".json") {

@@ -31,13 +31,6 @@ constexpr int kLongestLabel = 24;      // code points a label is laid out for (l
 
 bool is_masked(float score) { return std::isinf(score) && score < 0; }
 
-// A cross layer's keys are the source's tokens: the text each covers, or its piece when it covers none.
-std::string source_label(const Trace& trace, int j) {
-    const Token& t = trace.source_tokens[static_cast<std::size_t>(j)];
-    if (t.end > t.start && t.end <= trace.source_text.size()) return trace.source_text.substr(t.start, t.end - t.start);
-    return t.piece;
-}
-
 double text_width(const std::string& label) {
     return kCharWidth * static_cast<double>(std::min<std::size_t>(count_code_points(label), kLongestLabel));
 }
@@ -160,12 +153,8 @@ std::string token_view_svg(const Trace& trace, int layer, int head, int query, i
     assert(head >= 0 && head < static_cast<int>(trace.layers[static_cast<std::size_t>(layer)].heads.size()));
     assert(query < trace.n_tokens());
     const bool every_query = query < 0;
-    const bool cross = trace.layers[static_cast<std::size_t>(layer)].cross;
     const std::vector<std::string> queries = token_labels(trace);
-    std::vector<std::string> keys;
-    if (cross)
-        for (int j = 0; j < trace.n_keys(layer); ++j) keys.push_back(source_label(trace, j));
-    else keys = queries;
+    const std::vector<std::string> keys = key_labels(trace, layer);  // a cross layer's: the source's tokens
     const std::string subtitle = cut_for_message(trace.text, 160);
     const Columns c = layout(queries, keys, !every_query, subtitle);
 

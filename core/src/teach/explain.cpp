@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <utility>
 
 #include "attnscope/token_labels.h"
 
@@ -21,12 +22,12 @@ std::string factor(float value) {
 }
 
 // `scale`: the factor of the key's layer (layers may differ: GPT-2's scale_attn_by_inverse_layer_idx).
-// `scores`, `weights`: the query's row of the head's.
-KeyExplanation explain_key(const Trace& trace, const HeadTrace& h, const RowVector& q, float scale, const Matrix& scores,
+// `scores`, `weights`: the query's row of the head's (1 x n_keys). `token`: key j's label.
+KeyExplanation explain_key(std::string token, const HeadTrace& h, const RowVector& q, float scale, const Matrix& scores,
                            const Matrix& weights, int j) {
     KeyExplanation key;
     key.j = j;
-    key.token = token_label(trace, j, ControlChars::AsTyped);
+    key.token = std::move(token);
     key.k = h.k.row(j);
     key.v = h.v.row(j);
     key.products = q.cwiseProduct(key.k);
@@ -60,6 +61,7 @@ void fill_exponentials(HeadExplanation& e) {
 HeadExplanation explain_head(const Trace& trace, int layer, int head, int query, std::optional<HeadProjection> projection) {
     assert(layer >= 0 && layer < static_cast<int>(trace.layers.size()));
     assert(query >= 0 && query < trace.n_tokens());
+    const LayerTrace& L = trace.layers[static_cast<std::size_t>(layer)];
     const HeadTrace& h = trace.head(layer, head);
     HeadExplanation e;
     e.layer = layer;
@@ -67,16 +69,18 @@ HeadExplanation explain_head(const Trace& trace, int layer, int head, int query,
     e.query = query;
     e.d_model = trace.model.d_model;
     e.d_head = static_cast<int>(h.q.cols());
-    e.scale = trace.layers[static_cast<std::size_t>(layer)].scale;
+    e.scale = L.scale;
     e.scale_is_default = std::abs(e.scale * std::sqrt(static_cast<float>(e.d_head)) - 1.0f) < 1e-4f;
-    e.causal = trace.model.causal;
+    e.cross = L.cross;
+    e.causal = trace.model.causal && !L.cross;  // cross-attention sees the whole source
     e.tokens = token_labels(trace, ControlChars::AsTyped);
-    e.x = trace.layers[static_cast<std::size_t>(layer)].x;
+    e.x = L.x;
     e.projection = std::move(projection);
     e.q = h.q.row(query);
-    const Matrix scores = trace.head_score_rows(layer, head, query, query + 1);
+    const Matrix scores = trace.head_score_rows(layer, head, query, query + 1);   // 1 x n_keys
     const Matrix weights = trace.head_weight_rows(layer, head, query, query + 1);
-    for (int j = 0; j < trace.n_tokens(); ++j) e.keys.push_back(explain_key(trace, h, e.q, e.scale, scores, weights, j));
+    for (int j = 0; j < trace.n_keys(layer); ++j)
+        e.keys.push_back(explain_key(key_label(trace, layer, j, ControlChars::AsTyped), h, e.q, e.scale, scores, weights, j));
     fill_exponentials(e);
     e.out = h.out.row(query);
     return e;

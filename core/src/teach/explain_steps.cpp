@@ -1,6 +1,7 @@
 // The pages of the step-by-step view, built once per explanation (the GUI only draws them).
 // Captions are written for students: short, plain, one idea each.
 #include <cmath>
+#include <utility>
 
 #include "attnscope/explain.h"
 
@@ -11,12 +12,13 @@ namespace {
 std::string str(float v) { return format_number(v); }
 std::string dims(Index r, Index c) { return std::to_string(r) + " \u00d7 " + std::to_string(c); }
 
-// Which column the query's own token row is in the tables: every table has one row per key.
+// Which row of the tables is the query's own token: every table has one row per key, and in
+// cross-attention the keys are the source's tokens, none of them the query.
 StepPage page(const HeadExplanation& e, const char* title, const std::string& caption) {
     StepPage p;
     p.title = title;
     p.caption = caption;
-    p.highlight_row = e.query;
+    p.highlight_row = e.cross ? -1 : e.query;
     return p;
 }
 
@@ -32,6 +34,7 @@ StepPage input_page(const HeadExplanation& e) {
     p.formulas.push_back("x: " + dims(e.x.rows(), e.x.cols()) + "  (one row per token, d_model = " + std::to_string(e.d_model) + ")");
     p.formulas.push_back("x_" + e.tokens[e.query] + " = " + format_vector(e.x.row(e.query)));
     p.matrices.push_back({"x (" + dims(e.x.rows(), e.x.cols()) + ")", e.x, e.tokens, e.query});
+    p.highlight_row = e.query;  // x has a row per query token, whatever the keys are
     return p;
 }
 
@@ -76,9 +79,13 @@ StepPage keys_page(const HeadExplanation& e) {
     StepPage p = page(e, "4. The keys k: what do I contain?",
                       std::string("Every token shows a key k = x W_K") + (rotary(e) ? ", turned by RoPE" : "") +
                           ": a label saying what it has to offer.");
-    Matrix keys(static_cast<Index>(e.keys.size()), e.d_head);  // n x d_head, row j = k_j
-    for (const KeyExplanation& k : e.keys) keys.row(k.j) = k.k;
-    p.matrices.push_back({"K (" + dims(keys.rows(), keys.cols()) + ")", keys, e.tokens, -1});
+    Matrix keys(static_cast<Index>(e.keys.size()), e.d_head);  // n_keys x d_head, row j = k_j
+    std::vector<std::string> labels;
+    for (const KeyExplanation& k : e.keys) {
+        keys.row(k.j) = k.k;
+        labels.push_back(k.token);
+    }
+    p.matrices.push_back({"K (" + dims(keys.rows(), keys.cols()) + ")", keys, std::move(labels), -1});
     p.columns = {"token", "k"};
     for (const KeyExplanation& k : e.keys) p.rows.push_back({k.token, format_vector(k.k)});
     return p;

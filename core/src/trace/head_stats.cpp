@@ -1,7 +1,9 @@
 #include "attnscope/head_stats.h"
 
+#include <cassert>
 #include <cmath>
 #include <iterator>
+#include <utility>
 
 namespace attnscope {
 
@@ -36,19 +38,29 @@ HeadStat head_stat(const HeadSummary& summary) {
     return s;
 }
 
-// weights: n x n, rows = queries (a trace built by hand has no summary).
+// weights: n x n_keys, rows = queries (a trace built by hand has no summary). As the forward
+// pass's summary (kernels/attention.cpp): "same" is key i and "previous" key i - 1 also when the
+// keys are another sequence (cross-attention), 0 where that key is past the keys' end.
 HeadStat head_stat(const Matrix& weights) {
-    const int n = static_cast<int>(weights.rows());
+    const Index n = weights.rows(), n_keys = weights.cols();
     HeadStat s;
     for (auto& r : s.rows) r = RowVector::Zero(n);
-    for (int i = 0; i < n; ++i) {
+    for (Index i = 0; i < n; ++i) {
         s.rows[idx(HeadMetric::Entropy)](i) = row_entropy_bits(weights.row(i));
-        s.rows[idx(HeadMetric::Same)](i) = weights(i, i);
-        s.rows[idx(HeadMetric::First)](i) = weights(i, 0);
-        if (i > 0) s.rows[idx(HeadMetric::Previous)](i) = weights(i, i - 1);
+        if (i < n_keys) s.rows[idx(HeadMetric::Same)](i) = weights(i, i);
+        if (n_keys > 0) s.rows[idx(HeadMetric::First)](i) = weights(i, 0);
+        if (i > 0 && i - 1 < n_keys) s.rows[idx(HeadMetric::Previous)](i) = weights(i, i - 1);
     }
     set_means(s);
     return s;
+}
+
+// The shape of the averaged maps: the weights' n x n_keys, or the pooled maps' (one cell per
+// kPoolTokens x kPoolTokens block) for a trace that keeps no matrices.
+std::pair<Index, Index> averages_shape(Index n, Index n_keys, bool exact) {
+    if (exact) return {n, n_keys};
+    const auto pooled = [](Index len) { return (len + HeadSummary::kPoolTokens - 1) / HeadSummary::kPoolTokens; };
+    return {pooled(n), pooled(n_keys)};
 }
 
 bool has_summary(const HeadTrace& head) { return head.summary.entropy.size() == head.q.rows() && head.q.rows() > 0; }
@@ -66,8 +78,9 @@ float row_entropy_bits(const Eigen::Ref<const RowVector>& weights_row) {
     return static_cast<float>(h);
 }
 
-// The averages are of the n x n weights when the trace keeps them; a long trace averages its
-// heads' pooled maps instead (the overview draws them the same way, at a coarser grain).
+// The averages are of the n x n_keys weights when the trace keeps them; a long trace averages its
+// heads' pooled maps instead (the overview draws them the same way, at a coarser grain). Every
+// layer of a trace has the same keys: its own tokens, or the source's (cross_attention_trace).
 Result<std::shared_ptr<const HeadStats>> compute_head_stats(const Trace& trace, const std::function<bool()>& cancelled) {
     auto stats = std::make_shared<HeadStats>();
     const int n = trace.n_tokens();
@@ -75,19 +88,21 @@ Result<std::shared_ptr<const HeadStats>> compute_head_stats(const Trace& trace, 
     stats->n_layers = static_cast<int>(trace.layers.size());
     stats->n_heads = stats->n_layers > 0 ? static_cast<int>(trace.layers[0].heads.size()) : 0;
     stats->n_tokens = n;
+    stats->n_keys = stats->n_layers > 0 ? trace.n_keys(0) : n;
     stats->heads.reserve(static_cast<std::size_t>(stats->n_layers) * stats->n_heads);
     const bool exact = trace.keeps_attention();
-    const Index side = exact ? n : (n + HeadSummary::kPoolTokens - 1) / HeadSummary::kPoolTokens;
+    const auto [rows, cols] = averages_shape(n, stats->n_keys, exact);
     stats->averages_pooled = !exact;
-    stats->mean_over_layers.assign(stats->n_heads, Matrix::Zero(side, side));
-    stats->mean_over_all = Matrix::Zero(side, side);
+    stats->mean_over_layers.assign(stats->n_heads, Matrix::Zero(rows, cols));
+    stats->mean_over_all = Matrix::Zero(rows, cols);
 
     for (int l = 0; l < stats->n_layers; ++l) {
         if (cancelled && cancelled()) return Error{"cancelled"};
-        Matrix layer_sum = Matrix::Zero(side, side);
+        Matrix layer_sum = Matrix::Zero(rows, cols);
         for (int h = 0; h < stats->n_heads; ++h) {
             const HeadTrace& head = trace.head(l, h);
             const Matrix& w = exact ? head.weights : head.summary.pooled;
+            assert(w.rows() == rows && w.cols() == cols && "every head of a trace has the same queries and keys");
             stats->heads.push_back(has_summary(head) ? head_stat(head.summary) : head_stat(w));
             layer_sum += w;
             stats->mean_over_layers[h] += w;

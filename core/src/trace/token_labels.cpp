@@ -39,20 +39,34 @@ std::optional<int> find_index(int n, Occurrence which, Matches matches) {
     return std::nullopt;
 }
 
+// A token whose span is empty or outside the text (a tokenizer's [CLS]) shows its piece.
+std::string label_in(const std::string& text, const Token& t, ControlChars controls) {
+    const bool typed = t.end > t.start && t.end <= text.size();
+    const std::string label = typed ? text.substr(t.start, t.end - t.start) : t.piece;
+    return controls == ControlChars::Escaped ? escape_controls(label) : label;
+}
+
 }  // namespace
 
 std::string token_label(const Trace& trace, int i, ControlChars controls) {
-    const Token& t = trace.tokens[static_cast<std::size_t>(i)];
-    // A token whose span is empty or outside the text (a tokenizer's [CLS]) shows its piece.
-    const bool typed = t.end > t.start && t.end <= trace.text.size();
-    const std::string text = typed ? trace.text.substr(t.start, t.end - t.start) : t.piece;
-    return controls == ControlChars::Escaped ? escape_controls(text) : text;
+    return label_in(trace.text, trace.tokens[static_cast<std::size_t>(i)], controls);
 }
 
 std::vector<std::string> token_labels(const Trace& trace, ControlChars controls) {
     std::vector<std::string> out;
     out.reserve(trace.tokens.size());
     for (int i = 0; i < trace.n_tokens(); ++i) out.push_back(token_label(trace, i, controls));
+    return out;
+}
+
+std::string key_label(const Trace& trace, int layer, int j, ControlChars controls) {
+    if (!trace.layers[static_cast<std::size_t>(layer)].cross) return token_label(trace, j, controls);
+    return label_in(trace.source_text, trace.source_tokens[static_cast<std::size_t>(j)], controls);
+}
+
+std::vector<std::string> key_labels(const Trace& trace, int layer, ControlChars controls) {
+    std::vector<std::string> out;
+    for (int j = 0; j < trace.n_keys(layer); ++j) out.push_back(key_label(trace, layer, j, controls));
     return out;
 }
 
