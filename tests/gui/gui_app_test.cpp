@@ -2,16 +2,10 @@
 // every view (size, not blank, the heatmap follows the sentence), exit codes, typing into the
 // running window with xdotool, and the frame time of a 12 x 12-head model on 64 tokens.
 // Each test starts its own Xvfb on a free display (-displayfd), so tests may run in parallel;
-// without Xvfb (or xdotool) they skip with a message.
-#include <fcntl.h>
+// without Xvfb (or xdotool) they skip with a message. The fixture is gui_app_fixture.h's;
+// encoder-decoders (issue 15) are in cross_attention_app_test.cpp.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
-#include <stb_image.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -19,82 +13,23 @@
 #include <map>
 #include <optional>
 #include <regex>
-#include <set>
 #include <sstream>
 #include <thread>
 
 #include "../random_transformers.h"
 #include "../test_models.h"
 #include "app_process.h"
-#include "seq2seq_models.h"
 #include "attnscope/forward.h"
 #include "attnscope/json_model.h"
 #include "attnscope/model.h"
-#include "attnscope/token_labels.h"
 #include "attnscope/random_model.h"
+#include "gui_app_fixture.h"
 
 namespace attnscope {
 namespace {
 
 using ::testing::HasSubstr;
-// [SECTION] Processes
-
 using namespace attnscope::testing;
-
-// Where the screenshots the tests take are kept, to look at: build/gui-test-screenshots/.
-fs::path kept_screenshots() {
-    const fs::path d = fs::path(ATTNSCOPE_BIN_DIR).parent_path() / "gui-test-screenshots";
-    fs::create_directories(d);
-    return d;
-}
-
-// [SECTION] Images
-
-struct Image {
-    int width = 0, height = 0;
-    std::vector<unsigned char> rgb;
-    unsigned pixel(int x, int y) const {
-        const unsigned char* p = &rgb[3 * (static_cast<std::size_t>(y) * width + x)];
-        return p[0] << 16 | p[1] << 8 | p[2];
-    }
-};
-
-Image read_png(const fs::path& file) {
-    Image img;
-    int channels = 0;
-    unsigned char* data = stbi_load(file.c_str(), &img.width, &img.height, &channels, 3);
-    if (!data) return img;
-    img.rgb.assign(data, data + 3 * static_cast<std::size_t>(img.width) * img.height);
-    stbi_image_free(data);
-    return img;
-}
-
-struct Rect {
-    int x = 0, y = 0, w = 0, h = 0;
-};
-
-std::size_t distinct_colours(const Image& img, Rect r) {
-    std::set<unsigned> colours;
-    for (int y = r.y; y < r.y + r.h; ++y)
-        for (int x = r.x; x < r.x + r.w; ++x) colours.insert(img.pixel(x, y));
-    return colours.size();
-}
-
-// "region heatmap 10 120 600 580" lines of the app's screenshot report.
-std::map<std::string, Rect> regions(const std::string& out) {
-    std::map<std::string, Rect> found;
-    const std::regex line(R"(region (\S+) (\d+) (\d+) (\d+) (\d+))");
-    for (std::sregex_iterator it(out.begin(), out.end(), line), end; it != end; ++it)
-        found[(*it)[1]] = Rect{std::stoi((*it)[2]), std::stoi((*it)[3]), std::stoi((*it)[4]), std::stoi((*it)[5])};
-    return found;
-}
-
-// [SECTION] Fixture
-
-struct AppRun {
-    int exit_code = -1;
-    std::string out, err;
-};
 
 // A causal model that knows the bank sentences: 2 layers x 2 heads, random weights.
 std::string bank_model() {
@@ -108,51 +43,6 @@ std::string bank_model() {
     }();
     return path;
 }
-
-class GuiApp : public ::testing::Test {
-protected:
-    void SetUp() override {
-        std::string why;
-        if (!m_display.start(why)) GTEST_SKIP() << why;
-        fs::create_directories(config_home());
-        fs::create_directories(home());
-    }
-
-    fs::path config_home() const { return scratch_dir() / "config"; }
-    fs::path home() const { return scratch_dir() / "home"; }
-
-    // Settings never go to the real home: both HOME and XDG_CONFIG_HOME point into the scratch folder.
-    std::map<std::string, std::string> env() const {
-        return {{"DISPLAY", m_display.name()}, {"XDG_CONFIG_HOME", config_home().string()}, {"HOME", home().string()}};
-    }
-
-    Spawned start(const std::vector<std::string>& args, const std::string& tag) {
-        return spawn(std::string(ATTNSCOPE_BIN_DIR) + "/attnscope", args, env(), tag);
-    }
-
-    AppRun run(const std::vector<std::string>& args, double timeout = 120) {
-        const Spawned s = start(args, "app-" + std::to_string(++m_runs));
-        AppRun r;
-        if (s.pid < 0) return r;
-        r.exit_code = wait_for(s.pid, timeout);
-        r.out = slurp(s.out);
-        r.err = slurp(s.err);
-        return r;
-    }
-
-    // --screenshot into the scratch folder (and a copy to look at); returns the report on stdout.
-    AppRun screenshot(const std::string& name, std::vector<std::string> args, fs::path& png) {
-        png = scratch_dir() / (name + ".png");
-        args.insert(args.end(), {"--screenshot", png.string(), "--frames", "3"});
-        AppRun r = run(args);
-        std::error_code ec;
-        fs::copy_file(png, kept_screenshots() / (name + ".png"), fs::copy_options::overwrite_existing, ec);
-        return r;
-    }
-
-    VirtualDisplay m_display;
-    int m_runs = 0;
-};
 
 // [SECTION] Screenshots
 
@@ -376,37 +266,7 @@ fs::path random_model_file(const std::string& name, int d_model, int heads, int 
     return model;
 }
 
-// Where a script's screenshot goes: the scratch folder.
-std::string shot(const std::string& name) { return (scratch_dir() / name).string(); }
-
 using testing::numbered_words;
-
-fs::path write_script(const std::string& name, const std::string& steps) {
-    const fs::path file = scratch_dir() / (name + ".script");
-    std::ofstream(file) << steps;
-    return file;
-}
-
-// The report line of one script screenshot ("script screenshot PATH: model ..."), or "".
-std::string script_report(const std::string& out, const std::string& png_name) {
-    std::smatch m;
-    if (!std::regex_search(out, m, std::regex("script screenshot [^\\n]*" + png_name + ": ([^\\n]*)"))) return "";
-    return m[1].str();
-}
-
-// What each screenshot showed, and the frame times: printed for the closing note, not asserted.
-void print_frame_stats(const char* what, const AppRun& r) {
-    std::istringstream lines(r.out);
-    for (std::string line; std::getline(lines, line);)
-        if (line.rfind("script screenshot ", 0) == 0) {
-            std::cout << "[ script ] " << line.substr(0, 300) << "\n";
-            const fs::path png = line.substr(18, line.find(": ") - 18);
-            std::error_code ec;  // kept to look at, as the other tests' screenshots
-            fs::copy_file(png, kept_screenshots() / png.filename(), fs::copy_options::overwrite_existing, ec);
-        }
-    const std::size_t at = r.out.find("frame time");
-    if (at != std::string::npos) std::cout << "[ frame time ] " << what << ": " << r.out.substr(at);
-}
 
 // Pasting 10,000 words: the built-in model takes 32 tokens, so its first 32 are traced and a note
 // names the limit; the window goes on drawing meanwhile.
@@ -526,7 +386,7 @@ TEST_F(GuiApp, ALongTextsHeatmapIsAPictureZoomedOutAndExactCellsZoomedIn) {
 // [SECTION] The first screen
 
 // The head in which query `q` gives key `k` its largest weight, worked out here from the model's
-// own trace (layer, head), and the printed selection line of a screenshot.
+// own trace (layer, head).
 std::pair<int, int> strongest_head(const std::string& model, const std::string& text, int q, int k) {
     auto loaded = load_model(model);
     EXPECT_TRUE(loaded.ok());
@@ -538,11 +398,6 @@ std::pair<int, int> strongest_head(const std::string& model, const std::string& 
         for (int h = 0; h < t.model.n_heads; ++h)
             if (t.head(l, h).weights(q, k) > t.head(best.first, best.second).weights(q, k)) best = {l, h};
     return best;
-}
-
-std::string selection_line(const std::string& out) {
-    std::smatch m;
-    return std::regex_search(out, m, std::regex("selection: [^\\n]*")) ? m.str() : "";
 }
 
 // The default sentence opens on its story: query "bank", key "money", the head where bank looks
@@ -640,186 +495,6 @@ TEST_F(GuiApp, AnExportShowsWhereTheFileWentOverTheViews) {
     const Image img = read_png(scratch_dir() / "export-after.png");
     const int x = std::stoi(n[1]) + 4, y = std::stoi(n[2]) + std::stoi(n[4]) / 2;
     EXPECT_EQ(img.pixel(x, y), 0x0072B2u) << "the notice stands on the query chip's blue";
-}
-
-
-// [SECTION] Encoder-decoders (issue 15, part 5)
-
-// bart_f16 (tests/models/hf_reference): 2 encoder layers of 2 heads, 3 decoder layers of 4 heads,
-// a vocabulary of made-up words w5 .. w39. Empty when the reference script cannot run.
-std::string bart_folder() { return testing::seq2seq_model("bart_f16").string(); }
-
-const char* kSource = "w5 w6 w7 w8 w9 w10";
-const char* kTarget = "w11 w12";
-
-// Core's own trace of the source, with the target forced or (none) the model's translation.
-std::shared_ptr<const Trace> bart_trace(const std::optional<std::string>& target) {
-    auto model = load_model(bart_folder());
-    EXPECT_TRUE(model.ok());
-    TraceOptions options;
-    options.target = target;
-    auto trace = compute_trace(model.value(), kSource, options);
-    EXPECT_TRUE(trace.ok()) << (trace.ok() ? "" : trace.error().message);
-    return trace.ok() ? trace.value() : nullptr;
-}
-
-// Every match of `pattern` in the app's report, in order (a script prints one report per screenshot).
-std::vector<std::string> all_lines(const std::string& out, const std::string& pattern) {
-    std::vector<std::string> found;
-    const std::regex line(pattern + "[^\\n]*");
-    for (std::sregex_iterator it(out.begin(), out.end(), line), end; it != end; ++it) found.push_back(it->str());
-    return found;
-}
-
-// builtin:translator opens like the bank models, on its story: cross-attention, the step writing
-// "rive" (target token 4, the second "la": "la femme voit la rive ...") with "bank" (source token 4)
-// as the key, in layer 1, head 3, the head where that row looks at "bank" most (0.99998 against
-// 0.99987 in L1H2 and 0.99983 in L1H0, read from attnscope-cli trace --format json). --attention
-// encoder keeps the encoder's own first screen.
-TEST_F(GuiApp, TheTranslatorOpensOnTheStepWritingRiveLookingAtBank) {
-    for (const char* size : {"1280x720", "1920x1080"}) {
-        fs::path png;
-        const AppRun r = screenshot(std::string("translator-first-") + size,
-                                    {"--no-settings", "--model", "builtin:translator", "--size", size, "--presentation"}, png);
-        ASSERT_EQ(r.exit_code, 0) << r.err;
-        EXPECT_THAT(r.out, HasSubstr("target shown: la femme voit la rive pr\xC3\xA8s de la rivi\xC3\xA8re .\n"));
-        EXPECT_EQ(selection_line(r.out), "selection: cross layer 1, head 3, query 4 ' la', key 4 'bank', writes 'rive'") << size;
-    }
-    fs::path png;
-    const AppRun r = screenshot("translator-first-encoder", {"--no-settings", "--model", "builtin:translator", "--attention", "encoder"}, png);
-    ASSERT_EQ(r.exit_code, 0) << r.err;
-    EXPECT_THAT(selection_line(r.out), ::testing::StartsWith("selection: encoder layer 0, head 0, "));
-}
-
-// Target token i as a cross row's "writes '...'" names it: its label without the space before it.
-std::string written_word(const Trace& trace, int i) {
-    const std::string label = token_label(trace, i);
-    return label.substr(std::min(label.find_first_not_of(' '), label.size()));
-}
-
-// The cross heatmap at a projector's two sizes: rows the target's tokens, columns the source's, in
-// square cells, so its region is as much wider than high as the source is longer than the target.
-// The other views draw cross-attention too.
-TEST_F(GuiApp, TheCrossHeatmapHasTargetRowsAndSourceColumns) {
-    if (bart_folder().empty()) GTEST_SKIP() << "the seq2seq reference script did not run (python3-numpy?)";
-    const auto trace = bart_trace(std::string(kTarget));
-    ASSERT_TRUE(trace);
-    const int rows = trace->n_tokens(), cols = static_cast<int>(trace->source_tokens.size());
-    ASSERT_NE(rows, cols);
-    const std::string attention = "attention: cross, rows " + std::to_string(rows) + " target tokens, columns " + std::to_string(cols) +
-                                  " source tokens, 3 layers x 4 heads";
-    for (const char* size : {"1280x720", "1920x1080"}) {
-        fs::path png;
-        const AppRun r = screenshot(std::string("cross-heatmap-") + size,
-                                    {"--no-settings", "--model", bart_folder(), "--text", kSource, "--target", kTarget, "--attention",
-                                     "cross", "--token", "2", "--key", "4", "--size", size},
-                                    png);
-        ASSERT_EQ(r.exit_code, 0) << r.err;
-        EXPECT_THAT(r.out, HasSubstr(attention)) << r.out;
-        EXPECT_EQ(selection_line(r.out), "selection: cross layer 0, head 0, query 2 'w11', key 4 'w8', writes '" +
-                                             written_word(*trace, 3) + "'");
-        EXPECT_THAT(r.out, HasSubstr("target asked: forced 'w11 w12'"));
-        const Rect grid = regions(r.out).at("heatmap");
-        EXPECT_NEAR(static_cast<double>(grid.w) / grid.h, static_cast<double>(cols) / rows, 0.08) << size << ": cells are square";
-        const Image img = read_png(png);
-        EXPECT_GT(distinct_colours(img, grid), 12u) << size;
-    }
-    for (const char* view : {"tokens", "overview", "steps", "compare"}) {
-        fs::path png;
-        const AppRun r = screenshot(std::string("cross-") + view, {"--no-settings", "--model", bart_folder(), "--text", kSource, "--target",
-                                                                   kTarget, "--view", view, "--size", "1280x720"},
-                                    png);
-        ASSERT_EQ(r.exit_code, 0) << view << ": " << r.err;
-        EXPECT_THAT(r.out, HasSubstr(attention)) << view << " (cross is the default of an encoder-decoder)";
-        EXPECT_GT(distinct_colours(read_png(png), Rect{0, 0, 1280, 720}), 50u) << view;
-    }
-}
-
-// The switch: each kind of attention with its own shape, the selection clamped to it (the
-// encoder has fewer layers and heads than the decoder), and a chosen key kept in its sequence.
-TEST_F(GuiApp, TheSwitchShowsEachKindOfAttentionInItsOwnShape) {
-    if (bart_folder().empty()) GTEST_SKIP() << "the seq2seq reference script did not run (python3-numpy?)";
-    const auto trace = bart_trace(std::string(kTarget));
-    ASSERT_TRUE(trace);
-    const std::string t = std::to_string(trace->n_tokens()), s = std::to_string(trace->source_tokens.size());
-    const fs::path script = write_script("switch", "0 screenshot-ready " + shot("switch-first.png") + "\n"  // selects come after the first trace
-                                                   "1 select 2 3 1 5\n"
-                                                   "1 screenshot-ready " + shot("switch-cross.png") + "\n"
-                                                   "2 attention encoder\n"
-                                                   "2 screenshot-ready " + shot("switch-encoder.png") + "\n"
-                                                   "3 attention decoder\n"
-                                                   "3 select 2 3 2 1\n"
-                                                   "3 screenshot-ready " + shot("switch-decoder.png") + "\n"
-                                                   "4 quit\n");
-    const AppRun r = run({"--no-settings", "--model", bart_folder(), "--text", kSource, "--target", kTarget, "--size", "1280x720",
-                          "--script", script.string()});
-    ASSERT_EQ(r.exit_code, 0) << r.err;
-    print_frame_stats("the switch", r);
-    std::vector<std::string> attention = all_lines(r.out, "attention: "), selection = all_lines(r.out, "selection: ");
-    ASSERT_EQ(attention.size(), 4u) << r.out;
-    ASSERT_EQ(selection.size(), 4u);
-    EXPECT_EQ(selection.front(), "selection: cross layer 0, head 0, query " + std::to_string(trace->n_tokens() - 1) +  " '" + token_label(*trace, trace->n_tokens() - 1) + "', key none, writes '</s>'")
-        << "cross-attention first, the last target token as the query";
-    attention.erase(attention.begin());
-    selection.erase(selection.begin());
-    EXPECT_EQ(attention,
-              (std::vector<std::string>{"attention: cross, rows " + t + " target tokens, columns " + s + " source tokens, 3 layers x 4 heads",
-                                        "attention: encoder, rows " + s + " source tokens, columns " + s + " source tokens, 2 layers x 2 heads",
-                                        "attention: decoder, rows " + t + " target tokens, columns " + t + " target tokens, 3 layers x 4 heads"}));
-    EXPECT_EQ(selection,
-              (std::vector<std::string>{"selection: cross layer 2, head 3, query 1 '[CLS]', key 5 'w9', writes '" + written_word(*trace, 2) + "'",
-                                        "selection: encoder layer 1, head 1, query 1 'w5', key 5 'w9'",
-                                        "selection: decoder layer 2, head 3, query 2 'w11', key 1 '[CLS]'"}))
-        << "the encoder has 2 layers of 2 heads: layer 2, head 3 became layer 1, head 1";
-}
-
-// A target the decoder cannot take (longer than its 32 positions): the message says why, the last
-// good trace stays on screen, and "Translate again" brings the model's own translation back.
-TEST_F(GuiApp, ATargetTheDecoderCannotTakeShowsWhyAndKeepsTheLastGoodTrace) {
-    if (bart_folder().empty()) GTEST_SKIP() << "the seq2seq reference script did not run (python3-numpy?)";
-    std::string too_long;
-    for (int i = 0; i < 40; ++i) too_long += "w" + std::to_string(5 + i % 30) + " ";
-    const fs::path script = write_script("bad-target", "0 screenshot-ready " + shot("target-good.png") + "\n"
-                                                       "1 target " + too_long + "\n"
-                                                       "1 screenshot-ready " + shot("target-too-long.png") + "\n"
-                                                       "2 translate\n"
-                                                       "2 screenshot-ready " + shot("target-translated.png") + "\n"
-                                                       "3 quit\n");
-    const AppRun r = run({"--no-settings", "--model", bart_folder(), "--text", kSource, "--target", kTarget, "--size", "1280x720",
-                          "--script", script.string()});
-    ASSERT_EQ(r.exit_code, 0) << r.err;
-    print_frame_stats("a target too long", r);
-    const auto translation = bart_trace(std::nullopt);
-    ASSERT_TRUE(translation);
-    const std::string good = script_report(r.out, "target-good.png"), bad = script_report(r.out, "target-too-long.png"),
-                      again = script_report(r.out, "target-translated.png");
-    const std::string forced_tokens = "trace " + std::to_string(bart_trace(std::string(kTarget))->n_tokens()) + " tokens";
-    EXPECT_THAT(good, HasSubstr(forced_tokens));
-    EXPECT_THAT(good, HasSubstr("problem none"));
-    EXPECT_THAT(bad, HasSubstr(forced_tokens)) << "the last good trace stays";
-    EXPECT_THAT(bad, HasSubstr("problem the target has 4")) << bad;
-    EXPECT_THAT(bad, HasSubstr("the decoder takes at most 32"));
-    EXPECT_THAT(again, HasSubstr("trace " + std::to_string(translation->n_tokens()) + " tokens"));
-    EXPECT_THAT(again, HasSubstr("text matches yes"));
-    EXPECT_EQ(all_lines(r.out, "target shown: "), (std::vector<std::string>{"target shown: w11 w12", "target shown: w11 w12",
-                                                                            "target shown: " + translation->text}));
-    EXPECT_EQ(all_lines(r.out, "target asked: ").back(), "target asked: the model's translation");
-}
-
-TEST_F(GuiApp, TheEncoderDecoderFlagsAreInTheUsageAndBadValuesExitTwo) {
-    AppRun r = run({"--help"});
-    EXPECT_EQ(r.exit_code, 0);
-    EXPECT_THAT(r.out, HasSubstr("--target"));
-    EXPECT_THAT(r.out, HasSubstr("--attention"));
-    EXPECT_THAT(r.out, HasSubstr("encoder (source x source)"));
-    r = run({"--attention", "sideways", "--screenshot", (scratch_dir() / "never.png").string()});
-    EXPECT_EQ(r.exit_code, 2);
-    EXPECT_THAT(r.err, HasSubstr("--attention"));
-    if (bart_folder().empty()) return;
-    r = run({"--no-settings", "--model", bart_folder(), "--text", kSource, "--attention", "encoder", "--layer", "2", "--screenshot",
-             (scratch_dir() / "never.png").string()});
-    EXPECT_EQ(r.exit_code, 2);
-    EXPECT_THAT(r.err, HasSubstr("--layer 2: the attention's layer count has 2"));
 }
 
 }  // namespace
