@@ -59,7 +59,7 @@ void StepsPanel::draw_content(const FrameContext& frame) {
 //
 // An encoder-decoder's model gives W only for its decoder's self-attention (Model::head_projection),
 // so the encoder's and the cross-attention's steps show the trace's own q, k and v without W, and
-// say so; cross-attention's keys and values are the source's (explain_cross_head).
+// say so; cross-attention's keys and values are the source's (explain_head reads a cross layer so).
 void StepsPanel::refresh(const FrameContext& frame) {
     const Selection& s = frame.selection;
     const bool own_w = !frame.stack || *frame.stack == AttentionStack::Decoder;
@@ -72,8 +72,7 @@ void StepsPanel::refresh(const FrameContext& frame) {
         m_pages = explain_steps(e);
     } else {
         const AttentionStack stack = *frame.stack;
-        const HeadExplanation e = stack == AttentionStack::Cross ? explain_cross_head(*frame.trace, s.layer, s.head, s.query)
-                                                                 : explain_head(*frame.trace, s.layer, s.head, s.query, std::nullopt);
+        const HeadExplanation e = explain_head(*frame.trace, s.layer, s.head, s.query, std::nullopt);
         m_pages = stack_steps(e, stack);
     }
 }

@@ -57,11 +57,6 @@ std::filesystem::path unused_export_path(const std::filesystem::path& dir, const
 // cross-attention are the source's tokens.
 std::string weights_table_tsv(const Trace& trace, int layer, int head);
 
-// One cross-attention head (a cross_attention_trace) as a CSV (rows target tokens, columns source
-// tokens) and an SVG heatmap: core's head_csv / head_svg draw square matrices only.
-std::string cross_head_csv(const Trace& cross, int layer, int head);
-std::string cross_head_svg(const Trace& cross, int layer, int head, Colormap colormap);
-
 // `file` with the kind's extension added when it does not end in it (any case): "notes" and
 // "notes.txt" become "notes.svg" and "notes.txt.svg", so a figure always opens as what it is.
 std::filesystem::path with_export_extension(const std::filesystem::path& file, ExportKind kind);

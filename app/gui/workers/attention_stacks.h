@@ -11,7 +11,6 @@
 // and thumbnails once per trace (TraceBundle::stack), never while drawing.
 #pragma once
 
-#include <functional>
 #include <iterator>
 #include <memory>
 #include <optional>
@@ -20,8 +19,6 @@
 #include <vector>
 
 #include "attnscope/explain.h"
-#include "attnscope/head_stats.h"
-#include "attnscope/result.h"
 #include "attnscope/token_labels.h"
 #include "attnscope/trace.h"
 #include "shell/selection.h"
@@ -67,17 +64,6 @@ inline void clamp_to_view(Selection& s, const Trace& view) {
 
 // The text the sentence field held when `trace` was made: an encoder-decoder's source, else its text.
 const std::string& input_text(const Trace& trace);
-
-// Head statistics of a cross-attention trace (compute_head_stats assumes square matrices): per
-// head from its summary, and averages over heads and layers that are n x n_keys (or the pooled
-// maps' shape for a trace that keeps no matrices). Errors: "cancelled".
-Result<std::shared_ptr<const HeadStats>> cross_head_stats(const Trace& cross, const std::function<bool()>& cancelled = {});
-
-// The step-by-step explanation of one cross-attention head for query (target token) `query`:
-// x is the decoder's rows (the queries' input), q its row, and every key k_j and value v_j is
-// source token j's, made from the encoder's output. No W: the model's head_projection is its
-// decoder's self-attention. `cross` is a cross_attention_trace.
-HeadExplanation explain_cross_head(const Trace& cross, int layer, int head, int query);
 
 // The ten pages for a stack that is not the decoder's own self-attention: explain_steps with the
 // words made true for it (where k and v come from, no mask in cross-attention, why no W is shown).

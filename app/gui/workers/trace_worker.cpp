@@ -64,7 +64,7 @@ Result<bool> TraceWorker::add_stacks(TraceBundle& bundle, const StaleCheck& stal
     encoder->thumbnails = std::make_shared<const ThumbnailAtlas>(build_thumbnail_atlas(*encoder->trace, *encoder->stats));
     auto cross = std::make_shared<TraceBundle>();
     cross->trace = cross_attention_trace(*bundle.trace);
-    auto cross_stats = cross_head_stats(*cross->trace, stale);
+    auto cross_stats = compute_head_stats(*cross->trace, stale);  // n x n_keys: rows the target, columns the source
     if (!cross_stats.ok()) return cross_stats.error();
     cross->stats = cross_stats.value();
     cross->thumbnails = std::make_shared<const ThumbnailAtlas>(build_thumbnail_atlas(*cross->trace, *cross->stats));
