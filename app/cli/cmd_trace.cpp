@@ -37,17 +37,15 @@ void print_weights_table(const Trace& trace, int l, int h, const std::string& wh
     const AttentionMatrix weights = trace.head_weights(l, h), scores = trace.head_scores(l, h);
     const Matrix& w = *weights;
     const int n = trace.n_tokens(), n_keys = trace.n_keys(l);
-    const Trace& key_trace = trace.layers[static_cast<std::size_t>(l)].cross ? *trace.source : trace;
+    const std::vector<std::string> keys = key_labels(trace, l);
     std::size_t width = 6;
     for (int i = 0; i < n; ++i) width = std::max(width, std::min<std::size_t>(escape_for_terminal(token_label(trace, i)).size() + 1, 10));
-    for (int j = 0; j < n_keys; ++j)
-        width = std::max(width, std::min<std::size_t>(escape_for_terminal(token_label(key_trace, j)).size() + 1, 10));
+    for (const std::string& key : keys) width = std::max(width, std::min<std::size_t>(escape_for_terminal(key).size() + 1, 10));
     std::printf("\n%slayer %d, head %d: attention weights (row = query token, column = key token; rows sum to 1%s)\n",
                 what.empty() ? "" : (what + " ").c_str(), l, h,
                 trace.layers[static_cast<std::size_t>(l)].causal ? "; '.' = masked later token" : "");
     std::printf("%*s", static_cast<int>(width), "");
-    for (int j = 0; j < n_keys; ++j)
-        std::printf(" %*s", static_cast<int>(width), clip(escape_for_terminal(token_label(key_trace, j)), width).c_str());
+    for (const std::string& key : keys) std::printf(" %*s", static_cast<int>(width), clip(escape_for_terminal(key), width).c_str());
     std::printf("\n");
     for (int i = 0; i < n; ++i) {
         std::printf("%*s", static_cast<int>(width), clip(escape_for_terminal(token_label(trace, i)), width).c_str());

@@ -360,6 +360,50 @@ TEST_F(CliExport, RefusesAnUnknownFormat) {
     EXPECT_THAT(r.err, HasSubstr("unknown export format '.png'"));
 }
 
+// An encoder-decoder's heads (the tiny random Marian of the seq2seq reference fixture): --attention
+// cross writes the target x source head, encoder the source x source one, each with the numbers
+// of `trace`'s cross_layers and source layers; a model with one kind of attention refuses it.
+TEST(CliExportEncoderDecoder, CrossHeadsHaveTargetRowsAndSourceColumnsAsTheTraceHasThem) {
+    const std::string marian = (fs::path(ATTNSCOPE_HF_REFERENCE_DIR).parent_path() / "hf_seq2seq_reference/marian_f32").string();
+    if (!fs::exists(marian + "/config.json")) GTEST_SKIP() << "no seq2seq reference at " << marian;
+    const ProcessResult r = cli({"trace", "--model", marian, "--text", "w5 w6 w7", "--target", "w8 w9", "--layer", "0", "--head", "1",
+                                 "--fields", "weights"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const nlohmann::json doc = nlohmann::json::parse(r.out);
+    const auto read_csv = [](const fs::path& file) {
+        std::vector<std::vector<std::string>> rows;
+        std::istringstream lines(slurp(file));
+        for (std::string line; std::getline(lines, line);) {
+            rows.emplace_back();
+            std::istringstream cells(line);
+            for (std::string cell; std::getline(cells, cell, ',');) rows.back().push_back(cell);
+        }
+        return rows;
+    };
+    for (const std::string attention : {"cross", "encoder"}) {
+        const fs::path out = scratch_dir() / (attention + ".csv");
+        const ProcessResult e = cli({"export", "--model", marian, "--text", "w5 w6 w7", "--target", "w8 w9", "--attention", attention,
+                                     "--layer", "0", "--head", "1", "--out", out.string()});
+        ASSERT_EQ(e.exit_code, 0) << e.err;
+        const nlohmann::json& expected = attention == "cross" ? doc["cross_layers"][0]["heads"][0]["weights"]
+                                                              : doc["source"]["layers"][0]["heads"][0]["weights"];
+        const auto rows = read_csv(out);
+        ASSERT_EQ(rows.size(), expected.size() + 1) << attention << ": a header, then a row per query";
+        EXPECT_EQ(rows[0][0], attention == "cross" ? "target\\source" : "query\\key");
+        ASSERT_EQ(rows[0].size(), doc["source"]["tokens"].size() + 1) << attention << ": a column per source token";
+        EXPECT_EQ(std::vector<std::string>(rows[0].begin() + 2, rows[0].begin() + 5), (std::vector<std::string>{"w5", "w6", "w7"}));
+        for (std::size_t i = 0; i < expected.size(); ++i)
+            for (std::size_t j = 0; j < expected[i].size(); ++j)
+                EXPECT_NEAR(std::stod(rows[i + 1][j + 1]), expected[i][j].get<double>(), 1e-6) << attention << " " << i << "," << j;
+    }
+    EXPECT_EQ(doc["cross_layers"][0]["heads"][0]["weights"].size(), doc["tokens"].size()) << "cross rows are the target's";
+    const ProcessResult one_kind = cli({"export", "--model", tiny_causal_model(), "--text", "the bank", "--attention", "cross", "--layer",
+                                        "0", "--head", "0", "--out", (scratch_dir() / "x.csv").string()});
+    EXPECT_EQ(one_kind.exit_code, 2);
+    EXPECT_THAT(one_kind.err, HasSubstr("--attention: model"));
+    EXPECT_THAT(one_kind.err, HasSubstr("is not an encoder-decoder"));
+}
+
 // [SECTION] probe, predict, bench
 
 TEST(CliProbe, ListsEveryHeadsWeightBestFirstMatchingTheTrace) {
