@@ -2,6 +2,8 @@
 //                      --layer L --head H --out FILE(.svg|.csv|.json) [--field weights|scores]
 // An encoder-decoder exports its decoder's masked self-attention unless --attention names its
 // encoder's self-attention or its cross-attention (rows the target, columns the source).
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
 
 #include "attnscope/atomic_file.h"
@@ -35,13 +37,17 @@ std::shared_ptr<const Trace> attention_trace(const std::shared_ptr<const Trace>&
     return trace;
 }
 
-// A cross-attention head's JSON is the whole trace's, filtered to the head: the trace format keeps
-// cross-attention in cross_layers, beside the decoder's layers and the encoder's (source).
-Result<std::filesystem::path> export_cross_json(const Trace& whole, int layer, int head, const std::filesystem::path& out) {
+// The head's file, by the extension as export_head reads it (any case). A cross-attention head's
+// JSON is the whole trace's, filtered to the head: the trace format keeps cross-attention in
+// cross_layers, beside the decoder's layers and the encoder's (source).
+Result<std::filesystem::path> write_head(const ExportOptions& o, const Trace& whole, const Trace& trace, HeatmapField field) {
+    std::string ext = std::filesystem::path(o.out).extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (o.attention != std::optional<std::string>("cross") || ext != ".json") return export_head(trace, o.layer, o.head, o.out, field);
     TraceFilter filter;
-    filter.layer = layer;
-    filter.head = head;
-    return write_file_atomically(out, trace_to_json(whole, filter));
+    filter.layer = o.layer;
+    filter.head = o.head;
+    return write_file_atomically(o.out, trace_to_json(whole, filter));
 }
 
 void run_export(const ExportOptions& o) {
@@ -55,8 +61,7 @@ void run_export(const ExportOptions& o) {
     check_layer(*trace, o.layer);
     check_head(*trace, o.head);
     const auto field = o.field == "weights" ? HeatmapField::Weights : HeatmapField::Scores;
-    const bool cross_json = o.attention == std::optional<std::string>("cross") && std::filesystem::path(o.out).extension() == ".json";
-    auto written = cross_json ? export_cross_json(*whole, o.layer, o.head, o.out) : export_head(*trace, o.layer, o.head, o.out, field);
+    auto written = write_head(o, *whole, *trace, field);
     if (!written.ok()) {
         const bool format_problem = written.error().message.find("unknown export format") != std::string::npos;
         throw CliError{format_problem ? kUsage : kFailure, written.error().message};
