@@ -85,16 +85,8 @@ public:
                                   m_decoder.heads, m_d, m_d / m_decoder.heads, m_decoder.d_ff, vocab, m_positions, true,
                                   m_marian ? "sinusoidal" : "learned", "layernorm (post)",
                                   feed_forward_activation_name(m_activation)},
-                                 m_encoder.layers);
-        m_encoder_info = m_info;
-        m_encoder_info.n_layers = m_encoder.layers;
-        m_encoder_info.n_heads = m_encoder_info.n_kv_heads = m_encoder.heads;
-        m_encoder_info.d_head = m_d / m_encoder.heads;
-        m_encoder_info.d_ff = m_encoder.d_ff;
-        m_encoder_info.causal = false;
+                                 {m_encoder.layers, m_encoder.heads, m_d / m_encoder.heads, m_encoder.d_ff});
     }
-
-    const ModelInfo& encoder_info() const override { return m_encoder_info; }
 
     Result<Encoded> encode(const std::vector<Token>& source, const ForwardOptions& options) const override {
         const auto ids = checked_ids(source);
@@ -134,28 +126,13 @@ public:
         return trace;
     }
 
-    // The decoder's masked self-attention heads, for the step-by-step view.
-    std::optional<HeadProjection> head_projection(int layer, int head) const override {
-        return projection(m_decoder, layer, head, false);
-    }
-    std::optional<HeadProjection> encoder_head_projection(int layer, int head) const override {
-        return projection(m_encoder, layer, head, false);
-    }
-    std::optional<HeadProjection> cross_head_projection(int layer, int head) const override {
-        return projection(m_decoder, layer, head, true);
-    }
-
 private:
-    // One head's slice of a stack's self- or cross-attention W (out x in rows, transposed) and biases.
-    std::optional<HeadProjection> projection(const BartStack& stack, int layer, int head, bool cross) const {
-        if (layer < 0 || layer >= stack.layers || head < 0 || head >= stack.heads) return std::nullopt;
-        const BartLayer& block = stack.blocks[static_cast<std::size_t>(layer)];
-        const BartAttention& a = cross ? block.cross : block.self;
-        if (!a.q.w) return std::nullopt;  // an encoder layer has no cross-attention
-        const Index dh = m_d / stack.heads, r0 = static_cast<Index>(head) * dh;
-        const auto w = [&](const HfLinear& lin) { return head_slice(*lin.w, HfTensor::Layout::OutIn, r0, dh); };
-        const auto b = [&](const HfLinear& lin) { return bias_slice(lin.b, r0, dh); };
-        return HeadProjection{w(a.q), w(a.k), w(a.v), b(a.q), b(a.k), b(a.v)};
+    std::optional<QkvWeights> qkv(AttentionKind kind, int layer) const override {
+        const BartStack& stack = kind == AttentionKind::EncoderSelf ? m_encoder : m_decoder;
+        const BartLayer* block = block_at(stack.blocks, layer);
+        if (!block) return std::nullopt;
+        const BartAttention& a = kind == AttentionKind::Cross ? block->cross : block->self;  // an encoder layer's cross is empty
+        return QkvWeights{a.q, a.k, a.v, stack.heads, m_d / stack.heads};
     }
 
     // A Marian folder writes its target language with target.spm (the ids are vocab.json's, shared).
@@ -245,7 +222,6 @@ private:
     FeedForwardActivation m_activation = FeedForwardActivation::Gelu;
     const HfTensor *m_shared = nullptr, *m_lm_head = nullptr, *m_logits_bias = nullptr;
     BartStack m_encoder, m_decoder;
-    ModelInfo m_encoder_info;
 };
 
 }  // namespace

@@ -46,10 +46,27 @@ void HfEncoderDecoderBase::read_special_ids(const nlohmann::json& config, int vo
     m_end_id = config_token_id(config, "eos_token_id", vocab);
 }
 
-void HfEncoderDecoderBase::describe_encoder_decoder(const Shape& decoder, int encoder_layers) {
+void HfEncoderDecoderBase::describe_encoder_decoder(const Shape& decoder, const EncoderShape& encoder) {
     describe(decoder);
     m_info.encoder_decoder = true;
-    m_info.n_encoder_layers = encoder_layers;
+    m_info.n_encoder_layers = encoder.n_layers;
+    m_encoder_info = m_info;
+    m_encoder_info.n_layers = encoder.n_layers;
+    m_encoder_info.n_heads = m_encoder_info.n_kv_heads = encoder.n_heads;
+    m_encoder_info.d_head = encoder.d_head;
+    m_encoder_info.d_ff = encoder.d_ff;
+    m_encoder_info.causal = false;
+}
+
+// Rows [head * d_head, (head + 1) * d_head) of each W (out x in), transposed; zero biases where
+// the family has none (T5).
+std::optional<HeadProjection> HfEncoderDecoderBase::projection(AttentionKind kind, int layer, int head) const {
+    const std::optional<QkvWeights> a = qkv(kind, layer);
+    if (!a || !a->q.w || head < 0 || head >= a->heads) return std::nullopt;
+    const Index r0 = static_cast<Index>(head) * a->d_head;
+    const auto w = [&](const HfLinear& lin) { return head_slice(*lin.w, HfTensor::Layout::OutIn, r0, a->d_head); };
+    const auto b = [&](const HfLinear& lin) { return bias_slice(lin.b, r0, a->d_head); };
+    return HeadProjection{w(a->q), w(a->k), w(a->v), b(a->q), b(a->k), b(a->v)};
 }
 
 }  // namespace attnscope

@@ -110,13 +110,8 @@ public:
         m_activation_name = activation;
         describe_encoder_decoder({Architecture::T5, decoder_layers, m_heads, m_heads, m_d, m_d_kv, d_ff, vocab, max_len, true,
                                   "relative (T5 buckets)", "rmsnorm (pre)", m_activation_name.c_str()},
-                                 encoder_layers);
-        m_encoder_info = m_info;
-        m_encoder_info.n_layers = encoder_layers;
-        m_encoder_info.causal = false;
+                                 {encoder_layers, m_heads, m_d_kv, d_ff});
     }
-
-    const ModelInfo& encoder_info() const override { return m_encoder_info; }
 
     Result<Encoded> encode(const std::vector<Token>& source, const ForwardOptions& options) const override {
         const auto ids = checked_ids(source);
@@ -158,27 +153,13 @@ public:
         return trace;
     }
 
-    std::optional<HeadProjection> head_projection(int layer, int head) const override {
-        return projection(m_decoder, layer, head, false);
-    }
-    std::optional<HeadProjection> encoder_head_projection(int layer, int head) const override {
-        return projection(m_encoder, layer, head, false);
-    }
-    std::optional<HeadProjection> cross_head_projection(int layer, int head) const override {
-        return projection(m_decoder, layer, head, true);
-    }
-
 private:
-    // Rows [head * d_kv, (head + 1) * d_kv) of a block's W (out x in), transposed; T5 has no biases.
-    std::optional<HeadProjection> projection(const T5Stack& stack, int layer, int head, bool cross) const {
-        if (layer < 0 || layer >= static_cast<int>(stack.blocks.size()) || head < 0 || head >= m_heads) return std::nullopt;
-        const T5Block& block = stack.blocks[static_cast<std::size_t>(layer)];
-        const T5Attention& a = cross ? block.cross : block.self;
-        if (!a.q.w) return std::nullopt;  // an encoder block has no cross-attention
-        const Index r0 = static_cast<Index>(head) * m_d_kv;
-        const auto w = [&](const HfLinear& lin) { return head_slice(*lin.w, HfTensor::Layout::OutIn, r0, m_d_kv); };
-        const RowVector zero = RowVector::Zero(m_d_kv);
-        return HeadProjection{w(a.q), w(a.k), w(a.v), zero, zero, zero};
+    // T5 has no biases: HfLinear::b stays null and the projections' biases are zero.
+    std::optional<QkvWeights> qkv(AttentionKind kind, int layer) const override {
+        const T5Block* block = block_at((kind == AttentionKind::EncoderSelf ? m_encoder : m_decoder).blocks, layer);
+        if (!block) return std::nullopt;
+        const T5Attention& a = kind == AttentionKind::Cross ? block->cross : block->self;  // an encoder block's cross is empty
+        return QkvWeights{a.q, a.k, a.v, m_heads, m_d_kv};
     }
 
     T5Stack read_stack(const std::string& stack, int layers, bool decoder, int d_ff) {
@@ -264,7 +245,6 @@ private:
     std::string m_activation_name;
     const HfTensor *m_shared = nullptr, *m_lm_head = nullptr;
     T5Stack m_encoder, m_decoder;
-    ModelInfo m_encoder_info;
 };
 
 }  // namespace
