@@ -17,6 +17,21 @@ namespace {
 
 const char* kExamplesPopup = "examples-popup";
 constexpr float kTypedScale = 0.7f;  // an unknown word's typed text beside its <unk>, in smaller type
+// Source and target side by side need each half's field this many times the font size wide:
+// about 30 characters of the sentence beside the label and the button.
+constexpr float kFieldEms = 16.0f;
+const char* kExamplesLabel = "Examples \xE2\x96\xBE";
+const char* kAgainLabel = "\xE2\x86\xBB Translate again###again";
+const char* kAgainArrow = "\xE2\x86\xBB###again";  // where the field would be too short: the tooltip says the rest
+
+float button_width(const char* label) { return ImGui::CalcTextSize(label, nullptr, true).x + 2 * ImGui::GetStyle().FramePadding.x; }
+
+// Whether a field of kFieldEms fits `width` (0: the rest of the line) beside a label of `label_w`
+// and a button of `button_w`.
+bool field_fits(float width, float label_w, float button_w) {
+    const float room = width > 0.0f ? width : ImGui::GetContentRegionAvail().x;
+    return room >= label_w + kFieldEms * ImGui::GetFontSize() + button_w + ImGui::GetStyle().ItemSpacing.x;
+}
 
 }  // namespace
 
@@ -48,7 +63,7 @@ void SentenceBarPanel::draw_content(const FrameContext& frame) {
     const float label_w = pair ? std::max(ImGui::CalcTextSize("Source").x, ImGui::CalcTextSize("Target").x) +
                                      ImGui::GetStyle().ItemSpacing.x
                                : 0.0f;
-    const bool side_by_side = pair && frame.state.compact;
+    const bool side_by_side = pair && (frame.state.compact || fits_side_by_side(label_w));
     const float gap = ImGui::GetFontSize();
     const float half = (ImGui::GetContentRegionAvail().x - gap) * 0.5f;
     if (side_by_side) ImGui::BeginGroup();
@@ -74,17 +89,18 @@ void SentenceBarPanel::draw_content(const FrameContext& frame) {
         draw_problems(frame, &trace, source_stale);
         return;
     }
-    // Two rows of chips at most each: the views keep the height.
     const bool target_stale = source_stale || (frame.state.target && trace.text != *frame.state.target);
-    if (!frame.state.compact) {
+    if (!side_by_side) {  // a narrow window: the target under the source, two rows of chips at most each
         draw_chips(frame, m_chips, *trace.source, Sequence::Source, source_stale, 2.0f);
         draw_target_field(frame, label_w);
         draw_chips(frame, m_target_chips, trace, Sequence::Target, target_stale, 2.0f);
         draw_problems(frame, &trace, source_stale || target_stale);
         return;
     }
-    // Presentation mode: the target beside the source, each with one row of chips under it, so the
-    // views keep the height a projector needs.
+    // The target beside the source, each with one row of chips under it (the rest scroll, the
+    // selected chip in view), so the views keep the height a projector needs: at 1280 x 720 the
+    // fields one under the other took 154 px, side by side 82, and the cross heatmap's 11 rows
+    // gained the numbers in their cells.
     ImGui::BeginGroup();
     draw_chips(frame, m_chips, *trace.source, Sequence::Source, source_stale, 1.0f, half);
     ImGui::EndGroup();
@@ -93,6 +109,11 @@ void SentenceBarPanel::draw_content(const FrameContext& frame) {
     draw_chips(frame, m_target_chips, trace, Sequence::Target, target_stale, 1.0f, half);
     ImGui::EndGroup();
     draw_problems(frame, &trace, source_stale || target_stale);
+}
+
+// Each half of the bar holds its label, a field kFieldEms font sizes wide and its button.
+bool SentenceBarPanel::fits_side_by_side(float label_w) {
+    return field_fits((ImGui::GetContentRegionAvail().x - ImGui::GetFontSize()) * 0.5f, label_w, button_width(kExamplesLabel));
 }
 
 void SentenceBarPanel::draw_field_label(const char* label, float width, const char* tooltip) {
@@ -115,7 +136,7 @@ void SentenceBarPanel::draw_text_field(const FrameContext& frame, float label_w,
     const float x0 = ImGui::GetCursorPosX();
     draw_field_label("Source", label_w, "the sentence the encoder reads");
     if (label_w > 0.0f) ImGui::SetCursorPosX(x0 + label_w);
-    const float button_w = ImGui::CalcTextSize("Examples \xE2\x96\xBE").x + 2 * ImGui::GetStyle().FramePadding.x;
+    const float button_w = button_width(kExamplesLabel);
     const float room = width > 0.0f ? width - label_w : ImGui::GetContentRegionAvail().x;
     ImGui::SetNextItemWidth(room - button_w - ImGui::GetStyle().ItemSpacing.x);
     const bool pair = frame.whole && frame.whole->encoder_decoder();
@@ -146,7 +167,7 @@ void SentenceBarPanel::follow_app_text(const FrameContext& frame) {
 }
 
 void SentenceBarPanel::draw_examples_button(const FrameContext& frame) {
-    if (ImGui::Button("Examples \xE2\x96\xBE")) ImGui::OpenPopup(kExamplesPopup);
+    if (ImGui::Button(kExamplesLabel)) ImGui::OpenPopup(kExamplesPopup);
     if (ImGui::BeginPopup(kExamplesPopup)) {
         if (const char* chosen = draw_example_items(frame)) frame.actions.set_text(chosen);
         ImGui::EndPopup();
@@ -170,9 +191,9 @@ void SentenceBarPanel::draw_target_field(const FrameContext& frame, float label_
     draw_field_label("Target", label_w, forced ? "your target: the decoder is forced to read it, token by token"
                                                : "the model's own translation (greedy: the likeliest token each time)");
     ImGui::SetCursorPosX(x0 + label_w);
-    // Beside the source (presentation mode) the button is its arrow alone; the tooltip says the rest.
-    const char* again = width > 0.0f ? "\xE2\x86\xBB###again" : "\xE2\x86\xBB Translate again###again";
-    const float button_w = ImGui::CalcTextSize(again, nullptr, true).x + 2 * ImGui::GetStyle().FramePadding.x;
+    // Beside the source in large type the button is its arrow alone; the tooltip says the rest.
+    const char* again = field_fits(width, label_w, button_width(kAgainLabel)) ? kAgainLabel : kAgainArrow;
+    const float button_w = button_width(again);
     const float room = width > 0.0f ? width - label_w : ImGui::GetContentRegionAvail().x;
     ImGui::SetNextItemWidth(room - button_w - ImGui::GetStyle().ItemSpacing.x);
     // A forced target has the accent's frame: the decoder reads what the user wrote, not its own words.
@@ -254,6 +275,9 @@ void SentenceBarPanel::draw_chips(const FrameContext& frame, ChipRow& row, const
     const float shown = std::min(wanted, row_h * max_rows - (wanted > row_h * max_rows ? ImGui::GetStyle().ItemSpacing.y : 0.0f));
     ImGui::BeginChild("chips", ImVec2(width, shown), false);
     const float right = ImGui::GetCursorScreenPos().x + ImGui::GetContentRegionAvail().x;
+    const Roles roles = roles_of(frame, sequence);
+    row.follow_selection(roles, frame.selection, trace.id);
+    const int selected = roles.queries ? frame.selection.query : roles.keys ? frame.selection.key : -1;
     if (stale) ImGui::PushStyleVar(ImGuiStyleVar_Alpha, 0.55f);
     for (int i = 0; i < trace.n_tokens(); ++i) {
         const ImVec2 size = row.sizes[static_cast<std::size_t>(i)];
@@ -261,15 +285,64 @@ void SentenceBarPanel::draw_chips(const FrameContext& frame, ChipRow& row, const
             ImGui::SameLine();
             if (ImGui::GetCursorScreenPos().x + size.x > right) ImGui::NewLine();
         }
+        if (i == row.follow) {
+            scroll_into_view(ImGui::GetCursorPosY(), size.y);
+            if (--row.follow_frames <= 0) row.follow = -1;
+        }
         ImGui::PushID(i);
         draw_chip(frame, row, trace, sequence, i, size);
         ImGui::PopID();
+        if (i == selected) frame.actions.report_region(region_name(sequence, true), ImGui::GetItemRectMin(), ImGui::GetItemRectMax());
     }
     row.height = ImGui::GetCursorPosY();  // content coordinates: the whole list, scrolled or not
     if (stale) ImGui::PopStyleVar();
+    report_rows(frame, sequence);
     ImGui::EndChild();
     ImGui::PopID();
     if (!stale && !row.unknown_notice.empty()) colored_wrapped_text(frame.theme.unknown, "? " + row.unknown_notice);
+}
+
+// Sets the chip to bring into view: the query's when the query changed or a new trace came, else
+// the key's when the key changed; none when nothing this row shows changed (the user may have
+// scrolled it since). A role the row does not have counts as -1, so switching the attention shown
+// brings its chip into view too.
+void SentenceBarPanel::ChipRow::follow_selection(Roles roles, const Selection& s, std::uint64_t trace_id) {
+    // New chips wrap again once the scroll bar comes and the child has its height (a few frames):
+    // the chip's row is looked for that long.
+    constexpr int kFollowFrames = 4;
+    const int query = roles.queries ? s.query : -1, key = roles.keys ? s.key : -1;
+    const bool new_trace = trace_id != followed_for;
+    int chip = -1;
+    if (key >= 0 && (key != followed_key || new_trace)) chip = key;
+    if (query >= 0 && (query != followed_query || new_trace)) chip = query;  // the heatmap's row: it wins
+    followed_query = query;
+    followed_key = key;
+    followed_for = trace_id;
+    if (chip < 0 || chip >= static_cast<int>(sizes.size())) return;
+    follow = chip;
+    follow_frames = kFollowFrames;
+}
+
+// Scrolls the chips' child window, when the chip at `chip_y` (content coordinates) does not show,
+// so its row is at the top (or as low as the scroll goes): whole rows, as a row cut at its top or
+// bottom would read as another. ImGui applies it at the next frame.
+void SentenceBarPanel::scroll_into_view(float chip_y, float chip_h) {
+    const float top = ImGui::GetScrollY();
+    if (chip_y < top || chip_y + chip_h > top + ImGui::GetWindowHeight()) ImGui::SetScrollY(chip_y);
+}
+
+// "chips-target": the part of a row of chips on screen, and "chip-target-selected" its query's
+// chip (or key's, in a row of keys) wherever it is, scrolled away or not: the screenshot report's
+// regions, so a test can see the selected chip was brought into view.
+const char* SentenceBarPanel::region_name(Sequence sequence, bool chip) {
+    static constexpr const char* kRows[] = {"chips-text", "chips-source", "chips-target"};
+    static constexpr const char* kChips[] = {"chip-text-selected", "chip-source-selected", "chip-target-selected"};
+    return (chip ? kChips : kRows)[static_cast<int>(sequence)];
+}
+
+void SentenceBarPanel::report_rows(const FrameContext& frame, Sequence sequence) {
+    const ImVec2 pos = ImGui::GetWindowPos(), size = ImGui::GetWindowSize();
+    frame.actions.report_region(region_name(sequence, false), pos, ImVec2(pos.x + size.x, pos.y + size.y));
 }
 
 // The newest request's error (the last good trace stays on screen), else what the trace says
