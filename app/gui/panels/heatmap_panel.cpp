@@ -61,6 +61,12 @@ std::string HeatmapPanel::shown() const {
     return format("exact cells %d-%d x %d-%d over %s", w.r0, w.r1, w.c0, w.c1, squares.c_str());
 }
 
+std::string HeatmapPanel::cells_shown() const {
+    if (m_drawn_frame != ImGui::GetFrameCount()) return "";
+    const float numbers = m_canvas.drawn_number_px();
+    return format("heatmap cells %.1f px, numbers %s", m_canvas.drawn_cell(), numbers > 0.0f ? format("%.1f px", numbers).c_str() : "none");
+}
+
 // Tokens on a side of what one square of the grid shows now: 1 for a short trace or a long one
 // zoomed in (exact cells fetched), else the picture's pool (or the summary's 32 until it comes).
 int HeatmapPanel::shown_pool(const FrameContext& frame) const {
@@ -98,6 +104,7 @@ void HeatmapPanel::draw_content(const FrameContext& frame) {
     // The legend stands beside the grid, level with its top, so the column labels may lean over
     // its corner.
     const ImRect grid = m_canvas.draw(frame, in, ImVec2(avail.x - legend_w - column_w, avail.y), legend_w);
+    m_drawn_frame = ImGui::GetFrameCount();
     const float legend_x = std::min(grid.Max.x + gap, pos.x + avail.x - legend_w - column_w);
     draw_legend(frame, ImVec2(legend_x, grid.Min.y), avail.y - (grid.Min.y - pos.y));
     if (!place.beside) return;
@@ -119,25 +126,36 @@ void HeatmapPanel::follow_lesson(const FrameContext& frame) {
 
 // [SECTION] Toolbar
 
-// Normal mode: a row above the grid, as it has always been. Presentation mode: the height runs out
-// first (a wide screen, a square grid, large type), so the row takes small type, and the toolbar may
-// stand in a column right of the legend instead (in large type when that fits the height, else in
-// small): whichever leaves the bigger cells.
+// Normal mode: a row above the grid, as it has always been, while the cells under it are big
+// enough for numbers in readable type; when they are not (a short window, an encoder-decoder's two
+// text fields above the views), the toolbar may stand in a column right of the legend instead, in
+// full type. Presentation mode: the height runs out first (a wide screen, a square grid, large
+// type), so the row takes small type, and the column may take large type or small (small leaves
+// the grid more width: a lesson's caption takes a third of it). Whichever place leaves the
+// biggest cells wins.
 HeatmapPanel::ToolbarPlace HeatmapPanel::place_toolbar(const FrameContext& frame) {
-    if (!frame.state.compact) return ToolbarPlace{false, 1.0f};
+    const bool compact = frame.state.compact;
     const ImVec2 avail = ImGui::GetContentRegionAvail();
     const float legend_w = legend_width(), gap = ImGui::GetFontSize();
-    const ToolbarPlace row{false, kCompactFontScale};
-    const float row_h = at_font_scale(row.scale, [&] {  // two lines if even small type wraps
+    const ToolbarPlace row{false, compact ? kCompactFontScale : 1.0f};
+    const float row_h = at_font_scale(row.scale, [&] {  // two lines if the row wraps
         return ImGui::GetFrameHeightWithSpacing() * (toolbar_widths().row() > avail.x ? 2.0f : 1.0f);
     });
-    auto column_h = [] { return kColumnLines * ImGui::GetFrameHeightWithSpacing(); };
-    const float column_scale = column_h() <= avail.y ? 1.0f : kCompactFontScale;
-    const ImVec2 column = at_font_scale(column_scale, [&] { return ImVec2(toolbar_widths().column(), column_h()); });
-    if (column.y > avail.y) return row;
     const float cell_above = m_canvas.cell_size(*frame.trace, ImVec2(avail.x - legend_w, avail.y - row_h));
-    const float cell_beside = m_canvas.cell_size(*frame.trace, ImVec2(avail.x - legend_w - column.x - gap, avail.y));
-    return cell_beside > cell_above ? ToolbarPlace{true, column_scale} : row;
+    // Judged at zoom 1 (the whole grid), so zooming in does not move the toolbar.
+    if (!compact && HeatmapCanvas::number_px(frame.fonts.mono, cell_above / m_canvas.zoom(), m_field) >= kReadableNumberPx) return row;
+    ToolbarPlace best = row;
+    float best_cell = cell_above;
+    for (const float scale : {1.0f, kCompactFontScale}) {
+        if (scale != 1.0f && !compact) break;  // normal mode keeps the interface's type
+        const ImVec2 column = at_font_scale(scale, [this] {
+            return ImVec2(toolbar_widths().column(), kColumnLines * ImGui::GetFrameHeightWithSpacing());
+        });
+        if (column.y > avail.y) continue;
+        const float cell = m_canvas.cell_size(*frame.trace, ImVec2(avail.x - legend_w - column.x - gap, avail.y));
+        if (cell > best_cell) best = ToolbarPlace{true, scale}, best_cell = cell;
+    }
+    return best;
 }
 
 HeatmapPanel::ToolbarWidths HeatmapPanel::toolbar_widths() const {

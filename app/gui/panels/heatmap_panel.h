@@ -16,6 +16,9 @@ public:
     // What the grid showed when last drawn, for --script's report: "every cell", "squares of 3 x 3
     // (largest)", "exact cells 2700-3000 x 2650-3000 over squares of 3 x 3", "nothing yet".
     std::string shown() const;
+    // "heatmap cells 35.7 px, numbers 14.7 px" (or "numbers none") when the grid was drawn in this
+    // ImGui frame, else "": for --screenshot's report (tests of the layout).
+    std::string cells_shown() const;
     HeatmapField field() const { return m_field; }
     float zoom() const { return m_canvas.zoom(); }
 
@@ -82,6 +85,7 @@ private:
     ColormapParams m_base_params;  // m_params without cell borders, for a picture of pooled texels
     HeatmapCanvas m_canvas;
     int m_lesson_entered = 0;  // the lesson step whose field and zoom were applied
+    int m_drawn_frame = -1;    // ImGui's frame count when the grid was last drawn
 };
 
 // The text of the legend ticks and toolbar: "weight" or "score".

@@ -491,10 +491,13 @@ void App::print_attention() const {
     std::printf("target shown: %s\n", escape_for_terminal(m_bundle->trace->text).c_str());
 }
 
-// "views: steps page 4, heatmap weights at zoom 1.00": the views' own controls (lesson tests).
+// "views: steps page 4, heatmap weights at zoom 1.00": the views' own controls (lesson tests), and
+// the heatmap's cell and number sizes when it is on screen.
 void App::print_view_state() const {
     std::printf("views: steps page %d, heatmap %s at zoom %.2f\n", m_steps->step() + 1,
                 m_heatmap->field() == HeatmapField::Weights ? "weights" : "scores", m_heatmap->zoom());
+    // "heatmap cells 35.7 px, numbers 14.7 px": whether the grid's numbers can be read (layout tests)
+    if (const std::string cells = m_heatmap->cells_shown(); !cells.empty()) std::printf("%s\n", cells.c_str());
 }
 
 // "region heatmap 10 120 600 580": x y width height in pixels, for tests that look at one panel.

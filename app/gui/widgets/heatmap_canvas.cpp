@@ -114,13 +114,16 @@ ImRect HeatmapCanvas::draw(const FrameContext& frame, const HeatmapInput& in, Im
     m_key_labels.refresh(keys_of(in.trace));
     m_cross = shows_cross(in.trace);
     const int rows = in.trace.n_tokens(), cols = key_count(in.trace);
+    m_drawn_cell = m_number_px = 0.0f;
     if (rows == 0 || cols == 0 || size.x < 40 || size.y < 40) return ImRect(ImGui::GetCursorScreenPos(), ImGui::GetCursorScreenPos());
     m_max_zoom = std::max(64.0f, static_cast<float>(std::max(rows, cols)));  // enough to read single cells of any length
     Geometry g = layout(ImGui::GetCursorScreenPos(), size, rows, cols);
     g.overhang = label_overhang;
     clamp_pan(g);
     apply_pending_zoom(frame, g);
+    follow_selection(frame.selection, g);
     handle_input(frame, g);
+    m_drawn_cell = g.cell;
     report_wants(frame, g);
     draw_image(frame, in, g);
     draw_numbers(frame, in, g);
@@ -154,6 +157,24 @@ void HeatmapCanvas::apply_pending_zoom(const FrameContext& frame, Geometry& g) {
     g.overhang = overhang;
     const ImVec2 target = go_to_selection ? ImVec2((g.grid_min.x + g.grid_max.x) * 0.5f, (g.grid_min.y + g.grid_max.y) * 0.5f) : anchor;
     m_pan = ImVec2(target.x - under.x * g.cell - g.grid_min.x, target.y - under.y * g.cell - g.grid_min.y);
+    clamp_pan(g);
+}
+
+// A new query (or key) chosen off screen in a zoomed-in grid (the arrow keys, a chip, a lesson
+// step) pans the grid as little as it takes to show its row (and column), so the highlighted row
+// and its label never go missing; a click on the grid picks a cell already in view.
+void HeatmapCanvas::follow_selection(const Selection& s, Geometry& g) {
+    const bool query_changed = s.query != m_followed_query, key_changed = s.key != m_followed_key;
+    m_followed_query = s.query;
+    m_followed_key = s.key;
+    // Moves `pan` so the cell [lo, lo + cell) lies within [view_lo, view_hi), or at least its start
+    // when the cell is larger than the view.
+    auto show = [&g](float& pan, float lo, float view_lo, float view_hi) {
+        if (lo < view_lo) pan += view_lo - lo;
+        else if (lo + g.cell > view_hi) pan -= std::min(lo + g.cell - view_hi, lo - view_lo);
+    };
+    if (query_changed && s.query >= 0 && s.query < g.rows) show(m_pan.y, g.origin.y + s.query * g.cell, g.grid_min.y, g.grid_max.y);
+    if (key_changed && s.key >= 0 && s.key < g.cols) show(m_pan.x, g.origin.x + s.key * g.cell, g.grid_min.x, g.grid_max.x);
     clamp_pan(g);
 }
 
@@ -241,17 +262,22 @@ void HeatmapCanvas::draw_image(const FrameContext& frame, const HeatmapInput& in
     dl->PopClipRect();
 }
 
-void HeatmapCanvas::draw_numbers(const FrameContext& frame, const HeatmapInput& in, const Geometry& g) const {
-    if (!in.numbers) return;
+// At the font size, or smaller so a number fills at most kNumberFill of its cell's width and half
+// its height. Much smaller numbers cannot be read from the back of a room: below
+// smallest_text_px() the colours speak alone (the tooltip still has the values), and this is 0.
+float HeatmapCanvas::number_px(ImFont* mono, float cell, HeatmapField field) {
+    const float full = ImGui::GetFontSize();
+    const float sample_w = mono->CalcTextSizeA(full, FLT_MAX, 0.0f, field == HeatmapField::Weights ? "0.00" : "-0.00").x;
+    const float size = std::min({full, full * cell * kNumberFill / sample_w, cell * 0.5f});
+    return size < smallest_text_px() ? 0.0f : size;
+}
+
+void HeatmapCanvas::draw_numbers(const FrameContext& frame, const HeatmapInput& in, const Geometry& g) {
+    m_number_px = in.numbers ? number_px(frame.fonts.mono, g.cell, in.field) : 0.0f;
+    if (m_number_px <= 0.0f) return;
     ImFont* font = frame.fonts.mono;
     const bool weights = in.field == HeatmapField::Weights;
-    // At the font size, or smaller so a number fills at most kNumberFill of its cell's width and
-    // half its height. Much smaller numbers cannot be read from the back of a room: below
-    // smallest_text_px() the colours speak alone (the tooltip still has the values).
-    const float full = ImGui::GetFontSize();
-    const float sample_w = font->CalcTextSizeA(full, FLT_MAX, 0.0f, weights ? "0.00" : "-0.00").x;
-    const float size = std::min({full, full * g.cell * kNumberFill / sample_w, g.cell * 0.5f});
-    if (size < smallest_text_px()) return;
+    const float size = m_number_px;
     int i0, i1, j0, j1;
     visible_range(g.origin.y, g.grid_min.y, g.grid_max.y, g.cell, g.rows, i0, i1);
     visible_range(g.origin.x, g.grid_min.x, g.grid_max.x, g.cell, g.cols, j0, j1);
@@ -292,6 +318,10 @@ void HeatmapCanvas::draw_marks(const FrameContext& frame, const Geometry& g) con
     if (s.key >= 0 && s.key < g.cols) col_rect(s.key, th.chip_key, 2.5f * th.stroke);
     if (s.query < g.rows) row_rect(s.query, th.highlight, 2.5f * th.stroke);
     dl->PopClipRect();
+    // The selected row's part on screen, for the screenshot report (none when it is scrolled away).
+    const float top = std::max(g.origin.y + s.query * g.cell, g.grid_min.y), bottom = std::min(g.origin.y + (s.query + 1) * g.cell, g.grid_max.y);
+    const float left = std::max(g.origin.x, g.grid_min.x), right = std::min(g.origin.x + width, g.grid_max.x);
+    if (s.query < g.rows && top < bottom && left < right) frame.actions.report_region("heatmap-query", ImVec2(left, top), ImVec2(right, bottom));
 }
 
 // [SECTION] Labels
@@ -319,7 +349,10 @@ void HeatmapCanvas::draw_row_labels(const FrameContext& frame, const Geometry& g
         if (outside && !query) continue;
         if (outside) y = std::clamp(y, g.grid_min.y, g.grid_max.y - line_h);
         const ImVec2 p(g.grid_min.x - kPad - w, y);
-        if (query) dl->AddRectFilled(ImVec2(p.x - 3, p.y), ImVec2(p.x + w + 3, p.y + line_h), frame.theme.chip_query, 3.0f);
+        if (query) {
+            dl->AddRectFilled(ImVec2(p.x - 3, p.y), ImVec2(p.x + w + 3, p.y + line_h), frame.theme.chip_query, 3.0f);
+            frame.actions.report_region("heatmap-query-label", ImVec2(std::max(p.x, g.min.x), p.y), ImVec2(p.x + w, p.y + line_h));
+        }
         const ImU32 color = query ? readable_text_on(frame.theme.chip_query) : (key ? frame.theme.chip_key : frame.theme.text);
         dl->AddText(font, line_h, p, color, label.c_str());
     }

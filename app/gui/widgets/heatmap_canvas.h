@@ -21,6 +21,10 @@
 
 namespace attnscope::gui {
 
+// Numbers in cells in type this large or larger can be read on a projector from the back of a
+// classroom; the layout gives the grid room for them when it can (HeatmapPanel::place_toolbar).
+inline constexpr float kReadableNumberPx = 14.0f;
+
 struct HeatmapInput {
     const Trace& trace;
     int layer, head;
@@ -55,6 +59,13 @@ public:
     void zoom_to_selection(float zoom) { m_zoom_to_selection = zoom; }
     void fit() { m_zoom = 1.0f; m_pan = ImVec2(0, 0); }
     float zoom() const { return m_zoom; }
+    // What the last draw() showed, for --screenshot's report: pixels per cell, and the numbers'
+    // type size in pixels (0: no numbers, the cells too small or Numbers off).
+    float drawn_cell() const { return m_drawn_cell; }
+    float drawn_number_px() const { return m_number_px; }
+
+    // The type size of the numbers in cells of `cell` pixels, 0 when they would be too small to read.
+    static float number_px(ImFont* mono, float cell, HeatmapField field);
 
 private:
     struct Geometry {
@@ -79,9 +90,10 @@ private:
     float leaning_gutter(float text_px) const;
     void clamp_pan(Geometry& g);
     void apply_pending_zoom(const FrameContext& frame, Geometry& g);
+    void follow_selection(const Selection& s, Geometry& g);
     void handle_input(const FrameContext& frame, Geometry& g);
     void draw_image(const FrameContext& frame, const HeatmapInput& in, const Geometry& g) const;
-    void draw_numbers(const FrameContext& frame, const HeatmapInput& in, const Geometry& g) const;
+    void draw_numbers(const FrameContext& frame, const HeatmapInput& in, const Geometry& g);
     void draw_marks(const FrameContext& frame, const Geometry& g) const;
     void draw_row_labels(const FrameContext& frame, const Geometry& g) const;
     void draw_column_labels(const FrameContext& frame, const Geometry& g) const;
@@ -98,6 +110,8 @@ private:
     float m_zoom_to_selection = 0;   // zoom_to_selection's zoom, not applied yet (0: none)
     ImVec2 m_pan{0, 0};              // pixels the grid is moved by (<= 0 when it is larger than the view)
     int m_hover_i = -1, m_hover_j = -1;
+    int m_followed_query = -1, m_followed_key = -1;  // the selection follow_selection last saw
+    float m_drawn_cell = 0.0f, m_number_px = 0.0f;  // the last draw's
 };
 
 }  // namespace attnscope::gui
