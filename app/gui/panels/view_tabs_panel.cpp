@@ -69,18 +69,31 @@ int draw_stepper(const char* label, int value, int count, const char* tooltip, b
 void ViewTabsPanel::draw_content(const FrameContext& frame) {
     // Presentation mode keeps the buttons and the steppers on one line, in smaller type when the
     // large type does not fit: the line they would wrap onto is height the views need.
+    bool tight = false;
     if (frame.state.compact) {  // the steppers without their ranges
         const bool pair = frame.stack.has_value();
         auto one_line = [pair] {
             return buttons_width() + ImGui::GetStyle().ItemSpacing.x + 2 * stepper_width() + steppers_gap() + (pair ? switch_width(true) : 0.0f);
         };
         // An encoder-decoder's switch shares the line: its type may go a little smaller still.
-        shrink_to_fit(ImGui::GetContentRegionAvail().x, pair ? kCompactFontScale * 0.8f : kCompactFontScale, one_line);
+        const float available = ImGui::GetContentRegionAvail().x;
+        const float scale = shrink_to_fit(available, pair ? kCompactFontScale * 0.8f : kCompactFontScale, one_line);
+        // Still too wide (an encoder-decoder at text size 2): the padding and spacing, which the
+        // window's font scale leaves alone, shrink with the type too.
+        tight = one_line() > available;
+        if (tight) push_scaled_spacing(scale);
     }
     draw_view_buttons(frame);
     draw_stack_switch(frame);
     draw_steppers(frame);
+    if (tight) ImGui::PopStyleVar(2);
     ImGui::SetWindowFontScale(1.0f);
+}
+
+void ViewTabsPanel::push_scaled_spacing(float scale) {
+    const ImGuiStyle& style = ImGui::GetStyle();
+    ImGui::PushStyleVar(ImGuiStyleVar_FramePadding, ImVec2(style.FramePadding.x * scale, style.FramePadding.y * scale));
+    ImGui::PushStyleVar(ImGuiStyleVar_ItemSpacing, ImVec2(style.ItemSpacing.x * scale, style.ItemSpacing.y * scale));
 }
 
 void ViewTabsPanel::draw_view_buttons(const FrameContext& frame) {

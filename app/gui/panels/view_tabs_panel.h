@@ -22,6 +22,7 @@ private:
     void draw_view_buttons(const FrameContext& frame);
     void draw_stack_switch(const FrameContext& frame);
     void draw_steppers(const FrameContext& frame);
+    static void push_scaled_spacing(float scale);  // FramePadding and ItemSpacing times `scale`; pop 2
 };
 
 // "Layer [<] 1 / 2 [>]": returns the new value. `count` 0 shows a dash.

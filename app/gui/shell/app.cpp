@@ -191,8 +191,12 @@ void App::layout_panels(const FrameContext& frame, float menu_height) {
         return std::clamp(std::max(p->content_height(), minimum), minimum, display.y * 0.35f);
     };
     Panel* top = bar(Placement::Bar::Top);
-    const float top_h = bar_height(top, 2.0f);
-    top->draw(frame, ImVec2(0, y), ImVec2(display.x, top_h));
+    // Presentation mode: the sentence bar is slim too, and takes just the height of its content (an
+    // encoder-decoder's two fields side by side and their chips: two lines of large type, but the
+    // chips' line is lower than a field's line with spacing).
+    const bool slim_top = m_state.compact && top->content_height() > 0.0f;
+    const float top_h = slim_top ? std::min(top->content_height(), display.y * 0.35f) : bar_height(top, 2.0f);
+    draw_bar(top, frame, y, top_h, slim_top);
     y += top_h;
     Panel* tabs = bar(Placement::Bar::Tabs);
     // Presentation mode squeezes the tabs onto one slim line of smaller type (view_tabs_panel.cpp):
