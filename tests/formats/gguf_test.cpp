@@ -1,0 +1,684 @@
+// Tests for the GGUF container reader (formats/gguf.h): the ggml type table, every metadata type
+// read back exactly, the typed getters and their messages, every way a hostile file can lie, and
+// the shared llama.cpp files (stories260K.gguf and the vocabulary-only ggml-vocab-*.gguf).
+//
+// The files are written byte by byte by GgufWriter below, from the layout in ggml's docs/gguf.md,
+// so the expected values are the ones the test wrote, never the reader's own output. The shared
+// files are checked against facts read elsewhere: stories260K's config.json and its safetensors
+// twin, and the metadata as an independent Python reader printed it.
+//
+// Index
+// [SECTION] Helpers: a GGUF writer
+// [SECTION] ggml types
+// [SECTION] Reading well-formed files
+// [SECTION] Typed getters
+// [SECTION] Hostile files
+// [SECTION] Shared llama.cpp files
+#include "formats/gguf.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "formats/safetensors.h"
+#include "safetensors_files.h"
+
+namespace attnscope {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+using testing::TempDir;
+
+// [SECTION] Helpers: a GGUF writer
+
+// Little-endian fields appended to a byte string.
+struct Bytes {
+    std::string s;
+    template <class T>
+    Bytes& put(T value) {
+        char buf[sizeof(T)];
+        std::memcpy(buf, &value, sizeof(T));   // x86-64 is little-endian, as the format
+        s.append(buf, sizeof(T));
+        return *this;
+    }
+    Bytes& u8(std::uint8_t v) { return put(v); }
+    Bytes& u32(std::uint32_t v) { return put(v); }
+    Bytes& u64(std::uint64_t v) { return put(v); }
+    Bytes& str(const std::string& text) {
+        u64(text.size());
+        s += text;
+        return *this;
+    }
+};
+
+// Value type ids from the spec (gguf_metadata_value_type).
+enum : std::uint32_t { kU8 = 0, kI8 = 1, kU16 = 2, kI16 = 3, kU32 = 4, kI32 = 5, kF32 = 6, kBool = 7, kStr = 8, kArr = 9, kU64 = 10, kI64 = 11, kF64 = 12 };
+// ggml type ids (ggml.h).
+enum : std::uint32_t { kTypeF32 = 0, kTypeF16 = 1, kTypeQ4_0 = 2, kTypeQ8_0 = 8, kTypeQ4_K = 12, kTypeF64 = 28, kTypeBF16 = 30 };
+
+// A GGUF file: header, metadata pairs, tensor infos, zero padding to `alignment`, data. Counts are
+// those of what was added unless overridden, so a test can make the header lie.
+struct GgufWriter {
+    std::uint32_t version = 3;
+    std::uint32_t alignment = 32;   // used for the padding only; add general.alignment to change the file's
+    std::optional<std::uint64_t> kv_count, tensor_count;
+    Bytes kvs, infos, data;
+    std::uint64_t n_kv = 0, n_tensors = 0;
+
+    // A key and a value already encoded (type id first).
+    GgufWriter& kv(const std::string& key, const Bytes& typed_value) {
+        kvs.str(key);
+        kvs.s += typed_value.s;
+        ++n_kv;
+        return *this;
+    }
+    GgufWriter& kv_u32(const std::string& key, std::uint32_t v) { return kv(key, Bytes().u32(kU32).u32(v)); }
+    GgufWriter& kv_str(const std::string& key, const std::string& v) { return kv(key, Bytes().u32(kStr).str(v)); }
+    GgufWriter& tensor(const std::string& name, std::vector<std::uint64_t> dims, std::uint32_t type, std::uint64_t offset) {
+        infos.str(name).u32(static_cast<std::uint32_t>(dims.size()));
+        for (std::uint64_t d : dims) infos.u64(d);
+        infos.u32(type).u64(offset);
+        ++n_tensors;
+        return *this;
+    }
+    // A tensor whose bytes are appended to the data section at the next aligned offset.
+    GgufWriter& tensor_with_data(const std::string& name, std::vector<std::uint64_t> dims, std::uint32_t type,
+                                 const std::string& bytes) {
+        while (data.s.size() % alignment != 0) data.s += '\0';
+        tensor(name, std::move(dims), type, data.s.size());
+        data.s += bytes;
+        return *this;
+    }
+    std::string header() const {
+        Bytes h;
+        h.s = "GGUF";
+        h.u32(version).u64(tensor_count.value_or(n_tensors)).u64(kv_count.value_or(n_kv));
+        return h.s;
+    }
+    std::string bytes() const {
+        std::string out = header() + kvs.s + infos.s;
+        while (out.size() % alignment != 0) out += '\0';
+        return out + data.s;
+    }
+};
+
+std::string f32_bytes(std::initializer_list<float> values) {
+    Bytes b;
+    for (float v : values) b.put(v);
+    return b.s;
+}
+
+Result<GgufFile> open_bytes(const TempDir& dir, const std::string& bytes, const std::string& name = "model.gguf") {
+    return GgufFile::open(dir.write(name, bytes));
+}
+
+// The message of a file that must be refused; it must start with the file's path.
+std::string open_error(const std::string& bytes) {
+    const TempDir dir;
+    const fs::path file = dir.write("bad.gguf", bytes);
+    const Result<GgufFile> result = GgufFile::open(file);
+    EXPECT_FALSE(result.ok()) << "a malformed file was accepted";
+    if (result.ok()) return "<opened>";
+    EXPECT_THAT(result.error().message, StartsWith(file.string() + ": "));
+    return result.error().message;
+}
+
+// A minimal valid file to start hostile variants from: one key, one F32 tensor [2].
+GgufWriter small_file() {
+    GgufWriter w;
+    w.kv_str("general.architecture", "llama");
+    w.tensor_with_data("w", {2}, kTypeF32, f32_bytes({1.0f, 2.0f}));
+    return w;
+}
+
+// [SECTION] ggml types
+
+TEST(GgmlTypes, BlockSizesAndBytesAreThoseOfGgmlBlocks) {
+    // Bytes per block worked out from the block structs in ggml-common.h (half = 2 bytes).
+    struct Expect { const char* name; std::uint32_t id, block, bytes; };
+    const Expect expected[] = {
+        {"F32", 0, 1, 4}, {"F16", 1, 1, 2}, {"BF16", 30, 1, 2},
+        {"Q4_0", 2, 32, 2 + 32 / 2}, {"Q4_1", 3, 32, 2 * 2 + 32 / 2}, {"Q5_0", 6, 32, 2 + 4 + 32 / 2},
+        {"Q5_1", 7, 32, 2 * 2 + 4 + 32 / 2}, {"Q8_0", 8, 32, 2 + 32}, {"Q8_1", 9, 32, 2 * 2 + 32},
+        {"Q2_K", 10, 256, 2 * 2 + 256 / 16 + 256 / 4}, {"Q3_K", 11, 256, 2 + 256 / 4 + 256 / 8 + 12},
+        {"Q4_K", 12, 256, 2 * 2 + 12 + 256 / 2}, {"Q5_K", 13, 256, 2 * 2 + 12 + 256 / 2 + 256 / 8},
+        {"Q6_K", 14, 256, 2 + 256 / 16 + 3 * 256 / 4}, {"Q8_K", 15, 256, 4 + 256 + 256 / 16 * 2},
+        {"I8", 24, 1, 1}, {"I16", 25, 1, 2}, {"I32", 26, 1, 4}, {"I64", 27, 1, 8}, {"F64", 28, 1, 8},
+        {"IQ4_NL", 20, 32, 2 + 16}, {"IQ4_XS", 23, 256, 2 + 2 + 256 / 64 + 256 / 2},
+    };
+    for (const Expect& e : expected) {
+        const GgmlTypeInfo* t = ggml_type_info(e.id);
+        ASSERT_NE(t, nullptr) << e.name;
+        EXPECT_STREQ(t->name, e.name);
+        EXPECT_EQ(t->block_size, e.block) << e.name;
+        EXPECT_EQ(t->block_bytes, e.bytes) << e.name;
+        EXPECT_EQ(static_cast<std::uint32_t>(t->type), e.id);
+        EXPECT_STREQ(ggml_type_name(t->type), e.name);
+    }
+}
+
+TEST(GgmlTypes, RetiredAndUnknownIdsHaveNoEntry) {
+    for (std::uint32_t id : {4u, 5u, 31u, 32u, 33u, 36u, 37u, 38u, 1000u, 0xFFFFFFFFu}) EXPECT_EQ(ggml_type_info(id), nullptr) << id;
+    EXPECT_EQ(ggml_types().size(), kGgmlTypeCount);
+    for (const GgmlTypeInfo& t : ggml_types()) EXPECT_EQ(ggml_type_info(static_cast<std::uint32_t>(t.type)), &ggml_type_info(t.type));
+}
+
+// [SECTION] Reading well-formed files
+
+// Every scalar type at values that show a wrong width or sign, strings, and arrays of each kind.
+GgufWriter every_type_file() {
+    GgufWriter w;
+    w.kv("t.u8", Bytes().u32(kU8).u8(255))
+        .kv("t.i8", Bytes().u32(kI8).put<std::int8_t>(-128))
+        .kv("t.u16", Bytes().u32(kU16).put<std::uint16_t>(65535))
+        .kv("t.i16", Bytes().u32(kI16).put<std::int16_t>(-32768))
+        .kv("t.u32", Bytes().u32(kU32).u32(4294967295u))
+        .kv("t.i32", Bytes().u32(kI32).put<std::int32_t>(-2147483647 - 1))
+        .kv("t.f32", Bytes().u32(kF32).put(0.1f))
+        .kv("t.true", Bytes().u32(kBool).u8(1))
+        .kv("t.false", Bytes().u32(kBool).u8(0))
+        .kv("t.str", Bytes().u32(kStr).str("caf\xc3\xa9 \xe2\x96\x81"))
+        .kv("t.empty", Bytes().u32(kStr).str(""))
+        .kv("t.u64", Bytes().u32(kU64).u64(18446744073709551615ull))
+        .kv("t.i64", Bytes().u32(kI64).put<std::int64_t>(std::numeric_limits<std::int64_t>::min()))
+        .kv("t.f64", Bytes().u32(kF64).put(2.718281828459045))
+        .kv("t.strings", Bytes().u32(kArr).u32(kStr).u64(3).str("<s>").str("").str("\xe2\x96\x81the"))
+        .kv("t.floats", Bytes().u32(kArr).u32(kF32).u64(3).put(-1.5f).put(0.0f).put(1e30f))
+        .kv("t.i32s", Bytes().u32(kArr).u32(kI32).u64(2).put<std::int32_t>(-7).put<std::int32_t>(3))
+        .kv("t.bools", Bytes().u32(kArr).u32(kBool).u64(2).u8(1).u8(0))
+        .kv("t.none", Bytes().u32(kArr).u32(kU8).u64(0))
+        .kv("t.nested", Bytes().u32(kArr).u32(kArr).u64(2)
+                            .u32(kU16).u64(2).put<std::uint16_t>(1).put<std::uint16_t>(2)
+                            .u32(kStr).u64(1).str("x"));
+    w.tensor_with_data("a.weight", {3, 2}, kTypeF32, f32_bytes({1, 2, 3, 4, 5, 6}));
+    std::string q8(2 * 34, '\0');   // two Q8_0 blocks: [32, 2]
+    for (std::size_t i = 0; i < q8.size(); ++i) q8[i] = static_cast<char>(i);
+    w.tensor_with_data("b.weight", {32, 2}, kTypeQ8_0, q8);
+    return w;
+}
+
+TEST(GgufFile, ReadsEveryMetadataTypeExactly) {
+    const TempDir dir;
+    const Result<GgufFile> opened = open_bytes(dir, every_type_file().bytes());
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    const GgufFile& f = opened.value();
+    EXPECT_EQ(f.version(), 3u);
+    EXPECT_EQ(f.alignment(), 32u);
+    ASSERT_EQ(f.metadata().size(), 20u);
+    EXPECT_EQ(f.metadata()[0].first, "t.u8");   // file order
+
+    EXPECT_EQ(f.get_uint("t.u8").value(), 255u);
+    EXPECT_EQ(f.get_int("t.i8").value(), -128);
+    EXPECT_EQ(f.get_uint("t.u16").value(), 65535u);
+    EXPECT_EQ(f.get_int("t.i16").value(), -32768);
+    EXPECT_EQ(f.get_uint("t.u32").value(), 4294967295u);
+    EXPECT_EQ(f.get_int("t.i32").value(), -2147483648LL);
+    EXPECT_EQ(f.get_float("t.f32").value(), static_cast<double>(0.1f));
+    EXPECT_TRUE(f.get_bool("t.true").value());
+    EXPECT_FALSE(f.get_bool("t.false").value());
+    EXPECT_EQ(f.get_string("t.str").value(), "caf\xc3\xa9 \xe2\x96\x81");
+    EXPECT_EQ(f.get_string("t.empty").value(), "");
+    EXPECT_EQ(f.get_uint("t.u64").value(), 18446744073709551615ull);
+    EXPECT_EQ(f.get_int("t.i64").value(), std::numeric_limits<std::int64_t>::min());
+    EXPECT_EQ(f.get_float("t.f64").value(), 2.718281828459045);
+    EXPECT_EQ(f.get_string_array("t.strings").value(), (std::vector<std::string>{"<s>", "", "\xe2\x96\x81the"}));
+    EXPECT_EQ(f.get_float_array("t.floats").value(), (std::vector<double>{-1.5, 0.0, static_cast<double>(1e30f)}));
+    EXPECT_EQ(f.get_int_array("t.i32s").value(), (std::vector<std::int64_t>{-7, 3}));
+    EXPECT_EQ(f.get_float_array("t.i32s").value(), (std::vector<double>{-7.0, 3.0}));
+    EXPECT_TRUE(f.get_int_array("t.none").value().empty());
+
+    const GgufValue* bools = f.find_key("t.bools");
+    ASSERT_NE(bools, nullptr);
+    EXPECT_EQ(bools->describe(), "array of 2 bool");
+    const std::vector<GgufValue> b = bools->elements();
+    ASSERT_EQ(b.size(), 2u);
+    EXPECT_EQ(b[0].as_bool(), true);
+    EXPECT_EQ(b[1].as_bool(), false);
+
+    const GgufValue* nested = f.find_key("t.nested");
+    ASSERT_NE(nested, nullptr);
+    EXPECT_EQ(nested->element_type(), GgufValueType::Array);
+    const std::vector<GgufValue> inner = nested->elements();
+    ASSERT_EQ(inner.size(), 2u);
+    EXPECT_EQ(inner[0].describe(), "array of 2 uint16");
+    const std::vector<GgufValue> numbers = inner[0].elements();
+    ASSERT_EQ(numbers.size(), 2u);
+    EXPECT_EQ(numbers[0].as_uint(), 1u);
+    EXPECT_EQ(numbers[1].as_uint(), 2u);
+    const std::vector<GgufValue> strings = inner[1].elements();
+    ASSERT_EQ(strings.size(), 1u);
+    EXPECT_EQ(strings[0].as_string(), "x");
+}
+
+TEST(GgufFile, ListsTensorsWithShapeTypeSizeAndBytes) {
+    const TempDir dir;
+    const GgufWriter w = every_type_file();
+    const std::string bytes = w.bytes();
+    const Result<GgufFile> opened = open_bytes(dir, bytes);
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    const GgufFile& f = opened.value();
+    ASSERT_EQ(f.tensors().size(), 2u);
+    const GgufTensorInfo& a = f.tensors()[0];
+    EXPECT_EQ(a.name, "a.weight");
+    EXPECT_EQ(a.dims, (std::vector<std::uint64_t>{3, 2}));
+    EXPECT_EQ(a.shape(), (TensorShape{2, 3}));   // rows first
+    EXPECT_EQ(a.type, GgmlType::F32);
+    EXPECT_EQ(a.n_elements, 6u);
+    EXPECT_EQ(a.n_bytes, 24u);
+    EXPECT_EQ(f.data_offset() % 32, 0u);
+    EXPECT_EQ(f.data_offset(), bytes.size() - w.data.s.size());
+
+    const GgufTensorView va = f.view(a);
+    ASSERT_EQ(va.n_bytes, 24u);
+    float floats[6];
+    std::memcpy(floats, va.data, sizeof floats);
+    EXPECT_EQ(std::vector<float>(floats, floats + 6), (std::vector<float>{1, 2, 3, 4, 5, 6}));
+
+    const GgufTensorInfo* b = f.find_tensor("b.weight");
+    ASSERT_NE(b, nullptr);
+    EXPECT_EQ(b->type, GgmlType::Q8_0);
+    EXPECT_EQ(b->n_elements, 64u);
+    EXPECT_EQ(b->n_bytes, 68u);
+    EXPECT_EQ(b->offset, 32u);   // 24 bytes of a, padded to 32
+    const GgufTensorView vb = f.view(*b);
+    EXPECT_EQ(vb.data[0], 0);
+    EXPECT_EQ(vb.data[67], 67);
+    EXPECT_EQ(f.find_tensor("c.weight"), nullptr);
+}
+
+TEST(GgufFile, ReadsVersion2) {
+    GgufWriter w = small_file();
+    w.version = 2;
+    const TempDir dir;
+    const Result<GgufFile> opened = open_bytes(dir, w.bytes());
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    EXPECT_EQ(opened.value().version(), 2u);
+}
+
+TEST(GgufFile, PlacesTheDataSectionAtTheFilesAlignment) {
+    GgufWriter w;
+    w.alignment = 64;
+    w.kv_u32("general.alignment", 64);
+    w.tensor_with_data("x", {4}, kTypeF32, f32_bytes({1, 2, 3, 4}));
+    w.tensor_with_data("y", {1}, kTypeF32, f32_bytes({5}));
+    const TempDir dir;
+    const Result<GgufFile> opened = open_bytes(dir, w.bytes());
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    EXPECT_EQ(opened.value().alignment(), 64u);
+    EXPECT_EQ(opened.value().data_offset() % 64, 0u);
+    const GgufTensorInfo* y = opened.value().find_tensor("y");
+    ASSERT_NE(y, nullptr);
+    EXPECT_EQ(y->offset, 64u);
+    float v;
+    std::memcpy(&v, opened.value().view(*y).data, 4);
+    EXPECT_EQ(v, 5.0f);
+}
+
+TEST(GgufFile, OpensAFileWithNoTensorsEndingBeforeItsPadding) {
+    GgufWriter w;
+    w.kv_str("general.name", "vocab only");
+    const std::string bytes = w.header() + w.kvs.s;   // no padding written, as vocabulary files may end
+    const TempDir dir;
+    const Result<GgufFile> opened = open_bytes(dir, bytes);
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    EXPECT_TRUE(opened.value().tensors().empty());
+}
+
+// [SECTION] Typed getters
+
+TEST(GgufGetters, NameTheFileKeyExpectedAndFoundTypes) {
+    const TempDir dir;
+    const fs::path file = dir.write("m.gguf", every_type_file().bytes());
+    const Result<GgufFile> opened = GgufFile::open(file);
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    const GgufFile& f = opened.value();
+    const std::string at = file.string() + ": ";
+    EXPECT_EQ(f.get_uint("t.str").error().message, at + "key 't.str': expected an unsigned integer, got string");
+    EXPECT_EQ(f.get_string("t.u32").error().message, at + "key 't.u32': expected a string, got uint32");
+    EXPECT_EQ(f.get_float("t.u32").error().message, at + "key 't.u32': expected a float32 or float64, got uint32");
+    EXPECT_EQ(f.get_bool("t.u8").error().message, at + "key 't.u8': expected a bool, got uint8");
+    EXPECT_EQ(f.get_string("no.such").error().message, at + "key 'no.such': expected a string, got no such key");
+    EXPECT_EQ(f.get_string_array("t.floats").error().message,
+              at + "key 't.floats': expected an array of strings, got array of 3 float32");
+    EXPECT_EQ(f.get_string_array("t.str").error().message, at + "key 't.str': expected an array of strings, got string");
+    EXPECT_THAT(f.get_uint("t.i8").error().message, HasSubstr("key 't.i8': expected an unsigned integer, got int8 holding a negative value"));
+    EXPECT_THAT(f.get_int("t.u64").error().message, HasSubstr("key 't.u64': expected an integer, got uint64 holding a value of 2^63 or more"));
+    EXPECT_THAT(f.get_int_array("t.floats").error().message, HasSubstr("expected an array of integers, got array of 3 float32"));
+    EXPECT_THROW(f.require_uint("t.str"), LoadError);
+    EXPECT_EQ(f.require_uint("t.u16"), 65535u);
+}
+
+// [SECTION] Hostile files
+
+TEST(GgufHostile, RefusesAnEmptyFileAndOtherMagic) {
+    EXPECT_THAT(open_error(""), HasSubstr("expected the magic bytes \"GGUF\" at the start, got an empty file"));
+    EXPECT_THAT(open_error("{\"a\": 1}"), HasSubstr("expected the magic bytes \"GGUF\" at the start, got \"{\"a\""));
+}
+
+TEST(GgufHostile, RefusesVersion1WithAHintAndOtherVersions) {
+    GgufWriter w = small_file();
+    w.version = 1;
+    EXPECT_THAT(open_error(w.bytes()), HasSubstr("GGUF version 1 is not read"));
+    w.version = 4;
+    EXPECT_THAT(open_error(w.bytes()), HasSubstr("expected GGUF version 2 or 3, got 4"));
+    w.version = 0x03000000;
+    EXPECT_THAT(open_error(w.bytes()), HasSubstr("big-endian GGUF files are not read"));
+}
+
+TEST(GgufHostile, RefusesAHeaderCutShort) {
+    EXPECT_THAT(open_error(std::string("GGUF\x03\x00", 6)), HasSubstr("expected the version (4 bytes) at byte 4, got only 2 bytes left"));
+    EXPECT_THAT(open_error(std::string("GGUF\x03\x00\x00\x00\x01\x00", 10)), HasSubstr("expected the tensor count"));
+}
+
+TEST(GgufHostile, RefusesCountsTheFileCannotHold) {
+    GgufWriter w = small_file();
+    w.kv_count = std::uint64_t{1} << 63;
+    EXPECT_THAT(open_error(w.bytes()), HasSubstr("metadata pairs (13 bytes each at least"));
+    EXPECT_THAT(open_error(w.bytes()), HasSubstr("got a count of 9223372036854775808"));
+    w = small_file();
+    w.tensor_count = ~std::uint64_t{0};
+    EXPECT_THAT(open_error(w.bytes()), HasSubstr("tensors (24 bytes of tensor info each at least"));
+    w = small_file();
+    w.kv_count = 2;   // one more pair than written, and the file ends after the first
+    EXPECT_THAT(open_error(w.header() + w.kvs.s),
+                HasSubstr("metadata pair 1 of 2: expected a string length (8 bytes) at byte 69, got the end of the file"));
+}
+
+TEST(GgufHostile, RefusesAStringLongerThanTheFile) {
+    GgufWriter w = small_file();
+    w.kv("general.name", Bytes().u32(kStr).u64(std::uint64_t{1} << 62));
+    EXPECT_THAT(open_error(w.bytes()), HasSubstr("key 'general.name': expected a string of at most"));
+    EXPECT_THAT(open_error(w.bytes()), HasSubstr("got a length of 4611686018427387904"));
+    GgufWriter k;
+    k.kvs.u64(~std::uint64_t{0});
+    k.kvs.s += std::string(20, 'x');
+    k.n_kv = 1;
+    EXPECT_THAT(open_error(k.bytes()), HasSubstr("metadata pair 0 of 1: expected a key of at most"));
+}
+
+TEST(GgufHostile, RefusesAKeyOverTheSpecsLimitAndAnEmptyKey) {
+    GgufWriter w;
+    w.kv_u32(std::string(70000, 'k'), 1);
+    EXPECT_THAT(open_error(w.bytes()), HasSubstr("expected a key of at most 65535 bytes, got 70000 bytes"));
+    GgufWriter e;
+    e.kv_u32("", 1);
+    EXPECT_THAT(open_error(e.bytes()), HasSubstr("metadata pair 0 of 1: expected a key, got an empty string"));
+}
+
+TEST(GgufHostile, RefusesArraysLongerThanTheFile) {
+    GgufWriter w = small_file();
+    w.kv("tokenizer.ggml.tokens", Bytes().u32(kArr).u32(kStr).u64(1000000));
+    EXPECT_THAT(open_error(w.bytes()), HasSubstr("key 'tokenizer.ggml.tokens': expected an array of at most"));
+    EXPECT_THAT(open_error(w.bytes()), HasSubstr("string ("));
+    GgufWriter x = small_file();   // count * 8 wraps to 0 in 64 bits: must still be refused
+    x.kv("t.u64s", Bytes().u32(kArr).u32(kU64).u64(std::uint64_t{1} << 61));
+    EXPECT_THAT(open_error(x.bytes()), HasSubstr("got a length of 2305843009213693952"));
+}
+
+TEST(GgufHostile, LimitsTheNestingOfArrays) {
+    auto nested = [](int depth) {
+        Bytes v;
+        v.u32(kArr);
+        for (int i = 1; i < depth; ++i) v.u32(kArr).u64(1);   // an array holding one array
+        v.u32(kU8).u64(0);
+        return v;
+    };
+    GgufWriter ok;
+    ok.kv("deep", nested(GgufFile::kMaxArrayDepth));
+    const TempDir dir;
+    const Result<GgufFile> opened = open_bytes(dir, ok.bytes());
+    EXPECT_TRUE(opened.ok()) << opened.error().message;
+    GgufWriter bad;
+    bad.kv("deep", nested(GgufFile::kMaxArrayDepth + 1));
+    EXPECT_THAT(open_error(bad.bytes()), HasSubstr("key 'deep': element 0: "));
+    EXPECT_THAT(open_error(bad.bytes()), HasSubstr("expected arrays nested at most 8 deep, got deeper"));
+}
+
+TEST(GgufHostile, RefusesUnknownValueTypesAndBadBools) {
+    GgufWriter w;
+    w.kv("t.x", Bytes().u32(13).u32(0));
+    EXPECT_THAT(open_error(w.bytes()), HasSubstr("key 't.x': expected a value type 0..12 (uint8 ... float64), got 13"));
+    GgufWriter b;
+    b.kv("t.flag", Bytes().u32(kBool).u8(2));
+    EXPECT_THAT(open_error(b.bytes()), HasSubstr("key 't.flag': expected a bool (0 or 1), got 2"));
+    GgufWriter a;
+    a.kv("t.flags", Bytes().u32(kArr).u32(kBool).u64(3).u8(0).u8(1).u8(7));
+    EXPECT_THAT(open_error(a.bytes()), HasSubstr("key 't.flags': element 2: expected a bool (0 or 1), got 7"));
+    GgufWriter e;
+    e.kv("t.arr", Bytes().u32(kArr).u32(99).u64(0));
+    EXPECT_THAT(open_error(e.bytes()), HasSubstr("key 't.arr': array element type: expected a value type 0..12"));
+}
+
+TEST(GgufHostile, RefusesAKeyGivenTwice) {
+    GgufWriter w = small_file();
+    w.kv_str("general.architecture", "gpt2");
+    EXPECT_THAT(open_error(w.bytes()),
+                HasSubstr("key 'general.architecture': expected each key once, got it twice (metadata pairs 0 and 1)"));
+}
+
+TEST(GgufHostile, RefusesATensorNameGivenTwice) {
+    GgufWriter w = small_file();
+    w.tensor_with_data("w", {2}, kTypeF32, f32_bytes({3, 4}));
+    EXPECT_THAT(open_error(w.bytes()), HasSubstr("tensor 'w': expected each tensor name once, got it twice (tensor infos 0 and 1)"));
+}
+
+TEST(GgufHostile, RefusesBadDimensionCounts) {
+    GgufWriter w;
+    w.tensor("t5d", {1, 1, 1, 1, 1}, kTypeF32, 0);
+    EXPECT_THAT(open_error(w.bytes()), HasSubstr("tensor 't5d': expected 1 to 4 dimensions, got 5"));
+    GgufWriter z;
+    z.tensor("t0d", {}, kTypeF32, 0);
+    EXPECT_THAT(open_error(z.bytes()), HasSubstr("tensor 't0d': expected 1 to 4 dimensions, got 0"));
+}
+
+TEST(GgufHostile, RefusesDimensionsOf2To63AndOverflowingProducts) {
+    GgufWriter w;
+    w.tensor("huge", {std::uint64_t{1} << 63, 1}, kTypeF32, 0);
+    EXPECT_THAT(open_error(w.bytes()), HasSubstr("tensor 'huge': expected dimensions below 2^63, got 9223372036854775808"));
+    GgufWriter p;   // 2^32 * 2^32 wraps to 0 in 64 bits
+    p.tensor("wraps", {std::uint64_t{1} << 32, std::uint64_t{1} << 32}, kTypeF32, 0);
+    EXPECT_THAT(open_error(p.bytes()),
+                HasSubstr("tensor 'wraps': expected an element count below 2^63, got dimensions {4294967296, 4294967296}"));
+    GgufWriter b;   // 2^62 elements fit, 2^62 * 8 bytes do not
+    b.tensor("bytes", {std::uint64_t{1} << 62}, kTypeF64, 0);
+    EXPECT_THAT(open_error(b.bytes()), HasSubstr("tensor 'bytes': expected a size in bytes that fits in 64 bits"));
+}
+
+TEST(GgufHostile, RefusesUnknownGgmlTypesNamingTheTensorAndId) {
+    GgufWriter w;
+    w.tensor("blk.0.attn_q.weight", {32}, 31, 0);
+    EXPECT_THAT(open_error(w.bytes()), HasSubstr("tensor 'blk.0.attn_q.weight': expected a ggml type this reader knows"));
+    EXPECT_THAT(open_error(w.bytes()), HasSubstr("got type id 31"));
+}
+
+TEST(GgufHostile, RefusesARowThatIsNotAWholeNumberOfBlocks) {
+    GgufWriter w;
+    w.tensor_with_data("q", {100, 2}, kTypeQ4_K, std::string(144, '\0'));
+    EXPECT_THAT(open_error(w.bytes()),
+                HasSubstr("tensor 'q': expected a row length (dimension 0) that is a whole number of Q4_K blocks of 256, got 100"));
+    GgufWriter q;
+    q.tensor_with_data("q", {48}, kTypeQ4_0, std::string(36, '\0'));
+    EXPECT_THAT(open_error(q.bytes()), HasSubstr("whole number of Q4_0 blocks of 32, got 48"));
+}
+
+TEST(GgufHostile, RefusesTensorDataPastTheEnd) {
+    GgufWriter w = small_file();
+    w.tensor("late", {8}, kTypeF32, 64);
+    const std::string message = open_error(w.bytes());
+    EXPECT_THAT(message, HasSubstr("tensor 'late': needs 32 bytes (F32, 8 elements) at data offset 64, but the data section holds 8 bytes"));
+    EXPECT_THAT(message, HasSubstr("the file is truncated or the offset is wrong"));
+    GgufWriter wrap = small_file();   // offset + size wraps around 2^64
+    wrap.tensor("wrap", {8}, kTypeF32, ~std::uint64_t{0} - 31);
+    EXPECT_THAT(open_error(wrap.bytes()), HasSubstr("tensor 'wrap': needs 32 bytes"));
+}
+
+TEST(GgufHostile, RefusesMisalignedOffsets) {
+    GgufWriter w = small_file();
+    w.tensor("odd", {1}, kTypeF32, 4);
+    EXPECT_THAT(open_error(w.bytes()), HasSubstr("tensor 'odd': expected a data offset that is a multiple of the alignment 32, got 4"));
+}
+
+TEST(GgufHostile, RefusesBadAlignments) {
+    for (std::uint32_t a : {0u, 48u, 3u}) {
+        GgufWriter w = small_file();
+        w.kv_u32("general.alignment", a);
+        EXPECT_THAT(open_error(w.bytes()), HasSubstr("key 'general.alignment': expected a power of two, got " + std::to_string(a)));
+    }
+    GgufWriter t = small_file();
+    t.kv("general.alignment", Bytes().u32(kU64).u64(32));
+    EXPECT_THAT(open_error(t.bytes()), HasSubstr("key 'general.alignment': expected uint32, got uint64"));
+}
+
+TEST(GgufHostile, RefusesATensorNameOverTheSpecsLimit) {
+    GgufWriter w;
+    w.tensor(std::string(65, 'n'), {1}, kTypeF32, 0);
+    EXPECT_THAT(open_error(w.bytes()), HasSubstr("tensor info 0 of 1: expected a tensor name of at most 64 bytes, got 65 bytes"));
+}
+
+TEST(GgufHostile, RefusesTheFileCutAtEveryLength) {
+    const std::string bytes = every_type_file().bytes();
+    const TempDir dir;
+    for (std::size_t n = 0; n < bytes.size(); ++n) {
+        const fs::path file = dir.write("cut.gguf", bytes.substr(0, n));
+        const Result<GgufFile> r = GgufFile::open(file);
+        ASSERT_FALSE(r.ok()) << "opened when cut to " << n << " of " << bytes.size() << " bytes";
+        ASSERT_THAT(r.error().message, StartsWith(file.string() + ": "));
+    }
+}
+
+// [SECTION] Shared llama.cpp files
+
+fs::path shared_model(const std::string& name) { return fs::path(ATTNSCOPE_SHARED_MODELS) / name; }
+
+#define SKIP_IF_ABSENT(name)                                                                            \
+    if (!fs::exists(shared_model(name)))                                                                \
+    GTEST_SKIP() << shared_model(name).string() << " is absent (the shared test checkpoints are not in a user's clone)"
+
+TEST(GgufShared, Stories260KMatchesItsConfigAndSafetensorsTwin) {
+    SKIP_IF_ABSENT("gguf/stories260K.gguf");
+    SKIP_IF_ABSENT("stories260K/config.json");
+    std::ifstream config_in(shared_model("stories260K/config.json"));
+    const nlohmann::json config = nlohmann::json::parse(config_in);
+    auto size = [&](const char* key) { return config.at(key).get<std::uint64_t>(); };
+    const std::uint64_t d_model = size("hidden_size"), n_heads = size("num_attention_heads"),
+                        n_kv_heads = size("num_key_value_heads"), d_head = size("head_dim"),
+                        d_ff = size("intermediate_size"), n_layers = size("num_hidden_layers"), vocab = size("vocab_size");
+
+    const Result<GgufFile> opened = GgufFile::open(shared_model("gguf/stories260K.gguf"));
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    const GgufFile& f = opened.value();
+    EXPECT_EQ(f.version(), 3u);
+    EXPECT_EQ(f.get_string("general.architecture").value(), "llama");
+    EXPECT_EQ(f.get_uint("llama.embedding_length").value(), d_model);
+    EXPECT_EQ(f.get_uint("llama.attention.head_count").value(), n_heads);
+    EXPECT_EQ(f.get_uint("llama.attention.head_count_kv").value(), n_kv_heads);
+    EXPECT_EQ(f.get_uint("llama.block_count").value(), n_layers);
+    EXPECT_EQ(f.get_uint("llama.feed_forward_length").value(), d_ff);
+    EXPECT_EQ(f.get_uint("llama.rope.dimension_count").value(), d_head);
+    // llama2.c's converter wrote 2048 here although the model was trained with 512 positions
+    // (as a separate Python reading of the file prints).
+    EXPECT_EQ(f.get_uint("llama.context_length").value(), 2048u);
+    EXPECT_NEAR(f.get_float("llama.attention.layer_norm_rms_epsilon").value(), config.at("rms_norm_eps").get<double>(), 1e-12);
+    EXPECT_EQ(f.get_string("tokenizer.ggml.model").value(), "llama");
+    const std::vector<std::string> tokens = f.get_string_array("tokenizer.ggml.tokens").value();
+    ASSERT_EQ(tokens.size(), vocab);
+    EXPECT_EQ(tokens[1], "<s>");
+    EXPECT_EQ(f.get_float_array("tokenizer.ggml.scores").value().size(), vocab);
+    EXPECT_EQ(f.get_int_array("tokenizer.ggml.token_type").value().size(), vocab);
+    EXPECT_EQ(f.get_uint("tokenizer.ggml.bos_token_id").value(), config.at("bos_token_id").get<std::uint64_t>());
+
+    // Tensor names and ggml-order dims from the config: token_embd, output_norm, output and 9 per layer.
+    auto expect_tensor = [&](const std::string& name, std::vector<std::uint64_t> dims) {
+        const GgufTensorInfo* t = f.find_tensor(name);
+        ASSERT_NE(t, nullptr) << name;
+        EXPECT_EQ(t->dims, dims) << name;
+        EXPECT_EQ(t->type, GgmlType::F32) << name;
+        EXPECT_EQ(t->n_bytes, t->n_elements * 4) << name;
+    };
+    EXPECT_EQ(f.tensors().size(), 3 + 9 * n_layers);
+    expect_tensor("token_embd.weight", {d_model, vocab});
+    expect_tensor("output_norm.weight", {d_model});
+    expect_tensor("output.weight", {d_model, vocab});
+    for (std::uint64_t l = 0; l < n_layers; ++l) {
+        const std::string blk = "blk." + std::to_string(l) + ".";
+        expect_tensor(blk + "attn_q.weight", {d_model, n_heads * d_head});
+        expect_tensor(blk + "attn_k.weight", {d_model, n_kv_heads * d_head});
+        expect_tensor(blk + "attn_v.weight", {d_model, n_kv_heads * d_head});
+        expect_tensor(blk + "attn_output.weight", {n_heads * d_head, d_model});
+        expect_tensor(blk + "attn_norm.weight", {d_model});
+        expect_tensor(blk + "ffn_gate.weight", {d_model, d_ff});
+        expect_tensor(blk + "ffn_up.weight", {d_model, d_ff});
+        expect_tensor(blk + "ffn_down.weight", {d_ff, d_model});
+        expect_tensor(blk + "ffn_norm.weight", {d_model});
+    }
+
+    // The bytes are the safetensors twin's where the layout is the same (q and k rows are permuted
+    // for llama.cpp's RoPE; the rest is not).
+    SKIP_IF_ABSENT("stories260K/model.safetensors");
+    const Result<SafetensorsFile> twin = SafetensorsFile::open(shared_model("stories260K/model.safetensors"));
+    ASSERT_TRUE(twin.ok()) << twin.error().message;
+    const std::pair<const char*, const char*> same[] = {
+        {"token_embd.weight", "model.embed_tokens.weight"},
+        {"blk.0.attn_v.weight", "model.layers.0.self_attn.v_proj.weight"},
+        {"blk.4.ffn_down.weight", "model.layers.4.mlp.down_proj.weight"},
+        {"output_norm.weight", "model.norm.weight"},
+    };
+    for (const auto& [gguf_name, st_name] : same) {
+        const GgufTensorInfo* g = f.find_tensor(gguf_name);
+        const TensorInfo* s = twin.value().find(st_name);
+        ASSERT_TRUE(g && s) << gguf_name << " / " << st_name;
+        EXPECT_EQ(g->shape(), s->shape) << gguf_name;
+        const GgufTensorView gv = f.view(*g);
+        const TensorView sv = twin.value().view(*s);
+        ASSERT_EQ(gv.n_bytes, sv.n_bytes) << gguf_name;
+        EXPECT_EQ(std::memcmp(gv.data, sv.data, gv.n_bytes), 0) << gguf_name << " differs from " << st_name;
+    }
+}
+
+TEST(GgufShared, VocabularyFilesHoldMatchingTokenLists) {
+    SKIP_IF_ABSENT("gguf-vocab");
+    // general.name of each file, as an independent Python reader printed it.
+    const std::pair<const char*, const char*> files[] = {
+        {"bert-bge", "bert-bge"}, {"deepseek-llm", "deepseek-llm"}, {"gpt-2", "gpt-2"},
+        {"llama-spm", "llama-spm"}, {"phi-3", "Phi3"},
+    };
+    int seen = 0;
+    for (const auto& [stem, name] : files) {
+        const fs::path path = shared_model("gguf-vocab") / ("ggml-vocab-" + std::string(stem) + ".gguf");
+        if (!fs::exists(path)) continue;
+        ++seen;
+        const Result<GgufFile> opened = GgufFile::open(path);
+        ASSERT_TRUE(opened.ok()) << opened.error().message;
+        const GgufFile& f = opened.value();
+        EXPECT_EQ(f.version(), 3u) << stem;
+        EXPECT_TRUE(f.tensors().empty()) << stem;
+        EXPECT_EQ(f.get_string("general.name").value(), name);
+        const Result<std::vector<std::string>> tokens = f.get_string_array("tokenizer.ggml.tokens");
+        ASSERT_TRUE(tokens.ok()) << tokens.error().message;
+        EXPECT_GT(tokens.value().size(), 1000u) << stem;
+        if (f.has_key("tokenizer.ggml.scores")) {
+            EXPECT_EQ(f.get_float_array("tokenizer.ggml.scores").value().size(), tokens.value().size()) << stem;
+        }
+        EXPECT_EQ(f.get_int_array("tokenizer.ggml.token_type").value().size(), tokens.value().size()) << stem;
+        if (f.get_string("tokenizer.ggml.model").value() == "gpt2") {
+            EXPECT_GT(f.get_string_array("tokenizer.ggml.merges").value().size(), 1000u) << stem;
+        }
+        const std::string arch = f.get_string("general.architecture").value();
+        EXPECT_TRUE(f.get_uint(arch + ".block_count").ok()) << stem;
+    }
+    if (seen == 0) GTEST_SKIP() << "no ggml-vocab-*.gguf in " << shared_model("gguf-vocab").string();
+}
+
+}  // namespace
+}  // namespace attnscope
