@@ -13,6 +13,7 @@
 // [SECTION] Reading well-formed files
 // [SECTION] Typed getters
 // [SECTION] Hostile files
+// [SECTION] load_model on a GGUF file
 // [SECTION] Shared llama.cpp files
 #include "formats/gguf.h"
 
@@ -29,6 +30,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "attnscope/model.h"
 #include "formats/safetensors.h"
 #include "safetensors_files.h"
 
@@ -441,7 +443,7 @@ TEST(GgufHostile, LimitsTheNestingOfArrays) {
     EXPECT_TRUE(opened.ok()) << opened.error().message;
     GgufWriter bad;
     bad.kv("deep", nested(GgufFile::kMaxArrayDepth + 1));
-    EXPECT_THAT(open_error(bad.bytes()), HasSubstr("key 'deep': element 0: "));
+    EXPECT_THAT(open_error(bad.bytes()), HasSubstr("key 'deep'[0][0][0][0][0][0][0][0]: "));
     EXPECT_THAT(open_error(bad.bytes()), HasSubstr("expected arrays nested at most 8 deep, got deeper"));
 }
 
@@ -454,7 +456,7 @@ TEST(GgufHostile, RefusesUnknownValueTypesAndBadBools) {
     EXPECT_THAT(open_error(b.bytes()), HasSubstr("key 't.flag': expected a bool (0 or 1), got 2"));
     GgufWriter a;
     a.kv("t.flags", Bytes().u32(kArr).u32(kBool).u64(3).u8(0).u8(1).u8(7));
-    EXPECT_THAT(open_error(a.bytes()), HasSubstr("key 't.flags': element 2: expected a bool (0 or 1), got 7"));
+    EXPECT_THAT(open_error(a.bytes()), HasSubstr("key 't.flags'[2]: expected a bool (0 or 1), got 7"));
     GgufWriter e;
     e.kv("t.arr", Bytes().u32(kArr).u32(99).u64(0));
     EXPECT_THAT(open_error(e.bytes()), HasSubstr("key 't.arr': array element type: expected a value type 0..12"));
@@ -555,6 +557,30 @@ TEST(GgufHostile, RefusesTheFileCutAtEveryLength) {
         ASSERT_FALSE(r.ok()) << "opened when cut to " << n << " of " << bytes.size() << " bytes";
         ASSERT_THAT(r.error().message, StartsWith(file.string() + ": "));
     }
+}
+
+// [SECTION] load_model on a GGUF file
+
+// Until GGUF models can be built, load_model reads the container so a broken file says what is
+// wrong with it, and refuses a sound one as not supported yet.
+TEST(GgufLoadModel, RefusesASoundFileAsNotSupportedYetAndABrokenOneWithItsProblem) {
+    const TempDir dir;
+    const fs::path sound = dir.write("sound.gguf", small_file().bytes());
+    const Result<ModelPtr> refused = load_model(sound.string());
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.error().message, sound.string() + ": GGUF models are not supported yet (this GGUF v3 file holds 1 tensor, "
+                                                        "architecture 'llama'); AttnScope reads .json models, .safetensors "
+                                                        "files and Hugging Face model folders");
+    GgufWriter w = small_file();
+    w.tensor("late", {8}, kTypeF32, 64);
+    const fs::path broken = dir.write("broken.model", w.bytes());   // found by its magic, whatever its name
+    const Result<ModelPtr> broken_refused = load_model(broken.string());
+    ASSERT_FALSE(broken_refused.ok());
+    EXPECT_THAT(broken_refused.error().message, StartsWith(broken.string() + ": tensor 'late': needs 32 bytes"));
+    const fs::path empty = dir.write("empty.gguf", "");   // found by its name
+    const Result<ModelPtr> empty_refused = load_model(empty.string());
+    ASSERT_FALSE(empty_refused.ok());
+    EXPECT_EQ(empty_refused.error().message, empty.string() + ": expected the magic bytes \"GGUF\" at the start, got an empty file");
 }
 
 // [SECTION] Shared llama.cpp files

@@ -694,7 +694,69 @@ def text_cases(c):
         c.add_text("text/" + name, data)
 
 
-FAMILIES = [safetensors_cases, config_size_cases, config_shape_cases, tokenizer_cases, unigram_cases, vocab_file_cases,
+def gguf_cases(c):
+    """GGUF files (issue 16) whose header, metadata or tensor infos lie: each must be refused by the
+    container reader naming the file and the problem (exit 3); the sound one is refused as not
+    supported yet. Little-endian fields written from ggml's docs/gguf.md."""
+    def s(text):
+        b = text.encode() if isinstance(text, str) else text
+        return struct.pack("<Q", len(b)) + b
+
+    def kv(key, type_id, payload):
+        return s(key) + struct.pack("<I", type_id) + payload
+
+    def info(name, dims, type_id, offset):
+        return s(name) + struct.pack("<I", len(dims)) + b"".join(struct.pack("<Q", d) for d in dims) + struct.pack("<IQ", type_id, offset)
+
+    def gguf(kvs, infos, data=b"", version=3, n_tensors=None, n_kv=None):
+        out = b"GGUF" + struct.pack("<IQQ", version, len(infos) if n_tensors is None else n_tensors,
+                                    len(kvs) if n_kv is None else n_kv) + b"".join(kvs) + b"".join(infos)
+        out += b"\0" * (-len(out) % 32)
+        return out + data
+
+    arch = kv("general.architecture", 8, s("llama"))
+    f32x2 = info("w", [2], 0, 0)
+    two_floats = struct.pack("<2f", 1.0, 2.0)
+    files = {
+        "sound_f32": gguf([arch], [f32x2], two_floats),
+        "empty_named_gguf": b"",
+        "version_1": gguf([arch], [f32x2], two_floats, version=1),
+        "version_big_endian": gguf([arch], [f32x2], two_floats, version=0x03000000),
+        "kv_count_2_63": gguf([arch], [f32x2], two_floats, n_kv=2 ** 63),
+        "tensor_count_max": gguf([arch], [f32x2], two_floats, n_tensors=HUGE_U64),
+        "string_length_2_62": gguf([kv("general.name", 8, struct.pack("<Q", 2 ** 62))], []),
+        "array_of_2_61_u64": gguf([kv("t.a", 9, struct.pack("<IQ", 10, 2 ** 61))], []),
+        "strings_array_past_end": gguf([kv("tokenizer.ggml.tokens", 9, struct.pack("<IQ", 8, 10 ** 9))], []),
+        "arrays_nested_100": gguf([kv("t.deep", 9, struct.pack("<IQ", 9, 1) * 99 + struct.pack("<IQ", 0, 0))], []),
+        "unknown_value_type": gguf([kv("t.x", 200, b"\0" * 8)], []),
+        "bool_is_7": gguf([kv("t.b", 7, b"\x07")], []),
+        "duplicate_key": gguf([arch, arch], [f32x2], two_floats),
+        "duplicate_tensor": gguf([arch], [f32x2, f32x2], two_floats),
+        "dims_2_63": gguf([arch], [info("w", [2 ** 63, 1], 0, 0)], two_floats),
+        "dims_product_wraps": gguf([arch], [info("w", [2 ** 32, 2 ** 32], 0, 0)], two_floats),
+        "n_dims_5": gguf([arch], [info("w", [1, 1, 1, 1, 1], 0, 0)], two_floats),
+        "bytes_overflow_f64": gguf([arch], [info("w", [2 ** 62], 28, 0)], two_floats),
+        "unknown_ggml_type": gguf([arch], [info("w", [32], 31, 0)], b"\0" * 32),
+        "row_not_whole_q4_k_blocks": gguf([arch], [info("w", [100, 2], 12, 0)], b"\0" * 144),
+        "tensor_past_end": gguf([arch], [info("w", [1024], 0, 0)], two_floats),
+        "offset_wraps": gguf([arch], [info("w", [8], 0, HUGE_U64 - 31)], two_floats),
+        "offset_misaligned": gguf([arch], [info("w", [1], 0, 4)], two_floats),
+        "alignment_zero": gguf([arch, kv("general.alignment", 4, struct.pack("<I", 0))], [f32x2], two_floats),
+        "alignment_48": gguf([arch, kv("general.alignment", 4, struct.pack("<I", 48))], [f32x2], two_floats),
+    }
+    for name, data in files.items():
+        path = c.path("gguf/" + name + ".gguf")
+        with open(path, "wb") as f:
+            f.write(data)
+        c.add_model("gguf/" + name, path)
+    # The magic without the .gguf name, cut after the header.
+    path = c.path("gguf/cut_header.bin.json")
+    with open(path, "wb") as f:
+        f.write(b"GGUF\x03\x00\x00\x00\x01")
+    c.add_model("gguf/cut_header_named_json", path)
+
+
+FAMILIES = [safetensors_cases, gguf_cases, config_size_cases, config_shape_cases, tokenizer_cases, unigram_cases, vocab_file_cases,
             own_model_cases, app_json_cases, special_file_cases, text_cases]
 
 

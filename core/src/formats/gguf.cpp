@@ -238,7 +238,7 @@ private:
 
     void parse_header(GgufFile& file);
     GgufValueType read_value_type(const std::string& where);
-    GgufValue read_value(GgufValueType type, const std::string& where, int depth);
+    GgufValue read_value(GgufValueType type, const std::string& at, int depth);
     void parse_metadata(GgufFile& file);
     GgufTensorInfo read_tensor_info(std::uint64_t i);
     void parse_tensor_infos(GgufFile& file);
@@ -302,8 +302,10 @@ GgufValueType GgufParser::read_value_type(const std::string& where) {
     return static_cast<GgufValueType>(id);
 }
 
-// A value of `type` at the current position: checked, skipped over, and returned as a view.
-GgufValue GgufParser::read_value(GgufValueType type, const std::string& where, int depth) {
+// A value of `type` at the current position: checked, skipped over, and returned as a view. `at`
+// names it: "key 'tokenizer.ggml.tokens'", and an element of it "key 'tokenizer.ggml.tokens'[7]".
+GgufValue GgufParser::read_value(GgufValueType type, const std::string& at, int depth) {
+    const std::string where = at + ": ";
     GgufValue v;
     v.m_type = type;
     const std::uint64_t start = m_pos;
@@ -328,13 +330,13 @@ GgufValue GgufParser::read_value(GgufValueType type, const std::string& where, i
         const std::uint64_t first = m_pos;
         if (v.m_element_type == GgufValueType::String || v.m_element_type == GgufValueType::Array) {
             for (std::uint64_t i = 0; i < v.m_count; ++i)
-                read_value(v.m_element_type, where + "element " + std::to_string(i) + ": ", depth + 1);
+                read_value(v.m_element_type, at + "[" + std::to_string(i) + "]", depth + 1);
         } else {
             m_pos += v.m_count * min_bytes;   // checked above: count * size <= left
             if (v.m_element_type == GgufValueType::Bool)
                 for (std::uint64_t i = 0; i < v.m_count; ++i)
                     if (v.m_data[i] > 1)
-                        fail(where + "element " + std::to_string(i) + ": expected a bool (0 or 1), got " +
+                        fail(at + "[" + std::to_string(i) + "]: expected a bool (0 or 1), got " +
                              std::to_string(v.m_data[i]));
         }
         v.m_n_bytes = m_pos - first;
@@ -358,7 +360,7 @@ void GgufParser::parse_metadata(GgufFile& file) {
         const std::string where = "key " + quote_name(key) + ": ";
         if (key.empty()) fail(at + "expected a key, got an empty string");
         const GgufValueType type = read_value_type(where);
-        GgufValue value = read_value(type, where, 0);
+        GgufValue value = read_value(type, "key " + quote_name(key), 0);
         if (!file.m_key_index.emplace(std::string(key), file.m_metadata.size()).second)
             fail(where + "expected each key once, got it twice (metadata pairs " +
                  std::to_string(file.m_key_index.at(std::string(key))) + " and " + std::to_string(i) + ")");
@@ -470,7 +472,7 @@ std::vector<GgufValue> GgufParser::elements_of(const GgufValue& array) {
     out.reserve(static_cast<std::size_t>(array.m_count));   // the count was checked against the file
     // Walk the already validated bytes with a parser confined to them.
     GgufParser walk(array.m_data, array.m_n_bytes);
-    for (std::uint64_t i = 0; i < array.m_count; ++i) out.push_back(walk.read_value(array.m_element_type, "", 1));
+    for (std::uint64_t i = 0; i < array.m_count; ++i) out.push_back(walk.read_value(array.m_element_type, "element", 1));
     return out;
 }
 

@@ -10,6 +10,7 @@
 #include "attnscope/json_model.h"
 #include "attnscope/model.h"
 #include "attnscope/text.h"
+#include "formats/gguf.h"
 #include "formats/safetensors.h"
 #include "util/file_read.h"
 
@@ -33,6 +34,20 @@ Result<ModelPtr> load_builtin(const std::string& spec) {
     return Error{spec + ": no such built-in model (built in: " + known + ")"};
 }
 
+// A GGUF file (by its magic or its name) is read as a container first, so a broken one is refused
+// saying what is wrong with it; a sound one is refused until GGUF models can be built (issue 16).
+Error refuse_gguf(const std::filesystem::path& path) {
+    const Result<GgufFile> file = GgufFile::open(path);
+    if (!file.ok()) return file.error();
+    const GgufValue* arch = file.value().find_key("general.architecture");
+    const auto arch_name = arch ? arch->as_string() : std::nullopt;
+    return Error{path.string() + ": GGUF models are not supported yet (this GGUF v" + std::to_string(file.value().version()) +
+                 " file holds " + std::to_string(file.value().tensors().size()) +
+                 (file.value().tensors().size() == 1 ? " tensor" : " tensors") +
+                 (arch_name ? ", architecture '" + cut_for_message(*arch_name, 40) + "'" : std::string()) +
+                 "); AttnScope reads .json models, .safetensors files and Hugging Face model folders"};
+}
+
 // A GGUF file, an image or an archive handed over as a model: say what it is instead of the JSON
 // parser's "not valid UTF-8 at byte 0".
 std::optional<Error> model_format_by_magic(const std::filesystem::path& path) {
@@ -48,6 +63,7 @@ std::optional<Error> model_format_by_magic(const std::filesystem::path& path) {
     } catch (const LoadError&) {
         return std::nullopt;  // the loader that reads it reports why
     }
+    if (head.rfind("GGUF", 0) == 0 || lower_extension(path) == ".gguf") return refuse_gguf(path);
     const auto format = binary_format_name(head);
     if (!format || format->find("pickle") != std::string::npos || format->find("zip") != std::string::npos)
         return std::nullopt;  // pickles and zips get refuse_pickle's conversion hint
