@@ -101,6 +101,18 @@ TEST_F(TranslatorLayout, TheCrossHeatmapTakesHalfTheWindowWithReadableNumbers) {
     }
 }
 
+// Presentation mode on a 1280 x 720 projector: 11 rows leave cells about 32 px high, too narrow
+// as squares for a readable "0.00"; the columns take the spare width instead, and the numbers show.
+TEST_F(TranslatorLayout, PresentationAt720WidensTheColumnsSoTheNumbersShow) {
+    const AppRun r = translator("translator-720-presentation", {"--size", "1280x720", "--presentation"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto found = regions(r.out);
+    ASSERT_TRUE(found.count("heatmap")) << r.out;
+    const auto grid = found.at("heatmap");
+    EXPECT_GT(grid.w * 11, grid.h * 9 * 5 / 4) << "the columns are no wider than the rows are tall";
+    EXPECT_GE(number_px(r.out), 14.0) << "the cells' numbers are missing or too small to read:\n" << r.out;
+}
+
 // [SECTION] Chips follow the selection
 
 // Text size 2 at 1280 x 720: each row of chips shows one line of four or five chips and scrolls.

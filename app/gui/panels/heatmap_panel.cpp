@@ -141,18 +141,22 @@ HeatmapPanel::ToolbarPlace HeatmapPanel::place_toolbar(const FrameContext& frame
     const float row_h = at_font_scale(row.scale, [&] {  // two lines if the row wraps
         return ImGui::GetFrameHeightWithSpacing() * (toolbar_widths().row() > avail.x ? 2.0f : 1.0f);
     });
-    const float cell_above = m_canvas.cell_size(*frame.trace, ImVec2(avail.x - legend_w, avail.y - row_h));
     // Judged at zoom 1 (the whole grid), so zooming in does not move the toolbar.
-    if (!compact && HeatmapCanvas::number_px(frame.fonts.mono, cell_above / m_canvas.zoom(), m_field) >= kReadableNumberPx) return row;
+    auto cell_at_fit = [&](ImVec2 size) {
+        const ImVec2 cell = m_canvas.cell_size(*frame.trace, size);
+        return ImVec2(cell.x / m_canvas.zoom(), cell.y / m_canvas.zoom());
+    };
+    const ImVec2 cell_above = cell_at_fit(ImVec2(avail.x - legend_w, avail.y - row_h));
+    if (!compact && HeatmapCanvas::number_px(frame.fonts.mono, cell_above, m_field) >= kReadableNumberPx) return row;
     ToolbarPlace best = row;
-    float best_cell = cell_above;
+    float best_cell = cell_above.y;
     for (const float scale : {1.0f, kCompactFontScale}) {
         if (scale != 1.0f && !compact) break;  // normal mode keeps the interface's type
         const ImVec2 column = at_font_scale(scale, [this] {
             return ImVec2(toolbar_widths().column(), kColumnLines * ImGui::GetFrameHeightWithSpacing());
         });
         if (column.y > avail.y) continue;
-        const float cell = m_canvas.cell_size(*frame.trace, ImVec2(avail.x - legend_w - column.x - gap, avail.y));
+        const float cell = cell_at_fit(ImVec2(avail.x - legend_w - column.x - gap, avail.y)).y;
         if (cell > best_cell) best = ToolbarPlace{true, scale}, best_cell = cell;
     }
     return best;

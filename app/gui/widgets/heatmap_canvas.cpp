@@ -21,6 +21,8 @@ constexpr float kLeanRise = 0.5f;         // of a leaning label's height: see le
 constexpr float kTopShare = 0.3f;         // the column labels take at most this share of the height
 constexpr float kLeftShare = 0.3f;        // the row labels take at most this share of the width
 constexpr float kNumberFill = 0.85f;      // of a cell's width, for the number in it
+constexpr float kMonoAdvance = 0.61f;     // a digit's width in the monospaced type, in ems (DejaVu Sans Mono: 0.602)
+constexpr float kNumberChars = 4.0f;      // "0.00": a weight (a score's sign makes its number a little smaller)
 
 ImVec2 add(ImVec2 a, ImVec2 b) { return ImVec2(a.x + b.x, a.y + b.y); }
 
@@ -60,12 +62,25 @@ void HeatmapCanvas::place_grid(Geometry& g, ImVec2 size) const {
         // the picture pools cells, and zooming in fetches them exactly).
         return std::clamp(fit, 1e-3f, kMaxCellLines * ImGui::GetTextLineHeight()) * m_zoom;
     };
+    // Square cells, unless their numbers would be too small to read and the rows are tall enough
+    // for readable ones: then spare width widens the columns (never past the canvas) as far as a
+    // number needs, so a short grid in a wide view (a lesson on a projector, a translation's few
+    // target rows) shows its numbers instead of leaving the width empty.
+    auto widen = [&] {
+        const float full = ImGui::GetFontSize(), per_px = kNumberChars * kMonoAdvance / kNumberFill;  // width / type size
+        const float square_number = std::min({full, g.cell / per_px, g.cell * 0.5f});
+        const float number = std::min(full, g.cell * 0.5f);
+        const bool helps = square_number < kReadableNumberPx && number >= std::max(kReadableNumberPx, smallest_text_px());
+        g.cell_w = helps ? std::max(g.cell, std::min((size.x - left) / g.cols * m_zoom, number * per_px)) : g.cell;
+    };
     float top = g.column_text + 2 * kPad;
     g.cell = cell_for(top);
-    g.rotated_columns = g.cell < key_label_width(g.column_text) + kPad;  // labels wider than their column lean
+    widen();
+    g.rotated_columns = g.cell_w < key_label_width(g.column_text) + kPad;  // labels wider than their column lean
     if (g.rotated_columns) {
         top = std::min(leaning_gutter(g.column_text), size.y * kTopShare);
         g.cell = cell_for(top);
+        widen();
     }
     g.grid_min = ImVec2(g.min.x + left, g.min.y + top);
     g.grid_max = g.max;
@@ -85,26 +100,28 @@ void HeatmapCanvas::size_labels(Geometry& g, ImVec2 size) const {
     if (!g.rotated_columns) return;  // level labels fit their columns at the font size
     // leaning_gutter(s) = s * (width per px * kSlant + kLeanRise) + kPad must stay within the top share
     const float in_gutter = (size.y * kTopShare - kPad) / (key_label_width(1.0f) * kSlant + kLeanRise);
-    g.column_text = std::clamp(std::min(g.cell * kSlant * kLineFill, in_gutter), smallest, full);
+    g.column_text = std::clamp(std::min(g.cell_w * kSlant * kLineFill, in_gutter), smallest, full);
 }
 
-float HeatmapCanvas::cell_size(const Trace& trace, ImVec2 size) {
+ImVec2 HeatmapCanvas::cell_size(const Trace& trace, ImVec2 size) {
     m_labels.refresh(trace);
     m_key_labels.refresh(keys_of(trace));
     const int rows = trace.n_tokens(), cols = key_count(trace);
-    return rows == 0 || cols == 0 ? 0.0f : layout(ImVec2(0, 0), size, rows, cols).cell;
+    if (rows == 0 || cols == 0) return ImVec2(0, 0);
+    const Geometry g = layout(ImVec2(0, 0), size, rows, cols);
+    return ImVec2(g.cell_w, g.cell);
 }
 
 void HeatmapCanvas::clamp_pan(Geometry& g) {
     auto clamp_axis = [](float pan, float view, float total) { return total <= view ? 0.0f : std::clamp(pan, view - total, 0.0f); };
-    m_pan = ImVec2(clamp_axis(m_pan.x, g.grid_max.x - g.grid_min.x, g.cell * g.cols),
+    m_pan = ImVec2(clamp_axis(m_pan.x, g.grid_max.x - g.grid_min.x, g.cell_w * g.cols),
                    clamp_axis(m_pan.y, g.grid_max.y - g.grid_min.y, g.cell * g.rows));
     g.origin = add(g.grid_min, m_pan);
 }
 
 bool HeatmapCanvas::cell_at(const Geometry& g, ImVec2 p, int& i, int& j) const {
     if (p.x < g.grid_min.x || p.y < g.grid_min.y || p.x >= g.grid_max.x || p.y >= g.grid_max.y) return false;
-    j = static_cast<int>(std::floor((p.x - g.origin.x) / g.cell));
+    j = static_cast<int>(std::floor((p.x - g.origin.x) / g.cell_w));
     i = static_cast<int>(std::floor((p.y - g.origin.y) / g.cell));
     return i >= 0 && j >= 0 && i < g.rows && j < g.cols;
 }
@@ -131,7 +148,7 @@ ImRect HeatmapCanvas::draw(const FrameContext& frame, const HeatmapInput& in, Im
     draw_row_labels(frame, g);
     draw_column_labels(frame, g);
     if (m_hover_i >= 0) draw_tooltip(frame, in, m_hover_i, m_hover_j);
-    const ImVec2 shown_max(std::min(g.grid_max.x, g.origin.x + g.cell * cols), std::min(g.grid_max.y, g.origin.y + g.cell * rows));
+    const ImVec2 shown_max(std::min(g.grid_max.x, g.origin.x + g.cell_w * cols), std::min(g.grid_max.y, g.origin.y + g.cell * rows));
     frame.actions.report_region("heatmap", g.grid_min, shown_max);
     return ImRect(g.grid_min, shown_max);
 }
@@ -144,11 +161,11 @@ void HeatmapCanvas::apply_pending_zoom(const FrameContext& frame, Geometry& g) {
     if (m_pending_zoom == 1.0f && m_zoom_to_selection == 0.0f) return;
     const Selection& s = frame.selection;
     const ImVec2 view_centre((g.grid_min.x + g.grid_max.x) * 0.5f, (g.grid_min.y + g.grid_max.y) * 0.5f);
-    const ImVec2 selected(g.origin.x + (std::max(0, s.key >= 0 ? s.key : s.query) + 0.5f) * g.cell, g.origin.y + (s.query + 0.5f) * g.cell);
+    const ImVec2 selected(g.origin.x + (std::max(0, s.key >= 0 ? s.key : s.query) + 0.5f) * g.cell_w, g.origin.y + (s.query + 0.5f) * g.cell);
     const bool selected_on_screen = selected.x >= g.grid_min.x && selected.x < g.grid_max.x && selected.y >= g.grid_min.y && selected.y < g.grid_max.y;
     const bool go_to_selection = m_zoom_to_selection > 0.0f;
     const ImVec2 anchor = go_to_selection || selected_on_screen ? selected : view_centre;
-    const ImVec2 under((anchor.x - g.origin.x) / g.cell, (anchor.y - g.origin.y) / g.cell);  // in cells
+    const ImVec2 under((anchor.x - g.origin.x) / g.cell_w, (anchor.y - g.origin.y) / g.cell);  // in cells
     m_zoom = std::clamp(go_to_selection ? m_zoom_to_selection : m_zoom * m_pending_zoom, 1.0f, m_max_zoom);
     m_pending_zoom = 1.0f;
     m_zoom_to_selection = 0.0f;
@@ -156,7 +173,7 @@ void HeatmapCanvas::apply_pending_zoom(const FrameContext& frame, Geometry& g) {
     g = layout(g.min, ImVec2(g.max.x - g.min.x, g.max.y - g.min.y), g.rows, g.cols);
     g.overhang = overhang;
     const ImVec2 target = go_to_selection ? ImVec2((g.grid_min.x + g.grid_max.x) * 0.5f, (g.grid_min.y + g.grid_max.y) * 0.5f) : anchor;
-    m_pan = ImVec2(target.x - under.x * g.cell - g.grid_min.x, target.y - under.y * g.cell - g.grid_min.y);
+    m_pan = ImVec2(target.x - under.x * g.cell_w - g.grid_min.x, target.y - under.y * g.cell - g.grid_min.y);
     clamp_pan(g);
 }
 
@@ -169,12 +186,12 @@ void HeatmapCanvas::follow_selection(const Selection& s, Geometry& g) {
     m_followed_key = s.key;
     // Moves `pan` so the cell [lo, lo + cell) lies within [view_lo, view_hi), or at least its start
     // when the cell is larger than the view.
-    auto show = [&g](float& pan, float lo, float view_lo, float view_hi) {
+    auto show = [](float& pan, float lo, float cell, float view_lo, float view_hi) {
         if (lo < view_lo) pan += view_lo - lo;
-        else if (lo + g.cell > view_hi) pan -= std::min(lo + g.cell - view_hi, lo - view_lo);
+        else if (lo + cell > view_hi) pan -= std::min(lo + cell - view_hi, lo - view_lo);
     };
-    if (query_changed && s.query >= 0 && s.query < g.rows) show(m_pan.y, g.origin.y + s.query * g.cell, g.grid_min.y, g.grid_max.y);
-    if (key_changed && s.key >= 0 && s.key < g.cols) show(m_pan.x, g.origin.x + s.key * g.cell, g.grid_min.x, g.grid_max.x);
+    if (query_changed && s.query >= 0 && s.query < g.rows) show(m_pan.y, g.origin.y + s.query * g.cell, g.cell, g.grid_min.y, g.grid_max.y);
+    if (key_changed && s.key >= 0 && s.key < g.cols) show(m_pan.x, g.origin.x + s.key * g.cell_w, g.cell_w, g.grid_min.x, g.grid_max.x);
     clamp_pan(g);
 }
 
@@ -186,13 +203,12 @@ void HeatmapCanvas::handle_input(const FrameContext& frame, Geometry& g) {
     const bool hovered = ImGui::IsItemHovered();
     if (hovered && io.MouseWheel != 0.0f && io.KeyCtrl) {
         // Zoom at the pointer: the grid point under it stays under it.
-        const float old_cell = g.cell;
-        const ImVec2 under((io.MousePos.x - g.origin.x) / old_cell, (io.MousePos.y - g.origin.y) / old_cell);
+        const ImVec2 under((io.MousePos.x - g.origin.x) / g.cell_w, (io.MousePos.y - g.origin.y) / g.cell);
         zoom_by(io.MouseWheel > 0 ? 1.25f : 0.8f);
         const float overhang = g.overhang;
         g = layout(g.min, ImVec2(g.max.x - g.min.x, g.max.y - g.min.y), g.rows, g.cols);
         g.overhang = overhang;
-        m_pan = ImVec2(io.MousePos.x - under.x * g.cell - g.grid_min.x, io.MousePos.y - under.y * g.cell - g.grid_min.y);
+        m_pan = ImVec2(io.MousePos.x - under.x * g.cell_w - g.grid_min.x, io.MousePos.y - under.y * g.cell - g.grid_min.y);
     } else if (hovered && io.MouseWheel != 0.0f) {
         const float step = 3.0f * ImGui::GetTextLineHeight() * io.MouseWheel;
         (io.KeyShift ? m_pan.x : m_pan.y) += step;
@@ -212,7 +228,7 @@ void HeatmapCanvas::handle_input(const FrameContext& frame, Geometry& g) {
     Selection& s = frame.selection;
     const ImVec2 m = io.MousePos;
     const int row = static_cast<int>(std::floor((m.y - g.origin.y) / g.cell));
-    const int col = static_cast<int>(std::floor((m.x - g.origin.x) / g.cell));
+    const int col = static_cast<int>(std::floor((m.x - g.origin.x) / g.cell_w));
     if (m_hover_i >= 0) {
         s.query = m_hover_i;
         s.key = m_hover_j;
@@ -230,14 +246,14 @@ void HeatmapCanvas::handle_input(const FrameContext& frame, Geometry& g) {
 void HeatmapCanvas::report_wants(const FrameContext& frame, const Geometry& g) const {
     WindowSpan visible;
     visible_range(g.origin.y, g.grid_min.y, g.grid_max.y, g.cell, g.rows, visible.r0, visible.r1);
-    visible_range(g.origin.x, g.grid_min.x, g.grid_max.x, g.cell, g.cols, visible.c0, visible.c1);
+    visible_range(g.origin.x, g.grid_min.x, g.grid_max.x, g.cell_w, g.cols, visible.c0, visible.c1);
     frame.wants.visible = visible;
     frame.wants.hover_row = m_hover_i;
 }
 
 void HeatmapCanvas::draw_image(const FrameContext& frame, const HeatmapInput& in, const Geometry& g) const {
     ImDrawList* dl = ImGui::GetWindowDrawList();
-    const ImVec2 side(g.cell * g.cols, g.cell * g.rows);
+    const ImVec2 side(g.cell_w * g.cols, g.cell * g.rows);
     dl->PushClipRect(g.grid_min, g.grid_max, true);
     if (in.base.valid()) {
         const bool pooled = in.base_uv.x < 1.0f || in.base_uv.y < 1.0f || in.base.width() < g.cols;
@@ -255,8 +271,8 @@ void HeatmapCanvas::draw_image(const FrameContext& frame, const HeatmapInput& in
     if (in.window.valid()) {
         const WindowSpan& w = in.window_span;
         frame.shader.begin(dl, &in.params);
-        dl->AddImage(in.window.imgui_id(), ImVec2(g.origin.x + w.c0 * g.cell, g.origin.y + w.r0 * g.cell),
-                     ImVec2(g.origin.x + w.c1 * g.cell, g.origin.y + w.r1 * g.cell));
+        dl->AddImage(in.window.imgui_id(), ImVec2(g.origin.x + w.c0 * g.cell_w, g.origin.y + w.r0 * g.cell),
+                     ImVec2(g.origin.x + w.c1 * g.cell_w, g.origin.y + w.r1 * g.cell));
         ColormapShader::end(dl);
     }
     dl->PopClipRect();
@@ -265,22 +281,22 @@ void HeatmapCanvas::draw_image(const FrameContext& frame, const HeatmapInput& in
 // At the font size, or smaller so a number fills at most kNumberFill of its cell's width and half
 // its height. Much smaller numbers cannot be read from the back of a room: below
 // smallest_text_px() the colours speak alone (the tooltip still has the values), and this is 0.
-float HeatmapCanvas::number_px(ImFont* mono, float cell, HeatmapField field) {
+float HeatmapCanvas::number_px(ImFont* mono, ImVec2 cell, HeatmapField field) {
     const float full = ImGui::GetFontSize();
     const float sample_w = mono->CalcTextSizeA(full, FLT_MAX, 0.0f, field == HeatmapField::Weights ? "0.00" : "-0.00").x;
-    const float size = std::min({full, full * cell * kNumberFill / sample_w, cell * 0.5f});
+    const float size = std::min({full, full * cell.x * kNumberFill / sample_w, cell.y * 0.5f});
     return size < smallest_text_px() ? 0.0f : size;
 }
 
 void HeatmapCanvas::draw_numbers(const FrameContext& frame, const HeatmapInput& in, const Geometry& g) {
-    m_number_px = in.numbers ? number_px(frame.fonts.mono, g.cell, in.field) : 0.0f;
+    m_number_px = in.numbers ? number_px(frame.fonts.mono, ImVec2(g.cell_w, g.cell), in.field) : 0.0f;
     if (m_number_px <= 0.0f) return;
     ImFont* font = frame.fonts.mono;
     const bool weights = in.field == HeatmapField::Weights;
     const float size = m_number_px;
     int i0, i1, j0, j1;
     visible_range(g.origin.y, g.grid_min.y, g.grid_max.y, g.cell, g.rows, i0, i1);
-    visible_range(g.origin.x, g.grid_min.x, g.grid_max.x, g.cell, g.cols, j0, j1);
+    visible_range(g.origin.x, g.grid_min.x, g.grid_max.x, g.cell_w, g.cols, j0, j1);
     ImDrawList* dl = ImGui::GetWindowDrawList();
     dl->PushClipRect(g.grid_min, g.grid_max, true);
     for (int i = i0; i < i1; ++i)
@@ -292,7 +308,7 @@ void HeatmapCanvas::draw_numbers(const FrameContext& frame, const HeatmapInput& 
             const float t = (v - in.params.lo) / std::max(in.params.hi - in.params.lo, 1e-12f);
             const ImU32 color = readable_text_on(colormap_color(in.params.colormap, t));
             const ImVec2 ts = font->CalcTextSizeA(size, 1e9f, 0.0f, text.c_str());
-            const ImVec2 p(g.origin.x + (j + 0.5f) * g.cell - ts.x * 0.5f, g.origin.y + (i + 0.5f) * g.cell - ts.y * 0.5f);
+            const ImVec2 p(g.origin.x + (j + 0.5f) * g.cell_w - ts.x * 0.5f, g.origin.y + (i + 0.5f) * g.cell - ts.y * 0.5f);
             dl->AddText(font, size, p, color, text.c_str());
         }
     dl->PopClipRect();
@@ -302,12 +318,12 @@ void HeatmapCanvas::draw_numbers(const FrameContext& frame, const HeatmapInput& 
 void HeatmapCanvas::draw_marks(const FrameContext& frame, const Geometry& g) const {
     ImDrawList* dl = ImGui::GetWindowDrawList();
     const Theme& th = frame.theme;
-    const float width = g.cell * g.cols, height = g.cell * g.rows;
+    const float width = g.cell_w * g.cols, height = g.cell * g.rows;
     auto row_rect = [&](int i, ImU32 c, float w) {
         dl->AddRect(ImVec2(g.origin.x, g.origin.y + i * g.cell), ImVec2(g.origin.x + width, g.origin.y + (i + 1) * g.cell), c, 0, 0, w);
     };
     auto col_rect = [&](int j, ImU32 c, float w) {
-        dl->AddRect(ImVec2(g.origin.x + j * g.cell, g.origin.y), ImVec2(g.origin.x + (j + 1) * g.cell, g.origin.y + height), c, 0, 0, w);
+        dl->AddRect(ImVec2(g.origin.x + j * g.cell_w, g.origin.y), ImVec2(g.origin.x + (j + 1) * g.cell_w, g.origin.y + height), c, 0, 0, w);
     };
     dl->PushClipRect(ImVec2(g.grid_min.x - 2, g.grid_min.y - 2), ImVec2(g.grid_max.x, g.grid_max.y), true);
     if (m_hover_i >= 0) {
@@ -365,17 +381,17 @@ void HeatmapCanvas::draw_column_labels(const FrameContext& frame, const Geometry
     ImDrawList* dl = ImGui::GetWindowDrawList();
     ImFont* font = ImGui::GetFont();
     const float line_h = g.column_text;
-    const float spacing = g.rotated_columns ? g.cell * kSlant : g.cell;  // distance between neighbouring labels
+    const float spacing = g.rotated_columns ? g.cell_w * kSlant : g.cell_w;  // distance between neighbouring labels
     const int every = g.rotated_columns ? std::max(1, static_cast<int>(std::ceil(line_h / spacing))) : 1;
     int j0, j1;
-    visible_range(g.origin.x, g.grid_min.x, g.grid_max.x, g.cell, g.cols, j0, j1);
+    visible_range(g.origin.x, g.grid_min.x, g.grid_max.x, g.cell_w, g.cols, j0, j1);
     dl->PushClipRect(ImVec2(g.grid_min.x - line_h, g.min.y), ImVec2(g.max.x + g.overhang, g.grid_min.y), true);
     for (int j = j0; j < j1; ++j) {
         const bool key = j == frame.selection.key, query = !m_cross && j == frame.selection.query;
         if (j % every != 0 && !key) continue;
         const char* label = m_key_labels[static_cast<std::size_t>(j)].c_str();
         const ImU32 color = key ? frame.theme.chip_key : (query ? frame.theme.highlight : frame.theme.text);
-        const float cx = g.origin.x + (j + 0.5f) * g.cell;
+        const float cx = g.origin.x + (j + 0.5f) * g.cell_w;
         if (!g.rotated_columns) {
             const float w = font->CalcTextSizeA(line_h, FLT_MAX, 0.0f, label).x;
             dl->AddText(font, line_h, ImVec2(cx - w * 0.5f, g.grid_min.y - kPad - line_h), color, label);

@@ -48,9 +48,9 @@ public:
     // `label_overhang`: pixels right of `size` that leaning column labels may use.
     ImRect draw(const FrameContext& frame, const HeatmapInput& in, ImVec2 size, float label_overhang);
 
-    // Pixels per cell that draw() would give `trace`'s grid in `size`: lets the panel compare
-    // places for its toolbar before it draws.
-    float cell_size(const Trace& trace, ImVec2 size);
+    // Pixels per cell (width, height) that draw() would give `trace`'s grid in `size`: lets the
+    // panel compare places for its toolbar before it draws.
+    ImVec2 cell_size(const Trace& trace, ImVec2 size);
 
     // Applied at the next draw, around the selected cell when it is on screen, else the view's
     // centre (the toolbar's buttons).
@@ -64,8 +64,9 @@ public:
     float drawn_cell() const { return m_drawn_cell; }
     float drawn_number_px() const { return m_number_px; }
 
-    // The type size of the numbers in cells of `cell` pixels, 0 when they would be too small to read.
-    static float number_px(ImFont* mono, float cell, HeatmapField field);
+    // The type size of the numbers in cells of `cell` pixels (width, height), 0 when they would be
+    // too small to read.
+    static float number_px(ImFont* mono, ImVec2 cell, HeatmapField field);
 
 private:
     struct Geometry {
@@ -73,7 +74,8 @@ private:
         float overhang = 0;        // pixels right of the canvas that leaning column labels may use
         ImVec2 grid_min, grid_max; // visible grid area (inside the label gutters)
         ImVec2 origin;             // screen position of cell (0, 0)'s corner
-        float cell = 0;            // pixels per cell
+        float cell = 0;            // pixels per row (and per column, unless cell_w is wider)
+        float cell_w = 0;          // pixels per column: cell, or wider where spare width lets numbers fit
         float row_text = 0;        // pixel size of the row labels: the font size, or less to fit a row
         float column_text = 0;     // pixel size of the column labels: likewise for a column
         bool rotated_columns = false;
