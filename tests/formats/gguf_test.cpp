@@ -32,6 +32,7 @@
 
 #include "attnscope/model.h"
 #include "formats/safetensors.h"
+#include "shared_models.h"
 #include "safetensors_files.h"
 
 namespace attnscope {
@@ -585,15 +586,11 @@ TEST(GgufLoadModel, RefusesASoundFileAsNotSupportedYetAndABrokenOneWithItsProble
 
 // [SECTION] Shared llama.cpp files
 
-fs::path shared_model(const std::string& name) { return fs::path(ATTNSCOPE_SHARED_MODELS) / name; }
-
-#define SKIP_IF_ABSENT(name)                                                                            \
-    if (!fs::exists(shared_model(name)))                                                                \
-    GTEST_SKIP() << shared_model(name).string() << " is absent (the shared test checkpoints are not in a user's clone)"
+using testing::shared_model;
 
 TEST(GgufShared, Stories260KMatchesItsConfigAndSafetensorsTwin) {
-    SKIP_IF_ABSENT("gguf/stories260K.gguf");
-    SKIP_IF_ABSENT("stories260K/config.json");
+    SKIP_WITHOUT_SHARED_MODEL("gguf/stories260K.gguf");
+    SKIP_WITHOUT_SHARED_MODEL("stories260K/config.json");
     std::ifstream config_in(shared_model("stories260K/config.json"));
     const nlohmann::json config = nlohmann::json::parse(config_in);
     auto size = [&](const char* key) { return config.at(key).get<std::uint64_t>(); };
@@ -651,7 +648,7 @@ TEST(GgufShared, Stories260KMatchesItsConfigAndSafetensorsTwin) {
 
     // The bytes are the safetensors twin's where the layout is the same (q and k rows are permuted
     // for llama.cpp's RoPE; the rest is not).
-    SKIP_IF_ABSENT("stories260K/model.safetensors");
+    SKIP_WITHOUT_SHARED_MODEL("stories260K/model.safetensors");
     const Result<SafetensorsFile> twin = SafetensorsFile::open(shared_model("stories260K/model.safetensors"));
     ASSERT_TRUE(twin.ok()) << twin.error().message;
     const std::pair<const char*, const char*> same[] = {
@@ -673,7 +670,7 @@ TEST(GgufShared, Stories260KMatchesItsConfigAndSafetensorsTwin) {
 }
 
 TEST(GgufShared, VocabularyFilesHoldMatchingTokenLists) {
-    SKIP_IF_ABSENT("gguf-vocab");
+    SKIP_WITHOUT_SHARED_MODEL("gguf-vocab");
     // general.name of each file, as an independent Python reader printed it.
     const std::pair<const char*, const char*> files[] = {
         {"bert-bge", "bert-bge"}, {"deepseek-llm", "deepseek-llm"}, {"gpt-2", "gpt-2"},

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "safetensors_files.h"
+#include "shared_models.h"
 
 namespace attnscope {
 namespace {
@@ -210,11 +211,7 @@ TEST(PickleRefusal, DoesNotMistakeASafetensorsFileStartingLikeAPickle) {
 }
 // [SECTION] Real checkpoints under ../shared/models
 
-fs::path shared_model(const std::string& name) { return fs::path(ATTNSCOPE_SHARED_MODELS) / name; }
-
-#define SKIP_WITHOUT_SHARED_MODEL(name)                                                                  \
-    if (!fs::exists(shared_model(name)))                                                                \
-    GTEST_SKIP() << shared_model(name).string() << " is absent (the shared test checkpoints are not in a user's clone)"
+using testing::shared_model;
 
 TEST(SharedCheckpoints, FakeGpt2HasItsConv1dAttentionWeight) {
     SKIP_WITHOUT_SHARED_MODEL("fake_gpt2");
