@@ -11,10 +11,8 @@
 //   where the JavaScript port is known to differ from it (an added token's single_word);
 // - examples worked by hand from a vocabulary, and the reference's documented examples.
 //
-// [SECTION] Helpers
 // [SECTION] Known facts
 // [SECTION] The reference implementation, sentence by sentence
-// [SECTION] Added tokens
 // [SECTION] Other file layouts
 // [SECTION] Byte offsets
 // [SECTION] Decoding
@@ -35,6 +33,7 @@
 
 #include "tokenize/hf_tokenizer.h"
 #include "hf_tokenizer_helpers.h"
+#include "tokenizer_oracle.h"
 
 namespace attnscope {
 namespace {
@@ -43,115 +42,7 @@ namespace fs = std::filesystem;
 using json = nlohmann::json;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-using namespace attnscope::testing;  // hf_tokenizer_helpers.h, test_scratch.h
-
-// [SECTION] Helpers
-
-// The sentences file, plus the cases a line cannot hold (line ends inside a text, the empty text).
-std::vector<std::string> sentences() {
-    std::vector<std::string> out;
-    std::ifstream in(kSource / "tests/data/tokenizer_sentences.txt", std::ios::binary);
-    for (std::string line; std::getline(in, line);)
-        if (!line.empty()) out.push_back(line);
-    EXPECT_GT(out.size(), 300u) << "tests/data/tokenizer_sentences.txt is missing or short";
-    out.push_back("");
-    out.push_back("line one\nline two\n\nline four");
-    out.push_back("windows\r\nline ends\r\n");
-    out.push_back("\n\n\n");
-    out.push_back(" ");
-    out.push_back(std::string(2000, 'a'));
-    out.push_back("word " + std::string(150, 'x') + " word");
-    std::string mixed;
-    for (int i = 0; i < 60; ++i) mixed += "abcé中😀";
-    out.push_back(mixed);
-    out.push_back(std::string(300, '!'));
-    out.push_back("spaces" + std::string(40, ' ') + "and\t\t\ttabs\n");
-    return out;
-}
-
-struct Oracle {
-    std::string skip_reason;  // empty when the oracle ran
-    json results;             // [{"ids": [...], "tokens": [...]}, ...]
-};
-
-// Runs tests/oracle/encode.mjs on `tokenizer_json` for `texts`.
-Oracle run_oracle(const fs::path& tokenizer_json, const std::vector<std::string>& texts) {
-    const fs::path script = kSource / "tests/oracle/encode.mjs";
-    if (!fs::exists(kSource / "tests/oracle/node_modules/@huggingface/tokenizers/package.json"))
-        return {"the reference tokenizer is not installed: run `npm ci --prefix tests/oracle`", {}};
-    if (std::system("node --version > /dev/null 2>&1") != 0)
-        return {"node is not on PATH; install Node.js, then run `npm ci --prefix tests/oracle`", {}};
-    const fs::path dir = test_scratch_dir();
-    const fs::path input = dir / "sentences.json";
-    const fs::path errors = dir / "oracle_stderr.txt";
-    write_file(input, json(texts).dump());
-    const std::string command = "node '" + script.string() + "' '" + tokenizer_json.string() + "' '" +
-                                input.string() + "' 2> '" + errors.string() + "'";
-    FILE* pipe = popen(command.c_str(), "r");
-    if (pipe == nullptr) return {"could not start node", {}};
-    std::string output;
-    char buffer[65536];
-    for (std::size_t n; (n = fread(buffer, 1, sizeof buffer, pipe)) > 0;) output.append(buffer, n);
-    const int status = pclose(pipe);
-    std::ifstream err(errors);
-    const std::string stderr_text((std::istreambuf_iterator<char>(err)), std::istreambuf_iterator<char>());
-    if (status != 0) ADD_FAILURE() << "the oracle failed (" << command << "):\n" << stderr_text;
-    Oracle oracle;
-    try {
-        oracle.results = json::parse(output);
-    } catch (const json::exception& e) {
-        ADD_FAILURE() << "the oracle printed no JSON: " << e.what() << "\n" << stderr_text;
-    }
-    return oracle;
-}
-
-std::string show(const std::string& s) { return json(s).dump(); }
-
-// Encodes every text both ways; prints "agree N/M" and the first disagreements.
-void expect_agreement(const std::string& label, const fs::path& tokenizer_json, const Tokenizer& ours,
-                      const std::vector<std::string>& texts) {
-    const Oracle oracle = run_oracle(tokenizer_json, texts);
-    if (!oracle.skip_reason.empty()) GTEST_SKIP() << oracle.skip_reason;
-    ASSERT_EQ(oracle.results.size(), texts.size());
-    std::size_t agree = 0;
-    std::size_t decode_agree = 0;
-    std::ostringstream differences;
-    for (std::size_t i = 0; i < texts.size(); ++i) {
-        const std::vector<int> expected = oracle.results[i]["ids"].get<std::vector<int>>();
-        const std::vector<int> got = ids(ours, texts[i]);
-        if (got == expected) {
-            ++agree;
-        } else if (i - agree < 5) {
-            differences << "  " << show(texts[i]) << "\n    reference " << json(expected).dump() << " "
-                        << oracle.results[i]["tokens"].dump() << "\n    ours      " << json(got).dump() << " "
-                        << json(pieces(ours, texts[i])).dump() << "\n";
-        }
-        const std::string decoded = ours.decode(expected);
-        if (decoded == oracle.results[i]["decoded"].get<std::string>()) ++decode_agree;
-        else if (i - decode_agree < 5)
-            differences << "  decode of " << show(texts[i]) << ": reference " << oracle.results[i]["decoded"].dump()
-                        << ", ours " << show(decoded) << "\n";
-    }
-    std::cout << "[ oracle   ] " << label << ": agree " << agree << "/" << texts.size() << " (decode agree "
-              << decode_agree << "/" << texts.size() << ")" << std::endl;
-    EXPECT_EQ(agree, texts.size()) << differences.str();
-    EXPECT_EQ(decode_agree, texts.size()) << differences.str();
-}
-
-// The same over every sentence.
-void expect_agreement(const std::string& label, const fs::path& tokenizer_json, const Tokenizer& ours) {
-    expect_agreement(label, tokenizer_json, ours, sentences());
-}
-
-// A tokenizer.json from ../shared/models with some of its parts replaced, written to a file so
-// the oracle can read it too.
-fs::path variant(const std::string& model, const std::string& name, const json& replacements) {
-    json j = read_json(kModels / model / "tokenizer.json");
-    for (auto it = replacements.begin(); it != replacements.end(); ++it) j[it.key()] = it.value();
-    const fs::path file = test_scratch_dir() / (name + ".json");
-    write_file(file, j.dump());
-    return file;
-}
+using namespace attnscope::testing;  // hf_tokenizer_helpers.h, tokenizer_oracle.h, test_scratch.h
 
 // [SECTION] Known facts
 
@@ -374,119 +265,6 @@ TEST(HfTokenizerOracle, StripAndRegexReplaceNormalizersMatchTheReference) {
     const auto t = load_hf_tokenizer_file(file);
     ASSERT_TRUE(t.ok()) << t.error().message;
     expect_agreement("GPT-2, Strip + Replace(regex)", file, *t.value());
-}
-
-// [SECTION] Added tokens
-
-// The reference cuts the text at its added tokens first (those marked "normalized": false in the
-// text as typed, the others in the normalized text), then normalizes and pre-tokenizes every
-// piece between them on its own; lstrip / rstrip take the whitespace beside a token into it.
-// Texts with the added tokens of every shared file, glued, spaced, doubled and at the ends.
-std::vector<std::string> added_token_texts() {
-    return {
-        "<|user|>\nHello<|end|>\n<|assistant|>", "<|user|> Hello <|end|> <|assistant|>  hi",
-        "<|system|>   You are nice.<|end|>\n\n<|user|>\tWhat?<|end|>", "x<|placeholder1|>y",
-        "x <|placeholder1|> y", "<|end|><|end|>", "<|end|> <|end|>", "<|end|>\n<|end|>",
-        "\u65e5\u672c\u8a9e <|end|> \u30c6\u30ad\u30b9\u30c8", "x\u00a0<|end|>\u3000y",
-        "a</s>b", "a </s> b", "a  </s>  b", "</s>x", " </s>", "</s> ", "a\u00a0</s>\u00a0b",
-        "<s>Hello", " <s> Hello", "Hello<s>", "Hello <s>", "<unk>", " <unk> x", "<s> Once </s> upon <s>",
-        "<|endoftext|>", "Hello<|endoftext|>World", "Hello <|endoftext|> World", "Hello  <|endoftext|>  World",
-        "a <|endoftext|>b", "a<|endoftext|> b", "\u00dcn\u00efc\u00f6d\u00e9  <|endoftext|>",
-        "I <extra_id_0> like", "I<extra_id_0>like", "I  <extra_id_0>  like", "<extra_id_0>", " <extra_id_0> ",
-        "<extra_id_0><extra_id_1>", "  <extra_id_0>  <extra_id_0>  ", "\n<extra_id_0>\n", "x\u2003<extra_id_0>\u2003y",
-        "a <pad> b", "[MASK] is here", "a [MASK]b", "a\t[MASK] b", "A [MASK] B", "x [mask] y", "[CLS] [SEP]",
-        "code:\n    indented\n        more", "a                              b", "    x", "x    ", "  \n  ",
-        "def f():\n\treturn  1",
-    };
-}
-
-TEST(HfTokenizerOracle, AddedTokensOfEverySharedFileMatchTheReference) {
-    for (const char* model : {"phi3_mini_tokenizer", "gpt_neox_20b_tokenizer", "t5_small_tokenizer", "stories260K",
-                              "bert_tiniest", "fake_gpt2"}) {
-        SCOPED_TRACE(model);
-        REQUIRE_MODEL(model);
-        const fs::path file = kModels / model / "tokenizer.json";
-        const auto t = load_hf_tokenizer_file(file);
-        ASSERT_TRUE(t.ok()) << t.error().message;
-        expect_agreement(std::string(model) + ", added tokens", file, *t.value(), added_token_texts());
-    }
-}
-
-// A tokenizer.json from ../shared/models with `flags` set on the added tokens named in `contents`
-// (and the other replacements), written for the oracle too.
-fs::path with_flags(const std::string& model, const std::string& name, const std::vector<std::string>& contents,
-                    const json& flags, const json& replacements = json::object()) {
-    json tokens = read_json(kModels / model / "tokenizer.json")["added_tokens"];
-    for (json& t : tokens)
-        if (std::find(contents.begin(), contents.end(), t["content"].get<std::string>()) != contents.end())
-            t.update(flags);
-    json all = replacements;
-    all["added_tokens"] = tokens;
-    return variant(model, name, all);
-}
-
-// lstrip, rstrip and "normalized" on the files' own added tokens, where the files have none of
-// them set (Phi-3's rstrip is the only one shipped), with each kind of pre-tokenizer around them.
-TEST(HfTokenizerOracle, AddedTokenStripAndNormalizedFlagsMatchTheReference) {
-    REQUIRE_MODEL("phi3_mini_tokenizer");
-    REQUIRE_MODEL("t5_small_tokenizer");
-    REQUIRE_MODEL("fake_gpt2");
-    REQUIRE_MODEL("bert_tiniest");
-    REQUIRE_MODEL("gpt_neox_20b_tokenizer");
-    REQUIRE_MODEL("stories260K");
-    const json first = {{"type", "Metaspace"}, {"replacement", "\u2581"}, {"prepend_scheme", "first"}, {"split", true}};
-    const std::vector<std::pair<std::string, fs::path>> files = {
-        {"Phi-3, <|end|> lstrip", with_flags("phi3_mini_tokenizer", "phi3_lstrip", {"<|end|>"}, {{"lstrip", true}})},
-        {"t5, extra ids lstrip + rstrip", with_flags("t5_small_tokenizer", "t5_strip", {"<extra_id_0>", "<extra_id_1>"},
-                                                     {{"lstrip", true}, {"rstrip", true}})},
-        {"t5, extra ids normalized", with_flags("t5_small_tokenizer", "t5_normalized", {"<extra_id_0>", "<extra_id_1>"},
-                                                {{"normalized", true}})},
-        {"t5, Metaspace prepend_scheme first, <extra_id_0> lstrip",
-         with_flags("t5_small_tokenizer", "t5_first", {"<extra_id_0>"}, {{"lstrip", true}}, {{"pre_tokenizer", first}})},
-        {"GPT-2, <|endoftext|> not normalized, lstrip",
-         with_flags("fake_gpt2", "gpt2_lstrip", {"<|endoftext|>"}, {{"normalized", false}, {"lstrip", true}})},
-        {"BERT, [MASK] lstrip", with_flags("bert_tiniest", "bert_lstrip", {"[MASK]"}, {{"lstrip", true}})},
-        {"BERT, [MASK] normalized", with_flags("bert_tiniest", "bert_normalized", {"[MASK]"}, {{"normalized", true}})},
-        {"GPT-NeoX, <|endoftext|> lstrip + rstrip",
-         with_flags("gpt_neox_20b_tokenizer", "neox_strip", {"<|endoftext|>"}, {{"lstrip", true}, {"rstrip", true}})},
-        {"stories260K, </s> lstrip + normalized", with_flags("stories260K", "stories_lstrip", {"</s>"},
-                                                             {{"lstrip", true}, {"normalized", true}})},
-    };
-    for (const auto& [label, file] : files) {
-        SCOPED_TRACE(label);
-        const auto t = load_hf_tokenizer_file(file);
-        ASSERT_TRUE(t.ok()) << t.error().message;
-        expect_agreement(label, file, *t.value(), added_token_texts());
-    }
-}
-
-// single_word: a token counts only with no word character (\w) just before or after it, else the
-// text is tokenized as if it were not there. The JavaScript port ignores the flag, so these ids
-// are the Rust tokenizers library's (npm `tokenizers` 0.23.2: Tokenizer.fromFile(file).encode(text)
-// on the same variants).
-TEST(HfTokenizerFacts, SingleWordAddedTokensGiveTheRustLibrarysIds) {
-    REQUIRE_MODEL("fake_gpt2");
-    REQUIRE_MODEL("phi3_mini_tokenizer");
-    const auto gpt2_file = load_hf_tokenizer_file(
-        with_flags("fake_gpt2", "gpt2_single_word", {"<|endoftext|>"}, {{"single_word", true}}));
-    ASSERT_TRUE(gpt2_file.ok()) << gpt2_file.error().message;
-    const Tokenizer* gpt2 = gpt2_file.value().get();
-    EXPECT_THAT(ids(*gpt2, "Hello<|endoftext|>World"), ElementsAre(15496, 27, 91, 437, 1659, 5239, 91, 29, 10603));
-    EXPECT_THAT(ids(*gpt2, "first <|endoftext|> second"), ElementsAre(11085, 220, 50256, 1218));
-    EXPECT_THAT(ids(*gpt2, "a <|endoftext|>b"), ElementsAre(64, 1279, 91, 437, 1659, 5239, 91, 29, 65));
-    EXPECT_THAT(ids(*gpt2, "a<|endoftext|> b"), ElementsAre(64, 27, 91, 437, 1659, 5239, 91, 29, 275));
-    EXPECT_THAT(ids(*gpt2, "<|endoftext|><|endoftext|>"), ElementsAre(50256, 50256));
-    EXPECT_THAT(ids(*gpt2, "(<|endoftext|>)"), ElementsAre(7, 50256, 8));
-    // Phi-3's <|user|> keeps its rstrip; its normalizer puts "▁" before every piece between tokens.
-    const auto phi3_file = load_hf_tokenizer_file(
-        with_flags("phi3_mini_tokenizer", "phi3_single_word", {"<|user|>"}, {{"single_word", true}}));
-    ASSERT_TRUE(phi3_file.ok()) << phi3_file.error().message;
-    const Tokenizer* phi3 = phi3_file.value().get();
-    EXPECT_THAT(ids(*phi3, "<|user|>x"), ElementsAre(529, 29989, 1792, 29989, 29958, 29916));
-    EXPECT_THAT(ids(*phi3, "x<|user|>"), ElementsAre(921, 29966, 29989, 1792, 29989, 29958));
-    EXPECT_THAT(ids(*phi3, " <|user|> x"), ElementsAre(259, 32010, 921));
-    EXPECT_THAT(ids(*phi3, "<|user|>\nHi"), ElementsAre(32010, 6324));
-    EXPECT_THAT(ids(*phi3, "\u00e9<|user|>"), ElementsAre(904, 29966, 29989, 1792, 29989, 29958));
 }
 
 // [SECTION] Other file layouts
