@@ -1,5 +1,6 @@
 #include "formats/hf_weights.h"
 
+#include "formats/ggml_dequantize.h"
 #include "kernels/parallel_product.h"
 
 #include <cmath>
@@ -12,17 +13,19 @@ namespace attnscope {
 
 // [SECTION] HfTensor
 
-HfTensor::HfTensor(TensorView view, Index rows, Index cols)
-    : m_view(view),
+HfTensor::HfTensor(StoredTensor stored, Index rows, Index cols)
+    : m_stored(std::move(stored)),
       m_rows(rows),
       m_cols(cols),
-      m_in_place(view.info->dtype == Dtype::F32 && reinterpret_cast<std::uintptr_t>(view.data) % alignof(float) == 0) {}
+      m_row_bytes(ggml_row_bytes(m_stored.type, static_cast<std::size_t>(cols))),
+      m_in_place(m_stored.type == GgmlType::F32 && m_stored.row_order.empty() &&
+                 reinterpret_cast<std::uintptr_t>(m_stored.data) % alignof(float) == 0) {}
 
 const float* HfTensor::floats() const {
-    if (m_in_place) return reinterpret_cast<const float*>(m_view.data);
+    if (m_in_place) return reinterpret_cast<const float*>(m_stored.data);
     std::call_once(m_converted_once, [this] {
         m_converted.resize(static_cast<std::size_t>(m_rows * m_cols));
-        convert_to_float(m_view.info->dtype, m_view.data, m_converted.size(), m_converted.data());
+        for (Index r = 0; r < m_rows; ++r) read_row(r, m_converted.data() + static_cast<std::size_t>(r * m_cols));
     });
     return m_converted.data();
 }
@@ -39,12 +42,8 @@ RowVector HfTensor::row(Index r) const {
 
 void HfTensor::read_row(Index r, float* out) const {
     const std::size_t count = static_cast<std::size_t>(m_cols);
-    if (m_in_place) {
-        std::memcpy(out, m_view.data + static_cast<std::size_t>(r) * count * sizeof(float), count * sizeof(float));
-        return;
-    }
-    const std::size_t element = dtype_size(m_view.info->dtype);
-    convert_to_float(m_view.info->dtype, m_view.data + static_cast<std::size_t>(r) * count * element, count, out);
+    const auto file_row = static_cast<std::size_t>(m_stored.row_order.empty() ? r : m_stored.row_order[static_cast<std::size_t>(r)]);
+    dequantize_row(m_stored.type, m_stored.data + file_row * m_row_bytes, count, out);
 }
 
 const PackedMatrix& HfTensor::packed(Layout layout) const {
@@ -54,7 +53,7 @@ const PackedMatrix& HfTensor::packed(Layout layout) const {
         m_packed = layout == Layout::InOut ? PackedMatrix::from_in_out_rows(reader, m_rows, m_cols)
                                            : PackedMatrix::from_out_in_rows(reader, m_rows, m_cols);
         // The forward passes read the packed copy only; a later matrix() or row() maps them back in.
-        MappedFile::release_pages(m_view.data, m_view.n_bytes);
+        MappedFile::release_pages(m_stored.data, m_stored.n_bytes);
     });
     if (layout != m_packed_layout) throw std::logic_error("tensor '" + name() + "' is used in two layouts");
     return m_packed;
@@ -72,34 +71,39 @@ std::pair<Index, Index> view_shape(const TensorShape& shape) {
 
 const HfTensor& HfWeights::require(const std::string& name, const TensorShape& expected) {
     const HfTensor* t = optional(name, expected);
-    if (!t) throw LoadError("tensor '" + name + "' is missing (expected shape " + shape_to_string(expected) + ")");
+    if (!t)
+        throw LoadError("tensor '" + m_source->file_name_of(name) + "' is missing (expected shape " + shape_to_string(expected) + ")");
     return *t;
 }
 
 std::string HfWeights::name_prefix(const std::string& prefix, const std::string& first, const TensorShape& expected) const {
     if (contains(prefix + first)) return prefix;
     if (contains(first)) return "";
-    throw LoadError("tensor '" + prefix + first + "' (or '" + first + "') is missing (expected shape " + shape_to_string(expected) + ")");
+    const std::string with = m_source->file_name_of(prefix + first), without = m_source->file_name_of(first);
+    throw LoadError("tensor '" + with + (with == without ? "'" : "' (or '" + without + "')") + " is missing (expected shape " +
+                    shape_to_string(expected) + ")");
 }
 
 const HfTensor* HfWeights::optional(const std::string& name, const TensorShape& expected) {
-    const TensorInfo* info = m_checkpoint.find(name);
-    if (!info) return nullptr;
-    if (info->shape != expected)
-        throw LoadError("tensor '" + name + "': expected shape " + shape_to_string(expected) + ", got " +
-                        shape_to_string(info->shape));
-    if (!dtype_readable_as_float(info->dtype))
-        throw LoadError("tensor '" + name + "': expected F32, F16 or BF16, got " + dtype_name(info->dtype));
+    std::optional<StoredTensor> stored = m_source->find(name);
+    if (!stored) return nullptr;
+    if (stored->shape != expected)
+        throw LoadError("tensor '" + stored->name + "': expected shape " + shape_to_string(expected) + ", got " +
+                        shape_to_string(stored->shape));
+    if (!stored->unreadable_type.empty())
+        throw LoadError("tensor '" + stored->name + "': expected F32, F16 or BF16, got " + stored->unreadable_type);
+    if (!ggml_type_readable(stored->type))
+        throw LoadError("tensor '" + stored->name + "' is " + ggml_type_name(stored->type) +
+                        ", a type AttnScope cannot read yet (it reads " + ggml_readable_type_names() + ")");
     const auto [rows, cols] = view_shape(expected);
-    m_tensors.push_back(std::make_unique<HfTensor>(m_checkpoint.require_view(name), rows, cols));
+    m_tensors.push_back(std::make_unique<HfTensor>(std::move(*stored), rows, cols));
     return m_tensors.back().get();
 }
 
 std::string HfWeights::float_dtypes() const {
     std::string out;
-    for (const DtypeSummary& s : m_checkpoint.dtype_summary()) {
-        if (!dtype_readable_as_float(s.dtype)) continue;
-        std::string name = dtype_name(s.dtype);
+    for (const WeightTypeSummary& s : m_source->type_summary()) {
+        std::string name = ggml_type_name(s.type);
         for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
         out += (out.empty() ? "" : "+") + name;
     }
@@ -108,8 +112,7 @@ std::string HfWeights::float_dtypes() const {
 
 long long HfWeights::float_parameter_count() const {
     long long count = 0;
-    for (const DtypeSummary& s : m_checkpoint.dtype_summary())
-        if (dtype_readable_as_float(s.dtype)) count += static_cast<long long>(s.n_elements);
+    for (const WeightTypeSummary& s : m_source->type_summary()) count += static_cast<long long>(s.n_elements);
     return count;
 }
 

@@ -1,9 +1,10 @@
-// HfWeights: the tensors of a safetensors checkpoint as float32 matrices, without reading the
-// checkpoint whole. F32 tensors are used in place, straight from the memory map; F16 and BF16
-// tensors are converted the first time a forward pass needs them (one layer at a time), so a
-// large half-precision model opens at once and costs float32 memory only for what has run.
-// The weight matrices of the layers are packed for packed_product the first time they are used,
-// straight from the file's bytes (no float copy of a half-precision tensor on the way).
+// HfWeights: the tensors of a checkpoint (safetensors or GGUF, see tensor_source.h) as float32
+// matrices, without reading the file whole. F32 tensors are used in place, straight from the
+// memory map; F16, BF16 and ggml's quantized blocks are converted the first time a forward pass
+// needs them (one layer at a time), so a large model opens at once and costs float32 memory only
+// for what has run. The weight matrices of the layers are packed for packed_product the first
+// time they are used, straight from the file's bytes, a row at a time (no float copy of a whole
+// tensor on the way).
 #pragma once
 
 #include <memory>
@@ -13,7 +14,7 @@
 
 #include "attnscope/matrix.h"
 #include "kernels/packed_matrix.h"
-#include "formats/safetensors.h"
+#include "formats/tensor_source.h"
 
 namespace attnscope {
 
@@ -22,13 +23,13 @@ using ConstMatrixMap = Eigen::Map<const Matrix, Eigen::Unaligned>;
 // One tensor as a rows x cols float matrix (a 1-D tensor is 1 x n). Thread-safe.
 class HfTensor {
 public:
-    HfTensor(TensorView view, Index rows, Index cols);
+    HfTensor(StoredTensor stored, Index rows, Index cols);
     HfTensor(const HfTensor&) = delete;
     HfTensor& operator=(const HfTensor&) = delete;
 
     Index rows() const { return m_rows; }
     Index cols() const { return m_cols; }
-    const std::string& name() const { return m_view.info->name; }
+    const std::string& name() const { return m_stored.name; }
 
     ConstMatrixMap matrix() const;  // converts on first use when the file is not F32
     RowVector vector() const;       // a copy of the whole tensor as one row (norms and biases)
@@ -43,9 +44,10 @@ private:
     const float* floats() const;
     void read_row(Index r, float* out) const;
 
-    TensorView m_view;
+    StoredTensor m_stored;
     Index m_rows, m_cols;
-    bool m_in_place;  // F32 with 4-byte alignment: no copy at all
+    std::size_t m_row_bytes;
+    bool m_in_place;  // F32 in file order with 4-byte alignment: no copy at all
     mutable std::once_flag m_converted_once;
     mutable std::vector<float> m_converted;
     mutable std::once_flag m_packed_once;
@@ -54,27 +56,27 @@ private:
 };
 
 // Looks tensors up by name and checks their shapes when the model is built, so a forward pass
-// never meets a missing or misshapen tensor. Errors (LoadError) name the tensor, the expected
-// shape and the one found.
+// never meets a missing or misshapen tensor. Errors (LoadError) name the tensor as the file names
+// it, the expected shape and the one found.
 class HfWeights {
 public:
-    explicit HfWeights(SafetensorsCheckpoint checkpoint) : m_checkpoint(std::move(checkpoint)) {}
+    explicit HfWeights(std::unique_ptr<TensorSource> source) : m_source(std::move(source)) {}
 
     const HfTensor& require(const std::string& name, const TensorShape& expected);
     const HfTensor* optional(const std::string& name, const TensorShape& expected);  // nullptr when absent
-    bool contains(const std::string& name) const { return m_checkpoint.contains(name); }
+    bool contains(const std::string& name) const { return m_source->find(name).has_value(); }
     // The prefix the checkpoint writes its names with: `prefix` when it has `prefix + first`
     // ("model.embed_tokens.weight", as LlamaForCausalLM saves), "" when it has `first` bare (a
     // base LlamaModel). With neither, the message names both, with `expected`, the first's shape.
     std::string name_prefix(const std::string& prefix, const std::string& first, const TensorShape& expected) const;
-    const SafetensorsCheckpoint& checkpoint() const { return m_checkpoint; }
+    const TensorSource& source() const { return *m_source; }
 
-    // The dtype(s) the floats are stored in, e.g. "f32" or "bf16".
+    // The type(s) the floats are stored in, largest share first, e.g. "f32", "bf16" or "q4_k+q6_k+f32".
     std::string float_dtypes() const;
     long long float_parameter_count() const;
 
 private:
-    SafetensorsCheckpoint m_checkpoint;
+    std::unique_ptr<TensorSource> m_source;
     std::vector<std::unique_ptr<HfTensor>> m_tensors;
 };
 

@@ -19,6 +19,9 @@ struct HfContext {
     std::shared_ptr<HfWeights> weights;
     std::shared_ptr<const Tokenizer> tokenizer;
     ModelInfo info;  // name, source, dtype and parameter count already filled
+    // RoPE frequency i is divided by factor i (llama.cpp's rope_freqs.weight, Llama 3.1's scaling
+    // as a GGUF file stores it); empty: none.
+    std::vector<double> rope_frequency_factors;
 };
 
 // What the architectures share: the info, the weights they point into, the tokenizer, and the

@@ -114,6 +114,12 @@ public:
         if (act != "silu") throw LoadError("config.json: hidden_act: expected \"silu\", got \"" + act + "\"");
         m_eps = config_positive_float(cfg, "rms_norm_eps", 1e-6f);
         m_freq = rope_frequencies(cfg, d_head);
+        if (!c.rope_frequency_factors.empty()) {
+            if (c.rope_frequency_factors.size() != m_freq.size())
+                throw LoadError("rope frequency factors: expected " + std::to_string(m_freq.size()) + ", got " +
+                                std::to_string(c.rope_frequency_factors.size()));
+            for (std::size_t i = 0; i < m_freq.size(); ++i) m_freq[i] /= c.rope_frequency_factors[i];
+        }
 
         HfWeights& w = *m_weights;
         const std::string p = w.name_prefix("model.", kEmbed, {vocab, d});

@@ -165,7 +165,7 @@ ModelPtr load_or_throw(const std::filesystem::path& path) {
     const bool single_file = path.extension() == ".safetensors";
     auto checkpoint = SafetensorsCheckpoint::open(single_file ? path : folder);
     if (!checkpoint.ok()) throw LoadError(checkpoint.error().message);
-    context.weights = std::make_shared<HfWeights>(std::move(checkpoint).value());
+    context.weights = std::make_shared<HfWeights>(make_safetensors_source(std::move(checkpoint).value()));
     auto tokenizer = load_hf_tokenizer(folder);
     if (!tokenizer.ok()) throw LoadError(tokenizer.error().message);
     context.tokenizer = tokenizer.value();
@@ -181,7 +181,7 @@ ModelPtr load_or_throw(const std::filesystem::path& path) {
     } catch (const LoadError& e) {  // the builders name the tensor or config key; add the file
         const std::string what = e.what();
         if (what.rfind("config.json", 0) == 0) throw LoadError((folder / what).string());
-        throw LoadError(context.weights->checkpoint().path().string() + ": " + what);
+        throw LoadError(context.weights->source().path().string() + ": " + what);
     }
 }
 
