@@ -700,7 +700,7 @@ def llama_forward(V, ids):
 
 FILE_TYPES = {"F32": 0, "F16": 1, "Q4_0": 2, "Q8_0": 7, "Q5_0": 8, "Q4_K": 14, "Q4_K_M": 15, "Q5_K": 16,
               "Q6_K": 18, "BF16": 32}
-Q4_K_M_SIX = ("attn_v.weight", "ffn_down.weight", "output.weight")
+Q4_K_M_SIX = (".attn_v.weight", ".ffn_down.weight")  # and output.weight (not attn_output.weight)
 
 # name -> (weight type, tied, write general.alignment)
 CASES = {
@@ -738,7 +738,7 @@ TEST_METADATA = [
 
 def case_types(wtype, name):
     if wtype == "Q4_K_M":
-        return "Q6_K" if name.endswith(Q4_K_M_SIX) else "Q4_K"
+        return "Q6_K" if name.endswith(Q4_K_M_SIX) or name == "output.weight" else "Q4_K"
     return wtype
 
 
