@@ -42,9 +42,15 @@ public:
 };
 
 // The tokenizer alone of what holds one, weights or not: a tokenizer.json, a SentencePiece .spm or
-// .model file, or a model folder (tokenizer.json, vocab.json + merges.txt, vocab.txt, Marian's
-// source.spm + vocab.json). For `attnscope-cli tokenize --model` on tokenizer-only folders; errors
-// start with the file, as load_model's do.
+// .model file, a GGUF file (its tokenizer.* metadata; by its name or its "GGUF" magic), or a model
+// folder (tokenizer.json, vocab.json + merges.txt, vocab.txt, Marian's source.spm + vocab.json).
+// For `attnscope-cli tokenize --model` on tokenizer-only files; errors start with the file, as
+// load_model's do.
 Result<std::shared_ptr<const Tokenizer>> load_tokenizer_files(const std::filesystem::path& path);
+
+// Whether `path` is a GGUF file that opens and holds no tensors: a vocabulary-only file such as
+// llama.cpp's ggml-vocab-*.gguf, which load_tokenizer_files reads and load_model does not. A
+// broken GGUF file is not (load_model explains what is wrong with it).
+bool is_vocabulary_only_gguf(const std::filesystem::path& path);
 
 }  // namespace attnscope

@@ -18,6 +18,7 @@
 
 #include "tokenize/hf_tokenizer.h"
 #include "attnscope/text.h"
+#include "tokenize/gguf_tokenizer.h"
 #include "tokenize/hf_tokenizer_internal.h"
 #include "tokenize/sentencepiece_tokenizer.h"
 #include "util/file_read.h"
@@ -412,7 +413,11 @@ Result<std::shared_ptr<const Tokenizer>> load_hf_tokenizer_file(const fs::path& 
     return guarded(tokenizer_json.string(), [&] { return hf::parse_tokenizer_json(read_whole_file(tokenizer_json)); });
 }
 
-Result<std::shared_ptr<const Tokenizer>> load_tokenizer_files(const fs::path& path) { return load_hf_tokenizer(path); }
+Result<std::shared_ptr<const Tokenizer>> load_tokenizer_files(const fs::path& path) {
+    std::error_code ec;
+    if (fs::is_regular_file(path, ec) && looks_like_gguf(path)) return load_gguf_tokenizer_file(path);
+    return load_hf_tokenizer(path);
+}
 
 Result<std::shared_ptr<const Tokenizer>> load_hf_tokenizer(const fs::path& model_dir) {
     std::error_code ec;

@@ -210,6 +210,13 @@ std::unique_ptr<Model> make_bpe(Vocab vocab, const std::vector<std::pair<std::st
     return std::make_unique<BpeModel>(std::move(vocab), std::move(table), options);
 }
 
+std::unique_ptr<Model> make_bpe_ranked(Vocab vocab, const std::vector<RankedMerge>& merges, const BpeOptions& options) {
+    std::unordered_map<std::uint64_t, Merge> table;
+    table.reserve(merges.size());
+    for (const RankedMerge& m : merges) table[pair_key(m.left, m.right)] = Merge{m.rank, m.merged};
+    return std::make_unique<BpeModel>(std::move(vocab), std::move(table), options);
+}
+
 std::unique_ptr<Model> make_bpe_from_json(const json& config, const std::string& path) {
     Vocab vocab = parse_vocab(require(config, path, "vocab"), child(path, "vocab"));
     const std::string merges_path = child(path, "merges");

@@ -250,6 +250,17 @@ struct BpeOptions {
 // `where(rank)` names merge number `rank` in messages ("model.merges[3]", "line 4").
 std::unique_ptr<Model> make_bpe(Vocab vocab, const std::vector<std::pair<std::string, std::string>>& merges,
                                 const BpeOptions& options, const std::function<std::string(std::size_t)>& where);
+// Merges given as ids with ranks of their own: several merges may share a rank, and among equal
+// ranks the leftmost pair merges first. SentencePiece's BPE (a GGUF `llama` vocabulary) merges by
+// the merged piece's score, and pieces of equal score tie, so its ranks cannot be list positions.
+// Every id must be in `vocab` (the caller checks).
+struct RankedMerge {
+    int left = 0;
+    int right = 0;
+    int merged = 0;
+    int rank = 0;   // lower merges first
+};
+std::unique_ptr<Model> make_bpe_ranked(Vocab vocab, const std::vector<RankedMerge>& merges, const BpeOptions& options);
 std::unique_ptr<Model> make_wordpiece(Vocab vocab, const std::string& unk_token,
                                       const std::string& continuing_subword_prefix,
                                       std::size_t max_input_chars_per_word, const std::string& path);
