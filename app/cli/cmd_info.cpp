@@ -27,6 +27,10 @@ nlohmann::json info_json(const Model& model) {
             {"parameters", m.n_parameters}, {"positional", m.positional}, {"norm", m.norm},
             {"activation", m.activation}, {"dtype", m.dtype}, {"tokenizer", model.tokenizer().kind()},
             {"kind", model_kind(m)}};
+    if (!m.weight_types.empty()) {
+        j["weight_types"] = m.weight_types;
+        j["file_bytes"] = m.file_bytes;
+    }
     if (const EncoderDecoder* ed = model.encoder_decoder()) {  // n_layers and n_heads are the decoder's
         j["n_encoder_layers"] = m.n_encoder_layers;
         j["n_encoder_heads"] = ed->encoder_info().n_heads;
@@ -67,6 +71,8 @@ void print_info(const Model& model) {
     std::printf("  norm          %s\n", m.norm.c_str());
     std::printf("  activation    %s\n", m.activation.c_str());
     std::printf("  parameters    %lld (%s)\n", m.n_parameters, m.dtype.c_str());
+    if (!m.weight_types.empty())
+        std::printf("  weights       %s, %s\n", escape_for_terminal(m.weight_types).c_str(), human_bytes(m.file_bytes).c_str());
     std::printf("  tokenizer     %s, %d entries\n", model.tokenizer().kind().c_str(), model.tokenizer().vocab_size());
     if (ed)
         std::printf("  target        %s, %d entries; start token %d, end token %d\n", ed->target_tokenizer().kind().c_str(),

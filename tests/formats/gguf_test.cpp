@@ -231,16 +231,14 @@ TEST(GgufGetters, NameTheFileKeyExpectedAndFoundTypes) {
 
 // [SECTION] load_model on a GGUF file
 
-// Until GGUF models can be built, load_model reads the container so a broken file says what is
-// wrong with it, and refuses a sound one as not supported yet.
-TEST(GgufLoadModel, RefusesASoundFileAsNotSupportedYetAndABrokenOneWithItsProblem) {
+// load_model reads a GGUF file (by its name or its magic) as a container first, so a broken one
+// says what is wrong with it; a sound container that is not a whole model names what it lacks.
+TEST(GgufLoadModel, NamesTheFirstMissingKeyOfASoundFileAndTheProblemOfABrokenOne) {
     const TempDir dir;
     const fs::path sound = dir.write("sound.gguf", small_file().bytes());
     const Result<ModelPtr> refused = load_model(sound.string());
     ASSERT_FALSE(refused.ok());
-    EXPECT_EQ(refused.error().message, sound.string() + ": GGUF models are not supported yet (this GGUF v3 file holds 1 tensor, "
-                                                        "architecture 'llama'); AttnScope reads .json models, .safetensors "
-                                                        "files and Hugging Face model folders");
+    EXPECT_EQ(refused.error().message, sound.string() + ": key 'llama.embedding_length': missing");
     GgufWriter w = small_file();
     w.tensor("late", {8}, kTypeF32, 64);
     const fs::path broken = dir.write("broken.model", w.bytes());   // found by its magic, whatever its name

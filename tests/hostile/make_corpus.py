@@ -696,8 +696,9 @@ def text_cases(c):
 
 def gguf_cases(c):
     """GGUF files (issue 16) whose header, metadata or tensor infos lie: each must be refused by the
-    container reader naming the file and the problem (exit 3); the sound one is refused as not
-    supported yet. Little-endian fields written from ggml's docs/gguf.md."""
+    container reader naming the file and the problem (exit 3); the sound container, which holds no
+    model, is refused naming the first key a llama model needs. Little-endian fields written from
+    ggml's docs/gguf.md."""
     def s(text):
         b = text.encode() if isinstance(text, str) else text
         return struct.pack("<Q", len(b)) + b

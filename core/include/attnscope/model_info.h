@@ -1,6 +1,7 @@
 // What a model is, for display and for the trace header.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 namespace attnscope {
@@ -36,6 +37,10 @@ struct ModelInfo {
     std::string norm;        // "layernorm", "rmsnorm", "none"; "(post)" appended for post-norm
     std::string activation;
     std::string dtype = "f32";  // how the weights are stored in the file
+    // Files of weights (safetensors, GGUF): their types and shares, e.g. "Q4_K_M mix: Q4_K 70%,
+    // Q6_K 25%, F32 5%" or "BF16", and the size of the file(s). Empty and 0 for built-in models.
+    std::string weight_types;
+    std::uint64_t file_bytes = 0;
 };
 
 }  // namespace attnscope

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <optional>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -40,6 +41,10 @@ std::string valid_utf8(std::string_view text);
 // left out: "... (199,800 more bytes)". A 200,000-character vocabulary key never makes a
 // 200,000-character message.
 std::string cut_for_message(std::string_view text, std::size_t max_bytes = 300);
+
+// "4.9 GB", "640 MB", "12 KB", "512 bytes": a file size for people (powers of 1000, as file
+// managers show them).
+std::string human_bytes(std::uint64_t bytes);
 
 // `text` made safe to print to a terminal: control characters (C0 but '\n' when `keep_newlines`,
 // DEL, C1) and the bidirectional controls that reorder what follows them (U+061C, U+200E/F,

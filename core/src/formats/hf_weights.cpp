@@ -87,14 +87,14 @@ std::string HfWeights::name_prefix(const std::string& prefix, const std::string&
 const HfTensor* HfWeights::optional(const std::string& name, const TensorShape& expected) {
     std::optional<StoredTensor> stored = m_source->find(name);
     if (!stored) return nullptr;
-    if (stored->shape != expected)
-        throw LoadError("tensor '" + stored->name + "': expected shape " + shape_to_string(expected) + ", got " +
-                        shape_to_string(stored->shape));
     if (!stored->unreadable_type.empty())
         throw LoadError("tensor '" + stored->name + "': expected F32, F16 or BF16, got " + stored->unreadable_type);
     if (!ggml_type_readable(stored->type))
         throw LoadError("tensor '" + stored->name + "' is " + ggml_type_name(stored->type) +
                         ", a type AttnScope cannot read yet (it reads " + ggml_readable_type_names() + ")");
+    if (stored->shape != expected)
+        throw LoadError("tensor '" + stored->name + "': expected shape " + shape_to_string(expected) + ", got " +
+                        shape_to_string(stored->shape));
     const auto [rows, cols] = view_shape(expected);
     m_tensors.push_back(std::make_unique<HfTensor>(std::move(*stored), rows, cols));
     return m_tensors.back().get();

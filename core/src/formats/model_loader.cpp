@@ -10,7 +10,7 @@
 #include "attnscope/json_model.h"
 #include "attnscope/model.h"
 #include "attnscope/text.h"
-#include "formats/gguf.h"
+#include "models/gguf_model.h"
 #include "formats/safetensors.h"
 #include "util/file_read.h"
 
@@ -34,25 +34,10 @@ Result<ModelPtr> load_builtin(const std::string& spec) {
     return Error{spec + ": no such built-in model (built in: " + known + ")"};
 }
 
-// A GGUF file (by its magic or its name) is read as a container first, so a broken one is refused
-// saying what is wrong with it; a sound one is refused until GGUF models can be built (issue 16).
-Error refuse_gguf(const std::filesystem::path& path) {
-    const Result<GgufFile> file = GgufFile::open(path);
-    if (!file.ok()) return file.error();
-    const GgufValue* arch = file.value().find_key("general.architecture");
-    const auto arch_name = arch ? arch->as_string() : std::nullopt;
-    return Error{path.string() + ": GGUF models are not supported yet (this GGUF v" + std::to_string(file.value().version()) +
-                 " file holds " + std::to_string(file.value().tensors().size()) +
-                 (file.value().tensors().size() == 1 ? " tensor" : " tensors") +
-                 (arch_name ? ", architecture '" + cut_for_message(*arch_name, 40) + "'" : std::string()) +
-                 "); AttnScope reads .json models, .safetensors files and Hugging Face model folders"};
-}
-
-// A GGUF file, an image or an archive handed over as a model: say what it is instead of the JSON
-// parser's "not valid UTF-8 at byte 0".
-std::optional<Error> model_format_by_magic(const std::filesystem::path& path) {
+// The first bytes of a regular file ("" when it cannot be read: the loader that reads it says why).
+std::string file_head(const std::filesystem::path& path) {
     std::error_code ec;
-    if (!std::filesystem::is_regular_file(path, ec) || lower_extension(path) == ".safetensors") return std::nullopt;
+    if (!std::filesystem::is_regular_file(path, ec)) return {};
     std::string head;
     try {
         const OpenedFile file = open_regular_file(path);
@@ -61,14 +46,26 @@ std::optional<Error> model_format_by_magic(const std::filesystem::path& path) {
         ::close(file.fd);
         head.resize(got > 0 ? static_cast<std::size_t>(got) : 0);
     } catch (const LoadError&) {
-        return std::nullopt;  // the loader that reads it reports why
+        return {};
     }
-    if (head.rfind("GGUF", 0) == 0 || lower_extension(path) == ".gguf") return refuse_gguf(path);
+    return head;
+}
+
+// A GGUF file by its name or its magic (a .bin that is really GGUF is read as what it is).
+bool is_gguf(const std::filesystem::path& path) {
+    return lower_extension(path) == ".gguf" || file_head(path).rfind("GGUF", 0) == 0;
+}
+
+// An image or an archive handed over as a model: say what it is instead of the JSON parser's
+// "not valid UTF-8 at byte 0".
+std::optional<Error> model_format_by_magic(const std::filesystem::path& path) {
+    if (lower_extension(path) == ".safetensors") return std::nullopt;
+    const std::string head = file_head(path);
     const auto format = binary_format_name(head);
     if (!format || format->find("pickle") != std::string::npos || format->find("zip") != std::string::npos)
         return std::nullopt;  // pickles and zips get refuse_pickle's conversion hint
     return Error{path.string() + ": unsupported format: this is " + *format +
-                 "; AttnScope reads .json models, .safetensors files and Hugging Face model folders"};
+                 "; AttnScope reads .json models, .safetensors and .gguf files and Hugging Face model folders"};
 }
 
 // Which loader a spec goes to, and the refusals that need no loader.
@@ -81,6 +78,8 @@ Result<ModelPtr> dispatch_load(const std::string& spec) {
         const bool missing = !ec || ec == std::errc::no_such_file_or_directory;
         return Error{spec + ": " + (missing ? "no such file or directory" : describe_errno(ec.value()))};
     }
+    std::error_code file_ec;
+    if (std::filesystem::is_regular_file(path, file_ec) && is_gguf(path)) return load_gguf_model(path);
     if (auto format = model_format_by_magic(path)) return *format;
 
     if (auto refused = refuse_pickle(path)) return *refused;

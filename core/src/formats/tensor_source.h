@@ -51,6 +51,14 @@ public:
     virtual std::uint64_t file_bytes() const = 0;
 };
 
+// "Q4_K_M mix: Q4_K 70%, Q6_K 25%, F32 5%" (shares of the weights' bytes, largest first; the
+// label, when given, is what the file says it is, as llama.cpp names its file types) or "BF16"
+// when there is one type.
+std::string describe_weight_types(const std::vector<WeightTypeSummary>& types, const std::string& label = "");
+
+// llama.cpp's name for a GGUF file's general.file_type ("Q4_K_M" for 15), or "" for an unknown one.
+std::string gguf_file_type_name(std::uint64_t file_type);
+
 // A safetensors checkpoint (one file or shards), tensors under their own names.
 std::unique_ptr<TensorSource> make_safetensors_source(SafetensorsCheckpoint checkpoint);
 

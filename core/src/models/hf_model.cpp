@@ -175,6 +175,8 @@ ModelPtr load_or_throw(const std::filesystem::path& path) {
     context.info.source = path.string();
     context.info.dtype = context.weights->float_dtypes();
     context.info.n_parameters = context.weights->float_parameter_count();
+    context.info.weight_types = describe_weight_types(context.weights->source().type_summary());
+    context.info.file_bytes = context.weights->source().file_bytes();
     context.info.description = "Hugging Face " + config_string(context.config, "model_type", "") + " checkpoint";
     try {
         return build(context);

@@ -144,4 +144,18 @@ std::string escape_for_terminal(std::string_view text, bool keep_newlines) {
     return out;
 }
 
+std::string human_bytes(std::uint64_t bytes) {
+    const char* units[] = {"bytes", "KB", "MB", "GB", "TB"};
+    double value = static_cast<double>(bytes);
+    int unit = 0;
+    while (value >= 1000.0 && unit < 4) {
+        value /= 1000.0;
+        ++unit;
+    }
+    char buf[32];
+    if (unit == 0) std::snprintf(buf, sizeof buf, "%llu bytes", static_cast<unsigned long long>(bytes));
+    else std::snprintf(buf, sizeof buf, value < 10 ? "%.1f %s" : "%.0f %s", value, units[unit]);
+    return buf;
+}
+
 }  // namespace attnscope

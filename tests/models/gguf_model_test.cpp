@@ -1,0 +1,233 @@
+// GGUF files as models (models/gguf_model.h): llama.cpp's real conversion of stories260K against
+// its safetensors twin (same ids, every head's q, k, v and weights, the published continuation),
+// and small files written here byte by byte for what must be refused, each naming the key or the
+// tensor as the file spells it.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "attnscope/forward.h"
+#include "attnscope/model.h"
+#include "formats/gguf_files.h"
+#include "shared_models.h"
+
+namespace attnscope {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+using namespace attnscope::testing;   // GgufWriter, Bytes, TempDir, shared_model
+
+// [SECTION] stories260K.gguf
+
+float largest_difference(const Matrix& a, const Matrix& b) {
+    EXPECT_EQ(a.rows(), b.rows());
+    EXPECT_EQ(a.cols(), b.cols());
+    if (a.rows() != b.rows() || a.cols() != b.cols()) return INFINITY;
+    return (a - b).cwiseAbs().maxCoeff();
+}
+
+TEST(GgufModel, Stories260KTracesExactlyAsItsSafetensorsTwin) {
+    SKIP_WITHOUT_SHARED_MODEL("gguf/stories260K.gguf");
+    SKIP_WITHOUT_SHARED_MODEL("stories260K");
+    const auto gguf = load_model(shared_model("gguf/stories260K.gguf").string());
+    ASSERT_TRUE(gguf.ok()) << gguf.error().message;
+    const auto twin = load_model(shared_model("stories260K").string());
+    ASSERT_TRUE(twin.ok()) << twin.error().message;
+    EXPECT_EQ(gguf.value()->info().n_kv_heads, 4);
+    EXPECT_EQ(gguf.value()->info().d_head, 8);
+
+    const std::string text = "Once upon a time, a little dog found a red ball in the garden. He was so happy!";
+    const auto a = compute_trace(*gguf.value(), text);
+    const auto b = compute_trace(*twin.value(), text);
+    ASSERT_TRUE(a.ok()) << a.error().message;
+    ASSERT_TRUE(b.ok()) << b.error().message;
+    ASSERT_EQ(a.value()->tokens.size(), b.value()->tokens.size());
+    for (std::size_t i = 0; i < a.value()->tokens.size(); ++i) EXPECT_EQ(a.value()->tokens[i].id, b.value()->tokens[i].id) << i;
+    ASSERT_EQ(a.value()->layers.size(), 5u);
+    float worst = 0;
+    for (std::size_t l = 0; l < 5; ++l) {
+        ASSERT_EQ(a.value()->layers[l].heads.size(), 8u);
+        for (std::size_t h = 0; h < 8; ++h) {
+            const HeadTrace &x = a.value()->layers[l].heads[h], &y = b.value()->layers[l].heads[h];
+            // q and k after RoPE: llama.cpp's reordered rows are read back in Hugging Face's order.
+            for (const auto& [p, q] : {std::pair{&x.q, &y.q}, {&x.k, &y.k}, {&x.v, &y.v}, {&x.weights, &y.weights}})
+                worst = std::max(worst, largest_difference(*p, *q));
+        }
+    }
+    EXPECT_LE(worst, 1e-5f);
+    EXPECT_LE(largest_difference(a.value()->logits, b.value()->logits), 1e-4f);
+}
+
+TEST(GgufModel, Stories260KContinuesOnceUponATimeAsPublished) {
+    SKIP_WITHOUT_SHARED_MODEL("gguf/stories260K.gguf");
+    const auto model = load_model(shared_model("gguf/stories260K.gguf").string());
+    ASSERT_TRUE(model.ok()) << model.error().message;
+    auto tokens = model.value()->tokenizer().encode("Once upon a time").value();
+    ASSERT_EQ(tokens.size(), 5u);
+    EXPECT_EQ(tokens[0].id, 1) << "BOS first (tokenizer.ggml.add_bos_token's default for llama)";
+    std::vector<int> generated;
+    for (int step = 0; step < 20; ++step) {
+        const auto trace = model.value()->forward(tokens, ForwardOptions{});
+        ASSERT_TRUE(trace.ok());
+        Index best = 0;
+        trace.value().logits.row(trace.value().logits.rows() - 1).maxCoeff(&best);
+        generated.push_back(static_cast<int>(best));
+        tokens.push_back(Token{static_cast<int>(best), "", 0, 0, false, false, false});
+    }
+    // llama2.c's published output for this model and prompt (../shared/models/README.md)
+    const std::string text = model.value()->tokenizer().decode(generated);
+    EXPECT_THAT(", there was a little girl named Lily. She loved to play outside in the park. One day,", StartsWith(text));
+    EXPECT_GT(text.size(), 50u);
+}
+
+TEST(GgufModel, InfoSaysItIsAGgufFileAndItsWeightType) {
+    SKIP_WITHOUT_SHARED_MODEL("gguf/stories260K.gguf");
+    const auto model = load_model(shared_model("gguf/stories260K.gguf").string());
+    ASSERT_TRUE(model.ok()) << model.error().message;
+    EXPECT_THAT(model.value()->info().description, HasSubstr("GGUF v3"));
+    EXPECT_EQ(model.value()->info().dtype, "f32");
+    EXPECT_EQ(model.value()->info().architecture, Architecture::Llama);
+}
+
+// [SECTION] Small files written here
+
+// A tiny llama file: d_model 8, 2 heads of 4, 1 layer, d_ff 8, a 4-piece SentencePiece vocabulary.
+// `skip_key` leaves one metadata key out; `override_type` stores blk.0.attn_v.weight as that
+// ggml type (with zero bytes of the right size).
+struct TinyLlama {
+    std::string skip_key;
+    std::string architecture = "llama";
+    std::uint32_t v_type = kTypeF32;
+    std::uint64_t v_rows = 8;
+    std::uint32_t rope_dims = 4;
+
+    Bytes string_array(const std::vector<std::string>& items) const {
+        Bytes b;
+        b.u32(kArr).u32(kStr).u64(items.size());
+        for (const auto& s : items) b.str(s);
+        return b;
+    }
+    std::string bytes() const {
+        GgufWriter w;
+        const auto key = [&](const std::string& k, const Bytes& v) {
+            if (k != skip_key) w.kv(k, v);
+        };
+        const std::string a = architecture;
+        key("general.architecture", Bytes().u32(kStr).str(a));
+        key(a + ".embedding_length", Bytes().u32(kU32).u32(8));
+        key(a + ".block_count", Bytes().u32(kU32).u32(1));
+        key(a + ".attention.head_count", Bytes().u32(kU32).u32(2));
+        key(a + ".attention.head_count_kv", Bytes().u32(kU32).u32(2));
+        key(a + ".feed_forward_length", Bytes().u32(kU32).u32(8));
+        key(a + ".context_length", Bytes().u32(kU32).u32(64));
+        key(a + ".rope.dimension_count", Bytes().u32(kU32).u32(rope_dims));
+        key(a + ".attention.layer_norm_rms_epsilon", Bytes().u32(kF32).put(1e-5f));
+        key("tokenizer.ggml.model", Bytes().u32(kStr).str("llama"));
+        key("tokenizer.ggml.tokens", string_array({"<unk>", "<s>", "</s>", "\xE2\x96\x81" "a"}));
+        Bytes scores;
+        scores.u32(kArr).u32(kF32).u64(4).put(0.0f).put(0.0f).put(0.0f).put(-1.0f);
+        key("tokenizer.ggml.scores", scores);
+        Bytes types;
+        types.u32(kArr).u32(kI32).u64(4).put(std::int32_t{2}).put(std::int32_t{3}).put(std::int32_t{3}).put(std::int32_t{1});
+        key("tokenizer.ggml.token_type", types);
+        key("tokenizer.ggml.bos_token_id", Bytes().u32(kU32).u32(1));
+        key("tokenizer.ggml.eos_token_id", Bytes().u32(kU32).u32(2));
+        key("tokenizer.ggml.unknown_token_id", Bytes().u32(kU32).u32(0));
+        const auto matrix = [&](const std::string& name, std::uint64_t in, std::uint64_t out, std::uint32_t type = kTypeF32) {
+            std::string data(in * out * 4, '\0');
+            if (type == kTypeQ8_0) data.assign(in / 32 * 34 * out, '\0');
+            if (type == 20) data.assign(in / 32 * 18 * out, '\0');   // IQ4_NL, a type the loader refuses
+            for (std::size_t i = 0; type == kTypeF32 && i < in * out; ++i) {
+                const float v = 0.01f * static_cast<float>(i % 7) - 0.03f;
+                std::memcpy(&data[4 * i], &v, 4);
+            }
+            w.tensor_with_data(name, out == 1 ? std::vector<std::uint64_t>{in} : std::vector<std::uint64_t>{in, out}, type, data);
+        };
+        matrix("token_embd.weight", 8, 4);
+        matrix("blk.0.attn_norm.weight", 8, 1);
+        matrix("blk.0.attn_q.weight", 8, 8);
+        matrix("blk.0.attn_k.weight", 8, 8);
+        matrix("blk.0.attn_v.weight", v_type == kTypeF32 ? 8 : 32, v_rows, v_type);
+        matrix("blk.0.attn_output.weight", 8, 8);
+        matrix("blk.0.ffn_norm.weight", 8, 1);
+        matrix("blk.0.ffn_gate.weight", 8, 8);
+        matrix("blk.0.ffn_up.weight", 8, 8);
+        matrix("blk.0.ffn_down.weight", 8, 8);
+        matrix("output_norm.weight", 8, 1);
+        return w.bytes();
+    }
+};
+
+std::string load_error(const TinyLlama& file, const std::string& name = "tiny.gguf") {
+    const TempDir dir;
+    const fs::path path = dir.write(name, file.bytes());
+    const auto model = load_model(path.string());
+    EXPECT_FALSE(model.ok()) << "a file that must be refused was loaded";
+    if (model.ok()) return "<loaded>";
+    EXPECT_THAT(model.error().message, StartsWith(path.string() + ": "));
+    return model.error().message.substr(path.string().size() + 2);
+}
+
+TEST(GgufModel, ASmallSoundFileLoadsWithTiedOutputAndTraces) {
+    const TempDir dir;
+    const fs::path path = dir.write("tiny.gguf", TinyLlama{}.bytes());
+    const auto model = load_model(path.string());
+    ASSERT_TRUE(model.ok()) << model.error().message;
+    EXPECT_EQ(model.value()->info().n_layers, 1);
+    EXPECT_EQ(model.value()->info().n_heads, 2);
+    EXPECT_EQ(model.value()->info().d_head, 4);
+    EXPECT_EQ(model.value()->info().vocab_size, 4);
+    std::vector<Token> tokens(3);
+    tokens[0].id = 1;
+    tokens[1].id = tokens[2].id = 3;
+    const auto trace = model.value()->forward(tokens, ForwardOptions{});
+    ASSERT_TRUE(trace.ok()) << trace.error().message;
+    EXPECT_EQ(trace.value().logits.cols(), 4);
+}
+
+TEST(GgufModel, AMissingKeyIsNamedAsTheFileSpellsIt) {
+    EXPECT_EQ(load_error(TinyLlama{"llama.block_count"}), "key 'llama.block_count': missing");
+    EXPECT_THAT(load_error(TinyLlama{"general.architecture"}), StartsWith("key 'general.architecture': missing"));
+}
+
+TEST(GgufModel, AnArchitectureItDoesNotRunIsNamed) {
+    TinyLlama file;
+    file.architecture = "mamba";
+    EXPECT_THAT(load_error(file), HasSubstr("\"mamba\" is not an architecture AttnScope runs from GGUF yet"));
+}
+
+TEST(GgufModel, ATensorOfATypeItCannotReadNamesTheTensorAndTheType) {
+    TinyLlama file;
+    file.v_type = 20;   // IQ4_NL: blocks of 32 in 18 bytes
+    const std::string message = load_error(file);
+    EXPECT_THAT(message, HasSubstr("tensor 'blk.0.attn_v.weight'"));
+    EXPECT_THAT(message, HasSubstr("IQ4_NL, a type AttnScope cannot read yet"));
+    EXPECT_THAT(message, HasSubstr("Q4_K"));
+}
+
+TEST(GgufModel, AMisshapenTensorIsNamedAsTheFileSpellsIt) {
+    TinyLlama file;
+    file.v_rows = 4;   // two heads of 4 need 8 rows
+    EXPECT_EQ(load_error(file), "tensor 'blk.0.attn_v.weight': expected shape [8, 8], got [4, 8]");
+}
+
+TEST(GgufModel, RopeOnPartOfAHeadIsRefused) {
+    TinyLlama file;
+    file.rope_dims = 2;
+    EXPECT_THAT(load_error(file), HasSubstr("key 'llama.rope.dimension_count': RoPE on part of a head (2 of 4 dimensions)"));
+}
+
+TEST(GgufModel, AQuantizedTensorIsCheckedForShapeLikeAnyOther) {
+    TinyLlama file;
+    file.v_type = kTypeQ8_0;   // rows of 32 (one block): 8 x 32 does not fit d_model 8
+    EXPECT_THAT(load_error(file), HasSubstr("tensor 'blk.0.attn_v.weight': expected shape [8, 8], got [8, 32]"));
+}
+
+}  // namespace
+}  // namespace attnscope
