@@ -63,15 +63,16 @@ void StatusBarPanel::draw_model(const FrameContext& frame) {
     ImGui::Text("%s%s", architecture_name(m.architecture), m.causal ? " (decoder)" : " (encoder)");
     separator_dot();
     ImGui::Text("%d layers \xC3\x97 %d heads", m.n_layers, m.n_heads);
-    draw_weights(m);
+    draw_weights(frame, m);
 }
 
 // A file's weight types and size ("Q4_K_M mix: Q4_K 70%, Q6_K 25%, F32 5% · 4.9 GB"), the
 // precision a practitioner wants to know the numbers were computed from.
-void StatusBarPanel::draw_weights(const ModelInfo& m) {
+void StatusBarPanel::draw_weights(const FrameContext& frame, const ModelInfo& m) {
     if (m.weight_types.empty()) return;
     separator_dot();
     ImGui::Text("%s \xC2\xB7 %s", m.weight_types.c_str(), human_bytes(m.file_bytes).c_str());
+    frame.actions.report_region("status-weights", ImGui::GetItemRectMin(), ImGui::GetItemRectMax());
     if (ImGui::IsItemHovered())
         ImGui::SetTooltip("how the weights are stored in the file (shares of its bytes), and the file's size;\n"
                           "every number shown is computed in float32 from them");

@@ -20,7 +20,7 @@ protected:
 private:
     void draw_busy(const FrameContext& frame);
     void draw_model(const FrameContext& frame);
-    void draw_weights(const ModelInfo& m);
+    void draw_weights(const FrameContext& frame, const ModelInfo& m);
     void draw_trace(const FrameContext& frame);
     void draw_problem(const FrameContext& frame);
 };

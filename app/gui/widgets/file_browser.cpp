@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <sstream>
 
@@ -27,8 +28,9 @@ const char* kOpenPopup = "Open a model";
 const char* kSavePopup = "###Save as";
 
 bool is_weight_file(const fs::path& p) {
-    const std::string ext = p.extension().string();
-    return ext == ".json" || ext == ".safetensors";
+    std::string ext = p.extension().string();
+    for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return ext == ".json" || ext == ".safetensors" || ext == ".gguf";
 }
 
 bool has_config(const fs::path& dir) {
@@ -276,8 +278,8 @@ std::optional<std::string> NativeFileDialog::take_result() {
 }
 
 std::vector<std::string> zenity_open_arguments(const fs::path& start_dir) {
-    return {"zenity", "--file-selection", "--title=Open a model (.json, .safetensors, config.json)",
-            "--filename=" + start_dir.string() + "/", "--file-filter=Models | *.json *.safetensors", "--file-filter=All files | *"};
+    return {"zenity", "--file-selection", "--title=Open a model (.json, .safetensors, .gguf, config.json)",
+            "--filename=" + start_dir.string() + "/", "--file-filter=Models | *.json *.safetensors *.gguf", "--file-filter=All files | *"};
 }
 
 std::vector<std::string> zenity_save_arguments(const fs::path& folder, const std::string& name, const std::string& what) {
