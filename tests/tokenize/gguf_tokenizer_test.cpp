@@ -233,6 +233,17 @@ TEST(GgufTokenizer, AddsBosForSentencePieceAndClsSepForBertUnlessAskedNot) {
     EXPECT_THAT(encode(*tokenizer("gpt-2"), "Hello world", true), ElementsAre(15496, 995));
 }
 
+TEST(GgufTokenizer, TokenizesStories260KAsItsPublishedIds) {
+    SKIP_WITHOUT_SHARED_MODEL("gguf/stories260K.gguf");
+    // models/README.md: "Once upon a time" encodes to [1, 403, 407, 261, 378], BOS first. The file
+    // also holds -1 (4294967295) as its separator and padding ids, which must read as "none".
+    const auto opened = GgufFile::open(testing::shared_model("gguf/stories260K.gguf"));
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    const auto tokenizer = load_gguf_tokenizer(opened.value());
+    ASSERT_TRUE(tokenizer.ok()) << tokenizer.error().message;
+    EXPECT_THAT(encode(*tokenizer.value(), "Once upon a time", true), ElementsAre(1, 403, 407, 261, 378));
+}
+
 TEST(GgufTokenizer, ReadsControlTokensWrittenInTheTextAsOneToken) {
     SKIP_WITHOUT_SHARED_MODEL("gguf-vocab");
     const auto opened = GgufFile::open(testing::shared_model("gguf-vocab/ggml-vocab-gpt-2.gguf"));
@@ -531,8 +542,19 @@ TEST(GgufTokenizer, RefusesFlagsAndIdsOfTheWrongType) {
     w.kv_str("tokenizer.ggml.add_bos_token", "yes");
     EXPECT_THAT(load_error(w), HasSubstr("tokenizer.ggml.add_bos_token"));
     GgufWriter id = spm_vocab();
-    id.kv("tokenizer.ggml.eos_token_id", Bytes().u32(kI32).put<std::int32_t>(-1));
+    id.kv_str("tokenizer.ggml.eos_token_id", "2");
     EXPECT_THAT(load_error(id), HasSubstr("tokenizer.ggml.eos_token_id"));
+}
+
+TEST(GgufTokenizer, ReadsMinusOneAsAnIdTheFileDoesNotSet) {
+    // converters write -1 for "none", as int32 or as uint32 4294967295 (stories260K.gguf's separator);
+    // llama.cpp's default stays: <s> = 1 for a SentencePiece vocabulary, no separator
+    GgufWriter w = spm_vocab();
+    w.kv("tokenizer.ggml.bos_token_id", Bytes().u32(kI32).put<std::int32_t>(-1));
+    w.kv_u32("tokenizer.ggml.seperator_token_id", 4294967295u);
+    EXPECT_THAT(encode(*load_ok(w), "a", true), ElementsAre(1, 10));
+    w.kv("tokenizer.ggml.add_sep_token", flag(true));
+    EXPECT_THAT(load_error(w), HasSubstr("tokenizer.ggml.add_sep_token: true, but tokenizer.ggml.seperator_token_id is not set"));
 }
 
 }  // namespace

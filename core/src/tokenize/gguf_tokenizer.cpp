@@ -165,10 +165,15 @@ struct Specials {
 };
 
 // An id key: absent, llama.cpp's default for the model when the vocabulary is that large (none
-// when `fallback` is empty); present, it must name a token.
+// when `fallback` is empty); present, it must name a token. Converters write -1 for "no such
+// token" (as int32, or as uint32 4294967295: stories260K.gguf's separator); llama.cpp then keeps
+// its default, and so do we.
 std::optional<int> read_id(const GgufFile& file, Key k, std::optional<int> fallback, int n_tokens) {
-    if (!file.has_key(key(k))) return fallback && *fallback < n_tokens ? fallback : std::nullopt;
-    const std::uint64_t id = file.require_uint(key(k));
+    const GgufValue* value = file.find_key(key(k));
+    const std::optional<std::int64_t> signed_id = value != nullptr ? value->as_int() : std::nullopt;
+    const bool unset = value == nullptr || (signed_id && (*signed_id < 0 || *signed_id == 0xFFFFFFFF));
+    if (unset) return fallback && *fallback < n_tokens ? fallback : std::nullopt;
+    const std::uint64_t id = file.require_uint(key(k));  // a string, a float, 2^64 - 1: refused here
     if (id >= static_cast<std::uint64_t>(n_tokens))
         fail(k, "expected a token id below " + std::to_string(n_tokens) + " (the vocabulary's size), got " + std::to_string(id));
     return static_cast<int>(id);
