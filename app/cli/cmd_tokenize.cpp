@@ -1,4 +1,5 @@
-// attnscope-cli tokenize [--model PATH] --text TEXT [--json]
+// attnscope-cli tokenize [--model PATH] --text TEXT [--no-special] [--json]
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -14,25 +15,36 @@ namespace {
 struct TokenizeOptions {
     std::string model = kDefaultModel;
     std::string text;
+    bool no_special = false;
     bool json = false;
 };
 
-// Whether `spec` names a tokenizer without weights: a tokenizer.json or SentencePiece file, or a
-// folder with no weight files (t5's tokenizer folder, a Marian folder's source.spm + vocab.json).
-// A folder with weights, even pickled ones, goes to load_model, which explains its own refusals.
+// Whether `spec` names a tokenizer without weights: a tokenizer.json or SentencePiece file, a GGUF
+// file without tensors (llama.cpp's vocabulary-only files), or a folder with no weight files (t5's
+// tokenizer folder, a Marian folder's source.spm + vocab.json). A folder with weights, even pickled
+// ones, and a GGUF file with tensors or one that does not open go to load_model, which explains its
+// own refusals.
 bool is_tokenizer_only(const std::string& spec) {
     namespace fs = std::filesystem;
     if (spec.rfind("builtin:", 0) == 0) return false;
     const fs::path path(spec);
     std::error_code ec;
     if (fs::is_regular_file(path, ec))
-        return path.filename() == "tokenizer.json" || path.extension() == ".spm" || path.extension() == ".model";
+        return path.filename() == "tokenizer.json" || path.extension() == ".spm" || path.extension() == ".model" ||
+               is_vocabulary_only_gguf(path);
     if (!fs::is_directory(path, ec)) return false;
     for (const auto& entry : fs::directory_iterator(path, ec)) {
         const std::string ext = entry.path().extension().string();
         if (ext == ".safetensors" || ext == ".bin" || ext == ".pt" || ext == ".pth" || ext == ".gguf") return false;
     }
     return true;
+}
+
+// --no-special: the tokens the tokenizer put around the text (BOS, CLS, SEP, EOS: special and
+// covering no text) go; special tokens the text itself spells ("<|endoftext|>") stay.
+void drop_added_tokens(std::vector<Token>& tokens) {
+    tokens.erase(std::remove_if(tokens.begin(), tokens.end(), [](const Token& t) { return t.special && t.start == t.end; }),
+                 tokens.end());
 }
 
 void run_tokenize(const TokenizeOptions& o) {
@@ -49,6 +61,7 @@ void run_tokenize(const TokenizeOptions& o) {
     const Tokenizer& tokenizer = tokenizer_only ? *tokenizer_only : model->tokenizer();
     auto tokens = tokenizer.encode(o.text);
     if (!tokens.ok()) throw CliError{kBadInput, "--text: " + tokens.error().message};
+    if (o.no_special) drop_added_tokens(tokens.value());
     if (o.json) {
         nlohmann::json out = nlohmann::json::array();
         for (std::size_t i = 0; i < tokens.value().size(); ++i) {
@@ -76,8 +89,9 @@ void add_tokenize_command(CLI::App& app) {
     CLI::App* sub = app.add_subcommand("tokenize", "Split a text into the model's tokens");
     sub->add_option("--model", opts->model,
                     "builtin:NAME, a .json model, a .safetensors file, a model folder, or a tokenizer alone "
-                    "(tokenizer.json, a .spm/.model file, a folder without weights)");
+                    "(tokenizer.json, a .spm/.model file, a .gguf file without tensors, a folder without weights)");
     sub->add_option("--text", opts->text, "The text")->required();
+    sub->add_flag("--no-special", opts->no_special, "Leave out the tokens the tokenizer adds (BOS, CLS, SEP, EOS)");
     sub->add_flag("--json", opts->json, "Print JSON instead of a table");
     on_run(sub, [opts] { run_tokenize(*opts); });
 }
