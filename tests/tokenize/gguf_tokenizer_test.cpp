@@ -326,6 +326,36 @@ TEST(GgufTokenizer, GivesByteLevelTokensTheTextTheyCameFrom) {
     EXPECT_TRUE(tokens[2].continues_word);  // "a" glues onto "Ġ" inside the piece " a"
 }
 
+TEST(GgufTokenizer, BuildsEveryPreTokenizerItKnows) {
+    // the names come from the message for an unknown one, so a name added to the table is tried too
+    const std::string message = load_error(digits_vocab("foo"));
+    const std::size_t start = message.find("(known: ");
+    ASSERT_NE(start, std::string::npos);
+    std::istringstream names(message.substr(start + 8, message.rfind(')') - start - 8));
+    int built = 0;
+    for (std::string name; std::getline(names, name, ',');) {
+        if (name.front() == ' ') name.erase(0, 1);
+        const auto tokenizer = load_ok(digits_vocab(name));
+        EXPECT_TRUE(tokenizer->encode("12 'S a, \xE4\xB8\x96 34\n").ok()) << name;
+        ++built;
+    }
+    EXPECT_GE(built, 16);
+}
+
+TEST(GgufTokenizer, NeverCutsACharacterAtAControlTokenThatIsNotUtf8) {
+    // a control piece "\xA9" (the second byte of "é"): text cannot spell it, so "é" stays whole
+    GgufWriter w;
+    w.kv_str("tokenizer.ggml.model", "gpt2");
+    // byte-level "Ã" (the byte 0xC3), "©" (the byte 0xA9), and the raw byte 0xA9
+    w.kv("tokenizer.ggml.tokens", strings({"\xC3\x83", "\xC2\xA9", "\xA9"}));
+    w.kv("tokenizer.ggml.token_type", ints({1, 1, 3}));
+    w.kv("tokenizer.ggml.merges", strings({}));
+    const auto tokens = load_ok(w)->encode("\xC3\xA9").value();
+    ASSERT_THAT(ids_of(tokens), ElementsAre(0, 1));
+    EXPECT_EQ(tokens[0].start, 0u);
+    EXPECT_EQ(tokens[1].end, 2u);
+}
+
 // [SECTION] llama: SentencePiece
 
 // ids 0 <unk> (unknown)  1 <s>  2 </s> (control)  3 <0xC3>  4 <0xA9> (bytes)

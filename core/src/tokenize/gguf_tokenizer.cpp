@@ -255,6 +255,9 @@ std::vector<hf::AddedToken> added_tokens(const GgufFile& file, const GgufVocab& 
     for (std::size_t i = 0; i < v.tokens.size(); ++i) {
         const TokenType type = v.types[i];
         if (type != TokenType::Control && type != TokenType::UserDefined && type != TokenType::Unknown) continue;
+        // GGUF strings are any bytes. A piece that is not UTF-8 ("\xA9") could match inside a
+        // character of the text and cut it in two; text can never spell it, so it is not looked for.
+        if (first_invalid_utf8(v.tokens[i])) continue;
         hf::AddedToken t;
         t.id = static_cast<int>(i);
         t.content = v.tokens[i];
