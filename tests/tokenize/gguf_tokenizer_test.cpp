@@ -260,6 +260,19 @@ TEST(GgufTokenizer, ReadsControlTokensWrittenInTheTextAsOneToken) {
     EXPECT_EQ(tokenizer->decode({15496, 50256, 995}), "Hello world");
 }
 
+TEST(GgufTokenizer, DropsTheWhitespaceAfterPhi3SpecialTokensAsLlamaCppDoes) {
+    SKIP_WITHOUT_SHARED_MODEL("gguf-vocab/ggml-vocab-phi-3.gguf");
+    const auto opened = GgufFile::open(testing::shared_model("gguf-vocab/ggml-vocab-phi-3.gguf"));
+    ASSERT_TRUE(opened.ok());
+    const auto tokenizer = load_gguf_tokenizer(opened.value()).value();
+    // llama.cpp marks Phi-3's special tokens (general.name "Phi3") to swallow the whitespace after
+    // them, and starts the text after a special token with a ▁: "<|user|>" is 32010 (a control
+    // token of the file), "Hello" alone is 15043 (phi-3.gguf.out)
+    const auto tokens = tokenizer->encode("<|user|>\nHello").value();
+    ASSERT_THAT(ids_of(tokens), ElementsAre(1, 32010, 15043));
+    EXPECT_EQ(tokens[1].end, 9u);  // the token took the "\n"
+}
+
 // [SECTION] gpt2: pre-tokenizers by name
 
 // A byte-level vocabulary with digit and contraction merges whose results show how the named
@@ -354,6 +367,24 @@ TEST(GgufTokenizer, NeverCutsACharacterAtAControlTokenThatIsNotUtf8) {
     ASSERT_THAT(ids_of(tokens), ElementsAre(0, 1));
     EXPECT_EQ(tokens[0].start, 0u);
     EXPECT_EQ(tokens[1].end, 2u);
+}
+
+TEST(GgufTokenizer, IsWhatLoadTokenizerFilesReadsForAGgufFileByNameOrMagic) {
+    const TempDir dir;
+    const std::string bytes = digits_vocab("gpt-2").bytes();
+    for (const char* name : {"vocab.gguf", "vocab.GGUF", "vocab.bin"}) {
+        const auto tokenizer = load_tokenizer_files(dir.write(name, bytes));
+        ASSERT_TRUE(tokenizer.ok()) << name << ": " << tokenizer.error().message;
+        EXPECT_THAT(encode(*tokenizer.value(), "1234"), ElementsAre(4, 5)) << name;
+        EXPECT_TRUE(is_vocabulary_only_gguf(dir.path() / name)) << name;
+    }
+    // a file with tensors is a model, a cut one is not a vocabulary, and neither is a folder
+    EXPECT_FALSE(is_vocabulary_only_gguf(dir.write("model.gguf", testing::small_file().bytes())));
+    EXPECT_FALSE(is_vocabulary_only_gguf(dir.write("cut.gguf", bytes.substr(0, bytes.size() / 2))));
+    EXPECT_FALSE(is_vocabulary_only_gguf(dir.path()));
+    const auto cut = load_tokenizer_files(dir.path() / "cut.gguf");
+    ASSERT_FALSE(cut.ok());
+    EXPECT_THAT(cut.error().message, StartsWith((dir.path() / "cut.gguf").string() + ": "));
 }
 
 // [SECTION] llama: SentencePiece
