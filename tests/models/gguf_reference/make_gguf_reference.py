@@ -19,10 +19,15 @@ with random well-formed ones (random bytes, finite d/dmin; one subnormal d per t
                                                    quantize/dequantize error bounds, ggml's bytes, two dequantizers
                                                    agree, permute/unpermute and RoPE, the forward pass against
                                                    ../hf_reference/make_reference.py, the files parse back
+    make_gguf_reference.py --llama-8b-q4km DIR     DIR/model.gguf: a Llama-3.1-8B-shaped Q4_K_M-like file (5.2 GB)
+                                                   of random well-formed blocks (dequantized std ~0.02), vocabulary
+                                                   padded to 128256 pieces, for memory / speed benchmarks; then
+                                                   reads it back and checks header, tensors, offsets, size, blocks
 """
 import hashlib
 import json
 import math
+import mmap
 import os
 import struct
 import sys
@@ -455,37 +460,48 @@ def align(n, a=ALIGNMENT):
     return n + (a - n % a) % a
 
 
-def write_gguf(path, metadata, tensors):
-    """metadata: [(key, vtype, value)]; tensors: [(name, type name, dims in ggml order, bytes)].
-    Returns the tensor infos as written (name, type, dims, offset relative to the data section)."""
+def gguf_header(metadata, specs):
+    """metadata: [(key, vtype, value)]; specs: [(name, type name, dims in ggml order)]. Returns the header
+    (padded to ALIGNMENT, so the data section starts right after it) and the tensor infos (name, type, dims,
+    offset relative to the data section, nbytes); each tensor's data is padded to ALIGNMENT."""
     out = bytearray(b"GGUF")
-    out += struct.pack("<IQQ", 3, len(tensors), len(metadata))
+    out += struct.pack("<IQQ", 3, len(specs), len(metadata))
     for key, vtype, value in metadata:
         out += gguf_string(key) + struct.pack("<I", VALUE_TYPES[vtype.split(":")[0]]) + gguf_value(vtype, value)
     infos, offset = [], 0
-    for name, ttype, dims, data in tensors:
-        assert len(data) == tensor_nbytes(ttype, dims), name
+    for name, ttype, dims in specs:
+        nbytes = tensor_nbytes(ttype, dims)
         out += gguf_string(name) + struct.pack("<I", len(dims)) + b"".join(struct.pack("<Q", d) for d in dims)
         out += struct.pack("<IQ", GGML_TYPES[ttype][0], offset)
-        infos.append({"name": name, "type": ttype, "dims": list(dims), "offset": offset, "nbytes": len(data)})
-        offset = align(offset + len(data))
+        infos.append({"name": name, "type": ttype, "dims": list(dims), "offset": offset, "nbytes": nbytes})
+        offset = align(offset + nbytes)
     out += b"\0" * (align(len(out)) - len(out))
-    for _, _, _, data in tensors:
-        out += data
-        out += b"\0" * (align(len(data)) - len(data))
+    return bytes(out), infos
+
+
+def write_gguf(path, metadata, tensors):
+    """metadata: [(key, vtype, value)]; tensors: [(name, type name, dims in ggml order, bytes)].
+    Returns the tensor infos as written (name, type, dims, offset relative to the data section)."""
+    for name, ttype, dims, data in tensors:
+        assert len(data) == tensor_nbytes(ttype, dims), name
+    header, infos = gguf_header(metadata, [t[:3] for t in tensors])
     with open(path, "wb") as f:
-        f.write(out)
+        f.write(header)
+        for _, _, _, data in tensors:
+            f.write(data)
+            f.write(b"\0" * (align(len(data)) - len(data)))
     return infos
 
 # ---------------------------------------------------------------- a small GGUF reader (for the self-test)
 
 
 class GGUFReader:
-    """Reads a GGUF v2/v3 file with struct only: metadata {key: (vtype, value)}, tensor infos, bytes."""
+    """Reads a GGUF v2/v3 file with struct only: metadata {key: (vtype, value)}, tensor infos, bytes.
+    The file is memory-mapped (read only), so a multi-GB file costs only the pages looked at."""
 
     def __init__(self, path):
         with open(path, "rb") as f:
-            self.buf = f.read()
+            self.buf = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
         self.pos = 0
         if self.buf[:4] != b"GGUF":
             raise ValueError("bad magic")
@@ -742,23 +758,33 @@ def case_types(wtype, name):
     return wtype
 
 
-def metadata_for(case, wtype, tied, write_alignment, tokens, scores, types):
-    md = [("general.architecture", "string", "llama"), ("general.name", "string", "attnscope-" + case.replace("_", "-"))]
+TINY_HPARAMS = {"context": CONTEXT, "d_model": D_MODEL, "n_layers": N_LAYERS, "d_ff": D_FF, "n_heads": N_HEADS,
+                "n_kv": N_KV, "d_head": D_HEAD, "freq_base": FREQ_BASE, "rms_eps": RMS_EPS}
+
+
+def llama_metadata(name, file_type, hp, tokens, scores, types, write_alignment=False):
+    """The llama.* hyperparameters of hp (a dict like TINY_HPARAMS) and the SentencePiece tokenizer keys."""
+    md = [("general.architecture", "string", "llama"), ("general.name", "string", name)]
     if write_alignment:
         md.append(("general.alignment", "uint32", ALIGNMENT))
-    md += [("llama.vocab_size", "uint32", len(tokens)), ("llama.context_length", "uint32", CONTEXT),
-           ("llama.embedding_length", "uint32", D_MODEL), ("llama.block_count", "uint32", N_LAYERS),
-           ("llama.feed_forward_length", "uint32", D_FF), ("llama.attention.head_count", "uint32", N_HEADS),
-           ("llama.attention.head_count_kv", "uint32", N_KV), ("llama.rope.dimension_count", "uint32", D_HEAD),
-           ("llama.rope.freq_base", "float32", FREQ_BASE),
-           ("llama.attention.layer_norm_rms_epsilon", "float32", RMS_EPS),
-           ("general.file_type", "uint32", FILE_TYPES[wtype]), ("general.quantization_version", "uint32", 2),
+    md += [("llama.vocab_size", "uint32", len(tokens)), ("llama.context_length", "uint32", hp["context"]),
+           ("llama.embedding_length", "uint32", hp["d_model"]), ("llama.block_count", "uint32", hp["n_layers"]),
+           ("llama.feed_forward_length", "uint32", hp["d_ff"]), ("llama.attention.head_count", "uint32", hp["n_heads"]),
+           ("llama.attention.head_count_kv", "uint32", hp["n_kv"]), ("llama.rope.dimension_count", "uint32", hp["d_head"]),
+           ("llama.rope.freq_base", "float32", hp["freq_base"]),
+           ("llama.attention.layer_norm_rms_epsilon", "float32", hp["rms_eps"]),
+           ("general.file_type", "uint32", file_type), ("general.quantization_version", "uint32", 2),
            ("tokenizer.ggml.model", "string", "llama"), ("tokenizer.ggml.tokens", "array:string", tokens),
            ("tokenizer.ggml.scores", "array:float32", scores), ("tokenizer.ggml.token_type", "array:int32", types),
            ("tokenizer.ggml.bos_token_id", "uint32", 1), ("tokenizer.ggml.eos_token_id", "uint32", 2),
            ("tokenizer.ggml.unknown_token_id", "uint32", 0), ("tokenizer.ggml.add_bos_token", "bool", True),
            ("tokenizer.ggml.add_eos_token", "bool", False)]
-    return md + TEST_METADATA
+    return md
+
+
+def metadata_for(case, wtype, tied, write_alignment, tokens, scores, types):
+    return llama_metadata("attnscope-" + case.replace("_", "-"), FILE_TYPES[wtype], TINY_HPARAMS, tokens, scores, types,
+                          write_alignment) + TEST_METADATA
 
 
 def matrix_json(m):
@@ -832,6 +858,210 @@ class Maker:
         with open(os.path.join(folder, "dequant.json"), "w") as f:
             json.dump(dequant, f)
         return {"values": values, "metadata": md, "infos": infos, "expected": expected, "tensors": tensors}
+
+# ---------------------------------------------------------------- a Llama-3.1-8B-shaped benchmark file
+# For memory / speed benchmarks only: the shapes, types and metadata of a Q4_K_M Llama-3.1-8B, with random
+# well-formed blocks made directly in block form (quantizing ~8e9 floats here would take far too long).
+# Every attn_v and ffn_down is Q6_K (llama.cpp's own Q4_K_M makes only about half of them Q6_K), so the
+# file is a little larger than llama.cpp's 4.92 GB.
+
+LLAMA_8B = {"context": 8192, "d_model": 4096, "n_layers": 32, "d_ff": 14336, "n_heads": 32, "n_kv": 8,
+            "d_head": 128, "freq_base": 500000.0, "rms_eps": RMS_EPS, "vocab": 128256}
+BENCH_STD = 0.02  # the std of the dequantized weights, about a trained model's
+BENCH_D_SIGMA = 0.2  # d varies from block to block by a log-normal factor
+BENCH_CHUNK = 1 << 16  # blocks made and written at a time (at most 13.8 MB of bytes)
+
+
+def padded_vocabulary(n):
+    """vocabulary(), then pieces "▁w<id>" (normal, score -1000 - k) up to n tokens: every id below n is a piece."""
+    tokens, scores, types = vocabulary()
+    extra = range(len(tokens), n)
+    return (tokens + ["▁w%d" % i for i in extra], scores + [-1000.0 - k for k in range(len(extra))],
+            types + [1] * len(extra))
+
+
+def llama_8b_specs(hp):
+    """(name, type, dims in ggml order) in gguf_tensor_list's order; 2-D types as llama_q4_k_m's, norms F32."""
+    d, ff, vocab = hp["d_model"], hp["d_ff"], hp["vocab"]
+    q, kv = hp["n_heads"] * hp["d_head"], hp["n_kv"] * hp["d_head"]
+    shapes = [("token_embd.weight", [d, vocab])]
+    for l in range(hp["n_layers"]):
+        b = "blk.%d." % l
+        shapes += [(b + "attn_norm.weight", [d]), (b + "attn_q.weight", [d, q]), (b + "attn_k.weight", [d, kv]),
+                   (b + "attn_v.weight", [d, kv]), (b + "attn_output.weight", [q, d]), (b + "ffn_norm.weight", [d]),
+                   (b + "ffn_gate.weight", [d, ff]), (b + "ffn_up.weight", [d, ff]), (b + "ffn_down.weight", [ff, d])]
+    shapes += [("output_norm.weight", [d]), ("output.weight", [d, vocab])]
+    return [(name, "F32" if len(dims) == 1 else case_types("Q4_K_M", name), dims) for name, dims in shapes]
+
+
+def random_k_blocks(rng, ttype, n, std):
+    """n random well-formed Q4_K or Q6_K blocks, (n, block bytes) uint8: random quant bytes; finite positive
+    half d (dmin); random 6-bit (Q4_K) or int8 (Q6_K) sub-block scales in the upper half of their range, as
+    ggml's quantizers leave them. The dequantized values have mean ~0 and std ~std."""
+    size = GGML_TYPES[ttype][2]
+    out = rng.integers(0, 256, (n, size), dtype=np.uint8)
+    spread = np.exp(BENCH_D_SIGMA * rng.standard_normal(n) - BENCH_D_SIGMA ** 2)  # E[spread^2] = 1
+    if ttype == "Q4_K":
+        # value = d sc q - dmin m, q uniform on 0..15 (variance 255/12); m makes dmin m ~ d sc 7.5 (mean ~0)
+        sc = rng.integers(32, 64, (n, 8), dtype=np.uint8)
+        d = std / (math.sqrt(255 / 12) * math.sqrt(np.mean(np.arange(32, 64) ** 2))) * spread
+        ratio = (7.5 * f16_value(f16_bits(d)) / f16_value(f16_bits(8 * d))).astype(np.float32)
+        m = np.clip(np.rint(sc * ratio[:, None]), 0, 63).astype(np.uint8)
+        out[:, 0:2], out[:, 2:4] = half_bytes(d), half_bytes(8 * d)
+        # _pack_k4_scales in uint8 (it works in int64, which made this 3x slower)
+        out[:, 4:8] = sc[:, 0:4] | ((sc[:, 4:8] >> 4) << 6)
+        out[:, 8:12] = m[:, 0:4] | ((m[:, 4:8] >> 4) << 6)
+        out[:, 12:16] = (sc[:, 4:8] & 15) | ((m[:, 4:8] & 15) << 4)
+    elif ttype == "Q6_K":
+        # value = d sc (q - 32), q uniform on 0..63 (mean square of q - 32: 341.5); sc of either sign
+        # (d comes out ~1.1e-5, a subnormal half, as in real Q6_K tensors of weights this small)
+        sc = rng.integers(64, 128, (n, 16)) * (2 * rng.integers(0, 2, (n, 16)) - 1)
+        d = std / (math.sqrt(341.5) * math.sqrt(np.mean(np.arange(64, 128) ** 2))) * spread
+        out[:, 192:208], out[:, 208:210] = sc.astype(np.int8).view(np.uint8), half_bytes(d)
+    else:
+        raise ValueError(ttype)
+    return out
+
+
+def write_llama_8b_q4km(folder, seed=8):
+    """Writes folder/model.gguf one chunk at a time. Returns (path, metadata, header length, tensor infos)."""
+    hp = LLAMA_8B
+    tokens, scores, types = padded_vocabulary(hp["vocab"])
+    md = llama_metadata("attnscope-random-llama-3.1-8b-q4_k_m", FILE_TYPES["Q4_K_M"], hp, tokens, scores, types)
+    header, infos = gguf_header(md, llama_8b_specs(hp))
+    rng = np.random.default_rng(seed)
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, "model.gguf")
+    with open(path, "wb") as f:
+        f.write(header)
+        for info in infos:
+            assert f.tell() == len(header) + info["offset"], info["name"]
+            if info["type"] == "F32":
+                f.write((1.0 + 0.1 * rng.standard_normal(info["dims"][0])).astype("<f4"))
+            else:
+                size = GGML_TYPES[info["type"]][2]
+                nblocks = info["nbytes"] // size
+                for start in range(0, nblocks, BENCH_CHUNK):
+                    f.write(random_k_blocks(rng, info["type"], min(BENCH_CHUNK, nblocks - start), BENCH_STD))
+            f.write(b"\0" * (align(info["nbytes"]) - info["nbytes"]))
+    return path, md, len(header), infos
+
+
+def read_blocks(g, fd, name, first, n):
+    """Blocks first..first + n - 1 of a quantized tensor, (n, block bytes) uint8. With pread, not through the
+    reader's mapping: each fault on the mapping maps a whole large folio of page cache (MBs) into the RSS."""
+    ttype, _, off = g.tensors[name]
+    size = GGML_TYPES[ttype][2]
+    return np.frombuffer(os.pread(fd, n * size, g.data_start + off + int(first) * size), np.uint8).reshape(n, size)
+
+
+def check_llama_8b_q4km(path, md, header_len, infos, blocks_per_tensor=64, seed=9):
+    """Reads the file back with GGUFReader (mmap) and checks it; samples blocks_per_tensor blocks of each
+    quantized tensor (4 runs of 16) and dequantizes them. Returns the failures."""
+    failures = []
+
+    def check(ok, what):
+        print(("  ok    " if ok else "  FAIL  ") + what)
+        if not ok:
+            failures.append(what)
+
+    hp = LLAMA_8B
+    g = GGUFReader(path)
+    check(g.version == 3 and g.alignment == ALIGNMENT and g.data_start == header_len and g.data_start % ALIGNMENT == 0,
+          "GGUF v3, alignment %d, data section at %d" % (g.alignment, g.data_start))
+    want = {k: (vt, float(np.float32(v)) if vt == "float32" else
+                [float(np.float32(x)) for x in v] if vt == "array:float32" else v) for k, vt, v in md}
+    check(g.metadata == want, "%d metadata keys read back equal to those written" % len(g.metadata))
+    m = {k: v for k, (_, v) in g.metadata.items()}
+    tokens = m["tokenizer.ggml.tokens"]
+    check(m["llama.embedding_length"] == 4096 and m["llama.block_count"] == 32 and m["llama.attention.head_count"] == 32
+          and m["llama.attention.head_count_kv"] == 8 and m["llama.feed_forward_length"] == 14336
+          and m["llama.context_length"] == 8192 and m["llama.rope.freq_base"] == 500000.0
+          and m["llama.attention.layer_norm_rms_epsilon"] == float(np.float32(1e-5)) and m["general.file_type"] == 15
+          and m["llama.vocab_size"] == 128256 and m["llama.rope.dimension_count"] == 128,
+          "hyperparameters: 4096 / 32 layers / 32 heads / 8 KV heads / ff 14336 / ctx 8192 / base 5e5 / eps 1e-5 / ftype 15")
+    check(len(tokens) == len(set(tokens)) == 128256 == len(m["tokenizer.ggml.scores"]) == len(m["tokenizer.ggml.token_type"])
+          and m["tokenizer.ggml.model"] == "llama" and tokens[m["tokenizer.ggml.bos_token_id"]] == "<s>"
+          and tokens[m["tokenizer.ggml.eos_token_id"]] == "</s>" and tokens[128255] == "▁w128255",
+          "tokenizer: 128256 distinct pieces (last %r), scores, types, bos <s>, eos </s>" % tokens[-1])
+
+    specs = llama_8b_specs(hp)
+    expect_types = {"token_embd.weight": "Q4_K", "output.weight": "Q6_K", "output_norm.weight": "F32"}
+    for l in range(hp["n_layers"]):
+        expect_types.update({"blk.%d.%s.weight" % (l, n): t for n, t in (
+            ("attn_norm", "F32"), ("ffn_norm", "F32"), ("attn_q", "Q4_K"), ("attn_k", "Q4_K"), ("attn_output", "Q4_K"),
+            ("ffn_gate", "Q4_K"), ("ffn_up", "Q4_K"), ("attn_v", "Q6_K"), ("ffn_down", "Q6_K"))})
+    got = [(name, t, d) for name, (t, d, _) in g.tensors.items()]
+    check(len(g.tensors) == 291 and got == [tuple(s) for s in specs]
+          and all(expect_types[name] == t for name, t, _ in got),
+          "291 tensors, names, types (Q4_K %d, Q6_K %d, F32 %d) and dims as specified" % tuple(
+              sum(t == x for _, t, _ in got) for x in ("Q4_K", "Q6_K", "F32")))
+    end, ok = 0, True
+    for (name, t, dims, off), info in zip([(n,) + v for n, v in g.tensors.items()], infos):
+        ok = ok and off % ALIGNMENT == 0 and off == align(end) and off == info["offset"]
+        end = off + tensor_nbytes(t, dims)
+    size = os.path.getsize(path)
+    check(ok and size == g.data_start + align(end) == len(g.buf),
+          "offsets contiguous and %d-aligned; file size %d = data start + %d bytes of data" % (ALIGNMENT, size, align(end)))
+
+    rng = np.random.default_rng(seed)
+    fd = os.open(path, os.O_RDONLY)
+    per_type, worst, norms = {}, [], []
+    for name, (t, dims, off) in g.tensors.items():
+        if t == "F32":
+            norms.append(np.frombuffer(os.pread(fd, tensor_nbytes(t, dims), g.data_start + off), "<f4"))
+            continue
+        nb = tensor_nbytes(t, dims) // GGML_TYPES[t][2]
+        starts = rng.integers(0, nb - 16, blocks_per_tensor // 16)
+        starts[0], starts[-1] = 0, nb - 16  # the first and last blocks too
+        raw = np.concatenate([read_blocks(g, fd, name, s, 16) for s in starts])
+        v = DEQUANTIZERS[t](raw)
+        std = float(v.std())
+        per_type.setdefault(t, []).append(v)
+        worst.append((abs(std - BENCH_STD), name, std, bool(np.all(np.isfinite(v)))))
+    norms = np.concatenate(norms)
+    check(norms.size == 65 * 4096 and np.all(np.isfinite(norms)) and abs(norms.mean() - 1) < 0.01,
+          "65 F32 norms: finite, mean %.4f, std %.4f" % (norms.mean(), norms.std()))
+    worst.sort()
+    check(all(fin and 0.016 < s < 0.024 for _, _, s, fin in worst),
+          "%d quantized tensors x %d sampled blocks: finite, per-tensor std in %.4f..%.4f (farthest from 0.02: %s)"
+          % (len(worst), blocks_per_tensor, min(s for _, _, s, _ in worst), max(s for _, _, s, _ in worst), worst[-1][1]))
+    for t, vs in sorted(per_type.items()):
+        v = np.concatenate([x.ravel() for x in vs])
+        check(abs(v.std() - BENCH_STD) < 0.001 and abs(v.mean()) < 0.001 and np.abs(v).max() < 0.2,
+              "%s: %d values, mean %+.2e, std %.5f, max |v| %.4f" % (t, v.size, v.mean(), v.std(), np.abs(v).max()))
+    q4 = np.concatenate([read_blocks(g, fd, name, 0, 4096) for name in ("token_embd.weight", "blk.31.ffn_up.weight")])
+    q6 = read_blocks(g, fd, "output.weight", 0, 4096)
+    sc, mn = unpack_k4_scales(q4[:, 4:16])
+    d, dmin, d6 = read_half(q4, 0), read_half(q4, 2), read_half(q6, 208)
+    s6 = q6[:, 192:208].view(np.int8).astype(np.int64)
+    check(sc.min() >= 32 and sc.max() <= 63 and mn.min() >= 0 and mn.max() <= 63 and np.all(d > 0) and np.all(dmin > 0)
+          and np.all(np.isfinite(d)) and np.all(np.isfinite(dmin)) and np.abs(s6).min() >= 64 and np.all(d6 > 0)
+          and np.all(np.isfinite(d6)),
+          "scales of 8192 Q4_K blocks: sc %d..%d, m %d..%d, d %.2e..%.2e, dmin %.2e..%.2e; "
+          "of 4096 Q6_K: |sc| %d..%d, d %.2e..%.2e"
+          % (sc.min(), sc.max(), mn.min(), mn.max(), d.min(), d.max(), dmin.min(), dmin.max(), np.abs(s6).min(),
+             np.abs(s6).max(), d6.min(), d6.max()))
+    for t in ("Q4_K", "Q6_K"):  # the two dequantizers agree on a few of the random blocks
+        name = "blk.0.attn_q.weight" if t == "Q4_K" else "blk.0.ffn_down.weight"
+        raw = read_blocks(g, fd, name, 0, 8)
+        check(np.array_equal(DEQUANTIZERS[t](raw), np.stack([scalar_dequantize(t, b) for b in raw])),
+              "%s: the vectorized and the loop dequantizer agree on %s's first 8 blocks" % (t, name))
+    os.close(fd)
+    return failures
+
+
+def make_llama_8b_q4km(folder):
+    import time
+    t0 = time.time()
+    path, md, header_len, infos = write_llama_8b_q4km(folder)
+    t1 = time.time()
+    size = os.path.getsize(path)
+    print("wrote %s: %d bytes (%.2f GB, %.2f GiB), %d tensors, header %d bytes, in %.1f s"
+          % (path, size, size / 1e9, size / 2 ** 30, len(infos), header_len, t1 - t0))
+    failures = check_llama_8b_q4km(path, md, header_len, infos)
+    print("check (%.1f s): %s" % (time.time() - t1, "all passed" if not failures else "%d FAILED" % len(failures)))
+    return 1 if failures else 0
 
 # ---------------------------------------------------------------- self-test
 
@@ -1036,6 +1266,11 @@ def self_test(out, results):
 
 def main(argv):
     args = argv[1:]
+    if args and args[0] == "--llama-8b-q4km":
+        if len(args) != 2 or args[1].startswith("-"):
+            print(__doc__, file=sys.stderr)
+            return 2
+        return make_llama_8b_q4km(args[1])
     test = "--self-test" in args
     args = [a for a in args if a != "--self-test"]
     if len(args) > 1 or (not args and not test) or any(a.startswith("-") for a in args):
