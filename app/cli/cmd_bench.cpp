@@ -97,11 +97,14 @@ void run_bench(const BenchOptions& o) {
     const SgemmPeak peak = measure_sgemm_peak(o.sgemm_size, 5, matmul_kernel_of(m));
 
     nlohmann::json out = {{"model", m.name}, {"load_ms", load_ms}, {"threads", omp_get_max_threads()},
+                          {"weights", m.weight_types.empty() ? m.dtype : m.weight_types}, {"weight_kernels", weight_kernel_description()},
                           {"sgemm", {{"kernel", matmul_kernel_description(peak.kernel)}, {"size", peak.size}, {"gflops", peak.gflops}, {"threads", peak.threads}}}, {"runs", nlohmann::json::array()}};
     if (!o.json) {
         std::printf("model: %s (%s, %d layers x %d heads, d_model %d, d_ff %d, vocab %d), loaded in %.1f ms\n",
                     m.name.c_str(), architecture_name(m.architecture), m.n_layers, m.n_heads, m.d_model, m.d_ff,
                     m.vocab_size, load_ms);
+        std::printf("weights: %s; weight kernels: %s\n", (m.weight_types.empty() ? m.dtype : m.weight_types).c_str(),
+                    weight_kernel_description().c_str());
         std::printf("sgemm peak: %.1f GFLOP/s (%s, %dx%dx%d, %d of %d threads, best of 5)\n", peak.gflops,
                     matmul_kernel_description(peak.kernel), peak.size, peak.size, peak.size, peak.threads,
                     omp_get_num_procs());

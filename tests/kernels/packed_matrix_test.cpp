@@ -6,9 +6,13 @@
 
 #include <omp.h>
 
+#include <immintrin.h>
+
+#include <cstring>
 #include <random>
 #include <vector>
 
+#include "kernels/cpu_features.h"
 #include "kernels/packed_matrix.h"
 
 namespace attnscope {
@@ -130,6 +134,53 @@ TEST(PackedProduct, EmptyShapesGiveEmptyResults) {
 TEST(PackedProduct, RefusesAMismatchedDepth) {
     const Matrix w = random_matrix(4, 5, 3);
     EXPECT_THROW(packed_product(Matrix(2, 3), PackedMatrix::from_in_out(w.data(), 4, 5)), std::invalid_argument);
+}
+
+// [SECTION] 16-bit panels
+
+// BF16 and F16 weights packed as they are and widened by the kernel, on every kernel path this
+// CPU runs, from both stored layouts and from rows at odd addresses (safetensors does not align),
+// against the double product of the 16-bit values (rounded here: BF16 by truncating the float's
+// bits, F16 by the hardware's round-to-nearest conversion).
+TEST(PackedMatrix16, BF16AndF16PanelsMatchTheDoubleProductOnEveryKernelPath) {
+    for (const auto element : {PackedMatrix::Element::BF16, PackedMatrix::Element::F16}) {
+        for (const Case& c : {Case{7, 33, 130}, Case{13, 1100, 64}, Case{1, 5, 3}}) {
+            Matrix w = random_matrix(c.depth, c.cols, 5);
+            // The stored bytes, one byte off alignment, in out x in (Linear) and in x out (Conv1D) order.
+            std::vector<std::uint8_t> out_in(1 + 2 * static_cast<std::size_t>(c.depth * c.cols)), in_out(out_in.size());
+            for (Index k = 0; k < c.depth; ++k)
+                for (Index j = 0; j < c.cols; ++j) {
+                    std::uint16_t h;
+                    if (element == PackedMatrix::Element::BF16) {
+                        std::uint32_t bits;
+                        std::memcpy(&bits, &w(k, j), 4);
+                        h = static_cast<std::uint16_t>(bits >> 16);
+                        bits = static_cast<std::uint32_t>(h) << 16;
+                        std::memcpy(&w(k, j), &bits, 4);
+                    } else {
+                        h = _cvtss_sh(w(k, j), 0);
+                        w(k, j) = _cvtsh_ss(h);
+                    }
+                    std::memcpy(&out_in[1 + 2 * static_cast<std::size_t>(j * c.depth + k)], &h, 2);
+                    std::memcpy(&in_out[1 + 2 * static_cast<std::size_t>(k * c.cols + j)], &h, 2);
+                }
+            const Matrix x = random_matrix(c.rows, c.depth, 6);
+            const auto expected = reference_product(x, w, nullptr);
+            const auto packed_out_in = PackedMatrix::from_out_in_16(
+                [&](Index j) { return out_in.data() + 1 + 2 * static_cast<std::size_t>(j * c.depth); }, element, c.cols, c.depth);
+            const auto packed_in_out = PackedMatrix::from_in_out_16(
+                [&](Index k) { return in_out.data() + 1 + 2 * static_cast<std::size_t>(k * c.cols); }, element, c.depth, c.cols);
+            EXPECT_EQ(packed_out_in.element_bytes(), 2u);
+            const KernelPath before = kernel_path();
+            for (KernelPath path : supported_kernel_paths()) {
+                set_kernel_path(path);
+                const std::string what = describe(c) + (element == PackedMatrix::Element::BF16 ? " BF16 " : " F16 ") + kernel_path_name(path);
+                expect_matches(packed_product(x, packed_out_in), expected, c.depth, what + " out x in");
+                expect_matches(packed_product(x, packed_in_out), expected, c.depth, what + " in x out");
+            }
+            set_kernel_path(before);
+        }
+    }
 }
 
 }  // namespace

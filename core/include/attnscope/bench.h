@@ -17,6 +17,9 @@ enum class MatmulKernel {
 };
 MatmulKernel matmul_kernel_of(const ModelInfo& model);
 const char* matmul_kernel_description(MatmulKernel kernel);
+// The instruction set the weight kernels run with ("avx512", "avx2", "generic": chosen at run
+// time, ATTNSCOPE_KERNELS forces one), with the reason when a forced one was not taken.
+std::string weight_kernel_description();
 
 struct SgemmPeak {
     MatmulKernel kernel = MatmulKernel::EigenColumnSlices;

@@ -5,7 +5,9 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
+#include <string>
 #include <stdexcept>
 #include <map>
 
@@ -48,15 +50,41 @@ void HfTensor::read_row(Index r, float* out) const {
 
 const PackedMatrix& HfTensor::packed(Layout layout) const {
     std::call_once(m_packed_once, [&] {
-        const auto reader = [this](Index r, float* out) { read_row(r, out); };
         m_packed_layout = layout;
-        m_packed = layout == Layout::InOut ? PackedMatrix::from_in_out_rows(reader, m_rows, m_cols)
-                                           : PackedMatrix::from_out_in_rows(reader, m_rows, m_cols);
+        MappedFile::populate(m_stored.data, m_stored.n_bytes);   // read whole: one call, not a fault per page
+        if (storage() == Storage::HalfPanels) {
+            const auto element = m_stored.type == GgmlType::BF16 ? PackedMatrix::Element::BF16 : PackedMatrix::Element::F16;
+            const auto raw = [this](Index r) {
+                const auto file_row = static_cast<std::size_t>(m_stored.row_order.empty() ? r : m_stored.row_order[static_cast<std::size_t>(r)]);
+                return m_stored.data + file_row * m_row_bytes;
+            };
+            m_packed = layout == Layout::InOut ? PackedMatrix::from_in_out_16(raw, element, m_rows, m_cols)
+                                               : PackedMatrix::from_out_in_16(raw, element, m_rows, m_cols);
+        } else {
+            const auto reader = [this](Index r, float* out) { read_row(r, out); };
+            m_packed = layout == Layout::InOut ? PackedMatrix::from_in_out_rows(reader, m_rows, m_cols)
+                                               : PackedMatrix::from_out_in_rows(reader, m_rows, m_cols);
+        }
         // The forward passes read the packed copy only; a later matrix() or row() maps them back in.
         MappedFile::release_pages(m_stored.data, m_stored.n_bytes);
     });
     if (layout != m_packed_layout) throw std::logic_error("tensor '" + name() + "' is used in two layouts");
     return m_packed;
+}
+
+HfTensor::Storage HfTensor::storage() const {
+    static const bool float32_forced = [] {
+        const char* v = std::getenv("ATTNSCOPE_FLOAT32_WEIGHTS");
+        return v && *v && std::string(v) != "0";
+    }();
+    if (float32_forced || m_stored.type == GgmlType::F32) return Storage::Float32Panels;
+    if (m_stored.type == GgmlType::F16 || m_stored.type == GgmlType::BF16) return Storage::HalfPanels;
+    return Storage::StoredRows;
+}
+
+StoredRows HfTensor::stored_rows() const {
+    return StoredRows{m_stored.type, m_stored.data, m_rows, m_cols, m_row_bytes,
+                      m_stored.row_order.empty() ? nullptr : m_stored.row_order.data()};
 }
 
 // [SECTION] HfWeights
@@ -125,10 +153,15 @@ Matrix linear_in_out(const Matrix& x, const HfTensor& w, const HfTensor* b) {
 
 Matrix linear_out_in(const Matrix& x, const HfTensor& w, const HfTensor* b) {
     const RowVector bias = b ? b->vector() : RowVector();
+    if (w.storage() == HfTensor::Storage::StoredRows) return stored_rows_product(x, w.stored_rows(), b ? bias.data() : nullptr);
     return packed_product(x, w.packed(HfTensor::Layout::OutIn), b ? bias.data() : nullptr);
 }
 
 Matrix lm_head_product(const Matrix& x, const HfTensor& w, const HfTensor* b) {
+    if (w.kept_in_file_precision()) {
+        const RowVector bias = b ? b->vector() : RowVector();
+        return stored_rows_product(x, w.stored_rows(), b ? bias.data() : nullptr);
+    }
     Matrix y = parallel_product(x, w.matrix().transpose());
     if (b) y.rowwise() += b->vector();
     return y;

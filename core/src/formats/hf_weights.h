@@ -14,6 +14,7 @@
 
 #include "attnscope/matrix.h"
 #include "kernels/packed_matrix.h"
+#include "kernels/stored_rows.h"
 #include "formats/tensor_source.h"
 
 namespace attnscope {
@@ -39,6 +40,14 @@ public:
     enum class Layout { InOut, OutIn };
     // The matrix packed for x * W, built on first use. A tensor is used in one layout only.
     const PackedMatrix& packed(Layout layout) const;
+    // How the products read the weights: F32 packed as float32 panels; F16 and BF16 packed as
+    // 16-bit panels the kernel widens in registers; ggml's quantized types read as the file
+    // stores them (stored_rows.h). ATTNSCOPE_FLOAT32_WEIGHTS=1 packs every type as float32 (the
+    // path before issue 16, kept for benchmarks to compare with).
+    enum class Storage { Float32Panels, HalfPanels, StoredRows };
+    Storage storage() const;
+    bool kept_in_file_precision() const { return storage() != Storage::Float32Panels; }
+    StoredRows stored_rows() const;   // rows x cols, out x in
 
 private:
     const float* floats() const;
@@ -88,7 +97,7 @@ Matrix linear_in_out(const Matrix& x, const HfTensor& w, const HfTensor* b);
 Matrix linear_out_in(const Matrix& x, const HfTensor& w, const HfTensor* b);
 // y = x W^T + b for an LM head (out x in, vocab x d). Not packed: it is usually the token
 // embedding table itself (tied), read once per trace for one row, so packing would double the
-// largest tensor of the model to save nothing.
+// largest tensor of the model to save nothing. A 16-bit or quantized table is read as stored.
 Matrix lm_head_product(const Matrix& x, const HfTensor& w, const HfTensor* b);
 // One head's slice of a projection as d_model x width, read row by row from the file (the packed
 // copy the forward pass uses has no simple slice), for the step-by-step view:

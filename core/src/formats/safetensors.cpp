@@ -235,6 +235,18 @@ void MappedFile::release_pages(const std::uint8_t* begin, std::size_t length) {
     if (end > first) ::madvise(reinterpret_cast<void*>(first), end - first, MADV_DONTNEED);   // failure is harmless
 }
 
+void MappedFile::populate(const std::uint8_t* begin, std::size_t length) {
+    const std::uintptr_t page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+    const std::uintptr_t first = reinterpret_cast<std::uintptr_t>(begin) / page * page;
+    const std::uintptr_t end = reinterpret_cast<std::uintptr_t>(begin) + length;
+    if (end <= first) return;
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22   // Linux 5.14
+#endif
+    if (::madvise(reinterpret_cast<void*>(first), end - first, MADV_POPULATE_READ) != 0)
+        ::madvise(reinterpret_cast<void*>(first), end - first, MADV_WILLNEED);   // older kernels: a hint; failure is harmless
+}
+
 // [SECTION] SafetensorsFile: header parsing and validation
 namespace {
 

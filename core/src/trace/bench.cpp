@@ -1,4 +1,5 @@
 #include "attnscope/bench.h"
+#include "kernels/cpu_features.h"
 #include "attnscope/forward.h"
 
 #include "kernels/packed_matrix.h"
@@ -44,6 +45,11 @@ double median_of(std::vector<double> times) {
 
 MatmulKernel matmul_kernel_of(const ModelInfo& model) {
     return model.architecture == Architecture::Attnscope ? MatmulKernel::EigenColumnSlices : MatmulKernel::PackedPanels;
+}
+
+std::string weight_kernel_description() {
+    const std::string& note = kernel_path_note();
+    return std::string(kernel_path_name(kernel_path())) + (note.empty() ? "" : " (" + note + ")");
 }
 
 const char* matmul_kernel_description(MatmulKernel kernel) {

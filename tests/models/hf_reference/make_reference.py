@@ -9,6 +9,7 @@ as stored (after rounding to F16/BF16). Written separately from the C++ code, st
     make_reference.py OUT_DIR             the test checkpoints + OUT_DIR/<case>/expected.json
     make_reference.py --gpt2-small DIR    a random GPT-2-small-shaped checkpoint (124M), for benchmarks
     make_reference.py --llama-1b-bf16 DIR a random 1B-parameter Llama-shaped BF16 checkpoint, for benchmarks
+    make_reference.py --llama-3b-bf16 DIR a random Llama-3.2-3B-shaped BF16 checkpoint (6.4 GB), for issue 16's memory target
     make_reference.py --llama-long DIR    a random Llama-shaped checkpoint for long inputs: 8 layers, d_model 512,
                                           8 query / 4 KV heads, 16,384 positions, F32 (issue 13's 8,192-token target)
     make_reference.py --bert-base DIR     a random bert-base-shaped F16 checkpoint (110M), for benchmarks
@@ -437,6 +438,8 @@ def write_big_random(folder, kind):
     else:  # llama-1b-bf16: Llama-3.2-1B's shape; llama-long: small and wide of context
         if kind == "llama-long":
             d, L, V, H, KV, dh, ff, dtype, P = 512, 8, 32000, 8, 4, 64, 1408, "F32", 16384
+        elif kind == "llama-3b-bf16":
+            d, L, V, H, KV, dh, ff, dtype, P = 3072, 28, 128256, 24, 8, 128, 8192, "BF16", 8192
         else:
             d, L, V, H, KV, dh, ff, dtype, P = 2048, 16, 128256, 32, 8, 64, 8192, "BF16", 8192
         cfg = {"model_type": "llama", "hidden_size": d, "num_attention_heads": H, "num_key_value_heads": KV,
@@ -466,7 +469,7 @@ def write_big_random(folder, kind):
 
 
 def main(argv):
-    if len(argv) == 3 and argv[1] in ("--gpt2-small", "--llama-1b-bf16", "--bert-base", "--llama-long"):
+    if len(argv) == 3 and argv[1] in ("--gpt2-small", "--llama-1b-bf16", "--llama-3b-bf16", "--bert-base", "--llama-long"):
         write_big_random(argv[2], argv[1][2:])
         return 0
     if len(argv) != 2:
