@@ -14,8 +14,7 @@
 #include "../malformed_models.h"
 #include "../test_models.h"
 #include "../test_scratch.h"
-
-extern char** environ;
+#include "cli_process.h"
 
 namespace attnscope {
 namespace {
@@ -25,45 +24,11 @@ using ::testing::HasSubstr;
 using testing::scratch_dir;  // removed again when the tests end
 namespace fs = std::filesystem;
 
-struct ProcessResult {
-    int exit_code;
-    std::string out, err;
-};
-
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-// Runs a program with stdout and stderr captured in files (no pipes, so no deadlock on big output).
-ProcessResult run_program(const std::string& program, const std::vector<std::string>& args) {
-    const fs::path out = scratch_dir() / "stdout", err = scratch_dir() / "stderr";
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    std::vector<char*> argv = {const_cast<char*>(program.c_str())};
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    pid_t pid = 0;
-    const int spawned = posix_spawnp(&pid, program.c_str(), &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (spawned != 0) return {-1, "", "could not start " + program};
-    int status = 0;
-    waitpid(pid, &status, 0);
-    const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    return {code, slurp(out), slurp(err)};
-}
-
-ProcessResult cli(const std::vector<std::string>& args) { return run_program(std::string(ATTNSCOPE_BIN_DIR) + "/attnscope-cli", args); }
-
-fs::path write_file(const std::string& name, const std::string& text) {
-    const fs::path p = scratch_dir() / name;
-    std::ofstream(p, std::ios::binary) << text;
-    return p;
-}
+using testing::cli;
+using testing::ProcessResult;
+using testing::run_program;
+using testing::slurp;
+using testing::write_file;
 
 // A causal tiny model on disk: 2 layers x 2 heads, vocab of the bank sentence, max_len 8.
 std::string tiny_causal_model() {

@@ -5,19 +5,15 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
-#include <spawn.h>
-#include <fcntl.h>
-#include <sys/wait.h>
 
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include "cli_process.h"
 #include "formats/gguf_files.h"
 #include "shared_models.h"
 #include "test_scratch.h"
-
-extern char** environ;
 
 namespace attnscope {
 namespace {
@@ -31,44 +27,9 @@ using testing::kStr;
 using testing::scratch_dir;
 namespace fs = std::filesystem;
 
-struct ProcessResult {
-    int exit_code;
-    std::string out, err;
-};
-
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-// attnscope-cli with stdout and stderr captured in files (no pipes, so no deadlock on big output).
-ProcessResult cli(const std::vector<std::string>& args) {
-    const std::string program = std::string(ATTNSCOPE_BIN_DIR) + "/attnscope-cli";
-    const fs::path out = scratch_dir() / "stdout", err = scratch_dir() / "stderr";
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    std::vector<char*> argv = {const_cast<char*>(program.c_str())};
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    pid_t pid = 0;
-    const int spawned = posix_spawn(&pid, program.c_str(), &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (spawned != 0) return {-1, "", "could not start " + program};
-    int status = 0;
-    waitpid(pid, &status, 0);
-    const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    return {code, slurp(out), slurp(err)};
-}
-
-fs::path write_file(const std::string& name, const std::string& bytes) {
-    const fs::path p = scratch_dir() / name;
-    std::ofstream(p, std::ios::binary) << bytes;
-    return p;
-}
+using testing::cli;
+using testing::ProcessResult;
+using testing::write_file;
 
 Bytes strings(const std::vector<std::string>& items) {
     Bytes b;

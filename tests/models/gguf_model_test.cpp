@@ -13,6 +13,7 @@
 #include "attnscope/forward.h"
 #include "attnscope/model.h"
 #include "formats/gguf_files.h"
+#include "model_checks.h"
 #include "shared_models.h"
 
 namespace attnscope {
@@ -68,18 +69,10 @@ TEST(GgufModel, Stories260KContinuesOnceUponATimeAsPublished) {
     SKIP_WITHOUT_SHARED_MODEL("gguf/stories260K.gguf");
     const auto model = load_model(shared_model("gguf/stories260K.gguf").string());
     ASSERT_TRUE(model.ok()) << model.error().message;
-    auto tokens = model.value()->tokenizer().encode("Once upon a time").value();
+    const auto tokens = model.value()->tokenizer().encode("Once upon a time").value();
     ASSERT_EQ(tokens.size(), 5u);
     EXPECT_EQ(tokens[0].id, 1) << "BOS first (tokenizer.ggml.add_bos_token's default for llama)";
-    std::vector<int> generated;
-    for (int step = 0; step < 20; ++step) {
-        const auto trace = model.value()->forward(tokens, ForwardOptions{});
-        ASSERT_TRUE(trace.ok());
-        Index best = 0;
-        trace.value().logits.row(trace.value().logits.rows() - 1).maxCoeff(&best);
-        generated.push_back(static_cast<int>(best));
-        tokens.push_back(Token{static_cast<int>(best), "", 0, 0, false, false, false});
-    }
+    const auto generated = greedy_continuation(*model.value(), tokens, 20);
     // llama2.c's published output for this model and prompt (../shared/models/README.md)
     const std::string text = model.value()->tokenizer().decode(generated);
     EXPECT_THAT(", there was a little girl named Lily. She loved to play outside in the park. One day,", StartsWith(text));

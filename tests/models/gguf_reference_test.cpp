@@ -17,6 +17,7 @@
 #include "attnscope/model.h"
 #include "formats/ggml_dequantize.h"
 #include "formats/gguf.h"
+#include "model_checks.h"
 
 namespace attnscope {
 namespace {
@@ -25,23 +26,7 @@ namespace fs = std::filesystem;
 
 const fs::path kReferenceDir = ATTNSCOPE_GGUF_REFERENCE_DIR;
 
-// Largest |got - want| / (1 + |want|); null in the reference is a masked score.
-double max_error(const Matrix& got, const nlohmann::json& want, const std::string& what) {
-    EXPECT_EQ(got.rows(), static_cast<Index>(want.size())) << what;
-    EXPECT_EQ(got.cols(), static_cast<Index>(want[0].size())) << what;
-    if (got.rows() != static_cast<Index>(want.size()) || got.cols() != static_cast<Index>(want[0].size())) return INFINITY;
-    double worst = 0;
-    for (Index i = 0; i < got.rows(); ++i)
-        for (Index j = 0; j < got.cols(); ++j) {
-            const auto& w = want[static_cast<std::size_t>(i)][static_cast<std::size_t>(j)];
-            if (w.is_null()) {
-                EXPECT_TRUE(std::isinf(got(i, j)) && got(i, j) < 0) << what << " (" << i << "," << j << ") must be masked";
-                continue;
-            }
-            worst = std::max(worst, std::abs(got(i, j) - w.get<double>()) / (1 + std::abs(w.get<double>())));
-        }
-    return worst;
-}
+using testing::max_error;
 
 class GgufReference : public ::testing::TestWithParam<std::string> {
 protected:
@@ -83,8 +68,6 @@ TEST_P(GgufReference, EveryHeadMatchesTheNumpyForwardOverTheDequantizedWeights) 
     }
     EXPECT_LE(worst_weights, 1e-4) << "attention weights";
     EXPECT_LE(worst_qkv, 1e-4) << "q, k, v and scores (relative to 1 + |value|)";
-    Matrix last(1, static_cast<Index>(expected["logits_last"].size()));
-    for (Index j = 0; j < last.cols(); ++j) last(0, j) = expected["logits_last"][static_cast<std::size_t>(j)].get<float>();
     const nlohmann::json want = nlohmann::json::array({expected["logits_last"]});
     EXPECT_LE(max_error(trace.logits.bottomRows(1), want, "logits"), 1e-4);
 }

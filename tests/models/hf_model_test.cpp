@@ -13,6 +13,7 @@
 #include "attnscope/forward.h"
 #include "attnscope/trace_json.h"
 #include "models/hf_model.h"
+#include "model_checks.h"
 #include "test_scratch.h"
 
 namespace attnscope {
@@ -24,22 +25,7 @@ using ::testing::HasSubstr;
 const fs::path kReferenceDir = ATTNSCOPE_HF_REFERENCE_DIR;
 const fs::path kSharedModels = ATTNSCOPE_SHARED_MODELS;
 
-// Largest |got - want| / (1 + |want|); null in the reference is a masked -inf.
-double max_error(const Matrix& got, const nlohmann::json& want, const std::string& what) {
-    EXPECT_EQ(got.rows(), static_cast<Index>(want.size())) << what;
-    EXPECT_EQ(got.cols(), static_cast<Index>(want[0].size())) << what;
-    double worst = 0;
-    for (Index i = 0; i < got.rows(); ++i)
-        for (Index j = 0; j < got.cols(); ++j) {
-            const auto& w = want[static_cast<std::size_t>(i)][static_cast<std::size_t>(j)];
-            if (w.is_null()) {
-                EXPECT_TRUE(std::isinf(got(i, j)) && got(i, j) < 0) << what << " (" << i << "," << j << ") must be masked";
-                continue;
-            }
-            worst = std::max(worst, std::abs(got(i, j) - w.get<double>()) / (1 + std::abs(w.get<double>())));
-        }
-    return worst;
-}
+using testing::max_error;
 
 // One reference checkpoint: what the numpy script expects, the model loaded from the folder, and
 // its forward pass over the script's token ids.
@@ -269,16 +255,7 @@ TEST(HfRealCheckpoint, Stories260KContinuesOnceUponATimeAsPublished) {
     if (!fs::exists(shared("stories260K"))) GTEST_SKIP() << "../shared/models/stories260K is absent";
     const auto model = load_model(shared("stories260K").string());
     ASSERT_TRUE(model.ok()) << model.error().message;
-    auto tokens = model.value()->tokenizer().encode("Once upon a time").value();
-    std::vector<int> generated;
-    for (int step = 0; step < 20; ++step) {
-        const auto trace = model.value()->forward(tokens, ForwardOptions{});
-        ASSERT_TRUE(trace.ok());
-        Index best = 0;
-        trace.value().logits.row(trace.value().logits.rows() - 1).maxCoeff(&best);
-        generated.push_back(static_cast<int>(best));
-        tokens.push_back(Token{static_cast<int>(best), "", 0, 0, false, false, false});
-    }
+    const auto generated = testing::greedy_continuation(*model.value(), model.value()->tokenizer().encode("Once upon a time").value(), 20);
     // llama2.c's published output for this model and prompt (../shared/models/README.md)
     EXPECT_THAT(", there was a little girl named Lily. She loved to play outside in the park. One day,",
                 ::testing::StartsWith(model.value()->tokenizer().decode(generated)));
