@@ -757,7 +757,89 @@ def gguf_cases(c):
     c.add_model("gguf/cut_header_named_json", path)
 
 
-FAMILIES = [safetensors_cases, gguf_cases, config_size_cases, config_shape_cases, tokenizer_cases, unigram_cases, vocab_file_cases,
+def gguf_model_cases(c):
+    """Sound GGUF containers whose llama model lies (issue 16): absurd or zero sizes, widths the
+    heads do not divide, a type AttnScope cannot read, NaN weights and scales, an architecture it
+    does not run. Each must be refused naming the file, or traced with a message (exit 0 or 3)."""
+    def s(text):
+        b = text.encode() if isinstance(text, str) else text
+        return struct.pack("<Q", len(b)) + b
+
+    def kv(key, type_id, payload):
+        return s(key) + struct.pack("<I", type_id) + payload
+
+    def u32(key, v):
+        return kv(key, 4, struct.pack("<I", v))
+
+    def strings(key, items):
+        return kv(key, 9, struct.pack("<IQ", 8, len(items)) + b"".join(s(i) for i in items))
+
+    def llama(arch="llama", d=8, heads=2, kv_heads=2, layers=1, ff=8, overrides=None, v_type=0, v_bytes=None, fill=None):
+        """A 1-layer llama with a 4-piece SentencePiece vocabulary; `overrides` replaces metadata values."""
+        meta = {"general.architecture": kv("general.architecture", 8, s(arch)),
+                arch + ".embedding_length": u32(arch + ".embedding_length", d),
+                arch + ".block_count": u32(arch + ".block_count", layers),
+                arch + ".attention.head_count": u32(arch + ".attention.head_count", heads),
+                arch + ".attention.head_count_kv": u32(arch + ".attention.head_count_kv", kv_heads),
+                arch + ".feed_forward_length": u32(arch + ".feed_forward_length", ff),
+                arch + ".attention.layer_norm_rms_epsilon": kv(arch + ".attention.layer_norm_rms_epsilon", 6, struct.pack("<f", 1e-5)),
+                "tokenizer.ggml.model": kv("tokenizer.ggml.model", 8, s("llama")),
+                "tokenizer.ggml.tokens": strings("tokenizer.ggml.tokens", ["<unk>", "<s>", "</s>", "\u2581bank"]),
+                "tokenizer.ggml.scores": kv("tokenizer.ggml.scores", 9, struct.pack("<IQ4f", 6, 4, 0, 0, 0, -1)),
+                "tokenizer.ggml.token_type": kv("tokenizer.ggml.token_type", 9, struct.pack("<IQ4i", 5, 4, 2, 3, 3, 1))}
+        meta.update(overrides or {})
+        value = fill if fill is not None else struct.pack("<f", 0.02)
+        tensors = [("token_embd.weight", [d, 4], 0, None), ("output_norm.weight", [d], 0, None)]
+        for l in range(min(layers, 2)):
+            b = "blk.%d." % l
+            tensors += [(b + "attn_norm.weight", [d], 0, None), (b + "attn_q.weight", [d, d], 0, None),
+                        (b + "attn_k.weight", [d, d], 0, None), (b + "attn_v.weight", [d, d], v_type, v_bytes),
+                        (b + "attn_output.weight", [d, d], 0, None), (b + "ffn_norm.weight", [d], 0, None),
+                        (b + "ffn_gate.weight", [d, ff], 0, None), (b + "ffn_up.weight", [d, ff], 0, None),
+                        (b + "ffn_down.weight", [ff, d], 0, None)]
+        infos, data = [], b""
+        for name, dims, type_id, raw in tensors:
+            n = 1
+            for x in dims:
+                n *= x
+            blob = raw if raw is not None else value * n
+            data += b"\0" * (-len(data) % 32)
+            infos.append(s(name) + struct.pack("<I", len(dims)) + b"".join(struct.pack("<Q", x) for x in dims) +
+                         struct.pack("<IQ", type_id, len(data)))
+            data += blob
+        kvs = list(meta.values())
+        out = b"GGUF" + struct.pack("<IQQ", 3, len(infos), len(kvs)) + b"".join(kvs) + b"".join(infos)
+        out += b"\0" * (-len(out) % 32)
+        return out + data
+
+    a = "llama."
+    nan_half = struct.pack("<H", 0x7E00)
+    files = {
+        "sound_tiny_llama": llama(),
+        "block_count_2_40": llama(overrides={a + "block_count": kv(a + "block_count", 10, struct.pack("<Q", 2 ** 40))}),
+        "block_count_more_than_tensors": llama(overrides={a + "block_count": u32(a + "block_count", 3)}),
+        "head_count_zero": llama(overrides={a + "attention.head_count": u32(a + "attention.head_count", 0)}),
+        "heads_do_not_divide_width": llama(overrides={a + "attention.head_count": u32(a + "attention.head_count", 3)}),
+        "kv_heads_do_not_divide_heads": llama(overrides={a + "attention.head_count_kv": u32(a + "attention.head_count_kv", 3)}),
+        "head_count_is_a_string": llama(overrides={a + "attention.head_count": kv(a + "attention.head_count", 8, s("two"))}),
+        "eps_negative": llama(overrides={a + "attention.layer_norm_rms_epsilon":
+                                         kv(a + "attention.layer_norm_rms_epsilon", 6, struct.pack("<f", -1.0))}),
+        "width_2_31": llama(overrides={a + "embedding_length": u32(a + "embedding_length", 2 ** 31)}),
+        "nan_weights": llama(fill=struct.pack("<f", float("nan"))),
+        "huge_weights": llama(fill=struct.pack("<f", 3e38)),
+        "q8_0_nan_scale": llama(d=32, ff=32, heads=2, kv_heads=2, v_type=8, v_bytes=(nan_half + b"\x01" * 32) * 32),
+        "unreadable_type_iq4_nl": llama(d=32, ff=32, v_type=20, v_bytes=b"\0" * (18 * 32)),
+        "architecture_mamba": llama(arch="mamba"),
+        "no_tokenizer": llama(overrides={"tokenizer.ggml.model": kv("tokenizer.ggml.model", 8, s("none-such"))}),
+    }
+    for name, data in files.items():
+        path = c.path("gguf_model/" + name + ".gguf")
+        with open(path, "wb") as f:
+            f.write(data)
+        c.add_model("gguf_model/" + name, path)
+
+
+FAMILIES = [safetensors_cases, gguf_cases, gguf_model_cases, config_size_cases, config_shape_cases, tokenizer_cases, unigram_cases, vocab_file_cases,
             own_model_cases, app_json_cases, special_file_cases, text_cases]
 
 

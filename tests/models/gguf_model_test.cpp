@@ -99,6 +99,7 @@ struct TinyLlama {
     std::uint32_t v_type = kTypeF32;
     std::uint64_t v_rows = 8;
     std::uint32_t rope_dims = 4;
+    std::uint32_t heads = 2;
 
     Bytes string_array(const std::vector<std::string>& items) const {
         Bytes b;
@@ -115,7 +116,7 @@ struct TinyLlama {
         key("general.architecture", Bytes().u32(kStr).str(a));
         key(a + ".embedding_length", Bytes().u32(kU32).u32(8));
         key(a + ".block_count", Bytes().u32(kU32).u32(1));
-        key(a + ".attention.head_count", Bytes().u32(kU32).u32(2));
+        key(a + ".attention.head_count", Bytes().u32(kU32).u32(heads));
         key(a + ".attention.head_count_kv", Bytes().u32(kU32).u32(2));
         key(a + ".feed_forward_length", Bytes().u32(kU32).u32(8));
         key(a + ".context_length", Bytes().u32(kU32).u32(64));
@@ -208,6 +209,12 @@ TEST(GgufModel, AMisshapenTensorIsNamedAsTheFileSpellsIt) {
     TinyLlama file;
     file.v_rows = 4;   // two heads of 4 need 8 rows
     EXPECT_EQ(load_error(file), "tensor 'blk.0.attn_v.weight': expected shape [8, 8], got [4, 8]");
+}
+
+TEST(GgufModel, AConfigCheckThatFailsNamesEveryKeyAsTheFileSpellsIt) {
+    TinyLlama file;
+    file.heads = 3;
+    EXPECT_EQ(load_error(file), "key 'llama.attention.head_count': expected a divisor of llama.embedding_length 8, got 3");
 }
 
 TEST(GgufModel, RopeOnPartOfAHeadIsRefused) {

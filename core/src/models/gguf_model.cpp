@@ -167,7 +167,8 @@ nlohmann::json llama_config(const GgufFile& file, const std::string& arch) {
     const nlohmann::json rope_dims = metadata_value(file, arch + ".rope.dimension_count");
     const std::uint64_t heads = file.require_uint(arch + ".attention.head_count");
     const nlohmann::json d_head = cfg.contains("head_dim") ? cfg["head_dim"] : nlohmann::json(heads ? cfg["hidden_size"].get<std::uint64_t>() / heads : 0);
-    if (rope_dims.is_number() && rope_dims != d_head)
+    const bool heads_divide = cfg.contains("head_dim") || (heads && cfg["hidden_size"].get<std::uint64_t>() % heads == 0);
+    if (rope_dims.is_number() && heads_divide && rope_dims != d_head)   // else the builder names the divisor problem
         throw LoadError("key '" + arch + ".rope.dimension_count': RoPE on part of a head (" + rope_dims.dump() + " of " +
                         d_head.dump() + " dimensions) is not supported for " + arch);
     if (file.has_key(arch + ".rope.scaling.type")) {
@@ -181,16 +182,27 @@ nlohmann::json llama_config(const GgufFile& file, const std::string& arch) {
     return cfg;
 }
 
-// "config.json: hidden_size: expected ..." from the architecture's checks -> "key 'llama.embedding_length': expected ...".
+// "config.json: num_attention_heads: expected a divisor of hidden_size 8, got 3" from the
+// architecture's checks -> "key 'llama.attention.head_count': expected a divisor of
+// llama.embedding_length 8, got 3": the user's file has GGUF keys, not config.json's.
 std::string with_gguf_key_names(const std::string& message, const std::string& arch) {
     const std::string prefix = "config.json: ";
     if (message.rfind(prefix, 0) != 0) return message;
+    std::string out = "metadata: " + message.substr(prefix.size());
     for (const KeyMapping& k : kLlamaKeys) {
         const std::string key = std::string(k.config_key) + ":";
-        if (message.compare(prefix.size(), key.size(), key) == 0)
-            return "key '" + arch + "." + k.gguf_suffix + "'" + message.substr(prefix.size() + key.size() - 1);
+        if (message.compare(prefix.size(), key.size(), key) == 0) {
+            out = "key '" + arch + "." + k.gguf_suffix + "'" + message.substr(prefix.size() + key.size() - 1);
+            break;
+        }
     }
-    return "metadata: " + message.substr(prefix.size());
+    const std::size_t detail = out.find(": ");
+    for (const KeyMapping& k : kLlamaKeys) {   // names inside the explanation ("a divisor of hidden_size 8")
+        const std::string word = std::string(" ") + k.config_key + " ";
+        for (std::size_t at = out.find(word, detail); at != std::string::npos; at = out.find(word, at + 1))
+            out.replace(at + 1, word.size() - 2, arch + "." + k.gguf_suffix);
+    }
+    return out;
 }
 
 // The per-frequency divisors llama.cpp stores for Llama 3.1's rope scaling (rope_freqs.weight).
