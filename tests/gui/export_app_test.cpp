@@ -138,17 +138,20 @@ TEST_F(ExportApp, TheSaveBrowserSuggestsANameAndAsksBeforeReplacingAFile) {
     EXPECT_THAT(out.substr(out.find("browser-open.png")), HasSubstr("region save-browser"));
     ASSERT_EQ(xdotool({"search", "--sync", "--name", "AttnScope"}), 0);
 
-    // Keys held down for a second: ImGui 1.86 reads key states once a frame, so a press and its
-    // release inside one frame of a loaded machine (300 ms and more) would never be seen.
+    // Keys held down for 2.5 s: ImGui 1.86 reads key states once a frame, so a press and its
+    // release inside one frame would never be seen, and a frame of the software renderer on a
+    // loaded CI machine has taken longer than the 1 s this held them before.
     auto press = [this](const std::string& keys) {
         EXPECT_EQ(xdotool({"keydown", keys}), 0);
-        std::this_thread::sleep_for(std::chrono::seconds(1));
+        std::this_thread::sleep_for(std::chrono::milliseconds(2500));
         EXPECT_EQ(xdotool({"keyup", keys}), 0);
         std::this_thread::sleep_for(std::chrono::seconds(1));
     };
     // The name field has the keyboard: select all, type over the suggestion, Enter.
     press("ctrl+a");
-    EXPECT_EQ(xdotool({"type", "--delay", "30", (scratch_dir() / "taken-overview").string()}), 0);
+    // 100 ms a character: at 30 ms a loaded CI machine once lost one, and the save went to
+    // another name without the question this test is about.
+    EXPECT_EQ(xdotool({"type", "--delay", "100", (scratch_dir() / "taken-overview").string()}), 0);
     press("Return");
     EXPECT_EQ(slurp(taken), "old") << "replaced without asking";
     press("Return");  // "Replace it?" Enter: yes
