@@ -31,12 +31,7 @@ using testing::cli;
 using testing::ProcessResult;
 using testing::write_file;
 
-Bytes strings(const std::vector<std::string>& items) {
-    Bytes b;
-    b.u32(kArr).u32(kStr).u64(items.size());
-    for (const std::string& s : items) b.str(s);
-    return b;
-}
+using testing::strings;
 
 // A vocabulary-only byte-level BPE file: ids 0 "h" 1 "i" 2 "hi" 3 "Ġ" 4 "<|bos|>" (control),
 // merge "h i"; Llama-3's pre-tokenizer, which adds BOS (id 4).

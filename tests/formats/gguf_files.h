@@ -89,6 +89,14 @@ struct GgufWriter {
     }
 };
 
+// A typed metadata value: an array of strings (tokenizer.ggml.tokens, merges).
+inline Bytes strings(const std::vector<std::string>& items) {
+    Bytes b;
+    b.u32(kArr).u32(kStr).u64(items.size());
+    for (const std::string& s : items) b.str(s);
+    return b;
+}
+
 inline std::string f32_bytes(std::initializer_list<float> values) {
     Bytes b;
     for (float v : values) b.put(v);

@@ -101,12 +101,6 @@ struct TinyLlama {
     std::uint32_t rope_dims = 4;
     std::uint32_t heads = 2;
 
-    Bytes string_array(const std::vector<std::string>& items) const {
-        Bytes b;
-        b.u32(kArr).u32(kStr).u64(items.size());
-        for (const auto& s : items) b.str(s);
-        return b;
-    }
     std::string bytes() const {
         GgufWriter w;
         const auto key = [&](const std::string& k, const Bytes& v) {
@@ -123,7 +117,7 @@ struct TinyLlama {
         key(a + ".rope.dimension_count", Bytes().u32(kU32).u32(rope_dims));
         key(a + ".attention.layer_norm_rms_epsilon", Bytes().u32(kF32).put(1e-5f));
         key("tokenizer.ggml.model", Bytes().u32(kStr).str("llama"));
-        key("tokenizer.ggml.tokens", string_array({"<unk>", "<s>", "</s>", "\xE2\x96\x81" "a"}));
+        key("tokenizer.ggml.tokens", strings({"<unk>", "<s>", "</s>", "\xE2\x96\x81" "a"}));
         Bytes scores;
         scores.u32(kArr).u32(kF32).u64(4).put(0.0f).put(0.0f).put(0.0f).put(-1.0f);
         key("tokenizer.ggml.scores", scores);

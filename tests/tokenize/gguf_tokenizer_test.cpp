@@ -42,12 +42,7 @@ using testing::kU32;
 
 // [SECTION] Helpers
 
-Bytes strings(const std::vector<std::string>& items) {
-    Bytes b;
-    b.u32(kArr).u32(kStr).u64(items.size());
-    for (const std::string& s : items) b.str(s);
-    return b;
-}
+using testing::strings;
 
 Bytes floats(const std::vector<float>& items) {
     Bytes b;
