@@ -3,11 +3,14 @@
 // file at an aligned offset, its byte size is its element count in whole blocks of its type, every
 // metadata value can be read through every accessor and getter (a getter of the wrong type gives a
 // message naming the file), nested arrays can be walked, and the same file cut one byte before its
-// last tensor's end is refused.
+// last tensor's end is refused; then the file as a model (load_model) loads or names the file,
+// and a model traces a short text or says why not.
 #include <algorithm>
 #include <cstdint>
 #include <string>
 
+#include "attnscope/forward.h"
+#include "attnscope/model.h"
 #include "formats/gguf.h"
 #include "fuzz_support.h"
 
@@ -98,6 +101,19 @@ void check_truncation_is_refused(std::string_view bytes, const GgufFile& file) {
     fuzz::check_error(reopened.error(), "truncated file", bytes);
 }
 
+// A sound container as a model (models/gguf_model.cpp reads its metadata and tensors): a model or
+// a message naming the file; a model traces a short text or says why not.
+void check_model(const std::filesystem::path& path, std::string_view bytes) {
+    const Result<ModelPtr> model = load_model(path.string());
+    if (!model.ok()) {
+        fuzz::check_error(model.error(), "load_model", bytes);
+        fuzz::check(model.error().message.rfind(path.string() + ": ", 0) == 0, "load_model: the message does not start with the file");
+        return;
+    }
+    const auto trace = compute_trace(*model.value(), "the bank");
+    if (!trace.ok()) fuzz::check_error(trace.error(), "trace", bytes);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -113,5 +129,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     read_every_key(bytes, file.value());
     check_every_tensor(file.value());
     check_truncation_is_refused(bytes, file.value());
+    check_model(path, bytes);
     return 0;
 }
