@@ -33,13 +33,13 @@ protected:
     }
 
     // The app on model() and "i took the money to the bank", playing `script`.
-    Spawned start(const std::string& script, const std::string& tag) {
+    Spawned start(const std::string& script, const std::string& tag, std::vector<std::string> more = {}) {
         const fs::path file = scratch_dir() / (tag + ".script");
         std::ofstream(file) << script;
-        return spawn(std::string(ATTNSCOPE_BIN_DIR) + "/attnscope",
-                     {"--model", model(), "--text", "i took the money to the bank", "--size", "1280x720", "--no-settings", "--script",
-                      file.string()},
-                     env(), tag);
+        std::vector<std::string> args = {"--model", model(), "--text", "i took the money to the bank", "--size", "1280x720", "--no-settings",
+                                         "--script", file.string()};
+        args.insert(args.end(), more.begin(), more.end());
+        return spawn(std::string(ATTNSCOPE_BIN_DIR) + "/attnscope", args, env(), tag);
     }
 
     // 3 layers x 2 heads, random weights: a shape of the test's own, whatever the built-in models become.
@@ -71,6 +71,14 @@ std::string report_of(const std::string& out, const std::string& png) {
     std::smatch m;
     if (!std::regex_search(out, m, std::regex("script screenshot [^\\n]*" + png + ": ([^\\n]*)"))) return "";
     return m[1].str();
+}
+
+// The names in `dir`, one a line (what a failed save left, for the message).
+std::string listing(const fs::path& dir) {
+    std::string out;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(dir, ec)) out += e.path().filename().string() + "\n";
+    return out;
 }
 
 std::size_t count(const std::string& text, const std::string& what) {
@@ -131,7 +139,8 @@ TEST_F(ExportApp, TheSaveBrowserSuggestsANameAndAsksBeforeReplacingAFile) {
     std::ofstream(taken) << "old";
     const Spawned app = start("0 screenshot-ready " + shot("browser-ready.png") + "\n"
                               "1 export-browser overview-svg\n"
-                              "3 screenshot " + shot("browser-open.png") + "\n", "browser");
+                              "3 screenshot " + shot("browser-open.png") + "\n", "browser",
+                                {"--screenshot-on-signal", shot("browser-now.png")});
     ASSERT_GT(app.pid, 0);
     ASSERT_TRUE(eventually([&] { return report_of(slurp(app.out), "browser-open.png") != ""; })) << slurp(app.err);
     const std::string out = slurp(app.out);
@@ -140,22 +149,26 @@ TEST_F(ExportApp, TheSaveBrowserSuggestsANameAndAsksBeforeReplacingAFile) {
 
     // Keys held down for 2.5 s: ImGui 1.86 reads key states once a frame, so a press and its
     // release inside one frame would never be seen, and a frame of the software renderer on a
-    // loaded CI machine has taken longer than the 1 s this held them before.
-    auto press = [this](const std::string& keys) {
-        EXPECT_EQ(xdotool({"keydown", keys}), 0);
+    // loaded CI machine has taken longer than 1 s. Held that long, a key repeats (X's autorepeat
+    // starts after 660 ms), so the keys are let go in the reverse order: with `keyup ctrl+a` Ctrl
+    // went up first and a repeat of A in between typed an "a" in front of the path.
+    auto press = [this](const std::vector<std::string>& keys) {
+        for (const std::string& key : keys) EXPECT_EQ(xdotool({"keydown", key}), 0);
         std::this_thread::sleep_for(std::chrono::milliseconds(2500));
-        EXPECT_EQ(xdotool({"keyup", keys}), 0);
+        for (auto key = keys.rbegin(); key != keys.rend(); ++key) EXPECT_EQ(xdotool({"keyup", *key}), 0);
         std::this_thread::sleep_for(std::chrono::seconds(1));
     };
     // The name field has the keyboard: select all, type over the suggestion, Enter.
-    press("ctrl+a");
+    press({"ctrl", "a"});
     // 100 ms a character: at 30 ms a loaded CI machine once lost one, and the save went to
     // another name without the question this test is about.
     EXPECT_EQ(xdotool({"type", "--delay", "100", (scratch_dir() / "taken-overview").string()}), 0);
-    press("Return");
+    press({"Return"});
     EXPECT_EQ(slurp(taken), "old") << "replaced without asking";
-    press("Return");  // "Replace it?" Enter: yes
-    EXPECT_TRUE(eventually([&] { return slurp(taken).rfind("<?xml", 0) == 0; }, 20)) << "the second Enter did not replace the file";
+    press({"Return"});  // "Replace it?" Enter: yes
+    const bool replaced = eventually([&] { return slurp(taken).rfind("<?xml", 0) == 0; }, 20);
+    EXPECT_TRUE(replaced) << "the second Enter did not replace the file; the screen now:\n" << signal_screenshot(app.pid, app.out, 0)
+                          << "files: " << listing(scratch_dir());
     EXPECT_THAT(slurp(taken), HasSubstr("class='head'"));
 
     EXPECT_EQ(xdotool({"key", "--delay", "100", "ctrl+q"}), 0);
