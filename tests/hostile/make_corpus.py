@@ -758,9 +758,10 @@ def gguf_cases(c):
 
 
 def gguf_model_cases(c):
-    """Sound GGUF containers whose llama model lies (issue 16): absurd or zero sizes, widths the
-    heads do not divide, a type AttnScope cannot read, NaN weights and scales, an architecture it
-    does not run. Each must be refused naming the file, or traced with a message (exit 0 or 3)."""
+    """Sound GGUF containers whose llama, gpt2 or bert model lies (issue 16): absurd or zero sizes,
+    widths the heads do not divide, a type AttnScope cannot read, NaN weights and scales, an
+    architecture it does not run, tensors missing or in the wrong layout. Each must be refused
+    naming the file, or traced with a message (exit 0 or 3)."""
     def s(text):
         b = text.encode() if isinstance(text, str) else text
         return struct.pack("<Q", len(b)) + b
@@ -788,7 +789,6 @@ def gguf_model_cases(c):
                 "tokenizer.ggml.scores": kv("tokenizer.ggml.scores", 9, struct.pack("<IQ4f", 6, 4, 0, 0, 0, -1)),
                 "tokenizer.ggml.token_type": kv("tokenizer.ggml.token_type", 9, struct.pack("<IQ4i", 5, 4, 2, 3, 3, 1))}
         meta.update(overrides or {})
-        value = fill if fill is not None else struct.pack("<f", 0.02)
         tensors = [("token_embd.weight", [d, 4], 0, None), ("output_norm.weight", [d], 0, None)]
         for l in range(min(layers, 2)):
             b = "blk.%d." % l
@@ -797,6 +797,59 @@ def gguf_model_cases(c):
                         (b + "attn_output.weight", [d, d], 0, None), (b + "ffn_norm.weight", [d], 0, None),
                         (b + "ffn_gate.weight", [d, ff], 0, None), (b + "ffn_up.weight", [d, ff], 0, None),
                         (b + "ffn_down.weight", [ff, d], 0, None)]
+        return container(meta, tensors, fill)
+
+    def gpt2(d=8, heads=2, overrides=None, drop=(), dims=None):
+        """A 1-layer GPT-2 as llama.cpp writes it (Conv1D weights out x in), a 4-piece byte-level vocabulary."""
+        g = "gpt2."
+        meta = {"general.architecture": kv("general.architecture", 8, s("gpt2")),
+                g + "embedding_length": u32(g + "embedding_length", d), g + "block_count": u32(g + "block_count", 1),
+                g + "attention.head_count": u32(g + "attention.head_count", heads),
+                g + "feed_forward_length": u32(g + "feed_forward_length", 4 * d),
+                g + "attention.layer_norm_epsilon": kv(g + "attention.layer_norm_epsilon", 6, struct.pack("<f", 1e-5)),
+                "tokenizer.ggml.model": kv("tokenizer.ggml.model", 8, s("gpt2")),
+                "tokenizer.ggml.pre": kv("tokenizer.ggml.pre", 8, s("gpt-2")),
+                "tokenizer.ggml.tokens": strings("tokenizer.ggml.tokens", ["a", "b", "\u0120", "<|endoftext|>"]),
+                "tokenizer.ggml.token_type": kv("tokenizer.ggml.token_type", 9, struct.pack("<IQ4i", 5, 4, 1, 1, 1, 3)),
+                "tokenizer.ggml.merges": strings("tokenizer.ggml.merges", [])}
+        meta.update(overrides or {})
+        shapes = {"token_embd.weight": [d, 4], "position_embd.weight": [d, 16], "output_norm.weight": [d], "output_norm.bias": [d],
+                  "blk.0.attn_norm.weight": [d], "blk.0.attn_norm.bias": [d], "blk.0.attn_qkv.weight": [d, 3 * d],
+                  "blk.0.attn_qkv.bias": [3 * d], "blk.0.attn_output.weight": [d, d], "blk.0.attn_output.bias": [d],
+                  "blk.0.ffn_norm.weight": [d], "blk.0.ffn_norm.bias": [d], "blk.0.ffn_up.weight": [d, 4 * d],
+                  "blk.0.ffn_up.bias": [4 * d], "blk.0.ffn_down.weight": [4 * d, d], "blk.0.ffn_down.bias": [d]}
+        shapes.update(dims or {})
+        return container(meta, [(n, x, 0, None) for n, x in shapes.items() if n not in drop], None)
+
+    def bert(d=8, heads=2, overrides=None, drop=()):
+        """A 1-layer BERT as llama.cpp writes it (no masked-word head), a 5-piece phantom-space vocabulary."""
+        g = "bert."
+        meta = {"general.architecture": kv("general.architecture", 8, s("bert")),
+                g + "embedding_length": u32(g + "embedding_length", d), g + "block_count": u32(g + "block_count", 1),
+                g + "attention.head_count": u32(g + "attention.head_count", heads),
+                g + "feed_forward_length": u32(g + "feed_forward_length", 2 * d),
+                g + "attention.layer_norm_epsilon": kv(g + "attention.layer_norm_epsilon", 6, struct.pack("<f", 1e-12)),
+                g + "attention.causal": kv(g + "attention.causal", 7, b"\0"),
+                "tokenizer.ggml.model": kv("tokenizer.ggml.model", 8, s("bert")),
+                "tokenizer.ggml.tokens": strings("tokenizer.ggml.tokens", ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "\u2581bank"]),
+                "tokenizer.ggml.token_type": kv("tokenizer.ggml.token_type", 9, struct.pack("<IQ5i", 5, 5, 3, 2, 3, 3, 1)),
+                "tokenizer.ggml.unknown_token_id": u32("tokenizer.ggml.unknown_token_id", 1),
+                "tokenizer.ggml.bos_token_id": u32("tokenizer.ggml.bos_token_id", 2),
+                "tokenizer.ggml.seperator_token_id": u32("tokenizer.ggml.seperator_token_id", 3)}
+        meta.update(overrides or {})
+        shapes = {"token_embd.weight": [d, 5], "token_types.weight": [d, 2], "position_embd.weight": [d, 16],
+                  "token_embd_norm.weight": [d], "token_embd_norm.bias": [d]}
+        for t, dims in (("attn_q", [d, d]), ("attn_k", [d, d]), ("attn_v", [d, d]), ("attn_output", [d, d]),
+                        ("ffn_up", [d, 2 * d]), ("ffn_down", [2 * d, d])):
+            shapes["blk.0.%s.weight" % t] = dims
+            shapes["blk.0.%s.bias" % t] = [dims[1]]
+        for t in ("attn_output_norm", "layer_output_norm"):
+            shapes["blk.0.%s.weight" % t], shapes["blk.0.%s.bias" % t] = [d], [d]
+        return container(meta, [(n, x, 0, None) for n, x in shapes.items() if n not in drop], None)
+
+    def container(meta, tensors, fill):
+        """GGUF v3 with `meta` and F32 tensors filled with `fill` (default 0.02), or their own bytes."""
+        value = fill if fill is not None else struct.pack("<f", 0.02)
         infos, data = [], b""
         for name, dims, type_id, raw in tensors:
             n = 1
@@ -831,6 +884,18 @@ def gguf_model_cases(c):
         "unreadable_type_iq4_nl": llama(d=32, ff=32, v_type=20, v_bytes=b"\0" * (18 * 32)),
         "architecture_mamba": llama(arch="mamba"),
         "no_tokenizer": llama(overrides={"tokenizer.ggml.model": kv("tokenizer.ggml.model", 8, s("none-such"))}),
+        "sound_tiny_gpt2": gpt2(),
+        "gpt2_qkv_two_thirds": gpt2(dims={"blk.0.attn_qkv.weight": [8, 16]}),
+        "gpt2_qkv_as_hugging_face_stores_it": gpt2(dims={"blk.0.attn_qkv.weight": [24, 8]}),
+        "gpt2_no_position_table": gpt2(drop=("position_embd.weight",)),
+        "gpt2_heads_do_not_divide_width": gpt2(heads=3),
+        "gpt2_unknown_pre_tokenizer": gpt2(overrides={"tokenizer.ggml.pre": kv("tokenizer.ggml.pre", 8, s("none-such"))}),
+        "sound_tiny_bert": bert(),
+        "bert_causal": bert(overrides={"bert.attention.causal": kv("bert.attention.causal", 7, b"\1")}),
+        "bert_without_token_types": bert(drop=("token_types.weight",)),
+        "bert_no_attn_output_norm": bert(drop=("blk.0.attn_output_norm.bias",)),
+        "bert_eps_zero": bert(overrides={"bert.attention.layer_norm_epsilon":
+                                         kv("bert.attention.layer_norm_epsilon", 6, struct.pack("<f", 0.0))}),
     }
     for name, data in files.items():
         path = c.path("gguf_model/" + name + ".gguf")

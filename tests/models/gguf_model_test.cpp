@@ -6,8 +6,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <algorithm>
 #include <filesystem>
 #include <string>
+#include <optional>
 #include <vector>
 
 #include "attnscope/forward.h"
@@ -63,6 +65,79 @@ TEST(GgufModel, Stories260KTracesExactlyAsItsSafetensorsTwin) {
     }
     EXPECT_LE(worst, 1e-5f);
     EXPECT_LE(largest_difference(a.value()->logits, b.value()->logits), 1e-4f);
+}
+
+// [SECTION] GPT-2 and BERT converted as llama.cpp converts them (make_gguf_reference.py --convert-hf)
+
+// The largest difference of q, k, v and weights over every head of two traces of the same ids.
+float largest_head_difference(const Trace& a, const Trace& b) {
+    EXPECT_EQ(a.layers.size(), b.layers.size());
+    float worst = a.layers.size() == b.layers.size() ? 0.0f : INFINITY;
+    for (std::size_t l = 0; l < std::min(a.layers.size(), b.layers.size()); ++l) {
+        EXPECT_EQ(a.layers[l].heads.size(), b.layers[l].heads.size());
+        for (std::size_t h = 0; h < std::min(a.layers[l].heads.size(), b.layers[l].heads.size()); ++h) {
+            const HeadTrace &x = a.layers[l].heads[h], &y = b.layers[l].heads[h];
+            for (const auto& [p, q] : {std::pair{&x.q, &y.q}, {&x.k, &y.k}, {&x.v, &y.v}, {&x.weights, &y.weights}})
+                worst = std::max(worst, largest_difference(*p, *q));
+        }
+    }
+    return worst;
+}
+
+struct ConvertedPair {
+    ModelPtr gguf, twin;
+};
+
+// The converted file of a shared Hugging Face folder (ctest writes it) and the folder itself.
+std::optional<ConvertedPair> converted(const std::string& folder) {
+    const fs::path file = fs::path(ATTNSCOPE_GGUF_REFERENCE_DIR) / "converted" / (folder + ".gguf");
+    if (!fs::exists(file) || !fs::exists(shared_model(folder))) return std::nullopt;
+    auto gguf = load_model(file.string());
+    auto twin = load_model(shared_model(folder).string());
+    EXPECT_TRUE(gguf.ok()) << gguf.error().message;
+    EXPECT_TRUE(twin.ok()) << twin.error().message;
+    if (!gguf.ok() || !twin.ok()) return std::nullopt;
+    return ConvertedPair{gguf.value(), twin.value()};
+}
+
+// Same ids, the same typed text under each token, same heads.
+void expect_same_trace(const ConvertedPair& pair, const std::string& text, bool logits) {
+    const auto a = compute_trace(*pair.gguf, text);
+    const auto b = compute_trace(*pair.twin, text);
+    ASSERT_TRUE(a.ok()) << a.error().message;
+    ASSERT_TRUE(b.ok()) << b.error().message;
+    ASSERT_EQ(a.value()->tokens.size(), b.value()->tokens.size());
+    for (std::size_t i = 0; i < a.value()->tokens.size(); ++i) {
+        EXPECT_EQ(a.value()->tokens[i].id, b.value()->tokens[i].id) << i;
+        const Token &x = a.value()->tokens[i], &y = b.value()->tokens[i];
+        EXPECT_EQ(x.start, y.start) << i;   // the same typed text under each token (pieces are spelt differently)
+        EXPECT_EQ(x.end, y.end) << i;
+        EXPECT_EQ(x.special, y.special) << i;
+        EXPECT_EQ(x.continues_word, y.continues_word) << i;
+    }
+    EXPECT_LE(largest_head_difference(*a.value(), *b.value()), 1e-5f);
+    if (logits) {
+        EXPECT_LE(largest_difference(a.value()->logits, b.value()->logits), 1e-4f);
+    }
+}
+
+// GPT-2's Conv1D weights are stored transposed in the GGUF file; the tied head is not written.
+TEST(GgufModel, AGpt2ConvertedAsLlamaCppDoesTracesAsItsSafetensorsTwin) {
+    const auto pair = converted("fake_gpt2");
+    if (!pair) GTEST_SKIP() << "fake_gpt2 or its conversion is absent (ctest writes it from " << shared_model("fake_gpt2") << ")";
+    EXPECT_EQ(pair->gguf->info().architecture, Architecture::Gpt2);
+    expect_same_trace(*pair, "Once upon a time, the river bank was quiet. It's 2024!", true);
+}
+
+// BERT without its masked-word head (llama.cpp drops it): the same attention, no fill-in.
+TEST(GgufModel, ABertConvertedAsLlamaCppDoesTracesAsItsSafetensorsTwin) {
+    const auto pair = converted("bert_tiniest");
+    if (!pair) GTEST_SKIP() << "bert_tiniest or its conversion is absent (ctest writes it from " << shared_model("bert_tiniest") << ")";
+    EXPECT_EQ(pair->gguf->info().architecture, Architecture::Bert);
+    expect_same_trace(*pair, "We sat on the river bank, near the café.", false);
+    const auto trace = compute_trace(*pair->gguf, "the bank");
+    ASSERT_TRUE(trace.ok());
+    EXPECT_EQ(trace.value()->logits.size(), 0) << "the converter drops cls.predictions";
 }
 
 TEST(GgufModel, Stories260KContinuesOnceUponATimeAsPublished) {

@@ -1,9 +1,13 @@
 // GGUF models against tests/models/gguf_reference/make_gguf_reference.py: a numpy GGUF writer,
 // quantizer and dequantizer written separately from the C++ (from ggml's block layouts), with a
 // small Llama per weight type (F32 tied and untied, F16, BF16, Q8_0, Q4_0, Q5_0, Q4_K, Q5_K, Q6_K
-// and a Q4_K_M-like mix), real and random well-formed blocks, q/k rows in llama.cpp's order.
-// - Every head's q, k, v, scores and weights, and the last logits, against the float64 forward
-//   pass over the same dequantized weights.
+// and a Q4_K_M-like mix), real and random well-formed blocks, q/k rows in llama.cpp's order; and
+// small GPT-2s (Conv1D weights transposed as llama.cpp writes them, tied and untied heads) and
+// BERTs (no masked-word head) in F32, F16, Q8_0 and a Q4_K/Q6_K mix.
+// - The file's own tokenizer gives the script's ids for its text (BPE merges, WordPiece with
+//   [CLS]/[SEP], SentencePiece with byte fallback).
+// - Every head's q, k, v, scores and weights, and the last logits (GPT-2, Llama), against the
+//   float64 forward pass over the same dequantized weights.
 // - Rows 0, 1 and the last of six tensors per file, dequantized, against the script's values,
 //   which equal ggml's dequantize_row_* exactly.
 #include <gmock/gmock.h>
@@ -47,8 +51,14 @@ TEST_P(GgufReference, EveryHeadMatchesTheNumpyForwardOverTheDequantizedWeights) 
     const ModelPtr model = loaded.value();
     EXPECT_EQ(model->info().n_heads, expected["n_heads"].get<int>());
     EXPECT_EQ(model->info().n_kv_heads, expected["n_kv_heads"].get<int>());
+    EXPECT_EQ(model->info().n_layers, expected["n_layers"].get<int>());
     std::vector<Token> tokens;
     for (int id : expected["ids"]) tokens.push_back(Token{id, "", 0, 0, false, false, false});
+    const auto encoded = model->tokenizer().encode(expected["text"].get<std::string>());
+    ASSERT_TRUE(encoded.ok()) << encoded.error().message;
+    std::vector<int> ids;
+    for (const Token& t : encoded.value()) ids.push_back(t.id);
+    EXPECT_EQ(ids, expected["ids"].get<std::vector<int>>()) << "the file's tokenizer on \"" << expected["text"].get<std::string>() << "\"";
     auto forward = model->forward(tokens, ForwardOptions{});
     ASSERT_TRUE(forward.ok()) << forward.error().message;
     const Trace& trace = forward.value();
@@ -68,6 +78,11 @@ TEST_P(GgufReference, EveryHeadMatchesTheNumpyForwardOverTheDequantizedWeights) 
     }
     EXPECT_LE(worst_weights, 1e-4) << "attention weights";
     EXPECT_LE(worst_qkv, 1e-4) << "q, k, v and scores (relative to 1 + |value|)";
+    if (!expected.contains("logits_last")) {   // a GGUF BERT: the converter drops the masked-word head
+        EXPECT_EQ(trace.logits.size(), 0);
+        return;
+    }
+    ASSERT_GT(trace.logits.rows(), 0);
     const nlohmann::json want = nlohmann::json::array({expected["logits_last"]});
     EXPECT_LE(max_error(trace.logits.bottomRows(1), want, "logits"), 1e-4);
 }
@@ -100,7 +115,8 @@ TEST_P(GgufReference, DequantizedRowsEqualTheScriptsGgmlValues) {
 
 INSTANTIATE_TEST_SUITE_P(EveryWeightType, GgufReference,
                          ::testing::Values("llama_f32_untied", "llama_f32_tied", "llama_f16", "llama_bf16", "llama_q8_0", "llama_q4_0",
-                                           "llama_q5_0", "llama_q4_k", "llama_q5_k", "llama_q6_k", "llama_q4_k_m"),
+                                           "llama_q5_0", "llama_q4_k", "llama_q5_k", "llama_q6_k", "llama_q4_k_m", "gpt2_f32",
+                                           "gpt2_q8_0", "gpt2_q4_k", "bert_f32", "bert_f16", "bert_q8_0"),
                          [](const auto& info) { return info.param; });
 
 }  // namespace

@@ -4,6 +4,12 @@
 // "blk.3.ffn_down.weight") and turns config.json into metadata keys under the architecture's name
 // ("llama.block_count"). Both are undone here, so the architectures in hf_*.cpp run GGUF files
 // unchanged and a GGUF model traces exactly as the safetensors checkpoint it was converted from.
+// Each architecture llama.cpp writes that AttnScope runs has an entry in kArchitectures: its
+// tensor names, its metadata keys and the builder that runs it.
+//
+// For `gpt2` the converter also transposes the Conv1D weights (c_attn, c_proj, c_fc), which
+// Hugging Face stores in x out, to torch.nn.Linear's out x in; the GPT-2 builder is told so
+// (HfContext::conv1d_out_in) and reads them that way, without a copy.
 //
 // One more thing the converter changes for `llama`: it reorders each head's q and k rows so that
 // RoPE rotates adjacent pairs (x0, x1), (x2, x3), ... (llama.cpp's rotation) instead of the pairs
@@ -38,23 +44,74 @@ const std::map<std::string, std::string, std::less<>> kLlamaLayerNames = {
     {"mlp.up_proj.weight", "ffn_up.weight"},            {"mlp.down_proj.weight", "ffn_down.weight"},
 };
 const std::map<std::string, std::string, std::less<>> kLlamaModelNames = {
-    {"model.embed_tokens.weight", "token_embd.weight"}, {"embed_tokens.weight", "token_embd.weight"},
-    {"model.norm.weight", "output_norm.weight"},        {"norm.weight", "output_norm.weight"},
-    {"lm_head.weight", "output.weight"},
+    {"embed_tokens.weight", "token_embd.weight"}, {"norm.weight", "output_norm.weight"}, {"lm_head.weight", "output.weight"},
 };
 
+// "<prefix>N.<rest>" -> {N, rest}, or nullopt when `name` is not a layer's tensor.
+std::optional<std::pair<std::string, std::string>> layer_part(const std::string& name, const std::string& prefix) {
+    if (name.rfind(prefix, 0) != 0) return std::nullopt;
+    const std::string rest = name.substr(prefix.size());
+    const std::size_t dot = rest.find('.');
+    if (dot == std::string::npos || dot == 0 || !std::all_of(rest.begin(), rest.begin() + static_cast<long>(dot), ::isdigit))
+        return std::nullopt;
+    return std::make_pair(rest.substr(0, dot), rest.substr(dot + 1));
+}
+
+// A name map: model-wide names, then a layer's names after "<layer prefix>N.".
+struct NameMap {
+    const std::map<std::string, std::string, std::less<>>& model;
+    const char* layer_prefix;
+    const std::map<std::string, std::string, std::less<>>& layer;
+
+    std::string operator()(const std::string& hf, const std::string& strip = "") const {
+        const std::string name = !strip.empty() && hf.rfind(strip, 0) == 0 ? hf.substr(strip.size()) : hf;
+        if (const auto it = model.find(name); it != model.end()) return it->second;
+        const auto part = layer_part(name, layer_prefix);
+        if (!part) return hf;
+        const auto it = layer.find(part->second);
+        return it == layer.end() ? hf : "blk." + part->first + "." + it->second;
+    }
+};
+
+// GPT-2 (names after GPT2LMHeadModel's "transformer."): the converter's tensor map.
+const std::map<std::string, std::string, std::less<>> kGpt2ModelNames = {
+    {"wte.weight", "token_embd.weight"}, {"wpe.weight", "position_embd.weight"}, {"ln_f.weight", "output_norm.weight"},
+    {"ln_f.bias", "output_norm.bias"},   {"lm_head.weight", "output.weight"},
+};
+const std::map<std::string, std::string, std::less<>> kGpt2LayerNames = {
+    {"ln_1.weight", "attn_norm.weight"},          {"ln_1.bias", "attn_norm.bias"},
+    {"attn.c_attn.weight", "attn_qkv.weight"},    {"attn.c_attn.bias", "attn_qkv.bias"},
+    {"attn.c_proj.weight", "attn_output.weight"}, {"attn.c_proj.bias", "attn_output.bias"},
+    {"ln_2.weight", "ffn_norm.weight"},           {"ln_2.bias", "ffn_norm.bias"},
+    {"mlp.c_fc.weight", "ffn_up.weight"},         {"mlp.c_fc.bias", "ffn_up.bias"},
+    {"mlp.c_proj.weight", "ffn_down.weight"},     {"mlp.c_proj.bias", "ffn_down.bias"},
+};
+// BERT (names after BertForMaskedLM's "bert."). The converter drops the masked-word head (cls.*)
+// and the pooler: a GGUF BERT is an encoder without fill-in.
+const std::map<std::string, std::string, std::less<>> kBertModelNames = {
+    {"embeddings.word_embeddings.weight", "token_embd.weight"},
+    {"embeddings.position_embeddings.weight", "position_embd.weight"},
+    {"embeddings.token_type_embeddings.weight", "token_types.weight"},
+    {"embeddings.LayerNorm.weight", "token_embd_norm.weight"},
+    {"embeddings.LayerNorm.bias", "token_embd_norm.bias"},
+};
+const std::map<std::string, std::string, std::less<>> kBertLayerNames = {
+    {"attention.self.query.weight", "attn_q.weight"},        {"attention.self.query.bias", "attn_q.bias"},
+    {"attention.self.key.weight", "attn_k.weight"},          {"attention.self.key.bias", "attn_k.bias"},
+    {"attention.self.value.weight", "attn_v.weight"},        {"attention.self.value.bias", "attn_v.bias"},
+    {"attention.output.dense.weight", "attn_output.weight"}, {"attention.output.dense.bias", "attn_output.bias"},
+    {"attention.output.LayerNorm.weight", "attn_output_norm.weight"},
+    {"attention.output.LayerNorm.bias", "attn_output_norm.bias"},
+    {"intermediate.dense.weight", "ffn_up.weight"},          {"intermediate.dense.bias", "ffn_up.bias"},
+    {"output.dense.weight", "ffn_down.weight"},              {"output.dense.bias", "ffn_down.bias"},
+    {"output.LayerNorm.weight", "layer_output_norm.weight"}, {"output.LayerNorm.bias", "layer_output_norm.bias"},
+};
+
+std::string gpt2_gguf_name(const std::string& hf) { return NameMap{kGpt2ModelNames, "h.", kGpt2LayerNames}(hf, "transformer."); }
+std::string bert_gguf_name(const std::string& hf) { return NameMap{kBertModelNames, "encoder.layer.", kBertLayerNames}(hf, "bert."); }
 // "model.layers.12.mlp.up_proj.weight" -> "blk.12.ffn_up.weight"; a name with no counterpart is
 // returned as it is (and then not found).
-std::string llama_gguf_name(const std::string& hf) {
-    if (const auto it = kLlamaModelNames.find(hf); it != kLlamaModelNames.end()) return it->second;
-    std::string rest = hf.rfind("model.", 0) == 0 ? hf.substr(6) : hf;
-    if (rest.rfind("layers.", 0) != 0) return hf;
-    rest = rest.substr(7);
-    const std::size_t dot = rest.find('.');
-    if (dot == std::string::npos || dot == 0 || !std::all_of(rest.begin(), rest.begin() + static_cast<long>(dot), ::isdigit)) return hf;
-    const auto it = kLlamaLayerNames.find(std::string_view(rest).substr(dot + 1));
-    return it == kLlamaLayerNames.end() ? hf : "blk." + rest.substr(0, dot) + "." + it->second;
-}
+std::string llama_gguf_name(const std::string& hf) { return NameMap{kLlamaModelNames, "layers.", kLlamaLayerNames}(hf, "model."); }
 
 // The Hugging Face order of a permuted q or k weight's rows: row h*d + s*d/2 + i is file row
 // h*d + 2i + s.
@@ -76,11 +133,12 @@ bool ends_with(std::string_view s, std::string_view tail) {
 
 class GgufSource final : public TensorSource {
 public:
-    GgufSource(std::shared_ptr<const GgufFile> file, bool permuted_qk, std::int64_t heads, std::int64_t kv_heads)
-        : m_file(std::move(file)), m_permuted_qk(permuted_qk), m_heads(heads), m_kv_heads(kv_heads) {}
+    using NameOf = std::string (*)(const std::string& hf_name);
+    GgufSource(std::shared_ptr<const GgufFile> file, NameOf name_of, bool permuted_qk, std::int64_t heads, std::int64_t kv_heads)
+        : m_file(std::move(file)), m_name_of(name_of), m_permuted_qk(permuted_qk), m_heads(heads), m_kv_heads(kv_heads) {}
 
     std::optional<StoredTensor> find(const std::string& hf_name) const override {
-        const std::string name = llama_gguf_name(hf_name);
+        const std::string name = m_name_of(hf_name);
         const GgufTensorInfo* info = m_file->find_tensor(name);
         if (!info) return std::nullopt;
         const GgufTensorView view = m_file->view(*info);
@@ -93,7 +151,7 @@ public:
         return t;
     }
 
-    std::string file_name_of(const std::string& hf_name) const override { return llama_gguf_name(hf_name); }
+    std::string file_name_of(const std::string& hf_name) const override { return m_name_of(hf_name); }
     const std::filesystem::path& path() const override { return m_file->path(); }
     std::uint64_t file_bytes() const override { return m_file->file_size(); }
 
@@ -113,6 +171,7 @@ public:
 
 private:
     std::shared_ptr<const GgufFile> m_file;
+    NameOf m_name_of;
     bool m_permuted_qk;
     std::int64_t m_heads, m_kv_heads;
 };
@@ -125,7 +184,7 @@ struct KeyMapping {
     const char* config_key;
     const char* gguf_suffix;   // after "<arch>."
 };
-constexpr KeyMapping kLlamaKeys[] = {
+const std::vector<KeyMapping> kLlamaKeys = {
     {"hidden_size", "embedding_length"},
     {"num_hidden_layers", "block_count"},
     {"num_attention_heads", "attention.head_count"},
@@ -135,6 +194,18 @@ constexpr KeyMapping kLlamaKeys[] = {
     {"rms_norm_eps", "attention.layer_norm_rms_epsilon"},
     {"rope_theta", "rope.freq_base"},
     {"head_dim", "attention.key_length"},
+};
+const std::vector<KeyMapping> kGpt2Keys = {
+    {"n_embd", "embedding_length"},     {"n_layer", "block_count"},
+    {"n_head", "attention.head_count"}, {"n_inner", "feed_forward_length"},
+    {"layer_norm_epsilon", "attention.layer_norm_epsilon"},
+};
+const std::vector<KeyMapping> kBertKeys = {
+    {"hidden_size", "embedding_length"},
+    {"num_hidden_layers", "block_count"},
+    {"num_attention_heads", "attention.head_count"},
+    {"intermediate_size", "feed_forward_length"},
+    {"layer_norm_eps", "attention.layer_norm_epsilon"},
 };
 
 nlohmann::json metadata_value(const GgufFile& file, const std::string& key) {
@@ -147,22 +218,33 @@ nlohmann::json metadata_value(const GgufFile& file, const std::string& key) {
     throw LoadError("key '" + key + "': expected a number, got " + v->describe());
 }
 
+// The outer size of a stored matrix (a table's rows), which the builders check the rest against.
+std::uint64_t matrix_rows(const GgufFile& file, const char* name) {
+    const GgufTensorInfo* t = file.find_tensor(name);
+    if (!t || t->dims.size() != 2) throw LoadError(std::string("tensor '") + name + "' is missing (or is not a matrix)");
+    return t->dims[1];
+}
+
 std::string require_arch(const GgufFile& file) {
     if (!file.has_key("general.architecture")) throw LoadError("key 'general.architecture': missing (a GGUF model names its architecture there)");
     return file.require_string("general.architecture");
 }
 
-nlohmann::json llama_config(const GgufFile& file, const std::string& arch) {
-    nlohmann::json cfg = {{"model_type", arch == "qwen2" ? "qwen2" : "llama"}, {"hidden_act", "silu"}};
-    for (const KeyMapping& k : kLlamaKeys) {
+// The config keys `keys` fill from the file's "<arch>.*" metadata, with the four every
+// architecture needs checked present and the vocabulary size taken from the embedding table.
+nlohmann::json mapped_config(const GgufFile& file, const std::string& arch, const std::vector<KeyMapping>& keys, nlohmann::json cfg) {
+    for (const KeyMapping& k : keys) {
         nlohmann::json v = metadata_value(file, arch + "." + k.gguf_suffix);
         if (!v.is_null()) cfg[k.config_key] = v;
     }
     for (const char* required : {"embedding_length", "block_count", "attention.head_count", "feed_forward_length"})
         if (!file.has_key(arch + "." + required)) throw LoadError("key '" + arch + "." + required + "': missing");
-    const GgufTensorInfo* embed = file.find_tensor("token_embd.weight");
-    if (!embed || embed->dims.size() != 2) throw LoadError("tensor 'token_embd.weight' is missing (or is not a matrix)");
-    cfg["vocab_size"] = embed->dims[1];
+    cfg["vocab_size"] = matrix_rows(file, "token_embd.weight");
+    return cfg;
+}
+
+nlohmann::json llama_config(const GgufFile& file, const std::string& arch) {
+    nlohmann::json cfg = mapped_config(file, arch, kLlamaKeys, {{"model_type", arch == "qwen2" ? "qwen2" : "llama"}, {"hidden_act", "silu"}});
     if (!cfg.contains("max_position_embeddings")) cfg["max_position_embeddings"] = 4096;
     const nlohmann::json rope_dims = metadata_value(file, arch + ".rope.dimension_count");
     const std::uint64_t heads = file.require_uint(arch + ".attention.head_count");
@@ -182,14 +264,32 @@ nlohmann::json llama_config(const GgufFile& file, const std::string& arch) {
     return cfg;
 }
 
+// GPT-2: the converter writes no activation (GPT-2's is gelu_new) and no LM head when it is tied.
+// The position table's rows are n_positions: context_length is what llama.cpp runs, which may be less.
+nlohmann::json gpt2_config(const GgufFile& file, const std::string& arch) {
+    nlohmann::json cfg = mapped_config(file, arch, kGpt2Keys, {{"model_type", "gpt2"}, {"activation_function", "gelu_new"}});
+    cfg["n_positions"] = matrix_rows(file, "position_embd.weight");
+    return cfg;
+}
+
+// BERT, and what the converter also writes as `bert` (DistilBERT, without token types).
+nlohmann::json bert_config(const GgufFile& file, const std::string& arch) {
+    if (const GgufValue* causal = file.find_key(arch + ".attention.causal"); causal && causal->as_bool().value_or(false))
+        throw LoadError("key '" + arch + ".attention.causal': true; a BERT with causal attention is not supported");
+    nlohmann::json cfg = mapped_config(file, arch, kBertKeys, {{"model_type", "bert"}, {"hidden_act", "gelu"}});
+    cfg["max_position_embeddings"] = matrix_rows(file, "position_embd.weight");
+    cfg["type_vocab_size"] = file.find_tensor("token_types.weight") ? matrix_rows(file, "token_types.weight") : 0;
+    return cfg;
+}
+
 // "config.json: num_attention_heads: expected a divisor of hidden_size 8, got 3" from the
 // architecture's checks -> "key 'llama.attention.head_count': expected a divisor of
 // llama.embedding_length 8, got 3": the user's file has GGUF keys, not config.json's.
-std::string with_gguf_key_names(const std::string& message, const std::string& arch) {
+std::string with_gguf_key_names(const std::string& message, const std::string& arch, const std::vector<KeyMapping>& keys) {
     const std::string prefix = "config.json: ";
     if (message.rfind(prefix, 0) != 0) return message;
     std::string out = "metadata: " + message.substr(prefix.size());
-    for (const KeyMapping& k : kLlamaKeys) {
+    for (const KeyMapping& k : keys) {
         const std::string key = std::string(k.config_key) + ":";
         if (message.compare(prefix.size(), key.size(), key) == 0) {
             out = "key '" + arch + "." + k.gguf_suffix + "'" + message.substr(prefix.size() + key.size() - 1);
@@ -197,7 +297,7 @@ std::string with_gguf_key_names(const std::string& message, const std::string& a
         }
     }
     const std::size_t detail = out.find(": ");
-    for (const KeyMapping& k : kLlamaKeys) {   // names inside the explanation ("a divisor of hidden_size 8")
+    for (const KeyMapping& k : keys) {   // names inside the explanation ("a divisor of hidden_size 8")
         const std::string word = std::string(" ") + k.config_key + " ";
         for (std::size_t at = out.find(word, detail); at != std::string::npos; at = out.find(word, at + 1))
             out.replace(at + 1, word.size() - 2, arch + "." + k.gguf_suffix);
@@ -226,26 +326,51 @@ std::vector<double> rope_frequency_factors(const GgufFile& file, std::int64_t d_
 
 // [SECTION] Loading
 
+// An architecture llama.cpp writes that AttnScope runs.
+struct GgufArchitecture {
+    const char* name;                     // general.architecture
+    GgufSource::NameOf gguf_name;         // Hugging Face tensor name -> the file's
+    const std::vector<KeyMapping>& keys;   // config.json key -> metadata key, for messages
+    nlohmann::json (*config)(const GgufFile&, const std::string& arch);
+    ModelPtr (*build)(HfContext&);
+    bool permuted_qk;                     // llama.cpp reordered q/k rows for its RoPE
+    bool conv1d_out_in;                   // GPT-2's Conv1D weights transposed to out x in
+    bool rope;                            // may hold rope_freqs.weight
+};
+
+const GgufArchitecture kArchitectures[] = {
+    {"llama", llama_gguf_name, kLlamaKeys, llama_config, build_llama_model, true, false, true},
+    {"qwen2", llama_gguf_name, kLlamaKeys, llama_config, build_llama_model, false, false, true},
+    {"gpt2", gpt2_gguf_name, kGpt2Keys, gpt2_config, build_gpt2_model, false, true, false},
+    {"bert", bert_gguf_name, kBertKeys, bert_config, build_bert_model, false, false, false},
+};
+
+const GgufArchitecture& find_architecture(const std::string& name) {
+    for (const GgufArchitecture& a : kArchitectures)
+        if (name == a.name) return a;
+    throw LoadError("general.architecture: \"" + cut_for_message(name, 40) +
+                    "\" is not an architecture AttnScope runs from GGUF yet (it runs llama, which includes Mistral, qwen2, gpt2 and bert)");
+}
+
 ModelPtr load_or_throw(const std::filesystem::path& path) {
     Result<GgufFile> opened = GgufFile::open(path);
     if (!opened.ok()) throw LoadError(opened.error().message);
     auto file = std::make_shared<const GgufFile>(std::move(opened).value());
     const std::string where = path.string() + ": ";
     try {
-        const std::string arch = require_arch(*file);
-        if (arch != "llama" && arch != "qwen2")
-            throw LoadError("general.architecture: \"" + cut_for_message(arch, 40) +
-                            "\" is not an architecture AttnScope runs from GGUF yet (it runs llama, which includes Mistral, and qwen2)");
+        const std::string arch_name = require_arch(*file);
+        const GgufArchitecture& arch = find_architecture(arch_name);
         HfContext context;
-        context.config = llama_config(*file, arch);
+        context.config = arch.config(*file, arch_name);
+        context.conv1d_out_in = arch.conv1d_out_in;
         const std::int64_t heads = context.config.value("num_attention_heads", 0);
         const std::int64_t kv = context.config.value("num_key_value_heads", heads);
-        context.weights = std::make_shared<HfWeights>(std::make_unique<GgufSource>(file, arch == "llama", heads, kv));
+        context.weights = std::make_shared<HfWeights>(std::make_unique<GgufSource>(file, arch.gguf_name, arch.permuted_qk, heads, kv));
         auto tokenizer = load_gguf_tokenizer(*file);
         if (!tokenizer.ok()) throw LoadError(tokenizer.error().message);
         context.tokenizer = tokenizer.value();
         const std::int64_t d_head = context.config.value("head_dim", heads > 0 ? context.config.value("hidden_size", 0) / heads : 0);
-        context.rope_frequency_factors = rope_frequency_factors(*file, d_head);
+        if (arch.rope) context.rope_frequency_factors = rope_frequency_factors(*file, d_head);
 
         const auto name = file->get_string("general.name");
         context.info.name = name.ok() && !name.value().empty() ? cut_for_message(valid_utf8(name.value()), 60) : path.stem().string();
@@ -256,11 +381,11 @@ ModelPtr load_or_throw(const std::filesystem::path& path) {
         context.info.weight_types =
             describe_weight_types(context.weights->source().type_summary(), file_type.ok() ? gguf_file_type_name(file_type.value()) : "");
         context.info.file_bytes = file->file_size();
-        context.info.description = "GGUF v" + std::to_string(file->version()) + " " + arch + " model";
+        context.info.description = "GGUF v" + std::to_string(file->version()) + " " + arch_name + " model";
         try {
-            return build_llama_model(context);
+            return arch.build(context);
         } catch (const LoadError& e) {
-            throw LoadError(with_gguf_key_names(e.what(), arch));
+            throw LoadError(with_gguf_key_names(e.what(), arch_name, arch.keys));
         }
     } catch (const LoadError& e) {
         const std::string what = e.what();

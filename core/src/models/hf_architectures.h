@@ -22,6 +22,9 @@ struct HfContext {
     // RoPE frequency i is divided by factor i (llama.cpp's rope_freqs.weight, Llama 3.1's scaling
     // as a GGUF file stores it); empty: none.
     std::vector<double> rope_frequency_factors;
+    // GPT-2's Conv1D weights (c_attn, c_proj, c_fc) stored out x in, as torch.nn.Linear's, instead
+    // of Hugging Face's in x out: llama.cpp's converter transposes them.
+    bool conv1d_out_in = false;
 };
 
 // What the architectures share: the info, the weights they point into, the tokenizer, and the

@@ -99,7 +99,8 @@ public:
         };
         m_word = &w.require(p + names.word, {vocab, d});
         m_position = &w.require(p + names.position, {positions, d});
-        if (names.token_type) {
+        // A GGUF file converted from DistilBERT is a `bert` without token types: type_vocab_size 0.
+        if (names.token_type && cfg.value("type_vocab_size", nlohmann::json(2)) != 0) {
             const int types = config_size(cfg, "type_vocab_size", config_limits::kTokenTypes, 2);
             m_token_type = &w.require(p + names.token_type, {types, d});
         }

@@ -1,6 +1,6 @@
 // GPT-2 (model_type "gpt2"): learned positions, pre-LayerNorm blocks, one fused c_attn producing
 // Q, K and V, tanh GELU, LM head tied to the token embedding. Its Conv1D weights are stored
-// in x out, so x W needs no transpose.
+// in x out, so x W needs no transpose; a GGUF file holds them out x in (HfContext::conv1d_out_in).
 #include <cmath>
 
 #include "kernels/attention.h"
@@ -44,6 +44,8 @@ public:
         m_scale_weights = config_bool(cfg, "scale_attn_weights", true);
         m_scale_by_layer = config_bool(cfg, "scale_attn_by_inverse_layer_idx", false);
 
+        m_layout = c.conv1d_out_in ? HfTensor::Layout::OutIn : HfTensor::Layout::InOut;
+        const auto conv1d_shape = [&](int in, int out) { return c.conv1d_out_in ? TensorShape{out, in} : TensorShape{in, out}; };
         HfWeights& w = *m_weights;
         const std::string p = w.name_prefix("transformer.", kWte, {vocab, d});
         m_wte = &w.require(p + kWte, {vocab, d});
@@ -55,13 +57,13 @@ public:
             Gpt2Layer L;
             L.ln_1 = norm(layer_name(p, l, "ln_1."));
             L.ln_2 = norm(layer_name(p, l, "ln_2."));
-            L.c_attn_w = &w.require(layer_name(p, l, "attn.c_attn.weight"), {d, 3 * d});
+            L.c_attn_w = &w.require(layer_name(p, l, "attn.c_attn.weight"), conv1d_shape(d, 3 * d));
             L.c_attn_b = &w.require(layer_name(p, l, "attn.c_attn.bias"), {3 * d});
-            L.attn_proj_w = &w.require(layer_name(p, l, "attn.c_proj.weight"), {d, d});
+            L.attn_proj_w = &w.require(layer_name(p, l, "attn.c_proj.weight"), conv1d_shape(d, d));
             L.attn_proj_b = &w.require(layer_name(p, l, "attn.c_proj.bias"), {d});
-            L.c_fc_w = &w.require(layer_name(p, l, "mlp.c_fc.weight"), {d, d_ff});
+            L.c_fc_w = &w.require(layer_name(p, l, "mlp.c_fc.weight"), conv1d_shape(d, d_ff));
             L.c_fc_b = &w.require(layer_name(p, l, "mlp.c_fc.bias"), {d_ff});
-            L.mlp_proj_w = &w.require(layer_name(p, l, "mlp.c_proj.weight"), {d_ff, d});
+            L.mlp_proj_w = &w.require(layer_name(p, l, "mlp.c_proj.weight"), conv1d_shape(d_ff, d));
             L.mlp_proj_b = &w.require(layer_name(p, l, "mlp.c_proj.bias"), {d});
             m_layers.push_back(L);
         }
@@ -86,17 +88,22 @@ public:
                                     [&](const Trace* from, int p) { return forward_rows(from, p, tokens, options); });
     }
 
-    // c_attn holds    // c_attn holds [W_Q | W_K | W_V] side by side, in x out: the head's columns of each third.
+    // c_attn holds [W_Q | W_K | W_V] side by side: the head's columns of each third (its rows when out x in).
     std::optional<HeadProjection> head_projection(int layer, int head) const override {
         if (layer < 0 || layer >= m_info.n_layers || head < 0 || head >= m_info.n_heads) return std::nullopt;
         const Gpt2Layer& L = m_layers[static_cast<std::size_t>(layer)];
         const Index d = m_info.d_model, dh = m_info.d_head, c0 = static_cast<Index>(head) * dh;
-        const auto w = [&](Index third) { return head_slice(*L.c_attn_w, HfTensor::Layout::InOut, third * d + c0, dh); };
+        const auto w = [&](Index third) { return head_slice(*L.c_attn_w, m_layout, third * d + c0, dh); };
         const auto b = [&](Index third) { return bias_slice(L.c_attn_b, third * d + c0, dh); };
         return HeadProjection{w(0), w(1), w(2), b(0), b(1), b(2)};
     }
 
 private:
+    // x W + b for a Conv1D weight, in the file's layout.
+    Matrix conv1d(const Matrix& x, const HfTensor& w, const HfTensor* b) const {
+        return m_layout == HfTensor::Layout::InOut ? linear_in_out(x, w, b) : linear_out_in(x, w, b);
+    }
+
     // Computes rows p..n-1 of every layer and takes rows 0..p-1 from `prefix` (none when p = 0).
     // Row i depends on earlier rows only through their keys and values, which the prefix keeps, so
     // the residual stream x holds the new rows only: m x d.
@@ -113,7 +120,7 @@ private:
             LayerTrace& layer = trace.layers[l];
             const LayerTrace* reused = reused_layer(prefix, p, l);
             Matrix x_norm = layer_norm_rows(x, L.ln_1, m_eps);
-            const Matrix qkv = linear_in_out(x_norm, *L.c_attn_w, L.c_attn_b);  // m x 3d: [Q | K | V]
+            const Matrix qkv = conv1d(x_norm, *L.c_attn_w, L.c_attn_b);  // m x 3d: [Q | K | V]
             layer.x = layer_input_rows(reused, p, std::move(x_norm));
             // HF's GPT2Attention: scores / sqrt(d_head) when scale_attn_weights, and then / (l + 1)
             // when scale_attn_by_inverse_layer_idx, so each layer records its own factor.
@@ -123,10 +130,10 @@ private:
             const auto heads_out = attend_new_rows(qkv.leftCols(d), qkv.middleCols(d, d), qkv.rightCols(d), H, H,
                                                    layer.scale, true, reused, p, options, layer.heads);
             if (!heads_out) return Error{"cancelled"};
-            x += linear_in_out(*heads_out, *L.attn_proj_w, L.attn_proj_b);
-            Matrix hidden = linear_in_out(layer_norm_rows(x, L.ln_2, m_eps), *L.c_fc_w, L.c_fc_b);
+            x += conv1d(*heads_out, *L.attn_proj_w, L.attn_proj_b);
+            Matrix hidden = conv1d(layer_norm_rows(x, L.ln_2, m_eps), *L.c_fc_w, L.c_fc_b);
             apply_activation(hidden, m_activation);
-            x += linear_in_out(hidden, *L.mlp_proj_w, L.mlp_proj_b);
+            x += conv1d(hidden, *L.mlp_proj_w, L.mlp_proj_b);
         }
         if (options.logits != ForwardOptions::Logits::None)
             trace.logits = lm_head_product(layer_norm_rows(rows_for_logits(x, options, trace, p), m_ln_f, m_eps), *m_lm_head, nullptr);
@@ -138,6 +145,7 @@ private:
     LayerNormWeights m_ln_f;
     float m_eps = 1e-5f;
     Activation m_activation = Activation::GeluTanh;
+    HfTensor::Layout m_layout = HfTensor::Layout::InOut;
     bool m_scale_weights = true, m_scale_by_layer = false;
 };
 

@@ -1,24 +1,40 @@
 #!/usr/bin/env python3
 """Independent reference for AttnScope's GGUF reader.
 
-Writes tiny GGUF v3 files of architecture `llama` (the metadata keys, tensor names, ggml dimension
-order and q/k row permutation that llama.cpp's convert_hf_to_gguf.py writes; SentencePiece-style
-tokenizer metadata) and, for each, the forward pass computed here with plain numpy in float64 from
-the DEQUANTIZED weights, in the Hugging Face Llama convention (q/k rows un-permuted, rotate_half
-RoPE). The GGUF writer, the quantizers (ggml's *_ref algorithms; they write the bytes ggml's do)
-and the dequantizers (straight from ggml's block layouts) are written here, separately from the C++.
+Writes tiny GGUF v3 files of architectures `llama`, `gpt2` and `bert` (the metadata keys, tensor names,
+ggml dimension order, llama's q/k row permutation and GPT-2's transposed Conv1D weights that llama.cpp's
+convert_hf_to_gguf.py writes; SentencePiece, byte-level BPE and phantom-space WordPiece tokenizer
+metadata) and, for each, the forward pass computed here with plain numpy in float64 from the
+DEQUANTIZED weights, in the Hugging Face convention (Llama: q/k rows un-permuted, rotate_half RoPE;
+GPT-2: Conv1D weights transposed back, x @ W + b; BERT: post-LayerNorm encoder, no mask). The GGUF
+writer, the quantizers (ggml's *_ref algorithms; they write the bytes ggml's do), the dequantizers
+(straight from ggml's block layouts) and the tokenizers are written here, separately from the C++.
 
-One model (d_model 256, 2 layers, 4 query / 2 KV heads of 64, d_ff 512, 326 tokens) in 11 cases:
+A llama (d_model 256, 2 layers, 4 query / 2 KV heads of 64, d_ff 512, 326 tokens) in 11 cases:
 llama_f32_untied, llama_f32_tied (no output.weight), llama_f16, llama_bf16, llama_q8_0, llama_q4_0,
 llama_q5_0, llama_q4_k, llama_q5_k, llama_q6_k (every 2-D weight in that type, norms F32) and
-llama_q4_k_m (Q4_K, with Q6_K for attn_v, ffn_down and output). Quantized tensors mix real blocks
-with random well-formed ones (random bytes, finite d/dmin; one subnormal d per tensor).
+llama_q4_k_m (Q4_K, with Q6_K for attn_v, ffn_down and output). A GPT-2 (d_model 256, 2 layers, 4 heads
+of 64, d_ff 1024, 278 tokens) in 3: gpt2_f32 (tied: no output.weight), gpt2_q8_0 (with output.weight, a
+copy of token_embd, as older converters wrote) and gpt2_q4_k (Q4_K, Q6_K for attn_qkv and ffn_down; tied).
+A BERT (the same sizes, d_ff 512, 72 tokens, no head) in 3: bert_f32, bert_f16, bert_q8_0. 1-D tensors
+(norms, biases) and position_embd / token_types are F32 in every file, as llama.cpp keeps them.
+Quantized tensors mix real blocks with random well-formed ones (random bytes, finite d/dmin; one
+subnormal d per tensor).
 
     make_gguf_reference.py OUT_DIR                 OUT_DIR/<case>/{model.gguf, expected.json, dequant.json}
     make_gguf_reference.py --self-test [OUT_DIR]   the same (into a temporary folder without OUT_DIR), then checks:
                                                    quantize/dequantize error bounds, ggml's bytes, two dequantizers
-                                                   agree, permute/unpermute and RoPE, the forward pass against
-                                                   ../hf_reference/make_reference.py, the files parse back
+                                                   agree, permute/unpermute and RoPE, the BPE and WordPiece ids,
+                                                   the forward passes against ../hf_reference/make_reference.py,
+                                                   the files parse back; --convert-hf on /work/shared/models'
+                                                   fake_gpt2 and bert_tiniest (skipped when absent) and on
+                                                   checkpoints it writes, read back and compared with the sources
+    make_gguf_reference.py --convert-hf HF_DIR OUT.gguf
+                                                   a Hugging Face GPT2LMHeadModel or BERT folder (config.json,
+                                                   model.safetensors, tokenizer files) -> OUT.gguf as llama.cpp's
+                                                   convert_hf_to_gguf.py --outtype f32 writes it: its tensor names,
+                                                   Conv1D weights transposed, metadata keys, tokenizer (BERT's in
+                                                   phantom-space form); every tensor F32 (F16 / BF16 widened exactly)
     make_gguf_reference.py --llama-8b-q4km DIR     DIR/model.gguf: a Llama-3.1-8B-shaped Q4_K_M-like file (5.2 GB)
                                                    of random well-formed blocks (dequantized std ~0.02), vocabulary
                                                    padded to 128256 pieces, for memory / speed benchmarks; then
@@ -556,7 +572,7 @@ class GGUFReader:
         start = self.data_start + offset
         return self.buf[start:start + tensor_nbytes(ttype, dims)]
 
-# ---------------------------------------------------------------- the model and its vocabulary
+# ---------------------------------------------------------------- the llama model and its vocabulary
 
 D_MODEL, N_LAYERS, N_HEADS, N_KV, D_HEAD, D_FF = 256, 2, 4, 2, 64, 512
 CONTEXT, FREQ_BASE, RMS_EPS = 128, 10000.0, float(np.float32(1e-5))
@@ -595,14 +611,18 @@ def decode_pieces(tokens, ids):
     return out.decode("utf-8")[1:]  # the space SentencePiece put in front
 
 
+def random_matrix(rng, rows, cols, std):
+    a = rng.standard_normal((rows, cols))
+    a *= np.where(rng.random((rows, cols)) < 0.01, 4.0, 1.0)  # a few outliers, as real weights have
+    return (std * a).astype(np.float32)
+
+
 def random_weights(vocab):
     """The float32 weights in Hugging Face layout (out x in). q/k scaled so scores have std ~2.5."""
     rng = np.random.default_rng(20240601)
 
     def mat(rows, cols, std):
-        a = rng.standard_normal((rows, cols))
-        a *= np.where(rng.random((rows, cols)) < 0.01, 4.0, 1.0)  # a few outliers, as real weights have
-        return (std * a).astype(np.float32)
+        return random_matrix(rng, rows, cols, std)
 
     def norm():
         return (1.0 + 0.1 * rng.standard_normal(D_MODEL)).astype(np.float32)
@@ -647,7 +667,7 @@ def gguf_tensor_list(W, tied):
         out.append(("output.weight", "matrix", W["output"]))
     return out
 
-# ---------------------------------------------------------------- the reference forward pass (HF convention)
+# ---------------------------------------------------------------- the llama forward pass (HF convention)
 
 
 def rms_norm(x, g, eps):
@@ -676,10 +696,10 @@ def rope_adjacent(x, n_heads, dh, base):
     return np.stack([a * c - b * s, b * c + a * s], axis=3).reshape(n, n_heads * dh)
 
 
-def attention(q, k, v, n_heads, n_kv, scale):
+def attention(q, k, v, n_heads, n_kv, scale, causal=True):
     n, dh = q.shape[0], q.shape[1] // n_heads
     heads, outs = [], []
-    mask = np.triu(np.ones((n, n), bool), 1)
+    mask = np.triu(np.ones((n, n), bool), 1) if causal else np.zeros((n, n), bool)
     for h in range(n_heads):
         kv = h // (n_heads // n_kv)
         qh, kh, vh = q[:, h * dh:(h + 1) * dh], k[:, kv * dh:(kv + 1) * dh], v[:, kv * dh:(kv + 1) * dh]
@@ -712,28 +732,426 @@ def llama_forward(V, ids):
     head = V.get("output.weight", V["token_embd.weight"])
     return layers, x @ head.T
 
+# ---------------------------------------------------------------- shared by GPT-2 and BERT
+
+
+def layer_norm(x, g, b, eps):
+    mu = x.mean(-1, keepdims=True)
+    var = ((x - mu) ** 2).mean(-1, keepdims=True)
+    return (x - mu) / np.sqrt(var + eps) * g + b
+
+
+def gelu_tanh(z):
+    """GPT-2's gelu_new."""
+    return 0.5 * z * (1 + np.tanh(math.sqrt(2 / math.pi) * (z + 0.044715 * z ** 3)))
+
+
+ERF = np.vectorize(math.erf)
+
+
+def gelu_erf(z):
+    """BERT's gelu (the exact one)."""
+    return 0.5 * z * (1 + ERF(z / math.sqrt(2)))
+
+
+def random_vector(rng, n, std, mean=0.0):
+    return (mean + std * rng.standard_normal(n)).astype(np.float32)
+
+
+def hf_from_file(values, names):
+    """The Hugging Face tensors back from a file's dequantized values: names is [(GGUF name, HF name, kind,
+    transposed)]; 1-D tensors (stored as one row) become vectors, transposed ones are transposed back."""
+    hf = {}
+    for gguf_name, hf_name, kind, transposed in names:
+        if gguf_name in values:
+            v = values[gguf_name]
+            hf[hf_name] = v[0] if kind == "vector" else (v.T if transposed else v)
+    return hf
+
+
+def file_tensors(W, names):
+    """(GGUF name, kind, matrix as the file holds it) for [(GGUF name, HF name, kind, transposed)] of W (HF names)."""
+    return [(g, kind, np.ascontiguousarray(W[h].T) if transposed else W[h]) for g, h, kind, transposed in names]
+
+# ---------------------------------------------------------------- GPT-2 (architecture gpt2)
+# llama.cpp's convert_hf_to_gguf.py (GPT2Model) writes the Conv1D weights (in x out in Hugging Face's
+# checkpoint) transposed, out x in like every other GGUF matrix; position_embd stays F32 whatever the
+# file type (the converter and llama-quantize both keep POS_EMBD and TOKEN_TYPES in F32). Byte-level
+# BPE tokenizer: tokens in GPT-2's bytes_to_unicode alphabet ("Ġ" for a space), merges "a b" by rank.
+
+GPT2_D_FF = 4 * D_MODEL
+GPT2_EPS = float(np.float32(1e-5))
+GPT2_WORDS = ("took", "the", "money", "bank", "caf")  # " took" etc. one token each: "Ġ t", "Ġt o", ... one merge a step
+# Ranked after every word merge: within TEXT they could only apply if a tokenizer took a later merge before an
+# earlier one (" bank" -> "Ġb" "an" "k" if "a n" went first), so they test that the lowest rank goes first.
+GPT2_LATE_MERGES = (("o", "n"), ("e", "y"), ("a", "n"))
+GPT2_CONTRACTIONS = ("'s", "'t", "'re", "'ve", "'m", "'ll", "'d")
+GPT2_MIX_SIX = (".attn_qkv.weight", ".ffn_down.weight")  # Q6_K in gpt2_q4_k; the other matrices Q4_K
+
+
+def bytes_to_unicode():
+    """GPT-2's byte -> character table, as (byte, character) pairs in its order: the printable bytes
+    (! .. ~, ¡ .. ¬, ® .. ÿ) stand for themselves, the other 68 take U+0100 onwards in byte order."""
+    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
+    cs, n = list(bs), 0
+    for b in range(256):
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + n)
+            n += 1
+    return [(b, chr(c)) for b, c in zip(bs, cs)]
+
+
+def gpt2_vocabulary():
+    """The 256 byte symbols in bytes_to_unicode order (as GPT-2's vocab.json numbers them), the merge
+    results in merge order, then <|endoftext|> (control) last. Returns tokens, token types, merges."""
+    merges = []
+    for word in GPT2_WORDS:
+        sym = "Ġ"
+        for ch in word:
+            if (sym, ch) not in merges:
+                merges.append((sym, ch))
+            sym += ch
+    merges += list(GPT2_LATE_MERGES)
+    tokens = [c for _, c in bytes_to_unicode()] + [a + b for a, b in merges] + ["<|endoftext|>"]
+    assert len(set(tokens)) == len(tokens)
+    types = [1] * (len(tokens) - 1) + [3]
+    return tokens, types, ["%s %s" % m for m in merges]
+
+
+def gpt2_pretokenize(text):
+    """GPT-2's pre-tokenizer, 's|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+,
+    by hand (Python's re has no \\p{L}): a letter is str.isalpha, a digit str.isnumeric."""
+    def kind(c):
+        return "L" if c.isalpha() else "N" if c.isnumeric() else "S" if c.isspace() else "P"
+
+    pieces, i, n = [], 0, len(text)
+    while i < n:
+        c = next((c for c in GPT2_CONTRACTIONS if text.startswith(c, i)), None)
+        if c:
+            pieces.append(c)
+            i += len(c)
+            continue
+        j = i + 1 if text[i] == " " and i + 1 < n and kind(text[i + 1]) != "S" else i  # the optional leading space
+        k, end = kind(text[j]), j
+        while end < n and kind(text[end]) == k:
+            end += 1
+        if k == "S" and end < n and end - i > 1:
+            end -= 1  # \s+(?!\S): the last space goes with the word after it
+        pieces.append(text[i:end])
+        i = end
+    return pieces
+
+
+def bpe(symbols, ranks):
+    """Byte-level BPE: merge the adjacent pair of lowest rank (the leftmost of equals) until none is a merge."""
+    symbols = list(symbols)
+    while True:
+        pairs = [(ranks[p], i) for i, p in enumerate(zip(symbols, symbols[1:])) if p in ranks]
+        if not pairs:
+            return symbols
+        _, i = min(pairs)
+        symbols[i:i + 2] = [symbols[i] + symbols[i + 1]]
+
+
+def gpt2_tokenize(tokens, merges, text):
+    """text -> ids with a GGUF's tokens and merges: pre-tokenize, bytes to symbols, BPE per piece. No special
+    tokens (GPT-2 adds none)."""
+    index = {t: i for i, t in enumerate(tokens)}
+    ranks = {tuple(m.split(" ", 1)): r for r, m in enumerate(merges)}
+    alphabet = dict(bytes_to_unicode())
+    return [index[s] for piece in gpt2_pretokenize(text) for s in bpe([alphabet[b] for b in piece.encode("utf-8")], ranks)]
+
+
+def gpt2_decode(tokens, ids):
+    back = {c: b for b, c in bytes_to_unicode()}
+    return bytes(back[c] for i in ids for c in tokens[i]).decode("utf-8")
+
+
+def weight_and_bias(gguf_name, hf_name, kind, transposed=False):
+    """Name table rows (GGUF name, Hugging Face name, kind, written transposed) for a weight and its bias. kind
+    "matrix" takes the case's weight type, "f32" is a matrix kept F32, "vector" a 1-D F32 tensor."""
+    return [(gguf_name + ".weight", hf_name + ".weight", kind, transposed),
+            (gguf_name + ".bias", hf_name + ".bias", "vector", False)]
+
+
+# per layer, GGUF names after "blk.N.", Hugging Face ones after "h.N." ("transformer." dropped)
+GPT2_LAYER_NAMES = (weight_and_bias("attn_norm", "ln_1", "vector")
+                    + weight_and_bias("attn_qkv", "attn.c_attn", "matrix", True)
+                    + weight_and_bias("attn_output", "attn.c_proj", "matrix", True)
+                    + weight_and_bias("ffn_norm", "ln_2", "vector")
+                    + weight_and_bias("ffn_up", "mlp.c_fc", "matrix", True)
+                    + weight_and_bias("ffn_down", "mlp.c_proj", "matrix", True))
+
+
+def gpt2_names(output_copy):
+    names = [("token_embd.weight", "wte.weight", "matrix", False), ("position_embd.weight", "wpe.weight", "f32", False)]
+    for l in range(N_LAYERS):
+        names += [("blk.%d.%s" % (l, g), "h.%d.%s" % (l, h), kind, t) for g, h, kind, t in GPT2_LAYER_NAMES]
+    names += weight_and_bias("output_norm", "ln_f", "vector")
+    if output_copy:  # older converters wrote token_embd a second time as output.weight
+        names.append(("output.weight", "lm_head.weight", "matrix", False))
+    return names
+
+
+def gpt2_weights(vocab):
+    """float32 weights in Hugging Face GPT2LMHeadModel layout (Conv1D: in x out; c_attn's columns [Q | K | V]).
+    Q and K scaled so scores have std ~2; biases std 0.1; LayerNorm weights 1 + 0.1 N(0, 1)."""
+    rng = np.random.default_rng(20240602)
+    d = D_MODEL
+    W = {"wte.weight": random_matrix(rng, vocab, d, 0.5), "wpe.weight": random_matrix(rng, CONTEXT, d, 0.2)}
+    for l in range(N_LAYERS):
+        h = "h.%d." % l
+        W[h + "ln_1.weight"], W[h + "ln_1.bias"] = random_vector(rng, d, 0.1, 1.0), random_vector(rng, d, 0.1)
+        W[h + "attn.c_attn.weight"] = np.concatenate(
+            [random_matrix(rng, d, d, 0.09), random_matrix(rng, d, d, 0.09), random_matrix(rng, d, d, 0.06)], axis=1)
+        W[h + "attn.c_attn.bias"] = random_vector(rng, 3 * d, 0.1)
+        W[h + "attn.c_proj.weight"], W[h + "attn.c_proj.bias"] = random_matrix(rng, d, d, 0.04), random_vector(rng, d, 0.1)
+        W[h + "ln_2.weight"], W[h + "ln_2.bias"] = random_vector(rng, d, 0.1, 1.0), random_vector(rng, d, 0.1)
+        W[h + "mlp.c_fc.weight"] = random_matrix(rng, d, GPT2_D_FF, 0.0625)
+        W[h + "mlp.c_fc.bias"] = random_vector(rng, GPT2_D_FF, 0.1)
+        W[h + "mlp.c_proj.weight"] = random_matrix(rng, GPT2_D_FF, d, 0.03)
+        W[h + "mlp.c_proj.bias"] = random_vector(rng, d, 0.1)
+    W["ln_f.weight"], W["ln_f.bias"] = random_vector(rng, d, 0.1, 1.0), random_vector(rng, d, 0.1)
+    W["lm_head.weight"] = W["wte.weight"]  # what output.weight holds when a file has one: a copy
+    return W
+
+
+def gpt2_forward(W, ids):
+    """Hugging Face GPT2LMHeadModel in float64. W: Hugging Face names (no "transformer.") -> values, Conv1D
+    weights in x out (x @ W + b); lm_head.weight if the file had output.weight, else the tied wte."""
+    d = D_MODEL
+    x = W["wte.weight"][ids] + W["wpe.weight"][:len(ids)]
+    layers = []
+    for l in range(N_LAYERS):
+        g = lambda name: W["h.%d.%s" % (l, name)]
+        a = layer_norm(x, g("ln_1.weight"), g("ln_1.bias"), GPT2_EPS)
+        qkv = a @ g("attn.c_attn.weight") + g("attn.c_attn.bias")
+        heads, out = attention(qkv[:, :d], qkv[:, d:2 * d], qkv[:, 2 * d:], N_HEADS, N_HEADS, 1 / math.sqrt(D_HEAD))
+        layers.append(heads)
+        x = x + out @ g("attn.c_proj.weight") + g("attn.c_proj.bias")
+        m = layer_norm(x, g("ln_2.weight"), g("ln_2.bias"), GPT2_EPS)
+        x = x + gelu_tanh(m @ g("mlp.c_fc.weight") + g("mlp.c_fc.bias")) @ g("mlp.c_proj.weight") + g("mlp.c_proj.bias")
+    x = layer_norm(x, W["ln_f.weight"], W["ln_f.bias"], GPT2_EPS)
+    return layers, x @ W.get("lm_head.weight", W["wte.weight"]).T
+
+
+def gpt2_metadata(name, file_type, tokens, types, merges):
+    eot = len(tokens) - 1
+    return [("general.architecture", "string", "gpt2"), ("general.name", "string", name),
+            ("gpt2.context_length", "uint32", CONTEXT), ("gpt2.embedding_length", "uint32", D_MODEL),
+            ("gpt2.feed_forward_length", "uint32", GPT2_D_FF), ("gpt2.block_count", "uint32", N_LAYERS),
+            ("gpt2.attention.head_count", "uint32", N_HEADS),
+            ("gpt2.attention.layer_norm_epsilon", "float32", GPT2_EPS),
+            ("general.file_type", "uint32", file_type), ("general.quantization_version", "uint32", 2),
+            ("tokenizer.ggml.model", "string", "gpt2"), ("tokenizer.ggml.pre", "string", "gpt-2"),
+            ("tokenizer.ggml.tokens", "array:string", tokens), ("tokenizer.ggml.token_type", "array:int32", types),
+            ("tokenizer.ggml.merges", "array:string", merges), ("tokenizer.ggml.bos_token_id", "uint32", eot),
+            ("tokenizer.ggml.eos_token_id", "uint32", eot), ("tokenizer.ggml.add_bos_token", "bool", False)]
+
+# ---------------------------------------------------------------- BERT (architecture bert)
+# convert_hf_to_gguf.py (BertModel) drops the "bert." prefix, the pooler and the cls.* (MLM) head; Linear
+# weights stay out x in, q/k rows are NOT permuted; token_types and position_embd stay F32. The WordPiece
+# vocabulary is written in llama.cpp's "phantom space" form: a word-initial piece "took" as "▁took", a
+# continuation "##e" as "e", the control tokens as they are.
+
+BERT_D_FF = 512
+BERT_EPS = float(np.float32(1e-12))
+BERT_SPECIAL = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]  # ids 0..4
+BERT_WORDS = ["took", "the", "money", "to", "bank", "caf", "river", "sat", "on", "we", "near"]  # "i": a letter
+
+
+def bert_wordpiece_vocabulary():
+    """The vocabulary as a bert vocab.txt lists it: specials, the letters (word-initial), "##" + each letter
+    (continuations), ".", ",", whole words and two suffixes. No "cafe", so "café" -> "caf" "##e"."""
+    letters = [chr(c) for c in range(ord("a"), ord("z") + 1)]
+    return BERT_SPECIAL + letters + ["##" + c for c in letters] + [".", ","] + BERT_WORDS + ["##ing", "##ed"]
+
+
+def phantom(token):
+    """convert_hf_to_gguf.py BertModel.set_vocab's spelling of a WordPiece token."""
+    if token in BERT_SPECIAL:
+        return token
+    return token[2:] if token.startswith("##") else "▁" + token
+
+
+def unphantom(token):
+    if token in BERT_SPECIAL:
+        return token
+    return token[1:] if token.startswith("▁") else "##" + token
+
+
+def bert_vocabulary():
+    wordpiece = bert_wordpiece_vocabulary()
+    tokens = [phantom(t) for t in wordpiece]
+    assert len(set(tokens)) == len(tokens) and "▁cafe" not in tokens
+    return tokens, [3 if t in BERT_SPECIAL else 1 for t in wordpiece]
+
+
+def bert_basic_tokenize(text):
+    """BertTokenizer's basic step for an uncased model: lowercase, strip accents (NFD, drop marks), split on
+    whitespace and punctuation (each punctuation character a word of its own)."""
+    import unicodedata
+    text = "".join(c for c in unicodedata.normalize("NFD", text.lower()) if unicodedata.category(c) != "Mn")
+    words = []
+    for chunk in text.split():
+        word = ""
+        for c in chunk:
+            if unicodedata.category(c).startswith("P") or (c.isascii() and not c.isalnum()):
+                words += [word, c] if word else [c]
+                word = ""
+            else:
+                word += c
+        if word:
+            words.append(word)
+    return words
+
+
+def wordpiece(word, vocab):
+    """Greedy longest match first; continuations looked up with "##"; a word that cannot be split is [UNK]."""
+    pieces, start = [], 0
+    while start < len(word):
+        for end in range(len(word), start, -1):
+            sub = word[start:end] if start == 0 else "##" + word[start:end]
+            if sub in vocab:
+                break
+        else:
+            return ["[UNK]"]
+        pieces.append(sub)
+        start = end
+    return pieces
+
+
+def bert_tokenize(wordpiece_tokens, text):
+    """text -> ids as an uncased Hugging Face BertTokenizer makes them: [CLS] ... [SEP]."""
+    index = {t: i for i, t in enumerate(wordpiece_tokens)}
+    pieces = [p for w in bert_basic_tokenize(text) for p in wordpiece(w, index)]
+    return [index["[CLS]"]] + [index[p] for p in pieces] + [index["[SEP]"]]
+
+
+def bert_decode(tokens, ids):
+    """Phantom-space pieces -> text, control tokens dropped: words joined by spaces, continuations glued on."""
+    return "".join(tokens[i].replace("▁", " ") for i in ids if tokens[i] not in BERT_SPECIAL).lstrip(" ")
+
+
+def bert_normalized_text(text):
+    return " ".join(bert_basic_tokenize(text))
+
+
+# per layer, GGUF names after "blk.N.", Hugging Face ones after "encoder.layer.N." ("bert." dropped)
+BERT_LAYER_NAMES = (weight_and_bias("attn_q", "attention.self.query", "matrix")
+                    + weight_and_bias("attn_k", "attention.self.key", "matrix")
+                    + weight_and_bias("attn_v", "attention.self.value", "matrix")
+                    + weight_and_bias("attn_output", "attention.output.dense", "matrix")
+                    + weight_and_bias("attn_output_norm", "attention.output.LayerNorm", "vector")
+                    + weight_and_bias("ffn_up", "intermediate.dense", "matrix")
+                    + weight_and_bias("ffn_down", "output.dense", "matrix")
+                    + weight_and_bias("layer_output_norm", "output.LayerNorm", "vector"))
+
+
+def bert_names():
+    names = [("token_embd.weight", "embeddings.word_embeddings.weight", "matrix", False),
+             ("token_types.weight", "embeddings.token_type_embeddings.weight", "f32", False),
+             ("position_embd.weight", "embeddings.position_embeddings.weight", "f32", False)]
+    names += weight_and_bias("token_embd_norm", "embeddings.LayerNorm", "vector")
+    for l in range(N_LAYERS):
+        names += [("blk.%d.%s" % (l, g), "encoder.layer.%d.%s" % (l, h), kind, t) for g, h, kind, t in BERT_LAYER_NAMES]
+    return names
+
+
+def bert_weights(vocab):
+    """float32 weights in Hugging Face BertModel layout (Linear: out x in). Q and K scaled so scores have std ~2."""
+    rng = np.random.default_rng(20240603)
+    d = D_MODEL
+    W = {"embeddings.word_embeddings.weight": random_matrix(rng, vocab, d, 0.5),
+         "embeddings.token_type_embeddings.weight": random_matrix(rng, 2, d, 0.2),
+         "embeddings.position_embeddings.weight": random_matrix(rng, CONTEXT, d, 0.2),
+         "embeddings.LayerNorm.weight": random_vector(rng, d, 0.1, 1.0),
+         "embeddings.LayerNorm.bias": random_vector(rng, d, 0.1)}
+    shapes = {"attention.self.query": (d, d, 0.09), "attention.self.key": (d, d, 0.09), "attention.self.value": (d, d, 0.06),
+              "attention.output.dense": (d, d, 0.04), "intermediate.dense": (BERT_D_FF, d, 0.0625),
+              "output.dense": (d, BERT_D_FF, 0.03)}
+    for l in range(N_LAYERS):
+        b = "encoder.layer.%d." % l
+        for name, (rows, cols, std) in shapes.items():
+            W[b + name + ".weight"] = random_matrix(rng, rows, cols, std)
+            W[b + name + ".bias"] = random_vector(rng, rows, 0.1)
+        for name in ("attention.output.LayerNorm", "output.LayerNorm"):
+            W[b + name + ".weight"], W[b + name + ".bias"] = random_vector(rng, d, 0.1, 1.0), random_vector(rng, d, 0.1)
+    return W
+
+
+def bert_forward(W, ids):
+    """Hugging Face BertModel in float64, token_type_ids all 0, no attention mask. W: Hugging Face names (no
+    "bert.") -> values, Linear weights out x in (x @ W^T + b). No logits (the file has no head)."""
+    lin = lambda x, name: x @ W[name + ".weight"].T + W[name + ".bias"]
+    norm = lambda x, name: layer_norm(x, W[name + ".weight"], W[name + ".bias"], BERT_EPS)
+    x = (W["embeddings.word_embeddings.weight"][ids] + W["embeddings.position_embeddings.weight"][:len(ids)]
+         + W["embeddings.token_type_embeddings.weight"][0])
+    x = norm(x, "embeddings.LayerNorm")
+    layers = []
+    for l in range(N_LAYERS):
+        b = "encoder.layer.%d." % l
+        q, k, v = (lin(x, b + "attention.self." + n) for n in ("query", "key", "value"))
+        heads, out = attention(q, k, v, N_HEADS, N_HEADS, 1 / math.sqrt(D_HEAD), causal=False)
+        layers.append(heads)
+        x = norm(x + lin(out, b + "attention.output.dense"), b + "attention.output.LayerNorm")
+        x = norm(x + lin(gelu_erf(lin(x, b + "intermediate.dense")), b + "output.dense"), b + "output.LayerNorm")
+    return layers, None
+
+
+def bert_metadata(name, file_type, tokens, types):
+    return [("general.architecture", "string", "bert"), ("general.name", "string", name),
+            ("bert.context_length", "uint32", CONTEXT), ("bert.embedding_length", "uint32", D_MODEL),
+            ("bert.feed_forward_length", "uint32", BERT_D_FF), ("bert.block_count", "uint32", N_LAYERS),
+            ("bert.attention.head_count", "uint32", N_HEADS),
+            ("bert.attention.layer_norm_epsilon", "float32", BERT_EPS), ("bert.attention.causal", "bool", False),
+            ("bert.pooling_type", "uint32", 2), ("general.file_type", "uint32", file_type),
+            ("general.quantization_version", "uint32", 2),
+            ("tokenizer.ggml.model", "string", "bert"), ("tokenizer.ggml.pre", "string", "default"),
+            ("tokenizer.ggml.tokens", "array:string", tokens), ("tokenizer.ggml.token_type", "array:int32", types),
+            ("tokenizer.ggml.token_type_count", "uint32", 2),
+            # current gguf-py writes [CLS] as bos and [SEP] as eos too (it falls back to cls/sep for them), and
+            # current llama.cpp takes [CLS] from bos_token_id only (cls_token_id is no longer read)
+            ("tokenizer.ggml.bos_token_id", "uint32", 2), ("tokenizer.ggml.eos_token_id", "uint32", 3),
+            ("tokenizer.ggml.unknown_token_id", "uint32", 1), ("tokenizer.ggml.cls_token_id", "uint32", 2),
+            ("tokenizer.ggml.seperator_token_id", "uint32", 3), ("tokenizer.ggml.padding_token_id", "uint32", 0),
+            ("tokenizer.ggml.mask_token_id", "uint32", 4), ("tokenizer.ggml.add_bos_token", "bool", True),
+            ("tokenizer.ggml.add_eos_token", "bool", False), ("tokenizer.ggml.add_sep_token", "bool", True)]
+
 # ---------------------------------------------------------------- cases
 
 FILE_TYPES = {"F32": 0, "F16": 1, "Q4_0": 2, "Q8_0": 7, "Q5_0": 8, "Q4_K": 14, "Q4_K_M": 15, "Q5_K": 16,
               "Q6_K": 18, "BF16": 32}
 Q4_K_M_SIX = (".attn_v.weight", ".ffn_down.weight")  # and output.weight (not attn_output.weight)
 
-# name -> (weight type, tied, write general.alignment)
+# name -> (architecture, weight type, tied, write general.alignment). tied: no output.weight (a gpt2 file with
+# one holds a copy of token_embd, scrambled apart from it in a few blocks); bert files have no head at all.
 CASES = {
-    "llama_f32_untied": ("F32", False, True),
-    "llama_f32_tied": ("F32", True, False),
-    "llama_f16": ("F16", False, False),
-    "llama_bf16": ("BF16", False, False),
-    "llama_q8_0": ("Q8_0", False, False),
-    "llama_q4_0": ("Q4_0", False, False),
-    "llama_q5_0": ("Q5_0", False, False),
-    "llama_q4_k": ("Q4_K", False, False),
-    "llama_q5_k": ("Q5_K", False, False),
-    "llama_q6_k": ("Q6_K", False, False),
-    "llama_q4_k_m": ("Q4_K_M", False, False),
+    "llama_f32_untied": ("llama", "F32", False, True),
+    "llama_f32_tied": ("llama", "F32", True, False),
+    "llama_f16": ("llama", "F16", False, False),
+    "llama_bf16": ("llama", "BF16", False, False),
+    "llama_q8_0": ("llama", "Q8_0", False, False),
+    "llama_q4_0": ("llama", "Q4_0", False, False),
+    "llama_q5_0": ("llama", "Q5_0", False, False),
+    "llama_q4_k": ("llama", "Q4_K", False, False),
+    "llama_q5_k": ("llama", "Q5_K", False, False),
+    "llama_q6_k": ("llama", "Q6_K", False, False),
+    "llama_q4_k_m": ("llama", "Q4_K_M", False, False),
+    "gpt2_f32": ("gpt2", "F32", True, False),
+    "gpt2_q8_0": ("gpt2", "Q8_0", False, False),
+    "gpt2_q4_k": ("gpt2", "Q4_K_M", True, False),  # Q4_K, with Q6_K for attn_qkv and ffn_down
+    "bert_f32": ("bert", "F32", False, False),
+    "bert_f16": ("bert", "F16", False, False),
+    "bert_q8_0": ("bert", "Q8_0", False, False),
 }
 DEQUANT_TENSORS = ["token_embd.weight", "blk.0.attn_q.weight", "blk.0.attn_k.weight", "blk.0.attn_v.weight",
                    "blk.1.ffn_down.weight", "output.weight"]
+GPT2_DEQUANT_TENSORS = ["token_embd.weight", "position_embd.weight", "blk.0.attn_qkv.weight", "blk.0.attn_output.weight",
+                        "blk.0.ffn_up.weight", "blk.1.ffn_down.weight", "output.weight"]
+BERT_DEQUANT_TENSORS = ["token_embd.weight", "token_types.weight", "position_embd.weight", "blk.0.attn_q.weight",
+                        "blk.0.attn_k.weight", "blk.0.attn_v.weight", "blk.1.ffn_down.weight"]
 
 # Keys of every scalar value type and a few arrays, in a namespace of our own (llama.cpp ignores them).
 TEST_METADATA = [
@@ -752,7 +1170,9 @@ TEST_METADATA = [
 ]
 
 
-def case_types(wtype, name):
+def case_types(wtype, name, arch="llama"):
+    if wtype == "Q4_K_M" and arch == "gpt2":
+        return "Q6_K" if name.endswith(GPT2_MIX_SIX) else "Q4_K"
     if wtype == "Q4_K_M":
         return "Q6_K" if name.endswith(Q4_K_M_SIX) or name == "output.weight" else "Q4_K"
     return wtype
@@ -791,30 +1211,101 @@ def matrix_json(m):
     return [[None if v == -math.inf else float(v) for v in row] for row in np.asarray(m)]
 
 
-class Maker:
-    """Quantizes each base tensor at most once per type; cases scramble their own copies."""
+class LlamaModel:
+    """What the llama cases share: vocabulary, weights, ids of TEXT, tensor list, metadata, forward pass."""
+    arch, causal, special_ids, d_ff, dequant_tensors = "llama", True, True, D_FF, DEQUANT_TENSORS
+    n_kv, extra, decoded_text = N_KV, {"rope_freq_base": FREQ_BASE, "rms_eps": RMS_EPS}, TEXT
 
     def __init__(self):
         self.tokens, self.scores, self.types = vocabulary()
         self.W = random_weights(len(self.tokens))
+        self.ids = text_ids(self.tokens)
+
+    def tensor_list(self, tied):
+        return gguf_tensor_list(self.W, tied)
+
+    def metadata(self, case, wtype, tied, write_alignment):
+        return metadata_for(case, wtype, tied, write_alignment, self.tokens, self.scores, self.types)
+
+    def forward(self, values):
+        return llama_forward(values, self.ids)
+
+    def decode(self, tokens, ids):
+        return decode_pieces(tokens, ids)
+
+
+class Gpt2Model:
+    """The gpt2 cases' model; ids with no special tokens."""
+    arch, causal, special_ids, d_ff, dequant_tensors = "gpt2", True, False, GPT2_D_FF, GPT2_DEQUANT_TENSORS
+    n_kv, extra, decoded_text = N_HEADS, {"layer_norm_eps": GPT2_EPS}, TEXT
+
+    def __init__(self):
+        self.tokens, self.types, self.merges = gpt2_vocabulary()
+        self.W = gpt2_weights(len(self.tokens))
+        self.ids = gpt2_tokenize(self.tokens, self.merges, TEXT)
+
+    def tensor_list(self, tied):
+        return file_tensors(self.W, gpt2_names(not tied))
+
+    def metadata(self, case, wtype, tied, write_alignment):
+        return gpt2_metadata("attnscope-" + case.replace("_", "-"), FILE_TYPES[wtype], self.tokens, self.types, self.merges)
+
+    def forward(self, values):
+        """From the file's values: Conv1D weights transposed back to in x out, then Hugging Face's forward."""
+        return gpt2_forward(hf_from_file(values, gpt2_names("output.weight" in values)), self.ids)
+
+    def decode(self, tokens, ids):
+        return gpt2_decode(tokens, ids)
+
+
+class BertModel:
+    """The bert cases' model; ids with [CLS] and [SEP]; no head, so forward gives no logits."""
+    arch, causal, special_ids, d_ff, dequant_tensors = "bert", False, True, BERT_D_FF, BERT_DEQUANT_TENSORS
+    n_kv, extra, decoded_text = N_HEADS, {"layer_norm_eps": BERT_EPS}, bert_normalized_text(TEXT)
+
+    def __init__(self):
+        self.tokens, self.types = bert_vocabulary()
+        self.W = bert_weights(len(self.tokens))
+        self.ids = bert_tokenize(bert_wordpiece_vocabulary(), TEXT)
+
+    def tensor_list(self, tied):
+        return file_tensors(self.W, bert_names())
+
+    def metadata(self, case, wtype, tied, write_alignment):
+        return bert_metadata("attnscope-" + case.replace("_", "-"), FILE_TYPES[wtype], self.tokens, self.types)
+
+    def forward(self, values):
+        return bert_forward(hf_from_file(values, bert_names()), self.ids)
+
+    def decode(self, tokens, ids):
+        return bert_decode(tokens, ids)
+
+
+class Maker:
+    """Quantizes each base tensor at most once per type; cases scramble their own copies."""
+
+    def __init__(self):
+        self.models = {m.arch: m() for m in (LlamaModel, Gpt2Model, BertModel)}
         self.clean = {}
 
-    def stored(self, name, ttype, matrix):
-        key = (name, ttype)
+    def stored(self, key, ttype, matrix):
+        key = key + (ttype,)
         if key not in self.clean:
             self.clean[key] = encode(ttype, matrix)
         return self.clean[key]
 
     def make(self, folder, case):
-        wtype, tied, write_alignment = CASES[case]
+        arch, wtype, tied, write_alignment = CASES[case]
+        model = self.models[arch]
         rng = np.random.default_rng(sum(map(ord, case)))
         tensors, values, scrambled = [], {}, {}
-        for name, kind, matrix in gguf_tensor_list(self.W, tied):
-            if kind == "norm":
-                ttype, dims, raw = "F32", [D_MODEL], encode("F32", matrix[None, :])
-            else:
-                ttype, dims = case_types(wtype, name), [matrix.shape[1], matrix.shape[0]]
-                raw = self.stored(name, ttype, matrix)
+        for name, kind, matrix in model.tensor_list(tied):
+            if kind in ("norm", "vector"):  # 1-D: F32 always
+                ttype, dims, raw = "F32", [matrix.shape[0]], encode("F32", matrix[None, :])
+            else:  # "matrix" in the case's type; "f32" (position_embd, token_types) F32 as llama.cpp keeps them
+                ttype = "F32" if kind == "f32" else case_types(wtype, name, arch)
+                dims = [matrix.shape[1], matrix.shape[0]]
+                raw = self.stored((arch, name), ttype, matrix)
                 if ttype in QUANTIZED:
                     per_row = raw.shape[1] // GGML_TYPES[ttype][2]
                     # row 1's first block and the last block are random (the last with a subnormal d)
@@ -823,41 +1314,45 @@ class Maker:
             data = raw.tobytes()
             tensors.append((name, ttype, dims, data))
             values[name] = decode(ttype, data, dims)
-        md = metadata_for(case, wtype, tied, write_alignment, self.tokens, self.scores, self.types)
+        md = model.metadata(case, wtype, tied, write_alignment)
         os.makedirs(folder, exist_ok=True)
         infos = write_gguf(os.path.join(folder, "model.gguf"), md, tensors)
 
-        ids = text_ids(self.tokens)
-        layers, logits = llama_forward(values, ids)
+        ids = model.ids
+        layers, logits = model.forward(values)
         expected = {
-            "case": case, "file": "model.gguf", "weight_type": wtype, "file_type": FILE_TYPES[wtype], "tied": tied,
-            "ids": ids, "text": TEXT, "pieces": [self.tokens[i] for i in ids],
-            "n_layers": N_LAYERS, "n_heads": N_HEADS, "n_kv_heads": N_KV, "d_head": D_HEAD, "d_model": D_MODEL,
-            "d_ff": D_FF, "vocab_size": len(self.tokens), "context_length": CONTEXT, "rope_freq_base": FREQ_BASE,
-            "rms_eps": RMS_EPS, "scale": 1 / math.sqrt(D_HEAD),
+            "case": case, "file": "model.gguf", "architecture": arch, "weight_type": wtype,
+            "file_type": FILE_TYPES[wtype], "tied": tied, "ids": ids, "text": TEXT,
+            "pieces": [model.tokens[i] for i in ids], "special_ids": model.special_ids, "causal": model.causal,
+            "n_layers": N_LAYERS, "n_heads": N_HEADS, "n_kv_heads": model.n_kv, "d_head": D_HEAD, "d_model": D_MODEL,
+            "d_ff": model.d_ff, "vocab_size": len(model.tokens), "context_length": CONTEXT}
+        expected.update(model.extra)
+        expected.update({
+            "scale": 1 / math.sqrt(D_HEAD),
             "tensors": [{k: t[k] for k in ("name", "type", "dims", "offset")} for t in infos],
             "metadata": {k: {"type": vt, "value": v} for k, vt, v in md},
-            "layers": [{"heads": [{k: matrix_json(v) for k, v in h.items()} for h in heads]} for heads in layers],
-            "logits_last": [float(v) for v in logits[-1]],
-        }
+            "layers": [{"heads": [{k: matrix_json(v) for k, v in h.items()} for h in heads]} for heads in layers]})
+        if logits is not None:
+            expected["logits_last"] = [float(v) for v in logits[-1]]
         with open(os.path.join(folder, "expected.json"), "w") as f:
             json.dump(expected, f)
         dequant = {"case": case, "tensors": []}
-        for name in DEQUANT_TENSORS:
+        for name in model.dequant_tensors:
             if name not in values:
                 continue
             info = next(t for t in infos if t["name"] == name)
             v = values[name]
             blocks_per_row = info["dims"][0] // GGML_TYPES[info["type"]][1]
+            rows = sorted({0, 1, v.shape[0] - 1})
             dequant["tensors"].append({
                 "name": name, "type": info["type"], "ggml_type": GGML_TYPES[info["type"]][0], "dims": info["dims"],
-                "random_blocks": [int(b) for b in scrambled.get(name, [])
-                                  if b // blocks_per_row in (0, 1, v.shape[0] - 1)],
+                "random_blocks": [int(b) for b in scrambled.get(name, []) if b // blocks_per_row in rows],
                 "blocks_per_row": blocks_per_row,
-                "rows": [{"row": r, "values": [float(x) for x in v[r]]} for r in (0, 1, v.shape[0] - 1)]})
+                "rows": [{"row": r, "values": [float(x) for x in v[r]]} for r in rows]})
         with open(os.path.join(folder, "dequant.json"), "w") as f:
             json.dump(dequant, f)
-        return {"values": values, "metadata": md, "infos": infos, "expected": expected, "tensors": tensors}
+        return {"values": values, "metadata": md, "infos": infos, "expected": expected, "tensors": tensors,
+                "layers": layers, "logits": logits}
 
 # ---------------------------------------------------------------- a Llama-3.1-8B-shaped benchmark file
 # For memory / speed benchmarks only: the shapes, types and metadata of a Q4_K_M Llama-3.1-8B, with random
@@ -1063,6 +1558,689 @@ def make_llama_8b_q4km(folder):
     print("check (%.1f s): %s" % (time.time() - t1, "all passed" if not failures else "%d FAILED" % len(failures)))
     return 1 if failures else 0
 
+# ---------------------------------------------------------------- --convert-hf: a Hugging Face folder -> GGUF
+# What llama.cpp's convert_hf_to_gguf.py (GPT2Model, BertModel, get_vocab_base, gguf-py's SpecialVocab) writes
+# for a GPT2LMHeadModel or BERT checkpoint with --outtype f32: every tensor F32 (F16 / BF16 sources widened,
+# exactly), general.file_type 0 (ALL_F32), tensors in the sorted order safetensors lists them. Not written here
+# (the loader needs none of it): general.size_label / basename / license and the like from the model card;
+# tokenizer.ggml.pre for BERT is "default" (llama.cpp writes the name of the hash its chktxt tokenizes to, which
+# llama.cpp does not read for a WordPiece vocabulary). Token types as get_vocab_base gives them: every special added
+# token CONTROL (BERT's [UNK] too, not UNKNOWN), ids missing from the vocabulary "[PAD<id>]" UNUSED (older converters:
+# USER_DEFINED); bert.pooling_type only when sentence-transformers' modules.json names a pooling (else no key).
+
+SAFETENSORS_DTYPES = {"F64": "<f8", "F32": "<f4", "F16": "<f2", "BF16": "<u2", "I64": "<i8", "I32": "<i4",
+                      "I16": "<i2", "I8": "i1", "U8": "u1", "BOOL": "u1"}
+TOKEN_NORMAL, TOKEN_UNKNOWN, TOKEN_CONTROL, TOKEN_USER_DEFINED, TOKEN_UNUSED = 1, 2, 3, 4, 5
+# SpecialVocab's token types -> the GGUF key of the id (llama.cpp's spelling, "seperator" included)
+SPECIAL_ID_KEYS = {"bos": "bos_token_id", "eos": "eos_token_id", "unk": "unknown_token_id", "sep": "seperator_token_id",
+                   "pad": "padding_token_id", "cls": "cls_token_id", "mask": "mask_token_id", "eot": "eot_token_id",
+                   "eom": "eom_token_id"}
+POOLING_TYPES = {"pooling_mode_mean_tokens": 1, "pooling_mode_cls_token": 2, "pooling_mode_lasttoken": 3}
+
+
+class ConvertError(Exception):
+    pass
+
+
+def read_safetensors(path):
+    """One .safetensors file -> {name: numpy array}: F32 as stored, F16 and BF16 widened to float32 (every value
+    exactly), integer and F64 tensors as stored (the converter drops or refuses those)."""
+    with open(path, "rb") as f:
+        raw = f.read(8)
+        if len(raw) != 8:
+            raise ConvertError("%s: too short for a safetensors file" % path)
+        (n,) = struct.unpack("<Q", raw)
+        size = os.fstat(f.fileno()).st_size
+        if n > size - 8:
+            raise ConvertError("%s: header of %d bytes in a file of %d" % (path, n, size))
+        header = json.loads(f.read(n).decode("utf-8"))
+        start = 8 + n
+        out = {}
+        for name, info in header.items():
+            if name == "__metadata__":
+                continue
+            dtype, shape, (begin, end) = info["dtype"], [int(d) for d in info["shape"]], info["data_offsets"]
+            if dtype not in SAFETENSORS_DTYPES:
+                raise ConvertError("%s: tensor %s has dtype %s (not supported here)" % (path, name, dtype))
+            np_type = np.dtype(SAFETENSORS_DTYPES[dtype])
+            count = int(np.prod(shape)) if shape else 1
+            if end - begin != count * np_type.itemsize or start + end > size:
+                raise ConvertError("%s: tensor %s: %d bytes at %d..%d for %s %s" % (path, name, end - begin, begin, end,
+                                                                                   dtype, shape))
+            f.seek(start + begin)
+            a = np.frombuffer(f.read(end - begin), dtype=np_type).reshape(shape)
+            if dtype == "BF16":
+                a = (a.astype(np.uint32) << 16).view(np.float32)
+            elif dtype in ("F16", "F32"):
+                a = a.astype(np.float32)
+            out[name] = a
+    return out
+
+
+def read_checkpoint(folder):
+    """model.safetensors, or the shards model.safetensors.index.json names -> {name: array}, names sorted (the order
+    safetensors' safe_open.keys() gives the converter, so the order it writes the tensors in)."""
+    single = os.path.join(folder, "model.safetensors")
+    index = single + ".index.json"
+    if os.path.isfile(single):
+        files = [single]
+    elif os.path.isfile(index):
+        with open(index, encoding="utf-8") as f:
+            files = [os.path.join(folder, p) for p in sorted(set(json.load(f)["weight_map"].values()))]
+    else:
+        raise ConvertError("%s: no model.safetensors (nor model.safetensors.index.json)" % folder)
+    tensors = {}
+    for path in files:
+        for name, a in read_safetensors(path).items():
+            if name in tensors:
+                raise ConvertError("%s: tensor %s is in two shards" % (folder, name))
+            tensors[name] = a
+    return {name: tensors[name] for name in sorted(tensors)}
+
+
+def read_json(folder, name):
+    path = os.path.join(folder, name)
+    if not os.path.isfile(path):
+        return None
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+# GPT-2: Hugging Face names (after "transformer.", "h.N." inside a layer) -> GGUF names (after "blk.N.")
+GPT2_MODEL_TENSORS = {"wte": "token_embd", "wpe": "position_embd", "ln_f": "output_norm"}
+GPT2_LAYER_TENSORS = {"ln_1": "attn_norm", "attn.c_attn": "attn_qkv", "attn.c_proj": "attn_output", "ln_2": "ffn_norm",
+                      "mlp.c_fc": "ffn_up", "mlp.c_proj": "ffn_down"}
+GPT2_CONV1D_WEIGHTS = (".c_attn.weight", ".c_proj.weight", ".c_fc.weight")  # in x out in the checkpoint
+BERT_MODEL_TENSORS = {"embeddings.word_embeddings": "token_embd", "embeddings.position_embeddings": "position_embd",
+                      "embeddings.token_type_embeddings": "token_types", "embeddings.LayerNorm": "token_embd_norm"}
+BERT_LAYER_TENSORS = {"attention.self.query": "attn_q", "attention.self.key": "attn_k", "attention.self.value": "attn_v",
+                      "attention.output.dense": "attn_output", "attention.output.LayerNorm": "attn_output_norm",
+                      "intermediate.dense": "ffn_up", "output.dense": "ffn_down", "output.LayerNorm": "layer_output_norm"}
+
+
+def map_tensor_name(name, model, layer_prefix, layer, n_layers):
+    """"<stem>.weight|bias" -> the GGUF name through the model-wide or the per-layer table; ConvertError when the
+    name is in neither (llama.cpp: "Can not map tensor")."""
+    stem, dot, suffix = name.rpartition(".")
+    if dot and suffix in ("weight", "bias"):
+        if stem in model:
+            return model[stem] + "." + suffix
+        if stem.startswith(layer_prefix):
+            n, _, rest = stem[len(layer_prefix):].partition(".")
+            if n.isdigit() and int(n) < n_layers and rest in layer:
+                return "blk.%d.%s.%s" % (int(n), layer[rest], suffix)
+    raise ConvertError("can not map tensor %r" % name)
+
+
+def gpt2_convert_tensors(hf, config):
+    """GPT2Model.modify_tensors: (GGUF name, Hugging Face name, array as written). The attention-mask buffers are
+    dropped, the Conv1D weights transposed to out x in; lm_head.weight, when the file has one, is dropped if it is
+    wte (tied) and written as output.weight if not."""
+    out = []
+    for hf_name, a in hf.items():
+        name = hf_name[len("transformer."):] if hf_name.startswith("transformer.") else hf_name
+        if name.endswith((".attn.bias", ".attn.masked_bias")):
+            continue
+        if name == "lm_head.weight":
+            wte = hf.get("transformer.wte.weight", hf.get("wte.weight"))
+            if wte is not None and np.array_equal(wte, a):
+                continue
+            out.append(("output.weight", hf_name, a))
+            continue
+        gguf_name = map_tensor_name(name, GPT2_MODEL_TENSORS, "h.", GPT2_LAYER_TENSORS, config["n_layer"])
+        out.append((gguf_name, hf_name, np.ascontiguousarray(a.T) if name.endswith(GPT2_CONV1D_WEIGHTS) else a))
+    return out
+
+
+def bert_convert_tensors(hf, config):
+    """BertModel.filter_tensors: "bert." stripped, LayerNorm gamma / beta renamed weight / bias, position_ids, the
+    pooler and the cls.* heads dropped; no transposes, no q/k permutation."""
+    out = []
+    for hf_name, a in hf.items():
+        name = hf_name[len("bert."):] if hf_name.startswith("bert.") else hf_name
+        if name.endswith(".gamma"):
+            name = name[:-len(".gamma")] + ".weight"
+        if name.endswith(".beta"):
+            name = name[:-len(".beta")] + ".bias"
+        if name == "embeddings.position_ids" or name.startswith(("pooler.", "cls.predictions", "cls.seq_relationship")):
+            continue
+        gguf_name = map_tensor_name(name, BERT_MODEL_TENSORS, "encoder.layer.", BERT_LAYER_TENSORS,
+                                    config["num_hidden_layers"])
+        out.append((gguf_name, hf_name, a))
+    return out
+
+
+def does_token_look_special(token):
+    """TextModel.does_token_look_special: added tokens some models forget to mark special."""
+    return (token in ("<pad>", "<mask>", "<2mass>", "[@BOS@]") or (token.startswith("<|") and token.endswith("|>"))
+            or (token.startswith("<｜") and token.endswith("｜>")) or (token.startswith("<unused") and token.endswith(">")))
+
+
+def hf_vocab_base(folder, config, base_vocab):
+    """TextModel.get_vocab_base without transformers: ids 0..vocab_size-1 -> (tokens, types). base_vocab {token: id}
+    (vocab.json / vocab.txt / tokenizer.json's model.vocab); the added tokens from tokenizer.json (or
+    tokenizer_config.json's added_tokens_decoder) are CONTROL when special (or looking special), else USER_DEFINED
+    with any "▁" turned into a space; the rest NORMAL; ids nobody names "[PAD<id>]", UNUSED."""
+    tokenizer = read_json(folder, "tokenizer.json") or {}
+    added = {t["content"]: (t["id"], t.get("special", False)) for t in tokenizer.get("added_tokens", [])}
+    if not added:
+        decoder = (read_json(folder, "tokenizer_config.json") or {}).get("added_tokens_decoder", {})
+        added = {t["content"]: (int(i), t.get("special", False)) for i, t in decoder.items()}
+    vocab = dict(base_vocab)
+    vocab.update({content: i for content, (i, _) in added.items()})
+    vocab_size = config.get("vocab_size", len(vocab))
+    if max(vocab.values()) >= vocab_size:
+        raise ConvertError("%s: token id %d, but vocab_size is %d" % (folder, max(vocab.values()), vocab_size))
+    reverse = {i: t for t, i in vocab.items()}
+    tokens, types = [], []
+    for i in range(vocab_size):
+        if i not in reverse:
+            tokens.append("[PAD%d]" % i)
+            types.append(TOKEN_UNUSED)
+            continue
+        token = reverse[i]
+        if token in added:
+            if added[token][1] or does_token_look_special(token):
+                types.append(TOKEN_CONTROL)
+            else:
+                token = token.replace("▁", " ")
+                types.append(TOKEN_USER_DEFINED)
+        else:
+            types.append(TOKEN_NORMAL)
+        tokens.append(token)
+    return tokens, types
+
+
+def _content(entry):
+    return entry.get("content") if isinstance(entry, dict) else entry
+
+
+def special_vocab(folder, n_vocab, load_merges):
+    """gguf-py's SpecialVocab: merges (tokenizer.json, else merges.txt), the special token ids (tokenizer_config.json's
+    *_token looked up in tokenizer.json's added_tokens, [CLS] / [SEP] standing in for a missing bos / eos; then
+    config.json's *_token_id), add_*_token (tokenizer_config.json, or guessed from tokenizer.json's post-processor),
+    chat template, lowercase normalizer. Returns (merges, {type: id}, {type: add}, chat template, lowercase)."""
+    types = ["bos", "eos", "unk", "sep", "pad", "cls", "mask"]
+    ids, add, merges, lowercase = {}, {}, [], False
+
+    def set_id(typ, tid):
+        if not isinstance(tid, int) or isinstance(tid, bool):
+            return
+        if tid < 0:
+            raise ConvertError("invalid value for special token type %s: %d" % (typ, tid))
+        if (n_vocab is None or tid < n_vocab) and typ not in ids:
+            ids[typ] = tid
+
+    def lowercases(norm):
+        t = norm.get("type")
+        return (t == "Lowercase" or (t == "BertNormalizer" and norm.get("lowercase", True))
+                or (t == "Sequence" and any(lowercases(n) for n in norm.get("normalizers", []))))
+
+    tokenizer = read_json(folder, "tokenizer.json")
+    added_tokens = []
+    if tokenizer:
+        if load_merges:
+            m = tokenizer.get("model", {}).get("merges")
+            if isinstance(m, list) and m:
+                if isinstance(m[0], str):
+                    merges = list(m)
+                else:  # [["a", "b"], ...] since transformers 4.45; a space inside a part written as U+0120
+                    merges = [" ".join("".join(chr(ord(c) + 256) if c == " " else c for c in part) for part in pair)
+                              for pair in m]
+        lowercase = bool(tokenizer.get("normalizer")) and lowercases(tokenizer["normalizer"])
+        added_tokens = tokenizer.get("added_tokens", [])
+    tc = read_json(folder, "tokenizer_config.json")
+    if tokenizer:
+        bos, cls, eos, sep = ((tc or {}).get(k) for k in ("bos_token", "cls_token", "eos_token", "sep_token"))
+        if not bos and cls and tc:
+            tc["bos_token"] = bos = cls
+        if not eos and sep and tc:
+            tc["eos_token"] = eos = sep
+        post = tokenizer.get("post_processor") or {}
+        for proc in (post.get("processors", [post]) if post else []):
+            if proc.get("type") == "RobertaProcessing":
+                add.update({"bos": True, "eos": True, "sep": True})
+                if not cls and tc:
+                    tc["cls_token"] = cls = proc.get("cls", [bos])[0]
+                if not sep and tc:
+                    tc["sep_token"] = sep = proc.get("sep", [eos])[0]
+                continue
+            if proc.get("type") != "TemplateProcessing":
+                continue
+            single, pair = proc.get("single", []), proc.get("pair", [])
+            first = last = None
+            if len(single) > 1:
+                first = single[0].get("SpecialToken", {}).get("id")
+                if first:
+                    if not tc:
+                        bos = first
+                    add["bos"] = first in (bos, cls)
+                last = single[-1].get("SpecialToken", {}).get("id")
+                if last:
+                    if not tc:
+                        eos = last
+                    elif last != eos:
+                        extra = "eot" if "eot" not in types else "eom" if "eom" not in types else None
+                        if extra:
+                            types.append(extra)
+                            tc[extra + "_token"] = eos
+                        tc["eos_token"] = eos = last
+                    add["eos"] = last == eos
+            if pair:
+                start = 1 if first and pair[0].get("SpecialToken", {}).get("id") == first else 0
+                stop = -1 if last and pair[-1].get("SpecialToken", {}).get("id") == last else None
+                pair = pair[start:stop]
+                if pair:
+                    a, b = pair[0].get("Sequence", {}).get("id"), pair[-1].get("Sequence", {}).get("id")
+                    middle = pair[1:-1]
+                    if a == "A" and b == "B" and middle:
+                        add_sep = False
+                        entry = middle[0].get("SpecialToken", {}).get("id")
+                        if entry and entry in (sep, eos) and not last:
+                            add_sep = True
+                        if len(middle) == 2:
+                            entry = middle[1].get("SpecialToken", {}).get("id")
+                            if entry and entry in (sep, eos):
+                                add_sep = True
+                        add["sep"] = add_sep
+                        if add_sep and not sep and tc:
+                            tc["sep_token"] = eos
+    chat_template = None
+    if tc:
+        chat_template = tc.get("chat_template") if isinstance(tc.get("chat_template"), str) else None
+        for typ in types:
+            if isinstance(tc.get("add_%s_token" % typ), bool):
+                add[typ] = tc["add_%s_token" % typ]
+            content = _content(tc.get("%s_token" % typ))
+            if isinstance(content, str):
+                set_id(typ, next((t.get("id") for t in added_tokens if t.get("content") == content), None))
+    config = read_json(folder, "config.json") or {}
+    for typ in types:
+        set_id(typ, config.get("%s_token_id" % typ))
+    if load_merges and not merges and os.path.isfile(os.path.join(folder, "merges.txt")):
+        with open(os.path.join(folder, "merges.txt"), encoding="utf-8") as f:
+            lines = f.read().split("\n")
+        if lines and lines[0].strip().startswith("#"):
+            lines = lines[1:]
+        merges = [" ".join(p) for p in (line.strip().split(None, 3) for line in lines) if len(p) == 2]
+    return merges, ids, add, chat_template, lowercase
+
+
+def special_metadata(merges, ids, add, chat_template, lowercase):
+    """SpecialVocab.add_to_gguf, in its order."""
+    md = [("tokenizer.ggml.merges", "array:string", merges)] if merges else []
+    md += [("tokenizer.ggml." + SPECIAL_ID_KEYS[t], "uint32", i) for t, i in ids.items() if t in SPECIAL_ID_KEYS]
+    md += [("tokenizer.ggml.add_%s_token" % t, "bool", v) for t, v in add.items() if t in ("bos", "eos", "sep")]
+    if chat_template is not None:
+        md.append(("tokenizer.chat_template", "string", chat_template))
+    if lowercase:
+        md.append(("tokenizer.ggml.normalizer.lowercase", "bool", True))
+    return md
+
+
+def gpt2_convert_metadata(folder, config, name):
+    n_embd = config["n_embd"]
+    if config.get("n_inner") not in (None, 4 * n_embd):
+        print("warning: %s: n_inner %s, but the converter writes gpt2.feed_forward_length = 4 * n_embd = %d"
+              % (folder, config["n_inner"], 4 * n_embd), file=sys.stderr)
+    md = [("general.architecture", "string", "gpt2"), ("general.type", "string", "model"), ("general.name", "string", name),
+          ("gpt2.block_count", "uint32", config["n_layer"]),
+          ("gpt2.context_length", "uint32", config.get("n_ctx", config.get("n_positions"))),
+          ("gpt2.embedding_length", "uint32", n_embd), ("gpt2.feed_forward_length", "uint32", 4 * n_embd),
+          ("gpt2.attention.head_count", "uint32", config["n_head"]),
+          ("gpt2.attention.layer_norm_epsilon", "float32", config["layer_norm_epsilon"]),
+          ("general.file_type", "uint32", 0), ("general.quantization_version", "uint32", 2)]
+    base = read_json(folder, "vocab.json")
+    if base is None:
+        base = (read_json(folder, "tokenizer.json") or {}).get("model", {}).get("vocab")
+    if not base:
+        raise ConvertError("%s: no vocab.json (nor a tokenizer.json with a vocabulary)" % folder)
+    tokens, types = hf_vocab_base(folder, config, base)
+    md += [("tokenizer.ggml.model", "string", "gpt2"), ("tokenizer.ggml.pre", "string", "gpt-2"),
+           ("tokenizer.ggml.tokens", "array:string", tokens), ("tokenizer.ggml.token_type", "array:int32", types)]
+    return md + special_metadata(*special_vocab(folder, None, True))
+
+
+def bert_phantom(token, ttype):
+    """BertModel.set_vocab: control tokens as they are, "##x" -> "x", any other token -> "▁" + token."""
+    if ttype == TOKEN_CONTROL:
+        return token
+    return token[2:] if token.startswith("##") else "▁" + token
+
+
+def bert_convert_metadata(folder, config, name):
+    md = [("general.architecture", "string", "bert"), ("general.type", "string", "model"), ("general.name", "string", name),
+          ("bert.block_count", "uint32", config["num_hidden_layers"]),
+          ("bert.context_length", "uint32", config["max_position_embeddings"]),
+          ("bert.embedding_length", "uint32", config["hidden_size"]),
+          ("bert.feed_forward_length", "uint32", config["intermediate_size"]),
+          ("bert.attention.head_count", "uint32", config["num_attention_heads"])]
+    eps = next((config[k] for k in ("layer_norm_eps", "layer_norm_epsilon", "norm_epsilon") if k in config), None)
+    if eps is not None:
+        md.append(("bert.attention.layer_norm_epsilon", "float32", eps))
+    md += [("general.file_type", "uint32", 0), ("bert.attention.causal", "bool", False)]
+    modules = read_json(folder, "modules.json") or []
+    pool = next((m["path"] for m in modules if m.get("type") == "sentence_transformers.models.Pooling"), None)
+    if pool is not None:  # sentence-transformers' pooling; without modules.json the converter writes no pooling type
+        pooling = read_json(os.path.join(folder, pool), "config.json") or {}
+        kind = next((v for k, v in POOLING_TYPES.items() if pooling.get(k)), None)
+        if kind is None:
+            raise ConvertError("%s: only MEAN, CLS and LAST pooling are supported" % folder)
+        md.append(("bert.pooling_type", "uint32", kind))
+    md.append(("general.quantization_version", "uint32", 2))
+    path = os.path.join(folder, "vocab.txt")
+    if os.path.isfile(path):
+        with open(path, encoding="utf-8") as f:  # as BertTokenizer's load_vocab reads it: a token a line
+            base = {}
+            for i, line in enumerate(f.readlines()):
+                base[line.rstrip("\n")] = i
+    else:
+        base = (read_json(folder, "tokenizer.json") or {}).get("model", {}).get("vocab")
+    if not base:
+        raise ConvertError("%s: no vocab.txt (nor a tokenizer.json with a vocabulary)" % folder)
+    tokens, types = hf_vocab_base(folder, config, base)
+    tokens = [bert_phantom(t, k) for t, k in zip(tokens, types)]
+    md += [("tokenizer.ggml.token_type_count", "uint32", config.get("type_vocab_size", 1)),
+           ("tokenizer.ggml.model", "string", "bert"), ("tokenizer.ggml.pre", "string", "default"),
+           ("tokenizer.ggml.tokens", "array:string", tokens), ("tokenizer.ggml.token_type", "array:int32", types)]
+    return md + special_metadata(*special_vocab(folder, len(tokens), False))
+
+
+HF_ARCHITECTURES = {"GPT2LMHeadModel": ("gpt2", gpt2_convert_tensors, gpt2_convert_metadata),
+                    "BertModel": ("bert", bert_convert_tensors, bert_convert_metadata),
+                    "BertForMaskedLM": ("bert", bert_convert_tensors, bert_convert_metadata),
+                    "BertLMHeadModel": ("bert", bert_convert_tensors, bert_convert_metadata),  # llama.cpp: not registered
+                    "BertForSequenceClassification": ("bert", bert_convert_tensors, bert_convert_metadata)}
+
+
+def convert_hf(folder, out_path):
+    """Converts a Hugging Face GPT-2 / BERT folder to out_path. Returns (architecture, metadata, [(GGUF name, Hugging
+    Face name, array as written)], tensor infos)."""
+    config = read_json(folder, "config.json")
+    if config is None:
+        raise ConvertError("%s: no config.json" % folder)
+    arch_names = config.get("architectures") or []
+    if not arch_names and config.get("model_type") in ("gpt2", "bert"):
+        arch_names = ["GPT2LMHeadModel" if config["model_type"] == "gpt2" else "BertModel"]
+    found = next((HF_ARCHITECTURES[a] for a in arch_names if a in HF_ARCHITECTURES), None)
+    if found is None:
+        raise ConvertError("%s: architectures %s: only GPT2LMHeadModel and BERT are converted here" % (folder, arch_names))
+    arch, tensors_of, metadata_of = found
+    name = os.path.basename(os.path.normpath(os.path.abspath(folder)))
+    converted = tensors_of(read_checkpoint(folder), config)
+    names = [g for g, _, _ in converted]
+    if len(set(names)) != len(names):
+        raise ConvertError("%s: two tensors map to the same GGUF name" % folder)
+    tensors = []
+    for gguf_name, hf_name, a in converted:
+        if a.dtype != np.float32:
+            raise ConvertError("%s: tensor %s is %s; only F32, F16 and BF16 are converted" % (folder, hf_name, a.dtype))
+        tensors.append((gguf_name, "F32", list(reversed(a.shape)), np.ascontiguousarray(a, dtype="<f4").tobytes()))
+    md = metadata_of(folder, config, name)
+    out_dir = os.path.dirname(os.path.abspath(out_path))
+    os.makedirs(out_dir, exist_ok=True)
+    infos = write_gguf(out_path, md, tensors)
+    print("%s: %s, %d tensors, %d bytes" % (out_path, arch, len(tensors), os.path.getsize(out_path)))
+    return arch, md, converted, infos
+
+
+def convert_hf_main(folder, out_path):
+    try:
+        convert_hf(folder, out_path)
+    except (ConvertError, KeyError, ValueError, OSError) as e:
+        print("error: %s" % (e,), file=sys.stderr)
+        return 1
+    return 0
+
+
+# ---------------------------------------------------------------- self-test of --convert-hf
+
+SHARED_MODELS = "/work/shared/models"
+CONVERT_TEST_FOLDERS = ("fake_gpt2", "bert_tiniest")
+
+
+def write_safetensors(path, tensors):
+    """{name: (dtype, array)} -> a .safetensors file (for the self-test's own checkpoints). BF16 arrays are given as
+    their uint16 bits."""
+    header, blobs, offset = {}, [], 0
+    for name in sorted(tensors):
+        dtype, a = tensors[name]
+        raw = np.ascontiguousarray(a, dtype=np.dtype(SAFETENSORS_DTYPES[dtype])).tobytes()
+        header[name] = {"dtype": dtype, "shape": list(a.shape), "data_offsets": [offset, offset + len(raw)]}
+        blobs.append(raw)
+        offset += len(raw)
+    text = json.dumps(header).encode("utf-8")
+    text += b" " * ((8 - len(text) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
+
+
+def expected_conversion(arch, config):
+    """[(GGUF name, Hugging Face name in the checkpoint, transposed)] the converter must write, from the case tables
+    above (GPT2_LAYER_NAMES, BERT_LAYER_NAMES: the names the synthetic cases use, written apart from the converter's)."""
+    if arch == "gpt2":
+        rows = [("token_embd.weight", "wte.weight", "", False), ("position_embd.weight", "wpe.weight", "", False)]
+        for l in range(config["n_layer"]):
+            rows += [("blk.%d.%s" % (l, g), "h.%d.%s" % (l, h), k, t) for g, h, k, t in GPT2_LAYER_NAMES]
+        rows += weight_and_bias("output_norm", "ln_f", "vector")
+        return [(g, "transformer." + h, t) for g, h, _, t in rows]
+    rows = [("token_embd.weight", "embeddings.word_embeddings.weight", "", False),
+            ("token_types.weight", "embeddings.token_type_embeddings.weight", "", False),
+            ("position_embd.weight", "embeddings.position_embeddings.weight", "", False)]
+    rows += weight_and_bias("token_embd_norm", "embeddings.LayerNorm", "vector")
+    for l in range(config["num_hidden_layers"]):
+        rows += [("blk.%d.%s" % (l, g), "encoder.layer.%d.%s" % (l, h), k, t) for g, h, k, t in BERT_LAYER_NAMES]
+    return [(g, "bert." + h, t) for g, h, _, t in rows]
+
+
+def read_back_tensors(check, label, path, md, hf, want):
+    """The file at path parses back with GGUFReader: header, metadata == md, tensors in the sorted order of their
+    Hugging Face names, F32, dims reversed, each equal to its source (transposed back where `want` says)."""
+    g = GGUFReader(path)
+    end = max(off + align(tensor_nbytes(t, d)) for t, d, off in g.tensors.values())
+    check(g.version == 3 and g.data_start % ALIGNMENT == 0 and len(g.buf) == g.data_start + end
+          and all(off % ALIGNMENT == 0 for _, _, off in g.tensors.values()),
+          "%-15s GGUF v3, %d-aligned offsets, file size %d = data start + tensors" % (label, ALIGNMENT, len(g.buf)))
+    f32 = {k: (vt, float(np.float32(v)) if vt == "float32" else v) for k, vt, v in md}
+    check(g.metadata == f32, "%-15s %d metadata keys read back as written" % (label, len(g.metadata)))
+    source = {gg: (h, t) for gg, h, t in want}
+    same, bad = 0, []
+    for name, (ttype, dims, _) in g.tensors.items():
+        h, t = source.get(name, (None, False))
+        if h is None or ttype != "F32":
+            bad.append(name)
+            continue
+        a = np.frombuffer(g.tensor_bytes(name), dtype="<f4").reshape(list(reversed(dims)))
+        src = hf[h].astype(np.float32)
+        if dims == list(reversed(a.shape)) and np.array_equal(a.T if t else a, src) and (a.T if t else a).dtype == src.dtype:
+            same += 1
+        else:
+            bad.append(name)
+    order = [source[n][0] for n in g.tensors if n in source]
+    check(not bad and same == len(want) == len(g.tensors) and order == sorted(order),
+          "%-15s %d tensors, the expected names, F32, each equal to its source%s, in the checkpoint's sorted order%s"
+          % (label, same, " (Conv1D weights transposed back)" if any(t for _, _, t in want) else "",
+             "" if not bad else "; wrong: %s" % bad[:5]))
+    return g
+
+
+def shared_convert_checks(check, out):
+    print("--convert-hf on the shared Hugging Face folders, read back with the reader here:")
+    for folder_name in CONVERT_TEST_FOLDERS:
+        folder = os.path.join(SHARED_MODELS, folder_name)
+        if not os.path.isfile(os.path.join(folder, "config.json")):
+            print("  skip  %s: not found" % folder)
+            continue
+        path = os.path.join(out, "hf_converted", folder_name + ".gguf")
+        arch, md, converted, _ = convert_hf(folder, path)
+        config, hf = read_json(folder, "config.json"), read_checkpoint(folder)
+        want = expected_conversion(arch, config)
+        g = read_back_tensors(check, folder_name, path, md, hf, want)
+        written = {h for _, h, _ in want}
+        dropped = sorted(set(hf) - written)
+        if arch == "gpt2":
+            check(all(n.endswith((".attn.bias", ".attn.masked_bias")) or n == "lm_head.weight" for n in dropped),
+                  "%-15s not written: %s" % (folder_name, dropped or "nothing (no attention buffers, no lm_head)"))
+        else:
+            check(all(n.startswith(("bert.pooler.", "cls.predictions", "cls.seq_relationship")) or
+                      n == "bert.embeddings.position_ids" for n in dropped),
+                  "%-15s not written: %d tensors (%s)" % (folder_name, len(dropped), ", ".join(dropped)))
+        m = {k: v for k, (_, v) in g.metadata.items()}
+        tokens, types = m["tokenizer.ggml.tokens"], m["tokenizer.ggml.token_type"]
+        if arch == "gpt2":
+            vocab = read_json(folder, "vocab.json")
+            eot = vocab["<|endoftext|>"]
+            want_md = {"general.architecture": "gpt2", "general.file_type": 0, "gpt2.block_count": config["n_layer"],
+                       "gpt2.context_length": config["n_ctx"], "gpt2.embedding_length": config["n_embd"],
+                       "gpt2.feed_forward_length": 4 * config["n_embd"], "gpt2.attention.head_count": config["n_head"],
+                       "gpt2.attention.layer_norm_epsilon": float(np.float32(config["layer_norm_epsilon"])),
+                       "tokenizer.ggml.model": "gpt2", "tokenizer.ggml.pre": "gpt-2", "tokenizer.ggml.bos_token_id": eot,
+                       "tokenizer.ggml.eos_token_id": eot, "tokenizer.ggml.unknown_token_id": eot}
+            with open(os.path.join(folder, "merges.txt"), encoding="utf-8") as f:
+                lines = [line for line in f.read().split("\n")[1:] if line]
+            by_id = sorted(vocab, key=vocab.get)
+            ids = gpt2_tokenize(tokens, m["tokenizer.ggml.merges"], TEXT)
+            check(all(m.get(k) == v for k, v in want_md.items()) and "tokenizer.ggml.add_bos_token" not in m
+                  and "tokenizer.ggml.add_eos_token" not in m,
+                  "%-15s gpt2.* from config.json (ctx %d, embd %d, ff %d, heads %d, layers %d), file type 0, bos = eos = "
+                  "unk = %d, no add_bos_token" % (folder_name, config["n_ctx"], config["n_embd"], 4 * config["n_embd"],
+                                                  config["n_head"], config["n_layer"], eot))
+            check(tokens == by_id and len(tokens) == config["vocab_size"] and m["tokenizer.ggml.merges"] == lines
+                  and types == [3 if i == eot else 1 for i in range(len(tokens))]
+                  and gpt2_decode(tokens, ids) == TEXT,
+                  "%-15s %d tokens = vocab.json by id (no padding needed), <|endoftext|> control, %d merges = merges.txt; "
+                  "BPE with the file's merges: %d ids decode back to TEXT" % (folder_name, len(tokens), len(lines), len(ids)))
+        else:
+            with open(os.path.join(folder, "vocab.txt"), encoding="utf-8") as f:
+                lines = [line.rstrip("\n") for line in f.readlines()]
+            special = {t: lines.index(t) for t in ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")}
+            want_md = {"general.architecture": "bert", "general.file_type": 0,
+                       "bert.block_count": config["num_hidden_layers"],
+                       "bert.context_length": config["max_position_embeddings"], "bert.embedding_length": config["hidden_size"],
+                       "bert.feed_forward_length": config["intermediate_size"],
+                       "bert.attention.head_count": config["num_attention_heads"],
+                       "bert.attention.layer_norm_epsilon": float(np.float32(config["layer_norm_eps"])),
+                       "bert.attention.causal": False, "tokenizer.ggml.model": "bert", "tokenizer.ggml.pre": "default",
+                       "tokenizer.ggml.token_type_count": config["type_vocab_size"],
+                       "tokenizer.ggml.unknown_token_id": special["[UNK]"], "tokenizer.ggml.bos_token_id": special["[CLS]"],
+                       "tokenizer.ggml.eos_token_id": special["[SEP]"], "tokenizer.ggml.cls_token_id": special["[CLS]"],
+                       "tokenizer.ggml.seperator_token_id": special["[SEP]"],
+                       "tokenizer.ggml.padding_token_id": special["[PAD]"], "tokenizer.ggml.mask_token_id": special["[MASK]"],
+                       "tokenizer.ggml.add_bos_token": True, "tokenizer.ggml.add_eos_token": True,
+                       "tokenizer.ggml.add_sep_token": False, "tokenizer.ggml.normalizer.lowercase": True}
+            check(all(m.get(k) == v for k, v in want_md.items()) and "bert.pooling_type" not in m
+                  and "tokenizer.ggml.merges" not in m,
+                  "%-15s bert.* from config.json (ctx %d, embd %d, ff %d, heads %d, layers %d), not causal, no pooling "
+                  "type (no modules.json); [CLS] %d = bos = cls, [SEP] %d = eos = sep, [UNK] %d, [PAD] %d, [MASK] %d; "
+                  "add bos, add eos, not sep; lowercase"
+                  % (folder_name, config["max_position_embeddings"], config["hidden_size"], config["intermediate_size"],
+                     config["num_attention_heads"], config["num_hidden_layers"], special["[CLS]"], special["[SEP]"],
+                     special["[UNK]"], special["[PAD]"], special["[MASK]"]))
+            back = [t if k == 3 else t[1:] if t.startswith("▁") else "##" + t for t, k in zip(tokens, types)]
+            ids = bert_tokenize(back, TEXT)
+            check(back == lines and len(tokens) == config["vocab_size"] == len(set(tokens))
+                  and types == [3 if i in special.values() else 1 for i in range(len(tokens))]
+                  and tokens[special["[CLS]"]] == "[CLS]" and tokens[lines.index("the")] == "▁the"
+                  and tokens[lines.index("##s")] == "s" and tokens[1] == "▁" + lines[1]
+                  and ids[0] == special["[CLS]"] and ids[-1] == special["[SEP]"] and special["[UNK]"] not in ids,
+                  "%-15s %d distinct tokens, spelt back with ## = vocab.txt (\"the\" -> \"▁the\", \"##s\" -> \"s\", %r -> %r), "
+                  "the 5 specials control and unchanged; WordPiece over them: %d ids for TEXT, no [UNK]"
+                  % (folder_name, len(tokens), lines[1], tokens[1], len(ids)))
+
+
+def synthetic_convert_checks(check, out):
+    """The converter's other paths on checkpoints made here: F16 / BF16 tensors, GPT-2's attention buffers and an
+    untied lm_head, a vocabulary padded to vocab_size; BERT's gamma / beta names, position_ids, pooler and cls.*."""
+    print("--convert-hf on checkpoints written here (F16, BF16, buffers, untied head, padding, gamma / beta):")
+    rng = np.random.default_rng(11)
+    x16 = rng.standard_normal((6, 4)).astype(np.float16)
+    bf = bf16_bits(rng.standard_normal((4, 12)).astype(np.float32))
+    folder = os.path.join(out, "hf_synthetic", "gpt2")
+    os.makedirs(folder, exist_ok=True)
+    W = {"transformer.wte.weight": ("F16", x16), "transformer.wpe.weight": ("F32", rng.standard_normal((8, 4))),
+         "transformer.h.0.attn.c_attn.weight": ("BF16", bf),
+         "transformer.h.0.attn.bias": ("F32", np.tril(np.ones((1, 1, 8, 8)))),
+         "transformer.h.0.attn.masked_bias": ("F32", np.array(-1e4)), "lm_head.weight": ("F32", rng.standard_normal((6, 4)))}
+    for n, shape in (("attn.c_attn.bias", (12,)), ("attn.c_proj.weight", (4, 4)), ("attn.c_proj.bias", (4,)),
+                     ("ln_1.weight", (4,)), ("ln_1.bias", (4,)), ("ln_2.weight", (4,)), ("ln_2.bias", (4,)),
+                     ("mlp.c_fc.weight", (4, 16)), ("mlp.c_fc.bias", (16,)), ("mlp.c_proj.weight", (16, 4)),
+                     ("mlp.c_proj.bias", (4,))):
+        W["transformer.h.0." + n] = ("F32", rng.standard_normal(shape))
+    W["transformer.ln_f.weight"], W["transformer.ln_f.bias"] = ("F32", np.ones(4)), ("F32", np.zeros(4))
+    write_safetensors(os.path.join(folder, "model.safetensors"), W)
+    with open(os.path.join(folder, "config.json"), "w") as f:
+        json.dump({"architectures": ["GPT2LMHeadModel"], "n_layer": 1, "n_embd": 4, "n_head": 1, "n_ctx": 8,
+                   "n_positions": 8, "layer_norm_epsilon": 1e-5, "vocab_size": 6, "bos_token_id": 4, "eos_token_id": 4}, f)
+    with open(os.path.join(folder, "vocab.json"), "w") as f:
+        json.dump({"a": 0, "b": 1, "ab": 2, "Ġ": 3, "<|endoftext|>": 4}, f)
+    with open(os.path.join(folder, "merges.txt"), "w") as f:
+        f.write("#version: 0.2\na b\n")
+    path = os.path.join(out, "hf_synthetic", "gpt2.gguf")
+    arch, md, _, _ = convert_hf(folder, path)
+    hf = read_checkpoint(folder)
+    wte = hf["transformer.wte.weight"]
+    check(wte.dtype == np.float32 and np.array_equal(wte, x16.astype(np.float32))
+          and np.array_equal(hf["transformer.h.0.attn.c_attn.weight"], bf16_value(bf).astype(np.float32)),
+          "safetensors reader: F16 and BF16 widened to float32, every value exact")
+    want = expected_conversion(arch, {"n_layer": 1}) + [("output.weight", "lm_head.weight", False)]
+    g = read_back_tensors(check, "synthetic gpt2", path, md, hf, want)
+    m = {k: v for k, (_, v) in g.metadata.items()}
+    check("blk.0.attn_qkv.weight" in g.tensors and g.tensors["blk.0.attn_qkv.weight"][1] == [4, 12]
+          and m["tokenizer.ggml.tokens"] == ["a", "b", "ab", "Ġ", "<|endoftext|>", "[PAD5]"]
+          and m["tokenizer.ggml.token_type"] == [1, 1, 1, 1, 1, 5] and m["tokenizer.ggml.merges"] == ["a b"]
+          and m["tokenizer.ggml.bos_token_id"] == 4 and "tokenizer.ggml.unknown_token_id" not in m,
+          "synthetic gpt2  attn buffers dropped, untied lm_head -> output.weight, attn_qkv 12 x 4 (dims [4, 12]); id 5 "
+          "-> [PAD5] (unused); without tokenizer files <|endoftext|> is normal and ids come from config.json")
+    tied = dict(W, **{"lm_head.weight": W["transformer.wte.weight"]})
+    write_safetensors(os.path.join(folder, "model.safetensors"), tied)
+    path = os.path.join(out, "hf_synthetic", "gpt2_tied.gguf")
+    convert_hf(folder, path)
+    check("output.weight" not in GGUFReader(path).tensors, "synthetic gpt2  an lm_head equal to wte is not written")
+
+    folder = os.path.join(out, "hf_synthetic", "bert")
+    os.makedirs(folder, exist_ok=True)
+    W = {"bert.embeddings.word_embeddings.weight": ("F16", rng.standard_normal((7, 4)).astype(np.float16)),
+         "bert.embeddings.position_embeddings.weight": ("F32", rng.standard_normal((8, 4))),
+         "bert.embeddings.token_type_embeddings.weight": ("BF16", bf16_bits(rng.standard_normal((2, 4)).astype(np.float32))),
+         "bert.embeddings.LayerNorm.gamma": ("F32", rng.standard_normal(4)),
+         "bert.embeddings.LayerNorm.beta": ("F32", rng.standard_normal(4)),
+         "bert.embeddings.position_ids": ("I64", np.arange(8)[None, :]), "bert.pooler.dense.weight": ("F32", np.eye(4)),
+         "bert.pooler.dense.bias": ("F32", np.zeros(4)), "cls.predictions.bias": ("F32", np.zeros(7)),
+         "cls.seq_relationship.weight": ("F32", np.zeros((2, 4)))}
+    for n, shape in (("attention.self.query", (4, 4)), ("attention.self.key", (4, 4)), ("attention.self.value", (4, 4)),
+                     ("attention.output.dense", (4, 4)), ("intermediate.dense", (8, 4)), ("output.dense", (4, 8))):
+        W["bert.encoder.layer.0.%s.weight" % n] = ("F32", rng.standard_normal(shape))
+        W["bert.encoder.layer.0.%s.bias" % n] = ("F32", rng.standard_normal(shape[0]))
+    for n in ("attention.output.LayerNorm", "output.LayerNorm"):
+        W["bert.encoder.layer.0.%s.gamma" % n] = ("F32", np.ones(4))
+        W["bert.encoder.layer.0.%s.beta" % n] = ("F32", np.zeros(4))
+    write_safetensors(os.path.join(folder, "model.safetensors"), W)
+    with open(os.path.join(folder, "config.json"), "w") as f:
+        json.dump({"architectures": ["BertForMaskedLM"], "num_hidden_layers": 1, "hidden_size": 4, "num_attention_heads": 1,
+                   "intermediate_size": 8, "max_position_embeddings": 8, "layer_norm_eps": 1e-12, "type_vocab_size": 2,
+                   "vocab_size": 7, "pad_token_id": 0}, f)
+    with open(os.path.join(folder, "vocab.txt"), "w") as f:
+        f.write("[PAD]\n[UNK]\n[CLS]\n[SEP]\nbank\n##s\n[unused0]\n")
+    with open(os.path.join(folder, "tokenizer_config.json"), "w") as f:
+        json.dump({"added_tokens_decoder": {str(i): {"content": t, "special": True} for i, t in
+                                            enumerate(["[PAD]", "[UNK]", "[CLS]", "[SEP]"])},
+                   "unk_token": "[UNK]", "cls_token": "[CLS]", "sep_token": "[SEP]", "pad_token": "[PAD]"}, f)
+    path = os.path.join(out, "hf_synthetic", "bert.gguf")
+    arch, md, _, _ = convert_hf(folder, path)
+    hf = read_checkpoint(folder)
+    for n in list(hf):  # the names expected_conversion uses
+        if n.endswith((".gamma", ".beta")):
+            hf[n.replace(".gamma", ".weight").replace(".beta", ".bias")] = hf[n]
+    g = read_back_tensors(check, "synthetic bert", path, md, hf, expected_conversion(arch, {"num_hidden_layers": 1}))
+    m = {k: v for k, (_, v) in g.metadata.items()}
+    ids = [k for k in m if k.startswith("tokenizer.ggml.") and k.endswith("_token_id")]
+    check(m["tokenizer.ggml.tokens"] == ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "▁bank", "s", "▁[unused0]"]
+          and m["tokenizer.ggml.token_type"] == [3, 3, 3, 3, 1, 1, 1] and ids == ["tokenizer.ggml.padding_token_id"]
+          and m["tokenizer.ggml.padding_token_id"] == 0 and m["bert.attention.causal"] is False
+          and not any(k.startswith("tokenizer.ggml.add_") for k in m) and "tokenizer.ggml.normalizer.lowercase" not in m,
+          "synthetic bert  gamma / beta -> weight / bias; position_ids, pooler, cls.* dropped; [unused0] (not special) "
+          "-> ▁[unused0]; without tokenizer.json only config.json's pad_token_id, no add_* flags (as SpecialVocab)")
+
 # ---------------------------------------------------------------- self-test
 
 
@@ -1142,7 +2320,106 @@ GGML_REF_SHA256 = {
 }
 
 
-def self_test(out, results):
+def tokenizer_checks(check, maker):
+    print("GPT-2 byte-level BPE and BERT WordPiece on TEXT (%r):" % TEXT)
+    gpt2, bert = maker.models["gpt2"], maker.models["bert"]
+    check(gpt2_pretokenize(TEXT) == ["i", " took", " the", " money", " to", " the", " bank", ".", " café"]
+          and gpt2_pretokenize("it's  a\n b 12") == ["it", "'s", " ", " a", "\n", " b", " 12"],
+          "GPT-2 pre-tokenizer: letter runs with one leading space, é a letter; 's, a space left before a word")
+    alphabet = dict(bytes_to_unicode())
+    check(len(set(alphabet.values())) == 256 and alphabet[ord(" ")] == "Ġ" and alphabet[0xC3] == "Ã"
+          and alphabet[0xA9] == "©" and [c for _, c in bytes_to_unicode()][:3] == ["!", "\"", "#"]
+          and gpt2.tokens[220] == "Ġ", "bytes_to_unicode: 256 symbols, space -> Ġ (id 220 as in GPT-2), é -> Ã ©")
+    pieces = [gpt2.tokens[i] for i in gpt2.ids]
+    check(pieces == ["i", "Ġtook", "Ġthe", "Ġmoney", "Ġto", "Ġthe", "Ġbank", ".", "Ġcaf", "Ã", "©"]
+          and gpt2_decode(gpt2.tokens, gpt2.ids) == TEXT,
+          "gpt2 ids %s: %s, decode back to TEXT" % (gpt2.ids, " ".join(pieces)))
+    ranks = {tuple(m.split(" ")): r for r, m in enumerate(gpt2.merges)}
+    worst_first = {p: -r for p, r in ranks.items()}
+    check(bpe(list("Ġbank"), ranks) == ["Ġbank"] and bpe(list("Ġbank"), worst_first) == ["Ġb", "an", "k"]
+          and bpe(list("money"), ranks) == ["m", "on", "ey"],
+          "merge ranks matter: ' bank' -> Ġbank lowest rank first, Ġb an k highest first; 'money' -> m on ey")
+    pieces = [bert.tokens[i] for i in bert.ids]
+    check(pieces == ["[CLS]", "▁i", "▁took", "▁the", "▁money", "▁to", "▁the", "▁bank", "▁.", "▁caf", "e", "[SEP]"]
+          and "▁cafe" not in bert.tokens and bert_decode(bert.tokens, bert.ids) == "i took the money to the bank . cafe",
+          "bert ids %s: %s (no ▁cafe), decode to the normalized text" % (bert.ids, " ".join(pieces)))
+    vocab = {t: i for i, t in enumerate(bert_wordpiece_vocabulary())}
+    check(wordpiece("cafe", vocab) == ["caf", "##e"] and wordpiece("banks", vocab) == ["bank", "##s"]
+          and wordpiece("x1", vocab) == ["[UNK]"] and bert_basic_tokenize("Café, OK!") == ["cafe", ",", "ok", "!"]
+          and all(phantom(unphantom(t)) == t for t in bert.tokens),
+          "WordPiece: longest match first, ## continuations, [UNK] for a word it cannot split; lower + strip accents")
+
+
+def hf_forward_checks(check, results, make_reference):
+    """The gpt2 and bert forward passes against make_reference.py's (loops, Hugging Face names), on the same
+    weights: the Hugging Face tensors recovered from each file's dequantized values."""
+    print("the gpt2 / bert forward passes agree with make_reference.py's gpt2_forward / bert_forward:")
+    for case, r in results.items():
+        e = r["expected"]
+        if e["architecture"] == "gpt2":
+            hf = hf_from_file(r["values"], gpt2_names("output.weight" in r["values"]))
+            W = dict(hf)
+            if "lm_head.weight" in hf:  # gpt2_forward's head is always wte: stack output.weight under it (the ids
+                W["wte.weight"] = np.concatenate([hf["wte.weight"], hf["lm_head.weight"]])  # index the top half)
+            cfg = {"n_embd": D_MODEL, "n_head": N_HEADS, "n_layer": N_LAYERS, "layer_norm_epsilon": GPT2_EPS}
+            layers, logits = make_reference.gpt2_forward(W, "", cfg, e["ids"])
+            logits = logits[:, -e["vocab_size"]:]
+        elif e["architecture"] == "bert":
+            hf = hf_from_file(r["values"], bert_names())
+            cfg = {"hidden_size": D_MODEL, "num_attention_heads": N_HEADS, "num_hidden_layers": N_LAYERS,
+                   "layer_norm_eps": BERT_EPS}
+            layers, logits = make_reference.bert_forward(hf, "", cfg, e["ids"], False)
+        else:
+            continue
+        worst = 0.0 if logits is None else float(np.max(np.abs(logits[-1] - np.array(e["logits_last"]))))
+        for l, heads in enumerate(layers):
+            for h, ref in enumerate(heads):
+                mine = r["layers"][l][h]
+                for f in ("q", "k", "v", "scores", "weights"):
+                    a, b = mine[f], ref[f]
+                    same_mask = np.array_equal(np.isinf(a), np.isinf(b))
+                    worst = max(worst, float(np.max(np.abs(np.where(np.isinf(a), 0, a) - np.where(np.isinf(b), 0, b))))
+                                if same_mask else math.inf)
+        check(worst < 1e-9, "%-17s q, k, v, scores, weights%s: max |difference| %.1e"
+              % (case, "" if logits is None else ", logits_last", worst))
+
+
+def weight_checks(check, results, maker):
+    """The F32 files give back the generated Hugging Face weights exactly (Conv1D transposed back), and every
+    new case's attention is far from uniform with nothing overflowing."""
+    print("the gpt2 / bert files hold the Hugging Face weights; scores and activations in range:")
+    for case, r in results.items():
+        arch, e = r["expected"]["architecture"], r["expected"]
+        if arch == "llama":
+            continue
+        model = maker.models[arch]
+        names = gpt2_names("output.weight" in r["values"]) if arch == "gpt2" else bert_names()
+        if e["weight_type"] == "F32":
+            hf = hf_from_file(r["values"], names)
+            same = all(np.array_equal(hf[h], model.W[h].astype(np.float64)) for _, h, _, _ in names)
+            qkv = r["values"]["blk.0.attn_qkv.weight"] if arch == "gpt2" else None
+            shape_ok = qkv is None or (qkv.shape == (3 * D_MODEL, D_MODEL) and np.array_equal(qkv[D_MODEL], model.W[
+                "h.0.attn.c_attn.weight"][:, D_MODEL]))  # row D_MODEL of the file: the first K column of c_attn
+            check(same and shape_ok, "%-17s %d tensors read back equal the generated ones in Hugging Face layout%s"
+                  % (case, len(names), " (attn_qkv 768 x 256: row 256 = c_attn's column 256)" if qkv is not None else ""))
+        if "output.weight" in r["values"]:  # a copy of token_embd but for the blocks each scrambled on its own
+            out, emb = r["values"]["output.weight"], r["values"]["token_embd.weight"]
+            differ = int(np.sum(np.any((out != emb).reshape(-1, 32), axis=1)))
+            hidden = np.linalg.lstsq(out, r["logits"][-1], rcond=None)[0]  # the last position's normed state
+            other = float(np.max(np.abs(hidden @ emb.T - r["logits"][-1])))
+            check(0 < differ < 0.1 * out.size / 32 and other > 0.1,
+                  "%-17s output.weight = token_embd but in %d of %d blocks; the logits through token_embd would "
+                  "differ by up to %.2f" % (case, differ, out.size // 32, other))
+        scores = np.concatenate([h["scores"][np.isfinite(h["scores"])] for heads in r["layers"] for h in heads])
+        top = np.mean([h["weights"].max(1).mean() for heads in r["layers"] for h in heads])
+        finite = all(np.all(np.isfinite(h[f])) for heads in r["layers"] for h in heads for f in ("q", "k", "v", "weights"))
+        finite = finite and (r["logits"] is None or np.all(np.isfinite(r["logits"])))
+        check(1.5 < scores.std() < 4 and top > 0.3 and finite,
+              "%-17s scores std %.2f, mean largest weight per row %.2f (uniform: %.2f), all finite"
+              % (case, scores.std(), top, 1 / len(e["ids"])))
+
+
+def self_test(out, results, maker):
     failures = []
 
     def check(ok, what):
@@ -1208,6 +2485,8 @@ def self_test(out, results):
     check(np.allclose(unpermute(cpp.T, N_HEADS).T, hf, atol=1e-12, rtol=0),
           "adjacent-pair RoPE on permuted rows == rotate_half RoPE on HF rows (then unpermuted)")
 
+    tokenizer_checks(check, maker)
+
     print("the forward pass agrees with make_reference.py's llama_forward (loops, HF names and layout):")
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "hf_reference"))
     import make_reference
@@ -1234,6 +2513,8 @@ def self_test(out, results):
                 for f in ("q", "k", "v", "weights"):
                     worst = max(worst, float(np.max(np.abs(np.array(mine[f]) - ref[f]))))
         check(worst < 1e-9, "%-17s q, k, v, weights, logits_last: max |difference| %.1e" % (case, worst))
+    hf_forward_checks(check, results, make_reference)
+    weight_checks(check, results, maker)
 
     print("the files parse back with the reader here:")
     for case, r in results.items():
@@ -1252,20 +2533,36 @@ def self_test(out, results):
             end = max(end, off + align(len(data)))
         ok = ok and len(g.buf) == g.data_start + end
         tokens = g.metadata["tokenizer.ggml.tokens"][1]
-        ok = ok and decode_pieces(tokens, r["expected"]["ids"]) == TEXT and len(tokens) == r["expected"]["vocab_size"]
         e = r["expected"]
+        model = maker.models[e["architecture"]]
+        ok = ok and model.decode(tokens, e["ids"]) == model.decoded_text and len(tokens) == e["vocab_size"]
+        ok = ok and g.metadata["general.architecture"][1] == e["architecture"]
+        if e["architecture"] == "gpt2":  # the file's own tokens and merges give the ids
+            ok = ok and gpt2_tokenize(tokens, g.metadata["tokenizer.ggml.merges"][1], TEXT) == e["ids"]
+        if e["architecture"] == "bert":  # the file's tokens, spelt back with "##", give the ids
+            ok = ok and bert_tokenize([unphantom(t) for t in tokens], TEXT) == e["ids"]
+        ok = ok and ("logits_last" in e) == (e["architecture"] != "bert")
         for layer in e["layers"]:
             for h in layer["heads"]:
                 wts = np.array(h["weights"])
-                ok = ok and np.allclose(wts.sum(1), 1) and np.all(np.triu(wts, 1) == 0)
+                ok = ok and np.allclose(wts.sum(1), 1) and (np.all(np.triu(wts, 1) == 0) if e["causal"] else
+                                                            np.all(wts > 0))
         types = sorted(set(t[1] for t in r["tensors"]))
         check(ok, "%-17s %8d bytes, %2d tensors (%s), metadata, offsets, bytes, values, softmax rows"
               % (case, len(g.buf), len(g.tensors), "/".join(types)))
+    with tempfile.TemporaryDirectory() as converted:  # not into OUT_DIR: that holds the cases only
+        shared_convert_checks(check, converted)
+        synthetic_convert_checks(check, converted)
     return failures
 
 
 def main(argv):
     args = argv[1:]
+    if args and args[0] == "--convert-hf":
+        if len(args) != 3 or any(a.startswith("-") for a in args[1:]):
+            print(__doc__, file=sys.stderr)
+            return 2
+        return convert_hf_main(args[1], args[2])
     if args and args[0] == "--llama-8b-q4km":
         if len(args) != 2 or args[1].startswith("-"):
             print(__doc__, file=sys.stderr)
@@ -1286,7 +2583,7 @@ def main(argv):
     results = {case: maker.make(os.path.join(out, case), case) for case in CASES}
     print("wrote %d GGUF reference models to %s" % (len(CASES), out))
     if test:
-        failures = self_test(out, results)
+        failures = self_test(out, results, maker)
         print("self-test: %s" % ("all passed" if not failures else "%d FAILED" % len(failures)))
         return 1 if failures else 0
     return 0
