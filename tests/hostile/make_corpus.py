@@ -117,6 +117,10 @@ BERT = {"model_type": "bert", "hidden_size": 8, "num_attention_heads": 2, "num_h
         "max_position_embeddings": 16, "vocab_size": len(WORDPIECE), "type_vocab_size": 2}
 LLAMA = {"model_type": "llama", "hidden_size": 8, "num_attention_heads": 2, "num_key_value_heads": 1, "head_dim": 4,
          "intermediate_size": 12, "num_hidden_layers": 1, "vocab_size": len(WORDPIECE), "max_position_embeddings": 16}
+# Issue 17's Llama kinds: Qwen3 (per-head q/k norms, head_dim apart from the width) and OLMo-2
+# (norms after attention and MLP, q/k norms over the whole projection).
+QWEN3 = dict(LLAMA, model_type="qwen3", head_dim=6)
+OLMO2 = dict(LLAMA, model_type="olmo2")
 # Encoder-decoders (issue 15): one encoder and one decoder layer each.
 T5 = {"model_type": "t5", "d_model": 8, "d_kv": 4, "d_ff": 12, "num_heads": 2, "num_layers": 1, "num_decoder_layers": 1,
       "relative_attention_num_buckets": 8, "relative_attention_max_distance": 16, "vocab_size": len(WORDPIECE),
@@ -126,7 +130,7 @@ BART = {"model_type": "bart", "d_model": 8, "encoder_layers": 1, "decoder_layers
         "vocab_size": len(WORDPIECE), "decoder_start_token_id": 2, "eos_token_id": 3}
 MARIAN = dict(BART, model_type="marian", activation_function="swish", scale_embedding=True, decoder_start_token_id=0,
               eos_token_id=3)
-CONFIGS = {"gpt2": GPT2, "bert": BERT, "llama": LLAMA, "t5": T5, "bart": BART, "marian": MARIAN}
+CONFIGS = {"gpt2": GPT2, "bert": BERT, "llama": LLAMA, "qwen3": QWEN3, "olmo2": OLMO2, "t5": T5, "bart": BART, "marian": MARIAN}
 
 
 def gpt2_tensors(c):
@@ -161,6 +165,19 @@ def llama_tensors(c):
             (b + "self_attn.q_proj.weight", (H * dh, d)), (b + "self_attn.k_proj.weight", (kv * dh, d)),
             (b + "self_attn.v_proj.weight", (kv * dh, d)), (b + "self_attn.o_proj.weight", (d, H * dh)),
             (b + "mlp.gate_proj.weight", (ff, d)), (b + "mlp.up_proj.weight", (ff, d)), (b + "mlp.down_proj.weight", (d, ff))]
+
+
+def qwen3_tensors(c):
+    b = "model.layers.0."
+    return llama_tensors(c) + [(b + "self_attn.q_norm.weight", (c["head_dim"],)), (b + "self_attn.k_norm.weight", (c["head_dim"],))]
+
+
+def olmo2_tensors(c):
+    b, dh = "model.layers.0.", c["head_dim"]
+    kept = [t for t in llama_tensors(c) if t[0] != b + "input_layernorm.weight"]
+    return kept + [(b + "post_feedforward_layernorm.weight", (c["hidden_size"],)),
+                   (b + "self_attn.q_norm.weight", (c["num_attention_heads"] * dh,)),
+                   (b + "self_attn.k_norm.weight", (c["num_key_value_heads"] * dh,))]
 
 
 def t5_tensors(c):
@@ -198,7 +215,8 @@ def bart_tensors(c, marian=False):
     return t
 
 
-TENSORS = {"gpt2": gpt2_tensors, "bert": bert_tensors, "llama": llama_tensors, "t5": t5_tensors, "bart": bart_tensors,
+TENSORS = {"gpt2": gpt2_tensors, "bert": bert_tensors, "llama": llama_tensors, "qwen3": qwen3_tensors, "olmo2": olmo2_tensors,
+           "t5": t5_tensors, "bart": bart_tensors,
            "marian": lambda c: bart_tensors(c, marian=True)}
 
 
@@ -295,6 +313,8 @@ SIZE_VALUES = {"zero": 0, "negative": -1, "int32_max": 2 ** 31 - 1, "wraps_32": 
 SIZE_KEYS = {"gpt2": ["n_embd", "n_head", "n_layer", "n_positions", "vocab_size", "n_inner"],
              "bert": ["hidden_size", "num_attention_heads", "num_hidden_layers", "intermediate_size", "vocab_size"],
              "llama": ["hidden_size", "num_attention_heads", "num_key_value_heads", "head_dim", "num_hidden_layers", "vocab_size"],
+             "qwen3": ["head_dim", "num_key_value_heads"],
+             "olmo2": ["hidden_size", "num_attention_heads", "num_key_value_heads"],
              "t5": ["d_model", "d_kv", "num_heads", "num_layers", "relative_attention_num_buckets", "vocab_size"],
              "bart": ["d_model", "encoder_layers", "decoder_attention_heads", "encoder_ffn_dim", "max_position_embeddings"],
              "marian": ["d_model", "decoder_layers", "encoder_attention_heads", "vocab_size"]}
@@ -340,6 +360,12 @@ def config_shape_cases(c):
         "llama_max_positions_zero": dict(LLAMA, max_position_embeddings=0),
         "llama_hidden_act_gelu": dict(LLAMA, hidden_act="gelu"),
         "llama_tie_string": dict(LLAMA, tie_word_embeddings="yes"),
+        "llama_kv_heads_zero": dict(LLAMA, num_key_value_heads=0),
+        "qwen3_kv_heads_zero": dict(QWEN3, num_key_value_heads=0),
+        "qwen3_head_dim_odd": dict(QWEN3, head_dim=5),
+        "qwen3_head_dim_missing": {k: v for k, v in QWEN3.items() if k != "head_dim"},
+        "olmo2_kv_not_divisor": dict(OLMO2, num_key_value_heads=3),
+        "olmo2_eps_negative": dict(OLMO2, rms_norm_eps=-1e-6),
         "gpt2_heads_not_divisor": dict(GPT2, n_head=3),
         "gpt2_eps_negative": dict(GPT2, layer_norm_epsilon=-1e-5),
         "gpt2_activation_unknown": dict(GPT2, activation_function="swish"),

@@ -79,28 +79,53 @@ TEST_P(HfReference, MatchesTheNumpyForwardInEveryField) {
 // The step-by-step view's W_Q, W_K, W_V of every head: x W + b, with x the attention input of the
 // trace, must give the numpy reference's q, k and v. RoPE turns q and k by an angle that is zero
 // at position 0, so for rotary models the first row is compared, and v (never turned) in full.
+// Qwen3 and OLMo-2 normalize q and k before RoPE (the projection says so): v alone is compared.
 TEST_P(HfReference, HeadProjectionsGiveTheReferenceQueriesKeysAndValues) {
     const bool rotary = model->info().architecture == Architecture::Llama;
+    const bool qk_normalized = GetParam().rfind("qwen3", 0) == 0 || GetParam().rfind("olmo2", 0) == 0;
     double worst = 0;
     for (std::size_t l = 0; l < expected["layers"].size(); ++l)
         for (std::size_t h = 0; h < expected["layers"][l].size(); ++h) {
             const auto p = model->head_projection(static_cast<int>(l), static_cast<int>(h));
             ASSERT_TRUE(p.has_value()) << "layer " << l << " head " << h;
             EXPECT_EQ(p->rotary, rotary);
+            EXPECT_EQ(!p->qk_norm.empty(), qk_normalized) << p->qk_norm;
             const Matrix& x = trace.layers[l].x;
             const Matrix q = (x * p->w_q).rowwise() + p->b_q, k = (x * p->w_k).rowwise() + p->b_k;
             const Matrix v = (x * p->w_v).rowwise() + p->b_v;
             const auto& want = expected["layers"][l][h];
             const std::string at = "layer " + std::to_string(l) + " head " + std::to_string(h);
+            worst = std::max(worst, max_error(v, want["v"], at + " x W_V"));
+            if (qk_normalized) continue;
             const Index rows = rotary ? 1 : q.rows();
             nlohmann::json want_q = want["q"], want_k = want["k"];
             want_q.erase(want_q.begin() + rows, want_q.end());
             want_k.erase(want_k.begin() + rows, want_k.end());
-            worst = std::max({worst, max_error(q.topRows(rows), want_q, at + " x W_Q"),
-                              max_error(k.topRows(rows), want_k, at + " x W_K"), max_error(v, want["v"], at + " x W_V")});
+            worst = std::max({worst, max_error(q.topRows(rows), want_q, at + " x W_Q"), max_error(k.topRows(rows), want_k, at + " x W_K")});
         }
     EXPECT_LE(worst, 1e-4);
     EXPECT_FALSE(model->head_projection(static_cast<int>(expected["layers"].size()), 0).has_value());
+}
+
+// Qwen3's and OLMo-2's steps say q and k are normalized before RoPE, and how; Llama's do not.
+TEST(HfModel, StepsNameTheQueryAndKeyNormWhereTheFamilyHasOne) {
+    for (const auto& [name, norm] : {std::pair<std::string, std::string>{"qwen3_f32_gqa_tied", "each head's q and k"},
+                                     {"olmo2_f32", "all heads' q and k"}, {"llama_f32_gqa_untied_sharded", ""}}) {
+        const fs::path folder = kReferenceDir / name;
+        if (!fs::exists(folder)) GTEST_SKIP() << "no reference checkpoints at " << kReferenceDir;
+        const auto model = load_model(folder.string());
+        ASSERT_TRUE(model.ok()) << model.error().message;
+        const auto trace = compute_trace(*model.value(), "a b c");
+        ASSERT_TRUE(trace.ok()) << trace.error().message;
+        const auto pages = explain_steps(explain_head(*trace.value(), 0, 1, 1, model.value()->head_projection(0, 1)));
+        std::string projections;
+        for (const std::string& f : pages.at(1).formulas) projections += f + "\n";
+        EXPECT_EQ(projections.find("RoPE(norm(x W_Q + b_Q))") != std::string::npos, !norm.empty()) << name << ":\n" << projections;
+        if (!norm.empty()) {
+            EXPECT_THAT(projections, HasSubstr(norm)) << name;
+        }
+        EXPECT_EQ(model.value()->info().norm.find("q/k norm") != std::string::npos, !norm.empty()) << model.value()->info().norm;
+    }
 }
 
 // The steps view of a Llama-family head shows its W and says q and k are turned by RoPE; a GPT-2
@@ -170,7 +195,8 @@ INSTANTIATE_TEST_SUITE_P(HfModel, HfReference,
                          ::testing::Values("gpt2_f32", "gpt2_f16_bare_names", "bert_f32_masked_lm",
                                            "bert_bf16_encoder_only", "distilbert_f32_masked_lm",
                                            "llama_f32_gqa_untied_sharded", "llama_bf16_tied_llama3_rope",
-                                           "qwen2_f16_biases_one_kv_head", "mistral_f32_linear_rope"),
+                                           "qwen2_f16_biases_one_kv_head", "mistral_f32_linear_rope", "qwen3_f32_gqa_tied",
+                                           "qwen3_bf16_untied", "olmo2_f32", "olmo2_bf16_gqa"),
                          [](const auto& info) { return info.param; });
 
 TEST(HfModel, DescribesAGroupedHeadCheckpoint) {

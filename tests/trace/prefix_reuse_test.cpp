@@ -238,7 +238,8 @@ TEST_P(PrefixReuseReference, AppendAndEditEqualTheFullPass) {
 INSTANTIATE_TEST_SUITE_P(Decoders, PrefixReuseReference,
                          ::testing::Values("gpt2_f32", "gpt2_f32_scale_by_layer", "gpt2_f16_bare_names",
                                            "llama_f32_gqa_untied_sharded", "llama_bf16_tied_llama3_rope",
-                                           "mistral_f32_linear_rope", "qwen2_f16_biases_one_kv_head"));
+                                           "mistral_f32_linear_rope", "qwen2_f16_biases_one_kv_head", "qwen3_f32_gqa_tied",
+                                           "olmo2_bf16_gqa"));
 
 // [SECTION] compute_trace and real checkpoints
 

@@ -42,7 +42,16 @@ const std::map<std::string, std::string, std::less<>> kLlamaLayerNames = {
     {"self_attn.q_proj.bias", "attn_q.bias"},           {"self_attn.k_proj.bias", "attn_k.bias"},
     {"self_attn.v_proj.bias", "attn_v.bias"},           {"mlp.gate_proj.weight", "ffn_gate.weight"},
     {"mlp.up_proj.weight", "ffn_up.weight"},            {"mlp.down_proj.weight", "ffn_down.weight"},
+    {"self_attn.q_norm.weight", "attn_q_norm.weight"},  {"self_attn.k_norm.weight", "attn_k_norm.weight"},   // qwen3, olmo2
 };
+// OLMo-2 puts its norms after attention and MLP; llama.cpp names them as Gemma 2's.
+const std::map<std::string, std::string, std::less<>> kOlmo2LayerNames = [] {
+    auto names = kLlamaLayerNames;
+    names.erase("input_layernorm.weight");
+    names["post_attention_layernorm.weight"] = "post_attention_norm.weight";
+    names["post_feedforward_layernorm.weight"] = "post_ffw_norm.weight";
+    return names;
+}();
 const std::map<std::string, std::string, std::less<>> kLlamaModelNames = {
     {"embed_tokens.weight", "token_embd.weight"}, {"norm.weight", "output_norm.weight"}, {"lm_head.weight", "output.weight"},
 };
@@ -112,6 +121,7 @@ std::string bert_gguf_name(const std::string& hf) { return NameMap{kBertModelNam
 // "model.layers.12.mlp.up_proj.weight" -> "blk.12.ffn_up.weight"; a name with no counterpart is
 // returned as it is (and then not found).
 std::string llama_gguf_name(const std::string& hf) { return NameMap{kLlamaModelNames, "layers.", kLlamaLayerNames}(hf, "model."); }
+std::string olmo2_gguf_name(const std::string& hf) { return NameMap{kLlamaModelNames, "layers.", kOlmo2LayerNames}(hf, "model."); }
 
 // The Hugging Face order of a permuted q or k weight's rows: row h*d + s*d/2 + i is file row
 // h*d + 2i + s.
@@ -244,7 +254,7 @@ nlohmann::json mapped_config(const GgufFile& file, const std::string& arch, cons
 }
 
 nlohmann::json llama_config(const GgufFile& file, const std::string& arch) {
-    nlohmann::json cfg = mapped_config(file, arch, kLlamaKeys, {{"model_type", arch == "qwen2" ? "qwen2" : "llama"}, {"hidden_act", "silu"}});
+    nlohmann::json cfg = mapped_config(file, arch, kLlamaKeys, {{"model_type", arch}, {"hidden_act", "silu"}});
     if (!cfg.contains("max_position_embeddings")) cfg["max_position_embeddings"] = 4096;
     const nlohmann::json rope_dims = metadata_value(file, arch + ".rope.dimension_count");
     const std::uint64_t heads = file.require_uint(arch + ".attention.head_count");
@@ -341,6 +351,8 @@ struct GgufArchitecture {
 const GgufArchitecture kArchitectures[] = {
     {"llama", llama_gguf_name, kLlamaKeys, llama_config, build_llama_model, true, false, true},
     {"qwen2", llama_gguf_name, kLlamaKeys, llama_config, build_llama_model, false, false, true},
+    {"qwen3", llama_gguf_name, kLlamaKeys, llama_config, build_llama_model, false, false, true},
+    {"olmo2", olmo2_gguf_name, kLlamaKeys, llama_config, build_llama_model, false, false, true},
     {"gpt2", gpt2_gguf_name, kGpt2Keys, gpt2_config, build_gpt2_model, false, true, false},
     {"bert", bert_gguf_name, kBertKeys, bert_config, build_bert_model, false, false, false},
 };
@@ -349,7 +361,7 @@ const GgufArchitecture& find_architecture(const std::string& name) {
     for (const GgufArchitecture& a : kArchitectures)
         if (name == a.name) return a;
     throw LoadError("general.architecture: \"" + cut_for_message(name, 40) +
-                    "\" is not an architecture AttnScope runs from GGUF yet (it runs llama, which includes Mistral, qwen2, gpt2 and bert)");
+                    "\" is not an architecture AttnScope runs from GGUF yet (it runs llama, which includes Mistral, qwen2, qwen3, olmo2, gpt2 and bert)");
 }
 
 ModelPtr load_or_throw(const std::filesystem::path& path) {

@@ -1,6 +1,10 @@
-// Llama-family decoders (model_type "llama", "mistral", "qwen2"): RMSNorm, rotary position
-// embeddings (RoPE, the rotate_half layout Hugging Face uses), grouped key/value heads, SwiGLU
-// MLP, optional Q/K/V biases (qwen2), tied or untied LM head. Linear weights are out x in.
+// Llama-family decoders (model_type "llama", "mistral", "qwen2", "qwen3", "olmo2"): RMSNorm,
+// rotary position embeddings (RoPE, the rotate_half layout Hugging Face uses), grouped key/value
+// heads, SwiGLU MLP, optional Q/K/V biases (qwen2), tied or untied LM head. Linear weights are
+// out x in. Two families change where the norms sit:
+// - qwen3 normalizes each head's q and k (q_norm, k_norm: d_head weights) before RoPE;
+// - olmo2 has no norm before attention or MLP but one after each (post_attention_layernorm,
+//   post_feedforward_layernorm), and normalizes the whole q and k projections before RoPE.
 #include <cmath>
 #include <cstdio>
 
@@ -92,9 +96,24 @@ void apply_rope(Matrix& x, int heads, int d_head, const std::vector<double>& fre
 }
 
 struct LlamaLayer {
-    RowVector input_norm, post_norm;
+    RowVector input_norm, post_norm;   // olmo2: no input norm; post_norm follows the attention
+    RowVector post_ff_norm;            // olmo2: after the MLP
+    RowVector q_norm, k_norm;          // qwen3 (per head), olmo2 (whole projection); empty: none
     const HfTensor *q, *k, *v, *o, *bq, *bk, *bv, *gate, *up, *down;
 };
+
+// Where a family normalizes q and k, before RoPE.
+enum class QkNorm { None, PerHead, WholeProjection };
+
+// x: rows x (heads * d_head); each head's d_head numbers RMS-normalized with the same gamma.
+void rms_norm_heads(Matrix& x, int heads, int d_head, const RowVector& gamma, float eps) {
+    for (Index r = 0; r < x.rows(); ++r)
+        for (int h = 0; h < heads; ++h) {
+            auto head = x.row(r).segment(static_cast<Index>(h) * d_head, d_head);
+            const float mean_square = head.squaredNorm() / static_cast<float>(d_head);
+            head = (head / std::sqrt(mean_square + eps)).cwiseProduct(gamma);
+        }
+}
 
 class LlamaModel final : public HfModelBase {
 public:
@@ -121,13 +140,22 @@ public:
             for (std::size_t i = 0; i < m_freq.size(); ++i) m_freq[i] /= c.rope_frequency_factors[i];
         }
 
+        const std::string family = config_string(cfg, "model_type", "llama");
+        m_norms_after = family == "olmo2";
+        m_qk_norm = family == "qwen3" ? QkNorm::PerHead : family == "olmo2" ? QkNorm::WholeProjection : QkNorm::None;
         HfWeights& w = *m_weights;
         const std::string p = w.name_prefix("model.", kEmbed, {vocab, d});
         m_embed = &w.require(p + kEmbed, {vocab, d});
         for (int l = 0; l < layers; ++l) {
             LlamaLayer L;
-            L.input_norm = w.require(layer_name(p, l, "input_layernorm.weight"), {d}).vector();
+            if (!m_norms_after) L.input_norm = w.require(layer_name(p, l, "input_layernorm.weight"), {d}).vector();
             L.post_norm = w.require(layer_name(p, l, "post_attention_layernorm.weight"), {d}).vector();
+            if (m_norms_after) L.post_ff_norm = w.require(layer_name(p, l, "post_feedforward_layernorm.weight"), {d}).vector();
+            if (m_qk_norm != QkNorm::None) {
+                const bool per_head = m_qk_norm == QkNorm::PerHead;
+                L.q_norm = w.require(layer_name(p, l, "self_attn.q_norm.weight"), {per_head ? d_head : heads * d_head}).vector();
+                L.k_norm = w.require(layer_name(p, l, "self_attn.k_norm.weight"), {per_head ? d_head : kv * d_head}).vector();
+            }
             L.q = &w.require(layer_name(p, l, "self_attn.q_proj.weight"), {heads * d_head, d});
             L.k = &w.require(layer_name(p, l, "self_attn.k_proj.weight"), {kv * d_head, d});
             L.v = &w.require(layer_name(p, l, "self_attn.v_proj.weight"), {kv * d_head, d});
@@ -149,7 +177,8 @@ public:
         }
 
         describe({Architecture::Llama, layers, heads, kv, d, d_head, d_ff, vocab,
-                  config_size(cfg, "max_position_embeddings", config_limits::kPositions, 4096), true, "rope", "rmsnorm (pre)", "silu (SwiGLU)"});
+                  config_size(cfg, "max_position_embeddings", config_limits::kPositions, 4096), true, "rope", norm_description(),
+                  "silu (SwiGLU)"});
     }
 
     Result<Trace> forward(const std::vector<Token>& tokens, const ForwardOptions& options) const override {
@@ -173,10 +202,37 @@ public:
                          head_slice(*L.v, HfTensor::Layout::OutIn, kv0, dh), bias_slice(L.bq, q0, dh),
                          bias_slice(L.bk, kv0, dh), bias_slice(L.bv, kv0, dh)};
         p.rotary = true;
+        if (m_qk_norm == QkNorm::PerHead) p.qk_norm = "each head's q and k RMS-normalized (q_norm, k_norm)";
+        if (m_qk_norm == QkNorm::WholeProjection) p.qk_norm = "all heads' q and k RMS-normalized together (q_norm, k_norm)";
         return p;
     }
 
 private:
+    // What `info` says of the norms: where they sit is what sets these families apart.
+    const char* norm_description() const {
+        if (m_norms_after) return "rmsnorm (after attention and MLP; q/k norm over all heads)";
+        if (m_qk_norm == QkNorm::PerHead) return "rmsnorm (pre; q/k norm per head)";
+        return "rmsnorm (pre)";
+    }
+
+    // q and k normalized as the family does it, before RoPE.
+    void normalize_qk(Matrix& q, Matrix& k, const LlamaLayer& L) const {
+        if (m_qk_norm == QkNorm::PerHead) {
+            rms_norm_heads(q, m_info.n_heads, m_info.d_head, L.q_norm, m_eps);
+            rms_norm_heads(k, m_info.n_kv_heads, m_info.d_head, L.k_norm, m_eps);
+        } else if (m_qk_norm == QkNorm::WholeProjection) {
+            q = rms_norm_rows(q, L.q_norm, m_eps);
+            k = rms_norm_rows(k, L.k_norm, m_eps);
+        }
+    }
+
+    // The SwiGLU MLP: down(silu(gate m) * up m).
+    Matrix mlp(const Matrix& m, const LlamaLayer& L) const {
+        Matrix gate = linear_out_in(m, *L.gate, nullptr);
+        gate.array() /= (1.0f + (-gate.array()).exp());  // silu(g) = g * sigmoid(g)
+        return linear_out_in(gate.cwiseProduct(linear_out_in(m, *L.up, nullptr)), *L.down, nullptr);
+    }
+
     // Computes rows p..n-1 of every layer and takes rows 0..p-1 from `prefix` (none when p = 0).
     // Row i depends on earlier rows only through their keys and values, which the prefix keeps, so
     // the residual stream x holds the new rows only: m x d.
@@ -192,21 +248,25 @@ private:
             const LlamaLayer& L = m_layers[l];
             LayerTrace& layer = trace.layers[l];
             const LayerTrace* reused = reused_layer(prefix, p, l);
-            Matrix x_norm = rms_norm_rows(x, L.input_norm, m_eps);
+            Matrix x_in = m_norms_after ? x : rms_norm_rows(x, L.input_norm, m_eps);   // what attention reads
             layer.scale = scale;
             layer.causal = true;
-            Matrix q = linear_out_in(x_norm, *L.q, L.bq), k = linear_out_in(x_norm, *L.k, L.bk);
-            const Matrix v = linear_out_in(x_norm, *L.v, L.bv);
-            layer.x = layer_input_rows(reused, p, std::move(x_norm));
+            Matrix q = linear_out_in(x_in, *L.q, L.bq), k = linear_out_in(x_in, *L.k, L.bk);
+            const Matrix v = linear_out_in(x_in, *L.v, L.bv);
+            layer.x = layer_input_rows(reused, p, std::move(x_in));
+            normalize_qk(q, k, L);
             apply_rope(q, H, dh, m_freq, p);  // the trace keeps q and k after RoPE: what was multiplied
             apply_rope(k, KV, dh, m_freq, p);  // at the new rows' own positions p..n-1
             const auto heads_out = attend_new_rows(q, k, v, H, KV, scale, true, reused, p, options, layer.heads);
             if (!heads_out) return Error{"cancelled"};
-            x += linear_out_in(*heads_out, *L.o, nullptr);
-            const Matrix m = rms_norm_rows(x, L.post_norm, m_eps);
-            Matrix gate = linear_out_in(m, *L.gate, nullptr);
-            gate.array() /= (1.0f + (-gate.array()).exp());  // silu(g) = g * sigmoid(g)
-            x += linear_out_in(gate.cwiseProduct(linear_out_in(m, *L.up, nullptr)), *L.down, nullptr);
+            const Matrix attended = linear_out_in(*heads_out, *L.o, nullptr);
+            if (m_norms_after) {
+                x += rms_norm_rows(attended, L.post_norm, m_eps);
+                x += rms_norm_rows(mlp(x, L), L.post_ff_norm, m_eps);
+            } else {
+                x += attended;
+                x += mlp(rms_norm_rows(x, L.post_norm, m_eps), L);
+            }
         }
         if (options.logits != ForwardOptions::Logits::None)
             trace.logits = lm_head_product(rms_norm_rows(rows_for_logits(x, options, trace, p), m_final_norm, m_eps), *m_lm_head, nullptr);
@@ -218,6 +278,8 @@ private:
     RowVector m_final_norm;
     std::vector<double> m_freq;
     float m_eps = 1e-6f;
+    bool m_norms_after = false;   // olmo2
+    QkNorm m_qk_norm = QkNorm::None;
 };
 
 }  // namespace

@@ -40,12 +40,22 @@ StepPage input_page(const HeadExplanation& e) {
 
 // Llama-family models rotate q and k by position after the projection.
 bool rotary(const HeadExplanation& e) { return e.projection && e.projection->rotary; }
+// Qwen3 and OLMo-2 also normalize q and k first.
+bool qk_normalized(const HeadExplanation& e) { return e.projection && !e.projection->qk_norm.empty(); }
+
+// "x W_Q + b_Q" as the family computes q (or k) from it: "RoPE(norm(x W_Q + b_Q))".
+std::string projected(const HeadExplanation& e, const std::string& product) {
+    const std::string normed = qk_normalized(e) ? "norm(" + product + ")" : product;
+    return rotary(e) ? "RoPE(" + normed + ")" : normed;
+}
 
 StepPage projections_page(const HeadExplanation& e) {
     StepPage p = page(e, "2. Three projections: W_Q, W_K, W_V",
                       "The head multiplies each row x by three learned matrices. Same word, three different roles.");
     if (rotary(e)) {
-        p.formulas.push_back("q = RoPE(x W_Q + b_Q)     k = RoPE(x W_K + b_K)     v = x W_V + b_V");
+        p.formulas.push_back("q = " + projected(e, "x W_Q + b_Q") + "     k = " + projected(e, "x W_K + b_K") + "     v = x W_V + b_V");
+        if (qk_normalized(e))
+            p.formulas.push_back("norm: " + e.projection->qk_norm + ", which keeps the scores q \u00b7 k from growing large.");
         p.formulas.push_back("RoPE turns q and k by angles that grow with the token's position, so q \u00b7 k also "
                              "depends on how far apart two tokens are. The q and k on the next pages are the turned ones.");
     } else {
@@ -67,8 +77,7 @@ StepPage projections_page(const HeadExplanation& e) {
 StepPage query_page(const HeadExplanation& e) {
     StepPage p = page(e, "3. The query q: what am I looking for?",
                       "The query token asks a question with its q vector. Keys that point the same way will answer it.");
-    const std::string projected = "x_" + e.tokens[e.query] + " W_Q + b_Q";
-    p.formulas.push_back("q_" + e.tokens[e.query] + " = " + (rotary(e) ? "RoPE(" + projected + ")" : projected) + " = " +
+    p.formulas.push_back("q_" + e.tokens[e.query] + " = " + projected(e, "x_" + e.tokens[e.query] + " W_Q + b_Q") + " = " +
                          format_vector(e.q));
     p.formulas.push_back("d_head = " + std::to_string(e.d_head) + " numbers");
     p.matrices.push_back({"q (1 \u00d7 " + std::to_string(e.d_head) + ")", Matrix(e.q), {e.tokens[e.query]}, -1});
@@ -77,7 +86,8 @@ StepPage query_page(const HeadExplanation& e) {
 
 StepPage keys_page(const HeadExplanation& e) {
     StepPage p = page(e, "4. The keys k: what do I contain?",
-                      std::string("Every token shows a key k = x W_K") + (rotary(e) ? ", turned by RoPE" : "") +
+                      std::string("Every token shows a key k = x W_K") + (qk_normalized(e) ? ", normalized" : "") +
+                          (rotary(e) ? ", turned by RoPE" : "") +
                           ": a label saying what it has to offer.");
     Matrix keys(static_cast<Index>(e.keys.size()), e.d_head);  // n_keys x d_head, row j = k_j
     std::vector<std::string> labels;

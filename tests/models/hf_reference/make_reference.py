@@ -2,7 +2,8 @@
 """Independent reference for AttnScope's Hugging Face loaders.
 
 Writes tiny random checkpoints in the real Hugging Face layouts (tensor names, Conv1D vs Linear
-orientation, F32/F16/BF16, one sharded checkpoint, grouped KV heads, tied and untied heads) and,
+orientation, F32/F16/BF16, one sharded checkpoint, grouped KV heads, tied and untied heads, qwen3's per-head and
+olmo2's whole-projection q/k norms, olmo2's norms after the sublayers) and,
 for each, the forward pass computed here with plain numpy in float64 from the weights exactly
 as stored (after rounding to F16/BF16). Written separately from the C++ code, straightforwardly.
 
@@ -252,23 +253,49 @@ def rope_freqs(cfg, dh):
     return out
 
 
+def per_head_rms_norm(x, n_heads, dh, g, eps):
+    """Qwen3's q_norm / k_norm: each head's dh-vector of a token normalized on its own, one [dh] weight shared by the heads."""
+    return np.concatenate([rms_norm(x[:, h * dh:(h + 1) * dh], g, eps) for h in range(n_heads)], axis=1)
+
+
 def llama_forward(W, cfg, ids):
-    H, KV, dh, eps = cfg["num_attention_heads"], cfg["num_key_value_heads"], cfg["head_dim"], cfg["rms_norm_eps"]
+    """Llama and its kin, by model_type (a cfg without one is llama):
+      llama, qwen2, mistral: x += attn(rms(x)); x += mlp(rms(x)), q and k turned by RoPE.
+      qwen3: as llama, but each head's q and k RMS-normalized over its head_dim (q_norm, k_norm: [head_dim]) before RoPE.
+      olmo2: no norm in front of the sublayers: x += post_attention_layernorm(attn(x)); x += post_feedforward_layernorm(mlp(x));
+             q and k RMS-normalized over a token's WHOLE projection (q_norm: [H * head_dim], k_norm: [KV * head_dim]) before
+             RoPE. Its config has no head_dim: hidden_size / num_attention_heads."""
+    kind = cfg.get("model_type", "llama")
+    H, eps = cfg["num_attention_heads"], cfg["rms_norm_eps"]
+    KV = cfg.get("num_key_value_heads") or H  # HF: None or absent means one KV head per query head
+    dh = cfg["head_dim"] if cfg.get("head_dim") else cfg["hidden_size"] // H
     freqs = rope_freqs(cfg, dh)
     lin = lambda x, name: x @ W[name + ".weight"].T + (W[name + ".bias"] if name + ".bias" in W else 0)
     x = W["model.embed_tokens.weight"][ids]
     layers = []
     for l in range(cfg["num_hidden_layers"]):
         b = "model.layers.%d." % l
-        a = rms_norm(x, W[b + "input_layernorm.weight"], eps)
-        q = rope(lin(a, b + "self_attn.q_proj"), H, dh, freqs)
-        k = rope(lin(a, b + "self_attn.k_proj"), KV, dh, freqs)
+        a = x if kind == "olmo2" else rms_norm(x, W[b + "input_layernorm.weight"], eps)
+        q, k = lin(a, b + "self_attn.q_proj"), lin(a, b + "self_attn.k_proj")
+        if kind == "qwen3":
+            q = per_head_rms_norm(q, H, dh, W[b + "self_attn.q_norm.weight"], eps)
+            k = per_head_rms_norm(k, KV, dh, W[b + "self_attn.k_norm.weight"], eps)
+        elif kind == "olmo2":
+            q = rms_norm(q, W[b + "self_attn.q_norm.weight"], eps)
+            k = rms_norm(k, W[b + "self_attn.k_norm.weight"], eps)
+        q, k = rope(q, H, dh, freqs), rope(k, KV, dh, freqs)
         heads, out = attention(q, k, lin(a, b + "self_attn.v_proj"), H, KV, True, 1 / math.sqrt(dh))
         layers.append(heads)
-        x = x + lin(out, b + "self_attn.o_proj")
-        m = rms_norm(x, W[b + "post_attention_layernorm.weight"], eps)
+        out = lin(out, b + "self_attn.o_proj")
+        if kind == "olmo2":
+            out = rms_norm(out, W[b + "post_attention_layernorm.weight"], eps)
+        x = x + out
+        m = x if kind == "olmo2" else rms_norm(x, W[b + "post_attention_layernorm.weight"], eps)
         gate = lin(m, b + "mlp.gate_proj")
-        x = x + lin(gate / (1 + np.exp(-gate)) * lin(m, b + "mlp.up_proj"), b + "mlp.down_proj")
+        out = lin(gate / (1 + np.exp(-gate)) * lin(m, b + "mlp.up_proj"), b + "mlp.down_proj")
+        if kind == "olmo2":
+            out = rms_norm(out, W[b + "post_feedforward_layernorm.weight"], eps)
+        x = x + out
     x = rms_norm(x, W["model.norm.weight"], eps)
     head = W["lm_head.weight"] if "lm_head.weight" in W else W["model.embed_tokens.weight"]
     return layers, x @ head.T
@@ -364,6 +391,56 @@ def make_llama(folder, rng, dtype, model_type, kv, tied, biases, rope_scaling, s
     return cfg, ids, llama_forward(c.values, cfg, ids)
 
 
+def make_qk_normed(folder, rng, dtype, model_type, d, H, kv, dh, tied):
+    """qwen3 (per-head q_norm / k_norm of [head_dim], pre-norms as llama, explicit head_dim) or olmo2 (q_norm / k_norm
+    over the whole projection, norms after the sublayers, no input_layernorm, head_dim = d / H and not in its config;
+    kv None leaves num_key_value_heads out of the config, HF's default then being one KV head per query head)."""
+    vocab = write_byte_level_bpe(folder)
+    ff, L = 2 * d, 2
+    KV = kv or H
+    cfg = {"model_type": model_type, "hidden_size": d, "num_attention_heads": H}
+    if kv is not None:
+        cfg["num_key_value_heads"] = kv
+    if model_type == "qwen3":
+        cfg["head_dim"] = dh
+    else:
+        assert dh == d // H
+    cfg.update({"intermediate_size": ff, "num_hidden_layers": L, "vocab_size": vocab, "max_position_embeddings": 64,
+                "rms_norm_eps": 1e-6, "rope_theta": 1000000.0 if model_type == "qwen3" else 500000.0, "hidden_act": "silu",
+                "tie_word_embeddings": tied, "attention_bias": False, "rope_scaling": None})
+    if model_type == "qwen3":
+        cfg.update({"use_sliding_window": False, "sliding_window": None})
+    w = 2 / math.sqrt(d)  # the matrices' scale: llama's 0.5 at d 16, so the projections are as large as there
+    c = Checkpoint(rng, dtype)
+    c.add("model.embed_tokens.weight", (vocab, d))
+    norm = lambda name, n: c.add(name, (n,), 0.1, 1.0)
+    # The q and k norms set q's and k's size (each head's q . k / sqrt(dh) then has std about g_q g_k): weights about
+    # 1.6 each (1.6 (1 + 0.1 N(0, 1))) give scores of std about 2, so the attention is far from uniform; their spread
+    # makes them matter (all-equal weights would be one factor on every score).
+    qk_norm = lambda name, n: c.add(name, (n,), 0.16, 1.6)
+    for l in range(L):
+        b = "model.layers.%d." % l
+        if model_type == "qwen3":
+            norm(b + "input_layernorm.weight", d); norm(b + "post_attention_layernorm.weight", d)
+        else:
+            norm(b + "post_attention_layernorm.weight", d); norm(b + "post_feedforward_layernorm.weight", d)
+        c.add(b + "self_attn.q_proj.weight", (H * dh, d), w)
+        c.add(b + "self_attn.k_proj.weight", (KV * dh, d), w)
+        c.add(b + "self_attn.v_proj.weight", (KV * dh, d), w)
+        c.add(b + "self_attn.o_proj.weight", (d, H * dh), 0.6 / math.sqrt(H * dh / 2))
+        per_head = model_type == "qwen3"
+        qk_norm(b + "self_attn.q_norm.weight", dh if per_head else H * dh)
+        qk_norm(b + "self_attn.k_norm.weight", dh if per_head else KV * dh)
+        c.add(b + "mlp.gate_proj.weight", (ff, d), w); c.add(b + "mlp.up_proj.weight", (ff, d), w)
+        c.add(b + "mlp.down_proj.weight", (d, ff), 0.6 / math.sqrt(ff / 2))
+    norm("model.norm.weight", d)
+    if not tied:
+        c.add("lm_head.weight", (vocab, d))
+    c.save(folder)
+    ids = [int(i) for i in rng.integers(0, vocab, 9)]
+    return cfg, ids, llama_forward(c.values, cfg, ids)
+
+
 CASES = {
     "gpt2_f32": lambda f, r: make_gpt2(f, r, "F32", "transformer."),
     "gpt2_f16_bare_names": lambda f, r: make_gpt2(f, r, "F16", ""),
@@ -380,6 +457,13 @@ CASES = {
     "qwen2_f16_biases_one_kv_head": lambda f, r: make_llama(f, r, "F16", "qwen2", 1, False, True, None, 1),
     "mistral_f32_linear_rope": lambda f, r: make_llama(f, r, "F32", "mistral", 4, False, False,
                                                        {"rope_type": "linear", "factor": 2.0}, 1),
+    # Issue 17. qwen3: per-head q/k RMSNorm before RoPE, head_dim 24 with d_model 64 and 4 heads (not 64 / 4).
+    "qwen3_f32_gqa_tied": lambda f, r: make_qk_normed(f, r, "F32", "qwen3", 64, 4, 2, 24, True),
+    "qwen3_bf16_untied": lambda f, r: make_qk_normed(f, r, "BF16", "qwen3", 64, 4, 4, 24, False),
+    # olmo2: norms after the sublayers, q/k RMSNorm over the whole projection; olmo2_f32's config has no
+    # num_key_value_heads (HF: as many as the query heads).
+    "olmo2_f32": lambda f, r: make_qk_normed(f, r, "F32", "olmo2", 48, 4, None, 12, False),
+    "olmo2_bf16_gqa": lambda f, r: make_qk_normed(f, r, "BF16", "olmo2", 48, 4, 2, 12, False),
 }
 
 
