@@ -140,6 +140,32 @@ TEST(GgufModel, ABertConvertedAsLlamaCppDoesTracesAsItsSafetensorsTwin) {
     EXPECT_EQ(trace.value()->logits.size(), 0) << "the converter drops cls.predictions";
 }
 
+// The Llama kinds of make_reference.py's checkpoints, converted as llama.cpp converts them (llama
+// and mistral with permuted q/k rows, llama3's rope_freqs.weight; qwen2 biases; qwen3's per-head
+// and olmo2's whole-projection q/k norms, olmo2's post_attention_norm and post_ffw_norm): the
+// GGUF file traces as the safetensors folder does.
+class GgufConvertedLlamaKind : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(GgufConvertedLlamaKind, TracesAsItsSafetensorsTwin) {
+    const fs::path file = fs::path(ATTNSCOPE_GGUF_REFERENCE_DIR) / "converted" / (GetParam() + ".gguf");
+    const fs::path folder = fs::path(ATTNSCOPE_HF_REFERENCE_DIR) / GetParam();
+    if (!fs::exists(file) || !fs::exists(folder)) GTEST_SKIP() << "no conversion at " << file << " (ctest writes it)";
+    auto gguf = load_model(file.string());
+    auto twin = load_model(folder.string());
+    ASSERT_TRUE(gguf.ok()) << gguf.error().message;
+    ASSERT_TRUE(twin.ok()) << twin.error().message;
+    EXPECT_EQ(gguf.value()->info().n_kv_heads, twin.value()->info().n_kv_heads);
+    EXPECT_EQ(gguf.value()->info().d_head, twin.value()->info().d_head);
+    EXPECT_EQ(gguf.value()->info().norm, twin.value()->info().norm);
+    expect_same_trace(ConvertedPair{gguf.value(), twin.value()}, "the bank, the river: 42 boats!", true);
+}
+
+INSTANTIATE_TEST_SUITE_P(GgufModel, GgufConvertedLlamaKind,
+                         ::testing::Values("llama_f32_gqa_untied_sharded", "llama_bf16_tied_llama3_rope", "qwen2_f16_biases_one_kv_head",
+                                           "mistral_f32_linear_rope", "qwen3_f32_gqa_tied", "qwen3_bf16_untied", "olmo2_f32",
+                                           "olmo2_bf16_gqa"),
+                         [](const auto& info) { return info.param; });
+
 TEST(GgufModel, Stories260KContinuesOnceUponATimeAsPublished) {
     SKIP_WITHOUT_SHARED_MODEL("gguf/stories260K.gguf");
     const auto model = load_model(shared_model("gguf/stories260K.gguf").string());

@@ -28,12 +28,22 @@ subnormal d per tensor).
                                                    the forward passes against ../hf_reference/make_reference.py,
                                                    the files parse back; --convert-hf on /work/shared/models'
                                                    fake_gpt2 and bert_tiniest (skipped when absent) and on
-                                                   checkpoints it writes, read back and compared with the sources
+                                                   checkpoints it writes, read back and compared with the sources;
+                                                   on every Llama-family checkpoint ../hf_reference/make_reference.py
+                                                   writes (tensors, metadata, tokenizer, and a llama.cpp-style
+                                                   forward from each file alone against its expected.json), on
+                                                   folders it must refuse, on stories260K against llama.cpp's own
+                                                   stories260K.gguf, on tokenizer.json pre-tokenizers and (with the
+                                                   sentencepiece module) on tokenizer.model files
     make_gguf_reference.py --convert-hf HF_DIR OUT.gguf
-                                                   a Hugging Face GPT2LMHeadModel or BERT folder (config.json,
-                                                   model.safetensors, tokenizer files) -> OUT.gguf as llama.cpp's
+                                                   a Hugging Face GPT2LMHeadModel, BERT, LlamaForCausalLM,
+                                                   MistralForCausalLM (written as llama), Qwen2ForCausalLM,
+                                                   Qwen3ForCausalLM or Olmo2ForCausalLM folder (config.json, by
+                                                   "architectures" or else model_type; model.safetensors or its
+                                                   shards; tokenizer files) -> OUT.gguf as llama.cpp's
                                                    convert_hf_to_gguf.py --outtype f32 writes it: its tensor names,
-                                                   Conv1D weights transposed, metadata keys, tokenizer (BERT's in
+                                                   Conv1D weights transposed, llama's q/k rows permuted, metadata
+                                                   keys, a llama3 RoPE's rope_freqs, tokenizer (BERT's in
                                                    phantom-space form); every tensor F32 (F16 / BF16 widened exactly)
     make_gguf_reference.py --llama-8b-q4km DIR     DIR/model.gguf: a Llama-3.1-8B-shaped Q4_K_M-like file (5.2 GB)
                                                    of random well-formed blocks (dequantized std ~0.02), vocabulary
@@ -45,6 +55,7 @@ import json
 import math
 import mmap
 import os
+import re
 import struct
 import sys
 import tempfile
@@ -1618,24 +1629,37 @@ def read_safetensors(path):
 
 
 def read_checkpoint(folder):
-    """model.safetensors, or the shards model.safetensors.index.json names -> {name: array}, names sorted (the order
-    safetensors' safe_open.keys() gives the converter, so the order it writes the tensors in)."""
+    """model.safetensors, or the shards model.safetensors.index.json names -> {name: array} in the order the converter
+    meets them, so the order it writes the tensors in: the shards in sorted file-name order, each one's tensors sorted
+    by name (gguf-py's SafetensorsLocal sorts a file's names as safetensors' safe_open.keys() does). Every tensor the
+    index names must be in its shard, and no shard may hold one the index does not name (the converter's check)."""
     single = os.path.join(folder, "model.safetensors")
     index = single + ".index.json"
+    weight_map = None
     if os.path.isfile(single):
         files = [single]
     elif os.path.isfile(index):
         with open(index, encoding="utf-8") as f:
-            files = [os.path.join(folder, p) for p in sorted(set(json.load(f)["weight_map"].values()))]
+            weight_map = json.load(f).get("weight_map")
+        if not isinstance(weight_map, dict):
+            raise ConvertError("%s: no weight_map in model.safetensors.index.json" % folder)
+        files = [os.path.join(folder, p) for p in sorted(set(weight_map.values()))]
     else:
         raise ConvertError("%s: no model.safetensors (nor model.safetensors.index.json)" % folder)
     tensors = {}
     for path in files:
-        for name, a in read_safetensors(path).items():
+        if not os.path.isfile(path):
+            raise ConvertError("%s: the shard %s named in model.safetensors.index.json is missing"
+                               % (folder, os.path.basename(path)))
+        part = read_safetensors(path)
+        for name in sorted(part):
             if name in tensors:
                 raise ConvertError("%s: tensor %s is in two shards" % (folder, name))
-            tensors[name] = a
-    return {name: tensors[name] for name in sorted(tensors)}
+            tensors[name] = part[name]
+    if weight_map is not None and set(weight_map) != set(tensors):
+        raise ConvertError("%s: the index and the shards disagree: missing %s, not in the index %s"
+                           % (folder, sorted(set(weight_map) - set(tensors))[:5], sorted(set(tensors) - set(weight_map))[:5]))
+    return tensors
 
 
 def read_json(folder, name):
@@ -1946,6 +1970,469 @@ def bert_convert_metadata(folder, config, name):
     return md + special_metadata(*special_vocab(folder, len(tokens), False))
 
 
+# ---------------------------------------------------------------- --convert-hf: the Llama family
+# What convert_hf_to_gguf.py writes with --outtype f32 for LlamaForCausalLM and MistralForCausalLM (LlamaModel:
+# architecture "llama", Mistral written as llama), Qwen2ForCausalLM (Qwen2Model: "qwen2"), Qwen3ForCausalLM (Qwen3Model:
+# "qwen3") and Olmo2ForCausalLM (Olmo2Model: "olmo2"). "model." is dropped from the names; only LlamaModel permutes
+# q_proj / k_proj rows (weights and biases; LlamaModel.permute with num_attention_heads for q, num_key_value_heads for
+# k), so a llama file's q/k rows pair as llama.cpp's adjacent-pair RoPE (LLAMA_ROPE_TYPE_NORM) wants them; qwen2, qwen3
+# and olmo2 keep Hugging Face's rotate_half order (llama.cpp turns them with LLAMA_ROPE_TYPE_NEOX). Olmo2 has no
+# input_layernorm and its post_attention_layernorm is a norm AFTER the attention (post_attention_norm), not ffn_norm.
+# Metadata in TextModel.set_gguf_parameters' order; only LlamaModel adds <arch>.vocab_size and rope.dimension_count.
+# A llama3 rope_scaling is written as LlamaModel.generate_extra_tensors writes it: no scaling type, a rope_freqs.weight
+# F32 tensor of head_dim / 2 divisors first in the file, computed in float32 as its torch code does. One deliberate
+# difference: the converter reads original_max_position_embeddings from the top level of the config
+# (self.hparams.get("original_max_position_embeddings", 8192)), where a Hugging Face config does not have it (it is
+# inside rope_scaling), so it computes the divisors for 8192 whatever the model says; here it is read from
+# rope_scaling, as transformers' _compute_llama3_parameters reads it (the two agree for Llama 3.1 / 3.2, whose value is
+# 8192). A config without "architectures" (the converter refuses it) is taken by model_type, as for gpt2 and bert.
+#
+# Tokenizer, as each class's set_vocab picks it (LlamaModel: tokenizer.model, else a SentencePiece-style
+# tokenizer.json, else byte-level BPE; Qwen2Model / Qwen3Model: tokenizer.model, else byte-level BPE; Olmo2Model:
+# byte-level BPE):
+# - tokenizer.model -> tokenizer.ggml.model "llama", pre "default", tokens / scores / types as
+#   _create_vocab_sentencepiece gives them (the ModelProto read here with a few lines of protobuf decoding).
+# - tokenizer.json with a BPE model with byte_fallback (Llama 2 / Mistral / TinyLlama style, LlamaHfVocab) -> "llama".
+#   Tokens, types (<0xXX> BYTE, the tokenizer's special tokens CONTROL) as LlamaHfVocab; the SCORES are not its
+#   placeholder -1000.0 for every token (with all scores equal llama.cpp's SentencePiece tokenizer merges the leftmost
+#   pair first instead of by merge rank, and so splits some words differently from the Hugging Face tokenizer): a
+#   token made by a merge scores minus the rank of the first merge that makes it, every other token 0.
+# - byte-level BPE -> "gpt2": tokens and merges as _set_vocab_gpt2 / get_vocab_base / SpecialVocab. tokenizer.ggml.pre
+#   is named from the tokenizer's split regex (the converter hashes the ids its fixed check text gives, which only a
+#   published tokenizer matches): GPT-2's -> "gpt-2", Llama 3's -> "llama-bpe", Qwen2's -> "qwen2"; any other
+#   pre-tokenizer is refused. A folder with vocab.json + merges.txt and no tokenizer.json (the make_reference.py
+#   checkpoints) holds no regex: it is GPT-2's byte-level BPE, GPT-2's regex ("gpt-2"), as GPT2Tokenizer and AttnScope
+#   read such a folder (transformers' AutoTokenizer would give a qwen2 / qwen3 folder Qwen2Tokenizer, Qwen2's regex:
+#   the same pieces for words, spaces and punctuation; digits one at a time).
+
+LLAMA_FAMILY = {"LlamaForCausalLM": "llama", "MistralForCausalLM": "llama", "Qwen2ForCausalLM": "qwen2",
+                "Qwen3ForCausalLM": "qwen3", "Olmo2ForCausalLM": "olmo2"}
+MODEL_TYPE_ARCHITECTURES = {"gpt2": "GPT2LMHeadModel", "bert": "BertModel", "llama": "LlamaForCausalLM",
+                            "mistral": "MistralForCausalLM", "qwen2": "Qwen2ForCausalLM", "qwen3": "Qwen3ForCausalLM",
+                            "olmo2": "Olmo2ForCausalLM"}
+# transformers' config defaults for what a config.json may leave out (AutoConfig fills them in before the converter
+# reads the config). head_dim: LlamaConfig and MistralConfig set hidden_size / num_attention_heads, Qwen3Config 128,
+# Qwen2Config and Olmo2Config have none (the attention then uses hidden_size / num_attention_heads, and the converter
+# writes no key_length / value_length).
+LLAMA_FAMILY_DEFAULTS = {
+    "LlamaForCausalLM": {"max_position_embeddings": 2048, "rms_norm_eps": 1e-6, "rope_theta": 10000.0, "head_dim": "d/H"},
+    "MistralForCausalLM": {"max_position_embeddings": 4096 * 32, "rms_norm_eps": 1e-6, "rope_theta": 10000.0,
+                           "head_dim": "d/H"},
+    "Qwen2ForCausalLM": {"max_position_embeddings": 32768, "rms_norm_eps": 1e-6, "rope_theta": 10000.0},
+    "Qwen3ForCausalLM": {"max_position_embeddings": 32768, "rms_norm_eps": 1e-6, "rope_theta": 10000.0, "head_dim": 128},
+    "Olmo2ForCausalLM": {"max_position_embeddings": 2048, "rms_norm_eps": 1e-5, "rope_theta": 10000.0},
+}
+LLAMA_MODEL_TENSORS = {"model.embed_tokens": "token_embd", "model.norm": "output_norm", "lm_head": "output"}
+LLAMA_LINEAR = ("self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj", "mlp.gate_proj",
+                "mlp.up_proj", "mlp.down_proj")  # the layers that may have a bias (qwen2: q, k, v; attention_bias, mlp_bias)
+LLAMA_LAYER_TENSORS = {"input_layernorm": "attn_norm", "self_attn.q_proj": "attn_q", "self_attn.k_proj": "attn_k",
+                       "self_attn.v_proj": "attn_v", "self_attn.o_proj": "attn_output", "post_attention_layernorm": "ffn_norm",
+                       "mlp.gate_proj": "ffn_gate", "mlp.up_proj": "ffn_up", "mlp.down_proj": "ffn_down"}
+QK_NORM_TENSORS = {"self_attn.q_norm": "attn_q_norm", "self_attn.k_norm": "attn_k_norm"}
+OLMO2_LAYER_TENSORS = dict({k: v for k, v in LLAMA_LAYER_TENSORS.items() if k not in ("input_layernorm",
+                                                                                       "post_attention_layernorm")},
+                           post_attention_layernorm="post_attention_norm", post_feedforward_layernorm="post_ffw_norm",
+                           **QK_NORM_TENSORS)
+LAYER_TENSORS_BY_ARCH = {"llama": LLAMA_LAYER_TENSORS, "qwen2": LLAMA_LAYER_TENSORS,
+                         "qwen3": dict(LLAMA_LAYER_TENSORS, **QK_NORM_TENSORS), "olmo2": OLMO2_LAYER_TENSORS}
+
+
+def llama3_rope_factors(rope, base, dim, old_context_len):
+    """LlamaModel.generate_extra_tensors: the divisor of each of the dim / 2 RoPE frequencies, in float32 step by step
+    as its torch code computes them (freqs = 1 / base^(arange(0, dim, 2) / dim) in float32, then per frequency: 1 for
+    a wavelength under old_context_len / high_freq_factor, factor above old_context_len / low_freq_factor, between them
+    1 / ((1 - smooth) / factor + smooth))."""
+    f32 = np.float32
+    factor, low, high = (float(rope.get(k, d)) for k, d in (("factor", 8.0), ("low_freq_factor", 1.0),
+                                                             ("high_freq_factor", 4.0)))
+    freqs = f32(1.0) / (f32(base) ** (np.arange(0, dim, 2, dtype=np.float32) / f32(dim)))
+    low_wavelen, high_wavelen = old_context_len / low, old_context_len / high  # Python floats, as there
+    out = []
+    for freq in freqs.astype(np.float32):
+        wavelen = f32(2 * math.pi) / freq
+        if wavelen < f32(high_wavelen):
+            out.append(f32(1))
+        elif wavelen > f32(low_wavelen):
+            out.append(f32(factor))
+        else:
+            smooth = (f32(old_context_len) / wavelen - f32(low)) / f32(high - low)
+            out.append(f32(1) / ((f32(1) - smooth) / f32(factor) + smooth))
+    return np.array(out, dtype=np.float32)
+
+
+def llama_family_hparams(hf_arch, config, folder):
+    """What the converter reads from config.json (with transformers' defaults filled in), checked for consistency:
+    arch, sizes, head_dim (and the key_length to write, or None), RoPE base and scaling, rope_freqs (or None)."""
+    arch = LLAMA_FAMILY[hf_arch]
+    defaults = LLAMA_FAMILY_DEFAULTS[hf_arch]
+    missing = [k for k in ("hidden_size", "num_attention_heads", "num_hidden_layers", "intermediate_size", "vocab_size")
+               if not isinstance(config.get(k), int) or isinstance(config.get(k), bool) or config[k] <= 0]
+    if missing:
+        raise ConvertError("%s: config.json needs positive integers for %s" % (folder, ", ".join(missing)))
+    d, H = config["hidden_size"], config["num_attention_heads"]
+    KV = config.get("num_key_value_heads") or H  # None or absent: as many as the query heads (transformers' default)
+    if not isinstance(KV, int) or KV <= 0 or H % KV:
+        raise ConvertError("%s: num_key_value_heads %r does not divide num_attention_heads %d" % (folder, KV, H))
+    key_length = config.get("head_dim")
+    if key_length is None and "head_dim" in defaults:
+        key_length = d // H if defaults["head_dim"] == "d/H" else defaults["head_dim"]
+    dh = key_length if key_length is not None else d // H
+    if not isinstance(dh, int) or dh <= 0 or dh % 2 or (key_length is None and d % H):
+        raise ConvertError("%s: head_dim %r (hidden_size %d, %d heads): an even head size is needed" % (folder, dh, d, H))
+    rope = config.get("rope_parameters") or config.get("rope_scaling") or {}
+    theta = rope.get("rope_theta", config.get("rope_theta", defaults["rope_theta"]))
+    rope_type = rope.get("rope_type", rope.get("type"))
+    rope_type = None if rope_type in (None, "default") else str(rope_type).lower()
+    hp = {"arch": arch, "hf_arch": hf_arch, "d": d, "H": H, "KV": KV, "dh": dh, "key_length": key_length,
+          "L": config["num_hidden_layers"], "ff": config["intermediate_size"], "vocab": config["vocab_size"],
+          "context": config.get("max_position_embeddings", defaults["max_position_embeddings"]),
+          "eps": config.get("rms_norm_eps", defaults["rms_norm_eps"]), "theta": float(theta),
+          "rope_type": rope_type, "rope_factor": None, "rope_freqs": None, "permute": arch == "llama"}
+    if rope_type == "linear":
+        if not isinstance(rope.get("factor"), (int, float)):
+            raise ConvertError("%s: a linear rope_scaling without a factor" % folder)
+        hp["rope_factor"] = float(rope["factor"])
+    elif rope_type == "llama3":
+        if arch != "llama":  # TextModel passes llama3 over in silence; only LlamaModel writes the divisors
+            raise ConvertError("%s: llama3 rope_scaling on %s: the converter writes no rope_freqs for it (the "
+                               "file would lose the scaling)" % (folder, hf_arch))
+        old = rope.get("original_max_position_embeddings", config.get("original_max_position_embeddings", 8192))
+        hp["rope_freqs"] = llama3_rope_factors(rope, hp["theta"], dh, float(old))
+    elif rope_type is not None:
+        raise ConvertError("%s: rope_scaling type %r: only linear and llama3 are converted here" % (folder, rope_type))
+    if arch in ("qwen2", "qwen3") and config.get("use_sliding_window"):
+        raise ConvertError("%s: use_sliding_window: llama.cpp's %s has no sliding-window attention" % (folder, arch))
+    if arch == "olmo2" and "sliding_window" in config:
+        raise ConvertError("%s: sliding_window in an olmo2 config (the converter would write OLMo 3's sliding-window "
+                           "pattern)" % folder)
+    if hf_arch == "MistralForCausalLM" and isinstance(config.get("sliding_window"), int) \
+            and config["sliding_window"] < hp["context"]:
+        print("warning: %s: sliding_window %d: llama.cpp's llama attends to every earlier token (the converter drops it)"
+              % (folder, config["sliding_window"]), file=sys.stderr)
+    return hp
+
+
+def llama_family_shapes(hp):
+    """Hugging Face layer tensor name (after "model.layers.N.") -> shape, for this config."""
+    d, H, KV, dh, ff = hp["d"], hp["H"], hp["KV"], hp["dh"], hp["ff"]
+    shapes = {"input_layernorm.weight": (d,), "post_attention_layernorm.weight": (d,),
+              "post_feedforward_layernorm.weight": (d,),
+              "self_attn.q_norm.weight": (dh,) if hp["arch"] == "qwen3" else (H * dh,),
+              "self_attn.k_norm.weight": (dh,) if hp["arch"] == "qwen3" else (KV * dh,)}
+    for stem, (rows, cols) in (("self_attn.q_proj", (H * dh, d)), ("self_attn.k_proj", (KV * dh, d)),
+                               ("self_attn.v_proj", (KV * dh, d)), ("self_attn.o_proj", (d, H * dh)),
+                               ("mlp.gate_proj", (ff, d)), ("mlp.up_proj", (ff, d)), ("mlp.down_proj", (d, ff))):
+        shapes[stem + ".weight"], shapes[stem + ".bias"] = (rows, cols), (rows,)
+    return shapes
+
+
+def llama_family_tensors(hf_arch, hf, config, folder="."):
+    """LlamaModel / Qwen2Model / Qwen3Model / Olmo2Model .modify_tensors (and LlamaModel.generate_extra_tensors
+    first): (GGUF name, Hugging Face name or None, array as written). q/k rows permuted for llama; rotary_emb.inv_freq
+    buffers dropped; a tensor no table names, a norm with a bias, a shape that does not fit the config, or a layer
+    missing a tensor refused."""
+    hp = llama_family_hparams(hf_arch, config, folder)
+    layer = LAYER_TENSORS_BY_ARCH[hp["arch"]]
+    shapes = llama_family_shapes(hp)
+    out = [] if hp["rope_freqs"] is None else [("rope_freqs.weight", None, hp["rope_freqs"])]
+    for hf_name, a in hf.items():
+        if hf_name.endswith(".rotary_emb.inv_freq"):
+            continue
+        gguf_name = map_tensor_name(hf_name, LLAMA_MODEL_TENSORS, "model.layers.", layer, hp["L"])
+        stem, _, suffix = hf_name.rpartition(".")
+        if gguf_name.startswith("blk."):
+            rest = hf_name[len("model.layers."):].partition(".")[2]
+            if suffix == "bias" and not stem.endswith(LLAMA_LINEAR):
+                raise ConvertError("can not map tensor %r (a norm with a bias)" % hf_name)
+            want = shapes[rest]
+        elif suffix == "bias":
+            raise ConvertError("can not map tensor %r" % hf_name)
+        else:
+            want = (hp["d"],) if stem == "model.norm" else (hp["vocab"], hp["d"])
+        if tuple(a.shape) != want:
+            raise ConvertError("%s: tensor %s has shape %s; the config makes it %s" % (folder, hf_name, list(a.shape),
+                                                                                    list(want)))
+        if hp["permute"] and stem.endswith("self_attn.q_proj"):
+            a = permute(a, hp["H"])
+        elif hp["permute"] and stem.endswith("self_attn.k_proj"):
+            a = permute(a, hp["KV"])
+        out.append((gguf_name, hf_name, a))
+    names = {g for g, _, _ in out}
+    need = {"token_embd.weight", "output_norm.weight"} | {"blk.%d.%s.weight" % (l, g) for l in range(hp["L"])
+                                                           for g in layer.values()}
+    if need - names:
+        raise ConvertError("%s: missing %s" % (folder, ", ".join(sorted(need - names)[:6])))
+    if "output.weight" not in names and config.get("tie_word_embeddings") is not True:
+        print("warning: %s: no lm_head.weight and tie_word_embeddings is not true; the file's head is token_embd"
+              % folder, file=sys.stderr)
+    return out
+
+
+def read_sentencepiece_model(path):
+    """tokenizer.model (sentencepiece's ModelProto) -> [(piece, score, type)] from its repeated field 1 (SentencePiece:
+    piece = 1 string, score = 2 float, type = 3 enum, NORMAL when absent); every other field skipped."""
+    with open(path, "rb") as f:
+        data = f.read()
+
+    def varint(buf, pos):
+        value, shift = 0, 0
+        while True:
+            if pos >= len(buf) or shift > 63:
+                raise ConvertError("%s: a truncated protobuf varint" % path)
+            b = buf[pos]
+            value |= (b & 0x7F) << shift
+            pos, shift = pos + 1, shift + 7
+            if b < 0x80:
+                return value, pos
+
+    def fields(buf):
+        pos = 0
+        while pos < len(buf):
+            key, pos = varint(buf, pos)
+            number, wire = key >> 3, key & 7
+            if wire == 0:
+                value, pos = varint(buf, pos)
+            elif wire == 1:
+                value, pos = buf[pos:pos + 8], pos + 8
+            elif wire == 2:
+                n, pos = varint(buf, pos)
+                value, pos = buf[pos:pos + n], pos + n
+            elif wire == 5:
+                value, pos = buf[pos:pos + 4], pos + 4
+            else:
+                raise ConvertError("%s: protobuf wire type %d is not read here" % (path, wire))
+            if pos > len(buf):
+                raise ConvertError("%s: a truncated protobuf field" % path)
+            yield number, wire, value
+
+    pieces = []
+    for number, wire, value in fields(data):
+        if number != 1 or wire != 2:
+            continue
+        piece, score, ptype = None, 0.0, 1
+        for n, w, v in fields(value):
+            if n == 1 and w == 2:
+                piece = bytes(v).decode("utf-8")
+            elif n == 2 and w == 5:
+                (score,) = struct.unpack("<f", v)
+            elif n == 3 and w == 0:
+                ptype = v
+        if piece is None:
+            raise ConvertError("%s: a piece without its text" % path)
+        pieces.append((piece, score, ptype))
+    if not pieces:
+        raise ConvertError("%s: no pieces (not a sentencepiece model?)" % path)
+    return pieces
+
+
+def sentencepiece_vocab(folder, config):
+    """TextModel._create_vocab_sentencepiece: vocab_size slots of "[PAD<i>]" UNUSED -10000, filled from tokenizer.model
+    (unknown, control, unused, byte pieces by their type, the rest NORMAL), then added_tokens.json (USER_DEFINED,
+    -1000), then tokenizer_config.json's added_tokens_decoder (CONTROL when special or looking special, else
+    USER_DEFINED with "▁" as a space; -1000). Then _set_vocab_sentencepiece's keys and SpecialVocab (no merges)."""
+    pieces = read_sentencepiece_model(os.path.join(folder, "tokenizer.model"))
+    n = config.get("vocab_size_per_layer_input") or config.get("vocab_size") or len(pieces)
+    tokens, scores, types = ["[PAD%d]" % i for i in range(n)], [-10000.0] * n, [TOKEN_UNUSED] * n
+    kinds = {2: TOKEN_UNKNOWN, 3: TOKEN_CONTROL, 5: TOKEN_UNUSED, 6: 6}  # sentencepiece's enum; USER_DEFINED -> NORMAL
+    for i, (piece, score, ptype) in enumerate(pieces[:n]):
+        tokens[i], scores[i], types[i] = piece, float(score), kinds.get(ptype, TOKEN_NORMAL)
+    for key, i in (read_json(folder, "added_tokens.json") or {}).items():
+        if i < n:
+            tokens[i], scores[i], types[i] = key, -1000.0, TOKEN_USER_DEFINED
+    decoder = (read_json(folder, "tokenizer_config.json") or {}).get("added_tokens_decoder", {})
+    for i, data in decoder.items():
+        i, token = int(i), data["content"]
+        if i >= n:
+            continue
+        if data.get("special") or does_token_look_special(token):
+            types[i] = TOKEN_CONTROL
+        else:
+            token, types[i] = token.replace("▁", " "), TOKEN_USER_DEFINED
+        tokens[i], scores[i] = token, -1000.0
+    md = [("tokenizer.ggml.model", "string", "llama"), ("tokenizer.ggml.pre", "string", "default"),
+          ("tokenizer.ggml.tokens", "array:string", tokens), ("tokenizer.ggml.scores", "array:float32", scores),
+          ("tokenizer.ggml.token_type", "array:int32", types)]
+    return md + special_metadata(*special_vocab(folder, len(tokens), False))
+
+
+def llama_hf_tokenizer(folder):
+    """tokenizer.json when it is what LlamaHfVocab takes (a BPE model with byte_fallback, a Sequence decoder), else
+    None (the converter then falls back to byte-level BPE)."""
+    tokenizer = read_json(folder, "tokenizer.json")
+    if not tokenizer:
+        return None
+    model = tokenizer.get("model") or {}
+    if model.get("type") == "BPE" and model.get("ignore_merges", False) and not model.get("byte_fallback", True):
+        return None  # Llama 3: "must be converted with BpeVocab"
+    if model.get("type") != "BPE" or not model.get("byte_fallback", False) \
+            or (tokenizer.get("decoder") or {}).get("type") != "Sequence":
+        return None
+    return tokenizer
+
+
+def special_token_contents(folder):
+    """The texts of a tokenizer's special tokens (all_special_tokens): tokenizer_config.json's (else
+    special_tokens_map.json's) bos / eos / unk / sep / pad / cls / mask tokens and additional_special_tokens, with
+    LlamaTokenizerFast's <s>, </s>, <unk> for those it leaves out."""
+    config = read_json(folder, "tokenizer_config.json") or read_json(folder, "special_tokens_map.json") or {}
+    out = {"bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>"}
+    for key in ("bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token"):
+        if key in config:
+            out[key] = _content(config[key])
+    extra = [_content(t) for t in config.get("additional_special_tokens") or []]
+    return {t for t in list(out.values()) + extra if isinstance(t, str)}
+
+
+def merge_rank_scores(merges):
+    """token -> minus the rank of the first merge that makes it."""
+    first = {}
+    for rank, m in enumerate(merges):
+        a, b = m.split(" ", 1) if isinstance(m, str) else m
+        first.setdefault(a + b, rank)
+    return {t: float(-r) for t, r in first.items()}
+
+
+def llama_hf_vocab(folder, config, tokenizer):
+    """LlamaHfVocab: the model's tokens by id, then the added tokens past them in id order; <0xXX> BYTE, special tokens
+    CONTROL, other added tokens USER_DEFINED, the rest NORMAL; scores from the merge ranks (see above); tokenizer.ggml
+    model "llama", pre "default"; SpecialVocab without merges."""
+    vocab = tokenizer["model"]["vocab"]
+    base = {i: t for t, i in vocab.items()}
+    if sorted(base) != list(range(len(vocab))):
+        raise ConvertError("%s: tokenizer.json's vocabulary does not number its tokens 0..%d" % (folder, len(vocab) - 1))
+    added = sorted((t["id"], t["content"]) for t in tokenizer.get("added_tokens", []) if t["id"] >= len(vocab))
+    if [i for i, _ in added] != list(range(len(vocab), len(vocab) + len(added))):
+        raise ConvertError("%s: tokenizer.json's added tokens do not follow its vocabulary" % folder)
+    specials = special_token_contents(folder)
+    special_ids = {i for t, i in list(vocab.items()) + [(c, i) for i, c in added] if t in specials}
+    scores = merge_rank_scores(tokenizer["model"].get("merges") or [])
+    tokens, token_scores, types = [], [], []
+    for i in range(len(vocab)):
+        t = base[i]
+        tokens.append(t)
+        token_scores.append(scores.get(t, 0.0))
+        types.append(6 if re.fullmatch(r"<0x[0-9A-Fa-f]{2}>", t) else TOKEN_CONTROL if i in special_ids else TOKEN_NORMAL)
+    for i, t in added:
+        tokens.append(t)
+        token_scores.append(0.0 if i in special_ids else -1000.0)
+        types.append(TOKEN_CONTROL if i in special_ids else TOKEN_USER_DEFINED)
+    if len(tokens) != config["vocab_size"]:
+        raise ConvertError("%s: %d tokens, but vocab_size is %d (LlamaHfVocab pads nothing)"
+                           % (folder, len(tokens), config["vocab_size"]))
+    md = [("tokenizer.ggml.model", "string", "llama"), ("tokenizer.ggml.pre", "string", "default"),
+          ("tokenizer.ggml.tokens", "array:string", tokens), ("tokenizer.ggml.scores", "array:float32", token_scores),
+          ("tokenizer.ggml.token_type", "array:int32", types)]
+    return md + special_metadata(*special_vocab(folder, len(tokens), False))
+
+
+# The split regexes of byte-level BPE tokenizers (as tokenizer.json spells them) -> llama.cpp's tokenizer.ggml.pre
+GPT2_SPLIT_REGEX = r"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"
+LLAMA3_SPLIT_REGEX = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*"
+                      r"|\s*[\r\n]+|\s+(?!\S)|\s+")
+QWEN2_SPLIT_REGEX = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*"
+                     r"|\s*[\r\n]+|\s+(?!\S)|\s+")
+PRE_BY_SPLIT_REGEX = {GPT2_SPLIT_REGEX: "gpt-2", LLAMA3_SPLIT_REGEX: "llama-bpe", QWEN2_SPLIT_REGEX: "qwen2"}
+
+
+def bpe_pre_name(folder, tokenizer):
+    """tokenizer.json's byte-level pre-tokenizer -> tokenizer.ggml.pre: one split regex (a Split, Isolated, not
+    inverted, then ByteLevel without its own regex; or ByteLevel with use_regex, GPT-2's), no prefix space, no
+    normalizer but NFC (Qwen2's), merges ignored exactly for llama-bpe (Llama 3's ignore_merges). Else refused."""
+    where = "%s: tokenizer.json" % folder
+    model = tokenizer.get("model") or {}
+    if model.get("type") != "BPE" or model.get("byte_fallback"):
+        raise ConvertError("%s: a %s model%s: only byte-level BPE is converted for this architecture"
+                           % (where, model.get("type"), " with byte_fallback" if model.get("byte_fallback") else ""))
+    pre = tokenizer.get("pre_tokenizer") or {}
+    steps = pre.get("pretokenizers") or [] if pre.get("type") == "Sequence" else [pre]
+    regexes, byte_level = [], False
+    for step in steps:
+        kind = step.get("type")
+        if kind == "Split" and "Regex" in (step.get("pattern") or {}) and step.get("behavior") == "Isolated" \
+                and not step.get("invert"):
+            regexes.append(step["pattern"]["Regex"])
+        elif kind == "ByteLevel" and not byte_level and not step.get("add_prefix_space"):
+            byte_level = True
+            if step.get("use_regex", True):
+                regexes.append(GPT2_SPLIT_REGEX)
+        else:
+            raise ConvertError("%s: pre-tokenizer step %s is not one llama.cpp's byte-level BPE has" % (where, json.dumps(step)))
+    normalizer = tokenizer.get("normalizer")
+    if not byte_level or len(regexes) != 1 or regexes[0] not in PRE_BY_SPLIT_REGEX \
+            or (normalizer and normalizer.get("type") != "NFC"):
+        raise ConvertError("%s: pre-tokenizer %s (normalizer %s): not GPT-2's, Llama 3's or Qwen2's, so no "
+                           "tokenizer.ggml.pre is known for it" % (where, regexes, json.dumps(normalizer)))
+    name = PRE_BY_SPLIT_REGEX[regexes[0]]
+    if bool(model.get("ignore_merges")) != (name == "llama-bpe"):
+        raise ConvertError("%s: ignore_merges %s with %s's regex (llama.cpp ignores merges for llama-bpe only)"
+                           % (where, bool(model.get("ignore_merges")), name))
+    return name
+
+
+def bpe_vocab(folder, config):
+    """TextModel._set_vocab_gpt2 for the Llama family: tokens from tokenizer.json (else vocab.json) through
+    get_vocab_base, the pre-tokenizer named from its regex (vocab.json + merges.txt alone: "gpt-2"), SpecialVocab with
+    merges (tokenizer.json's, else merges.txt)."""
+    tokenizer = read_json(folder, "tokenizer.json")
+    if tokenizer:
+        pre = bpe_pre_name(folder, tokenizer)
+        base = tokenizer["model"].get("vocab")
+    else:
+        base = read_json(folder, "vocab.json")
+        if not base or not os.path.isfile(os.path.join(folder, "merges.txt")):
+            raise ConvertError("%s: no tokenizer.model, tokenizer.json or vocab.json + merges.txt" % folder)
+        if (read_json(folder, "tokenizer_config.json") or {}).get("add_prefix_space"):
+            raise ConvertError("%s: add_prefix_space: llama.cpp's byte-level BPE puts no space in front" % folder)
+        pre = "gpt-2"
+    tokens, types = hf_vocab_base(folder, config, base)
+    md = [("tokenizer.ggml.model", "string", "gpt2"), ("tokenizer.ggml.pre", "string", pre),
+          ("tokenizer.ggml.tokens", "array:string", tokens), ("tokenizer.ggml.token_type", "array:int32", types)]
+    merges, ids, add, chat_template, lowercase = special_vocab(folder, None, True)
+    if not merges:
+        raise ConvertError("%s: a byte-level BPE tokenizer without merges" % folder)
+    return md + special_metadata(merges, ids, add, chat_template, lowercase)
+
+
+def llama_family_vocab(folder, config, hf_arch):
+    """set_vocab of LlamaModel (tokenizer.model, else LlamaHfVocab's tokenizer.json, else byte-level BPE; then
+    tokenizer_config.json's add_prefix_space as tokenizer.ggml.add_space_prefix), Qwen2Model / Qwen3Model
+    (tokenizer.model, else byte-level BPE) and Olmo2Model (byte-level BPE)."""
+    is_llama = LLAMA_FAMILY[hf_arch] == "llama"
+    if hf_arch != "Olmo2ForCausalLM" and os.path.isfile(os.path.join(folder, "tokenizer.model")):
+        md = sentencepiece_vocab(folder, config)
+    elif is_llama and llama_hf_tokenizer(folder) is not None:
+        md = llama_hf_vocab(folder, config, llama_hf_tokenizer(folder))
+    else:
+        md = bpe_vocab(folder, config)
+    prefix = (read_json(folder, "tokenizer_config.json") or {}).get("add_prefix_space")
+    if is_llama and isinstance(prefix, bool):
+        md.append(("tokenizer.ggml.add_space_prefix", "bool", prefix))
+    return md
+
+
+def llama_family_metadata(hf_arch, folder, config, name):
+    """TextModel.set_gguf_parameters (+ LlamaModel's vocab_size and rope.dimension_count), then the vocabulary."""
+    hp = llama_family_hparams(hf_arch, config, folder)
+    arch = hp["arch"]
+    a = arch + "."
+    md = [("general.architecture", "string", arch), ("general.type", "string", "model"), ("general.name", "string", name),
+          (a + "block_count", "uint32", hp["L"]), (a + "context_length", "uint32", hp["context"]),
+          (a + "embedding_length", "uint32", hp["d"]), (a + "feed_forward_length", "uint32", hp["ff"]),
+          (a + "attention.head_count", "uint32", hp["H"]), (a + "attention.head_count_kv", "uint32", hp["KV"])]
+    if hp["rope_type"] == "linear":
+        md += [(a + "rope.scaling.type", "string", "linear"), (a + "rope.scaling.factor", "float32", hp["rope_factor"])]
+    md += [(a + "rope.freq_base", "float32", hp["theta"]),
+           (a + "attention.layer_norm_rms_epsilon", "float32", hp["eps"])]
+    if hp["key_length"] is not None:
+        md += [(a + "attention.key_length", "uint32", hp["key_length"]),
+               (a + "attention.value_length", "uint32", hp["key_length"])]
+    md.append(("general.file_type", "uint32", 0))
+    if arch == "llama":
+        md += [(a + "vocab_size", "uint32", hp["vocab"]), (a + "rope.dimension_count", "uint32", hp["dh"])]
+    md.append(("general.quantization_version", "uint32", 2))
+    return md + llama_family_vocab(folder, config, hf_arch)
+
+
 HF_ARCHITECTURES = {"GPT2LMHeadModel": ("gpt2", gpt2_convert_tensors, gpt2_convert_metadata),
                     "BertModel": ("bert", bert_convert_tensors, bert_convert_metadata),
                     "BertForMaskedLM": ("bert", bert_convert_tensors, bert_convert_metadata),
@@ -1953,21 +2440,33 @@ HF_ARCHITECTURES = {"GPT2LMHeadModel": ("gpt2", gpt2_convert_tensors, gpt2_conve
                     "BertForSequenceClassification": ("bert", bert_convert_tensors, bert_convert_metadata)}
 
 
+def llama_family_entry(hf_arch):
+    """HF_ARCHITECTURES' (architecture, tensors, metadata) for one Llama-family class; its tensors take the folder too."""
+    return (LLAMA_FAMILY[hf_arch], lambda hf, config, folder: llama_family_tensors(hf_arch, hf, config, folder),
+            lambda folder, config, name: llama_family_metadata(hf_arch, folder, config, name))
+
+
+HF_ARCHITECTURES.update({hf_arch: llama_family_entry(hf_arch) for hf_arch in LLAMA_FAMILY})
+
+
 def convert_hf(folder, out_path):
-    """Converts a Hugging Face GPT-2 / BERT folder to out_path. Returns (architecture, metadata, [(GGUF name, Hugging
-    Face name, array as written)], tensor infos)."""
+    """Converts a Hugging Face GPT-2 / BERT / Llama-family folder to out_path. Returns (architecture, metadata, [(GGUF
+    name, Hugging Face name (None for rope_freqs), array as written)], tensor infos)."""
     config = read_json(folder, "config.json")
     if config is None:
         raise ConvertError("%s: no config.json" % folder)
     arch_names = config.get("architectures") or []
-    if not arch_names and config.get("model_type") in ("gpt2", "bert"):
-        arch_names = ["GPT2LMHeadModel" if config["model_type"] == "gpt2" else "BertModel"]
+    if not arch_names and config.get("model_type") in MODEL_TYPE_ARCHITECTURES:
+        arch_names = [MODEL_TYPE_ARCHITECTURES[config["model_type"]]]
     found = next((HF_ARCHITECTURES[a] for a in arch_names if a in HF_ARCHITECTURES), None)
     if found is None:
-        raise ConvertError("%s: architectures %s: only GPT2LMHeadModel and BERT are converted here" % (folder, arch_names))
+        raise ConvertError("%s: architectures %s (model_type %r): only GPT2LMHeadModel, BERT, LlamaForCausalLM, "
+                           "MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM and Olmo2ForCausalLM are converted "
+                           "here" % (folder, arch_names, config.get("model_type")))
     arch, tensors_of, metadata_of = found
     name = os.path.basename(os.path.normpath(os.path.abspath(folder)))
-    converted = tensors_of(read_checkpoint(folder), config)
+    hf = read_checkpoint(folder)
+    converted = tensors_of(hf, config, folder) if arch in LLAMA_FAMILY.values() else tensors_of(hf, config)
     names = [g for g, _, _ in converted]
     if len(set(names)) != len(names):
         raise ConvertError("%s: two tensors map to the same GGUF name" % folder)
@@ -2240,6 +2739,530 @@ def synthetic_convert_checks(check, out):
           and not any(k.startswith("tokenizer.ggml.add_") for k in m) and "tokenizer.ggml.normalizer.lowercase" not in m,
           "synthetic bert  gamma / beta -> weight / bias; position_ids, pooler, cls.* dropped; [unused0] (not special) "
           "-> ▁[unused0]; without tokenizer.json only config.json's pad_token_id, no add_* flags (as SpecialVocab)")
+
+# ---------------------------------------------------------------- self-test of --convert-hf: the Llama family
+
+LLAMA_FAMILY_MODEL_TYPES = {"llama": "llama", "mistral": "llama", "qwen2": "qwen2", "qwen3": "qwen3", "olmo2": "olmo2"}
+ORDINARY_TEXTS = (TEXT, "The bank by the river, then the money.", "we sat on the bank and took it", "a, b. c")
+
+
+def gguf_arrays(g):
+    """{name: float64 array, numpy order (the file's dims reversed)} of a file whose tensors are all F32."""
+    out = {}
+    for name, (ttype, dims, _) in g.tensors.items():
+        assert ttype == "F32", name
+        out[name] = np.frombuffer(g.tensor_bytes(name), dtype="<f4").reshape(list(reversed(dims))).astype(np.float64)
+    return out
+
+
+def rope_pairs(x, n_heads, dh, inv_freq, adjacent):
+    """Each head's pairs turned by pos * inv_freq[i]: (x[2i], x[2i + 1]) when adjacent (llama.cpp's NORM RoPE), else
+    (x[i], x[i + dh/2]) (NEOX, Hugging Face's rotate_half)."""
+    n = x.shape[0]
+    ang = np.arange(n, dtype=np.float64)[:, None] * inv_freq[None, :]
+    c, s = np.cos(ang)[:, None, :], np.sin(ang)[:, None, :]
+    if adjacent:
+        h = x.reshape(n, n_heads, dh // 2, 2)
+        a, b = h[..., 0], h[..., 1]
+        return np.stack([a * c - b * s, b * c + a * s], axis=3).reshape(n, n_heads * dh)
+    h = x.reshape(n, n_heads, dh)
+    a, b = h[:, :, :dh // 2], h[:, :, dh // 2:]
+    return np.concatenate([a * c - b * s, b * c + a * s], axis=2).reshape(n, n_heads * dh)
+
+
+def gguf_llama_family_forward(g, ids, rope_divisors=None):
+    """llama.cpp's graph for llama / qwen2 / qwen3 / olmo2, in float64, from what a converted file holds and nothing
+    else: hyperparameters from its metadata (head_dim: key_length, else embedding_length / head_count; rotary dims:
+    rope.dimension_count, else head_dim), tensors by their GGUF names, RoPE on adjacent pairs for llama (its q/k rows
+    are permuted) and on halves for the others, frequencies base^(-2i/n_rot) * (1 / rope.scaling.factor when linear)
+    / rope_freqs[i] (rope_divisors, when given, stand in for the file's rope_freqs). qwen3: q_norm / k_norm per head;
+    olmo2: over the whole projection, no norm in front of the sublayers, post_attention_norm / post_ffw_norm after
+    them. Returns the heads (q, k, v, scores, weights; q and k as the file's rows give them) and the logits."""
+    md = {k: v for k, (_, v) in g.metadata.items()}
+    V = gguf_arrays(g)
+    arch = md["general.architecture"]
+    p = arch + "."
+    d, H = md[p + "embedding_length"], md[p + "attention.head_count"]
+    KV = md.get(p + "attention.head_count_kv", H)
+    dh = md.get(p + "attention.key_length", d // H)
+    n_rot = md.get(p + "rope.dimension_count", dh)
+    assert n_rot == dh, "partial rotation is not needed here"
+    eps, base = md[p + "attention.layer_norm_rms_epsilon"], md.get(p + "rope.freq_base", 10000.0)
+    inv_freq = base ** (-np.arange(0, n_rot, 2, dtype=np.float64) / n_rot)
+    if md.get(p + "rope.scaling.type") == "linear":
+        inv_freq = inv_freq / md[p + "rope.scaling.factor"]
+    divisors = rope_divisors if rope_divisors is not None else V.get("rope_freqs.weight")
+    if divisors is not None:
+        inv_freq = inv_freq / divisors
+    adjacent = arch == "llama"
+    lin = lambda x, name: x @ V[name + ".weight"].T + (V[name + ".bias"] if name + ".bias" in V else 0)
+    x = V["token_embd.weight"][ids]
+    layers = []
+    for l in range(md[p + "block_count"]):
+        b = "blk.%d." % l
+        a = x if arch == "olmo2" else rms_norm(x, V[b + "attn_norm.weight"], eps)
+        q, k, v = lin(a, b + "attn_q"), lin(a, b + "attn_k"), lin(a, b + "attn_v")
+        if arch == "qwen3":
+            q = np.concatenate([rms_norm(q[:, h * dh:(h + 1) * dh], V[b + "attn_q_norm.weight"], eps) for h in range(H)], 1)
+            k = np.concatenate([rms_norm(k[:, h * dh:(h + 1) * dh], V[b + "attn_k_norm.weight"], eps) for h in range(KV)], 1)
+        elif arch == "olmo2":
+            q, k = rms_norm(q, V[b + "attn_q_norm.weight"], eps), rms_norm(k, V[b + "attn_k_norm.weight"], eps)
+        q, k = rope_pairs(q, H, dh, inv_freq, adjacent), rope_pairs(k, KV, dh, inv_freq, adjacent)
+        heads, out = attention(q, k, v, H, KV, 1 / math.sqrt(dh))
+        layers.append(heads)
+        out = lin(out, b + "attn_output")
+        if arch == "olmo2":
+            out = rms_norm(out, V[b + "post_attention_norm.weight"], eps)
+        x = x + out
+        m = x if arch == "olmo2" else rms_norm(x, V[b + "ffn_norm.weight"], eps)
+        gate = lin(m, b + "ffn_gate")
+        out = lin(gate / (1 + np.exp(-gate)) * lin(m, b + "ffn_up"), b + "ffn_down")
+        if arch == "olmo2":
+            out = rms_norm(out, V[b + "post_ffw_norm.weight"], eps)
+        x = x + out
+    x = rms_norm(x, V["output_norm.weight"], eps)
+    return layers, x @ V.get("output.weight", V["token_embd.weight"]).T
+
+
+def expected_gguf_name(hf_name, arch):
+    """The GGUF name llama.cpp's tensor map gives a Llama-family checkpoint tensor (written here apart from the
+    converter's tables)."""
+    whole = {"model.embed_tokens.weight": "token_embd.weight", "model.norm.weight": "output_norm.weight",
+             "lm_head.weight": "output.weight"}
+    if hf_name in whole:
+        return whole[hf_name]
+    m = re.fullmatch(r"model\.layers\.(\d+)\.(.+)\.(weight|bias)", hf_name)
+    part = {"input_layernorm": "attn_norm", "self_attn.q_proj": "attn_q", "self_attn.k_proj": "attn_k",
+            "self_attn.v_proj": "attn_v", "self_attn.o_proj": "attn_output", "self_attn.q_norm": "attn_q_norm",
+            "self_attn.k_norm": "attn_k_norm", "mlp.gate_proj": "ffn_gate", "mlp.up_proj": "ffn_up",
+            "mlp.down_proj": "ffn_down", "post_feedforward_layernorm": "post_ffw_norm",
+            "post_attention_layernorm": "post_attention_norm" if arch == "olmo2" else "ffn_norm"}[m.group(2)]
+    return "blk.%s.%s.%s" % (m.group(1), part, m.group(3))
+
+
+def hf_llama3_divisors(rope, theta, dh):
+    """transformers' _compute_llama3_parameters as divisors of the plain frequencies, in float64."""
+    lo, hi, factor = rope["low_freq_factor"], rope["high_freq_factor"], rope["factor"]
+    orig = rope["original_max_position_embeddings"]
+    out = []
+    for i in range(dh // 2):
+        f = 1.0 / theta ** (2 * i / dh)
+        wavelen = 2 * math.pi / f
+        if wavelen < orig / hi:
+            out.append(1.0)
+        elif wavelen > orig / lo:
+            out.append(factor)
+        else:
+            smooth = (orig / wavelen - lo) / (hi - lo)
+            out.append(1.0 / ((1 - smooth) / factor + smooth))
+    return np.array(out)
+
+
+def compare_heads(expected_layers, layers, logits, expected_logits, unpermute_qk):
+    """Largest |difference| over every head's q, k, v, weights (scores where finite) and all the logits."""
+    worst = 0.0
+    for l, heads in enumerate(layers):
+        for h, mine in enumerate(heads):
+            ref = expected_layers[l][h]
+            for f in ("q", "k", "v", "weights", "scores"):
+                a = np.array([[(-math.inf if v is None else v) for v in row] for row in ref[f]], dtype=np.float64)
+                b = mine[f]
+                if unpermute_qk and f in ("q", "k"):
+                    b = unpermute(b.T, 1).T  # the permuted rows of one head back to Hugging Face's order
+                if not np.array_equal(np.isinf(a), np.isinf(b)):
+                    return math.inf
+                worst = max(worst, float(np.max(np.abs(np.where(np.isinf(a), 0, a) - np.where(np.isinf(b), 0, b)))))
+    return max(worst, float(np.max(np.abs(np.array(expected_logits) - logits))))
+
+
+def checkpoint_order(folder):
+    """The order the converter meets a checkpoint's tensors, from the files' headers: shards by sorted file name,
+    names sorted within each."""
+    index = os.path.join(folder, "model.safetensors.index.json")
+    files = sorted(set(json.load(open(index))["weight_map"].values())) if os.path.isfile(index) else ["model.safetensors"]
+    order = []
+    for file in files:
+        with open(os.path.join(folder, file), "rb") as f:
+            (n,) = struct.unpack("<Q", f.read(8))
+            order += sorted(k for k in json.loads(f.read(n)) if k != "__metadata__")
+    return order
+
+
+def forward_difference(forward, expected, unpermute_qk):
+    """compare_heads over forward()'s heads and logits; inf when the forward cannot run (a tensor or key missing)."""
+    try:
+        layers, logits = forward()
+    except (KeyError, ValueError, AssertionError):
+        return math.inf
+    return compare_heads(expected["layers"], layers, logits, expected["logits"], unpermute_qk)
+
+
+def llama_family_case_checks(check, folder, case, path, make_reference):
+    config = read_json(folder, "config.json")
+    expected = read_json(folder, "expected.json")
+    arch = LLAMA_FAMILY_MODEL_TYPES[config["model_type"]]
+    H = config["num_attention_heads"]
+    KV = config.get("num_key_value_heads") or H
+    dh = config.get("head_dim") or config["hidden_size"] // H
+    llama3 = (config.get("rope_scaling") or {}).get("rope_type") == "llama3"
+    g = GGUFReader(path)
+    m = {k: v for k, (_, v) in g.metadata.items()}
+    V = gguf_arrays(g)
+    hf = read_checkpoint(folder)
+    order = checkpoint_order(folder)
+
+    # tensors: names, F32, dims, values (q/k rows un-permuted for llama), order
+    want = [expected_gguf_name(n, arch) for n in order]
+    bad = []
+    for hf_name, gguf_name in zip(order, want):
+        ttype, dims, _ = g.tensors.get(gguf_name, (None, None, None))
+        a = V.get(gguf_name)
+        if a is not None and arch == "llama" and ".self_attn.q_proj." in hf_name:
+            a = unpermute(a, H)
+        elif a is not None and arch == "llama" and ".self_attn.k_proj." in hf_name:
+            a = unpermute(a, KV)
+        if ttype != "F32" or dims != list(reversed(hf[hf_name].shape)) or not np.array_equal(a, hf[hf_name]):
+            bad.append(gguf_name)
+    file_order = list(g.tensors)
+    check(not bad and file_order == (["rope_freqs.weight"] if llama3 else []) + want,
+          "%-29s %d tensors, F32, each equal to its source%s, in the converter's order (%s)%s%s"
+          % (case, len(want), " (q/k rows un-permuted: %d / %d heads)" % (H, KV) if arch == "llama" else "",
+             "2 shards, names sorted in each" if os.path.isfile(os.path.join(folder, "model.safetensors.index.json"))
+             else "names sorted", ", rope_freqs first" if llama3 else "", "" if not bad else "; wrong: %s" % bad[:4]))
+
+    # metadata
+    p = arch + "."
+    want_md = {"general.architecture": arch, "general.type": "model", "general.name": case, "general.file_type": 0,
+               "general.quantization_version": 2, p + "block_count": config["num_hidden_layers"],
+               p + "context_length": config["max_position_embeddings"], p + "embedding_length": config["hidden_size"],
+               p + "feed_forward_length": config["intermediate_size"], p + "attention.head_count": H,
+               p + "attention.head_count_kv": KV, p + "rope.freq_base": float(np.float32(config["rope_theta"])),
+               p + "attention.layer_norm_rms_epsilon": float(np.float32(config["rms_norm_eps"]))}
+    if "head_dim" in config:
+        want_md.update({p + "attention.key_length": dh, p + "attention.value_length": dh})
+    if arch == "llama":
+        want_md.update({p + "vocab_size": config["vocab_size"], p + "rope.dimension_count": dh})
+    rope = config.get("rope_scaling") or {}
+    if rope.get("rope_type") == "linear":
+        want_md.update({p + "rope.scaling.type": "linear", p + "rope.scaling.factor": float(np.float32(rope["factor"]))})
+    vocab = read_json(folder, "vocab.json")
+    by_id = sorted(vocab, key=vocab.get)
+    with open(os.path.join(folder, "merges.txt"), encoding="utf-8") as f:
+        merges = [line for line in f.read().split("\n") if line and not line.startswith("#")]
+    want_md.update({"tokenizer.ggml.model": "gpt2", "tokenizer.ggml.pre": "gpt-2", "tokenizer.ggml.tokens": by_id,
+                    "tokenizer.ggml.token_type": [1] * len(by_id), "tokenizer.ggml.merges": merges})
+    check(m == want_md, "%-29s %d metadata keys: %s.* from config.json%s, general.file_type 0; tokenizer gpt2 / gpt-2, "
+          "%d tokens = vocab.json by id, %d merges = merges.txt, no special ids or add_* flags%s"
+          % (case, len(m), arch, " (rope.scaling linear x%g)" % rope["factor"] if rope.get("rope_type") == "linear"
+             else "", len(by_id), len(merges), "" if m == want_md else "; differ: %s" % sorted(
+                 k for k in set(m) | set(want_md) if m.get(k) != want_md.get(k))))
+    same = all(gpt2_tokenize(m["tokenizer.ggml.tokens"], m["tokenizer.ggml.merges"], t) == gpt2_tokenize(by_id, merges, t)
+               and gpt2_decode(m["tokenizer.ggml.tokens"], gpt2_tokenize(m["tokenizer.ggml.tokens"],
+                                                                        m["tokenizer.ggml.merges"], t)) == t
+               for t in ORDINARY_TEXTS)
+    check(same, "%-29s the file's tokens + merges give the folder's ids for %d ordinary texts, and decode back"
+          % (case, len(ORDINARY_TEXTS)))
+
+    # forward passes
+    unperm = arch == "llama"
+    if llama3:
+        exact = hf_llama3_divisors(rope, config["rope_theta"], dh)
+        stored = V["rope_freqs.weight"]
+        check(np.array_equal(stored, exact.astype(np.float32)) or np.max(np.abs(stored / exact - 1)) < 2 ** -22,
+              "%-29s rope_freqs %s = transformers' llama3 divisors (orig. context %d) to float32 rounding (max rel. "
+              "difference %.1e)" % (case, [round(float(v), 6) for v in stored], rope["original_max_position_embeddings"],
+                                    float(np.max(np.abs(stored / exact - 1)))))
+        worst = forward_difference(lambda: gguf_llama_family_forward(g, expected["ids"], rope_divisors=exact), expected,
+                                   unperm)
+        f32_worst = forward_difference(lambda: gguf_llama_family_forward(g, expected["ids"]), expected, unperm)
+        check(worst < 1e-9 and f32_worst < 1e-6,
+              "%-29s llama.cpp-style forward from the file alone = expected.json: q, k, v, scores, weights, logits within "
+              "%.1e with the divisors in float64 (%.1e with the file's F32 rope_freqs)" % (case, worst, f32_worst))
+    else:
+        worst = forward_difference(lambda: gguf_llama_family_forward(g, expected["ids"]), expected, unperm)
+        check(worst < 1e-9, "%-29s llama.cpp-style forward from the file alone (%s RoPE%s) = expected.json: q, k, v, "
+              "scores, weights, logits within %.1e" % (case, "adjacent-pair" if unperm else "rotate-half",
+                                                       ", q/k per head un-permuted to compare" if unperm else "", worst))
+    back = {}
+    for hf_name, gguf_name in zip(order, want):
+        a = V.get(gguf_name, np.zeros(0))
+        if arch == "llama" and ".self_attn.q_proj." in hf_name:
+            a = unpermute(a, H)
+        elif arch == "llama" and ".self_attn.k_proj." in hf_name:
+            a = unpermute(a, KV)
+        back[hf_name] = a
+    worst = forward_difference(lambda: make_reference.llama_forward(back, config, expected["ids"]), expected, False)
+    check(worst < 1e-9, "%-29s make_reference.llama_forward over the tensors read back (names and q/k order undone) = "
+          "expected.json within %.1e" % (case, worst))
+
+
+def llama_family_refusals(check, out, hf_dir):
+    """Folders the converter must refuse, made from the reference checkpoints with one thing changed."""
+    import shutil
+    cases = []
+
+    def variant(source, label, change, files=None):
+        folder = os.path.join(out, "refuse", label)
+        shutil.copytree(os.path.join(hf_dir, source), folder)
+        config = read_json(folder, "config.json")
+        change(config)
+        with open(os.path.join(folder, "config.json"), "w") as f:
+            json.dump(config, f)
+        if files:
+            files(folder)
+        cases.append((label, folder))
+
+    variant("mistral_f32_linear_rope", "yarn rope_scaling",
+            lambda c: c.update(rope_scaling={"rope_type": "yarn", "factor": 4.0, "original_max_position_embeddings": 32}))
+    variant("mistral_f32_linear_rope", "dynamic rope_scaling", lambda c: c.update(rope_scaling={"type": "dynamic",
+                                                                                             "factor": 2.0}))
+    variant("qwen2_f16_biases_one_kv_head", "llama3 rope on qwen2", lambda c: c.update(rope_scaling={
+        "rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+        "original_max_position_embeddings": 64}))
+    variant("olmo2_f32", "olmo2 tensors, llama config", lambda c: c.update(model_type="llama"))
+    variant("qwen3_f32_gqa_tied", "qwen3 tensors, qwen2 config", lambda c: c.update(model_type="qwen2"))
+    variant("llama_f32_gqa_untied_sharded", "head_dim not the tensors'", lambda c: c.update(head_dim=4))
+    variant("llama_f32_gqa_untied_sharded", "a shard missing", lambda c: None,
+            lambda f: os.remove(os.path.join(f, "model-00002-of-00002.safetensors")))
+    variant("qwen3_f32_gqa_tied", "unknown model_type", lambda c: c.update(model_type="gemma"))
+    variant("qwen2_f16_biases_one_kv_head", "qwen2 sliding window", lambda c: c.update(use_sliding_window=True))
+    variant("qwen3_f32_gqa_tied", "no merges.txt", lambda c: None, lambda f: os.remove(os.path.join(f, "merges.txt")))
+    refused = []
+    for label, folder in cases:
+        try:
+            convert_hf(folder, os.path.join(out, "refuse", label + ".gguf"))
+        except ConvertError as e:
+            refused.append((label, str(e).replace(folder, "<folder>")))
+    check(len(refused) == len(cases) and not any(os.path.exists(os.path.join(out, "refuse", l + ".gguf")) for l, _ in cases),
+          "%d folders refused with a message, no file written: %s" % (len(refused), "; ".join(
+              "%s (%s)" % (l, e[:70]) for l, e in refused)))
+
+
+def synthetic_llama_folder(folder, vocab_size, rng, extra_config=None):
+    """A one-layer llama checkpoint (d 8, 2 heads, 1 KV head) with a vocabulary of vocab_size."""
+    os.makedirs(folder, exist_ok=True)
+    d, H, KV, dh, ff = 8, 2, 1, 4, 12
+    W = {"model.embed_tokens.weight": ("F32", rng.standard_normal((vocab_size, d))),
+         "model.norm.weight": ("F32", 1 + 0.1 * rng.standard_normal(d))}
+    for n, shape in (("input_layernorm", (d,)), ("post_attention_layernorm", (d,)), ("self_attn.q_proj", (H * dh, d)),
+                     ("self_attn.k_proj", (KV * dh, d)), ("self_attn.v_proj", (KV * dh, d)),
+                     ("self_attn.o_proj", (d, H * dh)), ("mlp.gate_proj", (ff, d)), ("mlp.up_proj", (ff, d)),
+                     ("mlp.down_proj", (d, ff))):
+        W["model.layers.0.%s.weight" % n] = ("F32", rng.standard_normal(shape))
+    write_safetensors(os.path.join(folder, "model.safetensors"), W)
+    config = {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": d, "num_attention_heads": H,
+              "num_key_value_heads": KV, "head_dim": dh, "intermediate_size": ff, "num_hidden_layers": 1,
+              "vocab_size": vocab_size, "max_position_embeddings": 32, "rms_norm_eps": 1e-5, "rope_theta": 10000.0,
+              "tie_word_embeddings": True}
+    config.update(extra_config or {})
+    with open(os.path.join(folder, "config.json"), "w") as f:
+        json.dump(config, f)
+
+
+def spm_tokenize(tokens, scores, text):
+    """llama.cpp's SentencePiece tokenizer (llm_tokenizer_spm) on ordinary text: "▁" for every space and one in front,
+    UTF-8 characters merged pairwise, always the pair whose joined text is the token of highest score (the leftmost on
+    ties), then each piece its token or its bytes' <0xXX> tokens. No BOS."""
+    index = {t: i for i, t in enumerate(tokens)}
+    symbols = list("▁" + text.replace(" ", "▁"))
+    while True:
+        best = None
+        for i in range(len(symbols) - 1):
+            t = symbols[i] + symbols[i + 1]
+            if t in index and (best is None or scores[index[t]] > best[0]):
+                best = (scores[index[t]], i)
+        if best is None:
+            break
+        i = best[1]
+        symbols[i:i + 2] = [symbols[i] + symbols[i + 1]]
+    return [j for s in symbols for j in ([index[s]] if s in index else [index["<0x%02X>" % b] for b in s.encode("utf-8")])]
+
+
+def hf_spm_bpe(tokenizer, text):
+    """A SentencePiece-style tokenizer.json (BPE with byte_fallback, "▁" prepended and for every space), as Hugging
+    Face's tokenizers runs it: merges by rank over the characters, unknown characters as their bytes. No BOS."""
+    model = tokenizer["model"]
+    ranks = {tuple(m.split(" ", 1)) if isinstance(m, str) else tuple(m): r for r, m in enumerate(model["merges"])}
+    vocab = model["vocab"]
+    return [j for s in bpe(list("▁" + text.replace(" ", "▁")), ranks)
+            for j in ([vocab[s]] if s in vocab else [vocab["<0x%02X>" % b] for b in s.encode("utf-8")])]
+
+
+def stories_checks(check, out):
+    """/work/shared/models' stories260K (a trained Llama, SentencePiece-style tokenizer.json) converted, against
+    gguf/stories260K.gguf, llama.cpp's own file of the same model (from llama2.c's checkpoint)."""
+    folder = os.path.join(SHARED_MODELS, "stories260K")
+    theirs_path = os.path.join(SHARED_MODELS, "gguf", "stories260K.gguf")
+    if not (os.path.isfile(os.path.join(folder, "config.json")) and os.path.isfile(theirs_path)):
+        print("  skip  stories260K: %s or %s not found" % (folder, theirs_path))
+        return
+    path = os.path.join(out, "stories260K.gguf")
+    convert_hf(folder, path)
+    g, theirs = GGUFReader(path), GGUFReader(theirs_path)
+    mine, ref = gguf_arrays(g), gguf_arrays(theirs)
+    same = [n for n in mine if n in ref and np.array_equal(mine[n], ref[n])]
+    check(len(same) == len(mine) == len(ref) - 1 and "output.weight" not in mine
+          and np.array_equal(ref["output.weight"], ref["token_embd.weight"]),
+          "stories260K: all %d tensors (q/k permuted) equal llama.cpp's own stories260K.gguf's (which adds output.weight, "
+          "a copy of token_embd)" % len(same))
+    m = {k: v for k, (_, v) in g.metadata.items()}
+    t = {k: v for k, (_, v) in theirs.metadata.items()}
+    keys = [k for k in t if k.startswith("llama.") and k != "llama.context_length"]
+    check(all(m.get(k) == t[k] for k in keys) and m["llama.context_length"] == 512,
+          "stories260K: %s as theirs; context 512 from config.json (theirs: llama2.c's 2048)" % ", ".join(
+              k[len("llama."):] for k in keys))
+    tokenizer = read_json(folder, "tokenizer.json")
+    types_ok = m["tokenizer.ggml.token_type"] == [3 if i < 3 else v for i, v in enumerate(t["tokenizer.ggml.token_type"])]
+    scored = [i for i, v in enumerate(t["tokenizer.ggml.token_type"]) if v == 1]
+    first = merge_rank_scores(tokenizer["model"]["merges"])
+    merged = [i for i in scored if t["tokenizer.ggml.tokens"][i] in first]  # theirs score -(id - 259): id order
+    ours = [m["tokenizer.ggml.scores"][i] for i in merged]
+    check(m["tokenizer.ggml.model"] == "llama" and m["tokenizer.ggml.tokens"] == t["tokenizer.ggml.tokens"] and types_ok
+          and all(t["tokenizer.ggml.scores"][i] > t["tokenizer.ggml.scores"][j] for i, j in zip(merged, merged[1:]))
+          and all(a > b for a, b in zip(ours, ours[1:]))
+          and m["tokenizer.ggml.bos_token_id"] == 1 and m["tokenizer.ggml.add_bos_token"] is True,
+          "stories260K: tokenizer llama, the 512 tokens and their types as theirs (<unk> control, as LlamaHfVocab marks "
+          "special tokens; theirs unknown); the %d merged tokens rank as theirs (scores minus the first merge's rank: "
+          "%g .. %g; theirs %g .. %g); bos 1, add_bos" % (len(merged), ours[0], ours[-1], t["tokenizer.ggml.scores"][
+              merged[0]], t["tokenizer.ggml.scores"][merged[-1]]))
+    texts = ("Once upon a time", "Once upon a time, there was a little girl named Lily.", "The cat sat on the mat.",
+             "She loved to play outside in the park. One day, a big dog came.", "Tom and Sue went to the shop")
+    ok = spm_tokenize(m["tokenizer.ggml.tokens"], m["tokenizer.ggml.scores"], texts[0]) == [403, 407, 261, 378]
+    ok = ok and all(spm_tokenize(m["tokenizer.ggml.tokens"], m["tokenizer.ggml.scores"], s) == hf_spm_bpe(tokenizer, s)
+                    for s in texts)
+    flat = [-1000.0] * len(m["tokenizer.ggml.tokens"])  # LlamaHfVocab's placeholder score for every token
+    differ = [s for s in texts if spm_tokenize(m["tokenizer.ggml.tokens"], flat, s) != hf_spm_bpe(tokenizer, s)]
+    check(ok and differ, "stories260K: llama.cpp's SentencePiece tokenizer over the file gives Hugging Face's BPE ids "
+          "for %d texts ('Once upon a time' -> [1,] 403 407 261 378 as the README says); with LlamaHfVocab's -1000 for "
+          "every score %d of them would split differently" % (len(texts), len(differ)))
+
+
+def tokenizer_json_checks(check, out, hf_dir):
+    """tokenizer.ggml.pre from tokenizer.json's split regex, on the real GPT-2 and GPT-NeoX files and on tokenizer.json
+    files written here (a reference checkpoint's vocab.json + merges.txt behind GPT-2's, Llama 3's and Qwen2's
+    pre-tokenizers, and two that must be refused)."""
+    import shutil
+    for name, want in (("fake_gpt2", "gpt-2"), ("gpt_neox_20b_tokenizer", "gpt-2")):
+        path = os.path.join(SHARED_MODELS, name)
+        if not os.path.isfile(os.path.join(path, "tokenizer.json")):
+            print("  skip  %s: not found" % path)
+            continue
+        got = bpe_pre_name(path, read_json(path, "tokenizer.json"))
+        check(got == want, "tokenizer.json of %s: ByteLevel with GPT-2's regex -> pre %r" % (name, got))
+    source = os.path.join(hf_dir, "qwen3_f32_gqa_tied")
+    vocab = read_json(source, "vocab.json")
+    with open(os.path.join(source, "merges.txt"), encoding="utf-8") as f:
+        merges = [line for line in f.read().split("\n") if line and not line.startswith("#")]
+    split = lambda r: {"type": "Split", "pattern": {"Regex": r}, "behavior": "Isolated", "invert": False}
+    byte_level = {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": False}
+    variants = [("gpt-2", dict(byte_level, use_regex=True), None, False),
+                ("llama-bpe", {"type": "Sequence", "pretokenizers": [split(LLAMA3_SPLIT_REGEX), byte_level]}, None, True),
+                ("qwen2", {"type": "Sequence", "pretokenizers": [split(QWEN2_SPLIT_REGEX), byte_level]}, {"type": "NFC"},
+                 False),
+                (None, {"type": "Sequence", "pretokenizers": [split(r"\p{N}{1,3}"), byte_level]}, None, False),
+                (None, {"type": "Sequence", "pretokenizers": [split(LLAMA3_SPLIT_REGEX), byte_level]}, None, False),
+                (None, dict(byte_level, use_regex=True, add_prefix_space=True), None, False)]
+    results = []
+    for i, (want, pre, normalizer, ignore_merges) in enumerate(variants):
+        folder = os.path.join(out, "tokenizer_json", str(i))
+        shutil.copytree(source, folder)
+        for f in ("vocab.json", "merges.txt"):
+            os.remove(os.path.join(folder, f))
+        tokenizer = {"version": "1.0", "added_tokens": [],
+                     "normalizer": normalizer, "pre_tokenizer": pre, "post_processor": None,
+                     "decoder": {"type": "ByteLevel"},
+                     "model": {"type": "BPE", "byte_fallback": False, "ignore_merges": ignore_merges, "vocab": vocab,
+                               "merges": [m.split(" ") for m in merges]}}
+        with open(os.path.join(folder, "tokenizer.json"), "w", encoding="utf-8") as f:
+            json.dump(tokenizer, f, ensure_ascii=False)
+        try:
+            convert_hf(folder, os.path.join(folder, "out.gguf"))
+            m = {k: v for k, (_, v) in GGUFReader(os.path.join(folder, "out.gguf")).metadata.items()}
+            got = (m["tokenizer.ggml.pre"], m["tokenizer.ggml.merges"] == merges,
+                   m["tokenizer.ggml.tokens"] == sorted(vocab, key=vocab.get))
+        except ConvertError:
+            got = (None, True, True)
+        results.append(got == (want, True, True))
+    check(all(results), "tokenizer.json pre-tokenizers -> pre gpt-2 (ByteLevel's own regex), llama-bpe (Llama 3's split, "
+          "ignore_merges), qwen2 (Qwen2's split, NFC); refused: another regex, Llama 3's without ignore_merges, a "
+          "prefix space; tokens from model.vocab, merges from [a, b] pairs")
+
+
+def sentencepiece_checks(check, out):
+    """tokenizer.model: the protobuf reading against the sentencepiece module (when it is installed), on Marian's real
+    source.spm and on a byte-fallback BPE model trained here, which a llama checkpoint made here carries through
+    --convert-hf; llama.cpp's SentencePiece tokenizer over the file gives sentencepiece's ids."""
+    try:
+        import sentencepiece
+    except ImportError:
+        print("  skip  tokenizer.model: the sentencepiece module is not installed")
+        return
+    spm_path = os.path.join(SHARED_MODELS, "opus_mt_en_mg", "source.spm")
+    if os.path.isfile(spm_path):
+        sp = sentencepiece.SentencePieceProcessor(model_file=spm_path)
+        pieces = read_sentencepiece_model(spm_path)
+        kinds = [2 if sp.is_unknown(i) else 3 if sp.is_control(i) else 5 if sp.is_unused(i) else 6 if sp.is_byte(i)
+                 else None for i in range(sp.get_piece_size())]
+        check(len(pieces) == sp.get_piece_size() and all(
+            p == sp.id_to_piece(i) and s == np.float32(sp.get_score(i)) and (kinds[i] is None or kinds[i] == k)
+            for i, (p, s, k) in enumerate(pieces)),
+              "read_sentencepiece_model on Marian's source.spm: %d pieces, scores and types as sentencepiece gives them"
+              % len(pieces))
+    folder = os.path.join(out, "spm_llama")
+    os.makedirs(folder, exist_ok=True)
+    corpus = ["Once upon a time there was a little girl named Lily.", "She loved to play outside in the park.",
+              "The bank by the river was quiet.", "We sat on the bank and took the money.",
+              "One day a big dog came to the park and sat near the river."] * 20
+    sentencepiece.SentencePieceTrainer.train(
+        sentence_iterator=iter(corpus), model_prefix=os.path.join(folder, "tokenizer"), vocab_size=300,
+        model_type="bpe", byte_fallback=True, normalization_rule_name="identity", character_coverage=1.0,
+        minloglevel=2)
+    sp = sentencepiece.SentencePieceProcessor(model_file=os.path.join(folder, "tokenizer.model"))
+    n = sp.get_piece_size()
+    synthetic_llama_folder(folder, n + 2, np.random.default_rng(5))  # two ids past the model: [PAD] slots
+    with open(os.path.join(folder, "tokenizer_config.json"), "w") as f:
+        json.dump({"add_bos_token": True, "add_eos_token": False, "bos_token": "<s>", "eos_token": "</s>",
+                   "added_tokens_decoder": {str(n): {"content": "<|im_end|>", "special": False}}}, f)
+    path = os.path.join(out, "spm_llama.gguf")
+    convert_hf(folder, path)
+    m = {k: v for k, (_, v) in GGUFReader(path).metadata.items()}
+    want_types = [2 if sp.is_unknown(i) else 3 if sp.is_control(i) else 6 if sp.is_byte(i) else 1 for i in range(n)]
+    check(m["tokenizer.ggml.model"] == "llama" and m["tokenizer.ggml.pre"] == "default"
+          and m["tokenizer.ggml.tokens"] == [sp.id_to_piece(i) for i in range(n)] + ["<|im_end|>", "[PAD%d]" % (n + 1)]
+          and m["tokenizer.ggml.scores"] == [float(np.float32(sp.get_score(i))) for i in range(n)] + [-1000.0, -10000.0]
+          and m["tokenizer.ggml.token_type"] == want_types + [3, 5] and m["tokenizer.ggml.add_bos_token"] is True,
+          "tokenizer.model (BPE, byte fallback, %d pieces) -> llama: pieces, scores, types as sentencepiece; <|im_end|> "
+          "from added_tokens_decoder control (looks special), the last id [PAD%d] unused; add_bos" % (n, n + 1))
+    texts = ORDINARY_TEXTS + ("Once upon a time there was a dog.", "zebra quartz")
+    check(all(spm_tokenize(m["tokenizer.ggml.tokens"], m["tokenizer.ggml.scores"], t) == sp.encode(t) for t in texts),
+          "llama.cpp's SentencePiece tokenizer over the file = sentencepiece's ids for %d texts (unseen letters as bytes)"
+          % len(texts))
+
+
+def llama_family_convert_checks(check, out, make_reference):
+    """make_reference.py's default checkpoints written into out, every Llama-family one converted and checked; then
+    refusals, stories260K against llama.cpp's own file, tokenizer.json pre-tokenizers and tokenizer.model."""
+    print("--convert-hf on make_reference.py's Llama-family checkpoints (llama, mistral, qwen2, qwen3, olmo2):")
+    hf_dir = os.path.join(out, "hf_reference")
+    for name, make in make_reference.CASES.items():
+        make_reference.write_case(hf_dir, name, make)
+    converted = []
+    for case in make_reference.CASES:
+        folder = os.path.join(hf_dir, case)
+        if (read_json(folder, "config.json") or {}).get("model_type") not in LLAMA_FAMILY_MODEL_TYPES:
+            continue
+        path = os.path.join(out, "llama_family", case + ".gguf")
+        convert_hf(folder, path)
+        llama_family_case_checks(check, folder, case, path, make_reference)
+        converted.append(case)
+    print("converted and verified: %s" % " ".join(converted))
+    print("--convert-hf refusals, stories260K, tokenizer.json and tokenizer.model:")
+    llama_family_refusals(check, out, hf_dir)
+    stories_checks(check, out)
+    tokenizer_json_checks(check, out, hf_dir)
+    sentencepiece_checks(check, out)
+    return converted
+
 
 # ---------------------------------------------------------------- self-test
 
@@ -2553,6 +3576,7 @@ def self_test(out, results, maker):
     with tempfile.TemporaryDirectory() as converted:  # not into OUT_DIR: that holds the cases only
         shared_convert_checks(check, converted)
         synthetic_convert_checks(check, converted)
+        llama_family_convert_checks(check, converted, make_reference)
     return failures
 
 
