@@ -118,7 +118,9 @@ public:
         }
         int fds[2];
         if (::pipe(fds) != 0) return why = "pipe failed", false;
-        const std::vector<std::string> args = {"-displayfd", std::to_string(fds[1]), "-screen", "0", "1600x1000x24", "-nolisten", "tcp"};
+        // -noreset: the server would otherwise reset when its last client leaves, and a test's next
+        // app (or xdotool) connecting during the reset fails to open the display.
+        const std::vector<std::string> args = {"-displayfd", std::to_string(fds[1]), "-screen", "0", "1600x1000x24", "-nolisten", "tcp", "-noreset"};
         m_server = spawn("Xvfb", args, {}, "xvfb-" + std::to_string(fds[1]));
         ::close(fds[1]);
         std::string number;

@@ -101,9 +101,11 @@ def failure(case, args, code, stderr, seconds, what):
 
 @contextlib.contextmanager
 def xvfb_display():
-    """One Xvfb server for all the GUI runs: yields its DISPLAY (":N")."""
+    """One Xvfb server for all the GUI runs: yields its DISPLAY (":N"). -noreset: an X server
+    otherwise resets when its last client leaves, and an app that connects during the reset
+    fails with "Failed to open display" (a CI run saw it once)."""
     read_fd, write_fd = os.pipe()
-    server = subprocess.Popen(["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+    server = subprocess.Popen(["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "1280x800x24", "-nolisten", "tcp", "-noreset"],
                               pass_fds=[write_fd], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     os.close(write_fd)
     try:
