@@ -27,6 +27,7 @@ nlohmann::json info_json(const Model& model) {
             {"parameters", m.n_parameters}, {"positional", m.positional}, {"norm", m.norm},
             {"activation", m.activation}, {"dtype", m.dtype}, {"tokenizer", model.tokenizer().kind()},
             {"kind", model_kind(m)}};
+    if (!m.family.empty()) j["family"] = m.family;
     if (!m.weight_types.empty()) {
         j["weight_types"] = m.weight_types;
         j["file_bytes"] = m.file_bytes;
@@ -56,7 +57,8 @@ void print_info(const Model& model) {
     std::printf("%s\n", escape_for_terminal(m.name).c_str());
     if (!m.description.empty()) std::printf("  %s\n", escape_for_terminal(m.description).c_str());
     std::printf("  source        %s\n", escape_for_terminal(m.source).c_str());
-    std::printf("  architecture  %s, %s\n", architecture_name(m.architecture), kind_line(model).c_str());
+    const std::string family = m.family.empty() ? "" : " (" + m.family + ")";   // "llama (qwen3)": the kind, then the family
+    std::printf("  architecture  %s%s, %s\n", architecture_name(m.architecture), escape_for_terminal(family).c_str(), kind_line(model).c_str());
     const EncoderDecoder* ed = model.encoder_decoder();
     if (ed)
         std::printf("  layers        encoder %d (%d heads each), decoder %d (self-attention and cross-attention)\n",

@@ -121,6 +121,12 @@ LLAMA = {"model_type": "llama", "hidden_size": 8, "num_attention_heads": 2, "num
 # (norms after attention and MLP, q/k norms over the whole projection).
 QWEN3 = dict(LLAMA, model_type="qwen3", head_dim=6)
 OLMO2 = dict(LLAMA, model_type="olmo2")
+PHI3 = dict(LLAMA, model_type="phi3", partial_rotary_factor=0.5)
+GEMMA = dict(LLAMA, model_type="gemma", head_dim=6, hidden_activation="gelu_pytorch_tanh")
+GPT_NEOX = {"model_type": "gpt_neox", "hidden_size": 8, "num_attention_heads": 2, "num_hidden_layers": 1, "intermediate_size": 12,
+            "vocab_size": len(WORDPIECE), "max_position_embeddings": 16, "rotary_pct": 0.5, "use_parallel_residual": True}
+OPT = {"model_type": "opt", "hidden_size": 8, "num_attention_heads": 2, "num_hidden_layers": 1, "ffn_dim": 12,
+       "vocab_size": len(WORDPIECE), "max_position_embeddings": 16, "word_embed_proj_dim": 6, "do_layer_norm_before": False}
 # Encoder-decoders (issue 15): one encoder and one decoder layer each.
 T5 = {"model_type": "t5", "d_model": 8, "d_kv": 4, "d_ff": 12, "num_heads": 2, "num_layers": 1, "num_decoder_layers": 1,
       "relative_attention_num_buckets": 8, "relative_attention_max_distance": 16, "vocab_size": len(WORDPIECE),
@@ -130,7 +136,8 @@ BART = {"model_type": "bart", "d_model": 8, "encoder_layers": 1, "decoder_layers
         "vocab_size": len(WORDPIECE), "decoder_start_token_id": 2, "eos_token_id": 3}
 MARIAN = dict(BART, model_type="marian", activation_function="swish", scale_embedding=True, decoder_start_token_id=0,
               eos_token_id=3)
-CONFIGS = {"gpt2": GPT2, "bert": BERT, "llama": LLAMA, "qwen3": QWEN3, "olmo2": OLMO2, "t5": T5, "bart": BART, "marian": MARIAN}
+CONFIGS = {"gpt2": GPT2, "bert": BERT, "llama": LLAMA, "qwen3": QWEN3, "olmo2": OLMO2, "phi3": PHI3, "gemma": GEMMA,
+           "gpt_neox": GPT_NEOX, "opt": OPT, "t5": T5, "bart": BART, "marian": MARIAN}
 
 
 def gpt2_tensors(c):
@@ -180,6 +187,37 @@ def olmo2_tensors(c):
                    (b + "self_attn.k_norm.weight", (c["num_key_value_heads"] * dh,))]
 
 
+def phi3_tensors(c):
+    b, H, kv, dh, ff = "model.layers.0.", c["num_attention_heads"], c["num_key_value_heads"], c["head_dim"], c["intermediate_size"]
+    fused = {b + "self_attn." + x + "_proj.weight" for x in "qkv"} | {b + "mlp.gate_proj.weight", b + "mlp.up_proj.weight"}
+    return [t for t in llama_tensors(c) if t[0] not in fused] + [(b + "self_attn.qkv_proj.weight", ((H + 2 * kv) * dh, c["hidden_size"])),
+                                                                 (b + "mlp.gate_up_proj.weight", (2 * ff, c["hidden_size"]))]
+
+
+def gpt_neox_tensors(c):
+    d, v, ff, b = c["hidden_size"], c["vocab_size"], c["intermediate_size"], "gpt_neox.layers.0."
+    t = [("gpt_neox.embed_in.weight", (v, d)), ("embed_out.weight", (v, d)), ("gpt_neox.final_layer_norm.weight", (d,)),
+         ("gpt_neox.final_layer_norm.bias", (d,))]
+    for norm in ("input_layernorm", "post_attention_layernorm"):
+        t += [(b + norm + ".weight", (d,)), (b + norm + ".bias", (d,))]
+    for name, o, i in (("attention.query_key_value", 3 * d, d), ("attention.dense", d, d), ("mlp.dense_h_to_4h", ff, d),
+                       ("mlp.dense_4h_to_h", d, ff)):
+        t += [(b + name + ".weight", (o, i)), (b + name + ".bias", (o,))]
+    return t
+
+
+def opt_tensors(c):
+    d, v, ff, w, b = c["hidden_size"], c["vocab_size"], c["ffn_dim"], c["word_embed_proj_dim"], "model.decoder.layers.0."
+    t = [("model.decoder.embed_tokens.weight", (v, w)), ("model.decoder.embed_positions.weight", (c["max_position_embeddings"] + 2, d)),
+         ("model.decoder.project_in.weight", (d, w)), ("model.decoder.project_out.weight", (w, d))]
+    for name, o, i in (("self_attn.q_proj", d, d), ("self_attn.k_proj", d, d), ("self_attn.v_proj", d, d), ("self_attn.out_proj", d, d),
+                       ("fc1", ff, d), ("fc2", d, ff)):
+        t += [(b + name + ".weight", (o, i)), (b + name + ".bias", (o,))]
+    for norm in ("self_attn_layer_norm", "final_layer_norm"):
+        t += [(b + norm + ".weight", (d,)), (b + norm + ".bias", (d,))]
+    return t
+
+
 def t5_tensors(c):
     d, v, H, dk, ff, buckets = c["d_model"], c["vocab_size"], c["num_heads"], c["d_kv"], c["d_ff"], c["relative_attention_num_buckets"]
     def attention(prefix):
@@ -216,6 +254,7 @@ def bart_tensors(c, marian=False):
 
 
 TENSORS = {"gpt2": gpt2_tensors, "bert": bert_tensors, "llama": llama_tensors, "qwen3": qwen3_tensors, "olmo2": olmo2_tensors,
+           "phi3": phi3_tensors, "gemma": llama_tensors, "gpt_neox": gpt_neox_tensors, "opt": opt_tensors,
            "t5": t5_tensors, "bart": bart_tensors,
            "marian": lambda c: bart_tensors(c, marian=True)}
 
@@ -315,6 +354,10 @@ SIZE_KEYS = {"gpt2": ["n_embd", "n_head", "n_layer", "n_positions", "vocab_size"
              "llama": ["hidden_size", "num_attention_heads", "num_key_value_heads", "head_dim", "num_hidden_layers", "vocab_size"],
              "qwen3": ["head_dim", "num_key_value_heads"],
              "olmo2": ["hidden_size", "num_attention_heads", "num_key_value_heads"],
+             "phi3": ["num_key_value_heads", "intermediate_size"],
+             "gemma": ["head_dim", "num_key_value_heads"],
+             "gpt_neox": ["hidden_size", "num_attention_heads", "intermediate_size", "max_position_embeddings"],
+             "opt": ["hidden_size", "word_embed_proj_dim", "ffn_dim", "max_position_embeddings"],
              "t5": ["d_model", "d_kv", "num_heads", "num_layers", "relative_attention_num_buckets", "vocab_size"],
              "bart": ["d_model", "encoder_layers", "decoder_attention_heads", "encoder_ffn_dim", "max_position_embeddings"],
              "marian": ["d_model", "decoder_layers", "encoder_attention_heads", "vocab_size"]}
@@ -366,6 +409,17 @@ def config_shape_cases(c):
         "qwen3_head_dim_missing": {k: v for k, v in QWEN3.items() if k != "head_dim"},
         "olmo2_kv_not_divisor": dict(OLMO2, num_key_value_heads=3),
         "olmo2_eps_negative": dict(OLMO2, rms_norm_eps=-1e-6),
+        "phi3_partial_rotary_odd": dict(PHI3, partial_rotary_factor=0.25),
+        "phi3_partial_rotary_above_one": dict(PHI3, partial_rotary_factor=2.0),
+        "gemma_activation_unknown": dict(GEMMA, hidden_activation="swish"),
+        "gemma_activation_null_hidden_act_number": dict(GEMMA, hidden_activation=None, hidden_act=3),
+        "gpt_neox_rotary_pct_zero": dict(GPT_NEOX, rotary_pct=0),
+        "gpt_neox_rotary_pct_nan": dict(GPT_NEOX, rotary_pct=float("nan")),
+        "gpt_neox_heads_not_divisor": dict(GPT_NEOX, num_attention_heads=3),
+        "gpt_neox_parallel_string": dict(GPT_NEOX, use_parallel_residual="yes"),
+        "opt_positions_table_short": dict(OPT, max_position_embeddings=40),
+        "opt_word_width_equal_but_projections_stored": dict(OPT, word_embed_proj_dim=8),
+        "opt_activation_unknown": dict(OPT, activation_function="mish"),
         "gpt2_heads_not_divisor": dict(GPT2, n_head=3),
         "gpt2_eps_negative": dict(GPT2, layer_norm_epsilon=-1e-5),
         "gpt2_activation_unknown": dict(GPT2, activation_function="swish"),
@@ -395,7 +449,7 @@ def config_shape_cases(c):
         "model_type_control_chars": dict(GPT2, model_type="\x1b[31mred\x1b[0m\x07"),
     }
     for name, cfg in crafted.items():
-        family = name.split("_")[0] if name.split("_")[0] in CONFIGS else "gpt2"
+        family = max((f for f in CONFIGS if name.startswith(f + "_")), key=len, default="gpt2")   # "gpt_neox_..." is gpt_neox's
         c.add_model("config/" + name, c.model_folder("config/" + name, family, cfg))
     # config.json named directly, and a folder with no config.json at all.
     folder = c.model_folder("config/named_directly_array", "gpt2", "[]")

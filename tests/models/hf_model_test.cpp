@@ -81,7 +81,7 @@ TEST_P(HfReference, MatchesTheNumpyForwardInEveryField) {
 // at position 0, so for rotary models the first row is compared, and v (never turned) in full.
 // Qwen3 and OLMo-2 normalize q and k before RoPE (the projection says so): v alone is compared.
 TEST_P(HfReference, HeadProjectionsGiveTheReferenceQueriesKeysAndValues) {
-    const bool rotary = model->info().architecture == Architecture::Llama;
+    const bool rotary = model->info().architecture == Architecture::Llama || model->info().architecture == Architecture::GptNeox;
     const bool qk_normalized = GetParam().rfind("qwen3", 0) == 0 || GetParam().rfind("olmo2", 0) == 0;
     double worst = 0;
     for (std::size_t l = 0; l < expected["layers"].size(); ++l)
@@ -126,6 +126,26 @@ TEST(HfModel, StepsNameTheQueryAndKeyNormWhereTheFamilyHasOne) {
         }
         EXPECT_EQ(model.value()->info().norm.find("q/k norm") != std::string::npos, !norm.empty()) << model.value()->info().norm;
     }
+}
+
+// Phi-3 with partial_rotary_factor 0.75 turns 6 of each head's 8 numbers, and its steps say so;
+// info names the family and the rotated part.
+TEST(HfModel, PartialRotaryIsNamedInTheStepsAndInfo) {
+    const fs::path folder = kReferenceDir / "phi3_bf16";
+    if (!fs::exists(folder)) GTEST_SKIP() << "no reference checkpoints at " << kReferenceDir;
+    const auto model = load_model(folder.string());
+    ASSERT_TRUE(model.ok()) << model.error().message;
+    EXPECT_EQ(model.value()->info().family, "phi3");
+    EXPECT_EQ(model.value()->info().positional, "rope (first 6 dimensions of each head)");
+    const auto projection = model.value()->head_projection(1, 2);
+    ASSERT_TRUE(projection.has_value());
+    EXPECT_EQ(projection->rotary_dims, 6);
+    const auto trace = compute_trace(*model.value(), "a b c");
+    ASSERT_TRUE(trace.ok()) << trace.error().message;
+    std::string projections;
+    const auto pages = explain_steps(explain_head(*trace.value(), 1, 2, 2, projection));   // kept: the loop reads into it
+    for (const std::string& f : pages.at(1).formulas) projections += f + "\n";
+    EXPECT_THAT(projections, HasSubstr("RoPE turns the first 6 of q's and k's 8 numbers")) << projections;
 }
 
 // The steps view of a Llama-family head shows its W and says q and k are turned by RoPE; a GPT-2
@@ -196,7 +216,9 @@ INSTANTIATE_TEST_SUITE_P(HfModel, HfReference,
                                            "bert_bf16_encoder_only", "distilbert_f32_masked_lm",
                                            "llama_f32_gqa_untied_sharded", "llama_bf16_tied_llama3_rope",
                                            "qwen2_f16_biases_one_kv_head", "mistral_f32_linear_rope", "qwen3_f32_gqa_tied",
-                                           "qwen3_bf16_untied", "olmo2_f32", "olmo2_bf16_gqa"),
+                                           "qwen3_bf16_untied", "olmo2_f32", "olmo2_bf16_gqa", "phi3_f32_gqa", "phi3_bf16",
+                                           "gemma_f32_mqa", "gemma_bf16", "gpt_neox_f32_parallel", "gpt_neox_f16_sequential",
+                                           "opt_f32_pre_ln", "opt_f16_post_ln_project"),
                          [](const auto& info) { return info.param; });
 
 TEST(HfModel, DescribesAGroupedHeadCheckpoint) {

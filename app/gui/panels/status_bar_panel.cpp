@@ -60,7 +60,8 @@ void StatusBarPanel::draw_model(const FrameContext& frame) {
         ImGui::Text("encoder %d \xC3\x97 %d heads, decoder %d \xC3\x97 %d", e.n_layers, e.n_heads, m.n_layers, m.n_heads);
         return;
     }
-    ImGui::Text("%s%s", architecture_name(m.architecture), m.causal ? " (decoder)" : " (encoder)");
+    // The family names the model better where there is one ("qwen3 (decoder)", not "llama").
+    ImGui::Text("%s%s", m.family.empty() ? architecture_name(m.architecture) : m.family.c_str(), m.causal ? " (decoder)" : " (encoder)");
     separator_dot();
     ImGui::Text("%d layers \xC3\x97 %d heads", m.n_layers, m.n_heads);
     draw_weights(frame, m);

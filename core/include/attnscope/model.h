@@ -35,6 +35,7 @@ struct HeadProjection {
     Matrix w_q, w_k, w_v;     // d_model x d_head each
     RowVector b_q, b_k, b_v;  // d_head each (zeros where the model has no bias)
     bool rotary = false;      // q and k are then rotated by position (RoPE): the trace holds the rotated ones
+    int rotary_dims = 0;      // RoPE turns only each head's first rotary_dims numbers (GPT-NeoX, Phi-3); 0: all
     // How q and k are normalized before RoPE, for the steps view ("each head's q and k
     // RMS-normalized (q_norm, k_norm)": Qwen3, OLMo-2); "" when they are not.
     std::string qk_norm{};

@@ -6,9 +6,9 @@
 
 namespace attnscope {
 
-enum class Architecture { Attnscope, Gpt2, Bert, Llama, T5, Bart, Marian, Count };
+enum class Architecture { Attnscope, Gpt2, Bert, Llama, T5, Bart, Marian, GptNeox, Opt, Count };
 
-const char* architecture_name(Architecture a);  // "attnscope", "gpt2", "bert", "llama", "t5", "bart", "marian"
+const char* architecture_name(Architecture a);  // "attnscope", "gpt2", "bert", "llama", "t5", "bart", "marian", "gpt_neox", "opt"
 
 struct ModelInfo;
 // The trace JSON's "kind": "decoder", "encoder" or "encoder-decoder".
@@ -19,6 +19,9 @@ struct ModelInfo {
     std::string description;
     std::string source;  // the path or builtin:NAME it was loaded from
     Architecture architecture = Architecture::Attnscope;
+    // The Hugging Face family (config.json's model_type: "qwen3", "gemma") where it is more than
+    // the architecture says; "" otherwise.
+    std::string family;
     int n_layers = 0;
     int n_heads = 0;
     int n_kv_heads = 0;  // == n_heads unless keys and values are shared by groups of heads

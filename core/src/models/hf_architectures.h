@@ -40,7 +40,7 @@ protected:
         Architecture architecture;
         int n_layers, n_heads, n_kv_heads, d_model, d_head, d_ff, vocab_size, max_len;
         bool causal;
-        const char *positional, *norm, *activation;
+        std::string positional, norm, activation;
     };
     void describe(const Shape& s);  // fills m_info from the config that was read
 
@@ -54,7 +54,9 @@ protected:
 
 ModelPtr build_gpt2_model(HfContext& context);
 ModelPtr build_bert_model(HfContext& context);   // bert, distilbert and sentence-transformers BERTs
-ModelPtr build_llama_model(HfContext& context);  // llama, mistral, qwen2
+ModelPtr build_llama_model(HfContext& context);  // llama, mistral, qwen2, qwen3, olmo2, phi3, gemma
+ModelPtr build_gpt_neox_model(HfContext& context);  // gpt_neox (Pythia)
+ModelPtr build_opt_model(HfContext& context);
 
 // config.json readers: "config.json: n_head: expected an integer in 1..1024, got ..." on error; a
 // value of the wrong JSON type is named the same way, never a json::type_error.

@@ -5,7 +5,7 @@
 namespace attnscope {
 
 namespace {
-constexpr const char* kArchitectureNames[] = {"attnscope", "gpt2", "bert", "llama", "t5", "bart", "marian"};
+constexpr const char* kArchitectureNames[] = {"attnscope", "gpt2", "bert", "llama", "t5", "bart", "marian", "gpt_neox", "opt"};
 static_assert(std::size(kArchitectureNames) == static_cast<std::size_t>(Architecture::Count),
               "every architecture needs its name in the trace JSON");
 }  // namespace

@@ -56,7 +56,10 @@ StepPage projections_page(const HeadExplanation& e) {
         p.formulas.push_back("q = " + projected(e, "x W_Q + b_Q") + "     k = " + projected(e, "x W_K + b_K") + "     v = x W_V + b_V");
         if (qk_normalized(e))
             p.formulas.push_back("norm: " + e.projection->qk_norm + ", which keeps the scores q \u00b7 k from growing large.");
-        p.formulas.push_back("RoPE turns q and k by angles that grow with the token's position, so q \u00b7 k also "
+        const int turned = e.projection->rotary_dims;
+        const std::string what = turned > 0 ? "the first " + std::to_string(turned) + " of q's and k's " + std::to_string(e.d_head) + " numbers"
+                                            : "q and k";
+        p.formulas.push_back("RoPE turns " + what + " by angles that grow with the token's position, so q \u00b7 k also "
                              "depends on how far apart two tokens are. The q and k on the next pages are the turned ones.");
     } else {
         p.formulas.push_back("q = x W_Q + b_Q     k = x W_K + b_K     v = x W_V + b_V");

@@ -44,8 +44,10 @@ void append_head(std::string& out, const Trace& trace, int layer, int index, con
 
 nlohmann::json model_json(const ModelInfo& m) {
     // "kind" is version 2's; "causal" stays for version 1 readers.
-    return {{"name", m.name}, {"architecture", architecture_name(m.architecture)}, {"kind", model_kind(m)},
-            {"n_layers", m.n_layers}, {"n_heads", m.n_heads}, {"d_model", m.d_model}, {"d_head", m.d_head}, {"causal", m.causal}};
+    nlohmann::json j = {{"name", m.name}, {"architecture", architecture_name(m.architecture)}, {"kind", model_kind(m)},
+                        {"n_layers", m.n_layers}, {"n_heads", m.n_heads}, {"d_model", m.d_model}, {"d_head", m.d_head}, {"causal", m.causal}};
+    if (!m.family.empty()) j["family"] = m.family;   // an added field: "architecture" keeps its values
+    return j;
 }
 
 // An encoder-decoder's model object also counts the encoder's layers (n_layers are the decoder's).

@@ -3,7 +3,9 @@
 
 Writes tiny random checkpoints in the real Hugging Face layouts (tensor names, Conv1D vs Linear
 orientation, F32/F16/BF16, one sharded checkpoint, grouped KV heads, tied and untied heads, qwen3's per-head and
-olmo2's whole-projection q/k norms, olmo2's norms after the sublayers) and,
+olmo2's whole-projection q/k norms, olmo2's norms after the sublayers; phi3's fused qkv_proj / gate_up_proj, gemma's
+sqrt(d)-scaled embeddings and (1 + w) norms, gpt_neox's per-head interleaved query_key_value, partial rotary and
+parallel residual, opt's offset positions, post-LN and project_in / project_out) and,
 for each, the forward pass computed here with plain numpy in float64 from the weights exactly
 as stored (after rounding to F16/BF16). Written separately from the C++ code, straightforwardly.
 
@@ -219,9 +221,12 @@ def bert_forward(W, p, cfg, ids, distil):
     return layers, h @ W[p + "embeddings.word_embeddings.weight"].T + W[head[2]]
 
 
-def rope(x, n_heads, dh, freqs):
+def rope(x, n_heads, dh, freqs, rot=None):
+    """Rotate-half RoPE on each head's dh values. Partial rotary (gpt_neox's rotary_pct, phi3's partial_rotary_factor):
+    only each head's first rot values turn, value i with value i + rot / 2 (len(freqs) == rot / 2, the frequencies of
+    a rot-wide RoPE); the other dh - rot pass unchanged."""
     out = x.copy()
-    half = dh // 2
+    half = (rot or dh) // 2
     for pos in range(x.shape[0]):
         for h in range(n_heads):
             for i in range(half):
@@ -264,41 +269,130 @@ def llama_forward(W, cfg, ids):
       qwen3: as llama, but each head's q and k RMS-normalized over its head_dim (q_norm, k_norm: [head_dim]) before RoPE.
       olmo2: no norm in front of the sublayers: x += post_attention_layernorm(attn(x)); x += post_feedforward_layernorm(mlp(x));
              q and k RMS-normalized over a token's WHOLE projection (q_norm: [H * head_dim], k_norm: [KV * head_dim]) before
-             RoPE. Its config has no head_dim: hidden_size / num_attention_heads."""
+             RoPE. Its config has no head_dim: hidden_size / num_attention_heads.
+      phi3:  as llama with q, k, v in one matrix (HF Phi3Attention: self_attn.qkv_proj rows [Q: H*dh; K: KV*dh; V: KV*dh])
+             and gate and up in one (Phi3MLP: mlp.gate_up_proj rows [gate: ff; up: ff], up * silu(gate)); head_dim is
+             hidden_size / num_attention_heads. partial_rotary_factor (Phi-4-mini's 0.75; absent: 1) turns only each
+             head's first int(head_dim * factor) values, with that width's frequencies.
+      gemma: (Gemma 1) the embeddings times sqrt(hidden_size), rounded to float32 as HF does (GemmaModel: the normalizer
+             is a tensor of the activations' dtype, float32 here); RMSNorm as x / rms(x) * (1 + w) (GemmaRMSNorm: weights
+             stored around 0); the MLP gelu_tanh(gate) * up (gelu_pytorch_tanh); head_dim apart from the width."""
     kind = cfg.get("model_type", "llama")
     H, eps = cfg["num_attention_heads"], cfg["rms_norm_eps"]
     KV = cfg.get("num_key_value_heads") or H  # HF: None or absent means one KV head per query head
     dh = cfg["head_dim"] if cfg.get("head_dim") else cfg["hidden_size"] // H
-    freqs = rope_freqs(cfg, dh)
+    rot = int(dh * (cfg.get("partial_rotary_factor") or 1.0))  # the RoPE'd values of a head: all but for partial rotary
+    freqs = rope_freqs(cfg, rot)
     lin = lambda x, name: x @ W[name + ".weight"].T + (W[name + ".bias"] if name + ".bias" in W else 0)
+    norm = lambda x, name: rms_norm(x, 1 + W[name] if kind == "gemma" else W[name], eps)
     x = W["model.embed_tokens.weight"][ids]
+    if kind == "gemma":
+        x = x * float(np.float32(math.sqrt(cfg["hidden_size"])))
     layers = []
     for l in range(cfg["num_hidden_layers"]):
         b = "model.layers.%d." % l
-        a = x if kind == "olmo2" else rms_norm(x, W[b + "input_layernorm.weight"], eps)
-        q, k = lin(a, b + "self_attn.q_proj"), lin(a, b + "self_attn.k_proj")
+        a = x if kind == "olmo2" else norm(x, b + "input_layernorm.weight")
+        if kind == "phi3":
+            qkv = lin(a, b + "self_attn.qkv_proj")
+            q, k, v = qkv[:, :H * dh], qkv[:, H * dh:(H + KV) * dh], qkv[:, (H + KV) * dh:]
+        else:
+            q, k, v = lin(a, b + "self_attn.q_proj"), lin(a, b + "self_attn.k_proj"), lin(a, b + "self_attn.v_proj")
         if kind == "qwen3":
             q = per_head_rms_norm(q, H, dh, W[b + "self_attn.q_norm.weight"], eps)
             k = per_head_rms_norm(k, KV, dh, W[b + "self_attn.k_norm.weight"], eps)
         elif kind == "olmo2":
             q = rms_norm(q, W[b + "self_attn.q_norm.weight"], eps)
             k = rms_norm(k, W[b + "self_attn.k_norm.weight"], eps)
-        q, k = rope(q, H, dh, freqs), rope(k, KV, dh, freqs)
-        heads, out = attention(q, k, lin(a, b + "self_attn.v_proj"), H, KV, True, 1 / math.sqrt(dh))
+        q, k = rope(q, H, dh, freqs, rot), rope(k, KV, dh, freqs, rot)
+        heads, out = attention(q, k, v, H, KV, True, 1 / math.sqrt(dh))
         layers.append(heads)
         out = lin(out, b + "self_attn.o_proj")
         if kind == "olmo2":
             out = rms_norm(out, W[b + "post_attention_layernorm.weight"], eps)
         x = x + out
-        m = x if kind == "olmo2" else rms_norm(x, W[b + "post_attention_layernorm.weight"], eps)
-        gate = lin(m, b + "mlp.gate_proj")
-        out = lin(gate / (1 + np.exp(-gate)) * lin(m, b + "mlp.up_proj"), b + "mlp.down_proj")
+        m = x if kind == "olmo2" else norm(x, b + "post_attention_layernorm.weight")
+        if kind == "phi3":
+            gate_up = lin(m, b + "mlp.gate_up_proj")
+            gate, up = gate_up[:, :gate_up.shape[1] // 2], gate_up[:, gate_up.shape[1] // 2:]
+        else:
+            gate, up = lin(m, b + "mlp.gate_proj"), lin(m, b + "mlp.up_proj")
+        act = gelu_tanh(gate) if kind == "gemma" else gate / (1 + np.exp(-gate))
+        out = lin(act * up, b + "mlp.down_proj")
         if kind == "olmo2":
             out = rms_norm(out, W[b + "post_feedforward_layernorm.weight"], eps)
         x = x + out
-    x = rms_norm(x, W["model.norm.weight"], eps)
+    x = norm(x, "model.norm.weight")
     head = W["lm_head.weight"] if "lm_head.weight" in W else W["model.embed_tokens.weight"]
     return layers, x @ head.T
+
+
+def gpt_neox_forward(W, cfg, ids):
+    """GPT-NeoX / Pythia (HF GPTNeoXForCausalLM). attention.query_key_value's output, for each token, is the heads one after
+    another, each [q: dh; k: dh; v: dh] (GPTNeoXAttention views it as [n, heads, 3 * dh] and splits the last axis), so its
+    weight rows are per head q rows, k rows, v rows, with their biases likewise. RoPE on the first
+    rotary_ndims = int(dh * rotary_pct) values of each head's q and k, rotate-half within them, base rotary_emb_base.
+    Scores scaled by 1 / sqrt(dh). use_parallel_residual: x + attn(ln1(x)) + mlp(ln2(x)); else x += attn(ln1(x)),
+    x += mlp(ln2(x)). MLP gelu (exact, erf) between dense_h_to_4h and dense_4h_to_h; final_layer_norm, untied embed_out."""
+    d, H, eps = cfg["hidden_size"], cfg["num_attention_heads"], cfg["layer_norm_eps"]
+    dh = d // H
+    rot = int(dh * cfg["rotary_pct"])
+    freqs = [1.0 / cfg["rotary_emb_base"] ** (2 * i / rot) for i in range(rot // 2)]
+    lin = lambda x, name: x @ W[name + ".weight"].T + W[name + ".bias"]
+    ln = lambda x, name: layer_norm(x, W[name + ".weight"], W[name + ".bias"], eps)
+    x = W["gpt_neox.embed_in.weight"][ids]
+    layers = []
+    for l in range(cfg["num_hidden_layers"]):
+        b = "gpt_neox.layers.%d." % l
+        qkv = lin(ln(x, b + "input_layernorm"), b + "attention.query_key_value")
+        part = lambda j: np.concatenate([qkv[:, (3 * h + j) * dh:(3 * h + j + 1) * dh] for h in range(H)], axis=1)
+        q, k, v = rope(part(0), H, dh, freqs, rot), rope(part(1), H, dh, freqs, rot), part(2)
+        heads, out = attention(q, k, v, H, H, True, 1 / math.sqrt(dh))
+        layers.append(heads)
+        attn = lin(out, b + "attention.dense")
+        mlp = lambda y: lin(gelu_erf(lin(ln(y, b + "post_attention_layernorm"), b + "mlp.dense_h_to_4h")), b + "mlp.dense_4h_to_h")
+        if cfg["use_parallel_residual"]:
+            x = x + attn + mlp(x)
+        else:
+            x = x + attn
+            x = x + mlp(x)
+    x = ln(x, "gpt_neox.final_layer_norm")
+    return layers, x @ W["embed_out.weight"].T
+
+
+def opt_forward(W, cfg, ids):
+    """OPT (HF OPTForCausalLM). Token embeddings (word_embed_proj_dim wide), through project_in when that differs from
+    hidden_size, plus learned positions: position p is row p + 2 of embed_positions (OPTLearnedPositionalEmbedding's
+    offset; max_position_embeddings + 2 rows). do_layer_norm_before: x += attn(ln(x)), x += fc2(relu(fc1(ln(x)))), and
+    decoder.final_layer_norm at the end; else (OPT-350m) x = ln(x + attn(x)), x = ln(x + mlp(x)) and no final norm.
+    Then project_out, and the head tied to embed_tokens. LayerNorms with torch's default eps 1e-5. HF multiplies q by
+    1 / sqrt(dh) before q k^T; here q is the projection as it comes (with its bias) and the 1 / sqrt(dh) is in the scores."""
+    d, H = cfg["hidden_size"], cfg["num_attention_heads"]
+    p, eps, pre = "model.decoder.", 1e-5, cfg["do_layer_norm_before"]
+    lin = lambda x, name: x @ W[name + ".weight"].T + W[name + ".bias"]
+    ln = lambda x, name: layer_norm(x, W[name + ".weight"], W[name + ".bias"], eps)
+    x = W[p + "embed_tokens.weight"][ids]
+    if p + "project_in.weight" in W:
+        x = x @ W[p + "project_in.weight"].T
+    x = x + W[p + "embed_positions.weight"][np.arange(len(ids)) + 2]
+    layers = []
+    for l in range(cfg["num_hidden_layers"]):
+        b = "%slayers.%d." % (p, l)
+        a = ln(x, b + "self_attn_layer_norm") if pre else x
+        heads, out = attention(lin(a, b + "self_attn.q_proj"), lin(a, b + "self_attn.k_proj"), lin(a, b + "self_attn.v_proj"),
+                               H, H, True, 1 / math.sqrt(d // H))
+        layers.append(heads)
+        x = x + lin(out, b + "self_attn.out_proj")
+        if not pre:
+            x = ln(x, b + "self_attn_layer_norm")
+        m = ln(x, b + "final_layer_norm") if pre else x
+        x = x + lin(np.maximum(lin(m, b + "fc1"), 0), b + "fc2")
+        if not pre:
+            x = ln(x, b + "final_layer_norm")
+    if pre:
+        x = ln(x, p + "final_layer_norm")
+    if p + "project_out.weight" in W:
+        x = x @ W[p + "project_out.weight"].T
+    return layers, x @ W[p + "embed_tokens.weight"].T
 
 # ---------------------------------------------------------------- the checkpoints
 
@@ -441,6 +535,129 @@ def make_qk_normed(folder, rng, dtype, model_type, d, H, kv, dh, tied):
     return cfg, ids, llama_forward(c.values, cfg, ids)
 
 
+
+def make_phi3(folder, rng, dtype, d, H, kv, partial_rotary, tied):
+    """phi3: fused qkv_proj and gate_up_proj, head_dim = d / H (not in its config), no biases; partial_rotary None leaves
+    partial_rotary_factor out of the config (HF: 1, the whole head turned)."""
+    vocab = write_byte_level_bpe(folder)
+    dh, ff, L = d // H, 40, 2
+    cfg = {"model_type": "phi3", "hidden_size": d, "num_attention_heads": H, "num_key_value_heads": kv,
+           "intermediate_size": ff, "num_hidden_layers": L, "vocab_size": vocab, "max_position_embeddings": 64,
+           "original_max_position_embeddings": 64, "rms_norm_eps": 1e-5, "rope_theta": 10000.0, "hidden_act": "silu",
+           "tie_word_embeddings": tied, "rope_scaling": None, "sliding_window": None}
+    if partial_rotary is not None:
+        cfg["partial_rotary_factor"] = partial_rotary
+    w = 1.5 / math.sqrt(d)  # q . k / sqrt(dh) of std about 1.5^2 = 2.25 (the normed input's entries are about 1)
+    c = Checkpoint(rng, dtype)
+    c.add("model.embed_tokens.weight", (vocab, d))
+    for l in range(L):
+        b = "model.layers.%d." % l
+        c.add(b + "input_layernorm.weight", (d,), 0.1, 1.0); c.add(b + "post_attention_layernorm.weight", (d,), 0.1, 1.0)
+        c.add(b + "self_attn.qkv_proj.weight", ((H + 2 * kv) * dh, d), w)
+        c.add(b + "self_attn.o_proj.weight", (d, H * dh), 0.6 / math.sqrt(H * dh / 2))
+        c.add(b + "mlp.gate_up_proj.weight", (2 * ff, d), w); c.add(b + "mlp.down_proj.weight", (d, ff), 0.6 / math.sqrt(ff / 2))
+    c.add("model.norm.weight", (d,), 0.1, 1.0)
+    if not tied:
+        c.add("lm_head.weight", (vocab, d))
+    c.save(folder)
+    ids = [int(i) for i in rng.integers(0, vocab, 9)]
+    return cfg, ids, llama_forward(c.values, cfg, ids)
+
+
+def make_gemma(folder, rng, dtype, d, H, kv, dh):
+    """gemma (1): head_dim dh apart from d / H, RMSNorm weights stored as offsets around 0 (the norm multiplies by 1 + w),
+    the embeddings scaled by sqrt(d) in the forward pass, GeGLU (tanh GELU) MLP, the head tied to the embeddings.
+    hidden_act and hidden_activation both name gelu_pytorch_tanh: HF read hidden_activation until late 2024 and reads
+    hidden_act since, and Google's Gemma 1 configs say "gelu" in hidden_act; here both agree."""
+    vocab = write_byte_level_bpe(folder)
+    ff, L = 2 * d, 2
+    cfg = {"model_type": "gemma", "hidden_size": d, "num_attention_heads": H, "num_key_value_heads": kv, "head_dim": dh,
+           "intermediate_size": ff, "num_hidden_layers": L, "vocab_size": vocab, "max_position_embeddings": 64,
+           "rms_norm_eps": 1e-6, "rope_theta": 10000.0, "hidden_act": "gelu_pytorch_tanh",
+           "hidden_activation": "gelu_pytorch_tanh", "tie_word_embeddings": True, "attention_bias": False,
+           "attention_dropout": 0.0, "rope_scaling": None}
+    w = 1.5 / math.sqrt(d)
+    c = Checkpoint(rng, dtype)
+    c.add("model.embed_tokens.weight", (vocab, d), 1 / math.sqrt(d))  # times sqrt(d) in the forward pass: entries about 1
+    offset = lambda name: c.add(name, (d,), 0.1)  # 1 + w about 1
+    for l in range(L):
+        b = "model.layers.%d." % l
+        offset(b + "input_layernorm.weight"); offset(b + "post_attention_layernorm.weight")
+        c.add(b + "self_attn.q_proj.weight", (H * dh, d), w)
+        c.add(b + "self_attn.k_proj.weight", (kv * dh, d), w)
+        c.add(b + "self_attn.v_proj.weight", (kv * dh, d), w)
+        c.add(b + "self_attn.o_proj.weight", (d, H * dh), 0.6 / math.sqrt(H * dh / 2))
+        c.add(b + "mlp.gate_proj.weight", (ff, d), w); c.add(b + "mlp.up_proj.weight", (ff, d), w)
+        c.add(b + "mlp.down_proj.weight", (d, ff), 0.6 / math.sqrt(ff / 2))
+    offset("model.norm.weight")
+    c.save(folder)
+    ids = [int(i) for i in rng.integers(0, vocab, 9)]
+    return cfg, ids, llama_forward(c.values, cfg, ids)
+
+
+def make_gpt_neox(folder, rng, dtype, d, H, rotary_pct, parallel, base):
+    """gpt_neox (Pythia): query_key_value fused and interleaved per head, partial rotary, LayerNorms with biases,
+    parallel or sequential residual, untied embed_out."""
+    vocab = write_byte_level_bpe(folder)
+    ff, L = 4 * d, 2
+    cfg = {"model_type": "gpt_neox", "hidden_size": d, "num_attention_heads": H, "num_hidden_layers": L,
+           "intermediate_size": ff, "vocab_size": vocab, "max_position_embeddings": 64, "rotary_pct": rotary_pct,
+           "rotary_emb_base": base, "layer_norm_eps": 1e-5, "hidden_act": "gelu", "use_parallel_residual": parallel,
+           "tie_word_embeddings": False, "attention_bias": True, "attention_dropout": 0.0, "hidden_dropout": 0.0,
+           "rope_scaling": None}
+    w = 1.5 / math.sqrt(d)
+    c = Checkpoint(rng, dtype)
+    lin = lambda name, o, i, scale: (c.add(name + ".weight", (o, i), scale), c.add(name + ".bias", (o,), 0.1))
+    norm = lambda name: (c.add(name + ".weight", (d,), 0.1, 1.0), c.add(name + ".bias", (d,), 0.1))
+    c.add("gpt_neox.embed_in.weight", (vocab, d))
+    for l in range(L):
+        b = "gpt_neox.layers.%d." % l
+        norm(b + "input_layernorm"); norm(b + "post_attention_layernorm")
+        lin(b + "attention.query_key_value", 3 * d, d, w)
+        lin(b + "attention.dense", d, d, 0.6 / math.sqrt(d / 2))
+        lin(b + "mlp.dense_h_to_4h", ff, d, w); lin(b + "mlp.dense_4h_to_h", d, ff, 0.6 / math.sqrt(ff / 2))
+    norm("gpt_neox.final_layer_norm")
+    c.add("embed_out.weight", (vocab, d))
+    c.save(folder)
+    ids = [int(i) for i in rng.integers(0, vocab, 9)]
+    return cfg, ids, gpt_neox_forward(c.values, cfg, ids)
+
+
+def make_opt(folder, rng, dtype, d, H, pre_ln, proj_dim):
+    """opt: learned positions with the offset of 2, q/k/v/out projections and LayerNorms with biases, ReLU MLP, pre-LN
+    (with decoder.final_layer_norm) or post-LN (OPT-350m: none), project_in / project_out when proj_dim != d; the head
+    tied to embed_tokens (no lm_head.weight stored)."""
+    vocab = write_byte_level_bpe(folder)
+    ff, L, P = 4 * d, 2, 32
+    cfg = {"model_type": "opt", "hidden_size": d, "num_attention_heads": H, "num_hidden_layers": L, "ffn_dim": ff,
+           "max_position_embeddings": P, "vocab_size": vocab, "word_embed_proj_dim": proj_dim,
+           "do_layer_norm_before": pre_ln, "_remove_final_layer_norm": False, "activation_function": "relu",
+           "enable_bias": True, "layer_norm_elementwise_affine": True, "tie_word_embeddings": True, "dropout": 0.0,
+           "attention_dropout": 0.0, "layerdrop": 0.0}
+    w = 1.5 / math.sqrt(d)
+    c, p = Checkpoint(rng, dtype), "model.decoder."
+    lin = lambda name, o, i, scale: (c.add(name + ".weight", (o, i), scale), c.add(name + ".bias", (o,), 0.1))
+    norm = lambda name: (c.add(name + ".weight", (d,), 0.1, 1.0), c.add(name + ".bias", (d,), 0.1))
+    c.add(p + "embed_tokens.weight", (vocab, proj_dim), 1.0 if proj_dim != d else 0.8)
+    c.add(p + "embed_positions.weight", (P + 2, d), 0.3)
+    if proj_dim != d:
+        c.add(p + "project_in.weight", (d, proj_dim), 1.0 / math.sqrt(proj_dim))
+        c.add(p + "project_out.weight", (proj_dim, d), 1.0 / math.sqrt(d))
+    for l in range(L):
+        b = "%slayers.%d." % (p, l)
+        for n in ("q_proj", "k_proj", "v_proj"):
+            lin(b + "self_attn." + n, d, d, w)
+        lin(b + "self_attn.out_proj", d, d, 0.6 / math.sqrt(d / 2))
+        norm(b + "self_attn_layer_norm")
+        lin(b + "fc1", ff, d, w); lin(b + "fc2", d, ff, 0.6 / math.sqrt(ff / 2))
+        norm(b + "final_layer_norm")
+    if pre_ln:
+        norm(p + "final_layer_norm")
+    c.save(folder)
+    ids = [int(i) for i in rng.integers(0, vocab, 9)]
+    return cfg, ids, opt_forward(c.values, cfg, ids)
+
+
 CASES = {
     "gpt2_f32": lambda f, r: make_gpt2(f, r, "F32", "transformer."),
     "gpt2_f16_bare_names": lambda f, r: make_gpt2(f, r, "F16", ""),
@@ -464,6 +681,20 @@ CASES = {
     # num_key_value_heads (HF: as many as the query heads).
     "olmo2_f32": lambda f, r: make_qk_normed(f, r, "F32", "olmo2", 48, 4, None, 12, False),
     "olmo2_bf16_gqa": lambda f, r: make_qk_normed(f, r, "BF16", "olmo2", 48, 4, 2, 12, False),
+    # Issue 17. phi3: q, k, v in one qkv_proj, gate and up in one gate_up_proj. phi3_bf16 as Phi-4-mini: partial rotary
+    # (0.75 of head_dim 8: the first 6 values of each head turned, in pairs (i, i + 3)) and a tied head.
+    "phi3_f32_gqa": lambda f, r: make_phi3(f, r, "F32", 32, 4, 2, None, False),
+    "phi3_bf16": lambda f, r: make_phi3(f, r, "BF16", 32, 4, 4, 0.75, True),
+    # gemma: embeddings times sqrt(d) (d 32 and 48: not whole), RMSNorm by (1 + w), GeGLU, head_dim 16 (not d / H).
+    "gemma_f32_mqa": lambda f, r: make_gemma(f, r, "F32", 32, 4, 1, 16),
+    "gemma_bf16": lambda f, r: make_gemma(f, r, "BF16", 48, 4, 4, 16),
+    # gpt_neox: per-head interleaved query_key_value, partial rotary (0.25 of 16: 4 values; 0.5 of 8: 4 values),
+    # parallel and sequential residual; rotary_emb_base 10000 and 1000.
+    "gpt_neox_f32_parallel": lambda f, r: make_gpt_neox(f, r, "F32", 48, 3, 0.25, True, 10000),
+    "gpt_neox_f16_sequential": lambda f, r: make_gpt_neox(f, r, "F16", 32, 4, 0.5, False, 1000),
+    # opt: positions from row p + 2; pre-LN (OPT-125m's kind), and post-LN with project_in/out 24 <-> 32 (OPT-350m's).
+    "opt_f32_pre_ln": lambda f, r: make_opt(f, r, "F32", 32, 4, True, 32),
+    "opt_f16_post_ln_project": lambda f, r: make_opt(f, r, "F16", 32, 4, False, 24),
 }
 
 
