@@ -122,6 +122,7 @@ LLAMA = {"model_type": "llama", "hidden_size": 8, "num_attention_heads": 2, "num
 QWEN3 = dict(LLAMA, model_type="qwen3", head_dim=6)
 OLMO2 = dict(LLAMA, model_type="olmo2")
 PHI3 = dict(LLAMA, model_type="phi3", partial_rotary_factor=0.5)
+ROBERTA = dict(BERT, model_type="roberta", pad_token_id=1)   # positions from row 2: 14 tokens fit the table of 16
 GEMMA = dict(LLAMA, model_type="gemma", head_dim=6, hidden_activation="gelu_pytorch_tanh")
 GPT_NEOX = {"model_type": "gpt_neox", "hidden_size": 8, "num_attention_heads": 2, "num_hidden_layers": 1, "intermediate_size": 12,
             "vocab_size": len(WORDPIECE), "max_position_embeddings": 16, "rotary_pct": 0.5, "use_parallel_residual": True}
@@ -137,7 +138,7 @@ BART = {"model_type": "bart", "d_model": 8, "encoder_layers": 1, "decoder_layers
 MARIAN = dict(BART, model_type="marian", activation_function="swish", scale_embedding=True, decoder_start_token_id=0,
               eos_token_id=3)
 CONFIGS = {"gpt2": GPT2, "bert": BERT, "llama": LLAMA, "qwen3": QWEN3, "olmo2": OLMO2, "phi3": PHI3, "gemma": GEMMA,
-           "gpt_neox": GPT_NEOX, "opt": OPT, "t5": T5, "bart": BART, "marian": MARIAN}
+           "gpt_neox": GPT_NEOX, "opt": OPT, "roberta": ROBERTA, "t5": T5, "bart": BART, "marian": MARIAN}
 
 
 def gpt2_tensors(c):
@@ -254,7 +255,7 @@ def bart_tensors(c, marian=False):
 
 
 TENSORS = {"gpt2": gpt2_tensors, "bert": bert_tensors, "llama": llama_tensors, "qwen3": qwen3_tensors, "olmo2": olmo2_tensors,
-           "phi3": phi3_tensors, "gemma": llama_tensors, "gpt_neox": gpt_neox_tensors, "opt": opt_tensors,
+           "phi3": phi3_tensors, "gemma": llama_tensors, "roberta": lambda c: [("roberta." + n, s) for n, s in bert_tensors(c)], "gpt_neox": gpt_neox_tensors, "opt": opt_tensors,
            "t5": t5_tensors, "bart": bart_tensors,
            "marian": lambda c: bart_tensors(c, marian=True)}
 
@@ -420,6 +421,10 @@ def config_shape_cases(c):
         "opt_positions_table_short": dict(OPT, max_position_embeddings=40),
         "opt_word_width_equal_but_projections_stored": dict(OPT, word_embed_proj_dim=8),
         "opt_activation_unknown": dict(OPT, activation_function="mish"),
+        "roberta_pad_past_the_position_table": dict(ROBERTA, pad_token_id=15),
+        "roberta_pad_negative": dict(ROBERTA, pad_token_id=-1),
+        "roberta_pad_string": dict(ROBERTA, pad_token_id="<pad>"),
+        "roberta_pad_null": dict(ROBERTA, pad_token_id=None),
         "gpt2_heads_not_divisor": dict(GPT2, n_head=3),
         "gpt2_eps_negative": dict(GPT2, layer_norm_epsilon=-1e-5),
         "gpt2_activation_unknown": dict(GPT2, activation_function="swish"),

@@ -218,7 +218,8 @@ INSTANTIATE_TEST_SUITE_P(HfModel, HfReference,
                                            "qwen2_f16_biases_one_kv_head", "mistral_f32_linear_rope", "qwen3_f32_gqa_tied",
                                            "qwen3_bf16_untied", "olmo2_f32", "olmo2_bf16_gqa", "phi3_f32_gqa", "phi3_bf16",
                                            "gemma_f32_mqa", "gemma_bf16", "gpt_neox_f32_parallel", "gpt_neox_f16_sequential",
-                                           "opt_f32_pre_ln", "opt_f16_post_ln_project"),
+                                           "opt_f32_pre_ln", "opt_f16_post_ln_project", "roberta_f32_masked_lm",
+                                           "xlm_roberta_bf16_encoder", "xlm_roberta_f16_masked_lm_decoder_written"),
                          [](const auto& info) { return info.param; });
 
 TEST(HfModel, DescribesAGroupedHeadCheckpoint) {

@@ -1,11 +1,14 @@
-// BERT and DistilBERT (model_type "bert", "distilbert"): bidirectional, learned absolute
-// positions, token-type embeddings (BERT), post-LayerNorm blocks, GELU; Linear weights stored
-// out x in. The masked-word head, when the checkpoint has one, gives the logits.
+// BERT, DistilBERT, RoBERTa and XLM-RoBERTa (model_type "bert", "distilbert", "roberta",
+// "xlm-roberta"): bidirectional, learned absolute positions, token-type embeddings (BERT,
+// RoBERTa), post-LayerNorm blocks, GELU; Linear weights stored out x in. The masked-word head,
+// when the checkpoint has one, gives the logits. RoBERTa's positions start after the padding
+// token's: token i reads row pad_token_id + 1 + i of the position table.
 #include <cmath>
 #include <cstdio>
 
 #include "kernels/attention.h"
 #include "attnscope/transformer.h"
+#include "attnscope/text.h"
 #include "models/hf_architectures.h"
 
 namespace attnscope {
@@ -28,6 +31,16 @@ constexpr BertNames kBertNames = {
     "encoder.layer.%d.output.dense.", "encoder.layer.%d.output.LayerNorm.",
     "cls.predictions.transform.dense.", "cls.predictions.transform.LayerNorm.", "cls.predictions.decoder.weight",
     "cls.predictions.bias"};
+
+// RoBERTa's encoder is BERT's under "roberta."; its masked-word head is lm_head.*.
+constexpr BertNames kRobertaNames = {
+    "embeddings.word_embeddings.weight", "embeddings.position_embeddings.weight",
+    "embeddings.token_type_embeddings.weight", "embeddings.LayerNorm.",
+    "encoder.layer.%d.attention.self.query.", "encoder.layer.%d.attention.self.key.",
+    "encoder.layer.%d.attention.self.value.", "encoder.layer.%d.attention.output.dense.",
+    "encoder.layer.%d.attention.output.LayerNorm.", "encoder.layer.%d.intermediate.dense.",
+    "encoder.layer.%d.output.dense.", "encoder.layer.%d.output.LayerNorm.",
+    "lm_head.dense.", "lm_head.layer_norm.", "lm_head.decoder.weight", "lm_head.bias"};
 
 constexpr BertNames kDistilBertNames = {
     "embeddings.word_embeddings.weight", "embeddings.position_embeddings.weight", nullptr, "embeddings.LayerNorm.",
@@ -75,22 +88,39 @@ BertSizes read_bert_sizes(const nlohmann::json& cfg, bool distil) {
     return s;
 }
 
+// RoBERTa's first position row: create_position_ids_from_input_ids counts from padding_idx + 1.
+int roberta_position_offset(const nlohmann::json& cfg, int positions) {
+    long long pad = 1;   // RobertaConfig's default
+    if (cfg.contains("pad_token_id") && !cfg["pad_token_id"].is_null()) {
+        const nlohmann::json& v = cfg["pad_token_id"];
+        if (!v.is_number_integer() || v.get<long long>() < 0)
+            throw LoadError("config.json: pad_token_id: expected a token id (an integer from 0), got " + cut_for_message(v.dump(), 40));
+        pad = v.get<long long>();
+    }
+    if (pad + 1 >= positions)
+        throw LoadError("config.json: pad_token_id: positions start at pad_token_id + 1 = " + std::to_string(pad + 1) +
+                        ", but max_position_embeddings is " + std::to_string(positions));
+    return static_cast<int>(pad + 1);
+}
+
 class BertModel final : public HfModelBase {
 public:
     explicit BertModel(HfContext& c) : HfModelBase(c) {
         const nlohmann::json& cfg = c.config;
-        const bool distil = cfg.value("model_type", "") == "distilbert";
-        const BertNames& names = distil ? kDistilBertNames : kBertNames;
+        const std::string type = config_string(cfg, "model_type", "bert");
+        const bool distil = type == "distilbert", roberta = type == "roberta" || type == "xlm-roberta";
+        const BertNames& names = distil ? kDistilBertNames : roberta ? kRobertaNames : kBertNames;
         const BertSizes sizes = read_bert_sizes(cfg, distil);
         const int d = sizes.d, heads = sizes.heads, layers = sizes.layers, d_ff = sizes.d_ff, vocab = sizes.vocab;
         const int positions = sizes.positions;
+        if (roberta) m_position_offset = roberta_position_offset(cfg, positions);
         m_eps = distil ? 1e-12f : config_positive_float(cfg, "layer_norm_eps", 1e-12f);
         m_activation = activation_from_config(config_string(cfg, distil ? "activation" : "hidden_act", "gelu"),
                                               distil ? "activation" : "hidden_act");
 
         HfWeights& w = *m_weights;
         // BertForMaskedLM writes "bert.", DistilBertForMaskedLM "distilbert.", a bare encoder nothing.
-        const std::string p = w.name_prefix(distil ? "distilbert." : "bert.", names.word, {vocab, d});
+        const std::string p = w.name_prefix(distil ? "distilbert." : roberta ? "roberta." : "bert.", names.word, {vocab, d});
         auto norm = [&](const std::string& base) {
             return LayerNormWeights{w.require(base + "weight", {d}).vector(), w.require(base + "bias", {d}).vector()};
         };
@@ -119,8 +149,9 @@ public:
         }
         find_masked_word_head(names, d, vocab);
 
-        describe({Architecture::Bert, layers, heads, heads, d, d / heads, d_ff, vocab, positions, false, "learned",
-                  "layernorm (post)", activation_name(m_activation)});
+        describe({Architecture::Bert, layers, heads, heads, d, d / heads, d_ff, vocab, positions - m_position_offset, false,
+                  roberta ? "learned (from pad_token_id + 1)" : "learned", "layernorm (post)", activation_name(m_activation)});
+        if (roberta) m_info.family = type;
     }
 
     // The masked-word head: transform (dense + activation + norm), then the decoder, tied to the
@@ -146,7 +177,7 @@ public:
         const float scale = 1.0f / std::sqrt(static_cast<float>(m_info.d_head));
         trace.layers.resize(m_layers.size());
         Matrix x = gather_rows(*m_word, ids.value());
-        x += m_position->matrix().topRows(n);
+        x += m_position->matrix().middleRows(m_position_offset, n);
         if (m_token_type) x.rowwise() += m_token_type->row(0);  // one segment: token type 0 throughout
         x = layer_norm_rows(x, m_embed_norm, m_eps);
         for (std::size_t l = 0; l < m_layers.size(); ++l) {
@@ -192,6 +223,7 @@ private:
     const HfTensor *m_decoder = nullptr, *m_decoder_bias = nullptr;
     float m_eps = 1e-12f;
     Activation m_activation = Activation::Gelu;
+    int m_position_offset = 0;   // RoBERTa: pad_token_id + 1
 };
 
 }  // namespace

@@ -109,7 +109,7 @@ struct ArchitectureEntry {
 };
 
 constexpr ArchitectureEntry kArchitectures[] = {
-    {"gpt2", build_gpt2_model},   {"bert", build_bert_model},     {"distilbert", build_bert_model},
+    {"gpt2", build_gpt2_model},   {"bert", build_bert_model},     {"distilbert", build_bert_model}, {"roberta", build_bert_model}, {"xlm-roberta", build_bert_model},
     {"llama", build_llama_model}, {"mistral", build_llama_model}, {"qwen2", build_llama_model},
     {"qwen3", build_llama_model}, {"olmo2", build_llama_model}, {"phi3", build_llama_model},
     {"gemma", build_llama_model}, {"gpt_neox", build_gpt_neox_model}, {"opt", build_opt_model},

@@ -5,7 +5,8 @@ Writes tiny random checkpoints in the real Hugging Face layouts (tensor names, C
 orientation, F32/F16/BF16, one sharded checkpoint, grouped KV heads, tied and untied heads, qwen3's per-head and
 olmo2's whole-projection q/k norms, olmo2's norms after the sublayers; phi3's fused qkv_proj / gate_up_proj, gemma's
 sqrt(d)-scaled embeddings and (1 + w) norms, gpt_neox's per-head interleaved query_key_value, partial rotary and
-parallel residual, opt's offset positions, post-LN and project_in / project_out) and,
+parallel residual, opt's offset positions, post-LN and project_in / project_out, roberta's positions from
+pad_token_id + 1 and lm_head) and,
 for each, the forward pass computed here with plain numpy in float64 from the weights exactly
 as stored (after rounding to F16/BF16). Written separately from the C++ code, straightforwardly.
 
@@ -127,6 +128,22 @@ def write_wordpiece(folder):
         f.write("\n".join(words) + "\n")
     return len(words)
 
+def write_roberta_bpe(folder):
+    """RoBERTa's byte-level BPE (vocab.json + merges.txt as roberta-base ships them): the specials <s>=0, <pad>=1,
+    </s>=2, <unk>=3 first, then the 256 byte symbols and the merges of write_byte_level_bpe, <mask> last."""
+    vocab = {"<s>": 0, "<pad>": 1, "</s>": 2, "<unk>": 3}
+    for s in bytes_to_unicode():
+        vocab[s] = len(vocab)
+    merges = [("Ġ", "b"), ("a", "n"), ("Ġb", "an"), ("Ġban", "k"), ("t", "h"), ("th", "e"), ("Ġ", "the")]
+    for a, b in merges:
+        vocab[a + b] = len(vocab)
+    vocab["<mask>"] = len(vocab)
+    with open(os.path.join(folder, "vocab.json"), "w") as f:
+        json.dump(vocab, f, ensure_ascii=False)
+    with open(os.path.join(folder, "merges.txt"), "w") as f:
+        f.write("#version: 0.2\n" + "".join("%s %s\n" % m for m in merges))
+    return len(vocab)
+
 # ---------------------------------------------------------------- the reference forward passes
 
 def layer_norm(x, g, b, eps):
@@ -219,6 +236,33 @@ def bert_forward(W, p, cfg, ids, distil):
         return layers, None
     h = layer_norm(gelu_erf(lin(x, head[0])), W[head[1] + ".weight"], W[head[1] + ".bias"], eps)
     return layers, h @ W[p + "embeddings.word_embeddings.weight"].T + W[head[2]]
+
+
+def roberta_forward(W, p, cfg, ids):
+    """RoBERTa / XLM-RoBERTa (HF RobertaModel, RobertaForMaskedLM; XLMRoberta* are copies). As BERT (post-LN, exact GELU,
+    token type 0 added) but position ids from create_position_ids_from_input_ids: a token that is not <pad> at index i
+    takes row pad_token_id + 1 + i of position_embeddings (here no padding: rows pad + 1 ... pad + n). RobertaLMHead:
+    dense, gelu, layer_norm, then decoder (tied to the word embeddings) plus lm_head.bias (decoder.bias is that same
+    tensor). Every LayerNorm with the config's layer_norm_eps."""
+    eps, H, d, pad = cfg["layer_norm_eps"], cfg["num_attention_heads"], cfg["hidden_size"], cfg["pad_token_id"]
+    positions = [pad + 1 + i for i in range(len(ids))]
+    x = W[p + "embeddings.word_embeddings.weight"][ids] + W[p + "embeddings.position_embeddings.weight"][positions] \
+        + W[p + "embeddings.token_type_embeddings.weight"][0]
+    ln = lambda x, name: layer_norm(x, W[name + ".weight"], W[name + ".bias"], eps)
+    lin = lambda x, name: x @ W[name + ".weight"].T + W[name + ".bias"]
+    x = ln(x, p + "embeddings.LayerNorm")
+    layers = []
+    for l in range(cfg["num_hidden_layers"]):
+        b = "%sencoder.layer.%d." % (p, l)
+        q, k, v = lin(x, b + "attention.self.query"), lin(x, b + "attention.self.key"), lin(x, b + "attention.self.value")
+        heads, out = attention(q, k, v, H, H, False, 1 / math.sqrt(d // H))
+        layers.append(heads)
+        x = ln(x + lin(out, b + "attention.output.dense"), b + "attention.output.LayerNorm")
+        x = ln(x + lin(gelu_erf(lin(x, b + "intermediate.dense")), b + "output.dense"), b + "output.LayerNorm")
+    if "lm_head.dense.weight" not in W:
+        return layers, None
+    h = ln(gelu_erf(lin(x, "lm_head.dense")), "lm_head.layer_norm")
+    return layers, h @ W[p + "embeddings.word_embeddings.weight"].T + W["lm_head.bias"]
 
 
 def rope(x, n_heads, dh, freqs, rot=None):
@@ -459,6 +503,50 @@ def make_bert(folder, rng, dtype, prefix, with_head, distil=False):
     return cfg, ids, bert_forward(c.values, p, cfg, ids, distil)
 
 
+def make_roberta(folder, rng, dtype, model_type, prefix, d, H, head, decoder_written, pooler):
+    """roberta / xlm-roberta: BERT's tensor names under prefix ("roberta." in RobertaForMaskedLM, bare in a saved
+    XLMRobertaModel), one token type, a 20-row position table used from row pad_token_id + 1 = 2 on, layer_norm_eps 1e-5.
+    head: RobertaLMHead's lm_head.dense, lm_head.layer_norm, lm_head.bias; decoder_written: also lm_head.decoder.weight
+    and lm_head.decoder.bias, copies of the word embeddings and of lm_head.bias (a full state_dict; save_pretrained drops
+    them as tied). pooler: pooler.dense (XLMRobertaModel's add_pooling_layer), unused by the forward pass."""
+    vocab = write_roberta_bpe(folder)
+    ff, L, P, pad = 2 * d, 2, 20, 1
+    arch = ("Roberta" if model_type == "roberta" else "XLMRoberta") + ("ForMaskedLM" if head else "Model")
+    cfg = {"model_type": model_type, "architectures": [arch],
+           "hidden_size": d, "num_attention_heads": H, "num_hidden_layers": L, "intermediate_size": ff,
+           "max_position_embeddings": P, "vocab_size": vocab, "type_vocab_size": 1, "layer_norm_eps": 1e-5,
+           "hidden_act": "gelu", "position_embedding_type": "absolute", "pad_token_id": pad, "bos_token_id": 0,
+           "eos_token_id": 2, "tie_word_embeddings": True}
+    w = 1.5 / math.sqrt(d)
+    c = Checkpoint(rng, dtype)
+    lin = lambda name, o, i, scale: (c.add(name + ".weight", (o, i), scale), c.add(name + ".bias", (o,), 0.1))
+    norm = lambda name: (c.add(name + ".weight", (d,), 0.1, 1.0), c.add(name + ".bias", (d,), 0.1))
+    p = prefix
+    c.add(p + "embeddings.word_embeddings.weight", (vocab, d))
+    c.add(p + "embeddings.position_embeddings.weight", (P, d), 0.4)
+    c.add(p + "embeddings.token_type_embeddings.weight", (1, d), 0.2)
+    norm(p + "embeddings.LayerNorm")
+    for l in range(L):
+        b = "%sencoder.layer.%d." % (p, l)
+        for n in ("query", "key", "value"):
+            lin(b + "attention.self." + n, d, d, w)
+        lin(b + "attention.output.dense", d, d, 0.6 / math.sqrt(d / 2)); norm(b + "attention.output.LayerNorm")
+        lin(b + "intermediate.dense", ff, d, w); lin(b + "output.dense", d, ff, 0.6 / math.sqrt(ff / 2))
+        norm(b + "output.LayerNorm")
+    if pooler:
+        lin(p + "pooler.dense", d, d, w)
+    if head:
+        lin("lm_head.dense", d, d, w); norm("lm_head.layer_norm")
+        c.add("lm_head.bias", (vocab,), 0.1)
+        if decoder_written:
+            for copy, of in (("lm_head.decoder.weight", p + "embeddings.word_embeddings.weight"),
+                             ("lm_head.decoder.bias", "lm_head.bias")):
+                c.tensors[copy], c.values[copy] = c.tensors[of], c.values[of]
+    c.save(folder)
+    ids = [0] + [int(i) for i in rng.integers(4, vocab - 1, 7)] + [2]  # <s> ... </s>, neither <pad> nor <mask>
+    return cfg, ids, roberta_forward(c.values, p, cfg, ids)
+
+
 def make_llama(folder, rng, dtype, model_type, kv, tied, biases, rope_scaling, shards):
     vocab = write_byte_level_bpe(folder)
     d, H, dh, ff, L = 16, 4, 8, 20, 2  # head_dim 8 with 4 heads: q_proj is 32 x 16 (head_dim != d / H)
@@ -695,6 +783,15 @@ CASES = {
     # opt: positions from row p + 2; pre-LN (OPT-125m's kind), and post-LN with project_in/out 24 <-> 32 (OPT-350m's).
     "opt_f32_pre_ln": lambda f, r: make_opt(f, r, "F32", 32, 4, True, 32),
     "opt_f16_post_ln_project": lambda f, r: make_opt(f, r, "F16", 32, 4, False, 24),
+    # Issue 17. roberta / xlm-roberta: BERT's layout with token i at position row pad_token_id + 1 + i (2 ... 10 of 20),
+    # one token type, layer_norm_eps 1e-5, RobertaLMHead (lm_head.*) tied to the word embeddings.
+    # roberta_f32_masked_lm: "roberta." names as save_pretrained writes them (no lm_head.decoder.*).
+    "roberta_f32_masked_lm": lambda f, r: make_roberta(f, r, "F32", "roberta", "roberta.", 16, 4, True, False, False),
+    # A saved XLMRobertaModel: bare names, pooler.dense present (unused), no head; d 24 with 3 heads.
+    "xlm_roberta_bf16_encoder": lambda f, r: make_roberta(f, r, "BF16", "xlm-roberta", "", 24, 3, False, False, True),
+    # lm_head.decoder.weight / .bias written too, as copies of the word embeddings and of lm_head.bias.
+    "xlm_roberta_f16_masked_lm_decoder_written": lambda f, r: make_roberta(f, r, "F16", "xlm-roberta", "roberta.", 16, 4,
+                                                                           True, True, False),
 }
 
 
