@@ -52,6 +52,23 @@ protected:
     std::shared_ptr<const Tokenizer> m_tokenizer;
 };
 
+// A decoder whose pass computes rows p..n-1 of each layer over a prefix's first p (prefix_reuse.h):
+// a plain forward is the pass with p = 0. The causal families implement forward_rows.
+class HfDecoderBase : public HfModelBase {
+public:
+    using HfModelBase::HfModelBase;
+    Result<Trace> forward(const std::vector<Token>& tokens, const ForwardOptions& options) const final;
+    Result<Trace> forward_reusing_prefix(const Trace& prefix, int reuse, const std::vector<Token>& tokens,
+                                         const ForwardOptions& options) const final;
+
+protected:
+    // Rows p..n-1 of every layer, rows 0..p-1 taken from `prefix` (none when p = 0).
+    virtual Result<Trace> forward_rows(const Trace* prefix, int p, const std::vector<Token>& tokens,
+                                       const ForwardOptions& options) const = 0;
+    // Whether (layer, head) names a head of this model (head_projection's check).
+    bool has_head(int layer, int head) const { return layer >= 0 && layer < m_info.n_layers && head >= 0 && head < m_info.n_heads; }
+};
+
 ModelPtr build_gpt2_model(HfContext& context);
 ModelPtr build_bert_model(HfContext& context);   // bert, distilbert and sentence-transformers BERTs
 ModelPtr build_llama_model(HfContext& context);  // llama, mistral, qwen2, qwen3, olmo2, phi3, gemma

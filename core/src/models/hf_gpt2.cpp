@@ -29,9 +29,9 @@ struct Gpt2Layer {
     const HfTensor *c_attn_w, *c_attn_b, *attn_proj_w, *attn_proj_b, *c_fc_w, *c_fc_b, *mlp_proj_w, *mlp_proj_b;
 };
 
-class Gpt2Model final : public HfModelBase {
+class Gpt2Model final : public HfDecoderBase {
 public:
-    explicit Gpt2Model(HfContext& c) : HfModelBase(c) {
+    explicit Gpt2Model(HfContext& c) : HfDecoderBase(c) {
         const nlohmann::json& cfg = c.config;
         namespace L = config_limits;
         const int d = config_size(cfg, "n_embd", L::kWidth), heads = config_size(cfg, "n_head", L::kHeads);
@@ -78,19 +78,9 @@ public:
                   "layernorm (pre)", activation_name(m_activation)});
     }
 
-    Result<Trace> forward(const std::vector<Token>& tokens, const ForwardOptions& options) const override {
-        return forward_rows(nullptr, 0, tokens, options);
-    }
-
-    Result<Trace> forward_reusing_prefix(const Trace& prefix, int reuse, const std::vector<Token>& tokens,
-                                         const ForwardOptions& options) const override {
-        return forward_reusing_rows(prefix, reuse, tokens, m_info, options,
-                                    [&](const Trace* from, int p) { return forward_rows(from, p, tokens, options); });
-    }
-
     // c_attn holds [W_Q | W_K | W_V] side by side: the head's columns of each third (its rows when out x in).
     std::optional<HeadProjection> head_projection(int layer, int head) const override {
-        if (layer < 0 || layer >= m_info.n_layers || head < 0 || head >= m_info.n_heads) return std::nullopt;
+        if (!has_head(layer, head)) return std::nullopt;
         const Gpt2Layer& L = m_layers[static_cast<std::size_t>(layer)];
         const Index d = m_info.d_model, dh = m_info.d_head, c0 = static_cast<Index>(head) * dh;
         const auto w = [&](Index third) { return head_slice(*L.c_attn_w, m_layout, third * d + c0, dh); };
@@ -107,7 +97,7 @@ private:
     // Computes rows p..n-1 of every layer and takes rows 0..p-1 from `prefix` (none when p = 0).
     // Row i depends on earlier rows only through their keys and values, which the prefix keeps, so
     // the residual stream x holds the new rows only: m x d.
-    Result<Trace> forward_rows(const Trace* prefix, int p, const std::vector<Token>& tokens, const ForwardOptions& options) const {
+    Result<Trace> forward_rows(const Trace* prefix, int p, const std::vector<Token>& tokens, const ForwardOptions& options) const override {
         const auto ids = checked_ids(tokens);
         if (!ids.ok()) return ids.error();
         const int n = static_cast<int>(tokens.size()), m = n - p, d = m_info.d_model, H = m_info.n_heads;

@@ -33,9 +33,9 @@ struct NeoxLayer {
     const HfTensor *up_w = nullptr, *up_b = nullptr, *down_w = nullptr, *down_b = nullptr;
 };
 
-class GptNeoxModel final : public HfModelBase {
+class GptNeoxModel final : public HfDecoderBase {
 public:
-    explicit GptNeoxModel(HfContext& c) : HfModelBase(c) {
+    explicit GptNeoxModel(HfContext& c) : HfDecoderBase(c) {
         const nlohmann::json& cfg = c.config;
         namespace L = config_limits;
         const int d = config_size(cfg, "hidden_size", L::kWidth), heads = config_size(cfg, "num_attention_heads", L::kHeads);
@@ -81,19 +81,9 @@ public:
                   m_parallel ? "layernorm (pre; attention and MLP in parallel)" : "layernorm (pre)", activation_name(m_activation)});
     }
 
-    Result<Trace> forward(const std::vector<Token>& tokens, const ForwardOptions& options) const override {
-        return forward_rows(nullptr, 0, tokens, options);
-    }
-
-    Result<Trace> forward_reusing_prefix(const Trace& prefix, int reuse, const std::vector<Token>& tokens,
-                                         const ForwardOptions& options) const override {
-        return forward_reusing_rows(prefix, reuse, tokens, m_info, options,
-                                    [&](const Trace* from, int p) { return forward_rows(from, p, tokens, options); });
-    }
-
     // Head h's rows of query_key_value: q at 3h dh, k at 3h dh + dh, v at 3h dh + 2 dh.
     std::optional<HeadProjection> head_projection(int layer, int head) const override {
-        if (layer < 0 || layer >= m_info.n_layers || head < 0 || head >= m_info.n_heads) return std::nullopt;
+        if (!has_head(layer, head)) return std::nullopt;
         const NeoxLayer& L = m_layers[static_cast<std::size_t>(layer)];
         const Index dh = m_info.d_head, r0 = 3 * static_cast<Index>(head) * dh;
         const auto w = [&](Index part) { return head_slice(*L.qkv_w, HfTensor::Layout::OutIn, r0 + part * dh, dh); };
@@ -135,7 +125,7 @@ private:
     }
 
     // Computes rows p..n-1 of every layer and takes rows 0..p-1 from `prefix` (none when p = 0).
-    Result<Trace> forward_rows(const Trace* prefix, int p, const std::vector<Token>& tokens, const ForwardOptions& options) const {
+    Result<Trace> forward_rows(const Trace* prefix, int p, const std::vector<Token>& tokens, const ForwardOptions& options) const override {
         const auto ids = checked_ids(tokens);
         if (!ids.ok()) return ids.error();
         const int H = m_info.n_heads, dh = m_info.d_head;

@@ -87,9 +87,9 @@ LlamaFamily read_family(const nlohmann::json& cfg) {
     return f;
 }
 
-class LlamaModel final : public HfModelBase {
+class LlamaModel final : public HfDecoderBase {
 public:
-    explicit LlamaModel(HfContext& c) : HfModelBase(c), m_family(read_family(c.config)) {
+    explicit LlamaModel(HfContext& c) : HfDecoderBase(c), m_family(read_family(c.config)) {
         const nlohmann::json& cfg = c.config;
         namespace L = config_limits;
         const int d = config_size(cfg, "hidden_size", L::kWidth), heads = config_size(cfg, "num_attention_heads", L::kHeads);
@@ -130,20 +130,10 @@ public:
         if (m_family.name != "llama") m_info.family = m_family.name;
     }
 
-    Result<Trace> forward(const std::vector<Token>& tokens, const ForwardOptions& options) const override {
-        return forward_rows(nullptr, 0, tokens, options);
-    }
-
-    Result<Trace> forward_reusing_prefix(const Trace& prefix, int reuse, const std::vector<Token>& tokens,
-                                         const ForwardOptions& options) const override {
-        return forward_reusing_rows(prefix, reuse, tokens, m_info, options,
-                                    [&](const Trace* from, int p) { return forward_rows(from, p, tokens, options); });
-    }
-
     // Linear weights, out x in; a query head's K and V are its key/value group's, and q and k are
     // rotated by position after the projection (RoPE). Phi-3's rows sit in one fused tensor.
     std::optional<HeadProjection> head_projection(int layer, int head) const override {
-        if (layer < 0 || layer >= m_info.n_layers || head < 0 || head >= m_info.n_heads) return std::nullopt;
+        if (!has_head(layer, head)) return std::nullopt;
         const LlamaLayer& L = m_layers[static_cast<std::size_t>(layer)];
         const Index dh = m_info.d_head, q0 = static_cast<Index>(head) * dh;
         const Index kv0 = static_cast<Index>(head / (m_info.n_heads / m_info.n_kv_heads)) * dh;
@@ -267,7 +257,7 @@ private:
     // Computes rows p..n-1 of every layer and takes rows 0..p-1 from `prefix` (none when p = 0).
     // Row i depends on earlier rows only through their keys and values, which the prefix keeps, so
     // the residual stream x holds the new rows only: m x d.
-    Result<Trace> forward_rows(const Trace* prefix, int p, const std::vector<Token>& tokens, const ForwardOptions& options) const {
+    Result<Trace> forward_rows(const Trace* prefix, int p, const std::vector<Token>& tokens, const ForwardOptions& options) const override {
         const auto ids = checked_ids(tokens);
         if (!ids.ok()) return ids.error();
         const int H = m_info.n_heads, KV = m_info.n_kv_heads, dh = m_info.d_head;

@@ -10,6 +10,7 @@
 #include "formats/safetensors.h"
 #include "models/hf_architectures.h"
 #include "models/hf_encoder_decoder.h"
+#include "models/prefix_reuse.h"
 #include "util/file_read.h"
 #include "attnscope/text.h"
 
@@ -80,6 +81,16 @@ void HfModelBase::describe(const Shape& s) {
     m_info.positional = s.positional;
     m_info.norm = s.norm;
     m_info.activation = s.activation;
+}
+
+Result<Trace> HfDecoderBase::forward(const std::vector<Token>& tokens, const ForwardOptions& options) const {
+    return forward_rows(nullptr, 0, tokens, options);
+}
+
+Result<Trace> HfDecoderBase::forward_reusing_prefix(const Trace& prefix, int reuse, const std::vector<Token>& tokens,
+                                                    const ForwardOptions& options) const {
+    return forward_reusing_rows(prefix, reuse, tokens, m_info, options,
+                                [&](const Trace* from, int p) { return forward_rows(from, p, tokens, options); });
 }
 
 Result<std::vector<int>> HfModelBase::checked_ids(const std::vector<Token>& tokens) const {

@@ -30,9 +30,9 @@ struct OptLayer {
     const HfTensor *q_w, *q_b, *k_w, *k_b, *v_w, *v_b, *out_w, *out_b, *fc1_w, *fc1_b, *fc2_w, *fc2_b;
 };
 
-class OptModel final : public HfModelBase {
+class OptModel final : public HfDecoderBase {
 public:
-    explicit OptModel(HfContext& c) : HfModelBase(c) {
+    explicit OptModel(HfContext& c) : HfDecoderBase(c) {
         const nlohmann::json& cfg = c.config;
         namespace L = config_limits;
         const int d = config_size(cfg, "hidden_size", L::kWidth), heads = config_size(cfg, "num_attention_heads", L::kHeads);
@@ -84,18 +84,8 @@ public:
                   m_pre_ln ? "layernorm (pre)" : "layernorm (post)", activation_name(m_activation)});
     }
 
-    Result<Trace> forward(const std::vector<Token>& tokens, const ForwardOptions& options) const override {
-        return forward_rows(nullptr, 0, tokens, options);
-    }
-
-    Result<Trace> forward_reusing_prefix(const Trace& prefix, int reuse, const std::vector<Token>& tokens,
-                                         const ForwardOptions& options) const override {
-        return forward_reusing_rows(prefix, reuse, tokens, m_info, options,
-                                    [&](const Trace* from, int p) { return forward_rows(from, p, tokens, options); });
-    }
-
     std::optional<HeadProjection> head_projection(int layer, int head) const override {
-        if (layer < 0 || layer >= m_info.n_layers || head < 0 || head >= m_info.n_heads) return std::nullopt;
+        if (!has_head(layer, head)) return std::nullopt;
         const OptLayer& L = m_layers[static_cast<std::size_t>(layer)];
         const Index dh = m_info.d_head, r0 = static_cast<Index>(head) * dh;
         const auto w = [&](const HfTensor* t) { return head_slice(*t, HfTensor::Layout::OutIn, r0, dh); };
@@ -110,7 +100,7 @@ private:
     }
 
     // Computes rows p..n-1 of every layer and takes rows 0..p-1 from `prefix` (none when p = 0).
-    Result<Trace> forward_rows(const Trace* prefix, int p, const std::vector<Token>& tokens, const ForwardOptions& options) const {
+    Result<Trace> forward_rows(const Trace* prefix, int p, const std::vector<Token>& tokens, const ForwardOptions& options) const override {
         const auto ids = checked_ids(tokens);
         if (!ids.ok()) return ids.error();
         const int n = static_cast<int>(tokens.size()), m = n - p, H = m_info.n_heads;
