@@ -142,8 +142,9 @@ TEST(GgufModel, ABertConvertedAsLlamaCppDoesTracesAsItsSafetensorsTwin) {
 
 // The Llama kinds of make_reference.py's checkpoints, converted as llama.cpp converts them (llama
 // and mistral with permuted q/k rows, llama3's rope_freqs.weight; qwen2 biases; qwen3's per-head
-// and olmo2's whole-projection q/k norms, olmo2's post_attention_norm and post_ffw_norm): the
-// GGUF file traces as the safetensors folder does.
+// and olmo2's whole-projection q/k norms, olmo2's post_attention_norm and post_ffw_norm; phi3's
+// fused attn_qkv and ffn_up and partial rotary; gemma's norms stored as 1 + w): the GGUF file
+// traces as the safetensors folder does.
 class GgufConvertedLlamaKind : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(GgufConvertedLlamaKind, TracesAsItsSafetensorsTwin) {
@@ -163,7 +164,7 @@ TEST_P(GgufConvertedLlamaKind, TracesAsItsSafetensorsTwin) {
 INSTANTIATE_TEST_SUITE_P(GgufModel, GgufConvertedLlamaKind,
                          ::testing::Values("llama_f32_gqa_untied_sharded", "llama_bf16_tied_llama3_rope", "qwen2_f16_biases_one_kv_head",
                                            "mistral_f32_linear_rope", "qwen3_f32_gqa_tied", "qwen3_bf16_untied", "olmo2_f32",
-                                           "olmo2_bf16_gqa"),
+                                           "olmo2_bf16_gqa", "phi3_f32_gqa", "phi3_bf16", "gemma_f32_mqa", "gemma_bf16"),
                          [](const auto& info) { return info.param; });
 
 TEST(GgufModel, Stories260KContinuesOnceUponATimeAsPublished) {

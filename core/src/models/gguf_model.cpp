@@ -45,6 +45,13 @@ const std::map<std::string, std::string, std::less<>> kLlamaLayerNames = {
     {"self_attn.q_norm.weight", "attn_q_norm.weight"},  {"self_attn.k_norm.weight", "attn_k_norm.weight"},   // qwen3, olmo2
 };
 // OLMo-2 puts its norms after attention and MLP; llama.cpp names them as Gemma 2's.
+// Phi-3's fused projections; llama.cpp keeps gate and up together in ffn_up.
+const std::map<std::string, std::string, std::less<>> kPhi3LayerNames = [] {
+    auto names = kLlamaLayerNames;
+    names["self_attn.qkv_proj.weight"] = "attn_qkv.weight";
+    names["mlp.gate_up_proj.weight"] = "ffn_up.weight";
+    return names;
+}();
 const std::map<std::string, std::string, std::less<>> kOlmo2LayerNames = [] {
     auto names = kLlamaLayerNames;
     names.erase("input_layernorm.weight");
@@ -122,6 +129,7 @@ std::string bert_gguf_name(const std::string& hf) { return NameMap{kBertModelNam
 // returned as it is (and then not found).
 std::string llama_gguf_name(const std::string& hf) { return NameMap{kLlamaModelNames, "layers.", kLlamaLayerNames}(hf, "model."); }
 std::string olmo2_gguf_name(const std::string& hf) { return NameMap{kLlamaModelNames, "layers.", kOlmo2LayerNames}(hf, "model."); }
+std::string phi3_gguf_name(const std::string& hf) { return NameMap{kLlamaModelNames, "layers.", kPhi3LayerNames}(hf, "model."); }
 
 // The Hugging Face order of a permuted q or k weight's rows: row h*d + s*d/2 + i is file row
 // h*d + 2i + s.
@@ -260,9 +268,14 @@ nlohmann::json llama_config(const GgufFile& file, const std::string& arch) {
     const std::uint64_t heads = file.require_uint(arch + ".attention.head_count");
     const nlohmann::json d_head = cfg.contains("head_dim") ? cfg["head_dim"] : nlohmann::json(heads ? cfg["hidden_size"].get<std::uint64_t>() / heads : 0);
     const bool heads_divide = cfg.contains("head_dim") || (heads && cfg["hidden_size"].get<std::uint64_t>() % heads == 0);
-    if (rope_dims.is_number() && heads_divide && rope_dims != d_head)   // else the builder names the divisor problem
-        throw LoadError("key '" + arch + ".rope.dimension_count': RoPE on part of a head (" + rope_dims.dump() + " of " +
-                        d_head.dump() + " dimensions) is not supported for " + arch);
+    if (rope_dims.is_number() && heads_divide && rope_dims != d_head) {   // else the builder names the divisor problem
+        // Phi-3 (Phi-4-mini) turns part of each head: the builder reads it as partial_rotary_factor.
+        if (arch != "phi3" || !rope_dims.is_number_unsigned() || d_head.get<std::uint64_t>() == 0 ||
+            rope_dims.get<std::uint64_t>() > d_head.get<std::uint64_t>())
+            throw LoadError("key '" + arch + ".rope.dimension_count': RoPE on part of a head (" + rope_dims.dump() + " of " +
+                            d_head.dump() + " dimensions) is not supported for " + arch);
+        cfg["partial_rotary_factor"] = rope_dims.get<double>() / d_head.get<double>();
+    }
     if (file.has_key(arch + ".rope.scaling.type")) {
         const std::string scaling = file.require_string(arch + ".rope.scaling.type");
         if (scaling == "linear") cfg["rope_scaling"] = {{"type", "linear"}, {"factor", metadata_value(file, arch + ".rope.scaling.factor")}};
@@ -271,6 +284,7 @@ nlohmann::json llama_config(const GgufFile& file, const std::string& arch) {
                             "\" RoPE scaling is not supported (AttnScope reads none and linear)");
     }
     cfg["tie_word_embeddings"] = file.find_tensor("output.weight") == nullptr;
+    if (arch == "gemma") cfg["hidden_activation"] = "gelu_pytorch_tanh";   // llama.cpp's Gemma gates with the tanh GELU
     return cfg;
 }
 
@@ -353,6 +367,8 @@ const GgufArchitecture kArchitectures[] = {
     {"qwen2", llama_gguf_name, kLlamaKeys, llama_config, build_llama_model, false, false, true},
     {"qwen3", llama_gguf_name, kLlamaKeys, llama_config, build_llama_model, false, false, true},
     {"olmo2", olmo2_gguf_name, kLlamaKeys, llama_config, build_llama_model, false, false, true},
+    {"phi3", phi3_gguf_name, kLlamaKeys, llama_config, build_llama_model, false, false, true},
+    {"gemma", llama_gguf_name, kLlamaKeys, llama_config, build_llama_model, false, false, true},
     {"gpt2", gpt2_gguf_name, kGpt2Keys, gpt2_config, build_gpt2_model, false, true, false},
     {"bert", bert_gguf_name, kBertKeys, bert_config, build_bert_model, false, false, false},
 };
@@ -361,7 +377,7 @@ const GgufArchitecture& find_architecture(const std::string& name) {
     for (const GgufArchitecture& a : kArchitectures)
         if (name == a.name) return a;
     throw LoadError("general.architecture: \"" + cut_for_message(name, 40) +
-                    "\" is not an architecture AttnScope runs from GGUF yet (it runs llama, which includes Mistral, qwen2, qwen3, olmo2, gpt2 and bert)");
+                    "\" is not an architecture AttnScope runs from GGUF yet (it runs llama, which includes Mistral, qwen2, qwen3, olmo2, phi3, gemma, gpt2 and bert)");
 }
 
 ModelPtr load_or_throw(const std::filesystem::path& path) {
@@ -375,6 +391,7 @@ ModelPtr load_or_throw(const std::filesystem::path& path) {
         HfContext context;
         context.config = arch.config(*file, arch_name);
         context.conv1d_out_in = arch.conv1d_out_in;
+        context.norms_hold_one_plus_w = arch_name == "gemma";   // llama.cpp's converter adds Gemma's 1 to its norm weights
         const std::int64_t heads = context.config.value("num_attention_heads", 0);
         const std::int64_t kv = context.config.value("num_key_value_heads", heads);
         context.weights = std::make_shared<HfWeights>(std::make_unique<GgufSource>(file, arch.gguf_name, arch.permuted_qk, heads, kv));

@@ -25,6 +25,8 @@ struct HfContext {
     // GPT-2's Conv1D weights (c_attn, c_proj, c_fc) stored out x in, as torch.nn.Linear's, instead
     // of Hugging Face's in x out: llama.cpp's converter transposes them.
     bool conv1d_out_in = false;
+    // Gemma's norm weights stored as 1 + w (llama.cpp's converter adds the 1) instead of w.
+    bool norms_hold_one_plus_w = false;
 };
 
 // What the architectures share: the info, the weights they point into, the tokenizer, and the

@@ -111,6 +111,7 @@ public:
         }
         // Gemma multiplies the embeddings by sqrt(d_model), a float32 number in HF.
         if (m_family.gemma) m_embed_scale = std::sqrt(static_cast<float>(d));
+        m_norms_hold_one_plus_w = c.norms_hold_one_plus_w;
 
         HfWeights& w = *m_weights;
         const std::string p = w.name_prefix("model.", kEmbed, {vocab, d});
@@ -169,7 +170,7 @@ private:
     // A norm's weights as the forward pass multiplies by them: Gemma stores w and multiplies by 1 + w.
     RowVector norm_weights(const HfTensor& t) const {
         RowVector g = t.vector();
-        if (m_family.gemma) g.array() += 1.0f;
+        if (m_family.gemma && !m_norms_hold_one_plus_w) g.array() += 1.0f;
         return g;
     }
 
@@ -302,6 +303,7 @@ private:
     int m_rotary_dims = 0;
     float m_eps = 1e-6f;
     float m_embed_scale = 1.0f;
+    bool m_norms_hold_one_plus_w = false;   // a GGUF Gemma: the 1 is already in the weights
 };
 
 }  // namespace

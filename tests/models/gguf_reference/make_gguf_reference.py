@@ -38,11 +38,13 @@ subnormal d per tensor).
     make_gguf_reference.py --convert-hf HF_DIR OUT.gguf
                                                    a Hugging Face GPT2LMHeadModel, BERT, LlamaForCausalLM,
                                                    MistralForCausalLM (written as llama), Qwen2ForCausalLM,
-                                                   Qwen3ForCausalLM or Olmo2ForCausalLM folder (config.json, by
+                                                   Qwen3ForCausalLM, Olmo2ForCausalLM, Phi3ForCausalLM or
+                                                   GemmaForCausalLM folder (config.json, by
                                                    "architectures" or else model_type; model.safetensors or its
                                                    shards; tokenizer files) -> OUT.gguf as llama.cpp's
                                                    convert_hf_to_gguf.py --outtype f32 writes it: its tensor names,
-                                                   Conv1D weights transposed, llama's q/k rows permuted, metadata
+                                                   Conv1D weights transposed, llama's q/k rows permuted, gemma's
+                                                   norm weights + 1, phi3's qkv / gate_up kept fused, metadata
                                                    keys, a llama3 RoPE's rope_freqs, tokenizer (BERT's in
                                                    phantom-space form); every tensor F32 (F16 / BF16 widened exactly)
     make_gguf_reference.py --llama-8b-q4km DIR     DIR/model.gguf: a Llama-3.1-8B-shaped Q4_K_M-like file (5.2 GB)
@@ -2004,12 +2006,28 @@ def bert_convert_metadata(folder, config, name):
 #   checkpoints) holds no regex: it is GPT-2's byte-level BPE, GPT-2's regex ("gpt-2"), as GPT2Tokenizer and AttnScope
 #   read such a folder (transformers' AutoTokenizer would give a qwen2 / qwen3 folder Qwen2Tokenizer, Qwen2's regex:
 #   the same pieces for words, spaces and punctuation; digits one at a time).
+#
+# Phi3ForCausalLM (Phi3MiniModel: "phi3") and GemmaForCausalLM (GemmaModel: "gemma"), no q/k permutation (llama.cpp
+# turns both with LLAMA_ROPE_TYPE_NEOX). phi3: the fused self_attn.qkv_proj -> attn_qkv and mlp.gate_up_proj -> ffn_up
+# as they are (gguf-py's tensor_mapping lists both under ATTN_QKV / FFN_UP, "# phi3"; llama.cpp splits them at run
+# time: q, k, v rows; gate the first half of ffn_up, up the second); metadata in Phi3MiniModel.set_gguf_parameters'
+# order, rope.dimension_count = int(partial_rotary_factor * hidden_size) // num_attention_heads (its rope_dims),
+# rope.scaling.original_context_length and attention.sliding_window (0 for none) included. Any rope_scaling is refused
+# (longrope / su and yarn: the converter writes rope_factors_long / _short and an attention factor, which are not
+# written here). gemma: GemmaModel.modify_tensors adds 1 to every "norm.weight" (llama.cpp's RMSNorm multiplies by w,
+# Hugging Face's by 1 + w), in float32 after BF16 is widened (an F16 source would be rounded to F16 there; not done
+# here), and drops lm_head.weight (the head is tied); GemmaModel.set_gguf_parameters writes key_length / value_length
+# (head_dim) and NO rope.freq_base, so a rope_theta other than llama.cpp's default 10000 (or a rope_scaling) is refused
+# rather than lost. Tokenizer: tokenizer.model as above, else byte-level BPE as for qwen2 (Phi3MiniModel takes BPE only
+# when tokenizer_config.json names GPT2Tokenizer, GemmaModel only SentencePiece; CodeGemma's fixed special ids are
+# not written).
 
 LLAMA_FAMILY = {"LlamaForCausalLM": "llama", "MistralForCausalLM": "llama", "Qwen2ForCausalLM": "qwen2",
-                "Qwen3ForCausalLM": "qwen3", "Olmo2ForCausalLM": "olmo2"}
+                "Qwen3ForCausalLM": "qwen3", "Olmo2ForCausalLM": "olmo2", "Phi3ForCausalLM": "phi3",
+                "GemmaForCausalLM": "gemma"}
 MODEL_TYPE_ARCHITECTURES = {"gpt2": "GPT2LMHeadModel", "bert": "BertModel", "llama": "LlamaForCausalLM",
                             "mistral": "MistralForCausalLM", "qwen2": "Qwen2ForCausalLM", "qwen3": "Qwen3ForCausalLM",
-                            "olmo2": "Olmo2ForCausalLM"}
+                            "olmo2": "Olmo2ForCausalLM", "phi3": "Phi3ForCausalLM", "gemma": "GemmaForCausalLM"}
 # transformers' config defaults for what a config.json may leave out (AutoConfig fills them in before the converter
 # reads the config). head_dim: LlamaConfig and MistralConfig set hidden_size / num_attention_heads, Qwen3Config 128,
 # Qwen2Config and Olmo2Config have none (the attention then uses hidden_size / num_attention_heads, and the converter
@@ -2021,6 +2039,8 @@ LLAMA_FAMILY_DEFAULTS = {
     "Qwen2ForCausalLM": {"max_position_embeddings": 32768, "rms_norm_eps": 1e-6, "rope_theta": 10000.0},
     "Qwen3ForCausalLM": {"max_position_embeddings": 32768, "rms_norm_eps": 1e-6, "rope_theta": 10000.0, "head_dim": 128},
     "Olmo2ForCausalLM": {"max_position_embeddings": 2048, "rms_norm_eps": 1e-5, "rope_theta": 10000.0},
+    "Phi3ForCausalLM": {"max_position_embeddings": 4096, "rms_norm_eps": 1e-5, "rope_theta": 10000.0},
+    "GemmaForCausalLM": {"max_position_embeddings": 8192, "rms_norm_eps": 1e-6, "rope_theta": 10000.0, "head_dim": 256},
 }
 LLAMA_MODEL_TENSORS = {"model.embed_tokens": "token_embd", "model.norm": "output_norm", "lm_head": "output"}
 LLAMA_LINEAR = ("self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj", "mlp.gate_proj",
@@ -2033,8 +2053,11 @@ OLMO2_LAYER_TENSORS = dict({k: v for k, v in LLAMA_LAYER_TENSORS.items() if k no
                                                                                        "post_attention_layernorm")},
                            post_attention_layernorm="post_attention_norm", post_feedforward_layernorm="post_ffw_norm",
                            **QK_NORM_TENSORS)
+PHI3_LAYER_TENSORS = {"input_layernorm": "attn_norm", "self_attn.qkv_proj": "attn_qkv", "self_attn.o_proj": "attn_output",
+                      "post_attention_layernorm": "ffn_norm", "mlp.gate_up_proj": "ffn_up", "mlp.down_proj": "ffn_down"}
 LAYER_TENSORS_BY_ARCH = {"llama": LLAMA_LAYER_TENSORS, "qwen2": LLAMA_LAYER_TENSORS,
-                         "qwen3": dict(LLAMA_LAYER_TENSORS, **QK_NORM_TENSORS), "olmo2": OLMO2_LAYER_TENSORS}
+                         "qwen3": dict(LLAMA_LAYER_TENSORS, **QK_NORM_TENSORS), "olmo2": OLMO2_LAYER_TENSORS,
+                         "phi3": PHI3_LAYER_TENSORS, "gemma": LLAMA_LAYER_TENSORS}
 
 
 def llama3_rope_factors(rope, base, dim, old_context_len):
@@ -2088,6 +2111,22 @@ def llama_family_hparams(hf_arch, config, folder):
           "context": config.get("max_position_embeddings", defaults["max_position_embeddings"]),
           "eps": config.get("rms_norm_eps", defaults["rms_norm_eps"]), "theta": float(theta),
           "rope_type": rope_type, "rope_factor": None, "rope_freqs": None, "permute": arch == "llama"}
+    if arch in ("phi3", "gemma") and rope_type is not None:
+        raise ConvertError("%s: rope_scaling type %r on %s: not converted here (%s)" % (folder, rope_type, arch,
+                           "the converter writes rope_factors_long / _short for it" if arch == "phi3"
+                           else "the converter drops it"))
+    if arch == "phi3":
+        rot = int(float(config.get("partial_rotary_factor") or 1.0) * d) // H  # Phi3MiniModel's rope_dims
+        if rot <= 0 or rot % 2 or rot > dh:
+            raise ConvertError("%s: partial_rotary_factor %r: %d rotary dims of a head of %d" % (
+                folder, config.get("partial_rotary_factor"), rot, dh))
+        hp.update(n_rot=rot, orig_context=config.get("original_max_position_embeddings"),
+                  sliding_window=config.get("sliding_window") or 0)
+        if not isinstance(hp["orig_context"], int):
+            raise ConvertError("%s: phi3 without original_max_position_embeddings (the converter needs it)" % folder)
+    if arch == "gemma" and hp["theta"] != 10000.0:
+        raise ConvertError("%s: rope_theta %g on gemma: the converter writes no rope.freq_base (llama.cpp would use "
+                           "10000)" % (folder, hp["theta"]))
     if rope_type == "linear":
         if not isinstance(rope.get("factor"), (int, float)):
             raise ConvertError("%s: a linear rope_scaling without a factor" % folder)
@@ -2118,7 +2157,8 @@ def llama_family_shapes(hp):
     shapes = {"input_layernorm.weight": (d,), "post_attention_layernorm.weight": (d,),
               "post_feedforward_layernorm.weight": (d,),
               "self_attn.q_norm.weight": (dh,) if hp["arch"] == "qwen3" else (H * dh,),
-              "self_attn.k_norm.weight": (dh,) if hp["arch"] == "qwen3" else (KV * dh,)}
+              "self_attn.k_norm.weight": (dh,) if hp["arch"] == "qwen3" else (KV * dh,),
+              "self_attn.qkv_proj.weight": ((H + 2 * KV) * dh, d), "mlp.gate_up_proj.weight": (2 * ff, d)}
     for stem, (rows, cols) in (("self_attn.q_proj", (H * dh, d)), ("self_attn.k_proj", (KV * dh, d)),
                                ("self_attn.v_proj", (KV * dh, d)), ("self_attn.o_proj", (d, H * dh)),
                                ("mlp.gate_proj", (ff, d)), ("mlp.up_proj", (ff, d)), ("mlp.down_proj", (d, ff))):
@@ -2136,8 +2176,8 @@ def llama_family_tensors(hf_arch, hf, config, folder="."):
     shapes = llama_family_shapes(hp)
     out = [] if hp["rope_freqs"] is None else [("rope_freqs.weight", None, hp["rope_freqs"])]
     for hf_name, a in hf.items():
-        if hf_name.endswith(".rotary_emb.inv_freq"):
-            continue
+        if hf_name.endswith(".rotary_emb.inv_freq") or (hp["arch"] == "gemma" and hf_name == "lm_head.weight"):
+            continue  # GemmaModel drops lm_head (tied)
         gguf_name = map_tensor_name(hf_name, LLAMA_MODEL_TENSORS, "model.layers.", layer, hp["L"])
         stem, _, suffix = hf_name.rpartition(".")
         if gguf_name.startswith("blk."):
@@ -2156,13 +2196,15 @@ def llama_family_tensors(hf_arch, hf, config, folder="."):
             a = permute(a, hp["H"])
         elif hp["permute"] and stem.endswith("self_attn.k_proj"):
             a = permute(a, hp["KV"])
+        elif hp["arch"] == "gemma" and hf_name.endswith("norm.weight"):
+            a = (a + np.float32(1)).astype(np.float32)  # GemmaModel.modify_tensors: data_torch + 1, in float32
         out.append((gguf_name, hf_name, a))
     names = {g for g, _, _ in out}
     need = {"token_embd.weight", "output_norm.weight"} | {"blk.%d.%s.weight" % (l, g) for l in range(hp["L"])
                                                            for g in layer.values()}
     if need - names:
         raise ConvertError("%s: missing %s" % (folder, ", ".join(sorted(need - names)[:6])))
-    if "output.weight" not in names and config.get("tie_word_embeddings") is not True:
+    if "output.weight" not in names and config.get("tie_word_embeddings") is not True and hp["arch"] != "gemma":
         print("warning: %s: no lm_head.weight and tie_word_embeddings is not true; the file's head is token_embd"
               % folder, file=sys.stderr)
     return out
@@ -2407,6 +2449,8 @@ def llama_family_vocab(folder, config, hf_arch):
     prefix = (read_json(folder, "tokenizer_config.json") or {}).get("add_prefix_space")
     if is_llama and isinstance(prefix, bool):
         md.append(("tokenizer.ggml.add_space_prefix", "bool", prefix))
+    if hf_arch == "GemmaForCausalLM" and md[0][2] == "llama":  # GemmaModel.set_vocab, after SentencePiece
+        md.append(("tokenizer.ggml.add_space_prefix", "bool", False))
     return md
 
 
@@ -2415,8 +2459,27 @@ def llama_family_metadata(hf_arch, folder, config, name):
     hp = llama_family_hparams(hf_arch, config, folder)
     arch = hp["arch"]
     a = arch + "."
-    md = [("general.architecture", "string", arch), ("general.type", "string", "model"), ("general.name", "string", name),
-          (a + "block_count", "uint32", hp["L"]), (a + "context_length", "uint32", hp["context"]),
+    md = [("general.architecture", "string", arch), ("general.type", "string", "model"), ("general.name", "string", name)]
+    if arch == "phi3":  # Phi3MiniModel.set_gguf_parameters
+        md += [(a + "context_length", "uint32", hp["context"]),
+               (a + "rope.scaling.original_context_length", "uint32", hp["orig_context"]),
+               (a + "embedding_length", "uint32", hp["d"]), (a + "feed_forward_length", "uint32", hp["ff"]),
+               (a + "block_count", "uint32", hp["L"]), (a + "attention.head_count", "uint32", hp["H"]),
+               (a + "attention.head_count_kv", "uint32", hp["KV"]),
+               (a + "attention.layer_norm_rms_epsilon", "float32", hp["eps"]),
+               (a + "rope.dimension_count", "uint32", hp["n_rot"]), (a + "rope.freq_base", "float32", hp["theta"]),
+               ("general.file_type", "uint32", 0), (a + "attention.sliding_window", "uint32", hp["sliding_window"]),
+               ("general.quantization_version", "uint32", 2)]
+        return md + llama_family_vocab(folder, config, hf_arch)
+    if arch == "gemma":  # GemmaModel.set_gguf_parameters: no rope.freq_base
+        md += [(a + "context_length", "uint32", hp["context"]), (a + "embedding_length", "uint32", hp["d"]),
+               (a + "block_count", "uint32", hp["L"]), (a + "feed_forward_length", "uint32", hp["ff"]),
+               (a + "attention.head_count", "uint32", hp["H"]), (a + "attention.head_count_kv", "uint32", hp["KV"]),
+               (a + "attention.layer_norm_rms_epsilon", "float32", hp["eps"]),
+               (a + "attention.key_length", "uint32", hp["dh"]), (a + "attention.value_length", "uint32", hp["dh"]),
+               ("general.file_type", "uint32", 0), ("general.quantization_version", "uint32", 2)]
+        return md + llama_family_vocab(folder, config, hf_arch)
+    md += [(a + "block_count", "uint32", hp["L"]), (a + "context_length", "uint32", hp["context"]),
           (a + "embedding_length", "uint32", hp["d"]), (a + "feed_forward_length", "uint32", hp["ff"]),
           (a + "attention.head_count", "uint32", hp["H"]), (a + "attention.head_count_kv", "uint32", hp["KV"])]
     if hp["rope_type"] == "linear":
@@ -2461,8 +2524,8 @@ def convert_hf(folder, out_path):
     found = next((HF_ARCHITECTURES[a] for a in arch_names if a in HF_ARCHITECTURES), None)
     if found is None:
         raise ConvertError("%s: architectures %s (model_type %r): only GPT2LMHeadModel, BERT, LlamaForCausalLM, "
-                           "MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM and Olmo2ForCausalLM are converted "
-                           "here" % (folder, arch_names, config.get("model_type")))
+                           "MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, Olmo2ForCausalLM, Phi3ForCausalLM "
+                           "and GemmaForCausalLM are converted here" % (folder, arch_names, config.get("model_type")))
     arch, tensors_of, metadata_of = found
     name = os.path.basename(os.path.normpath(os.path.abspath(folder)))
     hf = read_checkpoint(folder)
@@ -2742,7 +2805,8 @@ def synthetic_convert_checks(check, out):
 
 # ---------------------------------------------------------------- self-test of --convert-hf: the Llama family
 
-LLAMA_FAMILY_MODEL_TYPES = {"llama": "llama", "mistral": "llama", "qwen2": "qwen2", "qwen3": "qwen3", "olmo2": "olmo2"}
+LLAMA_FAMILY_MODEL_TYPES = {"llama": "llama", "mistral": "llama", "qwen2": "qwen2", "qwen3": "qwen3", "olmo2": "olmo2",
+                            "phi3": "phi3", "gemma": "gemma"}
 ORDINARY_TEXTS = (TEXT, "The bank by the river, then the money.", "we sat on the bank and took it", "a, b. c")
 
 
@@ -2770,14 +2834,25 @@ def rope_pairs(x, n_heads, dh, inv_freq, adjacent):
     return np.concatenate([a * c - b * s, b * c + a * s], axis=2).reshape(n, n_heads * dh)
 
 
-def gguf_llama_family_forward(g, ids, rope_divisors=None):
+def rope_part(x, n_heads, dh, n_rot, inv_freq):
+    """NEOX RoPE on each head's first n_rot values (llama.cpp with rope.dimension_count < head_dim); the rest unturned."""
+    n = x.shape[0]
+    h = x.reshape(n, n_heads, dh).copy()
+    h[:, :, :n_rot] = rope_pairs(h[:, :, :n_rot].reshape(n, -1), n_heads, n_rot, inv_freq, False).reshape(n, n_heads, n_rot)
+    return h.reshape(n, n_heads * dh)
+
+
+def gguf_llama_family_forward(g, ids, rope_divisors=None, norms=None):
     """llama.cpp's graph for llama / qwen2 / qwen3 / olmo2, in float64, from what a converted file holds and nothing
     else: hyperparameters from its metadata (head_dim: key_length, else embedding_length / head_count; rotary dims:
     rope.dimension_count, else head_dim), tensors by their GGUF names, RoPE on adjacent pairs for llama (its q/k rows
     are permuted) and on halves for the others, frequencies base^(-2i/n_rot) * (1 / rope.scaling.factor when linear)
     / rope_freqs[i] (rope_divisors, when given, stand in for the file's rope_freqs). qwen3: q_norm / k_norm per head;
     olmo2: over the whole projection, no norm in front of the sublayers, post_attention_norm / post_ffw_norm after
-    them. Returns the heads (q, k, v, scores, weights; q and k as the file's rows give them) and the logits."""
+    them. phi3: q, k, v from attn_qkv's rows, ffn_up's first half the gate and second the up, RoPE on each head's first
+    rope.dimension_count values. gemma: the embeddings times sqrtf(embedding_length), RMSNorm times the stored w,
+    gelu (tanh) for the gate. norms, when given, stand in for the file's norm weights by GGUF name. Returns the heads
+    (q, k, v, scores, weights; q and k as the file's rows give them) and the logits."""
     md = {k: v for k, (_, v) in g.metadata.items()}
     V = gguf_arrays(g)
     arch = md["general.architecture"]
@@ -2786,7 +2861,10 @@ def gguf_llama_family_forward(g, ids, rope_divisors=None):
     KV = md.get(p + "attention.head_count_kv", H)
     dh = md.get(p + "attention.key_length", d // H)
     n_rot = md.get(p + "rope.dimension_count", dh)
-    assert n_rot == dh, "partial rotation is not needed here"
+    assert n_rot == dh or arch == "phi3", "partial rotation is not needed here"
+    rope = (lambda x, n: rope_pairs(x, n, dh, inv_freq, adjacent)) if n_rot == dh else \
+        (lambda x, n: rope_part(x, n, dh, n_rot, inv_freq))
+    norm = lambda x, name: rms_norm(x, norms[name] if norms and name in norms else V[name], eps)
     eps, base = md[p + "attention.layer_norm_rms_epsilon"], md.get(p + "rope.freq_base", 10000.0)
     inv_freq = base ** (-np.arange(0, n_rot, 2, dtype=np.float64) / n_rot)
     if md.get(p + "rope.scaling.type") == "linear":
@@ -2797,30 +2875,40 @@ def gguf_llama_family_forward(g, ids, rope_divisors=None):
     adjacent = arch == "llama"
     lin = lambda x, name: x @ V[name + ".weight"].T + (V[name + ".bias"] if name + ".bias" in V else 0)
     x = V["token_embd.weight"][ids]
+    if arch == "gemma":
+        x = x * float(np.sqrt(np.float32(d)))  # llama.cpp: ggml_scale(inpL, sqrtf(n_embd))
     layers = []
     for l in range(md[p + "block_count"]):
         b = "blk.%d." % l
-        a = x if arch == "olmo2" else rms_norm(x, V[b + "attn_norm.weight"], eps)
-        q, k, v = lin(a, b + "attn_q"), lin(a, b + "attn_k"), lin(a, b + "attn_v")
+        a = x if arch == "olmo2" else norm(x, b + "attn_norm.weight")
+        if arch == "phi3":
+            qkv = lin(a, b + "attn_qkv")
+            q, k, v = qkv[:, :H * dh], qkv[:, H * dh:(H + KV) * dh], qkv[:, (H + KV) * dh:]
+        else:
+            q, k, v = lin(a, b + "attn_q"), lin(a, b + "attn_k"), lin(a, b + "attn_v")
         if arch == "qwen3":
             q = np.concatenate([rms_norm(q[:, h * dh:(h + 1) * dh], V[b + "attn_q_norm.weight"], eps) for h in range(H)], 1)
             k = np.concatenate([rms_norm(k[:, h * dh:(h + 1) * dh], V[b + "attn_k_norm.weight"], eps) for h in range(KV)], 1)
         elif arch == "olmo2":
             q, k = rms_norm(q, V[b + "attn_q_norm.weight"], eps), rms_norm(k, V[b + "attn_k_norm.weight"], eps)
-        q, k = rope_pairs(q, H, dh, inv_freq, adjacent), rope_pairs(k, KV, dh, inv_freq, adjacent)
+        q, k = rope(q, H), rope(k, KV)
         heads, out = attention(q, k, v, H, KV, 1 / math.sqrt(dh))
         layers.append(heads)
         out = lin(out, b + "attn_output")
         if arch == "olmo2":
             out = rms_norm(out, V[b + "post_attention_norm.weight"], eps)
         x = x + out
-        m = x if arch == "olmo2" else rms_norm(x, V[b + "ffn_norm.weight"], eps)
-        gate = lin(m, b + "ffn_gate")
-        out = lin(gate / (1 + np.exp(-gate)) * lin(m, b + "ffn_up"), b + "ffn_down")
+        m = x if arch == "olmo2" else norm(x, b + "ffn_norm.weight")
+        if arch == "phi3":
+            gate_up = lin(m, b + "ffn_up")
+            gate, up = gate_up[:, :gate_up.shape[1] // 2], gate_up[:, gate_up.shape[1] // 2:]
+        else:
+            gate, up = lin(m, b + "ffn_gate"), lin(m, b + "ffn_up")
+        out = lin((gelu_tanh(gate) if arch == "gemma" else gate / (1 + np.exp(-gate))) * up, b + "ffn_down")
         if arch == "olmo2":
             out = rms_norm(out, V[b + "post_ffw_norm.weight"], eps)
         x = x + out
-    x = rms_norm(x, V["output_norm.weight"], eps)
+    x = norm(x, "output_norm.weight")
     return layers, x @ V.get("output.weight", V["token_embd.weight"]).T
 
 
@@ -2835,7 +2923,8 @@ def expected_gguf_name(hf_name, arch):
     part = {"input_layernorm": "attn_norm", "self_attn.q_proj": "attn_q", "self_attn.k_proj": "attn_k",
             "self_attn.v_proj": "attn_v", "self_attn.o_proj": "attn_output", "self_attn.q_norm": "attn_q_norm",
             "self_attn.k_norm": "attn_k_norm", "mlp.gate_proj": "ffn_gate", "mlp.up_proj": "ffn_up",
-            "mlp.down_proj": "ffn_down", "post_feedforward_layernorm": "post_ffw_norm",
+            "mlp.down_proj": "ffn_down", "post_feedforward_layernorm": "post_ffw_norm", "self_attn.qkv_proj": "attn_qkv",
+            "mlp.gate_up_proj": "ffn_up",
             "post_attention_layernorm": "post_attention_norm" if arch == "olmo2" else "ffn_norm"}[m.group(2)]
     return "blk.%s.%s.%s" % (m.group(1), part, m.group(3))
 
@@ -2910,23 +2999,33 @@ def llama_family_case_checks(check, folder, case, path, make_reference):
     V = gguf_arrays(g)
     hf = read_checkpoint(folder)
     order = checkpoint_order(folder)
+    if arch == "gemma":
+        order = [n for n in order if n != "lm_head.weight"]
+    gemma_norm = lambda hf_name: arch == "gemma" and hf_name.endswith("norm.weight")
 
-    # tensors: names, F32, dims, values (q/k rows un-permuted for llama), order
+    # tensors: names, F32, dims, values (q/k rows un-permuted for llama; gemma's norms float32(w + 1)), order
     want = [expected_gguf_name(n, arch) for n in order]
     bad = []
+    norm_shift = 0.0  # gemma: the largest |stored - 1 - w| (float32 rounding of w + 1)
     for hf_name, gguf_name in zip(order, want):
         ttype, dims, _ = g.tensors.get(gguf_name, (None, None, None))
         a = V.get(gguf_name)
+        source = hf[hf_name]
         if a is not None and arch == "llama" and ".self_attn.q_proj." in hf_name:
             a = unpermute(a, H)
         elif a is not None and arch == "llama" and ".self_attn.k_proj." in hf_name:
             a = unpermute(a, KV)
-        if ttype != "F32" or dims != list(reversed(hf[hf_name].shape)) or not np.array_equal(a, hf[hf_name]):
+        elif a is not None and gemma_norm(hf_name):
+            norm_shift = max(norm_shift, float(np.max(np.abs(a - 1 - source.astype(np.float64)))))
+            source = (source.astype(np.float64) + 1).astype(np.float32)
+        if ttype != "F32" or dims != list(reversed(hf[hf_name].shape)) or not np.array_equal(a, source):
             bad.append(gguf_name)
     file_order = list(g.tensors)
     check(not bad and file_order == (["rope_freqs.weight"] if llama3 else []) + want,
           "%-29s %d tensors, F32, each equal to its source%s, in the converter's order (%s)%s%s"
-          % (case, len(want), " (q/k rows un-permuted: %d / %d heads)" % (H, KV) if arch == "llama" else "",
+          % (case, len(want), " (q/k rows un-permuted: %d / %d heads)" % (H, KV) if arch == "llama" else
+             " (norms = float32(w + 1): stored - 1 - w within %.1e)" % norm_shift if arch == "gemma" else
+             " (attn_qkv, ffn_up fused, as stored)" if arch == "phi3" else "",
              "2 shards, names sorted in each" if os.path.isfile(os.path.join(folder, "model.safetensors.index.json"))
              else "names sorted", ", rope_freqs first" if llama3 else "", "" if not bad else "; wrong: %s" % bad[:4]))
 
@@ -2942,6 +3041,12 @@ def llama_family_case_checks(check, folder, case, path, make_reference):
         want_md.update({p + "attention.key_length": dh, p + "attention.value_length": dh})
     if arch == "llama":
         want_md.update({p + "vocab_size": config["vocab_size"], p + "rope.dimension_count": dh})
+    elif arch == "phi3":
+        want_md.update({p + "rope.dimension_count": int(dh * (config.get("partial_rotary_factor") or 1.0)),
+                        p + "rope.scaling.original_context_length": config["original_max_position_embeddings"],
+                        p + "attention.sliding_window": config.get("sliding_window") or 0})
+    elif arch == "gemma":
+        del want_md[p + "rope.freq_base"]  # GemmaModel writes none (llama.cpp: 10000)
     rope = config.get("rope_scaling") or {}
     if rope.get("rope_type") == "linear":
         want_md.update({p + "rope.scaling.type": "linear", p + "rope.scaling.factor": float(np.float32(rope["factor"]))})
@@ -2978,11 +3083,21 @@ def llama_family_case_checks(check, folder, case, path, make_reference):
         check(worst < 1e-9 and f32_worst < 1e-6,
               "%-29s llama.cpp-style forward from the file alone = expected.json: q, k, v, scores, weights, logits within "
               "%.1e with the divisors in float64 (%.1e with the file's F32 rope_freqs)" % (case, worst, f32_worst))
+    elif arch == "gemma":
+        exact = {gguf_name: hf[hf_name].astype(np.float64) + 1 for hf_name, gguf_name in zip(order, want)
+                 if gemma_norm(hf_name)}
+        worst = forward_difference(lambda: gguf_llama_family_forward(g, expected["ids"], norms=exact), expected, False)
+        f32_worst = forward_difference(lambda: gguf_llama_family_forward(g, expected["ids"]), expected, False)
+        check(worst < 1e-9 and f32_worst < 1e-5,
+              "%-29s llama.cpp-style forward (x sqrtf(d), norm x w, gelu tanh, rotate-half RoPE) = expected.json within "
+              "%.1e with 1 + w in float64 for the norms (%.1e from the file alone: its F32 w + 1)" % (case, worst, f32_worst))
     else:
         worst = forward_difference(lambda: gguf_llama_family_forward(g, expected["ids"]), expected, unperm)
         check(worst < 1e-9, "%-29s llama.cpp-style forward from the file alone (%s RoPE%s) = expected.json: q, k, v, "
               "scores, weights, logits within %.1e" % (case, "adjacent-pair" if unperm else "rotate-half",
-                                                       ", q/k per head un-permuted to compare" if unperm else "", worst))
+                                                       ", q/k per head un-permuted to compare" if unperm else
+                                                       ", %d of %d dims turned" % (m[p + "rope.dimension_count"], dh)
+                                                       if arch == "phi3" else "", worst))
     back = {}
     for hf_name, gguf_name in zip(order, want):
         a = V.get(gguf_name, np.zeros(0))
@@ -2990,7 +3105,16 @@ def llama_family_case_checks(check, folder, case, path, make_reference):
             a = unpermute(a, H)
         elif arch == "llama" and ".self_attn.k_proj." in hf_name:
             a = unpermute(a, KV)
+        elif gemma_norm(hf_name):
+            a = a - 1  # exact in float64; make_reference multiplies by 1 + (stored - 1) = stored
         back[hf_name] = a
+    if arch == "gemma":  # the stored norms are w + 1 rounded to float32: compare with the file's own forward
+        layers, logits = gguf_llama_family_forward(g, expected["ids"])
+        mine = {"layers": [[{f: np.asarray(h[f]) for f in h} for h in heads] for heads in layers], "logits": logits}
+        worst = forward_difference(lambda: make_reference.llama_forward(back, config, expected["ids"]), mine, False)
+        check(worst < 1e-9, "%-29s make_reference.llama_forward over the tensors read back (names undone, norms minus 1) "
+              "= the forward from the file within %.1e" % (case, worst))
+        return
     worst = forward_difference(lambda: make_reference.llama_forward(back, config, expected["ids"]), expected, False)
     check(worst < 1e-9, "%-29s make_reference.llama_forward over the tensors read back (names and q/k order undone) = "
           "expected.json within %.1e" % (case, worst))
@@ -3024,7 +3148,10 @@ def llama_family_refusals(check, out, hf_dir):
     variant("llama_f32_gqa_untied_sharded", "head_dim not the tensors'", lambda c: c.update(head_dim=4))
     variant("llama_f32_gqa_untied_sharded", "a shard missing", lambda c: None,
             lambda f: os.remove(os.path.join(f, "model-00002-of-00002.safetensors")))
-    variant("qwen3_f32_gqa_tied", "unknown model_type", lambda c: c.update(model_type="gemma"))
+    variant("qwen3_f32_gqa_tied", "unknown model_type", lambda c: c.update(model_type="gemma2"))
+    variant("phi3_bf16", "phi3 longrope", lambda c: c.update(rope_scaling={"type": "longrope", "long_factor": [1.0] * 3,
+                                                                             "short_factor": [1.0] * 3}))
+    variant("gemma_f32_mqa", "gemma rope_theta not 10000", lambda c: c.update(rope_theta=500000.0))
     variant("qwen2_f16_biases_one_kv_head", "qwen2 sliding window", lambda c: c.update(use_sliding_window=True))
     variant("qwen3_f32_gqa_tied", "no merges.txt", lambda c: None, lambda f: os.remove(os.path.join(f, "merges.txt")))
     refused = []
@@ -3242,7 +3369,8 @@ def sentencepiece_checks(check, out):
 def llama_family_convert_checks(check, out, make_reference):
     """make_reference.py's default checkpoints written into out, every Llama-family one converted and checked; then
     refusals, stories260K against llama.cpp's own file, tokenizer.json pre-tokenizers and tokenizer.model."""
-    print("--convert-hf on make_reference.py's Llama-family checkpoints (llama, mistral, qwen2, qwen3, olmo2):")
+    print("--convert-hf on make_reference.py's Llama-family checkpoints (llama, mistral, qwen2, qwen3, olmo2, phi3, "
+          "gemma):")
     hf_dir = os.path.join(out, "hf_reference")
     for name, make in make_reference.CASES.items():
         make_reference.write_case(hf_dir, name, make)
