@@ -269,11 +269,13 @@ nlohmann::json llama_config(const GgufFile& file, const std::string& arch) {
     const nlohmann::json d_head = cfg.contains("head_dim") ? cfg["head_dim"] : nlohmann::json(heads ? cfg["hidden_size"].get<std::uint64_t>() / heads : 0);
     const bool heads_divide = cfg.contains("head_dim") || (heads && cfg["hidden_size"].get<std::uint64_t>() % heads == 0);
     if (rope_dims.is_number() && heads_divide && rope_dims != d_head) {   // else the builder names the divisor problem
+        const std::string key = "key '" + arch + ".rope.dimension_count': ";
+        if (!rope_dims.is_number_unsigned() || rope_dims.get<std::uint64_t>() > d_head.get<std::uint64_t>())
+            throw LoadError(key + "expected at most the head's " + d_head.dump() + " dimensions, got " + rope_dims.dump());
         // Phi-3 (Phi-4-mini) turns part of each head: the builder reads it as partial_rotary_factor.
-        if (arch != "phi3" || !rope_dims.is_number_unsigned() || d_head.get<std::uint64_t>() == 0 ||
-            rope_dims.get<std::uint64_t>() > d_head.get<std::uint64_t>())
-            throw LoadError("key '" + arch + ".rope.dimension_count': RoPE on part of a head (" + rope_dims.dump() + " of " +
-                            d_head.dump() + " dimensions) is not supported for " + arch);
+        if (arch != "phi3" || d_head.get<std::uint64_t>() == 0)
+            throw LoadError(key + "RoPE on part of a head (" + rope_dims.dump() + " of " + d_head.dump() +
+                            " dimensions) is not supported for " + arch);
         cfg["partial_rotary_factor"] = rope_dims.get<double>() / d_head.get<double>();
     }
     if (file.has_key(arch + ".rope.scaling.type")) {
