@@ -15,6 +15,7 @@
 #include "models/hf_model.h"
 #include "model_checks.h"
 #include "test_scratch.h"
+#include "../cli/cli_process.h"
 
 namespace attnscope {
 namespace {
@@ -146,6 +147,32 @@ TEST(HfModel, PartialRotaryIsNamedInTheStepsAndInfo) {
     const auto pages = explain_steps(explain_head(*trace.value(), 1, 2, 2, projection));   // kept: the loop reads into it
     for (const std::string& f : pages.at(1).formulas) projections += f + "\n";
     EXPECT_THAT(projections, HasSubstr("RoPE turns the first 6 of q's and k's 8 numbers")) << projections;
+}
+
+// The trace JSON of the new families names the family and still validates against the schema
+// (architecture gains gpt_neox and opt; family is an added field).
+TEST(HfModel, NewFamiliesTraceJsonNamesTheFamilyAndValidates) {
+    for (const auto& [name, architecture, family] : {std::tuple<std::string, std::string, std::string>{"qwen3_f32_gqa_tied", "llama", "qwen3"},
+                                                     {"gpt_neox_f32_parallel", "gpt_neox", ""}, {"opt_f32_pre_ln", "opt", ""},
+                                                     {"roberta_f32_masked_lm", "bert", "roberta"}, {"gpt2_f32", "gpt2", ""}}) {
+        const fs::path folder = kReferenceDir / name;
+        if (!fs::exists(folder)) GTEST_SKIP() << "no reference checkpoints at " << kReferenceDir;
+        const auto model = load_model(folder.string());
+        ASSERT_TRUE(model.ok()) << model.error().message;
+        const auto trace = compute_trace(*model.value(), "a b c");
+        ASSERT_TRUE(trace.ok()) << trace.error().message;
+        const std::string text = trace_to_json(*trace.value());
+        const auto doc = nlohmann::json::parse(text);
+        EXPECT_EQ(doc["model"]["architecture"], architecture) << name;
+        EXPECT_EQ(doc["model"].value("family", ""), family) << name;
+        const fs::path file = testing::scratch_dir() / (name + "-trace.json");
+        std::ofstream(file) << text;
+        const testing::ProcessResult check = testing::run_program(ATTNSCOPE_PYTHON, {"-c",
+            "import json, sys, jsonschema\n"
+            "jsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2])))\n",
+            file.string(), std::string(ATTNSCOPE_SOURCE_DIR) + "/docs/trace.schema.json"});
+        EXPECT_EQ(check.exit_code, 0) << name << ": " << check.err;
+    }
 }
 
 // The steps view of a Llama-family head shows its W and says q and k are turned by RoPE; a GPT-2
