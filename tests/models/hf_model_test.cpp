@@ -108,45 +108,61 @@ TEST_P(HfReference, HeadProjectionsGiveTheReferenceQueriesKeysAndValues) {
     EXPECT_FALSE(model->head_projection(static_cast<int>(expected["layers"].size()), 0).has_value());
 }
 
+// The reference checkpoint `name` (nullptr when the fixture has not written it; a load that fails
+// is a test failure).
+ModelPtr reference_model(const std::string& name) {
+    const fs::path folder = kReferenceDir / name;
+    if (!fs::exists(folder)) return nullptr;
+    auto model = load_model(folder.string());
+    EXPECT_TRUE(model.ok()) << name << ": " << model.error().message;
+    return model.ok() ? model.value() : nullptr;
+}
+
+// The steps view's pages for one head of `model` on "a b c".
+std::vector<StepPage> steps_on_abc(const Model& model, int layer, int head, int query) {
+    const auto trace = compute_trace(model, "a b c");
+    EXPECT_TRUE(trace.ok()) << trace.error().message;
+    if (!trace.ok()) return {};
+    return explain_steps(explain_head(*trace.value(), layer, head, query, model.head_projection(layer, head)));
+}
+
+// A page's formulas, one a line.
+std::string formulas_of(const StepPage& page) {
+    std::string out;
+    for (const std::string& f : page.formulas) out += f + "\n";
+    return out;
+}
+
 // Qwen3's and OLMo-2's steps say q and k are normalized before RoPE, and how; Llama's do not.
 TEST(HfModel, StepsNameTheQueryAndKeyNormWhereTheFamilyHasOne) {
     for (const auto& [name, norm] : {std::pair<std::string, std::string>{"qwen3_f32_gqa_tied", "each head's q and k"},
                                      {"olmo2_f32", "all heads' q and k"}, {"llama_f32_gqa_untied_sharded", ""}}) {
-        const fs::path folder = kReferenceDir / name;
-        if (!fs::exists(folder)) GTEST_SKIP() << "no reference checkpoints at " << kReferenceDir;
-        const auto model = load_model(folder.string());
-        ASSERT_TRUE(model.ok()) << model.error().message;
-        const auto trace = compute_trace(*model.value(), "a b c");
-        ASSERT_TRUE(trace.ok()) << trace.error().message;
-        const auto pages = explain_steps(explain_head(*trace.value(), 0, 1, 1, model.value()->head_projection(0, 1)));
-        std::string projections;
-        for (const std::string& f : pages.at(1).formulas) projections += f + "\n";
+        const ModelPtr model = reference_model(name);
+        if (!model) GTEST_SKIP() << "no reference checkpoints at " << kReferenceDir;
+        const auto pages = steps_on_abc(*model, 0, 1, 1);
+        ASSERT_GT(pages.size(), 1u);
+        const std::string projections = formulas_of(pages[1]);
         EXPECT_EQ(projections.find("RoPE(norm(x W_Q + b_Q))") != std::string::npos, !norm.empty()) << name << ":\n" << projections;
         if (!norm.empty()) {
             EXPECT_THAT(projections, HasSubstr(norm)) << name;
         }
-        EXPECT_EQ(model.value()->info().norm.find("q/k norm") != std::string::npos, !norm.empty()) << model.value()->info().norm;
+        EXPECT_EQ(model->info().norm.find("q/k norm") != std::string::npos, !norm.empty()) << model->info().norm;
     }
 }
 
 // Phi-3 with partial_rotary_factor 0.75 turns 6 of each head's 8 numbers, and its steps say so;
 // info names the family and the rotated part.
 TEST(HfModel, PartialRotaryIsNamedInTheStepsAndInfo) {
-    const fs::path folder = kReferenceDir / "phi3_bf16";
-    if (!fs::exists(folder)) GTEST_SKIP() << "no reference checkpoints at " << kReferenceDir;
-    const auto model = load_model(folder.string());
-    ASSERT_TRUE(model.ok()) << model.error().message;
-    EXPECT_EQ(model.value()->info().family, "phi3");
-    EXPECT_EQ(model.value()->info().positional, "rope (first 6 dimensions of each head)");
-    const auto projection = model.value()->head_projection(1, 2);
+    const ModelPtr model = reference_model("phi3_bf16");
+    if (!model) GTEST_SKIP() << "no reference checkpoints at " << kReferenceDir;
+    EXPECT_EQ(model->info().family, "phi3");
+    EXPECT_EQ(model->info().positional, "rope (first 6 dimensions of each head)");
+    const auto projection = model->head_projection(1, 2);
     ASSERT_TRUE(projection.has_value());
     EXPECT_EQ(projection->rotary_dims, 6);
-    const auto trace = compute_trace(*model.value(), "a b c");
-    ASSERT_TRUE(trace.ok()) << trace.error().message;
-    std::string projections;
-    const auto pages = explain_steps(explain_head(*trace.value(), 1, 2, 2, projection));   // kept: the loop reads into it
-    for (const std::string& f : pages.at(1).formulas) projections += f + "\n";
-    EXPECT_THAT(projections, HasSubstr("RoPE turns the first 6 of q's and k's 8 numbers")) << projections;
+    const auto pages = steps_on_abc(*model, 1, 2, 2);
+    ASSERT_GT(pages.size(), 1u);
+    EXPECT_THAT(formulas_of(pages[1]), HasSubstr("RoPE turns the first 6 of q's and k's 8 numbers"));
 }
 
 // The trace JSON of the new families names the family and still validates against the schema
@@ -155,11 +171,9 @@ TEST(HfModel, NewFamiliesTraceJsonNamesTheFamilyAndValidates) {
     for (const auto& [name, architecture, family] : {std::tuple<std::string, std::string, std::string>{"qwen3_f32_gqa_tied", "llama", "qwen3"},
                                                      {"gpt_neox_f32_parallel", "gpt_neox", ""}, {"opt_f32_pre_ln", "opt", ""},
                                                      {"roberta_f32_masked_lm", "bert", "roberta"}, {"gpt2_f32", "gpt2", ""}}) {
-        const fs::path folder = kReferenceDir / name;
-        if (!fs::exists(folder)) GTEST_SKIP() << "no reference checkpoints at " << kReferenceDir;
-        const auto model = load_model(folder.string());
-        ASSERT_TRUE(model.ok()) << model.error().message;
-        const auto trace = compute_trace(*model.value(), "a b c");
+        const ModelPtr model = reference_model(name);
+        if (!model) GTEST_SKIP() << "no reference checkpoints at " << kReferenceDir;
+        const auto trace = compute_trace(*model, "a b c");
         ASSERT_TRUE(trace.ok()) << trace.error().message;
         const std::string text = trace_to_json(*trace.value());
         const auto doc = nlohmann::json::parse(text);
@@ -179,16 +193,11 @@ TEST(HfModel, NewFamiliesTraceJsonNamesTheFamilyAndValidates) {
 // head's says q = x W_Q + b_Q.
 TEST(HfModel, StepsNameRopeOnlyForRotaryModels) {
     for (const auto& [name, rotary] : {std::pair<std::string, bool>{"llama_f32_gqa_untied_sharded", true}, {"gpt2_f32", false}}) {
-        const fs::path folder = kReferenceDir / name;
-        if (!fs::exists(folder)) GTEST_SKIP() << "no reference checkpoints at " << kReferenceDir;
-        const auto model = load_model(folder.string());
-        ASSERT_TRUE(model.ok()) << model.error().message;
-        const auto trace = compute_trace(*model.value(), "a b c");
-        ASSERT_TRUE(trace.ok()) << trace.error().message;
-        const auto pages = explain_steps(explain_head(*trace.value(), 0, 1, 1, model.value()->head_projection(0, 1)));
-        std::string projections, query;
-        for (const std::string& f : pages.at(1).formulas) projections += f + "\n";
-        for (const std::string& f : pages.at(2).formulas) query += f + "\n";
+        const ModelPtr model = reference_model(name);
+        if (!model) GTEST_SKIP() << "no reference checkpoints at " << kReferenceDir;
+        const auto pages = steps_on_abc(*model, 0, 1, 1);
+        ASSERT_GT(pages.size(), 2u);
+        const std::string projections = formulas_of(pages[1]), query = formulas_of(pages[2]);
         EXPECT_EQ(pages.at(1).matrices.size(), 3u) << name << ": W_Q, W_K, W_V shown";
         EXPECT_EQ(projections.find("RoPE") != std::string::npos, rotary) << name << ":\n" << projections;
         EXPECT_EQ(query.find("RoPE(x_") != std::string::npos, rotary) << name << ":\n" << query;
