@@ -439,6 +439,7 @@ def config_shape_cases(c):
         "model_type_unknown": dict(GPT2, model_type="mamba"),
         "t5_buckets_one": dict(T5, relative_attention_num_buckets=1),
         "t5_max_distance_zero": dict(T5, relative_attention_max_distance=0),
+        "t5_max_distance_at_half_the_buckets": dict(T5, relative_attention_max_distance=4),
         "t5_feed_forward_unknown": dict(T5, feed_forward_proj="gated-tanh"),
         "t5_eos_outside_vocab": dict(T5, eos_token_id=10 ** 6),
         "t5_start_negative": dict(T5, decoder_start_token_id=-1),

@@ -69,6 +69,7 @@ int t5_relative_bucket(int relative, bool bidirectional, int num_buckets, int ma
     }
     const int max_exact = num_buckets / 2;
     if (n < max_exact) return bucket + n;
+    if (max_distance <= max_exact) return bucket + num_buckets - 1;   // no log-spaced range (the builder refuses such a config)
     const float log_ratio = std::log(static_cast<float>(n) / static_cast<float>(max_exact)) /
                             static_cast<float>(std::log(static_cast<double>(max_distance) / max_exact));
     const int large = max_exact + static_cast<int>(log_ratio * static_cast<float>(num_buckets - max_exact));
@@ -92,6 +93,11 @@ public:
         m_buckets = config_size(cfg, "relative_attention_num_buckets", 1 << 16, 32);
         m_max_distance = config_size(cfg, "relative_attention_max_distance", 1 << 20, 128);
         if (m_buckets < 4) throw LoadError("config.json: relative_attention_num_buckets: expected at least 4, got " + std::to_string(m_buckets));
+        // The log-spaced buckets run from the decoder's last exact distance (num_buckets / 2) to
+        // max_distance; at or below it their width is log(1) = 0 and the bucket 0 / 0.
+        if (m_max_distance <= m_buckets / 2)
+            throw LoadError("config.json: relative_attention_max_distance: expected more than relative_attention_num_buckets / 2 = " +
+                            std::to_string(m_buckets / 2) + ", got " + std::to_string(m_max_distance));
         m_eps = config_positive_float(cfg, "layer_norm_epsilon", 1e-6f);
         m_feed_forward = read_feed_forward(config_string(cfg, "feed_forward_proj", "relu"));
         m_tied = config_bool(cfg, "tie_word_embeddings", true);
