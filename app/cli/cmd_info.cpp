@@ -28,6 +28,7 @@ nlohmann::json info_json(const Model& model) {
             {"activation", m.activation}, {"dtype", m.dtype}, {"tokenizer", model.tokenizer().kind()},
             {"kind", model_kind(m)}};
     if (!m.family.empty()) j["family"] = m.family;
+    if (!m.attention.empty()) j["attention"] = m.attention;
     if (!m.weight_types.empty()) {
         j["weight_types"] = m.weight_types;
         j["file_bytes"] = m.file_bytes;
@@ -72,6 +73,7 @@ void print_info(const Model& model) {
     std::printf("  positions     %s, up to %d tokens\n", m.positional.c_str(), m.max_len);
     std::printf("  norm          %s\n", m.norm.c_str());
     std::printf("  activation    %s\n", m.activation.c_str());
+    if (!m.attention.empty()) std::printf("  attention     %s\n", m.attention.c_str());
     std::printf("  parameters    %lld (%s)\n", m.n_parameters, m.dtype.c_str());
     if (!m.weight_types.empty())
         std::printf("  weights       %s, %s\n", escape_for_terminal(m.weight_types).c_str(), human_bytes(m.file_bytes).c_str());

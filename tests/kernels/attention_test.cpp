@@ -188,6 +188,87 @@ TEST(ExtendedCausalHead, EqualsTheHeadComputedOverAllTokens) {
     }
 }
 
+// [SECTION] Soft-capping and sliding windows (Gemma 2 and 3)
+
+// A 3-token example worked by hand: q = (1), (2), (3) and k = (1), (2), (3), scale 1, so the raw
+// scores are i j (1-based): row 3 is 3, 6, 9. Soft-capped at 4: 4 tanh(3/4) = 2.5406,
+// 4 tanh(6/4) = 3.6206, 4 tanh(9/4) = 3.9121. A window of 2 hides key 1 from query 3, so row 3's
+// weights are e^3.6206 : e^3.9121 = 1 : e^0.2915 = 0.4276 : 0.5724.
+TEST(ScoreShaping, SoftCapAndWindowOnAHandWorkedExample) {
+    const Matrix q = from_rows({{1}, {2}, {3}}), k = q, v = from_rows({{1, 0, 0}, {0, 1, 0}, {0, 0, 1}});
+    const HeadTrace h = attention_head_forward(q, k, v, 1.0f, /*causal=*/true, /*keep=*/true, nullptr, ScoreShaping{4.0f, 2});
+    EXPECT_NEAR(h.scores(2, 1), 3.6206f, 1e-4f);
+    EXPECT_NEAR(h.scores(2, 2), 3.9121f, 1e-4f);
+    EXPECT_EQ(h.scores(2, 0), -kInf) << "outside the window";
+    EXPECT_EQ(h.weights(2, 0), 0.0f);
+    EXPECT_NEAR(h.weights(2, 1), 0.4276f, 1e-4f);
+    EXPECT_NEAR(h.weights(2, 2), 0.5724f, 1e-4f);
+    EXPECT_NEAR(h.scores(1, 0), 4.0f * std::tanh(2.0f / 4.0f), 1e-5f) << "row 2 sees keys 1 and 2: the window of 2 hides nothing";
+    EXPECT_EQ(h.scores(0, 1), -kInf) << "the causal mask still holds";
+    EXPECT_NEAR(h.out(2, 2), h.weights(2, 2), 1e-6f);
+}
+
+// The same shaping written out in double, cell by cell, over 300 queries (three blocks, the window
+// of 50 crossing their boundaries), against the kernel's blocks; the trace computing the head on
+// demand from q and k with the layer's shaping gives the kept matrices.
+TEST(ScoreShaping, MatchesTheDefinitionAcrossBlocksAndOnDemand) {
+    const Index n = 300, d = 8;
+    const int window = 50;
+    const float scale = 0.9f, cap = 2.5f;
+    const Matrix q = Matrix::Random(n, d), k = Matrix::Random(n, d), v = Matrix::Random(n, d);
+    const ScoreShaping shaping{cap, window};
+    const HeadTrace h = attention_head_forward(q, k, v, scale, true, true, nullptr, shaping);
+    double worst = 0;
+    for (Index i = 0; i < n; ++i) {
+        std::vector<double> e(static_cast<std::size_t>(n), 0.0);
+        double sum = 0;
+        for (Index j = 0; j < n; ++j) {
+            const bool masked = j > i || j <= i - window;
+            if (masked) {
+                ASSERT_EQ(h.scores(i, j), -kInf) << i << "," << j;
+                ASSERT_EQ(h.weights(i, j), 0.0f) << i << "," << j;
+                continue;
+            }
+            const double s = cap * std::tanh(static_cast<double>(q.row(i).dot(k.row(j))) * scale / cap);
+            worst = std::max(worst, std::abs(s - h.scores(i, j)));
+            e[static_cast<std::size_t>(j)] = std::exp(s);
+            sum += e[static_cast<std::size_t>(j)];
+        }
+        for (Index j = 0; j < n; ++j) worst = std::max(worst, std::abs(e[static_cast<std::size_t>(j)] / sum - h.weights(i, j)));
+    }
+    EXPECT_LT(worst, 1e-5);
+
+    Trace t;
+    t.tokens.resize(n);
+    HeadTrace lean = h;
+    lean.scores = lean.weights = Matrix();
+    t.layers.push_back(LayerTrace{Matrix(), {lean}});
+    t.layers[0].scale = scale;
+    t.layers[0].causal = true;
+    t.layers[0].shaping = shaping;
+    EXPECT_EQ(*t.head_weights(0, 0), h.weights);
+    EXPECT_EQ(t.head_score_rows(0, 0, 170, 180), h.scores.middleRows(170, 10));
+}
+
+// Prefix reuse in a sliding-window layer: 130 tokens extended by 12 equal the head over all 142.
+TEST(ScoreShaping, AnExtendedWindowedHeadEqualsTheWholeHead) {
+    const Index p = 130, m = 12, n = p + m, d = 4;
+    const Matrix q = Matrix::Random(n, d), k = Matrix::Random(n, d), v = Matrix::Random(n, d);
+    const ScoreShaping shaping{3.0f, 20};
+    for (bool keep : {true, false}) {
+        SCOPED_TRACE(keep ? "kept" : "on demand");
+        const HeadTrace whole = attention_head_forward(q, k, v, 0.5f, true, keep, nullptr, shaping);
+        HeadTrace grown = attention_head_forward(q.topRows(p), k.topRows(p), v.topRows(p), 0.5f, true, keep, nullptr, shaping);
+        extend_causal_head(grown, q.bottomRows(m), k.bottomRows(m), v.bottomRows(m), 0.5f, keep, shaping);
+        EXPECT_LT((grown.out - whole.out).cwiseAbs().maxCoeff(), 1e-6f);
+        EXPECT_LT((grown.summary.entropy - whole.summary.entropy).cwiseAbs().maxCoeff(), 1e-5f);
+        if (!keep) continue;
+        EXPECT_LT((grown.weights - whole.weights).cwiseAbs().maxCoeff(), 1e-6f);
+        EXPECT_EQ(grown.scores(141, 121), -kInf) << "20 back from 141: outside the window";
+        EXPECT_GT(grown.weights(141, 122), 0.0f);
+    }
+}
+
 // Cross-attention: 150 decoder queries against 70 encoder keys (two blocks of queries, keys of
 // another length), checked cell by cell against a softmax written out here in double; the pooled
 // summary is 2 x 3 cells of the largest weight; a trace holding the head in a cross layer computes

@@ -143,8 +143,9 @@ TEST(GgufModel, ABertConvertedAsLlamaCppDoesTracesAsItsSafetensorsTwin) {
 // The Llama kinds of make_reference.py's checkpoints, converted as llama.cpp converts them (llama
 // and mistral with permuted q/k rows, llama3's rope_freqs.weight; qwen2 biases; qwen3's per-head
 // and olmo2's whole-projection q/k norms, olmo2's post_attention_norm and post_ffw_norm; phi3's
-// fused attn_qkv and ffn_up and partial rotary; gemma's norms stored as 1 + w): the GGUF file
-// traces as the safetensors folder does.
+// fused attn_qkv and ffn_up and partial rotary; the gemmas' norms stored as 1 + w, Gemma 2's caps
+// and windows, Gemma 3's local RoPE base; GPT-NeoX's query_key_value regrouped [Q; K; V]): the
+// GGUF file traces as the safetensors folder does.
 class GgufConvertedLlamaKind : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(GgufConvertedLlamaKind, TracesAsItsSafetensorsTwin) {
@@ -158,13 +159,16 @@ TEST_P(GgufConvertedLlamaKind, TracesAsItsSafetensorsTwin) {
     EXPECT_EQ(gguf.value()->info().n_kv_heads, twin.value()->info().n_kv_heads);
     EXPECT_EQ(gguf.value()->info().d_head, twin.value()->info().d_head);
     EXPECT_EQ(gguf.value()->info().norm, twin.value()->info().norm);
+    EXPECT_EQ(gguf.value()->info().attention, twin.value()->info().attention);
+    EXPECT_EQ(gguf.value()->info().positional, twin.value()->info().positional);
     expect_same_trace(ConvertedPair{gguf.value(), twin.value()}, "the bank, the river: 42 boats!", true);
 }
 
 INSTANTIATE_TEST_SUITE_P(GgufModel, GgufConvertedLlamaKind,
                          ::testing::Values("llama_f32_gqa_untied_sharded", "llama_bf16_tied_llama3_rope", "qwen2_f16_biases_one_kv_head",
                                            "mistral_f32_linear_rope", "qwen3_f32_gqa_tied", "qwen3_bf16_untied", "olmo2_f32",
-                                           "olmo2_bf16_gqa", "phi3_f32_gqa", "phi3_bf16", "gemma_f32_mqa", "gemma_bf16"),
+                                           "olmo2_bf16_gqa", "phi3_f32_gqa", "phi3_bf16", "gemma_f32_mqa", "gemma_bf16",
+                                           "gemma2_bf16_layer_types", "gemma3_bf16_as_released", "gpt_neox_f32_parallel"),
                          [](const auto& info) { return info.param; });
 
 TEST(GgufModel, Stories260KContinuesOnceUponATimeAsPublished) {

@@ -80,10 +80,10 @@ TEST_P(HfReference, MatchesTheNumpyForwardInEveryField) {
 // The step-by-step view's W_Q, W_K, W_V of every head: x W + b, with x the attention input of the
 // trace, must give the numpy reference's q, k and v. RoPE turns q and k by an angle that is zero
 // at position 0, so for rotary models the first row is compared, and v (never turned) in full.
-// Qwen3 and OLMo-2 normalize q and k before RoPE (the projection says so): v alone is compared.
+// Qwen3, OLMo-2 and Gemma 3 normalize q and k before RoPE (the projection says so): v alone is compared.
 TEST_P(HfReference, HeadProjectionsGiveTheReferenceQueriesKeysAndValues) {
     const bool rotary = model->info().architecture == Architecture::Llama || model->info().architecture == Architecture::GptNeox;
-    const bool qk_normalized = GetParam().rfind("qwen3", 0) == 0 || GetParam().rfind("olmo2", 0) == 0;
+    const bool qk_normalized = GetParam().rfind("qwen3", 0) == 0 || GetParam().rfind("olmo2", 0) == 0 || GetParam().rfind("gemma3", 0) == 0;
     double worst = 0;
     for (std::size_t l = 0; l < expected["layers"].size(); ++l)
         for (std::size_t h = 0; h < expected["layers"][l].size(); ++h) {
@@ -170,6 +170,7 @@ TEST(HfModel, PartialRotaryIsNamedInTheStepsAndInfo) {
 TEST(HfModel, NewFamiliesTraceJsonNamesTheFamilyAndValidates) {
     for (const auto& [name, architecture, family] : {std::tuple<std::string, std::string, std::string>{"qwen3_f32_gqa_tied", "llama", "qwen3"},
                                                      {"gpt_neox_f32_parallel", "gpt_neox", ""}, {"opt_f32_pre_ln", "opt", ""},
+                                                     {"gemma2_f32_window3_softcap", "llama", "gemma2"},
                                                      {"roberta_f32_masked_lm", "bert", "roberta"}, {"gpt2_f32", "gpt2", ""}}) {
         const ModelPtr model = reference_model(name);
         if (!model) GTEST_SKIP() << "no reference checkpoints at " << kReferenceDir;
@@ -202,6 +203,57 @@ TEST(HfModel, StepsNameRopeOnlyForRotaryModels) {
         EXPECT_EQ(projections.find("RoPE") != std::string::npos, rotary) << name << ":\n" << projections;
         EXPECT_EQ(query.find("RoPE(x_") != std::string::npos, rotary) << name << ":\n" << query;
     }
+}
+
+// Gemma 2 (sliding_window 3 on layers 0 and 2, attn_logit_softcapping 1.5, query_pre_attn_scalar
+// 24): info says so; a sliding layer's trace masks the keys 3 or more back, the trace JSON names
+// window and cap per layer (and validates), and the steps pages show the cap with its numbers and
+// the window's masked keys. Layer 1 is global: nothing masked but the future.
+TEST(HfModel, Gemma2ShowsItsSoftCapAndSlidingWindowEverywhere) {
+    const ModelPtr model = reference_model("gemma2_f32_window3_softcap");
+    if (!model) GTEST_SKIP() << "no reference checkpoints at " << kReferenceDir;
+    EXPECT_EQ(model->info().attention, "sliding window of 3 on layers 0, 2; scores soft-capped at 1.5; logits soft-capped at 2");
+    EXPECT_EQ(model->info().family, "gemma2");
+    const auto trace = compute_trace(*model, "a b c d e f g");
+    ASSERT_TRUE(trace.ok()) << trace.error().message;
+    const Trace& t = *trace.value();
+    const int n = t.n_tokens(), last = n - 1;
+    ASSERT_GE(n, 5);
+    EXPECT_FLOAT_EQ(t.layers[0].scale, 1.0f / std::sqrt(24.0f));
+    for (int l = 0; l < 3; ++l) {
+        const auto scores = t.head_scores(l, 1);
+        EXPECT_EQ(std::isinf((*scores)(last, last - 3)), l != 1) << "layer " << l << ": only the sliding layers mask keys 3 back";
+        EXPECT_EQ(std::isinf((*scores)(last, 0)), l != 1) << "layer " << l;
+        EXPECT_LT((*scores).row(last).tail(3).cwiseAbs().maxCoeff(), 1.5f) << "soft-capped";
+    }
+    const auto doc = nlohmann::json::parse(trace_to_json(t));
+    EXPECT_EQ(doc["layers"][0]["attention"], nlohmann::json({{"window", 3}, {"softcap", 1.5}}));
+    EXPECT_EQ(doc["layers"][1]["attention"], nlohmann::json({{"softcap", 1.5}}));
+    EXPECT_TRUE(doc["layers"][0]["heads"][1]["weights"][last][0] == 0.0) << "a masked cell weighs exactly 0";
+
+    const auto pages = explain_steps(explain_head(t, 0, 1, last, model->head_projection(0, 1)));
+    const StepPage& scale = pages.at(static_cast<std::size_t>(ExplainStep::Scale));
+    const StepPage& mask = pages.at(static_cast<std::size_t>(ExplainStep::Mask));
+    EXPECT_EQ(scale.title, "6. Scale, then soft-cap");
+    EXPECT_THAT(formulas_of(scale), HasSubstr("score = 1.5 \u00b7 tanh(scaled / 1.5)"));
+    EXPECT_THAT(formulas_of(scale), HasSubstr("1.5 tanh("));
+    EXPECT_EQ(mask.title, "7. The mask: no peeking ahead, and a window");
+    ASSERT_EQ(mask.rows.size(), static_cast<std::size_t>(n));
+    EXPECT_EQ(mask.rows[0][1], "before the window: masked");
+    EXPECT_EQ(mask.rows[static_cast<std::size_t>(last - 2)][1], "in the window: kept");
+    EXPECT_EQ(mask.rows[static_cast<std::size_t>(last - 3)][1], "before the window: masked");
+    const auto global = explain_steps(explain_head(t, 1, 1, last, model->head_projection(1, 1)));
+    EXPECT_EQ(global.at(static_cast<std::size_t>(ExplainStep::Mask)).title, "7. The mask: no peeking ahead");
+}
+
+// Gemma 3 (gemma3_bf16_as_released: layers 0-4 slide with RoPE base 10000, layer 5 is global with
+// rope_theta 1e6 scaled by 8; no soft-caps): info names both.
+TEST(HfModel, Gemma3NamesItsLocalAndGlobalLayers) {
+    const ModelPtr model = reference_model("gemma3_bf16_as_released");
+    if (!model) GTEST_SKIP() << "no reference checkpoints at " << kReferenceDir;
+    EXPECT_EQ(model->info().attention, "sliding window of 3 on layers 0, 1, 2, 3, 4; RoPE base 10000 on the sliding layers");
+    EXPECT_THAT(model->info().positional, HasSubstr("base 10000 on sliding layers"));
+    EXPECT_THAT(model->info().norm, HasSubstr("q/k norm per head"));
 }
 
 // GPT-2 with scale_attn_by_inverse_layer_idx: layer l's scores are q . k / (sqrt(d_head) (l + 1)).
@@ -253,7 +305,8 @@ INSTANTIATE_TEST_SUITE_P(HfModel, HfReference,
                                            "llama_f32_gqa_untied_sharded", "llama_bf16_tied_llama3_rope",
                                            "qwen2_f16_biases_one_kv_head", "mistral_f32_linear_rope", "qwen3_f32_gqa_tied",
                                            "qwen3_bf16_untied", "olmo2_f32", "olmo2_bf16_gqa", "phi3_f32_gqa", "phi3_bf16",
-                                           "gemma_f32_mqa", "gemma_bf16", "gpt_neox_f32_parallel", "gpt_neox_f16_sequential",
+                                           "gemma_f32_mqa", "gemma_bf16", "gemma2_f32_window3_softcap", "gemma2_bf16_layer_types",
+                                           "gemma3_f32_pattern2", "gemma3_bf16_as_released", "gpt_neox_f32_parallel", "gpt_neox_f16_sequential",
                                            "opt_f32_pre_ln", "opt_f16_post_ln_project", "roberta_f32_masked_lm",
                                            "xlm_roberta_bf16_encoder", "xlm_roberta_f16_masked_lm_decoder_written"),
                          [](const auto& info) { return info.param; });

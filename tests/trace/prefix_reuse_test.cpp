@@ -239,7 +239,8 @@ INSTANTIATE_TEST_SUITE_P(Decoders, PrefixReuseReference,
                          ::testing::Values("gpt2_f32", "gpt2_f32_scale_by_layer", "gpt2_f16_bare_names",
                                            "llama_f32_gqa_untied_sharded", "llama_bf16_tied_llama3_rope",
                                            "mistral_f32_linear_rope", "qwen2_f16_biases_one_kv_head", "qwen3_f32_gqa_tied",
-                                           "olmo2_bf16_gqa", "phi3_bf16", "gemma_f32_mqa",
+                                           "olmo2_bf16_gqa", "phi3_bf16", "gemma_f32_mqa", "gemma2_f32_window3_softcap",
+                                           "gemma3_f32_pattern2",
                                            "gpt_neox_f32_parallel", "gpt_neox_f16_sequential", "opt_f32_pre_ln",
                                            "opt_f16_post_ln_project"));
 

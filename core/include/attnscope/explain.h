@@ -23,8 +23,10 @@ struct KeyExplanation {
     RowVector v;           // d_head: "what I pass on"
     RowVector products;    // d_head: q_c * k_c, the terms of the dot product
     float dot = 0.0f;      // q . k = sum of products
-    float score = 0.0f;    // dot * scale (what the trace holds); meaningless when masked
-    bool masked = false;   // causal mask: j > i
+    float scaled = 0.0f;   // dot * scale
+    float score = 0.0f;    // what the trace holds: scaled, soft-capped where the layer caps; meaningless when masked
+    bool masked = false;   // causal mask (j > i) or outside a sliding window
+    bool outside_window = false;  // masked because the window has passed it: j <= i - window
     float exp_score = 0.0f;  // exp(score - shift); 0 when masked
     float weight = 0.0f;   // exp_score / exp_sum, the softmax weight (trace value)
     std::string dot_formula;    // "1·3 + 2·(−1) + (−1)·0 = 1"
@@ -37,6 +39,7 @@ struct HeadExplanation {
     float scale = 1.0f;         // the factor scores were multiplied by
     bool scale_is_default = true;  // scale == 1/sqrt(d_head)
     bool causal = false;
+    ScoreShaping shaping;       // the layer's soft-cap and sliding window (Gemma 2 and 3)
     // Cross-attention: the keys and values are another sequence's (an encoder-decoder's source),
     // so no key is the query's own token. Self-attention otherwise (n_keys = n).
     bool cross = false;

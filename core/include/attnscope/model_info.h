@@ -39,6 +39,10 @@ struct ModelInfo {
     std::string positional;  // "learned", "sinusoidal", "rope", "none"
     std::string norm;        // "layernorm", "rmsnorm", "none"; "(post)" appended for post-norm
     std::string activation;
+    // How the scores are shaped beyond the scale and the causal mask, where the model does it:
+    // "sliding window of 4096 on layers 0, 2, 4, …; scores soft-capped at 50; logits soft-capped
+    // at 30" (Gemma 2). "" otherwise.
+    std::string attention;
     std::string dtype = "f32";  // how the weights are stored in the file
     // Files of weights (safetensors, GGUF): their types and shares, e.g. "Q4_K_M mix: Q4_K 70%,
     // Q6_K 25%, F32 5%" or "BF16", and the size of the file(s). Empty and 0 for built-in models.

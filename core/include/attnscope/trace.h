@@ -38,7 +38,7 @@ struct HeadTrace {
     Matrix v;        // n_keys x d_head
     // Kept only when the forward pass was asked to (ForwardOptions::keep_attention: short texts,
     // the app); otherwise empty, and Trace::head_scores / head_weights compute them from q and k.
-    Matrix scores;   // n x n_keys, rows = queries: q k^T * scale; masked cells are -infinity
+    Matrix scores;   // n x n_keys, rows = queries: q k^T * scale (then soft-capped: ScoreShaping); masked cells are -infinity
     Matrix weights;  // n x n_keys: softmax of each scores row; masked cells exactly 0, rows sum to 1
     Matrix out;      // n x d_head: weights v
     HeadSummary summary;
@@ -51,6 +51,20 @@ struct HeadTrace {
 // computed ones are shared with the attention cache (attention_cache.h).
 using AttentionMatrix = std::shared_ptr<const Matrix>;
 
+// How a layer shapes its scores beyond the scale and the causal mask: Gemma 2's and 3's soft-capping
+// and sliding windows (trace JSON version 2's "attention" object). Default: neither.
+struct ScoreShaping {
+    // > 0: each score s becomes softcap * tanh(s / softcap) after the scale (and any bias), before
+    // the mask: scores stay inside (-softcap, softcap).
+    float softcap = 0.0f;
+    // > 0, causal layers only: a sliding-window layer, where query i sees keys i - window + 1 .. i;
+    // earlier keys are masked as later ones are (-infinity, weight 0).
+    int window = 0;
+    bool any() const { return softcap > 0.0f || window > 0; }
+    // The first key query i sees: 0 without a window.
+    Index first_key(Index i) const { return window > 0 && i >= window ? i - window + 1 : 0; }
+};
+
 struct LayerTrace {
     Matrix x;  // n x d_model: the attention input, after the layer's norm (Q = x W_Q + b_Q)
     std::vector<HeadTrace> heads;
@@ -59,6 +73,7 @@ struct LayerTrace {
     float scale = 1.0f;
     // Whether a query sees only itself and earlier keys (decoders): how its scores are masked.
     bool causal = false;
+    ScoreShaping shaping{};
     // Cross-attention (an encoder-decoder's decoder): the queries are the trace's tokens, the keys
     // and values come from Trace::source_tokens (the encoder's), so its matrices are n x n_source.
     // Never causal. Self-attention otherwise: queries and keys are the same sequence.

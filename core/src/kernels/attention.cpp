@@ -15,17 +15,20 @@ void apply_causal_mask(Matrix& scores) {
 
 namespace {
 
-// Softmax of cells [0, end) of row i, whose later cells are masked (weight exactly 0).
-void softmax_prefix(const Matrix& scores, Index i, Index end, Matrix& weights) {
+// Softmax of cells [begin, end) of row i, whose other cells are masked (weight exactly 0).
+void softmax_range(const Matrix& scores, Index i, Index begin, Index end, Matrix& weights) {
+    weights.row(i).head(begin).setZero();
     weights.row(i).tail(scores.cols() - end).setZero();
-    if (end == 0) return;  // every cell masked: nothing to attend to
-    const auto row = scores.row(i).head(end).array();
+    if (end <= begin) return;  // every cell masked: nothing to attend to
+    const auto row = scores.row(i).segment(begin, end - begin).array();
     // Subtract the row max so exp() cannot overflow; the weights are unchanged by it.
     const float row_max = row.maxCoeff();
-    auto out = weights.row(i).head(end).array();
+    auto out = weights.row(i).segment(begin, end - begin).array();
     out = (row - row_max).exp();  // vectorised
     out /= out.sum();
 }
+
+void softmax_prefix(const Matrix& scores, Index i, Index end, Matrix& weights) { softmax_range(scores, i, 0, end, weights); }
 
 }  // namespace
 
@@ -52,10 +55,17 @@ Matrix softmax_rows(const Matrix& scores) {
 
 namespace {
 
-// Softmax of a causal block: row i of the block (query i0 + i) attends to keys 0..i0 + i, by
-// construction, so no search for the masked tail and no masked cells inside it.
-void causal_softmax_block(const Matrix& scores, Index i0, Matrix& weights) {
-    for (Index i = 0; i < scores.rows(); ++i) softmax_prefix(scores, i, i0 + i + 1, weights);
+// Softmax of a causal block: row i of the block (query i0 + i) attends to keys 0..i0 + i (from
+// the window's first key in a sliding-window layer), by construction, so no search for the masked
+// cells.
+void causal_softmax_block(const Matrix& scores, Index i0, Matrix& weights, const ScoreShaping& shaping) {
+    for (Index i = 0; i < scores.rows(); ++i) softmax_range(scores, i, shaping.first_key(i0 + i), i0 + i + 1, weights);
+}
+
+// s -> c tanh(s / c): every score kept inside (-c, c), small ones almost unchanged.
+template <class Block>
+void soft_cap(Block&& scores, float c) {
+    scores = (scores.array() / c).tanh() * c;
 }
 
 }  // namespace
@@ -73,7 +83,8 @@ void add_relative_bias(Block&& scores, const RowVector& bias, Index n_queries, I
 }  // namespace
 
 void attention_rows(const Matrix& q, const Matrix& k, float scale, bool causal, Index i0, Index rows, Matrix& scores,
-                    Matrix& weights, const RowVector* relative_bias) {
+                    Matrix& weights, const RowVector* relative_bias, const ScoreShaping& shaping) {
+    assert(causal || shaping.window == 0);  // a window is a causal layer's
     const float minus_inf = -std::numeric_limits<float>::infinity();
     const Index n = k.rows();
     scores.resize(rows, n);
@@ -84,6 +95,7 @@ void attention_rows(const Matrix& q, const Matrix& k, float scale, bool causal, 
         scores.noalias() = q.middleRows(i0, rows) * k.transpose();
         scores *= scale;
         if (relative_bias) add_relative_bias(scores, *relative_bias, q.rows(), i0, n);
+        if (shaping.softcap > 0.0f) soft_cap(scores, shaping.softcap);
         weights = softmax_rows(scores);
         return;
     }
@@ -93,10 +105,13 @@ void attention_rows(const Matrix& q, const Matrix& k, float scale, bool causal, 
     seen.noalias() = q.middleRows(i0, rows) * k.topRows(keys).transpose();
     seen *= scale;
     if (relative_bias) add_relative_bias(seen, *relative_bias, q.rows(), i0, keys);
+    if (shaping.softcap > 0.0f) soft_cap(seen, shaping.softcap);
     scores.rightCols(n - keys).setConstant(minus_inf);
-    for (Index i = 0; i < rows; ++i)  // the block's own triangle: key j > query i0 + i
-        scores.row(i).segment(i0 + i + 1, rows - i - 1).setConstant(minus_inf);
-    causal_softmax_block(scores, i0, weights);
+    for (Index i = 0; i < rows; ++i) {
+        scores.row(i).segment(i0 + i + 1, rows - i - 1).setConstant(minus_inf);  // the block's own triangle: key j > query i0 + i
+        scores.row(i).head(shaping.first_key(i0 + i)).setConstant(minus_inf);     // keys the window has passed
+    }
+    causal_softmax_block(scores, i0, weights, shaping);
 }
 
 void size_summary(HeadSummary& s, Index n, Index n_keys) {
@@ -143,7 +158,7 @@ void summarize_rows(const Matrix& weights, Index i0, bool causal, HeadSummary& s
 }
 
 void attention_rows_of(const Matrix& q, const Matrix& k, float scale, bool causal, Index r0, Index r1, Matrix* scores,
-                       Matrix* weights, const RowVector* relative_bias) {
+                       Matrix* weights, const RowVector* relative_bias, const ScoreShaping& shaping) {
     const Index n = k.rows();
     if (scores) scores->resize(r1 - r0, n);
     if (weights) weights->resize(r1 - r0, n);
@@ -151,7 +166,7 @@ void attention_rows_of(const Matrix& q, const Matrix& k, float scale, bool causa
     // The same blocks as the forward pass (multiples of kAttentionBlock), so the same products.
     for (Index i0 = (r0 / kAttentionBlock) * kAttentionBlock; i0 < r1; i0 += kAttentionBlock) {
         const Index rows = std::min(kAttentionBlock, q.rows() - i0);
-        attention_rows(q, k, scale, causal, i0, rows, block_scores, block_weights, relative_bias);
+        attention_rows(q, k, scale, causal, i0, rows, block_scores, block_weights, relative_bias, shaping);
         const Index from = std::max(r0, i0), to = std::min(r1, i0 + rows);
         if (scores) scores->middleRows(from - r0, to - from) = block_scores.middleRows(from - i0, to - from);
         if (weights) weights->middleRows(from - r0, to - from) = block_weights.middleRows(from - i0, to - from);
@@ -159,7 +174,7 @@ void attention_rows_of(const Matrix& q, const Matrix& k, float scale, bool causa
 }
 
 HeadTrace attention_head_forward(const Matrix& q, const Matrix& k, const Matrix& v, float scale, bool causal, bool keep,
-                                 const RowVector* relative_bias) {
+                                 const RowVector* relative_bias, const ScoreShaping& shaping) {
     HeadTrace head;
     head.q = q;
     head.k = k;
@@ -176,7 +191,7 @@ HeadTrace attention_head_forward(const Matrix& q, const Matrix& k, const Matrix&
     Matrix scores, weights;  // one block of rows, reused
     for (Index i0 = 0; i0 < n; i0 += kAttentionBlock) {
         const Index rows = std::min(kAttentionBlock, n - i0), keys = causal ? i0 + rows : k.rows();
-        attention_rows(q, k, scale, causal, i0, rows, scores, weights, relative_bias);
+        attention_rows(q, k, scale, causal, i0, rows, scores, weights, relative_bias, shaping);
         head.out.middleRows(i0, rows).noalias() = weights.leftCols(keys) * v.topRows(keys);
         summarize_rows(weights, i0, causal, head.summary);
         if (!keep) continue;
@@ -201,14 +216,15 @@ Matrix stacked_rows(const Matrix& earlier, Index p, const Matrix& later) {
 // would compute up to 128 rows for a few typed tokens, 2.4 of the 2.5 GFLOP of appending 8
 // tokens to 1,016 in GPT-2-small. Their numbers then equal the forward pass's to float rounding
 // (a product of other sizes), not bit for bit.
-void new_causal_rows(const Matrix& q, const Matrix& k, float scale, Index p, Matrix& scores, Matrix& weights) {
+void new_causal_rows(const Matrix& q, const Matrix& k, float scale, Index p, const ScoreShaping& shaping, Matrix& scores,
+                     Matrix& weights) {
     const Index m = q.rows() - p;
     scores.resize(m, k.rows());
     weights.resize(m, k.rows());
     Matrix block_scores, block_weights;
     for (Index i0 = p; i0 < q.rows(); i0 += kAttentionBlock) {
         const Index rows = std::min(kAttentionBlock, q.rows() - i0);
-        attention_rows(q, k, scale, /*causal=*/true, i0, rows, block_scores, block_weights);
+        attention_rows(q, k, scale, /*causal=*/true, i0, rows, block_scores, block_weights, nullptr, shaping);
         scores.middleRows(i0 - p, rows) = block_scores;
         weights.middleRows(i0 - p, rows) = block_weights;
     }
@@ -221,7 +237,8 @@ namespace {
 // The summary of a causal head's first p rows, from the summary of more rows: the per-row values
 // as they were; the pooled map's cells up to row p, except the last row of cells when p ends
 // inside it (rows from p on fed it too), which is made again from those rows' weights.
-HeadSummary summary_of_first_rows(const HeadSummary& more, const Matrix& q, const Matrix& k, float scale, Index p) {
+HeadSummary summary_of_first_rows(const HeadSummary& more, const Matrix& q, const Matrix& k, float scale, Index p,
+                                  const ScoreShaping& shaping) {
     constexpr Index P = HeadSummary::kPoolTokens;
     HeadSummary s;
     s.entropy = more.entropy.head(p);
@@ -235,7 +252,7 @@ HeadSummary summary_of_first_rows(const HeadSummary& more, const Matrix& q, cons
     const Index first_row = (cells - 1) * P;
     s.pooled.row(cells - 1).setZero();
     Matrix weights;
-    attention_rows_of(q.topRows(p), k.topRows(p), scale, /*causal=*/true, first_row, p, nullptr, &weights);
+    attention_rows_of(q.topRows(p), k.topRows(p), scale, /*causal=*/true, first_row, p, nullptr, &weights, nullptr, shaping);
     summarize_rows(weights, first_row, /*causal=*/true, s);
     return s;
 }
@@ -243,7 +260,7 @@ HeadSummary summary_of_first_rows(const HeadSummary& more, const Matrix& q, cons
 }  // namespace
 
 HeadTrace extended_causal_head(const HeadTrace& prefix, Index p, const Matrix& q_new, const Matrix& k_new,
-                               const Matrix& v_new, float scale, bool keep) {
+                               const Matrix& v_new, float scale, bool keep, const ScoreShaping& shaping) {
     assert(prefix.q.rows() >= p && (!keep || prefix.weights.rows() >= p));
     const Index m = q_new.rows(), n = p + m;
     HeadTrace head;
@@ -251,11 +268,11 @@ HeadTrace extended_causal_head(const HeadTrace& prefix, Index p, const Matrix& q
     head.k = stacked_rows(prefix.k, p, k_new);
     head.v = stacked_rows(prefix.v, p, v_new);
     Matrix scores, weights;  // the new query rows: m x n
-    new_causal_rows(head.q, head.k, scale, p, scores, weights);
+    new_causal_rows(head.q, head.k, scale, p, shaping, scores, weights);
     head.out.resize(n, head.v.cols());
     head.out.topRows(p) = prefix.out.topRows(p);
     head.out.bottomRows(m).noalias() = weights * head.v;  // masked cells are exactly 0
-    head.summary = summary_of_first_rows(prefix.summary, head.q, head.k, scale, p);
+    head.summary = summary_of_first_rows(prefix.summary, head.q, head.k, scale, p, shaping);
     size_summary(head.summary, n);
     summarize_rows(weights, p, /*causal=*/true, head.summary);
     if (!keep) return head;
@@ -272,13 +289,14 @@ HeadTrace extended_causal_head(const HeadTrace& prefix, Index p, const Matrix& q
 }
 
 void extend_causal_head(HeadTrace& head, const Matrix& q_new, const Matrix& k_new, const Matrix& v_new, float scale,
-                        bool keep) {
-    head = extended_causal_head(head, head.q.rows(), q_new, k_new, v_new, scale, keep);
+                        bool keep, const ScoreShaping& shaping) {
+    head = extended_causal_head(head, head.q.rows(), q_new, k_new, v_new, scale, keep, shaping);
 }
 
-void truncate_causal_head(HeadTrace& head, Index reuse, float scale) {
+void truncate_causal_head(HeadTrace& head, Index reuse, float scale, const ScoreShaping& shaping) {
     const Index d = head.q.cols();
-    head = extended_causal_head(head, reuse, Matrix(0, d), Matrix(0, d), Matrix(0, head.v.cols()), scale, head.weights.size() > 0);
+    head = extended_causal_head(head, reuse, Matrix(0, d), Matrix(0, d), Matrix(0, head.v.cols()), scale,
+                                head.weights.size() > 0, shaping);
 }
 
 namespace {
@@ -312,12 +330,13 @@ std::optional<Matrix> for_each_head(Index d_head, int n_heads, int n_kv_heads, I
 std::optional<Matrix> multi_head_attention(const Matrix& q, const Matrix& k, const Matrix& v, int n_heads,
                                            int n_kv_heads, float scale, bool causal, bool keep,
                                            const std::function<bool()>& cancelled, std::vector<HeadTrace>& heads,
-                                           const std::vector<RowVector>* relative_biases) {
+                                           const std::vector<RowVector>* relative_biases, const ScoreShaping& shaping) {
     const Index d_head = q.cols() / n_heads;
     assert(!relative_biases || relative_biases->size() == static_cast<std::size_t>(n_heads));
     return for_each_head(d_head, n_heads, n_kv_heads, q.rows(), cancelled, heads, [&](int h, Index qc, Index kc) {
         return attention_head_forward(q.middleCols(qc, d_head), k.middleCols(kc, d_head), v.middleCols(kc, d_head), scale,
-                                      causal, keep, relative_biases ? &(*relative_biases)[static_cast<std::size_t>(h)] : nullptr);
+                                      causal, keep, relative_biases ? &(*relative_biases)[static_cast<std::size_t>(h)] : nullptr,
+                                      shaping);
     });
 }
 
@@ -326,12 +345,12 @@ std::optional<Matrix> multi_head_attention(const Matrix& q, const Matrix& k, con
 std::optional<Matrix> extend_causal_heads(const std::vector<HeadTrace>& prefix, Index p, const Matrix& q_new,
                                           const Matrix& k_new, const Matrix& v_new, int n_heads, int n_kv_heads,
                                           float scale, bool keep, const std::function<bool()>& cancelled,
-                                          std::vector<HeadTrace>& heads) {
+                                          std::vector<HeadTrace>& heads, const ScoreShaping& shaping) {
     assert(prefix.size() == static_cast<std::size_t>(n_heads));
     const Index d_head = q_new.cols() / n_heads;
     return for_each_head(d_head, n_heads, n_kv_heads, q_new.rows(), cancelled, heads, [&](int h, Index qc, Index kc) {
         return extended_causal_head(prefix[static_cast<std::size_t>(h)], p, q_new.middleCols(qc, d_head),
-                                    k_new.middleCols(kc, d_head), v_new.middleCols(kc, d_head), scale, keep);
+                                    k_new.middleCols(kc, d_head), v_new.middleCols(kc, d_head), scale, keep, shaping);
     });
 }
 

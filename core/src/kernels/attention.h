@@ -30,8 +30,9 @@ inline constexpr Index kAttentionBlock = 128;
 // `relative_bias` (T5's position bias; null: none) is added to the scaled scores by key - query
 // distance: score(i, j) += (*relative_bias)(j - i + q.rows() - 1), so one row of
 // q.rows() + k.rows() - 1 numbers covers the whole matrix (relative_bias_entries).
+// `shaping`: soft-capping after scale and bias, and (causal only) the sliding window's mask.
 void attention_rows(const Matrix& q, const Matrix& k, float scale, bool causal, Index i0, Index rows, Matrix& scores,
-                    Matrix& weights, const RowVector* relative_bias = nullptr);
+                    Matrix& weights, const RowVector* relative_bias = nullptr, const ScoreShaping& shaping = {});
 
 // How many entries a relative bias for n_queries x n_keys scores has: one per key - query distance.
 inline Index relative_bias_entries(Index n_queries, Index n_keys) { return n_queries + n_keys - 1; }
@@ -47,7 +48,7 @@ void size_summary(HeadSummary& summary, Index n, Index n_keys = -1);
 
 // Any rows [r0, r1) of a head's scores and/or weights (null: not wanted), through the same blocks.
 void attention_rows_of(const Matrix& q, const Matrix& k, float scale, bool causal, Index r0, Index r1, Matrix* scores,
-                       Matrix* weights, const RowVector* relative_bias = nullptr);
+                       Matrix* weights, const RowVector* relative_bias = nullptr, const ScoreShaping& shaping = {});
 
 // q: n x d_head; k, v: n_keys x d_head (n_keys = n for self-attention; another sequence's length for
 // cross-attention, which is never causal). Returns the head's q, k, v and out (= weights v); with
@@ -55,7 +56,7 @@ void attention_rows_of(const Matrix& q, const Matrix& k, float scale, bool causa
 // `relative_bias`: as attention_rows; the head keeps a copy (HeadTrace::relative_bias), so its
 // matrices can be computed again later.
 HeadTrace attention_head_forward(const Matrix& q, const Matrix& k, const Matrix& v, float scale, bool causal,
-                                 bool keep = true, const RowVector* relative_bias = nullptr);
+                                 bool keep = true, const RowVector* relative_bias = nullptr, const ScoreShaping& shaping = {});
 
 // A causal head traced for p tokens, extended by m more (prefix reuse while typing): the head of n
 // = p + m tokens whose first p rows are those of `prefix` (which may have more rows, from a longer
@@ -68,15 +69,15 @@ HeadTrace attention_head_forward(const Matrix& q, const Matrix& k, const Matrix&
 // `keep`: the head keeps its n x n matrices (ForwardOptions::keep_attention); the prefix's must
 // then be kept too. Each of the p rows is copied once, into the result.
 HeadTrace extended_causal_head(const HeadTrace& prefix, Index p, const Matrix& q_new, const Matrix& k_new,
-                               const Matrix& v_new, float scale, bool keep);
+                               const Matrix& v_new, float scale, bool keep, const ScoreShaping& shaping = {});
 
 // The head as a forward pass over its first `reuse` tokens would have made it (a causal head: the
 // earlier rows never depend on later tokens): extended_causal_head with nothing new.
-void truncate_causal_head(HeadTrace& head, Index reuse, float scale);
+void truncate_causal_head(HeadTrace& head, Index reuse, float scale, const ScoreShaping& shaping = {});
 
 // The same in place, for a head traced for exactly p = head.q.rows() tokens.
 void extend_causal_head(HeadTrace& head, const Matrix& q_new, const Matrix& k_new, const Matrix& v_new, float scale,
-                        bool keep);
+                        bool keep, const ScoreShaping& shaping = {});
 
 // extended_causal_head for every head of a causal layer: `prefix` holds the layer's heads traced
 // for at least p tokens; q_new is m x (n_heads * d_head), k_new and v_new m x (n_kv_heads *
@@ -87,7 +88,7 @@ void extend_causal_head(HeadTrace& head, const Matrix& q_new, const Matrix& k_ne
 std::optional<Matrix> extend_causal_heads(const std::vector<HeadTrace>& prefix, Index p, const Matrix& q_new,
                                           const Matrix& k_new, const Matrix& v_new, int n_heads, int n_kv_heads,
                                           float scale, bool keep, const std::function<bool()>& cancelled,
-                                          std::vector<HeadTrace>& heads);
+                                          std::vector<HeadTrace>& heads, const ScoreShaping& shaping = {});
 
 // All heads of one layer. q: n x (n_heads * d_head); k, v: n x (n_kv_heads * d_head). Query head h
 // reads key/value head h / (n_heads / n_kv_heads), so grouped heads share their K and V. Heads run
@@ -98,6 +99,7 @@ std::optional<Matrix> extend_causal_heads(const std::vector<HeadTrace>& prefix, 
 std::optional<Matrix> multi_head_attention(const Matrix& q, const Matrix& k, const Matrix& v, int n_heads,
                                            int n_kv_heads, float scale, bool causal, bool keep,
                                            const std::function<bool()>& cancelled, std::vector<HeadTrace>& heads,
-                                           const std::vector<RowVector>* relative_biases = nullptr);
+                                           const std::vector<RowVector>* relative_biases = nullptr,
+                                           const ScoreShaping& shaping = {});
 
 }  // namespace attnscope

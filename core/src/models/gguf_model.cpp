@@ -52,6 +52,15 @@ const std::map<std::string, std::string, std::less<>> kPhi3LayerNames = [] {
     names["mlp.gate_up_proj.weight"] = "ffn_up.weight";
     return names;
 }();
+// Gemma 2 and 3 normalize before and after attention and MLP: llama.cpp's ffn_norm is their
+// pre_feedforward_layernorm.
+const std::map<std::string, std::string, std::less<>> kGemma2LayerNames = [] {
+    auto names = kLlamaLayerNames;
+    names["post_attention_layernorm.weight"] = "post_attention_norm.weight";
+    names["pre_feedforward_layernorm.weight"] = "ffn_norm.weight";
+    names["post_feedforward_layernorm.weight"] = "post_ffw_norm.weight";
+    return names;
+}();
 const std::map<std::string, std::string, std::less<>> kOlmo2LayerNames = [] {
     auto names = kLlamaLayerNames;
     names.erase("input_layernorm.weight");
@@ -87,6 +96,20 @@ struct NameMap {
         const auto it = layer.find(part->second);
         return it == layer.end() ? hf : "blk." + part->first + "." + it->second;
     }
+};
+
+// GPT-NeoX (names after GPTNeoXForCausalLM's "gpt_neox."; embed_out sits outside it).
+const std::map<std::string, std::string, std::less<>> kGptNeoxModelNames = {
+    {"embed_in.weight", "token_embd.weight"},          {"embed_out.weight", "output.weight"},
+    {"final_layer_norm.weight", "output_norm.weight"}, {"final_layer_norm.bias", "output_norm.bias"},
+};
+const std::map<std::string, std::string, std::less<>> kGptNeoxLayerNames = {
+    {"input_layernorm.weight", "attn_norm.weight"},                {"input_layernorm.bias", "attn_norm.bias"},
+    {"attention.query_key_value.weight", "attn_qkv.weight"},       {"attention.query_key_value.bias", "attn_qkv.bias"},
+    {"attention.dense.weight", "attn_output.weight"},              {"attention.dense.bias", "attn_output.bias"},
+    {"post_attention_layernorm.weight", "ffn_norm.weight"},        {"post_attention_layernorm.bias", "ffn_norm.bias"},
+    {"mlp.dense_h_to_4h.weight", "ffn_up.weight"},                 {"mlp.dense_h_to_4h.bias", "ffn_up.bias"},
+    {"mlp.dense_4h_to_h.weight", "ffn_down.weight"},               {"mlp.dense_4h_to_h.bias", "ffn_down.bias"},
 };
 
 // GPT-2 (names after GPT2LMHeadModel's "transformer."): the converter's tensor map.
@@ -130,6 +153,8 @@ std::string bert_gguf_name(const std::string& hf) { return NameMap{kBertModelNam
 std::string llama_gguf_name(const std::string& hf) { return NameMap{kLlamaModelNames, "layers.", kLlamaLayerNames}(hf, "model."); }
 std::string olmo2_gguf_name(const std::string& hf) { return NameMap{kLlamaModelNames, "layers.", kOlmo2LayerNames}(hf, "model."); }
 std::string phi3_gguf_name(const std::string& hf) { return NameMap{kLlamaModelNames, "layers.", kPhi3LayerNames}(hf, "model."); }
+std::string gemma2_gguf_name(const std::string& hf) { return NameMap{kLlamaModelNames, "layers.", kGemma2LayerNames}(hf, "model."); }
+std::string gpt_neox_gguf_name(const std::string& hf) { return NameMap{kGptNeoxModelNames, "layers.", kGptNeoxLayerNames}(hf, "gpt_neox."); }
 
 // The Hugging Face order of a permuted q or k weight's rows: row h*d + s*d/2 + i is file row
 // h*d + 2i + s.
@@ -213,6 +238,25 @@ const std::vector<KeyMapping> kLlamaKeys = {
     {"rope_theta", "rope.freq_base"},
     {"head_dim", "attention.key_length"},
 };
+// Gemma 2 and 3 add their windows and caps; a current converter writes Gemma 3's local RoPE base.
+const std::vector<KeyMapping> kGemma2Keys = [] {
+    std::vector<KeyMapping> keys = kLlamaKeys;
+    keys.insert(keys.end(), {{"sliding_window", "attention.sliding_window"},
+                             {"attn_logit_softcapping", "attn_logit_softcapping"},
+                             {"final_logit_softcapping", "final_logit_softcapping"},
+                             {"rope_local_base_freq", "rope.freq_base_swa"}});
+    return keys;
+}();
+const std::vector<KeyMapping> kGptNeoxKeys = {
+    {"hidden_size", "embedding_length"},
+    {"num_hidden_layers", "block_count"},
+    {"num_attention_heads", "attention.head_count"},
+    {"intermediate_size", "feed_forward_length"},
+    {"max_position_embeddings", "context_length"},
+    {"layer_norm_eps", "attention.layer_norm_epsilon"},
+    {"use_parallel_residual", "use_parallel_residual"},
+    {"rotary_emb_base", "rope.freq_base"},
+};
 const std::vector<KeyMapping> kGpt2Keys = {
     {"n_embd", "embedding_length"},     {"n_layer", "block_count"},
     {"n_head", "attention.head_count"}, {"n_inner", "feed_forward_length"},
@@ -261,8 +305,8 @@ nlohmann::json mapped_config(const GgufFile& file, const std::string& arch, cons
     return cfg;
 }
 
-nlohmann::json llama_config(const GgufFile& file, const std::string& arch) {
-    nlohmann::json cfg = mapped_config(file, arch, kLlamaKeys, {{"model_type", arch}, {"hidden_act", "silu"}});
+nlohmann::json llama_config_with(const GgufFile& file, const std::string& arch, const std::vector<KeyMapping>& keys) {
+    nlohmann::json cfg = mapped_config(file, arch, keys, {{"model_type", arch}, {"hidden_act", "silu"}});
     if (!cfg.contains("max_position_embeddings")) cfg["max_position_embeddings"] = 4096;
     const nlohmann::json rope_dims = metadata_value(file, arch + ".rope.dimension_count");
     const std::uint64_t heads = file.require_uint(arch + ".attention.head_count");
@@ -286,7 +330,52 @@ nlohmann::json llama_config(const GgufFile& file, const std::string& arch) {
                             "\" RoPE scaling is not supported (AttnScope reads none and linear)");
     }
     cfg["tie_word_embeddings"] = file.find_tensor("output.weight") == nullptr;
-    if (arch == "gemma") cfg["hidden_activation"] = "gelu_pytorch_tanh";   // llama.cpp's Gemma gates with the tanh GELU
+    if (arch.rfind("gemma", 0) == 0) cfg["hidden_activation"] = "gelu_pytorch_tanh";   // llama.cpp's Gemmas gate with the tanh GELU
+    return cfg;
+}
+
+nlohmann::json llama_config(const GgufFile& file, const std::string& arch) { return llama_config_with(file, arch, kLlamaKeys); }
+
+// Gemma 2 and 3 as llama.cpp runs them, since its converter leaves out what llama.cpp assumes:
+// - the scores' scale is 1/sqrt(head_dim), except in the 27B models (46 layers in Gemma 2, 62 in
+//   Gemma 3), whose query_pre_attn_scalar is d_model / heads;
+// - Gemma 2 slides on its even layers, over 4096 keys when the file does not say;
+// - Gemma 3 slides on five layers in six (sliding_window_pattern 6) where the file has a window,
+//   with RoPE base 10000 on them unless the file says otherwise.
+nlohmann::json gemma2_config(const GgufFile& file, const std::string& arch) {
+    nlohmann::json cfg = llama_config_with(file, arch, kGemma2Keys);
+    const bool gemma3 = arch == "gemma3";
+    cfg["model_type"] = gemma3 ? "gemma3_text" : "gemma2";
+    const std::uint64_t heads = file.require_uint(arch + ".attention.head_count");
+    const std::uint64_t width = file.require_uint(arch + ".embedding_length");
+    const std::uint64_t layers = file.require_uint(arch + ".block_count");
+    const std::uint64_t head_dim = cfg.contains("head_dim") ? cfg["head_dim"].get<std::uint64_t>() : heads ? width / heads : 0;
+    const bool is_27b = layers == (gemma3 ? 62u : 46u);
+    cfg["query_pre_attn_scalar"] = is_27b && heads ? width / heads : head_dim;   // 0 is refused naming the key
+    if (gemma3) {
+        if (!cfg.contains("sliding_window")) cfg["sliding_window"] = nullptr;
+        cfg["sliding_window_pattern"] = 6;
+    } else if (!cfg.contains("sliding_window")) {
+        cfg["sliding_window"] = 4096;
+    }
+    return cfg;
+}
+
+// GPT-NeoX: the converter writes the rotated dimensions (rope.dimension_count), not rotary_pct,
+// and no activation: Pythia's is the erf GELU (llama.cpp runs the tanh one, within about 1e-3).
+nlohmann::json gpt_neox_config(const GgufFile& file, const std::string& arch) {
+    nlohmann::json cfg = mapped_config(file, arch, kGptNeoxKeys, {{"model_type", "gpt_neox"}, {"hidden_act", "gelu"}});
+    const std::uint64_t heads = file.require_uint(arch + ".attention.head_count");
+    const std::uint64_t width = file.require_uint(arch + ".embedding_length");
+    const nlohmann::json rope_dims = metadata_value(file, arch + ".rope.dimension_count");
+    if (rope_dims.is_number() && heads > 0 && width % heads == 0) {   // else the builder names the divisor problem
+        const std::uint64_t d_head = width / heads;
+        if (!rope_dims.is_number_unsigned() || rope_dims.get<std::uint64_t>() > d_head)
+            throw LoadError("key '" + arch + ".rope.dimension_count': expected at most the head's " + std::to_string(d_head) +
+                            " dimensions, got " + rope_dims.dump());
+        cfg["rotary_pct"] = rope_dims.get<double>() / static_cast<double>(d_head);
+    }
+    cfg["tie_word_embeddings"] = file.find_tensor("output.weight") == nullptr;
     return cfg;
 }
 
@@ -362,6 +451,7 @@ struct GgufArchitecture {
     bool permuted_qk;                     // llama.cpp reordered q/k rows for its RoPE
     bool conv1d_out_in;                   // GPT-2's Conv1D weights transposed to out x in
     bool rope;                            // may hold rope_freqs.weight
+    bool qkv_grouped = false;             // GPT-NeoX's attn_qkv rows reordered to [Q; K; V]
 };
 
 const GgufArchitecture kArchitectures[] = {
@@ -371,6 +461,9 @@ const GgufArchitecture kArchitectures[] = {
     {"olmo2", olmo2_gguf_name, kLlamaKeys, llama_config, build_llama_model, false, false, true},
     {"phi3", phi3_gguf_name, kLlamaKeys, llama_config, build_llama_model, false, false, true},
     {"gemma", llama_gguf_name, kLlamaKeys, llama_config, build_llama_model, false, false, true},
+    {"gemma2", gemma2_gguf_name, kGemma2Keys, gemma2_config, build_llama_model, false, false, true},
+    {"gemma3", gemma2_gguf_name, kGemma2Keys, gemma2_config, build_llama_model, false, false, true},
+    {"gptneox", gpt_neox_gguf_name, kGptNeoxKeys, gpt_neox_config, build_gpt_neox_model, false, false, false, true},
     {"gpt2", gpt2_gguf_name, kGpt2Keys, gpt2_config, build_gpt2_model, false, true, false},
     {"bert", bert_gguf_name, kBertKeys, bert_config, build_bert_model, false, false, false},
 };
@@ -379,7 +472,7 @@ const GgufArchitecture& find_architecture(const std::string& name) {
     for (const GgufArchitecture& a : kArchitectures)
         if (name == a.name) return a;
     throw LoadError("general.architecture: \"" + cut_for_message(name, 40) +
-                    "\" is not an architecture AttnScope runs from GGUF yet (it runs llama, which includes Mistral, qwen2, qwen3, olmo2, phi3, gemma, gpt2 and bert)");
+                    "\" is not an architecture AttnScope runs from GGUF yet (it runs llama, which includes Mistral, qwen2, qwen3, olmo2, phi3, gemma, gemma2, gemma3, gptneox, gpt2 and bert)");
 }
 
 ModelPtr load_or_throw(const std::filesystem::path& path) {
@@ -393,7 +486,8 @@ ModelPtr load_or_throw(const std::filesystem::path& path) {
         HfContext context;
         context.config = arch.config(*file, arch_name);
         context.conv1d_out_in = arch.conv1d_out_in;
-        context.norms_hold_one_plus_w = arch_name == "gemma";   // llama.cpp's converter adds Gemma's 1 to its norm weights
+        context.norms_hold_one_plus_w = arch_name.rfind("gemma", 0) == 0;   // llama.cpp's converter adds Gemma's 1 to its norm weights
+        context.qkv_grouped = arch.qkv_grouped;
         const std::int64_t heads = context.config.value("num_attention_heads", 0);
         const std::int64_t kv = context.config.value("num_key_value_heads", heads);
         context.weights = std::make_shared<HfWeights>(std::make_unique<GgufSource>(file, arch.gguf_name, arch.permuted_qk, heads, kv));

@@ -25,8 +25,12 @@ struct HfContext {
     // GPT-2's Conv1D weights (c_attn, c_proj, c_fc) stored out x in, as torch.nn.Linear's, instead
     // of Hugging Face's in x out: llama.cpp's converter transposes them.
     bool conv1d_out_in = false;
-    // Gemma's norm weights stored as 1 + w (llama.cpp's converter adds the 1) instead of w.
+    // Gemma's norm weights (all three generations', q/k norms too) stored as 1 + w (llama.cpp's
+    // converter adds the 1) instead of w.
     bool norms_hold_one_plus_w = false;
+    // GPT-NeoX's query_key_value rows grouped [all Q; all K; all V] (llama.cpp's converter reorders
+    // them) instead of Hugging Face's per-head [q_h; k_h; v_h].
+    bool qkv_grouped = false;
 };
 
 // What the architectures share: the info, the weights they point into, the tokenizer, and the
@@ -73,7 +77,7 @@ protected:
 
 ModelPtr build_gpt2_model(HfContext& context);
 ModelPtr build_bert_model(HfContext& context);   // bert, distilbert and sentence-transformers BERTs
-ModelPtr build_llama_model(HfContext& context);  // llama, mistral, qwen2, qwen3, olmo2, phi3, gemma
+ModelPtr build_llama_model(HfContext& context);  // llama, mistral, qwen2, qwen3, olmo2, phi3, gemma, gemma2, gemma3_text
 ModelPtr build_gpt_neox_model(HfContext& context);  // gpt_neox (Pythia)
 ModelPtr build_opt_model(HfContext& context);
 

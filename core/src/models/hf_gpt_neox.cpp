@@ -2,7 +2,8 @@
 // rotary position embeddings on the first rotary_pct of each head, GELU MLP, untied embed_out.
 // What it changes in attention:
 // - query_key_value is one tensor whose output is interleaved per head: head h's q, k and v are
-//   its rows [3h dh, 3h dh + dh), [.. + dh, .. + 2 dh), [.. + 2 dh, .. + 3 dh);
+//   its rows [3h dh, 3h dh + dh), [.. + dh, .. + 2 dh), [.. + 2 dh, .. + 3 dh) (a GGUF file's
+//   are [all Q; all K; all V] instead: llama.cpp's converter reorders them);
 // - only the first rotary_ndims = d_head * rotary_pct numbers of q and k are turned;
 // - with use_parallel_residual (Pythia), attention and MLP both read the layer's input:
 //   x + attn(ln1(x)) + mlp(ln2(x)); without it they run one after the other.
@@ -47,6 +48,7 @@ public:
         m_eps = config_positive_float(cfg, "layer_norm_eps", 1e-5f);
         m_activation = activation_from_config(config_string(cfg, "hidden_act", "gelu"), "hidden_act");
         m_parallel = config_bool(cfg, "use_parallel_residual", true);
+        m_qkv_grouped = c.qkv_grouped;
         m_rotary_dims = rotary_dims(cfg, d_head);
         m_freq = rope_frequencies(cfg, m_rotary_dims, cfg.contains("rotary_emb_base") ? "rotary_emb_base" : "rope_theta");
 
@@ -81,13 +83,12 @@ public:
                   m_parallel ? "layernorm (pre; attention and MLP in parallel)" : "layernorm (pre)", activation_name(m_activation)});
     }
 
-    // Head h's rows of query_key_value: q at 3h dh, k at 3h dh + dh, v at 3h dh + 2 dh.
     std::optional<HeadProjection> head_projection(int layer, int head) const override {
         if (!has_head(layer, head)) return std::nullopt;
         const NeoxLayer& L = m_layers[static_cast<std::size_t>(layer)];
-        const Index dh = m_info.d_head, r0 = 3 * static_cast<Index>(head) * dh;
-        const auto w = [&](Index part) { return head_slice(*L.qkv_w, HfTensor::Layout::OutIn, r0 + part * dh, dh); };
-        const auto b = [&](Index part) { return bias_slice(L.qkv_b, r0 + part * dh, dh); };
+        const Index dh = m_info.d_head;
+        const auto w = [&](Index part) { return head_slice(*L.qkv_w, HfTensor::Layout::OutIn, qkv_row(head, part), dh); };
+        const auto b = [&](Index part) { return bias_slice(L.qkv_b, qkv_row(head, part), dh); };
         HeadProjection p{w(0), w(1), w(2), b(0), b(1), b(2)};
         p.rotary = true;
         p.rotary_dims = m_rotary_dims == m_info.d_head ? 0 : m_rotary_dims;
@@ -98,23 +99,32 @@ private:
     static int rotary_dims(const nlohmann::json& cfg, int d_head) {
         const float pct = cfg.contains("rotary_pct") ? config_positive_float(cfg, "rotary_pct") : 1.0f;
         if (pct > 1.0f) throw LoadError("config.json: rotary_pct: expected at most 1, got " + std::to_string(pct));
-        const int dims = static_cast<int>(static_cast<float>(d_head) * pct);
+        // HF truncates d_head * pct in double precision; the config's value read as a float can land
+        // just below a whole number (0.7f * 10 = 6.9999998), so a hair is added before truncating.
+        const int dims = static_cast<int>(static_cast<double>(d_head) * pct + 1e-4);
         if (dims < 2 || dims % 2 != 0)
             throw LoadError("config.json: rotary_pct: RoPE needs an even number of rotated dimensions, got " + std::to_string(dims) +
                             " of " + std::to_string(d_head));
         return dims;
     }
 
-    // The interleaved projection split into Q, K and V, each n x d with head h at columns h dh.
+    // Where head h's q (part 0), k (1) or v (2) starts among query_key_value's rows: 3h dh + part dh
+    // interleaved (Hugging Face), part d + h dh grouped (GGUF).
+    Index qkv_row(Index head, Index part) const {
+        const Index dh = m_info.d_head;
+        return m_qkv_grouped ? part * m_info.d_model + head * dh : (3 * head + part) * dh;
+    }
+
+    // The projection split into Q, K and V, each n x d with head h at columns h dh.
     void split_heads(const Matrix& qkv, Matrix& q, Matrix& k, Matrix& v) const {
         const Index dh = m_info.d_head, d = m_info.d_model;
         q.resize(qkv.rows(), d);
         k.resize(qkv.rows(), d);
         v.resize(qkv.rows(), d);
         for (Index h = 0; h < m_info.n_heads; ++h) {
-            q.middleCols(h * dh, dh) = qkv.middleCols(3 * h * dh, dh);
-            k.middleCols(h * dh, dh) = qkv.middleCols(3 * h * dh + dh, dh);
-            v.middleCols(h * dh, dh) = qkv.middleCols(3 * h * dh + 2 * dh, dh);
+            q.middleCols(h * dh, dh) = qkv.middleCols(qkv_row(h, 0), dh);
+            k.middleCols(h * dh, dh) = qkv.middleCols(qkv_row(h, 1), dh);
+            v.middleCols(h * dh, dh) = qkv.middleCols(qkv_row(h, 2), dh);
         }
     }
 
@@ -169,6 +179,7 @@ private:
     float m_eps = 1e-5f;
     Activation m_activation = Activation::Gelu;
     bool m_parallel = true;
+    bool m_qkv_grouped = false;   // query_key_value's rows [all Q; all K; all V] (GGUF)
 };
 
 }  // namespace

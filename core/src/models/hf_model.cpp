@@ -123,7 +123,8 @@ constexpr ArchitectureEntry kArchitectures[] = {
     {"gpt2", build_gpt2_model},   {"bert", build_bert_model},     {"distilbert", build_bert_model}, {"roberta", build_bert_model}, {"xlm-roberta", build_bert_model},
     {"llama", build_llama_model}, {"mistral", build_llama_model}, {"qwen2", build_llama_model},
     {"qwen3", build_llama_model}, {"olmo2", build_llama_model}, {"phi3", build_llama_model},
-    {"gemma", build_llama_model}, {"gpt_neox", build_gpt_neox_model}, {"opt", build_opt_model},
+    {"gemma", build_llama_model}, {"gemma2", build_llama_model}, {"gemma3_text", build_llama_model},
+    {"gpt_neox", build_gpt_neox_model}, {"opt", build_opt_model},
     {"t5", build_t5_model},       {"bart", build_bart_model},     {"marian", build_bart_model},
 };
 

@@ -59,13 +59,14 @@ Matrix layer_input_rows(const LayerTrace* earlier, int p, Matrix later) {
 
 std::optional<Matrix> attend_new_rows(const Matrix& q, const Matrix& k, const Matrix& v, int n_heads, int n_kv_heads,
                                       float scale, bool causal, const LayerTrace* prefix, int p,
-                                      const ForwardOptions& options, std::vector<HeadTrace>& heads) {
+                                      const ForwardOptions& options, std::vector<HeadTrace>& heads,
+                                      const ScoreShaping& shaping) {
     if (!prefix)
         return multi_head_attention(q, k, v, n_heads, n_kv_heads, scale, causal, options.keep_attention,
-                                    options.cancelled, heads);
+                                    options.cancelled, heads, nullptr, shaping);
     assert(causal && prefix->causal);  // reusable_rows reuses nothing of an encoder
     return extend_causal_heads(prefix->heads, p, q, k, v, n_heads, n_kv_heads, scale, options.keep_attention,
-                               options.cancelled, heads);
+                               options.cancelled, heads, shaping);
 }
 
 void finish_prefix_reuse(Trace& trace, const Trace& prefix, int p, const ForwardOptions& options) {

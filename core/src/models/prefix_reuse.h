@@ -30,11 +30,13 @@ Matrix layer_input_rows(const LayerTrace* earlier, int p, Matrix later);
 
 // One layer's attention over its new rows. q: m x (n_heads * d_head); k, v: m x (n_kv_heads *
 // d_head). No `prefix`: multi_head_attention over all the rows; else the heads of n = p + m rows
-// are built from the first p rows of the prefix's (extend_causal_heads). Fills `heads`; returns the
+// are built from the first p rows of the prefix's (extend_causal_heads). `shaping`: the layer's
+// soft-capping and window (Gemma 2 and 3). Fills `heads`; returns the
 // new rows of the heads' outputs side by side, or nothing when cancelled.
 std::optional<Matrix> attend_new_rows(const Matrix& q, const Matrix& k, const Matrix& v, int n_heads, int n_kv_heads,
                                       float scale, bool causal, const LayerTrace* prefix, int p,
-                                      const ForwardOptions& options, std::vector<HeadTrace>& heads);
+                                      const ForwardOptions& options, std::vector<HeadTrace>& heads,
+                                      const ScoreShaping& shaping = {});
 
 // After a pass that reused p rows and computed the logits of its new rows only: with
 // Logits::All, puts the prefix's logits of tokens 0..p-1 above them; records p in the trace.

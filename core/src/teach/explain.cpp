@@ -32,6 +32,7 @@ KeyExplanation explain_key(std::string token, const HeadTrace& h, const RowVecto
     key.v = h.v.row(j);
     key.products = q.cwiseProduct(key.k);
     key.dot = key.products.sum();
+    key.scaled = key.dot * scale;
     key.score = scores(0, j);
     key.masked = std::isinf(key.score) && key.score < 0.0f;
     key.weight = weights(0, j);
@@ -73,6 +74,7 @@ HeadExplanation explain_head(const Trace& trace, int layer, int head, int query,
     e.scale_is_default = std::abs(e.scale * std::sqrt(static_cast<float>(e.d_head)) - 1.0f) < 1e-4f;
     e.cross = L.cross;
     e.causal = trace.model.causal && !L.cross;  // cross-attention sees the whole source
+    e.shaping = L.shaping;
     e.tokens = token_labels(trace, ControlChars::AsTyped);
     e.x = L.x;
     e.projection = std::move(projection);
@@ -81,6 +83,13 @@ HeadExplanation explain_head(const Trace& trace, int layer, int head, int query,
     const Matrix weights = trace.head_weight_rows(layer, head, query, query + 1);
     for (int j = 0; j < trace.n_keys(layer); ++j)
         e.keys.push_back(explain_key(key_label(trace, layer, j, ControlChars::AsTyped), h, e.q, e.scale, scores, weights, j));
+    for (KeyExplanation& k : e.keys) {
+        k.outside_window = k.masked && k.j < e.shaping.first_key(query);
+        if (e.shaping.softcap > 0.0f && !k.masked)   // "1.2 × 0.25 = 0.3; 50 tanh(0.3 / 50) = 0.3"
+            k.score_formula = format_number(k.dot) + " \xC3\x97 " + format_number(e.scale) + " = " + format_number(k.scaled) + "; " +
+                              format_number(e.shaping.softcap) + " tanh(" + format_number(k.scaled) + " / " +
+                              format_number(e.shaping.softcap) + ") = " + format_number(k.score);
+    }
     fill_exponentials(e);
     e.out = h.out.row(query);
     return e;

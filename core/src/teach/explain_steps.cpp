@@ -113,15 +113,60 @@ StepPage dots_page(const HeadExplanation& e) {
     return p;
 }
 
+// The first key the query sees (its own, at worst).
+const KeyExplanation& first_seen_key(const HeadExplanation& e) {
+    for (const KeyExplanation& k : e.keys)
+        if (!k.masked) return k;
+    return e.keys.front();
+}
+
+// Gemma 2's scale step: the scale (query_pre_attn_scalar's), then every score squashed into
+// (-c, c) by c tanh(s / c).
+StepPage scale_and_cap_page(const HeadExplanation& e) {
+    const float cap = e.shaping.softcap;
+    StepPage p = page(e, "6. Scale, then soft-cap",
+                      "Scale the dot products down, then squash them: c \u00b7 tanh(s / c) leaves small scores almost as "
+                      "they are and bends big ones towards \u00b1c, so no key can take all the attention.");
+    p.formulas.push_back("scaled = q \u00b7 k \u00d7 " + scale_words(e));
+    p.formulas.push_back("score = " + str(cap) + " \u00b7 tanh(scaled / " + str(cap) + ")   (always between \u2212" + str(cap) +
+                         " and " + str(cap) + ")");
+    const KeyExplanation& k0 = first_seen_key(e);
+    p.formulas.push_back("score_" + k0.token + " = " + k0.score_formula);
+    p.columns = {"token", "q \u00b7 k", "= scaled", "soft-capped score"};
+    for (const KeyExplanation& k : e.keys)
+        p.rows.push_back({k.token, str(k.dot), str(k.scaled), k.masked ? "(masked) \u2212\u221e" : str(k.score)});
+    return p;
+}
+
+// A sliding-window layer's mask: the future, and everything the window has passed.
+StepPage window_mask_page(const HeadExplanation& e) {
+    const int w = e.shaping.window;
+    StepPage p = page(e, "7. The mask: no peeking ahead, and a window",
+                      "This layer slides a window along the text: a token sees itself and the " + std::to_string(w - 1) +
+                          " tokens before it, no further back, and never the words after it. Masked scores become \u2212\u221e.");
+    p.formulas.push_back("key j after query i, or j \u2264 i \u2212 " + std::to_string(w) +
+                         "  \u2192  score = \u2212\u221e  \u2192  weight exactly 0");
+    p.formulas.push_back("window: " + std::to_string(w) + " tokens (this layer; other layers of the model may see everything)");
+    p.columns = {"token", "position", "score"};
+    for (const KeyExplanation& k : e.keys) {
+        const char* where = k.outside_window ? "before the window: masked" : k.masked ? "after: masked" : "in the window: kept";
+        p.rows.push_back({k.token, where, k.masked ? "\u2212\u221e" : str(k.score)});
+    }
+    return p;
+}
+
 StepPage scale_page(const HeadExplanation& e) {
+    const float cap = e.shaping.softcap;
+    if (cap > 0.0f) return scale_and_cap_page(e);
     StepPage p = page(e, "6. Scale: divide by \u221ad",
                       "Long vectors give big dot products, and big scores make softmax pick one key and ignore all "
                       "the others. Dividing by \u221ad keeps the scores in a gentle range.");
     p.formulas.push_back("score = q \u00b7 k \u00d7 " + scale_words(e));
-    // One key written out in full; key 0 is never masked (no key comes before it).
-    const KeyExplanation& k0 = e.keys.front();
+    // One key written out in full: the first one the query sees (the causal mask never hides key 0,
+    // but a sliding window may).
+    const KeyExplanation& k0 = first_seen_key(e);
     const std::string divide = e.scale_is_default ? " / \u221a" + std::to_string(e.d_head) : " \u00d7 " + str(e.scale);
-    p.formulas.push_back("score_" + k0.token + " = (" + dot_terms(e.q, k0.k, e.d_head > 4 ? 3 : 4) + ")" + divide + " = " + str(k0.score));
+    p.formulas.push_back("score_" + k0.token + " = (" + dot_terms(e.q, k0.k, e.d_head > 4 ? 3 : 4) + ")" + divide + " = " + str(k0.scaled));
     p.columns = {"token", "q \u00b7 k", "\u00d7 scale", "= score"};
     for (const KeyExplanation& k : e.keys)
         p.rows.push_back({k.token, str(k.dot), k.masked ? "(masked)" : "\u00d7 " + str(e.scale), k.masked ? "\u2212\u221e" : str(k.score)});
@@ -135,6 +180,7 @@ StepPage mask_page(const HeadExplanation& e) {
         p.formulas.push_back("no key is masked");
         return p;
     }
+    if (e.shaping.window > 0) return window_mask_page(e);
     StepPage p = page(e, "7. The mask: no peeking ahead", "This model writes text left to right (a decoder): a token may not "
                                                           "look at words that come after it. Their score becomes \u2212\u221e.");
     p.formulas.push_back("key j after query i  \u2192  score = \u2212\u221e  \u2192  weight exactly 0");

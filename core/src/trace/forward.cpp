@@ -21,7 +21,8 @@ bool only_whitespace(const std::string& text) {
 // Query rows [first, n) only: the earlier ones were checked in the trace they were reused from.
 bool unmasked_score_overflowed(const Trace& trace, int l, int h, int first) {
     const HeadTrace& head = trace.head(l, h);
-    const bool causal = trace.layers[static_cast<std::size_t>(l)].causal;
+    const LayerTrace& layer = trace.layers[static_cast<std::size_t>(l)];
+    const bool causal = layer.causal;
     const int n = static_cast<int>(head.q.rows());
     const double longest_q = head.q.bottomRows(n - first).rowwise().norm().maxCoeff();
     const double longest_k = head.k.rowwise().norm().maxCoeff();
@@ -30,8 +31,8 @@ bool unmasked_score_overflowed(const Trace& trace, int l, int h, int first) {
         const int r1 = std::min(n, r0 + 128);
         const Matrix scores = trace.head_score_rows(l, h, r0, r1);
         for (int i = r0; i < r1; ++i) {
-            const Index keys = causal ? i + 1 : scores.cols();
-            if (!scores.row(i - r0).head(keys).allFinite()) return true;
+            const Index first_key = layer.shaping.first_key(i), end = causal ? i + 1 : scores.cols();   // a window masks keys before first_key
+            if (!scores.row(i - r0).segment(first_key, end - first_key).allFinite()) return true;
         }
     }
     return false;

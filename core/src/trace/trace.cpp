@@ -31,7 +31,8 @@ AttentionMatrix head_matrix(const Trace& trace, int l, int h, AttentionKind kind
     // Both at once: a reader of one usually wants the other (the heatmap's hover shows both).
     auto scores = std::make_shared<Matrix>(), weights = std::make_shared<Matrix>();
     const LayerTrace& layer = trace.layers[static_cast<std::size_t>(l)];
-    attention_rows_of(head.q, head.k, layer.scale, layer.causal, 0, head.q.rows(), scores.get(), weights.get(), bias_of(head));
+    attention_rows_of(head.q, head.k, layer.scale, layer.causal, 0, head.q.rows(), scores.get(), weights.get(), bias_of(head),
+                      layer.shaping);
     detail::cache_attention(trace.id, l, h, AttentionKind::Scores, scores);
     detail::cache_attention(trace.id, l, h, AttentionKind::Weights, weights);
     return kind == AttentionKind::Scores ? AttentionMatrix(std::move(scores)) : AttentionMatrix(std::move(weights));
@@ -45,7 +46,7 @@ void head_rows(const Trace& trace, int l, int h, int r0, int r1, Matrix* scores,
         return;
     }
     const LayerTrace& layer = trace.layers[static_cast<std::size_t>(l)];
-    attention_rows_of(head.q, head.k, layer.scale, layer.causal, r0, r1, scores, weights, bias_of(head));
+    attention_rows_of(head.q, head.k, layer.scale, layer.causal, r0, r1, scores, weights, bias_of(head), layer.shaping);
 }
 
 }  // namespace

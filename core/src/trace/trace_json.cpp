@@ -71,6 +71,22 @@ nlohmann::json tokens_json(const Trace& trace) {
 
 std::string dump(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
 
+// Trace v2's `"attention"` member of a layer whose model shapes its scores ("" otherwise): T5's
+// relative position bias, Gemma 2's soft-cap and a sliding window (the keys outside it are masked:
+// -infinity in scores, null in the JSON, 0 in weights).
+std::string attention_object(const LayerTrace& layer) {
+    std::string members;
+    const auto add = [&](const std::string& member) { members += (members.empty() ? "" : ", ") + member; };
+    if (!layer.heads.empty() && layer.heads.front().relative_bias.size() > 0) add("\"bias\": \"relative\"");
+    if (layer.shaping.window > 0) add("\"window\": " + std::to_string(layer.shaping.window));
+    if (layer.shaping.softcap > 0.0f) {
+        std::string cap;
+        append_json_number(cap, layer.shaping.softcap);
+        add("\"softcap\": " + cap);
+    }
+    return members.empty() ? "" : ", \"attention\": {" + members + "}";
+}
+
 // The "layers" array of a trace: every layer (or the filter's), each with its scale and heads.
 std::string layers_json(const Trace& trace, const TraceFilter& filter) {
     std::string out = "[";
@@ -82,8 +98,7 @@ std::string layers_json(const Trace& trace, const TraceFilter& filter) {
         const LayerTrace& layer = trace.layers[static_cast<std::size_t>(l)];
         out += "{\"index\": " + std::to_string(l) + ", \"scale\": ";
         append_json_number(out, layer.scale);
-        // T5's relative position bias is in the scores (trace v2: the layer says how they were shaped).
-        if (!layer.heads.empty() && layer.heads.front().relative_bias.size() > 0) out += ", \"attention\": {\"bias\": \"relative\"}";
+        out += attention_object(layer);
         out += ", \"heads\": [";
         bool first_head = true;
         const auto& heads = trace.layers[static_cast<std::size_t>(l)].heads;

@@ -34,19 +34,28 @@ subnormal d per tensor).
                                                    forward from each file alone against its expected.json), on
                                                    folders it must refuse, on stories260K against llama.cpp's own
                                                    stories260K.gguf, on tokenizer.json pre-tokenizers and (with the
-                                                   sentencepiece module) on tokenizer.model files
+                                                   sentencepiece module) on tokenizer.model files; on its gpt_neox,
+                                                   gemma2 and gemma3_text checkpoints (converted ones: tensors,
+                                                   metadata in order, make_reference's forward over the tensors read
+                                                   back; the ones llama.cpp cannot represent refused for the reasons
+                                                   worked out apart from the converter) and variants of them
     make_gguf_reference.py --convert-hf HF_DIR OUT.gguf
-                                                   a Hugging Face GPT2LMHeadModel, BERT, LlamaForCausalLM,
-                                                   MistralForCausalLM (written as llama), Qwen2ForCausalLM,
-                                                   Qwen3ForCausalLM, Olmo2ForCausalLM, Phi3ForCausalLM or
-                                                   GemmaForCausalLM folder (config.json, by
-                                                   "architectures" or else model_type; model.safetensors or its
-                                                   shards; tokenizer files) -> OUT.gguf as llama.cpp's
-                                                   convert_hf_to_gguf.py --outtype f32 writes it: its tensor names,
-                                                   Conv1D weights transposed, llama's q/k rows permuted, gemma's
-                                                   norm weights + 1, phi3's qkv / gate_up kept fused, metadata
-                                                   keys, a llama3 RoPE's rope_freqs, tokenizer (BERT's in
-                                                   phantom-space form); every tensor F32 (F16 / BF16 widened exactly)
+                                                   a Hugging Face GPT2LMHeadModel, BERT, GPTNeoXForCausalLM,
+                                                   LlamaForCausalLM, MistralForCausalLM (written as llama),
+                                                   Qwen2ForCausalLM, Qwen3ForCausalLM, Olmo2ForCausalLM,
+                                                   Phi3ForCausalLM, GemmaForCausalLM, Gemma2ForCausalLM or
+                                                   Gemma3ForCausalLM (or Gemma3ForConditionalGeneration's text model)
+                                                   folder (config.json, by "architectures" or else model_type;
+                                                   model.safetensors or its shards; tokenizer files) -> OUT.gguf as
+                                                   llama.cpp's convert_hf_to_gguf.py --outtype f32 writes it: its
+                                                   tensor names, Conv1D weights transposed, llama's q/k rows
+                                                   permuted, gpt_neox's query_key_value rows regrouped [q; k; v], the
+                                                   Gemmas' norm weights + 1, phi3's qkv / gate_up kept fused,
+                                                   metadata keys, a llama3 RoPE's rope_freqs, tokenizer (BERT's in
+                                                   phantom-space form); every tensor F32 (F16 / BF16 widened
+                                                   exactly). A folder whose file llama.cpp would read as a different
+                                                   model (a setting the converter drops and llama.cpp assumes
+                                                   otherwise) is refused with the reasons
     make_gguf_reference.py --llama-8b-q4km DIR     DIR/model.gguf: a Llama-3.1-8B-shaped Q4_K_M-like file (5.2 GB)
                                                    of random well-formed blocks (dequantized std ~0.02), vocabulary
                                                    padded to 128256 pieces, for memory / speed benchmarks; then
@@ -2021,13 +2030,71 @@ def bert_convert_metadata(folder, config, name):
 # rather than lost. Tokenizer: tokenizer.model as above, else byte-level BPE as for qwen2 (Phi3MiniModel takes BPE only
 # when tokenizer_config.json names GPT2Tokenizer, GemmaModel only SentencePiece; CodeGemma's fixed special ids are
 # not written).
+#
+# Gemma2ForCausalLM (Gemma2Model: "gemma2") and Gemma3ForCausalLM / Gemma3ForConditionalGeneration's text model
+# (Gemma3Model: "gemma3"), as convert_hf_to_gguf.py's Gemma2Model / Gemma3Model and TextModel write them (read in
+# ggml-org/llama.cpp's convert_hf_to_gguf.py; gguf-py's tensor_mapping.py / constants.py for the names). Tensors: no
+# q/k permutation (NEOX RoPE); input_layernorm -> attn_norm, post_attention_layernorm -> post_attention_norm
+# (ATTN_POST_NORM: gemma2 / gemma3 have no FFN_NORM, so the llama entry does not apply), pre_feedforward_layernorm ->
+# ffn_norm (FFN_PRE_NORM's name is "blk.N.ffn_norm"), post_feedforward_layernorm -> post_ffw_norm; gemma3 also
+# self_attn.q_norm / k_norm -> attn_q_norm / attn_k_norm ([head_dim]). Every tensor whose name ends in "norm.weight"
+# gets + 1 (Gemma2Model.modify_tensors; Gemma3Model.norm_shift: the q / k norms too, as Gemma3RMSNorm multiplies by
+# 1 + w there as well), in float32. gemma2 drops lm_head.weight (tied); gemma3 keeps one as output.weight
+# (GEMMA3 has OUTPUT). gemma3: "language_model." is cut out of the names and the vision tower / projector tensors are
+# skipped (Gemma3ForConditionalGeneration), token_embd cut to the tokenizer's size (tokenizer.json: len(model.vocab) +
+# len(added_tokens); the converter opens tokenizer.json whenever there is no tokenizer.model and fails without one; a
+# vocab.json + merges.txt folder is not cut here). A bias is refused (llama.cpp's gemma2 / gemma3 have none).
+# A multimodal config's text_config is moved to the top (TextModel.__init__). What transformers' Gemma2Config /
+# Gemma3TextConfig fill in for a key config.json leaves out (AutoConfig) is filled in here (GEMMA_CONFIG_DEFAULTS).
+# Metadata:
+# - gemma2 (Gemma2Model.set_gguf_parameters, no super()): context_length, embedding_length, block_count,
+#   feed_forward_length, attention.head_count, head_count_kv, layer_norm_rms_epsilon, key_length, value_length
+#   (head_dim), general.file_type, attn_logit_softcapping, final_logit_softcapping, attention.sliding_window. NO
+#   rope.freq_base (llama.cpp: 10000), no query_pre_attn_scalar, no layer_types / sliding pattern.
+# - gemma3 (TextModel.set_gguf_parameters, then Gemma3Model's, whose repeated keys overwrite in place): block_count,
+#   context_length, embedding_length, feed_forward_length, head_count, head_count_kv, [rope.scaling.type "linear",
+#   rope.scaling.factor], rope.freq_base (rope_theta, the global layers'), rope.freq_base_swa (rope_local_base_freq:
+#   TextModel mirrors it into rope_parameters["sliding_attention"] and writes it; older converters did not),
+#   layer_norm_rms_epsilon, key_length, value_length, general.file_type, [final_logit_softcapping when set],
+#   [attention.sliding_window unless sliding_window_pattern is 1]. Not written: query_pre_attn_scalar,
+#   sliding_window_pattern / layer_types, attn_logit_softcapping (Gemma3Model asserts it is null: HF's Gemma3 never
+#   applies it).
+# What llama.cpp's loader assumes instead (llama-model.cpp, LLM_ARCH_GEMMA2 / LLM_ARCH_GEMMA3): gemma2 slides on the
+# even layers (swa pattern 2), always soft-caps the scores (attn_soft_cap), rope base 10000; gemma3 slides on layers
+# il % 6 < 5 (pattern 6) when the file has a sliding window, turns those with base 10000 and scale 1 (hard-coded, the
+# file's freq_base_swa aside); both scale the scores by 1 / sqrt(head_dim), or 1 / sqrt(n_embd / n_head) for the 27B
+# (46 layers gemma2, 62 gemma3), never by query_pre_attn_scalar. So a folder these assumptions would compute
+# differently from Hugging Face is refused rather than converted into a file that means something else: gemma2
+# rope_theta other than 10000 or any rope_scaling, a null soft-cap (the converter cannot write it; llama.cpp caps
+# anyway), layer_types not sliding on the even layers; gemma3 attn_logit_softcapping set (the converter's assert),
+# sliding layers other than llama.cpp's (layer_types / sliding_window_pattern), rope_local_base_freq other than 10000,
+# a rope_scaling other than linear; both: query_pre_attn_scalar other than llama.cpp's rule, a missing sliding_window.
+# Tokenizer: tokenizer.model (then add_space_prefix false), else byte-level BPE (Gemma3Model._set_vocab_gpt2; for
+# gemma2, whose converter takes SentencePiece only, as for gemma).
 
 LLAMA_FAMILY = {"LlamaForCausalLM": "llama", "MistralForCausalLM": "llama", "Qwen2ForCausalLM": "qwen2",
                 "Qwen3ForCausalLM": "qwen3", "Olmo2ForCausalLM": "olmo2", "Phi3ForCausalLM": "phi3",
-                "GemmaForCausalLM": "gemma"}
+                "GemmaForCausalLM": "gemma", "Gemma2ForCausalLM": "gemma2", "Gemma3ForCausalLM": "gemma3",
+                "Gemma3ForConditionalGeneration": "gemma3"}
 MODEL_TYPE_ARCHITECTURES = {"gpt2": "GPT2LMHeadModel", "bert": "BertModel", "llama": "LlamaForCausalLM",
                             "mistral": "MistralForCausalLM", "qwen2": "Qwen2ForCausalLM", "qwen3": "Qwen3ForCausalLM",
-                            "olmo2": "Olmo2ForCausalLM", "phi3": "Phi3ForCausalLM", "gemma": "GemmaForCausalLM"}
+                            "olmo2": "Olmo2ForCausalLM", "phi3": "Phi3ForCausalLM", "gemma": "GemmaForCausalLM",
+                            "gemma2": "Gemma2ForCausalLM", "gemma3_text": "Gemma3ForCausalLM",
+                            "gemma3": "Gemma3ForConditionalGeneration", "gpt_neox": "GPTNeoXForCausalLM"}
+GEMMA_ARCHS = ("gemma", "gemma2", "gemma3")  # norms stored as w around 0, written as w + 1
+# transformers' Gemma2Config / Gemma3TextConfig __init__ defaults (AutoConfig fills these in before the converter reads
+# the config; a key present with null stays null).
+GEMMA_CONFIG_DEFAULTS = {
+    "gemma2": {"vocab_size": 256000, "hidden_size": 2304, "intermediate_size": 9216, "num_hidden_layers": 26,
+               "num_attention_heads": 8, "num_key_value_heads": 4, "head_dim": 256, "max_position_embeddings": 8192,
+               "rms_norm_eps": 1e-6, "rope_theta": 10000.0, "query_pre_attn_scalar": 256, "sliding_window": 4096,
+               "final_logit_softcapping": 30.0, "attn_logit_softcapping": 50.0, "tie_word_embeddings": True},
+    "gemma3": {"vocab_size": 262208, "hidden_size": 2304, "intermediate_size": 9216, "num_hidden_layers": 26,
+               "num_attention_heads": 8, "num_key_value_heads": 4, "head_dim": 256, "max_position_embeddings": 131072,
+               "rms_norm_eps": 1e-6, "rope_theta": 1000000.0, "query_pre_attn_scalar": 256, "sliding_window": 4096,
+               "final_logit_softcapping": None, "attn_logit_softcapping": None, "rope_local_base_freq": 10000.0,
+               "tie_word_embeddings": True},
+}
 # transformers' config defaults for what a config.json may leave out (AutoConfig fills them in before the converter
 # reads the config). head_dim: LlamaConfig and MistralConfig set hidden_size / num_attention_heads, Qwen3Config 128,
 # Qwen2Config and Olmo2Config have none (the attention then uses hidden_size / num_attention_heads, and the converter
@@ -2041,6 +2108,11 @@ LLAMA_FAMILY_DEFAULTS = {
     "Olmo2ForCausalLM": {"max_position_embeddings": 2048, "rms_norm_eps": 1e-5, "rope_theta": 10000.0},
     "Phi3ForCausalLM": {"max_position_embeddings": 4096, "rms_norm_eps": 1e-5, "rope_theta": 10000.0},
     "GemmaForCausalLM": {"max_position_embeddings": 8192, "rms_norm_eps": 1e-6, "rope_theta": 10000.0, "head_dim": 256},
+    "Gemma2ForCausalLM": {"max_position_embeddings": 8192, "rms_norm_eps": 1e-6, "rope_theta": 10000.0, "head_dim": 256},
+    "Gemma3ForCausalLM": {"max_position_embeddings": 131072, "rms_norm_eps": 1e-6, "rope_theta": 1000000.0,
+                          "head_dim": 256},
+    "Gemma3ForConditionalGeneration": {"max_position_embeddings": 131072, "rms_norm_eps": 1e-6,
+                                       "rope_theta": 1000000.0, "head_dim": 256},
 }
 LLAMA_MODEL_TENSORS = {"model.embed_tokens": "token_embd", "model.norm": "output_norm", "lm_head": "output"}
 LLAMA_LINEAR = ("self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj", "mlp.gate_proj",
@@ -2055,9 +2127,14 @@ OLMO2_LAYER_TENSORS = dict({k: v for k, v in LLAMA_LAYER_TENSORS.items() if k no
                            **QK_NORM_TENSORS)
 PHI3_LAYER_TENSORS = {"input_layernorm": "attn_norm", "self_attn.qkv_proj": "attn_qkv", "self_attn.o_proj": "attn_output",
                       "post_attention_layernorm": "ffn_norm", "mlp.gate_up_proj": "ffn_up", "mlp.down_proj": "ffn_down"}
+GEMMA2_LAYER_TENSORS = dict({k: v for k, v in LLAMA_LAYER_TENSORS.items() if k != "post_attention_layernorm"},
+                            post_attention_layernorm="post_attention_norm", pre_feedforward_layernorm="ffn_norm",
+                            post_feedforward_layernorm="post_ffw_norm")
 LAYER_TENSORS_BY_ARCH = {"llama": LLAMA_LAYER_TENSORS, "qwen2": LLAMA_LAYER_TENSORS,
                          "qwen3": dict(LLAMA_LAYER_TENSORS, **QK_NORM_TENSORS), "olmo2": OLMO2_LAYER_TENSORS,
-                         "phi3": PHI3_LAYER_TENSORS, "gemma": LLAMA_LAYER_TENSORS}
+                         "phi3": PHI3_LAYER_TENSORS, "gemma": LLAMA_LAYER_TENSORS, "gemma2": GEMMA2_LAYER_TENSORS,
+                         "gemma3": dict(GEMMA2_LAYER_TENSORS, **QK_NORM_TENSORS)}
+GEMMA3_VISION_PREFIXES = ("multi_modal_projector.", "vision_tower.", "multimodal_projector.", "vision_model.")
 
 
 def llama3_rope_factors(rope, base, dim, old_context_len):
@@ -2088,6 +2165,8 @@ def llama_family_hparams(hf_arch, config, folder):
     arch, sizes, head_dim (and the key_length to write, or None), RoPE base and scaling, rope_freqs (or None)."""
     arch = LLAMA_FAMILY[hf_arch]
     defaults = LLAMA_FAMILY_DEFAULTS[hf_arch]
+    if arch in GEMMA_CONFIG_DEFAULTS:
+        config = dict(GEMMA_CONFIG_DEFAULTS[arch], **config)
     missing = [k for k in ("hidden_size", "num_attention_heads", "num_hidden_layers", "intermediate_size", "vocab_size")
                if not isinstance(config.get(k), int) or isinstance(config.get(k), bool) or config[k] <= 0]
     if missing:
@@ -2103,6 +2182,10 @@ def llama_family_hparams(hf_arch, config, folder):
     if not isinstance(dh, int) or dh <= 0 or dh % 2 or (key_length is None and d % H):
         raise ConvertError("%s: head_dim %r (hidden_size %d, %d heads): an even head size is needed" % (folder, dh, d, H))
     rope = config.get("rope_parameters") or config.get("rope_scaling") or {}
+    local_rope = None
+    if isinstance(rope.get("full_attention"), dict) or isinstance(rope.get("sliding_attention"), dict):
+        local_rope = rope.get("sliding_attention")  # transformers 5's per-layer-type rope_parameters
+        rope = rope.get("full_attention") or {}  # TextModel: the global layers' (full_attention) parameters
     theta = rope.get("rope_theta", config.get("rope_theta", defaults["rope_theta"]))
     rope_type = rope.get("rope_type", rope.get("type"))
     rope_type = None if rope_type in (None, "default") else str(rope_type).lower()
@@ -2111,7 +2194,7 @@ def llama_family_hparams(hf_arch, config, folder):
           "context": config.get("max_position_embeddings", defaults["max_position_embeddings"]),
           "eps": config.get("rms_norm_eps", defaults["rms_norm_eps"]), "theta": float(theta),
           "rope_type": rope_type, "rope_factor": None, "rope_freqs": None, "permute": arch == "llama"}
-    if arch in ("phi3", "gemma") and rope_type is not None:
+    if arch in ("phi3", "gemma", "gemma2") and rope_type is not None:
         raise ConvertError("%s: rope_scaling type %r on %s: not converted here (%s)" % (folder, rope_type, arch,
                            "the converter writes rope_factors_long / _short for it" if arch == "phi3"
                            else "the converter drops it"))
@@ -2124,9 +2207,9 @@ def llama_family_hparams(hf_arch, config, folder):
                   sliding_window=config.get("sliding_window") or 0)
         if not isinstance(hp["orig_context"], int):
             raise ConvertError("%s: phi3 without original_max_position_embeddings (the converter needs it)" % folder)
-    if arch == "gemma" and hp["theta"] != 10000.0:
-        raise ConvertError("%s: rope_theta %g on gemma: the converter writes no rope.freq_base (llama.cpp would use "
-                           "10000)" % (folder, hp["theta"]))
+    if arch in ("gemma", "gemma2") and hp["theta"] != 10000.0:
+        raise ConvertError("%s: rope_theta %g on %s: the converter writes no rope.freq_base (llama.cpp would use "
+                           "10000)" % (folder, hp["theta"], arch))
     if rope_type == "linear":
         if not isinstance(rope.get("factor"), (int, float)):
             raise ConvertError("%s: a linear rope_scaling without a factor" % folder)
@@ -2148,16 +2231,75 @@ def llama_family_hparams(hf_arch, config, folder):
             and config["sliding_window"] < hp["context"]:
         print("warning: %s: sliding_window %d: llama.cpp's llama attends to every earlier token (the converter drops it)"
               % (folder, config["sliding_window"]), file=sys.stderr)
+    if arch in ("gemma2", "gemma3"):
+        hp.update(gemma_sliding_hparams(arch, config, hp, local_rope, folder))
     return hp
+
+
+def gemma_layer_kinds(arch, config):
+    """Which layers slide in Hugging Face's Gemma2Config / Gemma3TextConfig: layer_types when given, else layer i slides
+    when (i + 1) % pattern != 0 (gemma2: 2; gemma3: sliding_window_pattern, 6 when absent)."""
+    L = config["num_hidden_layers"]
+    if config.get("layer_types"):
+        return [t == "sliding_attention" for t in config["layer_types"]]
+    pattern = 2 if arch == "gemma2" else config.get("sliding_window_pattern") or 6
+    return [(i + 1) % pattern != 0 for i in range(L)]
+
+
+def gemma_sliding_hparams(arch, config, hp, local_rope, folder):
+    """Gemma 2 / 3: what the converter writes (soft-caps, sliding window, gemma3's local RoPE base and whether the
+    window is written) and the refusals where the converter fails or llama.cpp's fixed assumptions would compute
+    something else than Hugging Face (see above); every reason found is given."""
+    L, d, H, dh = hp["L"], hp["d"], hp["H"], hp["dh"]
+    problems = []
+    window = config.get("sliding_window")
+    out = {"sliding_window": window, "attn_cap": config.get("attn_logit_softcapping"),
+           "final_cap": config.get("final_logit_softcapping")}
+    if arch == "gemma2":
+        if out["attn_cap"] is None or out["final_cap"] is None:
+            problems.append("a null attn_logit_softcapping / final_logit_softcapping (the converter cannot write it; "
+                            "llama.cpp's gemma2 soft-caps always, 50 / 30 without the keys)")
+        writes_window = True
+    else:
+        if out["attn_cap"] is not None:
+            problems.append("attn_logit_softcapping %r (the converter asserts it is null: Hugging Face's Gemma 3 never "
+                            "applies it)" % out["attn_cap"])
+        writes_window = config.get("sliding_window_pattern") != 1  # Gemma3Model: hparams.get(...) != 1
+        local = (local_rope or {}).get("rope_theta", config.get("rope_local_base_freq", 10000.0))
+        out["local_theta"] = float(local)
+    out["writes_window"] = writes_window
+    if writes_window and (not isinstance(window, int) or isinstance(window, bool) or window <= 0):
+        problems.append("sliding_window %r (the converter writes it; a positive window is needed)" % (window,))
+    scalar = config.get("query_pre_attn_scalar")
+    big = 46 if arch == "gemma2" else 62  # llama.cpp's 27B: scores / sqrt(n_embd / n_head) (integer division)
+    cpp_scalar = d // H if L == big else dh
+    if not isinstance(scalar, (int, float)) or float(scalar) != float(cpp_scalar):
+        problems.append("query_pre_attn_scalar %r (not in the file; llama.cpp scales the scores by 1 / sqrt(%d), %s)"
+                        % (scalar, cpp_scalar, "n_embd / n_head for its %d-layer 27B" % big if L == big else "head_dim"))
+    kinds = gemma_layer_kinds(arch, config)
+    pattern = 2 if arch == "gemma2" else 6
+    cpp = [writes_window and il % pattern < pattern - 1 for il in range(L)]  # llama_hparams::set_swa_pattern
+    if len(kinds) != L:
+        problems.append("%d layer_types for %d layers" % (len(kinds), L))
+    elif kinds != cpp:
+        problems.append("sliding layers %s (llama.cpp, pattern %d not in the file: %s)"
+                        % ([i for i, k in enumerate(kinds) if k], pattern, [i for i, k in enumerate(cpp) if k]))
+    if arch == "gemma3" and any(kinds) and out["local_theta"] != 10000.0:
+        problems.append("rope_local_base_freq %g (llama.cpp turns the sliding layers with base 10000, hard-coded)"
+                        % out["local_theta"])
+    if problems:
+        raise ConvertError("%s: %s: %s" % (folder, arch, "; ".join(problems)))
+    return out
 
 
 def llama_family_shapes(hp):
     """Hugging Face layer tensor name (after "model.layers.N.") -> shape, for this config."""
     d, H, KV, dh, ff = hp["d"], hp["H"], hp["KV"], hp["dh"], hp["ff"]
+    per_head = hp["arch"] in ("qwen3", "gemma3")
     shapes = {"input_layernorm.weight": (d,), "post_attention_layernorm.weight": (d,),
-              "post_feedforward_layernorm.weight": (d,),
-              "self_attn.q_norm.weight": (dh,) if hp["arch"] == "qwen3" else (H * dh,),
-              "self_attn.k_norm.weight": (dh,) if hp["arch"] == "qwen3" else (KV * dh,),
+              "pre_feedforward_layernorm.weight": (d,), "post_feedforward_layernorm.weight": (d,),
+              "self_attn.q_norm.weight": (dh,) if per_head else (H * dh,),
+              "self_attn.k_norm.weight": (dh,) if per_head else (KV * dh,),
               "self_attn.qkv_proj.weight": ((H + 2 * KV) * dh, d), "mlp.gate_up_proj.weight": (2 * ff, d)}
     for stem, (rows, cols) in (("self_attn.q_proj", (H * dh, d)), ("self_attn.k_proj", (KV * dh, d)),
                                ("self_attn.v_proj", (KV * dh, d)), ("self_attn.o_proj", (d, H * dh)),
@@ -2166,22 +2308,47 @@ def llama_family_shapes(hp):
     return shapes
 
 
+def gemma3_vocab_rows(folder):
+    """Gemma3Model.modify_tensors: the rows token_embd is cut to, or None for no cut. tokenizer.model: its
+    _create_vocab_sentencepiece list, vocab_size long (no cut); else tokenizer.json's len(model.vocab) +
+    len(added_tokens) (added tokens counted even when the vocabulary has them); a folder with neither (vocab.json +
+    merges.txt; the converter would fail opening tokenizer.json) is not cut."""
+    if os.path.isfile(os.path.join(folder, "tokenizer.model")):
+        return None
+    tokenizer = read_json(folder, "tokenizer.json")
+    if not tokenizer:
+        return None
+    return len(tokenizer["model"]["vocab"]) + len(tokenizer.get("added_tokens") or [])
+
+
 def llama_family_tensors(hf_arch, hf, config, folder="."):
-    """LlamaModel / Qwen2Model / Qwen3Model / Olmo2Model .modify_tensors (and LlamaModel.generate_extra_tensors
-    first): (GGUF name, Hugging Face name or None, array as written). q/k rows permuted for llama; rotary_emb.inv_freq
-    buffers dropped; a tensor no table names, a norm with a bias, a shape that does not fit the config, or a layer
+    """LlamaModel / Qwen2Model / Qwen3Model / Olmo2Model / Phi3MiniModel / GemmaModel / Gemma2Model / Gemma3Model
+    .modify_tensors (and LlamaModel.generate_extra_tensors first): (GGUF name, Hugging Face name or None, array as
+    written). q/k rows permuted for llama; gemma*: norms + 1, lm_head dropped (gemma, gemma2); gemma3: "language_model."
+    cut out, vision tensors skipped, token_embd cut to the tokenizer; rotary_emb.inv_freq buffers dropped; a tensor no
+    table names, a norm with a bias (any bias on gemma2 / gemma3), a shape that does not fit the config, or a layer
     missing a tensor refused."""
     hp = llama_family_hparams(hf_arch, config, folder)
-    layer = LAYER_TENSORS_BY_ARCH[hp["arch"]]
+    arch = hp["arch"]
+    layer = LAYER_TENSORS_BY_ARCH[arch]
     shapes = llama_family_shapes(hp)
     out = [] if hp["rope_freqs"] is None else [("rope_freqs.weight", None, hp["rope_freqs"])]
     for hf_name, a in hf.items():
-        if hf_name.endswith(".rotary_emb.inv_freq") or (hp["arch"] == "gemma" and hf_name == "lm_head.weight"):
-            continue  # GemmaModel drops lm_head (tied)
-        gguf_name = map_tensor_name(hf_name, LLAMA_MODEL_TENSORS, "model.layers.", layer, hp["L"])
-        stem, _, suffix = hf_name.rpartition(".")
+        name = hf_name
+        if arch == "gemma3":  # Gemma3Model.modify_tensors (Gemma3ForConditionalGeneration's text model)
+            if "language_model." in name:
+                name = name.replace("language_model.", "")
+            elif name.startswith(GEMMA3_VISION_PREFIXES) or name.startswith(tuple("model." + v for v in
+                                                                                   GEMMA3_VISION_PREFIXES)):
+                continue  # the vision tower / projector go to the mmproj file, not this one
+        if name.endswith(".rotary_emb.inv_freq") or (arch in ("gemma", "gemma2") and name == "lm_head.weight"):
+            continue  # GemmaModel / Gemma2Model drop lm_head (tied)
+        gguf_name = map_tensor_name(name, LLAMA_MODEL_TENSORS, "model.layers.", layer, hp["L"])
+        stem, _, suffix = name.rpartition(".")
+        if suffix == "bias" and arch in ("gemma2", "gemma3"):
+            raise ConvertError("%s: tensor %r: llama.cpp's %s has no bias tensors" % (folder, hf_name, arch))
         if gguf_name.startswith("blk."):
-            rest = hf_name[len("model.layers."):].partition(".")[2]
+            rest = name[len("model.layers."):].partition(".")[2]
             if suffix == "bias" and not stem.endswith(LLAMA_LINEAR):
                 raise ConvertError("can not map tensor %r (a norm with a bias)" % hf_name)
             want = shapes[rest]
@@ -2196,15 +2363,21 @@ def llama_family_tensors(hf_arch, hf, config, folder="."):
             a = permute(a, hp["H"])
         elif hp["permute"] and stem.endswith("self_attn.k_proj"):
             a = permute(a, hp["KV"])
-        elif hp["arch"] == "gemma" and hf_name.endswith("norm.weight"):
-            a = (a + np.float32(1)).astype(np.float32)  # GemmaModel.modify_tensors: data_torch + 1, in float32
+        elif arch in GEMMA_ARCHS and name.endswith("norm.weight"):
+            a = (a + np.float32(1)).astype(np.float32)  # data_torch + 1 (gemma3: norm_shift, q / k norms too), float32
+        if arch == "gemma3" and stem == "model.embed_tokens":
+            rows = gemma3_vocab_rows(folder)
+            if rows is not None and rows < a.shape[0]:
+                raise ConvertError("%s: the converter cuts token_embd to the tokenizer's %d rows of %d; the vocabulary "
+                                   "it writes has %d tokens, so llama.cpp would not load the file"
+                                   % (folder, rows, a.shape[0], hp["vocab"]))
         out.append((gguf_name, hf_name, a))
     names = {g for g, _, _ in out}
     need = {"token_embd.weight", "output_norm.weight"} | {"blk.%d.%s.weight" % (l, g) for l in range(hp["L"])
                                                            for g in layer.values()}
     if need - names:
         raise ConvertError("%s: missing %s" % (folder, ", ".join(sorted(need - names)[:6])))
-    if "output.weight" not in names and config.get("tie_word_embeddings") is not True and hp["arch"] != "gemma":
+    if "output.weight" not in names and config.get("tie_word_embeddings") is not True and arch not in GEMMA_ARCHS:
         print("warning: %s: no lm_head.weight and tie_word_embeddings is not true; the file's head is token_embd"
               % folder, file=sys.stderr)
     return out
@@ -2437,8 +2610,9 @@ def bpe_vocab(folder, config):
 
 def llama_family_vocab(folder, config, hf_arch):
     """set_vocab of LlamaModel (tokenizer.model, else LlamaHfVocab's tokenizer.json, else byte-level BPE; then
-    tokenizer_config.json's add_prefix_space as tokenizer.ggml.add_space_prefix), Qwen2Model / Qwen3Model
-    (tokenizer.model, else byte-level BPE) and Olmo2Model (byte-level BPE)."""
+    tokenizer_config.json's add_prefix_space as tokenizer.ggml.add_space_prefix), Qwen2Model / Qwen3Model / Gemma3Model
+    (tokenizer.model, else byte-level BPE) and Olmo2Model (byte-level BPE); Gemma / Gemma2 as Gemma3 (their converters
+    take SentencePiece only); the Gemmas add add_space_prefix false after SentencePiece."""
     is_llama = LLAMA_FAMILY[hf_arch] == "llama"
     if hf_arch != "Olmo2ForCausalLM" and os.path.isfile(os.path.join(folder, "tokenizer.model")):
         md = sentencepiece_vocab(folder, config)
@@ -2449,7 +2623,7 @@ def llama_family_vocab(folder, config, hf_arch):
     prefix = (read_json(folder, "tokenizer_config.json") or {}).get("add_prefix_space")
     if is_llama and isinstance(prefix, bool):
         md.append(("tokenizer.ggml.add_space_prefix", "bool", prefix))
-    if hf_arch == "GemmaForCausalLM" and md[0][2] == "llama":  # GemmaModel.set_vocab, after SentencePiece
+    if LLAMA_FAMILY[hf_arch] in GEMMA_ARCHS and md[0][2] == "llama":  # Gemma*Model.set_vocab, after SentencePiece
         md.append(("tokenizer.ggml.add_space_prefix", "bool", False))
     return md
 
@@ -2470,6 +2644,34 @@ def llama_family_metadata(hf_arch, folder, config, name):
                (a + "rope.dimension_count", "uint32", hp["n_rot"]), (a + "rope.freq_base", "float32", hp["theta"]),
                ("general.file_type", "uint32", 0), (a + "attention.sliding_window", "uint32", hp["sliding_window"]),
                ("general.quantization_version", "uint32", 2)]
+        return md + llama_family_vocab(folder, config, hf_arch)
+    if arch == "gemma2":  # Gemma2Model.set_gguf_parameters (no super()): no rope.freq_base
+        md += [(a + "context_length", "uint32", hp["context"]), (a + "embedding_length", "uint32", hp["d"]),
+               (a + "block_count", "uint32", hp["L"]), (a + "feed_forward_length", "uint32", hp["ff"]),
+               (a + "attention.head_count", "uint32", hp["H"]), (a + "attention.head_count_kv", "uint32", hp["KV"]),
+               (a + "attention.layer_norm_rms_epsilon", "float32", hp["eps"]),
+               (a + "attention.key_length", "uint32", hp["dh"]), (a + "attention.value_length", "uint32", hp["dh"]),
+               ("general.file_type", "uint32", 0), (a + "attn_logit_softcapping", "float32", hp["attn_cap"]),
+               (a + "final_logit_softcapping", "float32", hp["final_cap"]),
+               (a + "attention.sliding_window", "uint32", hp["sliding_window"]),
+               ("general.quantization_version", "uint32", 2)]
+        return md + llama_family_vocab(folder, config, hf_arch)
+    if arch == "gemma3":  # TextModel.set_gguf_parameters, then Gemma3Model's (its repeated keys overwrite in place)
+        md += [(a + "block_count", "uint32", hp["L"]), (a + "context_length", "uint32", hp["context"]),
+               (a + "embedding_length", "uint32", hp["d"]), (a + "feed_forward_length", "uint32", hp["ff"]),
+               (a + "attention.head_count", "uint32", hp["H"]), (a + "attention.head_count_kv", "uint32", hp["KV"])]
+        if hp["rope_type"] == "linear":
+            md += [(a + "rope.scaling.type", "string", "linear"),
+                   (a + "rope.scaling.factor", "float32", hp["rope_factor"])]
+        md += [(a + "rope.freq_base", "float32", hp["theta"]), (a + "rope.freq_base_swa", "float32", hp["local_theta"]),
+               (a + "attention.layer_norm_rms_epsilon", "float32", hp["eps"]),
+               (a + "attention.key_length", "uint32", hp["dh"]), (a + "attention.value_length", "uint32", hp["dh"]),
+               ("general.file_type", "uint32", 0)]
+        if hp["final_cap"]:
+            md.append((a + "final_logit_softcapping", "float32", hp["final_cap"]))
+        if hp["writes_window"]:
+            md.append((a + "attention.sliding_window", "uint32", hp["sliding_window"]))
+        md.append(("general.quantization_version", "uint32", 2))
         return md + llama_family_vocab(folder, config, hf_arch)
     if arch == "gemma":  # GemmaModel.set_gguf_parameters: no rope.freq_base
         md += [(a + "context_length", "uint32", hp["context"]), (a + "embedding_length", "uint32", hp["d"]),
@@ -2496,11 +2698,129 @@ def llama_family_metadata(hf_arch, folder, config, name):
     return md + llama_family_vocab(folder, config, hf_arch)
 
 
+# ---------------------------------------------------------------- --convert-hf: GPT-NeoX
+# GPTNeoXForCausalLM (GPTNeoXModel: architecture "gptneox"), as ggml-org/llama.cpp's convert_hf_to_gguf.py writes it
+# (GPTNeoXModel.set_gguf_parameters / modify_tensors; the names from gguf-py's tensor_mapping.py for MODEL_ARCH.GPTNEOX):
+# gpt_neox.embed_in -> token_embd, per layer input_layernorm -> attn_norm, attention.query_key_value -> attn_qkv,
+# attention.dense -> attn_output, post_attention_layernorm -> ffn_norm, mlp.dense_h_to_4h -> ffn_up,
+# mlp.dense_4h_to_h -> ffn_down (weights and biases), gpt_neox.final_layer_norm -> output_norm, embed_out -> output.
+# query_key_value's rows, per head [q; k; v] in Hugging Face (GPTNeoXAttention views the output as [heads, 3 * dh]),
+# are reordered to [all q; all k; all v] (reshape to (n_head, 3, hidden_size / n_head, ...), then q, k, v parts
+# concatenated), its bias likewise; nothing else changes. The attention-mask buffers (".attention.bias",
+# ".attention.masked_bias") and rotary_emb.inv_freq are dropped (ModelBase.prepare_tensors).
+# Metadata in GPTNeoXModel.set_gguf_parameters' order (it does not call TextModel's): context_length, embedding_length,
+# block_count, feed_forward_length, rope.dimension_count = int(rotary_pct * (hidden_size // num_attention_heads)),
+# attention.head_count, use_parallel_residual (bool; true when absent), attention.layer_norm_epsilon. It writes NO
+# rope.freq_base (rotary_emb_base is lost: llama.cpp uses 10000), NO general.file_type, no head_count_kv. So a
+# rotary_emb_base (or rope_theta) other than 10000, or a rope_scaling, is refused rather than lost. llama.cpp turns
+# the first rope.dimension_count values of each head NEOX-style (rotate-half), as Hugging Face; its FFN GELU is
+# ggml_gelu (tanh approximation) where Hugging Face's "gelu" is erf's (a difference of ~1e-3 at most; not refused; a
+# non-GELU hidden_act is). Tokenizer: TextModel.set_vocab = _set_vocab_gpt2 (byte-level BPE), as for the Llama family.
+# transformers' GPTNeoXConfig defaults fill in what config.json leaves out.
+GPTNEOX_CONFIG_DEFAULTS = {"vocab_size": 50432, "hidden_size": 6144, "num_hidden_layers": 44, "num_attention_heads": 64,
+                           "intermediate_size": 24576, "rotary_pct": 0.25, "rotary_emb_base": 10000,
+                           "max_position_embeddings": 2048, "layer_norm_eps": 1e-5, "use_parallel_residual": True,
+                           "hidden_act": "gelu", "tie_word_embeddings": False}
+GPTNEOX_MODEL_TENSORS = {"gpt_neox.embed_in": "token_embd", "gpt_neox.final_layer_norm": "output_norm",
+                         "embed_out": "output"}
+GPTNEOX_LAYER_TENSORS = {"input_layernorm": "attn_norm", "attention.query_key_value": "attn_qkv",
+                         "attention.dense": "attn_output", "post_attention_layernorm": "ffn_norm",
+                         "mlp.dense_h_to_4h": "ffn_up", "mlp.dense_4h_to_h": "ffn_down"}
+
+
+def gptneox_hparams(config, folder="."):
+    """What GPTNeoXModel reads (with GPTNeoXConfig's defaults), checked; refusals for what the file would lose."""
+    config = dict({k: v for k, v in GPTNEOX_CONFIG_DEFAULTS.items() if k != "rotary_pct"}, **config)
+    for k in ("hidden_size", "num_attention_heads", "num_hidden_layers", "intermediate_size", "vocab_size"):
+        if not isinstance(config[k], int) or isinstance(config[k], bool) or config[k] <= 0:
+            raise ConvertError("%s: config.json needs a positive integer for %s" % (folder, k))
+    d, H = config["hidden_size"], config["num_attention_heads"]
+    if d % H:
+        raise ConvertError("%s: hidden_size %d is not a multiple of num_attention_heads %d" % (folder, d, H))
+    rope = config.get("rope_parameters") or config.get("rope_scaling") or {}
+    if "rotary_pct" not in config:  # transformers 5 spells it partial_rotary_factor (in rope_parameters)
+        config["rotary_pct"] = rope.get("partial_rotary_factor", config.get("partial_rotary_factor",
+                                                                          GPTNEOX_CONFIG_DEFAULTS["rotary_pct"]))
+    n_rot = int(config["rotary_pct"] * (d // H))
+    if n_rot <= 0 or n_rot % 2:
+        raise ConvertError("%s: rotary_pct %r of a head of %d: %d rotary dims (an even number is needed)"
+                           % (folder, config["rotary_pct"], d // H, n_rot))
+    base = rope.get("rope_theta", config.get("rope_theta", config["rotary_emb_base"]))
+    if float(base) != 10000.0:
+        raise ConvertError("%s: rotary_emb_base %g: the converter writes no rope.freq_base for gptneox (llama.cpp would "
+                           "use 10000)" % (folder, base))
+    if rope.get("rope_type", rope.get("type")) not in (None, "default"):
+        raise ConvertError("%s: rope_scaling %s on gpt_neox: the converter drops it" % (folder, json.dumps(rope)))
+    if not str(config.get("hidden_act")).startswith("gelu"):
+        raise ConvertError("%s: hidden_act %r: llama.cpp's gptneox uses GELU" % (folder, config.get("hidden_act")))
+    return {"d": d, "H": H, "L": config["num_hidden_layers"], "ff": config["intermediate_size"],
+            "vocab": config["vocab_size"], "n_rot": n_rot, "context": config["max_position_embeddings"],
+            "eps": config["layer_norm_eps"], "parallel": bool(config["use_parallel_residual"])}
+
+
+def gptneox_qkv_order(a, n_head):
+    """query_key_value rows [h0: q, k, v; h1: q, k, v; ...] -> [q of every head; k ...; v ...] (weight or bias):
+    GPTNeoXModel.modify_tensors' reshape((n_head, 3, n_embd // n_head, ...)) and concatenation of the three parts."""
+    rest = a.shape[1:]
+    return np.ascontiguousarray(a.reshape((n_head, 3, a.shape[0] // (3 * n_head)) + rest).swapaxes(0, 1)
+                                .reshape(a.shape))
+
+
+def gptneox_convert_tensors(hf, config, folder="."):
+    """GPTNeoXModel.modify_tensors: (GGUF name, Hugging Face name, array as written), in the checkpoint's order."""
+    hp = gptneox_hparams(config, folder)
+    d, ff, V = hp["d"], hp["ff"], hp["vocab"]
+    shapes = {"input_layernorm": (d,), "post_attention_layernorm": (d,), "attention.query_key_value": (3 * d, d),
+              "attention.dense": (d, d), "mlp.dense_h_to_4h": (ff, d), "mlp.dense_4h_to_h": (d, ff)}
+    whole = {"gpt_neox.embed_in.weight": (V, d), "embed_out.weight": (V, d), "gpt_neox.final_layer_norm.weight": (d,),
+             "gpt_neox.final_layer_norm.bias": (d,)}
+    out = []
+    for hf_name, a in hf.items():
+        if hf_name.endswith((".attention.masked_bias", ".attention.bias", ".rotary_emb.inv_freq")):
+            continue
+        gguf_name = map_tensor_name(hf_name, GPTNEOX_MODEL_TENSORS, "gpt_neox.layers.", GPTNEOX_LAYER_TENSORS, hp["L"])
+        stem, _, suffix = hf_name.rpartition(".")
+        if gguf_name.startswith("blk."):
+            rest = stem[len("gpt_neox.layers."):].partition(".")[2]
+            want = shapes[rest] if suffix == "weight" else shapes[rest][:1]
+        else:
+            want = whole.get(hf_name)
+        if want is None or tuple(a.shape) != want:
+            raise ConvertError("%s: tensor %s has shape %s; the config makes it %s"
+                               % (folder, hf_name, list(a.shape), want))
+        if stem.endswith(".attention.query_key_value"):
+            a = gptneox_qkv_order(a, hp["H"])
+        out.append((gguf_name, hf_name, a))
+    names = {g for g, _, _ in out}
+    need = {"token_embd.weight", "output_norm.weight"} | {"blk.%d.%s.weight" % (l, g) for l in range(hp["L"])
+                                                           for g in GPTNEOX_LAYER_TENSORS.values()}
+    if need - names:
+        raise ConvertError("%s: missing %s" % (folder, ", ".join(sorted(need - names)[:6])))
+    if "output.weight" not in names:
+        print("warning: %s: no embed_out.weight; llama.cpp's gptneox needs output.weight" % folder, file=sys.stderr)
+    return out
+
+
+def gptneox_convert_metadata(folder, config, name):
+    hp = gptneox_hparams(config, folder)
+    a = "gptneox."
+    md = [("general.architecture", "string", "gptneox"), ("general.type", "string", "model"),
+          ("general.name", "string", name),
+          (a + "context_length", "uint32", hp["context"]), (a + "embedding_length", "uint32", hp["d"]),
+          (a + "block_count", "uint32", hp["L"]), (a + "feed_forward_length", "uint32", hp["ff"]),
+          (a + "rope.dimension_count", "uint32", hp["n_rot"]), (a + "attention.head_count", "uint32", hp["H"]),
+          (a + "use_parallel_residual", "bool", hp["parallel"]),
+          (a + "attention.layer_norm_epsilon", "float32", hp["eps"]),
+          ("general.quantization_version", "uint32", 2)]
+    return md + bpe_vocab(folder, config)
+
+
 HF_ARCHITECTURES = {"GPT2LMHeadModel": ("gpt2", gpt2_convert_tensors, gpt2_convert_metadata),
                     "BertModel": ("bert", bert_convert_tensors, bert_convert_metadata),
                     "BertForMaskedLM": ("bert", bert_convert_tensors, bert_convert_metadata),
                     "BertLMHeadModel": ("bert", bert_convert_tensors, bert_convert_metadata),  # llama.cpp: not registered
-                    "BertForSequenceClassification": ("bert", bert_convert_tensors, bert_convert_metadata)}
+                    "BertForSequenceClassification": ("bert", bert_convert_tensors, bert_convert_metadata),
+                    "GPTNeoXForCausalLM": ("gptneox", gptneox_convert_tensors, gptneox_convert_metadata)}
 
 
 def llama_family_entry(hf_arch):
@@ -2513,8 +2833,9 @@ HF_ARCHITECTURES.update({hf_arch: llama_family_entry(hf_arch) for hf_arch in LLA
 
 
 def convert_hf(folder, out_path):
-    """Converts a Hugging Face GPT-2 / BERT / Llama-family folder to out_path. Returns (architecture, metadata, [(GGUF
-    name, Hugging Face name (None for rope_freqs), array as written)], tensor infos)."""
+    """Converts a Hugging Face GPT-2 / BERT / GPT-NeoX / Llama-family (Gemma 1-3 included) folder to out_path.
+    Returns (architecture, metadata, [(GGUF name, Hugging Face name (None for rope_freqs), array as written)], tensor
+    infos)."""
     config = read_json(folder, "config.json")
     if config is None:
         raise ConvertError("%s: no config.json" % folder)
@@ -2523,13 +2844,18 @@ def convert_hf(folder, out_path):
         arch_names = [MODEL_TYPE_ARCHITECTURES[config["model_type"]]]
     found = next((HF_ARCHITECTURES[a] for a in arch_names if a in HF_ARCHITECTURES), None)
     if found is None:
-        raise ConvertError("%s: architectures %s (model_type %r): only GPT2LMHeadModel, BERT, LlamaForCausalLM, "
-                           "MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, Olmo2ForCausalLM, Phi3ForCausalLM "
-                           "and GemmaForCausalLM are converted here" % (folder, arch_names, config.get("model_type")))
+        raise ConvertError("%s: architectures %s (model_type %r): only GPT2LMHeadModel, BERT, GPTNeoXForCausalLM, "
+                           "LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, Olmo2ForCausalLM, "
+                           "Phi3ForCausalLM, GemmaForCausalLM, Gemma2ForCausalLM and Gemma3ForCausalLM (or "
+                           "Gemma3ForConditionalGeneration's text model) are converted here"
+                           % (folder, arch_names, config.get("model_type")))
     arch, tensors_of, metadata_of = found
+    if isinstance(config.get("text_config"), dict):  # TextModel.__init__: a multimodal config's text part on top
+        config = dict(config, **config["text_config"])
     name = os.path.basename(os.path.normpath(os.path.abspath(folder)))
     hf = read_checkpoint(folder)
-    converted = tensors_of(hf, config, folder) if arch in LLAMA_FAMILY.values() else tensors_of(hf, config)
+    converted = tensors_of(hf, config, folder) if arch in set(LLAMA_FAMILY.values()) | {"gptneox"} \
+        else tensors_of(hf, config)
     names = [g for g, _, _ in converted]
     if len(set(names)) != len(names):
         raise ConvertError("%s: two tensors map to the same GGUF name" % folder)
@@ -3148,7 +3474,7 @@ def llama_family_refusals(check, out, hf_dir):
     variant("llama_f32_gqa_untied_sharded", "head_dim not the tensors'", lambda c: c.update(head_dim=4))
     variant("llama_f32_gqa_untied_sharded", "a shard missing", lambda c: None,
             lambda f: os.remove(os.path.join(f, "model-00002-of-00002.safetensors")))
-    variant("qwen3_f32_gqa_tied", "unknown model_type", lambda c: c.update(model_type="gemma2"))
+    variant("qwen3_f32_gqa_tied", "unknown model_type", lambda c: c.update(model_type="falcon_mamba"))
     variant("phi3_bf16", "phi3 longrope", lambda c: c.update(rope_scaling={"type": "longrope", "long_factor": [1.0] * 3,
                                                                              "short_factor": [1.0] * 3}))
     variant("gemma_f32_mqa", "gemma rope_theta not 10000", lambda c: c.update(rope_theta=500000.0))
@@ -3391,6 +3717,385 @@ def llama_family_convert_checks(check, out, make_reference):
     sentencepiece_checks(check, out)
     return converted
 
+
+# ---------------------------------------------------------------- self-test of --convert-hf: GPT-NeoX, Gemma 2, Gemma 3
+
+NEOX_GEMMA_MODEL_TYPES = {"gpt_neox": "gptneox", "gemma2": "gemma2", "gemma3_text": "gemma3"}
+
+
+def llama_cpp_disagreements(config):
+    """What llama.cpp (or its converter) would not carry over from this test folder's config, worked out here apart
+    from the converter's code: the words each refusal message must hold, [] when the folder converts faithfully."""
+    kind = config["model_type"]
+    if kind == "gpt_neox":
+        return ["rotary_emb_base"] if config.get("rotary_emb_base", 10000) != 10000 else []
+    L, d, H = config["num_hidden_layers"], config["hidden_size"], config["num_attention_heads"]
+    dh = config.get("head_dim", 256)
+    out = []
+    if kind == "gemma2" and config.get("rope_theta", 10000.0) != 10000.0:
+        return ["rope_theta"]  # refused before the rest is looked at
+    if kind == "gemma2" and (config.get("attn_logit_softcapping", 50.0) is None
+                             or config.get("final_logit_softcapping", 30.0) is None):
+        out.append("softcapping")
+    if kind == "gemma3_text" and config.get("attn_logit_softcapping") is not None:
+        out.append("attn_logit_softcapping")
+    scale_dim = d // H if L == (46 if kind == "gemma2" else 62) else dh
+    if config.get("query_pre_attn_scalar", 256) != scale_dim:
+        out.append("query_pre_attn_scalar")
+    # Hugging Face's sliding layers vs llama.cpp's (gemma2: even layers; gemma3: every one but each sixth)
+    every = 2 if kind == "gemma2" else config.get("sliding_window_pattern") or 6
+    hf = [t == "sliding_attention" for t in config["layer_types"]] if config.get("layer_types") else \
+        [(i + 1) % every != 0 for i in range(L)]
+    cpp = [(i + 1) % (2 if kind == "gemma2" else 6) != 0 for i in range(L)]
+    if kind == "gemma3_text" and config.get("sliding_window_pattern") == 1:
+        cpp = [False] * L  # no sliding_window key: llama.cpp slides nowhere
+    if hf != cpp:
+        out.append("sliding layers")
+    if kind == "gemma3_text" and any(hf) and config.get("rope_local_base_freq", 10000.0) != 10000.0:
+        out.append("rope_local_base_freq")
+    return out
+
+
+def neox_gemma_expected(case, config, folder):
+    """The metadata a converted gpt_neox / gemma2 / gemma3_text test folder must hold, in the converter's order:
+    [(key, value)] (floats as float32 reads them back)."""
+    f = lambda v: float(np.float32(v))
+    kind, arch = config["model_type"], NEOX_GEMMA_MODEL_TYPES[config["model_type"]]
+    p = arch + "."
+    d, H, L = config["hidden_size"], config["num_attention_heads"], config["num_hidden_layers"]
+    head = [("general.architecture", arch), ("general.type", "model"), ("general.name", case)]
+    if kind == "gpt_neox":
+        body = [(p + "context_length", config["max_position_embeddings"]), (p + "embedding_length", d),
+                (p + "block_count", L), (p + "feed_forward_length", config["intermediate_size"]),
+                (p + "rope.dimension_count", int(d // H * config["rotary_pct"])), (p + "attention.head_count", H),
+                (p + "use_parallel_residual", config.get("use_parallel_residual", True)),
+                (p + "attention.layer_norm_epsilon", f(config["layer_norm_eps"]))]
+    elif kind == "gemma2":
+        dh = config["head_dim"]
+        body = [(p + "context_length", config["max_position_embeddings"]), (p + "embedding_length", d),
+                (p + "block_count", L), (p + "feed_forward_length", config["intermediate_size"]),
+                (p + "attention.head_count", H), (p + "attention.head_count_kv", config["num_key_value_heads"]),
+                (p + "attention.layer_norm_rms_epsilon", f(config["rms_norm_eps"])), (p + "attention.key_length", dh),
+                (p + "attention.value_length", dh), ("general.file_type", 0),
+                (p + "attn_logit_softcapping", f(config["attn_logit_softcapping"])),
+                (p + "final_logit_softcapping", f(config["final_logit_softcapping"])),
+                (p + "attention.sliding_window", config["sliding_window"])]
+    else:
+        dh, rope = config["head_dim"], config.get("rope_scaling") or {}
+        body = [(p + "block_count", L), (p + "context_length", config["max_position_embeddings"]),
+                (p + "embedding_length", d), (p + "feed_forward_length", config["intermediate_size"]),
+                (p + "attention.head_count", H), (p + "attention.head_count_kv", config["num_key_value_heads"])]
+        if rope.get("rope_type") == "linear":
+            body += [(p + "rope.scaling.type", "linear"), (p + "rope.scaling.factor", f(rope["factor"]))]
+        body += [(p + "rope.freq_base", f(config["rope_theta"])),
+                 (p + "rope.freq_base_swa", f(config.get("rope_local_base_freq", 10000.0))),
+                 (p + "attention.layer_norm_rms_epsilon", f(config["rms_norm_eps"])), (p + "attention.key_length", dh),
+                 (p + "attention.value_length", dh), ("general.file_type", 0)]
+        if config.get("final_logit_softcapping"):
+            body.append((p + "final_logit_softcapping", f(config["final_logit_softcapping"])))
+        if config.get("sliding_window_pattern") != 1:
+            body.append((p + "attention.sliding_window", config["sliding_window"]))
+    vocab = read_json(folder, "vocab.json")
+    with open(os.path.join(folder, "merges.txt"), encoding="utf-8") as fh:
+        merges = [line for line in fh.read().split("\n") if line and not line.startswith("#")]
+    by_id = sorted(vocab, key=vocab.get)
+    tok = [("tokenizer.ggml.model", "gpt2"), ("tokenizer.ggml.pre", "gpt-2"), ("tokenizer.ggml.tokens", by_id),
+           ("tokenizer.ggml.token_type", [1] * len(by_id)), ("tokenizer.ggml.merges", merges)]
+    return head + body + [("general.quantization_version", 2)] + tok
+
+
+def neox_gemma_expected_tensors(config, hf):
+    """{GGUF name: (Hugging Face name, array the file must hold)} and the Hugging Face names in the file's order,
+    worked out apart from the converter: gpt_neox's query_key_value rows regrouped by index arithmetic (new row
+    part * d + head * dh + i <- old row head * 3 dh + part * dh + i), the Gemmas' "*norm.weight" as float32(w + 1)."""
+    kind = config["model_type"]
+    out = {}
+    if kind == "gpt_neox":
+        d, H = config["hidden_size"], config["num_attention_heads"]
+        dh = d // H
+        src = [((r % d) // dh) * 3 * dh + (r // d) * dh + r % dh for r in range(3 * d)]
+        layer = {"input_layernorm": "attn_norm", "attention.query_key_value": "attn_qkv",
+                 "attention.dense": "attn_output", "post_attention_layernorm": "ffn_norm", "mlp.dense_h_to_4h": "ffn_up", "mlp.dense_4h_to_h": "ffn_down"}
+        for n, a in hf.items():
+            m = re.fullmatch(r"gpt_neox\.layers\.(\d+)\.(.+)\.(weight|bias)", n)
+            if m:
+                g = "blk.%s.%s.%s" % (m.group(1), layer[m.group(2)], m.group(3))
+                a = a[src] if m.group(2) == "attention.query_key_value" else a
+            else:
+                g = {"gpt_neox.embed_in.weight": "token_embd.weight", "embed_out.weight": "output.weight",
+                     "gpt_neox.final_layer_norm.weight": "output_norm.weight",
+                     "gpt_neox.final_layer_norm.bias": "output_norm.bias"}[n]
+            out[g] = (n, a)
+    else:
+        layer = {"input_layernorm": "attn_norm", "self_attn.q_proj": "attn_q", "self_attn.k_proj": "attn_k",
+                 "self_attn.v_proj": "attn_v", "self_attn.o_proj": "attn_output", "self_attn.q_norm": "attn_q_norm",
+                 "self_attn.k_norm": "attn_k_norm", "post_attention_layernorm": "post_attention_norm",
+                 "pre_feedforward_layernorm": "ffn_norm", "post_feedforward_layernorm": "post_ffw_norm",
+                 "mlp.gate_proj": "ffn_gate", "mlp.up_proj": "ffn_up", "mlp.down_proj": "ffn_down"}
+        for n, a in hf.items():
+            if n == "lm_head.weight" and kind == "gemma2":
+                continue
+            m = re.fullmatch(r"model\.layers\.(\d+)\.(.+)\.weight", n)
+            g = "blk.%s.%s.weight" % (m.group(1), layer[m.group(2)]) if m else \
+                {"model.embed_tokens.weight": "token_embd.weight", "model.norm.weight": "output_norm.weight",
+                 "lm_head.weight": "output.weight"}[n]
+            if n.endswith("norm.weight"):
+                a = (a.astype(np.float64) + 1).astype(np.float32)
+            out[g] = (n, a)
+    return out
+
+
+def neox_gemma_back(config, V):
+    """The file's tensors (float64) back under Hugging Face's names and layout, for make_reference's forward passes:
+    gpt_neox's qkv rows regrouped per head again, the Gemmas' norms minus 1 (exact in float64)."""
+    W = {}
+    if config["model_type"] == "gpt_neox":
+        d, H = config["hidden_size"], config["num_attention_heads"]
+        dh = d // H
+        W["gpt_neox.embed_in.weight"], W["embed_out.weight"] = V["token_embd.weight"], V["output.weight"]
+        W["gpt_neox.final_layer_norm.weight"] = V["output_norm.weight"]
+        W["gpt_neox.final_layer_norm.bias"] = V["output_norm.bias"]
+        for l in range(config["num_hidden_layers"]):
+            b, g = "gpt_neox.layers.%d." % l, "blk.%d." % l
+            for h, n in (("input_layernorm", "attn_norm"), ("attention.query_key_value", "attn_qkv"),
+                         ("attention.dense", "attn_output"), ("post_attention_layernorm", "ffn_norm"),
+                         ("mlp.dense_h_to_4h", "ffn_up"), ("mlp.dense_4h_to_h", "ffn_down")):
+                for s in ("weight", "bias"):
+                    a = V[g + n + "." + s]
+                    if n == "attn_qkv":  # [q; k; v] of d rows each -> per head [q; k; v]
+                        a = np.concatenate([a[part * d + h_ * dh: part * d + (h_ + 1) * dh] for h_ in range(H)
+                                            for part in range(3)])
+                    W[b + h + "." + s] = a
+        return W
+    W["model.embed_tokens.weight"], W["model.norm.weight"] = V["token_embd.weight"], V["output_norm.weight"] - 1
+    if "output.weight" in V:
+        W["lm_head.weight"] = V["output.weight"]
+    for l in range(config["num_hidden_layers"]):
+        b, g = "model.layers.%d." % l, "blk.%d." % l
+        for h, n in (("input_layernorm", "attn_norm"), ("post_attention_layernorm", "post_attention_norm"),
+                     ("pre_feedforward_layernorm", "ffn_norm"), ("post_feedforward_layernorm", "post_ffw_norm"),
+                     ("self_attn.q_norm", "attn_q_norm"), ("self_attn.k_norm", "attn_k_norm")):
+            if g + n + ".weight" in V:
+                W[b + h + ".weight"] = V[g + n + ".weight"] - 1
+        for h, n in (("self_attn.q_proj", "attn_q"), ("self_attn.k_proj", "attn_k"), ("self_attn.v_proj", "attn_v"),
+                     ("self_attn.o_proj", "attn_output"), ("mlp.gate_proj", "ffn_gate"), ("mlp.up_proj", "ffn_up"),
+                     ("mlp.down_proj", "ffn_down")):
+            W[b + h + ".weight"] = V[g + n + ".weight"]
+    return W
+
+
+def neox_gemma_file_checks(check, label, folder, path, config, md, case_name, forward=None, expected=None):
+    """One converted gpt_neox / gemma2 / gemma3_text folder: tensors (names, F32, dims, values, order), metadata (every
+    key, value and type, in the converter's order), tokenizer; with forward, make_reference's forward over the tensors
+    read back = expected."""
+    hf = read_checkpoint(folder)
+    want = neox_gemma_expected_tensors(config, hf)
+    g = read_back_tensors(check, label, path, md, {h: a for h, a in want.values()},
+                          [(g_, h, False) for g_, (h, _) in want.items()])
+    check(set(g.tensors) == set(want),
+          "%-29s ... every tensor as worked out here: %s" % (label, "the norms stored as float32(w + 1)"
+                                                              if config["model_type"] != "gpt_neox" else
+                                                              "attn_qkv rows (and bias) regrouped [q; k; v]"))
+    m = [(k, v) for k, (_, v) in g.metadata.items()]
+    exp = neox_gemma_expected(case_name, config, folder)
+    types = {k: t for k, (t, _) in g.metadata.items()}
+    bools = [k for k, _ in exp if isinstance(dict(exp)[k], bool)]
+    check(m == exp and all(types[k] == "bool" for k in bools),
+          "%-29s %d metadata keys, values and order as the converter writes them%s" % (
+              label, len(m), "" if m == exp else "; differ: %s; order %s" % (
+                  sorted(k for k in set(dict(m)) | set(dict(exp)) if dict(m).get(k) != dict(exp).get(k)),
+                  [k for k, _ in m] == [k for k, _ in exp])))
+    if forward is not None:
+        V = gguf_arrays(g)
+        W = neox_gemma_back(config, V)
+        exact = all(np.array_equal(W[n], hf[n]) for n in hf if n in W)
+        worst = forward_difference(lambda: forward(W, config, expected["ids"]), expected, False)
+        check(worst < (1e-9 if exact else 1e-6),
+              "%-29s make_reference's forward over the tensors read back (names, qkv order and + 1 undone; %s) = "
+              "expected.json within %.1e" % (label, "every tensor back exactly" if exact else
+                                             "w + 1 rounded to float32 in the file", worst))
+    return g
+
+
+def neox_gemma_convert_checks(check, out, make_reference):
+    """make_reference.py's gpt_neox / gemma2 / gemma3_text checkpoints (written into out/hf_reference by
+    llama_family_convert_checks): the ones llama.cpp represents converted and checked, the others refused for the
+    reasons worked out here; then variants made from them (converted and refused)."""
+    import shutil
+    print("--convert-hf on make_reference.py's gpt_neox, gemma2 and gemma3_text checkpoints:")
+    hf_dir = os.path.join(out, "hf_reference")
+    forwards = {"gpt_neox": make_reference.gpt_neox_forward}
+    if hasattr(make_reference, "gemma2_forward"):
+        forwards.update(gemma2=make_reference.gemma2_forward, gemma3_text=make_reference.gemma2_forward)
+    done, refused = [], []
+    for case in make_reference.CASES:
+        folder = os.path.join(hf_dir, case)
+        config = read_json(folder, "config.json") or {}
+        if config.get("model_type") not in NEOX_GEMMA_MODEL_TYPES:
+            continue
+        path = os.path.join(out, "neox_gemma", case + ".gguf")
+        reasons = llama_cpp_disagreements(config)
+        try:
+            arch, md, _, _ = convert_hf(folder, path)
+        except ConvertError as e:
+            msg = str(e)
+            check(reasons and all(r in msg for r in reasons) and not os.path.exists(path),
+                  "%-29s refused (%s expected): %s" % (case, ", ".join(reasons) or "nothing",
+                                                       msg.replace(folder, "<folder>")))
+            refused.append(case)
+            continue
+        check(not reasons and arch == NEOX_GEMMA_MODEL_TYPES[config["model_type"]],
+              "%-29s converted as %s (llama.cpp's assumptions hold for it)" % (case, arch))
+        neox_gemma_file_checks(check, case, folder, path, config, md, case, forwards.get(config["model_type"]),
+                               read_json(folder, "expected.json"))
+        done.append(case)
+    print("converted and verified: %s; refused: %s" % (" ".join(done) or "none", " ".join(refused) or "none"))
+
+    def variant(source, label, change=None, tensors=None):
+        folder = os.path.join(out, "neox_gemma_variants", label)
+        if not os.path.isdir(os.path.join(hf_dir, source)):
+            return None
+        shutil.copytree(os.path.join(hf_dir, source), folder)
+        config = read_json(folder, "config.json")
+        if change:
+            change(config)
+        with open(os.path.join(folder, "config.json"), "w") as fh:
+            json.dump(config, fh)
+        if tensors:
+            hf = read_checkpoint(folder)
+            hf = tensors(hf)
+            write_safetensors(os.path.join(folder, "model.safetensors"),
+                              {n: ("F32", a.astype(np.float32)) for n, a in hf.items()})
+        return folder
+
+    print("--convert-hf on variants of them (what the test folders leave out):")
+    converts = [("gpt_neox_f16_sequential", "neox sequential, base 10000", lambda c: c.update(rotary_emb_base=10000)),
+                ("gemma2_f32_window3_softcap", "gemma2 scalar = head_dim", lambda c: c.update(query_pre_attn_scalar=16)),
+                ("gemma3_bf16_as_released", "gemma3 pattern 1, no window",
+                 lambda c: (c.pop("layer_types"), c.update(sliding_window_pattern=1)))]
+    for source, label, change in converts:
+        folder = variant(source, label, change)
+        if folder is None:
+            print("  skip  %s: no %s" % (label, source))
+            continue
+        path = folder + ".gguf"
+        config = read_json(folder, "config.json")
+        try:
+            arch, md, _, _ = convert_hf(folder, path)
+        except ConvertError as e:
+            check(False, "%-29s converted: %s" % (label, e))
+            continue
+        g = neox_gemma_file_checks(check, label, folder, path, config, md, label)
+        mm = {k: v for k, (_, v) in g.metadata.items()}
+        if config["model_type"] == "gpt_neox":
+            check(mm["gptneox.use_parallel_residual"] is False and "gptneox.rope.freq_base" not in mm
+                  and "general.file_type" not in mm,
+                  "%-29s use_parallel_residual false; no rope.freq_base, no general.file_type (GPTNeoXModel writes "
+                  "neither)" % label)
+        elif config["model_type"] == "gemma3_text":
+            check("gemma3.attention.sliding_window" not in mm and mm["gemma3.rope.freq_base_swa"] == 10000.0,
+                  "%-29s sliding_window_pattern 1: no attention.sliding_window (llama.cpp: no sliding layer), "
+                  "rope.freq_base_swa still written" % label)
+
+    # Gemma3ForConditionalGeneration: the text model of a multimodal checkpoint = the text-only conversion
+    source = os.path.join(hf_dir, "gemma3_bf16_as_released")
+    if os.path.isdir(source):
+        folder = os.path.join(out, "neox_gemma_variants", "gemma3 multimodal")
+        shutil.copytree(source, folder)
+        text = read_json(source, "config.json")
+        text.pop("architectures")
+        with open(os.path.join(folder, "config.json"), "w") as fh:
+            json.dump({"architectures": ["Gemma3ForConditionalGeneration"], "model_type": "gemma3",
+                       "text_config": text, "vision_config": {"model_type": "siglip_vision_model", "hidden_size": 4}}, fh)
+        hf = read_checkpoint(source)
+        W = {n.replace("model.", "model.language_model.", 1): ("F32", a) for n, a in hf.items()}
+        W["model.vision_tower.vision_model.post_layernorm.weight"] = ("F32", np.ones(4))
+        W["model.multi_modal_projector.mm_soft_emb_norm.weight"] = ("F32", np.zeros(4))
+        W["multi_modal_projector.mm_input_projection_weight"] = ("F32", np.zeros((4, 4)))
+        write_safetensors(os.path.join(folder, "model.safetensors"), W)
+        a_text, md_text, conv_text, _ = convert_hf(source, os.path.join(out, "neox_gemma_variants", "text.gguf"))
+        a_mm, md_mm, conv_mm, _ = convert_hf(folder, folder + ".gguf")
+        same_t = [g for g, _, _ in conv_mm] == [g for g, _, _ in conv_text] and all(
+            np.array_equal(x, y) for (_, _, x), (_, _, y) in zip(conv_mm, conv_text))
+        same_m = [(k, t, v) for k, t, v in md_mm if k != "general.name"] == \
+            [(k, t, v) for k, t, v in md_text if k != "general.name"]
+        check(a_mm == "gemma3" and same_t and same_m,
+              "%-29s Gemma3ForConditionalGeneration (text_config, model.language_model.*, vision tensors): the text "
+              "model's tensors and metadata = the text-only file's" % "gemma3 multimodal")
+
+    # gemma3 with an lm_head stored: written as output.weight (GEMMA3 has OUTPUT; gemma2 drops it)
+    folder = variant("gemma3_bf16_as_released", "gemma3 lm_head stored", lambda c: c.update(tie_word_embeddings=False),
+                     lambda hf: dict(hf, **{"lm_head.weight": hf["model.embed_tokens.weight"][:, ::-1].copy()}))
+    if folder:
+        _, _, conv, _ = convert_hf(folder, folder + ".gguf")
+        check([g for g, h, _ in conv if h == "lm_head.weight"] == ["output.weight"],
+              "%-29s lm_head.weight -> output.weight" % "gemma3 lm_head stored")
+    folder = variant("gemma2_bf16_layer_types", "gemma2 lm_head stored", None,
+                     lambda hf: dict(hf, **{"lm_head.weight": hf["model.embed_tokens.weight"]}))
+    if folder:
+        _, _, conv, _ = convert_hf(folder, folder + ".gguf")
+        check("output.weight" not in [g for g, _, _ in conv], "%-29s lm_head.weight dropped" % "gemma2 lm_head stored")
+
+    # llama.cpp's 27B exception to the score scale
+    hp = {"L": 46, "d": 4608, "H": 32, "dh": 128}
+    base = {"num_hidden_layers": 46, "sliding_window": 4096, "attn_logit_softcapping": 50.0,
+            "final_logit_softcapping": 30.0}
+    ok_27b = gemma_sliding_hparams("gemma2", dict(base, query_pre_attn_scalar=144), hp, None, "27b") is not None
+    try:
+        gemma_sliding_hparams("gemma2", dict(base, query_pre_attn_scalar=128), hp, None, "27b")
+        refused_128 = False
+    except ConvertError:
+        refused_128 = True
+    check(ok_27b and refused_128, "gemma2 46 layers (27B): query_pre_attn_scalar 144 = n_embd / n_head accepted, 128 = "
+          "head_dim refused (llama.cpp's 27B rule)")
+
+    refusals = [
+        ("gpt_neox_f32_parallel", "neox rope_scaling", lambda c: c.update(rope_scaling={"type": "linear", "factor": 2.0}),
+         None, "rope_scaling"),
+        ("gpt_neox_f32_parallel", "neox relu", lambda c: c.update(hidden_act="relu"), None, "hidden_act"),
+        ("gemma2_bf16_layer_types", "gemma2 rope_theta", lambda c: c.update(rope_theta=500000.0), None, "rope_theta"),
+        ("gemma2_bf16_layer_types", "gemma2 rope_scaling", lambda c: c.update(rope_scaling={"rope_type": "linear",
+                                                                                            "factor": 2.0}), None,
+         "rope_scaling"),
+        ("gemma2_bf16_layer_types", "gemma2 null softcap", lambda c: c.update(attn_logit_softcapping=None), None,
+         "softcapping"),
+        ("gemma2_bf16_layer_types", "gemma2 odd layers slide",
+         lambda c: c.update(layer_types=["full_attention", "sliding_attention"]), None, "sliding layers"),
+        ("gemma2_bf16_layer_types", "gemma2 bias", None,
+         lambda hf: dict(hf, **{"model.layers.0.self_attn.q_proj.bias": np.zeros(48)}), "bias"),
+        ("gemma3_bf16_as_released", "gemma3 local base", lambda c: c.update(rope_local_base_freq=20000.0), None,
+         "rope_local_base_freq"),
+        ("gemma3_bf16_as_released", "gemma3 pattern 2", lambda c: (c.pop("layer_types"),
+                                                                   c.update(sliding_window_pattern=2)), None,
+         "sliding layers"),
+        ("gemma3_bf16_as_released", "gemma3 yarn", lambda c: c.update(rope_scaling={
+            "rope_type": "yarn", "factor": 4.0, "original_max_position_embeddings": 16}), None, "yarn"),
+        ("gemma3_bf16_as_released", "gemma3 scalar", lambda c: c.update(query_pre_attn_scalar=12), None,
+         "query_pre_attn_scalar"),
+        ("gemma3_bf16_as_released", "gemma3 attn softcap", lambda c: c.update(attn_logit_softcapping=50.0), None,
+         "attn_logit_softcapping"),
+        ("gemma3_bf16_as_released", "gemma3 short tokenizer.json", None, None, "would not load"),
+    ]
+    results = []
+    for source, label, change, tensors, word in refusals:
+        folder = variant(source, label, change, tensors)
+        if folder is None:
+            continue
+        if label == "gemma3 short tokenizer.json":
+            with open(os.path.join(folder, "tokenizer.json"), "w") as fh:
+                json.dump({"model": {"type": "BPE", "vocab": {"a": 0, "b": 1}, "merges": []},
+                           "added_tokens": [{"id": 2, "content": "<eos>", "special": True}]}, fh)
+        try:
+            convert_hf(folder, folder + ".gguf")
+            results.append((label, word, None))
+        except ConvertError as e:
+            results.append((label, word, str(e).replace(folder, "<folder>")))
+    bad = [(l, e) for l, w, e in results if e is None or w not in e or os.path.exists(os.path.join(
+        out, "neox_gemma_variants", l + ".gguf"))]
+    check(results and not bad, "%d variants refused with the reason named, no file written: %s%s" % (
+        len(results), "; ".join("%s (%s)" % (l, e[:60]) for l, _, e in results if e),
+        "" if not bad else "; NOT as expected: %s" % bad))
+    return done
 
 # ---------------------------------------------------------------- self-test
 
@@ -3705,6 +4410,7 @@ def self_test(out, results, maker):
         shared_convert_checks(check, converted)
         synthetic_convert_checks(check, converted)
         llama_family_convert_checks(check, converted, make_reference)
+        neox_gemma_convert_checks(check, converted, make_reference)
     return failures
 
 

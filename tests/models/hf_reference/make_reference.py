@@ -4,9 +4,10 @@
 Writes tiny random checkpoints in the real Hugging Face layouts (tensor names, Conv1D vs Linear
 orientation, F32/F16/BF16, one sharded checkpoint, grouped KV heads, tied and untied heads, qwen3's per-head and
 olmo2's whole-projection q/k norms, olmo2's norms after the sublayers; phi3's fused qkv_proj / gate_up_proj, gemma's
-sqrt(d)-scaled embeddings and (1 + w) norms, gpt_neox's per-head interleaved query_key_value, partial rotary and
-parallel residual, opt's offset positions, post-LN and project_in / project_out, roberta's positions from
-pad_token_id + 1 and lm_head) and,
+sqrt(d)-scaled embeddings and (1 + w) norms, gemma2's sandwich norms, sliding-window layers, query_pre_attn_scalar
+and soft-capped scores and logits, gemma3_text's per-head q/k norms and local / global RoPE by layer, gpt_neox's
+per-head interleaved query_key_value, partial rotary and parallel residual, opt's offset positions, post-LN and
+project_in / project_out, roberta's positions from pad_token_id + 1 and lm_head) and,
 for each, the forward pass computed here with plain numpy in float64 from the weights exactly
 as stored (after rounding to F16/BF16). Written separately from the C++ code, straightforwardly.
 
@@ -164,8 +165,12 @@ def gelu_tanh(x):
     return 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3)))
 
 
-def attention(q, k, v, n_heads, n_kv, causal, scale):
-    """q: n x (H*dh), k, v: n x (KV*dh). Returns per-head records and the concatenated output."""
+def attention(q, k, v, n_heads, n_kv, causal, scale, window=None, softcap=None):
+    """q: n x (H*dh), k, v: n x (KV*dh). Returns per-head records and the concatenated output.
+    window: query i sees only keys j with i - j < window (i - window + 1 ... i with causal), as HF's
+    sliding_window_overlay (kv_idx > q_idx - sliding_window); None: no window.
+    softcap: each score, after the scale, becomes softcap * tanh(score / softcap) (gemma2's attn_logit_softcapping),
+    before the masks. The scores recorded are those values, every masked cell (causal or window) -inf."""
     n, dh = q.shape[0], q.shape[1] // n_heads
     heads, outs = [], []
     for h in range(n_heads):
@@ -175,7 +180,12 @@ def attention(q, k, v, n_heads, n_kv, causal, scale):
         weights = np.zeros((n, n))
         for i in range(n):
             for j in range(n):
-                scores[i, j] = -math.inf if causal and j > i else float(np.dot(qh[i], kh[j])) * scale
+                if (causal and j > i) or (window is not None and i - j >= window):
+                    scores[i, j] = -math.inf
+                    continue
+                scores[i, j] = float(np.dot(qh[i], kh[j])) * scale
+                if softcap is not None:
+                    scores[i, j] = softcap * math.tanh(scores[i, j] / softcap)
             finite = [s for s in scores[i] if s != -math.inf]
             m = max(finite)
             e = [0.0 if s == -math.inf else math.exp(s - m) for s in scores[i]]
@@ -320,7 +330,8 @@ def llama_forward(W, cfg, ids):
              head's first int(head_dim * factor) values, with that width's frequencies.
       gemma: (Gemma 1) the embeddings times sqrt(hidden_size), rounded to float32 as HF does (GemmaModel: the normalizer
              is a tensor of the activations' dtype, float32 here); RMSNorm as x / rms(x) * (1 + w) (GemmaRMSNorm: weights
-             stored around 0); the MLP gelu_tanh(gate) * up (gelu_pytorch_tanh); head_dim apart from the width."""
+             stored around 0); the MLP gelu_tanh(gate) * up (gelu_pytorch_tanh); head_dim apart from the width.
+    Gemma 2 and Gemma 3 (sandwich norms, sliding layers, soft-capping) are gemma2_forward's."""
     kind = cfg.get("model_type", "llama")
     H, eps = cfg["num_attention_heads"], cfg["rms_norm_eps"]
     KV = cfg.get("num_key_value_heads") or H  # HF: None or absent means one KV head per query head
@@ -368,6 +379,78 @@ def llama_forward(W, cfg, ids):
     x = norm(x, "model.norm.weight")
     head = W["lm_head.weight"] if "lm_head.weight" in W else W["model.embed_tokens.weight"]
     return layers, x @ head.T
+
+
+def gemma2_layer_kinds(cfg):
+    """Which layers slide, as HF's Gemma2Config / Gemma3TextConfig decide it: "layer_types" when the config has it
+    ("sliding_attention" / "full_attention"), else gemma2: layer i slides when (i + 1) % 2 != 0 (0, 2, 4, ...: even
+    layers); gemma3_text: layer i slides when (i + 1) % sliding_window_pattern != 0 (pattern absent: 6)."""
+    L = cfg["num_hidden_layers"]
+    if cfg.get("layer_types"):
+        kinds = list(cfg["layer_types"])
+        assert len(kinds) == L and set(kinds) <= {"sliding_attention", "full_attention"}, kinds
+        return kinds
+    P = 2 if cfg["model_type"] == "gemma2" else cfg.get("sliding_window_pattern") or 6
+    return ["sliding_attention" if (i + 1) % P else "full_attention" for i in range(L)]
+
+
+def gemma2_forward(W, cfg, ids):
+    """Gemma 2 (HF Gemma2ForCausalLM) and Gemma 3's text model (Gemma3ForCausalLM, model_type gemma3_text), eager
+    attention, computed in float32 activations' terms as the other cases (HF run in float32):
+      the embeddings times sqrt(hidden_size) rounded to float32 (Gemma2Model's normalizer tensor; Gemma3's
+      Gemma3TextScaledWordEmbedding multiplies by embed_scale cast to the weights' dtype, float32 here);
+      every RMSNorm x / sqrt(mean(x^2) + eps) * (1 + w), weights stored around 0;
+      per layer ("sandwich" norms): x += post_attention_layernorm(attn(input_layernorm(x)));
+                                    x += post_feedforward_layernorm(mlp(pre_feedforward_layernorm(x)));
+      mlp: down(gelu_tanh(gate(m)) * up(m)); no biases; head_dim from the config; grouped KV heads;
+      scores (q k^T) * query_pre_attn_scalar ** -0.5 (not head_dim's); gemma2: then, attn_logit_softcapping not null,
+      c * tanh(s / c); then the causal mask and, on sliding layers (gemma2_layer_kinds), the window: query i sees
+      keys i - sliding_window + 1 ... i;
+      final norm, logits = x @ embed^T (tied; lm_head.weight if stored), then, final_logit_softcapping not null,
+      c * tanh(logits / c).
+    gemma3_text besides: q_norm / k_norm ([head_dim], (1 + w)) on each head's q and k after the projection, before
+      RoPE; sliding layers turn with base rope_local_base_freq and no scaling, full layers with rope_theta and
+      rope_scaling (e.g. linear: frequencies / factor). attn_logit_softcapping is NOT applied: HF's Gemma3Attention
+      keeps it but never passes softcap= to the attention function (eager, sdpa, flash alike), so a config's value
+      changes nothing; final_logit_softcapping is applied (Gemma3ForCausalLM)."""
+    kind = cfg["model_type"]
+    assert kind in ("gemma2", "gemma3_text"), kind
+    H, eps, d = cfg["num_attention_heads"], cfg["rms_norm_eps"], cfg["hidden_size"]
+    KV = cfg.get("num_key_value_heads") or H
+    dh = cfg.get("head_dim") or d // H
+    scale = cfg["query_pre_attn_scalar"] ** -0.5
+    attn_cap = cfg.get("attn_logit_softcapping") if kind == "gemma2" else None
+    final_cap = cfg.get("final_logit_softcapping")
+    kinds = gemma2_layer_kinds(cfg)
+    global_freqs = rope_freqs(cfg, dh)  # rope_theta, with rope_scaling when there is one
+    local_freqs = rope_freqs({"rope_theta": cfg.get("rope_local_base_freq", 10000.0)}, dh) if kind == "gemma3_text" \
+        else global_freqs  # gemma2: one RoPE for every layer
+    lin = lambda x, name: x @ W[name + ".weight"].T + (W[name + ".bias"] if name + ".bias" in W else 0)
+    norm = lambda x, name: rms_norm(x, 1 + W[name], eps)
+    x = W["model.embed_tokens.weight"][ids] * float(np.float32(math.sqrt(d)))
+    layers = []
+    for l in range(cfg["num_hidden_layers"]):
+        b = "model.layers.%d." % l
+        sliding = kinds[l] == "sliding_attention"
+        a = norm(x, b + "input_layernorm.weight")
+        q, k, v = lin(a, b + "self_attn.q_proj"), lin(a, b + "self_attn.k_proj"), lin(a, b + "self_attn.v_proj")
+        if kind == "gemma3_text":
+            q = per_head_rms_norm(q, H, dh, 1 + W[b + "self_attn.q_norm.weight"], eps)
+            k = per_head_rms_norm(k, KV, dh, 1 + W[b + "self_attn.k_norm.weight"], eps)
+        freqs = local_freqs if sliding else global_freqs
+        q, k = rope(q, H, dh, freqs), rope(k, KV, dh, freqs)
+        heads, out = attention(q, k, v, H, KV, True, scale, cfg["sliding_window"] if sliding else None, attn_cap)
+        layers.append(heads)
+        x = x + norm(lin(out, b + "self_attn.o_proj"), b + "post_attention_layernorm.weight")
+        m = norm(x, b + "pre_feedforward_layernorm.weight")
+        out = lin(gelu_tanh(lin(m, b + "mlp.gate_proj")) * lin(m, b + "mlp.up_proj"), b + "mlp.down_proj")
+        x = x + norm(out, b + "post_feedforward_layernorm.weight")
+    x = norm(x, "model.norm.weight")
+    head = W["lm_head.weight"] if "lm_head.weight" in W else W["model.embed_tokens.weight"]
+    logits = x @ head.T
+    if final_cap is not None:
+        logits = final_cap * np.tanh(logits / final_cap)
+    return layers, logits
 
 
 def gpt_neox_forward(W, cfg, ids):
@@ -683,6 +766,56 @@ def make_gemma(folder, rng, dtype, d, H, kv, dh):
     return cfg, ids, llama_forward(c.values, cfg, ids)
 
 
+def make_gemma2(folder, rng, dtype, model_type, d, H, kv, dh, L, window, scalar, caps, layer_types=None, gemma3=None):
+    """gemma2 / gemma3_text (Gemma2ForCausalLM / Gemma3ForCausalLM): make_gemma's weights (offset norms, GeGLU, tied
+    head, head_dim apart from d / H) plus the four norms of a layer (input, post_attention, pre_feedforward,
+    post_feedforward) and, gemma3_text, self_attn.q_norm / k_norm of [head_dim]. caps: (attn_logit_softcapping,
+    final_logit_softcapping), None written as null. layer_types None leaves the key out (HF's default by layer
+    index). gemma3: (rope_theta, rope_scaling, rope_local_base_freq, sliding_window_pattern) for gemma3_text (a None
+    pattern is left out of the config); gemma2 turns every layer with rope_theta 10000."""
+    vocab = write_byte_level_bpe(folder)
+    ff = 2 * d
+    cfg = {"architectures": ["Gemma2ForCausalLM" if model_type == "gemma2" else "Gemma3ForCausalLM"],
+           "model_type": model_type, "hidden_size": d, "num_attention_heads": H, "num_key_value_heads": kv,
+           "head_dim": dh, "intermediate_size": ff, "num_hidden_layers": L, "vocab_size": vocab,
+           "max_position_embeddings": 64, "rms_norm_eps": 1e-6, "hidden_act": "gelu_pytorch_tanh",
+           "hidden_activation": "gelu_pytorch_tanh", "tie_word_embeddings": True, "attention_bias": False,
+           "attention_dropout": 0.0, "query_pre_attn_scalar": scalar, "sliding_window": window,
+           "attn_logit_softcapping": caps[0], "final_logit_softcapping": caps[1], "initializer_range": 0.02,
+           "cache_implementation": "hybrid", "use_cache": True,
+           "torch_dtype": {"F32": "float32", "BF16": "bfloat16", "F16": "float16"}[dtype]}
+    if model_type == "gemma2":
+        cfg["rope_theta"] = 10000.0
+    else:
+        theta, scaling, local_base, pattern = gemma3
+        cfg.update({"rope_theta": theta, "rope_scaling": scaling, "rope_local_base_freq": local_base})
+        if pattern is not None:
+            cfg["sliding_window_pattern"] = pattern
+    if layer_types is not None:
+        cfg["layer_types"] = layer_types
+    w = 1.5 / math.sqrt(d)
+    c = Checkpoint(rng, dtype)
+    c.add("model.embed_tokens.weight", (vocab, d), 1 / math.sqrt(d))  # times sqrt(d) in the forward pass: entries about 1
+    offset = lambda name, n=d: c.add(name, (n,), 0.1)  # 1 + w about 1
+    for l in range(L):
+        b = "model.layers.%d." % l
+        offset(b + "input_layernorm.weight")
+        c.add(b + "self_attn.q_proj.weight", (H * dh, d), w)
+        c.add(b + "self_attn.k_proj.weight", (kv * dh, d), w)
+        c.add(b + "self_attn.v_proj.weight", (kv * dh, d), w)
+        c.add(b + "self_attn.o_proj.weight", (d, H * dh), 0.6 / math.sqrt(H * dh / 2))
+        if model_type == "gemma3_text":
+            offset(b + "self_attn.q_norm.weight", dh); offset(b + "self_attn.k_norm.weight", dh)
+        offset(b + "post_attention_layernorm.weight"); offset(b + "pre_feedforward_layernorm.weight")
+        c.add(b + "mlp.gate_proj.weight", (ff, d), w); c.add(b + "mlp.up_proj.weight", (ff, d), w)
+        c.add(b + "mlp.down_proj.weight", (d, ff), 0.6 / math.sqrt(ff / 2))
+        offset(b + "post_feedforward_layernorm.weight")
+    offset("model.norm.weight")
+    c.save(folder)
+    ids = [int(i) for i in rng.integers(0, vocab, 9)]
+    return cfg, ids, gemma2_forward(c.values, cfg, ids)
+
+
 def make_gpt_neox(folder, rng, dtype, d, H, rotary_pct, parallel, base):
     """gpt_neox (Pythia): query_key_value fused and interleaved per head, partial rotary, LayerNorms with biases,
     parallel or sequential residual, untied embed_out."""
@@ -776,6 +909,21 @@ CASES = {
     # gemma: embeddings times sqrt(d) (d 32 and 48: not whole), RMSNorm by (1 + w), GeGLU, head_dim 16 (not d / H).
     "gemma_f32_mqa": lambda f, r: make_gemma(f, r, "F32", 32, 4, 1, 16),
     "gemma_bf16": lambda f, r: make_gemma(f, r, "BF16", 48, 4, 4, 16),
+    # gemma2: sandwich norms, scores times query_pre_attn_scalar 24 ** -0.5 (not head_dim 16's), then 1.5 tanh(s / 1.5);
+    # no layer_types: HF's default, layers 0, 2 slide (window 3: query i sees keys i-2..i), 1 full; logits 2 tanh(z / 2).
+    "gemma2_f32_window3_softcap": lambda f, r: make_gemma2(f, r, "F32", "gemma2", 32, 4, 2, 16, 3, 3, 24, (1.5, 2.0)),
+    # gemma2 with layer_types written out: layer 0 slides (window 4), layer 1 full; score cap 2.5, logit cap 5.
+    "gemma2_bf16_layer_types": lambda f, r: make_gemma2(f, r, "BF16", "gemma2", 48, 4, 4, 12, 2, 4, 12, (2.5, 5.0),
+                                                        ["sliding_attention", "full_attention"]),
+    # gemma3_text: per-head q/k norms; sliding_window_pattern 2: layers 0, 2 slide (window 3, RoPE base 100, unscaled),
+    # 1, 3 full (base 1e6, linear / 4). Its attn_logit_softcapping 3.0 is in the config but HF's Gemma3 never applies it.
+    "gemma3_f32_pattern2": lambda f, r: make_gemma2(f, r, "F32", "gemma3_text", 32, 4, 2, 16, 4, 3, 24, (3.0, None),
+                                                    None, (1000000.0, {"rope_type": "linear", "factor": 4.0}, 100.0, 2)),
+    # gemma3_text as the released 4B: layer_types written (pattern 6: layers 0-4 slide, base 1e4; 5 full, base 1e6 with
+    # linear / 8), one KV head, scalar = head_dim, no caps.
+    "gemma3_bf16_as_released": lambda f, r: make_gemma2(
+        f, r, "BF16", "gemma3_text", 48, 4, 1, 16, 6, 3, 16, (None, None), ["sliding_attention"] * 5 + ["full_attention"],
+        (1000000.0, {"rope_type": "linear", "factor": 8.0}, 10000.0, 6)),
     # gpt_neox: per-head interleaved query_key_value, partial rotary (0.25 of 16: 4 values; 0.5 of 8: 4 values),
     # parallel and sequential residual; rotary_emb_base 10000 and 1000.
     "gpt_neox_f32_parallel": lambda f, r: make_gpt_neox(f, r, "F32", 48, 3, 0.25, True, 10000),
