@@ -1,6 +1,6 @@
 // Fuzz target: bytes as a Hugging Face folder's config.json, through load_model(folder) into
-// every model family's builder (gpt2, bert, distilbert, llama, mistral, qwen2, and the
-// encoder-decoders t5, bart, marian), then a short trace (an encoder-decoder's: the translation
+// every model family's builder (gpt2, bert, distilbert, llama, mistral, qwen2, qwen3, gemma,
+// gemma2, gemma3_text, and the encoder-decoders t5, bart, marian), then a short trace (an encoder-decoder's: the translation
 // of the text, its encoder and its cross-attention checked too).
 //
 // The folder holds the fuzzed config.json and, beside it:
@@ -114,7 +114,14 @@ Tensors bert_tensors(const nlohmann::json& cfg, bool distil, bool prefixed, bool
     return t;
 }
 
-Tensors llama_tensors(const nlohmann::json& cfg, bool biases) {
+// The Llama kinds' extra norms: `sandwich` (gemma2, gemma3_text) adds the norms before and after
+// the MLP; `qk_norm` (qwen3, gemma3_text) one d_head gain each for q and k.
+struct LlamaKind {
+    bool biases = false, sandwich = false, qk_norm = false;
+};
+
+Tensors llama_tensors(const nlohmann::json& cfg, LlamaKind kind) {
+    const bool biases = kind.biases;
     using namespace kSmall;
     const std::int64_t d = need(small_size(cfg, "hidden_size", kWidth)), heads = need(small_size(cfg, "num_attention_heads", kHeads));
     const std::int64_t kv = need(small_size(cfg, "num_key_value_heads", kHeads, heads));
@@ -130,6 +137,8 @@ Tensors llama_tensors(const nlohmann::json& cfg, bool biases) {
         if (biases)
             t[b + "self_attn.q_proj.bias"] = {heads * dh}, t[b + "self_attn.k_proj.bias"] = {kv * dh}, t[b + "self_attn.v_proj.bias"] = {kv * dh};
         t[b + "mlp.gate_proj.weight"] = {ff, d}, t[b + "mlp.up_proj.weight"] = {ff, d}, t[b + "mlp.down_proj.weight"] = {d, ff};
+        if (kind.sandwich) t[b + "pre_feedforward_layernorm.weight"] = {d}, t[b + "post_feedforward_layernorm.weight"] = {d};
+        if (kind.qk_norm) t[b + "self_attn.q_norm.weight"] = {dh}, t[b + "self_attn.k_norm.weight"] = {dh};
     }
     const bool tied = cfg.contains("tie_word_embeddings") && cfg["tie_word_embeddings"].is_boolean() && cfg["tie_word_embeddings"].get<bool>();
     if (!tied) t["lm_head.weight"] = {vocab, d};
@@ -210,7 +219,10 @@ Tensors tensors_for(const nlohmann::json& cfg, std::size_t variant) {
     try {
         if (type == "gpt2") return gpt2_tensors(cfg, variant % 2 == 0);
         if (type == "bert" || type == "distilbert") return bert_tensors(cfg, type == "distilbert", variant % 2 == 0, variant % 3 != 0);
-        if (type == "llama" || type == "mistral" || type == "qwen2") return llama_tensors(cfg, type == "qwen2");
+        if (type == "llama" || type == "mistral" || type == "qwen2") return llama_tensors(cfg, LlamaKind{type == "qwen2", false, false});
+        if (type == "qwen3") return llama_tensors(cfg, LlamaKind{false, false, true});
+        if (type == "gemma") return llama_tensors(cfg, LlamaKind{});
+        if (type == "gemma2" || type == "gemma3_text") return llama_tensors(cfg, LlamaKind{false, true, type == "gemma3_text"});
         if (type == "t5") return t5_tensors(cfg);
         if (type == "bart" || type == "marian") return bart_tensors(cfg, type == "marian", variant % 2 == 0);
     } catch (const NotSmall&) {

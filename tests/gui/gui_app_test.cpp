@@ -29,6 +29,7 @@ namespace attnscope {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::AnyOf;
 using namespace attnscope::testing;
 
 // A causal model that knows the bank sentences: 2 layers x 2 heads, random weights.
@@ -282,7 +283,11 @@ TEST_F(GuiApp, APasteOf10000WordsTracesTheModelsContextAndNamesTheLimit) {
                           "--script", script.string(), "--frame-stats", "--no-settings"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_THAT(script_report(r.out, "paste-before.png"), HasSubstr("trace 7 tokens by bank-decoder, text matches yes, problem none"));
-    EXPECT_THAT(script_report(r.out, "paste-during.png"), HasSubstr("trace 7 tokens by bank-decoder"));
+    // In the paste's own frame the window shows the last trace, or already the new one when the
+    // worker (48 tokens of a tiny model) beat the frame: never nothing, never a problem.
+    const std::string during = script_report(r.out, "paste-during.png");
+    EXPECT_THAT(during, AnyOf(HasSubstr("trace 7 tokens by bank-decoder"), HasSubstr("trace 48 tokens by bank-decoder")));
+    EXPECT_THAT(during, HasSubstr("problem none"));
     EXPECT_THAT(script_report(r.out, "paste-after.png"),
                 HasSubstr("trace 48 tokens by bank-decoder, text matches yes, problem none, note the text has 10000 tokens; "
                           "model 'bank-decoder' takes at most 48 (max_len): the first 48 are traced"));  // assets/configs

@@ -124,6 +124,11 @@ OLMO2 = dict(LLAMA, model_type="olmo2")
 PHI3 = dict(LLAMA, model_type="phi3", partial_rotary_factor=0.5)
 ROBERTA = dict(BERT, model_type="roberta", pad_token_id=1)   # positions from row 2: 14 tokens fit the table of 16
 GEMMA = dict(LLAMA, model_type="gemma", head_dim=6, hidden_activation="gelu_pytorch_tanh")
+# Gemma 2 and 3: windows, caps and the scale they bring; the window and pattern small enough to matter.
+GEMMA2 = dict(GEMMA, model_type="gemma2", query_pre_attn_scalar=6, sliding_window=2, attn_logit_softcapping=50.0,
+              final_logit_softcapping=30.0)
+GEMMA3 = dict(GEMMA, model_type="gemma3_text", query_pre_attn_scalar=6, sliding_window=2, sliding_window_pattern=2,
+              rope_local_base_freq=10000.0, rope_theta=1000000.0)
 GPT_NEOX = {"model_type": "gpt_neox", "hidden_size": 8, "num_attention_heads": 2, "num_hidden_layers": 1, "intermediate_size": 12,
             "vocab_size": len(WORDPIECE), "max_position_embeddings": 16, "rotary_pct": 0.5, "use_parallel_residual": True}
 OPT = {"model_type": "opt", "hidden_size": 8, "num_attention_heads": 2, "num_hidden_layers": 1, "ffn_dim": 12,
@@ -138,6 +143,7 @@ BART = {"model_type": "bart", "d_model": 8, "encoder_layers": 1, "decoder_layers
 MARIAN = dict(BART, model_type="marian", activation_function="swish", scale_embedding=True, decoder_start_token_id=0,
               eos_token_id=3)
 CONFIGS = {"gpt2": GPT2, "bert": BERT, "llama": LLAMA, "qwen3": QWEN3, "olmo2": OLMO2, "phi3": PHI3, "gemma": GEMMA,
+           "gemma2": GEMMA2, "gemma3": GEMMA3,
            "gpt_neox": GPT_NEOX, "opt": OPT, "roberta": ROBERTA, "t5": T5, "bart": BART, "marian": MARIAN}
 
 
@@ -186,6 +192,12 @@ def olmo2_tensors(c):
     return kept + [(b + "post_feedforward_layernorm.weight", (c["hidden_size"],)),
                    (b + "self_attn.q_norm.weight", (c["num_attention_heads"] * dh,)),
                    (b + "self_attn.k_norm.weight", (c["num_key_value_heads"] * dh,))]
+
+
+def gemma2_tensors(c, qk_norm=False):
+    b, d, dh = "model.layers.0.", c["hidden_size"], c["head_dim"]
+    t = llama_tensors(c) + [(b + "pre_feedforward_layernorm.weight", (d,)), (b + "post_feedforward_layernorm.weight", (d,))]
+    return t + ([(b + "self_attn.q_norm.weight", (dh,)), (b + "self_attn.k_norm.weight", (dh,))] if qk_norm else [])
 
 
 def phi3_tensors(c):
@@ -255,7 +267,8 @@ def bart_tensors(c, marian=False):
 
 
 TENSORS = {"gpt2": gpt2_tensors, "bert": bert_tensors, "llama": llama_tensors, "qwen3": qwen3_tensors, "olmo2": olmo2_tensors,
-           "phi3": phi3_tensors, "gemma": llama_tensors, "roberta": lambda c: [("roberta." + n, s) for n, s in bert_tensors(c)], "gpt_neox": gpt_neox_tensors, "opt": opt_tensors,
+           "phi3": phi3_tensors, "gemma": llama_tensors, "gemma2": gemma2_tensors,
+           "gemma3": lambda c: gemma2_tensors(c, qk_norm=True), "roberta": lambda c: [("roberta." + n, s) for n, s in bert_tensors(c)], "gpt_neox": gpt_neox_tensors, "opt": opt_tensors,
            "t5": t5_tensors, "bart": bart_tensors,
            "marian": lambda c: bart_tensors(c, marian=True)}
 
@@ -357,6 +370,8 @@ SIZE_KEYS = {"gpt2": ["n_embd", "n_head", "n_layer", "n_positions", "vocab_size"
              "olmo2": ["hidden_size", "num_attention_heads", "num_key_value_heads"],
              "phi3": ["num_key_value_heads", "intermediate_size"],
              "gemma": ["head_dim", "num_key_value_heads"],
+             "gemma2": ["sliding_window", "query_pre_attn_scalar"],
+             "gemma3": ["sliding_window", "sliding_window_pattern"],
              "gpt_neox": ["hidden_size", "num_attention_heads", "intermediate_size", "max_position_embeddings"],
              "opt": ["hidden_size", "word_embed_proj_dim", "ffn_dim", "max_position_embeddings"],
              "t5": ["d_model", "d_kv", "num_heads", "num_layers", "relative_attention_num_buckets", "vocab_size"],
@@ -414,6 +429,21 @@ def config_shape_cases(c):
         "phi3_partial_rotary_above_one": dict(PHI3, partial_rotary_factor=2.0),
         "gemma_activation_unknown": dict(GEMMA, hidden_activation="swish"),
         "gemma_activation_null_hidden_act_number": dict(GEMMA, hidden_activation=None, hidden_act=3),
+        "gemma2_softcap_zero": dict(GEMMA2, attn_logit_softcapping=0),
+        "gemma2_softcap_negative": dict(GEMMA2, final_logit_softcapping=-30.0),
+        "gemma2_softcap_string": dict(GEMMA2, attn_logit_softcapping="50"),
+        "gemma2_softcap_nan": dict(GEMMA2, attn_logit_softcapping=float("nan")),
+        "gemma2_softcap_tiny": dict(GEMMA2, attn_logit_softcapping=1e-38, final_logit_softcapping=1e-38),
+        "gemma2_window_2_40": dict(GEMMA2, sliding_window=2 ** 40),
+        "gemma2_query_scalar_zero": dict(GEMMA2, query_pre_attn_scalar=0),
+        "gemma2_layer_types_short": dict(GEMMA2, layer_types=[]),
+        "gemma2_layer_types_unknown": dict(GEMMA2, layer_types=["chunked_attention"]),
+        "gemma2_layer_types_number": dict(GEMMA2, layer_types=[1]),
+        "gemma2_layer_types_string": dict(GEMMA2, layer_types="sliding_attention"),
+        "gemma3_pattern_zero": dict(GEMMA3, sliding_window_pattern=0),
+        "gemma3_local_base_negative": dict(GEMMA3, rope_local_base_freq=-1.0),
+        "gemma3_window_null": dict(GEMMA3, sliding_window=None),
+        "gemma2_tensors_under_a_gemma3_config": dict(GEMMA3),
         "gpt_neox_rotary_pct_zero": dict(GPT_NEOX, rotary_pct=0),
         "gpt_neox_rotary_pct_nan": dict(GPT_NEOX, rotary_pct=float("nan")),
         "gpt_neox_heads_not_divisor": dict(GPT_NEOX, num_attention_heads=3),
@@ -975,6 +1005,15 @@ def gguf_model_cases(c):
         "olmo2_with_llama_norms": llama(arch="olmo2"),
         "phi3_rope_dims_above_the_head": llama(arch="phi3", overrides={"phi3.rope.dimension_count": u32("phi3.rope.dimension_count", 16)}),
         "phi3_unfused_tensors": llama(arch="phi3"),
+        "gemma2_with_llama_tensors": llama(arch="gemma2"),
+        "gemma2_softcap_nan": llama(arch="gemma2", overrides={"gemma2.attn_logit_softcapping": kv("gemma2.attn_logit_softcapping", 6,
+                                                                                                  struct.pack("<f", float("nan")))}),
+        "gemma2_window_zero": llama(arch="gemma2", overrides={"gemma2.attention.sliding_window": u32("gemma2.attention.sliding_window", 0)}),
+        "gemma3_with_llama_tensors": llama(arch="gemma3"),
+        "gemma3_27b_layer_count_heads_zero": llama(arch="gemma3", layers=62, overrides={
+            "gemma3.attention.head_count": u32("gemma3.attention.head_count", 0)}),
+        "gptneox_with_llama_tensors": llama(arch="gptneox"),
+        "gptneox_rope_dims_above_the_head": llama(arch="gptneox", overrides={"gptneox.rope.dimension_count": u32("gptneox.rope.dimension_count", 99)}),
         "sound_tiny_gpt2": gpt2(),
         "gpt2_qkv_two_thirds": gpt2(dims={"blk.0.attn_qkv.weight": [8, 16]}),
         "gpt2_qkv_as_hugging_face_stores_it": gpt2(dims={"blk.0.attn_qkv.weight": [24, 8]}),

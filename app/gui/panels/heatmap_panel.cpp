@@ -6,6 +6,7 @@
 #include <limits>
 #include <vector>
 
+#include "attnscope/explain.h"   // format_number
 #include "widgets/draw_util.h"
 #include "widgets/mask_guesses.h"
 #include "workers/attention_stacks.h"
@@ -45,6 +46,14 @@ std::string HeatmapPanel::caption(const FrameContext& frame) const {
                                                      "columns: source) \xC2\xB7 ";
     std::string text = format("Heatmap \xC2\xB7 %slayer %d, head %d \xC2\xB7 %s", kind.c_str(), frame.selection.layer, frame.selection.head,
                               m_field == HeatmapField::Weights ? "weights (after softmax)" : "scores q\xC2\xB7k \xC3\x97 scale (before softmax)");
+    // Gemma 2 and 3 shape some layers' scores: say how, so the band of a window is not read as the head's choice.
+    const auto layer_index = static_cast<std::size_t>(frame.selection.layer);
+    if (layer_index < frame.trace->layers.size()) {
+        const ScoreShaping& shaping = frame.trace->layers[layer_index].shaping;
+        // Short: the caption must fit 1280 pixels; the steps view's pages explain both.
+        if (shaping.window > 0) text += format(" \xC2\xB7 window of %d", shaping.window);
+        if (shaping.softcap > 0.0f) text += " \xC2\xB7 soft-cap " + format_number(shaping.softcap);
+    }
     // A long trace zoomed out: say what a pixel is, so nobody reads a maximum as a cell.
     if (const int pool = shown_pool(frame); pool > 1)
         text += format(" \xC2\xB7 %d tokens: each square the largest of %d \xC3\x97 %d, zoom in for every cell", frame.trace->n_tokens(),
