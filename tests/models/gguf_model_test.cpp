@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <algorithm>
 #include <filesystem>
 #include <string>
@@ -115,10 +116,14 @@ void expect_same_trace(const ConvertedPair& pair, const std::string& text, bool 
         EXPECT_EQ(x.special, y.special) << i;
         EXPECT_EQ(x.continues_word, y.continues_word) << i;
     }
-    EXPECT_LE(largest_head_difference(*a.value(), *b.value()), 1e-5f);
+    const float heads = largest_head_difference(*a.value(), *b.value());
+    EXPECT_LE(heads, 1e-5f);
+    const float logit_gap = logits ? largest_difference(a.value()->logits, b.value()->logits) : 0.0f;
     if (logits) {
-        EXPECT_LE(largest_difference(a.value()->logits, b.value()->logits), 1e-4f);
+        EXPECT_LE(logit_gap, 1e-4f);
     }
+    std::printf("[ GGUF vs safetensors ] %zu tokens: largest head difference %.2e, logits %.2e\n", a.value()->tokens.size(),
+                static_cast<double>(heads), static_cast<double>(logit_gap));
 }
 
 // GPT-2's Conv1D weights are stored transposed in the GGUF file; the tied head is not written.

@@ -72,7 +72,9 @@ float read_finite_float(const nlohmann::json& node, const JsonPath& at) {
     if (!node.is_number()) at.fail("expected a number, got " + describe_type(node));
     const double value = node.get<double>();
     const auto f = static_cast<float>(value);
-    if (!std::isfinite(value)) at.fail("expected a finite number, got " + node.dump());
+    // JSON has no NaN or infinity (dump() would print null), but a GGUF float read into a config can hold them.
+    if (std::isnan(value)) at.fail("expected a finite number, got NaN");
+    if (!std::isfinite(value)) at.fail(std::string("expected a finite number, got ") + (value > 0 ? "infinity" : "-infinity"));
     if (!std::isfinite(f)) at.fail("expected a finite number, got " + node.dump() + " (too large for float32)");
     return f;
 }
