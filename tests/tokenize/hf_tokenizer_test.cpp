@@ -201,6 +201,84 @@ TEST(HfTokenizerOracle, T5AsConvertedMatchesTheReference) {
     expect_agreement("t5 as converted (Precompiled + Replace, Metaspace split)", file, *t.value());
 }
 
+// XLM-RoBERTa's tokenizer.json, as Hugging Face's XLMRobertaConverter writes it, built around
+// t5-small's SentencePiece Unigram pieces (no XLM-R file can be fetched here): fairseq's four
+// specials first (<s> 0, <pad> 1, </s> 2, <unk> 3, the unknown id), the pieces after them, <mask>
+// last (an added token that swallows the space before it: lstrip), the Precompiled normalizer with
+// XLM-R's Replace of runs of spaces, Metaspace, and "<s> $A </s>" around every text. Checked against
+// the reference implementation on every sentence and on texts with <mask> in them.
+fs::path xlm_roberta_form() {
+    json j = read_json(kModels / "t5_small_tokenizer/tokenizer.json");
+    const std::string m = "\u2581";
+    json vocab = json::array({json::array({"<s>", 0.0}), json::array({"<pad>", 0.0}), json::array({"</s>", 0.0}),
+                              json::array({"<unk>", 0.0})});
+    const json& pieces = j["model"]["vocab"];
+    for (std::size_t i = 3; i < pieces.size(); ++i) vocab.push_back(pieces[i]);   // t5's <pad>, </s>, <unk> are 0..2
+    const int mask_id = static_cast<int>(vocab.size());
+    vocab.push_back(json::array({"<mask>", 0.0}));
+    j["model"] = {{"type", "Unigram"}, {"unk_id", 3}, {"vocab", vocab}, {"byte_fallback", false}};
+    const auto added = [](int id, const std::string& content, bool lstrip) {
+        return json{{"id", id}, {"content", content}, {"single_word", false}, {"lstrip", lstrip}, {"rstrip", false},
+                    {"normalized", false}, {"special", true}};
+    };
+    j["added_tokens"] = {added(0, "<s>", false), added(1, "<pad>", false), added(2, "</s>", false), added(3, "<unk>", false),
+                         added(mask_id, "<mask>", true)};
+    j["normalizer"] = {{"type", "Sequence"}, {"normalizers", {j["normalizer"],
+        {{"type", "Replace"}, {"pattern", {{"Regex", " {2,}"}}}, {"content", " "}}}}};
+    j["pre_tokenizer"] = {{"type", "Metaspace"}, {"replacement", m}, {"prepend_scheme", "always"}, {"split", true}};
+    j["decoder"] = {{"type", "Metaspace"}, {"replacement", m}, {"prepend_scheme", "always"}, {"split", true}};
+    const auto special = [](const std::string& id) { return json{{"SpecialToken", {{"id", id}, {"type_id", 0}}}}; };
+    const auto sequence = [](const std::string& id) { return json{{"Sequence", {{"id", id}, {"type_id", 0}}}}; };
+    j["post_processor"] = {{"type", "TemplateProcessing"},
+                           {"single", {special("<s>"), sequence("A"), special("</s>")}},
+                           {"pair", {special("<s>"), sequence("A"), special("</s>"), special("</s>"), sequence("B"), special("</s>")}},
+                           {"special_tokens", {{"<s>", {{"id", "<s>"}, {"ids", {0}}, {"tokens", {"<s>"}}}},
+                                               {"</s>", {{"id", "</s>"}, {"ids", {2}}, {"tokens", {"</s>"}}}}}}};
+    const fs::path file = test_scratch_dir() / "xlm_roberta_form.json";
+    write_file(file, j.dump());
+    return file;
+}
+
+TEST(HfTokenizerOracle, XlmRobertaFormUnigramMatchesTheReference) {
+    REQUIRE_MODEL("t5_small_tokenizer");
+    const fs::path file = xlm_roberta_form();
+    const auto t = load_hf_tokenizer_file(file);
+    ASSERT_TRUE(t.ok()) << t.error().message;
+    const std::vector<int> paris = ids(*t.value(), "Paris is the <mask> of France.");
+    ASSERT_GE(paris.size(), 4u);
+    EXPECT_EQ(paris.front(), 0) << "<s> first";
+    EXPECT_EQ(paris.back(), 2) << "</s> last";
+    std::vector<std::string> texts = sentences();
+    for (const char* masked : {"Paris is the <mask> of France.", "<mask>", "a <mask><mask> b", "  <mask>  twice  "})
+        texts.push_back(masked);
+    expect_agreement("xlm-roberta form (Unigram, fairseq ids, <mask> lstrip, <s> $A </s>)", file, *t.value(), texts);
+}
+
+// RoBERTa's tokenizer.json around GPT-2's byte-level BPE (RoBERTa's merges are GPT-2's): <s>, </s>
+// and <mask> (lstrip) as added tokens, RobertaProcessing putting <s> ... </s> around the text.
+TEST(HfTokenizerOracle, RobertaFormByteLevelBpeMatchesTheReference) {
+    REQUIRE_MODEL("fake_gpt2");
+    const auto added = [](int id, const std::string& content, bool lstrip) {
+        return json{{"id", id}, {"content", content}, {"single_word", false}, {"lstrip", lstrip}, {"rstrip", false},
+                    {"normalized", false}, {"special", true}};
+    };
+    const fs::path file = variant("fake_gpt2", "roberta_form", {
+        {"added_tokens", {added(50256, "<|endoftext|>", false), added(50257, "<s>", false), added(50258, "</s>", false),
+                          added(50259, "<mask>", true)}},
+        {"post_processor", {{"type", "RobertaProcessing"}, {"sep", {"</s>", 50258}}, {"cls", {"<s>", 50257}},
+                            {"trim_offsets", true}, {"add_prefix_space", false}}}});
+    const auto t = load_hf_tokenizer_file(file);
+    ASSERT_TRUE(t.ok()) << t.error().message;
+    const std::vector<int> paris = ids(*t.value(), "Paris is the <mask> of France.");
+    ASSERT_GE(paris.size(), 4u);
+    EXPECT_EQ(paris.front(), 50257) << "<s> first";
+    EXPECT_EQ(paris.back(), 50258) << "</s> last";
+    std::vector<std::string> texts = sentences();
+    for (const char* masked : {"Paris is the <mask> of France.", "<mask>", "a <mask><mask> b", "  <mask>  twice  "})
+        texts.push_back(masked);
+    expect_agreement("roberta form (byte-level BPE, <mask> lstrip, RobertaProcessing)", file, *t.value(), texts);
+}
+
 // Llama-3/Qwen-style: a Split with the file's own regex, then ByteLevel without its regex.
 TEST(HfTokenizerOracle, SplitWithTheFilesRegexThenByteLevelMatchesTheReference) {
     REQUIRE_MODEL("fake_gpt2");
