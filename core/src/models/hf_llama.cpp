@@ -32,7 +32,9 @@ namespace {
 constexpr const char* kEmbed = "embed_tokens.weight";
 constexpr const char* kFinalNorm = "norm.weight";
 constexpr const char* kLmHead = "lm_head.weight";
-constexpr const char* kLayer = "layers.%d.%s";  // input_layernorm, self_attn.{q,k,v,o}_proj, mlp.{gate,up,down}_proj
+constexpr const char* kLayer = "layers.%d.%s";
+// Gemma3ForConditionalGeneration's text model, as transformers saved it before 4.52 and since.
+constexpr const char* kImageTextPrefixes[] = {"language_model.model.", "model.language_model."};  // input_layernorm, self_attn.{q,k,v,o}_proj, mlp.{gate,up,down}_proj
 
 std::string layer_name(const std::string& prefix, int l, const char* what) {
     char buf[160];
@@ -142,7 +144,7 @@ public:
         const int window = sliding.empty() ? 0 : config_size(cfg, "sliding_window", config_limits::kPositions);
 
         HfWeights& w = *m_weights;
-        const std::string p = w.name_prefix("model.", kEmbed, {vocab, d});
+        const std::string p = weights_prefix(w, vocab, d);
         m_embed = &w.require(p + kEmbed, {vocab, d});
         for (int l = 0; l < layers; ++l) {
             LlamaLayer& L = m_layers.emplace_back(read_layer(w, p, l, LayerSizes{d, heads, kv, d_head, d_ff}));
@@ -151,7 +153,7 @@ public:
             L.rope = slides && !m_local_freq.empty() ? &m_local_freq : &m_freq;
         }
         m_final_norm = norm_weights(w.require(p + kFinalNorm, {d}));
-        m_lm_head = w.optional(kLmHead, {vocab, d});
+        m_lm_head = w.optional(p == kImageTextPrefixes[0] ? std::string("language_model.") + kLmHead : std::string(kLmHead), {vocab, d});
         if (!m_lm_head) {
             if (!config_bool(cfg, "tie_word_embeddings", m_family.gemma) && w.contains(p + kEmbed))
                 m_info.description += " (no lm_head.weight: using the tied embedding)";
@@ -264,6 +266,14 @@ private:
         std::string out;
         for (const std::string& p : parts) out += (out.empty() ? "" : "; ") + p;
         return out;
+    }
+
+    // Where the text model's tensors are: "model." (or nothing) for a causal LM, a Gemma 3 image-text
+    // checkpoint's language model otherwise.
+    static std::string weights_prefix(HfWeights& w, int vocab, int d) {
+        for (const char* wrapped : kImageTextPrefixes)
+            if (w.contains(std::string(wrapped) + kEmbed)) return wrapped;
+        return w.name_prefix("model.", kEmbed, {vocab, d});
     }
 
     // Gemma 3's rope_theta is 1,000,000 where its config leaves it out (HF's default); 10,000 otherwise.

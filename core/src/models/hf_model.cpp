@@ -124,6 +124,7 @@ constexpr ArchitectureEntry kArchitectures[] = {
     {"llama", build_llama_model}, {"mistral", build_llama_model}, {"qwen2", build_llama_model},
     {"qwen3", build_llama_model}, {"olmo2", build_llama_model}, {"phi3", build_llama_model},
     {"gemma", build_llama_model}, {"gemma2", build_llama_model}, {"gemma3_text", build_llama_model},
+    {"gemma3", build_llama_model},   // an image-text checkpoint: read as its text model (gemma3_text_config)
     {"gpt_neox", build_gpt_neox_model}, {"opt", build_opt_model},
     {"t5", build_t5_model},       {"bart", build_bart_model},     {"marian", build_bart_model},
 };
@@ -152,6 +153,26 @@ nlohmann::json read_config(const std::filesystem::path& file) {
     return config;
 }
 
+// Gemma 3's image-text checkpoints (Gemma3ForConditionalGeneration, model_type "gemma3": the 4B,
+// 12B and 27B) nest the text model's config in text_config, written without the values equal to
+// Gemma3TextConfig's defaults. The text model is what AttnScope runs: its config is the defaults
+// with text_config over them, read as gemma3_text; the vision tower's tensors stay unread.
+nlohmann::json gemma3_text_config(const nlohmann::json& config) {
+    if (!config.contains("text_config") || !config["text_config"].is_object())
+        throw LoadError("config.json: text_config: expected an object (a gemma3 config holds its text model's config there), got " +
+                        (config.contains("text_config") ? describe_type(config["text_config"]) : std::string("nothing")));
+    nlohmann::json text = {{"vocab_size", 262208}, {"hidden_size", 2304}, {"intermediate_size", 9216}, {"num_hidden_layers", 26},
+                           {"num_attention_heads", 8}, {"num_key_value_heads", 4}, {"head_dim", 256},
+                           {"hidden_activation", "gelu_pytorch_tanh"}, {"max_position_embeddings", 131072},
+                           {"rms_norm_eps", 1e-6}, {"rope_theta", 1000000.0}, {"query_pre_attn_scalar", 256},
+                           {"sliding_window", 4096}, {"final_logit_softcapping", nullptr}, {"attn_logit_softcapping", nullptr},
+                           {"rope_scaling", nullptr}, {"rope_local_base_freq", 10000.0}, {"sliding_window_pattern", 6},
+                           {"tie_word_embeddings", config.contains("tie_word_embeddings") ? config["tie_word_embeddings"] : nlohmann::json(true)}};
+    for (const auto& [key, value] : config["text_config"].items()) text[key] = value;
+    text["model_type"] = "gemma3_text";
+    return text;
+}
+
 Builder builder_for(const nlohmann::json& config, const std::filesystem::path& file) {
     const std::string type = config_string(config, "model_type", "");
     std::string known;
@@ -168,7 +189,10 @@ ModelPtr load_or_throw(const std::filesystem::path& path) {
     HfContext context;
     context.config = read_config(config_file);
     Builder build = nullptr;
+    bool image_text_gemma3 = false;
     try {
+        image_text_gemma3 = config_string(context.config, "model_type", "") == "gemma3";
+        if (image_text_gemma3) context.config = gemma3_text_config(context.config);
         build = builder_for(context.config, config_file);
     } catch (const LoadError& e) {  // "config.json: model_type: ..." from the readers: add the folder
         const std::string what = e.what();
@@ -192,6 +216,7 @@ ModelPtr load_or_throw(const std::filesystem::path& path) {
     context.info.weight_types = describe_weight_types(context.weights->source().type_summary());
     context.info.file_bytes = context.weights->source().file_bytes();
     context.info.description = "Hugging Face " + config_string(context.config, "model_type", "") + " checkpoint";
+    if (image_text_gemma3) context.info.description = "Hugging Face gemma3 image-text checkpoint: its text model (the vision tower is not read)";
     try {
         return build(context);
     } catch (const LoadError& e) {  // the builders name the tensor or config key; add the file

@@ -816,6 +816,46 @@ def make_gemma2(folder, rng, dtype, model_type, d, H, kv, dh, L, window, scalar,
     return cfg, ids, gemma2_forward(c.values, cfg, ids)
 
 
+# Gemma3TextConfig's defaults (transformers' configuration_gemma3.py): an image-text checkpoint's text_config leaves
+# out every value equal to them, so a loader must know them.
+GEMMA3_TEXT_DEFAULTS = {"vocab_size": 262208, "hidden_size": 2304, "intermediate_size": 9216, "num_hidden_layers": 26,
+                        "num_attention_heads": 8, "num_key_value_heads": 4, "head_dim": 256,
+                        "hidden_activation": "gelu_pytorch_tanh", "max_position_embeddings": 131072, "rms_norm_eps": 1e-6,
+                        "rope_theta": 1000000.0, "attention_bias": False, "query_pre_attn_scalar": 256,
+                        "sliding_window": 4096, "final_logit_softcapping": None, "attn_logit_softcapping": None,
+                        "rope_scaling": None, "rope_local_base_freq": 10000.0, "sliding_window_pattern": 6,
+                        "tie_word_embeddings": True}
+
+
+def make_gemma3_image_text(folder, rng, dtype, layout):
+    """A Gemma 3 image-text checkpoint (Gemma3ForConditionalGeneration, model_type "gemma3", as the 4B-27B are saved):
+    the text model of make_gemma2's gemma3_text under language_model.model.* (transformers before 4.52) or
+    model.language_model.* (4.52 on), a vision tower tensor nobody reads, and the config nested in text_config with
+    every value equal to Gemma3TextConfig's default left out (query_pre_attn_scalar 256, pattern 6, bases 1e6 / 1e4,
+    no caps, eps 1e-6). The reference is make_gemma2's forward pass over the full config."""
+    full, ids, result = make_gemma2(folder, rng, dtype, "gemma3_text", 32, 4, 2, 16, 6, 3, 256, (None, None), None,
+                                    (1000000.0, None, 10000.0, None))
+    path = os.path.join(folder, "model.safetensors")
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(n))
+        data = f.read()
+    header.pop("__metadata__", None)
+    prefix = "language_model.model." if layout == "pre452" else "model.language_model."
+    tensors = {}
+    for name, info in header.items():
+        begin, end = info["data_offsets"]
+        tensors[prefix + name[len("model."):]] = (info["dtype"], info["shape"], data[begin:end])
+    tensors["vision_tower.vision_model.embeddings.patch_embedding.weight"] = (dtype, [4, 3, 2, 2], data[:4 * 3 * 2 * 2 * (4 if dtype == "F32" else 2)])
+    write_safetensors(path, tensors)
+    text = {k: v for k, v in full.items() if k in GEMMA3_TEXT_DEFAULTS and GEMMA3_TEXT_DEFAULTS[k] != v}
+    text["model_type"] = "gemma3_text"
+    cfg = {"architectures": ["Gemma3ForConditionalGeneration"], "model_type": "gemma3", "text_config": text,
+           "vision_config": {"model_type": "siglip_vision_model", "hidden_size": 4, "patch_size": 2, "image_size": 4},
+           "mm_tokens_per_image": 1, "torch_dtype": full["torch_dtype"]}
+    return cfg, ids, result
+
+
 def make_gpt_neox(folder, rng, dtype, d, H, rotary_pct, parallel, base):
     """gpt_neox (Pythia): query_key_value fused and interleaved per head, partial rotary, LayerNorms with biases,
     parallel or sequential residual, untied embed_out."""
@@ -924,6 +964,10 @@ CASES = {
     "gemma3_bf16_as_released": lambda f, r: make_gemma2(
         f, r, "BF16", "gemma3_text", 48, 4, 1, 16, 6, 3, 16, (None, None), ["sliding_attention"] * 5 + ["full_attention"],
         (1000000.0, {"rope_type": "linear", "factor": 8.0}, 10000.0, 6)),
+    # gemma3 image-text checkpoints (the 4B-27B): the text model under language_model.model.* / model.language_model.*,
+    # text_config without the values equal to HF's defaults (query_pre_attn_scalar 256 with head_dim 16, pattern 6).
+    "gemma3_image_text_f32_pre452": lambda f, r: make_gemma3_image_text(f, r, "F32", "pre452"),
+    "gemma3_image_text_bf16": lambda f, r: make_gemma3_image_text(f, r, "BF16", "452"),
     # gpt_neox: per-head interleaved query_key_value, partial rotary (0.25 of 16: 4 values; 0.5 of 8: 4 values),
     # parallel and sequential residual; rotary_emb_base 10000 and 1000.
     "gpt_neox_f32_parallel": lambda f, r: make_gpt_neox(f, r, "F32", 48, 3, 0.25, True, 10000),
@@ -931,6 +975,10 @@ CASES = {
     # opt: positions from row p + 2; pre-LN (OPT-125m's kind), and post-LN with project_in/out 24 <-> 32 (OPT-350m's).
     "opt_f32_pre_ln": lambda f, r: make_opt(f, r, "F32", 32, 4, True, 32),
     "opt_f16_post_ln_project": lambda f, r: make_opt(f, r, "F16", 32, 4, False, 24),
+    # The same families in BF16 (the dtype most released checkpoints use).
+    "gpt_neox_bf16_parallel": lambda f, r: make_gpt_neox(f, r, "BF16", 32, 4, 0.25, True, 10000),
+    "opt_bf16_pre_ln": lambda f, r: make_opt(f, r, "BF16", 32, 4, True, 32),
+    "roberta_bf16_masked_lm": lambda f, r: make_roberta(f, r, "BF16", "roberta", "roberta.", 16, 4, True, False, False),
     # Issue 17. roberta / xlm-roberta: BERT's layout with token i at position row pad_token_id + 1 + i (2 ... 10 of 20),
     # one token type, layer_norm_eps 1e-5, RobertaLMHead (lm_head.*) tied to the word embeddings.
     # roberta_f32_masked_lm: "roberta." names as save_pretrained writes them (no lm_head.decoder.*).
