@@ -200,12 +200,12 @@ inline void check_trace(const Trace& trace) {
             if (head.q.rows() != n || head.k.rows() != m || head.v.rows() != m) fail(where(l, h) + ": q is not n rows or k, v not m");
             if (head.scores.rows() != n || head.scores.cols() != m) fail(where(l, h) + ": scores is not n x m");
             if (head.weights.rows() != n || head.weights.cols() != m) fail(where(l, h) + ": weights is not n x m");
-            // Causal: keys after the query are masked (-inf). Every other number is finite, unless
-            // it is the known overflow above.
+            // Causal: keys after the query are masked (-inf), and in a sliding-window layer the keys
+            // the window has passed. Every other number is finite, unless it is the known overflow above.
             bool finite = head.q.allFinite() && head.k.allFinite() && head.v.allFinite();
             for (Index i = 0; i < n; ++i)
                 for (Index j = 0; j < m; ++j) {
-                    const bool masked = layer.causal && j > i;
+                    const bool masked = layer.causal && (j > i || j < layer.shaping.first_key(i));
                     if (masked && head.scores(i, j) != minus_inf)
                         fail(where(l, h) + ": a causal model, but the cell" + cell(i, j) + " is not masked");
                     if (!masked) finite = finite && std::isfinite(head.scores(i, j));
