@@ -44,6 +44,7 @@ void add_tokenize_command(CLI::App& app);
 void add_trace_command(CLI::App& app);
 void add_export_command(CLI::App& app);
 void add_probe_command(CLI::App& app);
+void add_heads_command(CLI::App& app);
 void add_predict_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
 void add_train_command(CLI::App& app);

@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
     add_trace_command(app);
     add_export_command(app);
     add_probe_command(app);
+    add_heads_command(app);
     add_predict_command(app);
     add_bench_command(app);
     add_train_command(app);
