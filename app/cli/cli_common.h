@@ -45,6 +45,7 @@ void add_trace_command(CLI::App& app);
 void add_export_command(CLI::App& app);
 void add_probe_command(CLI::App& app);
 void add_heads_command(CLI::App& app);
+void add_ablate_command(CLI::App& app);
 void add_predict_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
 void add_train_command(CLI::App& app);

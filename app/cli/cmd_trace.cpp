@@ -72,7 +72,9 @@ void run_trace(const TraceCommand& o) {
     if (o.layer) check_layer(*trace, *o.layer);
     if (o.head) check_head(*trace, *o.head);
     if (o.format == "json") {
-        std::cout << trace_to_json(*trace, TraceFilter{o.layer, o.head, fields.value()});
+        const TraceFilter filter{o.layer, o.head, fields.value(), model.get()};
+        if (const auto refusal = attribution_refusal(*trace, filter)) throw CliError{kUsage, "--fields: " + *refusal};
+        std::cout << trace_to_json(*trace, filter);
         return;
     }
     const bool translation = is_encoder_decoder(*trace);
@@ -103,7 +105,7 @@ void add_trace_command(CLI::App& app) {
     sub->add_option("--max-new", opts->max_new, "Encoder-decoders: the longest translation traced, in tokens (default 64)");
     sub->add_option("--layer", opts->layer, "Only this layer (0-based)");
     sub->add_option("--head", opts->head, "Only this head (0-based)");
-    sub->add_option("--fields", opts->fields, "Comma-separated subset of q,k,v,scores,weights");
+    sub->add_option("--fields", opts->fields, "Comma-separated subset of q,k,v,scores,weights; also rollout (n x n per layer) and value_norms (per head, and value_norms_sum per layer)");
     sub->add_option("--format", opts->format, "json (default, the trace document) or table (weights as text)");
     on_run(sub, [opts] { run_trace(*opts); });
 }

@@ -79,6 +79,27 @@ TEST_F(GuiApp, HonoursTheWindowSize) {
     EXPECT_EQ(img.height, 700);
 }
 
+// The Heads view (issue 18): the table and a scatter of every head's scores; the scatter has dots
+// (pixels unlike its background) and the selected head is the one --layer/--head chose.
+TEST_F(GuiApp, TheHeadsViewDrawsEveryHeadsScores) {
+    for (const char* size : {"1280x720", "1920x1080"}) {
+        fs::path png;
+        const AppRun r = screenshot(std::string("heads-") + size, {"--model", bank_model(), "--text", "i took the money to the bank",
+                                                                   "--view", "heads", "--layer", "1", "--head", "1", "--size", size}, png);
+        ASSERT_EQ(r.exit_code, 0) << r.err;
+        EXPECT_THAT(r.out, HasSubstr("selection: layer 1, head 1"));
+        const Rect plot = regions(r.out).at("heads-scatter");
+        EXPECT_GT(plot.w, 200) << size;
+        EXPECT_GT(plot.h, 100) << size;
+        const Image img = read_png(png);
+        const auto background = img.pixel(plot.x + 2, plot.y + 2);
+        std::size_t dots = 0;
+        for (int y = 4; y < plot.h - 4; ++y)
+            for (int x = 4; x < plot.w - 4; ++x) dots += img.pixel(plot.x + x, plot.y + y) != background;
+        EXPECT_GT(dots, 100u) << size << ": the scatter shows no dots";
+    }
+}
+
 TEST_F(GuiApp, TheHeatmapFollowsTheSentence) {
     // Two sentences of seven tokens each: the grid has the same place and size, other colours.
     fs::path a_png, b_png;

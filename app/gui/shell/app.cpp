@@ -12,6 +12,7 @@
 #include "panels/heatmap_panel.h"
 #include "panels/model_overview_panel.h"
 #include "panels/playground_panel.h"
+#include "panels/heads_panel.h"
 #include "panels/sentence_bar_panel.h"
 #include "panels/status_bar_panel.h"
 #include "panels/steps_panel.h"
@@ -76,6 +77,7 @@ void App::register_panels() {
     m_steps = add<StepsPanel>({Bar::None, ViewId::Steps});
     add<ComparePanel>({Bar::None, ViewId::Compare});
     add<PlaygroundPanel>({Bar::None, ViewId::Playground});
+    add<HeadsPanel>({Bar::None, ViewId::Heads});
     m_training = add<TrainingPanel>({Bar::None, ViewId::Training}, [] { glfwPostEmptyEvent(); }, m_options.train_steps);
     add<CaptionPanel>({Bar::Caption});
     add<StatusBarPanel>({Bar::Bottom});

@@ -96,6 +96,9 @@ Result<TraceWorker::Bundle> TraceWorker::compute(const TraceRequest& job, std::u
     bundle->stats = stats.value();
     bundle->thumbnails = std::make_shared<const ThumbnailAtlas>(build_thumbnail_atlas(*bundle->trace, *bundle->stats));
     bundle->mask_guesses = guess_masks(*bundle->trace);
+    auto detectors = detect_heads(*bundle->trace, stale);
+    if (!detectors.ok()) return detectors.error();
+    bundle->detectors = std::make_shared<const std::vector<HeadDetectorScores>>(std::move(detectors).value());
     if (auto stacks = add_stacks(*bundle, stale); !stacks.ok()) return stacks.error();
     bundle->derive_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
     return Bundle(std::move(bundle));

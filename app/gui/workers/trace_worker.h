@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "attnscope/head_detectors.h"
 #include "attnscope/head_stats.h"
 #include "attnscope/model.h"
 #include "workers/attention_stacks.h"
@@ -26,6 +27,9 @@ struct TraceBundle {
     std::shared_ptr<const Trace> trace;
     std::shared_ptr<const HeadStats> stats;
     std::shared_ptr<const ThumbnailAtlas> thumbnails;
+    // Every head's detector scores (previous, duplicate, induction, sink, ...) for the Heads view;
+    // the sentence's bundle only (null in an encoder-decoder's encoder and cross stacks).
+    std::shared_ptr<const std::vector<HeadDetectorScores>> detectors;
     double derive_ms = 0.0;  // time for stats and thumbnails, after the forward pass
     // An encoder's guesses for each [MASK] of the text: "[MASK] (token 6): water 40% · reeds 20% ..."
     struct MaskGuess {

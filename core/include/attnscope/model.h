@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "attnscope/model_info.h"
@@ -27,7 +28,20 @@ struct ForwardOptions {
     // they are not stored: Trace::head_scores / head_weights compute them when asked, from the
     // kept q and k, with the same kernel. compute_trace decides by their size.
     bool keep_attention = true;
+    // Head ablation: these heads' outputs are removed before W_O, zeroed or replaced by their
+    // mean over the tokens, so the model runs without what they write (the trace still shows
+    // their attention). Empty: none. A pass with ablated heads never reuses a prefix.
+    struct Ablation {
+        enum class Kind { Zero, Mean };
+        Kind kind = Kind::Zero;
+        std::vector<std::pair<int, int>> heads;   // (layer, head)
+    };
+    Ablation ablation{};
 };
+
+// Applies options.ablation to one layer's heads' outputs side by side (rows x n_heads * d_head),
+// before W_O. Decoders and encoders alike; encoder-decoders ignore it.
+void ablate_head_outputs(Matrix& heads_out, int layer, int d_head, const ForwardOptions& options);
 
 // One head's slice of a layer's projections: Q_h = x w_q + b_q, and so on. w_*: d_model x d_head
 // (columns [h*d_head, (h+1)*d_head) of the layer's W); b_*: d_head.
@@ -39,6 +53,10 @@ struct HeadProjection {
     // How q and k are normalized before RoPE, for the steps view ("each head's q and k
     // RMS-normalized (q_norm, k_norm)": Qwen3, OLMo-2); "" when they are not.
     std::string qk_norm{};
+    // The rows of the layer's output projection W_O that read this head's output (d_head x
+    // d_model): the head adds out_h W_O^h to the residual stream (value-weighted attention reads
+    // it). Empty where a model does not give it.
+    Matrix w_o{};
 };
 
 // The rows of the final hidden state x that the LM head must see, and records in the trace which

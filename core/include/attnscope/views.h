@@ -10,7 +10,7 @@
 
 namespace attnscope {
 
-enum class ViewId { Heatmap, Tokens, Overview, Steps, Compare, Playground, Training, Count };
+enum class ViewId { Heatmap, Tokens, Overview, Steps, Compare, Playground, Training, Heads, Count };
 
 struct ViewNames {
     const char* option;  // --view NAME, "view" in lesson and session files, the window id
@@ -26,6 +26,7 @@ inline constexpr ViewNames kViewNames[] = {
     {"compare", "Compare", "Compare"},
     {"playground", "Playground", "Playground"},
     {"training", "Training", "Training"},
+    {"heads", "Heads", "Heads: which kind each is"},
 };
 static_assert(std::size(kViewNames) == static_cast<std::size_t>(ViewId::Count), "name every view");
 

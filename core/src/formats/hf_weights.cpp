@@ -178,6 +178,17 @@ Matrix head_slice(const HfTensor& w, HfTensor::Layout layout, Index c0, Index wi
     return out;
 }
 
+Matrix head_output_rows(const HfTensor& w, HfTensor::Layout layout, Index r0, Index height) {
+    if (layout == HfTensor::Layout::InOut) {
+        Matrix out(height, w.cols());
+        for (Index r = 0; r < height; ++r) out.row(r) = w.row(r0 + r);
+        return out;
+    }
+    Matrix out(height, w.rows());
+    for (Index c = 0; c < w.rows(); ++c) out.col(c) = w.row(c).segment(r0, height).transpose();
+    return out;
+}
+
 RowVector bias_slice(const HfTensor* b, Index c0, Index width) {
     return b ? RowVector(b->vector().segment(c0, width)) : RowVector(RowVector::Zero(width));
 }

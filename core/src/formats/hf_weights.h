@@ -103,6 +103,9 @@ Matrix lm_head_product(const Matrix& x, const HfTensor& w, const HfTensor* b);
 // copy the forward pass uses has no simple slice), for the step-by-step view:
 // columns [c0, c0 + width) of an in x out W, or rows [c0, c0 + width) of an out x in W, transposed.
 Matrix head_slice(const HfTensor& w, HfTensor::Layout layout, Index c0, Index width);
+// The rows of an output projection W_O that read one head's outputs, as height x d_model: rows
+// [r0, r0 + height) of an in x out W, or columns [r0, r0 + height) of an out x in W, transposed.
+Matrix head_output_rows(const HfTensor& w, HfTensor::Layout layout, Index r0, Index height);
 // Entries [c0, c0 + width) of a bias, or zeros when there is none.
 RowVector bias_slice(const HfTensor* b, Index c0, Index width);
 // Embedding rows for the ids.                              -> n x d

@@ -186,10 +186,11 @@ public:
             layer.x = x;  // post-norm: attention reads the layer input as it is
             layer.scale = scale;
             layer.causal = false;
-            const auto heads_out = multi_head_attention(linear_out_in(x, *L.q.w, L.q.b), linear_out_in(x, *L.k.w, L.k.b),
+            auto heads_out = multi_head_attention(linear_out_in(x, *L.q.w, L.q.b), linear_out_in(x, *L.k.w, L.k.b),
                                                         linear_out_in(x, *L.v.w, L.v.b), H, H, scale, false,
                                                         options.keep_attention, options.cancelled, layer.heads);
             if (!heads_out) return Error{"cancelled"};
+            ablate_head_outputs(*heads_out, static_cast<int>(l), m_info.d_head, options);
             x = layer_norm_rows(x + linear_out_in(*heads_out, *L.attn_out.w, L.attn_out.b), L.attn_norm, m_eps);
             Matrix hidden = linear_out_in(x, *L.ff_in.w, L.ff_in.b);
             apply_activation(hidden, m_activation);
@@ -210,7 +211,9 @@ public:
         const Index dh = m_info.d_head, r0 = static_cast<Index>(head) * dh;
         const auto w = [&](const Linear& lin) { return head_slice(*lin.w, HfTensor::Layout::OutIn, r0, dh); };
         const auto b = [&](const Linear& lin) { return bias_slice(lin.b, r0, dh); };
-        return HeadProjection{w(L.q), w(L.k), w(L.v), b(L.q), b(L.k), b(L.v)};
+        HeadProjection p{w(L.q), w(L.k), w(L.v), b(L.q), b(L.k), b(L.v)};
+        p.w_o = head_output_rows(*L.attn_out.w, HfTensor::Layout::OutIn, r0, dh);
+        return p;
     }
 
 private:

@@ -85,7 +85,9 @@ public:
         const Index d = m_info.d_model, dh = m_info.d_head, c0 = static_cast<Index>(head) * dh;
         const auto w = [&](Index third) { return head_slice(*L.c_attn_w, m_layout, third * d + c0, dh); };
         const auto b = [&](Index third) { return bias_slice(L.c_attn_b, third * d + c0, dh); };
-        return HeadProjection{w(0), w(1), w(2), b(0), b(1), b(2)};
+        HeadProjection p{w(0), w(1), w(2), b(0), b(1), b(2)};
+        p.w_o = head_output_rows(*L.attn_proj_w, m_layout, c0, dh);
+        return p;
     }
 
 private:
@@ -117,9 +119,10 @@ private:
             layer.scale = m_scale_weights ? 1.0f / std::sqrt(static_cast<float>(d / H)) : 1.0f;
             layer.causal = true;
             if (m_scale_by_layer) layer.scale /= static_cast<float>(l + 1);
-            const auto heads_out = attend_new_rows(qkv.leftCols(d), qkv.middleCols(d, d), qkv.rightCols(d), H, H,
+            auto heads_out = attend_new_rows(qkv.leftCols(d), qkv.middleCols(d, d), qkv.rightCols(d), H, H,
                                                    layer.scale, true, reused, p, options, layer.heads);
             if (!heads_out) return Error{"cancelled"};
+            ablate_head_outputs(*heads_out, static_cast<int>(l), m_info.d_head, options);
             x += conv1d(*heads_out, *L.attn_proj_w, L.attn_proj_b);
             Matrix hidden = conv1d(layer_norm_rows(x, L.ln_2, m_eps), *L.c_fc_w, L.c_fc_b);
             apply_activation(hidden, m_activation);

@@ -90,6 +90,7 @@ public:
         const auto w = [&](Index part) { return head_slice(*L.qkv_w, HfTensor::Layout::OutIn, qkv_row(head, part), dh); };
         const auto b = [&](Index part) { return bias_slice(L.qkv_b, qkv_row(head, part), dh); };
         HeadProjection p{w(0), w(1), w(2), b(0), b(1), b(2)};
+        p.w_o = head_output_rows(*L.dense_w, HfTensor::Layout::OutIn, static_cast<Index>(head) * dh, dh);
         p.rotary = true;
         p.rotary_dims = m_rotary_dims == m_info.d_head ? 0 : m_rotary_dims;
         return p;
@@ -155,8 +156,9 @@ private:
             layer.causal = true;
             apply_rope(q, H, dh, m_freq, p);  // the first rotary_dims of each head, at positions p..n-1
             apply_rope(k, H, dh, m_freq, p);
-            const auto heads_out = attend_new_rows(q, k, v, H, H, scale, true, reused, p, options, layer.heads);
+            auto heads_out = attend_new_rows(q, k, v, H, H, scale, true, reused, p, options, layer.heads);
             if (!heads_out) return Error{"cancelled"};
+            ablate_head_outputs(*heads_out, static_cast<int>(l), dh, options);
             const Matrix attended = linear_out_in(*heads_out, *L.dense_w, L.dense_b);
             if (m_parallel) {
                 const Matrix mlp_out = mlp(layer_norm_rows(x, L.ln_2, m_eps), L);   // reads the layer's input too

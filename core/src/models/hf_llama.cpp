@@ -182,6 +182,7 @@ public:
                          bias_slice(L.bk, kv0, dh), bias_slice(L.bv, kv0, dh)};
         p.rotary = true;
         p.rotary_dims = m_rotary_dims == m_info.d_head ? 0 : m_rotary_dims;
+        p.w_o = head_output_rows(*L.o, HfTensor::Layout::OutIn, q0, dh);
         if (m_family.qk_norm == QkNorm::PerHead) p.qk_norm = "each head's q and k RMS-normalized (q_norm, k_norm)";
         if (m_family.qk_norm == QkNorm::WholeProjection) p.qk_norm = "all heads' q and k RMS-normalized together (q_norm, k_norm)";
         return p;
@@ -411,8 +412,9 @@ private:
             normalize_qk(h.q, h.k, L);
             apply_rope(h.q, H, dh, *L.rope, p);  // the trace keeps q and k after RoPE: what was multiplied
             apply_rope(h.k, KV, dh, *L.rope, p);  // at the new rows' own positions p..n-1
-            const auto heads_out = attend_new_rows(h.q, h.k, h.v, H, KV, m_scale, true, reused, p, options, layer.heads, L.shaping);
+            auto heads_out = attend_new_rows(h.q, h.k, h.v, H, KV, m_scale, true, reused, p, options, layer.heads, L.shaping);
             if (!heads_out) return Error{"cancelled"};
+            ablate_head_outputs(*heads_out, static_cast<int>(l), dh, options);
             x += maybe_norm(linear_out_in(*heads_out, *L.o, nullptr), L.attn_out_norm);
             x += maybe_norm(mlp(maybe_norm(x, L.mlp_in_norm), L), L.mlp_out_norm);
         }

@@ -89,7 +89,9 @@ public:
         const OptLayer& L = m_layers[static_cast<std::size_t>(layer)];
         const Index dh = m_info.d_head, r0 = static_cast<Index>(head) * dh;
         const auto w = [&](const HfTensor* t) { return head_slice(*t, HfTensor::Layout::OutIn, r0, dh); };
-        return HeadProjection{w(L.q_w), w(L.k_w), w(L.v_w), bias_slice(L.q_b, r0, dh), bias_slice(L.k_b, r0, dh), bias_slice(L.v_b, r0, dh)};
+        HeadProjection p{w(L.q_w), w(L.k_w), w(L.v_w), bias_slice(L.q_b, r0, dh), bias_slice(L.k_b, r0, dh), bias_slice(L.v_b, r0, dh)};
+        p.w_o = head_output_rows(*L.out_w, HfTensor::Layout::OutIn, r0, dh);
+        return p;
     }
 
 private:
@@ -120,8 +122,9 @@ private:
             layer.x = layer_input_rows(reused, p, std::move(x_in));
             layer.scale = scale;
             layer.causal = true;
-            const auto heads_out = attend_new_rows(q, k, v, H, H, scale, true, reused, p, options, layer.heads);
+            auto heads_out = attend_new_rows(q, k, v, H, H, scale, true, reused, p, options, layer.heads);
             if (!heads_out) return Error{"cancelled"};
+            ablate_head_outputs(*heads_out, static_cast<int>(l), m_info.d_head, options);
             x += linear_out_in(*heads_out, *L.out_w, L.out_b);
             if (m_pre_ln) {
                 x += mlp(layer_norm_rows(x, L.ff_norm, kEps), L);

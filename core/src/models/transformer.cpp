@@ -141,8 +141,10 @@ namespace {
 template <class W>
 HeadProjection head_columns(const W& w, Index dh, int head) {
     const Index c0 = head * dh;
-    return HeadProjection{w.wq.middleCols(c0, dh), w.wk.middleCols(c0, dh), w.wv.middleCols(c0, dh),
-                          w.bq.segment(c0, dh), w.bk.segment(c0, dh), w.bv.segment(c0, dh)};
+    HeadProjection p{w.wq.middleCols(c0, dh), w.wk.middleCols(c0, dh), w.wv.middleCols(c0, dh),
+                     w.bq.segment(c0, dh), w.bk.segment(c0, dh), w.bv.segment(c0, dh)};
+    p.w_o = w.wo.middleRows(c0, dh);   // W_O is in x out: the rows that read this head
+    return p;
 }
 
 }  // namespace
@@ -223,9 +225,10 @@ Result<Trace> TransformerModel::forward_rows(const Trace* prefix, int p, const s
         v.rowwise() += w.bv;
         layer.x = layer_input_rows(reused, p, std::move(x_norm));
 
-        const std::optional<Matrix> concat = attend_new_rows(q, k, v, m_config.n_heads, m_config.n_heads, scale,
-                                                             m_config.causal, reused, p, options, layer.heads);
+        std::optional<Matrix> concat = attend_new_rows(q, k, v, m_config.n_heads, m_config.n_heads, scale,
+                                                       m_config.causal, reused, p, options, layer.heads);
         if (!concat) return Error{"cancelled"};
+        ablate_head_outputs(*concat, l, m_config.d_head(), options);
         Matrix attn = parallel_product(*concat, w.wo);
         attn.rowwise() += w.bo;
         x += attn;  // h = x + Attn(LN1(x))

@@ -84,14 +84,22 @@ Result<std::vector<HeadDetectorScores>> detect_heads(const Trace& trace, const s
     if (n == 0) return out;
     for (int l = 0; l < static_cast<int>(trace.layers.size()); ++l)
         for (int h = 0; h < static_cast<int>(trace.layers[static_cast<std::size_t>(l)].heads.size()); ++h) {
-            if (cancelled && cancelled()) return Error{"cancelled"};
             HeadDetectorScores s;
             s.layer = l;
             s.head = h;
-            add_summary_scores(trace.head(l, h).summary, n, s);
-            add_repeat_scores(trace, l, h, earlier, s);
             out.push_back(s);
         }
+    // One head per core: a long trace that did not keep its weights computes the rows it reads
+    // (GPT-2-small at 512 tokens: 4.8 GFLOP over the 144 heads).
+    bool stopped = false;
+#pragma omp parallel for schedule(dynamic) reduction(|| : stopped)
+    for (std::size_t k = 0; k < out.size(); ++k) {
+        if (stopped || (cancelled && cancelled())) { stopped = true; continue; }
+        HeadDetectorScores& s = out[k];
+        add_summary_scores(trace.head(s.layer, s.head).summary, n, s);
+        add_repeat_scores(trace, s.layer, s.head, earlier, s);
+    }
+    if (stopped) return Error{"cancelled"};
     return out;
 }
 

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "attnscope/attribution.h"
+
 namespace attnscope {
 
 namespace {
@@ -30,7 +32,7 @@ void append_field(std::string& out, bool& first, const char* name, const Matrix&
 }
 
 // Only the fields asked for: a trace that did not keep its n x n matrices computes this head's now.
-void append_head(std::string& out, const Trace& trace, int layer, int index, const TraceFields& f) {
+void append_head(std::string& out, const Trace& trace, int layer, int index, const TraceFields& f, const Matrix* value_norms) {
     const HeadTrace& head = trace.head(layer, index);
     out += "{\"index\": " + std::to_string(index);
     bool first = false;
@@ -39,6 +41,7 @@ void append_head(std::string& out, const Trace& trace, int layer, int index, con
     if (f.v) append_field(out, first, "v", head.v);
     if (f.scores) append_field(out, first, "scores", *trace.head_scores(layer, index));
     if (f.weights) append_field(out, first, "weights", *trace.head_weights(layer, index));
+    if (value_norms) append_field(out, first, "value_norms", *value_norms);
     out += '}';
 }
 
@@ -87,8 +90,27 @@ std::string attention_object(const LayerTrace& layer) {
     return members.empty() ? "" : ", \"attention\": {" + members + "}";
 }
 
-// The "layers" array of a trace: every layer (or the filter's), each with its scale and heads.
-std::string layers_json(const Trace& trace, const TraceFilter& filter) {
+// The attribution fields of the trace's own layers, computed once (rollout needs every layer).
+struct Attribution {
+    std::vector<Matrix> rollout;                    // per layer
+    std::vector<std::vector<Matrix>> value_norms;   // per layer, per head
+};
+
+Attribution attribution_of(const Trace& trace, const TraceFilter& filter) {
+    Attribution a;
+    if (filter.fields.rollout) a.rollout = attention_rollout(trace);
+    if (!filter.fields.value_norms) return a;
+    for (int l = 0; l < static_cast<int>(trace.layers.size()); ++l) {
+        a.value_norms.emplace_back();
+        for (int h = 0; h < static_cast<int>(trace.layers[static_cast<std::size_t>(l)].heads.size()); ++h)
+            a.value_norms.back().push_back(value_weighted_norms(trace, l, h, filter.model->head_projection(l, h)->w_o));
+    }
+    return a;
+}
+
+// The "layers" array of a trace: every layer (or the filter's), each with its scale and heads, and
+// `extra`'s attribution fields (the trace's own layers only).
+std::string layers_json(const Trace& trace, const TraceFilter& filter, const Attribution* extra = nullptr) {
     std::string out = "[";
     bool first_layer = true;
     for (int l = 0; l < static_cast<int>(trace.layers.size()); ++l) {
@@ -106,9 +128,19 @@ std::string layers_json(const Trace& trace, const TraceFilter& filter) {
             if (filter.head && *filter.head != h) continue;
             out += first_head ? "\n    " : ",\n    ";
             first_head = false;
-            append_head(out, trace, l, h, filter.fields);
+            const bool norms = extra && !extra->value_norms.empty();
+            append_head(out, trace, l, h, filter.fields,
+                        norms ? &extra->value_norms[static_cast<std::size_t>(l)][static_cast<std::size_t>(h)] : nullptr);
         }
-        out += "]}";
+        out += "]";
+        bool first_field = false;   // "index" came first: every field after it starts with a comma
+        if (extra && !extra->rollout.empty()) append_field(out, first_field, "rollout", extra->rollout[static_cast<std::size_t>(l)]);
+        if (extra && !extra->value_norms.empty()) {
+            Matrix sum = Matrix::Zero(trace.n_tokens(), trace.n_keys(l));
+            for (const Matrix& m : extra->value_norms[static_cast<std::size_t>(l)]) sum += m;
+            append_field(out, first_field, "value_norms_sum", sum);
+        }
+        out += "}";
     }
     out += "]";
     return out;
@@ -117,7 +149,7 @@ std::string layers_json(const Trace& trace, const TraceFilter& filter) {
 }  // namespace
 
 Result<TraceFields> TraceFields::parse(std::string_view list) {
-    TraceFields f{false, false, false, false, false};
+    TraceFields f{false, false, false, false, false, false, false};
     std::size_t pos = 0;
     while (pos <= list.size()) {
         const std::size_t comma = std::min(list.find(',', pos), list.size());
@@ -127,7 +159,9 @@ Result<TraceFields> TraceFields::parse(std::string_view list) {
         else if (name == "v") f.v = true;
         else if (name == "scores") f.scores = true;
         else if (name == "weights") f.weights = true;
-        else return Error{"unknown field '" + std::string(name) + "' (fields: q, k, v, scores, weights)"};
+        else if (name == "rollout") f.rollout = true;
+        else if (name == "value_norms") f.value_norms = true;
+        else return Error{"unknown field '" + std::string(name) + "' (fields: q, k, v, scores, weights, rollout, value_norms)"};
         pos = comma + 1;
     }
     return f;
@@ -143,6 +177,19 @@ void append_json_number(std::string& out, float value) {
     out.append(buf, r.ptr);
 }
 
+std::optional<std::string> attribution_refusal(const Trace& trace, const TraceFilter& filter) {
+    if (!filter.fields.value_norms) return std::nullopt;
+    if (!filter.model) return "value_norms needs the model's W_O";
+    for (int l = 0; l < static_cast<int>(trace.layers.size()); ++l)
+        for (int h = 0; h < static_cast<int>(trace.layers[static_cast<std::size_t>(l)].heads.size()); ++h) {
+            const auto p = filter.model->head_projection(l, h);
+            if (!p || p->w_o.rows() != trace.head(l, h).v.cols() || p->w_o.cols() != trace.model.d_model)
+                return "value_norms: model '" + trace.model.name + "' does not give its heads' W_O (layer " + std::to_string(l) +
+                       ", head " + std::to_string(h) + ")";
+        }
+    return std::nullopt;
+}
+
 std::string trace_to_json(const Trace& trace, const TraceFilter& filter) {
     std::string out;
     out += "{\"format\": \"attnscope-trace\", \"version\": 2,\n";
@@ -153,7 +200,9 @@ std::string trace_to_json(const Trace& trace, const TraceFilter& filter) {
     out += " \"scale\": ";
     append_json_number(out, trace.layers.empty() ? 1.0f : trace.layers.front().scale);
     out += ",\n \"tokens\": " + tokens_json(trace).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + ",\n";
-    out += " \"layers\": " + layers_json(trace, filter);
+    const bool attribution = filter.fields.rollout || filter.fields.value_norms;
+    const Attribution extra = attribution ? attribution_of(trace, filter) : Attribution{};
+    out += " \"layers\": " + layers_json(trace, filter, attribution ? &extra : nullptr);
     if (trace.source) {  // an encoder-decoder (trace v2): the encoder's pass and the cross-attention
         const Trace& source = *trace.source;
         out += ",\n \"source\": {\"text\": " + dump(nlohmann::json(source.text)) + ",\n  \"tokens\": " +
