@@ -207,6 +207,27 @@ TEST(HfTokenizerOracle, T5AsConvertedMatchesTheReference) {
 // last (an added token that swallows the space before it: lstrip), the Precompiled normalizer with
 // XLM-R's Replace of runs of spaces, Metaspace, and "<s> $A </s>" around every text. Checked against
 // the reference implementation on every sentence and on texts with <mask> in them.
+// An added special token as tokenizer.json writes it; `lstrip`: it swallows the space before it.
+json added_special(int id, const std::string& content, bool lstrip) {
+    return json{{"id", id}, {"content", content}, {"single_word", false}, {"lstrip", lstrip}, {"rstrip", false},
+                {"normalized", false}, {"special", true}};
+}
+
+// A <s> ... </s> tokenizer with <mask> (XLM-R's and RoBERTa's forms): its <s> and </s> ids around
+// a masked text, then every sentence and four <mask> texts against the reference.
+void expect_masked_form_agrees(const std::string& label, const fs::path& file, int start_id, int end_id) {
+    const auto t = load_hf_tokenizer_file(file);
+    ASSERT_TRUE(t.ok()) << t.error().message;
+    const std::vector<int> paris = ids(*t.value(), "Paris is the <mask> of France.");
+    ASSERT_GE(paris.size(), 4u);
+    EXPECT_EQ(paris.front(), start_id) << "<s> first";
+    EXPECT_EQ(paris.back(), end_id) << "</s> last";
+    std::vector<std::string> texts = sentences();
+    for (const char* masked : {"Paris is the <mask> of France.", "<mask>", "a <mask><mask> b", "  <mask>  twice  "})
+        texts.push_back(masked);
+    expect_agreement(label, file, *t.value(), texts);
+}
+
 fs::path xlm_roberta_form() {
     json j = read_json(kModels / "t5_small_tokenizer/tokenizer.json");
     const std::string m = "\u2581";
@@ -217,12 +238,8 @@ fs::path xlm_roberta_form() {
     const int mask_id = static_cast<int>(vocab.size());
     vocab.push_back(json::array({"<mask>", 0.0}));
     j["model"] = {{"type", "Unigram"}, {"unk_id", 3}, {"vocab", vocab}, {"byte_fallback", false}};
-    const auto added = [](int id, const std::string& content, bool lstrip) {
-        return json{{"id", id}, {"content", content}, {"single_word", false}, {"lstrip", lstrip}, {"rstrip", false},
-                    {"normalized", false}, {"special", true}};
-    };
-    j["added_tokens"] = {added(0, "<s>", false), added(1, "<pad>", false), added(2, "</s>", false), added(3, "<unk>", false),
-                         added(mask_id, "<mask>", true)};
+    j["added_tokens"] = {added_special(0, "<s>", false), added_special(1, "<pad>", false), added_special(2, "</s>", false),
+                         added_special(3, "<unk>", false), added_special(mask_id, "<mask>", true)};
     j["normalizer"] = {{"type", "Sequence"}, {"normalizers", {j["normalizer"],
         {{"type", "Replace"}, {"pattern", {{"Regex", " {2,}"}}}, {"content", " "}}}}};
     j["pre_tokenizer"] = {{"type", "Metaspace"}, {"replacement", m}, {"prepend_scheme", "always"}, {"split", true}};
@@ -241,42 +258,19 @@ fs::path xlm_roberta_form() {
 
 TEST(HfTokenizerOracle, XlmRobertaFormUnigramMatchesTheReference) {
     REQUIRE_MODEL("t5_small_tokenizer");
-    const fs::path file = xlm_roberta_form();
-    const auto t = load_hf_tokenizer_file(file);
-    ASSERT_TRUE(t.ok()) << t.error().message;
-    const std::vector<int> paris = ids(*t.value(), "Paris is the <mask> of France.");
-    ASSERT_GE(paris.size(), 4u);
-    EXPECT_EQ(paris.front(), 0) << "<s> first";
-    EXPECT_EQ(paris.back(), 2) << "</s> last";
-    std::vector<std::string> texts = sentences();
-    for (const char* masked : {"Paris is the <mask> of France.", "<mask>", "a <mask><mask> b", "  <mask>  twice  "})
-        texts.push_back(masked);
-    expect_agreement("xlm-roberta form (Unigram, fairseq ids, <mask> lstrip, <s> $A </s>)", file, *t.value(), texts);
+    expect_masked_form_agrees("xlm-roberta form (Unigram, fairseq ids, <mask> lstrip, <s> $A </s>)", xlm_roberta_form(), 0, 2);
 }
 
 // RoBERTa's tokenizer.json around GPT-2's byte-level BPE (RoBERTa's merges are GPT-2's): <s>, </s>
 // and <mask> (lstrip) as added tokens, RobertaProcessing putting <s> ... </s> around the text.
 TEST(HfTokenizerOracle, RobertaFormByteLevelBpeMatchesTheReference) {
     REQUIRE_MODEL("fake_gpt2");
-    const auto added = [](int id, const std::string& content, bool lstrip) {
-        return json{{"id", id}, {"content", content}, {"single_word", false}, {"lstrip", lstrip}, {"rstrip", false},
-                    {"normalized", false}, {"special", true}};
-    };
     const fs::path file = variant("fake_gpt2", "roberta_form", {
-        {"added_tokens", {added(50256, "<|endoftext|>", false), added(50257, "<s>", false), added(50258, "</s>", false),
-                          added(50259, "<mask>", true)}},
+        {"added_tokens", {added_special(50256, "<|endoftext|>", false), added_special(50257, "<s>", false),
+                          added_special(50258, "</s>", false), added_special(50259, "<mask>", true)}},
         {"post_processor", {{"type", "RobertaProcessing"}, {"sep", {"</s>", 50258}}, {"cls", {"<s>", 50257}},
                             {"trim_offsets", true}, {"add_prefix_space", false}}}});
-    const auto t = load_hf_tokenizer_file(file);
-    ASSERT_TRUE(t.ok()) << t.error().message;
-    const std::vector<int> paris = ids(*t.value(), "Paris is the <mask> of France.");
-    ASSERT_GE(paris.size(), 4u);
-    EXPECT_EQ(paris.front(), 50257) << "<s> first";
-    EXPECT_EQ(paris.back(), 50258) << "</s> last";
-    std::vector<std::string> texts = sentences();
-    for (const char* masked : {"Paris is the <mask> of France.", "<mask>", "a <mask><mask> b", "  <mask>  twice  "})
-        texts.push_back(masked);
-    expect_agreement("roberta form (byte-level BPE, <mask> lstrip, RobertaProcessing)", file, *t.value(), texts);
+    expect_masked_form_agrees("roberta form (byte-level BPE, <mask> lstrip, RobertaProcessing)", file, 50257, 50258);
 }
 
 // Llama-3/Qwen-style: a Split with the file's own regex, then ByteLevel without its regex.
