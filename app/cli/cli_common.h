@@ -46,6 +46,7 @@ void add_export_command(CLI::App& app);
 void add_probe_command(CLI::App& app);
 void add_heads_command(CLI::App& app);
 void add_ablate_command(CLI::App& app);
+void add_lens_command(CLI::App& app);
 void add_predict_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
 void add_train_command(CLI::App& app);

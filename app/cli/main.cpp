@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
     add_probe_command(app);
     add_heads_command(app);
     add_ablate_command(app);
+    add_lens_command(app);
     add_predict_command(app);
     add_bench_command(app);
     add_train_command(app);

@@ -58,7 +58,7 @@ TEST(Session, ReadsAHandWrittenFile) {
 TEST(Session, NamesThePathOfAWrongView) {
     EXPECT_EQ(error_of(R"({"format": "attnscope-session", "version": 1, "model": "m", "text": "t", "view": "foo",
         "layer": 0, "head": 0, "token": 0})"),
-              "s.json: view: expected one of heatmap, tokens, overview, steps, compare, playground, training, heads, got \"foo\"");
+              "s.json: view: expected one of heatmap, tokens, overview, steps, compare, playground, training, heads, lens, got \"foo\"");
 }
 
 TEST(Session, NamesAMissingField) {

@@ -100,6 +100,27 @@ TEST_F(GuiApp, TheHeadsViewDrawsEveryHeadsScores) {
     }
 }
 
+// The logit lens view: once its worker has read every layer, the grid of layers x positions is
+// drawn (coloured cells: pixels unlike the panel's ground).
+TEST_F(GuiApp, TheLensViewDrawsEveryLayersGuess) {
+    // Many frames: the lens comes from the panel's own worker, after the trace.
+    const fs::path png = scratch_dir() / "lens.png";
+    const AppRun r = run({"--model", bank_model(), "--text", "i took the money to the bank", "--view", "lens", "--size", "1280x720",
+                          "--screenshot", png.string(), "--frames", "60", "--no-settings"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const Rect grid = regions(r.out).at("lens-grid");
+    EXPECT_GT(grid.w, 100);
+    EXPECT_GT(grid.h, 20);
+    const Image img = read_png(png);
+    std::size_t coloured = 0;
+    for (int y = 0; y < grid.h; ++y)
+        for (int x = 0; x < grid.w; ++x) {
+            const auto p = img.pixel(grid.x + x, grid.y + y);
+            coloured += p != img.pixel(2, img.height / 2);
+        }
+    EXPECT_GT(coloured, static_cast<std::size_t>(grid.w) * grid.h / 2);
+}
+
 TEST_F(GuiApp, TheHeatmapFollowsTheSentence) {
     // Two sentences of seven tokens each: the grid has the same place and size, other colours.
     fs::path a_png, b_png;

@@ -98,7 +98,7 @@ TEST(Lesson, AcceptsCommentsSoALessonCanExplainItself) {
 
 TEST(Lesson, NamesTheViewsItKnowsWhenAViewIsWrong) {
     EXPECT_EQ(error_of(two_steps_with(R"("model": "builtin:bank-decoder")", R"("view": "foo")")),
-              "x.json: steps[1].view: expected one of heatmap, tokens, overview, steps, compare, playground, training, heads, "
+              "x.json: steps[1].view: expected one of heatmap, tokens, overview, steps, compare, playground, training, heads, lens, "
               "got \"foo\"");
 }
 

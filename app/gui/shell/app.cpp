@@ -13,6 +13,7 @@
 #include "panels/model_overview_panel.h"
 #include "panels/playground_panel.h"
 #include "panels/heads_panel.h"
+#include "panels/lens_panel.h"
 #include "panels/sentence_bar_panel.h"
 #include "panels/status_bar_panel.h"
 #include "panels/steps_panel.h"
@@ -78,6 +79,7 @@ void App::register_panels() {
     add<ComparePanel>({Bar::None, ViewId::Compare});
     add<PlaygroundPanel>({Bar::None, ViewId::Playground});
     add<HeadsPanel>({Bar::None, ViewId::Heads});
+    add<LensPanel>({Bar::None, ViewId::Lens}, [] { glfwPostEmptyEvent(); });
     m_training = add<TrainingPanel>({Bar::None, ViewId::Training}, [] { glfwPostEmptyEvent(); }, m_options.train_steps);
     add<CaptionPanel>({Bar::Caption});
     add<StatusBarPanel>({Bar::Bottom});

@@ -37,6 +37,9 @@ struct ForwardOptions {
         std::vector<std::pair<int, int>> heads;   // (layer, head)
     };
     Ablation ablation{};
+    // Keep the residual stream after every layer (Trace::residual) for the logit lens. A pass that
+    // keeps it never reuses a prefix.
+    bool keep_residual = false;
 };
 
 // Applies options.ablation to one layer's heads' outputs side by side (rows x n_heads * d_head),
@@ -92,6 +95,12 @@ public:
 
     // W_Q, W_K, W_V of one head, for the step-by-step view; nullopt when the model does not expose them.
     virtual std::optional<HeadProjection> head_projection(int /*layer*/, int /*head*/) const { return std::nullopt; }
+
+    // The logit lens: next-token logits read from residual-stream rows (rows x d_model) as the
+    // model reads its last layer's, the final norm applied to each row with the row's own
+    // statistics, then the LM head. Nothing for models without a next-token head (encoders,
+    // encoder-decoders).
+    virtual std::optional<Matrix> lens_logits(const Matrix& /*residual_rows*/) const { return std::nullopt; }
 
     // The encoder-decoder side of the model (T5, BART, Marian, the built-in translator), or null.
     // Such a model's forward() reads `tokens` as the source and traces its greedy translation.

@@ -126,6 +126,9 @@ struct Trace {
     // "the text has 10000 tokens; model 'x' takes at most 32 (max_len): the first 32 are traced".
     // `tokens` then covers the traced part; `text` is still the whole text.
     std::string note;
+    // ForwardOptions::keep_residual: entry l is the residual stream after layer l (n x d_model),
+    // what the logit lens reads. Empty otherwise.
+    std::vector<Matrix> residual;
     // Leading rows of every layer taken as they were from an earlier trace of the same model,
     // not computed (Model::forward_reusing_prefix: a decoder while the user types); 0 otherwise.
     int reused_rows = 0;

@@ -107,6 +107,7 @@ public:
     Result<Trace> forward_reusing_prefix(const Trace& prefix, int reuse, const std::vector<Token>& tokens,
                                          const ForwardOptions& options) const override;
     std::optional<HeadProjection> head_projection(int layer, int head) const override;
+    std::optional<Matrix> lens_logits(const Matrix& residual_rows) const override;
 
     const EncoderDecoder* encoder_decoder() const override { return m_config.is_encoder_decoder() ? this : nullptr; }
     Result<Encoded> encode(const std::vector<Token>& source, const ForwardOptions& options) const override;
@@ -140,6 +141,7 @@ private:
                          LayerTrace& layer) const;
     void add_mlp(Matrix& x, const TransformerLayerWeights& w) const;  // x += MLP(LN2(x)) when d_ff > 0
     Matrix logits_of(const Matrix& x, const ForwardOptions& options, Trace& trace, int first_row) const;
+    Matrix head_logits(const Matrix& stream) const;   // final norm and LM head
 
     ModelInfo m_info;
     TransformerConfig m_config;

@@ -10,7 +10,7 @@
 
 namespace attnscope {
 
-enum class ViewId { Heatmap, Tokens, Overview, Steps, Compare, Playground, Training, Heads, Count };
+enum class ViewId { Heatmap, Tokens, Overview, Steps, Compare, Playground, Training, Heads, Lens, Count };
 
 struct ViewNames {
     const char* option;  // --view NAME, "view" in lesson and session files, the window id
@@ -27,6 +27,7 @@ inline constexpr ViewNames kViewNames[] = {
     {"playground", "Playground", "Playground"},
     {"training", "Training", "Training"},
     {"heads", "Heads", "Heads: which kind each is"},
+    {"lens", "Lens", "Logit lens: each layer's next-word guess"},
 };
 static_assert(std::size(kViewNames) == static_cast<std::size_t>(ViewId::Count), "name every view");
 

@@ -127,11 +127,18 @@ private:
             Matrix hidden = conv1d(layer_norm_rows(x, L.ln_2, m_eps), *L.c_fc_w, L.c_fc_b);
             apply_activation(hidden, m_activation);
             x += conv1d(hidden, *L.mlp_proj_w, L.mlp_proj_b);
+            if (options.keep_residual) trace.residual.push_back(x);
         }
-        if (options.logits != ForwardOptions::Logits::None)
-            trace.logits = lm_head_product(layer_norm_rows(rows_for_logits(x, options, trace, p), m_ln_f, m_eps), *m_lm_head, nullptr);
+        if (options.logits != ForwardOptions::Logits::None) trace.logits = *lens_logits(rows_for_logits(x, options, trace, p));
         return trace;
     }
+
+public:
+    std::optional<Matrix> lens_logits(const Matrix& stream) const override {
+        return lm_head_product(layer_norm_rows(stream, m_ln_f, m_eps), *m_lm_head, nullptr);
+    }
+
+private:
 
     const HfTensor *m_wte = nullptr, *m_wpe = nullptr, *m_lm_head = nullptr;
     std::vector<Gpt2Layer> m_layers;

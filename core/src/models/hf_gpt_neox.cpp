@@ -167,11 +167,18 @@ private:
                 x += attended;
                 x += mlp(layer_norm_rows(x, L.ln_2, m_eps), L);
             }
+            if (options.keep_residual) trace.residual.push_back(x);
         }
-        if (options.logits != ForwardOptions::Logits::None)
-            trace.logits = lm_head_product(layer_norm_rows(rows_for_logits(x, options, trace, p), m_final_norm, m_eps), *m_lm_head, nullptr);
+        if (options.logits != ForwardOptions::Logits::None) trace.logits = *lens_logits(rows_for_logits(x, options, trace, p));
         return trace;
     }
+
+public:
+    std::optional<Matrix> lens_logits(const Matrix& stream) const override {
+        return lm_head_product(layer_norm_rows(stream, m_final_norm, m_eps), *m_lm_head, nullptr);
+    }
+
+private:
 
     const HfTensor *m_embed = nullptr, *m_lm_head = nullptr;
     std::vector<NeoxLayer> m_layers;

@@ -417,14 +417,23 @@ private:
             ablate_head_outputs(*heads_out, static_cast<int>(l), dh, options);
             x += maybe_norm(linear_out_in(*heads_out, *L.o, nullptr), L.attn_out_norm);
             x += maybe_norm(mlp(maybe_norm(x, L.mlp_in_norm), L), L.mlp_out_norm);
+            if (options.keep_residual) trace.residual.push_back(x);
         }
-        if (options.logits != ForwardOptions::Logits::None) {
-            trace.logits = lm_head_product(rms_norm_rows(rows_for_logits(x, options, trace, p), m_final_norm, m_eps), *m_lm_head, nullptr);
-            // Gemma 2's final soft-cap: logits = c tanh(logits / c).
-            if (m_final_softcap > 0.0f) trace.logits = (trace.logits.array() / m_final_softcap).tanh() * m_final_softcap;
-        }
+        if (options.logits != ForwardOptions::Logits::None) trace.logits = logits_from(rows_for_logits(x, options, trace, p));
         return trace;
     }
+
+    // The final norm, the LM head and Gemma 2's final soft-cap (c tanh(logits / c)).
+    Matrix logits_from(const Matrix& stream) const {
+        Matrix logits = lm_head_product(rms_norm_rows(stream, m_final_norm, m_eps), *m_lm_head, nullptr);
+        if (m_final_softcap > 0.0f) logits = (logits.array() / m_final_softcap).tanh() * m_final_softcap;
+        return logits;
+    }
+
+public:
+    std::optional<Matrix> lens_logits(const Matrix& residual_rows) const override { return logits_from(residual_rows); }
+
+private:
 
     LlamaFamily m_family;
     const HfTensor *m_embed = nullptr, *m_lm_head = nullptr;

@@ -132,15 +132,21 @@ private:
                 x = layer_norm_rows(x, L.attn_norm, kEps);
                 x = layer_norm_rows(x + mlp(x, L), L.ff_norm, kEps);
             }
+            if (options.keep_residual) trace.residual.push_back(x);
         }
-        if (options.logits != ForwardOptions::Logits::None) {
-            Matrix h = rows_for_logits(x, options, trace, p);
-            if (m_pre_ln) h = layer_norm_rows(h, m_final_norm, kEps);
-            if (m_project_out) h = linear_out_in(h, *m_project_out, nullptr);
-            trace.logits = lm_head_product(h, *m_lm_head, nullptr);
-        }
+        if (options.logits != ForwardOptions::Logits::None) trace.logits = *lens_logits(rows_for_logits(x, options, trace, p));
         return trace;
     }
+
+public:
+    // Pre-LN OPT's final norm, project_out where the words are narrower, the tied head.
+    std::optional<Matrix> lens_logits(const Matrix& stream) const override {
+        Matrix h = m_pre_ln ? layer_norm_rows(stream, m_final_norm, kEps) : stream;
+        if (m_project_out) h = linear_out_in(h, *m_project_out, nullptr);
+        return lm_head_product(h, *m_lm_head, nullptr);
+    }
+
+private:
 
     static constexpr float kEps = 1e-5f;   // torch.nn.LayerNorm's default: OPT's config has no epsilon
     const HfTensor *m_embed = nullptr, *m_positions = nullptr, *m_lm_head = nullptr;

@@ -33,7 +33,7 @@ int shared_leading_tokens(const std::vector<Token>& a, const std::vector<Token>&
 
 int reusable_rows(const Trace& prefix, int reuse, const std::vector<Token>& tokens, const ModelInfo& info,
                   const ForwardOptions& options) {
-    if (!info.causal || !options.ablation.heads.empty()) return 0;   // an ablated pass computes everything
+    if (!info.causal || !options.ablation.heads.empty() || options.keep_residual) return 0;   // these passes compute everything
     int p = std::min({reuse, prefix.layers.empty() ? 0 : static_cast<int>(prefix.layers[0].x.rows()),
                       static_cast<int>(tokens.size()) - 1});
     if (!prefix.tokens.empty()) p = std::min(p, shared_leading_tokens(prefix.tokens, tokens));

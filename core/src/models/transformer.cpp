@@ -234,6 +234,7 @@ Result<Trace> TransformerModel::forward_rows(const Trace* prefix, int p, const s
         x += attn;  // h = x + Attn(LN1(x))
 
         if (m_config.d_ff > 0) x += mlp(layer_norm ? layer_norm_rows(x, w.ln2, m_config.norm_eps) : x, w);
+        if (options.keep_residual) trace.residual.push_back(x);
     }
 
     if (options.logits != ForwardOptions::Logits::None) trace.logits = logits_of(x, options, trace, p);
@@ -255,11 +256,18 @@ std::optional<Error> TransformerModel::check_tokens(const std::vector<Token>& to
 
 // The final norm, then the tied or untied head, on the rows `options` asks for.
 Matrix TransformerModel::logits_of(const Matrix& x, const ForwardOptions& options, Trace& trace, int first_row) const {
-    const Matrix head_x = rows_for_logits(x, options, trace, first_row);
-    const Matrix final_x =
-        m_config.norm == Norm::LayerNorm ? layer_norm_rows(head_x, m_weights.final_norm, m_config.norm_eps) : head_x;
+    return head_logits(rows_for_logits(x, options, trace, first_row));
+}
+
+Matrix TransformerModel::head_logits(const Matrix& stream) const {
+    const Matrix final_x = m_config.norm == Norm::LayerNorm ? layer_norm_rows(stream, m_weights.final_norm, m_config.norm_eps) : stream;
     return m_weights.lm_head.size() > 0 ? parallel_product(final_x, m_weights.lm_head)
                                         : parallel_product(final_x, m_weights.token_embedding.transpose());
+}
+
+std::optional<Matrix> TransformerModel::lens_logits(const Matrix& residual_rows) const {
+    if (!m_config.causal || m_config.is_encoder_decoder()) return std::nullopt;   // an encoder's head fills in, not next
+    return head_logits(residual_rows);
 }
 
 // [SECTION] Encoder-decoders: the same blocks, an encoder pass and a decoder pass with cross-attention
