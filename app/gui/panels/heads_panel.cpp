@@ -64,6 +64,20 @@ void HeadsPanel::draw_content(const FrameContext& frame) {
         draw_centered_message("Type a sentence: each head's scores appear here.", frame.theme.text_dim, false);
         return;
     }
+    if (!ImGui::BeginTabBar("heads-mode")) return;
+    if (ImGui::BeginTabItem("What kind each head is")) {
+        draw_kinds(frame, *scores);
+        ImGui::EndTabItem();
+    }
+    if (ImGui::BeginTabItem("Which heads matter for a prediction")) {
+        m_ablation.draw(frame, *(frame.whole ? frame.whole : frame.bundle)->trace);
+        ImGui::EndTabItem();
+    }
+    ImGui::EndTabBar();
+}
+
+void HeadsPanel::draw_kinds(const FrameContext& frame, const std::vector<HeadDetectorScores>& all) {
+    const auto* scores = &all;
     if (m_sorted_trace != frame.trace->id || m_order.size() != scores->size()) {
         m_sorted_trace = frame.trace->id;
         m_order.clear();
@@ -183,7 +197,7 @@ void HeadsPanel::draw_scatter(const FrameContext& frame, const std::vector<HeadD
     draw_axis_choice("up:", m_y);
     draw_layer_legend(frame);
     const ImVec2 at = ImGui::GetCursorScreenPos(), room = ImGui::GetContentRegionAvail();
-    const float font = ImGui::GetFontSize(), margin = font * 3.6f;
+    const float font = ImGui::GetFontSize(), margin = font * 4.2f;   // the y label beside tick labels such as "0.075"
     const ImVec2 lo(at.x + margin, at.y + room.y - margin), hi(at.x + room.x - font, at.y + font * 0.5f);
     if (hi.x - lo.x < 4 * font || lo.y - hi.y < 4 * font) {
         ImGui::EndChild();

@@ -78,7 +78,7 @@ void App::register_panels() {
     m_steps = add<StepsPanel>({Bar::None, ViewId::Steps});
     add<ComparePanel>({Bar::None, ViewId::Compare});
     add<PlaygroundPanel>({Bar::None, ViewId::Playground});
-    add<HeadsPanel>({Bar::None, ViewId::Heads});
+    add<HeadsPanel>({Bar::None, ViewId::Heads}, [] { glfwPostEmptyEvent(); });
     add<LensPanel>({Bar::None, ViewId::Lens}, [] { glfwPostEmptyEvent(); });
     m_training = add<TrainingPanel>({Bar::None, ViewId::Training}, [] { glfwPostEmptyEvent(); }, m_options.train_steps);
     add<CaptionPanel>({Bar::Caption});
