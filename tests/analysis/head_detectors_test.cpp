@@ -10,7 +10,9 @@
 
 #include "attnscope/forward.h"
 #include "attnscope/head_detectors.h"
+#include "attnscope/random_model.h"
 #include "kernels/attention.h"
+#include "../random_transformers.h"
 #include "../cli/cli_process.h"
 #include "../shared_models.h"
 
@@ -154,6 +156,20 @@ TEST(HeadDetectors, TheInductionProbeScoresTheTokenAfterTheEarlierOccurrence) {
         best = std::max(best, by_hand[k]);
     }
     std::printf("[ induction probe ] stories260K: best head's induction score %.3f\n", best);
+}
+
+// A model of made-up words (w0 .. w99: none in the English paragraph) draws the probe from its own
+// vocabulary, and the half fits its context (max_len 16: 8 + 8).
+TEST(HeadDetectors, TheProbeOfAModelWithoutEnglishWordsUsesItsVocabulary) {
+    const auto model = make_random_transformer(testing::transformer_config(16, 2, 2, 0, 16), 100, 5, "made-up");
+    const auto probe = make_induction_probe(*model, 2);
+    ASSERT_TRUE(probe.ok()) << probe.error().message;
+    EXPECT_EQ(probe.value().half, 8);
+    for (const Token& t : probe.value().sequences[0]) {
+        EXPECT_FALSE(t.unknown);
+        EXPECT_EQ(model->tokenizer().piece(t.id).rfind("w", 0), 0u) << model->tokenizer().piece(t.id);
+    }
+    EXPECT_TRUE(probe_heads(*model, probe.value()).ok());
 }
 
 TEST(HeadDetectors, TheCliNamesWhatItNeeds) {

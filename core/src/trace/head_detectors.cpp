@@ -132,6 +132,20 @@ Result<InductionProbe> make_induction_probe(const Model& model, int n_sequences,
     trailing.assign(all.begin() + static_cast<long>(last), all.end());
     for (std::size_t i = first; i < last; ++i)
         if (!all[i].special && !all[i].unknown && ids.insert(all[i].id).second) pool.push_back(all[i]);
+    // A model whose vocabulary is not English (one trained on made-up words): its own entries, each
+    // one that encodes back to itself as one ordinary token; never the unknown token, whose piece
+    // ("<unk>") a word tokenizer reads back as itself.
+    if (const auto gibberish = tokenizer.encode("qzxqzvxq"); gibberish.ok())
+        for (const Token& t : gibberish.value())
+            if (t.unknown) ids.insert(t.id);
+    for (int id = 0; pool.size() < 32 && id < std::min(tokenizer.vocab_size(), 4096); ++id) {
+        const auto again = tokenizer.encode(tokenizer.piece(id));
+        if (!again.ok()) continue;
+        std::vector<Token> ordinary;
+        for (const Token& t : again.value())
+            if (!t.special) ordinary.push_back(t);
+        if (ordinary.size() == 1 && ordinary[0].id == id && !ordinary[0].unknown && ids.insert(id).second) pool.push_back(ordinary[0]);
+    }
     if (pool.size() < 2)
         return Error{"the induction probe needs ordinary tokens, and model '" + model.info().name + "' knows fewer than 2 of its words"};
     const int room = model.info().max_len - static_cast<int>(leading.size() + trailing.size());
