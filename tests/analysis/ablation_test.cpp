@@ -11,7 +11,7 @@
 #include "attnscope/ablation.h"
 #include "attnscope/forward.h"
 #include "attnscope/transformer.h"
-#include "../cli/cli_process.h"
+#include "analysis_references.h"
 #include "../shared_models.h"
 
 namespace attnscope {
@@ -19,7 +19,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing::cli;
-using testing::run_program;
 using testing::shared_model;
 
 double next_probability(const Model& m, const std::vector<Token>& tokens, int id) {
@@ -72,19 +71,15 @@ TEST(Ablation, AnEncoderIsRefusedByName) {
 void expect_cli_matches_reference(const fs::path& folder, const std::string& text, const std::string& target, bool mean) {
     const auto model = load_model(folder.string());
     ASSERT_TRUE(model.ok()) << model.error().message;
-    const auto trace = compute_trace(*model.value(), text);
-    ASSERT_TRUE(trace.ok());
-    nlohmann::json ids = nlohmann::json::array();
-    for (const Token& t : trace.value()->tokens) ids.push_back(t.id);
+    const nlohmann::json ids = testing::token_ids(*model.value(), text);
     const auto id = next_token_for(*model.value(), text, target);
     ASSERT_TRUE(id.ok()) << id.error().message;
     std::vector<std::string> args = {"ablate", "--model", folder.string(), "--text", text, "--target", target, "--json"};
-    std::vector<std::string> ref_args = {std::string(ATTNSCOPE_SOURCE_DIR) + "/tests/analysis/ablation_reference.py", folder.string(),
-                                         ids.dump(), std::to_string(id.value().id)};
+    std::vector<std::string> ref_args = {folder.string(), ids.dump(), std::to_string(id.value().id)};
     if (mean) args.push_back("--mean"), ref_args.push_back("--mean");
     const auto got_run = cli(args);
     ASSERT_EQ(got_run.exit_code, 0) << got_run.err;
-    const auto reference = run_program(ATTNSCOPE_PYTHON, ref_args);
+    const auto reference = testing::run_reference("ablation_reference.py", ref_args);
     ASSERT_EQ(reference.exit_code, 0) << reference.err;
     const auto got = nlohmann::json::parse(got_run.out), want = nlohmann::json::parse(reference.out);
     ASSERT_EQ(got.size(), want.size());
@@ -107,8 +102,8 @@ TEST(Ablation, Stories260KMatchesTheNumpyReference) {
 }
 
 TEST(Ablation, RandomGpt2MatchesTheNumpyReference) {
-    const fs::path folder = fs::path(ATTNSCOPE_HF_REFERENCE_DIR) / "gpt2_f32";
-    if (!fs::exists(folder / "config.json")) GTEST_SKIP() << "no reference checkpoint at " << folder;
+    SKIP_WITHOUT_REFERENCE_GPT2();
+    const fs::path folder = testing::reference_gpt2();
     expect_cli_matches_reference(folder, "a b c d a b c", "d", false);
 }
 

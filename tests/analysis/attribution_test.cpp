@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "attnscope/attribution.h"
-#include "../cli/cli_process.h"
+#include "analysis_references.h"
 #include "../shared_models.h"
 
 namespace attnscope {
@@ -15,7 +15,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing::cli;
-using testing::run_program;
 using testing::shared_model;
 
 // One layer, two heads, n = 2: A0 = [[1, 0], [0.5, 0.5]], A1 = [[1, 0], [0, 1]]. The mean plus I is
@@ -48,8 +47,7 @@ void expect_cli_matches_reference(const fs::path& folder, const std::string& tex
     const auto trace = cli({"trace", "--model", folder.string(), "--text", text, "--fields", "v,weights,rollout,value_norms"});
     ASSERT_EQ(trace.exit_code, 0) << trace.err;
     const fs::path file = testing::write_file("attribution-trace.json", trace.out);
-    const auto reference = run_program(ATTNSCOPE_PYTHON, {std::string(ATTNSCOPE_SOURCE_DIR) + "/tests/analysis/attribution_reference.py",
-                                                          file.string(), folder.string()});
+    const auto reference = testing::run_reference("attribution_reference.py", {file.string(), folder.string()});
     ASSERT_EQ(reference.exit_code, 0) << reference.err;
     const auto got = nlohmann::json::parse(trace.out)["layers"], want = nlohmann::json::parse(reference.out)["layers"];
     ASSERT_EQ(got.size(), want.size());
@@ -71,8 +69,8 @@ TEST(Attribution, Stories260KMatchesTheNumpyReference) {
 }
 
 TEST(Attribution, RandomGpt2MatchesTheNumpyReference) {
-    const fs::path folder = fs::path(ATTNSCOPE_HF_REFERENCE_DIR) / "gpt2_f32";
-    if (!fs::exists(folder / "config.json")) GTEST_SKIP() << "no reference checkpoint at " << folder;
+    SKIP_WITHOUT_REFERENCE_GPT2();
+    const fs::path folder = testing::reference_gpt2();
     expect_cli_matches_reference(folder, "a b c d a b c");
 }
 

@@ -13,7 +13,7 @@
 #include "attnscope/random_model.h"
 #include "kernels/attention.h"
 #include "../random_transformers.h"
-#include "../cli/cli_process.h"
+#include "analysis_references.h"
 #include "../shared_models.h"
 
 namespace attnscope {
@@ -21,7 +21,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing::cli;
-using testing::run_program;
 using testing::shared_model;
 
 // A one-head trace with these weights kept (rows sum to 1) and the summary the forward pass makes.
@@ -78,8 +77,7 @@ void expect_cli_matches_reference(const std::string& model, const std::string& t
     const auto trace = cli({"trace", "--model", model, "--text", text});
     ASSERT_EQ(trace.exit_code, 0) << trace.err;
     const fs::path trace_file = testing::write_file("detector-trace.json", trace.out);
-    const auto reference = run_program(ATTNSCOPE_PYTHON, {std::string(ATTNSCOPE_SOURCE_DIR) + "/tests/analysis/head_detectors_reference.py",
-                                                          trace_file.string()});
+    const auto reference = testing::run_reference("head_detectors_reference.py", {trace_file.string()});
     ASSERT_EQ(reference.exit_code, 0) << reference.err;
     const auto heads = cli({"heads", "--model", model, "--text", text, "--json"});
     ASSERT_EQ(heads.exit_code, 0) << heads.err;
@@ -107,8 +105,8 @@ TEST(HeadDetectors, Stories260KMatchesTheNumpyReference) {
 }
 
 TEST(HeadDetectors, RandomGpt2MatchesTheNumpyReference) {
-    const fs::path folder = fs::path(ATTNSCOPE_HF_REFERENCE_DIR) / "gpt2_f32";
-    if (!fs::exists(folder / "config.json")) GTEST_SKIP() << "no reference checkpoint at " << folder;
+    SKIP_WITHOUT_REFERENCE_GPT2();
+    const fs::path folder = testing::reference_gpt2();
     expect_cli_matches_reference(folder.string(), "a b c d a b c d e a b");
 }
 

@@ -9,7 +9,7 @@
 
 #include "attnscope/forward.h"
 #include "attnscope/logit_lens.h"
-#include "../cli/cli_process.h"
+#include "analysis_references.h"
 #include "../shared_models.h"
 
 namespace attnscope {
@@ -17,20 +17,15 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing::cli;
-using testing::run_program;
 using testing::shared_model;
 
 void expect_cli_matches_reference(const fs::path& folder, const std::string& text) {
     const auto model = load_model(folder.string());
     ASSERT_TRUE(model.ok()) << model.error().message;
-    const auto trace = compute_trace(*model.value(), text);
-    ASSERT_TRUE(trace.ok());
-    nlohmann::json ids = nlohmann::json::array();
-    for (const Token& t : trace.value()->tokens) ids.push_back(t.id);
+    const nlohmann::json ids = testing::token_ids(*model.value(), text);
     const auto got_run = cli({"lens", "--model", folder.string(), "--text", text, "--top", "3", "--json"});
     ASSERT_EQ(got_run.exit_code, 0) << got_run.err;
-    const auto reference = run_program(ATTNSCOPE_PYTHON, {std::string(ATTNSCOPE_SOURCE_DIR) + "/tests/analysis/logit_lens_reference.py",
-                                                          folder.string(), ids.dump(), "3"});
+    const auto reference = testing::run_reference("logit_lens_reference.py", {folder.string(), ids.dump(), "3"});
     ASSERT_EQ(reference.exit_code, 0) << reference.err;
     const auto got = nlohmann::json::parse(got_run.out)["layers"], want = nlohmann::json::parse(reference.out)["layers"];
     ASSERT_EQ(got.size(), want.size());
@@ -56,8 +51,8 @@ TEST(LogitLens, Stories260KMatchesTheNumpyReference) {
 }
 
 TEST(LogitLens, RandomGpt2MatchesTheNumpyReference) {
-    const fs::path folder = fs::path(ATTNSCOPE_HF_REFERENCE_DIR) / "gpt2_f32";
-    if (!fs::exists(folder / "config.json")) GTEST_SKIP() << "no reference checkpoint at " << folder;
+    SKIP_WITHOUT_REFERENCE_GPT2();
+    const fs::path folder = testing::reference_gpt2();
     expect_cli_matches_reference(folder, "a b c d a b c");
 }
 
