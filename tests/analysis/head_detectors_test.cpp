@@ -177,6 +177,9 @@ TEST(HeadDetectors, TheCliNamesWhatItNeeds) {
     const auto bad_sort = cli({"heads", "--text", "the bank", "--sort", "loudness"});
     EXPECT_EQ(bad_sort.exit_code, 2);
     EXPECT_THAT(bad_sort.err, ::testing::HasSubstr("--sort: expected previous"));
+    const auto translator = cli({"heads", "--probe", "induction", "--model", "builtin:translator"});
+    EXPECT_EQ(translator.exit_code, 3);
+    EXPECT_THAT(translator.err, ::testing::HasSubstr("is an encoder-decoder"));
     const auto probe = cli({"heads", "--probe", "induction", "--json"});   // the built-in model: a short context
     ASSERT_EQ(probe.exit_code, 0) << probe.err;
     const auto j = nlohmann::json::parse(probe.out);

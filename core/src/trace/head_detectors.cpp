@@ -120,6 +120,10 @@ constexpr const char* kOrdinaryText =
 }  // namespace
 
 Result<InductionProbe> make_induction_probe(const Model& model, int n_sequences, int max_half, unsigned seed) {
+    // An encoder-decoder's forward pass translates its input: the probe's sequence would be the
+    // source, and the self-attention traced the translation's.
+    if (model.info().encoder_decoder)
+        return Error{"the induction probe reads one sequence's self-attention: model '" + model.info().name + "' is an encoder-decoder"};
     const Tokenizer& tokenizer = model.tokenizer();
     const auto encoded = tokenizer.encode(kOrdinaryText);
     if (!encoded.ok()) return encoded.error();
