@@ -1,4 +1,4 @@
-// attnscope-cli train --corpus FILE [--corpus FILE ...] --config FILE --out FILE [--steps N] [--seed S] [--snapshot-every N]
+// attnscope-cli train --corpus FILE|builtin:induction [--corpus FILE ...] --config FILE --out FILE [--steps N] [--seed S] [--snapshot-every N]
 // Trains an own-format model on the CPU and writes it as JSON. Prints the loss every
 // training.log_every steps (from the config) with a progress bar; with --snapshot-every N it also
 // writes the model as it was every N steps to OUT_STEM.snapshots/step-NNNNNN.json, so the app can
@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "attnscope/atomic_file.h"
+#include "attnscope/induction_demo.h"
 #include "attnscope/json_model.h"
 #include "attnscope/train.h"
 #include "attnscope/text.h"
@@ -33,6 +34,9 @@ void write_text_file(const fs::path& file, const std::string& text) {
     const auto written = write_file_atomically(file, text);
     if (!written.ok()) throw CliError{kFailure, written.error().message};
 }
+
+// The made-up-word corpus of the induction-head demo (attnscope/induction_demo.h), by name.
+constexpr const char* kInductionCorpus = "builtin:induction";
 
 fs::path snapshot_dir(const fs::path& out) { return out.parent_path() / (out.stem().string() + ".snapshots"); }
 
@@ -83,6 +87,10 @@ void run_train(const TrainOptions& o) {
     const TrainingConfig config = load_config(o);
     std::vector<Corpus> corpora;
     for (const std::string& file : o.corpora) {
+        if (file == kInductionCorpus) {  // generated, not read: the Training view's induction run
+            corpora.push_back(induction_corpus());
+            continue;
+        }
         auto corpus = load_corpus(file, corpus_format_of(config.objective));
         if (!corpus.ok()) throw CliError{kBadInput, corpus.error().message};
         corpora.push_back(std::move(corpus).value());
@@ -140,7 +148,7 @@ void add_train_command(CLI::App& app) {
     CLI::App* sub = app.add_subcommand("train", "Train an own-format model on a corpus (CPU) and write it as JSON");
     sub->add_option("--corpus", opts->corpora,
                     "Corpus file: one sentence a line, optionally <TAB>word=sense; give it more than once to train on "
-                    "several (a file given twice counts twice)")
+                    "several (a file given twice counts twice); builtin:induction: the made-up words of the induction-head demo")
         ->required();
     sub->add_option("--config", opts->config, "Training config (JSON): model shape, objective, hyperparameters")->required();
     sub->add_option("--out", opts->out, "Where to write the trained model (.json)")->required();
