@@ -544,5 +544,26 @@ TEST_F(GuiApp, AnExportShowsWhereTheFileWentOverTheViews) {
     EXPECT_EQ(img.pixel(x, y), 0x0072B2u) << "the notice stands on the query chip's blue";
 }
 
+// "Watch an induction head form" (issue 18): the Training view's induction run, trained to its
+// end at launch. The views follow the best induction head, which forms in layer 1 (layer 0 cannot
+// see the word before a key), on the made-up words the run is watched on; every head's score is
+// a curve in its own colour, at both window sizes.
+TEST_F(GuiApp, TheInductionRunPlotsEveryHeadsScoreAndFollowsTheHeadThatForms) {
+    for (const char* size : {"1280x720", "1920x1080"}) {
+        fs::path png;
+        const AppRun r = screenshot(std::string("induction-") + size,
+                                    {"--training", "induction", "--train-steps", "2000", "--view", "training", "--size", size}, png);
+        ASSERT_EQ(r.exit_code, 0) << r.err;
+        EXPECT_THAT(r.out, HasSubstr("selection: layer 1, head ")) << r.out;
+        EXPECT_THAT(r.out, HasSubstr("query 19 ")) << "the views show the 20 made-up words the run is watched on";
+        const auto found = regions(r.out);
+        ASSERT_TRUE(found.count("training-head-scores")) << r.out;
+        const Rect plot = found.at("training-head-scores");
+        EXPECT_GT(plot.w, 200) << size;
+        EXPECT_GT(plot.h, 80) << size;
+        EXPECT_GE(distinct_colours(read_png(png), plot), 5u) << size << ": axes and four heads' curves";
+    }
+}
+
 }  // namespace
 }  // namespace attnscope

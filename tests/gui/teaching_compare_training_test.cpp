@@ -15,6 +15,7 @@
 
 #include "../test_scratch.h"
 #include "attnscope/forward.h"
+#include "attnscope/induction_demo.h"
 #include "attnscope/json_model.h"
 #include "attnscope/word_tokenizer.h"
 #include "workers/compare_logic.h"
@@ -231,6 +232,41 @@ TEST(TrainingWorker, RecordsASnapshotEveryNStepsWithTheSentencesTrace) {
         EXPECT_EQ(f.trace->n_tokens(), 3);  // "the cat sat"
         EXPECT_EQ(f.trace->layers.size(), 1u);
     }
+}
+
+// The induction run scores every head of every snapshot on one probe, made once for the run:
+// the scores are those core's probe_heads gives that snapshot's model on a probe made the same way.
+TEST(TrainingWorker, AnInductionRunScoresEveryHeadOfEverySnapshotOnOneProbe) {
+    auto setup = induction_training_setup(40, 20, induction_watch_sentence());
+    ASSERT_TRUE(setup.ok()) << setup.error().message;
+    EXPECT_TRUE(setup.value().score_heads);
+    TrainingWorker worker;
+    worker.start(std::move(setup).value());
+    const TrainingStatus s = wait_for(worker, ended);
+    ASSERT_EQ(s.phase, TrainingPhase::Finished) << s.error;
+    EXPECT_THAT(steps_of(s), ElementsAre(0, 20, 40));
+    auto probe = make_induction_probe(*s.frames->front().model);
+    ASSERT_TRUE(probe.ok()) << probe.error().message;
+    for (const TrainingFrame& f : *s.frames) {
+        ASSERT_EQ(f.heads.size(), 4u) << "2 layers x 2 heads";
+        const auto expected = probe_heads(*f.model, probe.value());
+        ASSERT_TRUE(expected.ok());
+        for (std::size_t i = 0; i < 4; ++i) {
+            EXPECT_EQ(f.heads[i].layer, static_cast<int>(i / 2));
+            EXPECT_EQ(f.heads[i].head, static_cast<int>(i % 2));
+            EXPECT_DOUBLE_EQ(f.heads[i].induction, expected.value()[i].induction) << "step " << f.step << ", head " << i;
+        }
+        ASSERT_TRUE(f.trace) << f.trace_error;
+        EXPECT_EQ(f.trace->n_tokens(), 20) << "the watched sentence: ten made-up words, twice";
+    }
+}
+
+TEST(TrainingWorker, AnAmbiguousWordsRunScoresNoHeads) {
+    TrainingWorker worker;
+    worker.start(tiny_setup(4, 2));
+    const TrainingStatus s = wait_for(worker, ended);
+    ASSERT_EQ(s.phase, TrainingPhase::Finished) << s.error;
+    for (const TrainingFrame& f : *s.frames) EXPECT_TRUE(f.heads.empty());
 }
 
 TEST(TrainingWorker, ANewSentenceRetracesEveryRecordedSnapshot) {

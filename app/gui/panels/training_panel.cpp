@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "attnscope/induction_demo.h"
 #include "widgets/draw_util.h"
 #include "widgets/loss_plot.h"
 #include "widgets/mini_heatmap.h"
@@ -15,6 +16,13 @@ namespace attnscope::gui {
 namespace {
 
 constexpr const char* kDefaultSentence = "i took the money to the bank";
+// The induction run: long enough for the plateau, the drop (near step 1,000-1,500) and after.
+constexpr int kInductionSteps = 3000;
+constexpr int kAmbiguousSteps = 1500;
+
+const char* kind_label(TrainingKind k) {
+    return k == TrainingKind::InductionHeads ? "Induction heads (made-up words)" : "Ambiguous words (bank)";
+}
 // Every recorded snapshot is a whole model in memory (bank-decoder's shape: about 0.4 MB), so a
 // long run records less often rather than more snapshots.
 constexpr int kMaxRecorded = 200;
@@ -23,11 +31,12 @@ constexpr int kMaxRecorded = 200;
 
 // [SECTION] Panel
 
-TrainingPanel::TrainingPanel(std::function<void()> wake, int autostart_steps)
+TrainingPanel::TrainingPanel(std::function<void()> wake, int autostart_steps, TrainingKind kind)
     : m_worker(std::move(wake)), m_autostart_steps(autostart_steps) {
     std::snprintf(m_sentence.data(), m_sentence.size(), "%s", kDefaultSentence);
     std::snprintf(m_save_path.data(), m_save_path.size(), "%s", "trained-live.json");
     std::snprintf(m_folder.data(), m_folder.size(), "%s", "model.snapshots");
+    set_kind(kind);
     if (autostart_steps > 0) {
         m_steps = autostart_steps;
         m_record_every = std::max(1, autostart_steps / 20);
@@ -46,13 +55,13 @@ std::string TrainingPanel::caption(const FrameContext&) const { return "Live tra
 void TrainingPanel::draw_content(const FrameContext& frame) {
     if (m_autostart_steps > 0 && !m_autostarted) {
         m_autostarted = true;
-        start();
+        start(frame);
     }
     const TrainingStatus status = m_worker.latest();  // immutable for this frame
     // Presentation mode: the run's button and its progress on one line, no settings, so the curve
     // and the heatmap keep the height of a 720p projector.
     const bool compact = frame.state.compact;
-    draw_controls(status, compact);
+    draw_controls(frame, status, compact);
     if (compact) ImGui::SameLine();
     draw_progress(frame, status);
     draw_timeline(status);
@@ -72,27 +81,46 @@ const TrainingFrame* TrainingPanel::selected_frame(const TrainingStatus& status)
 
 // [SECTION] Controls
 
-void TrainingPanel::start() {
+void TrainingPanel::set_kind(TrainingKind kind) {
+    if (kind == m_kind && m_sentence[0] != '\0') return;
+    m_kind = kind;
+    const bool induction = kind == TrainingKind::InductionHeads;
+    // Made-up words repeated: the sentence an induction head's pattern shows on.
+    const std::string sentence = induction ? induction_watch_sentence() : kDefaultSentence;
+    std::snprintf(m_sentence.data(), m_sentence.size(), "%s", sentence.c_str());
+    m_steps = induction ? kInductionSteps : kAmbiguousSteps;
+}
+
+void TrainingPanel::start(const FrameContext& frame) {
     m_record_every = std::max(m_record_every, (m_steps + kMaxRecorded - 1) / kMaxRecorded);
-    auto setup = builtin_training_setup(m_steps, m_record_every, m_sentence.data());
+    const bool induction = m_kind == TrainingKind::InductionHeads;
+    auto setup = induction ? induction_training_setup(m_steps, m_record_every, m_sentence.data())
+                           : builtin_training_setup(m_steps, m_record_every, m_sentence.data());
+    // The other views follow the run: they show the sentence it is watched on, not a text in
+    // words the made-up-word model has never seen.
+    if (induction && m_views_follow) frame.actions.set_text(m_sentence.data());
     if (!setup.ok()) {
         m_message = setup.error().message;
         m_message_is_error = true;
         return;
     }
     m_selected = -1;
+    m_head_chosen = false;
     m_message.clear();
     m_worker.start(std::move(setup).value());
 }
 
-void TrainingPanel::draw_controls(const TrainingStatus& status, bool compact) {
+void TrainingPanel::draw_controls(const FrameContext& frame, const TrainingStatus& status, bool compact) {
     const bool running = status.phase == TrainingPhase::Running || status.phase == TrainingPhase::Preparing;
     const float fs = ImGui::GetFontSize();
     if (running) {
         if (ImGui::Button("Stop")) m_worker.stop();
     } else {
-        if (ImGui::Button("Train")) start();
-        if (ImGui::IsItemHovered()) ImGui::SetTooltip("train bank-decoder's shape afresh on the ambiguous-words corpus");
+        if (ImGui::Button("Train")) start(frame);
+        if (ImGui::IsItemHovered())
+            ImGui::SetTooltip(m_kind == TrainingKind::InductionHeads
+                                  ? "train 2 layers of attention only afresh on made-up words whose spans repeat"
+                                  : "train bank-decoder's shape afresh on the ambiguous-words corpus");
         if (status.phase == TrainingPhase::Stopped) {
             ImGui::SameLine();
             if (ImGui::Button("Resume")) m_worker.resume();
@@ -100,12 +128,14 @@ void TrainingPanel::draw_controls(const TrainingStatus& status, bool compact) {
     }
     if (compact) return;
     ImGui::SameLine(0, fs);
+    draw_kind_choice(running);
+    ImGui::SameLine(0, fs);
     ImGui::SetNextItemWidth(fs * 6);
     ImGui::BeginDisabled(running);
     ImGui::InputInt("steps", &m_steps, 100, 1000);
     m_steps = std::clamp(m_steps, 10, 100000);
     ImGui::SameLine(0, fs);
-    ImGui::SetNextItemWidth(fs * 5);
+    ImGui::SetNextItemWidth(fs * 6);
     ImGui::InputInt("record every", &m_record_every, 10, 100);
     m_record_every = std::clamp(m_record_every, 1, 10000);
     ImGui::EndDisabled();
@@ -117,6 +147,20 @@ void TrainingPanel::draw_controls(const TrainingStatus& status, bool compact) {
         ImGui::IsItemDeactivatedAfterEdit())
         if (status.sentence != m_sentence.data()) m_worker.set_sentence(m_sentence.data());
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("the sentence whose heatmap is shown for each snapshot (Enter to apply)");
+}
+
+void TrainingPanel::draw_kind_choice(bool running) {
+    ImGui::BeginDisabled(running);
+    ImGui::SetNextItemWidth(ImGui::CalcTextSize(kind_label(TrainingKind::InductionHeads)).x + ImGui::GetFrameHeight() * 1.5f);
+    if (ImGui::BeginCombo("##kind", kind_label(m_kind))) {
+        for (TrainingKind k : {TrainingKind::AmbiguousWords, TrainingKind::InductionHeads})
+            if (ImGui::Selectable(kind_label(k), k == m_kind)) set_kind(k);
+        ImGui::EndCombo();
+    }
+    ImGui::EndDisabled();
+    if (ImGui::IsItemHovered())
+        ImGui::SetTooltip("what Train trains: bank-decoder's shape on ambiguous words, or 2 layers of attention only\n"
+                          "on made-up words, where an induction head forms and the loss drops");
 }
 
 // [SECTION] Progress and timeline
@@ -156,7 +200,23 @@ void TrainingPanel::draw_loss_and_heatmap(const FrameContext& frame, const Train
     const ImVec2 avail = ImGui::GetContentRegionAvail();
     const float gap = ImGui::GetFontSize();
     const float plot_w = std::floor((avail.x - gap) * 0.42f);
+    const bool scored = status.frames && !status.frames->empty() && !status.frames->back().heads.empty();
     ImGui::BeginGroup();
+    if (scored) {
+        // The loss and the heads' scores one above the other, on the same steps: the drop in
+        // the one lines up with the rise in the other.
+        const float half = std::floor((avail.y - gap * 0.5f) * 0.5f);
+        draw_loss(frame, status, ImVec2(plot_w, half));
+        draw_head_scores(frame, status, ImVec2(plot_w, avail.y - half - gap * 0.5f));
+    } else {
+        draw_loss(frame, status, ImVec2(plot_w, avail.y));
+    }
+    ImGui::EndGroup();
+    ImGui::SameLine(0, gap);
+    draw_snapshot_heatmap(frame, status, ImVec2(avail.x - plot_w - gap, avail.y));
+}
+
+void TrainingPanel::draw_loss(const FrameContext& frame, const TrainingStatus& status, ImVec2 size) {
     // One loss everywhere (the bar, the slider, the curve): the model's loss on a fixed sample of
     // the corpus at each snapshot. Each step's own batch loss jumps with its batch.
     ImGui::TextUnformatted("Loss on a fixed sample of the corpus");
@@ -169,13 +229,67 @@ void TrainingPanel::draw_loss_and_heatmap(const FrameContext& frame, const Train
             if (&f == selected) marked = static_cast<int>(points.size());
             points.push_back(LossPoint{f.step, f.loss});
         }
+    const float line = ImGui::GetTextLineHeightWithSpacing();
     if (!points.empty())
         draw_loss_plot(frame, points, std::max(status.total_steps, points.back().step), marked,
-                       ImVec2(plot_w, std::max(gap * 6, avail.y - ImGui::GetTextLineHeightWithSpacing())));
+                       ImVec2(size.x, std::max(ImGui::GetFontSize() * 5, size.y - line)));
     else
-        colored_wrapped_text(frame.theme.text_dim, "Press Train: the loss falls as the model learns which words go together.");
-    ImGui::EndGroup();
-    ImGui::SameLine(0, gap);
+        colored_wrapped_text(frame.theme.text_dim, m_kind == TrainingKind::InductionHeads
+                                                       ? "Press Train: the loss stays flat, then drops when an induction head forms."
+                                                       : "Press Train: the loss falls as the model learns which words go together.");
+}
+
+// Every head's induction score per snapshot, one colour per head; the selected head bold. Its
+// legend names each head with its score at the selected snapshot; a click selects the head.
+void TrainingPanel::draw_head_scores(const FrameContext& frame, const TrainingStatus& status, ImVec2 size) {
+    const std::vector<TrainingFrame>& frames = *status.frames;
+    const std::vector<HeadDetectorScores>& newest = frames.back().heads;
+    const TrainingFrame* selected = selected_frame(status);
+    follow_best_head(frame, selected ? selected->heads : newest);
+    std::vector<PlotSeries> series(newest.size());
+    for (std::size_t i = 0; i < newest.size(); ++i) {
+        series[i].color = frame.theme.head_color(static_cast<int>(i));
+        series[i].bold = newest[i].layer == frame.selection.layer && newest[i].head == frame.selection.head;
+    }
+    for (const TrainingFrame& f : frames)
+        for (std::size_t i = 0; i < f.heads.size() && i < series.size(); ++i)
+            series[i].points.push_back(LossPoint{f.step, static_cast<float>(f.heads[i].induction)});
+    ImGui::TextUnformatted("Induction score of each head");
+    if (ImGui::IsItemHovered())
+        ImGui::SetTooltip("on 10 made-up sequences, each said twice: the weight a head gives, from each word of the\n"
+                          "second time, to the word after that word's first time (TransformerLens' induction score)");
+    for (std::size_t i = 0; i < newest.size(); ++i) {
+        const HeadDetectorScores& h = newest[i];
+        const double score = selected && i < selected->heads.size() ? selected->heads[i].induction : h.induction;
+        ImGui::SameLine();
+        ImGui::PushStyleColor(ImGuiCol_Text, ImGui::ColorConvertU32ToFloat4(series[i].color));
+        const std::string label = format("\xE2\x97\x8F L%dH%d %.2f##score%zu", h.layer, h.head, score, i);
+        if (ImGui::Selectable(label.c_str(), series[i].bold, 0, ImGui::CalcTextSize(label.c_str(), nullptr, true))) {
+            frame.selection.layer = h.layer;
+            frame.selection.head = h.head;
+            m_head_chosen = true;
+        }
+        ImGui::PopStyleColor();
+    }
+    const float line = ImGui::GetTextLineHeightWithSpacing();
+    const ImVec2 plot_size(size.x, std::max(ImGui::GetFontSize() * 5, size.y - line));
+    const ImVec2 at = ImGui::GetCursorScreenPos();
+    draw_step_plot(frame, series, std::max(status.total_steps, frames.back().step), 1.0, selected ? selected->step : -1, plot_size);
+    frame.actions.report_region("training-head-scores", at, ImVec2(at.x + plot_size.x, at.y + plot_size.y));
+}
+
+// Until someone picks a head, the views show the head with the highest induction score at the
+// snapshot shown: the one a class is waiting for.
+void TrainingPanel::follow_best_head(const FrameContext& frame, const std::vector<HeadDetectorScores>& heads) const {
+    if (m_head_chosen || heads.empty()) return;
+    const auto best = std::max_element(heads.begin(), heads.end(), [](const HeadDetectorScores& a, const HeadDetectorScores& b) {
+        return a.induction < b.induction;
+    });
+    frame.selection.layer = best->layer;
+    frame.selection.head = best->head;
+}
+
+void TrainingPanel::draw_snapshot_heatmap(const FrameContext& frame, const TrainingStatus& status, ImVec2 size) {
     ImGui::BeginGroup();
     const TrainingFrame* f = selected_frame(status);
     if (!f) {
@@ -187,8 +301,8 @@ void TrainingPanel::draw_loss_and_heatmap(const FrameContext& frame, const Train
         const int layer = std::min(frame.selection.layer, static_cast<int>(f->trace->layers.size()) - 1);
         const int head = std::min(frame.selection.head, static_cast<int>(f->trace->layers[0].heads.size()) - 1);
         ImGui::TextUnformatted(format("Step %d \xC2\xB7 layer %d, head %d", f->step, layer, head).c_str());
-        const ImVec2 size(avail.x - plot_w - gap, avail.y - ImGui::GetTextLineHeightWithSpacing());
-        draw_mini_heatmap(frame, *f->trace, layer, head, f->trace->n_tokens() - 1, size);
+        draw_mini_heatmap(frame, *f->trace, layer, head, f->trace->n_tokens() - 1,
+                          ImVec2(size.x, size.y - ImGui::GetTextLineHeightWithSpacing()));
     }
     ImGui::EndGroup();
 }

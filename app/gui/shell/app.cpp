@@ -80,7 +80,8 @@ void App::register_panels() {
     add<PlaygroundPanel>({Bar::None, ViewId::Playground});
     add<HeadsPanel>({Bar::None, ViewId::Heads}, [] { glfwPostEmptyEvent(); });
     add<LensPanel>({Bar::None, ViewId::Lens}, [] { glfwPostEmptyEvent(); });
-    m_training = add<TrainingPanel>({Bar::None, ViewId::Training}, [] { glfwPostEmptyEvent(); }, m_options.train_steps);
+    m_training = add<TrainingPanel>({Bar::None, ViewId::Training}, [] { glfwPostEmptyEvent(); }, m_options.train_steps,
+                                    m_options.training == "induction" ? TrainingKind::InductionHeads : TrainingKind::AmbiguousWords);
     add<CaptionPanel>({Bar::Caption});
     add<StatusBarPanel>({Bar::Bottom});
 }

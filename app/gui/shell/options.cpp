@@ -72,6 +72,8 @@ void add_test_options(CLI::App& app, RawOptions& raw, LaunchOptions& o) {
     app.add_option("--screenshot-on-signal", o.screenshot_on_signal, "write this PNG whenever SIGUSR1 arrives (tests)");
     app.add_option("--train-steps", o.train_steps, "start live training (N steps) at launch; --screenshot waits for it (tests)")
         ->check(CLI::Range(1, 100000));
+    app.add_option("--training", o.training, "what the Training view trains: ambiguous-words (bank) or induction (an induction head forms)")
+        ->check(CLI::IsMember({"ambiguous-words", "induction"}));
     app.add_option("--script", o.script, "play these steps frame by frame: FRAME text|text-file|model|screenshot|quit ARG (tests)")
         ->check(CLI::ExistingFile);
     auto* settings = app.add_option("--settings", raw.settings, "settings file (default: $XDG_CONFIG_HOME/attnscope/settings.json)");

@@ -40,6 +40,7 @@ struct LaunchOptions {
     std::optional<std::string> settings; // --settings FILE: instead of $XDG_CONFIG_HOME/attnscope/settings.json
     bool no_settings = false;            // --no-settings: neither read nor write the settings file
     int train_steps = 0;                 // --train-steps N: start live training at launch; screenshots wait for its end
+    std::string training = "ambiguous-words";  // --training: what the Training view trains (training_kind_name)
     std::string script;                  // --script FILE: steps a test plays frame by frame (shell/script.h)
 
     bool screenshot_mode() const { return !screenshot.empty(); }

@@ -18,6 +18,18 @@ struct LossPoint {
 // so the curve grows to the right while it trains). `marked`: index into `points`, or -1.
 void draw_loss_plot(const FrameContext& frame, const std::vector<LossPoint>& points, int last_step, int marked, ImVec2 size);
 
+// Several curves against the same steps (e.g. every head's induction score), each in its colour,
+// thicker when `bold`. `y_top` > 0 fixes the top of the y axis (a score's 1), else the highest
+// value sets it; `marked_step` >= 0 draws a line at that step. What each colour means is the
+// caller's to say.
+struct PlotSeries {
+    std::vector<LossPoint> points;
+    ImU32 color = 0;
+    bool bold = false;
+};
+void draw_step_plot(const FrameContext& frame, const std::vector<PlotSeries>& series, int last_step, double y_top,
+                    int marked_step, ImVec2 size);
+
 // Round tick values covering [0, hi]: 0, step, 2 step, ... with step 1, 2 or 5 times a power of
 // ten and at most `max_ticks` ticks; public for tests.
 std::vector<double> round_ticks(double hi, int max_ticks);

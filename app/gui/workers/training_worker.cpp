@@ -10,12 +10,15 @@
 
 #include "attnscope/forward.h"
 #include "attnscope/atomic_file.h"
+#include "attnscope/induction_demo.h"
 #include "attnscope/json_model.h"
 
 extern "C" const char attnscope_training_corpus[];
 extern "C" const char attnscope_training_corpus_end[];
 extern "C" const char attnscope_training_config[];
 extern "C" const char attnscope_training_config_end[];
+extern "C" const char attnscope_induction_config[];
+extern "C" const char attnscope_induction_config_end[];
 
 namespace attnscope::gui {
 
@@ -27,6 +30,12 @@ namespace {
 constexpr int kPublishEvery = 10;
 
 }  // namespace
+
+const char* training_kind_name(TrainingKind k) {
+    static const char* const kNames[] = {"ambiguous-words", "induction"};
+    static_assert(std::size(kNames) == static_cast<std::size_t>(TrainingKind::Count), "a name for each kind");
+    return kNames[static_cast<int>(k)];
+}
 
 const char* training_phase_name(TrainingPhase p) {
     static const char* const kNames[] = {"idle", "preparing", "running", "stopped", "finished", "failed"};
@@ -144,6 +153,10 @@ TrainingFrame TrainingWorker::make_frame(int step, float loss, std::shared_ptr<c
         if (trace.ok()) f.trace = trace.value();
         else f.trace_error = trace.error().message;
     }
+    if (m_probe) {
+        auto scores = probe_heads(*f.model, *m_probe);
+        if (scores.ok()) f.heads = std::move(scores).value();
+    }
     return f;
 }
 
@@ -192,6 +205,12 @@ void TrainingWorker::do_start(TrainingSetup& setup) {
         return;
     }
     m_trainer = std::move(created).value();
+    m_probe.reset();
+    if (setup.score_heads) {
+        // The same probe for every snapshot (the vocabulary is the run's), so the curves compare.
+        auto probe = make_induction_probe(*m_trainer->export_model());
+        if (probe.ok()) m_probe = std::move(probe).value();
+    }
     do_train();
 }
 
@@ -261,6 +280,7 @@ Result<std::vector<std::pair<int, std::shared_ptr<const TransformerModel>>>> loa
 
 void TrainingWorker::do_open_folder(const fs::path& dir) {
     m_trainer.reset();
+    m_probe.reset();
     m_losses.clear();
     m_frames.clear();
     m_step = m_total = 0;
@@ -296,6 +316,18 @@ Result<TrainingSetup> builtin_training_setup(int steps, int record_every, const 
     setup.config.options.snapshot_every = std::max(1, record_every);
     // A short run warms up over its first 1/60, as gently as a real run starts.
     setup.config.options.warmup_steps = std::max(1, setup.config.options.steps / 60);
+    return setup;
+}
+
+Result<TrainingSetup> induction_training_setup(int steps, int record_every, const std::string& sentence) {
+    const std::string_view config_text(attnscope_induction_config,
+                                       static_cast<std::size_t>(attnscope_induction_config_end - attnscope_induction_config));
+    auto config = parse_training_config(config_text, "induction-demo.json");
+    if (!config.ok()) return config.error();
+    TrainingSetup setup{config.value(), induction_corpus(), sentence, true};
+    setup.config.name += "-live";
+    setup.config.options.steps = std::max(1, steps);
+    setup.config.options.snapshot_every = std::max(1, record_every);
     return setup;
 }
 

@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "attnscope/head_detectors.h"
 #include "attnscope/train.h"
 #include "attnscope/transformer.h"
 #include "workers/background_worker.h"
@@ -35,6 +36,9 @@ struct TrainingFrame {
     std::shared_ptr<const TransformerModel> model;
     std::shared_ptr<const Trace> trace;  // the chosen sentence under this model (made_by: it); null if it failed
     std::string trace_error;
+    // Every head's scores on the run's induction probe (TrainingSetup::score_heads), layer-major;
+    // empty when the run does not score them.
+    std::vector<HeadDetectorScores> heads;
 };
 
 enum class TrainingPhase { Idle, Preparing, Running, Stopped, Finished, Failed, Count };
@@ -51,10 +55,17 @@ struct TrainingStatus {
     std::uint64_t generation = 0;  // grows with every publish: a cache key for panels
 };
 
+// What a run trains, for the panel's choice and the lesson field "training".
+enum class TrainingKind { AmbiguousWords, InductionHeads, Count };
+const char* training_kind_name(TrainingKind k);  // "ambiguous-words", "induction"
+
 struct TrainingSetup {
     TrainingConfig config;   // config.options.steps and snapshot_every are the run's
     Corpus corpus;
     std::string sentence;
+    // Score every head of every snapshot on an induction probe (10 random sequences of the model's
+    // own words, each repeated; head_detectors.h), made once per run with a fixed seed.
+    bool score_heads = false;
 };
 
 class TrainingWorker {
@@ -110,6 +121,7 @@ private:
     std::vector<float> m_losses;
     std::vector<TrainingFrame> m_frames;
     int m_step = 0, m_total = 0;
+    std::optional<InductionProbe> m_probe;  // the run's, when it scores its heads
 
     mutable WorkerCore m_core;  // last member: its thread starts after everything it uses exists
 };
@@ -127,5 +139,9 @@ Result<std::filesystem::path> save_training_model(const TransformerModel& model,
 // The live-training setup the panel starts from: the bank-decoder config and the ambiguous-words
 // corpus (both linked into the binary), with `steps` steps and a snapshot every `record_every`.
 Result<TrainingSetup> builtin_training_setup(int steps, int record_every, const std::string& sentence);
+
+// The induction-head demo (attnscope/induction_demo.h): its config (linked in), the made-up-word
+// corpus, and every head scored on the induction probe at each snapshot.
+Result<TrainingSetup> induction_training_setup(int steps, int record_every, const std::string& sentence);
 
 }  // namespace attnscope::gui
