@@ -15,7 +15,15 @@ namespace attnscope::gui {
 
 namespace {
 
-constexpr int kColumnLines = 5;  // the toolbar as a column: Weights, Scores, Numbers, colour map, zoom buttons
+constexpr int kColumnLines = 6;  // the toolbar as a column: Weights, Scores, Weights x |value|, Numbers, colour map, zoom buttons
+constexpr const char* kValueWeightedLabel = "Weights \xC3\x97 |value|";
+constexpr const char* kLayerSumLabel = "sum heads";
+constexpr const char* kValueWeightedHelp =
+    "How much of token j actually reaches token i's output through this head:\n"
+    "\xE2\x80\x96\xCE\xB1_ij \xC2\xB7 f(x_j)\xE2\x80\x96: the weight times the length of the vector token j's value\n"
+    "adds to the residual stream, f(x) = (x W_V + b_V) W_O (Kobayashi et al. 2020).\n"
+    "A key with a large weight but a tiny value passes little on.\n"
+    "Each row is shown as shares of its sum, so rows add up to 1 like the weights.";
 
 // `f()` with the window's type at `scale`; the scale goes back to 1 (ImGui keeps it between frames).
 template <class F>
@@ -31,7 +39,25 @@ const char* kZoomHelp = "Ctrl + mouse wheel: zoom at the pointer\nwheel / Shift 
 
 }  // namespace
 
-const char* field_noun(HeatmapField f) { return f == HeatmapField::Weights ? "weight" : "score"; }
+const char* field_noun(HeatmapField f) {
+    return f == HeatmapField::Weights ? "weight" : f == HeatmapField::Scores ? "score" : "share";
+}
+
+const ValueWeightedAttention* value_weighted_of(const FrameContext& frame) {
+    return frame.bundle ? frame.bundle->value_weighted.get() : nullptr;  // an encoder-decoder's stacks have none
+}
+
+std::string value_weighted_disabled(const FrameContext& frame) {
+    if (frame.whole && frame.whole->encoder_decoder())
+        return "not for encoder-decoders: value-weighted attention needs each head's W_O, which is read only from "
+               "decoders and encoders here (cross-attention's values are the source's)";
+    return "";
+}
+
+std::string value_weighted_missing(const FrameContext& frame) {
+    if (!value_weighted_disabled(frame).empty()) return "No value-weighted view for encoder-decoders";  // the switch's tooltip says why
+    return frame.whole ? frame.whole->value_weighted_refusal : "";
+}
 
 // [SECTION] Panel
 
@@ -44,8 +70,16 @@ std::string HeatmapPanel::caption(const FrameContext& frame) const {
                              : frame.state.compact ? "cross \xC2\xB7 rows: the word each step writes \xC2\xB7 "
                                                    : "cross-attention (rows: each step of the decoder, labelled by the word it writes; "
                                                      "columns: source) \xC2\xB7 ";
-    std::string text = format("Heatmap \xC2\xB7 %slayer %d, head %d \xC2\xB7 %s", kind.c_str(), frame.selection.layer, frame.selection.head,
-                              m_field == HeatmapField::Weights ? "weights (after softmax)" : "scores q\xC2\xB7k \xC3\x97 scale (before softmax)");
+    const HeatmapField field = frame.state.field;
+    static constexpr const char* kWhat[] = {"weights (after softmax)", "scores q\xC2\xB7k \xC3\x97 scale (before softmax)",
+                                            "value-weighted \xE2\x80\x96\xCE\xB1\xC2\xB7" "f(x)\xE2\x80\x96, rows as shares of their sum",
+                                            "value-weighted \xE2\x80\x96\xCE\xB1\xC2\xB7" "f(x)\xE2\x80\x96 summed, rows as shares"};
+    // The layer's heads summed is no one head: the caption says so instead of naming the selected one.
+    const std::string head = field == HeatmapField::ValueWeightedLayer
+                                 ? format("all %d heads", frame.trace->model.n_heads)
+                                 : format("head %d", frame.selection.head);
+    std::string text = format("Heatmap \xC2\xB7 %slayer %d, %s \xC2\xB7 %s", kind.c_str(), frame.selection.layer, head.c_str(),
+                              kWhat[static_cast<int>(field)]);
     // Gemma 2 and 3 shape some layers' scores: say how, so the band of a window is not read as the head's choice.
     const auto layer_index = static_cast<std::size_t>(frame.selection.layer);
     if (layer_index < frame.trace->layers.size()) {
@@ -81,7 +115,7 @@ std::string HeatmapPanel::cells_shown() const {
 int HeatmapPanel::shown_pool(const FrameContext& frame) const {
     const Trace& t = *frame.trace;
     const Selection& s = frame.selection;
-    if (t.keeps_attention()) return 1;
+    if (t.keeps_attention() || is_value_weighted(frame.state.field)) return 1;
     if (const FetchedAttention* f = frame.fetcher.fetched(t); f && f->window && f->window->layer == s.layer && f->window->head == s.head)
         return 1;
     if (const HeadImage* image = frame.fetcher.image(t, s.layer, s.head, m_field)) return image->pool;
@@ -94,12 +128,21 @@ void HeatmapPanel::draw_content(const FrameContext& frame) {
                               frame.theme.text_dim, frame.state.loading || frame.state.trace.busy);
         return;
     }
+    m_field = frame.state.field;
     follow_lesson(frame);
     refresh_texture(frame);
     refresh_window(frame);
     update_params(frame);
     frame.wants.image = true;
-    frame.wants.field = m_field;
+    // The fetcher draws weights and scores of long traces; value-weighted is for kept ones.
+    frame.wants.field = is_value_weighted(m_field) ? HeatmapField::Weights : m_field;
+    const ValueWeightedAttention* vw = is_value_weighted(m_field) ? value_weighted_of(frame) : nullptr;
+    if (is_value_weighted(m_field) && !vw) {  // one line on why not (or that it is coming), under the toolbar
+        draw_toolbar(frame, ToolbarPlace{false, frame.state.compact ? kCompactFontScale : 1.0f});
+        const std::string why = value_weighted_missing(frame);
+        draw_centered_message(why.empty() ? "Weighing the heads by their values\xE2\x80\xA6" : why.c_str(), frame.theme.text_dim, why.empty());
+        return;
+    }
     const ToolbarPlace place = place_toolbar(frame);
     if (!place.beside) draw_toolbar(frame, place);
     draw_mask_guesses(frame);
@@ -109,7 +152,7 @@ void HeatmapPanel::draw_content(const FrameContext& frame) {
     const float legend_w = legend_width();
     const float column_w = place.beside ? at_font_scale(place.scale, [this] { return toolbar_widths().column(); }) + gap : 0.0f;
     HeatmapInput in{*frame.trace, frame.selection.layer, frame.selection.head, m_field, m_texture, m_texture_uv,
-                    m_window, m_window_span, m_params, m_base_params, m_numbers};
+                    m_window, m_window_span, m_params, m_base_params, m_numbers, vw};
     // The legend stands beside the grid, level with its top, so the column labels may lean over
     // its corner.
     const ImRect grid = m_canvas.draw(frame, in, ImVec2(avail.x - legend_w - column_w, avail.y), legend_w);
@@ -128,8 +171,10 @@ void HeatmapPanel::follow_lesson(const FrameContext& frame) {
     const LessonCaption& lesson = frame.state.lesson;
     if (!lesson.active() || !lesson.shown || lesson.entered == m_lesson_entered) return;
     m_lesson_entered = lesson.entered;
-    if (lesson.field == "weights") m_field = HeatmapField::Weights;
-    if (lesson.field == "scores") m_field = HeatmapField::Scores;
+    if (const auto field = heatmap_field_from_name(lesson.field)) {
+        m_field = *field;
+        frame.actions.set_field(*field);
+    }
     if (lesson.zoom >= 1.0f) m_canvas.zoom_to_selection(lesson.zoom);
 }
 
@@ -162,7 +207,7 @@ HeatmapPanel::ToolbarPlace HeatmapPanel::place_toolbar(const FrameContext& frame
     for (const float scale : {1.0f, kCompactFontScale}) {
         if (scale != 1.0f && !compact) break;  // normal mode keeps the interface's type
         const ImVec2 column = at_font_scale(scale, [this] {
-            return ImVec2(toolbar_widths().column(), kColumnLines * ImGui::GetFrameHeightWithSpacing());
+            return ImVec2(toolbar_widths().column(), column_lines() * ImGui::GetFrameHeightWithSpacing());
         });
         if (column.y > avail.y) continue;
         const float cell = cell_at_fit(ImVec2(avail.x - legend_w - column.x - gap, avail.y)).y;
@@ -179,6 +224,8 @@ HeatmapPanel::ToolbarWidths HeatmapPanel::toolbar_widths() const {
     ToolbarWidths w;
     w.weights = box + text("Weights");
     w.scores = box + text("Scores");
+    w.value_weighted = box + text(kValueWeightedLabel);
+    w.layer_sum = is_value_weighted(m_field) ? box + text(kLayerSumLabel) : 0.0f;
     w.numbers = box + text("Numbers");
     w.colormap = text("cividis") + ImGui::GetFrameHeight() * 2;
     w.zoom = button(kZoomOut) + button(" + ") + button("Fit") + text("(?)") + 3 * style.ItemSpacing.x;
@@ -187,8 +234,14 @@ HeatmapPanel::ToolbarWidths HeatmapPanel::toolbar_widths() const {
     return w;
 }
 
-float HeatmapPanel::ToolbarWidths::row() const { return weights + spacing + scores + numbers + colormap + zoom + 3 * gap; }
-float HeatmapPanel::ToolbarWidths::column() const { return std::max({weights, scores, numbers, colormap, zoom}); }
+float HeatmapPanel::ToolbarWidths::row() const {
+    const float fields = weights + spacing + scores + spacing + value_weighted + (layer_sum > 0.0f ? spacing + layer_sum : 0.0f);
+    return fields + numbers + colormap + zoom + 3 * gap;
+}
+float HeatmapPanel::ToolbarWidths::column() const { return std::max({weights, scores, value_weighted, layer_sum, numbers, colormap, zoom}); }
+
+// The column's lines: one more for "sum heads" while value-weighted is on.
+int HeatmapPanel::column_lines() const { return kColumnLines + (is_value_weighted(m_field) ? 1 : 0); }
 
 // A row above the grid that wraps when the panel is narrow, or a column beside the legend
 // (place_toolbar).
@@ -198,13 +251,7 @@ void HeatmapPanel::draw_toolbar(const FrameContext& frame, ToolbarPlace place) {
     auto next = [column = place.beside](float width, float gap) {
         if (!column) same_line_if_fits(width, gap);
     };
-    int field = static_cast<int>(m_field);
-    ImGui::RadioButton("Weights", &field, static_cast<int>(HeatmapField::Weights));
-    if (ImGui::IsItemHovered()) ImGui::SetTooltip("softmax of each row: how much each query token takes from each key token (rows sum to 1)");
-    next(w.scores, -1.0f);
-    ImGui::RadioButton("Scores", &field, static_cast<int>(HeatmapField::Scores));
-    if (ImGui::IsItemHovered()) ImGui::SetTooltip("q\xC2\xB7k \xC3\x97 scale, before the softmax; masked cells are \xE2\x88\x92\xE2\x88\x9E");
-    m_field = static_cast<HeatmapField>(field);
+    draw_field_choice(frame, w, place.beside);
 
     next(w.numbers, w.gap);
     ImGui::Checkbox("Numbers", &m_numbers);
@@ -224,6 +271,39 @@ void HeatmapPanel::draw_toolbar(const FrameContext& frame, ToolbarPlace place) {
     next(w.zoom, w.gap);
     draw_zoom_buttons();
     ImGui::SetWindowFontScale(1.0f);  // the grid and legend size themselves from the panel's own type
+}
+
+// Weights, Scores, Weights x |value| and, while that is on, "sum heads": the app's field, which
+// the overview follows too.
+void HeatmapPanel::draw_field_choice(const FrameContext& frame, const ToolbarWidths& w, bool column) {
+    auto next = [column](float width, float gap) {
+        if (!column) same_line_if_fits(width, gap);
+    };
+    HeatmapField field = m_field;
+    if (ImGui::RadioButton("Weights", field == HeatmapField::Weights)) field = HeatmapField::Weights;
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("softmax of each row: how much each query token takes from each key token (rows sum to 1)");
+    next(w.scores, -1.0f);
+    if (ImGui::RadioButton("Scores", field == HeatmapField::Scores)) field = HeatmapField::Scores;
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("q\xC2\xB7k \xC3\x97 scale, before the softmax; masked cells are \xE2\x88\x92\xE2\x88\x9E");
+    next(w.value_weighted, -1.0f);
+    const std::string disabled = value_weighted_disabled(frame);
+    ImGui::BeginDisabled(!disabled.empty());
+    if (ImGui::RadioButton(kValueWeightedLabel, is_value_weighted(field)) && !is_value_weighted(field)) field = HeatmapField::ValueWeighted;
+    ImGui::EndDisabled();
+    if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
+        ImGui::SetTooltip("%s", disabled.empty() ? kValueWeightedHelp : disabled.c_str());
+    if (is_value_weighted(field)) {
+        next(w.layer_sum, -1.0f);
+        bool sum = field == HeatmapField::ValueWeightedLayer;
+        if (ImGui::Checkbox(kLayerSumLabel, &sum)) field = sum ? HeatmapField::ValueWeightedLayer : HeatmapField::ValueWeighted;
+        if (ImGui::IsItemHovered())
+            ImGui::SetTooltip("sum over the layer's heads: every head's \xE2\x80\x96\xCE\xB1\xC2\xB7" "f(x)\xE2\x80\x96 added up, then each row as shares of its sum\n"
+                              "(how much of each token reaches the layer's output through attention)");
+    }
+    if (field != m_field) {
+        m_field = field;
+        frame.actions.set_field(field);
+    }
 }
 
 void HeatmapPanel::draw_zoom_buttons() {
@@ -246,8 +326,10 @@ void HeatmapPanel::draw_zoom_buttons() {
 void HeatmapPanel::refresh_texture(const FrameContext& frame) {
     const Trace& trace = *frame.trace;
     const Selection& s = frame.selection;
-    const HeadImage* image = trace.keeps_attention() ? nullptr : frame.fetcher.image(trace, s.layer, s.head, m_field);
-    const Source source = trace.keeps_attention() ? Source::Kept
+    const ValueWeightedAttention* vw = is_value_weighted(m_field) ? value_weighted_of(frame) : nullptr;
+    const HeadImage* image = trace.keeps_attention() || is_value_weighted(m_field) ? nullptr : frame.fetcher.image(trace, s.layer, s.head, m_field);
+    const Source source = is_value_weighted(m_field) ? (vw ? Source::ValueWeighted : Source::None)
+                          : trace.keeps_attention() ? Source::Kept
                           : image                 ? Source::Image
                           : m_field == HeatmapField::Weights ? Source::Summary
                                                              : Source::None;
@@ -255,22 +337,25 @@ void HeatmapPanel::refresh_texture(const FrameContext& frame) {
     if (key == m_key) return;
     m_key = key;
     switch (source) {
-    case Source::Kept: upload_kept(trace, s); break;
+    case Source::Kept: upload_kept(trace, s, nullptr); break;
+    case Source::ValueWeighted: upload_kept(trace, s, vw); break;
     case Source::Image: upload_image(*image); break;
     case Source::Summary: upload_summary(trace, s); break;
     case Source::None: m_texture = Texture{}; break;
     }
 }
 
-void HeatmapPanel::upload_kept(const Trace& trace, const Selection& s) {
+// `vw`: the value-weighted shares the worker computed instead of the weights (0..1 like them).
+void HeatmapPanel::upload_kept(const Trace& trace, const Selection& s, const ValueWeightedAttention* vw) {
     const HeadTrace& h = trace.head(s.layer, s.head);
+    const Matrix& shares = vw ? vw->shown(s.layer, s.head, m_field == HeatmapField::ValueWeightedLayer) : h.weights;
     const int n = trace.n_tokens(), n_keys = trace.n_keys(s.layer);  // n x n_keys: cross-attention's keys are the source's
     std::vector<float> texels(2 * static_cast<std::size_t>(n) * n_keys);
     float lo = std::numeric_limits<float>::infinity(), hi = -lo;
     for (int i = 0; i < n; ++i)
         for (int j = 0; j < n_keys; ++j) {
             const bool masked = std::isinf(h.scores(i, j)) && h.scores(i, j) < 0;
-            const float v = masked ? 0.0f : (m_field == HeatmapField::Weights ? h.weights(i, j) : h.scores(i, j));
+            const float v = masked ? 0.0f : (vw ? shares(i, j) : m_field == HeatmapField::Weights ? h.weights(i, j) : h.scores(i, j));
             texels[2 * (static_cast<std::size_t>(i) * n_keys + j)] = v;
             texels[2 * (static_cast<std::size_t>(i) * n_keys + j) + 1] = masked ? 1.0f : 0.0f;
             if (!masked) lo = std::min(lo, v), hi = std::max(hi, v);
@@ -278,9 +363,10 @@ void HeatmapPanel::upload_kept(const Trace& trace, const Selection& s) {
     m_texture.upload_rg32f(n_keys, n, texels.data(), Filter::Nearest);
     m_texture_uv = ImVec2(1, 1);
     m_pool = 1;
-    // Weights keep the fixed range 0..1, so heads can be compared by colour; scores use their own.
-    m_lo = m_field == HeatmapField::Weights ? 0.0f : lo;
-    m_hi = m_field == HeatmapField::Weights ? 1.0f : (hi > lo ? hi : lo + 1.0f);
+    // Weights and shares keep the fixed range 0..1, so heads can be compared by colour; scores use their own.
+    const bool fixed = m_field != HeatmapField::Scores;
+    m_lo = fixed ? 0.0f : lo;
+    m_hi = fixed ? 1.0f : (hi > lo ? hi : lo + 1.0f);
 }
 
 void HeatmapPanel::upload_image(const HeadImage& image) {

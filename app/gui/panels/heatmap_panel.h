@@ -1,7 +1,10 @@
 // HeatmapPanel: the selected layer and head as a heatmap, rows = query tokens, columns = key
-// tokens. Weights (after the softmax) or scores (before it), in a colour-blind-safe colormap with
-// a legend; the values go to the GPU as one float texture, uploaded only when the trace, layer,
-// head or field changes.
+// tokens. Weights (after the softmax), scores (before it), or value-weighted attention (Kobayashi
+// et al. 2020: ||weight x f(value)||, each row as shares of its sum, per head or the layer's heads
+// summed; the trace worker computes it, TraceBundle::value_weighted), in a colour-blind-safe
+// colormap with a legend; the values go to the GPU as one float texture, uploaded only when the
+// trace, layer, head or field changes. The field is the app's (AppState::field), which the
+// overview follows.
 #pragma once
 
 #include "attnscope/heatmap_export.h"
@@ -19,7 +22,6 @@ public:
     // "heatmap cells 35.7 px, numbers 14.7 px" (or "numbers none") when the grid was drawn in this
     // ImGui frame, else "": for --screenshot's report (tests of the layout).
     std::string cells_shown() const;
-    HeatmapField field() const { return m_field; }
     float zoom() const { return m_canvas.zoom(); }
 
 protected:
@@ -30,7 +32,7 @@ protected:
 private:
     // Where the grid's texture came from: the kept matrix, the fetcher's picture of a long trace,
     // or (until the picture comes) the forward pass's summary, pooled in 32-token cells.
-    enum class Source { Kept, Image, Summary, None };
+    enum class Source { Kept, ValueWeighted, Image, Summary, None };
     struct TextureKey {
         std::uint64_t trace_id = 0;
         int layer = -1, head = -1;
@@ -43,8 +45,8 @@ private:
 
     // Widths of the toolbar's groups at the current type size, in pixels.
     struct ToolbarWidths {
-        float weights, scores, numbers, colormap, zoom;
-        float spacing, gap;  // between Weights and Scores; between the other groups
+        float weights, scores, value_weighted, layer_sum, numbers, colormap, zoom;
+        float spacing, gap;  // between the fields' buttons; between the other groups
         float row() const;
         float column() const;
     };
@@ -57,10 +59,12 @@ private:
 
     ToolbarPlace place_toolbar(const FrameContext& frame);
     void draw_toolbar(const FrameContext& frame, ToolbarPlace place);
+    void draw_field_choice(const FrameContext& frame, const ToolbarWidths& w, bool column);
+    int column_lines() const;
     void draw_zoom_buttons();
     ToolbarWidths toolbar_widths() const;
     void refresh_texture(const FrameContext& frame);
-    void upload_kept(const Trace& trace, const Selection& s);
+    void upload_kept(const Trace& trace, const Selection& s, const ValueWeightedAttention* vw);
     void upload_image(const HeadImage& image);
     void upload_summary(const Trace& trace, const Selection& s);
     void refresh_window(const FrameContext& frame);
@@ -70,7 +74,7 @@ private:
     void draw_legend(const FrameContext& frame, ImVec2 pos, float height);
     float legend_width() const;
 
-    HeatmapField m_field = HeatmapField::Weights;
+    HeatmapField m_field = HeatmapField::Weights;  // AppState::field, as this frame draws it
     bool m_numbers = true;
     Texture m_texture;
     TextureKey m_key;          // what m_texture holds (a cache keyed by Trace::id)
@@ -88,7 +92,16 @@ private:
     int m_drawn_frame = -1;    // ImGui's frame count when the grid was last drawn
 };
 
-// The text of the legend ticks and toolbar: "weight" or "score".
+// The text of the legend ticks and toolbar: "weight", "score" or "share" (value-weighted).
 const char* field_noun(HeatmapField f);
+
+// The value-weighted view of what the views show, or null: an encoder-decoder's kinds of
+// attention have none, and a trace has it only when the worker was asked (AppState::field).
+const ValueWeightedAttention* value_weighted_of(const FrameContext& frame);
+// Why the views show no value-weighted attention now: the worker's refusal ("value-weighted view
+// for texts up to 482 tokens ..."), an encoder-decoder's, or "" while it is being computed.
+std::string value_weighted_missing(const FrameContext& frame);
+// The switch cannot be used at all (an encoder-decoder): why, for its tooltip; else "".
+std::string value_weighted_disabled(const FrameContext& frame);
 
 }  // namespace attnscope::gui

@@ -8,6 +8,7 @@
 #include <numeric>
 
 #include "attnscope/token_labels.h"
+#include "panels/heatmap_panel.h"  // value_weighted_of, value_weighted_missing
 #include "widgets/draw_util.h"
 #include "workers/attention_stacks.h"
 
@@ -38,8 +39,9 @@ std::string ModelOverviewPanel::caption(const FrameContext& frame) const {
     if (!frame.trace) return "Model overview";
     // An encoder-decoder's overview is of one block: the one the switch shows.
     const std::string kind = frame.stack ? std::string(stack_name(*frame.stack)) + " \xC2\xB7 " : "";
-    return format("Model overview \xC2\xB7 %s%d layers \xC3\x97 %d heads", kind.c_str(), static_cast<int>(frame.trace->layers.size()),
-                  frame.trace->model.n_heads);
+    const char* field = shown_value_weighted(frame) ? " \xC2\xB7 value-weighted" : "";  // short: the side view is narrow
+    return format("Model overview \xC2\xB7 %s%d layers \xC3\x97 %d heads%s", kind.c_str(), static_cast<int>(frame.trace->layers.size()),
+                  frame.trace->model.n_heads, field);
 }
 
 void ModelOverviewPanel::draw_content(const FrameContext& frame) {
@@ -48,7 +50,7 @@ void ModelOverviewPanel::draw_content(const FrameContext& frame) {
                               frame.theme.text_dim, frame.state.loading || frame.state.trace.busy);
         return;
     }
-    refresh_atlas(*frame.bundle);
+    refresh_atlas(frame);
     draw_toolbar(frame);
     refresh_ranking(frame);
     const ImVec2 avail = ImGui::GetContentRegionAvail();
@@ -107,6 +109,7 @@ void ModelOverviewPanel::draw_toolbar(const FrameContext& frame) {
         if (ImGui::IsItemHovered()) ImGui::SetTooltip("the metric averaged over every query token");
         m_whole_text = scope == 1;
     }
+    draw_value_weighted_choice(frame);
     same_line_if_fits(ImGui::CalcTextSize("Fade").x + ImGui::GetFrameHeight() * 1.5f);
     ImGui::Checkbox("Fade", &m_fade);
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("fade the heads that rank low");
@@ -114,6 +117,26 @@ void ModelOverviewPanel::draw_toolbar(const FrameContext& frame) {
     ImGui::Checkbox("Contrast", &m_contrast);
     if (ImGui::IsItemHovered())
         ImGui::SetTooltip("colour by the square root of the weight, so weights of 0.01-0.2 show\n(most heads of a real model spread their weight thinly)");
+}
+
+// The heatmap's switch, here too: the tiles show value-weighted shares while it is on. A text
+// too long for them (or a model without W_O) says so in one line; the tiles stay the weights.
+void ModelOverviewPanel::draw_value_weighted_choice(const FrameContext& frame) {
+    const char* label = "Weights \xC3\x97 |value|";
+    same_line_if_fits(ImGui::CalcTextSize(label).x + ImGui::GetFrameHeight() * 1.5f);
+    const std::string disabled = value_weighted_disabled(frame);
+    bool on = is_value_weighted(frame.state.field);
+    ImGui::BeginDisabled(!disabled.empty());
+    if (ImGui::Checkbox(label, &on)) frame.actions.set_field(on ? HeatmapField::ValueWeighted : HeatmapField::Weights);
+    ImGui::EndDisabled();
+    if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
+        ImGui::SetTooltip("%s", !disabled.empty() ? disabled.c_str()
+                                : "each tile: the head's value-weighted attention \xE2\x80\x96\xCE\xB1_ij \xC2\xB7 f(x_j)\xE2\x80\x96 (Kobayashi et al. 2020),\n"
+                                  "how much of each token reaches the query's output through the head, each row as shares;\n"
+                                  "the last column: the layer's heads summed");
+    if (!is_value_weighted(frame.state.field) || shown_value_weighted(frame)) return;
+    const std::string why = value_weighted_missing(frame);
+    colored_wrapped_text(frame.theme.text_dim, why.empty() ? "weighing the heads by their values\xE2\x80\xA6" : why + " (tiles: weights)");
 }
 
 // "query bank -> key [money]": the key token comes from the selection; the combo changes it.
@@ -137,17 +160,25 @@ void ModelOverviewPanel::draw_key_choice(const FrameContext& frame) {
 
 // [SECTION] Caches
 
-void ModelOverviewPanel::refresh_atlas(const TraceBundle& bundle) {
-    if (m_atlas_for == bundle.id() && m_atlas.valid()) return;
-    const ThumbnailAtlas& a = *bundle.thumbnails;
+const ValueWeightedAttention* ModelOverviewPanel::shown_value_weighted(const FrameContext& frame) {
+    return is_value_weighted(frame.state.field) ? value_weighted_of(frame) : nullptr;
+}
+
+void ModelOverviewPanel::refresh_atlas(const FrameContext& frame) {
+    const TraceBundle& bundle = *frame.bundle;
+    const bool value_weighted = shown_value_weighted(frame) && bundle.value_weighted_thumbnails;
+    if (m_atlas_for == bundle.id() && m_atlas_value_weighted == value_weighted && m_atlas.valid()) return;
+    const ThumbnailAtlas& a = value_weighted ? *bundle.value_weighted_thumbnails : *bundle.thumbnails;
     if (a.width == 0) return;
     m_atlas.upload_rg8(a.width, a.height, a.texels.data(), a.smooth() ? Filter::Linear : Filter::Nearest);
     m_atlas_for = bundle.id();
+    m_atlas_value_weighted = value_weighted;
 }
 
 float ModelOverviewPanel::head_value(const FrameContext& frame, int l, int h) const {
     const int q = frame.selection.query;
     if (m_by == RankBy::KeyWeight) {
+        if (const ValueWeightedAttention* vw = shown_value_weighted(frame)) return vw->shown(l, h, false)(q, frame.selection.key);
         const float* row = frame.attention.weight_row(l, h, q);
         return row ? row[frame.selection.key] : 0.0f;
     }
@@ -157,7 +188,7 @@ float ModelOverviewPanel::head_value(const FrameContext& frame, int l, int h) co
 
 // Rebuilt only when the trace, the ranking or the tokens it depends on change.
 void ModelOverviewPanel::refresh_ranking(const FrameContext& frame) {
-    const RankingKey key{frame.trace->id, m_by, m_whole_text, frame.selection.query, frame.selection.key};
+    const RankingKey key{frame.trace->id, m_by, m_whole_text, frame.selection.query, frame.selection.key, shown_value_weighted(frame) != nullptr};
     if (key == m_ranking.key) return;
     Ranking r;
     r.key = key;
@@ -228,7 +259,7 @@ void ModelOverviewPanel::draw_header(const FrameContext& frame, const Grid& g) {
         const bool average = c == g.cols - 1;
         const bool near_average = (g.cols - 1 - c) * g.step() < label_w;
         if (!average && (c % every != 0 || near_average) && c != frame.selection.head) continue;
-        const std::string label = average ? "avg" : format("H%d", c);
+        const std::string label = !average ? format("H%d", c) : m_atlas_value_weighted ? "sum" : "avg";
         const float x = g.origin.x + c * g.step() + (average ? avg_gap : 0.0f) + g.tile * 0.5f;
         const ImU32 color = c == frame.selection.head ? frame.theme.highlight : frame.theme.text_dim;
         dl->AddText(ImVec2(x - ImGui::CalcTextSize(label.c_str()).x * 0.5f, p.y), color, label.c_str());
@@ -367,6 +398,9 @@ void ModelOverviewPanel::draw_tile_tooltip(const FrameContext& frame, int l, int
     if (const float* row = frame.attention.weight_row(l, h, q); row && frame.selection.key >= 0)
         ImGui::Text("weight \"%s\" \xE2\x86\x92 \"%s\": %.3f", row_label(*frame.trace, q).c_str(),
                     token_label(keys_of(*frame.trace), frame.selection.key).c_str(), row[frame.selection.key]);
+    if (const ValueWeightedAttention* vw = shown_value_weighted(frame); vw && frame.selection.key >= 0)
+        ImGui::Text("value-weighted share \"%s\" \xE2\x86\x92 \"%s\": %.3f", row_label(*frame.trace, q).c_str(),
+                    token_label(keys_of(*frame.trace), frame.selection.key).c_str(), vw->shown(l, h, false)(q, frame.selection.key));
     ImGui::TextDisabled("click: select \xC2\xB7 double-click: open its heatmap");
     ImGui::EndTooltip();
 }
@@ -376,6 +410,8 @@ void ModelOverviewPanel::draw_tile_tooltip(const FrameContext& frame, int l, int
 std::string ModelOverviewPanel::ranking_title(const FrameContext& frame) const {
     const Trace& t = *frame.trace;
     const std::string q = row_label(t, frame.selection.query);
+    if (m_by == RankBy::KeyWeight && shown_value_weighted(frame))
+        return format("Heads passing \"%s\" to \"%s\":", token_label(keys_of(t), frame.selection.key).c_str(), q.c_str());
     if (m_by == RankBy::KeyWeight)
         return format("Heads where \"%s\" looks at \"%s\":", q.c_str(), token_label(keys_of(t), frame.selection.key).c_str());
     if (m_whole_text) return format("Top heads by %s (all tokens):", rank_by_name(m_by));

@@ -4,7 +4,10 @@
 // token to a chosen key token ("which heads make bank look at money?"), entropy, or attention to
 // the previous, same or first token. The best five get a numbered frame; the rest fade by rank.
 //
-// The thumbnails come from one texture atlas built by the worker and uploaded once per trace;
+// With the app's field value-weighted (the heatmap's switch, or the box here), the tiles are each
+// head's value-weighted shares and the last column each layer's heads summed; the ranking by the
+// key reads the shares too. The thumbnails come from one texture atlas built by the worker and
+// uploaded once per trace and field;
 // a 32 x 32-head model is still one texture and one draw call per visible row.
 #pragma once
 
@@ -35,8 +38,10 @@ private:
         RankBy by = RankBy::Count;
         bool whole_text = false;
         int query = -1, key = -1;
+        bool value_weighted = false;
         bool operator==(const RankingKey& o) const {
-            return trace_id == o.trace_id && by == o.by && whole_text == o.whole_text && query == o.query && key == o.key;
+            return trace_id == o.trace_id && by == o.by && whole_text == o.whole_text && query == o.query && key == o.key &&
+                   value_weighted == o.value_weighted;
         }
     };
     struct Ranking {
@@ -58,7 +63,10 @@ private:
 
     void draw_toolbar(const FrameContext& frame);
     void draw_key_choice(const FrameContext& frame);
-    void refresh_atlas(const TraceBundle& bundle);
+    void draw_value_weighted_choice(const FrameContext& frame);
+    void refresh_atlas(const FrameContext& frame);
+    // The value-weighted view when the field asks for it and the worker made it; else null.
+    static const ValueWeightedAttention* shown_value_weighted(const FrameContext& frame);
     void refresh_ranking(const FrameContext& frame);
     float head_value(const FrameContext& frame, int l, int h) const;
     Grid layout(const FrameContext& frame, float width, float height) const;
@@ -83,6 +91,7 @@ private:
     Ranking m_ranking;          // cached by RankingKey
     Texture m_atlas;
     std::uint64_t m_atlas_for = 0;  // Trace::id of m_atlas
+    bool m_atlas_value_weighted = false;  // ... and whether it holds the value-weighted tiles
     ColormapParams m_params;
     static constexpr int kTop = 5;
 };

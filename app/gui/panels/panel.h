@@ -28,6 +28,8 @@ public:
     // own translation again. Recomputes on the worker.
     virtual void set_target(std::optional<std::string> target) = 0;
     virtual void set_stack(AttentionStack stack) = 0;     // the views show this kind of attention
+    // The heatmap's and overview's field; a value-weighted one has the trace worker weigh the heads.
+    virtual void set_field(HeatmapField field) = 0;
     // The compare view's second sentence as typed; App traces it in its next update step.
     virtual void set_compare_input(const std::string& text) = 0;
     virtual void open_model(const std::string& spec) = 0; // loads on the loader thread

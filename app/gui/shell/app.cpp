@@ -36,6 +36,7 @@ App::App(GLFWwindow* window, LaunchOptions options, Settings settings, std::opti
     if (m_options.text) m_state.text = *m_options.text;
     m_state.target = m_options.target;
     if (m_options.attention) m_state.stack = *m_options.attention;
+    if (m_options.field) m_state.field = *m_options.field;
     m_theme = make_theme(m_state.settings.theme);
     register_panels();
     start_lesson();     // sets the first step's model and text before init() loads them
@@ -281,14 +282,14 @@ void App::draw_splitter(float x, float y, float height) {
 
 void App::set_text(const std::string& text) {
     m_state.text = text;
-    if (m_state.model) m_worker->request(m_state.model, text, m_state.target);
+    if (m_state.model) m_worker->request(m_state.model, text, m_state.target, wants_value_weighted());
 }
 
 // A target the user wrote stays forced while they edit the source, until they ask for the
 // model's translation again (nullopt).
 void App::set_target(std::optional<std::string> target) {
     m_state.target = std::move(target);
-    if (m_state.model) m_worker->request(m_state.model, m_state.text, m_state.target);
+    if (m_state.model) m_worker->request(m_state.model, m_state.text, m_state.target, wants_value_weighted());
 }
 
 void App::set_compare_input(const std::string& text) {

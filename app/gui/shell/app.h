@@ -82,6 +82,7 @@ public:
     void set_text(const std::string& text) override;
     void set_target(std::optional<std::string> target) override;
     void set_stack(AttentionStack stack) override { m_state.stack = stack; }
+    void set_field(HeatmapField field) override { m_state.field = field; }
     void set_compare_input(const std::string& text) override;
     void open_model(const std::string& spec) override;
     // --script's select and zoom: as clicks would; the selection is clamped to the trace when drawn.
@@ -120,6 +121,9 @@ private:
     void poll_model_loader();
     void on_model_loaded(LoadOutcome& outcome);
     void poll_trace_worker();
+    // A value-weighted field and a trace without it: the same text again, weighed (once per trace).
+    void ask_for_value_weighted();
+    bool wants_value_weighted() const { return is_value_weighted(m_state.field); }
     // What the views show this frame: the bundle of the chosen kind of attention (an
     // encoder-decoder's), else the worker's own; null before the first trace.
     const TraceBundle* view_bundle() const { return m_bundle ? &m_bundle->stack(m_state.stack) : nullptr; }
@@ -138,6 +142,7 @@ private:
     void print_selection() const;
     void print_attention() const;
     void print_view_state() const;
+    void print_heatmap_row() const;
     void draw_notice_toast(const FrameContext& frame);
     static constexpr double kToastSeconds = 5.0;
     bool attention_settled() const;
@@ -196,6 +201,7 @@ private:
     AttentionWants m_wants_sent;                    // ... as update_attention last passed it on,
     std::uint64_t m_wants_sent_for = 0;             // for this trace: ready() waits until they match
     Selection m_wants_sent_selection;               // ... and this selection
+    std::uint64_t m_value_weighted_asked_for = 0;  // the trace ask_for_value_weighted last asked again for
     std::string m_focused_text;                     // the text focus_example last looked at
     std::string m_toast_text;                       // the notice shown over the views, since:
     double m_toast_since = -1e9;

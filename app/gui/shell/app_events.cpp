@@ -79,6 +79,7 @@ void App::on_model_loaded(LoadOutcome& outcome) {
 void App::poll_trace_worker() {
     m_state.trace = m_worker->latest();
     m_bundle = m_state.trace.good;
+    ask_for_value_weighted();
     if (!m_bundle || m_bundle->id() == m_seen_trace) return;
     m_seen_trace = m_bundle->id();
     const Trace& trace = *view_trace();  // the selection is the shown kind of attention's
@@ -89,6 +90,17 @@ void App::poll_trace_worker() {
     if (launch_chose) m_focused_text = input_text(trace);  // --layer, --head, --token, --key win over the example's story
     else focus_example(trace);
     m_seen_tokens = trace.n_tokens();
+}
+
+// The switch turned to value-weighted while the trace on screen was made without it: the same
+// text again, weighed this time (a decoder reuses every row but the last, so only the weighing
+// costs). Once per trace, so a request that fails is not repeated every frame.
+void App::ask_for_value_weighted() {
+    if (!wants_value_weighted() || !m_bundle || m_bundle->value_weighted_asked || m_state.trace.busy || !m_state.model) return;
+    if (m_bundle->id() == m_value_weighted_asked_for || !shows_current_text()) return;
+    m_value_weighted_asked_for = m_bundle->id();
+    m_worker->request(m_state.model, m_state.text, m_state.target, true);
+    m_state.trace.busy = true;
 }
 
 // --layer, --head, --token and --key apply to the first trace; out of range exits 2 (bad usage).
@@ -281,6 +293,8 @@ bool App::ready() const {
     if (!m_state.model || m_state.loading || m_state.trace.busy) return false;
     if (m_training && !m_training->settled()) return false;  // --train-steps: shoot the finished run
     if (!compare_settled() || !projection_settled() || !attention_settled()) return false;
+    // The value-weighted field shows what the worker weighed: wait for it (or for its refusal).
+    if (wants_value_weighted() && m_bundle && !m_bundle->value_weighted_asked && m_state.trace.error.empty()) return false;
     if (!m_lesson.settled()) return false;                   // --lesson: the step's model, text and selection
     return shows_current_text() || !m_state.trace.error.empty();
 }
@@ -494,10 +508,38 @@ void App::print_attention() const {
 // "views: steps page 4, heatmap weights at zoom 1.00": the views' own controls (lesson tests), and
 // the heatmap's cell and number sizes when it is on screen.
 void App::print_view_state() const {
-    std::printf("views: steps page %d, heatmap %s at zoom %.2f\n", m_steps->step() + 1,
-                m_heatmap->field() == HeatmapField::Weights ? "weights" : "scores", m_heatmap->zoom());
+    std::printf("views: steps page %d, heatmap %s at zoom %.2f\n", m_steps->step() + 1, heatmap_field_name(m_state.field),
+                m_heatmap->zoom());
     // "heatmap cells 35.7 px, numbers 14.7 px": whether the grid's numbers can be read (layout tests)
     if (const std::string cells = m_heatmap->cells_shown(); !cells.empty()) std::printf("%s\n", cells.c_str());
+    print_heatmap_row();
+}
+
+// "heatmap row 6 'bank' value-weighted: 0.012 0.310 ...": the selected query's row as the
+// heatmap shows it (its first 24 cells), or why it shows none ("heatmap row: value-weighted view
+// for texts up to 482 tokens ..."). Short traces only: a long one's rows are fetched, not kept.
+void App::print_heatmap_row() const {
+    const TraceBundle* bundle = view_bundle();
+    if (!bundle || !bundle->trace->keeps_attention()) return;
+    const Trace& t = *bundle->trace;
+    const Selection& s = m_state.selection;
+    if (s.layer >= static_cast<int>(t.layers.size()) || s.head >= t.model.n_heads || s.query >= t.n_tokens()) return;
+    const HeatmapField field = m_state.field;
+    const ValueWeightedAttention* vw = is_value_weighted(field) ? m_bundle->value_weighted.get() : nullptr;
+    if (is_value_weighted(field) && (!vw || bundle != m_bundle.get())) {
+        const std::string why = m_bundle->value_weighted_refusal.empty() ? "not computed" : m_bundle->value_weighted_refusal;
+        std::printf("heatmap row: %s\n", why.c_str());
+        return;
+    }
+    const HeadTrace& h = t.head(s.layer, s.head);
+    std::string row;
+    for (int j = 0; j < std::min(t.n_keys(s.layer), 24); ++j) {
+        const float v = vw ? vw->shown(s.layer, s.head, field == HeatmapField::ValueWeightedLayer)(s.query, j)
+                           : field == HeatmapField::Scores ? h.scores(s.query, j) : h.weights(s.query, j);
+        row += format(" %.3f", v);
+    }
+    std::printf("heatmap row %d '%s' %s:%s\n", s.query, escape_for_terminal(token_label(t, s.query)).c_str(), heatmap_field_name(field),
+                row.c_str());
 }
 
 // "region heatmap 10 120 600 580": x y width height in pixels, for tests that look at one panel.

@@ -164,6 +164,7 @@ App::PendingExport App::pending_export(ExportKind kind) const {
     p.subject.key = s.key;
     p.subject.colormap = m_state.settings.colormap;
     p.subject.contrast = m_overview && m_overview->contrast();
+    p.subject.field = m_state.field;
     return p;
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "attnscope/heatmap_export.h"
 #include "attnscope/model.h"
 #include "shell/lesson_player.h"
 #include "shell/selection.h"
@@ -41,6 +42,9 @@ struct AppState {
     AttentionStack stack = AttentionStack::Cross;
 
     Selection selection;
+    // What the heatmap's cells and the overview's thumbnails show (the heatmap's switch; --field):
+    // weights, scores, or value-weighted shares (per head, or the layer's heads summed).
+    HeatmapField field = HeatmapField::Weights;
     ViewId front = ViewId::Heatmap;
     std::string compare_text;    // --compare, for the compare view (issue 7)
     TraceStatus compare;         // the compare view's second sentence, refreshed at the start of each frame

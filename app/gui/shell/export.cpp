@@ -85,15 +85,17 @@ std::filesystem::path with_export_extension(const std::filesystem::path& file, E
 Result<std::filesystem::path> write_export(const Trace& trace, ExportKind kind, const ExportSubject& s,
                                            const std::filesystem::path& file) {
     const bool cross = shows_cross(trace);
+    const bool heatmap_file = kind == ExportKind::HeatmapSvg || kind == ExportKind::WeightsCsv;
+    if (auto why = heatmap_field_refusal(trace, s.field); why && heatmap_file) return Error{file.string() + ": " + *why};
     switch (kind) {
         case ExportKind::HeatmapSvg:  // a cross_attention_trace's head is n x n_keys: core draws either
-            return write_file_atomically(file, head_svg(trace, s.layer, s.head, HeatmapField::Weights, s.colormap));
+            return write_file_atomically(file, head_svg(trace, s.layer, s.head, s.field, s.colormap));
         case ExportKind::TokenViewSvg:
             return write_file_atomically(file, token_view_svg(trace, s.layer, s.head, s.query, s.key));
         case ExportKind::OverviewSvg:
             return write_file_atomically(file, overview_svg(trace, s.colormap, s.contrast ? OverviewScale::Contrast : OverviewScale::Linear));
         case ExportKind::WeightsCsv:
-            return write_file_atomically(file, head_csv(trace, s.layer, s.head, HeatmapField::Weights));
+            return write_file_atomically(file, head_csv(trace, s.layer, s.head, s.field));
         case ExportKind::HeadJson: {
             TraceFilter filter;
             filter.layer = s.layer;

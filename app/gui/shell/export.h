@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "attnscope/colormap.h"
+#include "attnscope/heatmap_export.h"
 #include "attnscope/result.h"
 #include "attnscope/trace.h"
 
@@ -38,6 +39,8 @@ struct ExportSubject {
     int key = -1;             // the chosen key, marked in the token view
     Colormap colormap = Colormap::Viridis;
     bool contrast = false;    // the overview's Contrast box: colours by the square root of the weight
+    // What the heatmap shows: its SVG and CSV write the same (value-weighted: row shares).
+    HeatmapField field = HeatmapField::Weights;
     // An encoder-decoder's whole trace (the decoder's, with source and cross_layers): the JSON of
     // its cross-attention is that trace, filtered to the head. Null otherwise.
     const Trace* whole = nullptr;

@@ -181,6 +181,7 @@ void play_script(ScriptPlayer& script, int frame, App& app) {
             case ScriptStep::Kind::Target: app.set_target(step->argument); break;
             case ScriptStep::Kind::Translate: app.set_target(std::nullopt); break;
             case ScriptStep::Kind::Attention: app.set_stack(static_cast<AttentionStack>(step->stack)); break;
+            case ScriptStep::Kind::Field: app.set_field(static_cast<attnscope::HeatmapField>(step->field)); break;
         }
     }
 }

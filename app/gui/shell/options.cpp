@@ -28,7 +28,7 @@ std::map<std::string, Enum> names_of(const char* (*name)(Enum)) {
 }
 
 struct RawOptions {
-    std::string model, text, view = "heatmap", theme, size, colormap, settings, attention;
+    std::string model, text, view = "heatmap", theme, size, colormap, settings, attention, field;
     std::string target;
     CLI::Option* target_option = nullptr;  // given at all (an empty target is a target too)
     int layer = -1, head = -1, token = -1, key = -1;
@@ -57,6 +57,10 @@ void add_view_options(CLI::App& app, RawOptions& raw, LaunchOptions& o) {
     app.add_option("--key", raw.key, "chosen key token (0-based): heads are ranked by query -> key weight")->check(CLI::NonNegativeNumber);
     app.add_option("--view", raw.view, "the view brought to the front")
         ->check(CLI::IsMember(names_of<ViewId>(view_name)));
+    app.add_option("--field", raw.field,
+                   "what the heatmap and the overview show: weights (default), scores, value-weighted (||weight x "
+                   "value||, Kobayashi et al. 2020, each row as shares) or value-weighted-layer (the layer's heads summed)")
+        ->check(CLI::IsMember(names_of<HeatmapField>(heatmap_field_name)));
     app.add_option("--theme", raw.theme, "colour theme")->check(CLI::IsMember(names_of<ThemeId>(theme_name)));
     app.add_option("--colormap", raw.colormap, "heatmap colours")->check(CLI::IsMember(names_of<Colormap>(colormap_name)));
     app.add_option("--font-scale", raw.font_scale, "text size, 1 = 18 px")->check(CLI::Range(0.5f, 4.0f));
@@ -90,6 +94,7 @@ void finish(const RawOptions& raw, LaunchOptions& o) {
     if (raw.token >= 0) o.token = raw.token;
     if (raw.key >= 0) o.key = raw.key;
     o.view = *view_from_name(raw.view);
+    if (!raw.field.empty()) o.field = heatmap_field_from_name(raw.field);
     if (!raw.theme.empty()) o.theme = theme_from_name(raw.theme);
     if (!raw.colormap.empty())
         for (int i = 0; i < static_cast<int>(Colormap::Count); ++i)

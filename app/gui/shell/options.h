@@ -6,6 +6,7 @@
 #include <string>
 
 #include "attnscope/colormap.h"
+#include "attnscope/heatmap_export.h"
 #include "gfx/theme.h"
 #include "shell/view_id.h"
 #include "workers/attention_stacks.h"
@@ -27,6 +28,7 @@ struct LaunchOptions {
     std::optional<int> layer, head, token;
     std::optional<int> key;              // --key J: the chosen key token (ranks heads by query -> key weight)
     ViewId view = ViewId::Heatmap;
+    std::optional<HeatmapField> field;   // --field weights|scores|value-weighted|value-weighted-layer
     std::optional<ThemeId> theme;
     std::optional<float> font_scale;
     std::optional<Colormap> colormap;

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "attnscope/heatmap_export.h"
 #include "attnscope/text.h"
 #include "shell/export.h"
 #include "workers/attention_stacks.h"
@@ -72,6 +73,12 @@ Result<ScriptStep> parse_step(const std::string& line, const std::string& where)
         if (!stack) return Error{where + ": 'attention' needs encoder, decoder or cross"};
         step.stack = static_cast<int>(*stack);
     }
+    else if (command == "field") {
+        step.kind = ScriptStep::Kind::Field;
+        const auto field = heatmap_field_from_name(argument);
+        if (!field) return Error{where + ": 'field' needs weights, scores, value-weighted or value-weighted-layer"};
+        step.field = static_cast<int>(*field);
+    }
     else if (command == "export" || command == "export-browser") {
         step.kind = command == "export" ? ScriptStep::Kind::Export : ScriptStep::Kind::ExportBrowser;
         step.export_kind = export_kind_named(argument);
@@ -99,7 +106,7 @@ Result<ScriptStep> parse_step(const std::string& line, const std::string& where)
         step.argument = std::move(content).value();
     } else {
         return Error{where + ": unknown command '" + cut_for_message(command, 40) +
-                     "' (expected text, text-file, model, target, translate, attention, screenshot, screenshot-ready, select, zoom, back, forward, "
+                     "' (expected text, text-file, model, target, translate, attention, field, screenshot, screenshot-ready, select, zoom, back, forward, "
                      "undo, redo, export, export-browser or quit)"};
     }
     const bool needs_argument = step.kind == ScriptStep::Kind::Model || step.kind == ScriptStep::Kind::Screenshot ||

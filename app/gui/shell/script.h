@@ -9,6 +9,7 @@
 //   FRAME target TEXT        an encoder-decoder's target field now holds TEXT: the decoder is forced on it
 //   FRAME translate          "Translate again": the model's own translation instead of the typed target
 //   FRAME attention NAME     the switch: encoder, decoder or cross
+//   FRAME field NAME         the heatmap's field: weights, scores, value-weighted or value-weighted-layer
 //   FRAME screenshot PATH    write this frame as PATH and say on stdout what it shows
 //   FRAME screenshot-ready PATH   ... the first frame from FRAME on that shows the current
 //                            text's trace, or its error (the workers have nothing left to do);
@@ -38,7 +39,7 @@ namespace attnscope::gui {
 struct ScriptStep {
     enum class Kind {
         Text, Model, Screenshot, ScreenshotReady, Select, Zoom, Back, Forward, Undo, Redo, Export, ExportBrowser, Quit,
-        Target, Translate, Attention
+        Target, Translate, Attention, Field
     } kind = Kind::Quit;
     int frame = 0;
     std::string argument;  // the text (text-file: already read), the model spec or the PNG path
@@ -46,6 +47,7 @@ struct ScriptStep {
     float zoom = 1.0f;
     int export_kind = 0;  // an ExportKind
     int stack = 0;        // attention: an AttentionStack
+    int field = 0;        // field: a HeatmapField
 };
 
 // Reads and checks the whole script before the window opens: a bad line is bad usage, named

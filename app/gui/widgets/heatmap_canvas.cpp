@@ -283,7 +283,7 @@ void HeatmapCanvas::draw_image(const FrameContext& frame, const HeatmapInput& in
 // smallest_text_px() the colours speak alone (the tooltip still has the values), and this is 0.
 float HeatmapCanvas::number_px(ImFont* mono, ImVec2 cell, HeatmapField field) {
     const float full = ImGui::GetFontSize();
-    const float sample_w = mono->CalcTextSizeA(full, FLT_MAX, 0.0f, field == HeatmapField::Weights ? "0.00" : "-0.00").x;
+    const float sample_w = mono->CalcTextSizeA(full, FLT_MAX, 0.0f, field == HeatmapField::Scores ? "-0.00" : "0.00").x;
     const float size = std::min({full, full * cell.x * kNumberFill / sample_w, cell.y * 0.5f});
     return size < smallest_text_px() ? 0.0f : size;
 }
@@ -293,6 +293,8 @@ void HeatmapCanvas::draw_numbers(const FrameContext& frame, const HeatmapInput& 
     if (m_number_px <= 0.0f) return;
     ImFont* font = frame.fonts.mono;
     const bool weights = in.field == HeatmapField::Weights;
+    const ValueWeightedAttention* vw = in.value_weighted;
+    const Matrix* shares = vw ? &vw->shown(in.layer, in.head, in.layer_sum()) : nullptr;
     const float size = m_number_px;
     int i0, i1, j0, j1;
     visible_range(g.origin.y, g.grid_min.y, g.grid_max.y, g.cell, g.rows, i0, i1);
@@ -303,8 +305,8 @@ void HeatmapCanvas::draw_numbers(const FrameContext& frame, const HeatmapInput& 
         for (int j = j0; j < j1; ++j) {
             const std::optional<CellValue> c = frame.attention.cell(in.layer, in.head, i, j);
             if (!c || c->masked) continue;  // not fetched yet (a long trace): the colour comes first
-            const float v = weights ? c->weight : c->score;
-            const std::string text = format(weights || std::fabs(v) < 10 ? "%.2f" : "%.1f", v);
+            const float v = shares ? (*shares)(i, j) : weights ? c->weight : c->score;
+            const std::string text = format(weights || shares || std::fabs(v) < 10 ? "%.2f" : "%.1f", v);
             const float t = (v - in.params.lo) / std::max(in.params.hi - in.params.lo, 1e-12f);
             const ImU32 color = readable_text_on(colormap_color(in.params.colormap, t));
             const ImVec2 ts = font->CalcTextSizeA(size, 1e9f, 0.0f, text.c_str());
@@ -426,9 +428,26 @@ void HeatmapCanvas::draw_tooltip(const FrameContext& frame, const HeatmapInput& 
         ImGui::Text("raw score  q\xC2\xB7k         %9.4f", c->score / scale);
         ImGui::Text("scaled score \xC3\x97 %.4f  %9.4f", scale, c->score);
         ImGui::Text("weight (softmax)      %9.4f", c->weight);
+        if (in.value_weighted) draw_value_weighted_tooltip(in, i, j, c->weight);
     }
     ImGui::TextDisabled("click: query %d, key %d", i, j);
     ImGui::EndTooltip();
+}
+
+// The cell's norm before it became a share of its row, and where it comes from: the weight times
+// the length of what the key's value adds (one head), or the layer's heads' norms summed.
+void HeatmapCanvas::draw_value_weighted_tooltip(const HeatmapInput& in, int i, int j, float weight) const {
+    const ValueWeightedAttention& vw = *in.value_weighted;
+    const bool sum = in.layer_sum();
+    ImGui::Separator();
+    if (sum) {
+        ImGui::Text("\xE2\x80\x96\xCE\xB1\xC2\xB7" "f(x)\xE2\x80\x96 summed over %d heads %9.4f", vw.n_heads, vw.norm(in.layer, in.head, true, i, j));
+    } else {
+        const float f = vw.value_norms[vw.index(in.layer, in.head)](j);
+        ImGui::Text("\xE2\x80\x96" "f(x_j)\xE2\x80\x96 what key %d's value adds %9.4f", j, f);
+        ImGui::Text("\xE2\x80\x96\xCE\xB1\xC2\xB7" "f(x_j)\xE2\x80\x96 = %.4f \xC3\x97 %.4f  %9.4f", weight, f, vw.norm(in.layer, in.head, false, i, j));
+    }
+    ImGui::Text("share of row %d (shown) %9.4f", i, vw.shown(in.layer, in.head, sum)(i, j));
 }
 
 }  // namespace attnscope::gui

@@ -14,6 +14,7 @@
 
 #include <imgui_internal.h>  // ImRect
 
+#include "attnscope/attribution.h"
 #include "attnscope/heatmap_export.h"
 #include "gfx/gl_texture.h"
 #include "widgets/draw_util.h"
@@ -40,6 +41,9 @@ struct HeatmapInput {
     ColormapParams& params;       // lives in the panel: used at render time
     ColormapParams& base_params;  // the same without cell borders for a picture of pooled texels
     bool numbers;                 // write values in cells that are big enough
+    // A value-weighted field's shares and norms (the trace worker's); null for weights and scores.
+    const ValueWeightedAttention* value_weighted = nullptr;
+    bool layer_sum() const { return field == HeatmapField::ValueWeightedLayer; }
 };
 
 class HeatmapCanvas {
@@ -100,6 +104,7 @@ private:
     void draw_row_labels(const FrameContext& frame, const Geometry& g) const;
     void draw_column_labels(const FrameContext& frame, const Geometry& g) const;
     void draw_tooltip(const FrameContext& frame, const HeatmapInput& in, int i, int j) const;
+    void draw_value_weighted_tooltip(const HeatmapInput& in, int i, int j, float weight) const;
     void report_wants(const FrameContext& frame, const Geometry& g) const;
     bool cell_at(const Geometry& g, ImVec2 p, int& i, int& j) const;
 

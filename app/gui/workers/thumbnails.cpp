@@ -64,16 +64,17 @@ UvRect ThumbnailAtlas::tile_uv(int row, int col) const {
     return {x / width, y / height, (x + w) / width, (y + h) / height};
 }
 
-ThumbnailAtlas build_thumbnail_atlas(const Trace& trace, const HeadStats& stats) {
+namespace {
+
+// The atlas of n x n_keys tiles, `tile_of(row, col)` giving each (rows: layers and their average,
+// columns: heads and their average). `pooled`: the matrices are the summaries' 32-token cells.
+template <class TileOf>
+ThumbnailAtlas build_atlas(const Trace& trace, int n_layers, int n_heads, int n, int n_keys, bool pooled, TileOf tile_of) {
     ThumbnailAtlas a;
-    // A long trace's tiles come from its heads' pooled maps (as its averages do): one texel per
-    // 32 tokens before the tile's own pooling. Rows are queries, columns keys (the source's
-    // tokens for cross-attention).
-    const int n = static_cast<int>(stats.mean_over_all.rows()), n_keys = static_cast<int>(stats.mean_over_all.cols());
     a.trace_id = trace.id;
-    a.rows = stats.n_layers + 1;
-    a.cols = stats.n_heads + 1;
-    if (n == 0 || n_keys == 0 || stats.n_layers == 0) return a;
+    a.rows = n_layers + 1;
+    a.cols = n_heads + 1;
+    if (n == 0 || n_keys == 0 || n_layers == 0) return a;
     const int step = (std::max(n, n_keys) + ThumbnailAtlas::kMaxTile - 1) / ThumbnailAtlas::kMaxTile;
     a.tile = (n + step - 1) / step;
     a.tile_cols = (n_keys + step - 1) / step;
@@ -81,12 +82,33 @@ ThumbnailAtlas build_thumbnail_atlas(const Trace& trace, const HeadStats& stats)
     a.width = a.cols * stride_x;
     a.height = a.rows * stride_y;
     a.texels.assign(2 * static_cast<std::size_t>(a.width) * a.height, 0);
-    const Matrix mask = mask_of(trace, stats.averages_pooled, n, n_keys);
+    const Matrix mask = mask_of(trace, pooled, n, n_keys);
     for (int r = 0; r < a.rows; ++r)
         for (int c = 0; c < a.cols; ++c)
-            write_tile(a, c * stride_x + ThumbnailAtlas::kPad, r * stride_y + ThumbnailAtlas::kPad,
-                       tile_weights(trace, stats, r, c), mask, step);
+            write_tile(a, c * stride_x + ThumbnailAtlas::kPad, r * stride_y + ThumbnailAtlas::kPad, tile_of(r, c), mask, step);
     return a;
+}
+
+}  // namespace
+
+ThumbnailAtlas build_thumbnail_atlas(const Trace& trace, const HeadStats& stats) {
+    // A long trace's tiles come from its heads' pooled maps (as its averages do): one texel per
+    // 32 tokens before the tile's own pooling. Rows are queries, columns keys (the source's
+    // tokens for cross-attention).
+    const int n = static_cast<int>(stats.mean_over_all.rows()), n_keys = static_cast<int>(stats.mean_over_all.cols());
+    return build_atlas(trace, stats.n_layers, stats.n_heads, n, n_keys, stats.averages_pooled,
+                       [&](int r, int c) -> const Matrix& { return tile_weights(trace, stats, r, c); });
+}
+
+// The overview never draws the row of averages over layers (heads of one index share nothing):
+// it stays empty here.
+ThumbnailAtlas build_value_weighted_atlas(const Trace& trace, const ValueWeightedAttention& vw) {
+    const Matrix none = Matrix::Zero(trace.n_tokens(), vw.n_layers > 0 ? trace.n_keys(0) : 0);
+    return build_atlas(trace, vw.n_layers, vw.n_heads, trace.n_tokens(), static_cast<int>(none.cols()), false,
+                       [&](int r, int c) -> const Matrix& {
+                           if (r >= vw.n_layers) return none;
+                           return vw.shown(r, c, c >= vw.n_heads);  // the last column: the layer's heads summed
+                       });
 }
 
 }  // namespace attnscope::gui

@@ -1,4 +1,4 @@
-// The model overview's thumbnails as one texture atlas: a tile per head (rows = layers, columns =
+// The model overview's thumbnails as one texture atlas (weights, or value-weighted shares): a tile per head (rows = layers, columns =
 // heads), plus a column of each layer's average over its heads and a row of each head index's
 // average over layers. Built on the worker thread (CPU only); the panel uploads it once per trace.
 #pragma once
@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "attnscope/attribution.h"
 #include "attnscope/head_stats.h"
 #include "attnscope/trace.h"
 
@@ -38,5 +39,9 @@ struct ThumbnailAtlas {
 };
 
 ThumbnailAtlas build_thumbnail_atlas(const Trace& trace, const HeadStats& stats);
+
+// The same atlas of value-weighted shares (the overview's switch): a tile per head, and in the
+// last column each layer's heads summed (ValueWeightedAttention::layer_shares), not their mean.
+ThumbnailAtlas build_value_weighted_atlas(const Trace& trace, const ValueWeightedAttention& vw);
 
 }  // namespace attnscope::gui

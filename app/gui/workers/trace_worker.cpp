@@ -1,6 +1,8 @@
 #include "workers/trace_worker.h"
 
+#include <algorithm>
 #include <chrono>
+#include <string>
 
 #include "attnscope/forward.h"
 #include "attnscope/token_labels.h"
@@ -16,11 +18,11 @@ TraceWorker::TraceWorker(std::function<void()> on_publish)
 // While the user types, each keystroke's text mostly extends the last one traced: hand that trace
 // on, so a decoder reuses its rows. Only the same model object's: another model's rows, or a
 // reloaded file's, are never spliced in (compute_trace checks this again).
-std::uint64_t TraceWorker::request(ModelPtr model, std::string text, std::optional<std::string> target) {
+std::uint64_t TraceWorker::request(ModelPtr model, std::string text, std::optional<std::string> target, bool value_weighted) {
     std::shared_ptr<const Trace> previous;
     if (const auto good = latest().good; good && good->trace->made_by == model) previous = good->trace;
     if (model && !model->encoder_decoder()) target.reset();
-    return m_worker.request(TraceRequest{std::move(model), std::move(text), std::move(target), std::move(previous)});
+    return m_worker.request(TraceRequest{std::move(model), std::move(text), std::move(target), std::move(previous), value_weighted});
 }
 
 // The newest answer decides the error; a failed request keeps the last good bundle on screen.
@@ -73,6 +75,43 @@ Result<bool> TraceWorker::add_stacks(TraceBundle& bundle, const StaleCheck& stal
     return true;
 }
 
+namespace {
+
+// The longest text whose n x n matrices this model's traces keep (compute_trace's rule): the
+// value-weighted view reads every head's whole matrix.
+int kept_attention_tokens(const ModelInfo& info) {
+    int lo = 1, hi = std::max(1, info.max_len);
+    if (attention_matrix_bytes(info, hi) <= kKeepAttentionBytes) return hi;
+    while (hi - lo > 1) {  // attention_matrix_bytes(lo) fits, (hi) does not
+        const int mid = lo + (hi - lo) / 2;
+        (attention_matrix_bytes(info, mid) <= kKeepAttentionBytes ? lo : hi) = mid;
+    }
+    return lo;
+}
+
+}  // namespace
+
+// Only for a trace that keeps its matrices: a long one would need each head computed whole, for
+// a view that shows one picture (the attention fetcher's pooled weights stay for those).
+bool TraceWorker::add_value_weighted(TraceBundle& bundle, const StaleCheck& stale) {
+    bundle.value_weighted_asked = true;
+    const Trace& trace = *bundle.trace;
+    if (auto why = value_weighted_refusal(trace)) {
+        bundle.value_weighted_refusal = "no value-weighted view: " + *why;
+        return true;
+    }
+    if (!trace.keeps_attention()) {
+        bundle.value_weighted_refusal = "value-weighted view for texts up to " + std::to_string(kept_attention_tokens(trace.model)) +
+                                        " tokens (this one has " + std::to_string(trace.n_tokens()) + ")";
+        return true;
+    }
+    auto vw = value_weighted_attention(trace, heads_w_o(trace), stale);
+    if (!vw) return false;
+    bundle.value_weighted = std::make_shared<const ValueWeightedAttention>(std::move(*vw));
+    bundle.value_weighted_thumbnails = std::make_shared<const ThumbnailAtlas>(build_value_weighted_atlas(trace, *bundle.value_weighted));
+    return true;
+}
+
 Result<TraceWorker::Bundle> TraceWorker::compute(const TraceRequest& job, std::uint64_t id, const StaleCheck& stale) {
     if (!job.model) return Error{"no model is loaded"};
     // Short texts keep every head's n x n matrices (kKeepAttentionBytes, 256 MiB), and the views
@@ -100,6 +139,7 @@ Result<TraceWorker::Bundle> TraceWorker::compute(const TraceRequest& job, std::u
     if (!detectors.ok()) return detectors.error();
     bundle->detectors = std::make_shared<const std::vector<HeadDetectorScores>>(std::move(detectors).value());
     if (auto stacks = add_stacks(*bundle, stale); !stacks.ok()) return stacks.error();
+    if (job.value_weighted && !add_value_weighted(*bundle, stale)) return Error{"cancelled"};
     bundle->derive_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
     return Bundle(std::move(bundle));
 }

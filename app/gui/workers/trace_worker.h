@@ -30,6 +30,15 @@ struct TraceBundle {
     // Every head's detector scores (previous, duplicate, induction, sink, ...) for the Heads view;
     // the sentence's bundle only (null in an encoder-decoder's encoder and cross stacks).
     std::shared_ptr<const std::vector<HeadDetectorScores>> detectors;
+    // Value-weighted attention (Kobayashi et al. 2020; the heatmap's and overview's switch): every
+    // head's row shares and each layer's sum, with their own thumbnails. Computed only when asked
+    // (TraceRequest::value_weighted) for a trace that keeps its n x n matrices; otherwise null, and
+    // `value_weighted_refusal` says why when it was asked ("value-weighted view for texts up to
+    // 482 tokens ...", or the model gives no W_O).
+    std::shared_ptr<const ValueWeightedAttention> value_weighted;
+    std::shared_ptr<const ThumbnailAtlas> value_weighted_thumbnails;
+    bool value_weighted_asked = false;
+    std::string value_weighted_refusal;
     double derive_ms = 0.0;  // time for stats and thumbnails, after the forward pass
     // An encoder's guesses for each [MASK] of the text: "[MASK] (token 6): water 40% · reeds 20% ..."
     struct MaskGuess {
@@ -62,6 +71,8 @@ struct TraceRequest {
     // The last good trace when `model` made it: a decoder then computes only the rows after the
     // tokens it shares with `text` (TraceOptions::previous). Null otherwise.
     std::shared_ptr<const Trace> previous;
+    // Weigh the heads by their values too (TraceBundle::value_weighted): the views show it.
+    bool value_weighted = false;
 };
 
 struct TraceStatus {
@@ -79,7 +90,9 @@ public:
     // UI thread; returns at once with the request's id, which is also the id its Trace will
     // have (next_trace_id(): unique across every producer). Replaces any request not yet started.
     // `target`: an encoder-decoder's forced target (ignored by other models).
-    std::uint64_t request(ModelPtr model, std::string text, std::optional<std::string> target = std::nullopt);
+    // `value_weighted`: the views show value-weighted attention; the bundle then carries it.
+    std::uint64_t request(ModelPtr model, std::string text, std::optional<std::string> target = std::nullopt,
+                          bool value_weighted = false);
 
     // UI thread, once per frame: the local shared_ptr keeps the bundle alive for the frame.
     TraceStatus latest() const;
@@ -94,6 +107,8 @@ private:
     static std::vector<TraceBundle::MaskGuess> guess_masks(const Trace& trace);
     // The encoder's and the cross-attention's bundles of an encoder-decoder trace.
     static Result<bool> add_stacks(TraceBundle& bundle, const StaleCheck& stale);
+    // The value-weighted view, or why there is none; false when cancelled.
+    static bool add_value_weighted(TraceBundle& bundle, const StaleCheck& stale);
 
     BackgroundWorker<TraceRequest, Bundle> m_worker;
 };

@@ -3,7 +3,9 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "attnscope/colormap.h"
 #include "attnscope/result.h"
@@ -11,10 +13,24 @@
 
 namespace attnscope {
 
-enum class HeatmapField { Weights, Scores };
+// What a head's cells show. ValueWeighted: Kobayashi et al. (2020)'s norms ||A_ij f(x_j)||
+// (attribution.h), each row divided by its sum so it reads as shares comparable with the weights;
+// ValueWeightedLayer: the layer's heads' norms summed first, then shared out the same way.
+enum class HeatmapField { Weights, Scores, ValueWeighted, ValueWeightedLayer, Count };
+
+// "weights", "scores", "value-weighted", "value-weighted-layer": the names --field and the
+// screenshot report use.
+const char* heatmap_field_name(HeatmapField f);
+std::optional<HeatmapField> heatmap_field_from_name(std::string_view name);
+inline bool is_value_weighted(HeatmapField f) { return f == HeatmapField::ValueWeighted || f == HeatmapField::ValueWeightedLayer; }
+
+// Why `field` cannot be drawn for this trace (the value-weighted ones need the model's W_O:
+// value_weighted_refusal), or nothing.
+std::optional<std::string> heatmap_field_refusal(const Trace& trace, HeatmapField field);
 
 // Rows = query tokens, columns = key tokens, with a header row and column of token labels.
-// Masked scores are written as -inf. A cross-attention layer (a cross_attention_trace's) is
+// Masked scores are written as -inf. A value-weighted field needs heatmap_field_refusal to be
+// empty (the trace's model gives W_O). A cross-attention layer (a cross_attention_trace's) is
 // n x n_keys: rows the target's tokens, columns the source's (key_labels), the corner
 // "target\source".
 std::string head_csv(const Trace& trace, int layer, int head, HeatmapField field);

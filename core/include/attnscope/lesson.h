@@ -14,7 +14,7 @@
 //       "token": "bank",                        // optional: query token, a word or a 0-based index; else the last token
 //       "key": "money",                         // optional: key token, a word or an index; else none
 //       "page": "keys",                         // optional: the steps view's page, 1-10 or its name (below)
-//       "field": "scores",                      // optional: the heatmap shows weights or scores
+//       "field": "scores",                      // optional: weights, scores, value-weighted(-layer)
 //       "zoom": 2.5,                            // optional: the heatmap's zoom (1 = the whole grid), on the query
 //       "attention": "cross",                   // optional, encoder-decoders only: "encoder", "decoder" or "cross",
 //                                               // the kind of attention the views show; else the previous step's
@@ -63,7 +63,7 @@ struct LessonStep {
     TokenRef token;                  // empty: the last token
     TokenRef key;                    // empty: no key chosen
     int page = 0;                    // the steps view's page, 1-based; 0: as it is
-    std::string field;               // "weights" or "scores"; "": as it is
+    std::string field;               // "weights", "scores", "value-weighted" or "value-weighted-layer"; "": as it is
     float zoom = 0.0f;               // the heatmap's zoom, at least 1; 0: as it is
     std::string attention;           // "encoder", "decoder" or "cross" (encoder-decoders); "": as it is
     std::string target;              // the forced translation (encoder-decoders); "": the model's own

@@ -5,10 +5,12 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <limits>
 #include <sstream>
 
 #include "attnscope/atomic_file.h"
+#include "attnscope/attribution.h"
 #include "attnscope/text.h"
 #include "attnscope/token_labels.h"
 #include "attnscope/trace_json.h"
@@ -18,9 +20,23 @@ namespace attnscope {
 
 namespace {
 
-// Kept by the trace, or computed now for a long one.
-AttentionMatrix field_of(const Trace& trace, int layer, int head, HeatmapField f) {
-    return f == HeatmapField::Weights ? trace.head_weights(layer, head) : trace.head_scores(layer, head);
+constexpr const char* kFieldNames[] = {"weights", "scores", "value-weighted", "value-weighted-layer"};
+static_assert(std::size(kFieldNames) == static_cast<std::size_t>(HeatmapField::Count), "name every field");
+
+// The figure's title and the legend's: what a cell's number is.
+constexpr const char* kFieldTitles[] = {"attention weights", "scaled scores", "value-weighted attention \u2016\u03b1 f(x)\u2016, each row as shares of its sum",
+                                        "value-weighted attention summed over the layer's heads, row shares"};
+constexpr const char* kFieldLegends[] = {"weight", "score", "share", "share"};
+static_assert(std::size(kFieldTitles) == static_cast<std::size_t>(HeatmapField::Count), "title every field");
+static_assert(std::size(kFieldLegends) == static_cast<std::size_t>(HeatmapField::Count), "name every field's legend");
+
+// Kept by the trace, or computed now for a long one; the value-weighted shares from the trace's model.
+Matrix field_of(const Trace& trace, int layer, int head, HeatmapField f) {
+    switch (f) {
+        case HeatmapField::Weights: return *trace.head_weights(layer, head);
+        case HeatmapField::Scores: return *trace.head_scores(layer, head);
+        default: return value_weighted_shares(trace, layer, head, f == HeatmapField::ValueWeightedLayer);
+    }
 }
 
 std::string format_number(float v, const char* fmt = "%.4g") {
@@ -44,15 +60,30 @@ std::string csv_escape(const std::string& s) {
 
 }  // namespace
 
+const char* heatmap_field_name(HeatmapField f) { return kFieldNames[static_cast<int>(f)]; }
+
+std::optional<HeatmapField> heatmap_field_from_name(std::string_view name) {
+    for (int f = 0; f < static_cast<int>(HeatmapField::Count); ++f)
+        if (name == kFieldNames[f]) return static_cast<HeatmapField>(f);
+    return std::nullopt;
+}
+
+std::optional<std::string> heatmap_field_refusal(const Trace& trace, HeatmapField field) {
+    if (!is_value_weighted(field)) return std::nullopt;
+    if (auto why = value_weighted_refusal(trace)) return "value-weighted attention: " + *why;
+    return std::nullopt;
+}
+
 // [SECTION] CSV
 
 // Rows: the n queries; columns: the n_keys keys (the source's tokens for cross-attention).
 std::string head_csv(const Trace& trace, int layer, int head, HeatmapField field) {
-    const AttentionMatrix held = field_of(trace, layer, head, field);
-    const Matrix& m = *held;  // n x n_keys
+    const Matrix m = field_of(trace, layer, head, field);  // n x n_keys
     const bool cross = trace.layers[static_cast<std::size_t>(layer)].cross;
+    static constexpr const char* kCorner[] = {"", " (scaled score)", " (value-weighted share of the row)",
+                                              " (value-weighted share of the row, the layer's heads summed)"};
     std::ostringstream out;
-    out << (cross ? "target\\source" : "query\\key") << (field == HeatmapField::Weights ? "" : " (scaled score)");
+    out << (cross ? "target\\source" : "query\\key") << kCorner[static_cast<int>(field)];
     for (const std::string& key : key_labels(trace, layer)) out << ',' << csv_escape(key);
     out << '\n';
     for (int i = 0; i < trace.n_tokens(); ++i) {
@@ -173,7 +204,7 @@ void svg_legend(std::ostringstream& out, const SvgLayout& L, float lo, float hi,
 
 std::string head_svg(const Trace& trace, int layer, int head, HeatmapField field, Colormap cmap) {
     const AttentionMatrix scores = trace.head_scores(layer, head), weights = trace.head_weights(layer, head);
-    const Matrix& m = field == HeatmapField::Weights ? *weights : *scores;
+    const Matrix m = field == HeatmapField::Weights ? *weights : field == HeatmapField::Scores ? *scores : field_of(trace, layer, head, field);
     float lo = 0.0f, hi = 1.0f;
     if (field == HeatmapField::Scores) {  // the legend spans the finite (unmasked) scores
         lo = std::numeric_limits<float>::infinity();
@@ -193,13 +224,13 @@ std::string head_svg(const Trace& trace, int layer, int head, HeatmapField field
     out << "<rect width='100%' height='100%' fill='#fff'/>\n";
     out << "<text x='10' y='22' font-size='16' font-weight='bold'>" << xml_escape(trace.model.name)
         << (g.cross ? " \u00b7 cross-attention" : "") << " \u00b7 layer " << layer << ", head " << head << " \u00b7 "
-        << (field == HeatmapField::Weights ? "attention weights" : "scaled scores") << "</text>\n";
+        << kFieldTitles[static_cast<int>(field)] << "</text>\n";
     // Cross-attention reads the source and writes the target: both texts, the one read first.
     const std::string subtitle = g.cross ? trace.source_text.substr(0, 80) + " \u2192 " + trace.text.substr(0, 80) : trace.text.substr(0, 160);
     out << "<text x='10' y='40' font-size='12' fill='#444'>" << xml_escape(subtitle) << "</text>\n";
     svg_cells(out, g, m, *scores, *weights, L, lo, hi, cmap);
     svg_labels(out, g, L);
-    svg_legend(out, L, lo, hi, cmap, field == HeatmapField::Weights ? "weight" : "score");
+    svg_legend(out, L, lo, hi, cmap, kFieldLegends[static_cast<int>(field)]);
     out << "</svg>\n";
     return out.str();
 }
@@ -220,6 +251,7 @@ Result<std::filesystem::path> export_head(const Trace& trace, int layer, int hea
                      " cells; " + ext + " exports take texts of at most " + std::to_string(limit) +
                      " tokens (attnscope-cli trace --layer L --head H --fields weights writes one head of any length)"};
     }
+    if (auto why = heatmap_field_refusal(trace, field); why && ext != ".json") return Error{out.string() + ": " + *why};
     if (ext == ".svg") return write_file_atomically(out, head_svg(trace, layer, head, field));
     if (ext == ".csv") return write_file_atomically(out, head_csv(trace, layer, head, field));
     if (ext == ".json") {

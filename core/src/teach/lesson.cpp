@@ -1,6 +1,7 @@
 // Lessons (attnscope/lesson.h): parse, validate with the JSON path in every message, and resolve
 // what each step inherits from the one before.
 // Sections: [SECTION] Names  [SECTION] Fields  [SECTION] Steps  [SECTION] Entry points
+#include "attnscope/heatmap_export.h"
 #include "attnscope/lesson.h"
 #include "attnscope/text.h"
 #include "attnscope/token_labels.h"
@@ -82,7 +83,8 @@ int read_page(const json& node, const JsonPath& at) {
 
 std::string read_field(const json& node, const JsonPath& at) {
     const std::string s = read_string(node, at);
-    if (s != "weights" && s != "scores") at.fail("expected \"weights\" or \"scores\", got \"" + s + "\"");
+    if (!heatmap_field_from_name(s))
+        at.fail("expected \"weights\" or \"scores\" (or \"value-weighted\", \"value-weighted-layer\"), got \"" + s + "\"");
     return s;
 }
 
