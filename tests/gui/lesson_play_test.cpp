@@ -187,6 +187,8 @@ TEST_F(LessonPlay, EncoderVsDecoderPlaysEveryStep) { expect_every_step_plays("en
 
 TEST_F(LessonPlay, EncoderDecoderCrossPlaysEveryStep) { expect_every_step_plays("encoder-decoder-cross.json"); }
 
+TEST_F(LessonPlay, InductionHeadsPlaysEveryStep) { expect_every_step_plays("induction-heads.json"); }
+
 // The cross lesson's steps show the kind of attention they name, with token and key in its rows and
 // columns. Worked out by hand: "the woman sees the bank near the river ." is translated "la femme
 // voit la rive près de la rivière ." (attnscope-cli predict): target token 4 is the second "la",

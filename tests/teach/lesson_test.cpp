@@ -186,6 +186,23 @@ TEST(Lesson, NamesThePagesFieldsAndZoomsItAccepts) {
     EXPECT_THAT(error_of(step(R"("zoom": 1e300)")), HasSubstr("steps[0].zoom"));
 }
 
+// "training" chooses the Training view's run for its step alone (the class still presses Train).
+TEST(Lesson, AStepCanChooseWhatTheTrainingViewTrains) {
+    const auto lesson = parse_lesson(R"({"format": "attnscope-lesson", "version": 1, "title": "T", "steps": [
+        {"caption": {"title": "a", "text": "b"}, "sentence": "s", "view": "training", "training": "induction"},
+        {"caption": {"title": "c", "text": "d"}, "training": "ambiguous-words"},
+        {"caption": {"title": "e", "text": "f"}}]})");
+    ASSERT_TRUE(lesson.ok()) << lesson.error().message;
+    const auto& steps = lesson.value().steps;
+    EXPECT_EQ(steps[0].training, "induction");
+    EXPECT_EQ(steps[1].training, "ambiguous-words");
+    EXPECT_EQ(steps[2].training, "") << "not inherited";
+    EXPECT_EQ(steps[2].view, "training") << "the view is";
+    EXPECT_THAT(error_of(R"({"format": "attnscope-lesson", "version": 1, "title": "T", "steps": [
+        {"caption": {"title": "a", "text": "b"}, "sentence": "s", "training": "gpt"}]})"),
+                HasSubstr("steps[0].training: expected \"ambiguous-words\" or \"induction\", got \"gpt\""));
+}
+
 // attention and target (encoder-decoders): the kind of attention carries over like the view; a
 // forced translation belongs to its sentence and model, so a step that sets either drops it.
 TEST(Lesson, AStepCanChooseTheKindOfAttentionAndForceATarget) {
@@ -302,6 +319,10 @@ TEST(ShippedLessons, EncoderVsDecoderPlaysEveryStep) {
 
 TEST(ShippedLessons, EncoderDecoderCrossPlaysEveryStep) {
     expect_every_step_plays(fs::path(ATTNSCOPE_SOURCE_DIR) / "assets/lessons/encoder-decoder-cross.json", 5);
+}
+
+TEST(ShippedLessons, InductionHeadsPlaysEveryStep) {
+    expect_every_step_plays(fs::path(ATTNSCOPE_SOURCE_DIR) / "assets/lessons/induction-heads.json", 5);
 }
 
 }  // namespace

@@ -12,7 +12,9 @@
 
 #include "attnscope/head_detectors.h"
 #include "attnscope/induction_demo.h"
+#include "attnscope/forward.h"
 #include "attnscope/model.h"
+#include "attnscope/top_k.h"
 #include "attnscope/tokenizer.h"
 
 namespace attnscope {
@@ -94,6 +96,29 @@ TEST(InductionWatchSentence, SaysItsFirstHalfTwice) {
     ASSERT_EQ(w.size(), 20u);
     EXPECT_TRUE(std::equal(w.begin(), w.begin() + 10, w.begin() + 10));
     EXPECT_EQ(std::set<std::string>(w.begin(), w.begin() + 10).size(), 10u) << "no word twice in a half";
+}
+
+// builtin:induction-demo (the run trained to its end, as the lesson uses it) on ten made-up words
+// said twice: layer 0 head 1 looks at the word before; layer 1 head 1 from every word of the second
+// half to the word after that word's first time (9 back); the second 'mez' predicts 'bek'.
+TEST(InductionDemo, TheShippedModelShowsWhatTheLessonSays) {
+    auto model = load_model("builtin:induction-demo");
+    ASSERT_TRUE(model.ok()) << model.error().message;
+    const std::string sentence = "doz pok biv mez bek dez raz zuv ziv zik doz pok biv mez bek dez raz zuv ziv zik";
+    auto trace = compute_trace(model.value(), sentence);
+    ASSERT_TRUE(trace.ok()) << trace.error().message;
+    const Trace& t = *trace.value();
+    ASSERT_EQ(t.n_tokens(), 20);
+    for (int i = 1; i < 20; ++i) EXPECT_GT((*t.head_weights(0, 1))(i, i - 1), 0.9f) << "previous-token row " << i;
+    for (int i = 11; i < 20; ++i) EXPECT_GT((*t.head_weights(1, 1))(i, i - 9), 0.8f) << "induction row " << i;
+    // The next word after the second 'mez' (the trace of the text up to it keeps its last logits).
+    auto upto = compute_trace(model.value(), "doz pok biv mez bek dez raz zuv ziv zik doz pok biv mez");
+    ASSERT_TRUE(upto.ok()) << upto.error().message;
+    const Trace& u = *upto.value();
+    ASSERT_TRUE(u.has_logits_for(13));
+    const auto top = top_k_softmax(u.logits_of(13), 1);
+    EXPECT_EQ(model.value()->tokenizer().piece(top[0].id), "bek");
+    EXPECT_GT(top[0].probability, 0.7f);
 }
 
 double best(const std::vector<HeadDetectorScores>& heads, int layer, double HeadDetectorScores::*score) {

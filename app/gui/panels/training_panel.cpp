@@ -57,6 +57,7 @@ void TrainingPanel::draw_content(const FrameContext& frame) {
         m_autostarted = true;
         start(frame);
     }
+    follow_lesson(frame);
     const TrainingStatus status = m_worker.latest();  // immutable for this frame
     // Presentation mode: the run's button and its progress on one line, no settings, so the curve
     // and the heatmap keep the height of a 720p projector.
@@ -89,6 +90,16 @@ void TrainingPanel::set_kind(TrainingKind kind) {
     const std::string sentence = induction ? induction_watch_sentence() : kDefaultSentence;
     std::snprintf(m_sentence.data(), m_sentence.size(), "%s", sentence.c_str());
     m_steps = induction ? kInductionSteps : kAmbiguousSteps;
+}
+
+// A lesson step that names a run chooses it once, when the step is entered; Train stays the
+// class's to press.
+void TrainingPanel::follow_lesson(const FrameContext& frame) {
+    const LessonCaption& lesson = frame.state.lesson;
+    if (!lesson.active() || !lesson.shown || lesson.entered == m_lesson_entered) return;
+    m_lesson_entered = lesson.entered;
+    if (lesson.training == "induction") set_kind(TrainingKind::InductionHeads);
+    else if (lesson.training == "ambiguous-words") set_kind(TrainingKind::AmbiguousWords);
 }
 
 void TrainingPanel::start(const FrameContext& frame) {
@@ -201,6 +212,19 @@ void TrainingPanel::draw_loss_and_heatmap(const FrameContext& frame, const Train
     const float gap = ImGui::GetFontSize();
     const float plot_w = std::floor((avail.x - gap) * 0.42f);
     const bool scored = status.frames && !status.frames->empty() && !status.frames->back().heads.empty();
+    if (scored && frame.state.compact) {
+        // A projector's height: the two curves side by side, full height; the main views already
+        // show the snapshot's attention (views follow).
+        const float half_w = std::floor((avail.x - gap) * 0.5f);
+        ImGui::BeginGroup();
+        draw_loss(frame, status, ImVec2(half_w, avail.y));
+        ImGui::EndGroup();
+        ImGui::SameLine(0, gap);
+        ImGui::BeginGroup();
+        draw_head_scores(frame, status, ImVec2(avail.x - half_w - gap, avail.y));
+        ImGui::EndGroup();
+        return;
+    }
     ImGui::BeginGroup();
     if (scored) {
         // The loss and the heads' scores one above the other, on the same steps: the drop in
@@ -258,10 +282,21 @@ void TrainingPanel::draw_head_scores(const FrameContext& frame, const TrainingSt
     if (ImGui::IsItemHovered())
         ImGui::SetTooltip("on 10 made-up sequences, each said twice: the weight a head gives, from each word of the\n"
                           "second time, to the word after that word's first time (TransformerLens' induction score)");
+    // The legend follows the title, wrapping within the plot's width.
+    float x = ImGui::GetItemRectSize().x;
+    const float spacing = ImGui::GetStyle().ItemSpacing.x;
+    float legend_h = ImGui::GetTextLineHeightWithSpacing();
     for (std::size_t i = 0; i < newest.size(); ++i) {
         const HeadDetectorScores& h = newest[i];
         const double score = selected && i < selected->heads.size() ? selected->heads[i].induction : h.induction;
-        ImGui::SameLine();
+        const float w = ImGui::CalcTextSize(format("\xE2\x97\x8F L%dH%d %.2f", h.layer, h.head, score).c_str()).x;
+        if (x + spacing + w <= size.x) {
+            ImGui::SameLine();
+            x += spacing + w;
+        } else {
+            x = w;
+            legend_h += ImGui::GetTextLineHeightWithSpacing();
+        }
         ImGui::PushStyleColor(ImGuiCol_Text, ImGui::ColorConvertU32ToFloat4(series[i].color));
         const std::string label = format("\xE2\x97\x8F L%dH%d %.2f##score%zu", h.layer, h.head, score, i);
         if (ImGui::Selectable(label.c_str(), series[i].bold, 0, ImGui::CalcTextSize(label.c_str(), nullptr, true))) {
@@ -271,8 +306,7 @@ void TrainingPanel::draw_head_scores(const FrameContext& frame, const TrainingSt
         }
         ImGui::PopStyleColor();
     }
-    const float line = ImGui::GetTextLineHeightWithSpacing();
-    const ImVec2 plot_size(size.x, std::max(ImGui::GetFontSize() * 5, size.y - line));
+    const ImVec2 plot_size(size.x, std::max(ImGui::GetFontSize() * 5, size.y - legend_h));
     const ImVec2 at = ImGui::GetCursorScreenPos();
     draw_step_plot(frame, series, std::max(status.total_steps, frames.back().step), 1.0, selected ? selected->step : -1, plot_size);
     frame.actions.report_region("training-head-scores", at, ImVec2(at.x + plot_size.x, at.y + plot_size.y));

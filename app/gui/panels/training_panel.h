@@ -35,6 +35,7 @@ protected:
 
 private:
     void start(const FrameContext& frame);
+    void follow_lesson(const FrameContext& frame);
     void draw_controls(const FrameContext& frame, const TrainingStatus& status, bool compact);
     void draw_kind_choice(bool running);
     void draw_progress(const FrameContext& frame, const TrainingStatus& status);
@@ -59,6 +60,7 @@ private:
     std::array<char, 512> m_save_path{};
     std::array<char, 512> m_folder{};
     int m_selected = -1;        // timeline index; -1: follow the newest snapshot
+    int m_lesson_entered = 0;   // the lesson step whose run choice was applied
     bool m_head_chosen = false; // a head picked in the scores' legend; else the best induction head is shown
     bool m_views_follow = true; // the other views show the newest snapshot while it trains
     std::shared_ptr<const TransformerModel> m_followed;  // the snapshot they were last given

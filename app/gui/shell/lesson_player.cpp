@@ -127,7 +127,7 @@ std::string LessonPlayer::select(AppState& state) {
 LessonCaption LessonPlayer::caption() const {
     if (!active()) return {};
     const LessonStep& s = current();
-    return {m_lesson.title, s.title, s.text, m_step, step_count(), s.page, s.field, s.zoom, m_entered, m_phase == Phase::Shown};
+    return {m_lesson.title, s.title, s.text, m_step, step_count(), s.page, s.field, s.zoom, s.training, m_entered, m_phase == Phase::Shown};
 }
 
 std::string LessonPlayer::report() const {

@@ -23,6 +23,7 @@ struct LessonCaption {
     int page = 0;
     std::string field;
     float zoom = 0.0f;
+    std::string training;  // the Training view's run: "ambiguous-words", "induction" or ""
     int entered = 0;
     bool shown = false;  // the step's model, sentence and selection are on screen: apply them now
     bool active() const { return count > 0; }

@@ -16,6 +16,8 @@
 //       "page": "keys",                         // optional: the steps view's page, 1-10 or its name (below)
 //       "field": "scores",                      // optional: weights, scores, value-weighted(-layer)
 //       "zoom": 2.5,                            // optional: the heatmap's zoom (1 = the whole grid), on the query
+//       "training": "induction",                // optional: what the Training view's Train button trains,
+//                                               // "ambiguous-words" or "induction" (the induction-head demo)
 //       "attention": "cross",                   // optional, encoder-decoders only: "encoder", "decoder" or "cross",
 //                                               // the kind of attention the views show; else the previous step's
 //                                               // (else the app's: cross). token and key then name its rows and
@@ -24,7 +26,7 @@
 //                                               // translation; else the model's own. Kept while the step keeps the
 //                                               // sentence and model (a step that sets either drops it)
 //     } ] }
-// page, field and zoom belong to their step: a step without them leaves the view as it is.
+// page, field, zoom and training belong to their step: a step without them leaves the view as it is.
 // Page names, in order: input, projections, query, keys, dots, scale, mask, exp, normalise, output.
 //
 // Parsing resolves what a step inherits, so every Step is complete. Words are matched against the
@@ -67,6 +69,7 @@ struct LessonStep {
     float zoom = 0.0f;               // the heatmap's zoom, at least 1; 0: as it is
     std::string attention;           // "encoder", "decoder" or "cross" (encoder-decoders); "": as it is
     std::string target;              // the forced translation (encoder-decoders); "": the model's own
+    std::string training;            // what the Training view's Train trains: "ambiguous-words" or "induction"; "": as it is
 };
 
 // The kinds of attention a step may show: "encoder", "decoder", "cross".

@@ -9,6 +9,8 @@ extern "C" const char attnscope_model_bank_encoder[];
 extern "C" const char attnscope_model_bank_encoder_end[];
 extern "C" const char attnscope_model_translator[];
 extern "C" const char attnscope_model_translator_end[];
+extern "C" const char attnscope_model_induction_demo[];
+extern "C" const char attnscope_model_induction_demo_end[];
 
 namespace attnscope {
 
@@ -26,6 +28,8 @@ const std::vector<BuiltinModel>& builtin_models() {
         {"bank-encoder", embedded(attnscope_model_bank_encoder, attnscope_model_bank_encoder_end)},
         // English -> French, an encoder-decoder (issue 15)
         {"translator", embedded(attnscope_model_translator, attnscope_model_translator_end)},
+        // 2 layers of attention only, on made-up words: the induction-head demo trained (issue 18)
+        {"induction-demo", embedded(attnscope_model_induction_demo, attnscope_model_induction_demo_end)},
     };
     return models;
 }

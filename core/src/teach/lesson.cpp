@@ -24,9 +24,10 @@ using nlohmann::json;
 // [SECTION] Names: every key the format knows, in one table.
 
 enum class Key { Format, Version, Title, Model, Steps, Caption, Text, Sentence, View, Layer, Head, Token, KeyToken, Page, Field, Zoom,
-                 Attention, Target, Count };
+                 Attention, Target, Training, Count };
 constexpr std::string_view kKeyNames[] = {"format", "version", "title", "model", "steps", "caption", "text",      "sentence", "view",
-                                          "layer",  "head",    "token", "key",   "page",  "field",   "zoom",      "attention", "target"};
+                                          "layer",  "head",    "token", "key",   "page",  "field",   "zoom",      "attention", "target",
+                                          "training"};
 static_assert(std::size(kKeyNames) == static_cast<std::size_t>(Key::Count), "name every lesson key");
 
 constexpr std::string_view name(Key k) { return kKeyNames[static_cast<int>(k)]; }
@@ -40,7 +41,7 @@ const std::vector<std::string_view> kTopKeys = {name(Key::Format), name(Key::Ver
 const std::vector<std::string_view> kStepKeys = {name(Key::Caption), name(Key::Model), name(Key::Sentence), name(Key::View),
                                                  name(Key::Layer),   name(Key::Head),  name(Key::Token),    name(Key::KeyToken),
                                                  name(Key::Page),    name(Key::Field), name(Key::Zoom),     name(Key::Attention),
-                                                 name(Key::Target)};
+                                                 name(Key::Target),  name(Key::Training)};
 constexpr float kMaxZoom = 64.0f;
 const std::vector<std::string_view> kCaptionKeys = {name(Key::Title), name(Key::Text)};
 
@@ -85,6 +86,12 @@ std::string read_field(const json& node, const JsonPath& at) {
     const std::string s = read_string(node, at);
     if (!heatmap_field_from_name(s))
         at.fail("expected \"weights\" or \"scores\" (or \"value-weighted\", \"value-weighted-layer\"), got \"" + s + "\"");
+    return s;
+}
+
+std::string read_training(const json& node, const JsonPath& at) {
+    const std::string s = read_string(node, at);
+    if (s != "ambiguous-words" && s != "induction") at.fail("expected \"ambiguous-words\" or \"induction\", got \"" + s + "\"");
     return s;
 }
 
@@ -149,6 +156,8 @@ void read_step(const json& node, const JsonPath& at, LessonStep& step) {
     step.page = 0;  // what a step does to a view's own controls is the step's alone
     step.field.clear();
     step.zoom = 0.0f;
+    step.training.clear();
+    field(Key::Training, [&](const json& v, const JsonPath& p) { step.training = read_training(v, p); });
     field(Key::Page, [&](const json& v, const JsonPath& p) { step.page = read_page(v, p); });
     field(Key::Field, [&](const json& v, const JsonPath& p) { step.field = read_field(v, p); });
     field(Key::Zoom, [&](const json& v, const JsonPath& p) { step.zoom = read_zoom(v, p); });
