@@ -2,7 +2,7 @@
 // head's rows of W_O zeroed (another code path: the weights, not the hook); mean ablation equals
 // W_O's rows fed the head's mean output, checked the same way through its bias; attnscope-cli
 // ablate against tests/analysis/ablation_reference.py (numpy, written separately) on stories260K
-// and a random GPT-2.
+// and a random GPT-2. Each pass starts at the ablated layer; a test checks that against whole passes.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -56,6 +56,50 @@ TEST(Ablation, ZeroingAHeadEqualsZeroingItsRowsOfWO) {
         changed += std::abs(e.p_after - e.p_before) > 1e-6;
     }
     EXPECT_GT(changed, 0);
+}
+
+// ablate_each_head starts each pass at the ablated head's layer, from the plain pass's residual
+// stream. Every family's result equals a pass from the first layer with the same head removed
+// (ForwardOptions::ablation without resuming), and the plain pass's probability too: the skipped
+// layers are exactly the ones a removal cannot change. The reference checkpoints (random weights,
+// the real tensor names) cover each family's own forward loop; a family that ignored the resume
+// would pass too, only slower (the benchmark shows it does not).
+TEST(Ablation, StartingAtTheAblatedLayerEqualsAWholePassInEveryFamily) {
+    std::vector<fs::path> folders;
+    for (const char* name : {"gpt2_f32", "gpt2_f32_scale_by_layer", "llama_f32_gqa_untied_sharded", "gemma2_f32_window3_softcap",
+                             "phi3_f32_gqa", "gpt_neox_f32_parallel", "gpt_neox_f16_sequential", "opt_f32_pre_ln",
+                             "opt_f16_post_ln_project"})
+        if (fs::exists(fs::path(ATTNSCOPE_HF_REFERENCE_DIR) / name / "config.json"))
+            folders.push_back(fs::path(ATTNSCOPE_HF_REFERENCE_DIR) / name);
+    folders.push_back("builtin:bank-decoder");
+    if (fs::exists(shared_model("stories260K"))) folders.push_back(shared_model("stories260K"));
+    ASSERT_GE(folders.size(), 2u);
+    for (const fs::path& folder : folders) {
+        SCOPED_TRACE(folder.string());
+        const auto loaded = load_model(folder.string());
+        ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+        const Model& m = *loaded.value();
+        auto encoded = m.tokenizer().encode("a b c d a b c");
+        ASSERT_TRUE(encoded.ok());
+        const std::vector<Token> tokens = encoded.value();
+        const int target = tokens.back().id;
+        const auto effects = ablate_each_head(m, tokens, target);
+        ASSERT_TRUE(effects.ok()) << effects.error().message;
+        ASSERT_EQ(effects.value().size(), static_cast<std::size_t>(m.info().n_layers * m.info().n_heads));
+        for (const HeadEffect& e : effects.value()) {
+            ForwardOptions whole;
+            whole.logits = ForwardOptions::Logits::LastRow;
+            whole.ablation.heads = {{e.layer, e.head}};
+            const auto t = m.forward(tokens, whole);
+            ASSERT_TRUE(t.ok());
+            const RowVector logits = t.value().logits_of(static_cast<int>(tokens.size()) - 1);
+            const double top = logits.maxCoeff();
+            double sum = 0;
+            for (Index c = 0; c < logits.size(); ++c) sum += std::exp(logits(c) - top);
+            EXPECT_NEAR(e.p_after, std::exp(logits(target) - top) / sum, 1e-6) << "layer " << e.layer << " head " << e.head;
+            EXPECT_NEAR(e.p_before, next_probability(m, tokens, target), 1e-9);
+        }
+    }
 }
 
 TEST(Ablation, AnEncoderIsRefusedByName) {

@@ -23,8 +23,9 @@ struct HeadEffect {
 Result<Token> next_token_for(const Model& model, const std::string& text, const std::string& target);
 
 // Every head ablated alone (kind: zero or mean), for the next token after `tokens`: decoders only.
-// One forward pass per head, none of them reusing anything (an ablated head changes every later
-// layer and row). Errors: an encoder or encoder-decoder, "cancelled".
+// One forward pass per head, starting at the head's layer from the plain pass's residual stream
+// (ForwardOptions::resume): a removed head changes nothing before its layer, and every later layer
+// and row after it. Errors: an encoder or encoder-decoder, "cancelled".
 Result<std::vector<HeadEffect>> ablate_each_head(const Model& model, const std::vector<Token>& tokens, int target_id,
                                                  ForwardOptions::Ablation::Kind kind = ForwardOptions::Ablation::Kind::Zero,
                                                  const std::function<bool()>& cancelled = {});

@@ -40,7 +40,25 @@ struct ForwardOptions {
     // Keep the residual stream after every layer (Trace::residual) for the logit lens. A pass that
     // keeps it never reuses a prefix.
     bool keep_residual = false;
+    // Start the pass at `layer`, from the residual stream that a pass of the same tokens kept
+    // after layer - 1 (keep_residual): the layers before it are not computed, and their
+    // LayerTraces stay empty. Removing a head of layer l changes nothing before l, so
+    // ablate_each_head starts each pass there. Ignored (every layer computed, the same result)
+    // by a family that does not read it, and when it does not fit (resume_layer below).
+    struct Resume {
+        const std::vector<Matrix>* residual = nullptr;
+        int layer = 0;
+    };
+    Resume resume{};
 };
+
+// The first layer a pass of rows p.. (m of them) computes: options.resume.layer when the pass
+// can start there (no prefix, no residual to keep, a kept residual of m rows after the layer
+// before), else 0. Each family's forward starts its stream at resumed_stream() then.
+int resume_layer(const ForwardOptions& options, int p, Index m, int n_layers);
+inline const Matrix& resumed_stream(const ForwardOptions& options, int first_layer) {
+    return (*options.resume.residual)[static_cast<std::size_t>(first_layer - 1)];
+}
 
 // Applies options.ablation to one layer's heads' outputs side by side (rows x n_heads * d_head),
 // before W_O. Decoders and encoders alike; encoder-decoders ignore it.

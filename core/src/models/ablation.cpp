@@ -18,6 +18,13 @@ void ablate_head_outputs(Matrix& heads_out, int layer, int d_head, const Forward
     }
 }
 
+int resume_layer(const ForwardOptions& options, int p, Index m, int n_layers) {
+    const auto& r = options.resume;
+    if (!r.residual || r.layer <= 0 || r.layer >= n_layers || p != 0 || options.keep_residual) return 0;
+    if (r.residual->size() < static_cast<std::size_t>(r.layer)) return 0;
+    return (*r.residual)[static_cast<std::size_t>(r.layer - 1)].rows() == m ? r.layer : 0;
+}
+
 namespace {
 
 // softmax(logits)[id], computed stably.
@@ -28,12 +35,10 @@ double probability_of(const Eigen::Ref<const RowVector>& logits, int id) {
     return std::exp(static_cast<double>(logits(id)) - top) / sum;
 }
 
-Result<double> next_token_probability(const Model& model, const std::vector<Token>& tokens, int target_id,
-                                      const ForwardOptions& options) {
-    auto trace = model.forward(tokens, options);
+// The next token's probability from a pass's last row.
+Result<double> last_row_probability(const Model& model, const Result<Trace>& trace, int last, int target_id) {
     if (!trace.ok()) return trace.error();
     const Trace& t = trace.value();
-    const int last = static_cast<int>(tokens.size()) - 1;
     if (!t.has_logits_for(last)) return Error{"model '" + model.info().name + "' gives no next-token logits"};
     return probability_of(t.logits_of(last), target_id);
 }
@@ -72,14 +77,21 @@ Result<std::vector<HeadEffect>> ablate_each_head(const Model& model, const std::
     options.cancelled = cancelled;
     options.logits = ForwardOptions::Logits::LastRow;
     options.keep_attention = false;   // only the logits are read
-    const auto before = next_token_probability(model, tokens, target_id, options);
+    const int last = static_cast<int>(tokens.size()) - 1;
+    // The plain pass keeps its residual stream: a pass without a head of layer l starts from the
+    // stream before l, which the removal cannot change.
+    options.keep_residual = true;
+    const Result<Trace> plain = model.forward(tokens, options);
+    const auto before = last_row_probability(model, plain, last, target_id);
     if (!before.ok()) return before.error();
+    options.keep_residual = false;
     std::vector<HeadEffect> out;
     options.ablation.kind = kind;
     for (int l = 0; l < info.n_layers; ++l)
         for (int h = 0; h < info.n_heads; ++h) {
             options.ablation.heads = {{l, h}};
-            const auto after = next_token_probability(model, tokens, target_id, options);
+            options.resume = {&plain.value().residual, l};
+            const auto after = last_row_probability(model, model.forward(tokens, options), last, target_id);
             if (!after.ok()) return after.error();
             out.push_back({l, h, before.value(), after.value()});
         }

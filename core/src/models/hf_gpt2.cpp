@@ -105,9 +105,15 @@ private:
         const int n = static_cast<int>(tokens.size()), m = n - p, d = m_info.d_model, H = m_info.n_heads;
         Trace trace;
         trace.layers.resize(m_layers.size());
-        Matrix x = gather_rows(*m_wte, std::vector<int>(ids.value().begin() + p, ids.value().end()));
-        x += m_wpe->matrix().middleRows(p, m);  // learned positions: the new rows' own
-        for (std::size_t l = 0; l < m_layers.size(); ++l) {
+        const int first = resume_layer(options, p, m, static_cast<int>(m_layers.size()));
+        Matrix x;
+        if (first > 0) {
+            x = resumed_stream(options, first);
+        } else {
+            x = gather_rows(*m_wte, std::vector<int>(ids.value().begin() + p, ids.value().end()));
+            x += m_wpe->matrix().middleRows(p, m);  // learned positions: the new rows' own
+        }
+        for (std::size_t l = static_cast<std::size_t>(first); l < m_layers.size(); ++l) {
             const Gpt2Layer& L = m_layers[l];
             LayerTrace& layer = trace.layers[l];
             const LayerTrace* reused = reused_layer(prefix, p, l);

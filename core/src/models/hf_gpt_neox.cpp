@@ -143,8 +143,10 @@ private:
         const float scale = 1.0f / std::sqrt(static_cast<float>(dh));
         Trace trace;
         trace.layers.resize(m_layers.size());
-        Matrix x = gather_rows(*m_embed, std::vector<int>(ids.value().begin() + p, ids.value().end()));
-        for (std::size_t l = 0; l < m_layers.size(); ++l) {
+        const int first = resume_layer(options, p, static_cast<Index>(tokens.size()) - p, static_cast<int>(m_layers.size()));
+        Matrix x = first > 0 ? resumed_stream(options, first)
+                             : gather_rows(*m_embed, std::vector<int>(ids.value().begin() + p, ids.value().end()));
+        for (std::size_t l = static_cast<std::size_t>(first); l < m_layers.size(); ++l) {
             const NeoxLayer& L = m_layers[l];
             LayerTrace& layer = trace.layers[l];
             const LayerTrace* reused = reused_layer(prefix, p, l);

@@ -397,9 +397,15 @@ private:
         const int H = m_info.n_heads, KV = m_info.n_kv_heads, dh = m_info.d_head;
         Trace trace;
         trace.layers.resize(m_layers.size());
-        Matrix x = gather_rows(*m_embed, std::vector<int>(ids.value().begin() + p, ids.value().end()));
-        if (m_embed_scale != 1.0f) x *= m_embed_scale;
-        for (std::size_t l = 0; l < m_layers.size(); ++l) {
+        const int first = resume_layer(options, p, static_cast<Index>(tokens.size()) - p, static_cast<int>(m_layers.size()));
+        Matrix x;
+        if (first > 0) {
+            x = resumed_stream(options, first);
+        } else {
+            x = gather_rows(*m_embed, std::vector<int>(ids.value().begin() + p, ids.value().end()));
+            if (m_embed_scale != 1.0f) x *= m_embed_scale;
+        }
+        for (std::size_t l = static_cast<std::size_t>(first); l < m_layers.size(); ++l) {
             const LlamaLayer& L = m_layers[l];
             LayerTrace& layer = trace.layers[l];
             const LayerTrace* reused = reused_layer(prefix, p, l);

@@ -109,10 +109,16 @@ private:
         const float scale = 1.0f / std::sqrt(static_cast<float>(m_info.d_head));
         Trace trace;
         trace.layers.resize(m_layers.size());
-        Matrix x = gather_rows(*m_embed, std::vector<int>(ids.value().begin() + p, ids.value().end()));
-        if (m_project_in) x = linear_out_in(x, *m_project_in, nullptr);
-        x += m_positions->matrix().middleRows(p + kPositionOffset, m);
-        for (std::size_t l = 0; l < m_layers.size(); ++l) {
+        const int first = resume_layer(options, p, m, static_cast<int>(m_layers.size()));
+        Matrix x;
+        if (first > 0) {
+            x = resumed_stream(options, first);
+        } else {
+            x = gather_rows(*m_embed, std::vector<int>(ids.value().begin() + p, ids.value().end()));
+            if (m_project_in) x = linear_out_in(x, *m_project_in, nullptr);
+            x += m_positions->matrix().middleRows(p + kPositionOffset, m);
+        }
+        for (std::size_t l = static_cast<std::size_t>(first); l < m_layers.size(); ++l) {
             const OptLayer& L = m_layers[l];
             LayerTrace& layer = trace.layers[l];
             const LayerTrace* reused = reused_layer(prefix, p, l);

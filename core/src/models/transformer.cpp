@@ -207,9 +207,11 @@ Result<Trace> TransformerModel::forward_rows(const Trace* prefix, int p, const s
 
     Trace trace;
     trace.layers.resize(static_cast<std::size_t>(m_config.n_layers));
-    Matrix x = embed(tokens, p);  // (n - p) x d: the residual stream of the new rows
+    // (n - p) x d: the residual stream of the new rows (or, resumed, after the layer before `first`)
+    const int first = resume_layer(options, p, static_cast<Index>(tokens.size()) - p, m_config.n_layers);
+    Matrix x = first > 0 ? resumed_stream(options, first) : embed(tokens, p);
 
-    for (int l = 0; l < m_config.n_layers; ++l) {
+    for (int l = first; l < m_config.n_layers; ++l) {
         const TransformerLayerWeights& w = m_weights.layers[static_cast<std::size_t>(l)];
         LayerTrace& layer = trace.layers[static_cast<std::size_t>(l)];
         const LayerTrace* reused = reused_layer(prefix, p, static_cast<std::size_t>(l));
