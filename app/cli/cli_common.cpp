@@ -13,16 +13,32 @@ ModelPtr load_model_or_fail(const std::string& spec) {
     return model.value();
 }
 
-std::shared_ptr<const Trace> trace_or_fail(const Model& model, const std::string& text, const TraceOptions& request) {
+namespace {
+
+void check_target(const Model& model, const TraceOptions& request) {
     if (request.target && !model.encoder_decoder())
         throw CliError{kUsage, "--target: model '" + model.info().name + "' is not an encoder-decoder; only a translator's decoder reads a target"};
-    auto trace = compute_trace(model, text, request);
+}
+
+std::shared_ptr<const Trace> trace_or_message(Result<std::shared_ptr<const Trace>> trace) {
     if (!trace.ok()) {
         // The target's own problems name --target; everything else is about the text.
         const std::string& message = trace.error().message;
         throw CliError{kBadInput, (message.rfind("the target", 0) == 0 ? "--target: " : "--text: ") + message};
     }
     return trace.value();
+}
+
+}  // namespace
+
+std::shared_ptr<const Trace> trace_or_fail(const Model& model, const std::string& text, const TraceOptions& request) {
+    check_target(model, request);
+    return trace_or_message(compute_trace(model, text, request));
+}
+
+std::shared_ptr<const Trace> trace_or_fail(const ModelPtr& model, const std::string& text, const TraceOptions& request) {
+    check_target(*model, request);
+    return trace_or_message(compute_trace(model, text, request));
 }
 
 std::shared_ptr<const Trace> trace_or_fail(const Model& model, const std::string& text) {

@@ -26,6 +26,8 @@ std::shared_ptr<const Trace> trace_or_fail(const Model& model, const std::string
 // The same with a request: an encoder-decoder's --target (exit 2 for a model that has no decoder
 // to force) and --max-new.
 std::shared_ptr<const Trace> trace_or_fail(const Model& model, const std::string& text, const TraceOptions& request);
+// The same, and the trace keeps the model (Trace::made_by), which value-weighted exports read.
+std::shared_ptr<const Trace> trace_or_fail(const ModelPtr& model, const std::string& text, const TraceOptions& request);
 
 // Checks --layer/--head against the model; throws CliError{kUsage, ...} when out of range.
 void check_layer(const Trace& trace, int layer);

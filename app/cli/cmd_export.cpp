@@ -1,5 +1,5 @@
 // attnscope-cli export [--model PATH] --text TEXT [--target TEXT] [--attention encoder|decoder|cross]
-//                      --layer L --head H --out FILE(.svg|.csv|.json) [--field weights|scores]
+//                      --layer L --head H --out FILE(.svg|.csv|.json) [--field weights|scores|value-weighted|value-weighted-layer]
 // An encoder-decoder exports its decoder's masked self-attention unless --attention names its
 // encoder's self-attention or its cross-attention (rows the target, columns the source).
 #include <algorithm>
@@ -51,17 +51,19 @@ Result<std::filesystem::path> write_head(const ExportOptions& o, const Trace& wh
 }
 
 void run_export(const ExportOptions& o) {
-    if (o.field != "weights" && o.field != "scores")
-        throw CliError{kUsage, "--field: expected weights or scores, got '" + o.field + "'"};
+    const std::optional<HeatmapField> field = heatmap_field_from_name(o.field);
+    if (!field)
+        throw CliError{kUsage, "--field: expected weights, scores, value-weighted or value-weighted-layer, got '" + o.field + "'"};
     const ModelPtr model = load_model_or_fail(o.model);
     TraceOptions request;
     request.target = o.target;
-    const auto whole = trace_or_fail(*model, o.text, request);
+    const auto whole = trace_or_fail(model, o.text, request);
     const auto trace = attention_trace(whole, o.attention);
     check_layer(*trace, o.layer);
     check_head(*trace, o.head);
-    const auto field = o.field == "weights" ? HeatmapField::Weights : HeatmapField::Scores;
-    auto written = write_head(o, *whole, *trace, field);
+    // Value-weighted shares need the heads' W_O (an encoder-decoder's cross heads do not give it).
+    if (const auto why = heatmap_field_refusal(*trace, *field)) throw CliError{kBadInput, "--field " + o.field + ": " + *why};
+    auto written = write_head(o, *whole, *trace, *field);
     if (!written.ok()) {
         const bool format_problem = written.error().message.find("unknown export format") != std::string::npos;
         throw CliError{format_problem ? kUsage : kFailure, written.error().message};
@@ -85,7 +87,9 @@ void add_export_command(CLI::App& app) {
     sub->add_option("--layer", opts->layer, "Layer (0-based)")->required();
     sub->add_option("--head", opts->head, "Head (0-based)")->required();
     sub->add_option("--out", opts->out, "Output file: .svg, .csv or .json")->required();
-    sub->add_option("--field", opts->field, "weights (default) or scores (scaled, before the softmax)");
+    sub->add_option("--field", opts->field,
+                    "weights (default), scores (scaled, before the softmax), value-weighted (each row's shares of "
+                    "||a f(x)||, Kobayashi et al. 2020) or value-weighted-layer (the layer's heads summed)");
     on_run(sub, [opts] { run_export(*opts); });
 }
 

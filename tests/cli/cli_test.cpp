@@ -325,6 +325,44 @@ TEST_F(CliExport, RefusesAnUnknownFormat) {
     EXPECT_THAT(r.err, HasSubstr("unknown export format '.png'"));
 }
 
+// --field value-weighted: each CSV row is `trace --fields value_norms`'s row of that head (checked
+// against numpy in tests/analysis/) divided by its sum; an encoder-decoder's cross head refuses it
+// (its W_O is not read) with exit 3, an unknown field is a usage error.
+TEST_F(CliExport, WritesValueWeightedSharesAsTheTracesValueNormsGiveThem) {
+    const std::string out = (scratch_dir() / "vw.csv").string();
+    const ProcessResult r = cli({"export", "--model", tiny_causal_model(), "--text", "i took the money", "--layer", "1", "--head", "1",
+                                 "--out", out, "--field", "value-weighted"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const ProcessResult t = cli({"trace", "--model", tiny_causal_model(), "--text", "i took the money", "--layer", "1", "--head", "1",
+                                 "--fields", "value_norms"});
+    ASSERT_EQ(t.exit_code, 0) << t.err;
+    const auto norms = nlohmann::json::parse(t.out)["layers"][0]["heads"][0]["value_norms"];
+    std::istringstream csv(slurp(out));
+    std::string line;
+    std::getline(csv, line);  // the labels
+    for (std::size_t i = 0; i < 4; ++i) {
+        ASSERT_TRUE(std::getline(csv, line));
+        double sum = 0;
+        for (std::size_t j = 0; j < 4; ++j) sum += norms[i][j].is_null() ? 0.0 : norms[i][j].get<double>();
+        std::istringstream cells(line);
+        std::string cell;
+        std::getline(cells, cell, ',');
+        for (std::size_t j = 0; j < 4; ++j) {
+            std::getline(cells, cell, ',');
+            const double norm = norms[i][j].is_null() ? 0.0 : norms[i][j].get<double>();
+            EXPECT_NEAR(std::stod(cell), norm / sum, 1e-6) << i << "," << j;
+        }
+    }
+    const ProcessResult bad = cli({"export", "--model", tiny_causal_model(), "--text", "i took", "--layer", "0", "--head", "0", "--out",
+                                   out, "--field", "attention"});
+    EXPECT_EQ(bad.exit_code, 2);
+    EXPECT_THAT(bad.err, HasSubstr("--field: expected weights, scores, value-weighted or value-weighted-layer"));
+    const ProcessResult cross = cli({"export", "--model", "builtin:translator", "--text", "the red car .", "--attention", "cross", "--layer",
+                                     "0", "--head", "0", "--out", out, "--field", "value-weighted"});
+    EXPECT_EQ(cross.exit_code, 3);
+    EXPECT_THAT(cross.err, HasSubstr("encoder-decoders are not weighed"));
+}
+
 // An encoder-decoder's heads (the tiny random Marian of the seq2seq reference fixture): --attention
 // cross writes the target x source head, encoder the source x source one, each with the numbers
 // of `trace`'s cross_layers and source layers; a model with one kind of attention refuses it.
