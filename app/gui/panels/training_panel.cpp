@@ -117,6 +117,7 @@ void TrainingPanel::start(const FrameContext& frame) {
     }
     m_selected = -1;
     m_head_chosen = false;
+    m_followed_head = {-1, -1};
     m_message.clear();
     m_worker.start(std::move(setup).value());
 }
@@ -312,13 +313,17 @@ void TrainingPanel::draw_head_scores(const FrameContext& frame, const TrainingSt
     frame.actions.report_region("training-head-scores", at, ImVec2(at.x + plot_size.x, at.y + plot_size.y));
 }
 
-// Until someone picks a head, the views show the head with the highest induction score at the
-// snapshot shown: the one a class is waiting for.
-void TrainingPanel::follow_best_head(const FrameContext& frame, const std::vector<HeadDetectorScores>& heads) const {
+// Until someone picks a head in the legend, the views move to the head with the highest induction
+// score at the snapshot shown (the one a class is waiting for) whenever that head changes; a
+// head chosen elsewhere in between (the layer and head steppers) stays until then.
+void TrainingPanel::follow_best_head(const FrameContext& frame, const std::vector<HeadDetectorScores>& heads) {
     if (m_head_chosen || heads.empty()) return;
     const auto best = std::max_element(heads.begin(), heads.end(), [](const HeadDetectorScores& a, const HeadDetectorScores& b) {
         return a.induction < b.induction;
     });
+    const std::pair<int, int> head{best->layer, best->head};
+    if (head == m_followed_head) return;
+    m_followed_head = head;
     frame.selection.layer = best->layer;
     frame.selection.head = best->head;
 }

@@ -9,6 +9,7 @@
 
 #include <array>
 #include <functional>
+#include <utility>
 
 #include "panels/panel.h"
 #include "workers/training_worker.h"
@@ -44,7 +45,7 @@ private:
     void draw_loss(const FrameContext& frame, const TrainingStatus& status, ImVec2 size);
     void draw_head_scores(const FrameContext& frame, const TrainingStatus& status, ImVec2 size);
     void draw_snapshot_heatmap(const FrameContext& frame, const TrainingStatus& status, ImVec2 size);
-    void follow_best_head(const FrameContext& frame, const std::vector<HeadDetectorScores>& heads) const;
+    void follow_best_head(const FrameContext& frame, const std::vector<HeadDetectorScores>& heads);
     void draw_files(const FrameContext& frame, const TrainingStatus& status);
     const TrainingFrame* selected_frame(const TrainingStatus& status) const;
     static const TrainingFrame* newest_measured(const TrainingStatus& status);
@@ -62,6 +63,7 @@ private:
     int m_selected = -1;        // timeline index; -1: follow the newest snapshot
     int m_lesson_entered = 0;   // the lesson step whose run choice was applied
     bool m_head_chosen = false; // a head picked in the scores' legend; else the best induction head is shown
+    std::pair<int, int> m_followed_head{-1, -1};  // (layer, head) the views were last moved to
     bool m_views_follow = true; // the other views show the newest snapshot while it trains
     std::shared_ptr<const TransformerModel> m_followed;  // the snapshot they were last given
     std::string m_message;      // the last save / use result
