@@ -46,60 +46,9 @@ import numpy as np
 
 # ---------------------------------------------------------------- safetensors
 
-_DTYPES = {
-    "F64": ("<f8", 8),
-    "F32": ("<f4", 4),
-    "F16": ("<f2", 2),
-    "BF16": ("<u2", 2),  # converted below
-}
-
-
-class SafeTensors:
-    """Minimal safetensors reader: 8-byte LE header length, JSON header, raw data."""
-
-    def __init__(self, path):
-        self.path = path
-        with open(path, "rb") as f:
-            raw = f.read(8)
-            if len(raw) != 8:
-                raise ValueError("%s: too short for a safetensors header" % path)
-            (hlen,) = struct.unpack("<Q", raw)
-            header = f.read(hlen)
-            if len(header) != hlen:
-                raise ValueError("%s: truncated header" % path)
-        self.header = json.loads(header.decode("utf-8"))
-        self.header.pop("__metadata__", None)
-        self.data_start = 8 + hlen
-
-    def keys(self):
-        return list(self.header.keys())
-
-    def __contains__(self, name):
-        return name in self.header
-
-    def get(self, name):
-        info = self.header[name]
-        dtype = info["dtype"]
-        if dtype not in _DTYPES:
-            raise ValueError("%s: tensor %s has unsupported dtype %s" % (self.path, name, dtype))
-        np_dtype, size = _DTYPES[dtype]
-        shape = [int(s) for s in info["shape"]]
-        begin, end = (int(x) for x in info["data_offsets"])
-        count = 1
-        for s in shape:
-            count *= s
-        if end - begin != count * size:
-            raise ValueError("%s: tensor %s: %d bytes for shape %s %s"
-                             % (self.path, name, end - begin, shape, dtype))
-        with open(self.path, "rb") as f:
-            f.seek(self.data_start + begin)
-            buf = f.read(end - begin)
-        if len(buf) != end - begin:
-            raise ValueError("%s: tensor %s is truncated" % (self.path, name))
-        a = np.frombuffer(buf, dtype=np_dtype, count=count)
-        if dtype == "BF16":
-            a = (a.astype(np.uint32) << 16).view("<f4")
-        return a.astype(np.float64).reshape(shape)
+# One reader for the analysis references: ablation_reference.py's (checked below on hand bit patterns).
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ablation_reference import SafeTensorsFile as SafeTensors  # noqa: E402
 
 
 class ModelFolder:
@@ -114,7 +63,7 @@ class ModelFolder:
         if os.path.exists(single):
             st = SafeTensors(single)
             self.files[single] = st
-            for k in st.keys():
+            for k in st.names():
                 self.where[k] = single
         elif os.path.exists(index):
             with open(index, "r", encoding="utf-8") as f:
