@@ -81,6 +81,13 @@ void print_header(const Trainer& trainer) {
     std::printf("  d_model %d, %d heads, %d layers, d_ff %d, %s; %d steps of %d sentences, seed %u\n", m.d_model,
                 m.n_heads, m.n_layers, m.d_ff, m.causal ? "causal" : "bidirectional", c.options.steps,
                 c.options.batch_size, c.options.seed);
+    const AttentionSupervision& supervision = c.options.attention_supervision;
+    if (supervision.active()) {
+        const auto [supervised, labelled] = trainer.supervised_share();
+        std::printf("  supervised attention: L%d H%d taught to look at deciding words (weight %.2f) at %zu of %zu "
+                    "labelled ambiguous words\n",
+                    supervision.layer, supervision.head, static_cast<double>(supervision.weight), supervised, labelled);
+    }
 }
 
 void run_train(const TrainOptions& o) {
@@ -122,10 +129,13 @@ void run_train(const TrainOptions& o) {
         if (p.step % log_every != 0 && p.step != p.total_steps) return;
         last_mean = static_cast<float>(loss_sum / loss_count);
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        std::printf("step %6d/%d %s %3d%%  loss %.3f  lr %.2e  |grad| %.2f  %.1f s\n", p.step, p.total_steps,
+        std::printf("step %6d/%d %s %3d%%  loss %.3f  lr %.2e  |grad| %.2f  %.1f s", p.step, p.total_steps,
                     progress_bar(p.step, p.total_steps).c_str(), static_cast<int>(100LL * p.step / p.total_steps),
                     static_cast<double>(last_mean), static_cast<double>(p.learning_rate),
                     static_cast<double>(p.grad_norm), seconds);
+        if (config.options.attention_supervision.active())  // the last step's, beside the words' loss
+            std::printf("  attention loss %.3f", static_cast<double>(trainer.last_attention_loss()));
+        std::printf("\n");
         std::fflush(stdout);
         loss_sum = 0.0;
         loss_count = 0;

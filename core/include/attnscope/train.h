@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <random>
@@ -81,6 +82,9 @@ struct TrainingOptions {
     std::uint32_t seed = 1;
     int log_every = 100;           // how often `attnscope-cli train` prints the loss
     int snapshot_every = 0;        // publish a snapshot every N steps (and at the end); 0: only at the end
+    // One head taught to look from each ambiguous word at the words of its sentence that tell its
+    // sense (Trainer::deciding_words); inactive by default.
+    AttentionSupervision attention_supervision;
 };
 
 // Which corpus words the vocabulary keeps: the most frequent ones, so that a big corpus gives a
@@ -105,7 +109,8 @@ struct TrainingConfig {
 //     "sense_labels": true,
 //     "vocabulary": { "max_words": 16000, "min_count": 2 },   (optional; default: every corpus word)
 //     "model": { the own format's "config" keys, plus "biases": true, "tied_head": true },
-//     "training": { "steps", "batch_size", "learning_rate", ..., "seed" } }
+//     "training": { "steps", "batch_size", "learning_rate", ..., "seed",
+//                   "attention_supervision": { "layer": 0, "head": 0, "weight": 1.0 } } }   (optional)
 // Errors name the JSON path, as the model loader does.
 Result<TrainingConfig> parse_training_config(std::string_view text, const std::string& source);
 Result<TrainingConfig> load_training_config(const std::filesystem::path& file);
@@ -184,6 +189,8 @@ public:
 
     int steps_taken() const { return m_step.load(); }  // thread-safe
     float last_grad_norm() const { return m_last_grad_norm; }  // the last step's, before clipping
+    // The last step's supervised attention loss (AttentionSupervision; 0 when inactive).
+    float last_attention_loss() const { return m_last_attention_loss; }
     const TrainingConfig& config() const { return m_config; }
     const WordTokenizer& tokenizer() const { return *m_tokenizer; }
     const Parameters<float>& parameters() const { return m_params; }
@@ -195,17 +202,31 @@ public:
     Example example_of(std::size_t i, std::uint32_t seed) const;
     long long n_parameters() const;
 
+    // The words that tell an ambiguous word's sense, as the corpus shows them: a word w "decides"
+    // word=sense when at least kMinSentences of the sentences labelling `word` contain w and, with
+    // one added to each sense's count (Laplace), at least kMinShare of them have this sense.
+    // Computed only when options.attention_supervision is active (else empty); sorted.
+    static constexpr int kDecidingMinSentences = 5;
+    static constexpr double kDecidingMinShare = 0.9;
+    std::vector<std::string> deciding_words(const std::string& word, const std::string& sense) const;
+    // How many labelled ambiguous words have at least one deciding word in their sentence (a
+    // decoder: before them), and how many labelled ones there are.
+    std::pair<std::size_t, std::size_t> supervised_share() const;
+
 private:
     struct Sentence {
         std::vector<int> ids;     // translate: the target's words
         std::vector<int> labels;  // per token: the sense label's id, or -1
         std::vector<int> source;  // translate: the source's words
+        std::vector<std::pair<int, int>> senses;  // (position, index in m_sense_names) of each labelled ambiguous word
+        std::vector<AttentionTarget> deciding;    // supervised attention: each labelled word -> its deciding words
     };
 
     Trainer() = default;
     std::string add_sentence(const CorpusSentence& s);  // "" or what is wrong with it
     std::string add_pair(const CorpusSentence& s);      // the same for a translation pair
     Example make_example(const Sentence& s, std::mt19937& rng) const;  // objective-specific targets (and masks)
+    void find_deciding_words();  // fills m_deciding and every sentence's `deciding`
     std::vector<Example> next_batch();
     std::shared_ptr<const TrainingSnapshot> publish_snapshot();
 
@@ -215,6 +236,9 @@ private:
     int m_unk_id = 0;
     int m_start_id = -1, m_end_id = -1;  // translate: "<s>" and "</s>"
     std::vector<Sentence> m_sentences;
+    std::vector<std::string> m_sense_names;               // "bank:money", in order of first appearance
+    std::map<std::string, int> m_sense_index;             // the same, to their index
+    std::vector<std::vector<int>> m_deciding;             // per sense: the word ids that decide it, sorted
     std::vector<Example> m_eval_examples;  // fixed: drawn once at creation
 
     Parameters<float> m_params, m_grads, m_adam_m, m_adam_v;
@@ -223,6 +247,7 @@ private:
     std::size_t m_next = 0;             // position in m_order
     std::atomic<int> m_step{0};
     float m_last_grad_norm = 0.f;
+    float m_last_attention_loss = 0.f;
 
     std::atomic<TrainerState> m_state{TrainerState::Idle};
     std::atomic<bool> m_cancel_requested{false};

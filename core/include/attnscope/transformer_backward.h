@@ -149,12 +149,32 @@ Parameters<To> cast_parameters(const Parameters<From>& p) {
 Parameters<float> parameters_from_weights(const TrainableShape& shape, const TransformerWeights& weights);
 TransformerWeights weights_from_parameters(const TrainableShape& shape, const Parameters<float>& p);
 
+// Supervised attention: the query at `query` should spread its weight evenly over `keys` (for
+// an ambiguous word, the words of its sentence that tell its sense), in the head that
+// AttentionSupervision names.
+struct AttentionTarget {
+    int query = 0;
+    std::vector<int> keys;  // distinct, in order; a causal model's are <= query
+};
+
 // One training sentence: ids fed to the model and, per position, the id the model should
 // predict there or -1 for no loss at that position.
 struct Example {
     std::vector<int> ids;      // n
     std::vector<int> targets;  // n; -1 = ignored
     std::vector<int> source{};  // encoder-decoders: what the encoder reads (ids are the decoder's)
+    std::vector<AttentionTarget> attention_targets{};  // read only when an AttentionSupervision is active
+};
+
+// Which head's weights are taught directly, and how strongly (Strubell et al. 2018 train one
+// head to attend to each word's syntactic parent the same way). The objective becomes
+//   mean cross-entropy of the words + weight * mean over the batch's attention targets of
+//   -sum_j t_j log w(query, j), with t spread evenly over the target's keys.
+// Inactive (layer < 0 or weight 0): the words' loss alone, as before.
+struct AttentionSupervision {
+    int layer = -1, head = 0;  // a self-attention layer of the decoder stack (the only stack of a decoder or encoder)
+    float weight = 0.0f;
+    bool active() const { return layer >= 0 && weight > 0.0f; }
 };
 
 // The model's logits for one sentence, n x V. The same math as TransformerModel::forward (an
@@ -167,12 +187,21 @@ MatrixOf<T> forward_logits(const TrainableShape& shape, const Parameters<T>& p, 
 template <class T>
 T batch_loss(const TrainableShape& shape, const Parameters<T>& p, const std::vector<Example>& batch);
 
+// The supervised head's mean attention cross-entropy over the batch's attention targets (0 when
+// there are none): the second term of the objective, before its weight.
+template <class T>
+T batch_attention_loss(const TrainableShape& shape, const Parameters<T>& p, const std::vector<Example>& batch,
+                       const AttentionSupervision& supervision);
+
 // The same loss, and its gradient with respect to every parameter, written into `grads`
 // (overwritten; it takes the parameters' shapes). Sentences run one after another in order,
 // so the sums are always added in the same order and a run is reproducible bit for bit.
+// With an active supervision the gradient is that of batch_loss + weight * batch_attention_loss;
+// the words' loss is still what it returns, and the attention loss goes to *attention_loss.
 template <class T>
 T batch_loss_and_gradients(const TrainableShape& shape, const Parameters<T>& p, const std::vector<Example>& batch,
-                           Parameters<T>& grads);
+                           Parameters<T>& grads, const AttentionSupervision& supervision = {},
+                           T* attention_loss = nullptr);
 
 extern template Parameters<float> zero_parameters<float>(const TrainableShape&);
 extern template Parameters<double> zero_parameters<double>(const TrainableShape&);
@@ -182,9 +211,15 @@ extern template MatrixOf<double> forward_logits<double>(const TrainableShape&, c
                                                         const std::vector<int>&, const std::vector<int>&);
 extern template float batch_loss<float>(const TrainableShape&, const Parameters<float>&, const std::vector<Example>&);
 extern template double batch_loss<double>(const TrainableShape&, const Parameters<double>&, const std::vector<Example>&);
+extern template float batch_attention_loss<float>(const TrainableShape&, const Parameters<float>&,
+                                                  const std::vector<Example>&, const AttentionSupervision&);
+extern template double batch_attention_loss<double>(const TrainableShape&, const Parameters<double>&,
+                                                    const std::vector<Example>&, const AttentionSupervision&);
 extern template float batch_loss_and_gradients<float>(const TrainableShape&, const Parameters<float>&,
-                                                      const std::vector<Example>&, Parameters<float>&);
+                                                      const std::vector<Example>&, Parameters<float>&,
+                                                      const AttentionSupervision&, float*);
 extern template double batch_loss_and_gradients<double>(const TrainableShape&, const Parameters<double>&,
-                                                        const std::vector<Example>&, Parameters<double>&);
+                                                        const std::vector<Example>&, Parameters<double>&,
+                                                        const AttentionSupervision&, double*);
 
 }  // namespace attnscope

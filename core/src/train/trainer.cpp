@@ -10,6 +10,7 @@
 //   [SECTION] Random numbers
 //   [SECTION] Optimizer
 //   [SECTION] Building a trainer: vocabulary, sentences, initial weights
+//   [SECTION] Deciding words: where the supervised head is taught to look
 //   [SECTION] Steps and runs
 #include <algorithm>
 #include <cmath>
@@ -175,6 +176,7 @@ Result<std::unique_ptr<Trainer>> Trainer::create(const TrainingConfig& config, c
                 if (!error.empty()) return Error{corpus.source + ":" + std::to_string(s.line) + ": " + error};
             }
         }
+        if (config.options.attention_supervision.active()) t->find_deciding_words();
 
         t->m_rng.seed(config.options.seed);
         t->m_params = initial_parameters(t->m_config.shape, config.options, t->m_rng);
@@ -242,6 +244,11 @@ std::string Trainer::add_sentence(const CorpusSentence& cs) {
             return "names a sense for \"" + word + "\", which is not in the sentence";
         if (!m_tokenizer->find(lower))  // its sense is learned at its own token: it must have one
             return "the ambiguous word \"" + word + "\" is too rare for the vocabulary (vocabulary.max_words, min_count)";
+        const std::string name = lower + ":" + sense;
+        const auto [it, added] = m_sense_index.emplace(name, static_cast<int>(m_sense_names.size()));
+        if (added) m_sense_names.push_back(name);
+        for (std::size_t i = 0; i < words.size(); ++i)
+            if (words[i] == lower) s.senses.emplace_back(static_cast<int>(i), it->second);
         if (!labels) continue;
         const int label = *m_tokenizer->find(sense_label(word, sense));
         for (std::size_t i = 0; i < words.size(); ++i)
@@ -249,6 +256,77 @@ std::string Trainer::add_sentence(const CorpusSentence& cs) {
     }
     m_sentences.push_back(std::move(s));
     return {};
+}
+
+// [SECTION] Deciding words: where the supervised head is taught to look
+
+void Trainer::find_deciding_words() {
+    // Per sense and per ambiguous word: in how many sentences each other word occurs with it.
+    // A sentence counts once per sense however often the words repeat.
+    std::vector<std::map<int, int>> with_sense(m_sense_names.size());
+    std::map<int, std::map<int, int>> with_word;  // ambiguous word id -> word id -> sentences
+    std::map<int, std::set<int>> senses_of;       // ambiguous word id -> its senses
+    for (const Sentence& s : m_sentences) {
+        std::set<int> done;
+        for (const auto& [position, sense] : s.senses) {
+            if (!done.insert(sense).second) continue;
+            const int word = s.ids[static_cast<std::size_t>(position)];
+            senses_of[word].insert(sense);
+            const std::set<int> others(s.ids.begin(), s.ids.end());
+            for (int other : others) {
+                if (other == word || other == m_unk_id) continue;
+                ++with_sense[static_cast<std::size_t>(sense)][other];
+                ++with_word[word][other];
+            }
+        }
+    }
+    // the ambiguous word of each sense: the id its labelled positions carry
+    std::vector<int> word_of(m_sense_names.size(), -1);
+    for (const auto& [word, senses] : senses_of)
+        for (int sense : senses) word_of[static_cast<std::size_t>(sense)] = word;
+    m_deciding.assign(m_sense_names.size(), {});
+    for (std::size_t sense = 0; sense < m_sense_names.size(); ++sense) {
+        const int word = word_of[sense];
+        if (word < 0) continue;
+        const double n_senses = static_cast<double>(senses_of[word].size());
+        for (const auto& [other, count] : with_sense[sense]) {
+            const int together = with_word[word][other];
+            if (together >= kDecidingMinSentences && (count + 1.0) / (together + n_senses) >= kDecidingMinShare)
+                m_deciding[sense].push_back(other);  // std::map: already sorted
+        }
+    }
+    const bool causal = m_config.shape.config.causal;
+    for (Sentence& s : m_sentences) {
+        for (const auto& [position, sense] : s.senses) {
+            AttentionTarget target;
+            target.query = position;
+            const std::vector<int>& deciding = m_deciding[static_cast<std::size_t>(sense)];
+            for (int j = 0; j < static_cast<int>(s.ids.size()); ++j) {
+                if (j == position || (causal && j > position)) continue;
+                if (std::binary_search(deciding.begin(), deciding.end(), s.ids[static_cast<std::size_t>(j)]))
+                    target.keys.push_back(j);
+            }
+            if (!target.keys.empty()) s.deciding.push_back(std::move(target));
+        }
+    }
+}
+
+std::vector<std::string> Trainer::deciding_words(const std::string& word, const std::string& sense) const {
+    std::vector<std::string> words;
+    const auto it = m_sense_index.find(lowercase_utf8(word) + ":" + sense);
+    if (it == m_sense_index.end() || static_cast<std::size_t>(it->second) >= m_deciding.size()) return words;
+    for (int id : m_deciding[static_cast<std::size_t>(it->second)]) words.push_back(m_tokenizer->piece(id));
+    std::sort(words.begin(), words.end());
+    return words;
+}
+
+std::pair<std::size_t, std::size_t> Trainer::supervised_share() const {
+    std::size_t supervised = 0, labelled = 0;
+    for (const Sentence& s : m_sentences) {
+        supervised += s.deciding.size();
+        labelled += s.senses.size();
+    }
+    return {supervised, labelled};
 }
 
 long long Trainer::n_parameters() const {
@@ -279,6 +357,7 @@ Example Trainer::make_example(const Sentence& s, std::mt19937& rng) const {
     if (m_config.objective == Objective::NextWord) {
         // position i predicts the word at i + 1; the last word has nothing to predict
         for (std::size_t i = 0; i + 1 < s.ids.size(); ++i) e.targets[i] = target(s.ids[i + 1]);
+        e.attention_targets = s.deciding;
         return e;
     }
     const TrainingOptions& o = m_config.options;
@@ -293,6 +372,15 @@ Example Trainer::make_example(const Sentence& s, std::mt19937& rng) const {
             // a visible ambiguous word predicts its sense: only its context can tell
             e.targets[i] = s.labels[i];
         }
+    }
+    // A masked ambiguous word cannot know what it is looking for, and a masked deciding word
+    // tells nothing: the supervised head is taught only on what it can see.
+    for (AttentionTarget t : s.deciding) {
+        if (e.ids[static_cast<std::size_t>(t.query)] == m_mask_id) continue;
+        t.keys.erase(std::remove_if(t.keys.begin(), t.keys.end(),
+                                    [&](int key) { return e.ids[static_cast<std::size_t>(key)] == m_mask_id; }),
+                     t.keys.end());
+        if (!t.keys.empty()) e.attention_targets.push_back(std::move(t));
     }
     return e;
 }
@@ -318,7 +406,8 @@ std::vector<Example> Trainer::next_batch() {
 float Trainer::step() {
     const TrainingOptions& o = m_config.options;
     const std::vector<Example> batch = next_batch();
-    const float loss = batch_loss_and_gradients(m_config.shape, m_params, batch, m_grads);
+    const float loss = batch_loss_and_gradients(m_config.shape, m_params, batch, m_grads, o.attention_supervision,
+                                                &m_last_attention_loss);
     m_last_grad_norm = clip_gradients(m_grads, o.grad_clip);
     const float lr = learning_rate_at(o, m_step);
     ++m_step;

@@ -142,11 +142,23 @@ TrainableShape read_shape(const nlohmann::json& node, const JsonPath& at) {
     return s;
 }
 
+// {"layer": L, "head": H, "weight": w}; read_training_config checks L and H against the model.
+AttentionSupervision read_supervision(const nlohmann::json& node, const JsonPath& at) {
+    if (!node.is_object()) at.fail("expected an object, got " + describe_type(node));
+    reject_unknown_keys(node, at, {"layer", "head", "weight"});
+    AttentionSupervision s;
+    s.layer = read_int(require(node, at, "layer"), at.key("layer"), 0, 64);
+    s.head = read_int(require(node, at, "head"), at.key("head"), 0, 4096);
+    ObjectReader(node, at).number("weight", s.weight, 0.0f, 1000.0f);
+    if (!node.contains("weight")) s.weight = 1.0f;
+    return s;
+}
+
 TrainingOptions read_options(const nlohmann::json& node, const JsonPath& at) {
     if (!node.is_object()) at.fail("expected an object, got " + describe_type(node));
     reject_unknown_keys(node, at, {"steps", "batch_size", "learning_rate", "warmup_steps", "min_learning_rate",
                                    "weight_decay", "beta1", "beta2", "adam_eps", "grad_clip", "init_std", "mask_prob", "sense_mask_prob",
-                                   "seed", "log_every", "snapshot_every"});
+                                   "seed", "log_every", "snapshot_every", "attention_supervision"});
     TrainingOptions o;
     const ObjectReader r(node, at);
     r.integer("steps", o.steps, 1, 10'000'000);
@@ -167,6 +179,8 @@ TrainingOptions read_options(const nlohmann::json& node, const JsonPath& at) {
     o.seed = static_cast<std::uint32_t>(seed);
     r.integer("log_every", o.log_every, 1, 10'000'000);
     r.integer("snapshot_every", o.snapshot_every, 0, 10'000'000);
+    if (node.contains("attention_supervision"))
+        o.attention_supervision = read_supervision(node["attention_supervision"], at.key("attention_supervision"));
     return o;
 }
 
@@ -204,6 +218,16 @@ TrainingConfig read_training_config(std::string_view text) {
         at.key("model").key("encoder_layers").fail("expected a number of encoder layers for the translate objective (an encoder-decoder), got none");
     if (config.objective == Objective::Translate && !causal)
         at.key("model").key("causal").fail("expected true for the translate objective (its decoder is causal), got false");
+    const AttentionSupervision& supervision = config.options.attention_supervision;
+    const JsonPath supervision_at = at.key("training").key("attention_supervision");
+    if (supervision.layer >= config.shape.config.n_layers)
+        supervision_at.key("layer").fail("expected a layer below n_layers " + std::to_string(config.shape.config.n_layers) +
+                                         ", got " + std::to_string(supervision.layer));
+    if (supervision.layer >= 0 && supervision.head >= config.shape.config.n_heads)
+        supervision_at.key("head").fail("expected a head below n_heads " + std::to_string(config.shape.config.n_heads) +
+                                        ", got " + std::to_string(supervision.head));
+    if (supervision.layer >= 0 && config.objective == Objective::Translate)
+        supervision_at.fail("expected none for the translate objective (its pairs name no senses)");
     if (config.objective != Objective::Translate && seq2seq)
         at.key("model").key("encoder_layers").fail(std::string("expected none for the ") + objective_name(config.objective) +
                                                    " objective (only translate trains an encoder-decoder)");

@@ -19,11 +19,14 @@
 //   [SECTION] lm head: tied or untied
 //   [SECTION] crossentropy
 //   [SECTION] The whole model on one sentence
+//   [SECTION] Supervised attention: one head taught where to look
 //   [SECTION] Batches and instantiations
 #include "attnscope/transformer_backward.h"
 
+#include <algorithm>
 #include <cassert>
 #include <cmath>
+#include <limits>
 
 namespace attnscope {
 
@@ -254,11 +257,13 @@ void attention_forward(MatrixOf<T>& atty, AttentionCache<T>& cache, const Matrix
     }
 }
 
-// dq, datty: n x d; dk, dv: m x d
+// dq, datty: n x d; dk, dv: m x d. extra_dscores (n x m), when given, is a gradient that reaches
+// head extra_head's softmax input directly (supervised attention) and adds to what comes through
+// its output.
 template <class T>
 void attention_backward(MatrixOf<T>& dq, MatrixOf<T>& dk, MatrixOf<T>& dv, const MatrixOf<T>& datty,
                         const AttentionCache<T>& cache, const MatrixOf<T>& q, const MatrixOf<T>& k, const MatrixOf<T>& v,
-                        int n_heads, T scale) {
+                        int n_heads, T scale, const MatrixOf<T>* extra_dscores = nullptr, int extra_head = -1) {
     const Index dh = q.cols() / n_heads;
     for (int h = 0; h < n_heads; ++h) {
         const Index c0 = h * dh;
@@ -271,7 +276,8 @@ void attention_backward(MatrixOf<T>& dq, MatrixOf<T>& dk, MatrixOf<T>& dv, const
         // dscores(i, j) = w(i, j) * (dw(i, j) - sum_k w(i, k) dw(i, k)). A masked cell has w = 0
         // and gets no gradient, as a constant minus infinity should.
         const ColumnOf<T> row_dot = w.cwiseProduct(dw).rowwise().sum();
-        const MatrixOf<T> dscores = (w.array() * (dw.array().colwise() - row_dot.array())).matrix();
+        MatrixOf<T> dscores = (w.array() * (dw.array().colwise() - row_dot.array())).matrix();
+        if (extra_dscores && h == extra_head) dscores += *extra_dscores;
         // forward: scores = q_h k_h^T * scale, so
         dq.middleCols(c0, dh).noalias() += scale * (dscores * k.middleCols(c0, dh));
         dk.middleCols(c0, dh).noalias() += scale * (dscores.transpose() * q.middleCols(c0, dh));
@@ -462,9 +468,11 @@ void layer_forward(MatrixOf<T>& out, LayerActivations<T>& a, const MatrixOf<T>& 
 
 // dx: n x d. In: d loss / d out; out: d loss / d x (replaced). Adds the block's weight gradients
 // to g, and with cross-attention d loss / d memory to *dmemory (m x d).
+// supervised_dscores, when given, reaches head supervised_head's self-attention softmax input.
 template <class T>
 void layer_backward(MatrixOf<T>& dx, LayerParameters<T>& g, const LayerActivations<T>& a, const LayerParameters<T>& w,
-                    const TransformerConfig& c, const MatrixOf<T>* memory, MatrixOf<T>* dmemory) {
+                    const TransformerConfig& c, const MatrixOf<T>* memory, MatrixOf<T>* dmemory,
+                    const MatrixOf<T>* supervised_dscores = nullptr, int supervised_head = -1) {
     const bool norm = c.norm == Norm::LayerNorm;
     const Index n = dx.rows(), d = c.d_model;
     auto zeros = [](Index rows, Index cols) { return MatrixOf<T>(MatrixOf<T>::Zero(rows, cols)); };
@@ -502,7 +510,8 @@ void layer_backward(MatrixOf<T>& dx, LayerParameters<T>& g, const LayerActivatio
     MatrixOf<T> datty = zeros(n, d);
     matmul_backward(datty, g.wo, g.bo, dresidual2, a.atty, w.wo);
     MatrixOf<T> dq = zeros(n, d), dk = zeros(n, d), dv = zeros(n, d);
-    attention_backward(dq, dk, dv, datty, a.att, a.q, a.k, a.v, c.n_heads, static_cast<T>(c.scale()));
+    attention_backward(dq, dk, dv, datty, a.att, a.q, a.k, a.v, c.n_heads, static_cast<T>(c.scale()), supervised_dscores,
+                       supervised_head);
     // forward: q = ln1 W_Q + b_Q, k = ln1 W_K + b_K, v = ln1 W_V + b_V: ln1 feeds all three
     MatrixOf<T> dln1 = zeros(n, d);
     matmul_backward(dln1, g.wq, g.bq, dq, a.ln1, w.wq);
@@ -557,10 +566,12 @@ void model_forward(Activations<T>& acts, const TrainableShape& shape, const Para
     head_forward(acts.logits, acts.lnf, p);
 }
 
-// Adds this sentence's gradient into grads, given d loss / d lnf (the head's part is done by batch_head).
+// Adds this sentence's gradient into grads, given d loss / d lnf (the head's part is done by
+// batch_head) and, for supervised attention, d objective / d (softmax input) of the supervised head.
 template <class T>
 void body_backward(Parameters<T>& grads, const Activations<T>& acts, const TrainableShape& shape,
-                   const Parameters<T>& p, const Example& e, const MatrixOf<T>& dlnf) {
+                   const Parameters<T>& p, const Example& e, const MatrixOf<T>& dlnf,
+                   const AttentionSupervision& supervision = {}, const MatrixOf<T>* supervised_dscores = nullptr) {
     const TransformerConfig& c = shape.config;
     const bool seq2seq = c.is_encoder_decoder();
     MatrixOf<T> dx = MatrixOf<T>::Zero(dlnf.rows(), c.d_model);  // d loss / d residual[l + 1], walking down the layers
@@ -570,7 +581,8 @@ void body_backward(Parameters<T>& grads, const Activations<T>& acts, const Train
     MatrixOf<T> dmemory = MatrixOf<T>::Zero(seq2seq ? acts.memory.rows() : 0, c.d_model);
     for (std::size_t l = acts.layers.size(); l-- > 0;)
         layer_backward(dx, grads.layers[l], acts.layers[l], p.layers[l], c, seq2seq ? &acts.memory : nullptr,
-                       seq2seq ? &dmemory : nullptr);
+                       seq2seq ? &dmemory : nullptr,
+                       static_cast<int>(l) == supervision.layer ? supervised_dscores : nullptr, supervision.head);
     encoder_backward(grads.token_embedding, grads.position_embedding, dx, e.ids, c.positional);
     if (!seq2seq) return;
     // forward: memory = LN(encoder_residual.back()), then the encoder's layers, then the source's embeddings
@@ -638,6 +650,45 @@ std::size_t count_targets(const std::vector<Example>& batch) {
     return count;
 }
 
+// [SECTION] Supervised attention: one head taught where to look
+
+std::size_t count_attention_targets(const std::vector<Example>& batch) {
+    std::size_t count = 0;
+    for (const Example& e : batch) count += e.attention_targets.size();
+    return count;
+}
+
+// The supervised head's weights in one sentence's pass (n x n, rows = queries).
+template <class T>
+const MatrixOf<T>& supervised_weights(const Activations<T>& acts, const AttentionSupervision& supervision) {
+    return acts.layers.at(static_cast<std::size_t>(supervision.layer)).att.weights.at(static_cast<std::size_t>(supervision.head));
+}
+
+// sum over the sentence's targets of -sum_j t_j log w(query, j), t spread evenly over the keys.
+// A weight that underflowed to 0 counts as the smallest normal number, so the sum stays finite.
+template <class T>
+T attention_cross_entropy(const MatrixOf<T>& w, const std::vector<AttentionTarget>& targets) {
+    T sum = 0;
+    for (const AttentionTarget& target : targets) {
+        const T share = T(1) / static_cast<T>(target.keys.size());
+        for (int key : target.keys) sum -= share * std::log(std::max(w(target.query, key), std::numeric_limits<T>::min()));
+    }
+    return sum;
+}
+
+// forward: w(q, :) = softmax(s(q, :)), loss = -sum_j t_j log w(q, j) with sum_j t_j = 1, so
+// d loss / d s(q, :) = w(q, :) - t. Scaled by `factor` (the weight over the batch's target count).
+template <class T>
+MatrixOf<T> attention_cross_entropy_dscores(const MatrixOf<T>& w, const std::vector<AttentionTarget>& targets, T factor) {
+    MatrixOf<T> dscores = MatrixOf<T>::Zero(w.rows(), w.cols());
+    for (const AttentionTarget& target : targets) {
+        dscores.row(target.query) += factor * w.row(target.query);
+        const T share = factor / static_cast<T>(target.keys.size());
+        for (int key : target.keys) dscores(target.query, key) -= share;
+    }
+    return dscores;
+}
+
 }  // namespace
 
 // [SECTION] Batches and instantiations
@@ -662,9 +713,25 @@ T batch_loss(const TrainableShape& shape, const Parameters<T>& p, const std::vec
 }
 
 template <class T>
+T batch_attention_loss(const TrainableShape& shape, const Parameters<T>& p, const std::vector<Example>& batch,
+                       const AttentionSupervision& supervision) {
+    const std::size_t count = count_attention_targets(batch);
+    if (!supervision.active() || count == 0) return T(0);
+    T sum = 0;
+    for (const Example& e : batch) {
+        if (e.attention_targets.empty()) continue;
+        Activations<T> acts;
+        body_forward(acts, shape, p, e.ids, e.source);
+        sum += attention_cross_entropy(supervised_weights(acts, supervision), e.attention_targets);
+    }
+    return sum / static_cast<T>(count);
+}
+
+template <class T>
 T batch_loss_and_gradients(const TrainableShape& shape, const Parameters<T>& p, const std::vector<Example>& batch,
-                           Parameters<T>& grads) {
+                           Parameters<T>& grads, const AttentionSupervision& supervision, T* attention_loss) {
     grads = zero_parameters<T>(shape);
+    if (attention_loss) *attention_loss = T(0);
     const std::size_t count = count_targets(batch);
     if (count == 0) return T(0);
     const T weight = T(1) / static_cast<T>(count);  // the loss is the mean over the batch's targets
@@ -673,14 +740,26 @@ T batch_loss_and_gradients(const TrainableShape& shape, const Parameters<T>& p, 
     std::vector<int> targets;
     batch_forward(acts, rows, targets, shape, p, batch);
     const T total = batch_head<T>(rows, targets, p, weight, &grads, &drows);
+    const std::size_t attention_count = supervision.active() ? count_attention_targets(batch) : 0;
+    // the supervised term is weight * its mean over the batch's attention targets
+    const T attention_factor = attention_count ? static_cast<T>(supervision.weight) / static_cast<T>(attention_count) : T(0);
+    T attention_sum = 0;
     Index row = 0;
     for (std::size_t s = 0; s < batch.size(); ++s) {  // in order, one thread: the same sums in the same order every run
         const Example& e = batch[s];
         MatrixOf<T> dlnf = MatrixOf<T>::Zero(static_cast<Index>(e.ids.size()), shape.config.d_model);
         for (std::size_t i = 0; i < e.targets.size(); ++i)
             if (e.targets[i] >= 0) dlnf.row(static_cast<Index>(i)) = drows.row(row++);
-        body_backward(grads, acts[s], shape, p, e, dlnf);
+        if (attention_count == 0 || e.attention_targets.empty()) {
+            body_backward(grads, acts[s], shape, p, e, dlnf);
+            continue;
+        }
+        const MatrixOf<T>& w = supervised_weights(acts[s], supervision);
+        attention_sum += attention_cross_entropy(w, e.attention_targets);
+        const MatrixOf<T> dscores = attention_cross_entropy_dscores(w, e.attention_targets, attention_factor);
+        body_backward(grads, acts[s], shape, p, e, dlnf, supervision, &dscores);
     }
+    if (attention_loss && attention_count) *attention_loss = attention_sum / static_cast<T>(attention_count);
     return total * weight;
 }
 
@@ -692,9 +771,14 @@ template MatrixOf<double> forward_logits<double>(const TrainableShape&, const Pa
                                                  const std::vector<int>&);
 template float batch_loss<float>(const TrainableShape&, const Parameters<float>&, const std::vector<Example>&);
 template double batch_loss<double>(const TrainableShape&, const Parameters<double>&, const std::vector<Example>&);
+template float batch_attention_loss<float>(const TrainableShape&, const Parameters<float>&, const std::vector<Example>&,
+                                           const AttentionSupervision&);
+template double batch_attention_loss<double>(const TrainableShape&, const Parameters<double>&, const std::vector<Example>&,
+                                             const AttentionSupervision&);
 template float batch_loss_and_gradients<float>(const TrainableShape&, const Parameters<float>&, const std::vector<Example>&,
-                                               Parameters<float>&);
+                                               Parameters<float>&, const AttentionSupervision&, float*);
 template double batch_loss_and_gradients<double>(const TrainableShape&, const Parameters<double>&,
-                                                 const std::vector<Example>&, Parameters<double>&);
+                                                 const std::vector<Example>&, Parameters<double>&, const AttentionSupervision&,
+                                                 double*);
 
 }  // namespace attnscope
