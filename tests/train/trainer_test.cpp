@@ -592,6 +592,19 @@ TEST(SupervisedAttention, DecidingWordsComeAlmostOnlyWithOneSenseInEnoughSentenc
         // every labelled "bank" has a deciding word before it: the 4 cash sentences have "to"
         EXPECT_EQ(t.value()->supervised_share(), (std::pair<std::size_t, std::size_t>{22, 22}));
     }
+    // The corpus's commonest words are the, bank, we, to, then by (9, first alphabetically):
+    // skipping five leaves "to" and "by" out, and the cash sentences without a deciding word.
+    TrainingConfig common = supervised_config(Objective::NextWord, 1);
+    common.options.attention_supervision.skip_commonest = 5;
+    auto skipping = Trainer::create(common, deciding_corpus());
+    ASSERT_TRUE(skipping.ok());
+    EXPECT_EQ(skipping.value()->deciding_words("bank", "money"), (std::vector<std::string>{"money", "took"}));
+    EXPECT_EQ(skipping.value()->deciding_words("bank", "river"), (std::vector<std::string>{"river", "sat"}));
+    EXPECT_EQ(skipping.value()->supervised_share(), (std::pair<std::size_t, std::size_t>{18, 22}));
+    // A stricter share: took and money (10/11 = 0.909) no longer pass 0.92, "to" (14/15) does.
+    TrainingConfig strict = supervised_config(Objective::NextWord, 1);
+    strict.options.attention_supervision.min_share = 0.92f;
+    EXPECT_EQ(Trainer::create(strict, deciding_corpus()).value()->deciding_words("bank", "money"), (std::vector<std::string>{"to"}));
     TrainingConfig off = supervised_config(Objective::NextWord, 1);
     off.options.attention_supervision = {};
     EXPECT_TRUE(Trainer::create(off, deciding_corpus()).value()->deciding_words("bank", "money").empty()) << "inactive";
@@ -664,6 +677,8 @@ TEST(SupervisedAttention, ConfigNamesAHeadOrLayerTheModelLacks) {
         {config("next_word", R"({"layer": 0, "head": 0, "wieght": 1})"),
          "cfg.json: training.attention_supervision.wieght: unknown key"},
         {config("next_word", R"({"head": 0})"), "cfg.json: training.attention_supervision.layer: missing"},
+        {config("next_word", R"({"layer": 0, "head": 0, "min_share": 0.2})"),
+         "cfg.json: training.attention_supervision.min_share: expected a number from"},
         {config("translate", R"({"layer": 0, "head": 0})", R"(, "encoder_layers": 1)"),
          "cfg.json: training.attention_supervision: expected none for the translate objective"},
     };

@@ -110,7 +110,8 @@ struct TrainingConfig {
 //     "vocabulary": { "max_words": 16000, "min_count": 2 },   (optional; default: every corpus word)
 //     "model": { the own format's "config" keys, plus "biases": true, "tied_head": true },
 //     "training": { "steps", "batch_size", "learning_rate", ..., "seed",
-//                   "attention_supervision": { "layer": 0, "head": 0, "weight": 1.0 } } }   (optional)
+//                   "attention_supervision": { "layer": 0, "head": 0, "weight": 1.0,     (optional)
+//                                              "min_share": 0.9, "skip_commonest": 0 } } }
 // Errors name the JSON path, as the model loader does.
 Result<TrainingConfig> parse_training_config(std::string_view text, const std::string& source);
 Result<TrainingConfig> load_training_config(const std::filesystem::path& file);
@@ -203,11 +204,12 @@ public:
     long long n_parameters() const;
 
     // The words that tell an ambiguous word's sense, as the corpus shows them: a word w "decides"
-    // word=sense when at least kMinSentences of the sentences labelling `word` contain w and, with
-    // one added to each sense's count (Laplace), at least kMinShare of them have this sense.
+    // word=sense when at least kDecidingMinSentences of the sentences labelling `word` contain w
+    // and, with one added to each sense's count (Laplace), at least attention_supervision.min_share
+    // of them have this sense; the skip_commonest most frequent corpus words never do ("the",
+    // "is": the templates of a generated corpus can lean them to one sense).
     // Computed only when options.attention_supervision is active (else empty); sorted.
     static constexpr int kDecidingMinSentences = 5;
-    static constexpr double kDecidingMinShare = 0.9;
     std::vector<std::string> deciding_words(const std::string& word, const std::string& sense) const;
     // How many labelled ambiguous words have at least one deciding word in their sentence (a
     // decoder: before them), and how many labelled ones there are.

@@ -174,6 +174,10 @@ struct Example {
 struct AttentionSupervision {
     int layer = -1, head = 0;  // a self-attention layer of the decoder stack (the only stack of a decoder or encoder)
     float weight = 0.0f;
+    // Which words count as deciding (Trainer::deciding_words): the share of a word's sentences
+    // that must have the sense, and how many of the corpus's commonest words never decide.
+    float min_share = 0.9f;
+    int skip_commonest = 0;
     bool active() const { return layer >= 0 && weight > 0.0f; }
 };
 

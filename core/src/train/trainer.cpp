@@ -284,6 +284,13 @@ void Trainer::find_deciding_words() {
     std::vector<int> word_of(m_sense_names.size(), -1);
     for (const auto& [word, senses] : senses_of)
         for (int sense : senses) word_of[static_cast<std::size_t>(sense)] = word;
+    // the vocabulary lists its special tokens ("<unk>", "<bank:money>") first, then the corpus
+    // words by falling frequency: the commonest words are the ids just after the specials
+    const AttentionSupervision& supervision = m_config.options.attention_supervision;
+    const std::vector<std::string>& vocab = m_tokenizer->vocab();
+    int first_word = 0;
+    while (first_word < static_cast<int>(vocab.size()) && vocab[static_cast<std::size_t>(first_word)].rfind('<', 0) == 0) ++first_word;
+    const int first_deciding = first_word + supervision.skip_commonest;
     m_deciding.assign(m_sense_names.size(), {});
     for (std::size_t sense = 0; sense < m_sense_names.size(); ++sense) {
         const int word = word_of[sense];
@@ -291,7 +298,8 @@ void Trainer::find_deciding_words() {
         const double n_senses = static_cast<double>(senses_of[word].size());
         for (const auto& [other, count] : with_sense[sense]) {
             const int together = with_word[word][other];
-            if (together >= kDecidingMinSentences && (count + 1.0) / (together + n_senses) >= kDecidingMinShare)
+            if (other >= first_deciding && together >= kDecidingMinSentences &&
+                (count + 1.0) / (together + n_senses) >= supervision.min_share)
                 m_deciding[sense].push_back(other);  // std::map: already sorted
         }
     }
