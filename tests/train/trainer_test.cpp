@@ -643,6 +643,16 @@ TEST(SupervisedAttention, ExamplesAskBankToLookAtItsDecidingWordsThatAreNotMaske
     EXPECT_GT(none, 0) << "some draw masks bank itself (or every deciding word)";
 }
 
+TEST(SupervisedAttention, PurestKeysKeepOnlyTheWordWithTheHighestShare) {
+    // money and took 10/11, to 14/15: "to" alone. by, river and sat all 10/11: a tie keeps all three.
+    TrainingConfig c = supervised_config(Objective::NextWord, 1);
+    c.options.attention_supervision.purest_only = true;
+    auto t = Trainer::create(c, deciding_corpus()).value();
+    EXPECT_EQ(t->example_of(0, 1).attention_targets[0].keys, (std::vector<int>{4}));
+    EXPECT_EQ(t->example_of(1, 1).attention_targets[0].keys, (std::vector<int>{1, 2, 4}));
+    EXPECT_EQ(t->deciding_words("bank", "money"), (std::vector<std::string>{"money", "to", "took"})) << "the words themselves stay";
+}
+
 // The weight the supervised head gives "bank"'s deciding words in the model as it is now.
 float weight_on_deciding_words(const Trainer& t) {
     auto trace = compute_trace(*t.export_model(), "we took the money to the bank");
@@ -677,6 +687,8 @@ TEST(SupervisedAttention, ConfigNamesAHeadOrLayerTheModelLacks) {
         {config("next_word", R"({"layer": 0, "head": 0, "wieght": 1})"),
          "cfg.json: training.attention_supervision.wieght: unknown key"},
         {config("next_word", R"({"head": 0})"), "cfg.json: training.attention_supervision.layer: missing"},
+        {config("next_word", R"({"layer": 0, "head": 0, "keys": "some"})"),
+         "cfg.json: training.attention_supervision.keys: expected \"all\" or \"purest\", got \"some\""},
         {config("next_word", R"({"layer": 0, "head": 0, "min_share": 0.2})"),
          "cfg.json: training.attention_supervision.min_share: expected a number from"},
         {config("translate", R"({"layer": 0, "head": 0})", R"(, "encoder_layers": 1)"),

@@ -240,7 +240,7 @@ private:
     std::vector<Sentence> m_sentences;
     std::vector<std::string> m_sense_names;               // "bank:money", in order of first appearance
     std::map<std::string, int> m_sense_index;             // the same, to their index
-    std::vector<std::vector<int>> m_deciding;             // per sense: the word ids that decide it, sorted
+    std::vector<std::map<int, double>> m_deciding;        // per sense: the word ids that decide it -> their share
     std::vector<Example> m_eval_examples;  // fixed: drawn once at creation
 
     Parameters<float> m_params, m_grads, m_adam_m, m_adam_v;

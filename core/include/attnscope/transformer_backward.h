@@ -178,6 +178,9 @@ struct AttentionSupervision {
     // that must have the sense, and how many of the corpus's commonest words never decide.
     float min_share = 0.9f;
     int skip_commonest = 0;
+    // false: the target spreads over every deciding word of the sentence; true: only over the
+    // purest (the highest share, so of two pure words the more frequent), one word to look at.
+    bool purest_only = false;
     bool active() const { return layer >= 0 && weight > 0.0f; }
 };
 

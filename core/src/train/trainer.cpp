@@ -300,7 +300,7 @@ void Trainer::find_deciding_words() {
             const int together = with_word[word][other];
             if (other >= first_deciding && together >= kDecidingMinSentences &&
                 (count + 1.0) / (together + n_senses) >= supervision.min_share)
-                m_deciding[sense].push_back(other);  // std::map: already sorted
+                m_deciding[sense][other] = (count + 1.0) / (together + n_senses);
         }
     }
     const bool causal = m_config.shape.config.causal;
@@ -308,12 +308,19 @@ void Trainer::find_deciding_words() {
         for (const auto& [position, sense] : s.senses) {
             AttentionTarget target;
             target.query = position;
-            const std::vector<int>& deciding = m_deciding[static_cast<std::size_t>(sense)];
+            const std::map<int, double>& deciding = m_deciding[static_cast<std::size_t>(sense)];
+            double purest = 0.0;
             for (int j = 0; j < static_cast<int>(s.ids.size()); ++j) {
                 if (j == position || (causal && j > position)) continue;
-                if (std::binary_search(deciding.begin(), deciding.end(), s.ids[static_cast<std::size_t>(j)]))
-                    target.keys.push_back(j);
+                const auto found = deciding.find(s.ids[static_cast<std::size_t>(j)]);
+                if (found == deciding.end()) continue;
+                target.keys.push_back(j);
+                purest = std::max(purest, found->second);
             }
+            if (supervision.purest_only)  // keep the word (or its repeats) most often with this sense
+                target.keys.erase(std::remove_if(target.keys.begin(), target.keys.end(),
+                                                 [&](int j) { return deciding.at(s.ids[static_cast<std::size_t>(j)]) < purest; }),
+                                  target.keys.end());
             if (!target.keys.empty()) s.deciding.push_back(std::move(target));
         }
     }
@@ -323,7 +330,7 @@ std::vector<std::string> Trainer::deciding_words(const std::string& word, const 
     std::vector<std::string> words;
     const auto it = m_sense_index.find(lowercase_utf8(word) + ":" + sense);
     if (it == m_sense_index.end() || static_cast<std::size_t>(it->second) >= m_deciding.size()) return words;
-    for (int id : m_deciding[static_cast<std::size_t>(it->second)]) words.push_back(m_tokenizer->piece(id));
+    for (const auto& [id, share] : m_deciding[static_cast<std::size_t>(it->second)]) words.push_back(m_tokenizer->piece(id));
     std::sort(words.begin(), words.end());
     return words;
 }
