@@ -552,14 +552,16 @@ TEST(SupervisedAttention, LossOfEvenWeightsIsTheLogOfHowManyKeysTheQuerySees) {
     }
 }
 
-// 9 money sentences, 9 river ones and 4 with "cash": a word decides a sense when it comes in at
-// least 5 sentences labelling "bank" and (count + 1) / (together + 2 senses) >= 0.9.
+// 9 money sentences, 9 river ones and 4 with "cash" (the senses are named "finance" and "shore",
+// words the sentences lack: else the named word alone would be the target). A word decides a
+// sense when it comes in at least 5 sentences labelling "bank" and (count + 1) / (together + 2
+// senses) >= 0.9.
 //   money, took: 9 of 9 -> 10/11 = 0.91;  to: 13 of 13 -> 14/15;  cash, went: only 4 sentences;
 //   the: both senses;  we: 9 of 18 -> 0.5.   river: river, sat, by.
 Corpus deciding_corpus() {
     std::string text;
-    for (int i = 0; i < 9; ++i) text += "we took the money to the bank\tbank=money\nwe sat by the river bank\tbank=river\n";
-    for (int i = 0; i < 4; ++i) text += "the cash went to the bank\tbank=money\n";
+    for (int i = 0; i < 9; ++i) text += "we took the money to the bank\tbank=finance\nwe sat by the river bank\tbank=shore\n";
+    for (int i = 0; i < 4; ++i) text += "the cash went to the bank\tbank=finance\n";
     text += "an ordinary sentence without senses\n";
     return parse_corpus(text, "deciding.txt").value();
 }
@@ -586,8 +588,8 @@ TEST(SupervisedAttention, DecidingWordsComeAlmostOnlyWithOneSenseInEnoughSentenc
     for (const Objective objective : {Objective::NextWord, Objective::MaskedWord}) {
         auto t = Trainer::create(supervised_config(objective, 1), deciding_corpus());
         ASSERT_TRUE(t.ok()) << t.error().message;
-        EXPECT_EQ(t.value()->deciding_words("bank", "money"), (std::vector<std::string>{"money", "to", "took"}));
-        EXPECT_EQ(t.value()->deciding_words("bank", "river"), (std::vector<std::string>{"by", "river", "sat"}));
+        EXPECT_EQ(t.value()->deciding_words("bank", "finance"), (std::vector<std::string>{"money", "to", "took"}));
+        EXPECT_EQ(t.value()->deciding_words("bank", "shore"), (std::vector<std::string>{"by", "river", "sat"}));
         EXPECT_TRUE(t.value()->deciding_words("bank", "moon").empty());
         // every labelled "bank" has a deciding word before it: the 4 cash sentences have "to"
         EXPECT_EQ(t.value()->supervised_share(), (std::pair<std::size_t, std::size_t>{22, 22}));
@@ -598,16 +600,16 @@ TEST(SupervisedAttention, DecidingWordsComeAlmostOnlyWithOneSenseInEnoughSentenc
     common.options.attention_supervision.skip_commonest = 5;
     auto skipping = Trainer::create(common, deciding_corpus());
     ASSERT_TRUE(skipping.ok());
-    EXPECT_EQ(skipping.value()->deciding_words("bank", "money"), (std::vector<std::string>{"money", "took"}));
-    EXPECT_EQ(skipping.value()->deciding_words("bank", "river"), (std::vector<std::string>{"river", "sat"}));
+    EXPECT_EQ(skipping.value()->deciding_words("bank", "finance"), (std::vector<std::string>{"money", "took"}));
+    EXPECT_EQ(skipping.value()->deciding_words("bank", "shore"), (std::vector<std::string>{"river", "sat"}));
     EXPECT_EQ(skipping.value()->supervised_share(), (std::pair<std::size_t, std::size_t>{18, 22}));
     // A stricter share: took and money (10/11 = 0.909) no longer pass 0.92, "to" (14/15) does.
     TrainingConfig strict = supervised_config(Objective::NextWord, 1);
     strict.options.attention_supervision.min_share = 0.92f;
-    EXPECT_EQ(Trainer::create(strict, deciding_corpus()).value()->deciding_words("bank", "money"), (std::vector<std::string>{"to"}));
+    EXPECT_EQ(Trainer::create(strict, deciding_corpus()).value()->deciding_words("bank", "finance"), (std::vector<std::string>{"to"}));
     TrainingConfig off = supervised_config(Objective::NextWord, 1);
     off.options.attention_supervision = {};
-    EXPECT_TRUE(Trainer::create(off, deciding_corpus()).value()->deciding_words("bank", "money").empty()) << "inactive";
+    EXPECT_TRUE(Trainer::create(off, deciding_corpus()).value()->deciding_words("bank", "finance").empty()) << "inactive";
 }
 
 TEST(SupervisedAttention, ExamplesAskBankToLookAtItsDecidingWordsThatAreNotMasked) {
@@ -650,7 +652,21 @@ TEST(SupervisedAttention, PurestKeysKeepOnlyTheWordWithTheHighestShare) {
     auto t = Trainer::create(c, deciding_corpus()).value();
     EXPECT_EQ(t->example_of(0, 1).attention_targets[0].keys, (std::vector<int>{4}));
     EXPECT_EQ(t->example_of(1, 1).attention_targets[0].keys, (std::vector<int>{1, 2, 4}));
-    EXPECT_EQ(t->deciding_words("bank", "money"), (std::vector<std::string>{"money", "to", "took"})) << "the words themselves stay";
+    EXPECT_EQ(t->deciding_words("bank", "finance"), (std::vector<std::string>{"money", "to", "took"})) << "the words themselves stay";
+}
+
+TEST(SupervisedAttention, ASenseThatNamesAWordOfTheSentencePointsAtThatWordAlone) {
+    // "it=animal" with "animal" in the sentence: "it" is the animal, so the head is taught to look
+    // at "animal" (1), not at "tired", which decides too. Without "animal", the deciding words
+    // before "it": dog (10/11) and tired (19/20); "so" and "was" come with both senses.
+    std::string text;
+    for (int i = 0; i < 9; ++i)
+        text += "the animal was tired so it slept\tit=animal\nthe street was wide so it was busy\tit=street\n"
+                "the dog was tired so it slept\tit=animal\n";
+    auto t = Trainer::create(supervised_config(Objective::NextWord, 1), parse_corpus(text, "it.txt").value()).value();
+    EXPECT_EQ(t->example_of(0, 1).attention_targets[0].keys, (std::vector<int>{1}));
+    EXPECT_EQ(t->example_of(1, 1).attention_targets[0].keys, (std::vector<int>{1})) << "the street";
+    EXPECT_EQ(t->example_of(2, 1).attention_targets[0].keys, (std::vector<int>{1, 3})) << "dog, tired";
 }
 
 // The weight the supervised head gives "bank"'s deciding words in the model as it is now.

@@ -208,7 +208,8 @@ public:
     // and, with one added to each sense's count (Laplace), at least attention_supervision.min_share
     // of them have this sense; the skip_commonest most frequent corpus words never do ("the",
     // "is": the templates of a generated corpus can lean them to one sense).
-    // Computed only when options.attention_supervision is active (else empty); sorted.
+    // Computed only when options.attention_supervision is active (else empty); sorted. A sentence
+    // that holds the word its sense names ("it=animal" and "animal") is taught that word alone.
     static constexpr int kDecidingMinSentences = 5;
     std::vector<std::string> deciding_words(const std::string& word, const std::string& sense) const;
     // How many labelled ambiguous words have at least one deciding word in their sentence (a

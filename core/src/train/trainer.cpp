@@ -303,11 +303,25 @@ void Trainer::find_deciding_words() {
                 m_deciding[sense][other] = (count + 1.0) / (together + n_senses);
         }
     }
+    // A sense that names a word ("it=animal") points at that word when the sentence has it: "it"
+    // is the animal, and the head should look at "animal", not at "tired", which only tells which.
+    std::vector<int> named(m_sense_names.size(), -1);
+    for (std::size_t sense = 0; sense < m_sense_names.size(); ++sense) {
+        const std::string& name = m_sense_names[sense];
+        named[sense] = m_tokenizer->find(name.substr(name.find(':') + 1)).value_or(-1);
+    }
     const bool causal = m_config.shape.config.causal;
     for (Sentence& s : m_sentences) {
         for (const auto& [position, sense] : s.senses) {
             AttentionTarget target;
             target.query = position;
+            for (int j = 0; j < static_cast<int>(s.ids.size()); ++j)
+                if (j != position && !(causal && j > position) && s.ids[static_cast<std::size_t>(j)] == named[static_cast<std::size_t>(sense)])
+                    target.keys.push_back(j);
+            if (!target.keys.empty()) {
+                s.deciding.push_back(std::move(target));
+                continue;
+            }
             const std::map<int, double>& deciding = m_deciding[static_cast<std::size_t>(sense)];
             double purest = 0.0;
             for (int j = 0; j < static_cast<int>(s.ids.size()); ++j) {
