@@ -10,9 +10,11 @@
 //                            corpora nor the first sets; the deciding word before the ambiguous word
 //                            in half of them (the decoder is measured on that half), after it in the rest.
 //   heldout2/masked.tsv      64 more masked sentences, written the same way.
+//   heldout3/ambiguous.tsv   65 more, written after the supervised-attention candidates were
+//                            compared on the first two sets and used to choose none of them.
 // Issue 14 asks 90% for the attention and 80% for the fill-in. Reached so far:
-//   decoder attention  74 of 81 (91%), 29 of 39 (74%) on the second set
-//   encoder attention  63 of 81 (78%), 57 of 79 (72%)
+//   decoder attention  74 of 81 (91%), 29 of 39 (74%) on the second set, 41 of 45 (91%) on the third
+//   encoder attention  63 of 81 (78%), 57 of 79 (72%), 46 of 65 (71%)
 //   encoder fill-in    48 of 60 (80%), 56 of 64 (88%)
 // and the tests hold each model there until it does better.
 // Every case is printed, so a failure shows which sentences went wrong and by how much.
@@ -108,7 +110,7 @@ constexpr AmbiguousSet kFirstAmbiguousSet{"heldout-ambiguous.tsv", 0.90, 0.77};
 constexpr AmbiguousSet kSecondAmbiguousSet{"heldout2/ambiguous.tsv", 0.74, 0.72};
 // Written after the candidates for the shipped models were compared on the two sets above, and
 // used to choose none of them: 45 sentences with the deciding word first, 20 with it after.
-constexpr AmbiguousSet kThirdAmbiguousSet{"heldout3/ambiguous.tsv", 0.0, 0.0};
+constexpr AmbiguousSet kThirdAmbiguousSet{"heldout3/ambiguous.tsv", 0.90, 0.70};
 
 struct AttentionCount {
     int hits = 0, sentences = 0;
