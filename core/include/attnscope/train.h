@@ -230,6 +230,8 @@ private:
     std::string add_pair(const CorpusSentence& s);      // the same for a translation pair
     Example make_example(const Sentence& s, std::mt19937& rng) const;  // objective-specific targets (and masks)
     void find_deciding_words();  // fills m_deciding and every sentence's `deciding`
+    // What the supervised head should look at from the labelled word at `position` (keys empty: nothing).
+    AttentionTarget deciding_target(const Sentence& s, int position, int sense) const;
     std::vector<Example> next_batch();
     std::shared_ptr<const TrainingSnapshot> publish_snapshot();
 

@@ -260,30 +260,38 @@ std::string Trainer::add_sentence(const CorpusSentence& cs) {
 
 // [SECTION] Deciding words: where the supervised head is taught to look
 
-void Trainer::find_deciding_words() {
-    // Per sense and per ambiguous word: in how many sentences each other word occurs with it.
-    // A sentence counts once per sense however often the words repeat.
-    std::vector<std::map<int, int>> with_sense(m_sense_names.size());
+namespace {
+
+// How often words come with each sense, counted in sentences: a sentence counts once per sense
+// however often its words repeat.
+struct SenseCounts {
+    std::vector<std::map<int, int>> with_sense;  // sense -> word id -> sentences
     std::map<int, std::map<int, int>> with_word;  // ambiguous word id -> word id -> sentences
     std::map<int, std::set<int>> senses_of;       // ambiguous word id -> its senses
+    std::vector<int> word_of;                     // sense -> its ambiguous word id (-1: never seen)
+};
+
+}  // namespace
+
+void Trainer::find_deciding_words() {
+    SenseCounts counts;
+    counts.with_sense.resize(m_sense_names.size());
+    counts.word_of.assign(m_sense_names.size(), -1);
     for (const Sentence& s : m_sentences) {
+        const std::set<int> others(s.ids.begin(), s.ids.end());
         std::set<int> done;
         for (const auto& [position, sense] : s.senses) {
             if (!done.insert(sense).second) continue;
             const int word = s.ids[static_cast<std::size_t>(position)];
-            senses_of[word].insert(sense);
-            const std::set<int> others(s.ids.begin(), s.ids.end());
+            counts.senses_of[word].insert(sense);
+            counts.word_of[static_cast<std::size_t>(sense)] = word;
             for (int other : others) {
                 if (other == word || other == m_unk_id) continue;
-                ++with_sense[static_cast<std::size_t>(sense)][other];
-                ++with_word[word][other];
+                ++counts.with_sense[static_cast<std::size_t>(sense)][other];
+                ++counts.with_word[word][other];
             }
         }
     }
-    // the ambiguous word of each sense: the id its labelled positions carry
-    std::vector<int> word_of(m_sense_names.size(), -1);
-    for (const auto& [word, senses] : senses_of)
-        for (int sense : senses) word_of[static_cast<std::size_t>(sense)] = word;
     // the vocabulary lists its special tokens ("<unk>", "<bank:money>") first, then the corpus
     // words by falling frequency: the commonest words are the ids just after the specials
     const AttentionSupervision& supervision = m_config.options.attention_supervision;
@@ -293,51 +301,48 @@ void Trainer::find_deciding_words() {
     const int first_deciding = first_word + supervision.skip_commonest;
     m_deciding.assign(m_sense_names.size(), {});
     for (std::size_t sense = 0; sense < m_sense_names.size(); ++sense) {
-        const int word = word_of[sense];
+        const int word = counts.word_of[sense];
         if (word < 0) continue;
-        const double n_senses = static_cast<double>(senses_of[word].size());
-        for (const auto& [other, count] : with_sense[sense]) {
-            const int together = with_word[word][other];
-            if (other >= first_deciding && together >= kDecidingMinSentences &&
-                (count + 1.0) / (together + n_senses) >= supervision.min_share)
-                m_deciding[sense][other] = (count + 1.0) / (together + n_senses);
+        const double n_senses = static_cast<double>(counts.senses_of[word].size());
+        for (const auto& [other, count] : counts.with_sense[sense]) {
+            const double share = (count + 1.0) / (counts.with_word[word][other] + n_senses);  // Laplace
+            if (other >= first_deciding && counts.with_word[word][other] >= kDecidingMinSentences && share >= supervision.min_share)
+                m_deciding[sense][other] = share;
         }
     }
-    // A sense that names a word ("it=animal") points at that word when the sentence has it: "it"
-    // is the animal, and the head should look at "animal", not at "tired", which only tells which.
-    std::vector<int> named(m_sense_names.size(), -1);
-    for (std::size_t sense = 0; sense < m_sense_names.size(); ++sense) {
-        const std::string& name = m_sense_names[sense];
-        named[sense] = m_tokenizer->find(name.substr(name.find(':') + 1)).value_or(-1);
-    }
-    const bool causal = m_config.shape.config.causal;
-    for (Sentence& s : m_sentences) {
+    for (Sentence& s : m_sentences)
         for (const auto& [position, sense] : s.senses) {
-            AttentionTarget target;
-            target.query = position;
-            for (int j = 0; j < static_cast<int>(s.ids.size()); ++j)
-                if (j != position && !(causal && j > position) && s.ids[static_cast<std::size_t>(j)] == named[static_cast<std::size_t>(sense)])
-                    target.keys.push_back(j);
-            if (!target.keys.empty()) {
-                s.deciding.push_back(std::move(target));
-                continue;
-            }
-            const std::map<int, double>& deciding = m_deciding[static_cast<std::size_t>(sense)];
-            double purest = 0.0;
-            for (int j = 0; j < static_cast<int>(s.ids.size()); ++j) {
-                if (j == position || (causal && j > position)) continue;
-                const auto found = deciding.find(s.ids[static_cast<std::size_t>(j)]);
-                if (found == deciding.end()) continue;
-                target.keys.push_back(j);
-                purest = std::max(purest, found->second);
-            }
-            if (supervision.purest_only)  // keep the word (or its repeats) most often with this sense
-                target.keys.erase(std::remove_if(target.keys.begin(), target.keys.end(),
-                                                 [&](int j) { return deciding.at(s.ids[static_cast<std::size_t>(j)]) < purest; }),
-                                  target.keys.end());
+            AttentionTarget target = deciding_target(s, position, sense);
             if (!target.keys.empty()) s.deciding.push_back(std::move(target));
         }
+}
+
+AttentionTarget Trainer::deciding_target(const Sentence& s, int position, int sense) const {
+    const bool causal = m_config.shape.config.causal;
+    auto visible = [&](int j) { return j != position && !(causal && j > position); };
+    AttentionTarget target;
+    target.query = position;
+    // A sense that names a word ("it=animal") points at that word when the sentence has it: "it"
+    // is the animal, and the head should look at "animal", not at "tired", which only tells which.
+    const std::string& name = m_sense_names[static_cast<std::size_t>(sense)];
+    if (const auto named = m_tokenizer->find(name.substr(name.find(':') + 1))) {
+        for (int j = 0; j < static_cast<int>(s.ids.size()); ++j)
+            if (visible(j) && s.ids[static_cast<std::size_t>(j)] == *named) target.keys.push_back(j);
+        if (!target.keys.empty()) return target;
     }
+    const std::map<int, double>& deciding = m_deciding[static_cast<std::size_t>(sense)];
+    double purest = 0.0;
+    for (int j = 0; j < static_cast<int>(s.ids.size()); ++j) {
+        const auto found = visible(j) ? deciding.find(s.ids[static_cast<std::size_t>(j)]) : deciding.end();
+        if (found == deciding.end()) continue;
+        target.keys.push_back(j);
+        purest = std::max(purest, found->second);
+    }
+    if (m_config.options.attention_supervision.purest_only)  // keep the word (or its repeats) most often with this sense
+        target.keys.erase(std::remove_if(target.keys.begin(), target.keys.end(),
+                                         [&](int j) { return deciding.at(s.ids[static_cast<std::size_t>(j)]) < purest; }),
+                          target.keys.end());
+    return target;
 }
 
 std::vector<std::string> Trainer::deciding_words(const std::string& word, const std::string& sense) const {
