@@ -1,0 +1,248 @@
+// Supervised attention (training.attention_supervision): the gradient of the whole objective
+// against central finite differences, the loss of even weights worked by hand, which words decide
+// a sense on a hand-made corpus whose counts are worked out beside it, the targets the trainer
+// makes (masks, named senses, the purest word), a short run that teaches the head, and the config.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "attnscope/forward.h"
+#include "attnscope/train.h"
+#include "tiny_models.h"
+
+namespace attnscope {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::random_parameters;
+using testing::tiny_batch;
+using testing::tiny_shape;
+
+// tiny_batch with attention targets: sentence 0's query 3 should look at key 1, sentence 1's
+// query 4 at keys 0 and 2 (both before it, so a causal shape takes them too); sentence 2 has none.
+std::vector<Example> tiny_supervised_batch(const TrainableShape& shape) {
+    std::vector<Example> batch = tiny_batch(shape);
+    batch[0].attention_targets = {{3, {1}}};
+    batch[1].attention_targets = {{4, {0, 2}}};
+    return batch;
+}
+
+TEST(SupervisedAttention, GradientMatchesCentralFiniteDifferencesOfTheWholeObjective) {
+    const AttentionSupervision supervision{1, 1, 0.7f};
+    for (const bool causal : {true, false}) {
+        SCOPED_TRACE(causal ? "causal" : "bidirectional");
+        const TrainableShape shape = tiny_shape(causal);
+        const std::vector<Example> batch = tiny_supervised_batch(shape);
+        Parameters<double> p = random_parameters(shape, 7);
+        auto objective = [&] { return batch_loss(shape, p, batch) + 0.7 * batch_attention_loss(shape, p, batch, supervision); };
+        Parameters<double> grads, plain;
+        double attention_loss = -1.0;
+        const double loss = batch_loss_and_gradients(shape, p, batch, grads, supervision, &attention_loss);
+        EXPECT_NEAR(loss, batch_loss(shape, p, batch), 1e-12) << "it returns the words' loss alone";
+        EXPECT_NEAR(attention_loss, batch_attention_loss(shape, p, batch, supervision), 1e-12);
+        EXPECT_GT(attention_loss, 0.1) << "random weights are far from the targets";
+        batch_loss_and_gradients(shape, p, batch, plain);
+        EXPECT_GT((grads.layers[1].wq - plain.layers[1].wq).cwiseAbs().maxCoeff(), 1e-4) << "the supervision moves W_Q";
+
+        std::vector<MatrixOf<double>*> analytic;
+        for_each_parameter(grads, [&](const std::string&, ParameterKind, MatrixOf<double>& g) { analytic.push_back(&g); });
+        std::size_t tensor = 0;
+        constexpr double h = 1e-5;
+        for_each_parameter(p, [&](const std::string& name, ParameterKind, MatrixOf<double>& m) {
+            const MatrixOf<double>& g = *analytic[tensor++];
+            double worst = 0.0;
+            for (Index i = 0; i < m.size(); ++i) {
+                const double saved = m.data()[i];
+                m.data()[i] = saved + h;
+                const double up = objective();
+                m.data()[i] = saved - h;
+                const double down = objective();
+                m.data()[i] = saved;
+                const double numeric = (up - down) / (2 * h);
+                worst = std::max(worst, std::abs(numeric - g.data()[i]) / (1e-8 + 1e-6 * std::abs(numeric)));
+            }
+            EXPECT_LT(worst, 1.0) << name;
+        });
+    }
+}
+
+TEST(SupervisedAttention, LossOfEvenWeightsIsTheLogOfHowManyKeysTheQuerySees) {
+    // All-zero weights give q = k = 0, so every row of weights is even: 1/5 over a 5-token
+    // sentence, and in a causal model 1/(i+1) for query i. -log of that, whatever the keys.
+    for (const bool causal : {true, false}) {
+        const TrainableShape shape = tiny_shape(causal);
+        const Parameters<double> zero = zero_parameters<double>(shape);
+        const double expected = causal ? (std::log(4.0) + std::log(5.0)) / 2 : (std::log(5.0) + std::log(7.0)) / 2;
+        EXPECT_NEAR(batch_attention_loss(shape, zero, tiny_supervised_batch(shape), {0, 1, 1.0f}), expected, 1e-12);
+        EXPECT_EQ(batch_attention_loss(shape, zero, tiny_supervised_batch(shape), {}), 0.0) << "inactive";
+    }
+}
+
+// 9 money sentences, 9 river ones and 4 with "cash" (the senses are named "finance" and "shore",
+// words the sentences lack: else the named word alone would be the target). A word decides a
+// sense when it comes in at least 5 sentences labelling "bank" and (count + 1) / (together + 2
+// senses) >= 0.9.
+//   money, took: 9 of 9 -> 10/11 = 0.91;  to: 13 of 13 -> 14/15;  cash, went: only 4 sentences;
+//   the: both senses;  we: 9 of 18 -> 0.5.   river: river, sat, by.
+Corpus deciding_corpus() {
+    std::string text;
+    for (int i = 0; i < 9; ++i) text += "we took the money to the bank\tbank=finance\nwe sat by the river bank\tbank=shore\n";
+    for (int i = 0; i < 4; ++i) text += "the cash went to the bank\tbank=finance\n";
+    text += "an ordinary sentence without senses\n";
+    return parse_corpus(text, "deciding.txt").value();
+}
+
+TrainingConfig supervised_config(Objective objective, int steps) {
+    TrainingConfig c;
+    c.name = "supervised";
+    c.objective = objective;
+    c.shape.config.d_model = 16;
+    c.shape.config.n_heads = 2;
+    c.shape.config.n_layers = 1;
+    c.shape.config.d_ff = 0;
+    c.shape.config.max_len = 8;
+    c.shape.config.causal = objective == Objective::NextWord;
+    c.options.steps = steps;
+    c.options.batch_size = 8;
+    c.options.warmup_steps = 10;
+    c.options.learning_rate = 1e-2f;
+    c.options.attention_supervision = {0, 1, 1.0f};
+    return c;
+}
+
+TEST(SupervisedAttention, DecidingWordsComeAlmostOnlyWithOneSenseInEnoughSentences) {
+    for (const Objective objective : {Objective::NextWord, Objective::MaskedWord}) {
+        auto t = Trainer::create(supervised_config(objective, 1), deciding_corpus());
+        ASSERT_TRUE(t.ok()) << t.error().message;
+        EXPECT_EQ(t.value()->deciding_words("bank", "finance"), (std::vector<std::string>{"money", "to", "took"}));
+        EXPECT_EQ(t.value()->deciding_words("bank", "shore"), (std::vector<std::string>{"by", "river", "sat"}));
+        EXPECT_TRUE(t.value()->deciding_words("bank", "moon").empty());
+        // every labelled "bank" has a deciding word before it: the 4 cash sentences have "to"
+        EXPECT_EQ(t.value()->supervised_share(), (std::pair<std::size_t, std::size_t>{22, 22}));
+    }
+    // The corpus's commonest words are the, bank, we, to, then by (9, first alphabetically):
+    // skipping five leaves "to" and "by" out, and the cash sentences without a deciding word.
+    TrainingConfig common = supervised_config(Objective::NextWord, 1);
+    common.options.attention_supervision.skip_commonest = 5;
+    auto skipping = Trainer::create(common, deciding_corpus());
+    ASSERT_TRUE(skipping.ok());
+    EXPECT_EQ(skipping.value()->deciding_words("bank", "finance"), (std::vector<std::string>{"money", "took"}));
+    EXPECT_EQ(skipping.value()->deciding_words("bank", "shore"), (std::vector<std::string>{"river", "sat"}));
+    EXPECT_EQ(skipping.value()->supervised_share(), (std::pair<std::size_t, std::size_t>{18, 22}));
+    // A stricter share: took and money (10/11 = 0.909) no longer pass 0.92, "to" (14/15) does.
+    TrainingConfig strict = supervised_config(Objective::NextWord, 1);
+    strict.options.attention_supervision.min_share = 0.92f;
+    EXPECT_EQ(Trainer::create(strict, deciding_corpus()).value()->deciding_words("bank", "finance"), (std::vector<std::string>{"to"}));
+    TrainingConfig off = supervised_config(Objective::NextWord, 1);
+    off.options.attention_supervision = {};
+    EXPECT_TRUE(Trainer::create(off, deciding_corpus()).value()->deciding_words("bank", "finance").empty()) << "inactive";
+}
+
+TEST(SupervisedAttention, ExamplesAskBankToLookAtItsDecidingWordsThatAreNotMasked) {
+    // "we took the money to the bank": bank (6) -> took (1), money (3), to (4).
+    auto decoder = Trainer::create(supervised_config(Objective::NextWord, 1), deciding_corpus()).value();
+    const Example e = decoder->example_of(0, 1);
+    ASSERT_EQ(e.attention_targets.size(), 1u);
+    EXPECT_EQ(e.attention_targets[0].query, 6);
+    EXPECT_EQ(e.attention_targets[0].keys, (std::vector<int>{1, 3, 4}));
+    EXPECT_TRUE(decoder->example_of(18, 1).attention_targets.size() == 1u) << "the cash sentence: 'to'";
+    EXPECT_TRUE(decoder->example_of(22, 1).attention_targets.empty()) << "no senses, no targets";
+
+    // The encoder masks words: a masked bank gets no target, and masked keys are left out.
+    auto encoder = Trainer::create(supervised_config(Objective::MaskedWord, 1), deciding_corpus()).value();
+    const int mask = *encoder->tokenizer().find("<mask>");
+    int whole = 0, fewer = 0, none = 0;
+    for (std::uint32_t seed = 0; seed < 200; ++seed) {
+        const Example x = encoder->example_of(0, seed);
+        if (x.attention_targets.empty()) {
+            ++none;
+            continue;
+        }
+        ASSERT_EQ(x.attention_targets.size(), 1u);
+        const AttentionTarget& t = x.attention_targets[0];
+        EXPECT_EQ(t.query, 6);
+        EXPECT_NE(x.ids[6], mask);
+        for (int key : t.keys) EXPECT_NE(x.ids[static_cast<std::size_t>(key)], mask) << "seed " << seed;
+        whole += t.keys == std::vector<int>{1, 3, 4};
+        fewer += t.keys.size() < 3;
+    }
+    EXPECT_GT(whole, 0);
+    EXPECT_GT(fewer, 0) << "some draw masks a deciding word";
+    EXPECT_GT(none, 0) << "some draw masks bank itself (or every deciding word)";
+}
+
+TEST(SupervisedAttention, PurestKeysKeepOnlyTheWordWithTheHighestShare) {
+    // money and took 10/11, to 14/15: "to" alone. by, river and sat all 10/11: a tie keeps all three.
+    TrainingConfig c = supervised_config(Objective::NextWord, 1);
+    c.options.attention_supervision.purest_only = true;
+    auto t = Trainer::create(c, deciding_corpus()).value();
+    EXPECT_EQ(t->example_of(0, 1).attention_targets[0].keys, (std::vector<int>{4}));
+    EXPECT_EQ(t->example_of(1, 1).attention_targets[0].keys, (std::vector<int>{1, 2, 4}));
+    EXPECT_EQ(t->deciding_words("bank", "finance"), (std::vector<std::string>{"money", "to", "took"})) << "the words themselves stay";
+}
+
+TEST(SupervisedAttention, ASenseThatNamesAWordOfTheSentencePointsAtThatWordAlone) {
+    // "it=animal" with "animal" in the sentence: "it" is the animal, so the head is taught to look
+    // at "animal" (1), not at "tired", which decides too. Without "animal", the deciding words
+    // before "it": dog (10/11) and tired (19/20); "so" and "was" come with both senses.
+    std::string text;
+    for (int i = 0; i < 9; ++i)
+        text += "the animal was tired so it slept\tit=animal\nthe street was wide so it was busy\tit=street\n"
+                "the dog was tired so it slept\tit=animal\n";
+    auto t = Trainer::create(supervised_config(Objective::NextWord, 1), parse_corpus(text, "it.txt").value()).value();
+    EXPECT_EQ(t->example_of(0, 1).attention_targets[0].keys, (std::vector<int>{1}));
+    EXPECT_EQ(t->example_of(1, 1).attention_targets[0].keys, (std::vector<int>{1})) << "the street";
+    EXPECT_EQ(t->example_of(2, 1).attention_targets[0].keys, (std::vector<int>{1, 3})) << "dog, tired";
+}
+
+// The weight the supervised head gives "bank"'s deciding words in the model as it is now.
+float weight_on_deciding_words(const Trainer& t) {
+    auto trace = compute_trace(*t.export_model(), "we took the money to the bank");
+    EXPECT_TRUE(trace.ok());
+    const auto& w = *trace.value()->head_weights(0, 1);
+    return w(6, 1) + w(6, 3) + w(6, 4);
+}
+
+TEST(SupervisedAttention, TrainingTeachesTheHeadToLookAtTheDecidingWords) {
+    auto t = Trainer::create(supervised_config(Objective::NextWord, 150), deciding_corpus()).value();
+    EXPECT_LT(weight_on_deciding_words(*t), 0.6f) << "about 3/7 at the start";
+    t->run();
+    EXPECT_GT(weight_on_deciding_words(*t), 0.9f);
+    EXPECT_LT(t->last_attention_loss(), 1.5f) << "ln 3 = 1.10 is the least for three even keys";
+}
+
+TEST(SupervisedAttention, ConfigNamesAHeadOrLayerTheModelLacks) {
+    const std::string model = R"("model": {"d_model": 8, "n_heads": 2, "n_layers": 1, "max_len": 8})";
+    auto config = [&](const std::string& objective, const std::string& supervision, const std::string& extra = "") {
+        return R"({"name": "x", "objective": ")" + objective + "\", " + model.substr(0, model.size() - 1) + extra +
+               R"(}, "training": {"attention_supervision": )" + supervision + "}}";
+    };
+    const auto good = parse_training_config(config("next_word", R"({"layer": 0, "head": 1, "weight": 0.5})"), "cfg.json");
+    ASSERT_TRUE(good.ok()) << good.error().message;
+    EXPECT_EQ(good.value().options.attention_supervision.head, 1);
+    EXPECT_FLOAT_EQ(good.value().options.attention_supervision.weight, 0.5f);
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {config("next_word", R"({"layer": 1, "head": 0})"),
+         "cfg.json: training.attention_supervision.layer: expected a layer below n_layers 1, got 1"},
+        {config("next_word", R"({"layer": 0, "head": 2})"),
+         "cfg.json: training.attention_supervision.head: expected a head below n_heads 2, got 2"},
+        {config("next_word", R"({"layer": 0, "head": 0, "wieght": 1})"),
+         "cfg.json: training.attention_supervision.wieght: unknown key"},
+        {config("next_word", R"({"head": 0})"), "cfg.json: training.attention_supervision.layer: missing"},
+        {config("next_word", R"({"layer": 0, "head": 0, "keys": "some"})"),
+         "cfg.json: training.attention_supervision.keys: expected \"all\" or \"purest\", got \"some\""},
+        {config("next_word", R"({"layer": 0, "head": 0, "min_share": 0.2})"),
+         "cfg.json: training.attention_supervision.min_share: expected a number from"},
+        {config("translate", R"({"layer": 0, "head": 0})", R"(, "encoder_layers": 1)"),
+         "cfg.json: training.attention_supervision: expected none for the translate objective"},
+    };
+    for (const auto& [text, expected] : cases) {
+        const auto r = parse_training_config(text, "cfg.json");
+        ASSERT_FALSE(r.ok()) << expected;
+        EXPECT_THAT(r.error().message, HasSubstr(expected));
+    }
+}
+
+}  // namespace
+}  // namespace attnscope
