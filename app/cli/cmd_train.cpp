@@ -81,13 +81,18 @@ void print_header(const Trainer& trainer) {
     std::printf("  d_model %d, %d heads, %d layers, d_ff %d, %s; %d steps of %d sentences, seed %u\n", m.d_model,
                 m.n_heads, m.n_layers, m.d_ff, m.causal ? "causal" : "bidirectional", c.options.steps,
                 c.options.batch_size, c.options.seed);
-    const AttentionSupervision& supervision = c.options.attention_supervision;
-    if (supervision.active()) {
-        const auto [supervised, labelled] = trainer.supervised_share();
-        std::printf("  supervised attention: L%d H%d taught to look at deciding words (weight %.2f) at %zu of %zu "
-                    "labelled ambiguous words\n",
-                    supervision.layer, supervision.head, static_cast<double>(supervision.weight), supervised, labelled);
+    if (!c.options.supervises_attention()) return;
+    std::string heads;
+    for (const AttentionSupervision& s : c.options.attention_supervision) {
+        if (!s.active()) continue;
+        char head[96];
+        std::snprintf(head, sizeof head, "%sL%d H%d (%s, weight %.2f)", heads.empty() ? "" : ", ", s.layer, s.head,
+                      deciding_keys_name(s.keys), static_cast<double>(s.weight));
+        heads += head;
     }
+    const auto [supervised, labelled] = trainer.supervised_share();
+    std::printf("  supervised attention: %s taught to look at deciding words at %zu of %zu labelled ambiguous words\n",
+                heads.c_str(), supervised, labelled);
 }
 
 void run_train(const TrainOptions& o) {
@@ -133,7 +138,7 @@ void run_train(const TrainOptions& o) {
                     progress_bar(p.step, p.total_steps).c_str(), static_cast<int>(100LL * p.step / p.total_steps),
                     static_cast<double>(last_mean), static_cast<double>(p.learning_rate),
                     static_cast<double>(p.grad_norm), seconds);
-        if (config.options.attention_supervision.active())  // the last step's, beside the words' loss
+        if (config.options.supervises_attention())  // the last step's, beside the words' loss
             std::printf("  attention loss %.3f", static_cast<double>(trainer.last_attention_loss()));
         std::printf("\n");
         std::fflush(stdout);

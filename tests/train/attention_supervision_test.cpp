@@ -1,10 +1,12 @@
 // Supervised attention (training.attention_supervision): the gradient of the whole objective
 // against central finite differences, the loss of even weights worked by hand, which words decide
 // a sense on a hand-made corpus whose counts are worked out beside it, the targets the trainer
-// makes (masks, named senses, the purest word), a short run that teaches the head, and the config.
+// makes (masks, named senses, the purest, rarest, earlier and later words, several heads), a short
+// run that teaches the head, and the config.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "attnscope/forward.h"
@@ -19,23 +21,36 @@ using testing::random_parameters;
 using testing::tiny_batch;
 using testing::tiny_shape;
 
-// tiny_batch with attention targets: sentence 0's query 3 should look at key 1, sentence 1's
-// query 4 at keys 0 and 2 (both before it, so a causal shape takes them too); sentence 2 has none.
-std::vector<Example> tiny_supervised_batch(const TrainableShape& shape) {
+// tiny_batch with attention targets for supervised head 0: sentence 0's query 3 should look at
+// key 1, sentence 1's query 4 at keys 0 and 2 (both before it, so a causal shape takes them too);
+// sentence 2 has none. With `second_head`, head 1 of the list is also taught: sentence 0's query 2
+// -> key 0, sentence 1's query 3 -> keys 1 and 5 (1 and 2 for a causal shape).
+std::vector<Example> tiny_supervised_batch(const TrainableShape& shape, bool second_head = false) {
     std::vector<Example> batch = tiny_batch(shape);
     batch[0].attention_targets = {{3, {1}}};
     batch[1].attention_targets = {{4, {0, 2}}};
+    if (!second_head) return batch;
+    batch[0].attention_targets.push_back({2, {0}, 1});
+    batch[1].attention_targets.push_back({3, shape.config.causal ? std::vector<int>{1, 2} : std::vector<int>{1, 5}, 1});
     return batch;
 }
 
+// The whole objective's gradient against central finite differences: one supervised head of
+// weight 0.7, then three (two of them in one layer), whose weighted terms add up.
 TEST(SupervisedAttention, GradientMatchesCentralFiniteDifferencesOfTheWholeObjective) {
-    const AttentionSupervision supervision{1, 1, 0.7f};
-    for (const bool causal : {true, false}) {
-        SCOPED_TRACE(causal ? "causal" : "bidirectional");
+    struct Case {
+        AttentionSupervisions supervision;
+        bool causal;
+    };
+    const AttentionSupervisions one = {{1, 1, 0.7f}}, three = {{1, 1, 0.7f}, {0, 0, 1.3f}, {1, 0, 0.4f}};
+    for (const Case& test : {Case{one, true}, Case{one, false}, Case{three, true}, Case{three, false}}) {
+        const AttentionSupervisions& supervision = test.supervision;
+        const bool causal = test.causal;
+        SCOPED_TRACE(std::string(causal ? "causal, " : "bidirectional, ") + std::to_string(supervision.size()) + " heads");
         const TrainableShape shape = tiny_shape(causal);
-        const std::vector<Example> batch = tiny_supervised_batch(shape);
+        const std::vector<Example> batch = tiny_supervised_batch(shape, supervision.size() > 1);
         Parameters<double> p = random_parameters(shape, 7);
-        auto objective = [&] { return batch_loss(shape, p, batch) + 0.7 * batch_attention_loss(shape, p, batch, supervision); };
+        auto objective = [&] { return batch_loss(shape, p, batch) + batch_attention_loss(shape, p, batch, supervision); };
         Parameters<double> grads, plain;
         double attention_loss = -1.0;
         const double loss = batch_loss_and_gradients(shape, p, batch, grads, supervision, &attention_loss);
@@ -44,6 +59,9 @@ TEST(SupervisedAttention, GradientMatchesCentralFiniteDifferencesOfTheWholeObjec
         EXPECT_GT(attention_loss, 0.1) << "random weights are far from the targets";
         batch_loss_and_gradients(shape, p, batch, plain);
         EXPECT_GT((grads.layers[1].wq - plain.layers[1].wq).cwiseAbs().maxCoeff(), 1e-4) << "the supervision moves W_Q";
+        if (supervision.size() > 1) {  // head 1 of the list teaches layer 0
+            EXPECT_GT((grads.layers[0].wk - plain.layers[0].wk).cwiseAbs().maxCoeff(), 1e-4) << "layer 0's W_K too";
+        }
 
         std::vector<MatrixOf<double>*> analytic;
         for_each_parameter(grads, [&](const std::string&, ParameterKind, MatrixOf<double>& g) { analytic.push_back(&g); });
@@ -74,8 +92,18 @@ TEST(SupervisedAttention, LossOfEvenWeightsIsTheLogOfHowManyKeysTheQuerySees) {
         const TrainableShape shape = tiny_shape(causal);
         const Parameters<double> zero = zero_parameters<double>(shape);
         const double expected = causal ? (std::log(4.0) + std::log(5.0)) / 2 : (std::log(5.0) + std::log(7.0)) / 2;
-        EXPECT_NEAR(batch_attention_loss(shape, zero, tiny_supervised_batch(shape), {0, 1, 1.0f}), expected, 1e-12);
+        EXPECT_NEAR(batch_attention_loss(shape, zero, tiny_supervised_batch(shape), {{0, 1, 1.0f}}), expected, 1e-12);
+        EXPECT_NEAR(batch_attention_loss(shape, zero, tiny_supervised_batch(shape), {{0, 1, 0.5f}}), 0.5 * expected, 1e-12)
+            << "the term carries its weight";
         EXPECT_EQ(batch_attention_loss(shape, zero, tiny_supervised_batch(shape), {}), 0.0) << "inactive";
+        // A second head of weight 2 whose targets are query 2 of a 5-token sentence and query 3 of
+        // a 7-token one: 2 * (log 3 + log 4) / 2 causal, 2 * (log 5 + log 7) / 2 bidirectional.
+        const double second = causal ? std::log(3.0) + std::log(4.0) : std::log(5.0) + std::log(7.0);
+        EXPECT_NEAR(batch_attention_loss(shape, zero, tiny_supervised_batch(shape, true), {{0, 1, 1.0f}, {1, 0, 2.0f}}),
+                    expected + second, 1e-12);
+        EXPECT_NEAR(batch_attention_loss(shape, zero, tiny_supervised_batch(shape, true), {{0, 1, 1.0f}, {1, 0, 0.0f}}),
+                    expected, 1e-12)
+            << "a head of weight 0 adds nothing";
     }
 }
 
@@ -107,7 +135,7 @@ TrainingConfig supervised_config(Objective objective, int steps) {
     c.options.batch_size = 8;
     c.options.warmup_steps = 10;
     c.options.learning_rate = 1e-2f;
-    c.options.attention_supervision = {0, 1, 1.0f};
+    c.options.attention_supervision = {{0, 1, 1.0f}};
     return c;
 }
 
@@ -124,7 +152,7 @@ TEST(SupervisedAttention, DecidingWordsComeAlmostOnlyWithOneSenseInEnoughSentenc
     // The corpus's commonest words are the, bank, we, to, then by (9, first alphabetically):
     // skipping five leaves "to" and "by" out, and the cash sentences without a deciding word.
     TrainingConfig common = supervised_config(Objective::NextWord, 1);
-    common.options.attention_supervision.skip_commonest = 5;
+    common.options.attention_supervision[0].skip_commonest = 5;
     auto skipping = Trainer::create(common, deciding_corpus());
     ASSERT_TRUE(skipping.ok());
     EXPECT_EQ(skipping.value()->deciding_words("bank", "finance"), (std::vector<std::string>{"money", "took"}));
@@ -132,10 +160,10 @@ TEST(SupervisedAttention, DecidingWordsComeAlmostOnlyWithOneSenseInEnoughSentenc
     EXPECT_EQ(skipping.value()->supervised_share(), (std::pair<std::size_t, std::size_t>{18, 22}));
     // A stricter share: took and money (10/11 = 0.909) no longer pass 0.92, "to" (14/15) does.
     TrainingConfig strict = supervised_config(Objective::NextWord, 1);
-    strict.options.attention_supervision.min_share = 0.92f;
+    strict.options.attention_supervision[0].min_share = 0.92f;
     EXPECT_EQ(Trainer::create(strict, deciding_corpus()).value()->deciding_words("bank", "finance"), (std::vector<std::string>{"to"}));
     TrainingConfig off = supervised_config(Objective::NextWord, 1);
-    off.options.attention_supervision = {};
+    off.options.attention_supervision = {};  // no head
     EXPECT_TRUE(Trainer::create(off, deciding_corpus()).value()->deciding_words("bank", "finance").empty()) << "inactive";
 }
 
@@ -175,11 +203,56 @@ TEST(SupervisedAttention, ExamplesAskBankToLookAtItsDecidingWordsThatAreNotMaske
 TEST(SupervisedAttention, PurestKeysKeepOnlyTheWordWithTheHighestShare) {
     // money and took 10/11, to 14/15: "to" alone. by, river and sat all 10/11: a tie keeps all three.
     TrainingConfig c = supervised_config(Objective::NextWord, 1);
-    c.options.attention_supervision.purest_only = true;
+    c.options.attention_supervision[0].keys = AttentionSupervision::Keys::Purest;
     auto t = Trainer::create(c, deciding_corpus()).value();
     EXPECT_EQ(t->example_of(0, 1).attention_targets[0].keys, (std::vector<int>{4}));
     EXPECT_EQ(t->example_of(1, 1).attention_targets[0].keys, (std::vector<int>{1, 2, 4}));
     EXPECT_EQ(t->deciding_words("bank", "finance"), (std::vector<std::string>{"money", "to", "took"})) << "the words themselves stay";
+}
+
+TEST(SupervisedAttention, SeveralHeadsEachLookAtTheirOwnDecidingWords) {
+    // "we took the money to the bank and paid" (bank = 6): took, money, to, and, paid decide
+    // finance (each 9 of 9 labelled sentences: 10/11); "we" and "the" come with the river too.
+    // In the whole corpus took comes 9 times, money, to and "and" 11, paid 18: took is the rarest.
+    std::string text;
+    for (int i = 0; i < 9; ++i) text += "we took the money to the bank and paid\tbank=finance\nwe sat by the river bank\tbank=shore\n";
+    for (int i = 0; i < 3; ++i) text += "paid paid paid\n";
+    for (int i = 0; i < 2; ++i) text += "money to and\n";
+    TrainingConfig c = supervised_config(Objective::MaskedWord, 1);
+    c.shape.config.n_layers = 2;
+    c.shape.config.max_len = 12;
+    using Keys = AttentionSupervision::Keys;
+    c.options.attention_supervision = {{0, 0, 1.0f, 0.9f, 0, Keys::All}, {0, 1, 1.0f, 0.9f, 0, Keys::Before},
+                                       {1, 0, 1.0f, 0.9f, 0, Keys::After}, {1, 1, 1.0f, 0.9f, 0, Keys::Rarest}};
+    auto created = Trainer::create(c, parse_corpus(text, "heads.txt").value());
+    ASSERT_TRUE(created.ok()) << created.error().message;
+    const auto& t = created.value();
+    const std::vector<std::vector<int>> expected = {{1, 3, 4, 7, 8}, {1, 3, 4}, {7, 8}, {1}};
+    for (std::size_t h = 0; h < expected.size(); ++h)
+        EXPECT_EQ(t->deciding_words("bank", "finance", h), (std::vector<std::string>{"and", "money", "paid", "to", "took"}));
+    EXPECT_EQ(t->supervised_share(), (std::pair<std::size_t, std::size_t>{18, 18})) << "each bank once, however many heads";
+    const int mask = *t->tokenizer().find("<mask>");
+    int unmasked_draws = 0;
+    for (std::uint32_t seed = 0; seed < 300; ++seed) {
+        const Example x = t->example_of(0, seed);
+        const bool whole = std::find(x.ids.begin(), x.ids.end(), mask) == x.ids.end();
+        unmasked_draws += whole;
+        std::vector<int> seen(expected.size(), 0);
+        for (const AttentionTarget& target : x.attention_targets) {
+            ASSERT_LT(static_cast<std::size_t>(target.supervision), expected.size());
+            const std::vector<int>& keys = expected[static_cast<std::size_t>(target.supervision)];
+            EXPECT_EQ(target.query, 6);
+            ++seen[static_cast<std::size_t>(target.supervision)];
+            for (int key : target.keys) EXPECT_NE(std::find(keys.begin(), keys.end(), key), keys.end()) << "seed " << seed;
+            if (whole) {
+                EXPECT_EQ(target.keys, keys) << "head " << target.supervision;
+            }
+        }
+        if (whole) {
+            EXPECT_EQ(seen, std::vector<int>(expected.size(), 1)) << "every head has its target";
+        }
+    }
+    EXPECT_GT(unmasked_draws, 0);
 }
 
 TEST(SupervisedAttention, ASenseThatNamesAWordOfTheSentencePointsAtThatWordAlone) {
@@ -220,8 +293,17 @@ TEST(SupervisedAttention, ConfigNamesAHeadOrLayerTheModelLacks) {
     };
     const auto good = parse_training_config(config("next_word", R"({"layer": 0, "head": 1, "weight": 0.5})"), "cfg.json");
     ASSERT_TRUE(good.ok()) << good.error().message;
-    EXPECT_EQ(good.value().options.attention_supervision.head, 1);
-    EXPECT_FLOAT_EQ(good.value().options.attention_supervision.weight, 0.5f);
+    ASSERT_EQ(good.value().options.attention_supervision.size(), 1u);
+    EXPECT_EQ(good.value().options.attention_supervision[0].head, 1);
+    EXPECT_FLOAT_EQ(good.value().options.attention_supervision[0].weight, 0.5f);
+    const auto list = parse_training_config(
+        config("next_word", R"([{"layer": 0, "head": 1, "keys": "before"}, {"layer": 0, "head": 0, "keys": "rarest", "weight": 2}])"),
+        "cfg.json");
+    ASSERT_TRUE(list.ok()) << list.error().message;
+    ASSERT_EQ(list.value().options.attention_supervision.size(), 2u);
+    EXPECT_EQ(list.value().options.attention_supervision[0].keys, AttentionSupervision::Keys::Before);
+    EXPECT_EQ(list.value().options.attention_supervision[1].keys, AttentionSupervision::Keys::Rarest);
+    EXPECT_FLOAT_EQ(list.value().options.attention_supervision[1].weight, 2.0f);
     const std::vector<std::pair<std::string, std::string>> cases = {
         {config("next_word", R"({"layer": 1, "head": 0})"),
          "cfg.json: training.attention_supervision.layer: expected a layer below n_layers 1, got 1"},
@@ -231,7 +313,14 @@ TEST(SupervisedAttention, ConfigNamesAHeadOrLayerTheModelLacks) {
          "cfg.json: training.attention_supervision.wieght: unknown key"},
         {config("next_word", R"({"head": 0})"), "cfg.json: training.attention_supervision.layer: missing"},
         {config("next_word", R"({"layer": 0, "head": 0, "keys": "some"})"),
-         "cfg.json: training.attention_supervision.keys: expected \"all\" or \"purest\", got \"some\""},
+         "cfg.json: training.attention_supervision.keys: expected one of \"all\", \"purest\", \"rarest\", \"before\", \"after\", got \"some\""},
+        {config("next_word", R"([{"layer": 0, "head": 0}, {"layer": 0, "head": 2}])"),
+         "cfg.json: training.attention_supervision[1].head: expected a head below n_heads 2, got 2"},
+        {config("next_word", R"([{"layer": 0, "head": 1}, {"layer": 0, "head": 1, "keys": "purest"}])"),
+         "cfg.json: training.attention_supervision[1]: expected each head once, got layer 0 head 1 again"},
+        {config("next_word", R"([])"), "cfg.json: training.attention_supervision: expected 1 to 64 supervised heads, got 0"},
+        {config("next_word", R"([{"layer": 0, "head": 0}, 3])"),
+         "cfg.json: training.attention_supervision[1]: expected an object, got number"},
         {config("next_word", R"({"layer": 0, "head": 0, "min_share": 0.2})"),
          "cfg.json: training.attention_supervision.min_share: expected a number from"},
         {config("translate", R"({"layer": 0, "head": 0})", R"(, "encoder_layers": 1)"),

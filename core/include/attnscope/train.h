@@ -8,6 +8,7 @@
 // picks up with latest_snapshot(); cancel() stops the run between two steps.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
@@ -64,6 +65,7 @@ enum class Objective {
     Count
 };
 const char* objective_name(Objective o);  // "next_word", "masked_word", "translate"
+const char* deciding_keys_name(AttentionSupervision::Keys k);  // "all", "purest", "rarest", "before", "after"
 // The corpus format an objective reads: Pairs for translate, else Sentences.
 CorpusFormat corpus_format_of(Objective o);
 
@@ -82,9 +84,13 @@ struct TrainingOptions {
     std::uint32_t seed = 1;
     int log_every = 100;           // how often `attnscope-cli train` prints the loss
     int snapshot_every = 0;        // publish a snapshot every N steps (and at the end); 0: only at the end
-    // One head taught to look from each ambiguous word at the words of its sentence that tell its
-    // sense (Trainer::deciding_words); inactive by default.
-    AttentionSupervision attention_supervision;
+    // Heads taught to look from each ambiguous word at the words of its sentence that tell its
+    // sense (Trainer::deciding_words); none by default.
+    AttentionSupervisions attention_supervision;
+    bool supervises_attention() const {
+        return std::any_of(attention_supervision.begin(), attention_supervision.end(),
+                           [](const AttentionSupervision& s) { return s.active(); });
+    }
 };
 
 // Which corpus words the vocabulary keeps: the most frequent ones, so that a big corpus gives a
@@ -111,7 +117,9 @@ struct TrainingConfig {
 //     "model": { the own format's "config" keys, plus "biases": true, "tied_head": true },
 //     "training": { "steps", "batch_size", "learning_rate", ..., "seed",
 //                   "attention_supervision": { "layer": 0, "head": 0, "weight": 1.0,     (optional)
-//                                              "min_share": 0.9, "skip_commonest": 0 } } }
+//                                              "min_share": 0.9, "skip_commonest": 0,
+//                                              "keys": "all" | "purest" | "rarest" | "before" | "after" }
+//                                            or a list of such objects, one per supervised head } }
 // Errors name the JSON path, as the model loader does.
 Result<TrainingConfig> parse_training_config(std::string_view text, const std::string& source);
 Result<TrainingConfig> load_training_config(const std::filesystem::path& file);
@@ -190,7 +198,7 @@ public:
 
     int steps_taken() const { return m_step.load(); }  // thread-safe
     float last_grad_norm() const { return m_last_grad_norm; }  // the last step's, before clipping
-    // The last step's supervised attention loss (AttentionSupervision; 0 when inactive).
+    // The last step's supervised attention term (batch_attention_loss; 0 when none is active).
     float last_attention_loss() const { return m_last_attention_loss; }
     const TrainingConfig& config() const { return m_config; }
     const WordTokenizer& tokenizer() const { return *m_tokenizer; }
@@ -205,15 +213,16 @@ public:
 
     // The words that tell an ambiguous word's sense, as the corpus shows them: a word w "decides"
     // word=sense when at least kDecidingMinSentences of the sentences labelling `word` contain w
-    // and, with one added to each sense's count (Laplace), at least attention_supervision.min_share
-    // of them have this sense; the skip_commonest most frequent corpus words never do ("the",
-    // "is": the templates of a generated corpus can lean them to one sense).
-    // Computed only when options.attention_supervision is active (else empty); sorted. A sentence
-    // that holds the word its sense names ("it=animal" and "animal") is taught that word alone.
+    // and, with one added to each sense's count (Laplace), at least the supervision's min_share of
+    // them have this sense; its skip_commonest most frequent corpus words never do ("the", "is":
+    // the templates of a generated corpus can lean them to one sense). Per supervised head
+    // (`supervision`, an index into options.attention_supervision; empty when it is inactive);
+    // sorted. A sentence that holds the word its sense names ("it=animal" and "animal") is taught
+    // that word alone.
     static constexpr int kDecidingMinSentences = 5;
-    std::vector<std::string> deciding_words(const std::string& word, const std::string& sense) const;
-    // How many labelled ambiguous words have at least one deciding word in their sentence (a
-    // decoder: before them), and how many labelled ones there are.
+    std::vector<std::string> deciding_words(const std::string& word, const std::string& sense, std::size_t supervision = 0) const;
+    // How many labelled ambiguous words some supervised head is taught to look from (they have a
+    // deciding word in their sentence; a decoder's: before them), and how many labelled ones there are.
     std::pair<std::size_t, std::size_t> supervised_share() const;
 
 private:
@@ -222,7 +231,7 @@ private:
         std::vector<int> labels;  // per token: the sense label's id, or -1
         std::vector<int> source;  // translate: the source's words
         std::vector<std::pair<int, int>> senses;  // (position, index in m_sense_names) of each labelled ambiguous word
-        std::vector<AttentionTarget> deciding;    // supervised attention: each labelled word -> its deciding words
+        std::vector<AttentionTarget> deciding;    // supervised attention: each labelled word -> its deciding words, per head
     };
 
     Trainer() = default;
@@ -230,8 +239,8 @@ private:
     std::string add_pair(const CorpusSentence& s);      // the same for a translation pair
     Example make_example(const Sentence& s, std::mt19937& rng) const;  // objective-specific targets (and masks)
     void find_deciding_words();  // fills m_deciding and every sentence's `deciding`
-    // What the supervised head should look at from the labelled word at `position` (keys empty: nothing).
-    AttentionTarget deciding_target(const Sentence& s, int position, int sense) const;
+    // What supervised head `supervision` should look at from the labelled word at `position` (keys empty: nothing).
+    AttentionTarget deciding_target(const Sentence& s, int position, int sense, std::size_t supervision) const;
     std::vector<Example> next_batch();
     std::shared_ptr<const TrainingSnapshot> publish_snapshot();
 
@@ -243,7 +252,8 @@ private:
     std::vector<Sentence> m_sentences;
     std::vector<std::string> m_sense_names;               // "bank:money", in order of first appearance
     std::map<std::string, int> m_sense_index;             // the same, to their index
-    std::vector<std::map<int, double>> m_deciding;        // per sense: the word ids that decide it -> their share
+    // per supervised head, per sense: the word ids that decide it -> their share
+    std::vector<std::vector<std::map<int, double>>> m_deciding;
     std::vector<Example> m_eval_examples;  // fixed: drawn once at creation
 
     Parameters<float> m_params, m_grads, m_adam_m, m_adam_v;

@@ -155,6 +155,7 @@ TransformerWeights weights_from_parameters(const TrainableShape& shape, const Pa
 struct AttentionTarget {
     int query = 0;
     std::vector<int> keys;  // distinct, in order; a causal model's are <= query
+    int supervision = 0;    // which supervised head teaches it: an index into AttentionSupervisions
 };
 
 // One training sentence: ids fed to the model and, per position, the id the model should
@@ -168,8 +169,9 @@ struct Example {
 
 // Which head's weights are taught directly, and how strongly (Strubell et al. 2018 train one
 // head to attend to each word's syntactic parent the same way). The objective becomes
-//   mean cross-entropy of the words + weight * mean over the batch's attention targets of
-//   -sum_j t_j log w(query, j), with t spread evenly over the target's keys.
+//   mean cross-entropy of the words + sum over the supervised heads of
+//   weight * mean over the batch's attention targets for that head of -sum_j t_j log w(query, j),
+// with t spread evenly over the target's keys. Several heads may each be taught other keys.
 // Inactive (layer < 0 or weight 0): the words' loss alone, as before.
 struct AttentionSupervision {
     int layer = -1, head = 0;  // a self-attention layer of the decoder stack (the only stack of a decoder or encoder)
@@ -178,11 +180,19 @@ struct AttentionSupervision {
     // that must have the sense, and how many of the corpus's commonest words never decide.
     float min_share = 0.9f;
     int skip_commonest = 0;
-    // false: the target spreads over every deciding word of the sentence; true: only over the
-    // purest (the highest share, so of two pure words the more frequent), one word to look at.
-    bool purest_only = false;
+    // Which of a sentence's deciding words the head looks at (the target spreads evenly over them).
+    enum class Keys {
+        All,     // every one
+        Purest,  // the one with the highest share (of two pure words, the more frequent)
+        Rarest,  // the one least frequent in the corpus: the most specific clue
+        Before,  // the ones before the ambiguous word
+        After,   // the ones after it (an encoder's)
+        Count,
+    };
+    Keys keys = Keys::All;
     bool active() const { return layer >= 0 && weight > 0.0f; }
 };
+using AttentionSupervisions = std::vector<AttentionSupervision>;
 
 // The model's logits for one sentence, n x V. The same math as TransformerModel::forward (an
 // encoder-decoder: decode over `ids` with the encoder over `source`).
@@ -194,20 +204,20 @@ MatrixOf<T> forward_logits(const TrainableShape& shape, const Parameters<T>& p, 
 template <class T>
 T batch_loss(const TrainableShape& shape, const Parameters<T>& p, const std::vector<Example>& batch);
 
-// The supervised head's mean attention cross-entropy over the batch's attention targets (0 when
-// there are none): the second term of the objective, before its weight.
+// The supervised heads' term of the objective: the sum over the active heads of their weight times
+// their mean attention cross-entropy over the batch's targets for them (a head without targets: 0).
 template <class T>
 T batch_attention_loss(const TrainableShape& shape, const Parameters<T>& p, const std::vector<Example>& batch,
-                       const AttentionSupervision& supervision);
+                       const AttentionSupervisions& supervision);
 
 // The same loss, and its gradient with respect to every parameter, written into `grads`
 // (overwritten; it takes the parameters' shapes). Sentences run one after another in order,
 // so the sums are always added in the same order and a run is reproducible bit for bit.
-// With an active supervision the gradient is that of batch_loss + weight * batch_attention_loss;
-// the words' loss is still what it returns, and the attention loss goes to *attention_loss.
+// With supervised heads the gradient is that of batch_loss + batch_attention_loss; the words'
+// loss is still what it returns, and the attention term goes to *attention_loss.
 template <class T>
 T batch_loss_and_gradients(const TrainableShape& shape, const Parameters<T>& p, const std::vector<Example>& batch,
-                           Parameters<T>& grads, const AttentionSupervision& supervision = {},
+                           Parameters<T>& grads, const AttentionSupervisions& supervision = {},
                            T* attention_loss = nullptr);
 
 extern template Parameters<float> zero_parameters<float>(const TrainableShape&);
@@ -219,14 +229,14 @@ extern template MatrixOf<double> forward_logits<double>(const TrainableShape&, c
 extern template float batch_loss<float>(const TrainableShape&, const Parameters<float>&, const std::vector<Example>&);
 extern template double batch_loss<double>(const TrainableShape&, const Parameters<double>&, const std::vector<Example>&);
 extern template float batch_attention_loss<float>(const TrainableShape&, const Parameters<float>&,
-                                                  const std::vector<Example>&, const AttentionSupervision&);
+                                                  const std::vector<Example>&, const AttentionSupervisions&);
 extern template double batch_attention_loss<double>(const TrainableShape&, const Parameters<double>&,
-                                                    const std::vector<Example>&, const AttentionSupervision&);
+                                                    const std::vector<Example>&, const AttentionSupervisions&);
 extern template float batch_loss_and_gradients<float>(const TrainableShape&, const Parameters<float>&,
                                                       const std::vector<Example>&, Parameters<float>&,
-                                                      const AttentionSupervision&, float*);
+                                                      const AttentionSupervisions&, float*);
 extern template double batch_loss_and_gradients<double>(const TrainableShape&, const Parameters<double>&,
                                                         const std::vector<Example>&, Parameters<double>&,
-                                                        const AttentionSupervision&, double*);
+                                                        const AttentionSupervisions&, double*);
 
 }  // namespace attnscope

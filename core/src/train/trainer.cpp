@@ -176,7 +176,7 @@ Result<std::unique_ptr<Trainer>> Trainer::create(const TrainingConfig& config, c
                 if (!error.empty()) return Error{corpus.source + ":" + std::to_string(s.line) + ": " + error};
             }
         }
-        if (config.options.attention_supervision.active()) t->find_deciding_words();
+        if (config.options.supervises_attention()) t->find_deciding_words();
 
         t->m_rng.seed(config.options.seed);
         t->m_params = initial_parameters(t->m_config.shape, config.options, t->m_rng);
@@ -294,34 +294,43 @@ void Trainer::find_deciding_words() {
     }
     // the vocabulary lists its special tokens ("<unk>", "<bank:money>") first, then the corpus
     // words by falling frequency: the commonest words are the ids just after the specials
-    const AttentionSupervision& supervision = m_config.options.attention_supervision;
     const std::vector<std::string>& vocab = m_tokenizer->vocab();
     int first_word = 0;
     while (first_word < static_cast<int>(vocab.size()) && vocab[static_cast<std::size_t>(first_word)].rfind('<', 0) == 0) ++first_word;
-    const int first_deciding = first_word + supervision.skip_commonest;
-    m_deciding.assign(m_sense_names.size(), {});
-    for (std::size_t sense = 0; sense < m_sense_names.size(); ++sense) {
-        const int word = counts.word_of[sense];
-        if (word < 0) continue;
-        const double n_senses = static_cast<double>(counts.senses_of[word].size());
-        for (const auto& [other, count] : counts.with_sense[sense]) {
-            const double share = (count + 1.0) / (counts.with_word[word][other] + n_senses);  // Laplace
-            if (other >= first_deciding && counts.with_word[word][other] >= kDecidingMinSentences && share >= supervision.min_share)
-                m_deciding[sense][other] = share;
+    const AttentionSupervisions& supervisions = m_config.options.attention_supervision;
+    m_deciding.assign(supervisions.size(), {});
+    for (std::size_t h = 0; h < supervisions.size(); ++h) {
+        if (!supervisions[h].active()) continue;
+        const int first_deciding = first_word + supervisions[h].skip_commonest;
+        std::vector<std::map<int, double>>& deciding = m_deciding[h];
+        deciding.assign(m_sense_names.size(), {});
+        for (std::size_t sense = 0; sense < m_sense_names.size(); ++sense) {
+            const int word = counts.word_of[sense];
+            if (word < 0) continue;
+            const double n_senses = static_cast<double>(counts.senses_of[word].size());
+            for (const auto& [other, count] : counts.with_sense[sense]) {
+                const double share = (count + 1.0) / (counts.with_word[word][other] + n_senses);  // Laplace
+                if (other >= first_deciding && counts.with_word[word][other] >= kDecidingMinSentences &&
+                    share >= supervisions[h].min_share)
+                    deciding[sense][other] = share;
+            }
         }
     }
     for (Sentence& s : m_sentences)
-        for (const auto& [position, sense] : s.senses) {
-            AttentionTarget target = deciding_target(s, position, sense);
-            if (!target.keys.empty()) s.deciding.push_back(std::move(target));
-        }
+        for (const auto& [position, sense] : s.senses)
+            for (std::size_t h = 0; h < supervisions.size(); ++h) {
+                if (!supervisions[h].active()) continue;
+                AttentionTarget target = deciding_target(s, position, sense, h);
+                if (!target.keys.empty()) s.deciding.push_back(std::move(target));
+            }
 }
 
-AttentionTarget Trainer::deciding_target(const Sentence& s, int position, int sense) const {
+AttentionTarget Trainer::deciding_target(const Sentence& s, int position, int sense, std::size_t supervision) const {
     const bool causal = m_config.shape.config.causal;
     auto visible = [&](int j) { return j != position && !(causal && j > position); };
     AttentionTarget target;
     target.query = position;
+    target.supervision = static_cast<int>(supervision);
     // A sense that names a word ("it=animal") points at that word when the sentence has it: "it"
     // is the animal, and the head should look at "animal", not at "tired", which only tells which.
     const std::string& name = m_sense_names[static_cast<std::size_t>(sense)];
@@ -330,26 +339,40 @@ AttentionTarget Trainer::deciding_target(const Sentence& s, int position, int se
             if (visible(j) && s.ids[static_cast<std::size_t>(j)] == *named) target.keys.push_back(j);
         if (!target.keys.empty()) return target;
     }
-    const std::map<int, double>& deciding = m_deciding[static_cast<std::size_t>(sense)];
-    double purest = 0.0;
-    for (int j = 0; j < static_cast<int>(s.ids.size()); ++j) {
-        const auto found = visible(j) ? deciding.find(s.ids[static_cast<std::size_t>(j)]) : deciding.end();
-        if (found == deciding.end()) continue;
-        target.keys.push_back(j);
-        purest = std::max(purest, found->second);
+    const std::map<int, double>& deciding = m_deciding[supervision][static_cast<std::size_t>(sense)];
+    for (int j = 0; j < static_cast<int>(s.ids.size()); ++j)
+        if (visible(j) && deciding.count(s.ids[static_cast<std::size_t>(j)])) target.keys.push_back(j);
+    if (target.keys.empty()) return target;
+    auto id_at = [&](int j) { return s.ids[static_cast<std::size_t>(j)]; };
+    auto drop_keys = [&](auto unwanted) { target.keys.erase(std::remove_if(target.keys.begin(), target.keys.end(), unwanted), target.keys.end()); };
+    switch (m_config.options.attention_supervision[supervision].keys) {
+        case AttentionSupervision::Keys::All: break;
+        case AttentionSupervision::Keys::Purest: {  // the word (or its repeats) most often with this sense
+            double purest = 0.0;
+            for (int j : target.keys) purest = std::max(purest, deciding.at(id_at(j)));
+            drop_keys([&](int j) { return deciding.at(id_at(j)) < purest; });
+            break;
+        }
+        case AttentionSupervision::Keys::Rarest: {  // ids fall in frequency: the rarest word has the highest id
+            int rarest = 0;
+            for (int j : target.keys) rarest = std::max(rarest, id_at(j));
+            drop_keys([&](int j) { return id_at(j) != rarest; });
+            break;
+        }
+        case AttentionSupervision::Keys::Before: drop_keys([&](int j) { return j > position; }); break;
+        case AttentionSupervision::Keys::After: drop_keys([&](int j) { return j < position; }); break;
+        case AttentionSupervision::Keys::Count: break;
     }
-    if (m_config.options.attention_supervision.purest_only)  // keep the word (or its repeats) most often with this sense
-        target.keys.erase(std::remove_if(target.keys.begin(), target.keys.end(),
-                                         [&](int j) { return deciding.at(s.ids[static_cast<std::size_t>(j)]) < purest; }),
-                          target.keys.end());
     return target;
 }
 
-std::vector<std::string> Trainer::deciding_words(const std::string& word, const std::string& sense) const {
+std::vector<std::string> Trainer::deciding_words(const std::string& word, const std::string& sense, std::size_t supervision) const {
     std::vector<std::string> words;
     const auto it = m_sense_index.find(lowercase_utf8(word) + ":" + sense);
-    if (it == m_sense_index.end() || static_cast<std::size_t>(it->second) >= m_deciding.size()) return words;
-    for (const auto& [id, share] : m_deciding[static_cast<std::size_t>(it->second)]) words.push_back(m_tokenizer->piece(id));
+    if (it == m_sense_index.end() || supervision >= m_deciding.size() ||
+        static_cast<std::size_t>(it->second) >= m_deciding[supervision].size())
+        return words;
+    for (const auto& [id, share] : m_deciding[supervision][static_cast<std::size_t>(it->second)]) words.push_back(m_tokenizer->piece(id));
     std::sort(words.begin(), words.end());
     return words;
 }
@@ -357,7 +380,9 @@ std::vector<std::string> Trainer::deciding_words(const std::string& word, const 
 std::pair<std::size_t, std::size_t> Trainer::supervised_share() const {
     std::size_t supervised = 0, labelled = 0;
     for (const Sentence& s : m_sentences) {
-        supervised += s.deciding.size();
+        std::set<int> queries;  // a labelled word may have a target for each supervised head
+        for (const AttentionTarget& t : s.deciding) queries.insert(t.query);
+        supervised += queries.size();
         labelled += s.senses.size();
     }
     return {supervised, labelled};

@@ -22,7 +22,11 @@ namespace attnscope {
 namespace {
 constexpr const char* kObjectiveNames[] = {"next_word", "masked_word", "translate"};
 static_assert(std::size(kObjectiveNames) == static_cast<std::size_t>(Objective::Count));
+constexpr const char* kDecidingKeysNames[] = {"all", "purest", "rarest", "before", "after"};
+static_assert(std::size(kDecidingKeysNames) == static_cast<std::size_t>(AttentionSupervision::Keys::Count));
 }  // namespace
+
+const char* deciding_keys_name(AttentionSupervision::Keys k) { return kDecidingKeysNames[static_cast<int>(k)]; }
 
 const char* objective_name(Objective o) { return kObjectiveNames[static_cast<int>(o)]; }
 
@@ -154,12 +158,17 @@ AttentionSupervision read_supervision(const nlohmann::json& node, const JsonPath
     r.number("weight", s.weight, 0.0f, 1000.0f);
     r.number("min_share", s.min_share, 0.5f, 1.0f);
     r.integer("skip_commonest", s.skip_commonest, 0, 1'000'000);
-    if (node.contains("keys")) {  // "all" deciding words of a sentence, or the "purest" one
-        const std::string keys = read_string(node["keys"], at.key("keys"));
-        if (keys != "all" && keys != "purest") at.key("keys").fail("expected \"all\" or \"purest\", got \"" + keys + "\"");
-        s.purest_only = keys == "purest";
-    }
+    if (node.contains("keys")) s.keys = read_enum(node["keys"], at.key("keys"), deciding_keys_name);
     return s;
+}
+
+// One supervised head's object, or a list of them (each teaching its own head).
+AttentionSupervisions read_supervisions(const nlohmann::json& node, const JsonPath& at) {
+    if (!node.is_array()) return {read_supervision(node, at)};
+    if (node.empty() || node.size() > 64) at.fail("expected 1 to 64 supervised heads, got " + std::to_string(node.size()));
+    AttentionSupervisions list;
+    for (std::size_t i = 0; i < node.size(); ++i) list.push_back(read_supervision(node[i], at.index(i)));
+    return list;
 }
 
 TrainingOptions read_options(const nlohmann::json& node, const JsonPath& at) {
@@ -188,7 +197,7 @@ TrainingOptions read_options(const nlohmann::json& node, const JsonPath& at) {
     r.integer("log_every", o.log_every, 1, 10'000'000);
     r.integer("snapshot_every", o.snapshot_every, 0, 10'000'000);
     if (node.contains("attention_supervision"))
-        o.attention_supervision = read_supervision(node["attention_supervision"], at.key("attention_supervision"));
+        o.attention_supervision = read_supervisions(node["attention_supervision"], at.key("attention_supervision"));
     return o;
 }
 
@@ -226,16 +235,24 @@ TrainingConfig read_training_config(std::string_view text) {
         at.key("model").key("encoder_layers").fail("expected a number of encoder layers for the translate objective (an encoder-decoder), got none");
     if (config.objective == Objective::Translate && !causal)
         at.key("model").key("causal").fail("expected true for the translate objective (its decoder is causal), got false");
-    const AttentionSupervision& supervision = config.options.attention_supervision;
-    const JsonPath supervision_at = at.key("training").key("attention_supervision");
-    if (supervision.layer >= config.shape.config.n_layers)
-        supervision_at.key("layer").fail("expected a layer below n_layers " + std::to_string(config.shape.config.n_layers) +
-                                         ", got " + std::to_string(supervision.layer));
-    if (supervision.layer >= 0 && supervision.head >= config.shape.config.n_heads)
-        supervision_at.key("head").fail("expected a head below n_heads " + std::to_string(config.shape.config.n_heads) +
-                                        ", got " + std::to_string(supervision.head));
-    if (supervision.layer >= 0 && config.objective == Objective::Translate)
-        supervision_at.fail("expected none for the translate objective (its pairs name no senses)");
+    const AttentionSupervisions& supervisions = config.options.attention_supervision;
+    const JsonPath supervisions_at = at.key("training").key("attention_supervision");
+    for (std::size_t i = 0; i < supervisions.size(); ++i) {
+        const AttentionSupervision& supervision = supervisions[i];
+        const JsonPath supervision_at = supervisions.size() == 1 ? supervisions_at : supervisions_at.index(i);
+        if (supervision.layer >= config.shape.config.n_layers)
+            supervision_at.key("layer").fail("expected a layer below n_layers " + std::to_string(config.shape.config.n_layers) +
+                                             ", got " + std::to_string(supervision.layer));
+        if (supervision.layer >= 0 && supervision.head >= config.shape.config.n_heads)
+            supervision_at.key("head").fail("expected a head below n_heads " + std::to_string(config.shape.config.n_heads) +
+                                            ", got " + std::to_string(supervision.head));
+        if (supervision.layer >= 0 && config.objective == Objective::Translate)
+            supervisions_at.fail("expected none for the translate objective (its pairs name no senses)");
+        for (std::size_t j = 0; j < i; ++j)
+            if (supervision.layer == supervisions[j].layer && supervision.head == supervisions[j].head)
+                supervision_at.fail("expected each head once, got layer " + std::to_string(supervision.layer) + " head " +
+                                    std::to_string(supervision.head) + " again");
+    }
     if (config.objective != Objective::Translate && seq2seq)
         at.key("model").key("encoder_layers").fail(std::string("expected none for the ") + objective_name(config.objective) +
                                                    " objective (only translate trains an encoder-decoder)");

@@ -27,6 +27,7 @@
 #include <cassert>
 #include <cmath>
 #include <limits>
+#include <map>
 
 namespace attnscope {
 
@@ -232,6 +233,10 @@ struct AttentionCache {
     std::vector<MatrixOf<T>> weights;  // H of n x n, rows = queries: softmax of the scaled scores; masked cells 0
 };
 
+// Supervised attention's gradients of one layer: head -> d objective / d (its softmax input).
+template <class T>
+using HeadDscores = std::map<int, MatrixOf<T>>;
+
 // atty: n x d, head h's output in columns [h*dh, (h+1)*dh); q: n x d; k, v: m x d (m = n for
 // self-attention, the source's length for cross-attention, which is never causal)
 template <class T>
@@ -257,13 +262,13 @@ void attention_forward(MatrixOf<T>& atty, AttentionCache<T>& cache, const Matrix
     }
 }
 
-// dq, datty: n x d; dk, dv: m x d. extra_dscores (n x m), when given, is a gradient that reaches
-// head extra_head's softmax input directly (supervised attention) and adds to what comes through
+// dq, datty: n x d; dk, dv: m x d. extra_dscores, when given, maps a head to a gradient (n x m)
+// that reaches its softmax input directly (supervised attention) and adds to what comes through
 // its output.
 template <class T>
 void attention_backward(MatrixOf<T>& dq, MatrixOf<T>& dk, MatrixOf<T>& dv, const MatrixOf<T>& datty,
                         const AttentionCache<T>& cache, const MatrixOf<T>& q, const MatrixOf<T>& k, const MatrixOf<T>& v,
-                        int n_heads, T scale, const MatrixOf<T>* extra_dscores = nullptr, int extra_head = -1) {
+                        int n_heads, T scale, const HeadDscores<T>* extra_dscores = nullptr) {
     const Index dh = q.cols() / n_heads;
     for (int h = 0; h < n_heads; ++h) {
         const Index c0 = h * dh;
@@ -277,7 +282,8 @@ void attention_backward(MatrixOf<T>& dq, MatrixOf<T>& dk, MatrixOf<T>& dv, const
         // and gets no gradient, as a constant minus infinity should.
         const ColumnOf<T> row_dot = w.cwiseProduct(dw).rowwise().sum();
         MatrixOf<T> dscores = (w.array() * (dw.array().colwise() - row_dot.array())).matrix();
-        if (extra_dscores && h == extra_head) dscores += *extra_dscores;
+        if (extra_dscores)
+            if (const auto extra = extra_dscores->find(h); extra != extra_dscores->end()) dscores += extra->second;
         // forward: scores = q_h k_h^T * scale, so
         dq.middleCols(c0, dh).noalias() += scale * (dscores * k.middleCols(c0, dh));
         dk.middleCols(c0, dh).noalias() += scale * (dscores.transpose() * q.middleCols(c0, dh));
@@ -468,11 +474,11 @@ void layer_forward(MatrixOf<T>& out, LayerActivations<T>& a, const MatrixOf<T>& 
 
 // dx: n x d. In: d loss / d out; out: d loss / d x (replaced). Adds the block's weight gradients
 // to g, and with cross-attention d loss / d memory to *dmemory (m x d).
-// supervised_dscores, when given, reaches head supervised_head's self-attention softmax input.
+// supervised_dscores, when given, reach their heads' self-attention softmax inputs.
 template <class T>
 void layer_backward(MatrixOf<T>& dx, LayerParameters<T>& g, const LayerActivations<T>& a, const LayerParameters<T>& w,
                     const TransformerConfig& c, const MatrixOf<T>* memory, MatrixOf<T>* dmemory,
-                    const MatrixOf<T>* supervised_dscores = nullptr, int supervised_head = -1) {
+                    const HeadDscores<T>* supervised_dscores = nullptr) {
     const bool norm = c.norm == Norm::LayerNorm;
     const Index n = dx.rows(), d = c.d_model;
     auto zeros = [](Index rows, Index cols) { return MatrixOf<T>(MatrixOf<T>::Zero(rows, cols)); };
@@ -510,8 +516,7 @@ void layer_backward(MatrixOf<T>& dx, LayerParameters<T>& g, const LayerActivatio
     MatrixOf<T> datty = zeros(n, d);
     matmul_backward(datty, g.wo, g.bo, dresidual2, a.atty, w.wo);
     MatrixOf<T> dq = zeros(n, d), dk = zeros(n, d), dv = zeros(n, d);
-    attention_backward(dq, dk, dv, datty, a.att, a.q, a.k, a.v, c.n_heads, static_cast<T>(c.scale()), supervised_dscores,
-                       supervised_head);
+    attention_backward(dq, dk, dv, datty, a.att, a.q, a.k, a.v, c.n_heads, static_cast<T>(c.scale()), supervised_dscores);
     // forward: q = ln1 W_Q + b_Q, k = ln1 W_K + b_K, v = ln1 W_V + b_V: ln1 feeds all three
     MatrixOf<T> dln1 = zeros(n, d);
     matmul_backward(dln1, g.wq, g.bq, dq, a.ln1, w.wq);
@@ -567,11 +572,12 @@ void model_forward(Activations<T>& acts, const TrainableShape& shape, const Para
 }
 
 // Adds this sentence's gradient into grads, given d loss / d lnf (the head's part is done by
-// batch_head) and, for supervised attention, d objective / d (softmax input) of the supervised head.
+// batch_head) and, for supervised attention, d objective / d (softmax input) of the supervised
+// heads, per layer of the decoder stack (empty: none).
 template <class T>
 void body_backward(Parameters<T>& grads, const Activations<T>& acts, const TrainableShape& shape,
                    const Parameters<T>& p, const Example& e, const MatrixOf<T>& dlnf,
-                   const AttentionSupervision& supervision = {}, const MatrixOf<T>* supervised_dscores = nullptr) {
+                   const std::map<int, HeadDscores<T>>& supervised_dscores = {}) {
     const TransformerConfig& c = shape.config;
     const bool seq2seq = c.is_encoder_decoder();
     MatrixOf<T> dx = MatrixOf<T>::Zero(dlnf.rows(), c.d_model);  // d loss / d residual[l + 1], walking down the layers
@@ -579,10 +585,11 @@ void body_backward(Parameters<T>& grads, const Activations<T>& acts, const Train
     else dx = dlnf;
     // every decoder layer's cross-attention reads the memory: their gradients add up here
     MatrixOf<T> dmemory = MatrixOf<T>::Zero(seq2seq ? acts.memory.rows() : 0, c.d_model);
-    for (std::size_t l = acts.layers.size(); l-- > 0;)
+    for (std::size_t l = acts.layers.size(); l-- > 0;) {
+        const auto supervised = supervised_dscores.find(static_cast<int>(l));
         layer_backward(dx, grads.layers[l], acts.layers[l], p.layers[l], c, seq2seq ? &acts.memory : nullptr,
-                       seq2seq ? &dmemory : nullptr,
-                       static_cast<int>(l) == supervision.layer ? supervised_dscores : nullptr, supervision.head);
+                       seq2seq ? &dmemory : nullptr, supervised == supervised_dscores.end() ? nullptr : &supervised->second);
+    }
     encoder_backward(grads.token_embedding, grads.position_embedding, dx, e.ids, c.positional);
     if (!seq2seq) return;
     // forward: memory = LN(encoder_residual.back()), then the encoder's layers, then the source's embeddings
@@ -650,43 +657,73 @@ std::size_t count_targets(const std::vector<Example>& batch) {
     return count;
 }
 
-// [SECTION] Supervised attention: one head taught where to look
+// [SECTION] Supervised attention: heads taught where to look
 
-std::size_t count_attention_targets(const std::vector<Example>& batch) {
-    std::size_t count = 0;
-    for (const Example& e : batch) count += e.attention_targets.size();
-    return count;
+// How many of the batch's attention targets each supervised head has (inactive heads: 0).
+std::vector<std::size_t> count_attention_targets(const std::vector<Example>& batch, const AttentionSupervisions& supervisions) {
+    std::vector<std::size_t> counts(supervisions.size(), 0);
+    for (const Example& e : batch)
+        for (const AttentionTarget& target : e.attention_targets) {
+            const auto s = static_cast<std::size_t>(target.supervision);
+            if (s < supervisions.size() && supervisions[s].active()) ++counts[s];
+        }
+    return counts;
 }
 
-// The supervised head's weights in one sentence's pass (n x n, rows = queries).
+// One supervised head's weights in one sentence's pass (n x n, rows = queries).
 template <class T>
 const MatrixOf<T>& supervised_weights(const Activations<T>& acts, const AttentionSupervision& supervision) {
     return acts.layers.at(static_cast<std::size_t>(supervision.layer)).att.weights.at(static_cast<std::size_t>(supervision.head));
 }
 
-// sum over the sentence's targets of -sum_j t_j log w(query, j), t spread evenly over the keys.
-// A weight that underflowed to 0 counts as the smallest normal number, so the sum stays finite.
+// -sum_j t_j log w(query, j), t spread evenly over the target's keys. A weight that underflowed
+// to 0 counts as the smallest normal number, so the sum stays finite.
 template <class T>
-T attention_cross_entropy(const MatrixOf<T>& w, const std::vector<AttentionTarget>& targets) {
+T attention_cross_entropy(const MatrixOf<T>& w, const AttentionTarget& target) {
     T sum = 0;
-    for (const AttentionTarget& target : targets) {
-        const T share = T(1) / static_cast<T>(target.keys.size());
-        for (int key : target.keys) sum -= share * std::log(std::max(w(target.query, key), std::numeric_limits<T>::min()));
-    }
+    const T share = T(1) / static_cast<T>(target.keys.size());
+    for (int key : target.keys) sum -= share * std::log(std::max(w(target.query, key), std::numeric_limits<T>::min()));
     return sum;
 }
 
 // forward: w(q, :) = softmax(s(q, :)), loss = -sum_j t_j log w(q, j) with sum_j t_j = 1, so
-// d loss / d s(q, :) = w(q, :) - t. Scaled by `factor` (the weight over the batch's target count).
+// d loss / d s(q, :) = w(q, :) - t. Scaled by `factor` (the head's weight over its target count)
+// and added into dscores (n x n).
 template <class T>
-MatrixOf<T> attention_cross_entropy_dscores(const MatrixOf<T>& w, const std::vector<AttentionTarget>& targets, T factor) {
-    MatrixOf<T> dscores = MatrixOf<T>::Zero(w.rows(), w.cols());
-    for (const AttentionTarget& target : targets) {
-        dscores.row(target.query) += factor * w.row(target.query);
-        const T share = factor / static_cast<T>(target.keys.size());
-        for (int key : target.keys) dscores(target.query, key) -= share;
+void add_attention_cross_entropy_dscores(MatrixOf<T>& dscores, const MatrixOf<T>& w, const AttentionTarget& target, T factor) {
+    dscores.row(target.query) += factor * w.row(target.query);
+    const T share = factor / static_cast<T>(target.keys.size());
+    for (int key : target.keys) dscores(target.query, key) -= share;
+}
+
+// The weight of each supervised head over its target count in this batch (0: no term).
+template <class T>
+std::vector<T> attention_factors(const std::vector<Example>& batch, const AttentionSupervisions& supervisions) {
+    const std::vector<std::size_t> counts = count_attention_targets(batch, supervisions);
+    std::vector<T> factors(supervisions.size(), T(0));
+    for (std::size_t s = 0; s < supervisions.size(); ++s)
+        if (counts[s] > 0) factors[s] = static_cast<T>(supervisions[s].weight) / static_cast<T>(counts[s]);
+    return factors;
+}
+
+// One sentence's share of the supervised term, and (when `dscores` is given) its gradient with
+// respect to each supervised head's softmax input, by layer.
+template <class T>
+T supervised_term(const Activations<T>& acts, const Example& e, const AttentionSupervisions& supervisions,
+                  const std::vector<T>& factors, std::map<int, HeadDscores<T>>* dscores) {
+    T term = 0;
+    for (const AttentionTarget& target : e.attention_targets) {
+        const auto s = static_cast<std::size_t>(target.supervision);
+        if (s >= factors.size() || factors[s] == T(0)) continue;
+        const AttentionSupervision& supervision = supervisions[s];
+        const MatrixOf<T>& w = supervised_weights(acts, supervision);
+        term += factors[s] * attention_cross_entropy(w, target);
+        if (!dscores) continue;
+        auto [cell, added] = (*dscores)[supervision.layer].try_emplace(supervision.head);
+        if (added) cell->second = MatrixOf<T>::Zero(w.rows(), w.cols());
+        add_attention_cross_entropy_dscores(cell->second, w, target, factors[s]);
     }
-    return dscores;
+    return term;
 }
 
 }  // namespace
@@ -714,22 +751,21 @@ T batch_loss(const TrainableShape& shape, const Parameters<T>& p, const std::vec
 
 template <class T>
 T batch_attention_loss(const TrainableShape& shape, const Parameters<T>& p, const std::vector<Example>& batch,
-                       const AttentionSupervision& supervision) {
-    const std::size_t count = count_attention_targets(batch);
-    if (!supervision.active() || count == 0) return T(0);
+                       const AttentionSupervisions& supervisions) {
+    const std::vector<T> factors = attention_factors<T>(batch, supervisions);
     T sum = 0;
     for (const Example& e : batch) {
         if (e.attention_targets.empty()) continue;
         Activations<T> acts;
         body_forward(acts, shape, p, e.ids, e.source);
-        sum += attention_cross_entropy(supervised_weights(acts, supervision), e.attention_targets);
+        sum += supervised_term<T>(acts, e, supervisions, factors, nullptr);
     }
-    return sum / static_cast<T>(count);
+    return sum;
 }
 
 template <class T>
 T batch_loss_and_gradients(const TrainableShape& shape, const Parameters<T>& p, const std::vector<Example>& batch,
-                           Parameters<T>& grads, const AttentionSupervision& supervision, T* attention_loss) {
+                           Parameters<T>& grads, const AttentionSupervisions& supervisions, T* attention_loss) {
     grads = zero_parameters<T>(shape);
     if (attention_loss) *attention_loss = T(0);
     const std::size_t count = count_targets(batch);
@@ -740,9 +776,7 @@ T batch_loss_and_gradients(const TrainableShape& shape, const Parameters<T>& p, 
     std::vector<int> targets;
     batch_forward(acts, rows, targets, shape, p, batch);
     const T total = batch_head<T>(rows, targets, p, weight, &grads, &drows);
-    const std::size_t attention_count = supervision.active() ? count_attention_targets(batch) : 0;
-    // the supervised term is weight * its mean over the batch's attention targets
-    const T attention_factor = attention_count ? static_cast<T>(supervision.weight) / static_cast<T>(attention_count) : T(0);
+    const std::vector<T> factors = attention_factors<T>(batch, supervisions);
     T attention_sum = 0;
     Index row = 0;
     for (std::size_t s = 0; s < batch.size(); ++s) {  // in order, one thread: the same sums in the same order every run
@@ -750,16 +784,11 @@ T batch_loss_and_gradients(const TrainableShape& shape, const Parameters<T>& p, 
         MatrixOf<T> dlnf = MatrixOf<T>::Zero(static_cast<Index>(e.ids.size()), shape.config.d_model);
         for (std::size_t i = 0; i < e.targets.size(); ++i)
             if (e.targets[i] >= 0) dlnf.row(static_cast<Index>(i)) = drows.row(row++);
-        if (attention_count == 0 || e.attention_targets.empty()) {
-            body_backward(grads, acts[s], shape, p, e, dlnf);
-            continue;
-        }
-        const MatrixOf<T>& w = supervised_weights(acts[s], supervision);
-        attention_sum += attention_cross_entropy(w, e.attention_targets);
-        const MatrixOf<T> dscores = attention_cross_entropy_dscores(w, e.attention_targets, attention_factor);
-        body_backward(grads, acts[s], shape, p, e, dlnf, supervision, &dscores);
+        std::map<int, HeadDscores<T>> dscores;
+        attention_sum += supervised_term<T>(acts[s], e, supervisions, factors, &dscores);
+        body_backward(grads, acts[s], shape, p, e, dlnf, dscores);
     }
-    if (attention_loss && attention_count) *attention_loss = attention_sum / static_cast<T>(attention_count);
+    if (attention_loss) *attention_loss = attention_sum;
     return total * weight;
 }
 
@@ -772,13 +801,13 @@ template MatrixOf<double> forward_logits<double>(const TrainableShape&, const Pa
 template float batch_loss<float>(const TrainableShape&, const Parameters<float>&, const std::vector<Example>&);
 template double batch_loss<double>(const TrainableShape&, const Parameters<double>&, const std::vector<Example>&);
 template float batch_attention_loss<float>(const TrainableShape&, const Parameters<float>&, const std::vector<Example>&,
-                                           const AttentionSupervision&);
+                                           const AttentionSupervisions&);
 template double batch_attention_loss<double>(const TrainableShape&, const Parameters<double>&, const std::vector<Example>&,
-                                             const AttentionSupervision&);
+                                             const AttentionSupervisions&);
 template float batch_loss_and_gradients<float>(const TrainableShape&, const Parameters<float>&, const std::vector<Example>&,
-                                               Parameters<float>&, const AttentionSupervision&, float*);
+                                               Parameters<float>&, const AttentionSupervisions&, float*);
 template double batch_loss_and_gradients<double>(const TrainableShape&, const Parameters<double>&,
-                                                 const std::vector<Example>&, Parameters<double>&, const AttentionSupervision&,
+                                                 const std::vector<Example>&, Parameters<double>&, const AttentionSupervisions&,
                                                  double*);
 
 }  // namespace attnscope
