@@ -198,22 +198,6 @@ TEST(SupervisedAttention, ExamplesAskBankToLookAtItsDecidingWordsThatAreNotMaske
     EXPECT_GT(whole, 0);
     EXPECT_GT(fewer, 0) << "some draw masks a deciding word";
     EXPECT_GT(none, 0) << "some draw masks bank itself (or every deciding word)";
-
-    // masked_queries: a masked bank's [MASK] is taught the same deciding words (those not masked).
-    TrainingConfig masked_queries = supervised_config(Objective::MaskedWord, 1);
-    masked_queries.options.attention_supervision[0].masked_queries = true;
-    auto filler = Trainer::create(masked_queries, deciding_corpus()).value();
-    int masked_bank_taught = 0;
-    for (std::uint32_t seed = 0; seed < 200; ++seed) {
-        const Example x = filler->example_of(0, seed);
-        if (x.ids[6] != mask) continue;
-        for (const AttentionTarget& t : x.attention_targets) {
-            EXPECT_EQ(t.query, 6);
-            for (int key : t.keys) EXPECT_NE(x.ids[static_cast<std::size_t>(key)], mask) << "seed " << seed;
-            ++masked_bank_taught;
-        }
-    }
-    EXPECT_GT(masked_bank_taught, 0);
 }
 
 TEST(SupervisedAttention, PurestKeysKeepOnlyTheWordWithTheHighestShare) {
@@ -335,8 +319,6 @@ TEST(SupervisedAttention, ConfigNamesAHeadOrLayerTheModelLacks) {
         {config("next_word", R"([{"layer": 0, "head": 1}, {"layer": 0, "head": 1, "keys": "purest"}])"),
          "cfg.json: training.attention_supervision[1]: expected each head once, got layer 0 head 1 again"},
         {config("next_word", R"([])"), "cfg.json: training.attention_supervision: expected 1 to 64 supervised heads, got 0"},
-        {config("next_word", R"({"layer": 0, "head": 0, "masked_queries": 1})"),
-         "cfg.json: training.attention_supervision.masked_queries: expected"},
         {config("next_word", R"([{"layer": 0, "head": 0}, 3])"),
          "cfg.json: training.attention_supervision[1]: expected an object, got number"},
         {config("next_word", R"({"layer": 0, "head": 0, "min_share": 0.2})"),

@@ -190,9 +190,6 @@ struct AttentionSupervision {
         Count,
     };
     Keys keys = Keys::All;
-    // An encoder's masked ambiguous word is taught nothing (it cannot know what it looks for);
-    // true: its [MASK] is taught the same keys, to gather the clues that fill it in.
-    bool masked_queries = false;
     bool active() const { return layer >= 0 && weight > 0.0f; }
 };
 using AttentionSupervisions = std::vector<AttentionSupervision>;

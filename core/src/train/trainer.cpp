@@ -432,14 +432,10 @@ Example Trainer::make_example(const Sentence& s, std::mt19937& rng) const {
             e.targets[i] = s.labels[i];
         }
     }
-    // A masked deciding word tells nothing: the supervised head is taught only on what it can
-    // see. A masked ambiguous word cannot know what it is looking for, so it is taught nothing,
-    // unless its head has masked_queries: then the [MASK] learns to gather the clues to fill it.
-    const AttentionSupervisions& supervisions = m_config.options.attention_supervision;
+    // A masked ambiguous word cannot know what it is looking for, and a masked deciding word
+    // tells nothing: the supervised head is taught only on what it can see.
     for (AttentionTarget t : s.deciding) {
-        if (e.ids[static_cast<std::size_t>(t.query)] == m_mask_id &&
-            !supervisions[static_cast<std::size_t>(t.supervision)].masked_queries)
-            continue;
+        if (e.ids[static_cast<std::size_t>(t.query)] == m_mask_id) continue;
         t.keys.erase(std::remove_if(t.keys.begin(), t.keys.end(),
                                     [&](int key) { return e.ids[static_cast<std::size_t>(key)] == m_mask_id; }),
                      t.keys.end());

@@ -149,7 +149,7 @@ TrainableShape read_shape(const nlohmann::json& node, const JsonPath& at) {
 // {"layer": L, "head": H, "weight": w}; read_training_config checks L and H against the model.
 AttentionSupervision read_supervision(const nlohmann::json& node, const JsonPath& at) {
     if (!node.is_object()) at.fail("expected an object, got " + describe_type(node));
-    reject_unknown_keys(node, at, {"layer", "head", "weight", "min_share", "skip_commonest", "keys", "masked_queries"});
+    reject_unknown_keys(node, at, {"layer", "head", "weight", "min_share", "skip_commonest", "keys"});
     AttentionSupervision s;
     s.layer = read_int(require(node, at, "layer"), at.key("layer"), 0, 64);
     s.head = read_int(require(node, at, "head"), at.key("head"), 0, 4096);
@@ -159,7 +159,6 @@ AttentionSupervision read_supervision(const nlohmann::json& node, const JsonPath
     r.number("min_share", s.min_share, 0.5f, 1.0f);
     r.integer("skip_commonest", s.skip_commonest, 0, 1'000'000);
     if (node.contains("keys")) s.keys = read_enum(node["keys"], at.key("keys"), deciding_keys_name);
-    r.boolean("masked_queries", s.masked_queries);
     return s;
 }
 
