@@ -31,7 +31,7 @@ const std::vector<Example>& example_sentences() {
         {"the bat flew out of the cave at night", "bat = animal", "bat", "flew", true},
         {"he heard the puppy and its bark was loud", "bark = dog", "bark", "puppy"},
         {"the bark of the old tree was rough", "bark = tree", "bark", "tree", true},
-        {"he lit a match to start the fire", "match = fire", "match", "lit"},
+        {"the candle was lit with a match", "match = fire", "match", "candle"},
         {"we watched the tennis match", "match = game", "match", "tennis"},
         {"A B C", "the worked example (model builtin:abc-example)"},
     };
