@@ -271,6 +271,26 @@ struct SenseCounts {
     std::vector<int> word_of;                     // sense -> its ambiguous word id (-1: never seen)
 };
 
+// Per sense, the words that decide it for one supervised head -> their share: ids from
+// first_deciding on, in at least min_sentences sentences with the ambiguous word, and at least
+// min_share of those (with Laplace) of this sense.
+std::vector<std::map<int, double>> deciding_words_of(const SenseCounts& counts, int first_deciding, float min_share,
+                                                     int min_sentences) {
+    std::vector<std::map<int, double>> deciding(counts.word_of.size());
+    for (std::size_t sense = 0; sense < counts.word_of.size(); ++sense) {
+        const int word = counts.word_of[sense];
+        if (word < 0) continue;
+        const double n_senses = static_cast<double>(counts.senses_of.at(word).size());
+        const std::map<int, int>& with_word = counts.with_word.at(word);
+        for (const auto& [other, count] : counts.with_sense[sense]) {
+            const int together = with_word.at(other);
+            const double share = (count + 1.0) / (together + n_senses);  // Laplace
+            if (other >= first_deciding && together >= min_sentences && share >= min_share) deciding[sense][other] = share;
+        }
+    }
+    return deciding;
+}
+
 }  // namespace
 
 void Trainer::find_deciding_words() {
@@ -299,23 +319,10 @@ void Trainer::find_deciding_words() {
     while (first_word < static_cast<int>(vocab.size()) && vocab[static_cast<std::size_t>(first_word)].rfind('<', 0) == 0) ++first_word;
     const AttentionSupervisions& supervisions = m_config.options.attention_supervision;
     m_deciding.assign(supervisions.size(), {});
-    for (std::size_t h = 0; h < supervisions.size(); ++h) {
-        if (!supervisions[h].active()) continue;
-        const int first_deciding = first_word + supervisions[h].skip_commonest;
-        std::vector<std::map<int, double>>& deciding = m_deciding[h];
-        deciding.assign(m_sense_names.size(), {});
-        for (std::size_t sense = 0; sense < m_sense_names.size(); ++sense) {
-            const int word = counts.word_of[sense];
-            if (word < 0) continue;
-            const double n_senses = static_cast<double>(counts.senses_of[word].size());
-            for (const auto& [other, count] : counts.with_sense[sense]) {
-                const double share = (count + 1.0) / (counts.with_word[word][other] + n_senses);  // Laplace
-                if (other >= first_deciding && counts.with_word[word][other] >= kDecidingMinSentences &&
-                    share >= supervisions[h].min_share)
-                    deciding[sense][other] = share;
-            }
-        }
-    }
+    for (std::size_t h = 0; h < supervisions.size(); ++h)
+        if (supervisions[h].active())
+            m_deciding[h] = deciding_words_of(counts, first_word + supervisions[h].skip_commonest, supervisions[h].min_share,
+                                              kDecidingMinSentences);
     for (Sentence& s : m_sentences)
         for (const auto& [position, sense] : s.senses)
             for (std::size_t h = 0; h < supervisions.size(); ++h) {
