@@ -255,6 +255,33 @@ TEST(SupervisedAttention, SeveralHeadsEachLookAtTheirOwnDecidingWords) {
     EXPECT_GT(unmasked_draws, 0);
 }
 
+TEST(SupervisedAttention, FirstKeysKeepTheEarliestDecidingWordOnEitherSide) {
+    // "we took the money to the bank and paid": took (1) comes first of took, money, to, and, paid;
+    // "the bank took our money and paid" (bank = 1): every deciding word follows bank, took (2) first.
+    std::string text;
+    for (int i = 0; i < 9; ++i)
+        text += "we took the money to the bank and paid\tbank=finance\nthe bank took our money and paid\tbank=finance\n"
+                "we sat by the river bank\tbank=shore\n";
+    TrainingConfig c = supervised_config(Objective::MaskedWord, 1);
+    c.shape.config.max_len = 12;
+    c.options.attention_supervision[0].keys = AttentionSupervision::Keys::First;
+    auto created = Trainer::create(c, parse_corpus(text, "first.txt").value());
+    ASSERT_TRUE(created.ok()) << created.error().message;
+    const auto& t = created.value();
+    const int mask = *t->tokenizer().find("<mask>");
+    int whole_draws[2] = {0, 0};
+    for (std::uint32_t seed = 0; seed < 200; ++seed)
+        for (std::size_t sentence : {0, 1}) {
+            const Example x = t->example_of(sentence, seed);
+            if (std::find(x.ids.begin(), x.ids.end(), mask) != x.ids.end()) continue;
+            ++whole_draws[sentence];
+            ASSERT_EQ(x.attention_targets.size(), 1u);
+            EXPECT_EQ(x.attention_targets[0].keys, (std::vector<int>{sentence == 0 ? 1 : 2})) << "sentence " << sentence;
+        }
+    EXPECT_GT(whole_draws[0], 0);
+    EXPECT_GT(whole_draws[1], 0);
+}
+
 TEST(SupervisedAttention, ASenseThatNamesAWordOfTheSentencePointsAtThatWordAlone) {
     // "it=animal" with "animal" in the sentence: "it" is the animal, so the head is taught to look
     // at "animal" (1), not at "tired", which decides too. Without "animal", the deciding words
@@ -313,7 +340,7 @@ TEST(SupervisedAttention, ConfigNamesAHeadOrLayerTheModelLacks) {
          "cfg.json: training.attention_supervision.wieght: unknown key"},
         {config("next_word", R"({"head": 0})"), "cfg.json: training.attention_supervision.layer: missing"},
         {config("next_word", R"({"layer": 0, "head": 0, "keys": "some"})"),
-         "cfg.json: training.attention_supervision.keys: expected one of \"all\", \"purest\", \"rarest\", \"before\", \"after\", got \"some\""},
+         "cfg.json: training.attention_supervision.keys: expected one of \"all\", \"purest\", \"rarest\", \"before\", \"after\", \"first\", got \"some\""},
         {config("next_word", R"([{"layer": 0, "head": 0}, {"layer": 0, "head": 2}])"),
          "cfg.json: training.attention_supervision[1].head: expected a head below n_heads 2, got 2"},
         {config("next_word", R"([{"layer": 0, "head": 1}, {"layer": 0, "head": 1, "keys": "purest"}])"),

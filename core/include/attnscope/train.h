@@ -65,7 +65,7 @@ enum class Objective {
     Count
 };
 const char* objective_name(Objective o);  // "next_word", "masked_word", "translate"
-const char* deciding_keys_name(AttentionSupervision::Keys k);  // "all", "purest", "rarest", "before", "after"
+const char* deciding_keys_name(AttentionSupervision::Keys k);  // "all", "purest", "rarest", "before", "after", "first"
 // The corpus format an objective reads: Pairs for translate, else Sentences.
 CorpusFormat corpus_format_of(Objective o);
 
@@ -118,7 +118,7 @@ struct TrainingConfig {
 //     "training": { "steps", "batch_size", "learning_rate", ..., "seed",
 //                   "attention_supervision": { "layer": 0, "head": 0, "weight": 1.0,     (optional)
 //                                              "min_share": 0.9, "skip_commonest": 0,
-//                                              "keys": "all" | "purest" | "rarest" | "before" | "after" }
+//                                              "keys": "all" | "purest" | "rarest" | "before" | "after" | "first" }
 //                                            or a list of such objects, one per supervised head } }
 // Errors name the JSON path, as the model loader does.
 Result<TrainingConfig> parse_training_config(std::string_view text, const std::string& source);

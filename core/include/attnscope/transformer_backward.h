@@ -187,6 +187,7 @@ struct AttentionSupervision {
         Rarest,  // the one least frequent in the corpus: the most specific clue
         Before,  // the ones before the ambiguous word
         After,   // the ones after it (an encoder's)
+        First,   // the earliest in the sentence: where a sentence sets its scene, often its subject
         Count,
     };
     Keys keys = Keys::All;

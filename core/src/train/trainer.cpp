@@ -368,6 +368,11 @@ AttentionTarget Trainer::deciding_target(const Sentence& s, int position, int se
         }
         case AttentionSupervision::Keys::Before: drop_keys([&](int j) { return j > position; }); break;
         case AttentionSupervision::Keys::After: drop_keys([&](int j) { return j < position; }); break;
+        case AttentionSupervision::Keys::First: {  // the keys are in sentence order
+            const int first = target.keys.front();
+            drop_keys([&](int j) { return j != first; });
+            break;
+        }
         case AttentionSupervision::Keys::Count: break;
     }
     return target;

@@ -22,7 +22,7 @@ namespace attnscope {
 namespace {
 constexpr const char* kObjectiveNames[] = {"next_word", "masked_word", "translate"};
 static_assert(std::size(kObjectiveNames) == static_cast<std::size_t>(Objective::Count));
-constexpr const char* kDecidingKeysNames[] = {"all", "purest", "rarest", "before", "after"};
+constexpr const char* kDecidingKeysNames[] = {"all", "purest", "rarest", "before", "after", "first"};
 static_assert(std::size(kDecidingKeysNames) == static_cast<std::size_t>(AttentionSupervision::Keys::Count));
 }  // namespace
 
