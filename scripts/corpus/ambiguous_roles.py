@@ -120,7 +120,8 @@ ROLES = {
         "noun": ["a loud bark", "a sharp bark", "a happy bark", "an angry bark", "a deep bark", "one short bark"],
     },
     ("bark", "tree"): {
-        "trees": ["tree", "oak", "pine", "birch", "maple", "willow", "cedar", "elm", "cherry tree", "apple tree"],
+        "trees": ["tree", "oak", "pine", "birch", "maple", "willow", "cedar", "elm", "cherry tree", "apple tree",
+                  "oak tree", "pine tree", "birch tree", "maple tree", "willow tree", "elm tree"],
         "is": ["rough", "smooth", "thick", "peeling", "cracked", "brown", "gray", "covered in moss", "hard and dry",
                "white and papery", "soft and wet"],
         "done": [("peeled", "peel"), ("stripped", "strip"), ("touched", "touch"), ("scraped", "scrape"), ("carved", "carve"),
@@ -154,6 +155,14 @@ ROLES = {
 }
 
 
+# Senses a person owns or belongs to, so "my bank", "his bat", "our match" are ordinary; each
+# subject's own possessive where it has one ("grandpa ... his"), else any.
+OWNED = {("bank", "money"), ("bat", "sport"), ("match", "game")}
+POSSESSIVES = {"i": "my", "we": "our", "you": "your", "he": "his", "she": "her", "they": "their", "my brother": "his",
+               "my aunt": "her", "the old man": "his", "the young woman": "her", "my dad": "his", "my mom": "her",
+               "grandpa": "his", "the kids": "their", "the tourists": "their", "the students": "their", "her husband": "his"}
+
+
 def subject(r):
     return r.choice(SUBJECTS)
 
@@ -169,6 +178,8 @@ def noun_roles(r, word, sense):
     s = subject(r)
     w = word
     pre = r.choice(t["before"]) if "before" in t and r.random() < 0.5 else "the"
+    if (word, sense) in OWNED and r.random() < 0.3:  # "she called her bank", "he dropped his bat"
+        pre = POSSESSIVES[s] if s in POSSESSIVES else r.choice(["my", "our", "his", "her", "their"])
     forms = []
     if "does" in t:
         does = r.choice(t["does"])
