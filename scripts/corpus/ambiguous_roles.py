@@ -282,19 +282,26 @@ PLAN = [(2500, "bank", "money"), (2500, "bank", "river"), (900, "bat", "animal")
         (1200, "bark", "dog"), (1200, "bark", "tree"), (1200, "match", "fire"), (1200, "match", "game")]
 
 
-def sentences(r):
-    """Every line of assets/corpus/ambiguous-roles.txt, in a shuffled order."""
+def distinct_lines(r, plan):
+    """For each (count, word, sense, make) of the plan, up to `count` lines `sentence<TAB>word=sense`
+    from make(r, word, sense), none repeating another, in the order drawn."""
     lines, seen = [], set()
-    for count, word, sense in PLAN:
+    for count, word, sense, make in plan:
         made = 0
         for _ in range(count * 20):  # small families run out of new sentences: take what exists
             if made == count:
                 break
-            sentence = roles_sentence(r, word, sense)
+            sentence = make(r, word, sense)
             if sentence in seen:
                 continue
             seen.add(sentence)
             lines.append(f"{sentence}\t{word}={sense}")
             made += 1
+    return lines
+
+
+def sentences(r):
+    """The roles' lines of assets/corpus/ambiguous-roles.txt, in a shuffled order."""
+    lines = distinct_lines(r, [(count, word, sense, roles_sentence) for count, word, sense in PLAN])
     r.shuffle(lines)
     return lines

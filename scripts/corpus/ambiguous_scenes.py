@@ -13,6 +13,8 @@ Written from general knowledge of each sense, by part, not from any test sentenc
 `sentence<TAB>word=sense`.
 """
 
+from ambiguous_roles import distinct_lines  # scripts/generate-corpus puts this folder on the path
+
 PEOPLE = ["my friend", "my uncle", "the old man", "a young woman", "my sister", "the boy", "our neighbor", "my grandmother"]
 
 # For each sense:
@@ -174,18 +176,6 @@ PLAN = [(1500, "bank", "money"), (1500, "bank", "river"), (600, "bat", "animal")
 def sentences(r):
     """Scene lines, then lines that begin with the word (`sentence<TAB>word=sense`), each once, in
     the order drawn."""
-    lines, seen = [], set()
     plan = [(count, word, sense, scene_sentence) for count, word, sense in PLAN]
     plan += [(30 * len(starts), word, sense, start_sentence) for (word, sense), starts in STARTS.items()]
-    for count, word, sense, make in plan:
-        made = 0
-        for _ in range(count * 20):
-            if made == count:
-                break
-            sentence = make(r, word, sense)
-            if sentence in seen:
-                continue
-            seen.add(sentence)
-            lines.append(f"{sentence}\t{word}={sense}")
-            made += 1
-    return lines
+    return distinct_lines(r, plan)
