@@ -81,6 +81,7 @@ void print_header(const Trainer& trainer) {
     std::printf("  d_model %d, %d heads, %d layers, d_ff %d, %s; %d steps of %d sentences, seed %u\n", m.d_model,
                 m.n_heads, m.n_layers, m.d_ff, m.causal ? "causal" : "bidirectional", c.options.steps,
                 c.options.batch_size, c.options.seed);
+    if (c.options.shards > 1) std::printf("  each batch in %d shards, one thread each\n", c.options.shards);
     if (!c.options.supervises_attention()) return;
     std::string heads;
     for (const AttentionSupervision& s : c.options.attention_supervision) {

@@ -283,17 +283,57 @@ TEST(SupervisedAttention, FirstKeysKeepTheEarliestDecidingWordOnEitherSide) {
 }
 
 TEST(SupervisedAttention, ASenseThatNamesAWordOfTheSentencePointsAtThatWordAlone) {
-    // "it=animal" with "animal" in the sentence: "it" is the animal, so the head is taught to look
-    // at "animal" (1), not at "tired", which decides too. Without "animal", the deciding words
-    // before "it": dog (10/11) and tired (19/20); "so" and "was" come with both senses.
+    // "it=animal" in "the animal did not cross the street because it was tired": "it" is the
+    // animal, so the head is taught to look at "animal" (1) alone. "animal" and "street" come with
+    // both senses (9 sentences each), so neither decides by itself; without the name the target
+    // would be nothing before "it". In "the dog was tired because it slept" (no "animal") the
+    // deciding words before "it" are dog (10/11) and tired (19/20); "was", "the" and "because"
+    // come with both senses.
     std::string text;
     for (int i = 0; i < 9; ++i)
-        text += "the animal was tired so it slept\tit=animal\nthe street was wide so it was busy\tit=street\n"
-                "the dog was tired so it slept\tit=animal\n";
-    auto t = Trainer::create(supervised_config(Objective::NextWord, 1), parse_corpus(text, "it.txt").value()).value();
-    EXPECT_EQ(t->example_of(0, 1).attention_targets[0].keys, (std::vector<int>{1}));
-    EXPECT_EQ(t->example_of(1, 1).attention_targets[0].keys, (std::vector<int>{1})) << "the street";
+        text += "the animal did not cross the street because it was tired\tit=animal\n"
+                "the animal did not cross the street because it was wide\tit=street\n"
+                "the dog was tired because it slept\tit=animal\n";
+    TrainingConfig c = supervised_config(Objective::NextWord, 1);
+    c.shape.config.max_len = 12;
+    auto t = Trainer::create(c, parse_corpus(text, "it.txt").value()).value();
+    EXPECT_EQ(t->deciding_words("it", "animal"), (std::vector<std::string>{"dog", "slept", "tired"}));
+    EXPECT_EQ(t->deciding_words("it", "street"), (std::vector<std::string>{"wide"}));
+    EXPECT_EQ(t->example_of(0, 1).attention_targets[0].keys, (std::vector<int>{1})) << "the animal";
+    EXPECT_EQ(t->example_of(1, 1).attention_targets[0].keys, (std::vector<int>{6})) << "the street";
     EXPECT_EQ(t->example_of(2, 1).attention_targets[0].keys, (std::vector<int>{1, 3})) << "dog, tired";
+}
+
+TEST(SupervisedAttention, ASenseWhoseNameDecidesItLikeAnyWordIsOneDecidingWordAmongTheRest) {
+    // bark=tree: "tree" comes with no other sense of "bark" (19/20 with Laplace), so it is a deciding
+    // word like "oak" (10/11), not the whole target. In "the oak tree has rough bark" the first
+    // deciding word is oak (1), and the deciding words are oak, tree, has and rough (1-4). With
+    // skip_commonest 3 the name stays a deciding word although it is among the three commonest
+    // words (the, tree, bark), which the head otherwise skips.
+    std::string text;
+    for (int i = 0; i < 9; ++i)
+        text += "the oak tree has rough bark\tbark=tree\nthe tree lost bark\tbark=tree\nthe dog can bark\tbark=dog\n";
+    TrainingConfig c = supervised_config(Objective::MaskedWord, 1);
+    c.options.attention_supervision[0].keys = AttentionSupervision::Keys::First;
+    c.options.attention_supervision[0].skip_commonest = 3;
+    c.options.attention_supervision.push_back(c.options.attention_supervision[0]);
+    c.options.attention_supervision[1].head = 0;
+    c.options.attention_supervision[1].keys = AttentionSupervision::Keys::All;
+    auto created = Trainer::create(c, parse_corpus(text, "tree.txt").value());
+    ASSERT_TRUE(created.ok()) << created.error().message;
+    const auto& t = created.value();
+    EXPECT_EQ(t->deciding_words("bark", "tree", 0), (std::vector<std::string>{"has", "lost", "oak", "rough", "tree"}));
+    const int mask = *t->tokenizer().find("<mask>");
+    int whole_draws = 0;
+    for (std::uint32_t seed = 0; seed < 100; ++seed) {
+        const Example x = t->example_of(0, seed);
+        if (std::find(x.ids.begin(), x.ids.end(), mask) != x.ids.end()) continue;
+        ++whole_draws;
+        ASSERT_EQ(x.attention_targets.size(), 2u);
+        EXPECT_EQ(x.attention_targets[0].keys, (std::vector<int>{1})) << "first: oak";
+        EXPECT_EQ(x.attention_targets[1].keys, (std::vector<int>{1, 2, 3, 4})) << "all: oak, tree, has, rough";
+    }
+    EXPECT_GT(whole_draws, 0);
 }
 
 // The weight the supervised head gives "bank"'s deciding words in the model as it is now.

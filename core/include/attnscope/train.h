@@ -16,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 #include <string_view>
@@ -84,6 +85,9 @@ struct TrainingOptions {
     std::uint32_t seed = 1;
     int log_every = 100;           // how often `attnscope-cli train` prints the loss
     int snapshot_every = 0;        // publish a snapshot every N steps (and at the end); 0: only at the end
+    // Each batch is cut into this many parts, computed on as many threads and added in order
+    // (sharded_loss_and_gradients): a run's numbers depend on it, never on the machine's cores.
+    int shards = 1;
     // Heads taught to look from each ambiguous word at the words of its sentence that tell its
     // sense (Trainer::deciding_words); none by default.
     AttentionSupervisions attention_supervision;
@@ -115,7 +119,7 @@ struct TrainingConfig {
 //     "sense_labels": true,
 //     "vocabulary": { "max_words": 16000, "min_count": 2 },   (optional; default: every corpus word)
 //     "model": { the own format's "config" keys, plus "biases": true, "tied_head": true },
-//     "training": { "steps", "batch_size", "learning_rate", ..., "seed",
+//     "training": { "steps", "batch_size", "learning_rate", ..., "seed", "shards": 1,
 //                   "attention_supervision": { "layer": 0, "head": 0, "weight": 1.0,     (optional)
 //                                              "min_share": 0.9, "skip_commonest": 0,
 //                                              "keys": "all" | "purest" | "rarest" | "before" | "after" | "first" }
@@ -239,6 +243,7 @@ private:
     std::string add_pair(const CorpusSentence& s);      // the same for a translation pair
     Example make_example(const Sentence& s, std::mt19937& rng) const;  // objective-specific targets (and masks)
     void find_deciding_words();  // fills m_deciding and every sentence's `deciding`
+    std::optional<int> word_named_by(int sense) const;  // "bark:tree" -> the id of "tree", if a word
     // What supervised head `supervision` should look at from the labelled word at `position` (keys empty: nothing).
     AttentionTarget deciding_target(const Sentence& s, int position, int sense, std::size_t supervision) const;
     std::vector<Example> next_batch();

@@ -221,6 +221,29 @@ T batch_loss_and_gradients(const TrainableShape& shape, const Parameters<T>& p, 
                            Parameters<T>& grads, const AttentionSupervisions& supervision = {},
                            T* attention_loss = nullptr);
 
+// What a batch's losses are divided by: its number of word targets, and each supervised head's
+// number of attention targets. A shard of a batch (data parallel) is divided by its whole batch's.
+struct BatchCounts {
+    std::size_t targets = 0;
+    std::vector<std::size_t> attention_targets;  // per AttentionSupervision (inactive: 0)
+};
+BatchCounts count_batch(const std::vector<Example>& batch, const AttentionSupervisions& supervisions);
+
+// batch_loss_and_gradients for `shard`, a part of a batch whose counts are `whole`: the shards'
+// losses, attention losses and gradients add up to the whole batch's.
+template <class T>
+T shard_loss_and_gradients(const TrainableShape& shape, const Parameters<T>& p, const std::vector<Example>& shard,
+                           const BatchCounts& whole, Parameters<T>& grads, const AttentionSupervisions& supervision = {},
+                           T* attention_loss = nullptr);
+
+// The same as batch_loss_and_gradients with the batch cut into `shards` consecutive parts of
+// (nearly) equal size, each computed on a thread of its own, their losses and gradients added in
+// shard order. The result depends on `shards` but never on the machine's cores or the threads'
+// timing, so a run is still reproducible bit for bit; shards = 1 is batch_loss_and_gradients.
+float sharded_loss_and_gradients(const TrainableShape& shape, const Parameters<float>& p, const std::vector<Example>& batch,
+                                 int shards, Parameters<float>& grads, const AttentionSupervisions& supervision = {},
+                                 float* attention_loss = nullptr);
+
 extern template Parameters<float> zero_parameters<float>(const TrainableShape&);
 extern template Parameters<double> zero_parameters<double>(const TrainableShape&);
 extern template MatrixOf<float> forward_logits<float>(const TrainableShape&, const Parameters<float>&, const std::vector<int>&,
@@ -233,6 +256,12 @@ extern template float batch_attention_loss<float>(const TrainableShape&, const P
                                                   const std::vector<Example>&, const AttentionSupervisions&);
 extern template double batch_attention_loss<double>(const TrainableShape&, const Parameters<double>&,
                                                     const std::vector<Example>&, const AttentionSupervisions&);
+extern template float shard_loss_and_gradients<float>(const TrainableShape&, const Parameters<float>&,
+                                                      const std::vector<Example>&, const BatchCounts&, Parameters<float>&,
+                                                      const AttentionSupervisions&, float*);
+extern template double shard_loss_and_gradients<double>(const TrainableShape&, const Parameters<double>&,
+                                                        const std::vector<Example>&, const BatchCounts&, Parameters<double>&,
+                                                        const AttentionSupervisions&, double*);
 extern template float batch_loss_and_gradients<float>(const TrainableShape&, const Parameters<float>&,
                                                       const std::vector<Example>&, Parameters<float>&,
                                                       const AttentionSupervisions&, float*);

@@ -319,10 +319,18 @@ void Trainer::find_deciding_words() {
     while (first_word < static_cast<int>(vocab.size()) && vocab[static_cast<std::size_t>(first_word)].rfind('<', 0) == 0) ++first_word;
     const AttentionSupervisions& supervisions = m_config.options.attention_supervision;
     m_deciding.assign(supervisions.size(), {});
-    for (std::size_t h = 0; h < supervisions.size(); ++h)
-        if (supervisions[h].active())
-            m_deciding[h] = deciding_words_of(counts, first_word + supervisions[h].skip_commonest, supervisions[h].min_share,
-                                              kDecidingMinSentences);
+    for (std::size_t h = 0; h < supervisions.size(); ++h) {
+        if (!supervisions[h].active()) continue;
+        m_deciding[h] = deciding_words_of(counts, first_word + supervisions[h].skip_commonest, supervisions[h].min_share,
+                                          kDecidingMinSentences);
+        // A sense's name that decides it ("tree" for bark=tree) stays a deciding word even among
+        // the commonest words the head skips: skipping is for words like "the" (deciding_target).
+        const auto unskipped = deciding_words_of(counts, first_word, supervisions[h].min_share, kDecidingMinSentences);
+        for (std::size_t sense = 0; sense < m_sense_names.size(); ++sense) {
+            const auto named = word_named_by(static_cast<int>(sense));
+            if (named && unskipped[sense].count(*named)) m_deciding[h][sense].emplace(*named, unskipped[sense].at(*named));
+        }
+    }
     for (Sentence& s : m_sentences)
         for (const auto& [position, sense] : s.senses)
             for (std::size_t h = 0; h < supervisions.size(); ++h) {
@@ -330,6 +338,11 @@ void Trainer::find_deciding_words() {
                 AttentionTarget target = deciding_target(s, position, sense, h);
                 if (!target.keys.empty()) s.deciding.push_back(std::move(target));
             }
+}
+
+std::optional<int> Trainer::word_named_by(int sense) const {
+    const std::string& name = m_sense_names.at(static_cast<std::size_t>(sense));
+    return m_tokenizer->find(name.substr(name.find(':') + 1));
 }
 
 AttentionTarget Trainer::deciding_target(const Sentence& s, int position, int sense, std::size_t supervision) const {
@@ -340,13 +353,17 @@ AttentionTarget Trainer::deciding_target(const Sentence& s, int position, int se
     target.supervision = static_cast<int>(supervision);
     // A sense that names a word ("it=animal") points at that word when the sentence has it: "it"
     // is the animal, and the head should look at "animal", not at "tired", which only tells which.
-    const std::string& name = m_sense_names[static_cast<std::size_t>(sense)];
-    if (const auto named = m_tokenizer->find(name.substr(name.find(':') + 1))) {
+    // A named word that decides the sense like any other ("bark=tree": "tree" comes with no other
+    // sense of "bark") is one deciding word among the rest, so in "the oak tree" each head's own
+    // rule (first, rarest, ...) chooses between "oak" and "tree" and the heads do not all collapse
+    // onto the sense's name.
+    const std::map<int, double>& deciding = m_deciding[supervision][static_cast<std::size_t>(sense)];
+    const auto named = word_named_by(sense);
+    if (named && !deciding.count(*named)) {
         for (int j = 0; j < static_cast<int>(s.ids.size()); ++j)
             if (visible(j) && s.ids[static_cast<std::size_t>(j)] == *named) target.keys.push_back(j);
         if (!target.keys.empty()) return target;
     }
-    const std::map<int, double>& deciding = m_deciding[supervision][static_cast<std::size_t>(sense)];
     for (int j = 0; j < static_cast<int>(s.ids.size()); ++j)
         if (visible(j) && deciding.count(s.ids[static_cast<std::size_t>(j)])) target.keys.push_back(j);
     if (target.keys.empty()) return target;
@@ -477,8 +494,8 @@ std::vector<Example> Trainer::next_batch() {
 float Trainer::step() {
     const TrainingOptions& o = m_config.options;
     const std::vector<Example> batch = next_batch();
-    const float loss = batch_loss_and_gradients(m_config.shape, m_params, batch, m_grads, o.attention_supervision,
-                                                &m_last_attention_loss);
+    const float loss = sharded_loss_and_gradients(m_config.shape, m_params, batch, o.shards, m_grads, o.attention_supervision,
+                                                  &m_last_attention_loss);
     m_last_grad_norm = clip_gradients(m_grads, o.grad_clip);
     const float lr = learning_rate_at(o, m_step);
     ++m_step;

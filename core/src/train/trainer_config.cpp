@@ -175,7 +175,7 @@ TrainingOptions read_options(const nlohmann::json& node, const JsonPath& at) {
     if (!node.is_object()) at.fail("expected an object, got " + describe_type(node));
     reject_unknown_keys(node, at, {"steps", "batch_size", "learning_rate", "warmup_steps", "min_learning_rate",
                                    "weight_decay", "beta1", "beta2", "adam_eps", "grad_clip", "init_std", "mask_prob", "sense_mask_prob",
-                                   "seed", "log_every", "snapshot_every", "attention_supervision"});
+                                   "seed", "log_every", "snapshot_every", "shards", "attention_supervision"});
     TrainingOptions o;
     const ObjectReader r(node, at);
     r.integer("steps", o.steps, 1, 10'000'000);
@@ -196,6 +196,7 @@ TrainingOptions read_options(const nlohmann::json& node, const JsonPath& at) {
     o.seed = static_cast<std::uint32_t>(seed);
     r.integer("log_every", o.log_every, 1, 10'000'000);
     r.integer("snapshot_every", o.snapshot_every, 0, 10'000'000);
+    r.integer("shards", o.shards, 1, 64);
     if (node.contains("attention_supervision"))
         o.attention_supervision = read_supervisions(node["attention_supervision"], at.key("attention_supervision"));
     return o;

@@ -696,13 +696,12 @@ void add_attention_cross_entropy_dscores(MatrixOf<T>& dscores, const MatrixOf<T>
     for (int key : target.keys) dscores(target.query, key) -= share;
 }
 
-// The weight of each supervised head over its target count in this batch (0: no term).
+// The weight of each supervised head over its target count in the whole batch (0: no term).
 template <class T>
-std::vector<T> attention_factors(const std::vector<Example>& batch, const AttentionSupervisions& supervisions) {
-    const std::vector<std::size_t> counts = count_attention_targets(batch, supervisions);
+std::vector<T> attention_factors(const BatchCounts& whole, const AttentionSupervisions& supervisions) {
     std::vector<T> factors(supervisions.size(), T(0));
-    for (std::size_t s = 0; s < supervisions.size(); ++s)
-        if (counts[s] > 0) factors[s] = static_cast<T>(supervisions[s].weight) / static_cast<T>(counts[s]);
+    for (std::size_t s = 0; s < supervisions.size() && s < whole.attention_targets.size(); ++s)
+        if (whole.attention_targets[s] > 0) factors[s] = static_cast<T>(supervisions[s].weight) / static_cast<T>(whole.attention_targets[s]);
     return factors;
 }
 
@@ -752,7 +751,7 @@ T batch_loss(const TrainableShape& shape, const Parameters<T>& p, const std::vec
 template <class T>
 T batch_attention_loss(const TrainableShape& shape, const Parameters<T>& p, const std::vector<Example>& batch,
                        const AttentionSupervisions& supervisions) {
-    const std::vector<T> factors = attention_factors<T>(batch, supervisions);
+    const std::vector<T> factors = attention_factors<T>(count_batch(batch, supervisions), supervisions);
     T sum = 0;
     for (const Example& e : batch) {
         if (e.attention_targets.empty()) continue;
@@ -763,24 +762,28 @@ T batch_attention_loss(const TrainableShape& shape, const Parameters<T>& p, cons
     return sum;
 }
 
+BatchCounts count_batch(const std::vector<Example>& batch, const AttentionSupervisions& supervisions) {
+    return {count_targets(batch), count_attention_targets(batch, supervisions)};
+}
+
 template <class T>
-T batch_loss_and_gradients(const TrainableShape& shape, const Parameters<T>& p, const std::vector<Example>& batch,
-                           Parameters<T>& grads, const AttentionSupervisions& supervisions, T* attention_loss) {
+T shard_loss_and_gradients(const TrainableShape& shape, const Parameters<T>& p, const std::vector<Example>& shard,
+                           const BatchCounts& whole, Parameters<T>& grads, const AttentionSupervisions& supervisions,
+                           T* attention_loss) {
     grads = zero_parameters<T>(shape);
     if (attention_loss) *attention_loss = T(0);
-    const std::size_t count = count_targets(batch);
-    if (count == 0) return T(0);
-    const T weight = T(1) / static_cast<T>(count);  // the loss is the mean over the batch's targets
+    if (whole.targets == 0) return T(0);
+    const T weight = T(1) / static_cast<T>(whole.targets);  // the loss is the mean over the batch's targets
     std::vector<Activations<T>> acts;
     MatrixOf<T> rows, drows;
     std::vector<int> targets;
-    batch_forward(acts, rows, targets, shape, p, batch);
+    batch_forward(acts, rows, targets, shape, p, shard);
     const T total = batch_head<T>(rows, targets, p, weight, &grads, &drows);
-    const std::vector<T> factors = attention_factors<T>(batch, supervisions);
+    const std::vector<T> factors = attention_factors<T>(whole, supervisions);
     T attention_sum = 0;
     Index row = 0;
-    for (std::size_t s = 0; s < batch.size(); ++s) {  // in order, one thread: the same sums in the same order every run
-        const Example& e = batch[s];
+    for (std::size_t s = 0; s < shard.size(); ++s) {  // in order, one thread: the same sums in the same order every run
+        const Example& e = shard[s];
         MatrixOf<T> dlnf = MatrixOf<T>::Zero(static_cast<Index>(e.ids.size()), shape.config.d_model);
         for (std::size_t i = 0; i < e.targets.size(); ++i)
             if (e.targets[i] >= 0) dlnf.row(static_cast<Index>(i)) = drows.row(row++);
@@ -790,6 +793,12 @@ T batch_loss_and_gradients(const TrainableShape& shape, const Parameters<T>& p, 
     }
     if (attention_loss) *attention_loss = attention_sum;
     return total * weight;
+}
+
+template <class T>
+T batch_loss_and_gradients(const TrainableShape& shape, const Parameters<T>& p, const std::vector<Example>& batch,
+                           Parameters<T>& grads, const AttentionSupervisions& supervisions, T* attention_loss) {
+    return shard_loss_and_gradients(shape, p, batch, count_batch(batch, supervisions), grads, supervisions, attention_loss);
 }
 
 template Parameters<float> zero_parameters<float>(const TrainableShape&);
@@ -804,6 +813,11 @@ template float batch_attention_loss<float>(const TrainableShape&, const Paramete
                                            const AttentionSupervisions&);
 template double batch_attention_loss<double>(const TrainableShape&, const Parameters<double>&, const std::vector<Example>&,
                                              const AttentionSupervisions&);
+template float shard_loss_and_gradients<float>(const TrainableShape&, const Parameters<float>&, const std::vector<Example>&,
+                                               const BatchCounts&, Parameters<float>&, const AttentionSupervisions&, float*);
+template double shard_loss_and_gradients<double>(const TrainableShape&, const Parameters<double>&,
+                                                 const std::vector<Example>&, const BatchCounts&, Parameters<double>&,
+                                                 const AttentionSupervisions&, double*);
 template float batch_loss_and_gradients<float>(const TrainableShape&, const Parameters<float>&, const std::vector<Example>&,
                                                Parameters<float>&, const AttentionSupervisions&, float*);
 template double batch_loss_and_gradients<double>(const TrainableShape&, const Parameters<double>&,
