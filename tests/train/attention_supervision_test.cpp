@@ -336,6 +336,37 @@ TEST(SupervisedAttention, ASenseWhoseNameDecidesItLikeAnyWordIsOneDecidingWordAm
     EXPECT_GT(whole_draws, 0);
 }
 
+TEST(SupervisedAttention, AVariedReadingDropsTheFinalPunctuationAndFirstArticleAndShiftsTheTargets) {
+    // Always dropped (chance 1), never masked: "the bank by the river ." is read as
+    // "bank by the river", bank (0) predicting its sense and looking at its deciding words by and
+    // river (1 and 3, were 2 and 4);
+    // "we sat on the bank" has neither and is read whole.
+    std::string text;
+    for (int i = 0; i < 9; ++i) text += "the bank by the river .\tbank=shore\nwe sat on the bank\tbank=shore\nthe cash went to the bank .\tbank=money\n";
+    TrainingConfig c = supervised_config(Objective::MaskedWord, 1);
+    c.options.mask_prob = 0.0f;
+    c.options.sense_mask_prob = 0.0f;
+    c.options.drop_end_punctuation = 1.0f;
+    c.options.drop_first_article = 1.0f;
+    auto created = Trainer::create(c, parse_corpus(text, "varied.txt").value());
+    ASSERT_TRUE(created.ok()) << created.error().message;
+    const auto& t = created.value();
+    const Tokenizer& words = t->tokenizer();
+    const int shore = *words.find("<bank:shore>");
+    const Example x = t->example_of(0, 1);
+    EXPECT_EQ(x.ids, (std::vector<int>{*words.find("bank"), *words.find("by"), *words.find("the"), *words.find("river")}));
+    EXPECT_EQ(x.targets, (std::vector<int>{shore, -1, -1, -1}));
+    ASSERT_EQ(x.attention_targets.size(), 1u);
+    EXPECT_EQ(x.attention_targets[0].query, 0);
+    EXPECT_EQ(x.attention_targets[0].keys, (std::vector<int>{1, 3}));
+    EXPECT_EQ(t->example_of(1, 1).ids.size(), 5u) << "no article first, no punctuation last";
+
+    c.options.drop_end_punctuation = 0.0f;
+    c.options.drop_first_article = 0.0f;
+    EXPECT_EQ(Trainer::create(c, parse_corpus(text, "varied.txt").value()).value()->example_of(0, 1).ids.size(), 6u)
+        << "chance 0: read whole";
+}
+
 // The weight the supervised head gives "bank"'s deciding words in the model as it is now.
 float weight_on_deciding_words(const Trainer& t) {
     auto trace = compute_trace(*t.export_model(), "we took the money to the bank");

@@ -19,6 +19,8 @@
 //   heldout5/ambiguous.tsv   72 more and 63 masked sentences, written blind (the writer saw no
 //   heldout5/masked.tsv      generator, corpus or earlier set) and first measured on the models
 //                            shipped before the encoder read several-cue scenes.
+//   heldout6/ambiguous.tsv   72 more and 64 masked sentences, written blind the same way and first
+//   heldout6/masked.tsv      measured on the models shipped before the sense-name rule.
 // Issue 14 asks 90% for the attention and 80% for the fill-in. Reached so far, with layer 0's heads
 // taught by supervised attention (the decoder's heads 0-2, the encoder's 0-4):
 //   decoder attention  76 of 81 (94%), 36 of 39 (92%) on the second set, 43 of 45 (96%) on the third,
@@ -128,6 +130,8 @@ constexpr AmbiguousSet kFourthAmbiguousSet{"heldout4/ambiguous.tsv", 0.90, 0.93}
 // models shipped before it (decoder 44 of 48, encoder 62 of 72): 48 sentences with the deciding
 // word first, 24 after.
 constexpr AmbiguousSet kFifthAmbiguousSet{"heldout5/ambiguous.tsv", 0.90, 0.84};
+// Written blind the same way, and first measured on the models shipped before it (see its header).
+constexpr AmbiguousSet kSixthAmbiguousSet{"heldout6/ambiguous.tsv", 0.90, 0.90};
 
 struct AttentionCount {
     int hits = 0, sentences = 0;
@@ -188,6 +192,10 @@ TEST_P(ClassroomModel, AmbiguousWordsLookAtTheirDecidingWordInTheFifthHeldOutSet
     expect_attention_share(GetParam(), kFifthAmbiguousSet);
 }
 
+TEST_P(ClassroomModel, AmbiguousWordsLookAtTheirDecidingWordInTheSixthHeldOutSet) {
+    expect_attention_share(GetParam(), kSixthAmbiguousSet);
+}
+
 INSTANTIATE_TEST_SUITE_P(BuiltIn, ClassroomModel, ::testing::Values("builtin:bank-decoder", "builtin:bank-encoder"),
                          [](const auto& info) { return std::string(info.param).substr(13) == "decoder" ? "Decoder" : "Encoder"; });
 
@@ -244,6 +252,14 @@ TEST(ClassroomEncoder, PutsTheMaskedWordInItsTopFiveInTheThirdHeldOutSet) {
     const int hits = count_masked_words_in_top_five(model("builtin:bank-encoder"), "heldout5/masked.tsv", &sentences);
     ASSERT_GE(sentences, 60u);
     EXPECT_GE(hits * 100, static_cast<int>(sentences) * 72) << "at least 72% of the sentences (issue 14 asks 80%)";
+}
+
+// Written blind, like the fifth set.
+TEST(ClassroomEncoder, PutsTheMaskedWordInItsTopFiveInTheFourthHeldOutSet) {
+    std::size_t sentences = 0;
+    const int hits = count_masked_words_in_top_five(model("builtin:bank-encoder"), "heldout6/masked.tsv", &sentences);
+    ASSERT_GE(sentences, 60u);
+    EXPECT_GE(hits * 100, static_cast<int>(sentences) * 80) << "at least 80% of the sentences";
 }
 
 }  // namespace

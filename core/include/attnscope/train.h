@@ -18,6 +18,7 @@
 #include <mutex>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -82,6 +83,11 @@ struct TrainingOptions {
     float init_std = 0.02f;        // weights ~ N(0, init_std); residual outputs (W_O, W2) scaled by 1/sqrt(2 L)
     float mask_prob = 0.15f;       // masked_word: chance that a word is replaced by <mask>
     float sense_mask_prob = -1.0f;  // masked_word: the same for an ambiguous word (else it predicts its sense); < 0: mask_prob
+    // masked_word: the chance that a sentence is read without its final ".", "?" or "!" (students
+    // seldom type one), and that one beginning with "the", "a" or "an" is read without it ("bank
+    // robbers escaped"), so a mask at either end is not always punctuation or an article.
+    float drop_end_punctuation = 0.0f;
+    float drop_first_article = 0.0f;
     std::uint32_t seed = 1;
     int log_every = 100;           // how often `attnscope-cli train` prints the loss
     int snapshot_every = 0;        // publish a snapshot every N steps (and at the end); 0: only at the end
@@ -242,6 +248,11 @@ private:
     std::string add_sentence(const CorpusSentence& s);  // "" or what is wrong with it
     std::string add_pair(const CorpusSentence& s);      // the same for a translation pair
     Example make_example(const Sentence& s, std::mt19937& rng) const;  // objective-specific targets (and masks)
+    Example make_masked_example(const Sentence& s, std::mt19937& rng) const;  // masked_word's
+    int target_of(int id) const;  // the id as a prediction target: -1 for <unk>
+    // The sentence as a masked_word example reads it: maybe without its final punctuation or
+    // first article (TrainingOptions::drop_end_punctuation, drop_first_article).
+    Sentence varied_reading(const Sentence& s, std::mt19937& rng) const;
     void find_deciding_words();  // fills m_deciding and every sentence's `deciding`
     std::optional<int> word_named_by(int sense) const;  // "bark:tree" -> the id of "tree", if a word
     // What supervised head `supervision` should look at from the labelled word at `position` (keys empty: nothing).
@@ -254,6 +265,7 @@ private:
     int m_mask_id = -1;
     int m_unk_id = 0;
     int m_start_id = -1, m_end_id = -1;  // translate: "<s>" and "</s>"
+    std::set<int> m_end_punctuation, m_articles;  // ids of ". ? !" and of "the a an" (those in the vocabulary)
     std::vector<Sentence> m_sentences;
     std::vector<std::string> m_sense_names;               // "bank:money", in order of first appearance
     std::map<std::string, int> m_sense_index;             // the same, to their index

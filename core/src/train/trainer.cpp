@@ -164,6 +164,10 @@ Result<std::unique_ptr<Trainer>> Trainer::create(const TrainingConfig& config, c
         t->m_config.shape.vocab_size = static_cast<int>(vocab.size());
         t->m_tokenizer = std::make_shared<WordTokenizer>(std::move(vocab), /*lowercase=*/true, kUnk);
         if (config.objective == Objective::MaskedWord) t->m_mask_id = *t->m_tokenizer->find(kMask);
+        for (const char* word : {".", "?", "!"})
+            if (const auto id = t->m_tokenizer->find(word)) t->m_end_punctuation.insert(*id);
+        for (const char* word : {"the", "a", "an"})
+            if (const auto id = t->m_tokenizer->find(word)) t->m_articles.insert(*id);
         t->m_unk_id = *t->m_tokenizer->find(kUnk);
         if (config.objective == Objective::Translate) {
             t->m_start_id = *t->m_tokenizer->find(kStartToken);
@@ -425,29 +429,39 @@ long long Trainer::n_parameters() const {
 
 // [SECTION] Steps and runs
 
+// Never a target: a word the vocabulary left out. Predicting "<unk>" teaches nothing, and a
+// model that learned it would offer "<unk>" among its guesses.
+int Trainer::target_of(int id) const { return id == m_unk_id ? -1 : id; }
+
 Example Trainer::make_example(const Sentence& s, std::mt19937& rng) const {
     Example e;
     e.ids = s.ids;
     e.targets.assign(s.ids.size(), -1);
-    // Never a target: a word the vocabulary left out. Predicting "<unk>" teaches nothing, and a
-    // model that learned it would offer "<unk>" among its guesses.
-    auto target = [&](int id) { return id == m_unk_id ? -1 : id; };
     if (m_config.objective == Objective::Translate) {
         // the decoder reads <s> t1 .. tn and predicts t1 .. tn </s>, every step seeing the source
         e.source = s.source;
         e.ids = {m_start_id};
         e.ids.insert(e.ids.end(), s.ids.begin(), s.ids.end());
         e.targets.clear();
-        for (int id : s.ids) e.targets.push_back(target(id));
+        for (int id : s.ids) e.targets.push_back(target_of(id));
         e.targets.push_back(m_end_id);
         return e;
     }
     if (m_config.objective == Objective::NextWord) {
         // position i predicts the word at i + 1; the last word has nothing to predict
-        for (std::size_t i = 0; i + 1 < s.ids.size(); ++i) e.targets[i] = target(s.ids[i + 1]);
+        for (std::size_t i = 0; i + 1 < s.ids.size(); ++i) e.targets[i] = target_of(s.ids[i + 1]);
         e.attention_targets = s.deciding;
         return e;
     }
+    const TrainingOptions& o = m_config.options;
+    if (o.drop_end_punctuation > 0.0f || o.drop_first_article > 0.0f) return make_masked_example(varied_reading(s, rng), rng);
+    return make_masked_example(s, rng);
+}
+
+Example Trainer::make_masked_example(const Sentence& s, std::mt19937& rng) const {
+    Example e;
+    e.ids = s.ids;
+    e.targets.assign(s.ids.size(), -1);
     const TrainingOptions& o = m_config.options;
     const float sense_mask_prob = o.sense_mask_prob < 0.0f ? o.mask_prob : o.sense_mask_prob;
     for (std::size_t i = 0; i < s.ids.size(); ++i) {
@@ -455,7 +469,7 @@ Example Trainer::make_example(const Sentence& s, std::mt19937& rng) const {
         if (masked) {
             // any word, an ambiguous one too: "i took the money to the [MASK]" must find "bank"
             e.ids[i] = m_mask_id;
-            e.targets[i] = target(s.ids[i]);
+            e.targets[i] = target_of(s.ids[i]);
         } else if (s.labels[i] >= 0) {
             // a visible ambiguous word predicts its sense: only its context can tell
             e.targets[i] = s.labels[i];
@@ -471,6 +485,29 @@ Example Trainer::make_example(const Sentence& s, std::mt19937& rng) const {
         if (!t.keys.empty()) e.attention_targets.push_back(std::move(t));
     }
     return e;
+}
+
+Trainer::Sentence Trainer::varied_reading(const Sentence& s, std::mt19937& rng) const {
+    const TrainingOptions& o = m_config.options;
+    // both draws always happen, so one sentence's reading does not shift the next one's masks
+    const bool drop_last = uniform01(rng) < o.drop_end_punctuation && s.ids.size() > 2 && m_end_punctuation.count(s.ids.back());
+    const bool drop_first = uniform01(rng) < o.drop_first_article && s.ids.size() > 2 && m_articles.count(s.ids.front());
+    if (!drop_last && !drop_first) return s;
+    const int first = drop_first ? 1 : 0;
+    const int end = static_cast<int>(s.ids.size()) - (drop_last ? 1 : 0);
+    Sentence v;
+    v.ids.assign(s.ids.begin() + first, s.ids.begin() + end);
+    v.labels.assign(s.labels.begin() + first, s.labels.begin() + end);
+    for (AttentionTarget t : s.deciding) {  // positions shift; a dropped word is no key
+        if (t.query < first || t.query >= end) continue;
+        t.query -= first;
+        std::vector<int> keys;
+        for (int key : t.keys)
+            if (key >= first && key < end) keys.push_back(key - first);
+        t.keys = std::move(keys);
+        if (!t.keys.empty()) v.deciding.push_back(std::move(t));
+    }
+    return v;
 }
 
 Example Trainer::example_of(std::size_t i, std::uint32_t seed) const {

@@ -175,6 +175,7 @@ TrainingOptions read_options(const nlohmann::json& node, const JsonPath& at) {
     if (!node.is_object()) at.fail("expected an object, got " + describe_type(node));
     reject_unknown_keys(node, at, {"steps", "batch_size", "learning_rate", "warmup_steps", "min_learning_rate",
                                    "weight_decay", "beta1", "beta2", "adam_eps", "grad_clip", "init_std", "mask_prob", "sense_mask_prob",
+                                   "drop_end_punctuation", "drop_first_article",
                                    "seed", "log_every", "snapshot_every", "shards", "attention_supervision"});
     TrainingOptions o;
     const ObjectReader r(node, at);
@@ -191,6 +192,8 @@ TrainingOptions read_options(const nlohmann::json& node, const JsonPath& at) {
     r.number("init_std", o.init_std, 0.0f, 10.0f);
     r.number("mask_prob", o.mask_prob, 0.0f, 1.0f);
     r.number("sense_mask_prob", o.sense_mask_prob, 0.0f, 1.0f);
+    r.number("drop_end_punctuation", o.drop_end_punctuation, 0.0f, 1.0f);
+    r.number("drop_first_article", o.drop_first_article, 0.0f, 1.0f);
     int seed = static_cast<int>(o.seed);
     r.integer("seed", seed, 0, 2147483647);
     o.seed = static_cast<std::uint32_t>(seed);
