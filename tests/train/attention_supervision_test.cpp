@@ -367,6 +367,50 @@ TEST(SupervisedAttention, AVariedReadingDropsTheFinalPunctuationAndFirstArticleA
         << "chance 0: read whole";
 }
 
+TEST(SupervisedAttention, MaskedWordsAreShownAsMaskARandomWordOrThemselvesInTheGivenShares) {
+    // Every word chosen (mask_prob 1): of 30 per 100 shown as a random corpus word (never a
+    // special token), 30 as themselves and 40 as <mask>; every one predicts its own word, and with
+    // every word hidden no head is taught where to look.
+    std::string text;
+    for (int i = 0; i < 9; ++i) text += "the bank by the river .\tbank=shore\nthe cash went to the bank .\tbank=money\n";
+    TrainingConfig c = supervised_config(Objective::MaskedWord, 1);
+    c.options.mask_prob = 1.0f;
+    c.options.sense_mask_prob = 1.0f;
+    c.options.mask_random_word = 0.3f;
+    c.options.mask_keeps_word = 0.3f;
+    auto created = Trainer::create(c, parse_corpus(text, "shown.txt").value());
+    ASSERT_TRUE(created.ok()) << created.error().message;
+    const auto& t = created.value();
+    const int mask = *t->tokenizer().find("<mask>");
+    auto ids_of = [&](const std::vector<std::string>& sentence) {
+        std::vector<int> ids;
+        for (const std::string& w : sentence) ids.push_back(*t->tokenizer().find(w));
+        return ids;
+    };
+    const std::vector<int> originals[2] = {ids_of({"the", "bank", "by", "the", "river", "."}),
+                                           ids_of({"the", "cash", "went", "to", "the", "bank", "."})};
+    int shown_mask = 0, shown_itself = 0, shown_other = 0, words = 0;
+    for (std::uint32_t seed = 0; seed < 400; ++seed) {
+        const Example x = t->example_of(seed % 2, seed);
+        const std::vector<int>& original = originals[seed % 2];
+        EXPECT_EQ(x.targets, original) << "every word predicts itself";
+        EXPECT_TRUE(x.attention_targets.empty());
+        for (std::size_t i = 0; i < x.ids.size(); ++i, ++words) {
+            if (x.ids[i] == mask) {
+                ++shown_mask;
+                continue;
+            }
+            EXPECT_NE(t->tokenizer().piece(x.ids[i]).substr(0, 1), "<") << "a random word is a corpus word";
+            ++(x.ids[i] == original[i] ? shown_itself : shown_other);
+        }
+    }
+    // the random word is the word itself 1 time in 8 (8 corpus words): 0.3 * 7/8 other, 0.3 + 0.3/8 itself
+    EXPECT_NEAR(static_cast<double>(shown_mask) / words, 0.4, 0.03);
+    EXPECT_EQ(t->tokenizer().vocab_size(), 1 + 1 + 2 + 8) << "<unk>, <mask>, two sense labels, 8 words";
+    EXPECT_NEAR(static_cast<double>(shown_other) / words, 0.3 * 7 / 8, 0.03);
+    EXPECT_NEAR(static_cast<double>(shown_itself) / words, 0.3 + 0.3 / 8, 0.03);
+}
+
 // The weight the supervised head gives "bank"'s deciding words in the model as it is now.
 float weight_on_deciding_words(const Trainer& t) {
     auto trace = compute_trace(*t.export_model(), "we took the money to the bank");

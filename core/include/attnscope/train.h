@@ -88,6 +88,10 @@ struct TrainingOptions {
     // robbers escaped"), so a mask at either end is not always punctuation or an article.
     float drop_end_punctuation = 0.0f;
     float drop_first_article = 0.0f;
+    // masked_word: of the words chosen for prediction, the share shown as a random corpus word and
+    // the share shown as themselves (BERT's 10% and 10%); the rest are shown as <mask>.
+    float mask_random_word = 0.0f;
+    float mask_keeps_word = 0.0f;
     std::uint32_t seed = 1;
     int log_every = 100;           // how often `attnscope-cli train` prints the loss
     int snapshot_every = 0;        // publish a snapshot every N steps (and at the end); 0: only at the end
@@ -250,6 +254,7 @@ private:
     Example make_example(const Sentence& s, std::mt19937& rng) const;  // objective-specific targets (and masks)
     Example make_masked_example(const Sentence& s, std::mt19937& rng) const;  // masked_word's
     int target_of(int id) const;  // the id as a prediction target: -1 for <unk>
+    int shown_for_masked_word(int id, std::mt19937& rng) const;  // <mask>, a random word or itself
     // The sentence as a masked_word example reads it: maybe without its final punctuation or
     // first article (TrainingOptions::drop_end_punctuation, drop_first_article).
     Sentence varied_reading(const Sentence& s, std::mt19937& rng) const;
@@ -265,6 +270,7 @@ private:
     int m_mask_id = -1;
     int m_unk_id = 0;
     int m_start_id = -1, m_end_id = -1;  // translate: "<s>" and "</s>"
+    int m_first_word = 0;  // the commonest corpus word's id: the special tokens come before it
     std::set<int> m_end_punctuation, m_articles;  // ids of ". ? !" and of "the a an" (those in the vocabulary)
     std::vector<Sentence> m_sentences;
     std::vector<std::string> m_sense_names;               // "bank:money", in order of first appearance

@@ -95,6 +95,14 @@ std::vector<std::string> words_of(const std::string& text) {
     return words;
 }
 
+// The vocabulary lists its special tokens ("<unk>", "<bank:money>") first, then the corpus words
+// by falling frequency (build_vocab): the id of the commonest corpus word.
+int first_corpus_word(const std::vector<std::string>& vocab) {
+    int first = 0;
+    while (first < static_cast<int>(vocab.size()) && vocab[static_cast<std::size_t>(first)].rfind('<', 0) == 0) ++first;
+    return first;
+}
+
 // <unk>, then <mask> and the sense labels (sorted) for masked_word, then the corpus words by
 // falling frequency (ties alphabetically), as many as config.vocabulary allows, so the
 // vocabulary is a function of the corpus and the config alone.
@@ -164,6 +172,7 @@ Result<std::unique_ptr<Trainer>> Trainer::create(const TrainingConfig& config, c
         t->m_config.shape.vocab_size = static_cast<int>(vocab.size());
         t->m_tokenizer = std::make_shared<WordTokenizer>(std::move(vocab), /*lowercase=*/true, kUnk);
         if (config.objective == Objective::MaskedWord) t->m_mask_id = *t->m_tokenizer->find(kMask);
+        t->m_first_word = first_corpus_word(t->m_tokenizer->vocab());
         for (const char* word : {".", "?", "!"})
             if (const auto id = t->m_tokenizer->find(word)) t->m_end_punctuation.insert(*id);
         for (const char* word : {"the", "a", "an"})
@@ -316,11 +325,8 @@ void Trainer::find_deciding_words() {
             }
         }
     }
-    // the vocabulary lists its special tokens ("<unk>", "<bank:money>") first, then the corpus
-    // words by falling frequency: the commonest words are the ids just after the specials
-    const std::vector<std::string>& vocab = m_tokenizer->vocab();
-    int first_word = 0;
-    while (first_word < static_cast<int>(vocab.size()) && vocab[static_cast<std::size_t>(first_word)].rfind('<', 0) == 0) ++first_word;
+    // the commonest words are the ids just after the special tokens (first_corpus_word)
+    const int first_word = m_first_word;
     const AttentionSupervisions& supervisions = m_config.options.attention_supervision;
     m_deciding.assign(supervisions.size(), {});
     for (std::size_t h = 0; h < supervisions.size(); ++h) {
@@ -464,11 +470,14 @@ Example Trainer::make_masked_example(const Sentence& s, std::mt19937& rng) const
     e.targets.assign(s.ids.size(), -1);
     const TrainingOptions& o = m_config.options;
     const float sense_mask_prob = o.sense_mask_prob < 0.0f ? o.mask_prob : o.sense_mask_prob;
+    const bool replaces = o.mask_random_word > 0.0f || o.mask_keeps_word > 0.0f;
+    std::vector<bool> hidden(s.ids.size(), false);  // chosen for prediction: its own word is not shown
     for (std::size_t i = 0; i < s.ids.size(); ++i) {
         const bool masked = uniform01(rng) < (s.labels[i] >= 0 ? sense_mask_prob : o.mask_prob);
         if (masked) {
             // any word, an ambiguous one too: "i took the money to the [MASK]" must find "bank"
-            e.ids[i] = m_mask_id;
+            hidden[i] = true;
+            e.ids[i] = replaces ? shown_for_masked_word(s.ids[i], rng) : m_mask_id;
             e.targets[i] = target_of(s.ids[i]);
         } else if (s.labels[i] >= 0) {
             // a visible ambiguous word predicts its sense: only its context can tell
@@ -478,13 +487,27 @@ Example Trainer::make_masked_example(const Sentence& s, std::mt19937& rng) const
     // A masked ambiguous word cannot know what it is looking for, and a masked deciding word
     // tells nothing: the supervised head is taught only on what it can see.
     for (AttentionTarget t : s.deciding) {
-        if (e.ids[static_cast<std::size_t>(t.query)] == m_mask_id) continue;
-        t.keys.erase(std::remove_if(t.keys.begin(), t.keys.end(),
-                                    [&](int key) { return e.ids[static_cast<std::size_t>(key)] == m_mask_id; }),
+        if (hidden[static_cast<std::size_t>(t.query)]) continue;
+        t.keys.erase(std::remove_if(t.keys.begin(), t.keys.end(), [&](int key) { return hidden[static_cast<std::size_t>(key)]; }),
                      t.keys.end());
         if (!t.keys.empty()) e.attention_targets.push_back(std::move(t));
     }
     return e;
+}
+
+// BERT's recipe (Devlin et al. 2019): a word chosen for prediction is shown as <mask> mostly, but
+// sometimes as a random word or as itself, so the model cannot trust that every word it sees
+// is right and reads each one against its context ("the bank robbers escaped with bags of
+// stolen cash" must not look odd to it just because its corpus said it otherwise).
+int Trainer::shown_for_masked_word(int id, std::mt19937& rng) const {
+    const float r = uniform01(rng);
+    const TrainingOptions& o = m_config.options;
+    if (r < o.mask_random_word) {
+        const auto words = static_cast<std::uint32_t>(m_tokenizer->vocab().size()) - static_cast<std::uint32_t>(m_first_word);
+        return m_first_word + static_cast<int>(rng() % words);
+    }
+    if (r < o.mask_random_word + o.mask_keeps_word) return id;
+    return m_mask_id;
 }
 
 Trainer::Sentence Trainer::varied_reading(const Sentence& s, std::mt19937& rng) const {
