@@ -336,16 +336,21 @@ TEST(SupervisedAttention, ASenseWhoseNameDecidesItLikeAnyWordIsOneDecidingWordAm
     EXPECT_GT(whole_draws, 0);
 }
 
+// supervised_config for masked_word, every word (ambiguous or not) chosen with chance `mask_prob`.
+TrainingConfig masked_config(float mask_prob) {
+    TrainingConfig c = supervised_config(Objective::MaskedWord, 1);
+    c.options.mask_prob = mask_prob;
+    c.options.sense_mask_prob = mask_prob;
+    return c;
+}
+
 TEST(SupervisedAttention, AVariedReadingDropsTheFinalPunctuationAndFirstArticleAndShiftsTheTargets) {
     // Always dropped (chance 1), never masked: "the bank by the river ." is read as
     // "bank by the river", bank (0) predicting its sense and looking at its deciding words by and
-    // river (1 and 3, were 2 and 4);
-    // "we sat on the bank" has neither and is read whole.
+    // river (1 and 3, were 2 and 4); "we sat on the bank" has neither and is read whole.
     std::string text;
     for (int i = 0; i < 9; ++i) text += "the bank by the river .\tbank=shore\nwe sat on the bank\tbank=shore\nthe cash went to the bank .\tbank=money\n";
-    TrainingConfig c = supervised_config(Objective::MaskedWord, 1);
-    c.options.mask_prob = 0.0f;
-    c.options.sense_mask_prob = 0.0f;
+    TrainingConfig c = masked_config(0.0f);
     c.options.drop_end_punctuation = 1.0f;
     c.options.drop_first_article = 1.0f;
     auto created = Trainer::create(c, parse_corpus(text, "varied.txt").value());
@@ -373,9 +378,7 @@ TEST(SupervisedAttention, MaskedWordsAreShownAsMaskARandomWordOrThemselvesInTheG
     // every word hidden no head is taught where to look.
     std::string text;
     for (int i = 0; i < 9; ++i) text += "the bank by the river .\tbank=shore\nthe cash went to the bank .\tbank=money\n";
-    TrainingConfig c = supervised_config(Objective::MaskedWord, 1);
-    c.options.mask_prob = 1.0f;
-    c.options.sense_mask_prob = 1.0f;
+    TrainingConfig c = masked_config(1.0f);
     c.options.mask_random_word = 0.3f;
     c.options.mask_keeps_word = 0.3f;
     auto created = Trainer::create(c, parse_corpus(text, "shown.txt").value());
