@@ -200,6 +200,33 @@ TEST(SupervisedAttention, ExamplesAskBankToLookAtItsDecidingWordsThatAreNotMaske
     EXPECT_GT(none, 0) << "some draw masks bank itself (or every deciding word)";
 }
 
+TEST(SupervisedAttention, AHeadTaughtAtMasksKeepsItsTargetWhereTheAmbiguousWordIsHidden) {
+    // The same sentence and draws as above, the head taught at masks too: where bank (6) is shown
+    // as <mask>, it still looks at its deciding words that are not masked (took 1, money 3, to 4).
+    TrainingConfig c = supervised_config(Objective::MaskedWord, 1);
+    c.options.attention_supervision[0].at_masks = true;
+    auto encoder = Trainer::create(c, deciding_corpus()).value();
+    const int mask = *encoder->tokenizer().find("<mask>");
+    int at_masked_bank = 0;
+    for (std::uint32_t seed = 0; seed < 200; ++seed) {
+        const Example x = encoder->example_of(0, seed);
+        for (const AttentionTarget& t : x.attention_targets) {
+            EXPECT_EQ(t.query, 6);
+            for (int key : t.keys) {
+                EXPECT_TRUE(key == 1 || key == 3 || key == 4) << "seed " << seed;
+                EXPECT_NE(x.ids[static_cast<std::size_t>(key)], mask) << "seed " << seed;
+            }
+            if (x.ids[6] == mask) {
+                ++at_masked_bank;
+                EXPECT_EQ(x.targets[6], *encoder->tokenizer().find("bank")) << "the hidden bank still predicts itself";
+            }
+        }
+        const bool any_key_visible = x.ids[1] != mask || x.ids[3] != mask || x.ids[4] != mask;
+        EXPECT_EQ(x.attention_targets.size(), any_key_visible ? 1u : 0u) << "seed " << seed;
+    }
+    EXPECT_GT(at_masked_bank, 0) << "some draw hides bank";
+}
+
 TEST(SupervisedAttention, PurestKeysKeepOnlyTheWordWithTheHighestShare) {
     // money and took 10/11, to 14/15: "to" alone. by, river and sat all 10/11: a tie keeps all three.
     TrainingConfig c = supervised_config(Objective::NextWord, 1);
@@ -449,6 +476,10 @@ TEST(SupervisedAttention, ConfigNamesAHeadOrLayerTheModelLacks) {
     EXPECT_EQ(list.value().options.attention_supervision[0].keys, AttentionSupervision::Keys::Before);
     EXPECT_EQ(list.value().options.attention_supervision[1].keys, AttentionSupervision::Keys::Rarest);
     EXPECT_FLOAT_EQ(list.value().options.attention_supervision[1].weight, 2.0f);
+    EXPECT_FALSE(list.value().options.attention_supervision[0].at_masks) << "not at masks unless asked";
+    const auto at_masks = parse_training_config(config("masked_word", R"({"layer": 0, "head": 0, "at_masks": true})", R"(, "causal": false)"), "cfg.json");
+    ASSERT_TRUE(at_masks.ok()) << at_masks.error().message;
+    EXPECT_TRUE(at_masks.value().options.attention_supervision[0].at_masks);
     const std::vector<std::pair<std::string, std::string>> cases = {
         {config("next_word", R"({"layer": 1, "head": 0})"),
          "cfg.json: training.attention_supervision.layer: expected a layer below n_layers 1, got 1"},
@@ -468,6 +499,10 @@ TEST(SupervisedAttention, ConfigNamesAHeadOrLayerTheModelLacks) {
          "cfg.json: training.attention_supervision[1]: expected an object, got number"},
         {config("next_word", R"({"layer": 0, "head": 0, "min_share": 0.2})"),
          "cfg.json: training.attention_supervision.min_share: expected a number from"},
+        {config("next_word", R"({"layer": 0, "head": 0, "at_masks": true})"),
+         "cfg.json: training.attention_supervision.at_masks: expected true only for the masked_word objective (next_word masks no word)"},
+        {config("masked_word", R"({"layer": 0, "head": 0, "at_masks": 1})", R"(, "causal": false)"),
+         "cfg.json: training.attention_supervision.at_masks: expected"},
         {config("translate", R"({"layer": 0, "head": 0})", R"(, "encoder_layers": 1)"),
          "cfg.json: training.attention_supervision: expected none for the translate objective"},
     };

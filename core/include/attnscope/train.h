@@ -132,7 +132,8 @@ struct TrainingConfig {
 //     "training": { "steps", "batch_size", "learning_rate", ..., "seed", "shards": 1,
 //                   "attention_supervision": { "layer": 0, "head": 0, "weight": 1.0,     (optional)
 //                                              "min_share": 0.9, "skip_commonest": 0,
-//                                              "keys": "all" | "purest" | "rarest" | "before" | "after" | "first" }
+//                                              "keys": "all" | "purest" | "rarest" | "before" | "after" | "first",
+//                                              "at_masks": false (masked_word only) }
 //                                            or a list of such objects, one per supervised head } }
 // Errors name the JSON path, as the model loader does.
 Result<TrainingConfig> parse_training_config(std::string_view text, const std::string& source);

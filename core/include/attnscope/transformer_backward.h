@@ -191,6 +191,11 @@ struct AttentionSupervision {
         Count,
     };
     Keys keys = Keys::All;
+    // masked_word: also teach the head where the ambiguous word itself was chosen for prediction
+    // (shown as <mask>, a random word or itself). The hidden word's position then looks for the
+    // words that tell what it hides, which is what filling it in needs; otherwise such a query
+    // teaches nothing, since the head's target is the sense of a word it cannot see.
+    bool at_masks = false;
     bool active() const { return layer >= 0 && weight > 0.0f; }
 };
 using AttentionSupervisions = std::vector<AttentionSupervision>;

@@ -484,10 +484,11 @@ Example Trainer::make_masked_example(const Sentence& s, std::mt19937& rng) const
             e.targets[i] = s.labels[i];
         }
     }
-    // A masked ambiguous word cannot know what it is looking for, and a masked deciding word
-    // tells nothing: the supervised head is taught only on what it can see.
+    // A masked deciding word tells nothing, so it is never a key. A hidden ambiguous word is a
+    // query only for the heads taught at masks: what it looks for is what tells the hidden word.
     for (AttentionTarget t : s.deciding) {
-        if (hidden[static_cast<std::size_t>(t.query)]) continue;
+        if (hidden[static_cast<std::size_t>(t.query)] && !o.attention_supervision[static_cast<std::size_t>(t.supervision)].at_masks)
+            continue;
         t.keys.erase(std::remove_if(t.keys.begin(), t.keys.end(), [&](int key) { return hidden[static_cast<std::size_t>(key)]; }),
                      t.keys.end());
         if (!t.keys.empty()) e.attention_targets.push_back(std::move(t));

@@ -149,7 +149,7 @@ TrainableShape read_shape(const nlohmann::json& node, const JsonPath& at) {
 // {"layer": L, "head": H, "weight": w}; read_training_config checks L and H against the model.
 AttentionSupervision read_supervision(const nlohmann::json& node, const JsonPath& at) {
     if (!node.is_object()) at.fail("expected an object, got " + describe_type(node));
-    reject_unknown_keys(node, at, {"layer", "head", "weight", "min_share", "skip_commonest", "keys"});
+    reject_unknown_keys(node, at, {"layer", "head", "weight", "min_share", "skip_commonest", "keys", "at_masks"});
     AttentionSupervision s;
     s.layer = read_int(require(node, at, "layer"), at.key("layer"), 0, 64);
     s.head = read_int(require(node, at, "head"), at.key("head"), 0, 4096);
@@ -159,6 +159,7 @@ AttentionSupervision read_supervision(const nlohmann::json& node, const JsonPath
     r.number("min_share", s.min_share, 0.5f, 1.0f);
     r.integer("skip_commonest", s.skip_commonest, 0, 1'000'000);
     if (node.contains("keys")) s.keys = read_enum(node["keys"], at.key("keys"), deciding_keys_name);
+    r.boolean("at_masks", s.at_masks);
     return s;
 }
 
@@ -257,6 +258,9 @@ TrainingConfig read_training_config(std::string_view text) {
                                             ", got " + std::to_string(supervision.head));
         if (supervision.layer >= 0 && config.objective == Objective::Translate)
             supervisions_at.fail("expected none for the translate objective (its pairs name no senses)");
+        if (supervision.at_masks && config.objective != Objective::MaskedWord)
+            supervision_at.key("at_masks").fail(std::string("expected true only for the masked_word objective (") +
+                                                objective_name(config.objective) + " masks no word)");
         for (std::size_t j = 0; j < i; ++j)
             if (supervision.layer == supervisions[j].layer && supervision.head == supervisions[j].head)
                 supervision_at.fail("expected each head once, got layer " + std::to_string(supervision.layer) + " head " +
