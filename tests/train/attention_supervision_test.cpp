@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
 
 #include "attnscope/forward.h"
 #include "attnscope/train.h"
@@ -397,6 +398,46 @@ TEST(SupervisedAttention, AVariedReadingDropsTheFinalPunctuationAndFirstArticleA
     c.options.drop_first_article = 0.0f;
     EXPECT_EQ(Trainer::create(c, parse_corpus(text, "varied.txt").value()).value()->example_of(0, 1).ids.size(), 6u)
         << "chance 0: read whole";
+}
+
+TEST(SupervisedAttention, ACroppedReadingStartsAtALaterWordUpToTheAmbiguousWord) {
+    // Always cropped (chance 1), never masked: "the cash went to the bank ." (bank = 5) is read
+    // from word 1, 2, 3, 4 or 5, each the sentence's own tail, bank still predicting its sense and
+    // its deciding words shifted with it (those cut off are gone); "the cat sat on the mat ."
+    // (no ambiguous word) from word 1 to 5, keeping at least its last two words.
+    std::string text;
+    for (int i = 0; i < 9; ++i) text += "the bank by the river .\tbank=shore\nthe cash went to the bank .\tbank=money\n";
+    text += "the cat sat on the mat .\n";
+    TrainingConfig c = masked_config(0.0f);
+    auto whole = Trainer::create(c, parse_corpus(text, "cropped.txt").value()).value();
+    c.options.crop_start = 1.0f;
+    auto cropped = Trainer::create(c, parse_corpus(text, "cropped.txt").value()).value();
+    const Example full = whole->example_of(1, 1);
+    ASSERT_EQ(full.ids.size(), 7u);
+    ASSERT_EQ(full.attention_targets.size(), 1u);
+    const int money = *whole->tokenizer().find("<bank:money>");
+    std::set<int> starts, cat_starts;
+    for (std::uint32_t seed = 0; seed < 200; ++seed) {
+        const Example x = cropped->example_of(1, seed);
+        const int start = 7 - static_cast<int>(x.ids.size());
+        starts.insert(start);
+        EXPECT_TRUE(std::equal(x.ids.begin(), x.ids.end(), full.ids.begin() + start)) << "seed " << seed;
+        EXPECT_EQ(x.targets[static_cast<std::size_t>(5 - start)], money);
+        std::vector<int> keys;
+        for (int key : full.attention_targets[0].keys)
+            if (key >= start) keys.push_back(key - start);
+        if (keys.empty()) {
+            EXPECT_TRUE(x.attention_targets.empty()) << "seed " << seed;
+        } else {
+            ASSERT_EQ(x.attention_targets.size(), 1u) << "seed " << seed;
+            EXPECT_EQ(x.attention_targets[0].query, 5 - start);
+            EXPECT_EQ(x.attention_targets[0].keys, keys) << "seed " << seed;
+        }
+        cat_starts.insert(7 - static_cast<int>(cropped->example_of(18, seed).ids.size()));
+    }
+    EXPECT_EQ(starts, (std::set<int>{1, 2, 3, 4, 5}));
+    EXPECT_EQ(cat_starts, (std::set<int>{1, 2, 3, 4, 5}));
+    EXPECT_EQ(cropped->example_of(0, 7).ids.size(), 5u) << "bank is the second word: read from it";
 }
 
 TEST(SupervisedAttention, MaskedWordsAreShownAsMaskARandomWordOrThemselvesInTheGivenShares) {

@@ -88,6 +88,11 @@ struct TrainingOptions {
     // robbers escaped"), so a mask at either end is not always punctuation or an article.
     float drop_end_punctuation = 0.0f;
     float drop_first_article = 0.0f;
+    // masked_word: the chance that a sentence is read from a later word, drawn evenly from its
+    // second word up to its first ambiguous word (or up to its last two words when it has none):
+    // typed text often begins with a noun or the ambiguous word itself ("bank robbers escaped"),
+    // which a corpus of whole sentences seldom does, so the first position is not always an article.
+    float crop_start = 0.0f;
     // masked_word: of the words chosen for prediction, the share shown as a random corpus word and
     // the share shown as themselves (BERT's 10% and 10%); the rest are shown as <mask>.
     float mask_random_word = 0.0f;
@@ -256,9 +261,11 @@ private:
     Example make_masked_example(const Sentence& s, std::mt19937& rng) const;  // masked_word's
     int target_of(int id) const;  // the id as a prediction target: -1 for <unk>
     int shown_for_masked_word(int id, std::mt19937& rng) const;  // <mask>, a random word or itself
-    // The sentence as a masked_word example reads it: maybe without its final punctuation or
-    // first article (TrainingOptions::drop_end_punctuation, drop_first_article).
+    // The sentence as a masked_word example reads it: maybe without its final punctuation, its
+    // first article or its first words (TrainingOptions::drop_end_punctuation, drop_first_article,
+    // crop_start).
     Sentence varied_reading(const Sentence& s, std::mt19937& rng) const;
+    static int latest_crop_start(const Sentence& s);
     void find_deciding_words();  // fills m_deciding and every sentence's `deciding`
     std::optional<int> word_named_by(int sense) const;  // "bark:tree" -> the id of "tree", if a word
     // What supervised head `supervision` should look at from the labelled word at `position` (keys empty: nothing).

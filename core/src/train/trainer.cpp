@@ -460,7 +460,8 @@ Example Trainer::make_example(const Sentence& s, std::mt19937& rng) const {
         return e;
     }
     const TrainingOptions& o = m_config.options;
-    if (o.drop_end_punctuation > 0.0f || o.drop_first_article > 0.0f) return make_masked_example(varied_reading(s, rng), rng);
+    if (o.drop_end_punctuation > 0.0f || o.drop_first_article > 0.0f || o.crop_start > 0.0f)
+        return make_masked_example(varied_reading(s, rng), rng);
     return make_masked_example(s, rng);
 }
 
@@ -511,13 +512,26 @@ int Trainer::shown_for_masked_word(int id, std::mt19937& rng) const {
     return m_mask_id;
 }
 
+// The latest word a cropped reading may start at: the first ambiguous word, so that it keeps its
+// sense and targets, or, in a sentence without one, the last word but one.
+int Trainer::latest_crop_start(const Sentence& s) {
+    const auto labelled = std::find_if(s.labels.begin(), s.labels.end(), [](int label) { return label >= 0; });
+    if (labelled != s.labels.end()) return static_cast<int>(labelled - s.labels.begin());
+    return static_cast<int>(s.ids.size()) - 2;
+}
+
 Trainer::Sentence Trainer::varied_reading(const Sentence& s, std::mt19937& rng) const {
     const TrainingOptions& o = m_config.options;
     // both draws always happen, so one sentence's reading does not shift the next one's masks
     const bool drop_last = uniform01(rng) < o.drop_end_punctuation && s.ids.size() > 2 && m_end_punctuation.count(s.ids.back());
     const bool drop_first = uniform01(rng) < o.drop_first_article && s.ids.size() > 2 && m_articles.count(s.ids.front());
-    if (!drop_last && !drop_first) return s;
-    const int first = drop_first ? 1 : 0;
+    int first = drop_first ? 1 : 0;
+    // drawn only when asked for, so configs without it read their sentences as they always did
+    if (o.crop_start > 0.0f && uniform01(rng) < o.crop_start) {
+        const int latest = latest_crop_start(s);
+        if (latest >= 1) first = std::max(first, 1 + static_cast<int>(rng() % static_cast<std::uint32_t>(latest)));
+    }
+    if (!drop_last && first == 0) return s;
     const int end = static_cast<int>(s.ids.size()) - (drop_last ? 1 : 0);
     Sentence v;
     v.ids.assign(s.ids.begin() + first, s.ids.begin() + end);
