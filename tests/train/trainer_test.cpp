@@ -155,6 +155,36 @@ TEST(TransformerBackward, MatchesCentralFiniteDifferencesForEveryParameterOfEver
     EXPECT_EQ(covered, every_kind);
 }
 
+// Dropout's masks are drawn from each example's seed, so the loss is a fixed function of the
+// parameters and its gradient can be checked the same way (two examples with dropout 0.3, one without).
+TEST(TransformerBackward, MatchesCentralFiniteDifferencesWithDropout) {
+    std::set<std::string> covered;
+    for (const ShapeCase& c : gradient_cases()) {
+        std::vector<Example> batch = tiny_batch(c.shape);
+        for (std::size_t s = 0; s + 1 < batch.size(); ++s) {
+            batch[s].dropout = 0.3f;
+            batch[s].dropout_seed = static_cast<std::uint32_t>(11 + s);
+        }
+        expect_gradients_match_finite_differences(c, covered, batch);
+    }
+}
+
+TEST(TransformerBackward, DropoutChangesTheLossByItsSeedAndRateZeroChangesNothing) {
+    const TrainableShape shape = tiny_shape(false);
+    const Parameters<double> p = random_parameters(shape, 5);
+    const std::vector<Example> plain = tiny_batch(shape);
+    auto with_dropout = [&](float rate, std::uint32_t seed) {
+        std::vector<Example> batch = plain;
+        for (Example& e : batch) e.dropout = rate, e.dropout_seed = seed;
+        return batch_loss(shape, p, batch);
+    };
+    const double none = batch_loss(shape, p, plain);
+    EXPECT_EQ(with_dropout(0.0f, 7), none) << "rate 0: no masks at all";
+    EXPECT_EQ(with_dropout(0.5f, 7), with_dropout(0.5f, 7)) << "the same seed, the same masks";
+    EXPECT_NE(with_dropout(0.5f, 7), with_dropout(0.5f, 8));
+    EXPECT_NE(with_dropout(0.5f, 7), none);
+}
+
 // Encoder-decoders (the translate objective): the encoder over each example's source, the
 // decoder's cross-attention reading its output. A layernorm case with biases and a tied head,
 // and one without norms or biases with an untied head and sinusoidal positions.

@@ -93,6 +93,10 @@ struct TrainingOptions {
     // typed text often begins with a noun or the ambiguous word itself ("bank robbers escaped"),
     // which a corpus of whole sentences seldom does, so the first position is not always an article.
     float crop_start = 0.0f;
+    // Dropout (Srivastava et al. 2014) on the embeddings and on each block's addition to the
+    // residual stream, in training batches only (Example::dropout): a small model that reads the
+    // same generated sentences many times learns their wording less and their words more.
+    float dropout = 0.0f;
     // masked_word: of the words chosen for prediction, the share shown as a random corpus word and
     // the share shown as themselves (BERT's 10% and 10%); the rest are shown as <mask>.
     float mask_random_word = 0.0f;

@@ -7,6 +7,7 @@
 // V = vocab size, L = n_layers. Matrices are row-major, one row per token, as everywhere.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -165,6 +166,12 @@ struct Example {
     std::vector<int> targets;  // n; -1 = ignored
     std::vector<int> source{};  // encoder-decoders: what the encoder reads (ids are the decoder's)
     std::vector<AttentionTarget> attention_targets{};  // read only when an AttentionSupervision is active
+    // Dropout on the embeddings and on what each attention and MLP block adds to the residual
+    // stream (the decoder stack's): each such value is zeroed with this chance and the rest scaled
+    // by 1 / (1 - dropout). The masks are drawn from dropout_seed, so a sentence's pass, and its
+    // gradient, are the same every time it is computed. 0: none.
+    float dropout = 0.0f;
+    std::uint32_t dropout_seed = 0;
 };
 
 // Which head's weights are taught directly, and how strongly (Strubell et al. 2018 train one

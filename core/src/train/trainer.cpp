@@ -562,6 +562,10 @@ std::vector<Example> Trainer::next_batch() {
             m_next = 0;
         }
         batch.push_back(make_example(m_sentences[m_order[m_next++]], m_rng));
+        if (m_config.options.dropout > 0.0f) {  // drawn only when asked for: other runs keep their draws
+            batch.back().dropout = m_config.options.dropout;
+            batch.back().dropout_seed = m_rng();
+        }
     }
     return batch;
 }

@@ -176,7 +176,7 @@ TrainingOptions read_options(const nlohmann::json& node, const JsonPath& at) {
     if (!node.is_object()) at.fail("expected an object, got " + describe_type(node));
     reject_unknown_keys(node, at, {"steps", "batch_size", "learning_rate", "warmup_steps", "min_learning_rate",
                                    "weight_decay", "beta1", "beta2", "adam_eps", "grad_clip", "init_std", "mask_prob", "sense_mask_prob",
-                                   "drop_end_punctuation", "drop_first_article", "crop_start", "mask_random_word", "mask_keeps_word",
+                                   "drop_end_punctuation", "drop_first_article", "crop_start", "dropout", "mask_random_word", "mask_keeps_word",
                                    "seed", "log_every", "snapshot_every", "shards", "attention_supervision"});
     TrainingOptions o;
     const ObjectReader r(node, at);
@@ -196,6 +196,7 @@ TrainingOptions read_options(const nlohmann::json& node, const JsonPath& at) {
     r.number("drop_end_punctuation", o.drop_end_punctuation, 0.0f, 1.0f);
     r.number("drop_first_article", o.drop_first_article, 0.0f, 1.0f);
     r.number("crop_start", o.crop_start, 0.0f, 1.0f);
+    r.number("dropout", o.dropout, 0.0f, 0.9f);
     r.number("mask_random_word", o.mask_random_word, 0.0f, 1.0f);
     r.number("mask_keeps_word", o.mask_keeps_word, 0.0f, 1.0f);
     if (o.mask_random_word + o.mask_keeps_word > 1.0f)

@@ -28,6 +28,8 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <optional>
+#include <random>
 
 namespace attnscope {
 
@@ -414,6 +416,9 @@ struct LayerActivations {
     LayerNormCache<T> ln2_cache;
     MatrixOf<T> fch;      // n x F: ln2 W1 + b1
     MatrixOf<T> fch_act;  // n x F: activation(fch)
+    // Dropout's scaled masks (0 or 1 / (1 - rate)) on the attention's and the MLP's additions to
+    // the stream, n x d; empty without dropout.
+    MatrixOf<T> attention_keep, mlp_keep;
 };
 
 template <class T>
@@ -428,14 +433,33 @@ struct Activations {
     MatrixOf<T> lnf;  // n x d: the final norm's output
     LayerNormCache<T> lnf_cache;
     MatrixOf<T> logits;  // n x V
+    MatrixOf<T> embedding_keep;  // n x d: dropout's scaled mask on the embeddings; empty without dropout
 };
+
+// Where a sentence's dropout masks come from: one generator, read in the order of the forward pass.
+struct DropoutDraw {
+    float rate = 0.0f;
+    std::mt19937 generator;
+};
+
+// A rows x cols mask of dropout: each entry 0 with chance `rate`, else 1 / (1 - rate), so the
+// masked values keep their expected size.
+template <class T>
+MatrixOf<T> dropout_mask(Index rows, Index cols, DropoutDraw& draw) {
+    // compared with the generator's raw 32 bits, which every standard library gives alike
+    const auto threshold = static_cast<std::uint64_t>(static_cast<double>(draw.rate) * 4294967296.0);
+    const T kept = T(1) / (T(1) - static_cast<T>(draw.rate));
+    MatrixOf<T> mask(rows, cols);
+    for (Index i = 0; i < mask.size(); ++i) mask.data()[i] = draw.generator() < threshold ? T(0) : kept;
+    return mask;
+}
 
 // One block: h = x + Attn(LN1(x)), then x' = h + MLP(LN2(h)); a decoder layer of an
 // encoder-decoder adds h2 = h + CrossAttn(LNc(h), memory) between the two. x, out: n x d;
 // memory: m x d or null. `causal` is the block's self-attention mask (an encoder's is not).
 template <class T>
 void layer_forward(MatrixOf<T>& out, LayerActivations<T>& a, const MatrixOf<T>& x, const LayerParameters<T>& w,
-                   const TransformerConfig& c, bool causal, const MatrixOf<T>* memory) {
+                   const TransformerConfig& c, bool causal, const MatrixOf<T>* memory, DropoutDraw* dropout = nullptr) {
     const bool norm = c.norm == Norm::LayerNorm;
     const T eps = static_cast<T>(c.norm_eps);
     if (norm) layernorm_forward(a.ln1, a.ln1_cache, x, w.ln1_gamma, w.ln1_beta, eps);
@@ -446,6 +470,10 @@ void layer_forward(MatrixOf<T>& out, LayerActivations<T>& a, const MatrixOf<T>& 
     attention_forward(a.atty, a.att, a.q, a.k, a.v, c.n_heads, static_cast<T>(c.scale()), causal);
     MatrixOf<T> attproj;  // n x d
     matmul_forward(attproj, a.atty, w.wo, w.bo);
+    if (dropout) {
+        a.attention_keep = dropout_mask<T>(attproj.rows(), attproj.cols(), *dropout);
+        attproj = attproj.cwiseProduct(a.attention_keep);
+    }
     a.residual2 = x + attproj;  // h = x + Attn(LN1(x))
     if (memory) {
         a.residual_self = a.residual2;
@@ -469,6 +497,10 @@ void layer_forward(MatrixOf<T>& out, LayerActivations<T>& a, const MatrixOf<T>& 
     activation_forward(a.fch_act, a.fch, c.activation);
     MatrixOf<T> fcproj;  // n x d
     matmul_forward(fcproj, a.fch_act, w.w2, w.b2);
+    if (dropout) {
+        a.mlp_keep = dropout_mask<T>(fcproj.rows(), fcproj.cols(), *dropout);
+        fcproj = fcproj.cwiseProduct(a.mlp_keep);
+    }
     out = a.residual2 + fcproj;  // x' = h + MLP(LN2(h))
 }
 
@@ -486,7 +518,9 @@ void layer_backward(MatrixOf<T>& dx, LayerParameters<T>& g, const LayerActivatio
     MatrixOf<T> dresidual2 = dx;
     if (c.d_ff > 0) {
         MatrixOf<T> dfch_act = zeros(n, c.d_ff);
-        matmul_backward(dfch_act, g.w2, g.b2, dx, a.fch_act, w.w2);
+        // forward: the MLP's addition is fcproj (times its dropout mask)
+        const MatrixOf<T> dfcproj = a.mlp_keep.size() > 0 ? MatrixOf<T>(dx.cwiseProduct(a.mlp_keep)) : dx;
+        matmul_backward(dfch_act, g.w2, g.b2, dfcproj, a.fch_act, w.w2);
         MatrixOf<T> dfch = zeros(n, c.d_ff);
         activation_backward(dfch, dfch_act, a.fch, c.activation);
         MatrixOf<T> dln2 = zeros(n, d);
@@ -514,7 +548,8 @@ void layer_backward(MatrixOf<T>& dx, LayerParameters<T>& g, const LayerActivatio
     // forward: residual2 = x + atty W_O + b_O, so again the stream passes dresidual2 on
     MatrixOf<T> dresidual = dresidual2;
     MatrixOf<T> datty = zeros(n, d);
-    matmul_backward(datty, g.wo, g.bo, dresidual2, a.atty, w.wo);
+    const MatrixOf<T> dattproj = a.attention_keep.size() > 0 ? MatrixOf<T>(dresidual2.cwiseProduct(a.attention_keep)) : dresidual2;
+    matmul_backward(datty, g.wo, g.bo, dattproj, a.atty, w.wo);
     MatrixOf<T> dq = zeros(n, d), dk = zeros(n, d), dv = zeros(n, d);
     attention_backward(dq, dk, dv, datty, a.att, a.q, a.k, a.v, c.n_heads, static_cast<T>(c.scale()), supervised_dscores);
     // forward: q = ln1 W_Q + b_Q, k = ln1 W_K + b_K, v = ln1 W_V + b_V: ln1 feeds all three
@@ -548,16 +583,22 @@ void source_forward(Activations<T>& acts, const TrainableShape& shape, const Par
 
 template <class T>
 void body_forward(Activations<T>& acts, const TrainableShape& shape, const Parameters<T>& p, const std::vector<int>& ids,
-                  const std::vector<int>& source) {
+                  const std::vector<int>& source, float dropout_rate = 0.0f, std::uint32_t dropout_seed = 0) {
     const TransformerConfig& c = shape.config;
     const bool seq2seq = c.is_encoder_decoder();
     if (seq2seq) source_forward(acts, shape, p, source);
     acts.residual.resize(static_cast<std::size_t>(c.n_layers) + 1);
     acts.layers.resize(static_cast<std::size_t>(c.n_layers));
     encoder_forward(acts.residual[0], ids, p.token_embedding, p.position_embedding, c.positional);
+    std::optional<DropoutDraw> dropout;
+    if (dropout_rate > 0.0f) {
+        dropout.emplace(DropoutDraw{dropout_rate, std::mt19937(dropout_seed)});
+        acts.embedding_keep = dropout_mask<T>(acts.residual[0].rows(), acts.residual[0].cols(), *dropout);
+        acts.residual[0] = acts.residual[0].cwiseProduct(acts.embedding_keep);
+    }
     for (std::size_t l = 0; l < acts.layers.size(); ++l)
         layer_forward(acts.residual[l + 1], acts.layers[l], acts.residual[l], p.layers[l], c, c.causal,
-                      seq2seq ? &acts.memory : nullptr);
+                      seq2seq ? &acts.memory : nullptr, dropout ? &*dropout : nullptr);
     const MatrixOf<T>& last = acts.residual.back();
     if (c.norm == Norm::LayerNorm)
         layernorm_forward(acts.lnf, acts.lnf_cache, last, p.final_gamma, p.final_beta, static_cast<T>(c.norm_eps));
@@ -590,6 +631,7 @@ void body_backward(Parameters<T>& grads, const Activations<T>& acts, const Train
         layer_backward(dx, grads.layers[l], acts.layers[l], p.layers[l], c, seq2seq ? &acts.memory : nullptr,
                        seq2seq ? &dmemory : nullptr, supervised == supervised_dscores.end() ? nullptr : &supervised->second);
     }
+    if (acts.embedding_keep.size() > 0) dx = dx.cwiseProduct(acts.embedding_keep);  // forward: residual[0] = embeddings * mask
     encoder_backward(grads.token_embedding, grads.position_embedding, dx, e.ids, c.positional);
     if (!seq2seq) return;
     // forward: memory = LN(encoder_residual.back()), then the encoder's layers, then the source's embeddings
@@ -645,7 +687,7 @@ void batch_forward(std::vector<Activations<T>>& acts, MatrixOf<T>& rows, std::ve
     acts.resize(batch.size());
     for (std::size_t s = 0; s < batch.size(); ++s) {
         assert(batch[s].ids.size() == batch[s].targets.size());
-        body_forward(acts[s], shape, p, batch[s].ids, batch[s].source);
+        body_forward(acts[s], shape, p, batch[s].ids, batch[s].source, batch[s].dropout, batch[s].dropout_seed);
     }
     gather_target_rows(rows, targets, acts, batch, shape.config.d_model);
 }
