@@ -204,12 +204,14 @@ TEST(BankCorpus, HoldsNoneOfTheHeldOutSetsAndEachHeldOutSentenceDecidesFirst) {
 // generators nor the corpora nor the first sets, heldout3/, written after the supervised-attention
 // candidates were compared on the first two, heldout4/, written before the candidates with
 // several supervised heads were measured, heldout5/, written blind before the encoder read
-// several-cue scenes, and heldout6/, written blind before the sense-name rule and the sharded
-// encoder: none of their sentences begins a training sentence.
+// several-cue scenes, heldout6/, written blind before the sense-name rule and the sharded
+// encoder, and heldout7/, written blind before the encoder candidates of 2026-12-08: none of their
+// sentences begins a training sentence.
 TEST(BankCorpus, HoldsNoneOfTheLaterHeldOutSets) {
     std::vector<std::string> sentences;
     for (const char* name : {"heldout2/ambiguous.tsv", "heldout2/masked.tsv", "heldout3/ambiguous.tsv", "heldout4/ambiguous.tsv",
-                             "heldout5/ambiguous.tsv", "heldout5/masked.tsv", "heldout6/ambiguous.tsv", "heldout6/masked.tsv"}) {
+                             "heldout5/ambiguous.tsv", "heldout5/masked.tsv", "heldout6/ambiguous.tsv", "heldout6/masked.tsv",
+                             "heldout7/ambiguous.tsv", "heldout7/masked.tsv"}) {
         std::ifstream in(std::string(ATTNSCOPE_SOURCE_DIR) + "/tests/data/" + name);
         ASSERT_TRUE(in) << name;
         for (std::string line; std::getline(in, line);) {

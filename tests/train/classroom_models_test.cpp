@@ -21,15 +21,20 @@
 //                            shipped before the encoder read several-cue scenes.
 //   heldout6/ambiguous.tsv   72 more and 64 masked sentences, written blind the same way and first
 //   heldout6/masked.tsv      measured on the models shipped before the sense-name rule.
+//   heldout7/ambiguous.tsv   72 more and 64 masked sentences, written blind the same way, first
+//   heldout7/masked.tsv      measured on the models shipped before it and kept out of every
+//                            choice between candidates (they were chosen on sets 1 to 6).
 // Issue 14 asks 90% for the attention and 80% for the fill-in. Reached so far, with layer 0's heads
 // taught by supervised attention (the decoder's heads 0-3, the encoder's 0-4) and the encoder
-// trained on BERT's masking (some masked words shown as a random word or as themselves):
+// trained on BERT's masking (some masked words shown as a random word or as themselves) with
+// dropout 0.2:
 //   decoder attention  79 of 81 (98%), 36 of 39 (92%) on the second set, 45 of 45 (100%) on the third,
-//                      45 of 46 (98%) on the fourth, 45 of 48 (94%) on the fifth, 45 of 48 (94%) on the sixth
-//   encoder attention  79 of 81 (98%), 72 of 79 (91%), 61 of 65 (94%), 63 of 66 (95%), 63 of 72 (88%),
-//                      65 of 72 (90%)
-//   encoder fill-in    53 of 60 (88%), 61 of 64 (95%), 48 of 63 (76%) on the fifth set, 48 of 64 (75%)
-//                      on the sixth
+//                      45 of 46 (98%) on the fourth, 45 of 48 (94%) on the fifth, 45 of 48 (94%) on the
+//                      sixth, 44 of 48 (92%) on the seventh
+//   encoder attention  79 of 81 (98%), 76 of 79 (96%), 60 of 65 (92%), 65 of 66 (98%), 63 of 72 (88%),
+//                      65 of 72 (90%), 61 of 70 (87%)
+//   encoder fill-in    55 of 60 (92%), 61 of 64 (95%), 51 of 63 (81%) on the fifth set, 52 of 64 (81%)
+//                      on the sixth, 57 of 64 (89%) on the seventh
 // and the tests hold each model there until it does better.
 // Every case is printed, so a failure shows which sentences went wrong and by how much.
 #include <gtest/gtest.h>
@@ -136,6 +141,10 @@ constexpr AmbiguousSet kFifthAmbiguousSet{"heldout5/ambiguous.tsv", 0.90, 0.87};
 // Written blind the same way, and first measured on the models shipped before it (decoder 43 of
 // 48, encoder 63 of 72): 48 sentences with the deciding word first, 24 after.
 constexpr AmbiguousSet kSixthAmbiguousSet{"heldout6/ambiguous.tsv", 0.90, 0.90};
+// Written blind the same way, first measured on the models shipped before it (decoder 44 of 48,
+// encoder 59 of 70) and kept out of every choice between candidates: 48 sentences with the
+// deciding word first, 22 after.
+constexpr AmbiguousSet kSeventhAmbiguousSet{"heldout7/ambiguous.tsv", 0.90, 0.87};
 
 struct AttentionCount {
     int hits = 0, sentences = 0;
@@ -200,6 +209,10 @@ TEST_P(ClassroomModel, AmbiguousWordsLookAtTheirDecidingWordInTheSixthHeldOutSet
     expect_attention_share(GetParam(), kSixthAmbiguousSet);
 }
 
+TEST_P(ClassroomModel, AmbiguousWordsLookAtTheirDecidingWordInTheSeventhHeldOutSet) {
+    expect_attention_share(GetParam(), kSeventhAmbiguousSet);
+}
+
 INSTANTIATE_TEST_SUITE_P(BuiltIn, ClassroomModel, ::testing::Values("builtin:bank-decoder", "builtin:bank-encoder"),
                          [](const auto& info) { return std::string(info.param).substr(13) == "decoder" ? "Decoder" : "Encoder"; });
 
@@ -241,7 +254,7 @@ void expect_fill_in_share(const char* set, int percent) {
         << "at least " << percent << "% of the sentences" << (percent < 80 ? " (issue 14 asks 80%)" : "");
 }
 
-// Issue 14 asks 80%: 53 of 60 since the encoder trained on BERT's masking (46 to 48 before it).
+// Issue 14 asks 80%: 55 of 60 now (53 with BERT's masking alone, 46 to 48 before it).
 TEST(ClassroomEncoder, PutsTheMaskedWordInItsTopFiveInHeldOutSentences) {
     expect_fill_in_share("heldout-masked.tsv", 80);
 }
@@ -251,17 +264,23 @@ TEST(ClassroomEncoder, PutsTheMaskedWordInItsTopFiveInTheSecondHeldOutSet) {
 }
 
 // The blind fifth set (41 of 63 with the encoder shipped before it, 46 with the one before BERT's
-// masking, 48 now): more compounds and sentences that begin with the masked word ("[MASK] robbers
-// escaped"), which the encoder still fills with "the". Held at what it reaches; issue 14 asks 80%.
+// masking, 48 with it, 51 with dropout): more compounds and sentences that begin with the masked
+// word ("[MASK] robbers escaped"), which the encoder still often fills with "the".
 TEST(ClassroomEncoder, PutsTheMaskedWordInItsTopFiveInTheThirdHeldOutSet) {
-    expect_fill_in_share("heldout5/masked.tsv", 76);
+    expect_fill_in_share("heldout5/masked.tsv", 80);
 }
 
-// Written blind, like the fifth set: 39 of 64 with the encoder shipped before it, 48 now (idioms
-// such as "his [MASK] is worse than his bite", "bark" as a verb after plural dogs, and sentences
-// that begin with the mask). Held at what it reaches; issue 14 asks 80%.
+// Written blind, like the fifth set: 39 of 64 with the encoder shipped before it, 48 with BERT's
+// masking, 52 with dropout (idioms such as "his [MASK] is worse than his bite", "bark" as a verb
+// after plural dogs, and sentences that begin with the mask are still missed).
 TEST(ClassroomEncoder, PutsTheMaskedWordInItsTopFiveInTheFourthHeldOutSet) {
-    expect_fill_in_share("heldout6/masked.tsv", 75);
+    expect_fill_in_share("heldout6/masked.tsv", 80);
+}
+
+// Written blind like the sixth, first measured on the encoder shipped before it (48 of 64) and
+// kept out of every choice between candidates: 57 of 64 with dropout.
+TEST(ClassroomEncoder, PutsTheMaskedWordInItsTopFiveInTheSeventhHeldOutSet) {
+    expect_fill_in_share("heldout7/masked.tsv", 80);
 }
 
 }  // namespace
