@@ -470,6 +470,8 @@ void layer_forward(MatrixOf<T>& out, LayerActivations<T>& a, const MatrixOf<T>& 
     attention_forward(a.atty, a.att, a.q, a.k, a.v, c.n_heads, static_cast<T>(c.scale()), causal);
     MatrixOf<T> attproj;  // n x d
     matmul_forward(attproj, a.atty, w.wo, w.bo);
+    a.attention_keep.resize(0, 0);  // a reused LayerActivations keeps no old mask
+    a.mlp_keep.resize(0, 0);
     if (dropout) {
         a.attention_keep = dropout_mask<T>(attproj.rows(), attproj.cols(), *dropout);
         attproj = attproj.cwiseProduct(a.attention_keep);
@@ -591,6 +593,7 @@ void body_forward(Activations<T>& acts, const TrainableShape& shape, const Param
     acts.layers.resize(static_cast<std::size_t>(c.n_layers));
     encoder_forward(acts.residual[0], ids, p.token_embedding, p.position_embedding, c.positional);
     std::optional<DropoutDraw> dropout;
+    acts.embedding_keep.resize(0, 0);
     if (dropout_rate > 0.0f) {
         dropout.emplace(DropoutDraw{dropout_rate, std::mt19937(dropout_seed)});
         acts.embedding_keep = dropout_mask<T>(acts.residual[0].rows(), acts.residual[0].cols(), *dropout);
